@@ -1,0 +1,1 @@
+"""Engine and session setup, mapped tables, unit of work and migrations."""

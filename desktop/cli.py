@@ -1,0 +1,99 @@
+"""The command line: every unattended job of a real office, calling the same services as the GUI.
+
+Each area adds its commands through `register` hooks listed in COMMAND_MODULES, so this
+file stays small. Errors a user can act on print one line and exit 2; bugs exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.domain.errors import UserError
+from desktop.paths import AppPaths, resolve_db_url
+
+log = logging.getLogger("curbdesk.cli")
+
+#: Modules with a `register(subparsers)` function adding their commands.
+COMMAND_MODULES = ["desktop.commands.core"]
+
+
+@dataclass
+class CliEnv:
+    """What every command gets: parsed arguments and a lazily opened application context."""
+
+    args: argparse.Namespace
+    paths: AppPaths
+    db_url: str
+
+    def app(self, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+        from desktop.persistence.db import Database
+        from desktop.persistence.migrate import upgrade
+        from desktop.services.context import AppContext
+
+        self.paths.ensure()
+        db = Database(self.db_url)
+        db.check_connection()
+        if migrate:
+            upgrade(db)
+        return AppContext(db=db, paths=self.paths)
+
+    def actor(self, app):  # type: ignore[no-untyped-def]
+        """The acting user: `--as USER` if given, else the system account for automation."""
+        from desktop.services import users
+        from desktop.services.context import Actor
+
+        who = getattr(self.args, "as_user", None)
+        return users.actor_for(app, who) if who else Actor.system(self.args.command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="Curbdesk: the back office of a parking enforcement agency.")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: $CURBDESK_DB or the data folder's SQLite file)")
+    parser.add_argument("--data-dir", help="data folder for evidence, print files and logs (default: $CURBDESK_DATA_DIR)")
+    parser.add_argument("--as", dest="as_user", metavar="USER",
+                        help="run the command as this user (default: the system account)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the console")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    paths = AppPaths.resolve(args.data_dir)
+    from desktop.logs import setup_logging
+
+    setup_logging(paths.log_dir, verbose=args.verbose, console=args.command is not None)
+    db_url = resolve_db_url(args.db, paths)
+    env = CliEnv(args, paths, db_url)
+    handler: Callable[[CliEnv], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        from desktop.ui.app import run_gui
+
+        return run_gui(env)
+    try:
+        return int(handler(env) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; everything committed so far is kept.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the trace for the log
+        log.exception("command %s failed", args.command)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {paths.log_dir / 'curbdesk.log'})",
+              file=sys.stderr)
+        return 1
+
+
+def add_out(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--out", type=Path, required=required, help="file to write")

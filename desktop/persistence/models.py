@@ -1,0 +1,698 @@
+"""The mapped tables: the whole case life cycle, from field event to closed case.
+
+Money columns are integer cents. Time columns are UTC and come back tz-aware.
+A case's balance is never stored: it is the sum of its ledger entries.
+Identifiers from outside (citation numbers, event ids, digests) are kept exactly as received.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from desktop.persistence.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: A big integer key that SQLite still treats as the rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --------------------------------------------------------------------------- people
+
+
+class User(Base):
+    """A person who signs in: clerk, hearing officer, mail office, supervisor or admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Officer(Base):
+    """An enforcement officer, known by badge number."""
+
+    __tablename__ = "officers"
+    badge: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --------------------------------------------------------------------------- field
+
+
+class SyncEndpoint(Base):
+    """A field endpoint the office pulls from; its cursor is committed with the events."""
+
+    __tablename__ = "sync_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    ca_bundle: Mapped[str | None] = mapped_column(String(500))
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    acked_cursor: Mapped[str | None] = mapped_column(String(200))
+    auto_sync_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    last_sync_at: Mapped[datetime | None]
+    last_result: Mapped[str | None] = mapped_column(Text)
+    reference_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Device(Base):
+    """A handheld. Its Ed25519 key, when registered, makes signatures mandatory."""
+
+    __tablename__ = "devices"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_badge: Mapped[str | None] = mapped_column(String(32))
+    public_key: Mapped[str | None] = mapped_column(String(100))
+    endpoint_id: Mapped[str | None] = mapped_column(String(100))
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    last_seen_at: Mapped[datetime | None]
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)
+    pending_events: Mapped[int | None] = mapped_column(Integer)
+    #: Missing sequence numbers as [[first, last], ...]; empty when complete.
+    seq_gaps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FieldEvent(Base):
+    """Every field event received, kept as received (dedupe by event_id)."""
+
+    __tablename__ = "field_events"
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(200))
+    #: applied, skipped (unknown type), quarantined
+    outcome: Mapped[str] = mapped_column(String(32))
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class QuarantinedEvent(Base):
+    """An event that failed validation, with the reason, waiting for a supervisor."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    #: open, discarded, resubmitted
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportedBundle(Base):
+    """A dock bundle already imported (by the digest of its file)."""
+
+    __tablename__ = "imported_bundles"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    device_id: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime]
+    event_count: Mapped[int] = mapped_column(Integer)
+
+
+class PatrolShift(Base):
+    __tablename__ = "patrol_shifts"
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    officer_badge: Mapped[str] = mapped_column(String(32))
+    zone_code: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    vehicles_checked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PatrolCheck(Base):
+    """A vehicle checked and found compliant: the other half of the compliance rate."""
+
+    __tablename__ = "patrol_checks"
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    zone_code: Mapped[str] = mapped_column(String(64), index=True)
+    checked_at: Mapped[datetime]
+    plate: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    result: Mapped[str] = mapped_column(String(16))
+
+
+# --------------------------------------------------------------------------- reference
+
+
+class Zone(Base):
+    """An enforcement zone: its polygon and its regulations (data, not code)."""
+
+    __tablename__ = "zones"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    regulations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    centroid_lat: Mapped[float | None]
+    centroid_lon: Mapped[float | None]
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class ViolationCode(Base):
+    """A fine schedule line: the fine for a code from a date on."""
+
+    __tablename__ = "violation_codes"
+    __table_args__ = (UniqueConstraint("code", "effective_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    fine_cents: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    #: what rule the code enforces (time_limit, street_cleaning, meter, no_parking, permit_only, other)
+    kind: Mapped[str] = mapped_column(String(32), default="other")
+
+
+class Permit(Base):
+    __tablename__ = "permits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    permit_number: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    zones: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    plates: Mapped[list[PermitPlate]] = relationship(
+        back_populates="permit", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PermitPlate(Base):
+    __tablename__ = "permit_plates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    permit_id: Mapped[int] = mapped_column(ForeignKey("permits.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    permit: Mapped[Permit] = relationship(back_populates="plates")
+
+
+class HotlistEntry(Base):
+    __tablename__ = "hotlist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cleared_at: Mapped[datetime | None]
+
+
+class JurisdictionProfileVersion(Base):
+    """A version of a jurisdiction profile; a case uses the version in force on its issue date."""
+
+    __tablename__ = "jurisdiction_profiles"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Setting(Base):
+    """An agency setting (declared in desktop.services.settings with type, default and help)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+# --------------------------------------------------------------------------- owners
+
+
+class RegisteredOwner(Base):
+    """A registry response: who a plate was registered to, and when."""
+
+    __tablename__ = "registered_owners"
+    __table_args__ = (Index("ix_owner_plate_valid", "plate", "jurisdiction", "valid_from"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    #: upper-cased name for indexed prefix search
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    address_raw: Mapped[str] = mapped_column(Text)
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(8))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    #: ok, unparsed (a clerk must fix it), bad (mail came back)
+    address_status: Mapped[str] = mapped_column(String(16), default="ok")
+    address_problem: Mapped[str | None] = mapped_column(Text)
+    vehicle_make: Mapped[str | None] = mapped_column(String(32))
+    vehicle_model: Mapped[str | None] = mapped_column(String(64))
+    vehicle_year: Mapped[int | None] = mapped_column(Integer)
+    vin: Mapped[str | None] = mapped_column(String(32), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime]
+
+
+class OwnerLookup(Base):
+    """Every registered-owner lookup and its purpose (US Driver's Privacy Protection Act)."""
+
+    __tablename__ = "owner_lookups"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int | None] = mapped_column(ForeignKey("citations.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("registered_owners.id"))
+
+
+# --------------------------------------------------------------------------- citations
+
+
+class Citation(Base):
+    """A citation and the case that grows from it."""
+
+    __tablename__ = "citations"
+    __table_args__ = (
+        Index("ix_citation_plate_issued", "plate", "issued_at"),
+        Index("ix_citation_status_next", "status", "next_action_date"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_number: Mapped[str] = mapped_column(String(64), unique=True)
+    source_event_id: Mapped[str | None] = mapped_column(String(100))
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    officer_badge: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    received_at: Mapped[datetime]
+    plate: Mapped[str] = mapped_column(String(16))
+    #: plate with confusable characters folded (O->0, I->1, B->8 ...), for one-off search
+    plate_key: Mapped[str] = mapped_column(String(16), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    plate_type: Mapped[str | None] = mapped_column(String(8))
+    make: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(64))
+    color: Mapped[str | None] = mapped_column(String(16))
+    vin: Mapped[str | None] = mapped_column(String(32), index=True)
+    registration_expiry: Mapped[str | None] = mapped_column(String(8))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    accuracy_m: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(String(200))
+    zone_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    space: Mapped[str | None] = mapped_column(String(32))
+    violation_code: Mapped[str] = mapped_column(String(32))
+    violation_description: Mapped[str] = mapped_column(String(300))
+    #: what the schedule says for the code on the day of issue
+    fine_cents: Mapped[int] = mapped_column(Integer)
+    #: what the handheld showed the officer
+    handheld_fine_cents: Mapped[int | None] = mapped_column(Integer)
+    observations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    remarks: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    evidence_status: Mapped[str] = mapped_column(String(20), default="none")
+    signature_state: Mapped[str] = mapped_column(String(16), default="unsigned")
+    review_warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    profile_code: Mapped[str] = mapped_column(String(16), default="CA")
+    profile_version: Mapped[int] = mapped_column(Integer, default=1)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("registered_owners.id"), index=True)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    next_action: Mapped[str | None] = mapped_column(String(80))
+    next_action_date: Mapped[date | None] = mapped_column(Date)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    #: optimistic concurrency: bumped on every change to the case row
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    violations: Mapped[list[CitationViolation]] = relationship(
+        back_populates="citation", cascade="all, delete-orphan", order_by="CitationViolation.position"
+    )
+    photos: Mapped[list[EvidencePhoto]] = relationship(
+        back_populates="citation", cascade="all, delete-orphan", order_by="EvidencePhoto.position"
+    )
+    owner: Mapped[RegisteredOwner | None] = relationship()
+
+
+class CitationViolation(Base):
+    """One violation on a citation (a citation may carry several)."""
+
+    __tablename__ = "citation_violations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(String(300))
+    handheld_fine_cents: Mapped[int | None] = mapped_column(Integer)
+    fine_cents: Mapped[int] = mapped_column(Integer)
+    citation: Mapped[Citation] = relationship(back_populates="violations")
+
+
+class EvidencePhoto(Base):
+    """A photo's metadata; its bytes live in the evidence store under its SHA-256."""
+
+    __tablename__ = "evidence_photos"
+    __table_args__ = (UniqueConstraint("citation_id", "sha256"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    declared_bytes: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None]
+    caption: Mapped[str | None] = mapped_column(String(100))
+    #: pending, verified, integrity_failed, missing
+    integrity: Mapped[str] = mapped_column(String(20), default="pending")
+    integrity_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    exif: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    gps_lat: Mapped[float | None]
+    gps_lon: Mapped[float | None]
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    verified_at: Mapped[datetime | None]
+    citation: Mapped[Citation] = relationship(back_populates="photos")
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_name: Mapped[str | None] = mapped_column(String(300))
+
+
+class Hold(Base):
+    """A pause of penalties and notices: an appeal, a payment plan or a supervisor hold."""
+
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------- money
+
+
+class LedgerEntry(Base):
+    """One line of a case's ledger. Positive cents raise what is owed; negative lower it."""
+
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    #: the day the entry belongs to (penalty stage date, payment value date)
+    effective_date: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    #: idempotency key (e.g. "penalty:delinquent_notice"): at most one entry per case and key
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
+    memo: Mapped[str | None] = mapped_column(String(300))
+    __table_args__ = (UniqueConstraint("citation_id", "dedupe_key", name="uq_ledger_dedupe"),)
+
+
+class PaymentImport(Base):
+    """A bank, lockbox or processor file already imported (by digest)."""
+
+    __tablename__ = "payment_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    imported_at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payment_count: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    file_total_cents: Mapped[int | None] = mapped_column(BigInteger)
+    value_date: Mapped[date | None] = mapped_column(Date)
+
+
+class CashDrawer(Base):
+    """A clerk's cash drawer for one business day."""
+
+    __tablename__ = "cash_drawers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime]
+    opening_float_cents: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None]
+    counted_cash_cents: Mapped[int | None] = mapped_column(BigInteger)
+    counted_cheques_cents: Mapped[int | None] = mapped_column(BigInteger)
+    difference_cents: Mapped[int | None] = mapped_column(BigInteger)
+    __table_args__ = (UniqueConstraint("user_id", "business_date"),)
+
+
+class Payment(Base):
+    """Money received, from the counter, the bank, the lockbox or the card processor."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_payment_external"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    value_date: Mapped[date] = mapped_column(Date, index=True)
+    reference: Mapped[str | None] = mapped_column(Text)
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    cheque_number: Mapped[str | None] = mapped_column(String(32))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("payment_imports.id"))
+    drawer_id: Mapped[int | None] = mapped_column(ForeignKey("cash_drawers.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: matched, unmatched, reversed
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    match_method: Mapped[str | None] = mapped_column(String(32))
+    receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+
+class Refund(Base):
+    """A refund of an overpayment: requested, approved by a supervisor, then paid."""
+
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    payee_name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    #: requested, approved, rejected
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    monthly_cents: Mapped[int] = mapped_column(Integer)
+    months: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    schedule: Mapped[list[Any]] = mapped_column(JSON)
+    #: current, defaulted, completed, cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    waived_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------- appeals
+
+
+class Appeal(Base):
+    """A contest of a citation at one level (initial review, hearing, representations, tribunal)."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    appellant_name: Mapped[str] = mapped_column(String(200))
+    appellant_address: Mapped[str | None] = mapped_column(Text)
+    appellant_email: Mapped[str | None] = mapped_column(String(200))
+    grounds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    statement: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    decide_by: Mapped[date | None] = mapped_column(Date, index=True)
+    late_override_reason: Mapped[str | None] = mapped_column(Text)
+    #: open, scheduled, decided, deemed_accepted, withdrawn
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    reduced_fine_cents: Mapped[int | None] = mapped_column(Integer)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AppealDocument(Base):
+    __tablename__ = "appeal_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime]
+
+
+class HearingSlot(Base):
+    """A hearing officer's availability."""
+
+    __tablename__ = "hearing_slots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class Hearing(Base):
+    __tablename__ = "hearings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
+    hearing_officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    minutes: Mapped[int] = mapped_column(Integer, default=20)
+    mode: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(200))
+    #: scheduled, adjourned, held, cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    adjourned_reason: Mapped[str | None] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------- notices
+
+
+class NoticeBatch(Base):
+    """A print batch: one PDF of notices, mailed once the operator confirms it."""
+
+    __tablename__ = "notice_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    piece_count: Mapped[int] = mapped_column(Integer, default=0)
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: rendered, mailed, cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    mailed_at: Mapped[datetime | None]
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Notice(Base):
+    """A mailed piece: queued by the escalation, printed in a batch, confirmed as mailed."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    #: queued, held, printed, mailed, returned, cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    queued_at: Mapped[datetime]
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("notice_batches.id"), index=True)
+    serial: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    mailed_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    reprint_of: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("registered_owners.id"))
+    address_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
+    __table_args__ = (
+        Index("ix_notice_status_queued", "status", "queued_at"),
+        UniqueConstraint("citation_id", "dedupe_key", name="uq_notice_dedupe"),
+    )
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditEntry(Base):
+    """One append-only audit record; `hash` covers its content and the previous entry's hash."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row that serialises appends to the audit chain (locked FOR UPDATE on PostgreSQL)."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
