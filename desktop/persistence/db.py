@@ -86,7 +86,6 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     def check_connection(self) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain.errors import NotFound, UserError
@@ -109,7 +109,7 @@ def _filter_clause(session: Session, f: CaseFilter) -> list[Any]:
 
 
 def _ordered_ids(f: CaseFilter, session: Session) -> Select[Any]:
-    return select(Citation.id).where(and_(*_filter_clause(session, f))).order_by(
+    return select(Citation.id).where(and_(true(), *_filter_clause(session, f))).order_by(
         Citation.issued_at.desc(), Citation.id.desc()
     )
 

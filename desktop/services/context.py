@@ -117,7 +117,9 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            if not self.committed:
+            # close() ends the transaction without expiring what was loaded, so a read-only
+            # unit of work can hand its objects back to the caller.
+            if not self.committed and not self.read_only:
                 self.session.rollback()
         finally:
             self.session.close()

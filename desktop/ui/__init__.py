@@ -1,0 +1,1 @@
+"""Everything that imports PySide6: the main window, views, table models, widgets, background tasks."""

@@ -645,6 +645,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_entries_payment_id'), ['payment_id'], unique=False)
 
     # ### end Alembic commands ###
+    # The audit chain's head row exists from the start, so concurrent writers only ever lock it.
+    op.bulk_insert(sa.table("audit_head", sa.column("id", sa.Integer), sa.column("last_id", sa.BigInteger),
+                            sa.column("last_hash", sa.String)),
+                   [{"id": 1, "last_id": 0, "last_hash": "0" * 64}])
 
 
 def downgrade() -> None:

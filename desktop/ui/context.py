@@ -1,0 +1,30 @@
+"""What every view is handed: the application context, the signed-in user, the task runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop.services.context import Actor, AppContext
+from desktop.ui.messages import MessageChannel
+from desktop.ui.tasks import TaskRunner
+
+
+@dataclass
+class UiContext:
+    app: AppContext
+    actor: Actor
+    runner: TaskRunner
+    messages: MessageChannel
+    tz: Any
+
+    def evidence_path(self, sha256: str) -> Path:
+        root = self.app.paths.evidence_dir
+        return root / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
+
+    def error(self, exc: BaseException) -> None:
+        self.messages.error(exc)
+
+    def info(self, text: str) -> None:
+        self.messages.info(text)

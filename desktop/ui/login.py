@@ -1,0 +1,118 @@
+"""Signing in, and creating the first administrator on a new database."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.errors import UserError
+from desktop.services import users
+from desktop.services.context import Actor, AppContext
+
+
+class LoginDialog(QDialog):
+    """Asks for a username and password; `actor` holds the signed-in user after accept()."""
+
+    def __init__(self, app: AppContext, demo_accounts: list[tuple[str, str, str]] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.actor: Actor | None = None
+        self.setWindowTitle("Curbdesk — sign in")
+        lay = QVBoxLayout(self)
+        title = QLabel("<h2 style='margin:0'>Curbdesk</h2><span style='color:#555'>Parking enforcement back office</span>")
+        lay.addWidget(title)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&Username", self.username)
+        form.addRow("&Password", self.password)
+        lay.addLayout(form)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color:#b71c1c")
+        lay.addWidget(self.error)
+        if demo_accounts:
+            rows = "".join(f"<tr><td><code>{u}</code></td><td>{role}</td><td><code>{pw}</code></td></tr>"
+                           for u, role, pw in demo_accounts)
+            hint = QLabel(f"<b>Demo database.</b> Accounts:<table cellspacing=4>{rows}</table>")
+            hint.setTextFormat(Qt.TextFormat.RichText)
+            hint.setStyleSheet("background:#fff8e1; border:1px solid #e0c068; padding:6px;")
+            lay.addWidget(hint)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.username.setFocus()
+
+    def try_login(self) -> None:
+        try:
+            self.actor = users.login(self.app, self.username.text().strip(), self.password.text())
+        except UserError as exc:
+            self.error.setText(str(exc))
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+class FirstAdminDialog(QDialog):
+    """A new, empty database: create the first administrator account."""
+
+    def __init__(self, app: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.setWindowTitle("Curbdesk — first run")
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("<h3>Welcome to Curbdesk</h3>This database has no accounts yet. "
+                             "Create the first administrator; they can add everyone else."))
+        form = QFormLayout()
+        self.username = QLineEdit("admin")
+        self.full_name = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again = QLineEdit()
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.role = QComboBox()
+        self.role.addItem("Administrator", "admin")
+        self.role.setEnabled(False)
+        form.addRow("Username", self.username)
+        form.addRow("Full name", self.full_name)
+        form.addRow("Password", self.password)
+        form.addRow("Password again", self.again)
+        form.addRow("Role", self.role)
+        lay.addLayout(form)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color:#b71c1c")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create account")
+        buttons.accepted.connect(self.create)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def create(self) -> None:
+        if self.password.text() != self.again.text():
+            self.error.setText("The two passwords differ.")
+            return
+        if not self.full_name.text().strip():
+            self.error.setText("Enter the administrator's full name.")
+            return
+        try:
+            users.add_user(self.app, Actor.system("first-run"), self.username.text().strip(),
+                           self.full_name.text().strip(), "admin", self.password.text())
+        except UserError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()

@@ -1,0 +1,248 @@
+"""The main window: navigation by area, menus with shortcuts, and a status bar."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from desktop import __version__
+from desktop.ui.context import UiContext
+from desktop.ui.widgets import PlaceholderPage
+
+
+@dataclass(frozen=True)
+class Area:
+    key: str
+    title: str
+    shortcut: str
+    #: "module:Class" of the view, or None while the area is not built
+    view: str | None
+    not_built: str = ""
+
+
+AREAS = [
+    Area("review", "Review", "Ctrl+1", None,
+         "The review queue (evidence viewer, offline map, vehicle and rule checks) is not built yet. "
+         "New citations wait in Cases with the status 'Pending review'."),
+    Area("cases", "Cases", "Ctrl+2", "desktop.ui.cases_view:CasesView"),
+    Area("payments", "Payments", "Ctrl+3", None,
+         "Counter payments, bank imports, refunds and the daily close are not built yet."),
+    Area("appeals", "Appeals", "Ctrl+4", None,
+         "Appeal intake, hearings and decisions are not built yet."),
+    Area("notices", "Notices", "Ctrl+5", None,
+         "Notice runs, print preview and the mail log are not built yet."),
+    Area("reports", "Patrol && Reports", "Ctrl+6", None,
+         "Patrol planning and management reports are not built yet."),
+    Area("sync", "Devices && Sync", "Ctrl+7", None,
+         "Field sync with the handheld fleet is not built yet. Use 'main.py demo' for sample data."),
+    Area("admin", "Administration", "Ctrl+8", None,
+         "User administration is available on the command line for now: 'main.py users add'."),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: UiContext, areas: list[Area] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.areas = areas or AREAS
+        self.setWindowTitle(f"Curbdesk — {ctx.actor.full_name or ctx.actor.username} ({ctx.actor.role.label})")
+        self.resize(1440, 880)
+        central = QWidget()
+        lay = QHBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(190)
+        self.nav.setIconSize(QSize(18, 18))
+        self.stack = QStackedWidget()
+        self.views: dict[str, QWidget] = {}
+        for area in self.areas:
+            item = QListWidgetItem(area.title.replace("&&", "&"))
+            item.setToolTip(f"{area.title.replace('&&', '&')} ({area.shortcut})")
+            self.nav.addItem(item)
+            self.stack.addWidget(QWidget())  # built on first visit
+        self.nav.currentRowChanged.connect(self.show_area_index)
+        lay.addWidget(self.nav)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._menus()
+        self._status_bar()
+        ctx.messages.notified.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+
+    # ----------------------------------------------------------- areas
+    def show_area(self, key: str) -> QWidget:
+        for i, area in enumerate(self.areas):
+            if area.key == key:
+                self.nav.setCurrentRow(i)
+                return self.views[key]
+        raise KeyError(key)
+
+    def show_area_index(self, index: int) -> None:
+        area = self.areas[index]
+        if area.key not in self.views:
+            view = self._build(area)
+            old = self.stack.widget(index)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.stack.insertWidget(index, view)
+            self.views[area.key] = view
+        self.stack.setCurrentIndex(index)
+        view = self.views[area.key]
+        activate: Callable[[], None] | None = getattr(view, "activate", None)
+        if activate:
+            activate()
+
+    def _build(self, area: Area) -> QWidget:
+        if area.view is None:
+            return PlaceholderPage(area.title.replace("&&", "&"), area.not_built)
+        module, cls = area.view.split(":")
+        return getattr(importlib.import_module(module), cls)(self.ctx)
+
+    # ----------------------------------------------------------- chrome
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Export citations…", "Ctrl+E", self.export_citations)
+        self._action(file, "&Back up database…", "Ctrl+Shift+B", self.backup)
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        go = bar.addMenu("&Go")
+        for i, area in enumerate(self.areas):
+            self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
+        tools = bar.addMenu("&Tools")
+        self._action(tools, "&Verify audit trail", None, self.verify_audit)
+        help_ = bar.addMenu("&Help")
+        self._action(help_, "&Keyboard shortcuts", "F1", self.shortcuts)
+        self._action(help_, "&About Curbdesk", None, self.about)
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+        act = QAction(text.replace("&&", "&&"), self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _status_bar(self) -> None:
+        sb = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        who = QLabel(f"  {self.ctx.actor.username} · {self.ctx.actor.role.label}  ")
+        db = QLabel(f"  {self.ctx.app.db.display_name()}  ")
+        db.setStyleSheet("color:#555")
+        sb.addPermanentWidget(who)
+        sb.addPermanentWidget(db)
+        sb.showMessage("Ready", 3000)
+
+    def run_with_progress(self, label: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
+        """Long work with a progress bar and Cancel in the status bar; the window stays responsive."""
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(True)
+        self.statusBar().showMessage(label)
+
+        def finish(*_a: object) -> None:
+            self.progress.setVisible(False)
+            self.cancel_button.setVisible(False)
+
+        def prog(done: int, total: int, text: str) -> None:
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(done)
+            if text:
+                self.statusBar().showMessage(text)
+
+        task = self.ctx.runner.run(fn, on_progress=prog, on_done=lambda r: (finish(), on_done(r)),
+                                   on_error=lambda e: (finish(), self.ctx.error(e)))
+        self.cancel_button.clicked.connect(task.cancel)
+
+    def export_citations(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export citations", "citations.csv", "CSV files (*.csv)")
+        if not path:
+            return
+        from pathlib import Path
+
+        from desktop.services.cases import export_citations
+
+        def work(control):  # type: ignore[no-untyped-def]
+            def progress(n: int) -> None:
+                control.check()
+                control.progress(n, 0, f"Exported {n:,} citations…")
+            return export_citations(self.ctx.app, self.ctx.actor, Path(path), progress)
+
+        self.run_with_progress("Exporting citations…", work,
+                               lambda n: self.ctx.info(f"{n:,} citations exported to {path}"))
+
+    def backup(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
+        if not path:
+            return
+        from pathlib import Path
+
+        from desktop.domain.roles import Permission, require
+        from desktop.persistence.migrate import backup
+
+        def work(_c):  # type: ignore[no-untyped-def]
+            require(self.ctx.actor.role, Permission.BACKUP, self.ctx.actor.username)
+            return backup(self.ctx.app.db, Path(path))
+
+        self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
+
+    def verify_audit(self) -> None:
+        from desktop.domain.roles import Permission, require
+        from desktop.services.audit import verify
+
+        def work(_c):  # type: ignore[no-untyped-def]
+            require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)
+            return verify(self.ctx.app.db)
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            box = QMessageBox.information if result.ok else QMessageBox.critical
+            box(self, "Audit trail", result.message())
+
+        self.run_with_progress("Verifying the audit trail…", work, done)
+
+    def shortcuts(self) -> None:
+        lines = "".join(f"<tr><td><b>{a.shortcut}</b></td><td>{a.title.replace('&&', '&')}</td></tr>"
+                        for a in self.areas)
+        QMessageBox.information(self, "Keyboard shortcuts",
+                                f"<table>{lines}<tr><td><b>Ctrl+F</b></td><td>Search cases</td></tr>"
+                                f"<tr><td><b>Ctrl+E</b></td><td>Export citations</td></tr></table>")
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Curbdesk",
+                          f"<h3>Curbdesk {__version__}</h3><p>The back office of a parking enforcement "
+                          f"agency.</p><p>Database: {self.ctx.app.db.display_name()}</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.ctx.runner.wait_all(5000)
+        super().closeEvent(event)
+
+
+def first_paint_hook(window: MainWindow, callback: Callable[[], None]) -> None:
+    QTimer.singleShot(0, callback)
+
+
+__all__ = ["MainWindow", "AREAS", "Area", "Qt"]

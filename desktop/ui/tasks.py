@@ -1,0 +1,129 @@
+"""The one way to run blocking work (database, HTTP, PDF) off the GUI thread.
+
+`TaskRunner.run(fn, ...)` runs `fn(control, *args)` on a worker thread and calls
+`on_done(result)` or `on_error(exc)` back on the GUI thread. The work function gets a
+`TaskControl` to report progress and to see whether the user pressed Cancel; it never
+touches widgets. Nothing else in the UI creates threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a work function when the user cancelled it."""
+
+
+class TaskControl:
+    """Handed to a work function: report progress, check for cancellation."""
+
+    def __init__(self, signals: _TaskSignals) -> None:
+        self._signals = signals
+        self._cancel = threading.Event()
+
+    def progress(self, done: int, total: int, text: str = "") -> None:
+        self._signals.progress.emit(done, total, text)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+
+class _TaskSignals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+    progress = Signal(int, int, str)
+
+
+class Task(QObject):
+    """A running task. Signals: `finished(result)`, `failed(exception)`, `progress(done, total, text)`."""
+
+    finished = Signal(object)
+    failed = Signal(object)
+    progress = Signal(int, int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._signals = _TaskSignals()
+        self.control = TaskControl(self._signals)
+        self._signals.done.connect(self.finished)
+        self._signals.failed.connect(self.failed)
+        self._signals.progress.connect(self.progress)
+        self.running = True
+        self.finished.connect(self._stop)
+        self.failed.connect(self._stop)
+
+    @Slot()
+    def _stop(self, *_a: Any) -> None:
+        self.running = False
+
+    def cancel(self) -> None:
+        self.control.cancel()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: Task, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self.task = task
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        signals = self.task._signals
+        try:
+            result = self.fn(self.task.control, *self.args, **self.kwargs)
+        except BaseException as exc:  # delivered to the GUI thread, never lost
+            signals.failed.emit(exc)
+        else:
+            signals.done.emit(result)
+
+
+class TaskRunner(QObject):
+    """Runs work functions on a small thread pool and keeps each Task alive until it ends."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._tasks: set[Task] = set()
+
+    def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None,
+            on_progress: Callable[[int, int, str], None] | None = None, **kwargs: Any) -> Task:
+        task = Task(self)
+        if on_done:
+            task.finished.connect(on_done)
+        if on_error:
+            task.failed.connect(on_error)
+        if on_progress:
+            task.progress.connect(on_progress)
+        self._tasks.add(task)
+        task.finished.connect(lambda _r, t=task: self._tasks.discard(t))
+        task.failed.connect(lambda _e, t=task: self._tasks.discard(t))
+        self.pool.start(_Runnable(task, fn, args, kwargs))
+        return task
+
+    def active(self) -> int:
+        return len(self._tasks)
+
+    def wait_all(self, msecs: int = 30000) -> bool:
+        for t in list(self._tasks):
+            t.cancel()
+        return self.pool.waitForDone(msecs)
