@@ -1,0 +1,5 @@
+"""Errors of the domain layer that a clerk can act on."""
+
+
+class UserError(Exception):
+    """An error the user can act on; str() is a message written for a clerk."""
