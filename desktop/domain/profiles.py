@@ -23,6 +23,7 @@ Conventions (documented once, used everywhere):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -329,7 +330,7 @@ def parse_profile(data: Mapping[str, Any], where: str = "profile") -> Jurisdicti
     first = stages[0]
     if first.trigger.kind is not TriggerKind.DAYS_AFTER_ISSUE or first.trigger.days != 0:
         raise r.fail(f"the first stage ({first.key}) must start on the issue date (days_after_issue 0).")
-    for previous, stage in zip(stages, stages[1:]):
+    for previous, stage in itertools.pairwise(stages):
         if stage.trigger.kind is TriggerKind.DAYS_AFTER_PREVIOUS_NOTICE_MAILED and previous.notice_kind is None:
             raise r.fail(
                 f"stage {stage.key} counts from the previous stage's notice, but {previous.key} sends no notice."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ from desktop.domain.checks import (
 from desktop.domain.zones import ChalkObservations, parse_zones
 
 DATA = Path("/work/shared/data")
-UTC = timezone.utc
+UTC = UTC
 ISSUED = datetime(2008, 10, 23, 14, 27, tzinfo=UTC)
 
 
@@ -57,11 +57,11 @@ def _gps_photo(name: str) -> PhotoForReview:
 
 
 def _citation(**kw: object) -> CitationForReview:
-    base: dict[str, object] = dict(
-        citation_number="1496016208", plate="KNZ8900", plate_jurisdiction="NY", make="LEXUS",
-        issued_at=ISSUED, received_at=ISSUED + timedelta(hours=2), latitude=43.4674, longitude=11.8851,
-        violations=(ViolationForReview("21", 4500),), code_jurisdiction="NYC",
-    )
+    base: dict[str, object] = {
+        "citation_number": "1496016208", "plate": "KNZ8900", "plate_jurisdiction": "NY", "make": "LEXUS",
+        "issued_at": ISSUED, "received_at": ISSUED + timedelta(hours=2), "latitude": 43.4674, "longitude": 11.8851,
+        "violations": (ViolationForReview("21", 4500),), "code_jurisdiction": "NYC",
+    }
     base.update(kw)
     return CitationForReview(**base)  # type: ignore[arg-type]
 

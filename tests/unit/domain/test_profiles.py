@@ -11,12 +11,12 @@ import pytest
 
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import (
+    PROFILES_DIR,
     ContestDecided,
     ContestFiled,
     ContestOutcome,
     Hold,
     NoticeMailed,
-    PROFILES_DIR,
     all_profiles,
     appeal_deadline,
     decision_deadline,
