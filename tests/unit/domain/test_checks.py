@@ -39,7 +39,6 @@ from desktop.domain.checks import (
 from desktop.domain.zones import ChalkObservations, parse_zones
 
 DATA = Path("/work/shared/data")
-UTC = UTC
 ISSUED = datetime(2008, 10, 23, 14, 27, tzinfo=UTC)
 
 
