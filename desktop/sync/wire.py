@@ -312,7 +312,9 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
         message = message[len("Value error, ") :]
     if first["type"] == "missing":
         message = "required field is missing"
-    elif isinstance(first.get("input"), (str, int, float, bool)) or first.get("input") is None:
+    elif first["type"] != "value_error" and (
+        isinstance(first.get("input"), (str, int, float, bool)) or first.get("input") is None
+    ):
         message = f"{message} (got {first.get('input')!r:.40})"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{path or 'event'}: {message}{more}", path
