@@ -360,7 +360,9 @@ class FieldSimulator:
             shas: set[str] = set()
             for item in items:
                 shas.update(_photo_shas(item))
-            photos = {sha: self.served_photos[sha] for sha in sorted(shas) if sha in self.served_photos}
+            # a docked device exports its own good copies; a photo already damaged is left out (missing)
+            photos = {sha: self.photos[sha] for sha in sorted(shas)
+                      if sha in self.photos and sha not in self.bad_photos}
             paths.append(write_bundle(directory, device.device_id, items, photos, exported_at=exported_at))
         return paths
 
