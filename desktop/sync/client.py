@@ -33,7 +33,7 @@ from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, error_
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 16 * 1024  # small enough that a cut-off download keeps most of what arrived
 
 
 # --------------------------------------------------------------------------- errors

@@ -555,6 +555,8 @@ class FieldSimulator:
                     item = entry[3]
                     if isinstance(item, dict) and item["event_id"] == event_id:
                         item["signature"] = sign_envelope(item, forger)
+                        if item["type"] == CITATION_ISSUED:  # a correct office quarantines it
+                            self.valid_citation_numbers.discard(item["payload"]["citation_number"])
                 self.accepted_event_ids.discard(event_id)
                 self.forged_event_ids.add(event_id)
 
