@@ -194,7 +194,7 @@ class FieldClient:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
-        return min(self.backoff * (2**attempt), self.max_backoff)
+        return float(min(self.backoff * (2**attempt), self.max_backoff))
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}{path}"

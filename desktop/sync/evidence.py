@@ -267,7 +267,7 @@ def _number(value: Any) -> float:
         num, den = value
         if den == 0:
             raise ValueError("rational with a zero denominator")
-        return num / den
+        return float(num) / float(den)
     if isinstance(value, (bytes, str, bool)) or value is None:
         raise ValueError(f"not a number: {value!r}")
     result = float(value)

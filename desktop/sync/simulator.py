@@ -37,9 +37,8 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -296,7 +295,7 @@ class FieldSimulator:
         if self._server is None:
             raise RuntimeError("the simulator is not running")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def held_events(self) -> list[Any]:
@@ -375,7 +374,7 @@ class FieldSimulator:
         handler = type("BoundHandler", (_Handler,), {"sim": self})
         server = ThreadingHTTPServer((self.host, self.port), handler)
         server.daemon_threads = True
-        server.block_on_close = False  # type: ignore[attr-defined]
+        server.block_on_close = False
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="field-simulator", daemon=True)
         self._thread.start()
@@ -447,7 +446,8 @@ class FieldSimulator:
                     checks += 1
                 t += timedelta(minutes=rng.randint(3, 15), seconds=rng.randint(0, 59))
                 payload, shas = self._citation(rng, device, next_citation_number(device), t, zone_name)
-                draft = {"t": t, "type": CITATION_ISSUED, "payload": payload, "shas": shas, "tag": "valid"}
+                draft: dict[str, Any] = {"t": t, "type": CITATION_ISSUED, "payload": payload, "shas": shas,
+                                         "tag": "valid"}
                 drafts[device.device_id].append(draft)
                 issued_by_device[device.device_id].append(draft)
                 self.valid_citation_numbers.add(payload["citation_number"])
@@ -564,11 +564,11 @@ class FieldSimulator:
         if self.faults.sequence_gaps:
             for device in self.devices:
                 items = self.device_events[device.device_id]
-                middle = [i for i in items[1:-1] if isinstance(i, dict) and i["type"] == PATROL_CHECK
+                inner = [i for i in items[1:-1] if isinstance(i, dict) and i["type"] == PATROL_CHECK
                           and i["event_id"] in self.accepted_event_ids] or [
                     i for i in items[1:-1] if isinstance(i, dict) and i["event_id"] in self.accepted_event_ids]
-                if middle:
-                    gap_ids.add(rng.choice(middle)["event_id"])
+                if inner:
+                    gap_ids.add(rng.choice(inner)["event_id"])
             self.withheld_event_ids = gap_ids
 
         all_entries.sort(key=lambda e: (e[0], e[1], e[2]))
@@ -833,9 +833,9 @@ def _street_photo(
                   (cx + cw * 0.8, cy + ch / 3)], fill=body)
     draw.polygon([(cx + cw * 0.26, cy + ch / 3), (cx + cw * 0.33, cy + ch * 0.06),
                   (cx + cw * 0.67, cy + ch * 0.06), (cx + cw * 0.74, cy + ch / 3)], fill=(60, 80, 100))
-    for wx in (cx + cw * 0.18, cx + cw * 0.82):
-        r = ch * 0.18
-        draw.ellipse([wx - r, cy + ch - r, wx + r, cy + ch + r], fill=(20, 20, 20))
+    for axle in (cx + cw * 0.18, cx + cw * 0.82):
+        wheel = ch * 0.18
+        draw.ellipse([axle - wheel, cy + ch - wheel, axle + wheel, cy + ch + wheel], fill=(20, 20, 20))
     pw, ph = int(cw * 0.32), int(ch * 0.2)
     px, py = cx + cw // 2 - pw // 2, cy + int(ch * 0.62)
     draw.rectangle([px, py, px + pw, py + ph], fill=(245, 245, 240), outline=(30, 30, 30), width=2)
@@ -871,7 +871,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CurbdeskFieldSimulator/1"
     timeout = 30
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     def _send_json(self, status: int, body: Any, fault: str | None = None, headers: dict[str, str] | None = None,
@@ -1014,13 +1014,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._send_bytes(200, data, "image/jpeg", drop, {"Accept-Ranges": "bytes"})
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch()
 
 

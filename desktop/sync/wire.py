@@ -308,8 +308,7 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
     if prefix:
         path = f"{prefix}.{path}" if path else prefix
     message = first["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    message = message.removeprefix("Value error, ")
     if first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] != "value_error" and (
