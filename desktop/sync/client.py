@@ -1,0 +1,510 @@
+"""HTTP client for a field endpoint (field sync protocol v1): status, event pages, photos, ack, reference push.
+
+The client moves bytes and nothing else: it returns events as raw dicts exactly
+as received (validation is :mod:`desktop.sync.wire`'s job) and writes photos to
+disk (verification is :mod:`desktop.sync.evidence`'s job).
+
+Transient failures (dropped connections, timeouts, ``5xx``, ``429``) are
+retried with exponential backoff, honouring ``Retry-After`` (capped). A ``401``
+is never retried. Every failure a clerk can act on is a
+:class:`~desktop.domain.errors.UserError` subclass with one clear line.
+A ``cancel`` hook (a :class:`threading.Event` or a callable returning bool) is
+checked before every request, between download chunks and during backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from desktop.domain.errors import UserError
+from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, error_body, is_sha256_hex
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 16 * 1024  # small enough that a cut-off download keeps most of what arrived
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class FieldEndpointError(UserError):
+    """The field endpoint answered with something we cannot use."""
+
+
+class AuthenticationFailed(FieldEndpointError):
+    """The endpoint refused the token (401/403). Never retried."""
+
+
+class EndpointUnavailable(FieldEndpointError):
+    """The endpoint could not be reached or kept failing after every retry."""
+
+
+class EndpointCertificateError(FieldEndpointError):
+    """TLS verification of the endpoint failed."""
+
+
+class PhotoNotFound(FieldEndpointError):
+    """The endpoint does not hold that photo (404)."""
+
+    def __init__(self, message: str, sha256: str) -> None:
+        super().__init__(message)
+        self.sha256 = sha256
+
+
+class ReferenceVersionConflict(FieldEndpointError):
+    """``PUT /v1/reference/<kind>`` was refused because the version is not newer (409)."""
+
+    def __init__(self, message: str, kind: str, version: int, held_version: int | None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.version = version
+        self.held_version = held_version
+
+
+class SyncCancelled(UserError):
+    """The user cancelled the sync; nothing half-done was acknowledged."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One answer of ``GET /v1/events``: the events as received, the next cursor, whether more wait."""
+
+    events: list[Any]
+    next: str | None
+    more: bool
+
+
+@dataclass(frozen=True)
+class PhotoDownload:
+    """A finished photo download: where it is, its size, the SHA-256 of what was written."""
+
+    path: Path
+    size: int
+    sha256: str
+    resumed_from: list[int] = field(default_factory=list)
+
+
+CancelHook = threading.Event | Callable[[], bool] | None
+
+
+class _Transient(Exception):
+    """Internal: this attempt failed in a way worth retrying."""
+
+    def __init__(self, what: str, retry_after: float | None = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.retry_after = retry_after
+
+
+# --------------------------------------------------------------------------- client
+
+
+class FieldClient:
+    """Talks to one field endpoint over a :class:`requests.Session`.
+
+    ``sleep`` is how the client waits between retries (injectable so tests do
+    not wait); by default it waits on the cancel event when there is one, so a
+    cancel interrupts a backoff at once.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        timeout: tuple[float, float] = (5, 30),
+        max_retries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 60.0,
+        cancel: CancelHook = None,
+        sleep: Callable[[float], None] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise FieldEndpointError(f"The field endpoint address {base_url!r} is not an http(s) URL.")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.cancel = cancel
+        self._sleep = sleep
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": "Curbdesk-FieldSync/1",
+            }
+        )
+        self.session.verify = str(ca_bundle) if ca_bundle is not None else verify
+        self.attempts = 0  # every HTTP request sent, for diagnostics and tests
+
+    # ------------------------------------------------------------ plumbing
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> FieldClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cancelled(self) -> bool:
+        if self.cancel is None:
+            return False
+        if isinstance(self.cancel, threading.Event):
+            return self.cancel.is_set()
+        return bool(self.cancel())
+
+    def _check_cancel(self) -> None:
+        if self.cancelled():
+            raise SyncCancelled("Sync was cancelled.")
+
+    def _wait(self, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif isinstance(self.cancel, threading.Event):
+            self.cancel.wait(seconds)
+        else:
+            time.sleep(seconds)
+        self._check_cancel()
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return float(min(self.backoff * (2**attempt), self.max_backoff))
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def _where(self) -> str:
+        return f"The field endpoint at {self.base_url}"
+
+    @staticmethod
+    def _retry_after(response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After", "").strip()
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            return float(value)
+        return None
+
+    def _raise_for_final(self, response: requests.Response, body: ErrorBody) -> None:
+        """Raise the UserError for a non-retryable error answer."""
+        status = response.status_code
+        if status == 401:
+            raise AuthenticationFailed(
+                f"{self._where()} refused the token (401). Check the token in Devices & Sync."
+            )
+        if status == 403:
+            raise AuthenticationFailed(
+                f"{self._where()} accepted the token but refused access (403). "
+                "Ask the fleet administrator to allow this office."
+            )
+        detail = f": {body.detail}" if body.detail else ""
+        raise FieldEndpointError(f"{self._where()} answered {status} {body.error or response.reason}{detail}.")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: tuple[int, ...],
+        handle: Callable[[requests.Response], Any],
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Callable[[], dict[str, str]] | None = None,
+        stream: bool = False,
+        on_error: Callable[[requests.Response, ErrorBody, int], Any] | None = None,
+    ) -> Any:
+        """Send one request with retries; ``handle`` turns a good answer into the result.
+
+        ``handle`` may raise :class:`_Transient` (e.g. the body was cut short) to
+        ask for another attempt. ``on_error`` sees non-OK, non-transient answers
+        first and may return a result or raise; if it returns None the generic
+        error is raised.
+        """
+        last = "no attempt was made"
+        for attempt in range(self.max_retries + 1):
+            self._check_cancel()
+            retry_after: float | None = None
+            try:
+                self.attempts += 1
+                response = self.session.request(
+                    method,
+                    self._url(path),
+                    params=params,
+                    json=json_body,
+                    headers=headers() if headers else None,
+                    timeout=self.timeout,
+                    stream=stream,
+                )
+                try:
+                    if response.status_code in ok:
+                        return handle(response)
+                    if response.status_code == 429 or response.status_code >= 500:
+                        retry_after = self._retry_after(response)
+                        body = error_body(response.text)
+                        raise _Transient(
+                            f"{response.status_code} {body.error or response.reason}".strip(), retry_after
+                        )
+                    body = error_body(response.text)
+                    if on_error is not None:
+                        result = on_error(response, body, attempt)
+                        if result is not None:
+                            return result
+                    self._raise_for_final(response, body)
+                finally:
+                    response.close()
+            except requests.exceptions.SSLError as exc:
+                raise EndpointCertificateError(
+                    f"{self._where()} did not present a certificate we trust ({_short(exc)}). "
+                    "Check the CA bundle in Devices & Sync."
+                ) from None
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                last = f"connection failed: {_short(exc)}"
+            except _Transient as exc:
+                last = exc.what
+                retry_after = exc.retry_after
+            if attempt < self.max_retries:
+                delay = self._delay(attempt, retry_after)
+                log.info("field endpoint %s %s: %s; retry %d in %.1fs", method, path, last, attempt + 1, delay)
+                self._wait(delay)
+        raise EndpointUnavailable(
+            f"{self._where()} did not answer properly after {self.max_retries + 1} attempts "
+            f"(last: {last}). Try again later."
+        )
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            # a body cut short or garbled in transit: worth another attempt
+            raise _Transient("the answer was not complete JSON") from None
+
+    # ------------------------------------------------------------ endpoints
+
+    def status(self) -> EndpointStatus:
+        """``GET /v1/status``."""
+
+        def handle(response: requests.Response) -> EndpointStatus:
+            data = self._json(response)
+            try:
+                return EndpointStatus.model_validate(data)
+            except ValueError as exc:
+                raise FieldEndpointError(
+                    f"{self._where()} sent a status we cannot read ({_short(exc)})."
+                ) from None
+
+        result: EndpointStatus = self._send("GET", "/v1/status", ok=(200,), handle=handle)
+        return result
+
+    def events(self, after: str | None = None, limit: int = 100) -> EventPage:
+        """``GET /v1/events``: one page, events as raw objects exactly as received."""
+        if not 1 <= limit <= 500:
+            raise ValueError("limit must be between 1 and 500")
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+
+        def handle(response: requests.Response) -> EventPage:
+            data = self._json(response)
+            if (
+                not isinstance(data, dict)
+                or not isinstance(data.get("events"), list)
+                or not isinstance(data.get("more", False), bool)
+                or not (data.get("next") is None or isinstance(data.get("next"), str))
+            ):
+                raise FieldEndpointError(
+                    f"{self._where()} sent an event page that does not follow the protocol."
+                )
+            next_cursor = data.get("next")
+            more = bool(data.get("more", False))
+            if more and next_cursor is None:
+                raise FieldEndpointError(f"{self._where()} said more events wait but gave no cursor.")
+            return EventPage(events=data["events"], next=next_cursor, more=more)
+
+        page: EventPage = self._send("GET", "/v1/events", ok=(200,), handle=handle, params=params)
+        return page
+
+    def iter_pages(self, after: str | None = None, limit: int = 100) -> Any:
+        """Yield pages until the endpoint says there are no more (cancel is checked between pages)."""
+        cursor = after
+        while True:
+            page = self.events(cursor, limit)
+            yield page
+            if not page.more or page.next is None:
+                return
+            cursor = page.next
+
+    def photo(
+        self,
+        sha256: str,
+        dest_path: str | os.PathLike[str],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> PhotoDownload:
+        """``GET /v1/photos/<sha256>`` to ``dest_path``, resuming a partial file with ``Range``.
+
+        The bytes go to ``<dest_path>.part`` first; after a dropped connection the
+        next attempt asks for ``Range: bytes=<n>-``. A ``206`` is appended; a server
+        that ignores the range and answers ``200`` restarts the file. The digest is
+        computed but not judged here: compare ``result.sha256`` with what you expected.
+        """
+        if not is_sha256_hex(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        dest = Path(dest_path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        resumed_from: list[int] = []
+
+        def range_header() -> dict[str, str]:
+            have = part.stat().st_size if part.exists() else 0
+            if have > 0:
+                resumed_from.append(have)
+                return {"Range": f"bytes={have}-", "Accept": "image/jpeg, */*"}
+            return {"Accept": "image/jpeg, */*"}
+
+        def handle(response: requests.Response) -> PhotoDownload:
+            have = part.stat().st_size if part.exists() else 0
+            mode = "wb"
+            if response.status_code == 206:
+                start = _content_range_start(response.headers.get("Content-Range", ""))
+                if start != have:
+                    part.unlink(missing_ok=True)
+                    raise _Transient("the endpoint answered an unexpected range")
+                mode = "ab"
+            try:
+                with open(part, mode) as out:
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        out.write(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                        if self.cancelled():
+                            out.flush()
+                            raise SyncCancelled("Sync was cancelled.")
+                    out.flush()
+                    os.fsync(out.fileno())
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.Timeout,
+            ) as exc:
+                raise _Transient(f"photo download broke off: {_short(exc)}") from None
+            digest = hashlib.sha256()
+            size = 0
+            with open(part, "rb") as done:
+                for chunk in iter(lambda: done.read(1024 * 1024), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+            os.replace(part, dest)
+            return PhotoDownload(path=dest, size=size, sha256=digest.hexdigest(), resumed_from=resumed_from)
+
+        def on_error(response: requests.Response, body: ErrorBody, attempt: int) -> Any:
+            if response.status_code == 404:
+                raise PhotoNotFound(f"{self._where()} does not hold photo {sha256[:12]}… (404).", sha256)
+            if response.status_code == 416:
+                # our partial file is longer than the photo: start over on the next attempt
+                part.unlink(missing_ok=True)
+                raise _Transient("the partial download did not fit the photo (416)")
+            return None
+
+        result: PhotoDownload = self._send(
+            "GET",
+            f"/v1/photos/{quote(sha256)}",
+            ok=(200, 206),
+            handle=handle,
+            headers=range_header,
+            stream=True,
+            on_error=on_error,
+        )
+        return result
+
+    def ack(self, through: str) -> None:
+        """``POST /v1/ack``: the endpoint may now delete everything up to ``through``."""
+        if not through:
+            raise ValueError("ack needs a cursor")
+        self._send("POST", "/v1/ack", ok=(200, 204), handle=lambda r: True, json_body={"through": through})
+
+    def put_reference(self, kind: str, version: int, items: list[dict[str, Any]]) -> int:
+        """``PUT /v1/reference/<kind>``; returns the accepted version.
+
+        Raises :class:`ReferenceVersionConflict` on ``409``, except when a retry
+        finds the endpoint already holding exactly this version (our earlier
+        attempt got through but its answer was lost).
+        """
+        if kind not in REFERENCE_KINDS:
+            raise ValueError(f"unknown reference kind {kind!r}")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError("version must be an int")
+
+        def handle(response: requests.Response) -> int:
+            data = self._json(response)
+            accepted = data.get("accepted_version") if isinstance(data, dict) else None
+            if isinstance(accepted, bool) or not isinstance(accepted, int):
+                raise FieldEndpointError(f"{self._where()} did not say which {kind} version it accepted.")
+            return accepted
+
+        def on_error(response: requests.Response, body: ErrorBody, attempt: int) -> Any:
+            if response.status_code != 409:
+                return None
+            extra = body.model_extra or {}
+            held = extra.get("held_version")
+            held_version = held if isinstance(held, int) and not isinstance(held, bool) else None
+            if attempt > 0 and held_version == version:
+                return version
+            holds = f"already holds {kind} version {held_version}" if held_version is not None else (
+                f"already holds a {kind} version at least as new"
+            )
+            raise ReferenceVersionConflict(
+                f"{self._where()} {holds}; version {version} is not newer. "
+                "Reload the reference data and push again.",
+                kind,
+                version,
+                held_version,
+            )
+
+        accepted: int = self._send(
+            "PUT",
+            f"/v1/reference/{kind}",
+            ok=(200,),
+            handle=handle,
+            json_body={"version": version, "items": items},
+            on_error=on_error,
+        )
+        return accepted
+
+
+def _content_range_start(value: str) -> int | None:
+    match = re.match(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", value.strip())
+    return int(match.group(1)) if match else None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
