@@ -76,6 +76,7 @@ class _Logical:
     last_line: int
     physical_records: int = 1
     lines: list[int] = field(default_factory=list)
+    ordinal: int = 0
 
 
 def _append_continuation(record: _Logical, piece: str) -> None:
@@ -162,7 +163,7 @@ def _logical_records(text: str) -> list[_Logical]:
                 previous.last_line = line_no
                 previous.lines.append(line_no)
             else:
-                records.append(_Logical(code, body, line_no, line_no, 1, [line_no]))
+                records.append(_Logical(code, body, line_no, line_no, 1, [line_no], len(records) + 1))
     if not records:
         raise ImportRejected("the file is empty.")
     if records[0].code != "01":
@@ -367,7 +368,7 @@ def _classify_detail(result: ImportedFile, digest: str, account_number: str, cur
         value_date = availability["date"]
     reference = " ".join(part for part in (customer_reference, text) if part)
     result.payments.append(ImportedPayment(
-        external_id=make_external_id(FileKind.BAI2, digest, account_number, f"L{record.first_line}",
+        external_id=make_external_id(FileKind.BAI2, digest, account_number, f"R{record.ordinal}",
                                      bank_reference),
         amount_cents=amount,
         value_date=value_date,
