@@ -9,7 +9,7 @@ refuse a file imported twice.
 from __future__ import annotations
 
 import gzip
-from datetime import timezone, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from desktop.services.importers.bai2_files import parse_bai2_bytes, parse_lockbox_bytes
@@ -53,7 +53,7 @@ def sniff_format(data: bytes) -> FileKind | None:
     return None
 
 
-def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = timezone.utc) -> ImportedFile:
+def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC) -> ImportedFile:
     """Parse raw file bytes (gzip is undone first). ``bank_tz`` is the zone of the bank's local times."""
     if data[:2] == b"\x1f\x8b":
         try:
@@ -76,7 +76,7 @@ def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = timez
     )
 
 
-def read_payment_file(path: str | Path, bank_tz: tzinfo = timezone.utc) -> ImportedFile:
+def read_payment_file(path: str | Path, bank_tz: tzinfo = UTC) -> ImportedFile:
     """Read and parse one payment file from disk, whatever its format."""
     path = Path(path)
     try:

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
+from itertools import pairwise
 from typing import Any
 
 from bai2 import bai2 as bai2_api
@@ -84,7 +85,7 @@ def _append_continuation(record: _Logical, piece: str) -> None:
     text = record.text.rstrip()
     if record.code == "16" and _detail_text_started(text):
         # The free-text field runs to the end of the record: a continuation just extends it.
-        record.text = (text[:-1] if text.endswith("/") else text).rstrip() + " " + piece.strip()
+        record.text = (text.removesuffix("/")).rstrip() + " " + piece.strip()
         return
     if text.endswith("/"):
         text = text[:-1]
@@ -176,7 +177,7 @@ def _logical_records(text: str) -> list[_Logical]:
 
 def _strip_record_end(text: str) -> str:
     text = text.rstrip()
-    return text[:-1] if text.endswith("/") else text
+    return text.removesuffix("/")
 
 
 def _structure_check(records: list[_Logical]) -> None:
@@ -185,7 +186,7 @@ def _structure_check(records: list[_Logical]) -> None:
                      "49": {"03", "98"}, "98": {"02", "99"}, "99": set()}
     names = {"01": "file header", "02": "group header", "03": "account identifier", "16": "transaction detail",
              "49": "account trailer", "98": "group trailer", "99": "file trailer"}
-    for previous, current in zip(records, records[1:]):
+    for previous, current in pairwise(records):
         allowed = expected_next[previous.code]
         if current.code not in allowed:
             if not allowed:
@@ -206,10 +207,10 @@ def _local_to_utc(day: date | None, moment: time | None, bank_tz: tzinfo) -> dat
     moment = moment or time(0, 0)
     if moment == time.max:
         moment = time(23, 59, 59)
-    return datetime.combine(day, moment, tzinfo=bank_tz).astimezone(timezone.utc)
+    return datetime.combine(day, moment, tzinfo=bank_tz).astimezone(UTC)
 
 
-def parse_bai2_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = timezone.utc) -> ImportedFile:
+def parse_bai2_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC) -> ImportedFile:
     """Parse a BAI2 bank file; reject it whole (``ImportRejected``) on any structural or total error."""
     try:
         return _parse_bai2(data, file_name, bank_tz)
@@ -247,7 +248,7 @@ def _parse_bai2(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
 
     try:
         parsed = bai2_api.parse_from_lines(feed(), check_integrity=False)
-    except Exception as exc:  # the package raises ValueError, KeyError, its own exceptions...
+    except Exception as exc:  # noqa: BLE001 - the package raises ValueError, KeyError, its own exceptions...
         index = max(0, min(consumed - 2, len(records) - 1))
         message = str(exc) or type(exc).__name__
         raise ImportRejected(f"this {records[index].code} record could not be read: {message}.",
@@ -432,7 +433,7 @@ def _lockbox_date(text: str, mmddyy: bool = False) -> date | None:
         return None
 
 
-def parse_lockbox_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = timezone.utc) -> ImportedFile:
+def parse_lockbox_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC) -> ImportedFile:
     """Parse a BAI lockbox file: one payment per check, with batch and lockbox totals checked."""
     try:
         return _parse_lockbox(data, file_name, bank_tz)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import gzip
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from desktop.services.importers.common import (
@@ -227,7 +227,7 @@ def _records(text: str) -> list[tuple[int, str]]:
 
 
 def parse_nacha_bytes(
-    data: bytes, file_name: str = "", bank_tz: tzinfo = timezone.utc
+    data: bytes, file_name: str = "", bank_tz: tzinfo = UTC
 ) -> ImportedFile:
     """Parse a NACHA file's raw bytes (already un-gzipped) into an ``ImportedFile``."""
     try:
@@ -238,7 +238,7 @@ def parse_nacha_bytes(
         raise
 
 
-def read_nacha(path: str | Path, bank_tz: tzinfo = timezone.utc) -> ImportedFile:
+def read_nacha(path: str | Path, bank_tz: tzinfo = UTC) -> ImportedFile:
     """Read a NACHA file from disk; ``.gz`` files are decompressed first."""
     path = Path(path)
     data = path.read_bytes()
@@ -285,10 +285,10 @@ def _parse(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
         created_at = datetime(
             created_day.year, created_day.month, created_day.day, int(hhmm[:2]), int(hhmm[2:]),
             tzinfo=bank_tz,
-        ).astimezone(timezone.utc)
+        ).astimezone(UTC)
     else:
         created_at = datetime(created_day.year, created_day.month, created_day.day, tzinfo=bank_tz).astimezone(
-            timezone.utc
+            UTC
         )
     result = ImportedFile(
         kind=FileKind.NACHA,
@@ -374,7 +374,7 @@ def _parse(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     for each in batches:
         for item in each.entries:
             _classify(result, each, item, digest)
-    control_line, control = file_control
+    _control_line, control = file_control
     result.control_count = int(control[13:21])
     result.control_debit_cents = int(control[31:43])
     result.control_credit_cents = int(control[43:55])
@@ -531,7 +531,7 @@ def _classify(result: ImportedFile, batch: _Batch, item: _Entry, digest: str) ->
         received_at = None
         if batch.effective_date is not None:
             effective = batch.effective_date
-            received_at = datetime(effective.year, effective.month, effective.day, tzinfo=timezone.utc)
+            received_at = datetime(effective.year, effective.month, effective.day, tzinfo=UTC)
         result.payments.append(
             ImportedPayment(
                 external_id=make_external_id(FileKind.NACHA, digest, batch.batch_number, item.trace),

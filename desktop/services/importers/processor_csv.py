@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import parse_money
@@ -193,11 +193,11 @@ def _parse(data: bytes, file_name: str) -> ImportedFile:
 
 def _parse_time(text: str, line_no: int) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ImportRejected(f"settled_at {text!r} is not an ISO 8601 date and time.", line_no) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ImportRejected(
             f"settled_at {text!r} has no UTC offset; add one (e.g. -08:00 or Z) so the time is unambiguous.",
             line_no)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

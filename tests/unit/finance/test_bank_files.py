@@ -47,8 +47,8 @@ ACCEPTED: dict[str, tuple[FileKind, int, int, int, int, int, int]] = {
 REJECTED: dict[str, tuple[int | None, str]] = {
     "bai2_moov/sample-parseError.txt": (1, "record type 00 is not a BAI2 record type"),
     "bai2_moov/sample4-continuations-newline-delimited.txt":
-        (22, "the account trailer (49) declares a control total of -1260161341762 but the amounts it covers "
-             "add up to 7999960"),
+        (22, ("the account trailer (49) declares a control total of -1260161341762 but the amounts it covers "
+              "add up to 7999960")),
     "bai2_moov/sample5-issue113.txt":
         (22, "the account trailer (49) declares a control total of -1260161341762"),
     "nacha_ach_moov/20110729A-invalid.ach": (1, "the file header gives a record size of '941'"),

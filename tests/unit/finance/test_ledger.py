@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -21,7 +21,7 @@ from desktop.domain.ledger import (
     validate_entry,
 )
 
-AT = datetime(2024, 3, 5, 14, 30, tzinfo=timezone.utc)
+AT = datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
 
 
 def entry(kind: EntryKind, cents: int, reverses: str | None = None) -> LedgerEntry:

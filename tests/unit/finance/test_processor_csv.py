@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_settled_rows_become_card_payments() -> None:
     assert result.kind is FileKind.PROCESSOR_CSV
     assert [p.amount_cents for p in result.payments] == [7500, 123450]
     first = result.payments[0]
-    assert first.received_at == datetime(2024, 3, 5, 22, 30, tzinfo=timezone.utc)
+    assert first.received_at == datetime(2024, 3, 5, 22, 30, tzinfo=UTC)
     assert first.method is PaymentMethod.CARD and first.reference_text == "1234567890 7ABC123"
     assert first.external_id.endswith(":tx-1") and first.line_numbers == (2,)
     assert result.skipped[0].reason.startswith("refunded card transaction tx-3")
