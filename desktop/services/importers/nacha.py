@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -148,6 +149,7 @@ def return_reason(code: str) -> str:
     return f"Return reason {code} is not in the NACHA table (a bank-specific code); ask the bank what it means"
 
 
+@lru_cache(maxsize=4096)
 def routing_check_digit(first_eight: str) -> int:
     """ABA check digit for the first eight digits of a routing number (weights 3, 7, 1)."""
     weights = (3, 7, 1, 3, 7, 1, 3, 7)
@@ -155,7 +157,7 @@ def routing_check_digit(first_eight: str) -> int:
     return (10 - total % 10) % 10
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     line: int
     transaction_code: int
@@ -519,7 +521,7 @@ def _records_through_control(batches: list[_Batch]) -> int:
 def _classify(result: ImportedFile, batch: _Batch, item: _Entry, digest: str) -> None:
     code = item.transaction_code
     kind_digit = code % 10
-    lines = (item.line, *(line for line, _ in item.addenda))
+    lines = (item.line, *[line for line, _ in item.addenda]) if item.addenda else (item.line,)
     if kind_digit in (1, 6):
         _classify_return(result, batch, item, lines)
     elif kind_digit == 7 or code == 55:
