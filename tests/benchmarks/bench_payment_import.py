@@ -25,7 +25,7 @@ def raw_bytes() -> bytes:
     return gzip.decompress(GZ_FILE.read_bytes())
 
 
-def _record(benchmark, mean_field: str = "mean") -> None:  # type: ignore[no-untyped-def]
+def _record(benchmark) -> None:  # type: ignore[no-untyped-def]
     mean = benchmark.stats.stats.mean
     benchmark.extra_info["entries_per_second"] = round(ENTRIES / mean)
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import gzip
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 
 from desktop.services.importers.common import (
