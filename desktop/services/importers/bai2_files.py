@@ -45,6 +45,7 @@ from desktop.services.importers.common import (
     SkippedRecord,
     file_digest,
     make_external_id,
+    parse_hhmm,
 )
 
 PAYMENT_TYPE_CODES: dict[str, PaymentMethod] = {
@@ -474,8 +475,7 @@ def _parse_lockbox(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile
             created = _lockbox_date(record[23:29])
             if created is None:
                 raise ImportRejected(f"the processing date {record[23:29]!r} is not a YYMMDD date.", line_no)
-            hhmm = record[29:33]
-            moment = time(int(hhmm[:2]), int(hhmm[2:])) if hhmm.isdigit() and int(hhmm[:2]) < 24 else None
+            moment = parse_hhmm(record[29:33])
             result.created_at = _local_to_utc(created, moment, bank_tz)
             result.bank_id = record[13:23].strip()
         elif kind == "2":

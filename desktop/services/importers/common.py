@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import Enum
 
 from desktop.domain.errors import UserError
@@ -132,6 +132,16 @@ class ImportedFile:
     def payments_total_cents(self) -> int:
         """Sum of the payments found (what the clerk reconciles against the bank)."""
         return sum(payment.amount_cents for payment in self.payments)
+
+
+def parse_hhmm(text: str) -> time | None:
+    """``"1430"`` -> 14:30; anything that is not a valid four-digit clock time -> ``None``."""
+    if len(text) != 4 or not text.isdigit():
+        return None
+    hours, minutes = int(text[:2]), int(text[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    return time(hours, minutes)
 
 
 def file_digest(data: bytes) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import gzip
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from desktop.services.importers.common import (
     SkippedRecord,
     file_digest,
     make_external_id,
+    parse_hhmm,
 )
 
 RECORD_LENGTH = 94
@@ -281,17 +282,8 @@ def _parse(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     created_day = _yymmdd(header[23:29])
     if created_day is None:
         raise ImportRejected(f"the file creation date {header[23:29]!r} is not a YYMMDD date.", first_line)
-    created_at: datetime | None = None
-    hhmm = header[29:33]
-    if hhmm.isdigit() and int(hhmm[:2]) < 24 and int(hhmm[2:]) < 60:
-        created_at = datetime(
-            created_day.year, created_day.month, created_day.day, int(hhmm[:2]), int(hhmm[2:]),
-            tzinfo=bank_tz,
-        ).astimezone(UTC)
-    else:
-        created_at = datetime(created_day.year, created_day.month, created_day.day, tzinfo=bank_tz).astimezone(
-            UTC
-        )
+    created_at = datetime.combine(created_day, parse_hhmm(header[29:33]) or time(0, 0), tzinfo=bank_tz)
+    created_at = created_at.astimezone(UTC)
     result = ImportedFile(
         kind=FileKind.NACHA,
         sha256=digest,
