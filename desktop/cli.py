@@ -19,8 +19,14 @@ from desktop.paths import AppPaths, resolve_db_url
 
 log = logging.getLogger("curbdesk.cli")
 
-#: Modules with a `register(subparsers)` function adding their commands.
-COMMAND_MODULES = ["desktop.commands.core"]
+def command_modules() -> list[str]:
+    """Every module of desktop.commands; each has `register(subparsers)` adding its commands."""
+    import pkgutil
+
+    import desktop.commands as pkg
+
+    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+    return [f"desktop.commands.{n}" for n in (["core"] + [n for n in names if n != "core"])]
 
 
 @dataclass
@@ -61,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the command as this user (default: the system account)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the console")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub)
     return parser
 
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(env) or 0)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; everything committed so far is kept.", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.domain.errors import UserError
@@ -57,7 +57,11 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         elif self.dialect == "postgresql":
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
-        self.engine = create_engine(parsed, **kwargs)
+        try:
+            self.engine = create_engine(parsed, **kwargs)
+        except NoSuchModuleError as exc:
+            raise UserError(f"Unknown database kind '{parsed.drivername}': use sqlite:///FILE or "
+                            "postgresql+psycopg://USER@HOST/DATABASE.") from exc
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
             write_engine = self.engine.execution_options(sqlite_immediate=True)
@@ -93,7 +97,8 @@ class Database:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except OperationalError as exc:
-            raise UserError(f"Cannot reach the database {self.display_name()}: {exc.orig}") from exc
+            detail = " ".join(str(exc.orig).split())
+            raise UserError(f"Cannot reach the database {self.display_name()}: {detail}") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

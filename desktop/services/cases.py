@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -27,18 +26,8 @@ from desktop.persistence.models import (
 )
 from desktop.services.context import Actor, AppContext
 
-#: Characters a plate reader or a clerk confuses, folded to one spelling for the search key.
-_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "B": "8", "S": "5", "Z": "2"})
-_PLATE_JUNK = re.compile(r"[^A-Z0-9]")
-
-
-def normalise_plate(plate: str) -> str:
-    return _PLATE_JUNK.sub("", plate.upper())
-
-
-def plate_key(plate: str) -> str:
-    """The plate with confusable characters folded, so a one-off reading finds the case."""
-    return normalise_plate(plate).translate(_CONFUSABLE)
+from desktop.domain.plates import normalize_plate as normalise_plate  # noqa: E402
+from desktop.domain.plates import plate_search_key as plate_key  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -160,31 +160,11 @@ class DemoResult:
     photos_stored: int
 
 
-def _evidence_path(root: Path, sha: str) -> Path:
-    return root / sha[:2] / sha[2:4] / f"{sha}.jpg"
-
-
 def store_evidence(root: Path, data: bytes) -> str:
-    """Write bytes under their SHA-256 (temp file, fsync, rename); never rewrite."""
-    import os
-    import tempfile
+    """Write a demo photo into the evidence store (by digest, never rewritten)."""
+    from desktop.sync.evidence import EvidenceStore
 
-    sha = hashlib.sha256(data).hexdigest()
-    path = _evidence_path(root, sha)
-    if path.exists():
-        return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return sha
+    return EvidenceStore(root).put(data).sha256
 
 
 def _setting(session: Any, key: str, default: Any) -> Any:
@@ -258,6 +238,8 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     if have >= citations:
         with app.db.reading() as s:
             total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
+        if citations <= 20000:
+            run_extensions(app, note)
         return DemoResult(0, total, 0)
 
     large = citations > 20000
@@ -424,7 +406,23 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
         note("Citations", index, citations)
     with app.db.reading() as s:
         total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
+    if not large:
+        run_extensions(app, note)
     return DemoResult(added, total, photos_stored)
+
+
+def run_extensions(app: AppContext, progress: Progress) -> None:
+    """Each capability adds to the demo in its own `desktop.services.demo_<area>` module,
+    with `ORDER: int` and `extend_demo(app, progress)` (idempotent, like the rest)."""
+    import importlib
+    import pkgutil
+
+    import desktop.services as pkg
+
+    modules = [importlib.import_module(f"desktop.services.{m.name}")
+               for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("demo_")]
+    for mod in sorted((m for m in modules if hasattr(m, "extend_demo")), key=lambda m: getattr(m, "ORDER", 50)):
+        mod.extend_demo(app, progress)
 
 
 def _setting_anchor(app: AppContext, now: datetime) -> datetime:

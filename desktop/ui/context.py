@@ -20,8 +20,9 @@ class UiContext:
     tz: Any
 
     def evidence_path(self, sha256: str) -> Path:
-        root = self.app.paths.evidence_dir
-        return root / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
+        from desktop.sync.evidence import EvidenceStore
+
+        return EvidenceStore(self.app.paths.evidence_dir).path_for(sha256)
 
     def error(self, exc: BaseException) -> None:
         self.messages.error(exc)

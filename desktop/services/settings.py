@@ -1,0 +1,85 @@
+"""Every agency setting, declared once with its type, default and one line of help.
+
+Values live in the `settings` table; `get` falls back to the declared default. Changing a
+setting is a use case like any other: permission checked, audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from desktop.domain.errors import UserError
+from desktop.domain.roles import Permission
+from desktop.persistence.models import Setting
+from desktop.services.context import Actor, AppContext
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
+    SettingSpec("agency.name", str, "City of Los Angeles", "the agency's name as printed on notices"),
+    SettingSpec("agency.department", str, "Department of Transportation — Parking Enforcement",
+                "the department line under the agency's name"),
+    SettingSpec("agency.address", list, ["PO Box 30420", "Los Angeles, CA 90030-0420"],
+                "the return address, one line per item"),
+    SettingSpec("agency.phone", str, "(866) 561-9742", "the public enquiry line"),
+    SettingSpec("agency.pay_url", str, "https://pay.example.gov/c/{citation_number}",
+                "online payment address; {citation_number} is replaced"),
+    SettingSpec("agency.timezone", str, "America/Los_Angeles", "the agency's time zone (IANA name)"),
+    SettingSpec("agency.profile", str, "CA", "the jurisdiction profile for new cases (CA, NYC, ENG)"),
+    SettingSpec("agency.currency", str, "USD", "currency of fines and payments"),
+    SettingSpec("mail.mailer_id", str, "314159", "USPS Mailer ID for the Intelligent Mail barcode (6 or 9 digits)"),
+    SettingSpec("mail.batch_size", int, 500, "notices per print batch (one PDF each)"),
+    SettingSpec("review.photo_minutes", int, 15, "photo time may differ from issue time by this many minutes"),
+    SettingSpec("review.photo_metres", int, 100, "photo GPS may be this far from the citation location"),
+    SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),
+    SettingSpec("review.duplicate_metres", int, 50, "...and within this distance"),
+    SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
+    SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
+    SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+]}
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise UserError(f"There is no setting called {key}.") from None
+
+
+def get(session: Session, key: str) -> Any:
+    spec = _spec(key)
+    row = session.get(Setting, key)
+    return spec.default if row is None else row.value
+
+
+def read(app: AppContext, key: str) -> Any:
+    with app.db.reading() as s:
+        return get(s, key)
+
+
+def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:
+    spec = _spec(key)
+    if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
+        try:
+            value = spec.type(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{key} takes a {spec.type.__name__}: {spec.help}.") from None
+    with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:
+        row = uow.session.get(Setting, key)
+        before = None if row is None else row.value
+        if row is None:
+            uow.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        uow.audit("setting.changed", "setting", key, before={"value": before}, after={"value": value})
+        uow.commit()

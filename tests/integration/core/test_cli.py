@@ -1,0 +1,87 @@
+"""The command line: the foundation commands, their exit codes and their one-line errors."""
+
+import csv
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CURBDESK_DB", raising=False)
+
+    def run(*args: str) -> int:
+        return main(list(args))
+
+    run.db = tmp_path / "data" / "curbdesk.sqlite3"
+    return run
+
+
+def test_demo_is_idempotent_and_exports(cli, capsys, tmp_path: Path) -> None:
+    assert cli("demo", "--citations", "60") == 0
+    assert "60 citations added" in capsys.readouterr().out
+    assert cli("demo", "--citations", "60") == 0
+    assert "0 citations added, 60 in all" in capsys.readouterr().out
+    out = tmp_path / "c.csv"
+    assert cli("export", "citations", "--out", str(out)) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 60 and len({r["citation_number"] for r in rows}) == 60
+    assert {r["evidence_status"] for r in rows} <= {"ok", "integrity_failed", "missing"}
+    assert all(int(r["photo_count"]) >= 0 for r in rows)
+    with sqlite3.connect(cli.db) as c:
+        assert c.execute("select count(*) from users").fetchone()[0] == 6
+        assert c.execute("select count(*) from zones").fetchone()[0] >= 9
+
+
+def test_verify_audit_names_the_edited_entry(cli, capsys) -> None:
+    assert cli("demo", "--citations", "20") == 0
+    assert cli("verify-audit") == 0
+    with sqlite3.connect(cli.db) as c:
+        c.execute("update audit_log set username = 'mallory' where id = 7")
+    capsys.readouterr()
+    assert cli("verify-audit") == 3
+    assert "broken at entry 7" in capsys.readouterr().err
+
+
+def test_backup_and_upgrade(cli, capsys, tmp_path: Path) -> None:
+    assert cli("db", "upgrade") == 0
+    assert "upgraded from empty" in capsys.readouterr().out
+    assert cli("db", "upgrade") == 0
+    assert "already at" in capsys.readouterr().out
+    target = tmp_path / "b.sqlite3"
+    assert cli("db", "backup", str(target)) == 0
+    with sqlite3.connect(target) as c:
+        assert c.execute("select count(*) from audit_head").fetchone()[0] == 1
+
+
+def test_users_add_from_stdin(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert cli("users", "add", "root", "--role", "admin", "--name", "Root Admin", "--password-stdin") == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert cli("users", "add", "bob", "--role", "clerk", "--name", "Bob", "--password-stdin") == 2
+    assert capsys.readouterr().err.strip() == "error: A password needs at least 10 characters."
+
+
+def test_bad_database_url_is_one_clear_line() -> None:
+    r = subprocess.run([sys.executable, "main.py", "--db", "nonsense://x", "verify-audit"], cwd=ROOT,
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_postgres_is_one_clear_line() -> None:
+    r = subprocess.run([sys.executable, "main.py", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x",
+                        "export", "citations", "--out", "/tmp/never.csv"], cwd=ROOT,
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 2 and "Cannot reach the database" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
