@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.money import format_cents
+from desktop.domain.ledger import format_cents
 from desktop.services.cases import CaseDetail
 from desktop.ui.tasks import TaskControl
 from desktop.ui.widgets import load_thumbnail, local_time, status_badge_html

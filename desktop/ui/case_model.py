@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.money import format_cents
+from desktop.domain.ledger import format_cents
 from desktop.services.cases import CaseFilter, CaseRow
 from desktop.ui.tasks import TaskControl, TaskRunner
 

@@ -10,7 +10,7 @@ from desktop.domain.lifecycle import (
     check_move,
     evidence_status,
 )
-from desktop.domain.money import format_cents
+from desktop.domain.ledger import format_cents
 
 S = CaseStatus
 
