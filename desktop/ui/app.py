@@ -93,7 +93,7 @@ def run_gui(env: Any) -> int:
             return 0
         actor = login.actor
 
-    window = open_main_window(app, actor, runner, messages)
+    window = open_main_window(app, actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
     window.show()
     code = qapp.exec()
     runner.wait_all(5000)
