@@ -338,7 +338,7 @@ class StoryDocument(Document[DataT]):
 
     def first_frame(self) -> Frame:
         w, h = self.page_size
-        top = h - MARGIN
+        top = h - MARGIN - 34  # below the running header
         if self.mailed:
             window = self.profile.insert.address_window_on_page()
             top = window.y - 0.2 * geo.INCH
@@ -347,7 +347,7 @@ class StoryDocument(Document[DataT]):
 
     def later_frame(self) -> Frame:
         w, h = self.page_size
-        return Frame(MARGIN, MARGIN + 14, w - 2 * MARGIN, h - 2 * MARGIN - 34, leftPadding=0,
+        return Frame(MARGIN, MARGIN + 14, w - 2 * MARGIN, h - 2 * MARGIN - 48, leftPadding=0,
                      rightPadding=0, topPadding=0, bottomPadding=0, id="later")
 
     def decorate_first_page(self, canvas: Canvas) -> None:
