@@ -37,7 +37,7 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.enums import TA_LEFT  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import Flowable, Frame, Paragraph  # noqa: E402
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph  # noqa: E402
 
 from reports import geometry as geo  # noqa: E402
 from reports.data import AgencyInfo, MailPiece, Recipient  # noqa: E402
@@ -400,30 +400,34 @@ class StoryDocument(Document[DataT]):
         canvas.restoreState()
 
     def draw(self, canvas: Canvas) -> int:
-        pages = self._flow(None, dry_run=True)
-        return self._flow(canvas, dry_run=False, total=pages)
+        """Story documents lay out through a platypus DocTemplate of their own; use `render()`."""
+        raise NotImplementedError(f"{type(self).__name__} renders on its own canvas; call render()")
 
-    def _flow(self, canvas: Canvas | None, dry_run: bool, total: int | None = None) -> int:
-        story = self.story()
-        target = canvas if canvas is not None else Canvas(io.BytesIO(), pagesize=self.page_size)
-        page = 0
-        while story:
-            page += 1
-            frame = self.first_frame() if page == 1 else self.later_frame()
-            if not dry_run:
-                if page == 1:
-                    self.decorate_first_page(target)
-                else:
-                    self.decorate_later_page(target, page)
-                self.draw_footer(target, page, total)
-            before = len(story)
-            frame.addFromList(story, target)
-            if story and len(story) == before and frame._atTop:  # noqa: SLF001 - platypus has no public flag
-                raise ValueError(f"{type(story[0]).__name__} does not fit on a page of {self.title}")
-            target.showPage()
-            if page > 500:
-                raise ValueError(f"{self.title} runs past 500 pages")
-        return page
+    def render(self) -> bytes:
+        """Build the story twice: once to count pages, once to print "Page n of N"."""
+        pages = self._build(io.BytesIO(), None)
+        buf = io.BytesIO()
+        self._build(buf, pages)
+        return buf.getvalue()
+
+    def _build(self, buf: io.BytesIO, total: int | None) -> int:
+        doc = BaseDocTemplate(buf, pagesize=self.page_size, title=self.title, author=self.agency.name,
+                              creator="Curbdesk", invariant=1, pageCompression=1)
+
+        def first(canvas: Canvas, _doc: BaseDocTemplate) -> None:
+            self.decorate_first_page(canvas)
+            self.draw_footer(canvas, canvas.getPageNumber(), total)
+
+        def later(canvas: Canvas, _doc: BaseDocTemplate) -> None:
+            self.decorate_later_page(canvas, canvas.getPageNumber())
+            self.draw_footer(canvas, canvas.getPageNumber(), total)
+
+        doc.addPageTemplates([
+            PageTemplate("first", [self.first_frame()], onPage=first, autoNextPageTemplate="later"),
+            PageTemplate("later", [self.later_frame()], onPage=later),
+        ])
+        doc.build(self.story())
+        return int(doc.page)
 
 
 def key_value_rows(pairs: Sequence[tuple[str, str]]) -> list[list[Paragraph]]:

@@ -44,6 +44,11 @@ class HearingDocket(StoryDocument[DocketData]):
 
     title = "Hearing Docket"
 
+    @property
+    def page_size(self) -> tuple[float, float]:
+        w, h = self.profile.page_size
+        return (h, w)  # landscape: ten columns
+
     def reference(self) -> str:
         return f"{self.date(self.data.hearing_date)}"
 
@@ -57,7 +62,7 @@ class HearingDocket(StoryDocument[DocketData]):
             rows.append([clock, e.appeal_number, e.citation_number, e.plate, e.appellant_name, e.mode,
                          e.violation_code, self.money(e.amount_cents), e.status, e.notes])
         w = self.page_size[0] - 72
-        widths = [46, 66, 66, 52, 92, 50, 40, 44, 48, w - 504]
+        widths = [54, 84, 74, 64, 130, 60, 52, 56, 62, w - 636]
         return [
             para(f"Hearing docket for {escape(self.date(d.hearing_date))}", "h1"),
             facts_table(key_value_rows([
@@ -194,7 +199,7 @@ class HearingPacket(StoryDocument[HearingPacketData]):
         w = self._w()
         out: list[Flowable] = [CondPageBreak(150), para("Appellant documents", "h2"),
                                grid(["File", "Type", "Pages", "Received", "SHA-256", "In this packet"], rows,
-                                    [85, 62, 30, 95, w - 357, 85])]
+                                    [85, 62, 36, 95, w - 363, 85])]
         for doc in d.appellant_documents:
             if doc.is_image:
                 out += [PageBreak(), para(f"Appellant document: {escape(doc.file_name)}", "h2"),

@@ -166,7 +166,7 @@ def sample_receipt(profile: str = "CA") -> ReceiptData:
     return ReceiptData(
         profile_code=profile, agency=AGENCIES[profile], receipt_number="R-2025-0031877", received_at=_ts(18, 21, 5),
         timezone_name=TIMEZONES[profile], payer_name=RECIPIENTS[profile].name, method="Check",
-        method_detail="Check no. 1042", amount_cents=12600,
+        method_detail="no. 1042", amount_cents=12600,
         allocations=(ReceiptAllocation(sample_facts(profile, 1).citation_number, sample_facts(profile, 1).plate,
                                        6300, 0),
                      ReceiptAllocation(sample_facts(profile, 2).citation_number, sample_facts(profile, 2).plate,
