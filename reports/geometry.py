@@ -217,8 +217,9 @@ def address_block_layout(
 ) -> AddressBlockLayout:
     """Lay out an address block of `line_count` lines (IMb on top when asked) inside the safe window area.
 
-    The font shrinks (down to 8 pt) when the lines would not fit; the block is anchored to the left of the
-    safe area and centred vertically in it.
+    The font shrinks when the lines would not fit, down to 7 pt (Pub. 25 asks for 8 pt or more; only a
+    six-line address with an IMb goes below); more lines than that raise ValueError. The block is anchored
+    to the left of the safe area and centred vertically in it.
     """
     safe = insert.address_safe_area()
     bars_w, bars_h = imb_size()
@@ -228,8 +229,10 @@ def address_block_layout(
     ascent, descent = 0.75, 0.22  # Helvetica, as fractions of the font size
     while True:
         text_h = (line_count - 1) * leading + (ascent + descent) * font_size
-        if imb_h + text_h <= safe.height or font_size <= 8.0:
+        if imb_h + text_h <= safe.height:
             break
+        if font_size <= 7.0:
+            raise ValueError(f"an address of {line_count} lines does not fit the {insert.envelope.name} window")
         font_size -= 0.5
         leading = font_size * 1.12
     total_h = imb_h + text_h
