@@ -24,13 +24,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+import qrcode
+import qrcode.constants
 from reportlab import rl_config
 
 # Raw binary image streams instead of ASCII85: ReportLab's ASCII85 encoder is pure Python and made a photo
 # page 35x slower (PLATFORM-NOTES.md: 10.9 pages/s with it, 382 without).
 rl_config.useA85 = 0
 
-from reportlab.graphics.barcode import qrencoder  # noqa: E402
 from reportlab.graphics.barcode.code128 import Code128  # noqa: E402
 from reportlab.graphics.barcode.usps4s import USPS_4State  # noqa: E402
 from reportlab.lib import colors  # noqa: E402
@@ -142,62 +143,122 @@ def make_imb(mail: MailPiece, routing: str) -> USPS_4State:
     return bc
 
 
+def _emit_rects(canvas: Canvas, x: float, y: float, rects: list[tuple[float, float, float, float]]) -> None:
+    """Fill rectangles (relative to x, y) through one literal path.
+
+    ReportLab's generic number formatting is pure Python and costs more than everything else on a notice
+    page once a few hundred barcode bars are drawn; fixed 3-decimal formatting is exact to 1/72000 in.
+    """
+    ops = "\n".join(f"{rx + x:.3f} {ry + y:.3f} {rw:.3f} {rh:.3f} re" for rx, ry, rw, rh in rects)
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.addLiteral(ops + "\nf")
+    canvas.restoreState()
+
+
+def code128_bars(value: str, bar_height: float) -> tuple[float, list[tuple[float, float, float, float]]]:
+    """(total width with quiet zones, bar rectangles) of `value` as Code 128 (ISO/IEC 15417)."""
+    bc = Code128(value, barWidth=geo.CODE128_BAR_WIDTH, barHeight=bar_height, quiet=1,
+                 lquiet=geo.CODE128_QUIET_ZONE, rquiet=geo.CODE128_QUIET_ZONE, humanReadable=0)
+    bc.validate()
+    bc.encode()
+    bc.decompose()
+    bar = geo.CODE128_BAR_WIDTH
+    left = geo.CODE128_QUIET_ZONE
+    rects: list[tuple[float, float, float, float]] = []
+    for ch in bc.decomposed:
+        if "a" <= ch <= "z":
+            left += (ord(ch) - ord("a") + 1) * bar
+        elif "A" <= ch <= "Z":
+            w = (ord(ch) - ord("A") + 1) * bar
+            rects.append((left, 0.0, w, bar_height))
+            left += w
+    return left + geo.CODE128_QUIET_ZONE, rects
+
+
 def draw_code128(canvas: Canvas, value: str, x: float, y: float, bar_height: float = geo.CODE128_BAR_HEIGHT,
                  human_readable: bool = True, anchor_right: bool = False) -> float:
     """Draw `value` as Code 128 with (x, y) its lower-left corner (or lower-right); returns its width."""
-    bc = Code128(value, barWidth=geo.CODE128_BAR_WIDTH, barHeight=bar_height,
-                 quiet=1, lquiet=geo.CODE128_QUIET_ZONE, rquiet=geo.CODE128_QUIET_ZONE, humanReadable=0)
-    width = bc.width
+    width, rects = code128_bars(value, bar_height)
     if anchor_right:
         x -= width
-    bc.drawOn(canvas, x, y + (9 if human_readable else 0))
+    _emit_rects(canvas, x, y + (9 if human_readable else 0), rects)
     if human_readable:
         canvas.setFont(FONT, 7.5)
         canvas.drawCentredString(x + width / 2, y + 1.5, value)
     return width
 
 
-_qr_cache: dict[str, tuple[int, list[tuple[int, int, int]]]] = {}
+def draw_imb(canvas: Canvas, widget: USPS_4State, x: float, y: float) -> None:
+    """Draw an IMb widget with its clear zones' lower-left corner at (x, y); same bars as widget.draw()."""
+    widget.computeSize()
+    v = widget._getBarVInfo(widget.verticalClearZone + widget.barHeight * 0.5)  # noqa: SLF001
+    pitch, bw = widget.pitch, widget.barWidth
+    left = widget.horizontalClearZone
+    rects = [(left + i * pitch, v[b][0], bw, v[b][1]) for i, b in enumerate(widget.barcodes)]
+    _emit_rects(canvas, x, y, rects)
 
 
-def _qr_runs(data: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """Module count and dark runs (row, first column, length) of a QR code, medium error correction."""
+def draw_static(canvas: Canvas, name: str, drawer: Callable[[Canvas], None]) -> None:
+    """Draw content that repeats on many pages as a PDF form XObject: defined once per file, then reused."""
+    if not canvas.hasForm(name):
+        canvas.beginForm(name)
+        drawer(canvas)
+        canvas.endForm()
+    canvas.doForm(name)
+
+
+_qr_cache: dict[str, tuple[int, str]] = {}
+
+
+def qr_modules(data: str) -> list[list[bool]]:
+    """The QR code's module matrix (ISO/IEC 18004, error correction M, mask pattern 0).
+
+    A fixed mask is allowed by the standard (the eight-way mask search only balances the pattern) and
+    is 8 times faster than the search: the `qrcode` package then needs about 1 ms for a pay URL.
+    """
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=0, border=0)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return [[bool(m) for m in row] for row in qr.modules]
+
+
+def _qr_path(data: str) -> tuple[int, str]:
+    """Module count and the PDF path operators of the dark runs, in module units (row 0 at the top)."""
     hit = _qr_cache.get(data)
     if hit is not None:
         return hit
-    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    qr.addData(data)
-    qr.make()
-    n = qr.getModuleCount()
-    runs: list[tuple[int, int, int]] = []
-    for r in range(n):
-        c = 0
+    rows = qr_modules(data)
+    ops: list[str] = []
+    for r, row in enumerate(rows):
+        c, n = 0, len(row)
         while c < n:
-            if qr.isDark(r, c):
+            if row[c]:
                 start = c
-                while c < n and qr.isDark(r, c):
+                while c < n and row[c]:
                     c += 1
-                runs.append((r, start, c - start))
+                ops.append(f"{start} {-r - 1} {c - start} 1 re")
             else:
                 c += 1
     if len(_qr_cache) > 64:
         _qr_cache.clear()
-    _qr_cache[data] = (n, runs)
-    return n, runs
+    _qr_cache[data] = hit = (len(rows), "\n".join(ops) + "\nf")
+    return hit
 
 
 def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float = geo.QR_SIZE) -> None:
-    """Draw a QR code (quiet zone included in `size`) with one filled path of row runs: fast and crisp."""
-    n, runs = _qr_runs(data)
-    module = size / (n + 8)  # 4-module quiet zone each side (ISO/IEC 18004)
-    x0 = x + 4 * module
-    top = y + size - 4 * module
-    path = canvas.beginPath()
-    for r, c, length in runs:
-        path.rect(x0 + c * module, top - (r + 1) * module, length * module, module)
+    """Draw a QR code (4-module quiet zone included in `size`) as one filled path of row runs.
+
+    The path is written in module units under a scaling transform, as integers: a few hundred
+    rectangles cost no float formatting (ReportLab's pure-Python number formatting was the largest
+    cost of a notice page).
+    """
+    n, path = _qr_path(data)
+    module = size / (n + 8)
     canvas.saveState()
     canvas.setFillColor(colors.black)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.transform(module, 0, 0, module, x + 4 * module, y + size - 4 * module)
+    canvas.addLiteral(path)
     canvas.restoreState()
 
 
@@ -306,8 +367,7 @@ class Document(ABC, Generic[DataT]):
         """Recipient address (and IMb above it) placed for the envelope window; returns the layout used."""
         layout = self.address_layout(recipient, mail)
         if layout.imb_bars is not None and layout.imb is not None:
-            bc = make_imb(mail, recipient.routing_code)
-            bc.drawOn(canvas, layout.imb.x, layout.imb.y)
+            draw_imb(canvas, make_imb(mail, recipient.routing_code), layout.imb.x, layout.imb.y)
         canvas.saveState()
         canvas.setFillColor(colors.black)
         canvas.setFont(FONT, layout.font_size)

@@ -14,6 +14,7 @@ Page plan (top to bottom, following the letter fold):
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -38,6 +39,7 @@ from reports.base import (
     Document,
     draw_code128,
     draw_qr,
+    draw_static,
     fmt_datetime,
 )
 from reports.data import NoticeData, NoticeKind
@@ -77,18 +79,60 @@ class MailedNotice(Document[NoticeData]):
         keys.append(f"consequence.{self.data.kind.value}")
         return keys
 
+    COUPON_HEIGHT: ClassVar[float] = 2.0 * geo.INCH
+    PHOTO_W: ClassVar[float] = 2.55 * geo.INCH
+
+    def _static_key(self) -> str:
+        key = (type(self).__name__, self.profile.code, self.data.kind.value, self.page_size, self.agency,
+               self.data.how_to_contest)
+        return hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+
     def draw(self, canvas: Canvas) -> int:
+        """One notice page: the parts every notice of this kind shares are PDF forms drawn once per file."""
         canvas.setPageSize(self.page_size)
-        self.draw_letterhead(canvas)
+        key = self._static_key()
+        draw_static(canvas, f"nf{key}", self._draw_static_frame)
         self._draw_title(canvas)
         self.draw_address_block(canvas, self.data.recipient, self.data.mail)
         self._draw_amount_box(canvas)
-        self.draw_fold_marks(canvas)
         bottom_of_facts = self._draw_facts_and_photo(canvas)
-        coupon_top = self._draw_coupon(canvas)
-        self._draw_wording(canvas, bottom_of_facts - 8, coupon_top + 30)
+        coupon_top = MARGIN + self.COUPON_HEIGHT
+        self._draw_coupon(canvas)
+        top = round(bottom_of_facts - 8)
+        draw_static(canvas, f"nw{key}{top}", lambda c: self._draw_wording(c, top, coupon_top + 30))
         canvas.showPage()
         return 1
+
+    def _draw_static_frame(self, canvas: Canvas) -> None:
+        """Letterhead, fixed labels, boxes, fold marks and the coupon's fixed text."""
+        w, h = self.page_size
+        self.draw_letterhead(canvas)
+        self.draw_fold_marks(canvas)
+        right = w - MARGIN
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 12.5)
+        canvas.drawRightString(right, h - MARGIN - 10, self.title)
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT, 8)
+        canvas.drawRightString(right - 95, h - MARGIN - 26, "Notice date")
+        canvas.drawRightString(right - 95, h - MARGIN - 37, f"{self.profile.citation_label} number")
+        box = self._amount_box()
+        canvas.saveState()
+        canvas.setFillColor(SHADE)
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(0.8)
+        canvas.rect(box.x, box.y, box.width, box.height, stroke=1, fill=1)
+        canvas.setFont(FONT, 6.3)
+        canvas.setFillColor(_GREY)
+        canvas.drawCentredString(box.right - geo.QR_SIZE / 2 - 2, box.y + 3, "Scan to pay")
+        canvas.restoreState()
+        top = self.profile.insert.fold_ys[0] - 14
+        photo_w = self.PHOTO_W
+        left_w = w - 2 * MARGIN - photo_w - 14
+        self._section_bar(canvas, MARGIN, top, left_w, "PARTICULARS OF THE " + (
+            "CONTRAVENTION" if self.profile.code == "ENG" else "VIOLATION"))
+        self._section_bar(canvas, w - MARGIN - photo_w, top, photo_w, "EVIDENCE PHOTOGRAPH")
+        self._draw_coupon_static(canvas)
 
     # ---- top third
 
@@ -96,16 +140,9 @@ class MailedNotice(Document[NoticeData]):
         w, h = self.page_size
         d = self.data
         right = w - MARGIN
-        canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, 12.5)
-        canvas.drawRightString(right, h - MARGIN - 10, self.title)
-        canvas.setFillColor(INK)
         y = h - MARGIN - 26
-        label = self.profile.citation_label
-        for name, value in (("Notice date", self.date(d.notice_date)), (f"{label} number", d.facts.citation_number)):
-            canvas.setFont(FONT, 8)
-            canvas.drawRightString(right - 95, y, name)
-            canvas.setFont(FONT_BOLD, 8.5)
+        canvas.setFont(FONT_BOLD, 8.5)
+        for value in (self.date(d.notice_date), d.facts.citation_number):
             canvas.drawRightString(right, y, value)
             y -= 11
         draw_code128(canvas, d.facts.citation_number, right, y - 34, anchor_right=True)
@@ -125,10 +162,6 @@ class MailedNotice(Document[NoticeData]):
         d = self.data
         box = self._amount_box()
         canvas.saveState()
-        canvas.setFillColor(SHADE)
-        canvas.setStrokeColor(ACCENT)
-        canvas.setLineWidth(0.8)
-        canvas.rect(box.x, box.y, box.width, box.height, stroke=1, fill=1)
         qr = geo.QR_SIZE
         draw_qr(canvas, self.agency.pay_url(d.facts.citation_number, d.facts.plate),
                 box.right - qr - 2, box.y + (box.height - qr) / 2, qr)
@@ -156,9 +189,6 @@ class MailedNotice(Document[NoticeData]):
             y -= size + 2.5
             canvas.setFont(font, size)
             canvas.drawString(x, y, value)
-        canvas.setFont(FONT, 6.3)
-        canvas.setFillColor(_GREY)
-        canvas.drawCentredString(box.right - qr / 2 - 2, box.y + 3, "Scan to pay")
         canvas.restoreState()
 
     # ---- middle
@@ -199,10 +229,8 @@ class MailedNotice(Document[NoticeData]):
         """Draws the facts (left) and the photo (right) below the upper fold; returns the lowest y used."""
         w, h = self.page_size
         top = self.profile.insert.fold_ys[0] - 14
-        photo_w = 2.55 * geo.INCH
+        photo_w = self.PHOTO_W
         left_w = w - 2 * MARGIN - photo_w - 14
-        self._section_bar(canvas, MARGIN, top, left_w, "PARTICULARS OF THE " + (
-            "CONTRAVENTION" if self.profile.code == "ENG" else "VIOLATION"))
         y = top - 15
         label_w = 92
         value_w = left_w - label_w - 4
@@ -231,7 +259,6 @@ class MailedNotice(Document[NoticeData]):
         lowest = y
         # Photo column
         px = w - MARGIN - photo_w
-        self._section_bar(canvas, px, top, photo_w, "EVIDENCE PHOTOGRAPH")
         photo_h = photo_w * 0.75
         py = top - 8 - photo_h
         photo = self.data.photo
@@ -320,12 +347,20 @@ class MailedNotice(Document[NoticeData]):
 
     # ---- bottom coupon
 
-    def _draw_coupon(self, canvas: Canvas) -> float:
-        w, _ = self.page_size
+    def _coupon_rows(self) -> list[tuple[str, str]]:
         d = self.data
         f = d.facts
-        height = 2.0 * geo.INCH
-        top = MARGIN + height
+        return [
+            (f"{self.profile.citation_label} number", f.citation_number),
+            ("Vehicle plate", f"{f.plate} ({f.plate_jurisdiction})"),
+            ("Name", d.recipient.name),
+            ("Amount due", self.money(d.amount_due_cents)),
+            ("Due date", self.date(d.due_date)),
+        ]
+
+    def _draw_coupon_static(self, canvas: Canvas) -> None:
+        w, _ = self.page_size
+        top = MARGIN + self.COUPON_HEIGHT
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setDash(3, 2)
@@ -359,30 +394,17 @@ class MailedNotice(Document[NoticeData]):
         for line in self.agency.contest_lines[:3]:
             y -= 9
             canvas.drawString(x + 0.25 * geo.INCH, y, line)
-        # Right: the coupon's facts.
         cx = w / 2 + 10
         cw = w - MARGIN - cx
-        rows = [
-            (f"{self.profile.citation_label} number", f.citation_number),
-            ("Vehicle plate", f"{f.plate} ({f.plate_jurisdiction})"),
-            ("Name", d.recipient.name),
-            ("Amount due", self.money(d.amount_due_cents)),
-            ("Due date", self.date(d.due_date)),
-        ]
         y = top - 12
-        for label, value in rows:
+        for label, _ in self._coupon_rows():
             canvas.setFont(FONT_BOLD, 7)
             canvas.setFillColor(_GREY)
             canvas.drawString(cx, y, label.upper())
-            canvas.setFillColor(INK)
-            canvas.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
-            canvas.drawRightString(cx + cw, y, value[:40])
             canvas.setStrokeColor(RULE)
             canvas.setLineWidth(0.3)
             canvas.line(cx, y - 3, cx + cw, y - 3)
             y -= 13
-        canvas.setFont(FONT_BOLD, 7)
-        canvas.setFillColor(_GREY)
         canvas.drawString(cx, y - 4, "AMOUNT ENCLOSED")
         canvas.setFillColor(INK)
         canvas.setStrokeColor(INK)
@@ -390,12 +412,25 @@ class MailedNotice(Document[NoticeData]):
         canvas.rect(cx + cw - 110, y - 9, 110, 16, stroke=1, fill=0)
         canvas.setFont(FONT, 9)
         canvas.drawString(cx + cw - 106, y - 4, self.profile.currency_symbol)
+
+    def _draw_coupon(self, canvas: Canvas) -> None:
+        """The coupon's values: the citation's facts, Code 128 and the scan line."""
+        w, _ = self.page_size
+        d = self.data
+        f = d.facts
+        top = MARGIN + self.COUPON_HEIGHT
+        cx = w / 2 + 10
+        cw = w - MARGIN - cx
+        y = top - 12
+        for label, value in self._coupon_rows():
+            canvas.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
+            canvas.drawRightString(cx + cw, y, value[:40])
+            y -= 13
         draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH)
         # Scan line for the remittance processor: citation, amount in cents, due date.
         canvas.setFont("Courier", 8.5)
         canvas.drawRightString(w - MARGIN, MARGIN,
                                f"{f.citation_number} {d.amount_due_cents:09d} {d.due_date:%Y%m%d} {self.profile.code}")
-        return top
 
 
 class NoticeOfViolation(MailedNotice):
