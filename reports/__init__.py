@@ -1,0 +1,15 @@
+"""Curbdesk's printed documents (ReportLab; no Qt, no SQLAlchemy).
+
+- `reports.data`: the frozen dataclasses the services layer fills (NoticeData, ReceiptData, ...).
+- `reports.notices`: one-page mailed notices (NoticeOfViolation, NoticeToOwner, DelinquentNotice,
+  FinalNotice, ChargeCertificate) and `notice_class_for(data)`.
+- `reports.letters`: HearingNotice, DecisionLetter, AppealAcknowledgement, RefundLetter, ReversalLetter,
+  PaymentReceipt, ThermalReceipt.
+- `reports.hearing`: HearingDocket, HearingPacket.
+- `reports.batch`: render_batch, render_batches_parallel.
+- `reports.geometry`: every mailing dimension (window envelopes, IMb, Code 128, QR) with its source.
+- `reports.profiles`: jurisdiction print profiles and their standing wording.
+- `reports.photos`: make_print_derivative.
+
+Every document class takes its data object and has `render() -> bytes`.
+"""

@@ -1,0 +1,498 @@
+"""The base renderer every Curbdesk document shares (pretix `base/invoicing/pdf.py` style).
+
+A document holds one data object and its jurisdiction's `PrintProfile`; the base fixes page size
+(US Letter, A4 for England), margins, fonts, colours and paragraph styles, and draws the things every
+mailed piece has: letterhead / return address in the upper window, the recipient block in the address
+window with its Intelligent Mail barcode, fold marks, the citation number as Code 128 and the QR code to
+pay online. `render()` returns the PDF as bytes; `draw(canvas)` adds the document's pages to a canvas
+that a batch shares.
+
+Two families:
+- `Document` subclasses draw directly on the canvas (the mass-mailed notices, hundreds of pages a second).
+- `StoryDocument` subclasses fill a platypus story (letters, receipts, docket, hearing packet); the base
+  flows it through frames on the shared canvas, page after page.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+import qrcode
+import qrcode.constants
+from reportlab import rl_config
+
+# Raw binary image streams instead of ASCII85: ReportLab's ASCII85 encoder is pure Python and made a photo
+# page 35x slower (PLATFORM-NOTES.md: 10.9 pages/s with it, 382 without).
+rl_config.useA85 = 0
+
+from reportlab.graphics.barcode.code128 import Code128  # noqa: E402
+from reportlab.graphics.barcode.usps4s import USPS_4State  # noqa: E402
+from reportlab.lib import colors  # noqa: E402
+from reportlab.lib.enums import TA_LEFT  # noqa: E402
+from reportlab.lib.styles import ParagraphStyle  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph  # noqa: E402
+
+from reports import geometry as geo  # noqa: E402
+from reports.data import AgencyInfo, MailPiece, Recipient  # noqa: E402
+from reports.profiles import PrintProfile, print_profile  # noqa: E402
+
+MARGIN = 0.5 * geo.INCH
+FONT = "Helvetica"
+FONT_BOLD = "Helvetica-Bold"
+FONT_OBLIQUE = "Helvetica-Oblique"
+INK = colors.HexColor("#1a1a1a")
+ACCENT = colors.HexColor("#1f3a5f")  # agency navy
+RULE = colors.HexColor("#9aa5b1")
+SHADE = colors.HexColor("#eef1f5")
+ALERT = colors.HexColor("#8b1e1e")
+
+
+def _style(name: str, size: float, leading: float, font: str = FONT, **kw: Any) -> ParagraphStyle:
+    kw.setdefault("textColor", INK)
+    kw.setdefault("alignment", TA_LEFT)
+    return ParagraphStyle(name, fontName=font, fontSize=size, leading=leading, **kw)
+
+
+STYLES: dict[str, ParagraphStyle] = {
+    "body": _style("body", 9.5, 12.5, spaceAfter=6),
+    "small": _style("small", 7.6, 9.3, spaceAfter=3),
+    "fine": _style("fine", 6.5, 7.8),
+    "h1": _style("h1", 14, 17, FONT_BOLD, textColor=ACCENT, spaceAfter=4),
+    "h2": _style("h2", 10.5, 13, FONT_BOLD, textColor=ACCENT, spaceBefore=8, spaceAfter=4),
+    "cell": _style("cell", 8, 9.6),
+    "cell_bold": _style("cell_bold", 8, 9.6, FONT_BOLD),
+    "label": _style("label", 7, 8.4, FONT_BOLD, textColor=colors.HexColor("#4a5561")),
+}
+
+
+# ---------------------------------------------------------------- formatting
+
+def money(cents: int, symbol: str = "$") -> str:
+    """Integer cents as printed money: 6300 -> "$63.00", -250 -> "-$2.50"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def fmt_date(value: date | None, profile: PrintProfile) -> str:
+    if value is None:
+        return ""
+    return value.strftime(profile.date_format)
+
+
+def fmt_datetime(value: datetime | None, timezone_name: str, profile: PrintProfile) -> str:
+    """A tz-aware time shown in the agency's zone, with the zone's abbreviation."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a document; times must be timezone-aware")
+    local = value.astimezone(ZoneInfo(timezone_name))
+    clock = local.strftime("%-I:%M %p") if profile.code != "ENG" else local.strftime("%H:%M")
+    return f"{local.strftime(profile.date_format)} {clock} {local.strftime('%Z')}"
+
+
+def para(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of trusted markup (our wording)."""
+    return Paragraph(text, STYLES[style])
+
+
+def text(value: str, style: str = "body") -> Paragraph:
+    """A paragraph of untrusted text (names, reasons, statements): escaped, newlines kept."""
+    return Paragraph(escape(value).replace("\n", "<br/>"), STYLES[style])
+
+
+# ---------------------------------------------------------------- barcodes
+
+def imb_tracking(mail: MailPiece) -> str:
+    """The 20-digit IMb tracking code: barcode id (2) + service type (3) + Mailer ID (6/9) + serial (9/6).
+
+    Raises ValueError when the Mailer ID or serial does not fit USPS-B-3200.
+    """
+    mid = mail.mailer_id
+    if not (mid.isdigit() and len(mid) in (6, 9)):
+        raise ValueError(f"Mailer ID must be 6 or 9 digits, got {mid!r}")
+    if len(mid) == 6 and mid.startswith("9"):
+        raise ValueError("a 6-digit Mailer ID never starts with 9 (9 marks a 9-digit MID)")
+    if len(mid) == 9 and not mid.startswith("9"):
+        raise ValueError("a 9-digit Mailer ID starts with 9")
+    serial_digits = 15 - len(mid)
+    if not 0 <= mail.serial < 10**serial_digits:
+        raise ValueError(f"serial must fit in {serial_digits} digits with a {len(mid)}-digit Mailer ID")
+    bid = mail.barcode_id
+    if not (len(bid) == 2 and bid.isdigit() and bid[1] in "01234"):
+        raise ValueError(f"barcode id must be 2 digits, the second 0-4, got {bid!r}")
+    stid = mail.service_type_id
+    if not (len(stid) == 3 and stid.isdigit()):
+        raise ValueError(f"service type id must be 3 digits, got {stid!r}")
+    return f"{bid}{stid}{mid}{mail.serial:0{serial_digits}d}"
+
+
+def make_imb(mail: MailPiece, routing: str) -> USPS_4State:
+    """The ReportLab IMb widget for one piece, sized by `geometry.IMB_*_SIZE`."""
+    bc = USPS_4State(imb_tracking(mail), routing)
+    bc.widthSize = geo.IMB_WIDTH_SIZE
+    bc.heightSize = geo.IMB_HEIGHT_SIZE
+    return bc
+
+
+def _emit_rects(canvas: Canvas, x: float, y: float, rects: list[tuple[float, float, float, float]]) -> None:
+    """Fill rectangles (relative to x, y) through one literal path.
+
+    ReportLab's generic number formatting is pure Python and costs more than everything else on a notice
+    page once a few hundred barcode bars are drawn; fixed 3-decimal formatting is exact to 1/72000 in.
+    """
+    ops = "\n".join(f"{rx + x:.3f} {ry + y:.3f} {rw:.3f} {rh:.3f} re" for rx, ry, rw, rh in rects)
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.addLiteral(ops + "\nf")
+    canvas.restoreState()
+
+
+def code128_bars(value: str, bar_height: float) -> tuple[float, list[tuple[float, float, float, float]]]:
+    """(total width with quiet zones, bar rectangles) of `value` as Code 128 (ISO/IEC 15417)."""
+    bc = Code128(value, barWidth=geo.CODE128_BAR_WIDTH, barHeight=bar_height, quiet=1,
+                 lquiet=geo.CODE128_QUIET_ZONE, rquiet=geo.CODE128_QUIET_ZONE, humanReadable=0)
+    bc.validate()
+    bc.encode()
+    bc.decompose()
+    bar = geo.CODE128_BAR_WIDTH
+    left = geo.CODE128_QUIET_ZONE
+    rects: list[tuple[float, float, float, float]] = []
+    for ch in bc.decomposed:
+        if "a" <= ch <= "z":
+            left += (ord(ch) - ord("a") + 1) * bar
+        elif "A" <= ch <= "Z":
+            w = (ord(ch) - ord("A") + 1) * bar
+            rects.append((left, 0.0, w, bar_height))
+            left += w
+    return left + geo.CODE128_QUIET_ZONE, rects
+
+
+def draw_code128(canvas: Canvas, value: str, x: float, y: float, bar_height: float = geo.CODE128_BAR_HEIGHT,
+                 human_readable: bool = True, anchor_right: bool = False) -> float:
+    """Draw `value` as Code 128 with (x, y) its lower-left corner (or lower-right); returns its width."""
+    width, rects = code128_bars(value, bar_height)
+    if anchor_right:
+        x -= width
+    _emit_rects(canvas, x, y + (9 if human_readable else 0), rects)
+    if human_readable:
+        canvas.setFont(FONT, 7.5)
+        canvas.drawCentredString(x + width / 2, y + 1.5, value)
+    return width
+
+
+def draw_imb(canvas: Canvas, widget: USPS_4State, x: float, y: float) -> None:
+    """Draw an IMb widget with its clear zones' lower-left corner at (x, y); same bars as widget.draw()."""
+    widget.computeSize()
+    v = widget._getBarVInfo(widget.verticalClearZone + widget.barHeight * 0.5)  # noqa: SLF001
+    pitch, bw = widget.pitch, widget.barWidth
+    left = widget.horizontalClearZone
+    rects = [(left + i * pitch, v[b][0], bw, v[b][1]) for i, b in enumerate(widget.barcodes)]
+    _emit_rects(canvas, x, y, rects)
+
+
+def draw_static(canvas: Canvas, name: str, drawer: Callable[[Canvas], None]) -> None:
+    """Draw content that repeats on many pages as a PDF form XObject: defined once per file, then reused."""
+    if not canvas.hasForm(name):
+        canvas.beginForm(name)
+        drawer(canvas)
+        canvas.endForm()
+    canvas.doForm(name)
+
+
+_qr_cache: dict[str, tuple[int, str]] = {}
+
+
+def qr_modules(data: str) -> list[list[bool]]:
+    """The QR code's module matrix (ISO/IEC 18004, error correction M, mask pattern 0).
+
+    A fixed mask is allowed by the standard (the eight-way mask search only balances the pattern) and
+    is 8 times faster than the search: the `qrcode` package then needs about 1 ms for a pay URL.
+    """
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=0, border=0)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return [[bool(m) for m in row] for row in qr.modules]
+
+
+def _qr_path(data: str) -> tuple[int, str]:
+    """Module count and the PDF path operators of the dark runs, in module units (row 0 at the top)."""
+    hit = _qr_cache.get(data)
+    if hit is not None:
+        return hit
+    rows = qr_modules(data)
+    ops: list[str] = []
+    for r, row in enumerate(rows):
+        c, n = 0, len(row)
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                ops.append(f"{start} {-r - 1} {c - start} 1 re")
+            else:
+                c += 1
+    if len(_qr_cache) > 64:
+        _qr_cache.clear()
+    _qr_cache[data] = hit = (len(rows), "\n".join(ops) + "\nf")
+    return hit
+
+
+def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float = geo.QR_SIZE) -> None:
+    """Draw a QR code (4-module quiet zone included in `size`) as one filled path of row runs.
+
+    The path is written in module units under a scaling transform, as integers: a few hundred
+    rectangles cost no float formatting (ReportLab's pure-Python number formatting was the largest
+    cost of a notice page).
+    """
+    n, path = _qr_path(data)
+    module = size / (n + 8)
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.transform(module, 0, 0, module, x + 4 * module, y + size - 4 * module)
+    canvas.addLiteral(path)
+    canvas.restoreState()
+
+
+# ---------------------------------------------------------------- document base
+
+DataT = TypeVar("DataT")
+
+
+class Document(ABC, Generic[DataT]):
+    """One printed document about one data object.
+
+    Subclasses set `title` and implement `draw`. `render()` gives the finished PDF.
+    """
+
+    title: ClassVar[str] = "Document"
+
+    def __init__(self, data: DataT) -> None:
+        self.data = data
+        self.profile: PrintProfile = print_profile(getattr(data, "profile_code"))
+
+    @property
+    def page_size(self) -> tuple[float, float]:
+        return self.profile.page_size
+
+    @property
+    def agency(self) -> AgencyInfo:
+        return getattr(self.data, "agency")  # type: ignore[no-any-return]
+
+    def money(self, cents: int) -> str:
+        return money(cents, self.profile.currency_symbol)
+
+    def date(self, value: date | None) -> str:
+        return fmt_date(value, self.profile)
+
+    def new_canvas(self, out: io.BytesIO | str) -> Canvas:
+        canvas = Canvas(out, pagesize=self.page_size, pageCompression=1, invariant=1)
+        canvas.setTitle(self.title)
+        canvas.setAuthor(self.agency.name)
+        canvas.setCreator("Curbdesk")
+        return canvas
+
+    def render(self) -> bytes:
+        buf = io.BytesIO()
+        canvas = self.new_canvas(buf)
+        self.draw(canvas)
+        canvas.save()
+        return buf.getvalue()
+
+    @abstractmethod
+    def draw(self, canvas: Canvas) -> int:
+        """Add this document's pages to `canvas` (each page ended with showPage); return the page count."""
+
+    # ---- shared page furniture
+
+    def draw_fold_marks(self, canvas: Canvas) -> None:
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        for y in self.profile.insert.fold_ys:
+            canvas.line(0, y, 0.18 * geo.INCH, y)
+            canvas.line(self.page_size[0] - 0.18 * geo.INCH, y, self.page_size[0], y)
+        canvas.restoreState()
+
+    def draw_letterhead(self, canvas: Canvas) -> None:
+        """Agency logo, name, department and return address, in the upper window when the envelope has one."""
+        agency = self.agency
+        origin = geo.return_block_origin(self.profile.insert)
+        x, top = origin if origin else (MARGIN, self.page_size[1] - MARGIN)
+        canvas.saveState()
+        if agency.logo_path and os.path.exists(agency.logo_path):
+            canvas.drawImage(agency.logo_path, x, top - 34, width=34, height=34, preserveAspectRatio=True,
+                             mask="auto")
+            x += 40
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 10.5)
+        canvas.drawString(x, top - 10, agency.name)
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT, 7.8)
+        y = top - 20
+        for line in (agency.department, *agency.return_address_lines):
+            if line:
+                canvas.drawString(x, y, line)
+                y -= 9
+        canvas.restoreState()
+
+    def address_lines(self, recipient: Recipient) -> list[str]:
+        uk = self.profile.code == "ENG"
+        lines = [recipient.name]
+        if recipient.attention:
+            lines.append(recipient.attention)
+        lines.extend(recipient.address_lines)
+        lines.append(recipient.last_line(uk_style=uk))
+        if uk:
+            if recipient.state:
+                lines.append(recipient.state)
+            lines.append(recipient.zip_code.upper())
+        if recipient.country:
+            lines.append(recipient.country.upper())
+        return [line for line in lines if line]
+
+    def address_layout(self, recipient: Recipient, mail: MailPiece) -> geo.AddressBlockLayout:
+        with_imb = self.profile.uses_imb and bool(mail.mailer_id) and bool(recipient.routing_code)
+        return geo.address_block_layout(self.profile.insert, len(self.address_lines(recipient)), with_imb)
+
+    def draw_address_block(self, canvas: Canvas, recipient: Recipient, mail: MailPiece) -> geo.AddressBlockLayout:
+        """Recipient address (and IMb above it) placed for the envelope window; returns the layout used."""
+        layout = self.address_layout(recipient, mail)
+        if layout.imb_bars is not None and layout.imb is not None:
+            draw_imb(canvas, make_imb(mail, recipient.routing_code), layout.imb.x, layout.imb.y)
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.setFont(FONT, layout.font_size)
+        for line, baseline in zip(self.address_lines(recipient), layout.baselines):
+            canvas.drawString(layout.text_x, baseline, line.upper() if self.profile.uses_imb else line)
+        canvas.restoreState()
+        return layout
+
+
+class StoryDocument(Document[DataT]):
+    """A document whose body is a platypus story flowed through frames on a shared canvas.
+
+    Subclasses implement `story()`. Mailed letters set `mailed = True`: page 1 then carries the letterhead
+    in the upper window, the address block in the lower window and the fold marks, and the body starts
+    below the address window.
+    """
+
+    mailed: ClassVar[bool] = False
+    reference_label: ClassVar[str] = ""
+
+    @abstractmethod
+    def story(self) -> list[Flowable]:
+        ...
+
+    def reference(self) -> str:
+        """Short reference printed in the running header of later pages."""
+        return ""
+
+    def first_frame(self) -> Frame:
+        w, h = self.page_size
+        top = h - MARGIN - 34  # below the running header
+        if self.mailed:
+            window = self.profile.insert.address_window_on_page()
+            top = window.y - 0.2 * geo.INCH
+        return Frame(MARGIN, MARGIN + 14, w - 2 * MARGIN, top - MARGIN - 14, leftPadding=0, rightPadding=0,
+                     topPadding=0, bottomPadding=0, id="first")
+
+    def later_frame(self) -> Frame:
+        w, h = self.page_size
+        return Frame(MARGIN, MARGIN + 14, w - 2 * MARGIN, h - 2 * MARGIN - 48, leftPadding=0,
+                     rightPadding=0, topPadding=0, bottomPadding=0, id="later")
+
+    def decorate_first_page(self, canvas: Canvas) -> None:
+        if self.mailed:
+            self.draw_letterhead(canvas)
+            recipient = getattr(self.data, "recipient", None)
+            if recipient is not None:
+                self.draw_address_block(canvas, recipient, getattr(self.data, "mail", MailPiece()))
+            self.draw_fold_marks(canvas)
+        else:
+            self.draw_plain_header(canvas)
+
+    def draw_plain_header(self, canvas: Canvas) -> None:
+        w, h = self.page_size
+        canvas.saveState()
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 10.5)
+        canvas.drawString(MARGIN, h - MARGIN - 8, self.agency.name)
+        canvas.setFont(FONT, 7.8)
+        canvas.setFillColor(INK)
+        canvas.drawString(MARGIN, h - MARGIN - 18, self.agency.department)
+        canvas.setFont(FONT_BOLD, 10.5)
+        canvas.setFillColor(ACCENT)
+        canvas.drawRightString(w - MARGIN, h - MARGIN - 8, self.title.upper())
+        canvas.setFont(FONT, 7.8)
+        canvas.setFillColor(INK)
+        if self.reference():
+            canvas.drawRightString(w - MARGIN, h - MARGIN - 18, self.reference())
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(1.2)
+        canvas.line(MARGIN, h - MARGIN - 25, w - MARGIN, h - MARGIN - 25)
+        canvas.restoreState()
+
+    def decorate_later_page(self, canvas: Canvas, page: int) -> None:
+        self.draw_plain_header(canvas)
+
+    def draw_footer(self, canvas: Canvas, page: int, pages: int | None) -> None:
+        w, _ = self.page_size
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN, MARGIN + 9, w - MARGIN, MARGIN + 9)
+        canvas.setFont(FONT, 6.8)
+        canvas.setFillColor(colors.HexColor("#4a5561"))
+        left = " \u00b7 ".join(p for p in (self.agency.name, self.agency.phone, self.agency.web_url) if p)
+        canvas.drawString(MARGIN, MARGIN, left)
+        label = f"Page {page} of {pages}" if pages else f"Page {page}"
+        ref = self.reference()
+        canvas.drawRightString(w - MARGIN, MARGIN, f"{ref}   {label}" if ref else label)
+        canvas.restoreState()
+
+    def draw(self, canvas: Canvas) -> int:
+        """Story documents lay out through a platypus DocTemplate of their own; use `render()`."""
+        raise NotImplementedError(f"{type(self).__name__} renders on its own canvas; call render()")
+
+    def render(self) -> bytes:
+        """Build the story twice: once to count pages, once to print "Page n of N"."""
+        pages = self._build(io.BytesIO(), None)
+        buf = io.BytesIO()
+        self._build(buf, pages)
+        return buf.getvalue()
+
+    def _build(self, buf: io.BytesIO, total: int | None) -> int:
+        doc = BaseDocTemplate(buf, pagesize=self.page_size, title=self.title, author=self.agency.name,
+                              creator="Curbdesk", invariant=1, pageCompression=1)
+
+        def first(canvas: Canvas, _doc: BaseDocTemplate) -> None:
+            self.decorate_first_page(canvas)
+            self.draw_footer(canvas, canvas.getPageNumber(), total)
+
+        def later(canvas: Canvas, _doc: BaseDocTemplate) -> None:
+            self.decorate_later_page(canvas, canvas.getPageNumber())
+            self.draw_footer(canvas, canvas.getPageNumber(), total)
+
+        doc.addPageTemplates([
+            PageTemplate("first", [self.first_frame()], onPage=first, autoNextPageTemplate="later"),
+            PageTemplate("later", [self.later_frame()], onPage=later),
+        ])
+        doc.build(self.story())
+        return int(doc.page)
+
+
+def key_value_rows(pairs: Sequence[tuple[str, str]]) -> list[list[Paragraph]]:
+    """Rows of a two-column facts table, labels bold, values escaped."""
+    return [[para(escape(k), "cell_bold"), text(v, "cell")] for k, v in pairs if v]
+
+
+Drawer = Callable[[Canvas], None]

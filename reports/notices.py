@@ -1,0 +1,513 @@
+"""The mass-mailed notices: violation, Notice to Owner, delinquent, final, Charge Certificate.
+
+One page each, drawn straight on the canvas so a notice run prints hundreds of pages a second. The
+standing wording (how to pay, how to contest, the statutory consequences) depends only on the profile and
+the agency, so it is laid out once per process and drawn again on every page; only the facts, amounts,
+address, barcodes and photo change from page to page.
+
+Page plan (top to bottom, following the letter fold):
+- top third: letterhead in the upper window, title, notice date, citation number as Code 128, the
+  recipient in the address window with its IMb, and the amount-due box with the QR code to pay online;
+- middle: the violation's facts, the evidence photo, the penalty schedule and the standing wording;
+- bottom: the payment coupon to detach and mail back, with a scan line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from reports import geometry as geo
+from reports.base import (
+    ACCENT,
+    ALERT,
+    FONT,
+    FONT_BOLD,
+    INK,
+    MARGIN,
+    RULE,
+    SHADE,
+    STYLES,
+    Document,
+    draw_code128,
+    draw_qr,
+    draw_static,
+    fmt_datetime,
+)
+from reports.data import NoticeData, NoticeKind
+from reports.profiles import wording
+
+_WORDING_STYLE = ParagraphStyle("notice_wording", parent=STYLES["small"], fontSize=7.4, leading=8.9,
+                                spaceAfter=3.5)
+_WORDING_STYLE_TIGHT = ParagraphStyle("notice_wording_tight", parent=_WORDING_STYLE, fontSize=6.9,
+                                      leading=8.2, spaceAfter=2.5)
+_GREY = colors.HexColor("#4a5561")
+
+# Laid-out standing wording, per (class, profile, agency, column width, contest text); see module doc.
+_wrapped_cache: dict[tuple[object, ...], list[tuple[Paragraph, float]]] = {}
+
+
+class MailedNotice(Document[NoticeData]):
+    """Base of the one-page mailed notices. Subclasses choose the kind(s) and profiles they print."""
+
+    kinds: ClassVar[tuple[NoticeKind, ...]] = ()
+    profiles: ClassVar[tuple[str, ...]] = ("CA", "NYC", "ENG")
+    wording_keys: ClassVar[tuple[str, ...]] = ("contest", "pay")
+
+    def __init__(self, data: NoticeData) -> None:
+        super().__init__(data)
+        if self.kinds and data.kind not in self.kinds:
+            raise ValueError(f"{type(self).__name__} prints {', '.join(self.kinds)}, not {data.kind}")
+        if self.profile.code not in self.profiles:
+            raise ValueError(f"{type(self).__name__} is not a {self.profile.name} document; "
+                             f"see notice_class_for()")
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return wording(self.profile, self.agency, f"title.{self.data.kind.value}") or self.data.kind.value.upper()
+
+    def keys_for_page(self) -> list[str]:
+        keys = list(self.wording_keys)
+        keys.append(f"consequence.{self.data.kind.value}")
+        return keys
+
+    COUPON_HEIGHT: ClassVar[float] = 2.0 * geo.INCH
+    PHOTO_W: ClassVar[float] = 2.55 * geo.INCH
+
+    def _static_key(self) -> str:
+        key = (type(self).__name__, self.profile.code, self.data.kind.value, self.page_size, self.agency,
+               self.data.how_to_contest)
+        return hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+
+    def draw(self, canvas: Canvas) -> int:
+        """One notice page: the parts every notice of this kind shares are PDF forms drawn once per file."""
+        canvas.setPageSize(self.page_size)
+        key = self._static_key()
+        draw_static(canvas, f"nf{key}", self._draw_static_frame)
+        self._draw_title(canvas)
+        self.draw_address_block(canvas, self.data.recipient, self.data.mail)
+        self._draw_amount_box(canvas)
+        bottom_of_facts = self._draw_facts_and_photo(canvas)
+        coupon_top = MARGIN + self.COUPON_HEIGHT
+        self._draw_coupon(canvas)
+        top = round(bottom_of_facts - 8)
+        draw_static(canvas, f"nw{key}{top}", lambda c: self._draw_wording(c, top, coupon_top + 30))
+        canvas.showPage()
+        return 1
+
+    def _draw_static_frame(self, canvas: Canvas) -> None:
+        """Letterhead, fixed labels, boxes, fold marks and the coupon's fixed text."""
+        w, h = self.page_size
+        self.draw_letterhead(canvas)
+        self.draw_fold_marks(canvas)
+        right = w - MARGIN
+        canvas.setFillColor(ACCENT)
+        canvas.setFont(FONT_BOLD, 12.5)
+        canvas.drawRightString(right, h - MARGIN - 10, self.title)
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT, 8)
+        canvas.drawRightString(right - 95, h - MARGIN - 26, "Notice date")
+        canvas.drawRightString(right - 95, h - MARGIN - 37, f"{self.profile.citation_label} number")
+        box = self._amount_box()
+        canvas.saveState()
+        canvas.setFillColor(SHADE)
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(0.8)
+        canvas.rect(box.x, box.y, box.width, box.height, stroke=1, fill=1)
+        canvas.setFont(FONT, 6.3)
+        canvas.setFillColor(_GREY)
+        canvas.drawCentredString(box.right - geo.QR_SIZE / 2 - 2, box.y + 3, "Scan to pay")
+        canvas.restoreState()
+        top = self.profile.insert.fold_ys[0] - 14
+        photo_w = self.PHOTO_W
+        left_w = w - 2 * MARGIN - photo_w - 14
+        self._section_bar(canvas, MARGIN, top, left_w, "PARTICULARS OF THE " + (
+            "CONTRAVENTION" if self.profile.code == "ENG" else "VIOLATION"))
+        self._section_bar(canvas, w - MARGIN - photo_w, top, photo_w, "EVIDENCE PHOTOGRAPH")
+        self._draw_coupon_static(canvas)
+
+    # ---- top third
+
+    def _draw_title(self, canvas: Canvas) -> None:
+        w, h = self.page_size
+        d = self.data
+        right = w - MARGIN
+        y = h - MARGIN - 26
+        canvas.setFont(FONT_BOLD, 8.5)
+        for value in (self.date(d.notice_date), d.facts.citation_number):
+            canvas.drawRightString(right, y, value)
+            y -= 11
+        draw_code128(canvas, d.facts.citation_number, right, y - 34, anchor_right=True)
+        if d.reprint:
+            canvas.setFillColor(ALERT)
+            canvas.setFont(FONT_BOLD, 7.5)
+            canvas.drawRightString(right, y - 44, "REPRINT - DUPLICATE OF A NOTICE ALREADY MAILED")
+            canvas.setFillColor(INK)
+
+    def _amount_box(self) -> geo.Rect:
+        w, _ = self.page_size
+        window = self.profile.insert.address_window_on_page()
+        x = window.right + 0.2 * geo.INCH
+        return geo.Rect(x, window.y, w - MARGIN - x, window.height + 0.1 * geo.INCH)
+
+    def _draw_amount_box(self, canvas: Canvas) -> None:
+        d = self.data
+        box = self._amount_box()
+        canvas.saveState()
+        qr = geo.QR_SIZE
+        draw_qr(canvas, self.agency.pay_url(d.facts.citation_number, d.facts.plate),
+                box.right - qr - 2, box.y + (box.height - qr) / 2, qr)
+        x = box.x + 8
+        y = box.top - 13
+        canvas.setFillColor(_GREY)
+        canvas.setFont(FONT_BOLD, 7)
+        lines: list[tuple[str, str, float]] = []
+        if d.discount_cents is not None and d.discount_deadline is not None:
+            canvas.drawString(x, y, "DISCOUNTED AMOUNT")
+            lines.append((FONT_BOLD, self.money(d.discount_cents), 17))
+            lines.append((FONT, f"if paid by {self.date(d.discount_deadline)}", 8))
+            lines.append((FONT, f"Full charge {self.money(d.amount_due_cents)} by {self.date(d.due_date)}", 7.5))
+        else:
+            canvas.drawString(x, y, "AMOUNT DUE")
+            lines.append((FONT_BOLD, self.money(d.amount_due_cents), 17))
+            lines.append((FONT, f"Pay by {self.date(d.due_date)}", 8))
+            if d.amount_due_after_cents is not None and d.amount_due_after_cents != d.amount_due_cents:
+                lines.append((FONT, f"After that date: {self.money(d.amount_due_after_cents)}", 7.5))
+        if d.contest_deadline is not None:
+            lines.append((FONT, f"Contest by {self.date(d.contest_deadline)}", 7.5))
+        canvas.setFillColor(INK)
+        y -= 4
+        for font, value, size in lines:
+            y -= size + 2.5
+            canvas.setFont(font, size)
+            canvas.drawString(x, y, value)
+        canvas.restoreState()
+
+    # ---- middle
+
+    def _facts_rows(self) -> list[tuple[str, str]]:
+        f = self.data.facts
+        local = f.issued_at.astimezone(ZoneInfo(f.timezone_name))
+        rows = [
+            ("Date and time", fmt_datetime(local, f.timezone_name, self.profile)),
+            ("Location", f.location),
+            ("Vehicle plate", f"{f.plate} ({f.plate_jurisdiction})" + (f", {f.plate_type}" if f.plate_type else "")),
+            ("Make / colour" if self.profile.code == "ENG" else "Make / color",
+             " / ".join(p for p in (f.make, f.body_style, f.color) if p)),
+            ("Contravention" if self.profile.code == "ENG" else "Violation",
+             f"{f.violation_code}  {f.violation_description}"),
+        ]
+        if f.meter_number:
+            rows.append(("Meter", f.meter_number))
+        if f.officer_badge:
+            rows.append(("Civil enforcement officer" if self.profile.code == "ENG" else "Officer badge", f.officer_badge))
+        rows.append(("Penalty charge" if self.profile.code == "ENG" else "Fine", self.money(f.fine_cents)))
+        if f.penalty_cents:
+            rows.append(("Penalties added", self.money(f.penalty_cents)))
+        if f.paid_cents:
+            rows.append(("Paid to date", self.money(-f.paid_cents)))
+        rows.append(("Balance", self.money(f.balance_cents)))
+        return rows
+
+    def _section_bar(self, canvas: Canvas, x: float, y: float, width: float, label: str) -> None:
+        canvas.setFillColor(ACCENT)
+        canvas.rect(x, y - 3, width, 12, stroke=0, fill=1)
+        canvas.setFillColor(colors.white)
+        canvas.setFont(FONT_BOLD, 7.5)
+        canvas.drawString(x + 4, y, label)
+        canvas.setFillColor(INK)
+
+    def _draw_facts_and_photo(self, canvas: Canvas) -> float:
+        """Draws the facts (left) and the photo (right) below the upper fold; returns the lowest y used."""
+        w, h = self.page_size
+        top = self.profile.insert.fold_ys[0] - 14
+        photo_w = self.PHOTO_W
+        left_w = w - 2 * MARGIN - photo_w - 14
+        y = top - 15
+        label_w = 92
+        value_w = left_w - label_w - 4
+        for label, value in self._facts_rows():
+            canvas.setFont(FONT_BOLD, 7.2)
+            canvas.setFillColor(_GREY)
+            canvas.drawString(MARGIN, y, label)
+            canvas.setFillColor(INK)
+            canvas.setFont(FONT, 8.2)
+            for line in simpleSplit(value, FONT, 8.2, value_w)[:3]:
+                canvas.drawString(MARGIN + label_w, y, line)
+                y -= 10
+            y -= 1.5
+        if self.data.penalty_schedule:
+            y -= 4
+            self._section_bar(canvas, MARGIN, y, left_w, "IF NOT PAID")
+            y -= 14
+            for step in self.data.penalty_schedule:
+                canvas.setFont(FONT, 7.8)
+                when = f"after {self.date(step.effective_on)}" if step.effective_on else ""
+                canvas.drawString(MARGIN, y, f"{step.description} {when}".strip())
+                canvas.drawRightString(MARGIN + left_w - 70, y, f"+{self.money(step.added_cents)}")
+                canvas.setFont(FONT_BOLD, 7.8)
+                canvas.drawRightString(MARGIN + left_w, y, self.money(step.total_due_cents))
+                y -= 10
+        lowest = y
+        # Photo column
+        px = w - MARGIN - photo_w
+        photo_h = photo_w * 0.75
+        py = top - 8 - photo_h
+        photo = self.data.photo
+        if photo is not None:
+            canvas.drawImage(photo.path, px, py, photo_w, photo_h, preserveAspectRatio=True, anchor="c")
+            canvas.setStrokeColor(RULE)
+            canvas.setLineWidth(0.5)
+            canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
+            canvas.setFont(FONT, 6.8)
+            canvas.setFillColor(_GREY)
+            caption = photo.caption
+            if photo.taken_at is not None:
+                caption = (caption + "  " if caption else "") + "Taken " + fmt_datetime(
+                    photo.taken_at, self.data.facts.timezone_name, self.profile)
+            canvas.drawString(px, py - 8, caption[:90])
+            canvas.setFillColor(INK)
+            lowest = min(lowest, py - 12)
+        else:
+            canvas.setStrokeColor(RULE)
+            canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
+            canvas.setFont(FONT, 7.5)
+            canvas.setFillColor(_GREY)
+            canvas.drawCentredString(px + photo_w / 2, py + photo_h / 2,
+                                     "Photographs may be viewed online or on request.")
+            canvas.setFillColor(INK)
+            lowest = min(lowest, py - 4)
+        return lowest
+
+    def _wrapped(self, col_w: float, style: ParagraphStyle) -> list[tuple[Paragraph, float]]:
+        key = (type(self), self.profile.code, self.data.kind, self.agency, col_w, self.data.how_to_contest,
+               style.name)
+        hit = _wrapped_cache.get(key)
+        if hit is not None:
+            return hit
+        out: list[tuple[Paragraph, float]] = []
+        for k in self.keys_for_page():
+            if k == "contest" and self.data.how_to_contest:
+                markup = "<b>How to contest.</b> " + escape(self.data.how_to_contest)
+            else:
+                markup = wording(self.profile, self.agency, k)
+            if not markup:
+                continue
+            p = Paragraph(markup, style)
+            _, ph = p.wrap(col_w, 10_000)
+            out.append((p, ph + style.spaceAfter))
+        if len(_wrapped_cache) > 256:
+            _wrapped_cache.clear()
+        _wrapped_cache[key] = out
+        return out
+
+    def _draw_wording(self, canvas: Canvas, top: float, bottom: float) -> None:
+        """Standing wording in two columns between the facts and the coupon; tighter type if needed."""
+        w, _ = self.page_size
+        gap = 14
+        col_w = (w - 2 * MARGIN - gap) / 2
+        for style in (_WORDING_STYLE, _WORDING_STYLE_TIGHT):
+            items = self._wrapped(col_w, style)
+            if self._columns(items, top - bottom) is not None:
+                break
+        columns = self._columns(items, top - bottom) or [items]
+        for i, col in enumerate(columns):
+            x = MARGIN + i * (col_w + gap)
+            y = top
+            for p, ph in col:
+                p.drawOn(canvas, x, y - ph + p.style.spaceAfter)
+                y -= ph
+        canvas.setFont(FONT, 6.2)
+        canvas.setFillColor(_GREY)
+        footer = wording(self.profile, self.agency, "footer")
+        canvas.drawString(MARGIN, bottom - 10, footer)
+        canvas.setFillColor(INK)
+
+    @staticmethod
+    def _columns(items: list[tuple[Paragraph, float]], height: float) -> list[list[tuple[Paragraph, float]]] | None:
+        cols: list[list[tuple[Paragraph, float]]] = [[], []]
+        used = [0.0, 0.0]
+        c = 0
+        for item in items:
+            if used[c] + item[1] > height:
+                c += 1
+                if c > 1 or item[1] > height:
+                    return None
+            cols[c].append(item)
+            used[c] += item[1]
+        return cols
+
+    # ---- bottom coupon
+
+    def _coupon_rows(self) -> list[tuple[str, str]]:
+        d = self.data
+        f = d.facts
+        return [
+            (f"{self.profile.citation_label} number", f.citation_number),
+            ("Vehicle plate", f"{f.plate} ({f.plate_jurisdiction})"),
+            ("Name", d.recipient.name),
+            ("Amount due", self.money(d.amount_due_cents)),
+            ("Due date", self.date(d.due_date)),
+        ]
+
+    def _draw_coupon_static(self, canvas: Canvas) -> None:
+        w, _ = self.page_size
+        top = MARGIN + self.COUPON_HEIGHT
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setDash(3, 2)
+        canvas.line(0.25 * geo.INCH, top + 6, w - 0.25 * geo.INCH, top + 6)
+        canvas.restoreState()
+        canvas.setFont(FONT, 6.5)
+        canvas.setFillColor(_GREY)
+        slip = "payment slip" if self.profile.code == "ENG" else "portion"
+        canvas.drawCentredString(w / 2, top + 9, f"DETACH AND RETURN THIS {slip.upper()} WITH YOUR PAYMENT")
+        canvas.setFillColor(INK)
+        # Left: remittance address, laid out for a #9 reply envelope window.
+        x = MARGIN
+        y = top - 12
+        canvas.setFont(FONT_BOLD, 7)
+        canvas.setFillColor(_GREY)
+        canvas.drawString(x, y, "MAIL PAYMENT TO")
+        canvas.setFillColor(INK)
+        y -= 12
+        canvas.setFont(FONT_BOLD, 9)
+        canvas.drawString(x + 0.25 * geo.INCH, y, self.agency.payee)
+        canvas.setFont(FONT, 9)
+        for line in self.agency.remittance_lines:
+            y -= 11
+            canvas.drawString(x + 0.25 * geo.INCH, y, line)
+        y -= 18
+        canvas.setFont(FONT_BOLD, 7)
+        canvas.setFillColor(_GREY)
+        canvas.drawString(x, y, "CONTEST BY MAIL")
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT, 7.5)
+        for line in self.agency.contest_lines[:3]:
+            y -= 9
+            canvas.drawString(x + 0.25 * geo.INCH, y, line)
+        cx = w / 2 + 10
+        cw = w - MARGIN - cx
+        y = top - 12
+        for label, _ in self._coupon_rows():
+            canvas.setFont(FONT_BOLD, 7)
+            canvas.setFillColor(_GREY)
+            canvas.drawString(cx, y, label.upper())
+            canvas.setStrokeColor(RULE)
+            canvas.setLineWidth(0.3)
+            canvas.line(cx, y - 3, cx + cw, y - 3)
+            y -= 13
+        canvas.drawString(cx, y - 4, "AMOUNT ENCLOSED")
+        canvas.setFillColor(INK)
+        canvas.setStrokeColor(INK)
+        canvas.setLineWidth(0.8)
+        canvas.rect(cx + cw - 110, y - 9, 110, 16, stroke=1, fill=0)
+        canvas.setFont(FONT, 9)
+        canvas.drawString(cx + cw - 106, y - 4, self.profile.currency_symbol)
+
+    def _draw_coupon(self, canvas: Canvas) -> None:
+        """The coupon's values: the citation's facts, Code 128 and the scan line."""
+        w, _ = self.page_size
+        d = self.data
+        f = d.facts
+        top = MARGIN + self.COUPON_HEIGHT
+        cx = w / 2 + 10
+        cw = w - MARGIN - cx
+        y = top - 12
+        for label, value in self._coupon_rows():
+            canvas.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
+            canvas.drawRightString(cx + cw, y, value[:40])
+            y -= 13
+        draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH)
+        # Scan line for the remittance processor: citation, amount in cents, due date.
+        canvas.setFont("Courier", 8.5)
+        canvas.drawRightString(w - MARGIN, MARGIN,
+                               f"{f.citation_number} {d.amount_due_cents:09d} {d.due_date:%Y%m%d} {self.profile.code}")
+
+
+class NoticeOfViolation(MailedNotice):
+    """First mailed notice of a parking violation (California and New York City)."""
+
+    kinds = (NoticeKind.VIOLATION,)
+    profiles = ("CA", "NYC")
+
+    def keys_for_page(self) -> list[str]:
+        keys = ["pay", "contest"]
+        keys += ["penalties"] if self.profile.code == "NYC" else ["mismatch"]
+        keys.append("consequence.violation")
+        return keys
+
+
+class NoticeToOwner(MailedNotice):
+    """England: the Notice to Owner served after a Penalty Charge Notice went unpaid (TMA 2004)."""
+
+    kinds = (NoticeKind.NOTICE_TO_OWNER,)
+    profiles = ("ENG",)
+
+    def keys_for_page(self) -> list[str]:
+        keys = ["consequence.notice_to_owner", "contest", "pay"]
+        if self.data.discount_cents is not None:
+            keys.insert(0, "discount")
+        return keys
+
+
+class DelinquentNotice(MailedNotice):
+    """California notice of delinquent violation; New York City notice of penalty."""
+
+    kinds = (NoticeKind.DELINQUENT,)
+    profiles = ("CA", "NYC")
+
+    def keys_for_page(self) -> list[str]:
+        keys = ["consequence.delinquent", "pay", "contest"]
+        keys.append("plan" if self.profile.code == "CA" else "penalties")
+        return keys
+
+
+class FinalNotice(MailedNotice):
+    """Last notice before collections (CA), judgment (NYC) or enforcement (England)."""
+
+    kinds = (NoticeKind.FINAL,)
+
+    def keys_for_page(self) -> list[str]:
+        keys = ["consequence.final", "pay"]
+        if self.profile.code == "CA":
+            keys += ["contest", "plan"]
+        elif self.profile.code == "NYC":
+            keys += ["contest", "penalties"]
+        return keys
+
+
+class ChargeCertificate(MailedNotice):
+    """England: the Charge Certificate, the penalty charge increased by 50 %."""
+
+    kinds = (NoticeKind.CHARGE_CERTIFICATE,)
+    profiles = ("ENG",)
+
+    def keys_for_page(self) -> list[str]:
+        return ["consequence.charge_certificate", "pay"]
+
+
+_BY_KIND: dict[tuple[NoticeKind, str], type[MailedNotice]] = {}
+for _cls in (NoticeOfViolation, NoticeToOwner, DelinquentNotice, FinalNotice, ChargeCertificate):
+    for _kind in _cls.kinds:
+        for _prof in _cls.profiles:
+            _BY_KIND[(_kind, _prof)] = _cls
+
+
+def notice_class_for(data: NoticeData) -> type[MailedNotice]:
+    """The document class that prints this notice under its profile (England's first notice is an NtO)."""
+    key = (data.kind, data.profile_code.upper())
+    if key == (NoticeKind.VIOLATION, "ENG"):
+        return NoticeToOwner
+    try:
+        return _BY_KIND[key]
+    except KeyError:
+        raise ValueError(f"no {data.kind.value} notice under profile {data.profile_code}") from None
