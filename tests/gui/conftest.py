@@ -1,0 +1,26 @@
+"""GUI fixtures: a UiContext over a temporary database, with a non-interactive message channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from desktop.domain.roles import Role
+from desktop.services.context import AppContext
+
+
+@pytest.fixture
+def ui_ctx(qapp, app: AppContext, actors: dict) -> Iterator:
+    from desktop.ui.context import UiContext
+    from desktop.ui.messages import MessageChannel, set_channel
+    from desktop.ui.tasks import TaskRunner
+
+    messages = MessageChannel(interactive=False)
+    set_channel(messages)
+    runner = TaskRunner()
+    ctx = UiContext(app=app, actor=actors[Role.CLERK], runner=runner, messages=messages,
+                    tz=ZoneInfo("America/Los_Angeles"))
+    yield ctx
+    runner.wait_all(10000)

@@ -1,0 +1,69 @@
+"""The windowed case model and the Cases screen, over a real temporary database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtCore import Qt
+
+from desktop.services import cases
+from desktop.ui.case_model import PAGE, CaseSource, CaseTableModel
+from desktop.ui.cases_view import CasesView
+from tests.helpers.factories import add_citation
+
+
+def _fill(app, n: int) -> None:
+    base = datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
+    for i in range(n):
+        add_citation(app, number=f"M-{i:05d}", plate=f"7AB{i:04d}", issued_at=base + timedelta(minutes=i))
+
+
+def test_model_pages_lazily_and_passes_modeltester(qtbot, qtmodeltester, ui_ctx) -> None:
+    app, actor = ui_ctx.app, ui_ctx.actor
+    _fill(app, PAGE + 40)
+    calls: list[int] = []
+
+    def page(f, off, lim):
+        calls.append(off)
+        return cases.case_page(app, actor, f, off, lim)
+
+    model = CaseTableModel(ui_ctx.runner, CaseSource(lambda f: cases.count_cases(app, actor, f), page))
+    with qtbot.waitSignal(model.loaded, timeout=10000) as sig:
+        model.set_filter(cases.CaseFilter())
+    assert sig.args == [PAGE + 40]
+    assert calls == [0]
+    assert model.index(0, CaseTableModel.CITATION).data() == f"M-{PAGE + 39:05d}"  # newest first
+    # a row on the second page is fetched on demand, off the GUI thread
+    assert model.index(PAGE + 5, 0).data() == "…"
+    qtbot.waitUntil(lambda: model.row_at(PAGE + 5) is not None, timeout=10000)
+    assert model.index(PAGE + 5, CaseTableModel.CITATION).data() == f"M-{34:05d}"
+    row = model.index(3, 0).data(CaseTableModel.ROW_ROLE)
+    assert row.balance_cents == 6300 and model.index(3, CaseTableModel.BALANCE).data() == "$63.00"
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_search_shows_the_case_and_its_detail(qtbot, ui_ctx) -> None:
+    _fill(ui_ctx.app, 5)
+    target = add_citation(ui_ctx.app, number="HH0042-000123", plate="8OBS123")
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    view.show()
+    view.search.setText("80B5123")  # read from a photo with O/0, B/8, S/5 confused
+    shown: list[int] = []
+    view.detail.shown.connect(shown.append)
+    with qtbot.waitSignal(view.results, timeout=10000) as sig:
+        qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert sig.args == [1]
+    qtbot.waitUntil(lambda: target in shown, timeout=10000)
+    assert "HH0042-000123" in view.detail.header.text() and "$63.00" in view.detail.header.text()
+    assert view.detail.ledger.rowCount() == 1
+
+
+def test_no_match_says_so(qtbot, ui_ctx) -> None:
+    _fill(ui_ctx.app, 2)
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    view.search.setText("ZZZZZZZZ")
+    with qtbot.waitSignal(view.results, timeout=10000):
+        view.run_search()
+    assert view.count_label.text() == "No case matches this search."
