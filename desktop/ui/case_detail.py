@@ -88,7 +88,7 @@ class CaseDetailPanel(QWidget):
         from desktop.services.cases import case_detail
 
         self.ctx.runner.run(lambda _c: case_detail(self.ctx.app, self.ctx.actor, citation_id),
-                            on_done=self.show_detail, on_error=self.ctx.error)
+                            on_done=self.show_detail, on_error=self.ctx.error, owner=self)
 
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
@@ -187,4 +187,4 @@ class CaseDetailPanel(QWidget):
                 self.photo_row.addWidget(holder)
             self.photos_shown.emit(len(images))
 
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error)
+        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error, owner=self)

@@ -75,7 +75,8 @@ class CaseTableModel(QAbstractTableModel):
         def work(_c: TaskControl) -> tuple[int, list[CaseRow]]:
             return self.source.count(f), self.source.page(f, 0, PAGE)
 
-        self.runner.run(work, on_done=lambda r: self._first_loaded(gen, f, r), on_error=self.failed.emit)
+        self.runner.run(work, on_done=lambda r: self._first_loaded(gen, f, r), on_error=self.failed.emit,
+                        owner=self)
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
@@ -97,7 +98,8 @@ class CaseTableModel(QAbstractTableModel):
         self._pending.add(page)
         gen, f = self._generation, self.filter
         self.runner.run(lambda _c: self.source.page(f, page * PAGE, PAGE),
-                        on_done=lambda rows: self._page_arrived(gen, page, rows), on_error=self.failed.emit)
+                        on_done=lambda rows: self._page_arrived(gen, page, rows), on_error=self.failed.emit,
+                        owner=self)
 
     def _page_arrived(self, gen: int, page: int, rows: list[CaseRow]) -> None:
         self._pending.discard(page)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,32 @@ class TaskRunner(QObject):
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
-            on_progress: Callable[[int, int, str], None] | None = None, **kwargs: Any) -> Task:
+            on_progress: Callable[[int, int, str], None] | None = None,
+            owner: QObject | None = None, **kwargs: Any) -> Task:
+        """Run `fn(control, *args, **kwargs)` on a worker thread.
+
+        With `owner`, the callbacks are dropped once that widget is gone (a view closed while
+        its data was loading), and the task is cancelled.
+        """
         task = Task(self)
+
+        def guarded(cb: Callable[..., None]) -> Callable[..., None]:
+            if owner is None:
+                return cb
+
+            def call(*a: Any) -> None:
+                if shiboken6.isValid(owner):
+                    cb(*a)
+            return call
+
+        if owner is not None:
+            owner.destroyed.connect(task.cancel)
         if on_done:
-            task.finished.connect(on_done)
+            task.finished.connect(guarded(on_done))
         if on_error:
-            task.failed.connect(on_error)
+            task.failed.connect(guarded(on_error))
         if on_progress:
-            task.progress.connect(on_progress)
+            task.progress.connect(guarded(on_progress))
         self._tasks.add(task)
         task.finished.connect(lambda _r, t=task: self._tasks.discard(t))
         task.failed.connect(lambda _e, t=task: self._tasks.discard(t))
