@@ -9,19 +9,25 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import re
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
 
 from desktop.domain.errors import UserError
 from desktop.persistence.db import Database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_REV = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.M)
 
 
 def alembic_config(db: Database) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False))
@@ -29,12 +35,29 @@ def alembic_config(db: Database) -> Config:
 
 
 def current_revision(db: Database) -> str | None:
+    """The schema's revision, read without importing Alembic (start-up time matters)."""
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+def head_revision(db: Database | None = None) -> str | None:
+    """The newest revision in the migrations folder: the one no other revision builds on."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((k, v.strip()) for k, v in _REV.findall(f.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"].strip("'\""))
+        down = found.get("down_revision", "None")
+        for part in re.findall(r"['\"]([^'\"]+)['\"]", down):
+            parents.add(part)
+    heads = revisions - parents
+    if len(heads) > 1:
+        raise UserError(f"The schema has several newest revisions ({', '.join(sorted(heads))}); merge them.")
+    return next(iter(heads), None)
 
 
 def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
@@ -54,6 +77,8 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
         backup(db, target)
         taken = str(target)
         log.info("backed up %s to %s before migrating", db.display_name(), target)
+    from alembic import command
+
     cfg = alembic_config(db)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -101,6 +126,8 @@ def backup(db: Database, target: Path) -> Path:
 
 def make_revision(message: str, scratch_db: Path) -> None:
     """Developers: write a new revision from the difference between the models and head."""
+    from alembic import command
+
     db = Database(f"sqlite:///{scratch_db}")
     upgrade(db)
     cfg = alembic_config(db)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from functools import cache
+from typing import Any
+
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
@@ -11,13 +12,27 @@ from desktop.domain.roles import Permission, Role
 from desktop.persistence.models import User
 from desktop.services.context import Actor, AppContext
 
-_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
 MIN_PASSWORD = 10
 LOCKOUT_AFTER = 5
 
 
+_hasher: Any = None  # tests may replace it with a cheaper argon2id hasher
+
+
+@cache
+def _default_hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+
+
+def hasher() -> Any:
+    """argon2id, imported on first use so that start-up stays fast."""
+    return _hasher or _default_hasher()
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return hasher().hash(password)
 
 
 def _check_new(username: str, password: str, role: str) -> Role:
@@ -80,13 +95,15 @@ def login(app: AppContext, username: str, password: str) -> Actor:
     with app.uow(Actor.system("login")) as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         generic = "Wrong username or password."
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
         if user is None:
-            _hasher.hash(password)  # spend the same time as a real check
+            hasher().hash(password)  # spend the same time as a real check
             raise UserError(generic)
         if not user.active:
             raise UserError("This account is disabled. Ask an administrator.")
         try:
-            _hasher.verify(user.password_hash, password)
+            hasher().verify(user.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             user.failed_logins += 1
             if user.failed_logins >= LOCKOUT_AFTER:
@@ -94,7 +111,7 @@ def login(app: AppContext, username: str, password: str) -> Actor:
                 uow.audit("user.locked", "user", user.id, reason=f"{LOCKOUT_AFTER} failed sign-ins")
             uow.commit()
             raise UserError(generic) from None
-        if _hasher.check_needs_rehash(user.password_hash):
+        if hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.last_login_at = app.now()

@@ -94,11 +94,34 @@ def run_gui(env: Any) -> int:
         actor = login.actor
 
     window = open_main_window(app, actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
+    if os.environ.get("CURBDESK_EXIT_AFTER_PAINT"):
+        _exit_after_first_paint(qapp, window)
     window.show()
     code = qapp.exec()
     runner.wait_all(5000)
     db.dispose()
     return int(code)
+
+
+def _exit_after_first_paint(qapp: Any, window: Any) -> None:
+    """For the start-up benchmark and the installer smoke test: report the first paint and quit."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    import desktop
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+                self.seen = True
+                ms = (time.perf_counter() - desktop.STARTED_AT) * 1000
+                print(f"first paint after {ms:.0f} ms", flush=True)
+                QTimer.singleShot(0, qapp.quit)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
 
 
 def _auto_login(app: Any) -> Any:

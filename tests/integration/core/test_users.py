@@ -62,9 +62,7 @@ def test_short_password_refused(app: AppContext) -> None:
 
 
 def test_production_hasher_is_argon2id_with_real_cost() -> None:
-    import importlib
-
     import desktop.services.users as mod
 
-    fresh = importlib.reload(mod)._hasher
+    fresh = mod._default_hasher()
     assert fresh.type.name == "ID" and fresh.time_cost >= 2 and fresh.memory_cost >= 19 * 1024
