@@ -96,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: one line for the user, the trace for the log
         log.exception("command %s failed", args.command)
-        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {paths.log_dir / 'curbdesk.log'})",
+        first = " ".join(str(exc).split())[:200]
+        print(f"error: unexpected {type(exc).__name__}: {first} (details in {paths.log_dir / 'curbdesk.log'})",
               file=sys.stderr)
         return 1
 

@@ -331,7 +331,8 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                                         "Meter display flashing expired.", "Chalked tyre, no movement."]),
                     status=status.value, evidence_status="ok", signature_state="unsigned",
                     review_warnings=[], warning_count=0, profile_code="CA", profile_version=1,
-                    owner_id=owner_ids.get(plate), approved_at=approved_at,
+                    owner_id=owner_ids.get(plate), approved_at=approved_at, stage=None, next_action=None,
+                    next_action_date=None, on_hold=False, content_digest=None,
                     closed_at=approved_at + timedelta(days=rnd.randint(1, 20)) if status == CaseStatus.PAID and approved_at else None,
                     version=1,
                 ))
@@ -341,7 +342,8 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                     sha, size = photo_pool[rnd.randrange(len(photo_pool))]
                     photos.append(dict(citation_id=cid, position=0, sha256=sha, declared_bytes=size,
                                        taken_at=issued - timedelta(seconds=20), caption="plate",
-                                       integrity="verified", gps_lat=34.05, gps_lon=-118.25, verified_at=received))
+                                       integrity="verified", integrity_reason=None, gps_lat=34.05, gps_lon=-118.25,
+                                       width=800, height=600, verified_at=received))
                 else:
                     for p in range(1 + (rnd.random() < 0.6) + (rnd.random() < 0.25)):
                         taken = issued - timedelta(seconds=rnd.randint(5, 90))
@@ -363,7 +365,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                             rows[-1]["evidence_status"] = "integrity_failed"
                 if approved_at:
                     ledger.append(dict(citation_id=cid, kind="fine", amount_cents=fine, at=approved_at,
-                                       effective_date=issued.date(), user_id=admin_id,
+                                       effective_date=issued.date(), user_id=admin_id, payment_id=None,
                                        dedupe_key="fine", memo=f"{code} {desc}"))
                     rows[-1]["next_action"] = "delinquent_notice" if status == CaseStatus.OPEN else None
                     rows[-1]["next_action_date"] = (issued + timedelta(days=21)).date() if status == CaseStatus.OPEN else None
@@ -381,14 +383,11 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                                        effective_date=paid_at.date(), payment_id=pay_id, user_id=None,
                                        dedupe_key=f"payment:{pay_id}", memo=f"{method} payment"))
                     pay_id += 1
-            s.execute(insert(Citation), rows)
-            s.execute(insert(CitationViolation), violations)
-            if photos:
-                s.execute(insert(EvidencePhoto), photos)
-            if payments:
-                s.execute(insert(Payment), payments)
-            if ledger:
-                s.execute(insert(LedgerEntry), ledger)
+            # Core inserts of uniform rows: one executemany per table, not one statement per row.
+            for table, batch_rows in ((Citation, rows), (CitationViolation, violations), (EvidencePhoto, photos),
+                                      (Payment, payments), (LedgerEntry, ledger)):
+                if batch_rows:
+                    s.execute(table.__table__.insert(), batch_rows)
             _set(s, "demo.citations", upto)
             if not large:
                 for r in rows:
@@ -468,7 +467,8 @@ def _owners(app: AppContext, seed: int, have: int, want: int, anchor: datetime, 
                 rows.append(dict(base, name=f"{prev_last}, {prev_first}", name_key=f"{prev_last}, {prev_first}",
                                  address_raw=f"{rnd.randint(100, 9999)} {rnd.choice(OWNER_STREETS)[0]}, LOS ANGELES, CA 90012",
                                  address_line1=None, city="LOS ANGELES", state="CA", zip="90012",
-                                 address_status="ok", valid_from=valid_from, valid_to=switch - timedelta(days=1)))
+                                 address_status="ok", address_problem=None, valid_from=valid_from,
+                                 valid_to=switch - timedelta(days=1)))
                 valid_from = switch
             rows.append(dict(base, name=f"{last}, {first}", name_key=f"{last}, {first}", address_raw=raw,
                              address_line1=None if bad else f"{number} {street}{unit}",
@@ -477,7 +477,7 @@ def _owners(app: AppContext, seed: int, have: int, want: int, anchor: datetime, 
                              address_problem="no street address: cannot be mailed" if bad else None,
                              valid_from=valid_from, valid_to=None))
         with app.uow(Actor.system("demo")) as uow:
-            uow.session.execute(insert(RegisteredOwner), rows)
+            uow.session.execute(RegisteredOwner.__table__.insert(), rows)
             _set(uow.session, "demo.plates", end)
             if start == 0:
                 _permits(uow.session, seed, anchor)
