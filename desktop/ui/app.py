@@ -16,15 +16,30 @@ def _demo_accounts() -> list[tuple[str, str, str]]:
     return [(u, role.label, pw) for u, _n, role, pw in DEMO_USERS]
 
 
-def run_gui(env: Any) -> int:
-    from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog
-
+def _open_database(env: Any, control: Any) -> dict[str, Any]:
+    """Worker thread: open (and migrate) the database; say what the sign-in needs to know."""
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
+    from desktop.persistence.models import Setting
     from desktop.services import users
     from desktop.services.context import AppContext
+
+    db = Database(env.db_url)
+    db.check_connection()
+    upgrade(db)
+    app = AppContext(db=db, paths=env.paths)
+    with db.reading() as s:
+        is_demo = s.get(Setting, "demo.anchor") is not None
+    return {"app": app, "has_users": users.has_users(app), "is_demo": is_demo}
+
+
+def run_gui(env: Any) -> int:
+    """Sign-in paints at once; the database opens on a worker thread meanwhile."""
+    from PySide6.QtWidgets import QApplication, QDialog
+
     from desktop.ui.messages import MessageChannel, install_excepthook, set_channel
     from desktop.ui.style import STYLESHEET
+    from desktop.ui.tasks import TaskRunner
 
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Curbdesk")
@@ -34,76 +49,101 @@ def run_gui(env: Any) -> int:
     messages = MessageChannel()
     set_channel(messages)
     install_excepthook()
-
     env.paths.ensure()
     configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
     first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
-    try:
-        db = Database(env.db_url)
-        db.check_connection()
-        upgrade(db)
-    except Exception as exc:  # noqa: BLE001 - shown through the one channel
-        messages.error(exc)
-        return 2
-    app = AppContext(db=db, paths=env.paths)
-
-    from desktop.ui.tasks import TaskRunner
-
     runner = TaskRunner()
-    if first_demo:
-        from desktop.services.demo import build_demo
+    auto = os.environ.get("CURBDESK_DEMO_LOGIN")
 
-        dlg = QProgressDialog("Creating the demo office (first run)…", "Cancel", 0, 100)
-        dlg.setWindowTitle("Curbdesk")
-        dlg.setMinimumDuration(0)
-        outcome: dict[str, Any] = {}
+    from desktop.ui.login import LoginDialog
 
-        def work(control):  # type: ignore[no-untyped-def]
-            def prog(stage: str, done: int, total: int) -> None:
-                control.check()
-                control.progress(done, total, stage)
-            return build_demo(app, 2000, progress=prog)
+    login = LoginDialog(None)
+    state: dict[str, Any] = {}
 
-        task = runner.run(work, on_done=lambda r: outcome.update(ok=r), on_error=lambda e: outcome.update(err=e),
-                          on_progress=lambda d, t, s: (dlg.setMaximum(max(t, 1)), dlg.setValue(d),
-                                                       dlg.setLabelText(f"Creating the demo office: {s}…")))
-        dlg.canceled.connect(task.cancel)
-        while task.running:
-            qapp.processEvents()
-            runner.pool.waitForDone(30)
-        qapp.processEvents()
-        dlg.close()
-        if "err" in outcome:
-            messages.error(outcome["err"])
-            return 2
+    def opened(result: dict[str, Any]) -> None:
+        state.update(result)
+        app = result["app"]
+        if first_demo:
+            if not _build_first_demo(qapp, runner, app, messages, login):
+                login.reject()
+                return
+            result["has_users"] = result["is_demo"] = True
+        if not result["has_users"]:
+            from desktop.ui.login import FirstAdminDialog
 
-    from desktop.ui.login import FirstAdminDialog, LoginDialog
+            login.hide()
+            if FirstAdminDialog(app, login).exec() != QDialog.DialogCode.Accepted:
+                login.reject()
+                return
+            login.show()
+        if auto:
+            actor = _auto_login(app)
+            if actor is not None:
+                login.actor = actor
+                login.accept()
+                return
+        login.set_app(app, _demo_accounts() if result["is_demo"] else None)
 
-    if not users.has_users(app):
-        if FirstAdminDialog(app).exec() != QDialog.DialogCode.Accepted:
-            return 0
-    actor = _auto_login(app)
-    if actor is None:
-        with db.reading() as s:
-            from desktop.persistence.models import Setting
+    def failed(exc: BaseException) -> None:
+        state["failed"] = True
+        login.hide()
+        messages.error(exc)
+        login.reject()
 
-            is_demo = s.get(Setting, "demo.anchor") is not None
-        login = LoginDialog(app, _demo_accounts() if is_demo else None)
-        if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
-            return 0
-        actor = login.actor
-
-    window = open_main_window(app, actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
+    if os.environ.get("CURBDESK_EXIT_AFTER_PAINT") and not auto:
+        _exit_after_first_paint(login.reject, login)
+    runner.run(lambda control: _open_database(env, control), on_done=opened, on_error=failed)
+    accepted = login.exec() == QDialog.DialogCode.Accepted
+    if state.get("failed"):
+        runner.wait_all(2000)
+        return 2
+    if not accepted or login.actor is None:
+        runner.wait_all(2000)
+        return 0
+    app = state["app"]
+    window = open_main_window(app, login.actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
     if os.environ.get("CURBDESK_EXIT_AFTER_PAINT"):
-        _exit_after_first_paint(qapp, window)
+        _exit_after_first_paint(qapp.quit, window)
     window.show()
     code = qapp.exec()
     runner.wait_all(5000)
-    db.dispose()
+    app.db.dispose()
     return int(code)
 
 
-def _exit_after_first_paint(qapp: Any, window: Any) -> None:
+def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: Any) -> bool:
+    """First run without a configured database: create the demo office, with progress and Cancel."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from desktop.services.demo import build_demo
+
+    dlg = QProgressDialog("Creating the demo office (first run)…", "Cancel", 0, 100, parent)
+    dlg.setWindowTitle("Curbdesk")
+    dlg.setMinimumDuration(0)
+    outcome: dict[str, Any] = {}
+
+    def work(control: Any) -> Any:
+        def prog(stage: str, done: int, total: int) -> None:
+            control.check()
+            control.progress(done, total, stage)
+        return build_demo(app, 2000, progress=prog)
+
+    task = runner.run(work, on_done=lambda r: outcome.update(ok=r), on_error=lambda e: outcome.update(err=e),
+                      on_progress=lambda d, t, s: (dlg.setMaximum(max(t, 1)), dlg.setValue(d),
+                                                   dlg.setLabelText(f"Creating the demo office: {s}…")))
+    dlg.canceled.connect(task.cancel)
+    while task.running:
+        qapp.processEvents()
+        runner.pool.waitForDone(30)
+    qapp.processEvents()
+    dlg.close()
+    if "err" in outcome:
+        messages.error(outcome["err"])
+        return False
+    return True
+
+
+def _exit_after_first_paint(quit_: Any, window: Any) -> None:
     """For the start-up benchmark and the installer smoke test: report the first paint and quit."""
     import time
 
@@ -117,7 +157,7 @@ def _exit_after_first_paint(qapp: Any, window: Any) -> None:
                 self.seen = True
                 ms = (time.perf_counter() - desktop.STARTED_AT) * 1000
                 print(f"first paint after {ms:.0f} ms", flush=True)
-                QTimer.singleShot(0, qapp.quit)
+                QTimer.singleShot(0, quit_)
             return False
 
     window._first_paint = FirstPaint(window)

@@ -14,15 +14,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from typing import TYPE_CHECKING
+
 from desktop.domain.errors import UserError
-from desktop.services import users
-from desktop.services.context import Actor, AppContext
+
+if TYPE_CHECKING:  # imported lazily: the sign-in window paints before SQLAlchemy loads
+    from desktop.services.context import Actor, AppContext
 
 
 class LoginDialog(QDialog):
-    """Asks for a username and password; `actor` holds the signed-in user after accept()."""
+    """Asks for a username and password; `actor` holds the signed-in user after accept().
 
-    def __init__(self, app: AppContext, demo_accounts: list[tuple[str, str, str]] | None = None,
+    It can be shown before the database is open (`app=None`): Sign in stays disabled and a
+    line says so until `set_app` hands it the opened database.
+    """
+
+    def __init__(self, app: AppContext | None, demo_accounts: list[tuple[str, str, str]] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
@@ -40,22 +47,46 @@ class LoginDialog(QDialog):
         lay.addLayout(form)
         self.error = QLabel("")
         self.error.setStyleSheet("color:#b71c1c")
+        self.error.setWordWrap(True)
         lay.addWidget(self.error)
-        if demo_accounts:
-            rows = "".join(f"<tr><td><code>{u}</code></td><td>{role}</td><td><code>{pw}</code></td></tr>"
-                           for u, role, pw in demo_accounts)
-            hint = QLabel(f"<b>Demo database.</b> Accounts:<table cellspacing=4>{rows}</table>")
-            hint.setTextFormat(Qt.TextFormat.RichText)
-            hint.setStyleSheet("background:#fff8e1; border:1px solid #e0c068; padding:6px;")
-            lay.addWidget(hint)
+        self.hint = QLabel("")
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.setStyleSheet("background:#fff8e1; border:1px solid #e0c068; padding:6px;")
+        self.hint.setVisible(False)
+        lay.addWidget(self.hint)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        self.sign_in = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.sign_in.setText("Sign in")
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.username.setFocus()
+        if app is None:
+            self.sign_in.setEnabled(False)
+            self.error.setStyleSheet("color:#555")
+            self.error.setText("Opening the database…")
+        self.show_demo_accounts(demo_accounts)
+
+    def show_demo_accounts(self, demo_accounts: list[tuple[str, str, str]] | None) -> None:
+        if not demo_accounts:
+            return
+        rows = "".join(f"<tr><td><code>{u}</code></td><td>{role}</td><td><code>{pw}</code></td></tr>"
+                       for u, role, pw in demo_accounts)
+        self.hint.setText(f"<b>Demo database.</b> Accounts:<table cellspacing=4>{rows}</table>")
+        self.hint.setVisible(True)
+
+    def set_app(self, app: AppContext, demo_accounts: list[tuple[str, str, str]] | None = None) -> None:
+        self.app = app
+        self.error.setText("")
+        self.error.setStyleSheet("color:#b71c1c")
+        self.sign_in.setEnabled(True)
+        self.show_demo_accounts(demo_accounts)
 
     def try_login(self) -> None:
+        if self.app is None:
+            return
+        from desktop.services import users
+
         try:
             self.actor = users.login(self.app, self.username.text().strip(), self.password.text())
         except UserError as exc:
@@ -109,6 +140,9 @@ class FirstAdminDialog(QDialog):
         if not self.full_name.text().strip():
             self.error.setText("Enter the administrator's full name.")
             return
+        from desktop.services import users
+        from desktop.services.context import Actor
+
         try:
             users.add_user(self.app, Actor.system("first-run"), self.username.text().strip(),
                            self.full_name.text().strip(), "admin", self.password.text())

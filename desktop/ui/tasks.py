@@ -91,9 +91,17 @@ class _Runnable(QRunnable):
         try:
             result = self.fn(self.task.control, *self.args, **self.kwargs)
         except BaseException as exc:  # delivered to the GUI thread, never lost
-            signals.failed.emit(exc)
+            self._deliver(signals.failed, exc)
         else:
-            signals.done.emit(result)
+            self._deliver(signals.done, result)
+
+    @staticmethod
+    def _deliver(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The application closed while this work ran: nobody is left to tell.
+            log.debug("task result dropped: its receiver is gone")
 
 
 class TaskRunner(QObject):

@@ -85,3 +85,20 @@ def test_unreachable_postgres_is_one_clear_line() -> None:
                        capture_output=True, text=True, check=False)
     assert r.returncode == 2 and "Cannot reach the database" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_gui_starts_signs_in_and_paints(cli, tmp_path: Path) -> None:
+    """The real program: sign-in paints first; with the demo auto-login the main window paints."""
+    import os
+
+    assert cli("demo", "--citations", "20") == 0
+    env = dict(os.environ, CURBDESK_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
+               CURBDESK_EXIT_AFTER_PAINT="1")
+    r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0 and "first paint after" in r.stdout, r.stderr
+    env["CURBDESK_DEMO_LOGIN"] = "clerk"
+    r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0 and "first paint after" in r.stdout, r.stderr
+    assert "Traceback" not in r.stderr
