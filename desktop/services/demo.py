@@ -247,14 +247,15 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     span_days = 42 if citations <= 5000 else 365
     anchor = _setting_anchor(app, now)
     photos_stored = 0
-    photo_pool: list[tuple[str, int]] = []
+    photo_pool: list[tuple[str, int, str]] = []
     if large:
         note("Making the shared photo pool", 0, 1)
         for i in range(48):
             plate, state = demo_plate(i, seed)
             data = street_photo(plate, state, "GY", "TOYT", anchor.astimezone(LA), 34.05, -118.25,
                                 seed=seed + i, caption="plate" if i % 2 == 0 else "scene")
-            photo_pool.append((store_evidence(app.paths.evidence_dir, data), len(data)))
+            photo_pool.append((store_evidence(app.paths.evidence_dir, data), len(data),
+                               "plate" if i % 2 == 0 else "context"))
 
     with app.db.reading() as s:
         owners_have = int(_setting(s, "demo.plates", 0))
@@ -339,9 +340,9 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                 violations.append(dict(citation_id=cid, position=0, code=code, description=desc,
                                        handheld_fine_cents=handheld, fine_cents=fine))
                 if large:
-                    sha, size = photo_pool[rnd.randrange(len(photo_pool))]
+                    sha, size, caption = photo_pool[rnd.randrange(len(photo_pool))]
                     photos.append(dict(citation_id=cid, position=0, sha256=sha, declared_bytes=size,
-                                       taken_at=issued - timedelta(seconds=20), caption="plate",
+                                       taken_at=issued - timedelta(seconds=20), caption=caption,
                                        integrity="verified", integrity_reason=None, gps_lat=34.05, gps_lon=-118.25,
                                        width=800, height=600, verified_at=received))
                 else:
