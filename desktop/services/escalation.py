@@ -429,23 +429,23 @@ class _Run:
                 f"AND (o.valid_to IS NULL OR o.valid_to >= {issue}) ORDER BY o.valid_from DESC, o.id DESC LIMIT 1)")
 
     def _lookup_owners(self, v: _Version, table: str) -> None:
-        """Find the owner registered on the violation date for cases in ``table`` that have none; record why."""
+        """Find the owner registered on the violation date for cases of ``esc_batch`` that have none;
+        every lookup is recorded with its purpose."""
         sql = self.sql
-        n = sql.run(f"""
+        assert table == "esc_batch"
+        sql.run(f"""UPDATE esc_batch SET owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c
+                                                     WHERE c.id = esc_batch.id AND c.owner_id IS NULL)""")
+        n = sql.run("""
             INSERT INTO owner_lookups (citation_id, plate, purpose, user_id, at, owner_id)
-            SELECT c.id, c.plate, :purpose, :uid, :now, {self._owner_match(v.tz)}
-            FROM {table} b JOIN citations c ON c.id = b.id WHERE c.owner_id IS NULL""",
+            SELECT c.id, c.plate, :purpose, :uid, :now, b.owner_id
+            FROM esc_batch b JOIN citations c ON c.id = b.id WHERE c.owner_id IS NULL""",
                     purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
         if not n:
             return
         self.result.owner_lookups += n
-        sql.run(f"""
-            UPDATE citations SET owner_id = (SELECT l.owner_id FROM owner_lookups l
-                                             WHERE l.citation_id = citations.id ORDER BY l.id DESC LIMIT 1),
-                   version = citations.version + 1
-            FROM {table} b WHERE citations.id = b.id AND citations.owner_id IS NULL
-              AND EXISTS (SELECT 1 FROM owner_lookups l WHERE l.citation_id = citations.id
-                          AND l.at = :now AND l.owner_id IS NOT NULL)""", now=self.now)
+        sql.run("""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
+                   FROM esc_batch b WHERE citations.id = b.id AND citations.owner_id IS NULL
+                     AND b.owner_id IS NOT NULL""")
 
     def _enter(self, v: _Version, rung: Rung) -> None:
         sql = self.sql
