@@ -33,14 +33,13 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Date, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
-from desktop.persistence.types import UTCDateTime
 from desktop.services import audit, profile_store
 from desktop.services import settings as settings_service
 from desktop.services.context import Actor, AppContext, UnitOfWork
@@ -162,36 +161,73 @@ def _utc_offsets(tz_name: str, first_year: int, last_year: int) -> tuple[tuple[s
     return tuple(periods)
 
 
+@lru_cache(maxsize=256)
+def _local_date_sql(pg: bool, instant: str, tz_name: str) -> str:
+    """The SQL for the local calendar date of a UTC instant column (SQLite: a CASE over the offsets)."""
+    if not _TZ_NAME.match(tz_name):
+        raise ValueError(f"unexpected time zone name {tz_name!r}")
+    if pg:
+        return f"(({instant}) AT TIME ZONE '{tz_name}')::date"
+    periods = _utc_offsets(tz_name, 2000, datetime.now(timezone.utc).year + 1)
+    if len(periods) == 1:
+        return f"date({instant}, '{periods[0][1]:+d} seconds')"
+    whens = " ".join(f"WHEN {instant} >= '{start}' THEN '{offset:+d} seconds'"
+                     for start, offset in reversed(periods[1:]))
+    return f"date({instant}, CASE {whens} ELSE '{periods[0][1]:+d} seconds' END)"
+
+
+#: Statements as the driver wants them, by their text (the escalation sends the same few dozen every run).
+_DRIVER_SQL: dict[tuple[bool, str], str] = {}
+_PG_PARAM = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
+
+
 class Sql:
-    """Runs text SQL with typed parameters and writes the few fragments that differ by database."""
+    """Runs SQL text straight on the driver (``:name`` parameters) and writes the few fragments that
+    differ by database. Values are converted the way the mapped column types store them."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.pg = session.get_bind().dialect.name == "postgresql"
+        self._dirty: set[str] = set()
 
-    def _statement(self, sql: str, params: dict[str, Any]) -> Any:
-        stmt = text(sql)
-        binds = []
-        for name, value in params.items():
-            if isinstance(value, datetime):
-                binds.append(bindparam(name, value, type_=UTCDateTime()))
-            elif isinstance(value, date):
-                binds.append(bindparam(name, value, type_=Date()))
-            elif isinstance(value, bool):
-                binds.append(bindparam(name, value, type_=Boolean()))
+    def _driver_sql(self, sql: str) -> str:
+        key = (self.pg, sql)
+        out = _DRIVER_SQL.get(key)
+        if out is None:
+            if self.pg:  # psycopg: %(name)s placeholders, a literal % doubled
+                out = _PG_PARAM.sub(lambda m: m.group(0) if m.group(1) is None else f"%({m.group(1)})s",
+                                    sql.replace("%", "%%"))
             else:
-                binds.append(bindparam(name, value))
-        return stmt.bindparams(*binds) if binds else stmt
+                out = sql
+            if len(_DRIVER_SQL) > 2048:
+                _DRIVER_SQL.clear()
+            _DRIVER_SQL[key] = out
+        return out
+
+    def _value(self, value: Any) -> Any:
+        if self.pg:
+            return value
+        if isinstance(value, datetime):  # as UTCDateTime stores it on SQLite
+            return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return int(value)
+        return value
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> Any:
+        conn = self.session.connection()
+        return conn.exec_driver_sql(self._driver_sql(sql), {k: self._value(v) for k, v in params.items()})
 
     def run(self, sql: str, **params: Any) -> int:
-        result = self.session.execute(self._statement(sql, params))
+        result = self._execute(sql, params)
         return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
-        return list(self.session.execute(self._statement(sql, params)).all())
+        return list(self._execute(sql, params).all())
 
     def scalar(self, sql: str, **params: Any) -> Any:
-        return self.session.execute(self._statement(sql, params)).scalar()
+        return self._execute(sql, params).scalar()
 
     # fragments ------------------------------------------------------------
     def add_days(self, day: str, days: str) -> str:
@@ -206,16 +242,7 @@ class Sql:
 
     def local_date(self, instant: str, tz_name: str) -> str:
         """The calendar date of a UTC instant in a time zone (SQLite: a CASE over the zone's offsets)."""
-        if not _TZ_NAME.match(tz_name):
-            raise ValueError(f"unexpected time zone name {tz_name!r}")
-        if self.pg:
-            return f"(({instant}) AT TIME ZONE '{tz_name}')::date"
-        periods = _utc_offsets(tz_name, 2000, datetime.now(timezone.utc).year + 1)
-        if len(periods) == 1:
-            return f"date({instant}, '{periods[0][1]:+d} seconds')"
-        whens = " ".join(f"WHEN {instant} >= '{start}' THEN '{offset:+d} seconds'"
-                         for start, offset in reversed(periods[1:]))
-        return f"date({instant}, CASE {whens} ELSE '{periods[0][1]:+d} seconds' END)"
+        return _local_date_sql(self.pg, instant, tz_name)
 
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.pg else f"max({a}, {b})"
@@ -232,6 +259,19 @@ class Sql:
 
     def in_list(self, values: Sequence[str]) -> str:
         return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+    def clear(self, table: str) -> None:
+        """Empty a work table (skipped when nothing went into it since the last time)."""
+        if table in self._dirty:
+            self.run(f"DELETE FROM {table}")
+            self._dirty.discard(table)
+
+    def fill(self, table: str, sql: str, **params: Any) -> int:
+        """``INSERT INTO <work table> ...``; returns the row count."""
+        n = self.run(sql, **params)
+        if n:
+            self._dirty.add(table)
+        return n
 
     def temp_tables(self) -> None:
         """Work tables for the run's sets of case ids (dropped at commit on PostgreSQL)."""
@@ -354,24 +394,24 @@ class _Run:
             for rung in v.rungs:
                 if rung.is_final or rung.anchor is None or rung.days is None:
                     continue
-                sql.run("DELETE FROM esc_batch")
+                sql.clear("esc_batch")
                 where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
                 if rung.anchor is Anchor.ISSUE:
                     due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
-                    n = sql.run(f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}")
+                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}")
                 elif rung.anchor is Anchor.MAILING:
                     mailed = sql.local_date("n.mailed_at", v.tz)
                     held = (f"COALESCE((SELECT SUM({sql.days_between(sql.local_date('h.ended_at', v.tz), sql.local_date('h.started_at', v.tz))}) "
                             f"FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NOT NULL "
                             f"AND h.started_at >= n.mailed_at), 0)")
                     due = sql.add_days(mailed, f"{rung.days} + {held}")
-                    n = sql.run(f"""
+                    n = sql.fill("esc_batch", f"""
                         INSERT INTO esc_batch (id, d) SELECT c.id, {due}
                         FROM citations c JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey
                         WHERE {where} AND n.mailed_at IS NOT NULL""", dkey=rung.notice_dedupe_key)
                 else:  # entered before its date was kept (older data): count from today
                     due = sql.add_days(":as_of", str(rung.days))
-                    n = sql.run(f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}",
+                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}",
                                 as_of=self.as_of)
                 if not n:
                     continue
@@ -386,8 +426,8 @@ class _Run:
         for index in range(1, len(v.rungs)):
             previous, rung = v.rungs[index - 1], v.rungs[index]
             self.step(f"{v.label}: {rung.name}…")
-            sql.run("DELETE FROM esc_batch")
-            n = sql.run(f"""
+            sql.clear("esc_batch")
+            n = sql.fill("esc_batch", f"""
                 INSERT INTO esc_batch (id, d, prev_status)
                 SELECT c.id, c.next_stage_on, c.status FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
@@ -511,11 +551,11 @@ class _Run:
     def set_next_actions(self, table: str, v: _Version, rung: Rung) -> None:
         """Write the next action and its date for the cases of ``table`` standing on ``rung``."""
         sql = self.sql
-        sql.run("DELETE FROM esc_next")
+        sql.clear("esc_next")
         next_code = rung.next_code or "review"
         if rung.notice_kind:
             pending = sql.in_list(UNMAILED)
-            sql.run(f"""
+            sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id,
                        CASE WHEN n.status = 'held' THEN :owner_code
@@ -528,7 +568,7 @@ class _Run:
                     owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
                     dkey=rung.notice_dedupe_key)
         else:
-            sql.run(f"""
+            sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id, :next_code, c.next_stage_on FROM {table} t JOIN citations c ON c.id = t.id
                 WHERE {self._case_filter(v, rung)}""", next_code=next_code)
@@ -552,8 +592,8 @@ class _Run:
         # Held for want of an owner: look again when the registry now knows one.
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
-            sql.run("DELETE FROM esc_batch")
-            n = sql.run(f"""
+            sql.clear("esc_batch")
+            n = sql.fill("esc_batch", f"""
                 INSERT INTO esc_batch (id) SELECT DISTINCT c.id FROM notices n JOIN citations c ON c.id = n.citation_id
                 WHERE n.status = 'held' AND c.owner_id IS NULL AND c.profile_code = :code
                   AND c.status IN {sql.in_list(ESCALATING)} AND {self._owner_match(tz)} IS NOT NULL""", code=code)
@@ -561,8 +601,8 @@ class _Run:
                 self._lookup_owners(_Version(code, 0, tz, ()), "esc_batch")
         held_reason = ("CASE WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
-        sql.run("DELETE FROM esc_batch")
-        sql.run(f"""
+        sql.clear("esc_batch")
+        sql.fill("esc_batch", f"""
             INSERT INTO esc_batch (id, owner_id) SELECT DISTINCT c.id, c.owner_id
             FROM notices n JOIN citations c ON c.id = n.citation_id JOIN registered_owners o ON o.id = c.owner_id
             WHERE n.status = 'held' AND c.status IN {sql.in_list(ESCALATING)}
@@ -578,7 +618,7 @@ class _Run:
                 owner_id = b.owner_id,
                 address_snapshot = (SELECT {sql.address_json('o')} FROM registered_owners o WHERE o.id = b.owner_id)
             FROM esc_batch b WHERE notices.citation_id = b.id AND notices.status = 'held'""")
-        sql.run("INSERT INTO esc_touched (id) SELECT id FROM esc_batch WHERE id IS NOT NULL "
+        sql.fill("esc_touched", "INSERT INTO esc_touched (id) SELECT id FROM esc_batch WHERE id IS NOT NULL "
                 "ON CONFLICT (id) DO NOTHING")
 
     # -- 5. holds ----------------------------------------------------------------
@@ -586,11 +626,11 @@ class _Run:
         sql = self.sql
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
-            sql.run("DELETE FROM esc_next")
+            sql.clear("esc_next")
             appeal = ("FROM appeals a WHERE a.citation_id = c.id AND a.status IN ('open', 'scheduled') "
                       "ORDER BY a.filed_at DESC, a.id DESC LIMIT 1")
             first_hold = f"(SELECT MIN(h.started_at) FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NULL)"
-            sql.run(f"""
+            sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id,
                        COALESCE((SELECT 'decide:' || a.level {appeal}),
@@ -604,12 +644,16 @@ class _Run:
                   AND c.status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)}""",
                     code=code, review_days=self.review_days, as_of=self.as_of)
             self._write_next()
-        # Released since: their ladder's next action comes back.
-        sql.run(f"""
+        # Released since, or their notice was mailed (or held, or cancelled) since: the ladder's
+        # next action comes back.
+        notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
+        sql.fill("esc_touched", f"""
             INSERT INTO esc_touched (id) SELECT c.id FROM citations c
             WHERE c.status IN {sql.in_list(ESCALATING)} AND NOT c.on_hold
               AND (c.next_action LIKE 'hold:%' OR c.next_action LIKE 'decide:%'
-                   OR c.next_action IS NULL OR c.next_action_date IS NULL)
+                   OR c.next_action IS NULL OR c.next_action_date IS NULL
+                   OR (c.next_action LIKE 'mail:%' AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed')))
+                   OR (c.next_action LIKE 'owner:%' AND NOT EXISTS ({notice} AND n.status = 'held')))
             ON CONFLICT (id) DO NOTHING""")
 
     def recompute_touched(self) -> None:
@@ -621,8 +665,8 @@ class _Run:
 
     def unscheduled(self) -> None:
         sql = self.sql
-        sql.run("DELETE FROM esc_next")
-        sql.run(f"""
+        sql.clear("esc_next")
+        sql.fill("esc_next", f"""
             INSERT INTO esc_next (id, action, d) SELECT c.id, 'review:unscheduled', :as_of FROM citations c
             WHERE c.status IN {sql.in_list(ESCALATING)} AND NOT c.on_hold AND c.next_stage_on IS NULL
               AND c.stage IS NULL""", as_of=self.as_of)
@@ -640,8 +684,9 @@ class _Run:
             INSERT INTO hotlist (plate, jurisdiction, reason, since, active)
             SELECT q.plate, q.jurisdiction, :reason, :now, :yes FROM ({qualifying}) q
             WHERE NOT EXISTS (SELECT 1 FROM hotlist h WHERE h.plate = q.plate AND h.jurisdiction = q.jurisdiction
-                              AND h.reason = :reason AND h.active)""",
-                                         reason=HOTLIST_REASON, now=self.now, yes=True, threshold=self.threshold)
+                              AND h.reason = :same_reason AND h.active)""",
+                                         reason=HOTLIST_REASON, same_reason=HOTLIST_REASON, now=self.now, yes=True,
+                                         threshold=self.threshold)
         self.result.hotlist_cleared += sql.run(f"""
             UPDATE hotlist SET active = :no, cleared_at = :now
             WHERE reason = :reason AND active

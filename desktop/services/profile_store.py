@@ -84,8 +84,23 @@ def seed(app: AppContext) -> int:
         return added
 
 
+#: Parsed profiles by their exact text: a stored version never changes, so parsing once is enough.
+_PARSED: dict[str, JurisdictionProfile] = {}
+
+
+def _parse(row: JurisdictionProfileVersion) -> JurisdictionProfile:
+    key = f"{row.code}:{row.version}:" + json.dumps(row.definition, sort_keys=True)
+    profile = _PARSED.get(key)
+    if profile is None:
+        profile = parse_profile(row.definition, f"profile {row.code} version {row.version}")
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[key] = profile
+    return profile
+
+
 def _stored(row: JurisdictionProfileVersion, usernames: dict[int, str] | None = None) -> StoredProfile:
-    profile = parse_profile(row.definition, f"profile {row.code} version {row.version}")
+    profile = _parse(row)
     return StoredProfile(row.id, row.code, row.version, row.effective_from, profile, row.definition,
                          (usernames or {}).get(row.created_by or -1))
 
