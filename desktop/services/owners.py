@@ -193,6 +193,8 @@ def address_fields(raw: str) -> dict[str, Any]:
 def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress | None = None) -> ImportResult:
     """Import a registry response file (all or nothing)."""
     path = Path(path)
+    with app.reader(actor, Permission.IMPORT_DATA):
+        pass  # refuse before reading the file
     try:
         data = path.read_bytes()
     except OSError as exc:
