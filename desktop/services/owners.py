@@ -293,9 +293,11 @@ def lookup_owner(app: AppContext, actor: Actor, citation_id: int, purpose: str) 
 
 
 def assign_owners(app: AppContext, actor: Actor, purpose: str = escalation.NOTICE_PURPOSE,
-                  only_missing: bool = True) -> int:
-    """Set-based: the owner on the violation date for every open case (those without one, or all),
-    each lookup recorded with its purpose. Returns how many cases got an owner or a different one."""
+                  only_missing: bool = True,
+                  statuses: Sequence[str] | None = escalation.MUST_HAVE_NEXT_ACTION) -> int:
+    """Set-based: the owner on the violation date for every case in ``statuses`` (default: the open
+    ones; None: all), those without one or all of them, each lookup recorded with its purpose.
+    Returns how many cases got an owner or a different one."""
     with app.uow(actor, Permission.LOOKUP_OWNERS) as uow:
         sql = escalation.Sql(uow.session)
         sql.temp_tables()
@@ -306,9 +308,10 @@ def assign_owners(app: AppContext, actor: Actor, purpose: str = escalation.NOTIC
                      f"AND o.valid_from <= {issue} AND (o.valid_to IS NULL OR o.valid_to >= {issue}) "
                      f"ORDER BY o.valid_from DESC, o.id DESC LIMIT 1)")
             missing = "AND c.owner_id IS NULL" if only_missing else ""
+            status_clause = f"c.status IN {sql.in_list(statuses)} AND" if statuses else ""
             sql.run("DELETE FROM esc_batch")
             sql.run(f"""INSERT INTO esc_batch (id, owner_id) SELECT c.id, {match} FROM citations c
-                        WHERE c.status IN {sql.in_list(escalation.MUST_HAVE_NEXT_ACTION)} AND c.profile_code = :code
+                        WHERE {status_clause} c.profile_code = :code
                           AND c.profile_version = :v {missing}""", code=v.code, v=v.version)
             sql.run("""INSERT INTO owner_lookups (citation_id, plate, purpose, user_id, at, owner_id)
                        SELECT c.id, c.plate, :purpose, :uid, :now, b.owner_id

@@ -52,8 +52,7 @@ AREAS = [
          "Patrol planning and management reports are not built yet."),
     Area("sync", "Devices && Sync", "Ctrl+7", None,
          "Field sync with the handheld fleet is not built yet. Use 'main.py demo' for sample data."),
-    Area("admin", "Administration", "Ctrl+8", None,
-         "User administration is available on the command line for now: 'main.py users add'."),
+    Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin_view:AdminView"),
 ]
 
 
@@ -128,6 +127,7 @@ class MainWindow(QMainWindow):
         for i, area in enumerate(self.areas):
             self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
         tools = bar.addMenu("&Tools")
+        self.escalation_action = self._action(tools, "Run daily &escalation…", None, self.run_escalation)
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
         self._action(help_, "&Keyboard shortcuts", "F1", self.shortcuts)
@@ -209,6 +209,10 @@ class MainWindow(QMainWindow):
             return backup(self.ctx.app.db, Path(path))
 
         self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
+
+    def run_escalation(self) -> None:
+        """Tools > Run daily escalation: opens the Cases screen and its escalation dialog."""
+        self.show_area("cases").run_escalation()  # type: ignore[attr-defined]
 
     def verify_audit(self) -> None:
         from desktop.domain.roles import Permission, require
