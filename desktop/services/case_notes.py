@@ -110,7 +110,11 @@ def attachment_copy(app: AppContext, note: CaseNote, folder: Path | None = None)
         raise UserError(f"The attachment {note.attachment_name} is missing from the document store or was "
                         "altered; restore it from a backup.")
     target_dir = Path(folder or tempfile.mkdtemp(prefix="curbdesk-doc-"))
+    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / Path(note.attachment_name or note.attachment_sha256).name
+    if target.exists():
+        os.chmod(target, 0o644)
+        target.unlink()
     shutil.copyfile(store.path_for(note.attachment_sha256), target)
     os.chmod(target, 0o444)
     return target

@@ -24,7 +24,7 @@ from desktop.persistence.models import (
     Setting,
     User,
 )
-from desktop.services import case_ops, owners, profile_store
+from desktop.services import audit, case_ops, owners, profile_store
 from desktop.services.context import Actor, AppContext
 from desktop.services.demo import LA, STREETS, VIOLATIONS, ZONES, demo_plate
 from desktop.services.escalation import run_escalation
@@ -60,9 +60,11 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
     scofflaw = plates[7]
     with app.uow(Actor.system("demo")) as uow:
         s = uow.session
+        by_plate = {o.plate: o for o in s.scalars(select(RegisteredOwner).where(RegisteredOwner.plate.in_(plates)))}
+        added: list[Citation] = []
         for i in range(BACKLOG):
             plate = scofflaw if i < SCOFFLAW_CASES else plates[rnd.randrange(len(plates))]
-            with_owner = s.scalars(select(RegisteredOwner).where(RegisteredOwner.plate == plate)).first()
+            with_owner = by_plate.get(plate)
             state = with_owner.jurisdiction if with_owner else "CA"
             make = (with_owner.vehicle_make if with_owner else None) or "TOYT"
             zcode, _n, south, west, north, east = ZONES[rnd.randrange(len(ZONES))]
@@ -85,9 +87,12 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
             c.violations.append(CitationViolation(code=code, description=desc, fine_cents=fine,
                                                   handheld_fine_cents=fine))
             s.add(c)
-            s.flush()
-            s.add(LedgerEntry(citation_id=c.id, kind="fine", amount_cents=fine, at=c.approved_at,
-                              effective_date=issued.date(), user_id=clerk, dedupe_key="fine", memo=f"{code} {desc}"))
+            added.append(c)
+        s.flush()
+        for c in added:
+            s.add(LedgerEntry(citation_id=c.id, kind="fine", amount_cents=c.fine_cents, at=c.approved_at,
+                              effective_date=c.issued_at.astimezone(LA).date(), user_id=clerk, dedupe_key="fine",
+                              memo=f"{c.violation_code} {c.violation_description}"))
         uow.audit("demo.backlog", "setting", "demo", after={"cases": BACKLOG, "scofflaw_plate": scofflaw})
         uow.commit()
     # Received from the field, approved the day after: recorded at those times.
@@ -96,15 +101,15 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
                          .where(Citation.citation_number.like("BK-%"))).all()
     events = sorted([(received, cid, "citation.received", device) for cid, device, received, _a in rows]
                     + [(approved, cid, "citation.approved", None) for cid, _d, _r, approved in rows])
-    for at, cid, action, device in events:
-        at_app = AppContext(db=app.db, paths=app.paths, clock=lambda at=at: at)
-        actor = Actor.system("field-sync") if device else Actor.system("demo")
-        with at_app.uow(actor) as uow:
+    with app.uow(Actor.system("demo")) as uow:
+        for at, cid, action, device in events:
             if device:
-                uow.audit(action, "citation", cid, reason=f"field sync from {device}")
+                audit.append(uow.session, at=at, user_id=None, username="system:field-sync", action=action,
+                             entity_type="citation", entity_id=cid, reason=f"field sync from {device}")
             else:
-                uow.audit(action, "citation", cid, after={"status": "open"})
-            uow.commit()
+                audit.append(uow.session, at=at, user_id=None, username="system:demo", action=action,
+                             entity_type="citation", entity_id=cid, after={"status": "open"})
+        uow.commit()
     return BACKLOG
 
 
