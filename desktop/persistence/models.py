@@ -320,7 +320,8 @@ class Citation(Base):
     __table_args__ = (
         Index("ix_citation_plate_issued", "plate", "issued_at"),
         Index("ix_citation_status_next", "status", "next_action_date"),
-        Index("ix_citation_status_stage_on", "status", "next_stage_on"),
+        Index("ix_citation_status_stage_on", "status", "next_stage_on", "stage"),
+        Index("ix_citation_status_action", "status", "next_action"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)

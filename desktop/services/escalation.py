@@ -276,9 +276,11 @@ class Sql:
     def temp_tables(self) -> None:
         """Work tables for the run's sets of case ids (dropped at commit on PostgreSQL)."""
         specs = {
-            "esc_batch": "id BIGINT PRIMARY KEY, d DATE, prev_status VARCHAR(20), owner_id BIGINT",
+            "esc_batch": ("id BIGINT PRIMARY KEY, d DATE, prev_status VARCHAR(20), owner_id BIGINT, "
+                          "looked_up INTEGER, fine BIGINT"),
             "esc_next": "id BIGINT PRIMARY KEY, action VARCHAR(80), d DATE",
             "esc_touched": "id BIGINT PRIMARY KEY",
+            "esc_plates": "plate VARCHAR(16), jurisdiction VARCHAR(8), PRIMARY KEY (plate, jurisdiction)",
         }
         for name, cols in specs.items():
             if self.pg:
@@ -329,7 +331,7 @@ class _Run:
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
         self.threshold = int(settings_service.get(self.s, "scofflaw.unpaid_cases"))
-        self._steps = 6 + sum(len(v.rungs) * 2 for v in self.versions)
+        self._steps = 7 + sum(len(v.rungs) for v in self.versions)
         self._done = 0
 
     def step(self, text_: str) -> None:
@@ -337,52 +339,92 @@ class _Run:
         if self.progress is not None:
             self.progress(min(self._done, self._steps), self._steps, text_)
 
+    def today_in(self, tz: str) -> date:
+        return self.now.astimezone(ZoneInfo(tz)).date()
+
     def execute(self) -> EscalationResult:
         started = _time.perf_counter()
-        self.sql.temp_tables()
-        self.step("Scheduling new cases…")
-        self.schedule_new()
-        self.step("Dating next steps (mailed notices)…")
-        self.date_next_steps()
-        for v in self.versions:
-            self.advance(v)
-        self.step("Notices: released and cancelled…")
-        self.maintain_notices()
-        self.step("Holds…")
-        self.holds()
-        self.step("Next actions…")
-        self.recompute_touched()
-        self.unscheduled()
-        self.step("Hot list…")
-        self.scofflaws()
+        if not self.sql.pg:
+            # A million rows are read and written at random: give SQLite a page cache to match.
+            self.sql.run("PRAGMA cache_size = -262144")
+        try:
+            self.sql.temp_tables()
+            self.step("Scheduling new cases…")
+            self.schedule_new()
+            self.step("Dating next steps (mailed notices)…")
+            self.date_next_steps()
+            for v in self.versions:
+                self.advance(v)
+            self.step("Notices: released and cancelled…")
+            self.maintain_notices()
+            self.step("Holds…")
+            self.holds()
+            self.step("Next actions…")
+            self.recompute_touched()
+            self.step("Hot list…")
+            self.scofflaws()
+        finally:
+            if not self.sql.pg:
+                self.sql.run("PRAGMA cache_size = -2000")
         self.result.seconds = _time.perf_counter() - started
         return self.result
 
-    # -- 1. new cases -----------------------------------------------------
+    # -- 1. new cases: profile version, first stage, the date of the next step and the next action ------
     def schedule_new(self) -> None:
+        """One statement for every case never escalated: the version in force on its issue date, the
+        first stage, when the next step is due if unpaid, and that next action."""
         sql = self.sql
+        params: dict[str, Any] = {"as_of": self.as_of}
+        version_of: dict[str, str] = {}
         for code, stored in self.codes.items():
             ordered = sorted(stored, key=lambda v: v.effective_from)
             issue = sql.local_date("issued_at", ordered[0].profile.timezone)
-            version_case = "CASE " + " ".join(
-                f"WHEN {issue} >= :eff{i} THEN {v.version}" for i, v in reversed(list(enumerate(ordered)))
-            ) + f" ELSE {ordered[0].version} END"
-            params: dict[str, Any] = {f"eff{i}": v.effective_from for i, v in enumerate(ordered)}
-            n = sql.run(f"""
-                UPDATE citations SET profile_version = {version_case}, version = version + 1
-                WHERE status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)} AND next_stage_on IS NULL
-                  AND stage IS NULL AND profile_code = :code""", code=code, **params)
-            if not n:
-                continue
-            for v in ordered:
-                first = v.profile.stages[0].key
-                self.result.scheduled += sql.run("""
-                    UPDATE citations SET stage = :first, version = version + 1
-                    WHERE status IN ('open', 'in_collections', 'under_appeal') AND next_stage_on IS NULL
-                      AND stage IS NULL AND profile_code = :code AND profile_version = :v""",
-                                                 first=first, code=code, v=v.version)
+            whens = []
+            for i, v in reversed(list(enumerate(ordered))):
+                params[f"eff_{code}_{i}"] = v.effective_from
+                whens.append(f"WHEN {issue} >= :eff_{code}_{i} THEN {v.version}")
+            version_of[code] = f"CASE {' '.join(whens)} ELSE {ordered[0].version} END"
+        if not version_of:
+            return
 
-    # -- 2. dates that became known ----------------------------------------
+        def per_version(pick: Any, default: str = "NULL") -> str:
+            parts = []
+            for code, stored in self.codes.items():
+                inner = " ".join(f"WHEN {v.version} THEN {pick(code, v)}" for v in stored)
+                parts.append(f"WHEN '{code}' THEN CASE {version_of[code]} {inner} ELSE {default} END")
+            return f"CASE profile_code {' '.join(parts)} ELSE {default} END"
+
+        def first(v: profile_store.StoredProfile) -> Rung:
+            return ladder(v.profile)[0]
+
+        def next_on(code: str, v: profile_store.StoredProfile) -> str:
+            rung = first(v)
+            if rung.notice_kind or rung.days is None or rung.anchor is None:
+                return "NULL"
+            if rung.anchor is Anchor.ISSUE:
+                return sql.add_days(sql.local_date("issued_at", v.profile.timezone), f"{rung.days} + held_days")
+            return sql.add_days(":as_of", str(rung.days))
+
+        def quoted(text_: str | None) -> str:
+            return "NULL" if text_ is None else "'" + text_.replace("'", "''") + "'"
+
+        known = sql.in_list(list(self.codes))
+        n = sql.run(f"""
+            UPDATE citations SET
+                profile_version = {per_version(lambda c, v: str(v.version), "profile_version")},
+                stage = {per_version(lambda c, v: quoted(first(v).key))},
+                next_stage_on = {per_version(next_on)},
+                next_action = {per_version(lambda c, v: quoted(None if first(v).notice_kind else first(v).next_code),
+                                           "'review:unscheduled'")},
+                next_action_date = {per_version(next_on, ":as_of")},
+                version = version + 1
+            WHERE status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)} AND next_stage_on IS NULL AND stage IS NULL
+              AND (profile_code IN {known} OR next_action IS NULL OR next_action <> 'review:unscheduled'
+                   OR next_action_date IS NULL)""", **params)
+        self.result.scheduled += n
+        self.result.next_actions_set += n
+
+    # -- 2. dates that became known (a notice was mailed) -------------------------------------
     def _case_filter(self, v: _Version, rung: Rung, alias: str = "c") -> str:
         return (f"{alias}.status IN ('open', 'in_collections') AND NOT {alias}.on_hold "
                 f"AND {alias}.profile_code = '{v.code}' AND {alias}.profile_version = {v.version} "
@@ -398,7 +440,8 @@ class _Run:
                 where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
                 if rung.anchor is Anchor.ISSUE:
                     due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}")
+                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
+                                              f"WHERE {where}")
                 elif rung.anchor is Anchor.MAILING:
                     mailed = sql.local_date("n.mailed_at", v.tz)
                     held = (f"COALESCE((SELECT SUM({sql.days_between(sql.local_date('h.ended_at', v.tz), sql.local_date('h.started_at', v.tz))}) "
@@ -411,8 +454,8 @@ class _Run:
                         WHERE {where} AND n.mailed_at IS NOT NULL""", dkey=rung.notice_dedupe_key)
                 else:  # entered before its date was kept (older data): count from today
                     due = sql.add_days(":as_of", str(rung.days))
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c WHERE {where}",
-                                as_of=self.as_of)
+                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
+                                              f"WHERE {where}", as_of=self.as_of)
                 if not n:
                     continue
                 sql.run("""UPDATE citations SET next_stage_on = b.d, version = citations.version + 1
@@ -420,7 +463,7 @@ class _Run:
                 self.result.dated += n
                 self.set_next_actions("esc_batch", v, rung)
 
-    # -- 3. advancing --------------------------------------------------------
+    # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
         sql = self.sql
         for index in range(1, len(v.rungs)):
@@ -428,38 +471,39 @@ class _Run:
             self.step(f"{v.label}: {rung.name}…")
             sql.clear("esc_batch")
             n = sql.fill("esc_batch", f"""
-                INSERT INTO esc_batch (id, d, prev_status)
-                SELECT c.id, c.next_stage_on, c.status FROM citations c
+                INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
+                SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
             if not n:
                 continue
             self.result.advanced[f"{v.label} {rung.name}"] = n
-            self._penalty(v, rung)
+            self._penalty(v, rung, n)
             if rung.notice_kind:
-                self._lookup_owners(v, "esc_batch")
+                self._lookup_owners(v)
             self._enter(v, rung)
             if rung.notice_kind:
-                self._queue_notice(rung)
+                inserted = self._queue_notice(rung, n)
+                if inserted < n:  # a notice of this stage existed already: read its state
+                    self.set_next_actions("esc_batch", v, rung)
             if rung.is_legal_step:
                 self._audit_legal_step(v, rung)
-            self.set_next_actions("esc_batch", v, rung)
 
-    def _penalty(self, v: _Version, rung: Rung) -> None:
+    def _penalty(self, v: _Version, rung: Rung, n: int) -> None:
         fixed, pct = rung.penalty.fixed_cents, rung.penalty.percent_of_fine
         if not fixed and not pct:
             return
-        amount = f"({fixed} + (c.fine_cents * {pct} + 50) / 100)"
-        fresh = ("NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.citation_id = b.id "
-                 "AND l.dedupe_key = :dkey)")
-        total = self.sql.scalar(f"""SELECT COALESCE(SUM({amount}), 0) FROM esc_batch b JOIN citations c ON c.id = b.id
-                                    WHERE {fresh} AND {amount} > 0""", dkey=rung.penalty_dedupe_key)
-        n = self.sql.insert_ignore(
+        amount = f"({fixed} + (b.fine * {pct} + 50) / 100)"
+        inserted = self.sql.insert_ignore(
             "ledger_entries", "citation_id, kind, amount_cents, at, effective_date, user_id, dedupe_key, memo",
-            f"""SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo
-                FROM esc_batch b JOIN citations c ON c.id = b.id WHERE {amount} > 0""",
+            f"SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo FROM esc_batch b WHERE {amount} > 0",
             "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
             memo=f"{rung.name} ({v.label})")
-        self.result.penalties += n
+        total = self.sql.scalar(
+            f"SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
+            f"WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
+            if inserted < n else self.sql.scalar(f"SELECT COALESCE(SUM({amount}), 0) FROM esc_batch b "
+                                                 f"WHERE {amount} > 0")
+        self.result.penalties += inserted
         self.result.penalties_cents += int(total or 0)
 
     def _owner_match(self, tz: str, alias: str = "c") -> str:
@@ -468,26 +512,23 @@ class _Run:
                 f"AND o.jurisdiction = {alias}.jurisdiction AND o.valid_from <= {issue} "
                 f"AND (o.valid_to IS NULL OR o.valid_to >= {issue}) ORDER BY o.valid_from DESC, o.id DESC LIMIT 1)")
 
-    def _lookup_owners(self, v: _Version, table: str) -> None:
-        """Find the owner registered on the violation date for cases of ``esc_batch`` that have none;
+    def _lookup_owners(self, v: _Version) -> None:
+        """The owner registered on the violation date, for the cases of ``esc_batch`` that have none;
         every lookup is recorded with its purpose."""
         sql = self.sql
-        assert table == "esc_batch"
-        sql.run(f"""UPDATE esc_batch SET owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c
-                                                     WHERE c.id = esc_batch.id AND c.owner_id IS NULL)""")
-        n = sql.run("""
-            INSERT INTO owner_lookups (citation_id, plate, purpose, user_id, at, owner_id)
-            SELECT c.id, c.plate, :purpose, :uid, :now, b.owner_id
-            FROM esc_batch b JOIN citations c ON c.id = b.id WHERE c.owner_id IS NULL""",
-                    purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
+        n = sql.run(f"""UPDATE esc_batch SET looked_up = 1,
+                            owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c WHERE c.id = esc_batch.id)
+                        WHERE owner_id IS NULL""")
         if not n:
             return
-        self.result.owner_lookups += n
-        sql.run("""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
-                   FROM esc_batch b WHERE citations.id = b.id AND citations.owner_id IS NULL
-                     AND b.owner_id IS NOT NULL""")
+        self.result.owner_lookups += sql.run("""
+            INSERT INTO owner_lookups (citation_id, plate, purpose, user_id, at, owner_id)
+            SELECT c.id, c.plate, :purpose, :uid, :now, b.owner_id
+            FROM esc_batch b JOIN citations c ON c.id = b.id WHERE b.looked_up = 1""",
+                                             purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
 
     def _enter(self, v: _Version, rung: Rung) -> None:
+        """Move the batch onto ``rung``: its stage, status, owner, the next step's date and the next action."""
         sql = self.sql
         if rung.is_final:
             nxt = sql.add_days("b.d", str(self.final_review_days))
@@ -499,15 +540,27 @@ class _Run:
         else:
             nxt = "NULL"
         status = "'in_collections'" if rung.moves_to_collections else "citations.status"
+        params: dict[str, Any] = {"key": rung.key}
+        if rung.notice_kind:
+            action = "CASE WHEN o.address_status = 'ok' THEN :mail_code ELSE :owner_code END"
+            when = ":today"
+            source = "esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id"
+            params.update(mail_code=rung.mail_code, owner_code=rung.owner_code, today=self.today_in(v.tz))
+        else:
+            action, when, source = ":next_code", nxt, "esc_batch b"
+            params["next_code"] = rung.next_code or "review"
         sql.run(f"""
             UPDATE citations SET stage = :key, status = {status}, next_stage_on = {nxt},
-                   version = citations.version + 1
-            FROM esc_batch b WHERE citations.id = b.id""", key=rung.key)
+                   owner_id = COALESCE(citations.owner_id, b.owner_id),
+                   next_action = {action}, next_action_date = {when}, version = citations.version + 1
+            FROM {source} WHERE citations.id = b.id""", **params)
+        n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
+        self.result.next_actions_set += n
         if rung.moves_to_collections:
             self.result.moved_to_collections += int(sql.scalar(
                 "SELECT COUNT(*) FROM esc_batch WHERE prev_status <> 'in_collections'") or 0)
 
-    def _queue_notice(self, rung: Rung) -> None:
+    def _queue_notice(self, rung: Rung, n: int) -> int:
         sql = self.sql
         self.result.notices_cancelled += sql.run("""
             UPDATE notices SET status = 'cancelled', hold_reason = :why
@@ -517,18 +570,18 @@ class _Run:
         held_reason = ("CASE WHEN o.id IS NULL THEN 'No registered owner on file for the violation date' "
                        "WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
-        status = "CASE WHEN o.id IS NOT NULL AND o.address_status = 'ok' THEN 'queued' ELSE 'held' END"
-        sql.insert_ignore(
+        status = "CASE WHEN o.address_status = 'ok' THEN 'queued' ELSE 'held' END"
+        inserted = sql.insert_ignore(
             "notices", "citation_id, kind, stage, status, queued_at, hold_reason, owner_id, address_snapshot, dedupe_key",
-            f"""SELECT c.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
-                FROM esc_batch b JOIN citations c ON c.id = b.id
-                LEFT JOIN registered_owners o ON o.id = c.owner_id WHERE c.id IS NOT NULL""",
+            f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
+                FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
             "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
-        counts = dict(sql.rows("""SELECT n.status, COUNT(*) FROM notices n JOIN esc_batch b ON b.id = n.citation_id
-                                  WHERE n.dedupe_key = :dkey AND n.queued_at = :now GROUP BY n.status""",
-                               dkey=rung.notice_dedupe_key, now=self.now))
-        self.result.notices_queued += int(counts.get("queued", 0))
-        self.result.notices_held += int(counts.get("held", 0))
+        held = int(sql.scalar("""SELECT COUNT(*) FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id
+                                 WHERE o.id IS NULL OR o.address_status <> 'ok'""") or 0) if inserted else 0
+        held = min(held, inserted)
+        self.result.notices_held += held
+        self.result.notices_queued += inserted - held
+        return inserted
 
     def _audit_legal_step(self, v: _Version, rung: Rung) -> None:
         rows = self.sql.rows("SELECT b.id, b.prev_status, b.d FROM esc_batch b ORDER BY b.id")
@@ -547,7 +600,7 @@ class _Run:
         self.result.legal_steps += audit.append_many(self.s, entries, at=self.now, user_id=self.uid,
                                                      username=self.uow.actor.username)
 
-    # -- next actions ----------------------------------------------------------
+    # -- next actions --------------------------------------------------------------------------
     def set_next_actions(self, table: str, v: _Version, rung: Rung) -> None:
         """Write the next action and its date for the cases of ``table`` standing on ``rung``."""
         sql = self.sql
@@ -555,7 +608,7 @@ class _Run:
         next_code = rung.next_code or "review"
         if rung.notice_kind:
             pending = sql.in_list(UNMAILED)
-            sql.fill("esc_next", f"""
+            n = sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id,
                        CASE WHEN n.status = 'held' THEN :owner_code
@@ -565,14 +618,15 @@ class _Run:
                 FROM {table} t JOIN citations c ON c.id = t.id
                 LEFT JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey
                 WHERE {self._case_filter(v, rung)}""",
-                    owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
-                    dkey=rung.notice_dedupe_key)
+                         owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
+                         dkey=rung.notice_dedupe_key)
         else:
-            sql.fill("esc_next", f"""
+            n = sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id, :next_code, c.next_stage_on FROM {table} t JOIN citations c ON c.id = t.id
                 WHERE {self._case_filter(v, rung)}""", next_code=next_code)
-        self._write_next()
+        if n:
+            self._write_next()
 
     def _write_next(self) -> None:
         sql = self.sql
@@ -582,31 +636,38 @@ class _Run:
               AND ({sql.distinct('citations.next_action', 'e.action')}
                    OR {sql.distinct('citations.next_action_date', 'e.d')})""")
 
-    # -- 4. notices ------------------------------------------------------------
+    # -- 4. notices ------------------------------------------------------------------------------
     def maintain_notices(self) -> None:
         sql = self.sql
         self.result.notices_cancelled += sql.run(f"""
             UPDATE notices SET status = 'cancelled', hold_reason = 'case closed before mailing'
             WHERE status IN ('queued', 'held')
-              AND citation_id IN (SELECT c.id FROM citations c WHERE c.status IN {sql.in_list(CLOSED)})""")
+              AND EXISTS (SELECT 1 FROM citations c WHERE c.id = notices.citation_id
+                          AND c.status IN {sql.in_list(CLOSED)})""")
         # Held for want of an owner: look again when the registry now knows one.
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
             sql.clear("esc_batch")
             n = sql.fill("esc_batch", f"""
-                INSERT INTO esc_batch (id) SELECT DISTINCT c.id FROM notices n JOIN citations c ON c.id = n.citation_id
+                INSERT INTO esc_batch (id, looked_up) SELECT DISTINCT c.id, 0
+                FROM notices n JOIN citations c ON c.id = n.citation_id
                 WHERE n.status = 'held' AND c.owner_id IS NULL AND c.profile_code = :code
                   AND c.status IN {sql.in_list(ESCALATING)} AND {self._owner_match(tz)} IS NOT NULL""", code=code)
             if n:
-                self._lookup_owners(_Version(code, 0, tz, ()), "esc_batch")
+                self._lookup_owners(_Version(code, 0, tz, ()))
+                sql.run("""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
+                           FROM esc_batch b WHERE citations.id = b.id AND citations.owner_id IS NULL
+                             AND b.owner_id IS NOT NULL""")
         held_reason = ("CASE WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
         sql.clear("esc_batch")
-        sql.fill("esc_batch", f"""
+        n = sql.fill("esc_batch", f"""
             INSERT INTO esc_batch (id, owner_id) SELECT DISTINCT c.id, c.owner_id
             FROM notices n JOIN citations c ON c.id = n.citation_id JOIN registered_owners o ON o.id = c.owner_id
             WHERE n.status = 'held' AND c.status IN {sql.in_list(ESCALATING)}
               AND (o.address_status = 'ok' OR n.owner_id IS NULL OR n.owner_id <> c.owner_id)""")
+        if not n:
+            return
         self.result.notices_released += int(sql.scalar(
             """SELECT COUNT(*) FROM notices n JOIN esc_batch b ON b.id = n.citation_id
                JOIN registered_owners o ON o.id = b.owner_id WHERE n.status = 'held' AND o.address_status = 'ok'""") or 0)
@@ -619,18 +680,20 @@ class _Run:
                 address_snapshot = (SELECT {sql.address_json('o')} FROM registered_owners o WHERE o.id = b.owner_id)
             FROM esc_batch b WHERE notices.citation_id = b.id AND notices.status = 'held'""")
         sql.fill("esc_touched", "INSERT INTO esc_touched (id) SELECT id FROM esc_batch WHERE id IS NOT NULL "
-                "ON CONFLICT (id) DO NOTHING")
+                                "ON CONFLICT (id) DO NOTHING")
 
-    # -- 5. holds ----------------------------------------------------------------
+    # -- 5. holds ----------------------------------------------------------------------------------
     def holds(self) -> None:
         sql = self.sql
+        paused = ("SELECT h.citation_id FROM holds h WHERE h.ended_at IS NULL UNION "
+                  "SELECT c2.id FROM citations c2 WHERE c2.status = 'under_appeal'")
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
             sql.clear("esc_next")
             appeal = ("FROM appeals a WHERE a.citation_id = c.id AND a.status IN ('open', 'scheduled') "
                       "ORDER BY a.filed_at DESC, a.id DESC LIMIT 1")
-            first_hold = f"(SELECT MIN(h.started_at) FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NULL)"
-            sql.fill("esc_next", f"""
+            first_hold = "(SELECT MIN(h.started_at) FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NULL)"
+            n = sql.fill("esc_next", f"""
                 INSERT INTO esc_next (id, action, d)
                 SELECT c.id,
                        COALESCE((SELECT 'decide:' || a.level {appeal}),
@@ -640,21 +703,28 @@ class _Run:
                        COALESCE((SELECT a.decide_by {appeal}),
                                 {sql.add_days(sql.local_date(first_hold, tz), ':review_days')}, :as_of)
                 FROM citations c
-                WHERE c.profile_code = :code AND (c.on_hold OR c.status = 'under_appeal')
+                WHERE c.id IN ({paused}) AND c.profile_code = :code
                   AND c.status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)}""",
-                    code=code, review_days=self.review_days, as_of=self.as_of)
-            self._write_next()
-        # Released since, or their notice was mailed (or held, or cancelled) since: the ladder's
-        # next action comes back.
+                         code=code, review_days=self.review_days, as_of=self.as_of)
+            if n:
+                self._write_next()
+        # Released since, or their notice was mailed (or held, or cancelled) since, or without a next
+        # action: the ladder's next action comes back. Each is a range of the (status, next_action) index.
         notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
-        sql.fill("esc_touched", f"""
-            INSERT INTO esc_touched (id) SELECT c.id FROM citations c
-            WHERE c.status IN {sql.in_list(ESCALATING)} AND NOT c.on_hold
-              AND (c.next_action LIKE 'hold:%' OR c.next_action LIKE 'decide:%'
-                   OR c.next_action IS NULL OR c.next_action_date IS NULL
-                   OR (c.next_action LIKE 'mail:%' AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed')))
-                   OR (c.next_action LIKE 'owner:%' AND NOT EXISTS ({notice} AND n.status = 'held')))
-            ON CONFLICT (id) DO NOTHING""")
+        for status in ESCALATING:
+            for lo, hi, extra in (("hold:", "hold;", ""), ("decide:", "decide;", ""),
+                                  ("mail:", "mail;", f"AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))"),
+                                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")):
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.next_action >= :lo AND c.next_action < :hi
+                      AND NOT c.on_hold {extra}
+                    ON CONFLICT (id) DO NOTHING""", status=status, lo=lo, hi=hi)
+            sql.fill("esc_touched", """
+                INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                WHERE c.status = :status AND (c.next_action IS NULL OR c.next_action_date IS NULL)
+                  AND NOT c.on_hold AND c.stage IS NOT NULL
+                ON CONFLICT (id) DO NOTHING""", status=status)
 
     def recompute_touched(self) -> None:
         if not self.sql.scalar("SELECT COUNT(*) FROM esc_touched"):
@@ -663,36 +733,35 @@ class _Run:
             for rung in v.rungs:
                 self.set_next_actions("esc_touched", v, rung)
 
-    def unscheduled(self) -> None:
-        sql = self.sql
-        sql.clear("esc_next")
-        sql.fill("esc_next", f"""
-            INSERT INTO esc_next (id, action, d) SELECT c.id, 'review:unscheduled', :as_of FROM citations c
-            WHERE c.status IN {sql.in_list(ESCALATING)} AND NOT c.on_hold AND c.next_stage_on IS NULL
-              AND c.stage IS NULL""", as_of=self.as_of)
-        self._write_next()
-
-    # -- 6. scofflaws --------------------------------------------------------------
+    # -- 6. scofflaws ------------------------------------------------------------------------------
     def scofflaws(self) -> None:
+        """Plates with more than ``scofflaw.unpaid_cases`` unpaid cases past their last stage are
+        boot-eligible: on the hot list while they qualify, off it (cleared) when they no longer do."""
         sql = self.sql
-        qualifying = f"""
+        # Past the last stage: referred to collections, or a final step that keeps the case open
+        # (a judgment) in a profile that has one.
+        past = "c.status = 'in_collections'"
+        if any(r.is_final and not r.moves_to_collections for v in self.versions for r in v.rungs):
+            past = f"({past} OR (c.status = 'open' AND c.stage LIKE '{FINAL_PREFIX}%'))"
+        sql.clear("esc_plates")
+        sql.fill("esc_plates", f"""
+            INSERT INTO esc_plates (plate, jurisdiction)
             SELECT c.plate, c.jurisdiction FROM citations c
-            WHERE (c.status = 'in_collections' OR (c.status = 'open' AND c.stage LIKE '{FINAL_PREFIX}%'))
+            WHERE {past}
               AND (SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l WHERE l.citation_id = c.id) > 0
-            GROUP BY c.plate, c.jurisdiction HAVING COUNT(*) > :threshold"""
-        self.result.hotlisted += sql.run(f"""
+            GROUP BY c.plate, c.jurisdiction HAVING COUNT(*) > :threshold""", threshold=self.threshold)
+        self.result.hotlisted += sql.run("""
             INSERT INTO hotlist (plate, jurisdiction, reason, since, active)
-            SELECT q.plate, q.jurisdiction, :reason, :now, :yes FROM ({qualifying}) q
+            SELECT q.plate, q.jurisdiction, :reason, :now, :yes FROM esc_plates q
             WHERE NOT EXISTS (SELECT 1 FROM hotlist h WHERE h.plate = q.plate AND h.jurisdiction = q.jurisdiction
                               AND h.reason = :same_reason AND h.active)""",
-                                         reason=HOTLIST_REASON, same_reason=HOTLIST_REASON, now=self.now, yes=True,
-                                         threshold=self.threshold)
-        self.result.hotlist_cleared += sql.run(f"""
+                                         reason=HOTLIST_REASON, same_reason=HOTLIST_REASON, now=self.now, yes=True)
+        self.result.hotlist_cleared += sql.run("""
             UPDATE hotlist SET active = :no, cleared_at = :now
             WHERE reason = :reason AND active
-              AND NOT EXISTS (SELECT 1 FROM ({qualifying}) q WHERE q.plate = hotlist.plate
+              AND NOT EXISTS (SELECT 1 FROM esc_plates q WHERE q.plate = hotlist.plate
                               AND q.jurisdiction = hotlist.jurisdiction)""",
-                                               no=False, now=self.now, reason=HOTLIST_REASON, threshold=self.threshold)
+                                               no=False, now=self.now, reason=HOTLIST_REASON)
 
 
 # --------------------------------------------------------------------------- use cases

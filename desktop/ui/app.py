@@ -94,11 +94,34 @@ def run_gui(env: Any) -> int:
         actor = login.actor
 
     window = open_main_window(app, actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
+    if os.environ.get("CURBDESK_EXIT_AFTER_PAINT"):
+        _exit_after_first_paint(qapp, window)
     window.show()
     code = qapp.exec()
     runner.wait_all(5000)
     db.dispose()
     return int(code)
+
+
+def _exit_after_first_paint(qapp: Any, window: Any) -> None:
+    """CURBDESK_EXIT_AFTER_PAINT=1: print the milliseconds from start to the first painted window, then quit
+    (the start-up benchmark). With CURBDESK_EXIT_AFTER_PAINT=cases it waits for the case list's first page."""
+    import time
+
+    import desktop
+    from desktop.ui.main_window import first_paint_hook
+
+    def report(what: str) -> None:
+        ms = (time.perf_counter() - desktop.STARTED) * 1000
+        print(f"first paint ({what}) after {ms:.0f} ms", flush=True)
+        qapp.quit()
+
+    if os.environ["CURBDESK_EXIT_AFTER_PAINT"] == "cases":
+        view = window.views.get("cases")
+        if view is not None:
+            view.model.loaded.connect(lambda _n: first_paint_hook(window, lambda: report("case list")))
+            return
+    first_paint_hook(window, lambda: report("window"))
 
 
 def _auto_login(app: Any) -> Any:

@@ -22,7 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("citations") as batch:
         batch.add_column(sa.Column("next_stage_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("held_days", sa.Integer(), server_default="0", nullable=False))
-    op.create_index("ix_citation_status_stage_on", "citations", ["status", "next_stage_on"])
+    op.create_index("ix_citation_status_stage_on", "citations", ["status", "next_stage_on", "stage"])
+    op.create_index("ix_citation_status_action", "citations", ["status", "next_action"])
     op.create_index(op.f("ix_citations_address"), "citations", ["address"])
     op.create_index(op.f("ix_registered_owners_address_line1"), "registered_owners", ["address_line1"])
 
@@ -55,6 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_registered_owners_address_line1"), table_name="registered_owners")
     op.drop_index(op.f("ix_citations_address"), table_name="citations")
+    op.drop_index("ix_citation_status_action", table_name="citations")
     op.drop_index("ix_citation_status_stage_on", table_name="citations")
     with op.batch_alter_table("citations") as batch:
         batch.drop_column("held_days")
