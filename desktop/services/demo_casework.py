@@ -32,6 +32,7 @@ from desktop.services.escalation import run_escalation
 ORDER = 80  # after the areas that add cases, payments and appeals
 DONE_KEY = "demo.casework"
 BACKLOG = 140
+MIN_OFFICE = 500
 SCOFFLAW_CASES = 5
 
 
@@ -50,6 +51,8 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
     with app.db.reading() as s:
         if s.scalar(select(func.count()).select_from(Citation).where(Citation.citation_number.like("BK-%"))):
             return 0
+        if int(s.scalar(select(func.count()).select_from(Citation)) or 0) < MIN_OFFICE:
+            return 0  # a tiny office (tests, quick looks) keeps exactly the cases it asked for
         plates = [p for (p,) in s.execute(select(RegisteredOwner.plate).where(RegisteredOwner.valid_to.is_(None),
                                                                                RegisteredOwner.address_status == "ok")
                                           .order_by(RegisteredOwner.id).limit(400))]
