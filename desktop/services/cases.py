@@ -34,6 +34,7 @@ from desktop.persistence.models import (
     RegisteredOwner,
 )
 from desktop.services.context import Actor, AppContext
+from desktop.services.sqltext import Sql
 
 #: Cases that must always carry a next action (the escalation's check).
 OPEN_CASES = (CaseStatus.OPEN.value, CaseStatus.UNDER_APPEAL.value, CaseStatus.IN_COLLECTIONS.value)
@@ -91,39 +92,53 @@ class CaseRow:
     on_hold: bool = False
 
 
-def _prefix(column: Any, text: str, dialect: str) -> Any:
-    """``column`` starts with ``text``, written so the column's index is used."""
-    if dialect == "sqlite":  # a range on a BINARY index (LIKE would need NOCASE)
-        return and_(column >= text, column < text + "\uffff")
-    return column.startswith(text, autoescape=True)
+class _Query:
+    """A search being written as SQL text: the ways the text matches, the other conditions, the values."""
+
+    def __init__(self, pg: bool) -> None:
+        self.pg = pg
+        self.matches: list[str] = []
+        self.where: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def value(self, v: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = v
+        return f":{name}"
+
+    def prefix(self, column: str, text: str) -> str:
+        """``column`` starts with ``text``, written so the column's index is used."""
+        if self.pg:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return f"{column} LIKE {self.value(escaped + '%')}"
+        # SQLite: a range on the BINARY index (LIKE would need a NOCASE one)
+        return f"{column} >= {self.value(text)} AND {column} < {self.value(text + chr(0xFFFF))}"
 
 
-def _text_matches(text: str, dialect: str) -> list[Select[Any]]:
-    """One indexed query of citation ids per way the text may identify a case."""
+def _text_matches(q: _Query, text: str) -> None:
+    """One indexed lookup of citation ids per way the text may identify a case."""
     upper = " ".join(text.upper().split())
-    found: list[Select[Any]] = [select(Citation.id).where(Citation.citation_number.in_({text, upper}))]
+    owner_join = "SELECT c.id FROM registered_owners o JOIN citations c ON c.owner_id = o.id WHERE "
+    q.matches.append(f"SELECT id FROM citations WHERE citation_number IN ({q.value(text)}, {q.value(upper)})")
     plate = normalise_plate(text)
     if plate and plate.isalnum() and len(plate) <= 10:
-        found.append(select(Citation.id).where(Citation.plate_key == plate_key(plate)))
+        q.matches.append(f"SELECT id FROM citations WHERE plate_key = {q.value(plate_key(plate))}")
     compact = upper.replace(" ", "")
     if 11 <= len(compact) <= 17 and compact.isalnum():
-        found.append(select(Citation.id).where(Citation.vin == compact))
-        found.append(select(Citation.id).join(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
-                     .where(RegisteredOwner.vin == compact))
+        vin = q.value(compact)
+        q.matches.append(f"SELECT id FROM citations WHERE vin = {vin}")
+        q.matches.append(owner_join + f"o.vin = {vin}")
     if sum(c.isalpha() for c in upper) >= 3 and not upper[:1].isdigit():
         names = {upper}
         words = upper.replace(",", " ").split()
         if len(words) >= 2 and "," not in upper:  # "maria garcia" -> "GARCIA, MARIA"
             names.add(f"{words[-1]}, {' '.join(words[:-1])}")
             names.add(f"{words[0]}, {' '.join(words[1:])}")
-        for name in names:
-            found.append(select(Citation.id).join(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
-                         .where(_prefix(RegisteredOwner.name_key, name, dialect)))
+        for name in sorted(names):
+            q.matches.append(owner_join + q.prefix("o.name_key", name))
     if len(upper) >= 4 and upper[:1].isdigit() and " " in upper:
-        found.append(select(Citation.id).where(_prefix(Citation.address, upper, dialect)))
-        found.append(select(Citation.id).join(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
-                     .where(_prefix(RegisteredOwner.address_line1, upper, dialect)))
-    return found
+        q.matches.append("SELECT id FROM citations WHERE " + q.prefix("address", upper))
+        q.matches.append(owner_join + q.prefix("o.address_line1", upper))
 
 
 def _local_day_start(d: date, tz: Any) -> datetime:
@@ -136,25 +151,27 @@ def _agency_tz(session: Session) -> Any:
     return ZoneInfo(str(settings_service.get(session, "agency.timezone")))
 
 
-def _worklist_clause(session: Session, key: str) -> Any:
+_OPEN_LIST = "('" + "', '".join(OPEN_CASES) + "')"
+
+
+def _worklist_clause(q: _Query, session: Session, key: str) -> str:
     from desktop.services.escalation import agency_today
 
     if key == "due":
-        return and_(Citation.status.in_(OPEN_CASES), Citation.next_action_date <= agency_today(session, _utcnow()))
+        return f"c.status IN {_OPEN_LIST} AND c.next_action_date <= {q.value(agency_today(session, _utcnow()))}"
     if key == "without_next_action":
-        return and_(Citation.status.in_(OPEN_CASES),
-                    or_(Citation.next_action.is_(None), Citation.next_action_date.is_(None)))
+        return f"c.status IN {_OPEN_LIST} AND (c.next_action IS NULL OR c.next_action_date IS NULL)"
     if key == "held_notices":
-        return Citation.id.in_(select(Notice.citation_id).where(Notice.status == "held"))
+        return "c.id IN (SELECT n.citation_id FROM notices n WHERE n.status = 'held')"
     if key == "owner_address":
-        return and_(Citation.status.in_(OPEN_CASES), Citation.owner_id.in_(
-            select(RegisteredOwner.id).where(RegisteredOwner.address_status != "ok")))
+        return (f"c.status IN {_OPEN_LIST} AND c.owner_id IN "
+                "(SELECT o.id FROM registered_owners o WHERE o.address_status <> 'ok')")
     if key == "no_owner":
-        return and_(Citation.status.in_(OPEN_CASES), Citation.owner_id.is_(None))
+        return f"c.status IN {_OPEN_LIST} AND c.owner_id IS NULL"
     if key == "on_hold":
-        return and_(Citation.status.in_(OPEN_CASES), Citation.on_hold.is_(True))
+        return f"c.status IN {_OPEN_LIST} AND c.id IN (SELECT h.citation_id FROM holds h WHERE h.ended_at IS NULL)"
     if key == "in_collections":
-        return Citation.status == CaseStatus.IN_COLLECTIONS.value
+        return f"c.status = {q.value(CaseStatus.IN_COLLECTIONS.value)}"
     raise UserError(f"There is no work list called {key}.")
 
 
@@ -162,66 +179,69 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _filtered(session: Session, f: CaseFilter) -> tuple[Any, list[Any]]:
-    """(a subquery of matching ids or None, the other conditions on citations)."""
-    dialect = session.get_bind().dialect.name
-    ids = None
+def _query(session: Session, f: CaseFilter) -> _Query:
+    q = _Query(session.get_bind().dialect.name == "postgresql")
     text = f.text.strip()
     if text:
-        ids = union(*_text_matches(text, dialect)).subquery("matched")
-    clauses: list[Any] = []
+        _text_matches(q, text)
     if f.date_from or f.date_to:
         tz = _agency_tz(session)
         if f.date_from:
-            clauses.append(Citation.issued_at >= _local_day_start(f.date_from, tz))
+            q.where.append(f"c.issued_at >= {q.value(_local_day_start(f.date_from, tz))}")
         if f.date_to:
-            clauses.append(Citation.issued_at < _local_day_start(f.date_to + timedelta(days=1), tz))
+            q.where.append(f"c.issued_at < {q.value(_local_day_start(f.date_to + timedelta(days=1), tz))}")
     if f.statuses:
-        clauses.append(Citation.status.in_(f.statuses))
+        q.where.append(f"c.status IN ({', '.join(q.value(st) for st in f.statuses)})")
     if f.worklist:
-        clauses.append(_worklist_clause(session, f.worklist))
-    return ids, clauses
+        q.where.append(_worklist_clause(q, session, f.worklist))
+    return q
 
 
-def _base(session: Session, f: CaseFilter, *columns: Any) -> Select[Any]:
-    ids, clauses = _filtered(session, f)
-    q = select(*columns)
-    if ids is not None:
-        q = q.select_from(ids).join(Citation, Citation.id == ids.c.id)
-    else:
-        q = q.select_from(Citation)
-    return q.where(*clauses) if clauses else q
+def _from(q: _Query) -> str:
+    where = (" WHERE " + " AND ".join(q.where)) if q.where else ""
+    if q.matches:
+        return f"FROM ({' UNION '.join(q.matches)}) m JOIN citations c ON c.id = m.id{where}"
+    return f"FROM citations c{where}"
 
 
 def count_cases(app: AppContext, actor: Actor, f: CaseFilter) -> int:
     with app.reader(actor, Permission.VIEW_CASES) as uow:
-        return int(uow.session.scalar(_base(uow.session, f, func.count())) or 0)
+        q = _query(uow.session, f)
+        return int(Sql(uow.session).scalar(f"SELECT COUNT(*) {_from(q)}", **q.params) or 0)
 
 
-_BALANCE = (select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-            .where(LedgerEntry.citation_id == Citation.id).correlate(Citation).scalar_subquery())
+_COLUMNS = ("c.id, c.citation_number, c.issued_at, c.plate, c.jurisdiction, c.make, c.violation_code, "
+            "c.violation_description, c.status, c.evidence_status, "
+            "(SELECT o.name FROM registered_owners o WHERE o.id = c.owner_id), "
+            "(SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l WHERE l.citation_id = c.id), "
+            "c.next_action, c.next_action_date, c.warning_count, c.stage, c.on_hold")
 
 
-def _listing(session: Session, f: CaseFilter, offset: int, limit: int) -> Select[Any]:
-    owner_name = (select(RegisteredOwner.name).where(RegisteredOwner.id == Citation.owner_id)
-                  .correlate(Citation).scalar_subquery())
-    return (_base(session, f, Citation.id, Citation.citation_number, Citation.issued_at, Citation.plate,
-                  Citation.jurisdiction, Citation.make, Citation.violation_code, Citation.violation_description,
-                  Citation.status, Citation.evidence_status, owner_name, _BALANCE, Citation.next_action,
-                  Citation.next_action_date, Citation.warning_count, Citation.stage, Citation.on_hold)
-            .order_by(Citation.issued_at.desc(), Citation.id.desc()).offset(offset).limit(limit))
+def _when(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _row(r: Any, typed_plate: str | None) -> CaseRow:
     lookalike = bool(typed_plate) and r[3] != typed_plate and plate_key(r[3]) == plate_key(typed_plate or "")
-    return CaseRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], int(r[11] or 0),
-                   r[12], r[13], r[14], lookalike, r[15], bool(r[16]))
+    return CaseRow(int(r[0]), r[1], _when(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], int(r[11] or 0),
+                   r[12], _day(r[13]), int(r[14] or 0), lookalike, r[15], bool(r[16]))
 
 
 def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: int = 256) -> list[CaseRow]:
     """Rows ``offset``..``offset+limit`` of the list, newest first, with owner and balance, in one query."""
     with app.reader(actor, Permission.VIEW_CASES) as uow:
-        rows = uow.session.execute(_listing(uow.session, f, offset, limit)).all()
+        q = _query(uow.session, f)
+        rows = Sql(uow.session).rows(
+            f"SELECT {_COLUMNS} {_from(q)} ORDER BY c.issued_at DESC, c.id DESC "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}", **q.params)
     typed = normalise_plate(f.text) if f.text.strip() else None
     return [_row(r, typed) for r in rows]
 

@@ -36,6 +36,7 @@ from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Notice, OwnerLookup, RegisteredOwner
 from desktop.services import escalation, profile_store
 from desktop.services.context import Actor, AppContext, UnitOfWork
+from desktop.services.sqltext import Sql
 
 COLUMNS = ("plate", "jurisdiction", "owner_name", "address", "vehicle_make", "vehicle_model", "vehicle_year",
            "vin", "valid_from", "valid_to")
@@ -299,7 +300,7 @@ def assign_owners(app: AppContext, actor: Actor, purpose: str = escalation.NOTIC
     ones; None: all), those without one or all of them, each lookup recorded with its purpose.
     Returns how many cases got an owner or a different one."""
     with app.uow(actor, Permission.LOOKUP_OWNERS) as uow:
-        sql = escalation.Sql(uow.session)
+        sql = Sql(uow.session)
         sql.temp_tables()
         changed = 0
         for v in profile_store.all_versions(uow.session):
