@@ -279,7 +279,7 @@ class RegisteredOwner(Base):
     #: upper-cased name for indexed prefix search
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     address_raw: Mapped[str] = mapped_column(Text)
-    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line1: Mapped[str | None] = mapped_column(String(200), index=True)
     address_line2: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str | None] = mapped_column(String(8))
@@ -320,6 +320,8 @@ class Citation(Base):
     __table_args__ = (
         Index("ix_citation_plate_issued", "plate", "issued_at"),
         Index("ix_citation_status_next", "status", "next_action_date"),
+        Index("ix_citation_status_stage_on", "status", "next_stage_on", "stage"),
+        Index("ix_citation_status_action", "status", "next_action"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)
@@ -342,7 +344,7 @@ class Citation(Base):
     lat: Mapped[float]
     lon: Mapped[float]
     accuracy_m: Mapped[float | None]
-    address: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200), index=True)
     zone_code: Mapped[str | None] = mapped_column(String(64), index=True)
     space: Mapped[str | None] = mapped_column(String(32))
     violation_code: Mapped[str] = mapped_column(String(32))
@@ -364,6 +366,11 @@ class Citation(Base):
     stage: Mapped[str | None] = mapped_column(String(40))
     next_action: Mapped[str | None] = mapped_column(String(80))
     next_action_date: Mapped[date | None] = mapped_column(Date)
+    #: the date of the next automatic step if unpaid (next stage, or the last stage's deadline);
+    #: NULL while it counts from a notice not yet mailed, or when nothing automatic is left
+    next_stage_on: Mapped[date | None] = mapped_column(Date)
+    #: days spent on hold so far: every clock counted from the issue date moves by them
+    held_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

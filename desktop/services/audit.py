@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -62,6 +63,47 @@ def append(session: Session, *, at: datetime, user_id: int | None, username: str
     head.last_hash = digest
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """One entry of a bulk append (the daily escalation records each case it moves)."""
+
+    action: str
+    entity_type: str
+    entity_id: str | int
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+def append_many(session: Session, entries: Sequence[PendingEntry], *, at: datetime, user_id: int | None,
+                username: str) -> int:
+    """Append many entries to the chain in one insert, inside the caller's transaction."""
+    if not entries:
+        return 0
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    at = at.astimezone(timezone.utc)
+    prev, entry_id, rows = head.last_hash, head.last_id, []
+    for e in entries:
+        entry_id += 1
+        before_j = jsonable(e.before) if e.before is not None else None
+        after_j = jsonable(e.after) if e.after is not None else None
+        digest = _digest(entry_id, at, user_id, username, e.action, e.entity_type, str(e.entity_id),
+                         before_j, after_j, e.reason, prev)
+        rows.append({"id": entry_id, "at": at, "user_id": user_id, "username": username, "action": e.action,
+                     "entity_type": e.entity_type, "entity_id": str(e.entity_id), "before": before_j,
+                     "after": after_j, "reason": e.reason, "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(AuditEntry.__table__.insert(), rows)
+    head.last_id = entry_id
+    head.last_hash = prev
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def active_holds(uow: UnitOfWork, citation_id: int) -> list[Hold]:
 
 
 def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
-    """Pause penalties and notices. `Citation.on_hold` mirrors 'has an active hold'."""
+    """Pause penalties and notices. `Citation.on_hold` mirrors 'has an active hold'; the next action shows it."""
     if kind not in HOLD_KINDS:
         raise UserError(f"'{kind}' is not a kind of hold ({', '.join(HOLD_KINDS)}).")
     if not reason.strip():
@@ -86,6 +86,9 @@ def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
     case.on_hold = True
     uow.session.flush()
     uow.audit("hold.placed", "citation", case.id, after={"hold": hold.id, "kind": kind}, reason=reason)
+    from desktop.services.escalation import hold_changed
+
+    hold_changed(uow, case)
     return hold
 
 
@@ -96,3 +99,6 @@ def release_hold(uow: UnitOfWork, case: Citation, hold: Hold, reason: str) -> No
     uow.session.flush()
     case.on_hold = bool(active_holds(uow, case.id))
     uow.audit("hold.released", "citation", case.id, before={"hold": hold.id, "kind": hold.kind}, reason=reason)
+    from desktop.services.escalation import hold_changed
+
+    hold_changed(uow, case, released=hold)  # the case's dates move by the pause

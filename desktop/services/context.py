@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,6 +60,9 @@ class AppContext:
         return UnitOfWork(self, actor, permission, read_only=True)
 
 
+_USER_CHECK = select(User.active, User.role).where(User.id == bindparam("uid"))
+
+
 class UnitOfWork:
     """One use case's transaction. Leaving the block without `commit()` rolls everything back.
 
@@ -90,7 +94,8 @@ class UnitOfWork:
     def require(self, permission: Permission) -> None:
         role = self.actor.role
         if not self.actor.is_system:
-            user = self.session.get(User, self.actor.user_id)
+            # Two columns, not the ORM object: every read of every screen comes through here.
+            user = self.session.execute(_USER_CHECK, {"uid": self.actor.user_id}).first()
             if user is None or not user.active:
                 raise PermissionDenied(f"The account {self.actor.username} is disabled.")
             role = Role(user.role)

@@ -45,6 +45,9 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("review.duplicate_metres", int, 50, "...and within this distance"),
     SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
     SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
+    SettingSpec("holds.review_days", int, 30, "a case on hold comes up for review this many days after the hold began"),
+    SettingSpec("escalation.final_review_days", int, 180,
+                "days after a case's last automatic step (collections referral, judgment) until a person reviews it"),
     SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
 ]}
 

@@ -144,24 +144,27 @@ def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: A
 
 
 def _exit_after_first_paint(quit_: Any, window: Any) -> None:
-    """For the start-up benchmark and the installer smoke test: report the first paint and quit."""
+    """CURBDESK_EXIT_AFTER_PAINT=1: print the milliseconds from start to the first painted window (the
+    sign-in, or the main window with the demo auto-login), then quit: the start-up benchmark and the
+    installer's smoke test. With CURBDESK_EXIT_AFTER_PAINT=cases it waits for the case list's first page."""
     import time
 
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
     import desktop
+    from desktop.ui.main_window import first_paint_hook
 
-    class FirstPaint(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
-                self.seen = True
-                ms = (time.perf_counter() - desktop.STARTED_AT) * 1000
-                print(f"first paint after {ms:.0f} ms", flush=True)
-                QTimer.singleShot(0, quit_)
-            return False
+    def report(what: str) -> None:
+        ms = (time.perf_counter() - desktop.STARTED_AT) * 1000
+        print(f"first paint ({what}) after {ms:.0f} ms", flush=True)
+        quit_()
 
-    window._first_paint = FirstPaint(window)
-    window.installEventFilter(window._first_paint)
+    views = getattr(window, "views", None)
+    if views is None:
+        first_paint_hook(window, lambda: report("sign-in"))
+        return
+    if os.environ["CURBDESK_EXIT_AFTER_PAINT"] == "cases" and views.get("cases") is not None:
+        views["cases"].model.loaded.connect(lambda _n: first_paint_hook(window, lambda: report("case list")))
+        return
+    first_paint_hook(window, lambda: report("window"))
 
 
 def _auto_login(app: Any) -> Any:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
 from desktop.services.cases import CaseFilter, CaseRow
 from desktop.ui.tasks import TaskControl, TaskRunner
@@ -155,6 +156,17 @@ class CaseTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == self.VIOLATION:
             return r.violation_description
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.PLATE and r.lookalike:
+            return "Found by a look-alike character (O/0, I/1, B/8, S/5, Z/2): check the plate."
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.NEXT_ACTION and r.next_action:
+            return describe_next_action(r.next_action)
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.NEXT_ACTION and r.next_action_date:
+            from datetime import date
+
+            if r.next_action_date < date.today() and r.status in ("open", "in_collections", "under_appeal"):
+                return QBrush(QColor("#b71c1c"))
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.PLATE and r.lookalike:
+            return QBrush(QColor("#8a5a00"))
         return None
 
     def _display(self, r: CaseRow, col: int) -> str:
@@ -164,7 +176,7 @@ class CaseTableModel(QAbstractTableModel):
             at = r.issued_at.astimezone(self.tz) if self.tz else r.issued_at
             return at.strftime("%Y-%m-%d %H:%M")
         if col == self.PLATE:
-            return r.plate
+            return r.plate + ("  ≈" if r.lookalike else "")
         if col == self.STATE:
             return r.jurisdiction
         if col == self.VIOLATION:
@@ -182,8 +194,8 @@ class CaseTableModel(QAbstractTableModel):
         if col == self.NEXT_ACTION:
             if not r.next_action:
                 return ""
-            when = r.next_action_date.isoformat() if r.next_action_date else ""
-            return f"{r.next_action.replace('_', ' ')} {when}".strip()
+            when = r.next_action_date.isoformat() if r.next_action_date else "no date"
+            return f"{when}  {describe_next_action(r.next_action)}"
         if col == self.EVIDENCE:
             return {"ok": "verified", "integrity_failed": "FAILED", "missing": "missing",
                     "none": "none"}.get(r.evidence_status, r.evidence_status)

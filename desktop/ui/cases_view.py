@@ -1,4 +1,5 @@
-"""The Cases screen: search every case, list them (windowed), and read one in the detail panel."""
+"""The Cases screen: search every case, list them (windowed) or one of the clerk's work lists, read
+one in the detail panel, and run the daily escalation."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.roles import Permission, allowed
 from desktop.services import cases
 from desktop.services.cases import CaseFilter
 from desktop.ui.case_detail import CaseDetailPanel
@@ -45,14 +47,15 @@ class CasesView(QWidget):
         )
         self.model = CaseTableModel(ctx.runner, source, tz=ctx.tz, parent=self)
         self.model.loaded.connect(self._loaded)
+        self._keep_id: int | None = None
         self.model.failed.connect(ctx.error)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 0)
         bar = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Citation number, plate (one character off is found too), owner name, VIN "
-                                       "or street address — Enter to search")
+        self.search.setPlaceholderText("Citation number, plate (O/0, I/1, B/8 look-alikes found too), owner name, "
+                                       "VIN or street address — Enter to search")
         self.search.setClearButtonEnabled(True)
         self.search.returnPressed.connect(self.run_search)
         bar.addWidget(self.search, 3)
@@ -74,14 +77,28 @@ class CasesView(QWidget):
         for s in CaseStatus:
             self.status.addItem(s.label, s.value)
         bar.addWidget(self.status)
+        self.worklist = QComboBox()
+        self.worklist.addItem("All cases", None)
+        for key, label in cases.WORKLISTS.items():
+            self.worklist.addItem(label, key)
+        self.worklist.setToolTip("The clerk's work lists")
+        self.worklist.currentIndexChanged.connect(lambda _i: self.run_search())
+        bar.addWidget(self.worklist)
         go = QPushButton("Search")
         go.setDefault(True)
-        go.clicked.connect(self.run_search)
+        go.clicked.connect(lambda _checked=False: self.run_search())
         bar.addWidget(go)
         lay.addLayout(bar)
+        info = QHBoxLayout()
         self.count_label = QLabel("Loading…")
         self.count_label.setStyleSheet("color:#555")
-        lay.addWidget(self.count_label)
+        info.addWidget(self.count_label, 1)
+        self.escalate_button = QPushButton("Run daily escalation…")
+        self.escalate_button.setToolTip("Penalties, due notices, collections and the hot list, as of a day")
+        self.escalate_button.setVisible(allowed(ctx.actor.role, Permission.RUN_ESCALATION))
+        self.escalate_button.clicked.connect(lambda _checked=False: self.run_escalation())
+        info.addWidget(self.escalate_button)
+        lay.addLayout(info)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
@@ -100,6 +117,7 @@ class CasesView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         split.addWidget(self.table)
         self.detail = CaseDetailPanel(ctx)
+        self.detail.changed.connect(self._case_changed)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -124,11 +142,36 @@ class CasesView(QWidget):
         if self.use_dates.isChecked():
             df = date.fromisoformat(self.date_from.date().toString("yyyy-MM-dd"))
             dt = date.fromisoformat(self.date_to.date().toString("yyyy-MM-dd"))
-        return CaseFilter(text=self.search.text().strip(), date_from=df, date_to=dt, statuses=statuses)
+        return CaseFilter(text=self.search.text().strip(), date_from=df, date_to=dt, statuses=statuses,
+                          worklist=self.worklist.currentData())
 
     def run_search(self) -> None:
         self.count_label.setText("Searching…")
         self.model.set_filter(self.current_filter())
+
+    def show_worklist(self, key: str | None) -> None:
+        """Open one of the clerk's work lists (e.g. after the escalation found cases without a next action)."""
+        index = self.worklist.findData(key)
+        self.search.clear()
+        self.status.setCurrentIndex(0)
+        self.use_dates.setChecked(False)
+        if index == self.worklist.currentIndex():
+            self.run_search()
+        else:
+            self.worklist.setCurrentIndex(max(index, 0))
+
+    def run_escalation(self) -> None:
+        from desktop.ui.escalation_dialog import EscalationDialog
+
+        dlg = EscalationDialog(self.ctx, self)
+        dlg.show_worklist.connect(self.show_worklist)
+        dlg.finished_run.connect(lambda _r: self.model.refresh())
+        dlg.open()
+        self.escalation_dialog = dlg
+
+    def _case_changed(self, citation_id: int) -> None:
+        self._keep_id = citation_id
+        self.model.refresh()
 
     def activate(self) -> None:
         if self.model.rowCount() == 0:
@@ -141,9 +184,22 @@ class CasesView(QWidget):
     def _loaded(self, count: int) -> None:
         f = self.model.filter
         what = "cases" if f.is_empty else "matching cases"
+        if f.worklist:
+            what = f"cases in '{cases.WORKLISTS.get(f.worklist, f.worklist)}'"
         self.count_label.setText(f"{count:,} {what}, newest first" if count else "No case matches this search.")
+        keep, self._keep_id = self._keep_id, None
         if count:
-            self.table.selectRow(0)
+            row = 0
+            if keep is not None:
+                for i in range(min(count, 256)):
+                    r = self.model.row_at(i)
+                    if r is not None and r.id == keep:
+                        row = i
+                        break
+                else:
+                    row = -1
+            if row >= 0:
+                self.table.selectRow(row)
         self.results.emit(count)
 
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:

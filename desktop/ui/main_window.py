@@ -52,8 +52,7 @@ AREAS = [
          "Patrol planning and management reports are not built yet."),
     Area("sync", "Devices && Sync", "Ctrl+7", None,
          "Field sync with the handheld fleet is not built yet. Use 'main.py demo' for sample data."),
-    Area("admin", "Administration", "Ctrl+8", None,
-         "User administration is available on the command line for now: 'main.py users add'."),
+    Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin_view:AdminView"),
 ]
 
 
@@ -128,6 +127,7 @@ class MainWindow(QMainWindow):
         for i, area in enumerate(self.areas):
             self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
         tools = bar.addMenu("&Tools")
+        self.escalation_action = self._action(tools, "Run daily &escalation…", None, self.run_escalation)
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
         self._action(help_, "&Keyboard shortcuts", "F1", self.shortcuts)
@@ -210,6 +210,10 @@ class MainWindow(QMainWindow):
 
         self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
 
+    def run_escalation(self) -> None:
+        """Tools > Run daily escalation: opens the Cases screen and its escalation dialog."""
+        self.show_area("cases").run_escalation()  # type: ignore[attr-defined]
+
     def verify_audit(self) -> None:
         from desktop.domain.roles import Permission, require
         from desktop.services.audit import verify
@@ -242,7 +246,28 @@ class MainWindow(QMainWindow):
 
 
 def first_paint_hook(window: MainWindow, callback: Callable[[], None]) -> None:
-    QTimer.singleShot(0, callback)
+    """Call ``callback`` once, right after the window's next paint has been delivered."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class _Watcher(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if (event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.window() is window
+                    and not self.done):
+                self.done = True
+                QTimer.singleShot(0, finish)
+            return False
+
+    def finish() -> None:
+        app.removeEventFilter(watcher)
+        callback()
+
+    app = QApplication.instance()
+    watcher = _Watcher(window)
+    watcher.done = False  # type: ignore[attr-defined]
+    app.installEventFilter(watcher)
+    if window.isVisible():
+        window.update()
 
 
 __all__ = ["MainWindow", "AREAS", "Area", "Qt"]

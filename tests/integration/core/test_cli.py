@@ -96,9 +96,9 @@ def test_gui_starts_signs_in_and_paints(cli, tmp_path: Path) -> None:
                CURBDESK_EXIT_AFTER_PAINT="1")
     r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=120, check=False)
-    assert r.returncode == 0 and "first paint after" in r.stdout, r.stderr
+    assert r.returncode == 0 and "first paint (sign-in) after" in r.stdout, r.stderr
     env["CURBDESK_DEMO_LOGIN"] = "clerk"
     r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=120, check=False)
-    assert r.returncode == 0 and "first paint after" in r.stdout, r.stderr
+    assert r.returncode == 0 and "first paint (window) after" in r.stdout, r.stderr
     assert "Traceback" not in r.stderr
