@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from desktop.commands._shared import subcommand_group
 from desktop.domain.errors import UserError
 
 
@@ -40,12 +41,10 @@ def register(sub: Any) -> None:
     ls = usub.add_parser("list", help="list the accounts")
     ls.set_defaults(handler=cmd_users_list)
 
-    p = sub.add_parser("export", help="export data as CSV")
-    esub = p.add_subparsers(dest="export_kind", required=True)
+    esub = subcommand_group(sub, "export", "export data as CSV")
     c = esub.add_parser("citations", help="every citation with its status, evidence and balance")
     c.add_argument("--out", type=Path, required=True)
     c.set_defaults(handler=cmd_export_citations)
-    p.set_defaults(export_sub=esub)
 
 
 def cmd_demo(env: Any) -> int:

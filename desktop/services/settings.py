@@ -46,6 +46,12 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
     SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
     SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+    SettingSpec("payments.opening_float_cents", int, 10000,
+                "cash float a clerk's drawer opens with each business day, in cents"),
+    SettingSpec("payments.daily_feeds", list, ["bank", "lockbox", "processor"],
+                "payment files expected every business day (bank, lockbox, ach, processor); a missing one "
+                "is listed in the daily close"),
+    SettingSpec("payments.plan_months", int, 12, "default length in months of an agency payment plan"),
 ]}
 
 
