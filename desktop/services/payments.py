@@ -367,6 +367,9 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
         with app.uow(actor, Permission.POST_PAYMENTS) as uow:
             s = uow.session
             cases = _lock_cases(uow, citation_ids)
+            if s.scalar(select(Payment.id).where(Payment.source == "counter", Payment.external_id == request)):
+                # The same request, sent twice at once, got the lock first and has committed.
+                raise _AlreadyPosted
             owners = {owner_key(c) for c in cases}
             if len(owners) > 1:
                 raise UserError("These cases belong to different registered owners; take a separate payment for "
@@ -397,12 +400,16 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
             uow.commit()
             return CounterResult(payment.id, payment.receipt_number or "", amount_cents, tuple(allocations),
                                  overpaid, change)
-    except IntegrityError:
-        # Another workstation posted the same request at the same moment: it won; report its result.
+    except (IntegrityError, _AlreadyPosted):
+        # Another window posted the same request at the same moment: it won; report its result.
         existing = _existing_counter_payment(app, actor, request)
         if existing is None:
             raise
         return existing
+
+
+class _AlreadyPosted(Exception):
+    """Internal: the request was posted by a concurrent call while this one waited for the case lock."""
 
 
 def _existing_counter_payment(app: AppContext, actor: Actor, request: str) -> CounterResult | None:
