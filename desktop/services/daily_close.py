@@ -356,7 +356,7 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
         for d in result.drawers:
             if not d.is_closed:
                 result.differences.append(Difference(
-                    "open_drawer", "counter", d.cash_cents + d.cheques_cents,
+                    "open_drawer", "counter", 0,
                     f"{d.clerk}'s drawer is still open ({d.payment_count} payments, expected cash "
                     f"{format_cents(d.expected_cash_cents)}, cheques {format_cents(d.expected_cheques_cents)})."))
             elif d.difference_cents:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -171,11 +171,19 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
     progress("Payments", 3, 6)
 
     # --- payment plans: an indigent (CA VC 40220) plan and an agency plan
+    # The indigent plan was agreed five weeks ago on a case that had a late fee (waived on enrolment);
+    # its first instalment is overdue. The agency plan's first instalment was paid today.
     plan_cases = [next(c) for _ in range(2)]
+    _late_fee(app, plan_cases[0][0])
     try:
-        payment_plans.enrol_plan(app, clerk, plan_cases[0][0], "indigent", months=4,
+        payment_plans.enrol_plan(app, clerk, plan_cases[0][0], "indigent", months=5,
+                                 start_date=today - timedelta(days=40),
                                  reason="owner receives CalFresh benefits (proof seen at the counter)")
-        payment_plans.enrol_plan(app, clerk, plan_cases[1][0], "agency", months=3, reason="asked to pay monthly")
+        payment_plans.enrol_plan(app, clerk, plan_cases[1][0], "agency", months=3,
+                                 start_date=today - timedelta(days=35), reason="asked to pay monthly")
+        monthly = -(-plan_cases[1][3] // 3)
+        payments.post_counter_payment(app, clerk, [plan_cases[1][0]], monthly, "cash",
+                                      payer_name=_person(plan_cases[1][4]), request_id="demo-counter-7")
     except UserError:
         pass
     progress("Payments", 4, 6)
@@ -189,6 +197,19 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
         uow.audit("demo.payments", "setting", MARKER, reason="demo payments added")
         uow.commit()
     progress("Payments", 6, 6)
+
+
+def _late_fee(app: AppContext, citation_id: int) -> None:
+    """The demo plan's case owes a late fee, as it would after its delinquent notice (the indigent
+    plan waives it). Posted once, under its own key."""
+    from desktop.domain.ledger import EntryKind
+    from desktop.services import case_ops
+
+    with app.uow(Actor.system("demo")) as uow:
+        case = case_ops.load_case(uow, citation_id)
+        case_ops.post(uow, case, EntryKind.PENALTY, 2500, memo="late fee after the delinquent notice (demo)",
+                      dedupe_key="penalty:demo_late_fee")
+        uow.commit()
 
 
 def payments_today(app: AppContext) -> date:

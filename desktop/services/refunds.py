@@ -53,6 +53,8 @@ class RefundQueueRow:
     reason: str | None
     #: the last decision on this case's refunds (e.g. "rejected: duplicate of ..."), for context
     last_decision: str | None = None
+    #: user id of the requester (the screen disables Approve for them)
+    requested_by_id: int | None = None
 
 
 def refund_queue(app: AppContext, actor: Actor) -> list[RefundQueueRow]:
@@ -93,7 +95,8 @@ def refund_queue(app: AppContext, actor: Actor) -> list[RefundQueueRow]:
                 req.id if req else None, req.amount_cents if req else None,
                 names.get(req.requested_by) if req and req.requested_by else None,
                 req.requested_at if req else None, req.reason if req else None,
-                f"{last.status}: {last.decision_note or ''}".strip(": ") if last else None))
+                f"{last.status}: {last.decision_note or ''}".strip(": ") if last else None,
+                req.requested_by if req else None))
         return out
 
 
