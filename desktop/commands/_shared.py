@@ -13,7 +13,7 @@ from typing import Any
 _GROUPS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def subcommand_group(sub: Any, name: str, help: str) -> Any:  # noqa: A002 - argparse's own word
+def subcommand_group(sub: Any, name: str, help: str) -> Any:
     """The sub-parsers of command `name` under `sub`, created on first use."""
     groups = _GROUPS.setdefault(sub, {})
     if name not in groups:

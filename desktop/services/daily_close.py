@@ -263,7 +263,7 @@ def _payment_ledger(s: Session, ids: list[int]) -> dict[int, dict[str, int]]:
         for pid, kind, amount in s.execute(
                 select(LedgerEntry.payment_id, LedgerEntry.kind, LedgerEntry.amount_cents)
                 .where(LedgerEntry.payment_id.in_(chunk))):
-            out[int(pid)][str(kind)] = out[int(pid)].get(str(kind), 0) + int(amount)
+            out[int(pid or 0)][str(kind)] = out[int(pid or 0)].get(str(kind), 0) + int(amount)
     return out
 
 
@@ -282,9 +282,9 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
         imports = list(s.scalars(select(PaymentImport).where(PaymentImport.value_date == day)
                                  .order_by(PaymentImport.id)))
         import_source = {i.id: str((i.summary or {}).get("source", "")) for i in imports}
+        order = ["counter", "bank", "lockbox", "ach", "processor"]
         for source in sorted(set(by_source) | set(import_source.values()) - {""},
-                             key=lambda x: list(("counter", "bank", "lockbox", "ach", "processor")).index(x)
-                             if x in ("counter", "bank", "lockbox", "ach", "processor") else 99):
+                             key=lambda x: order.index(x) if x in order else 99):
             rows = by_source.get(source, [])
             applied = unmatched = reversed_ = 0
             for p in rows:

@@ -239,4 +239,4 @@ def _processor_rows(cases: Sequence[tuple[int, str, str, int, str | None]], day:
     return rows, total
 
 
-__all__ = ["Bai2Item", "ORDER", "build_bai2", "extend_demo"]
+__all__ = ["ORDER", "Bai2Item", "build_bai2", "extend_demo"]

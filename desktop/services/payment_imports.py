@@ -119,9 +119,9 @@ class ImportOutcome:
         """The result as a clerk reads it (the command line prints these)."""
         if self.already_imported:
             return [f"{self.file_name}: already imported {self.previously}; nothing added."]
-        out = [f"{self.file_name} ({self.kind}): {self.payments} payment(s) for {format_cents(self.total_cents)}: "
-               f"{self.matched} matched ({format_cents(self.matched_cents)}), {self.unmatched} to the unmatched "
-               f"queue ({format_cents(self.unmatched_cents)})."]
+        out = [(f"{self.file_name} ({self.kind}): {self.payments} payment(s) for {format_cents(self.total_cents)}: "
+                f"{self.matched} matched ({format_cents(self.matched_cents)}), {self.unmatched} to the unmatched "
+                f"queue ({format_cents(self.unmatched_cents)}).")]
         if self.already_known:
             out.append(f"  {self.already_known} payment(s) were already recorded from an earlier file and were not "
                        f"added again.")

@@ -23,7 +23,14 @@ from sqlalchemy import select
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind, format_cents
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.plans import AgencyTerms, IndigentPlanRules, Instalment, PlanStatus, make_plan, plan_status
+from desktop.domain.plans import (
+    AgencyTerms,
+    IndigentPlanRules,
+    Instalment,
+    PlanStatus,
+    make_plan,
+    plan_status,
+)
 from desktop.domain.plans import PaymentPlan as PlanTerms
 from desktop.domain.profiles import load_profile
 from desktop.domain.roles import Permission
@@ -244,7 +251,8 @@ def check_plans(app: AppContext, actor: Actor, as_of: date | None = None) -> Pla
                 result.reinstated_cents += reinstated
                 result.defaulted.append(item)
             elif status is PlanStatus.MISSED:
-                due = sum(i.amount_cents for i in terms.instalments if i.number <= max(item["instalments"]))
+                last_missed = max(i.number for i in missed)
+                due = sum(i.amount_cents for i in terms.instalments if i.number <= last_missed)
                 item["short_cents"] = due - sum(paid.values())
                 result.missed.append(item)
                 continue

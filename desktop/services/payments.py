@@ -146,7 +146,7 @@ def _lock_cases(uow: UnitOfWork, citation_ids: Sequence[int]) -> list[Citation]:
     then return them oldest first, the order money is applied in."""
     if not citation_ids:
         raise UserError("Choose at least one case to pay.")
-    unique = sorted(set(int(i) for i in citation_ids))
+    unique = sorted({int(i) for i in citation_ids})
     cases = [case_ops.load_case(uow, cid) for cid in unique]
     return sorted(cases, key=lambda c: (c.issued_at, c.id))
 
@@ -597,7 +597,7 @@ def _rows(s: Session, payments: Sequence[Payment]) -> list[PaymentRow]:
                 .join(Citation, Citation.id == LedgerEntry.citation_id)
                 .where(LedgerEntry.payment_id.in_(ids), LedgerEntry.kind == EntryKind.PAYMENT.value)
                 .order_by(LedgerEntry.id)):
-            numbers.setdefault(int(pid), []).append(number)
+            numbers.setdefault(int(pid or 0), []).append(number)
     from desktop.persistence.models import PaymentImport
 
     import_ids = {p.import_id for p in payments if p.import_id}

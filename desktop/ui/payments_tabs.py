@@ -5,6 +5,7 @@ Every database call runs through the TaskRunner; the work functions never touch 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,6 @@ from desktop.ui.context import UiContext
 from desktop.ui.payments_view import Column, RowsModel, make_table, money_text, read_money, selected_rows
 from desktop.ui.tasks import TaskControl
 
-
 KIND_LABELS = {"bai2": "BAI2 bank", "lockbox": "Lockbox", "nacha": "NACHA ACH", "processor_csv": "Processor CSV"}
 
 
@@ -66,6 +66,13 @@ class _Tab(QWidget):
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.ctx.actor.role, permission)
+
+    def then_reload(self, message: Callable[[Any], str]) -> Callable[[Any], None]:
+        """An `on_done` that tells the user what happened and reloads the tab."""
+        def done(result: Any) -> None:
+            self.ctx.info(message(result))
+            self.load()
+        return done
 
 
 def _note(text: str, colour: str = "#555") -> QLabel:
@@ -107,7 +114,7 @@ class UnmatchedTab(_Tab):
         side_lay.addWidget(QLabel("<b>Find the case</b>"))
         self.search = QLineEdit()
         self.search.setPlaceholderText("Citation number, plate or owner name, then Enter")
-        self.search.returnPressed.connect(self.find)
+        self.search.returnPressed.connect(self.find_case)
         side_lay.addWidget(self.search)
         self.case_model = RowsModel([
             Column("Citation", lambda r: r.citation_number, width=112),
@@ -162,7 +169,7 @@ class UnmatchedTab(_Tab):
             self.search.setPlaceholderText(f"Find the case for {format_cents(rows[0].amount_cents)} "
                                            f"({rows[0].reference or 'no reference'})")
 
-    def find(self) -> None:
+    def find_case(self) -> None:
         text = self.search.text().strip()
         if not text:
             return
@@ -210,7 +217,7 @@ class UnmatchedTab(_Tab):
             return
         app, actor, pid = self.ctx.app, self.ctx.actor, pay[0].id
         self.ctx.runner.run(lambda _c: payments.reverse_payment(app, actor, pid, reason),
-                            on_done=lambda _r: (self.ctx.info(f"Payment {pid} reversed."), self.load()),
+                            on_done=self.then_reload(lambda _r: f"Payment {pid} reversed."),
                             on_error=self.ctx.error)
 
 
@@ -340,8 +347,8 @@ class RefundsTab(_Tab):
         payee, reason, cid = dialog.payee.text(), dialog.reason.text(), row.citation_id
         self.ctx.runner.run(lambda _c: refunds.request_refund(app, actor, cid, amount_cents=amount, payee_name=payee,
                                                               reason=reason),
-                            on_done=lambda rid: (self.ctx.info(f"Refund request {rid} sent for approval."),
-                                                 self.load()), on_error=self.ctx.error)
+                            on_done=self.then_reload(lambda rid: f"Refund request {rid} sent for approval."),
+                            on_error=self.ctx.error)
 
     def approve(self) -> None:
         row = self._current()
@@ -349,8 +356,8 @@ class RefundsTab(_Tab):
             return
         app, actor, rid = self.ctx.app, self.ctx.actor, row.refund_id
         self.ctx.runner.run(lambda _c: refunds.approve_refund(app, actor, rid),
-                            on_done=lambda _r: (self.ctx.info(f"Refund {rid} approved; the letter is queued."),
-                                                self.load()), on_error=self.ctx.error)
+                            on_done=self.then_reload(lambda _r: f"Refund {rid} approved; the letter is queued."),
+                            on_error=self.ctx.error)
 
     def reject(self) -> None:
         row = self._current()
@@ -361,7 +368,7 @@ class RefundsTab(_Tab):
             return
         app, actor, rid = self.ctx.app, self.ctx.actor, row.refund_id
         self.ctx.runner.run(lambda _c: refunds.reject_refund(app, actor, rid, note),
-                            on_done=lambda _r: (self.ctx.info(f"Refund {rid} rejected."), self.load()),
+                            on_done=self.then_reload(lambda _r: f"Refund {rid} rejected."),
                             on_error=self.ctx.error)
 
 
@@ -436,10 +443,10 @@ class ImportsTab(_Tab):
             return
         r = rows[0]
         s = r.summary
-        lines = [f"{r.filename} ({r.kind}), imported {r.imported_at.astimezone(self.ctx.tz):%Y-%m-%d %H:%M} by "
-                 f"{r.imported_by}: {r.payment_count} payment(s) for {format_cents(r.total_cents)}; "
-                 f"{s.get('matched', 0)} matched, {s.get('unmatched', 0)} unmatched, "
-                 f"{s.get('already_known', 0)} already recorded from an earlier file."]
+        lines = [(f"{r.filename} ({r.kind}), imported {r.imported_at.astimezone(self.ctx.tz):%Y-%m-%d %H:%M} by "
+                  f"{r.imported_by}: {r.payment_count} payment(s) for {format_cents(r.total_cents)}; "
+                  f"{s.get('matched', 0)} matched, {s.get('unmatched', 0)} unmatched, "
+                  f"{s.get('already_known', 0)} already recorded from an earlier file.")]
         lines += [f"ACH return: {t}" for t in s.get("returns_applied", [])]
         lines += [f"ACH return NOT applied: {t}" for t in s.get("returns_not_applied", [])]
         lines += [f"Deposit {format_cents(d['amount_cents'])} ({d['category']}, type {d['type_code']}) kept for the "
@@ -535,6 +542,8 @@ class EnrolDialog(QDialog):
 
 
 class PlansTab(_Tab):
+    """Payment plans and the instalment check. Signal `loaded(count)`."""
+
     loaded = Signal(int)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -600,13 +609,17 @@ class PlansTab(_Tab):
             cid = cases.find_case_id(app, actor, number)
             return payment_plans.enrol_plan(app, actor, cid, kind, months=months, reason=reason)
 
-        self.ctx.runner.run(work, on_done=lambda pid: (self.ctx.info(f"Payment plan {pid} set up."), self.load()),
+        self.ctx.runner.run(work, on_done=self.then_reload(lambda pid: f"Payment plan {pid} set up."),
                             on_error=self.ctx.error)
+
+    def _checked(self, result: payment_plans.PlanCheckResult) -> None:
+        self.result.setText("<br>".join(result.lines()))
+        self.load()
 
     def check(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
         self.ctx.runner.run(lambda _c: payment_plans.check_plans(app, actor),
-                            on_done=lambda r: (self.result.setText("<br>".join(r.lines())), self.load()),
+                            on_done=self._checked,
                             on_error=self.ctx.error)
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
@@ -82,13 +82,13 @@ class RowsModel(QAbstractTableModel):
     def row_at(self, row: int) -> Any:
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section].header
@@ -200,7 +200,7 @@ class CounterTab(QWidget):
     cases_loaded = Signal(int)
     posted = Signal(object)
 
-    CASE_COLUMNS = [
+    CASE_COLUMNS: ClassVar[list[Column]] = [
         Column("Pay", lambda r: "✔" if r[1] else "", width=34),
         Column("Citation", lambda r: r[0].citation_number, width=118),
         Column("Issued", lambda r: r[0].issued_at, "date", 86),
@@ -419,15 +419,16 @@ class CounterTab(QWidget):
         ids = [c.id for c in chosen]
         versions = {c.id: c.version for c in chosen}
         request = self.request_id
-        kwargs = dict(payer_name=self.payer.text(), cheque_number=self.cheque_number.text() or None,
-                      card_reference=self.card_reference.text() or None,
-                      card_last4=self.card_last4.text().strip() or None, request_id=request,
-                      expected_versions=versions, tendered_cents=tendered)
+        kwargs: dict[str, Any] = {
+            "payer_name": self.payer.text(), "cheque_number": self.cheque_number.text() or None,
+            "card_reference": self.card_reference.text() or None,
+            "card_last4": self.card_last4.text().strip() or None, "request_id": request,
+            "expected_versions": versions, "tendered_cents": tendered}
         self._busy = True
         self.post_button.setEnabled(False)
 
         def work(_c: TaskControl) -> tuple[CounterResult, str]:
-            result = payments.post_counter_payment(app, actor, ids, amount, method, **kwargs)  # type: ignore[arg-type]
+            result = payments.post_counter_payment(app, actor, ids, amount, method, **kwargs)
             text = payments.receipt_text(payments.receipt_data(app, actor, result.payment_id,
                                                                tendered_cents=tendered))
             return result, text
@@ -544,7 +545,8 @@ class PaymentsView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         lay.addWidget(self.tabs)
         self.counter.posted.connect(lambda _r: self.refunds.mark_stale())
-        self.imports.imported.connect(lambda _o: (self.unmatched.mark_stale(), self.refunds.mark_stale()))
+        self.imports.imported.connect(lambda _o: self.unmatched.mark_stale())
+        self.imports.imported.connect(lambda _o: self.refunds.mark_stale())
 
     def activate(self) -> None:
         self._tab_changed(self.tabs.currentIndex())

@@ -17,7 +17,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.messages import MessageChannel
 from desktop.ui.payments_view import PaymentsView, RowsModel
 from desktop.ui.tasks import TaskRunner
-from tests.integration.payments.conftest import _maker, _people, bank_files, ledger_balance  # noqa: F401
+from tests.integration.payments.conftest import BANK_FILES, _maker, _people, ledger_balance
 
 LA = ZoneInfo("America/Los_Angeles")
 # The offscreen platform says this for every dialog; it is not a defect of ours.
@@ -27,6 +27,13 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 @pytest.fixture
 def people(app: AppContext) -> dict[str, Actor]:
     return _people(app)
+
+
+@pytest.fixture
+def bank_files() -> Path:
+    if not BANK_FILES.is_dir():
+        pytest.skip("shared bank payment files are not available")
+    return BANK_FILES
 
 
 @pytest.fixture

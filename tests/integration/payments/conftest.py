@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def _maker(app: AppContext) -> CaseMaker:
     def make(number: str | None = None, *, plate: str = "7ABC123", fine_cents: int = 6300, days_ago: int = 10,
              status: str = "open", **extra: Any) -> int:
         count[0] += 1
-        issued = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc) - timedelta(days=days_ago, minutes=count[0])
+        issued = datetime(2026, 11, 24, 17, 0, tzinfo=UTC) - timedelta(days=days_ago, minutes=count[0])
         return add_citation(app, plate=plate, fine_cents=fine_cents, number=number, issued_at=issued, status=status,
                             **extra)
 
@@ -78,6 +78,6 @@ def ledger_balance(app: AppContext, citation_id: int) -> int:
 def add_penalty(app: AppContext, citation_id: int, cents: int, key: str = "penalty:late") -> None:
     with app.db.write_session() as s:
         s.add(LedgerEntry(citation_id=citation_id, kind="penalty", amount_cents=cents,
-                          at=datetime(2026, 11, 20, tzinfo=timezone.utc), effective_date=datetime(2026, 11, 20).date(),
+                          at=datetime(2026, 11, 20, tzinfo=UTC), effective_date=datetime(2026, 11, 20).date(),
                           dedupe_key=key, memo="late fee"))
         s.commit()

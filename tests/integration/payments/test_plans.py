@@ -3,7 +3,7 @@ agency plans; missed instalments found by `check_plans`; a plan paid off complet
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlalchemy import select
@@ -82,7 +82,7 @@ def test_default_reinstates_the_waived_fees_once(app, people, make_case) -> None
 
 def test_paying_instalments_keeps_a_plan_current_and_paying_it_off_completes_it(app, people, make_case,
                                                                               clock) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     cid = make_case(fine_cents=6300)
     plan_id = payment_plans.enrol_plan(app, people["clerk"], cid, "agency", months=3, start_date=date(2026, 11, 24))
@@ -92,7 +92,7 @@ def test_paying_instalments_keeps_a_plan_current_and_paying_it_off_completes_it(
     assert not status.missed and not status.defaulted
     (row,) = payment_plans.plans_list(app, people["clerk"])
     assert (row.paid_cents, row.balance_cents, row.next_due) == (2100, 4200, date(2026, 12, 24))
-    clock.now = datetime(2026, 12, 20, 18, 0, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 12, 20, 18, 0, tzinfo=UTC)
     payments.post_counter_payment(app, people["clerk"], [cid], 4200, "cash")
     assert _plan(app, plan_id).status == "completed"
     assert _active_holds(app, cid) == []
