@@ -170,10 +170,11 @@ def _payments_by_date(uow: UnitOfWork, row: PaymentPlan) -> dict[date, int]:
     return out
 
 
-def complete_if_paid(uow: UnitOfWork, case: Citation) -> None:
+def complete_if_paid(uow: UnitOfWork, case: Citation, balance_cents: int | None = None) -> None:
     """A payment brought the case to zero: its current plan is completed and its hold ends."""
     row = _current_plan(uow, case.id)
-    if row is None or case_ops.balance(uow, case.id) > 0:
+    balance = case_ops.balance(uow, case.id) if balance_cents is None else balance_cents
+    if row is None or balance > 0:
         return
     row.status = "completed"
     _release_plan_holds(uow, case, f"payment plan {row.id} paid off")

@@ -175,14 +175,16 @@ def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation],
     if remainder:
         target = applied[-1][0] if applied else cases[0].id
         shares[target] = shares.get(target, 0) + remainder
+    before = dict(balances)
     out: list[Allocation] = []
     for case in cases:
         share = shares.get(case.id)
         if not share:
             continue
-        case_ops.post(uow, case, EntryKind.PAYMENT, -share, memo=memo, effective=payment.value_date,
-                      payment_id=payment.id, dedupe_key=f"payment:{payment.id}")
-        after = case_ops.balance(uow, case.id)
+        entry = case_ops.post(uow, case, EntryKind.PAYMENT, -share, memo=memo, effective=payment.value_date,
+                              payment_id=payment.id, dedupe_key=f"payment:{payment.id}")
+        # The case is locked, so its balance is what it was less what was just posted.
+        after = before[case.id] - share if entry is not None else case_ops.balance(uow, case.id)
         status = CaseStatus(case.status)
         if after <= 0 and status in CLOSE_WHEN_PAID:
             case_ops.move(uow, case, CaseStatus.PAID,
@@ -190,8 +192,9 @@ def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation],
                           action="citation.paid")
         else:
             touch_case(case)
-        if after <= 0:
-            payment_plans.complete_if_paid(uow, case)
+        if after <= 0 and case.on_hold:
+            # Only a case on hold can have a current payment plan (enrolment places the hold).
+            payment_plans.complete_if_paid(uow, case, after)
         out.append(Allocation(case.id, case.citation_number, case.plate, share, after, case.status))
     return out
 
@@ -549,14 +552,15 @@ def receipt_text(data: Mapping[str, Any]) -> str:
 def print_receipt(app: AppContext, actor: Actor, payment_id: int, *, tendered_cents: int | None = None) -> bytes:
     """The receipt as a PDF.
 
-    TODO(lead): wire the ReportLab receipt from the reports package once it is merged:
-        from reports.data import AgencyInfo, ReceiptAllocation, ReceiptData
-        from reports.letters import PaymentReceipt
+    TODO(lead): wire the ReportLab receipt once the reports package is merged. `receipt_data` was
+    checked against the reports branch (`reports.data.ReceiptData`, `reports.letters.PaymentReceipt`):
         d = receipt_data(app, actor, payment_id, tendered_cents=tendered_cents)
-        data = ReceiptData(**{**d_without_status_source, "agency": AgencyInfo(**d["agency"]),
+        fields = {k: v for k, v in d.items() if k not in ("status", "source")}
+        data = ReceiptData(**{**fields, "agency": AgencyInfo(**d["agency"]),
                               "allocations": tuple(ReceiptAllocation(**a) for a in d["allocations"])})
         return PaymentReceipt(data).render()
-    Until then the Payments screen shows `receipt_text` in a dialog.
+    (from the UI or reports layer: services do not import reports). Until then the Payments
+    screen shows `receipt_text` in a dialog.
     """
     receipt_data(app, actor, payment_id, tendered_cents=tendered_cents)  # permission and existence first
     raise UserError("Printing receipts arrives with the reports module; the receipt is shown on screen meanwhile.")
