@@ -644,6 +644,24 @@ def payment_row(app: AppContext, actor: Actor, payment_id: int) -> PaymentRow:
         return _rows(uow.session, [payment])[0]
 
 
+def find_payment(app: AppContext, actor: Actor, text: str) -> PaymentRow:
+    """A payment by receipt number (R261124-000123), payment id, or cheque number (the latest one)."""
+    typed = text.strip()
+    if not typed:
+        raise UserError("Type a receipt number, a payment id or a cheque number.")
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        s = uow.session
+        found = s.scalar(select(Payment).where(Payment.receipt_number == typed.upper()))
+        if found is None and typed.isdigit():
+            found = s.get(Payment, int(typed))
+        if found is None:
+            found = s.scalar(select(Payment).where(Payment.cheque_number == typed)
+                             .order_by(Payment.received_at.desc()).limit(1))
+        if found is None:
+            raise NotFound(f"No payment has the receipt number, id or cheque number {typed!r}.")
+        return _rows(s, [found])[0]
+
+
 def match_by_hand(app: AppContext, actor: Actor, payment_id: int, citation_ids: Sequence[int],
                   note: str = "") -> list[Allocation]:
     """A clerk assigns an unmatched payment to one or more cases (oldest first, remainder as credit)."""

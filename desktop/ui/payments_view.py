@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -305,6 +306,11 @@ class CounterTab(QWidget):
         float_row.addWidget(self.float_button)
         drawer_lay.addLayout(float_row)
         right.addWidget(drawer_box)
+        self.reverse_button = QPushButton("Bounced cheque: re&verse a payment…")
+        self.reverse_button.setToolTip("A supervisor reverses a payment by its receipt number, id or cheque number")
+        self.reverse_button.clicked.connect(self.reverse_payment)
+        self.reverse_button.setEnabled(allowed(ctx.actor.role, Permission.REVERSE_PAYMENTS))
+        right.addWidget(self.reverse_button)
         right.addStretch(1)
         lay.addWidget(right_widget, 2)
 
@@ -479,6 +485,37 @@ class CounterTab(QWidget):
     def _focus_lookup(self) -> None:
         self.lookup.setFocus()
         self.lookup.selectAll()
+
+    # ------------------------------------------------------------- reversal
+    def reverse_payment(self) -> None:
+        text, ok = QInputDialog.getText(self, "Reverse a payment", "Receipt number, payment id or cheque number:")
+        if not ok or not text.strip():
+            return
+        app, actor = self.ctx.app, self.ctx.actor
+        self.ctx.runner.run(lambda _c: payments.find_payment(app, actor, text), on_done=self._confirm_reversal,
+                            on_error=self.ctx.error)
+
+    def _confirm_reversal(self, row: payments.PaymentRow) -> None:
+        if row.status == "reversed":
+            self.ctx.error(UserError(f"Payment {row.id} was already reversed ({row.reversal_reason})."))
+            return
+        what = (f"{payments.method_label(row.method)} payment {row.receipt_number or row.id} of "
+                f"{format_cents(row.amount_cents)} on {row.value_date:%Y-%m-%d}"
+                + (f" for {', '.join(row.citation_numbers)}" if row.citation_numbers else ""))
+        reason, ok = QInputDialog.getText(self, "Reverse a payment", f"{what}.\nWhy is it reversed?",
+                                          text="cheque returned unpaid")
+        if not ok:
+            return
+        app, actor, pid = self.ctx.app, self.ctx.actor, row.id
+
+        def done(result: payments.ReversalResult) -> None:
+            reopened = f"; reopened {', '.join(result.reopened)}" if result.reopened else ""
+            self.ctx.info(f"Payment {pid} reversed: {format_cents(result.reinstated_cents)} reinstated{reopened}; "
+                          f"{result.letters_queued} letter(s) queued.")
+            self.refresh_drawer()
+
+        self.ctx.runner.run(lambda _c: payments.reverse_payment(app, actor, pid, reason), on_done=done,
+                            on_error=self.ctx.error)
 
     # ------------------------------------------------------------- drawer
     def refresh_drawer(self) -> None:

@@ -34,14 +34,14 @@ def _cases(app: AppContext, count: int) -> None:
     issued = datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
     rows, violations, ledger = [], [], []
     for i in range(1, count + 1):
-        rows.append(dict(id=i, citation_number=f"BN{i:06d}", officer_badge="1234", issued_at=issued + timedelta(minutes=i),
-                         received_at=issued, plate=f"{i % 9 + 1}BEN{i:04d}"[:8], plate_key=f"{i % 9 + 1}BEN{i:04d}"[:8],
-                         jurisdiction="CA", lat=34.05, lon=-118.25, violation_code="88.13B+",
-                         violation_description="METER EXP.", fine_cents=6300, status="open", evidence_status="ok",
-                         observations=[], review_warnings=[], version=1))
-        violations.append(dict(citation_id=i, code="88.13B+", fine_cents=6300))
-        ledger.append(dict(citation_id=i, kind="fine", amount_cents=6300, at=issued, effective_date=issued.date(),
-                           dedupe_key="fine"))
+        rows.append({"id": i, "citation_number": f"BN{i:06d}", "officer_badge": "1234", "issued_at": issued + timedelta(minutes=i),
+                         "received_at": issued, "plate": f"{i % 9 + 1}BEN{i:04d}"[:8], "plate_key": f"{i % 9 + 1}BEN{i:04d}"[:8],
+                         "jurisdiction": "CA", "lat": 34.05, "lon": -118.25, "violation_code": "88.13B+",
+                         "violation_description": "METER EXP.", "fine_cents": 6300, "status": "open", "evidence_status": "ok",
+                         "observations": [], "review_warnings": [], "version": 1})
+        violations.append({"citation_id": i, "code": "88.13B+", "fine_cents": 6300})
+        ledger.append({"citation_id": i, "kind": "fine", "amount_cents": 6300, "at": issued, "effective_date": issued.date(),
+                           "dedupe_key": "fine"})
     with app.db.write_session() as s:
         s.execute(insert(Citation), rows)
         s.execute(insert(CitationViolation), violations)

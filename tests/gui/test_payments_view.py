@@ -203,3 +203,22 @@ def test_rows_model_is_a_proper_model(qtmodeltester) -> None:
     qtmodeltester.check(model)
     assert model.data(model.index(1, 1)) == "-$2.50"
     assert model.data(model.index(1, 1), RowsModel.ROW_ROLE) == ("y", -250)
+
+
+def test_supervisor_reverses_a_bounced_cheque_from_the_counter(qtbot, app, people, make_case, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    cid = make_case("B-00001")
+    paid = payments.post_counter_payment(app, people["clerk"], [cid], 6300, "cheque", cheque_number="5510")
+    view = _view(qtbot, app, people["supervisor"])
+    answers = iter([(paid.receipt_number, True), ("cheque returned unpaid (NSF)", True)])
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: next(answers)))
+    with qtbot.waitSignal(view.ctx.messages.notified, timeout=5000,
+                          check_params_cb=lambda text, _ms: "reversed" in text) as note:
+        view.counter.reverse_button.click()
+    assert "reopened B-00001" in note.args[0]
+    assert ledger_balance(app, cid) == 6300
+    clerk_view = _view(qtbot, app, people["clerk"])
+    assert not clerk_view.counter.reverse_button.isEnabled()
+    _drain(view)
+    _drain(clerk_view)

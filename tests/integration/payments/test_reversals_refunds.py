@@ -124,3 +124,14 @@ def test_nothing_overpaid_goes_unnoticed(app, people, make_case) -> None:
     assert {row.citation_id: row.credit_cents for row in queue} == credits
     assert credits and all(-ledger_balance(app, cid) == credit for cid, credit in credits.items())
     assert refunds.unnoticed_overpayments(app, clerk) == []
+
+
+def test_find_a_payment_by_receipt_id_or_cheque(app, people, make_case) -> None:
+    cid = make_case()
+    paid = payments.post_counter_payment(app, people["clerk"], [cid], 6300, "cheque", cheque_number="5510")
+    assert payments.find_payment(app, people["clerk"], paid.receipt_number.lower()).id == paid.payment_id
+    assert payments.find_payment(app, people["clerk"], str(paid.payment_id)).id == paid.payment_id
+    row = payments.find_payment(app, people["clerk"], "5510")
+    assert row.id == paid.payment_id and row.citation_numbers
+    with pytest.raises(UserError, match="No payment"):
+        payments.find_payment(app, people["clerk"], "R000000-000000")
