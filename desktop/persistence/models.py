@@ -487,6 +487,9 @@ class PaymentImport(Base):
     total_cents: Mapped[int] = mapped_column(BigInteger)
     file_total_cents: Mapped[int | None] = mapped_column(BigInteger)
     value_date: Mapped[date | None] = mapped_column(Date)
+    #: what the import did: matched/unmatched counts, payments already known, ACH returns applied,
+    #: records skipped with their reasons (shown on the Imports tab and in the daily close)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CashDrawer(Base):
@@ -527,7 +530,12 @@ class Payment(Base):
     #: matched, unmatched, reversed
     status: Mapped[str] = mapped_column(String(16), index=True)
     match_method: Mapped[str | None] = mapped_column(String(32))
+    #: why an unmatched payment could not be matched, or how a clerk matched it
+    match_note: Mapped[str | None] = mapped_column(Text)
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    reversed_at: Mapped[datetime | None]
+    #: e.g. "ACH return R01 (Insufficient funds)" or "cheque returned unpaid"
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Refund(Base):

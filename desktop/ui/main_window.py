@@ -42,8 +42,7 @@ AREAS = [
          "The review queue (evidence viewer, offline map, vehicle and rule checks) is not built yet. "
          "New citations wait in Cases with the status 'Pending review'."),
     Area("cases", "Cases", "Ctrl+2", "desktop.ui.cases_view:CasesView"),
-    Area("payments", "Payments", "Ctrl+3", None,
-         "Counter payments, bank imports, refunds and the daily close are not built yet."),
+    Area("payments", "Payments", "Ctrl+3", "desktop.ui.payments_view:PaymentsView"),
     Area("appeals", "Appeals", "Ctrl+4", None,
          "Appeal intake, hearings and decisions are not built yet."),
     Area("notices", "Notices", "Ctrl+5", None,

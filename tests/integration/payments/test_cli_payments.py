@@ -1,0 +1,76 @@
+"""The payments commands: import payments, export payments and gl, plans check, reconcile; the shared
+`import`/`export` groups; one-line errors."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import build_parser, main
+from desktop.services.demo_payments import Bai2Item, build_bai2
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CURBDESK_DB", raising=False)
+    return lambda *args: main(list(args))
+
+
+def test_import_and_export_groups_are_shared() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["export", "citations", "--out", "x.csv"])
+    assert args.export_kind == "citations"
+    args = parser.parse_args(["export", "gl", "--date", "2026-11-24", "--out", "gl.csv"])
+    assert args.export_kind == "gl"
+    args = parser.parse_args(["import", "payments", "a.bai2", "b.csv"])
+    assert args.import_kind == "payments" and [str(f) for f in args.files] == ["a.bai2", "b.csv"]
+
+
+def test_import_payments_twice_then_export(cli, capsys, tmp_path: Path, bank_files: Path) -> None:
+    statement = tmp_path / "bank.bai2"
+    statement.write_bytes(build_bai2([Bai2Item("142", 6300, "CIT X-1", "B1"), Bai2Item("142", 100, "Y", "B2")],
+                                     date(2026, 11, 24)))
+    assert cli("import", "payments", str(statement), str(bank_files / "lockbox_fundersclub/test_lockbox.bai")) == 0
+    out = capsys.readouterr().out
+    assert "bank.bai2 (bai2): 2 payment(s) for $64.00" in out and "test_lockbox.bai (lockbox): 1 payment(s)" in out
+    assert cli("import", "payments", str(statement)) == 0
+    assert "already imported" in capsys.readouterr().out
+    target = tmp_path / "p.csv"
+    assert cli("export", "payments", "--out", str(target)) == 0
+    rows = list(csv.DictReader(target.open()))
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"unmatched"}
+
+
+def test_rejected_file_is_one_line_and_exit_2(cli, capsys, bank_files: Path, tmp_path: Path) -> None:
+    good = tmp_path / "ok.bai2"
+    good.write_bytes(build_bai2([Bai2Item("142", 500, "Z", "B1")], date(2026, 11, 24)))
+    code = cli("import", "payments", str(bank_files / "bai2_moov/sample-parseError.txt"), str(good))
+    assert code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: sample-parseError.txt: line 1: record type 00")
+    assert "ok.bai2 (bai2): 1 payment(s)" in captured.out
+
+
+def test_gl_plans_and_reconcile_commands(cli, capsys, tmp_path: Path) -> None:
+    statement = tmp_path / "bank.bai2"
+    statement.write_bytes(build_bai2([Bai2Item("142", 6300, "CIT X-1", "B1")], date(2026, 11, 24)))
+    assert cli("import", "payments", str(statement)) == 0
+    gl = tmp_path / "gl.csv"
+    assert cli("export", "gl", "--date", "2026-11-24", "--out", str(gl)) == 0
+    assert "debits = credits = $63.00" in capsys.readouterr().out
+    rows = list(csv.DictReader(gl.open()))
+    assert {(r["account"], r["debit_cents"], r["credit_cents"]) for r in rows} == {("1020", "6300", "0"),
+                                                                                   ("2100", "0", "6300")}
+    assert cli("plans", "check", "--as-of", "2026-12-01") == 0
+    assert "0 current payment plan(s) checked as of 2026-12-01" in capsys.readouterr().out
+    assert cli("payments", "reconcile", "--date", "2026-11-24") == 0
+    out = capsys.readouterr().out
+    assert "[unmatched]" in out and "[missing_file] No lockbox file" in out
+    assert cli("payments", "overpayments") == 0
+    assert cli("export", "gl", "--date", "24/11/2026", "--out", str(gl)) == 2
+    assert "is not a date" in capsys.readouterr().err
