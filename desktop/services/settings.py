@@ -46,6 +46,13 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
     SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
     SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+    SettingSpec("appeals.max_document_mb", int, 10, "largest document (PDF, JPEG, PNG) an appellant may send, in MB"),
+    SettingSpec("appeals.target_days", int, 30,
+                "days to decide an appeal at a level whose law sets no limit (the agency's own target)"),
+    SettingSpec("appeals.due_soon_days", int, 7, "appeals with this few days left are listed as due soon"),
+    SettingSpec("appeals.hearing_minutes", int, 20, "default length of a hearing"),
+    SettingSpec("appeals.hearing_location", list, ["Hearing Room 2", "100 N Main St, Los Angeles CA 90012"],
+                "where in-person hearings take place, one line per item"),
 ]}
 
 
