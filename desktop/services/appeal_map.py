@@ -182,29 +182,31 @@ def render_map(data: MapInput, size: tuple[int, int] = (960, 600)) -> Image.Imag
         r = data.accuracy_m * proj.scale
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=CITATION + (28,), outline=CITATION + (150,),
                      width=1 * SCALE)
-    small, label_font = _font(12 * SCALE), _font(13 * SCALE)
+    small, label_font = _font(14 * SCALE), _font(15 * SCALE)
     r = 13 * SCALE
     draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=CITATION, outline="white", width=2 * SCALE)
     draw.text((cx, cy), "C", fill="white", font=label_font, anchor="mm")
-    # photo points, each joined to the citation with its distance
-    for i, p in enumerate(data.photos, 1):
-        x, y = px(p.lon, p.lat)
+    # photo points, each joined to the citation with its distance (labels first, markers on top)
+    spots = [px(p.lon, p.lat) for p in data.photos]
+    for p, (x, y) in zip(data.photos, spots):
         _dashed(draw, (x, y), (cx, cy), PHOTO + (200,), 2 * SCALE, 7 * SCALE)
-        dist = haversine_m(c.lat, c.lon, p.lat, p.lon)
         if math.dist((x, y), (cx, cy)) > 70 * SCALE:  # short lines: the distance is in the legend
             mx, my = (x + cx) / 2, (y + cy) / 2
-            text = distance_text(dist)
+            text = distance_text(haversine_m(c.lat, c.lon, p.lat, p.lon))
             box = draw.textbbox((mx, my), text, font=small, anchor="mm")
             draw.rectangle([box[0] - 3 * SCALE, box[1] - 2 * SCALE, box[2] + 3 * SCALE, box[3] + 2 * SCALE],
                            fill=(255, 255, 255, 220))
             draw.text((mx, my), text, fill=PHOTO, font=small, anchor="mm")
-        r = 11 * SCALE
-        if math.dist((x, y), (cx, cy)) < 30 * SCALE:
-            # Too close to the citation mark to read: a dot at the true spot, the number set off beside it.
+    r = 11 * SCALE
+    placed: list[tuple[float, float]] = [(cx, cy)]
+    for i, (x, y) in enumerate(spots, 1):
+        if any(math.dist((x, y), q) < 2 * r for q in placed):
+            # Too close to another mark to read: a dot at the true spot, the number set off beside it.
             draw.ellipse([x - 3 * SCALE, y - 3 * SCALE, x + 3 * SCALE, y + 3 * SCALE], fill=PHOTO)
             tx, ty = x - 26 * SCALE * i, y - 30 * SCALE
             draw.line([(x, y), (tx, ty)], fill=PHOTO, width=1 * SCALE)
             x, y = tx, ty
+        placed.append((x, y))
         draw.ellipse([x - r, y - r, x + r, y + r], fill=PHOTO, outline="white", width=2 * SCALE)
         draw.text((x, y), str(i), fill="white", font=label_font, anchor="mm")
     # title, north arrow, scale bar, legend
@@ -226,8 +228,8 @@ def render_map(data: MapInput, size: tuple[int, int] = (960, 600)) -> Image.Imag
                for i, (p, d) in enumerate(zip(data.photos, photo_distances(c, data.photos)), 1)]
     if data.zone_rings:
         legend.append((ZONE_LINE[:3], "", f"Zone {data.zone_code} {data.zone_name}".strip()))
-    lx = w - margin // 2 - 400 * SCALE
-    ly = h - (len(legend) * 19 + 14) * SCALE
+    lx = w - margin // 2 - 440 * SCALE
+    ly = h - (len(legend) * 21 + 14) * SCALE
     draw.rectangle([lx - 8 * SCALE, ly - 8 * SCALE, w - margin // 4, h - 8 * SCALE],
                    fill=(255, 255, 255, 225), outline=(200, 200, 200))
     for colour, mark, text in legend:
@@ -238,7 +240,7 @@ def render_map(data: MapInput, size: tuple[int, int] = (960, 600)) -> Image.Imag
             draw.rectangle([lx, ly + 2 * SCALE, lx + 14 * SCALE, ly + 12 * SCALE], fill=ZONE_FILL,
                            outline=colour, width=2 * SCALE)
         draw.text((lx + 22 * SCALE, ly + 7 * SCALE), text[:60], fill=INK, font=small, anchor="lm")
-        ly += 19 * SCALE
+        ly += 21 * SCALE
     return img.resize(size, Image.Resampling.LANCZOS)
 
 

@@ -278,8 +278,7 @@ def _check_lines(warnings: list[Any]) -> list[CheckLine]:
         if isinstance(w, dict):
             severity = str(w.get("severity", "warning"))
             text = str(w.get("explanation") or w.get("message") or w.get("text") or w.get("code") or w)
-            code = w.get("code")
-            out.append(CheckLine(severity, f"{code}: {text}" if code and code not in text else text))
+            out.append(CheckLine(severity, text))
         else:
             out.append(CheckLine("warning", str(w)))
     return out
@@ -366,6 +365,11 @@ def _timeline(session: Session, case: Citation, profile: JurisdictionProfile) ->
                     value = e.after[key]
                     if key == "amount_cents":
                         value = f"{int(value) / 100:.2f}"
+                    elif key == "at":
+                        try:
+                            value = f"{datetime.fromisoformat(str(value)).astimezone(profile.tz):%Y-%m-%d %H:%M %Z}"
+                        except ValueError:
+                            pass
                     detail_bits.append(f"{key.replace('_cents', '')} {value}")
         if e.reason:
             detail_bits.append(e.reason)

@@ -570,10 +570,11 @@ def _book(uow: UnitOfWork, appeal: Appeal, case: Citation, officer_user_id: int,
     if slot is None:
         raise UserError(f"{officer.full_name} is not available on {local:%Y-%m-%d} at {local:%H:%M} for "
                         f"{minutes} minutes. Pick one of the free times, or add availability first.")
-    clash = s.scalar(select(Hearing).where(
+    nearby = s.scalars(select(Hearing).where(
         Hearing.hearing_officer_id == officer.id, Hearing.status.in_(ACTIVE_HEARING),
         Hearing.scheduled_at < end, Hearing.scheduled_at > start - timedelta(hours=4)))
-    if clash is not None and clash.scheduled_at + timedelta(minutes=clash.minutes) > start:
+    clash = next((h for h in nearby if h.scheduled_at + timedelta(minutes=h.minutes) > start), None)
+    if clash is not None:
         other = clash.scheduled_at.astimezone(tz)
         raise UserError(f"{officer.full_name} already has a hearing at {other:%H:%M} "
                         f"({appeal_number(clash.appeal_id)}); that time is taken.")
@@ -710,7 +711,7 @@ def _close_appeal(uow: UnitOfWork, case: Citation, appeal: Appeal, outcome: Cont
         adjustment, refund = effect.adjustment_cents, effect.refund_cents
         if adjustment:
             word = ("cancelled" if outcome is ContestOutcome.DISMISSED
-                    else f"reduced to {format_cents(new_amount_cents or 0)}")
+                    else f"reduced to {format_cents(new_amount_cents or 0, profile.currency)}")
             post(uow, case, EntryKind.ADJUSTMENT, adjustment, memo=f"{level.name} {number}: {word}"[:300],
                  dedupe_key=f"appeal:{appeal.id}:adjustment")
         _refund(uow, case, appeal, refund, f"{level.name} {number} {outcome.value}")
@@ -812,6 +813,7 @@ class DeadlineItem:
     decide_by: date
     days_left: int
     refund_cents: int = 0
+    currency: str = "USD"
 
 
 @dataclass
@@ -830,7 +832,7 @@ class DeadlineSummary:
         for d in self.deemed_accepted:
             out.append(f"DEEMED ACCEPTED {d.number} (citation {d.citation_number}, {d.level_name}): not decided "
                        f"by {d.decide_by.isoformat()}; case cancelled"
-                       + (f", {format_cents(d.refund_cents)} refunded" if d.refund_cents else "") + ".")
+                       + (f", {format_cents(d.refund_cents, d.currency)} refunded" if d.refund_cents else "") + ".")
         for d in self.overdue:
             out.append(f"OVERDUE {d.number} (citation {d.citation_number}, {d.level_name}): decide-by "
                        f"{d.decide_by.isoformat()}, {-d.days_left} days late.")
@@ -865,7 +867,7 @@ def apply_appeal_deadlines(app: AppContext, actor: Actor, as_of: date | None = N
             today = as_of or rules.local_date(app.now(), profile)
             left = rules.days_left(decide_by, today)
             item = DeadlineItem(appeal_id, appeal_number(appeal_id), case.citation_number,
-                                profile.appeal_level(level_key).name, decide_by, left)
+                                profile.appeal_level(level_key).name, decide_by, left, currency=profile.currency)
             if rules.deemed_accepted(profile, level_key, decide_by, today):
                 work.append(item)
             elif left < 0:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from PIL import Image, ImageDraw
 from reportlab.pdfgen.canvas import Canvas
 
@@ -16,7 +15,6 @@ from desktop.sync.evidence import EvidenceStore
 from tests.helpers.factories import add_citation
 
 REAL_GPS = Path("/work/shared/data/photos_exif/gps")
-UTC = timezone.utc
 
 
 def pdf_bytes(text: str = "Receipt for parking meter payment", pages: int = 1) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,14 +26,12 @@ from desktop.services.appeals import AppealRequest
 from desktop.services.context import Actor
 from tests.integration.appeals.conftest import bomb_png, make_case, number_of, pdf_bytes, png_bytes
 
-UTC = timezone.utc
-
 
 def request(app, cid: int, **kw) -> AppealRequest:
-    base = dict(citation_number=number_of(app, cid), channel="counter", appellant_name="Maria Garcia",
-                appellant_address="1847 Sunset Blvd Apt 3\nLos Angeles, CA 90026", grounds=["did_not_occur"],
-                statement="The meter was broken; I reported it to the city that morning.",
-                documents=[("meter-receipt.pdf", pdf_bytes())])
+    base = {"citation_number": number_of(app, cid), "channel": "counter", "appellant_name": "Maria Garcia",
+                "appellant_address": "1847 Sunset Blvd Apt 3\nLos Angeles, CA 90026", "grounds": ["did_not_occur"],
+                "statement": "The meter was broken; I reported it to the city that morning.",
+                "documents": [("meter-receipt.pdf", pdf_bytes())]}
     base.update(kw)
     return AppealRequest(**base)
 
