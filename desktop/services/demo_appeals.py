@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from desktop.domain.plates import plate_search_key as plate_key
 from desktop.persistence.models import (
     Appeal,
     Citation,
@@ -42,7 +43,6 @@ from desktop.services import appeals
 from desktop.services import users as user_service
 from desktop.services.appeal_packet import render_letter
 from desktop.services.appeals import AppealRequest
-from desktop.services.cases import plate_key
 from desktop.services.context import Actor, AppContext
 from desktop.services.demo_photos import street_photo
 
@@ -157,7 +157,8 @@ def _pick(session: Any, used: set[int], filed_at: datetime, window_days: int = 2
     for case in session.scalars(q.limit(50)):
         if case.id not in used:
             used.add(case.id)
-            return case
+            found: Citation = case
+            return found
     return None
 
 
@@ -176,6 +177,7 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
     clerk = user_service.actor_for(app, "clerk")
     supervisor = user_service.actor_for(app, "supervisor")
     officer = user_service.actor_for(app, "hearing")
+    officer_id = names["hearing"]
     now = app.now()
     today = now.astimezone(LA).date()
     steps = 9
@@ -186,7 +188,7 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
     while added < 10:
         if day.weekday() < 5:
             for start, end in (((9, 0), (12, 0)), ((13, 30), (16, 30))):
-                appeals.add_slot(app, supervisor, officer.user_id, _day_at(day, *start), _day_at(day, *end))
+                appeals.add_slot(app, supervisor, officer_id, _day_at(day, *start), _day_at(day, *end))
             added += 1
         day += timedelta(days=1)
     progress("Appeals and hearings", 1, steps)
@@ -244,6 +246,8 @@ def _file_ca(app: AppContext, clerk: Actor, used: set[int], filed_at: datetime, 
 
 
 def _administrative_hearing(app: AppContext, clerk: Actor, officer: Actor, used: set[int], today: date) -> None:
+    officer_id = officer.user_id
+    assert officer_id is not None
     filed_at = _day_at(today - timedelta(days=20), 11, 5)
     aid = _file_ca(app, clerk, used, filed_at, ["did_not_occur"],
                    "The meter was broken; I tried two cards and coins. Nobody answered the number on the meter.",
@@ -253,8 +257,7 @@ def _administrative_hearing(app: AppContext, clerk: Actor, officer: Actor, used:
     appeals.decide_appeal(at_clock(app, _day_at(today - timedelta(days=8), 14, 30)), officer, aid, "upheld",
                           "The meter's maintenance log shows no fault reported for that day, and the officer's "
                           "photo shows the display reading EXPIRED. The citation stands.")
-    with app.db.reading() as s:
-        number = s.get(Citation, s.get(Appeal, aid).citation_id).citation_number
+    number = _case_of(app, aid).citation_number
     hearing_filed = at_clock(app, _day_at(today - timedelta(days=5), 9, 20))
     second = appeals.file_appeal(hearing_filed, clerk, AppealRequest(
         citation_number=number, channel="mail", appellant_name=_name_of(app, aid),
@@ -263,13 +266,22 @@ def _administrative_hearing(app: AppContext, clerk: Actor, officer: Actor, used:
             "Photo 1: display reading FAIL at 08:55", "Photo 2: coin slot taped over", "Taken by the appellant"]))]))
     day = today + timedelta(days=2)
     for _ in range(10):
-        times = appeals.free_times(app, officer, officer.user_id, day, 20)
+        times = appeals.free_times(app, officer, officer_id, day, 20)
         if times:
             booked = times[min(3, len(times) - 1)]
             appeals.schedule_hearing(at_clock(app, _day_at(today - timedelta(days=4), 10, 0)), officer,
-                                     second.appeal_id, officer.user_id, booked, "in_person")
+                                     second.appeal_id, officer_id, booked, "in_person")
             break
         day += timedelta(days=1)
+
+
+def _case_of(app: AppContext, appeal_id: int) -> Citation:
+    with app.db.reading() as s:
+        appeal = s.get(Appeal, appeal_id)
+        case = s.get(Citation, appeal.citation_id) if appeal is not None else None
+        if case is None:
+            raise LookupError(f"appeal {appeal_id} has no case")
+        return case
 
 
 def _name_of(app: AppContext, appeal_id: int) -> str:
@@ -290,8 +302,8 @@ def _decided_with_letter(app: AppContext, clerk: Actor, officer: Actor, used: se
                    "letter_pdf", 13)
     if aid is None:
         return
+    case = _case_of(app, aid)
     with app.db.reading() as s:
-        case = s.get(Citation, s.get(Appeal, aid).citation_id)
         charges, paid = appeals.ledger_money(s, case.id)
     decided = at_clock(app, _day_at(today - timedelta(days=2), 11, 10))
     appeals.decide_appeal(decided, officer, aid, "reduced",
@@ -324,17 +336,20 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
     system = Actor.system("demo")
     ids = []
     with app.uow(system) as uow:
-        s = uow.session
-        if s.get(Device, "HH-ENG-01") is None:
-            s.add(Device(device_id="HH-ENG-01", officer_badge="CEO 2231", endpoint_id="GW-DEMO", app_version="4.2.1",
-                         seq_gaps=[]))
-        next_pay = int(s.scalar(select(func.coalesce(func.max(Payment.id), 0))) or 0) + 1
-        for n, (ago, nto_after, reps_after, paid, _decided) in enumerate(ENG_CASES):
+        if uow.session.get(Device, "HH-ENG-01") is None:
+            uow.session.add(Device(device_id="HH-ENG-01", officer_badge="CEO 2231", endpoint_id="GW-DEMO",
+                                   app_version="4.2.1", seq_gaps=[]))
+            uow.commit()
+    for n, (ago, nto_after, reps_after, paid, _decided) in enumerate(ENG_CASES):
+        issued = datetime.combine((now - timedelta(days=ago)).astimezone(LONDON).date(), time(10 + n, 20),
+                                  tzinfo=LONDON).astimezone(UTC)
+        # recorded as it happened: received from the handheld 20 minutes after issue
+        with at_clock(app, issued + timedelta(minutes=20)).uow(system) as uow:
+            s = uow.session
+            next_pay = int(s.scalar(select(func.coalesce(func.max(Payment.id), 0))) or 0) + 1
             number = f"AV8041{2001 + n:04d}"
             if s.scalar(select(Citation.id).where(Citation.citation_number == number)):
                 continue
-            issued = datetime.combine((now - timedelta(days=ago)).astimezone(LONDON).date(), time(10 + n, 20),
-                                      tzinfo=LONDON).astimezone(UTC)
             plate = ["KX19ABC", "LD68VNR", "AV21KPT"][n]
             lat, lon = 51.14870 + 0.0004 * n, 0.87225 - 0.0006 * n
             owner = RegisteredOwner(
@@ -374,40 +389,50 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                                     caption="plate" if p == 0 else "context", integrity="verified",
                                     gps_lat=round(lat + 0.00003 * p, 6), gps_lon=lon, width=800, height=600,
                                     verified_at=issued + timedelta(minutes=20)))
-            s.add(LedgerEntry(citation_id=case.id, kind="fine", amount_cents=7000, at=case.approved_at,
-                              effective_date=issued.date(), dedupe_key="fine", memo="01 restricted street"))
-            nto = issued + timedelta(days=nto_after)
-            s.add(Notice(citation_id=case.id, kind="notice_to_owner", stage="notice_to_owner", status="mailed",
-                         queued_at=nto, mailed_at=nto, owner_id=owner.id, dedupe_key="stage:notice_to_owner"))
-            if paid:
-                paid_at = nto + timedelta(days=3)
+            uow.audit("citation.received", "citation", case.id, reason="field sync from HH-ENG-01")
+            uow.commit()
+            cid, approved_at = case.id, case.approved_at or issued
+        with at_clock(app, approved_at).uow(system) as uow:
+            uow.session.add(LedgerEntry(citation_id=cid, kind="fine", amount_cents=7000, at=approved_at,
+                                        effective_date=issued.date(), dedupe_key="fine", memo="01 restricted street"))
+            uow.audit("citation.approved", "citation", cid, after={"status": "open"})
+            uow.commit()
+        nto = issued + timedelta(days=nto_after)
+        with at_clock(app, nto).uow(system) as uow:
+            uow.session.add(Notice(citation_id=cid, kind="notice_to_owner", stage="notice_to_owner", status="mailed",
+                                   queued_at=nto, mailed_at=nto, owner_id=owner.id, dedupe_key="stage:notice_to_owner"))
+            uow.audit("notice.mailed", "citation", cid, after={"kind": "notice_to_owner"})
+            uow.commit()
+        if paid:
+            paid_at = nto + timedelta(days=3)
+            with at_clock(app, paid_at).uow(system) as uow:
+                s = uow.session
                 s.add(Payment(id=next_pay, source="processor", method="card", external_id=f"demo-{number}",
                               amount_cents=paid, received_at=paid_at, value_date=paid_at.date(), reference=number,
                               payer_name=owner.name, card_last4="4417", status="matched",
                               match_method="citation_number"))
                 s.flush()
-                s.add(LedgerEntry(citation_id=case.id, kind="payment", amount_cents=-paid, at=paid_at,
+                s.add(LedgerEntry(citation_id=cid, kind="payment", amount_cents=-paid, at=paid_at,
                                   effective_date=paid_at.date(), payment_id=next_pay, dedupe_key=f"payment:{next_pay}",
                                   memo="card payment"))
-                case.status = "paid"
-                case.closed_at = paid_at
-                next_pay += 1
-            uow.audit("citation.received", "citation", case.id, reason="field sync from HH-ENG-01")
-            uow.audit("citation.approved", "citation", case.id, after={"status": "open"})
-            uow.audit("notice.mailed", "citation", case.id, after={"kind": "notice_to_owner"})
-            ids.append((case.id, number, nto + timedelta(days=reps_after), n))
-        uow.commit()
+                paid_case = s.get_one(Citation, cid)
+                paid_case.status = "paid"
+                paid_case.closed_at = paid_at
+                uow.audit("payment.posted", "citation", cid, after={"amount_cents": paid}, reason="paid in full")
+                uow.commit()
+        ids.append((cid, number, nto + timedelta(days=reps_after), n))
     for cid, number, reps_at, n in ids:
         ground, statement = ENG_STATEMENTS[n]
         with app.db.reading() as s:
-            case = s.get(Citation, cid)
-            owner = s.get(RegisteredOwner, case.owner_id)
-            last, _, first = owner.name.partition(", ")
+            eng_case = s.get_one(Citation, cid)
+            eng_owner = s.get_one(RegisteredOwner, eng_case.owner_id)
+            plate_text = eng_case.plate
+            last, _, first = eng_owner.name.partition(", ")
             name = f"{first.title()} {last.title()}"
-            address = f"{owner.address_line1}\n{owner.city} {owner.zip}"
+            address = f"{eng_owner.address_line1}\n{eng_owner.city} {eng_owner.zip}"
         filed_at = reps_at.astimezone(LONDON).replace(hour=11, minute=0)
         doc = ("representations.pdf", letter_pdf("Formal representations against Notice to Owner", [
-            f"PCN {number}, vehicle {case.plate}", "", statement[:90], statement[90:180], statement[180:270]]))
+            f"PCN {number}, vehicle {plate_text}", "", statement[:90], statement[90:180], statement[180:270]]))
         aid = appeals.file_appeal(at_clock(app, filed_at), clerk, AppealRequest(
             citation_number=number, channel="online", appellant_name=name, appellant_address=address,
             grounds=[ground], statement=statement, documents=[doc])).appeal_id
