@@ -72,6 +72,11 @@ DECISIONS = (ContestOutcome.UPHELD, ContestOutcome.DISMISSED, ContestOutcome.RED
 MIN_REASON_CHARS = 10
 
 
+def a_or_an(noun: str) -> str:
+    """'an initial review', 'a hearing'."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def local_date(moment: datetime, profile: JurisdictionProfile) -> date:
     """The calendar date of an aware time in the profile's zone."""
     if moment.tzinfo is None:
@@ -155,8 +160,8 @@ def choose_level(profile: JurisdictionProfile, history: CaseHistory, requested: 
         for ref in _prerequisites(level):
             if ref not in history.decided:
                 prior = profile.appeal_level(ref)
-                raise UserError(f"A {level.name.lower()} can only be asked for after the {prior.name.lower()} "
-                                f"has been decided.")
+                raise UserError(f"{a_or_an(level.name.lower()).capitalize()} can only be asked for after the "
+                                f"{prior.name.lower()} has been decided.")
         if not is_open(profile, level, history):
             raise UserError(_why_closed(profile, level, history))
         return level
@@ -173,12 +178,13 @@ def _why_closed(profile: JurisdictionProfile, level: AppealLevel, history: CaseH
         kind, _, ref = window.counted_from.partition(":")
         if kind == "notice" and ref not in history.notices_mailed:
             stage = profile.stage(ref)
-            return f"A {level.name.lower()} can only be made once the {stage.name} has been mailed."
+            return (f"{a_or_an(level.name.lower()).capitalize()} can only be made once the {stage.name} has been "
+                    f"mailed.")
         if kind == "decision":
             decided = history.decided.get(ref)
             if decided is not None and decided[1] is ContestOutcome.DISMISSED:
                 return f"The {profile.appeal_level(ref).name.lower()} was decided for the motorist; nothing to appeal."
-    return f"A {level.name.lower()} is not open for this case."
+    return f"{a_or_an(level.name.lower()).capitalize()} is not open for this case."
 
 
 @dataclass(frozen=True)
@@ -201,7 +207,7 @@ class FilingCheck:
         if not self.is_late:
             return f"Filed within the time allowed (last day {self.deadline.isoformat()})."
         days = self.late_by_days
-        return (f"The last day to ask for a {self.level.name.lower()} was {self.deadline.isoformat()}; "
+        return (f"The last day to ask for {a_or_an(self.level.name.lower())} was {self.deadline.isoformat()}; "
                 f"this one is {days} day{'s' if days != 1 else ''} late. A supervisor must override the "
                 f"deadline, with a reason.")
 

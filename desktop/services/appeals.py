@@ -264,14 +264,21 @@ def _check_appealable(session: Session, case: Citation) -> None:
                         f"({appeal_number(pending.id)}, filed {pending.filed_at.date().isoformat()}).")
 
 
+def display_name(registry_name: str) -> str:
+    """'GARCIA, MARIA' as the registry has it -> 'Maria Garcia' for a letter."""
+    last, comma, first = registry_name.partition(",")
+    name = f"{first.strip()} {last.strip()}" if comma else registry_name.strip()
+    return name.title() if name.isupper() else name
+
+
 def _owner_address(owner: RegisteredOwner | None) -> tuple[str, str]:
     if owner is None:
         return "", ""
     if owner.address_line1 and owner.city:
         lines = [owner.address_line1] + ([owner.address_line2] if owner.address_line2 else [])
         lines.append(f"{owner.city} {owner.state or ''} {owner.zip or ''}".strip())
-        return owner.name, "\n".join(lines)
-    return owner.name, owner.address_raw
+        return display_name(owner.name), "\n".join(lines)
+    return display_name(owner.name), owner.address_raw
 
 
 def intake_preview(app: AppContext, actor: Actor, citation_number: str, level: str | None = None) -> IntakePreview:
@@ -941,10 +948,17 @@ class AppealRow:
 
 def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, text: str = "",
                  limit: int = 2000) -> list[AppealRow]:
-    """Appeals, the most urgent first (fewest days left; overdue at the top); decided ones after."""
+    """Appeals, the most urgent first (fewest days left; overdue at the top); decided ones after.
+
+    Reads only the columns the docket shows (no JSON columns decoded, no entities built): a busy
+    office's few thousand open appeals list in a fraction of a second.
+    """
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         s = uow.session
-        q = select(Appeal, Citation).join(Citation, Citation.id == Appeal.citation_id)
+        q = (select(Appeal.id, Appeal.level, Appeal.appellant_name, Appeal.channel, Appeal.status, Appeal.filed_at,
+                    Appeal.decide_by, Appeal.decision, Citation.id, Citation.citation_number, Citation.plate,
+                    Citation.profile_code, Citation.issued_at)
+             .join(Citation, Citation.id == Appeal.citation_id))
         if pending_only:
             q = q.where(Appeal.status.in_(rules.PENDING_STATUSES))
         needle = " ".join(text.split())
@@ -952,31 +966,41 @@ def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, te
             like = f"%{needle}%"
             q = q.where(or_(Citation.citation_number.ilike(like), Citation.plate.ilike(like),
                             Appeal.appellant_name.ilike(like)))
-        q = q.order_by(Appeal.decide_by, Appeal.id).limit(limit)
-        rows = s.execute(q).all()
-        hearing_rows = s.execute(select(Hearing).where(
-            Hearing.appeal_id.in_([a.id for a, _c in rows]), Hearing.status.in_(ACTIVE_HEARING))).scalars().all()
-        hearings: dict[int, Hearing] = {}
-        for hr in hearing_rows:
-            if hr.appeal_id not in hearings or hr.scheduled_at > hearings[hr.appeal_id].scheduled_at:
-                hearings[hr.appeal_id] = hr
-        out = []
-        for appeal, case in rows:
-            profile = case_profile(case)
-            level = profile.appeal_level(appeal.level)
-            pending = appeal.status in rules.PENDING_STATUSES
-            left = (rules.days_left(appeal.decide_by, rules.local_date(app.now(), profile))
-                    if appeal.decide_by is not None and pending else None)
-            h = hearings.get(appeal.id)
-            out.append(AppealRow(
-                appeal.id, appeal_number(appeal.id), case.id, case.citation_number, case.plate, profile.code,
-                level.key, level.name, appeal.appellant_name, appeal.channel, appeal.status, appeal.filed_at,
-                appeal.decide_by, left, level.decision_within_days is not None, level.deemed_accepted_if_undecided,
-                h.id if h else None, h.scheduled_at if h else None, h.mode if h else None, appeal.decision))
-        big = 10 ** 6
-        out.sort(key=lambda r: (0 if r.status in rules.PENDING_STATUSES else 1,
-                                r.days_left if r.days_left is not None else big, r.appeal_id))
-        return out
+        rows = s.execute(q.order_by(Appeal.decide_by, Appeal.id).limit(limit)).all()
+        hearings: dict[int, tuple[int, datetime, str]] = {}
+        hq = (select(Hearing.appeal_id, Hearing.id, Hearing.scheduled_at, Hearing.mode)
+              .join(Appeal, Appeal.id == Hearing.appeal_id).where(Hearing.status.in_(ACTIVE_HEARING)))
+        if pending_only:
+            hq = hq.where(Appeal.status.in_(rules.PENDING_STATUSES))
+        for appeal_id, hid, at, mode in s.execute(hq):
+            if appeal_id not in hearings or at > hearings[appeal_id][1]:
+                hearings[appeal_id] = (hid, at, mode)
+    now = app.now()
+    today: dict[str, date] = {}
+    profiles: dict[tuple[str, date], JurisdictionProfile] = {}
+    out = []
+    for (appeal_id, level_key, name, channel, status, filed_at, decide_by, decision, cid, number, plate,
+         code, issued_at) in rows:
+        versions = _versions(code)
+        key = (code, issued_at.astimezone(versions[0].tz).date())
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = profile_for(code, issued_at, versions)
+        if profile.code not in today:
+            today[profile.code] = rules.local_date(now, profile)
+        level = profile.appeal_level(level_key)
+        pending = status in rules.PENDING_STATUSES
+        left = rules.days_left(decide_by, today[profile.code]) if decide_by is not None and pending else None
+        h = hearings.get(appeal_id)
+        out.append(AppealRow(
+            appeal_id, appeal_number(appeal_id), cid, number, plate, profile.code, level.key, level.name, name,
+            channel, status, filed_at, decide_by, left, level.decision_within_days is not None,
+            level.deemed_accepted_if_undecided, h[0] if h else None, h[1] if h else None, h[2] if h else None,
+            decision))
+    big = 10 ** 6
+    out.sort(key=lambda r: (0 if r.status in rules.PENDING_STATUSES else 1,
+                            r.days_left if r.days_left is not None else big, r.appeal_id))
+    return out
 
 
 def appeals_for_case(session: Session, citation_id: int) -> list[Appeal]:

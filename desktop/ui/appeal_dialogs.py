@@ -96,6 +96,7 @@ class IntakeDialog(QDialog):
         form.addRow("E-mail", self.email)
         self.grounds = QListWidget()
         self.grounds.setFixedHeight(150)
+        self.grounds.setWordWrap(True)
         form.addRow("Grounds", self.grounds)
         self.statement = QPlainTextEdit()
         self.statement.setPlaceholderText("What the appellant says happened, in their words.")
@@ -170,7 +171,7 @@ class IntakeDialog(QDialog):
             f"{format_cents(p.balance_cents, 'GBP' if p.profile_code == 'ENG' else 'USD')}<br>"
             f"{p.profile_name}: <b>{p.level_name}</b>, may be asked for until {p.request_deadline.isoformat()}; "
             f"to be decided by <b>{p.decide_by.isoformat()}</b>"
-            + (" (legal deadline)" if p.decide_by_statutory else " (agency target)"))
+            + (" (the profile's deadline)" if p.decide_by_statutory else " (the agency's target)"))
         self.level.clear()
         for key, name in p.levels_open:
             self.level.addItem(name, key)
@@ -179,14 +180,14 @@ class IntakeDialog(QDialog):
                    if self.grounds.item(i).checkState() == Qt.CheckState.Checked}
         self.grounds.clear()
         for g in p.grounds:
-            item = QListWidgetItem(("" if g.statutory else "(discretionary) ") + g.text)
+            item = QListWidgetItem(g.text)
             item.setData(Qt.ItemDataRole.UserRole, g.key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if g.key in checked else Qt.CheckState.Unchecked)
             item.setToolTip(g.text)
             self.grounds.addItem(item)
         if not self.name.text().strip():
-            self.name.setText(p.owner_name.title() if p.owner_name.isupper() else p.owner_name)
+            self.name.setText(p.owner_name)
         if not self.address.toPlainText().strip():
             self.address.setPlainText(p.owner_address)
         self.late_box.setVisible(p.is_late)

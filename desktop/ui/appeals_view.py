@@ -148,7 +148,8 @@ class AppealTableModel(QAbstractTableModel):
             if col == self.DAYS and r.deemed_rule and r.status in PENDING_STATUSES:
                 return "Deemed accepted by law if not decided by this date (England, 56 days)."
             if col == self.DECIDE_BY:
-                return "legal deadline" if r.statutory else "the agency's own target (the law sets no limit)"
+                return ("the jurisdiction profile's decision deadline" if r.statutory
+                        else "the agency's own target (the profile sets no limit)")
         return None
 
     def _display(self, r: appeals.AppealRow, col: int) -> str:
@@ -489,8 +490,9 @@ class HearingWorkspace(QWidget):
         if ws.is_pending and ws.decide_by:
             deadline = (f"<span style='background:{colour}; color:white; padding:2px 8px; border-radius:8px;'>"
                         f"&nbsp;{days_left_text(ws.days_left, ws.status)}&nbsp;</span> decide by "
-                        f"<b>{ws.decide_by.isoformat()}</b> ({'legal deadline' if ws.statutory else 'agency target'}"
-                        f"{'; deemed accepted after it' if ws.deemed_rule else ''})")
+                        f"<b>{ws.decide_by.isoformat()}</b> ("
+                        + ("legal deadline; deemed accepted after it" if ws.deemed_rule
+                           else "the profile's deadline" if ws.statutory else "the agency's target") + ")")
         self.header.setText(
             f"<span style='font-size:15pt; font-weight:600'>{ws.number}</span>&nbsp; {html.escape(ws.level_name)}"
             f" ({ws.profile_code}) on citation <b>{ws.citation_number}</b> &nbsp;{status_badge_html(ws.case_status)}"

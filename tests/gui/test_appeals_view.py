@@ -3,7 +3,7 @@ letters and the packet, driven with pytest-qt on a real temporary database."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,9 +56,8 @@ def open_view(app, actor, qtbot, *, wait_workspace: bool = True) -> AppealsView:
     qtbot.waitUntil(view.isActiveWindow)  # keyboard shortcuts need the active window
     view.workspace.preview_documents = False
     if wait_workspace:
-        with qtbot.waitSignal(view.workspace.loaded, timeout=15000):
-            with qtbot.waitSignal(view.loaded, timeout=10000):
-                view.activate()
+        with qtbot.waitSignal(view.workspace.loaded, timeout=15000), qtbot.waitSignal(view.loaded, timeout=10000):
+            view.activate()
     else:
         with qtbot.waitSignal(view.loaded, timeout=10000):
             view.activate()
@@ -186,8 +185,8 @@ def test_intake_dialog_files_an_appeal_with_a_document(app, actors, qtbot, tmp_p
 
 
 def test_late_intake_needs_a_supervisor_to_sign_in(app, actors, qtbot, clock) -> None:
-    from tests.conftest import PASSWORDS
     from desktop.ui.appeal_dialogs import IntakeDialog
+    from tests.conftest import PASSWORDS
 
     cid = make_case(app)
     clock.now = datetime(2026, 12, 20, 18, 0, tzinfo=UTC)
@@ -235,4 +234,3 @@ def test_schedule_dialog_books_a_free_time(app, actors, docket, qtbot, clock) ->
     with app.db.reading() as s:
         h = s.scalar(select(Hearing))
         assert h.mode == "video" and h.scheduled_at.astimezone(LA).strftime("%H:%M") == "09:20"
-    assert date.today  # keep the import used

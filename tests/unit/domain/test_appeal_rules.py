@@ -8,6 +8,7 @@ from desktop.domain import appeals as rules
 from desktop.domain.appeals import CaseHistory
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import ContestOutcome, load_profile
+from desktop.domain.roles import Permission, Role, allowed
 
 CA = load_profile("CA")
 ENG = load_profile("ENG")
@@ -112,3 +113,9 @@ def test_a_decision_needs_a_written_reason() -> None:
     with pytest.raises(UserError, match="reason"):
         rules.check_reason("  ok  ")
     assert rules.check_reason("The sign was missing on the day.") == "The sign was missing on the day."
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_hearing_officer_role_may_decide(role: Role) -> None:
+    assert allowed(role, Permission.DECIDE_APPEALS) is (role is Role.HEARING_OFFICER)
+    assert allowed(role, Permission.OVERRIDE_DEADLINES) is (role in (Role.SUPERVISOR, Role.ADMIN))
