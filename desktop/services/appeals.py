@@ -151,11 +151,17 @@ def ledger_money(session: Session, citation_id: int) -> tuple[int, int]:
     return charges, paid
 
 
-def _load_appeal(uow: UnitOfWork, appeal_id: int) -> Appeal:
-    appeal = uow.session.get(Appeal, appeal_id)
-    if appeal is None:
+def _lock_appeal(uow: UnitOfWork, appeal_id: int) -> tuple[Appeal, Citation]:
+    """The appeal and its case, the case row locked first (the lock every change to a case takes) and the
+    appeal read after it, so two people acting on one appeal at once are served one after the other
+    and the second sees what the first did."""
+    citation_id = uow.session.scalar(select(Appeal.citation_id).where(Appeal.id == appeal_id))
+    if citation_id is None:
         raise NotFound(f"Appeal {appeal_number(appeal_id)} does not exist.")
-    return appeal
+    case = load_case(uow, citation_id)
+    appeal = uow.session.execute(select(Appeal).where(Appeal.id == appeal_id)
+                                 .execution_options(populate_existing=True)).scalar_one()
+    return appeal, case
 
 
 def _user_name(session: Session, user_id: int | None) -> str:
@@ -425,7 +431,7 @@ def add_documents(app: AppContext, actor: Actor, appeal_id: int, documents: Sequ
     checked = check_documents(app, documents)
     store = AppealDocumentStore(app.paths.documents_dir)
     with app.uow(actor, Permission.FILE_APPEALS) as uow:
-        appeal = _load_appeal(uow, appeal_id)
+        appeal, _case = _lock_appeal(uow, appeal_id)
         if appeal.status not in rules.PENDING_STATUSES:
             raise UserError(f"Appeal {appeal_number(appeal_id)} is {appeal.status.replace('_', ' ')}; documents "
                             f"can only be added while it is open.")
@@ -612,7 +618,7 @@ def schedule_hearing(app: AppContext, actor: Actor, appeal_id: int, officer_user
     """Book a hearing in one of the officer's free times; queues the hearing notice. Returns the hearing id."""
     kind = _mode(mode)
     with app.uow(actor, Permission.SCHEDULE_HEARINGS) as uow:
-        appeal = _load_appeal(uow, appeal_id)
+        appeal, case = _lock_appeal(uow, appeal_id)
         if appeal.status not in rules.PENDING_STATUSES:
             raise UserError(f"Appeal {appeal_number(appeal_id)} is {appeal.status.replace('_', ' ')}; only an "
                             f"open appeal can be scheduled.")
@@ -620,7 +626,6 @@ def schedule_hearing(app: AppContext, actor: Actor, appeal_id: int, officer_user
                                                            Hearing.status == "scheduled"))
         if pending is not None:
             raise UserError(f"Appeal {appeal_number(appeal_id)} already has a hearing; adjourn it to move it.")
-        case = load_case(uow, appeal.citation_id)
         length = minutes or int(settings.get(uow.session, "appeals.hearing_minutes"))
         hearing = _book(uow, appeal, case, officer_user_id, at, length, kind, location)
         appeal.status = AppealStatus.SCHEDULED.value
@@ -638,13 +643,14 @@ def adjourn_hearing(app: AppContext, actor: Actor, hearing_id: int, new_at: date
     if len(" ".join((reason or "").split())) < 3:
         raise UserError("Give the reason for the adjournment (it is recorded and may be read at the hearing).")
     with app.uow(actor, Permission.SCHEDULE_HEARINGS) as uow:
-        old = uow.session.get(Hearing, hearing_id)
-        if old is None:
+        found = uow.session.get(Hearing, hearing_id)
+        if found is None:
             raise NotFound(f"Hearing {hearing_id} does not exist.")
+        appeal, case = _lock_appeal(uow, found.appeal_id)
+        old = uow.session.execute(select(Hearing).where(Hearing.id == hearing_id)
+                                  .execution_options(populate_existing=True)).scalar_one()
         if old.status != "scheduled":
             raise UserError(f"That hearing is {old.status}; only a scheduled hearing can be adjourned.")
-        appeal = _load_appeal(uow, old.appeal_id)
-        case = load_case(uow, appeal.citation_id)
         old.status = "adjourned"
         old.adjourned_reason = reason.strip()
         uow.session.flush()
@@ -763,11 +769,10 @@ def decide_appeal(app: AppContext, actor: Actor, appeal_id: int, decision: str, 
         raise UserError(f"'{decision}' is not a decision (upheld, dismissed or reduced).") from None
     text = rules.check_reason(reason)
     with app.uow(actor, Permission.DECIDE_APPEALS) as uow:
-        appeal = _load_appeal(uow, appeal_id)
+        appeal, case = _lock_appeal(uow, appeal_id)
         if appeal.status not in rules.PENDING_STATUSES:
             raise UserError(f"Appeal {appeal_number(appeal_id)} is already "
                             f"{appeal.status.replace('_', ' ')}; a decision cannot be taken twice.")
-        case = load_case(uow, appeal.citation_id)
         before = {"status": appeal.status, "case_status": case.status}
         result = _close_appeal(uow, case, appeal, outcome, text, new_amount_cents, AppealStatus.DECIDED)
         uow.audit("appeal.decided", "citation", case.id, before=before,
@@ -785,11 +790,10 @@ def withdraw_appeal(app: AppContext, actor: Actor, appeal_id: int, reason: str) 
     if len(" ".join((reason or "").split())) < 3:
         raise UserError("Say how the appellant withdrew (letter, telephone call, at the counter).")
     with app.uow(actor, Permission.FILE_APPEALS) as uow:
-        appeal = _load_appeal(uow, appeal_id)
+        appeal, case = _lock_appeal(uow, appeal_id)
         if appeal.status not in rules.PENDING_STATUSES:
             raise UserError(f"Appeal {appeal_number(appeal_id)} is {appeal.status.replace('_', ' ')}; "
                             f"only an open appeal can be withdrawn.")
-        case = load_case(uow, appeal.citation_id)
         appeal.status = AppealStatus.WITHDRAWN.value
         for hearing in uow.session.scalars(select(Hearing).where(Hearing.appeal_id == appeal.id,
                                                                  Hearing.status == "scheduled")):
@@ -890,8 +894,7 @@ def apply_appeal_deadlines(app: AppContext, actor: Actor, as_of: date | None = N
 
 def _deem_accepted(app: AppContext, actor: Actor, appeal_id: int, as_of: date | None) -> int | None:
     with app.uow(actor, Permission.RUN_ESCALATION) as uow:
-        appeal = _load_appeal(uow, appeal_id)
-        case = load_case(uow, appeal.citation_id)
+        appeal, case = _lock_appeal(uow, appeal_id)
         if appeal.status not in rules.PENDING_STATUSES or appeal.decide_by is None:
             return None
         profile = case_profile(case)

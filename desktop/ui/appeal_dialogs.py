@@ -145,7 +145,7 @@ class IntakeDialog(QDialog):
         self.file_button.clicked.connect(self.file)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.file)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.file)
         if citation_number:
             self.look_up()
 
@@ -155,7 +155,7 @@ class IntakeDialog(QDialog):
         app, actor = self.ctx.app, self.ctx.actor
         self.case_label.setText("Looking up…")
         run_for(self, self.ctx.runner, lambda _c: appeals.intake_preview(app, actor, number, level),
-                            on_done=self._show_preview, on_error=self._failed)
+                on_done=self._show_preview, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.case_label.setText(f"<span style='color:#b71c1c'>{exc}</span>")
@@ -320,8 +320,12 @@ class AvailabilityDialog(QDialog):
         end = datetime.combine(day, time(self.end.time().hour(), self.end.time().minute()), tzinfo=tz)
         officer = self.officer.currentData()
         app, actor = self.ctx.app, self.ctx.actor
+        def done(slot_id: int) -> None:
+            self.added.emit(slot_id)
+            self.accept()
+
         run_for(self, self.ctx.runner, lambda _c: appeals.add_slot(app, actor, officer, start, end),
-                            on_done=lambda sid: (self.added.emit(sid), self.accept()), on_error=self.ctx.error)
+                on_done=done, on_error=self.ctx.error)
 
 
 class ScheduleDialog(QDialog):
@@ -383,7 +387,8 @@ class ScheduleDialog(QDialog):
         form.addRow(buttons)
         self.times.itemDoubleClicked.connect(lambda _i: self.save())
         app, actor = ctx.app, ctx.actor
-        run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor), on_done=self._officers, on_error=ctx.error)
+        run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor), on_done=self._officers,
+                on_error=ctx.error)
 
     def _officers(self, officers: list[appeals.OfficerChoice]) -> None:
         self.officers = officers
@@ -402,7 +407,7 @@ class ScheduleDialog(QDialog):
         day, minutes = _pydate(self.day.date()), self.minutes.value()
         app, actor = self.ctx.app, self.ctx.actor
         run_for(self, self.ctx.runner, lambda _c: appeals.free_times(app, actor, officer, day, minutes),
-                            on_done=self._show_times, on_error=self.ctx.error)
+                on_done=self._show_times, on_error=self.ctx.error)
 
     def _show_times(self, times: list[datetime]) -> None:
         self.times.clear()
@@ -448,7 +453,11 @@ class ScheduleDialog(QDialog):
             self.ok.setEnabled(True)
             self.ctx.error(exc)
 
-        run_for(self, self.ctx.runner, work, on_done=lambda hid: (self.booked.emit(hid), self.accept()), on_error=failed)
+        def done(hearing_id: int) -> None:
+            self.booked.emit(hearing_id)
+            self.accept()
+
+        run_for(self, self.ctx.runner, work, on_done=done, on_error=failed)
 
 
 class DocketDialog(QDialog):
@@ -471,7 +480,7 @@ class DocketDialog(QDialog):
         form.addRow(buttons)
         app, actor = ctx.app, ctx.actor
         run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor),
-                       on_done=lambda os_: [self.officer.addItem(o.name, o.user_id) for o in os_], on_error=ctx.error)
+                on_done=lambda os_: [self.officer.addItem(o.name, o.user_id) for o in os_], on_error=ctx.error)
 
     def choice(self) -> tuple[date, int | None]:
         return _pydate(self.day.date()), self.officer.currentData()

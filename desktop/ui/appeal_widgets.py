@@ -188,7 +188,7 @@ class AppealPhotoPanel(QWidget):
         for key, slot in (("+", lambda: self.view.zoom(1.25)), ("=", lambda: self.view.zoom(1.25)),
                           ("-", lambda: self.view.zoom(0.8)), ("0", self.view.fit),
                           ("Right", self.next_photo), ("Left", self.previous_photo)):
-            QShortcut(QKeySequence(key), self, activated=slot,
+            QShortcut(QKeySequence(key), self, slot,
                       context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def set_photos(self, items: list[PhotoItem]) -> None:
@@ -212,7 +212,8 @@ class AppealPhotoPanel(QWidget):
                 out.append(read_image(p, 2400) if p.is_file() else None)
             return out
 
-        run_for(self, self.ctx.runner, work, on_done=lambda images: self._loaded(generation, images), on_error=self.ctx.error)
+        run_for(self, self.ctx.runner, work, on_done=lambda images: self._loaded(generation, images),
+                on_error=self.ctx.error)
 
     def _loaded(self, generation: int, images: list[QImage | None]) -> None:
         if generation != self._generation:
@@ -299,7 +300,7 @@ class PdfPreviewDialog(QDialog):
         self.open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path))))
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_pdf)
+        QShortcut(QKeySequence.StandardKey.Print, self, self.print_pdf)
 
     def page_count(self) -> int:
         return int(self.document.pageCount())

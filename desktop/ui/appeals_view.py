@@ -222,7 +222,7 @@ class DecisionPanel(QGroupBox):
         self.button.clicked.connect(self.decide)
         lay.addWidget(self.button)
         self.group.idToggled.connect(lambda _i, _on: self._explain())
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.decide,
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.decide,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.set_workspace(None)
 
@@ -306,8 +306,9 @@ class DecisionPanel(QGroupBox):
             self.button.setEnabled(True)
             self.ctx.error(exc)
 
-        run_for(self, self.ctx.runner, lambda _c: appeals.decide_appeal(app, actor, appeal_id, choice, reason, amount),
-                            on_done=self.decided.emit, on_error=failed)
+        run_for(self, self.ctx.runner,
+                lambda _c: appeals.decide_appeal(app, actor, appeal_id, choice, reason, amount),
+                on_done=self.decided.emit, on_error=failed)
 
 
 class ClickableLabel(QLabel):
@@ -682,8 +683,12 @@ class HearingWorkspace(QWidget):
         hearing = ws.scheduled_hearing
         dialog = ScheduleDialog(self.ctx, ws.appeal_id, ws.number, hearing.hearing_id if hearing else None,
                                 ws.decide_by, self)
-        dialog.booked.connect(lambda _h: (self.changed.emit(), self.reload(),
-                                          self.ctx.info("Hearing booked; the hearing notice is queued for mailing.")))
+        def booked(_hearing_id: int) -> None:
+            self.changed.emit()
+            self.reload()
+            self.ctx.info("Hearing booked; the hearing notice is queued for mailing.")
+
+        dialog.booked.connect(booked)
         self.schedule_dialog = dialog
         dialog.open()
 
@@ -695,8 +700,12 @@ class HearingWorkspace(QWidget):
         if not ok:
             return
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
+        def done(_result: object) -> None:
+            self.changed.emit()
+            self.reload()
+
         run_for(self, self.ctx.runner, lambda _c: appeals.withdraw_appeal(app, actor, aid, reason),
-                            on_done=lambda _r: (self.changed.emit(), self.reload()), on_error=self.ctx.error)
+                on_done=done, on_error=self.ctx.error)
 
     def _decided(self, result: appeals.DecisionResult) -> None:
         ws = self.ws
@@ -738,9 +747,12 @@ class HearingWorkspace(QWidget):
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
         titles = {"appeal_acknowledgement": "Acknowledgement", "hearing_notice": "Notice of hearing",
                   "decision_letter": "Notice of decision"}
+        def failed(exc: BaseException) -> None:
+            self._end_progress()
+            self.ctx.error(exc)
+
         task = run_for(self, self.ctx.runner, lambda _c: render_letter(app, actor, aid, kind),
-                                   on_done=lambda p: self._document_done(p, titles[kind]),
-                                   on_error=lambda e: (self._end_progress(), self.ctx.error(e)))
+                       on_done=lambda p: self._document_done(p, titles[kind]), on_error=failed)
         self._start_progress(f"Printing the {titles[kind].lower()}…", task)
 
     def make_packet(self) -> None:
@@ -850,7 +862,7 @@ class AppealsView(QWidget):
         for key, slot in (("Ctrl+N", self.new_appeal), ("Ctrl+H", self.workspace.schedule),
                           ("Ctrl+D", self.print_docket), ("Ctrl+P", self.workspace.make_packet),
                           ("F5", self.refresh), ("Ctrl+F", self.focus_filter)):
-            QShortcut(QKeySequence(key), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(key), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def activate(self) -> None:
         self.refresh()
@@ -866,8 +878,9 @@ class AppealsView(QWidget):
         current = self.workspace.ws.appeal_id if self.workspace.ws is not None else None
         if self._pending_select is None:
             self._pending_select = current
-        run_for(self, self.ctx.runner, lambda _c: appeals.list_appeals(app, actor, pending_only=not everything, text=text),
-                            on_done=self._rows, on_error=self.ctx.error)
+        run_for(self, self.ctx.runner,
+                lambda _c: appeals.list_appeals(app, actor, pending_only=not everything, text=text),
+                on_done=self._rows, on_error=self.ctx.error)
 
     def _rows(self, rows: list[appeals.AppealRow]) -> None:
         self.model.set_rows(rows)
@@ -929,10 +942,11 @@ class AppealsView(QWidget):
             return
         day, officer = dialog.choice()
         app, actor = self.ctx.app, self.ctx.actor
-        run_for(self, self.ctx.runner, lambda _c: render_docket(app, actor, day, None, officer),
-                            on_done=lambda p: self.workspace._show_dialog(
-                                PdfPreviewDialog(p, f"Hearing docket {day.isoformat()}", self)),
-                            on_error=self.ctx.error)
+        def done(path: Path) -> None:
+            self.workspace._show_dialog(PdfPreviewDialog(path, f"Hearing docket {day.isoformat()}", self))
+
+        run_for(self, self.ctx.runner, lambda _c: render_docket(app, actor, day, None, officer), on_done=done,
+                on_error=self.ctx.error)
 
     def run_deadlines(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
@@ -946,7 +960,7 @@ class AppealsView(QWidget):
             self.refresh()
 
         run_for(self, self.ctx.runner, lambda _c: appeals.apply_appeal_deadlines(app, actor), on_done=done,
-                            on_error=self.ctx.error)
+                on_error=self.ctx.error)
 
 
 __all__ = ["AppealTableModel", "AppealsView", "DecisionPanel", "HearingWorkspace", "datetime"]

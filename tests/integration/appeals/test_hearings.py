@@ -162,3 +162,41 @@ def test_a_clash_is_found_among_several_hearings_nearby(app, actors) -> None:
     appeals.schedule_hearing(app, actors[Role.SUPERVISOR], ids[2], officer, at(10, 20), "phone")
     with pytest.raises(UserError, match="already has a hearing at 10:20"):
         appeals.schedule_hearing(app, actors[Role.SUPERVISOR], ids[3], officer, at(10, 30), "phone", minutes=30)
+
+
+@pytest.mark.postgres
+def test_two_hearing_officers_deciding_at_once_record_one_decision(pg_app) -> None:
+    from desktop.services import users
+
+    actors = seed_users(pg_app)
+    users.add_user(pg_app, actors[Role.ADMIN], "hearing2", "Second Officer", "hearing_officer", "second-password-1")
+    officers = [actors[Role.HEARING_OFFICER], users.actor_for(pg_app, "hearing2")]
+    cid = make_case(pg_app, paid_cents=6300)
+    aid = appeals.file_appeal(pg_app, actors[Role.CLERK], request(pg_app, cid)).appeal_id
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def decide(who, decision: str) -> None:
+        barrier.wait()
+        try:
+            appeals.decide_appeal(pg_app, who, aid, decision, f"Decided {decision} after reading the file.")
+            results.append(decision)
+        except UserError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=decide, args=(officers[0], "upheld")),
+               threading.Thread(target=decide, args=(officers[1], "dismissed"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    decided = [r for r in results if r in ("upheld", "dismissed")]
+    assert len(decided) == 1, results
+    assert any("cannot be taken twice" in r for r in results)
+    with pg_app.db.reading() as s:
+        appeal = s.get(Appeal, aid)
+        assert appeal.decision == decided[0]
+        from desktop.persistence.models import LedgerEntry
+
+        kinds = [k for k, in s.execute(select(LedgerEntry.kind).where(LedgerEntry.citation_id == cid))]
+    assert kinds.count("refund") == (1 if decided[0] == "dismissed" else 0)
