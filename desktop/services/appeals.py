@@ -742,6 +742,9 @@ def _close_appeal(uow: UnitOfWork, case: Citation, appeal: Appeal, outcome: Cont
             release_hold(uow, case, hold, f"{level.name} {number} {outcome.value}")
     balance = charges - paid + adjustment + refund
     if outcome is ContestOutcome.DISMISSED:
+        if case.status == CaseStatus.PAID:
+            # Paid in full while the appeal was pending (the payment is refunded above).
+            move(uow, case, CaseStatus.OPEN, reason=f"reopened to cancel: {level.name} {number}")
         move(uow, case, CaseStatus.DISMISSED, reason=f"{level.name} {number}: {reason}"[:500],
              action="citation.dismissed_on_appeal")
     else:

@@ -334,3 +334,14 @@ def test_contest_events_feed_the_escalation_schedule(app, actors) -> None:
         events = appeals.contest_events(s, cid)
     assert [type(e).__name__ for e in events] == ["ContestFiled", "ContestDecided"]
     assert events[1].reduced_fine_cents == 3000
+
+
+def test_paid_while_under_appeal_then_dismissed_is_refunded_and_closed(app, actors) -> None:
+    cid, aid = _filed(app, actors)
+    with app.db.write_session() as s:  # the payments office posted a payment that cleared the case
+        s.add(LedgerEntry(citation_id=cid, kind="payment", amount_cents=-6300, at=datetime(2026, 11, 25, tzinfo=UTC),
+                          effective_date=datetime(2026, 11, 25).date(), dedupe_key="payment:late"))
+        s.get(Citation, cid).status = "paid"
+        s.commit()
+    result = appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], aid, "dismissed", "The sign was missing that day.")
+    assert result.case_status == "dismissed" and result.refund_cents == 6300 and balance(app, cid) == 0
