@@ -236,10 +236,10 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     with app.db.reading() as s:
         have = int(_setting(s, "demo.citations", 0))
     if have >= citations:
-        with app.db.reading() as s:
-            total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
         if citations <= 20000:
             run_extensions(app, note)
+        with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
+            total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
         return DemoResult(0, total, 0)
 
     large = citations > 20000
@@ -404,10 +404,10 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
         added += upto - index
         index = upto
         note("Citations", index, citations)
-    with app.db.reading() as s:
-        total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
     if not large:
         run_extensions(app, note)
+    with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
+        total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
     return DemoResult(added, total, photos_stored)
 
 

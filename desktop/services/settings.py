@@ -55,6 +55,14 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "payment files expected every business day (bank, lockbox, ach, processor); a missing one "
                 "is listed in the daily close"),
     SettingSpec("payments.plan_months", int, 12, "default length in months of an agency payment plan"),
+
+    SettingSpec("appeals.max_document_mb", int, 10, "largest document (PDF, JPEG, PNG) an appellant may send, in MB"),
+    SettingSpec("appeals.target_days", int, 30,
+                "days to decide an appeal at a level whose law sets no limit (the agency's own target)"),
+    SettingSpec("appeals.due_soon_days", int, 7, "appeals with this few days left are listed as due soon"),
+    SettingSpec("appeals.hearing_minutes", int, 20, "default length of a hearing"),
+    SettingSpec("appeals.hearing_location", list, ["Hearing Room 2", "100 N Main St, Los Angeles CA 90012"],
+                "where in-person hearings take place, one line per item"),
 ]}
 
 
