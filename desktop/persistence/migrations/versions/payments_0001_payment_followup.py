@@ -11,7 +11,7 @@ from alembic import op
 import desktop.persistence.types
 
 revision = "payments_0001"
-down_revision = "43c1b0d3591c"
+down_revision = "casework_0001"
 branch_labels = None
 depends_on = None
 
