@@ -549,23 +549,6 @@ def receipt_text(data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def print_receipt(app: AppContext, actor: Actor, payment_id: int, *, tendered_cents: int | None = None) -> bytes:
-    """The receipt as a PDF.
-
-    TODO(lead): wire the ReportLab receipt once the reports package is merged. `receipt_data` was
-    checked against the reports branch (`reports.data.ReceiptData`, `reports.letters.PaymentReceipt`):
-        d = receipt_data(app, actor, payment_id, tendered_cents=tendered_cents)
-        fields = {k: v for k, v in d.items() if k not in ("status", "source")}
-        data = ReceiptData(**{**fields, "agency": AgencyInfo(**d["agency"]),
-                              "allocations": tuple(ReceiptAllocation(**a) for a in d["allocations"])})
-        return PaymentReceipt(data).render()
-    (from the UI or reports layer: services do not import reports). Until then the Payments
-    screen shows `receipt_text` in a dialog.
-    """
-    receipt_data(app, actor, payment_id, tendered_cents=tendered_cents)  # permission and existence first
-    raise UserError("Printing receipts arrives with the reports module; the receipt is shown on screen meanwhile.")
-
-
 # --------------------------------------------------------------------------- manual matching
 
 

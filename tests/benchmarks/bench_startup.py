@@ -80,8 +80,18 @@ def test_cold_start_to_first_paint(benchmark, office: Path, what: str) -> None: 
     benchmark.extra_info.update(reported=lines[-1], goal_ms=GOAL_MS)
 
 
-def test_startup_imports_stay_lazy(office: Path) -> None:
+@pytest.fixture(scope="module")
+def small_office(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo office: this check runs in the normal suite, not only with the benchmarks."""
+    data = tmp_path_factory.mktemp("small-office")
+    subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "demo", "--citations", "30"],
+                   check=True, cwd=ROOT, capture_output=True)
+    return data
+
+
+def test_startup_imports_stay_lazy(small_office: Path) -> None:
     """folium, ReportLab and Qt WebEngine are not imported before the first paint."""
+    office = small_office
     probe = ("import runpy, sys\n"
              "sys.argv = ['main.py']\n"
              "import atexit\n"
