@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from desktop.persistence.db import Database
@@ -62,6 +63,52 @@ def append(session: Session, *, at: datetime, user_id: int | None, username: str
     head.last_hash = digest
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry to append with :func:`append_many` (who and when are shared by the batch)."""
+
+    action: str
+    entity_type: str
+    entity_id: str | int
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetime, user_id: int | None,
+                username: str) -> int:
+    """Append many entries in one go (bulk ingest): one head lock, one multi-row insert.
+
+    The chain is the same as appending them one by one with :func:`append`; the head
+    row is updated through the session so later :func:`append` calls continue it.
+    """
+    if not records:
+        return 0
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    at = at.astimezone(timezone.utc)
+    last_id, last_hash = head.last_id, head.last_hash
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        before_j = jsonable(record.before) if record.before is not None else None
+        after_j = jsonable(record.after) if record.after is not None else None
+        last_id += 1
+        digest = _digest(last_id, at, user_id, username, record.action, record.entity_type,
+                         str(record.entity_id), before_j, after_j, record.reason, last_hash)
+        rows.append(dict(id=last_id, at=at, user_id=user_id, username=username, action=record.action,
+                         entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
+                         after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
+        last_hash = digest
+    session.execute(insert(AuditEntry.__table__), rows)
+    head.last_id = last_id
+    head.last_hash = last_hash
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)
