@@ -449,11 +449,13 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         _device_gap_summary(app, summary)
         _finish(app, actor, endpoint_id, summary.line())
         return summary
-    except SyncCancelled:
+    except SyncCancelled as exc:
+        exc.sync_summary = summary  # type: ignore[attr-defined]
         _finish(app, actor, endpoint_id, f"cancelled after {summary.stats.received:,} events "
                                          f"({summary.stats.citations:,} citations kept)")
         raise
     except UserError as exc:
+        exc.sync_summary = summary  # type: ignore[attr-defined]
         _finish(app, actor, endpoint_id, f"failed: {' '.join(str(exc).split())}")
         raise
     finally:
@@ -520,7 +522,7 @@ def recover_missing_photos(app: AppContext, actor: Actor, source: PhotoSource,
         rows = s.execute(
             select(EvidencePhoto.sha256, EvidencePhoto.declared_bytes)
             .where(EvidencePhoto.integrity == PhotoIntegrity.MISSING.value, EvidencePhoto.attempts < 4)
-            .distinct().limit(limit)).tuples().all()
+            .distinct().limit(limit)).all()
     recovered = 0
     for sha, declared in rows:
         if cancelled():
@@ -1028,7 +1030,7 @@ def field_event_counts(app: AppContext, actor: Actor) -> dict[str, int]:
     """How many field events of each outcome are stored (for the screen's header)."""
     with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
         return {outcome: int(n) for outcome, n in uow.session.execute(
-            select(FieldEvent.outcome, func.count()).group_by(FieldEvent.outcome)).tuples()}
+            select(FieldEvent.outcome, func.count()).group_by(FieldEvent.outcome))}
 
 
 def citations_from_field(app: AppContext) -> int:

@@ -607,7 +607,7 @@ class Ingestor:
         existing: dict[str, str] = {}
         for chunk in _chunks(ids):
             existing.update(s.execute(select(FieldEvent.event_id, FieldEvent.outcome)
-                                      .where(FieldEvent.event_id.in_(chunk))).tuples().all())
+                                      .where(FieldEvent.event_id.in_(chunk))).all())
         if replaces is not None and existing.get(replaces) == QUARANTINED:
             del existing[replaces]
         idless = [it.raw_text for it in prepared if it.storable_id is None]
@@ -631,7 +631,7 @@ class Ingestor:
         for chunk in _chunks(sorted(numbers)):
             for number, digest, event_id in s.execute(
                     select(Citation.citation_number, Citation.content_digest, Citation.source_event_id)
-                    .where(Citation.citation_number.in_(chunk))).tuples():
+                    .where(Citation.citation_number.in_(chunk))):
                 known_numbers[number] = (digest, event_id)
 
         seen: set[str] = set()
