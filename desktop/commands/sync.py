@@ -1,6 +1,6 @@
 """Field sync commands: sync, import-bundle, devices, export quarantine.
 
-    sync --endpoint URL --token TOKEN [--ca-bundle FILE] [--no-push]
+    sync --endpoint URL --token TOKEN [--ca-bundle FILE] [--no-push] [--limit N] [--retries N]
     import-bundle FILE...
     devices add DEVICE_ID --public-key BASE64 [--officer BADGE]
     devices list
@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
     p.add_argument("--ca-bundle", type=Path, help="CA certificates to trust for this endpoint (PEM)")
     p.add_argument("--no-push", action="store_true", help="do not push reference data")
     p.add_argument("--limit", type=int, default=500, help="events per page, 1..500 (default 500)")
+    p.add_argument("--retries", type=int, default=5,
+                   help="retries of a failed request, with backoff (default 5; 0 fails at once)")
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("import-bundle", help="import dock bundles (ZIP files exported by docked handhelds)")
@@ -69,6 +71,8 @@ def cmd_sync(env: Any) -> int:
     args = env.args
     if not 1 <= args.limit <= 500:
         raise UserError("--limit is 1 to 500 events per page.")
+    if not 0 <= args.retries <= 50:
+        raise UserError("--retries is 0 to 50.")
     app = env.app()
     actor = env.actor(app)
     ca_bundle = None
@@ -81,7 +85,7 @@ def cmd_sync(env: Any) -> int:
     progress = _progress_printer()
     try:
         summary = sync_service.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
-                                        push=not args.no_push)
+                                        push=not args.no_push, client_options={"max_retries": args.retries})
     except UserError as exc:
         if progress:
             print(file=sys.stderr)

@@ -499,6 +499,8 @@ class _BatchState:
     checks: list[dict[str, Any]] = field(default_factory=list)
     later: list[tuple[_Item, dict[str, Any]]] = field(default_factory=list)
     replaced_event: dict[str, Any] | None = None
+    #: the event id a re-submission stands in for (its field_events row exists already)
+    replaces: str | None = None
 
 
 class QuarantinedAgain(Exception):
@@ -600,7 +602,7 @@ class Ingestor:
         s = uow.session
         now = self.app.now()
         ref = self._reference_data(s)
-        state = _BatchState(now=now)
+        state = _BatchState(now=now, replaces=replaces)
         stats = state.stats
 
         ids = [it.storable_id for it in prepared if it.storable_id]
@@ -762,7 +764,7 @@ class Ingestor:
         state.records.append(AuditRecord(
             "field_event.quarantined", "field_event", _clip(it.event_id, 100) or "(no event id)",
             after={"device_id": it.device_id, "type": it.type, "source": self.source}, reason=reason))
-        if it.storable_id is not None:
+        if it.storable_id is not None and it.storable_id != state.replaces:
             # kept so that the same event delivered again is recognised (and not quarantined twice)
             row = self._event_row(it, QUARANTINED, state.now)
             self._keep_event(state, row, None)

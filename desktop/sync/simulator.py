@@ -378,7 +378,7 @@ class FieldSimulator:
         if self._server is not None:
             return self.base_url
         handler = type("BoundHandler", (_Handler,), {"sim": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server = _QuietServer((self.host, self.port), handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -870,6 +870,17 @@ def _street_photo(
 
 
 # --------------------------------------------------------------------------- HTTP
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a killed sync, a cancelled download) is normal here, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
