@@ -46,6 +46,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
     SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
     SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+    SettingSpec("patrol.assignments", list, [],
+                "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
 ]}
 
 

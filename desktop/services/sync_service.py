@@ -351,25 +351,30 @@ class SyncSummary:
                 f"{s.quarantined:,} quarantined, {s.duplicates:,} duplicates ignored")
         extra = []
         if s.photos_failed:
-            extra.append(f"{s.photos_failed} photos failed integrity")
+            extra.append(f"{_n(s.photos_failed, 'photo')} failed integrity")
         if s.photos_missing:
-            extra.append(f"{s.photos_missing} photos missing")
+            extra.append(f"{_n(s.photos_missing, 'photo')} missing")
         if self.recovered_photos:
-            extra.append(f"{self.recovered_photos} missing photos recovered")
+            extra.append(f"{_n(self.recovered_photos, 'missing photo')} recovered")
         if s.voided:
             extra.append(f"{s.voided} voided")
         if s.amended:
             extra.append(f"{s.amended} amended")
         if s.patrol:
-            extra.append(f"{s.patrol} patrol records")
+            extra.append(f"{_n(s.patrol, 'patrol record')}")
         if s.skipped:
-            extra.append(f"{s.skipped} unknown events kept and skipped")
+            extra.append(f"{_n(s.skipped, 'unknown event')} kept and skipped")
         if self.devices_with_gaps:
-            extra.append(f"{self.devices_with_gaps} devices with sequence gaps ({self.missing_events} events missing)")
+            extra.append(f"{_n(self.devices_with_gaps, 'device')} with sequence gaps "
+                         f"({_n(self.missing_events, 'event')} missing)")
         pushed = [f"{k} v{v}" for k, v in self.reference.items() if v.isdigit()]
         if pushed:
             extra.append("reference pushed: " + ", ".join(pushed))
         return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,

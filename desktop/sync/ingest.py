@@ -804,6 +804,10 @@ class Ingestor:
                             endpoint_id=self.endpoint_label, seq_gaps=[], active=True)
             s.add(device)
             devices[device_id] = device
+        if device.officer_badge is None and it.parsed is not None:
+            badge = getattr(it.parsed.payload, "officer_badge", None)
+            if isinstance(badge, str) and len(badge) <= 32:
+                device.officer_badge = badge
         tracker = trackers.get(device_id)
         if tracker is None:
             def lowest(d: str = device_id) -> int | None:
