@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from desktop.persistence.db import Database
@@ -104,7 +104,7 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
                          entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
                          after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
         last_hash = digest
-    session.execute(insert(AuditEntry.__table__), rows)
+    session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
     head.last_id = last_id
     head.last_hash = last_hash
     session.flush()

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -58,7 +57,7 @@ def _assignments(app: AppContext, day: str) -> None:
 
 
 def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> None:
-    from desktop.sync.simulator import FieldSimulator, Faults
+    from desktop.sync.simulator import Faults, FieldSimulator
 
     if _done(app):
         return
@@ -96,5 +95,3 @@ def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> N
         uow.commit()
     progress("Field sync", 3, 3)
 
-
-__all__: list[Any] = ["extend_demo", "ORDER"]

@@ -18,7 +18,6 @@ import hashlib
 import ipaddress
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -61,7 +60,7 @@ from desktop.sync.client import (
     SyncCancelled,
 )
 from desktop.sync.evidence import EvidenceStore
-from desktop.sync.ingest import IngestStats, Ingestor, QuarantinedAgain
+from desktop.sync.ingest import Ingestor, IngestStats, QuarantinedAgain
 from desktop.sync.photo_sources import BundlePhotos, HttpPhotos, PhotoSource, StorePhotos
 
 log = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class TokenStore:
             import keyring
             from keyring.backends import fail
 
-            backend = keyring.get_keyring()
+            backend: Any = keyring.get_keyring()
             if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
                 backend = None
         except Exception:  # noqa: BLE001 - no usable keyring is an ordinary situation
@@ -168,8 +167,8 @@ class TokenStore:
         if backend is not None:
             try:
                 backend.delete_password(self.SERVICE, url)
-            except Exception:  # noqa: BLE001 - nothing stored is fine
-                pass
+            except Exception as exc:  # noqa: BLE001 - nothing stored is fine
+                log.debug("no token to forget for %s: %s", url, exc)
 
     def has(self, url: str) -> bool:
         return self.get(url) is not None
@@ -269,9 +268,10 @@ def save_endpoint(app: AppContext, actor: Actor, endpoint_id: int | None, *, nam
             s.flush()
             uow.audit("endpoint.added", "sync_endpoint", ep.id, after={"name": name, "url": url})
         else:
-            ep = s.get(SyncEndpoint, endpoint_id)
-            if ep is None:
+            found = s.get(SyncEndpoint, endpoint_id)
+            if found is None:
                 raise NotFound(f"Field endpoint {endpoint_id} does not exist.")
+            ep = found
             before = {"name": ep.name, "url": ep.url, "ca_bundle": ep.ca_bundle,
                       "auto_sync_minutes": ep.auto_sync_minutes}
             if ep.url != url:
@@ -422,8 +422,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             next_cursor = page.next or cursor
             done = summary.stats.received
 
-            def photo_progress(_stage: str, n: int, of: int, done: int = done) -> None:
-                note(done, max(total, done + len(page.events)), f"Page {summary.pages + 1}: photo {n} of {of}…")
+            def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(page.events)) -> None:
+                note(done, max(total, done + size), f"Page {summary.pages + 1}: photo {n} of {of}…")
 
             def on_commit(session: Session, cursor_value: str | None = next_cursor) -> None:
                 row = session.get(SyncEndpoint, endpoint_id)
@@ -493,7 +493,7 @@ def _finish(app: AppContext, actor: Actor, endpoint_id: int, result: str) -> Non
                 row.last_result = result[:2000]
                 uow.audit("sync.finished", "sync_endpoint", endpoint_id, reason=result[:2000])
                 uow.commit()
-    except Exception:  # noqa: BLE001 - recording the result must not hide the sync's own error
+    except Exception:
         log.exception("could not record the sync result")
 
 
@@ -639,7 +639,8 @@ def push_reference(app: AppContext, actor: Actor, endpoint_id: int, *, client: F
             digest = hashlib.sha256(json.dumps(items, sort_keys=True, separators=(",", ":"),
                                                ensure_ascii=False).encode("utf-8")).hexdigest()
             versions = get_endpoint(app, actor, endpoint_id).reference_versions
-            held = versions.get(kind) if isinstance(versions.get(kind), dict) else {}
+            found = versions.get(kind)
+            held: dict[str, Any] = found if isinstance(found, dict) else {}
             if not force and held.get("digest") == digest:
                 results[kind] = "unchanged"
                 continue
@@ -1044,6 +1045,22 @@ def citations_from_field(app: AppContext) -> int:
                    or 0)
 
 
-__all__ = ["TOKENS", "TokenStore", "sync_now", "push_reference", "import_bundle", "scan_drop_folder",
-           "register_device", "list_devices", "list_quarantine", "discard_quarantined", "resubmit_quarantined",
-           "export_quarantine", "save_endpoint", "list_endpoints", "endpoint_for_url", "SyncSummary", "os"]
+__all__ = [
+    "TOKENS",
+    "SyncSummary",
+    "TokenStore",
+    "discard_quarantined",
+    "endpoint_for_url",
+    "export_quarantine",
+    "import_bundle",
+    "list_devices",
+    "list_endpoints",
+    "list_quarantine",
+    "os",
+    "push_reference",
+    "register_device",
+    "resubmit_quarantined",
+    "save_endpoint",
+    "scan_drop_folder",
+    "sync_now",
+]

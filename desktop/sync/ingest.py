@@ -36,7 +36,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import IllegalTransition
@@ -702,7 +702,8 @@ class Ingestor:
         batched = _BatchedAudit(uow, state.records)
         cases: dict[str, Citation] = {}
         later_numbers = sorted({it.parsed.payload.citation_number for it, _ in state.later
-                                if it.parsed is not None and hasattr(it.parsed.payload, "citation_number")})
+                                if it.parsed is not None
+                                and isinstance(it.parsed.payload, (wire.CitationVoided, wire.CitationAmended))})
         for chunk in _chunks(later_numbers):
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
@@ -721,18 +722,18 @@ class Ingestor:
             self._keep_event(state, event_row, replaces)
 
         if state.events:
-            s.execute(insert(FieldEvent.__table__), state.events)
+            s.execute(insert(_table(FieldEvent)), state.events)
         if state.replaced_event is not None:
             row = state.replaced_event
-            s.execute(update(FieldEvent.__table__).where(FieldEvent.event_id == row["event_id"]).values(
+            s.execute(update(_table(FieldEvent)).where(FieldEvent.event_id == row["event_id"]).values(
                 outcome=row["outcome"], raw=row["raw"], source=row["source"], received_at=row["received_at"],
                 type=row["type"], seq=row["seq"], occurred_at=row["occurred_at"], device_id=row["device_id"]))
         if state.quarantine:
-            s.execute(insert(QuarantinedEvent.__table__), state.quarantine)
+            s.execute(insert(_table(QuarantinedEvent)), state.quarantine)
         if state.shifts:
-            s.execute(insert(PatrolShift.__table__), state.shifts)
+            s.execute(insert(_table(PatrolShift)), state.shifts)
         if state.checks:
-            s.execute(insert(PatrolCheck.__table__), state.checks)
+            s.execute(insert(_table(PatrolCheck)), state.checks)
         audit.append_many(s, state.records, at=now, user_id=self.actor.user_id, username=self.actor.username)
         for device_id, tracker in trackers.items():
             device = devices[device_id]
@@ -913,7 +914,7 @@ class Ingestor:
         for citation_id, pending in zip(ids, state.pending, strict=True):
             pending.row["id"] = citation_id
             rows.append(pending.row)
-        s.execute(insert(Citation.__table__), rows)
+        s.execute(insert(_table(Citation)), rows)
         violations: list[dict[str, Any]] = []
         photos: list[dict[str, Any]] = []
         records: list[AuditRecord] = []
@@ -929,9 +930,9 @@ class Ingestor:
             records.append(AuditRecord("citation.received", "citation", citation_id, after=pending.audit_after,
                                        reason=pending.reason))
         stats.citations += len(ids)
-        s.execute(insert(CitationViolation.__table__), violations)
+        s.execute(insert(_table(CitationViolation)), violations)
         if photos:
-            s.execute(insert(EvidencePhoto.__table__), photos)
+            s.execute(insert(_table(EvidencePhoto)), photos)
         state.records.extend(records)
         state.pending = []
 
@@ -1046,6 +1047,11 @@ class Ingestor:
                        evidence_status([PhotoIntegrity(ph.integrity) for ph in case.photos]).value)
         reason = f"amended on handheld {it.device_id}" + (f": {p.reason}" if p.reason else "")
         uow.audit("citation.amended", "citation", case.id, before=before, after=after, reason=reason)
+
+
+def _table(model: type[Any]) -> Table:
+    """The Core table of a mapped class (bulk inserts go through Core, not the ORM)."""
+    return cast(Table, model.__table__)
 
 
 def _reserve_citation_ids(session: Session, count: int) -> list[int]:

@@ -9,7 +9,7 @@ All work goes through the task runner: the window never waits on the network or 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ class SyncBackground(QObject):
                             on_error=lambda exc: log.warning("automatic sync check failed: %s", exc))
 
     def _auto_due(self, endpoints: list[EndpointRow]) -> None:
-        now = datetime.now(timezone.utc)
+        now = self.ctx.app.now()
         for ep in endpoints:
             if ep.auto_sync_minutes <= 0:
                 continue
@@ -685,10 +685,13 @@ class SyncView(QWidget):
         self.ctx.runner.run(
             lambda _c: sync_service.save_endpoint(app, actor, ep.id, name=ep.name, url=ep.url,
                                                   ca_bundle=ep.ca_bundle, auto_sync_minutes=minutes),
-            on_done=lambda _r: (self.ctx.info(f"Automatic sync of {ep.name}: "
-                                              f"{'every ' + str(minutes) + ' min' if minutes else 'off'}."),
-                                self.refresh()),
+            on_done=lambda _r: self._tell_and_refresh(
+                f"Automatic sync of {ep.name}: {'every ' + str(minutes) + ' min' if minutes else 'off'}."),
             on_error=self.ctx.error)
+
+    def _tell_and_refresh(self, text: str) -> None:
+        self.ctx.info(text)
+        self.refresh()
 
     # ------------------------------------------------------------ syncing
 
@@ -788,7 +791,7 @@ class SyncView(QWidget):
             return
         app, actor = self.ctx.app, self.ctx.actor
         self.ctx.runner.run(lambda _c: sync_service.discard_quarantined(app, actor, row.id, reason),
-                            on_done=lambda _r: (self.ctx.info("Event discarded."), self.refresh()),
+                            on_done=lambda _r: self._tell_and_refresh("Event discarded."),
                             on_error=self.ctx.error)
 
     def resubmit_selected(self) -> None:
@@ -799,8 +802,8 @@ class SyncView(QWidget):
 
         def open_editor(raw: str) -> None:
             dialog = ResubmitDialog(self.ctx, row, raw, self)
-            dialog.resubmitted.connect(lambda stats: (
-                self.ctx.info(f"Corrected event applied ({stats.citations} citation(s))."), self.refresh()))
+            dialog.resubmitted.connect(lambda stats: self._tell_and_refresh(
+                f"Corrected event applied ({stats.citations} citation(s) added)."))
             dialog.open()
             self.resubmit_dialog = dialog
 

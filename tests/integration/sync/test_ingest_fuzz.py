@@ -47,9 +47,7 @@ TYPES = ["citation.issued", "citation.voided", "citation.amended", "patrol.shift
 def _set(event: dict[str, Any], path: tuple[Any, ...], value: Any, delete: bool) -> None:
     target: Any = event
     for key in path[:-1]:
-        if isinstance(target, dict) and key in target:
-            target = target[key]
-        elif isinstance(target, list) and isinstance(key, int) and key < len(target):
+        if isinstance(target, dict) and key in target or isinstance(target, list) and isinstance(key, int) and key < len(target):
             target = target[key]
         else:
             return

@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
-from desktop.persistence.models import AuditEntry, Citation, Device, FieldEvent, QuarantinedEvent, SyncEndpoint
+from desktop.persistence.models import (
+    AuditEntry,
+    Citation,
+    Device,
+    FieldEvent,
+    QuarantinedEvent,
+    SyncEndpoint,
+)
 from desktop.services import sync_service
 from desktop.services.audit import verify
 from desktop.services.context import AppContext
