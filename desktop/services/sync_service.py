@@ -400,8 +400,10 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         _record_status(app, actor, status, label)
         total = sum(d.pending_events or 0 for d in status.devices)
         cursor = ep.cursor
-        if cursor and cursor != ep.acked_cursor:
+        acked = ep.acked_cursor
+        if cursor and cursor != acked:
             client.ack(cursor)  # a committed page whose ack never got through
+            acked = cursor
             _set_acked(app, actor, endpoint_id, cursor)
         photos: PhotoSource = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads")
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label)
@@ -425,17 +427,19 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(page.events)) -> None:
                 note(done, max(total, done + size), f"Page {summary.pages + 1}: photo {n} of {of}…")
 
-            def on_commit(session: Session, cursor_value: str | None = next_cursor) -> None:
+            def on_commit(session: Session, cursor_value: str | None = next_cursor,
+                          acked_value: str | None = acked) -> None:
                 row = session.get(SyncEndpoint, endpoint_id)
                 if row is not None and cursor_value is not None:
                     row.cursor = cursor_value
+                    row.acked_cursor = acked_value  # the previous page's ack, recorded with this commit
 
             stats = ingestor.ingest(page.events, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
             summary.stats.add(stats)
             summary.pages += 1
-            if next_cursor is not None and next_cursor != cursor:
+            if next_cursor is not None and next_cursor != acked:
                 client.ack(next_cursor)
-                _set_acked(app, actor, endpoint_id, next_cursor)
+                acked = next_cursor
             cursor = next_cursor
             done = summary.stats.received
             s = summary.stats
@@ -444,6 +448,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                  f"{s.quarantined:,} quarantined")
             if not page.more:
                 break
+        if acked is not None and acked != ep.acked_cursor:
+            _set_acked(app, actor, endpoint_id, acked)
         summary.recovered_photos = recover_missing_photos(app, actor, photos, cancelled)
         after = client.status()
         _record_status(app, actor, after, label)

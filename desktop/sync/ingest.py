@@ -37,6 +37,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import IllegalTransition
@@ -316,7 +317,7 @@ def prepare(item: Any) -> _Item:
     env = result.envelope
     it = _Item(raw_text, result, None, env.event_id, env.device_id, env.seq, env.type, env.occurred_at)
     problem = None
-    if "\\u0000" in raw_text or "\\ud" in raw_text.lower() or "\x00" in raw_text:
+    if "\\u" in raw_text or "\x00" in raw_text:  # control characters and lone surrogates come escaped
         problem = _has_bad_text(result.raw)
         if problem:
             problem = f"event: {problem}"
@@ -537,11 +538,21 @@ class Ingestor:
         """Apply one batch in one transaction; ``on_commit(session)`` runs just before the commit."""
         prepared = [prepare(item) for item in items]
         outcomes = self.fetch_photos(prepared, progress, cancelled)
-        with self.app.uow(self.actor, self.permission) as uow:
-            state = self._apply(uow, prepared, outcomes)
-            if on_commit is not None:
-                on_commit(uow.session)
-            uow.commit()
+        for attempt in (1, 2):
+            try:
+                with self.app.uow(self.actor, self.permission) as uow:
+                    state = self._apply(uow, prepared, outcomes)
+                    if on_commit is not None:
+                        on_commit(uow.session)
+                    uow.commit()
+                break
+            except IntegrityError:
+                # another workstation stored some of these events (or citation numbers) between our
+                # reads and our writes (PostgreSQL, read committed): read again and apply what is left
+                if attempt == 2:
+                    raise
+                log.info("concurrent ingest of the same events; applying the batch again")
+                self._reference = None
         state.stats.received = len(items)
         return state.stats
 

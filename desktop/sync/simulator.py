@@ -14,7 +14,7 @@ conflicting duplicates, sequence gaps, forged signatures) are fixed at
 generation time and listed on the simulator so a test can check that nothing
 was lost. Tests can also script exact faults with :meth:`FieldSimulator.queue_fault`.
 
-Run it::
+Run it (handhelds start at HH-0021 unless --first-device says otherwise)::
 
     python -m desktop.sync.simulator --port 8765 --token demo --devices 5 --citations 300 \
         [--drop 0.05 --repeat 0.1 --throttle 0.05 --unavailable 0.05 --truncated-photos 2 \

@@ -441,3 +441,29 @@ def test_permissions(app: AppContext, actors: dict[Role, Any], simulator_factory
         sync_service.register_device(app, actors[Role.CLERK], "HH-0001", next(iter(sim.device_keys.values())))
     summary = sync(app, sim, actor=actors[Role.CLERK])
     assert summary.stats.citations == 2
+
+
+def test_two_workstations_ingesting_the_same_events_store_them_once(pg_app: AppContext) -> None:
+    """Two offices' sync runs deliver the same page at the same moment (PostgreSQL, read committed)."""
+    sim = FieldSimulator(devices=3, citations=40, photos_per_citation=0, seed=9)
+    events = sim.all_events
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            ingest_module.Ingestor(pg_app, SYSTEM, "endpoint:concurrent").ingest(events)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    with pg_app.db.reading() as s:
+        assert len(list(s.scalars(select(FieldEvent.event_id)))) == len(events)
+    assert sorted(citation_numbers(pg_app)) == sorted(sim.valid_citation_numbers)
+    assert verify(pg_app.db).ok
