@@ -554,6 +554,7 @@ class Ingestor:
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
         state.stats.received = len(items)
+        state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
         return state.stats
 
     def resubmit(self, text: str, replaces_event_id: str | None,
