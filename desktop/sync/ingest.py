@@ -578,7 +578,7 @@ class Ingestor:
     def fetch_photos(self, prepared: Sequence[_Item], progress: Callable[[str, int, int], None] | None,
                      cancelled: Callable[[], bool] | None) -> dict[str, PhotoOutcome]:
         """Fetch every photo the batch's new events reference (outside any write transaction)."""
-        ids = [it.storable_id for it in prepared if it.storable_id]
+        ids = [it.storable_id for it in prepared if it.storable_id and photo_refs(it)]
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:

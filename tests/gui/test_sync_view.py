@@ -198,3 +198,29 @@ def test_table_models_pass_qt_model_tests(app: AppContext, qtmodeltester: Any, s
     quarantine.set_rows(sync_service.list_quarantine(app, SYSTEM, None))
     qtmodeltester.check(quarantine)
     assert quarantine.index(0, 0).data(QuarantineTableModel.ROW_ROLE).reason
+
+
+def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbot: Any,
+                                           simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from desktop.ui import sync_view
+
+    sim = simulator_factory(citations=2)
+    sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
+    sync_service.TOKENS.reset()
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    assert "Token: needed" in view.status.text()
+    asked: list[str] = []
+
+    def fake_exec(dialog: Any) -> int:
+        asked.append(dialog.windowTitle())
+        dialog.token.setText(sim.token)
+        return int(QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(sync_view.TokenDialog, "exec", fake_exec)
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.sync_button.click()
+    assert asked == ["Token for Simulator"]
+    assert sync_service.TOKENS.get(sim.base_url) == sim.token  # kept for this session only

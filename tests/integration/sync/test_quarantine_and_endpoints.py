@@ -252,3 +252,23 @@ def test_device_registration(app: AppContext, actors: dict[Role, Any]) -> None:
     row = sync_service.list_devices(app, SYSTEM)[0]
     assert row.has_key and row.officer_badge == "4321"
     assert counts(app)["citations"] == 0
+
+
+def test_a_forged_event_resubmitted_as_is_keeps_its_photos(app: AppContext, simulator_factory: Factory) -> None:
+    """Photos of a quarantined citation are fetched before the ack, so a re-submission still has them."""
+    sim = simulator_factory(citations=12, devices=2, sign_events=True, forged_signatures=3, seed=4)
+    for device_id, key in sim.device_keys.items():
+        sync_service.register_device(app, SYSTEM, device_id, key)
+    sync(app, sim)
+    assert sim.held_events == []  # acked: the endpoint has deleted the photos
+    forged = [q for q in sync_service.list_quarantine(app, SYSTEM) if q.reason.startswith("signature:")
+              and q.type == "citation.issued"]
+    assert forged
+    row = forged[0]
+    raw = sync_service.quarantine_raw(app, SYSTEM, row.id, pretty=False)
+    sync_service.resubmit_quarantined(app, SYSTEM, row.id, raw, note="key rotated on the handheld")
+    number = json.loads(raw)["payload"]["citation_number"]
+    with app.db.reading() as s:
+        c = s.scalar(select(Citation).where(Citation.citation_number == number))
+        assert c.evidence_status == "ok" and c.photos and all(p.integrity == "verified" for p in c.photos)
+        assert c.signature_state == "resubmitted"
