@@ -237,3 +237,50 @@ def test_bench_photo_file_copy_baseline(benchmark: Any, tmp_path_factory: pytest
     median = benchmark.stats.stats.median
     benchmark.extra_info["MB_per_s"] = round(size / 1e6 / median, 1)
     benchmark.extra_info["ingest_over_copy_ratio"] = round(ingested["photo_median"] / median, 1)
+
+
+AUDIT_ENTRIES = 5000
+
+
+@pytest.mark.parametrize("mode", ["bulk", "per_row"])
+def test_bench_audit_append(benchmark: Any, tmp_path_factory: pytest.TempPathFactory, template: Path,
+                            mode: str) -> None:
+    """`citation.received` entries: one bulk append per page (what the ingest does) against one append
+    per entry (the ORM path every other use case takes)."""
+    from datetime import UTC, datetime
+
+    from desktop.services import audit
+
+    base = tmp_path_factory.mktemp(f"audit-{mode}")
+    counter = [0]
+    now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    records = [audit.AuditRecord("citation.received", "citation", n,
+                                 after={"citation_number": f"HH0001-{n:06d}", "device_id": "HH-0001",
+                                        "event_id": f"ev-{n}", "status": "pending_review", "evidence_status": "ok"},
+                                 reason="received from HH-0001 via endpoint:bench") for n in range(AUDIT_ENTRIES)]
+
+    apps: list[AppContext] = []
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        counter[0] += 1
+        app = fresh_app(base / f"r{counter[0]}", template)
+        apps.append(app)
+        return (app,), {}
+
+    def append(app: AppContext) -> int:
+        with app.db.write_session() as s:
+            if mode == "bulk":
+                for start in range(0, AUDIT_ENTRIES, 500):
+                    audit.append_many(s, records[start:start + 500], at=now, user_id=None, username="bench")
+            else:
+                for r in records:
+                    audit.append(s, at=now, user_id=None, username="bench", action=r.action,
+                                 entity_type=r.entity_type, entity_id=r.entity_id, after=r.after, reason=r.reason)
+            s.commit()
+        return AUDIT_ENTRIES
+
+    benchmark.pedantic(append, setup=setup, rounds=3, iterations=1)
+    for app in apps:  # the chain is whole either way (checked outside the timing)
+        assert audit.verify(app.db).ok
+        app.db.dispose()
+    benchmark.extra_info["entries_per_s"] = round(AUDIT_ENTRIES / benchmark.stats.stats.median)
