@@ -159,7 +159,9 @@ class FieldClient:
                 "User-Agent": "Curbdesk-FieldSync/1",
             }
         )
-        self.session.verify = str(ca_bundle) if ca_bundle is not None else verify
+        #: passed with every request: a session-level setting would lose to $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE
+        self.verify: bool | str = str(ca_bundle) if ca_bundle is not None else verify
+        self.session.verify = self.verify
         self.attempts = 0  # every HTTP request sent, for diagnostics and tests
 
     # ------------------------------------------------------------ plumbing
@@ -262,6 +264,7 @@ class FieldClient:
                     headers=headers() if headers else None,
                     timeout=self.timeout,
                     stream=stream,
+                    verify=self.verify,
                 )
                 try:
                     if response.status_code in ok:

@@ -232,6 +232,7 @@ class FieldSimulator:
         delete_on_ack: bool = True,
         first_device: int = 1,
         photos_per_citation: int | None = None,
+        ssl_context: Any = None,
         **fault_switches: Any,
     ) -> None:
         base = faults or Faults()
@@ -252,6 +253,8 @@ class FieldSimulator:
         self.first_device = first_device
         #: photos per citation: None draws 1-3 (the realistic mix); 0 gives citations without photos
         self.photos_per_citation = photos_per_citation
+        #: an ``ssl.SSLContext`` (server side) to serve https, as a production gateway does
+        self.ssl_context = ssl_context
         self.zone = _local_zone()
 
         self._lock = threading.RLock()
@@ -301,7 +304,8 @@ class FieldSimulator:
         if self._server is None:
             raise RuntimeError("the simulator is not running")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     @property
     def held_events(self) -> list[Any]:
@@ -379,6 +383,8 @@ class FieldSimulator:
             return self.base_url
         handler = type("BoundHandler", (_Handler,), {"sim": self})
         server = _QuietServer((self.host, self.port), handler)
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
