@@ -627,8 +627,8 @@ class Ingestor:
         idless = [it.raw_text for it in prepared if it.storable_id is None]
         known_idless: set[str] = set()
         for chunk in _chunks(idless):
-            known_idless.update(s.scalars(select(QuarantinedEvent.raw).where(
-                QuarantinedEvent.event_id.is_(None), QuarantinedEvent.raw.in_(chunk))))
+            # events without a usable id are recognised by their text (the quarantine is small: no index needed)
+            known_idless.update(s.scalars(select(QuarantinedEvent.raw).where(QuarantinedEvent.raw.in_(chunk))))
 
         device_ids = {it.device_id for it in prepared if it.device_id and len(it.device_id) <= 64}
         devices: dict[str, Device] = {}
@@ -758,7 +758,8 @@ class Ingestor:
     # ------------------------------------------------------------ pieces
 
     def _event_row(self, it: _Item, outcome: str, now: datetime) -> dict[str, Any]:
-        return dict(event_id=it.event_id, device_id=(it.device_id or "")[:64], seq=it.seq,
+        seq = it.seq if it.seq is not None and 0 <= it.seq <= INT64_MAX else None  # a bad event's seq may be anything
+        return dict(event_id=it.event_id, device_id=(it.device_id or "")[:64], seq=seq,
                     type=(it.type or "")[:64], occurred_at=it.occurred_at, received_at=now,
                     source=self.source, outcome=outcome, raw=it.raw_text)
 

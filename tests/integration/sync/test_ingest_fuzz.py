@@ -102,6 +102,12 @@ def _check(app: AppContext, batch: list[Any]) -> None:
         reasons = list(s.scalars(select(QuarantinedEvent.reason)))
     assert after_events >= before_events
     assert all(r and "\n" not in r for r in reasons)
+    # the same batch again (a repeated page) stores nothing new
+    again = Ingestor(app, SYSTEM, "endpoint:fuzz").ingest(batch)
+    assert again.events == 0 and again.duplicates == len(batch)
+    with app.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(FieldEvent)) == after_events
+        assert s.scalar(select(func.count()).select_from(QuarantinedEvent)) == len(reasons)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -126,3 +132,17 @@ def test_the_chain_holds_after_a_fuzzed_run(any_app: AppContext) -> None:
             assert isinstance(raw, str)
             if raw.startswith("{"):
                 json.loads(raw)
+
+
+def test_what_a_broken_event_says_about_itself_is_stored_safely(any_app: AppContext) -> None:
+    """A quarantined event keeps its id for dedupe even when its other envelope fields are out of range."""
+    bad = []
+    for n, seq in enumerate([2**70, -5, 2**63]):
+        event = copy.deepcopy(valid_event(event_id=f"odd-{n}", seq=seq))
+        del event["payload"]["vehicle"]
+        bad.append(event)
+    bad.append({"event_id": "x" * 300, "device_id": "d" * 300, "seq": 1, "type": "t" * 300})
+    stats = Ingestor(any_app, SYSTEM, "endpoint:odd").ingest(bad)
+    assert stats.quarantined == 4
+    again = Ingestor(any_app, SYSTEM, "endpoint:odd").ingest(bad)
+    assert again.duplicates == 4 and again.quarantined == 0
