@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from desktop.persistence.db import Database
@@ -66,8 +66,8 @@ def append(session: Session, *, at: datetime, user_id: int | None, username: str
 
 
 @dataclass(frozen=True)
-class PendingEntry:
-    """One entry of a bulk append (the daily escalation records each case it moves)."""
+class AuditRecord:
+    """One entry to append with :func:`append_many` (who and when are shared by the batch)."""
 
     action: str
     entity_type: str
@@ -77,10 +77,14 @@ class PendingEntry:
     reason: str | None = None
 
 
-def append_many(session: Session, entries: Sequence[PendingEntry], *, at: datetime, user_id: int | None,
+def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetime, user_id: int | None,
                 username: str) -> int:
-    """Append many entries to the chain in one insert, inside the caller's transaction."""
-    if not entries:
+    """Append many entries in one go (bulk ingest): one head lock, one multi-row insert.
+
+    The chain is the same as appending them one by one with :func:`append`; the head
+    row is updated through the session so later :func:`append` calls continue it.
+    """
+    if not records:
         return 0
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
@@ -88,20 +92,21 @@ def append_many(session: Session, entries: Sequence[PendingEntry], *, at: dateti
         session.add(head)
         session.flush()
     at = at.astimezone(timezone.utc)
-    prev, entry_id, rows = head.last_hash, head.last_id, []
-    for e in entries:
-        entry_id += 1
-        before_j = jsonable(e.before) if e.before is not None else None
-        after_j = jsonable(e.after) if e.after is not None else None
-        digest = _digest(entry_id, at, user_id, username, e.action, e.entity_type, str(e.entity_id),
-                         before_j, after_j, e.reason, prev)
-        rows.append({"id": entry_id, "at": at, "user_id": user_id, "username": username, "action": e.action,
-                     "entity_type": e.entity_type, "entity_id": str(e.entity_id), "before": before_j,
-                     "after": after_j, "reason": e.reason, "prev_hash": prev, "hash": digest})
-        prev = digest
-    session.execute(AuditEntry.__table__.insert(), rows)
-    head.last_id = entry_id
-    head.last_hash = prev
+    last_id, last_hash = head.last_id, head.last_hash
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        before_j = jsonable(record.before) if record.before is not None else None
+        after_j = jsonable(record.after) if record.after is not None else None
+        last_id += 1
+        digest = _digest(last_id, at, user_id, username, record.action, record.entity_type,
+                         str(record.entity_id), before_j, after_j, record.reason, last_hash)
+        rows.append(dict(id=last_id, at=at, user_id=user_id, username=username, action=record.action,
+                         entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
+                         after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
+        last_hash = digest
+    session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    head.last_id = last_id
+    head.last_hash = last_hash
     session.flush()
     return len(rows)
 

@@ -427,7 +427,7 @@ class _Run:
             if status_after and prev_status != status_after:
                 action = f"citation.{status_after}"
                 after["status"] = status_after
-            entries.append(audit.PendingEntry(action, "citation", int(cid), before=before, after=after,
+            entries.append(audit.AuditRecord(action, "citation", int(cid), before=before, after=after,
                                               reason=f"Daily escalation {self.as_of.isoformat()}: {rung.name} "
                                                      f"({v.label})"))
         self.result.legal_steps += audit.append_many(self.s, entries, at=self.now, user_id=self.uid,

@@ -63,6 +63,9 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("appeals.hearing_minutes", int, 20, "default length of a hearing"),
     SettingSpec("appeals.hearing_location", list, ["Hearing Room 2", "100 N Main St, Los Angeles CA 90012"],
                 "where in-person hearings take place, one line per item"),
+
+    SettingSpec("patrol.assignments", list, [],
+                "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
 ]}
 
 

@@ -40,7 +40,9 @@ CHUNK_BYTES = 16 * 1024  # small enough that a cut-off download keeps most of wh
 
 
 class FieldEndpointError(UserError):
-    """The field endpoint answered with something we cannot use."""
+    """The field endpoint answered with something we cannot use. ``status`` is the HTTP status, when there was one."""
+
+    status: int | None = None
 
 
 class AuthenticationFailed(FieldEndpointError):
@@ -157,7 +159,9 @@ class FieldClient:
                 "User-Agent": "Curbdesk-FieldSync/1",
             }
         )
-        self.session.verify = str(ca_bundle) if ca_bundle is not None else verify
+        #: passed with every request: a session-level setting would lose to $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE
+        self.verify: bool | str = str(ca_bundle) if ca_bundle is not None else verify
+        self.session.verify = self.verify
         self.attempts = 0  # every HTTP request sent, for diagnostics and tests
 
     # ------------------------------------------------------------ plumbing
@@ -222,7 +226,9 @@ class FieldClient:
                 "Ask the fleet administrator to allow this office."
             )
         detail = f": {body.detail}" if body.detail else ""
-        raise FieldEndpointError(f"{self._where()} answered {status} {body.error or response.reason}{detail}.")
+        error = FieldEndpointError(f"{self._where()} answered {status} {body.error or response.reason}{detail}.")
+        error.status = status
+        raise error
 
     def _send(
         self,
@@ -258,6 +264,7 @@ class FieldClient:
                     headers=headers() if headers else None,
                     timeout=self.timeout,
                     stream=stream,
+                    verify=self.verify,
                 )
                 try:
                     if response.status_code in ok:
@@ -368,6 +375,7 @@ class FieldClient:
         dest_path: str | os.PathLike[str],
         *,
         progress: Callable[[int], None] | None = None,
+        durable: bool = True,
     ) -> PhotoDownload:
         """``GET /v1/photos/<sha256>`` to ``dest_path``, resuming a partial file with ``Range``.
 
@@ -409,7 +417,8 @@ class FieldClient:
                             out.flush()
                             raise SyncCancelled("Sync was cancelled.")
                     out.flush()
-                    os.fsync(out.fileno())
+                    if durable:  # callers that verify and store the bytes elsewhere skip this fsync
+                        os.fsync(out.fileno())
             except (
                 requests.exceptions.ConnectionError,
                 requests.exceptions.ChunkedEncodingError,

@@ -14,7 +14,7 @@ conflicting duplicates, sequence gaps, forged signatures) are fixed at
 generation time and listed on the simulator so a test can check that nothing
 was lost. Tests can also script exact faults with :meth:`FieldSimulator.queue_fault`.
 
-Run it::
+Run it (handhelds start at HH-0021 unless --first-device says otherwise)::
 
     python -m desktop.sync.simulator --port 8765 --token demo --devices 5 --citations 300 \
         [--drop 0.05 --repeat 0.1 --throttle 0.05 --unavailable 0.05 --truncated-photos 2 \
@@ -230,6 +230,9 @@ class FieldSimulator:
         day: date = date(2026, 11, 24),
         photo_size: tuple[int, int] = (640, 480),
         delete_on_ack: bool = True,
+        first_device: int = 1,
+        photos_per_citation: int | None = None,
+        ssl_context: Any = None,
         **fault_switches: Any,
     ) -> None:
         base = faults or Faults()
@@ -246,6 +249,12 @@ class FieldSimulator:
         self.day = day
         self.photo_size = photo_size
         self.delete_on_ack = delete_on_ack
+        #: devices are HH-<first_device>, HH-<first_device + 1>, ... (keep fleets apart from the demo office's)
+        self.first_device = first_device
+        #: photos per citation: None draws 1-3 (the realistic mix); 0 gives citations without photos
+        self.photos_per_citation = photos_per_citation
+        #: an ``ssl.SSLContext`` (server side) to serve https, as a production gateway does
+        self.ssl_context = ssl_context
         self.zone = _local_zone()
 
         self._lock = threading.RLock()
@@ -295,7 +304,8 @@ class FieldSimulator:
         if self._server is None:
             raise RuntimeError("the simulator is not running")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     @property
     def held_events(self) -> list[Any]:
@@ -372,7 +382,9 @@ class FieldSimulator:
         if self._server is not None:
             return self.base_url
         handler = type("BoundHandler", (_Handler,), {"sim": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server = _QuietServer((self.host, self.port), handler)
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -407,7 +419,7 @@ class FieldSimulator:
         key_rng = random.Random(f"{self.seed}-keys")
         badges = rng.sample(range(1000, 9999), device_count)
         for number in range(device_count):
-            device_id = f"HH-{number + 1:04d}"
+            device_id = f"HH-{number + self.first_device:04d}"
             self.devices.append(
                 SimDevice(
                     device_id=device_id,
@@ -636,7 +648,8 @@ class FieldSimulator:
                 "kind": "chalk", "first_seen_at": self._time(first),
                 "second_seen_at": self._time(t - timedelta(seconds=rng.randint(20, 90)))})
         shas = []
-        for n, caption in enumerate(["plate", "vehicle", "context"][: rng.choice([1, 2, 2, 3])]):
+        count = rng.choice([1, 2, 2, 3]) if self.photos_per_citation is None else min(self.photos_per_citation, 3)
+        for n, caption in enumerate(["plate", "vehicle", "context"][:count]):
             taken = t - timedelta(seconds=rng.randint(5, 60) + n * 10)
             data = _street_photo(rng, plate, state, COLORS[color], self.photo_size, caption, taken,
                                  (lat, lon), make)
@@ -865,11 +878,24 @@ def _street_photo(
 # --------------------------------------------------------------------------- HTTP
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a killed sync, a cancelled download) is normal here, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     sim: FieldSimulator
     protocol_version = "HTTP/1.1"
     server_version = "CurbdeskFieldSimulator/1"
     timeout = 30
+    # headers and body go out in separate writes: without this, Nagle + delayed ACK cost 40 ms per answer
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -1036,6 +1062,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--devices", type=int, default=5)
     parser.add_argument("--citations", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--first-device", type=int, default=21,
+                        help="number of the first handheld (default 21: HH-0021..., clear of the demo office's "
+                             "HH-0001..HH-0012 and their citation numbers)")
+    parser.add_argument("--no-photos", action="store_true", help="citations without photos (for speed tests)")
     parser.add_argument("--faults", choices=["none", "all"], default="none", help="a preset of faults")
     parser.add_argument("--drop", type=float, help="probability of cutting an answer half-way")
     parser.add_argument("--repeat", type=float, help="probability of repeating events")
@@ -1077,7 +1107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sim = FieldSimulator(seed=args.seed, devices=args.devices, citations=args.citations, token=args.token,
-                         faults=faults_from_args(args), host=args.host, port=args.port)
+                         faults=faults_from_args(args), host=args.host, port=args.port,
+                         first_device=args.first_device, photos_per_citation=0 if args.no_photos else None)
     url = sim.start()
     print(f"Field simulator listening on {url} (token {args.token!r}); "
           f"{len(sim.held_events)} events, {len(sim.photos)} photos.")

@@ -48,10 +48,13 @@ AREAS = [
          "Notice runs, print preview and the mail log are not built yet."),
     Area("reports", "Patrol && Reports", "Ctrl+6", None,
          "Patrol planning and management reports are not built yet."),
-    Area("sync", "Devices && Sync", "Ctrl+7", None,
-         "Field sync with the handheld fleet is not built yet. Use 'main.py demo' for sample data."),
+    Area("sync", "Devices && Sync", "Ctrl+7", "desktop.ui.sync_view:SyncView"),
     Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin_view:AdminView"),
 ]
+
+#: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
+#: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
+BACKGROUND = ["desktop.ui.sync_view:start_background"]
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +86,13 @@ class MainWindow(QMainWindow):
         self._menus()
         self._status_bar()
         ctx.messages.notified.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.background: list[object] = []
+        QTimer.singleShot(2000, self, self._start_background)
+
+    def _start_background(self) -> None:
+        for spec in BACKGROUND:
+            module, name = spec.split(":")
+            self.background.append(getattr(importlib.import_module(module), name)(self.ctx))
 
     # ----------------------------------------------------------- areas
     def show_area(self, key: str) -> QWidget:

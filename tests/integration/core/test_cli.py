@@ -1,6 +1,7 @@
 """The command line: the foundation commands, their exit codes and their one-line errors."""
 
 import csv
+import re
 import sqlite3
 import subprocess
 import sys
@@ -33,9 +34,10 @@ def test_demo_is_idempotent_and_exports(cli, capsys, tmp_path: Path) -> None:
     assert "60 citations added" in first
     # Area demo extensions may add a few cases of their own (the appeals demo adds three English PCNs).
     total = int(re.search(r"([\d,]+) in all", first).group(1).replace(",", ""))
-    assert 60 <= total <= 70
+    # ... and field sync's demo brings the citations its simulated handhelds issued
+    assert total >= 60
     assert cli("demo", "--citations", "60") == 0
-    assert f"0 citations added, {total} in all" in capsys.readouterr().out
+    assert f"0 citations added, {total:,} in all" in capsys.readouterr().out
     out = tmp_path / "c.csv"
     assert cli("export", "citations", "--out", str(out)) == 0
     rows = list(csv.DictReader(out.open()))

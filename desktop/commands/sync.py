@@ -1,0 +1,157 @@
+"""Field sync commands: sync, import-bundle, devices, export quarantine.
+
+    sync --endpoint URL --token TOKEN [--ca-bundle FILE] [--no-push] [--limit N] [--retries N]
+    import-bundle FILE...
+    devices add DEVICE_ID --public-key BASE64 [--officer BADGE]
+    devices list
+    export quarantine --out FILE
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from desktop.domain.errors import UserError
+
+TOKEN_ENV = "CURBDESK_SYNC_TOKEN"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sync", help="pull from a field endpoint, push reference data")
+    p.add_argument("--endpoint", required=True, metavar="URL", help="the field endpoint, e.g. https://gw.example.org")
+    p.add_argument("--token", help=f"bearer token (or set ${TOKEN_ENV}; else the system keyring is asked)")
+    p.add_argument("--ca-bundle", type=Path, help="CA certificates to trust for this endpoint (PEM)")
+    p.add_argument("--no-push", action="store_true", help="do not push reference data")
+    p.add_argument("--limit", type=int, default=500, help="events per page, 1..500 (default 500)")
+    p.add_argument("--retries", type=int, default=5,
+                   help="retries of a failed request, with backoff (default 5; 0 fails at once)")
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("import-bundle", help="import dock bundles (ZIP files exported by docked handhelds)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.set_defaults(handler=cmd_import_bundle)
+
+    p = sub.add_parser("devices", help="handheld devices")
+    dsub = p.add_subparsers(dest="devices_command", required=True)
+    a = dsub.add_parser("add", help="register a device's Ed25519 public key (its events must then be signed)")
+    a.add_argument("device_id")
+    a.add_argument("--public-key", required=True, metavar="BASE64", help="base64 of the 32-byte Ed25519 public key")
+    a.add_argument("--officer", metavar="BADGE", help="the officer the device is issued to")
+    a.set_defaults(handler=cmd_devices_add)
+    ls = dsub.add_parser("list", help="devices with last seen, last sequence, gaps and pending events")
+    ls.set_defaults(handler=cmd_devices_list)
+
+    export = sub.choices.get("export")
+    esub = export.get_default("export_sub") if export is not None else None
+    if esub is not None:
+        q = esub.add_parser("quarantine", help="quarantined field events with their reasons")
+        q.add_argument("--out", type=Path, required=True)
+        q.set_defaults(handler=cmd_export_quarantine)
+
+
+def _progress_printer() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    last = [""]
+
+    def show(done: int, total: int, text: str) -> None:
+        if text != last[0]:
+            print(f"\r{text[:100]:100}", end="", file=sys.stderr)
+            last[0] = text
+
+    return show
+
+
+def cmd_sync(env: Any) -> int:
+    from desktop.services import sync_service
+
+    args = env.args
+    if not 1 <= args.limit <= 500:
+        raise UserError("--limit is 1 to 500 events per page.")
+    if not 0 <= args.retries <= 50:
+        raise UserError("--retries is 0 to 50.")
+    app = env.app()
+    actor = env.actor(app)
+    ca_bundle = None
+    if args.ca_bundle is not None:
+        if not args.ca_bundle.is_file():
+            raise UserError(f"The CA bundle {args.ca_bundle} does not exist.")
+        ca_bundle = str(args.ca_bundle.resolve())
+    endpoint_id = sync_service.endpoint_for_url(app, actor, args.endpoint, ca_bundle)
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    progress = _progress_printer()
+    try:
+        summary = sync_service.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
+                                        push=not args.no_push, client_options={"max_retries": args.retries})
+    except UserError as exc:
+        if progress:
+            print(file=sys.stderr)
+        kept = getattr(exc, "sync_summary", None)
+        tail = ""
+        if kept is not None and kept.stats.events:
+            tail = (f" Kept what was committed before: {kept.stats.events:,} events, "
+                    f"{kept.stats.citations:,} citations.")
+        raise UserError(" ".join(str(exc).split()) + tail) from exc
+    if progress:
+        print(file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def cmd_import_bundle(env: Any) -> int:
+    from desktop.services import sync_service
+    from desktop.sync.bundle import BundleRejected
+
+    app = env.app()
+    actor = env.actor(app)
+    failed = 0
+    for path in env.args.files:
+        try:
+            result = sync_service.import_bundle(app, actor, path, _progress_printer())
+        except BundleRejected as exc:
+            failed += 1
+            print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+            continue
+        except UserError as exc:
+            failed += 1
+            print(f"error: {path.name}: " + " ".join(str(exc).split()), file=sys.stderr)
+            continue
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(result.line())
+    return 2 if failed else 0
+
+
+def cmd_devices_add(env: Any) -> int:
+    from desktop.services import sync_service
+
+    app = env.app()
+    fingerprint = sync_service.register_device(app, env.actor(app), env.args.device_id, env.args.public_key,
+                                               env.args.officer)
+    print(f"device {env.args.device_id} registered with key {fingerprint}; from now on its unsigned or wrongly "
+          "signed events are quarantined")
+    return 0
+
+
+def cmd_devices_list(env: Any) -> int:
+    from desktop.services import sync_service
+
+    app = env.app()
+    for d in sync_service.list_devices(app, env.actor(app)):
+        seen = d.last_seen_at.isoformat(timespec="minutes") if d.last_seen_at else "-"
+        print(f"{d.device_id:12} officer {d.officer_badge or '-':8} last seen {seen:25} last seq "
+              f"{d.last_seq if d.last_seq is not None else '-':>6}  pending {d.pending_events or 0:>5}  "
+              f"{'signed' if d.has_key else 'unsigned':8} {d.gaps_text() or 'no gaps'}")
+    return 0
+
+
+def cmd_export_quarantine(env: Any) -> int:
+    from desktop.services import sync_service
+
+    app = env.app()
+    n = sync_service.export_quarantine(app, env.actor(app), env.args.out)
+    print(f"{n:,} quarantined events written to {env.args.out}")
+    return 0

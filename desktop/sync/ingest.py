@@ -1,0 +1,1104 @@
+"""The ingest pipeline: field events into the database, the same for an endpoint page and a dock bundle.
+
+One call of :meth:`Ingestor.ingest` takes a batch of events exactly as received
+(dicts from ``GET /v1/events`` or JSON lines from a bundle) and applies the
+protocol's rules in one transaction:
+
+1. bad input never stops the feed: an event that fails validation goes to the
+   quarantine with its reason and the rest of the batch goes on;
+2. idempotent: an ``event_id`` already stored is ignored; a ``citation_number``
+   already stored with the same content is a duplicate, with different content a
+   conflict (quarantined, the first version untouched);
+3. photos are verified (digest, size, decodes) before they are stored and
+   recorded as ``verified``, ``integrity_failed`` or ``missing``;
+4. a device with a registered key must sign every event;
+5. the caller's cursor is written in the same transaction (``on_commit``), so
+   the caller acknowledges only what is committed.
+
+Photos are fetched *before* the write transaction (downloads must not hold the
+database's write lock); the evidence store is content-addressed, so a photo
+stored by a batch that then failed to commit is simply found there next time.
+
+Citations, their violations and photos, field events, the quarantine and the
+``citation.received`` audit entries are written with bulk Core inserts; voids
+and amendments go through :mod:`desktop.services.case_ops` like any other case
+change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from desktop.domain.errors import IllegalTransition
+from desktop.domain.lifecycle import CaseStatus, PhotoIntegrity, evidence_status
+from desktop.domain.plates import normalize_plate, plate_search_key
+from desktop.domain.roles import Permission
+from desktop.persistence.models import (
+    Citation,
+    CitationViolation,
+    Device,
+    EvidencePhoto,
+    FieldEvent,
+    JurisdictionProfileVersion,
+    PatrolCheck,
+    PatrolShift,
+    QuarantinedEvent,
+    ViolationCode,
+)
+from desktop.services import audit, case_ops
+from desktop.services import settings as settings_service
+from desktop.services.audit import AuditRecord
+from desktop.services.context import Actor, AppContext, UnitOfWork
+from desktop.sync import wire
+from desktop.sync.bundle import BundleLine
+from desktop.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
+from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, Rejected
+
+log = logging.getLogger(__name__)
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+MAX_GAP_RANGES = 500
+IN_CHUNK = 500
+
+#: What happened to a stored field event.
+APPLIED, SKIPPED, QUARANTINED, DUPLICATE = "applied", "skipped", "quarantined", "duplicate"
+
+#: Column widths of what an event fills in (PostgreSQL enforces them; an event that does not fit is quarantined).
+_CITATION_LIMITS = {
+    "citation_number": 64, "officer_badge": 32, "plate": 16, "jurisdiction": 8, "plate_type": 8, "make": 32,
+    "model": 64, "color": 16, "vin": 32, "registration_expiry": 8, "address": 200, "zone": 64, "space": 32,
+    "code": 32, "description": 300, "caption": 100,
+}
+_OPEN_FOR_AMENDMENT = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class IngestStats:
+    """What a batch (or a whole sync) did. ``events`` counts new events; repeats are ``duplicates``."""
+
+    received: int = 0
+    events: int = 0
+    citations: int = 0
+    photos: int = 0
+    photos_failed: int = 0
+    photos_missing: int = 0
+    photo_bytes: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    voided: int = 0
+    amended: int = 0
+    patrol: int = 0
+
+    def add(self, other: IngestStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# --------------------------------------------------------------------------- one event, prepared
+
+
+@dataclass
+class _Item:
+    """One received item: parsed (or the reason it was not), with what could be read of it."""
+
+    raw_text: str
+    parsed: ParsedEvent | None
+    reason: str | None
+    event_id: str | None
+    device_id: str | None
+    seq: int | None
+    type: str | None
+    occurred_at: datetime | None = None
+
+    @property
+    def storable_id(self) -> str | None:
+        """The event id when it can key the field_events table."""
+        if self.event_id is not None and 0 < len(self.event_id) <= 100:
+            return self.event_id
+        return None
+
+
+def _raw_text(item: Any) -> str:
+    if isinstance(item, str):
+        # a NUL cannot be stored in a PostgreSQL text column; everything else is kept as received
+        return item.replace("\x00", "\ufffd")
+    if isinstance(item, (bytes, bytearray)):
+        return bytes(item).decode("utf-8", "replace").replace("\x00", "\ufffd")
+    try:
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # lone surrogates: keep them escaped
+        return json.dumps(item, ensure_ascii=True, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return repr(item)[:100_000]
+
+
+def _clip(value: Any, width: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def _has_bad_text(value: Any, depth: int = 0) -> str | None:
+    """A NUL character or a lone surrogate anywhere in a decoded JSON value (neither can be stored)."""
+    if depth > 200:
+        return "nested too deeply"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains text that is not valid Unicode"
+        return None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            problem = _has_bad_text(key, depth + 1) or _has_bad_text(inner, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for inner in value:
+            problem = _has_bad_text(inner, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def _too_long(path: str, value: str | None, width: int) -> str | None:
+    if value is not None and len(value) > width:
+        return f"{path}: longer than {width} characters ({len(value)})"
+    return None
+
+
+def _issued_problems(p: wire.CitationIssued, prefix: str = "payload") -> str | None:
+    L = _CITATION_LIMITS
+    checks: list[str | None] = [
+        _too_long(f"{prefix}.citation_number", p.citation_number, L["citation_number"]),
+        _too_long(f"{prefix}.officer_badge", p.officer_badge, L["officer_badge"]),
+    ]
+    checks.append(_vehicle_problems(p.vehicle, f"{prefix}.vehicle"))
+    checks.append(_location_problems(p.location, f"{prefix}.location"))
+    checks.append(_violations_problems(p.violations, f"{prefix}.violations"))
+    checks.append(_photos_problems(p.photos or [], f"{prefix}.photos"))
+    return next((c for c in checks if c), None)
+
+
+def _vehicle_problems(v: wire.Vehicle | wire.VehicleChanges, prefix: str) -> str | None:
+    L = _CITATION_LIMITS
+    if v.plate is not None:
+        plate = normalize_plate(v.plate)
+        if not plate:
+            return f"{prefix}.plate: has no letters or digits ({v.plate[:20]!r})"
+        if len(plate) > L["plate"]:
+            return f"{prefix}.plate: longer than {L['plate']} characters ({len(plate)})"
+    for name in ("jurisdiction", "plate_type", "make", "model", "color", "vin", "registration_expiry"):
+        problem = _too_long(f"{prefix}.{name}", getattr(v, name), L[name])
+        if problem:
+            return problem
+    return None
+
+
+def _location_problems(loc: wire.Location | wire.LocationChanges, prefix: str) -> str | None:
+    L = _CITATION_LIMITS
+    if loc.accuracy_m is not None and not math.isfinite(loc.accuracy_m):
+        return f"{prefix}.accuracy_m: must be a finite number"
+    for name in ("address", "zone", "space"):
+        problem = _too_long(f"{prefix}.{name}", getattr(loc, name), L[name])
+        if problem:
+            return problem
+    return None
+
+
+def _violations_problems(violations: Sequence[wire.Violation], prefix: str) -> str | None:
+    L = _CITATION_LIMITS
+    total = 0
+    for n, v in enumerate(violations):
+        problem = (_too_long(f"{prefix}.{n}.code", v.code, L["code"])
+                   or _too_long(f"{prefix}.{n}.description", v.description, L["description"]))
+        if problem:
+            return problem
+        if v.fine_cents is not None:
+            if v.fine_cents > INT32_MAX:
+                return f"{prefix}.{n}.fine_cents: too large ({v.fine_cents})"
+            total += v.fine_cents
+    if total > INT32_MAX:
+        return f"{prefix}: the fines add up to more than {INT32_MAX} cents"
+    return None
+
+
+def _photos_problems(photos: Sequence[wire.PhotoRef], prefix: str) -> str | None:
+    for n, photo in enumerate(photos):
+        if photo.bytes is not None and photo.bytes > INT32_MAX:
+            return f"{prefix}.{n}.bytes: too large ({photo.bytes})"
+        problem = _too_long(f"{prefix}.{n}.caption", photo.caption, _CITATION_LIMITS["caption"])
+        if problem:
+            return problem
+    return None
+
+
+def _payload_problems(parsed: ParsedEvent) -> str | None:
+    """Limits the wire schema does not know about: column widths, 32/64-bit integers, finite numbers."""
+    env = parsed.envelope
+    problem = (_too_long("event_id", env.event_id, 100) or _too_long("device_id", env.device_id, 64)
+               or _too_long("type", env.type, 64))
+    if problem:
+        return problem
+    if env.seq > INT64_MAX:
+        return f"seq: too large ({env.seq})"
+    p = parsed.payload
+    if isinstance(p, wire.CitationIssued):
+        return _issued_problems(p)
+    if isinstance(p, wire.CitationVoided):
+        return _too_long("payload.citation_number", p.citation_number, 64)
+    if isinstance(p, wire.CitationAmended):
+        c = p.changes
+        checks = [
+            _too_long("payload.citation_number", p.citation_number, 64),
+            _too_long("payload.changes.officer_badge", c.officer_badge, 32),
+            _vehicle_problems(c.vehicle, "payload.changes.vehicle") if c.vehicle else None,
+            _location_problems(c.location, "payload.changes.location") if c.location else None,
+            _violations_problems(c.violations, "payload.changes.violations") if c.violations else None,
+            _photos_problems(c.photos, "payload.changes.photos") if c.photos else None,
+        ]
+        return next((x for x in checks if x), None)
+    if isinstance(p, wire.PatrolShift):
+        if p.vehicles_checked is not None and p.vehicles_checked > INT32_MAX:
+            return f"payload.vehicles_checked: too large ({p.vehicles_checked})"
+        return _too_long("payload.officer_badge", p.officer_badge, 32) or _too_long("payload.zone", p.zone, 64)
+    if isinstance(p, wire.PatrolCheck):
+        plate = normalize_plate(p.plate)
+        if not plate:
+            return "payload.plate: has no letters or digits"
+        return (_too_long("payload.zone", p.zone, 64) or _too_long("payload.plate", plate, 16)
+                or _too_long("payload.jurisdiction", p.jurisdiction, 8))
+    return None
+
+
+def prepare(item: Any) -> _Item:
+    """Parse one received item and check everything that does not need the database.
+
+    ``item`` is a decoded event (a dict from an endpoint page), one JSON line, or a
+    dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
+    """
+    if isinstance(item, BundleLine):
+        prepared = prepare(item.text)
+        if item.utf8_error:
+            prepared.parsed = None
+            prepared.reason = f"event: {item.utf8_error}"
+        if prepared.reason:
+            prepared.reason = f"line {item.number}: {prepared.reason}"
+        return prepared
+    raw_text = _raw_text(item)
+    result = wire.parse_envelope(item)
+    if isinstance(result, Rejected):
+        raw = result.raw if isinstance(result.raw, dict) else None
+        return _Item(raw_text, None, result.reason, result.event_id, result.device_id, result.seq,
+                     raw.get("type") if raw is not None and isinstance(raw.get("type"), str) else None)
+    env = result.envelope
+    it = _Item(raw_text, result, None, env.event_id, env.device_id, env.seq, env.type, env.occurred_at)
+    problem = None
+    if "\\u" in raw_text or "\x00" in raw_text:  # control characters and lone surrogates come escaped
+        problem = _has_bad_text(result.raw)
+        if problem:
+            problem = f"event: {problem}"
+    if problem is None:
+        try:
+            raw_text.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "event: contains text that is not valid Unicode"
+    it.reason = problem or _payload_problems(result)
+    if it.reason:
+        it.parsed = None
+    return it
+
+
+def photo_refs(item: _Item) -> list[tuple[str, int | None]]:
+    """The photos an event references (also those of a quarantined event, so a re-submission finds them)."""
+    refs: list[tuple[str, int | None]] = []
+    payload: Any = None
+    if item.parsed is not None:
+        p = item.parsed.payload
+        if isinstance(p, wire.CitationIssued):
+            return [(ph.sha256, ph.bytes) for ph in p.photos or []]
+        if isinstance(p, wire.CitationAmended):
+            return [(ph.sha256, ph.bytes) for ph in p.changes.photos or []]
+        return []
+    try:
+        raw = json.loads(item.raw_text)
+    except (ValueError, RecursionError):
+        return []
+    if isinstance(raw, dict):
+        payload = raw.get("payload")
+        if isinstance(payload, dict) and isinstance(payload.get("changes"), dict):
+            payload = payload["changes"]
+    if isinstance(payload, dict) and isinstance(payload.get("photos"), list):
+        for ph in payload["photos"][:50]:
+            if isinstance(ph, dict) and wire.is_sha256_hex(ph.get("sha256")):
+                size = ph.get("bytes")
+                ok_size = isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= INT32_MAX
+                refs.append((ph["sha256"], size if ok_size else None))
+    return refs
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+@dataclass(frozen=True)
+class _Line:
+    effective_from: date
+    effective_to: date | None
+    fine_cents: int
+    description: str
+
+
+class FineSchedule:
+    """The violation codes and their fines by date, loaded once per ingest."""
+
+    def __init__(self, lines: dict[str, list[_Line]]) -> None:
+        self.lines = lines
+
+    @classmethod
+    def load(cls, session: Session) -> FineSchedule:
+        lines: dict[str, list[_Line]] = {}
+        for vc in session.scalars(select(ViolationCode).order_by(ViolationCode.effective_from)):
+            lines.setdefault(vc.code, []).append(_Line(vc.effective_from, vc.effective_to, vc.fine_cents,
+                                                       vc.description))
+        return cls(lines)
+
+    def lookup(self, code: str, day: date) -> _Line | None:
+        found = None
+        for line in self.lines.get(code, ()):
+            if line.effective_from <= day and (line.effective_to is None or day <= line.effective_to):
+                found = line
+        return found
+
+
+@dataclass
+class _Reference:
+    schedule: FineSchedule
+    tz: Any
+    profile_code: str
+    profile_versions: list[tuple[date, int]]
+
+    @classmethod
+    def load(cls, session: Session) -> _Reference:
+        try:
+            tz: Any = ZoneInfo(str(settings_service.get(session, "agency.timezone")))
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo("UTC")
+        code = str(settings_service.get(session, "agency.profile"))
+        versions = [(row.effective_from, row.version) for row in session.scalars(
+            select(JurisdictionProfileVersion).where(JurisdictionProfileVersion.code == code)
+            .order_by(JurisdictionProfileVersion.effective_from, JurisdictionProfileVersion.version))]
+        return cls(FineSchedule.load(session), tz, code, versions)
+
+    def profile_version(self, day: date) -> int:
+        version = 1
+        for start, v in self.profile_versions:
+            if start <= day:
+                version = v
+        return version
+
+
+# --------------------------------------------------------------------------- sequence gaps
+
+
+class SeqTracker:
+    """A device's highest sequence number and the ranges still missing below it."""
+
+    def __init__(self, last_seq: int | None, gaps: Iterable[Sequence[int]],
+                 lowest: Callable[[], int | None] = lambda: None) -> None:
+        self.last_seq = last_seq
+        self.gaps: list[list[int]] = [[int(a), int(b)] for a, b in gaps]
+        self._lowest = lowest
+        self._low: int | None = None
+        self._low_known = False
+        self.changed = False
+
+    def lowest(self) -> int | None:
+        if not self._low_known:
+            self._low = self._lowest()
+            self._low_known = True
+        return self._low
+
+    def add(self, seq: int) -> None:
+        if self.last_seq is None:
+            self.last_seq = seq
+            self._low, self._low_known = seq, True
+            self.changed = True
+            return
+        if seq > self.last_seq:
+            if seq > self.last_seq + 1:
+                self.gaps.append([self.last_seq + 1, seq - 1])
+                del self.gaps[:-MAX_GAP_RANGES]
+            self.last_seq = seq
+            self.changed = True
+            return
+        for n, (a, b) in enumerate(self.gaps):
+            if a <= seq <= b:
+                pieces = [[a, seq - 1]] if a <= seq - 1 else []
+                pieces += [[seq + 1, b]] if seq + 1 <= b else []
+                self.gaps[n:n + 1] = pieces
+                self.changed = True
+                return
+        low = self.lowest()
+        if low is not None and seq < low:
+            if seq < low - 1:
+                self.gaps.insert(0, [seq + 1, low - 1])
+            self._low = seq
+            self.changed = True
+
+    @property
+    def missing(self) -> int:
+        return sum(b - a + 1 for a, b in self.gaps)
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class _Pending:
+    """A citation row waiting for the bulk insert, with its children."""
+
+    row: dict[str, Any]
+    violations: list[dict[str, Any]]
+    photos: list[dict[str, Any]]
+    audit_after: dict[str, Any]
+    reason: str
+
+
+@dataclass
+class _BatchState:
+    now: datetime
+    stats: IngestStats = field(default_factory=IngestStats)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    #: every audit entry of the batch, in order, appended in one go at the end
+    records: list[AuditRecord] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    shifts: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    later: list[tuple[_Item, dict[str, Any]]] = field(default_factory=list)
+    replaced_event: dict[str, Any] | None = None
+    #: the event id a re-submission stands in for (its field_events row exists already)
+    replaces: str | None = None
+
+
+class QuarantinedAgain(Exception):
+    """A re-submitted event failed again (the reason is the message); nothing was stored."""
+
+
+class Ingestor:
+    """Applies batches of received events for one source (an endpoint or a bundle).
+
+    ``source`` is stored with every event (``endpoint:GW-EAST``, ``bundle:HH-0042-...zip``).
+    ``photos`` is where photo bytes come from. ``expected_device`` makes events of
+    any other device a quarantine case (a dock bundle carries one device's events).
+    """
+
+    def __init__(self, app: AppContext, actor: Actor, source: str, photos: PhotoSource | None = None, *,
+                 endpoint_label: str | None = None, expected_device: str | None = None,
+                 permission: Permission = Permission.SYNC_FIELD_DATA) -> None:
+        from desktop.sync.evidence import EvidenceStore
+
+        self.app = app
+        self.actor = actor
+        self.source = source[:200]
+        self.photos = photos or StorePhotos(EvidenceStore(app.paths.evidence_dir))
+        self.endpoint_label = endpoint_label
+        self.expected_device = expected_device
+        self.permission = permission
+        self._reference: _Reference | None = None
+
+    # ------------------------------------------------------------ public
+
+    def ingest(self, items: Sequence[Any], *, on_commit: Callable[[Session], None] | None = None,
+               progress: Callable[[str, int, int], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> IngestStats:
+        """Apply one batch in one transaction; ``on_commit(session)`` runs just before the commit."""
+        prepared = [prepare(item) for item in items]
+        outcomes = self.fetch_photos(prepared, progress, cancelled)
+        for attempt in (1, 2):
+            try:
+                with self.app.uow(self.actor, self.permission) as uow:
+                    state = self._apply(uow, prepared, outcomes)
+                    if on_commit is not None:
+                        on_commit(uow.session)
+                    uow.commit()
+                break
+            except IntegrityError:
+                # another workstation stored some of these events (or citation numbers) between our
+                # reads and our writes (PostgreSQL, read committed): read again and apply what is left
+                if attempt == 2:
+                    raise
+                log.info("concurrent ingest of the same events; applying the batch again")
+                self._reference = None
+        state.stats.received = len(items)
+        state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
+        return state.stats
+
+    def resubmit(self, text: str, replaces_event_id: str | None,
+                 resolve: Callable[[UnitOfWork, IngestStats], None]) -> IngestStats:
+        """Apply one corrected event; raise :class:`QuarantinedAgain` (storing nothing) if it fails again.
+
+        The event's own earlier field_events row (kept when it was quarantined) is
+        replaced instead of making the corrected event a duplicate of it.
+        """
+        item = prepare(text)
+        outcomes = self.fetch_photos([item], None, None)
+        with self.app.uow(self.actor, Permission.RESOLVE_QUARANTINE) as uow:
+            state = self._apply(uow, [item], outcomes, replaces=replaces_event_id, resubmitted=True)
+            if state.stats.quarantined:
+                raise QuarantinedAgain(state.quarantine[0]["reason"])
+            resolve(uow, state.stats)
+            uow.commit()
+        state.stats.received = 1
+        return state.stats
+
+    def fetch_photos(self, prepared: Sequence[_Item], progress: Callable[[str, int, int], None] | None,
+                     cancelled: Callable[[], bool] | None) -> dict[str, PhotoOutcome]:
+        """Fetch every photo the batch's new events reference (outside any write transaction)."""
+        ids = [it.storable_id for it in prepared if it.storable_id and photo_refs(it)]
+        known: set[str] = set()
+        if ids:
+            with self.app.db.reading() as s:
+                for chunk in _chunks(ids):
+                    known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
+        wanted: dict[str, int | None] = {}
+        for it in prepared:
+            if it.storable_id in known:
+                continue
+            for sha, declared in photo_refs(it):
+                wanted.setdefault(sha, declared)
+        outcomes: dict[str, PhotoOutcome] = {}
+        total = len(wanted)
+        for n, (sha, declared) in enumerate(wanted.items(), start=1):
+            if cancelled is not None and cancelled():
+                from desktop.sync.client import SyncCancelled
+
+                raise SyncCancelled("Sync was cancelled.")
+            outcomes[sha] = self.photos.fetch(sha, declared)
+            if progress is not None:
+                progress("photos", n, total)
+        return outcomes
+
+    # ------------------------------------------------------------ the transaction
+
+    def _reference_data(self, session: Session) -> _Reference:
+        if self._reference is None:
+            self._reference = _Reference.load(session)
+        return self._reference
+
+    def _apply(self, uow: UnitOfWork, prepared: Sequence[_Item], outcomes: dict[str, PhotoOutcome], *,
+               replaces: str | None = None, resubmitted: bool = False) -> _BatchState:
+        s = uow.session
+        now = self.app.now()
+        ref = self._reference_data(s)
+        state = _BatchState(now=now, replaces=replaces)
+        stats = state.stats
+
+        ids = [it.storable_id for it in prepared if it.storable_id]
+        existing: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            existing.update(s.execute(select(FieldEvent.event_id, FieldEvent.outcome)
+                                      .where(FieldEvent.event_id.in_(chunk))).all())
+        if replaces is not None and existing.get(replaces) == QUARANTINED:
+            del existing[replaces]
+        idless = [it.raw_text for it in prepared if it.storable_id is None]
+        known_idless: set[str] = set()
+        for chunk in _chunks(idless):
+            # events without a usable id are recognised by their text (the quarantine is small: no index needed)
+            known_idless.update(s.scalars(select(QuarantinedEvent.raw).where(QuarantinedEvent.raw.in_(chunk))))
+
+        device_ids = {it.device_id for it in prepared if it.device_id and len(it.device_id) <= 64}
+        devices: dict[str, Device] = {}
+        for chunk in _chunks(sorted(device_ids)):
+            devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
+        trackers: dict[str, SeqTracker] = {}
+
+        numbers = set()
+        for it in prepared:
+            p = it.parsed.payload if it.parsed else None
+            if isinstance(p, (wire.CitationIssued, wire.CitationVoided, wire.CitationAmended)):
+                numbers.add(p.citation_number)
+        known_numbers: dict[str, tuple[str | None, str | None]] = {}
+        for chunk in _chunks(sorted(numbers)):
+            for number, digest, event_id in s.execute(
+                    select(Citation.citation_number, Citation.content_digest, Citation.source_event_id)
+                    .where(Citation.citation_number.in_(chunk))):
+                known_numbers[number] = (digest, event_id)
+
+        seen: set[str] = set()
+        for it in prepared:
+            key = it.storable_id
+            if key is not None:
+                if key in existing or key in seen:
+                    stats.duplicates += 1
+                    continue
+                seen.add(key)
+            elif it.raw_text in known_idless:
+                stats.duplicates += 1
+                continue
+            else:
+                known_idless.add(it.raw_text)
+            stats.events += 1
+            self._track(s, it, devices, trackers, state)
+            if it.parsed is None:
+                self._quarantine(state, it, it.reason or "event: not valid")
+                continue
+            env = it.parsed.envelope
+            problem, signature_state = self._signature(it, devices.get(env.device_id), resubmitted)
+            if problem:
+                self._quarantine(state, it, problem)
+                continue
+            if self.expected_device is not None and env.device_id != self.expected_device:
+                self._quarantine(state, it, f"device_id: an event of {env.device_id} inside the dock bundle "
+                                            f"of {self.expected_device}")
+                continue
+            event_row = self._event_row(it, APPLIED, now)
+            p = it.parsed.payload
+            if not it.parsed.known:
+                event_row["outcome"] = SKIPPED
+                stats.skipped += 1
+            elif isinstance(p, wire.CitationIssued):
+                digest = wire.content_fingerprint(it.parsed.raw["payload"])
+                if p.citation_number in known_numbers:
+                    first_digest, first_event = known_numbers[p.citation_number]
+                    if first_digest == digest:
+                        event_row["outcome"] = DUPLICATE
+                        stats.duplicates += 1
+                    else:
+                        self._quarantine(state, it, f"conflict: citation {p.citation_number} was already received"
+                                                    f"{' in event ' + first_event if first_event else ''} with "
+                                                    "different content; the first version is kept")
+                        continue
+                else:
+                    known_numbers[p.citation_number] = (digest, env.event_id)
+                    state.pending.append(self._citation(it, p, digest, signature_state, outcomes, ref, now))
+            elif isinstance(p, (wire.CitationVoided, wire.CitationAmended)):
+                state.later.append((it, event_row))
+                continue
+            elif isinstance(p, wire.PatrolShift):
+                state.shifts.append(dict(event_id=env.event_id, officer_badge=p.officer_badge, zone_code=p.zone,
+                                         started_at=p.started_at, ended_at=p.ended_at,
+                                         vehicles_checked=p.vehicles_checked or 0))
+                stats.patrol += 1
+            elif isinstance(p, wire.PatrolCheck):
+                state.checks.append(dict(event_id=env.event_id, zone_code=p.zone, checked_at=p.checked_at,
+                                         plate=normalize_plate(p.plate), jurisdiction=p.jurisdiction,
+                                         result=p.result))
+                stats.patrol += 1
+            self._keep_event(state, event_row, replaces)
+
+        self._insert_citations(uow, state)
+        batched = _BatchedAudit(uow, state.records)
+        cases: dict[str, Citation] = {}
+        later_numbers = sorted({it.parsed.payload.citation_number for it, _ in state.later
+                                if it.parsed is not None
+                                and isinstance(it.parsed.payload, (wire.CitationVoided, wire.CitationAmended))})
+        for chunk in _chunks(later_numbers):
+            cases.update({c.citation_number: c for c in s.scalars(
+                select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
+        for it, event_row in state.later:
+            outcome = self._apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now)
+            if outcome.startswith("quarantine:"):
+                self._quarantine(state, it, outcome.removeprefix("quarantine:"))
+                continue
+            event_row["outcome"] = APPLIED if outcome != DUPLICATE else DUPLICATE
+            if outcome == DUPLICATE:
+                stats.duplicates += 1
+            elif isinstance(it.parsed.payload if it.parsed else None, wire.CitationVoided):
+                stats.voided += 1
+            else:
+                stats.amended += 1
+            self._keep_event(state, event_row, replaces)
+
+        if state.events:
+            s.execute(insert(_table(FieldEvent)), state.events)
+        if state.replaced_event is not None:
+            row = state.replaced_event
+            s.execute(update(_table(FieldEvent)).where(FieldEvent.event_id == row["event_id"]).values(
+                outcome=row["outcome"], raw=row["raw"], source=row["source"], received_at=row["received_at"],
+                type=row["type"], seq=row["seq"], occurred_at=row["occurred_at"], device_id=row["device_id"]))
+        if state.quarantine:
+            s.execute(insert(_table(QuarantinedEvent)), state.quarantine)
+        if state.shifts:
+            s.execute(insert(_table(PatrolShift)), state.shifts)
+        if state.checks:
+            s.execute(insert(_table(PatrolCheck)), state.checks)
+        audit.append_many(s, state.records, at=now, user_id=self.actor.user_id, username=self.actor.username)
+        for device_id, tracker in trackers.items():
+            device = devices[device_id]
+            if tracker.changed:
+                device.last_seq = tracker.last_seq
+                device.seq_gaps = [list(g) for g in tracker.gaps]
+        s.flush()
+        return state
+
+    # ------------------------------------------------------------ pieces
+
+    def _event_row(self, it: _Item, outcome: str, now: datetime) -> dict[str, Any]:
+        seq = it.seq if it.seq is not None and 0 <= it.seq <= INT64_MAX else None  # a bad event's seq may be anything
+        return dict(event_id=it.event_id, device_id=(it.device_id or "")[:64], seq=seq,
+                    type=(it.type or "")[:64], occurred_at=it.occurred_at, received_at=now,
+                    source=self.source, outcome=outcome, raw=it.raw_text)
+
+    def _keep_event(self, state: _BatchState, row: dict[str, Any], replaces: str | None) -> None:
+        if replaces is not None and row["event_id"] == replaces:
+            state.replaced_event = row
+        else:
+            state.events.append(row)
+
+    def _quarantine(self, state: _BatchState, it: _Item, reason: str) -> None:
+        state.stats.quarantined += 1
+        state.quarantine.append(dict(
+            event_id=_clip(it.event_id, 100), device_id=_clip(it.device_id, 64), type=_clip(it.type, 64),
+            reason=reason, raw=it.raw_text, source=self.source, received_at=state.now, status="open",
+            resolved_by=None, resolved_at=None, resolution=None))
+        state.records.append(AuditRecord(
+            "field_event.quarantined", "field_event", _clip(it.event_id, 100) or "(no event id)",
+            after={"device_id": it.device_id, "type": it.type, "source": self.source}, reason=reason))
+        if it.storable_id is not None and it.storable_id != state.replaces:
+            # kept so that the same event delivered again is recognised (and not quarantined twice)
+            row = self._event_row(it, QUARANTINED, state.now)
+            self._keep_event(state, row, None)
+
+    def _signature(self, it: _Item, device: Device | None, resubmitted: bool) -> tuple[str | None, str]:
+        assert it.parsed is not None
+        raw = it.parsed.raw
+        if resubmitted:
+            return None, "resubmitted"
+        key = device.public_key if device is not None else None
+        if not key:
+            return None, "unverified" if raw.get("signature") else "unsigned"
+        if not raw.get("signature"):
+            return (f"signature: missing (device {it.device_id} has a registered key, so its events must be "
+                    "signed)"), "unsigned"
+        try:
+            ok = wire.verify_signature(raw, key)
+        except InvalidDeviceKey:
+            return f"signature: the key registered for {it.device_id} is not a valid Ed25519 key", "unsigned"
+        if not ok:
+            return f"signature: does not verify with the key registered for {it.device_id}", "unsigned"
+        return None, "verified"
+
+    def _track(self, s: Session, it: _Item, devices: dict[str, Device], trackers: dict[str, SeqTracker],
+               state: _BatchState) -> None:
+        device_id, seq = it.device_id, it.seq
+        if not device_id or len(device_id) > 64 or seq is None or isinstance(seq, bool):
+            return
+        if seq < 0 or seq > INT64_MAX:
+            return
+        device = devices.get(device_id)
+        if device is None:
+            if it.parsed is None:
+                return  # an unreadable event does not make up a device
+            badge = getattr(it.parsed.payload, "officer_badge", None)
+            device = Device(device_id=device_id, officer_badge=badge if isinstance(badge, str) else None,
+                            endpoint_id=self.endpoint_label, seq_gaps=[], active=True)
+            s.add(device)
+            devices[device_id] = device
+        if device.officer_badge is None and it.parsed is not None:
+            badge = getattr(it.parsed.payload, "officer_badge", None)
+            if isinstance(badge, str) and len(badge) <= 32:
+                device.officer_badge = badge
+        tracker = trackers.get(device_id)
+        if tracker is None:
+            def lowest(d: str = device_id) -> int | None:
+                value = s.scalar(select(func.min(FieldEvent.seq)).where(FieldEvent.device_id == d))
+                return int(value) if value is not None else None
+
+            tracker = trackers[device_id] = SeqTracker(device.last_seq, device.seq_gaps or [], lowest)
+        tracker.add(seq)
+        if it.occurred_at is not None and (device.last_seen_at is None or it.occurred_at > device.last_seen_at):
+            device.last_seen_at = it.occurred_at
+
+    def _fines(self, violations: Sequence[wire.Violation], issued_at: datetime, ref: _Reference,
+               citation_id: int | None) -> tuple[list[dict[str, Any]], int, int | None, list[dict[str, Any]]]:
+        day = issued_at.astimezone(ref.tz).date()
+        rows: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
+        total = 0
+        handheld_total: int | None = None
+        for position, v in enumerate(violations):
+            line = ref.schedule.lookup(v.code, day)
+            if v.fine_cents is not None:
+                handheld_total = (handheld_total or 0) + v.fine_cents
+            if line is None:
+                fine = v.fine_cents or 0
+                description = v.description or ""
+                warnings.append({"code": "fine_schedule", "severity": "warning",
+                                 "text": f"Code {v.code} is not in the fine schedule on {day.isoformat()}: "
+                                         f"the handheld's fine ({fine} cents) was used."})
+            else:
+                fine = line.fine_cents
+                description = v.description or line.description
+                if v.fine_cents is not None and v.fine_cents != fine:
+                    warnings.append({"code": "fine_differs", "severity": "warning",
+                                     "text": f"Code {v.code}: the handheld showed {v.fine_cents} cents, the "
+                                             f"schedule on {day.isoformat()} says {fine} cents."})
+            total += fine
+            rows.append(dict(citation_id=citation_id, position=position, code=v.code, description=description[:300],
+                             handheld_fine_cents=v.fine_cents, fine_cents=fine))
+        return rows, min(total, INT32_MAX), handheld_total, warnings
+
+    def _photo_rows(self, refs: Sequence[wire.PhotoRef], outcomes: dict[str, PhotoOutcome], now: datetime,
+                    start: int = 0, skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set(skip)
+        fallback: StorePhotos | None = None
+        for ref in refs:
+            if ref.sha256 in seen:
+                continue  # the same photo listed twice is one piece of evidence
+            seen.add(ref.sha256)
+            outcome = outcomes.get(ref.sha256)
+            if outcome is None:
+                if fallback is None:
+                    from desktop.sync.evidence import EvidenceStore
+
+                    fallback = StorePhotos(EvidenceStore(self.app.paths.evidence_dir), "not fetched")
+                outcome = fallback.fetch(ref.sha256, ref.bytes)
+            rows.append(dict(
+                citation_id=None, position=start + len(rows), sha256=ref.sha256, declared_bytes=ref.bytes,
+                taken_at=ref.taken_at, caption=ref.caption, integrity=outcome.integrity.value,
+                integrity_reason=outcome.reason, attempts=outcome.attempts, exif=outcome.exif,
+                gps_lat=outcome.gps_lat, gps_lon=outcome.gps_lon, width=outcome.width, height=outcome.height,
+                verified_at=now if outcome.verified else None))
+        return rows
+
+    def _citation(self, it: _Item, p: wire.CitationIssued, digest: str, signature_state: str,
+                  outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> _Pending:
+        assert it.parsed is not None
+        env = it.parsed.envelope
+        violations, fine, handheld, warnings = self._fines(p.violations, p.issued_at, ref, None)
+        photos = self._photo_rows(p.photos or [], outcomes, now)
+        states = [PhotoIntegrity(ph["integrity"]) for ph in photos]
+        v, loc = p.vehicle, p.location
+        plate = normalize_plate(v.plate)
+        raw_payload = it.parsed.raw.get("payload", {})
+        observations = raw_payload.get("observations") if isinstance(raw_payload.get("observations"), list) else []
+        day = p.issued_at.astimezone(ref.tz).date()
+        status = evidence_status(states).value
+        row = dict(
+            citation_number=p.citation_number, source_event_id=env.event_id, content_digest=digest,
+            device_id=env.device_id, officer_badge=p.officer_badge, issued_at=p.issued_at, received_at=now,
+            plate=plate, plate_key=plate_search_key(plate), jurisdiction=v.jurisdiction, plate_type=v.plate_type,
+            make=v.make, model=v.model, color=v.color, vin=v.vin, registration_expiry=v.registration_expiry,
+            lat=loc.lat, lon=loc.lon, accuracy_m=loc.accuracy_m, address=loc.address, zone_code=loc.zone,
+            space=loc.space, violation_code=violations[0]["code"], violation_description=violations[0]["description"],
+            fine_cents=fine, handheld_fine_cents=handheld, observations=observations, remarks=p.remarks,
+            status=CaseStatus.PENDING_REVIEW.value, evidence_status=status, signature_state=signature_state,
+            review_warnings=warnings, warning_count=len(warnings), profile_code=ref.profile_code,
+            profile_version=ref.profile_version(day), owner_id=None, stage=None, next_action=None,
+            next_action_date=None, on_hold=False, approved_at=None, closed_at=None, version=1,
+        )
+        verified = sum(1 for ph in photos if ph["integrity"] == PhotoIntegrity.VERIFIED.value)
+        after = {"citation_number": p.citation_number, "device_id": env.device_id, "event_id": env.event_id,
+                 "status": row["status"], "evidence_status": status, "photos": verified,
+                 "signature": signature_state}
+        return _Pending(row, violations, photos, after, f"received from {env.device_id} via {self.source}")
+
+    def _insert_citations(self, uow: UnitOfWork, state: _BatchState) -> None:
+        if not state.pending:
+            return
+        s = uow.session
+        ids = _reserve_citation_ids(s, len(state.pending))
+        rows = []
+        for citation_id, pending in zip(ids, state.pending, strict=True):
+            pending.row["id"] = citation_id
+            rows.append(pending.row)
+        s.execute(insert(_table(Citation)), rows)
+        violations: list[dict[str, Any]] = []
+        photos: list[dict[str, Any]] = []
+        records: list[AuditRecord] = []
+        stats = state.stats
+        for citation_id, pending in zip(ids, state.pending, strict=True):
+            for v in pending.violations:
+                v["citation_id"] = citation_id
+                violations.append(v)
+            for ph in pending.photos:
+                ph["citation_id"] = citation_id
+                photos.append(ph)
+                self._count_photo(stats, ph)
+            records.append(AuditRecord("citation.received", "citation", citation_id, after=pending.audit_after,
+                                       reason=pending.reason))
+        stats.citations += len(ids)
+        s.execute(insert(_table(CitationViolation)), violations)
+        if photos:
+            s.execute(insert(_table(EvidencePhoto)), photos)
+        state.records.extend(records)
+        state.pending = []
+
+    @staticmethod
+    def _count_photo(stats: IngestStats, photo: dict[str, Any]) -> None:
+        integrity = photo["integrity"]
+        if integrity == PhotoIntegrity.VERIFIED.value:
+            stats.photos += 1
+        elif integrity == PhotoIntegrity.INTEGRITY_FAILED.value:
+            stats.photos_failed += 1
+        else:
+            stats.photos_missing += 1
+
+    # ------------------------------------------------------------ voids and amendments
+
+    def _apply_change(self, uow: UnitOfWork, cases: dict[str, Citation], it: _Item,
+                      outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> str:
+        """Apply a void or an amendment to its case (loaded and locked with the batch's others).
+
+        Returns APPLIED, DUPLICATE or 'quarantine:<reason>'.
+        """
+        assert it.parsed is not None
+        p = it.parsed.payload
+        assert isinstance(p, (wire.CitationVoided, wire.CitationAmended))
+        case = cases.get(p.citation_number)
+        what = "voids" if isinstance(p, wire.CitationVoided) else "amends"
+        if case is None:
+            return (f"quarantine:payload.citation_number: this event {what} citation {p.citation_number}, "
+                    "which has not been received (re-submit it once the citation has arrived)")
+        device = it.device_id
+        if isinstance(p, wire.CitationVoided):
+            if case.status == CaseStatus.VOIDED.value:
+                return DUPLICATE
+            reason = (f"voided on handheld {device} at {p.voided_at.isoformat()}"
+                      + (f": {p.reason}" if p.reason else ""))
+            try:
+                case_ops.move(uow, case, CaseStatus.VOIDED, reason=reason, action="citation.voided")
+            except IllegalTransition as exc:
+                return f"quarantine:the handheld voided it, but {exc}"
+            return APPLIED
+        if case.status not in _OPEN_FOR_AMENDMENT:
+            return (f"quarantine:the handheld amended citation {p.citation_number}, but the case is already "
+                    f"{CaseStatus(case.status).label.lower()}: a supervisor must apply the correction")
+        self._amend(uow, case, it, p, outcomes, ref, now)
+        return APPLIED
+
+    def _amend(self, uow: UnitOfWork, case: Citation, it: _Item, p: wire.CitationAmended,
+               outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> None:
+        c = p.changes
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+
+        def change(attr: str, value: Any) -> None:
+            old = getattr(case, attr)
+            if old != value:
+                before[attr] = old
+                after[attr] = value
+                setattr(case, attr, value)
+
+        if c.officer_badge is not None:
+            change("officer_badge", c.officer_badge)
+        if c.issued_at is not None:
+            change("issued_at", c.issued_at)
+        if c.vehicle is not None:
+            given = c.vehicle.model_fields_set
+            for name in ("jurisdiction", "plate_type", "make", "model", "color", "vin", "registration_expiry"):
+                if name in given and (getattr(c.vehicle, name) is not None or name not in ("jurisdiction",)):
+                    change(name, getattr(c.vehicle, name))
+            if "plate" in given and c.vehicle.plate is not None:
+                plate = normalize_plate(c.vehicle.plate)
+                change("plate", plate)
+                change("plate_key", plate_search_key(plate))
+        if c.location is not None:
+            given = c.location.model_fields_set
+            for name, attr in (("lat", "lat"), ("lon", "lon"), ("accuracy_m", "accuracy_m"), ("address", "address"),
+                               ("zone", "zone_code"), ("space", "space")):
+                value = getattr(c.location, name)
+                if name in given and (value is not None or name not in ("lat", "lon")):
+                    change(attr, value)
+        if c.remarks is not None or "remarks" in c.model_fields_set:
+            change("remarks", c.remarks)
+        if c.observations is not None:
+            raw_changes = it.parsed.raw["payload"]["changes"] if it.parsed else {}
+            change("observations", raw_changes.get("observations") or [])
+        if c.violations is not None or c.issued_at is not None:
+            violations = c.violations
+            if violations is None:
+                violations = [wire.Violation(code=v.code, description=v.description,
+                                             fine_cents=v.handheld_fine_cents) for v in case.violations]
+            rows, fine, handheld, warnings = self._fines(violations, case.issued_at, ref, case.id)
+            if c.violations is not None:
+                before["violations"] = [{"code": v.code, "fine_cents": v.fine_cents} for v in case.violations]
+                after["violations"] = [{"code": r["code"], "fine_cents": r["fine_cents"]} for r in rows]
+                case.violations = [CitationViolation(**{k: v for k, v in r.items() if k != "citation_id"})
+                                   for r in rows]
+                change("violation_code", rows[0]["code"])
+                change("violation_description", rows[0]["description"])
+            change("fine_cents", fine)
+            change("handheld_fine_cents", handheld)
+            kept = [w for w in case.review_warnings or [] if w.get("code") not in ("fine_schedule", "fine_differs")]
+            change("review_warnings", kept + warnings)
+            change("warning_count", len(kept + warnings))
+        if c.photos:
+            have = {ph.sha256 for ph in case.photos}
+            rows = self._photo_rows(c.photos, outcomes, now, start=len(case.photos), skip=frozenset(have))
+            for r in rows:
+                r.pop("citation_id")
+                case.photos.append(EvidencePhoto(**r))
+            if rows:
+                after["photos_added"] = [r["sha256"] for r in rows]
+                change("evidence_status",
+                       evidence_status([PhotoIntegrity(ph.integrity) for ph in case.photos]).value)
+        reason = f"amended on handheld {it.device_id}" + (f": {p.reason}" if p.reason else "")
+        uow.audit("citation.amended", "citation", case.id, before=before, after=after, reason=reason)
+
+
+def _table(model: type[Any]) -> Table:
+    """The Core table of a mapped class (bulk inserts go through Core, not the ORM)."""
+    return cast(Table, model.__table__)
+
+
+def _reserve_citation_ids(session: Session, count: int) -> list[int]:
+    """Ids for a bulk insert without RETURNING (which SQLite would run one row at a time).
+
+    PostgreSQL hands them out from the table's sequence; on SQLite the write transaction
+    holds the database lock (BEGIN IMMEDIATE), so the next ids after the highest are ours.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('citations', 'id')) FROM generate_series(1, :n)"),
+            {"n": count}))
+    first = int(session.scalar(select(func.coalesce(func.max(Citation.id), 0))) or 0) + 1
+    return list(range(first, first + count))
+
+
+class _BatchedAudit:
+    """The unit of work as :func:`case_ops.move` sees it, with its audit entries collected for one bulk append.
+
+    The entries keep their order and their content; only the writing is batched.
+    """
+
+    def __init__(self, uow: UnitOfWork, records: list[AuditRecord]) -> None:
+        self.app = uow.app
+        self.actor = uow.actor
+        self.session = uow.session
+        self._records = records
+
+    def audit(self, action: str, entity_type: str, entity_id: str | int, *, before: dict[str, Any] | None = None,
+              after: dict[str, Any] | None = None, reason: str | None = None) -> None:
+        self._records.append(AuditRecord(action, entity_type, entity_id, before, after, reason))
+
+
+def _chunks(values: Sequence[str], size: int = IN_CHUNK) -> Iterable[list[str]]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

@@ -1,0 +1,226 @@
+"""The Devices & Sync screen: Sync now against the simulator (progress, Cancel), the quarantine list with
+reasons, discard and re-submit, the drop folder, and what each role may press."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.domain.roles import Role
+from desktop.persistence.models import Citation, FieldEvent
+from desktop.services import sync_service
+from desktop.services.context import AppContext
+from desktop.sync.client import SyncCancelled
+from desktop.sync.simulator import FieldSimulator
+from desktop.ui.context import UiContext
+from desktop.ui.messages import MessageChannel
+from desktop.ui.sync_models import DeviceTableModel, QuarantineTableModel
+from desktop.ui.sync_view import ResubmitDialog, SyncBackground, SyncView
+from desktop.ui.tasks import TaskRunner
+from tests.helpers.ingest_helpers import SYSTEM, sync
+from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture)
+
+Factory = Callable[..., FieldSimulator]
+
+
+@pytest.fixture
+def make_view(app: AppContext, actors: dict[Role, Any], qtbot: Any) -> Iterator[Callable[[Role], SyncView]]:
+    runners: list[TaskRunner] = []
+    sync_service.TOKENS.reset()
+
+    def make(role: Role) -> SyncView:
+        runner = TaskRunner()
+        runners.append(runner)
+        ctx = UiContext(app=app, actor=actors[role], runner=runner, messages=MessageChannel(interactive=False),
+                        tz=ZoneInfo("America/Los_Angeles"))
+        view = SyncView(ctx)
+        qtbot.addWidget(view)
+        if view.background is not None:
+            view.background.client_options = {"sleep": lambda _s: None}
+        return view
+
+    yield make
+    for runner in runners:
+        runner.wait_all(10000)
+    sync_service.TOKENS.reset()
+
+
+def _endpoint(app: AppContext, sim: FieldSimulator) -> int:
+    endpoint_id, _ = sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
+    sync_service.TOKENS.remember(sim.base_url, sim.token, persist=False)
+    return endpoint_id
+
+
+def _loaded(qtbot: Any, view: SyncView) -> None:
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.refresh()
+
+
+def test_sync_now_shows_progress_and_fills_the_lists(app: AppContext, make_view: Any, qtbot: Any,
+                                                     simulator_factory: Factory) -> None:
+    sim = simulator_factory(citations=30, devices=3, malformed_events=3, sequence_gaps=True)
+    _endpoint(app, sim)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    assert view.sync_button.isEnabled() and not view.cancel_button.isEnabled()
+    assert "not synced yet" in view.status.text()
+    view.background.page_limit = 10
+    seen: list[tuple[int, int, str]] = []
+    view.background.progress.connect(lambda d, t, s: seen.append((d, t, s)))
+    with qtbot.waitSignal(view.background.finished, timeout=60000) as finished:
+        view.sync_button.click()
+        assert view.cancel_button.isEnabled() and not view.sync_button.isEnabled()
+    summary = finished.args[0]
+    assert summary.stats.citations == 30 and summary.stats.quarantined == 3
+    assert any(t > 0 and "events received" in s for _d, t, s in seen)
+    qtbot.waitUntil(lambda: view.devices.rowCount() == 3, timeout=10000)
+    assert view.sync_button.isEnabled() and not view.cancel_button.isEnabled()
+    assert view.tabs.tabText(0) == "Devices (3, 3 with gaps)"
+    assert view.tabs.tabText(1) == "Quarantine (3 open)"
+    assert "30 citations" in view.status.text()
+    gaps = view.devices.index(0, DeviceTableModel.GAPS).data()
+    assert gaps.startswith("1 missing")
+    reasons = [view.quarantine.index(r, QuarantineTableModel.REASON).data() for r in range(3)]
+    assert any("required field is missing" in r for r in reasons)
+    assert any("UTC offset" in r for r in reasons)
+    # the raw event viewer shows the event as received
+    view.quarantine_table.selectRow(0)
+    qtbot.waitUntil(lambda: view.raw_view.toPlainText().startswith("{"), timeout=10000)
+    assert "Reason:" in view.reason_label.text()
+    # a clerk sees, but may not resolve
+    assert not view.discard_button.isEnabled() and not view.resubmit_button.isEnabled()
+
+
+def test_cancel_stops_the_sync_and_keeps_what_was_committed(app: AppContext, make_view: Any, qtbot: Any,
+                                                            simulator_factory: Factory) -> None:
+    sim = simulator_factory(citations=150, devices=3)
+    _endpoint(app, sim)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    view.background.page_limit = 5
+    pages: list[int] = []
+    view.background.progress.connect(lambda d, _t, s: pages.append(d) if "events received" in s else None)
+    with qtbot.waitSignal(view.background.failed, timeout=60000) as failed:
+        view.sync_button.click()
+        qtbot.waitUntil(lambda: len(pages) >= 2, timeout=30000)
+        view.cancel_button.click()
+    assert isinstance(failed.args[0], SyncCancelled)
+    with app.db.reading() as s:
+        stored = s.scalar(select(func.count()).select_from(FieldEvent))
+    assert 10 <= stored < len(sim.all_events)
+    qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=5000)
+    assert not view.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: "cancelled after" in view.status.text(), timeout=10000)
+    # the next Sync now finishes the job
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.sync_button.click()
+    with app.db.reading() as s:
+        assert set(s.scalars(select(Citation.citation_number))) == sim.valid_citation_numbers
+
+
+def test_supervisor_discards_and_resubmits_from_the_screen(app: AppContext, make_view: Any, qtbot: Any,
+                                                           simulator_factory: Factory,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = simulator_factory(citations=6, devices=2, malformed_events=2)
+    _endpoint(app, sim)
+    sync(app, sim)
+    view = make_view(Role.SUPERVISOR)
+    _loaded(qtbot, view)
+    assert view.quarantine.rowCount() == 2
+    plate_row = next(r for r in range(2) if "vehicle.plate" in view.quarantine.rows[r].reason)
+    view.quarantine_table.selectRow(plate_row)
+    assert view.discard_button.isEnabled() and view.resubmit_button.isEnabled()
+    qtbot.waitUntil(lambda: view.raw_view.toPlainText().startswith("{"), timeout=10000)
+    row = view.quarantine.rows[plate_row]
+    event = json.loads(view.raw_view.toPlainText())
+    event["payload"]["vehicle"]["plate"] = "8ABC123"
+    dialog = ResubmitDialog(view.ctx, row, json.dumps(event, indent=2), view)
+    qtbot.addWidget(dialog)
+    dialog.editor.setPlainText("{not json")
+    dialog.run()
+    qtbot.waitUntil(lambda: "still not acceptable" in dialog.error.text(), timeout=10000)
+    dialog.editor.setPlainText(json.dumps(event))
+    with qtbot.waitSignal(dialog.resubmitted, timeout=10000):
+        dialog.run()
+    with app.db.reading() as s:
+        assert s.scalar(select(Citation.plate).where(
+            Citation.citation_number == event["payload"]["citation_number"])) == "8ABC123"
+    _loaded(qtbot, view)
+    assert view.quarantine.rowCount() == 1
+    view.quarantine_table.selectRow(0)
+    from PySide6.QtWidgets import QInputDialog
+
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("a broken line, nothing to save", True))
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.discard_selected()
+    assert view.quarantine.rowCount() == 0 and view.tabs.tabText(1) == "Quarantine (0 open)"
+
+
+def test_mail_office_gets_no_sync(make_view: Any) -> None:
+    view = make_view(Role.MAIL_OFFICE)
+    assert view.background is None and not hasattr(view, "sync_button")
+
+
+def test_drop_folder_bundles_are_imported(app: AppContext, make_view: Any, qtbot: Any, tmp_path: Any) -> None:
+    sim = FieldSimulator(devices=1, citations=3, photo_size=(48, 36))
+    drop = app.paths.drop_dir
+    drop.mkdir(parents=True, exist_ok=True)
+    path = sim.write_bundles(drop, exported_at=datetime(2026, 11, 24, 23, 0, tzinfo=UTC))[0]
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    view = make_view(Role.CLERK)
+    background = SyncBackground.instance(view.ctx)
+    assert background is view.background
+    with qtbot.waitSignal(background.bundles_imported, timeout=20000) as imported:
+        background.scan_drop_folder()
+    results = imported.args[0]
+    assert results[0].ok and "3 citations" in results[0].line
+    assert (drop / "imported" / path.name).is_file()
+    qtbot.waitUntil(lambda: view.bundles.rowCount() == 1, timeout=10000)
+    assert "3 citations" in view.bundle_log.text()
+
+
+def test_table_models_pass_qt_model_tests(app: AppContext, qtmodeltester: Any, simulator_factory: Factory) -> None:
+    sim = simulator_factory(citations=5, malformed_events=2, sequence_gaps=True)
+    sync(app, sim)
+    devices = DeviceTableModel(ZoneInfo("UTC"))
+    devices.set_rows(sync_service.list_devices(app, SYSTEM))
+    qtmodeltester.check(devices)
+    quarantine = QuarantineTableModel(ZoneInfo("UTC"))
+    quarantine.set_rows(sync_service.list_quarantine(app, SYSTEM, None))
+    qtmodeltester.check(quarantine)
+    assert quarantine.index(0, 0).data(QuarantineTableModel.ROW_ROLE).reason
+
+
+def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbot: Any,
+                                           simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from desktop.ui import sync_view
+
+    sim = simulator_factory(citations=2)
+    sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
+    sync_service.TOKENS.reset()
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    assert "Token: needed" in view.status.text()
+    asked: list[str] = []
+
+    def fake_exec(dialog: Any) -> int:
+        asked.append(dialog.windowTitle())
+        dialog.token.setText(sim.token)
+        return int(QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(sync_view.TokenDialog, "exec", fake_exec)
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.sync_button.click()
+    assert asked == ["Token for Simulator"]
+    assert sync_service.TOKENS.get(sim.base_url) == sim.token  # kept for this session only

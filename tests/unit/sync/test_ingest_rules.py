@@ -1,0 +1,111 @@
+"""Pieces of the ingest that need no database: sequence gaps, the fine schedule, limits on what an event may hold."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from desktop.sync.ingest import FineSchedule, SeqTracker, _Line, photo_refs, prepare
+from tests.helpers.sync_helpers import valid_event
+
+
+def test_gaps_open_and_close_in_any_order() -> None:
+    t = SeqTracker(None, [])
+    for seq in (1, 2, 5, 6, 9):
+        t.add(seq)
+    assert t.last_seq == 9 and t.gaps == [[3, 4], [7, 8]] and t.missing == 4
+    t.add(3)
+    assert t.gaps == [[4, 4], [7, 8]]
+    t.add(8)
+    t.add(7)
+    t.add(4)
+    assert t.gaps == [] and t.missing == 0
+    t.add(5)  # a repeat changes nothing
+    assert t.gaps == [] and t.last_seq == 9
+
+
+def test_a_gap_in_the_middle_of_a_range_splits_it() -> None:
+    t = SeqTracker(10, [[3, 9]])
+    t.add(6)
+    assert t.gaps == [[3, 5], [7, 9]] and t.changed
+
+
+def test_an_event_older_than_the_first_seen_opens_a_gap_below() -> None:
+    t = SeqTracker(20, [], lowest=lambda: 15)
+    t.add(11)
+    assert t.gaps == [[12, 14]]
+    t.add(12)
+    assert t.gaps == [[13, 14]]
+
+
+def test_gap_list_is_bounded() -> None:
+    t = SeqTracker(None, [])
+    for seq in range(0, 3000, 2):
+        t.add(seq)
+    assert len(t.gaps) == 500 and t.gaps[-1] == [2997, 2997]
+
+
+def test_fine_schedule_picks_the_line_in_force_on_the_day() -> None:
+    schedule = FineSchedule({"88.13B+": [
+        _Line(date(2024, 7, 1), date(2025, 6, 30), 5800, "METER EXP."),
+        _Line(date(2025, 7, 1), None, 6300, "METER EXP."),
+    ]})
+    assert schedule.lookup("88.13B+", date(2025, 6, 30)).fine_cents == 5800
+    assert schedule.lookup("88.13B+", date(2025, 7, 1)).fine_cents == 6300
+    assert schedule.lookup("88.13B+", date(2024, 1, 1)) is None
+    assert schedule.lookup("NOPE", date(2025, 7, 1)) is None
+
+
+def _reason(event: object) -> str | None:
+    return prepare(event).reason
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda e: e["payload"]["vehicle"].update(plate="A" * 17), "vehicle.plate: longer than 16"),
+        (lambda e: e["payload"]["vehicle"].update(plate="- -"), "vehicle.plate: has no letters or digits"),
+        (lambda e: e["payload"]["vehicle"].update(make="M" * 40), "vehicle.make: longer than 32"),
+        (lambda e: e["payload"].update(citation_number="N" * 65), "citation_number: longer than 64"),
+        (lambda e: e.update(event_id="E" * 101), "event_id: longer than 100"),
+        (lambda e: e.update(seq=2**63), "seq: too large"),
+        (lambda e: e["payload"]["violations"][0].update(fine_cents=2**31), "fine_cents: too large"),
+        (lambda e: e["payload"]["violations"].append({"code": "X", "fine_cents": 2**31 - 1}), "add up"),
+        (lambda e: e["payload"]["location"].update(accuracy_m=float("inf")), "accuracy_m: must be a finite"),
+        (lambda e: e["payload"]["photos"][0].update(bytes=2**40), "bytes: too large"),
+        (lambda e: e["payload"].update(remarks="nul\x00inside"), "NUL character"),
+        (lambda e: e["payload"].update(remarks="\ud800 lone"), "not valid Unicode"),
+        (lambda e: e["payload"]["location"].update(address="x" * 201), "location.address: longer than 200"),
+    ],
+)
+def test_events_that_would_not_fit_the_database_are_refused(change: object, words: str) -> None:
+    event = valid_event()
+    change(event)  # type: ignore[operator]
+    reason = _reason(event)
+    assert reason is not None and words in reason
+
+
+def test_a_valid_event_passes_and_its_raw_text_round_trips() -> None:
+    event = valid_event()
+    event["payload"]["remarks"] = "café ✓"
+    item = prepare(event)
+    assert item.reason is None and item.parsed is not None
+    assert json.loads(item.raw_text) == event and "café ✓" in item.raw_text
+    assert photo_refs(item) == [(event["payload"]["photos"][0]["sha256"], 183234)]
+
+
+def test_raw_text_of_odd_items_is_storable() -> None:
+    assert prepare("\x00broken").raw_text == "\ufffdbroken"
+    lone = prepare({"event_id": "\ud800"})
+    lone.raw_text.encode("utf-8")
+    assert lone.reason is not None
+
+
+def test_photos_of_a_quarantined_event_are_still_listed() -> None:
+    event = valid_event()
+    del event["payload"]["vehicle"]["plate"]
+    item = prepare(event)
+    assert item.parsed is None
+    assert photo_refs(item) == [(event["payload"]["photos"][0]["sha256"], 183234)]
