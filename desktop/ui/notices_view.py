@@ -224,7 +224,7 @@ class NoticesView(QWidget):
             Column("Queued since", lambda r: local_time(r.oldest, self.ctx.tz)),
         ], self)
         self.due_table = _table(self.due_model, [280, 80, 140])
-        self.due_table.setMaximumHeight(180)
+        self.due_table.setMaximumHeight(130)
         due_lay.addWidget(self.due_table)
         row = QHBoxLayout()
         self.run_button = QPushButton("Run notices")
@@ -259,7 +259,7 @@ class NoticesView(QWidget):
             Column("Held since", lambda r: local_time(r.since, self.ctx.tz)),
             Column("Why", lambda r: r.reason, colour=lambda _r: "#8a4b00"),
         ], self)
-        self.held_table = _table(self.held_model, [130, 80, 200, 180, 120])
+        self.held_table = _table(self.held_model, [125, 75, 190, 150, 120])
         held_lay.addWidget(self.held_table)
         hrow = QHBoxLayout()
         self.release_button = QPushButton("Put back in the queue")
@@ -282,6 +282,8 @@ class NoticesView(QWidget):
         self.lookup_table = _table(self.lookup_model, [130, 80, 200, 120])
         lookup_lay.addWidget(self.lookup_table)
         split.addWidget(lookup_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         lay.addWidget(split, 1)
         return page
 
@@ -304,7 +306,7 @@ class NoticesView(QWidget):
             Column("Mailed on", lambda r: local_time(r.mailed_at, self.ctx.tz, "%Y-%m-%d") if r.mailed_at else ""),
             Column("Confirmed by", lambda r: r.confirmed_by),
         ], self)
-        self.batch_table = _table(self.batch_model, [55, 120, 210, 60, 55, 130, 85])
+        self.batch_table = _table(self.batch_model, [50, 115, 190, 55, 50, 125, 80])
         self.batch_table.selectionModel().selectionChanged.connect(lambda *_: self._batch_selected())
         llay.addWidget(self.batch_table, 1)
         brow = QHBoxLayout()
@@ -327,6 +329,7 @@ class NoticesView(QWidget):
         rlay.setContentsMargins(0, 0, 0, 0)
         self.preview_label = QLabel("Select a batch to preview it.")
         self.preview_label.setStyleSheet("color:#555")
+        self.preview_label.setMinimumWidth(100)
         rlay.addWidget(self.preview_label)
         self.pdf = QPdfDocument(self)
         self.pdf_view = QPdfView(self)
@@ -335,9 +338,9 @@ class NoticesView(QWidget):
         self.pdf_view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         rlay.addWidget(self.pdf_view, 1)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([700, 560])
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([760, 620])
         lay.addWidget(split)
         self._batch_buttons()
         return page
@@ -373,7 +376,7 @@ class NoticesView(QWidget):
                                       lambda f, off, lim: nr.mail_log(app, actor, f, off, lim), self.ctx.tz, self)
         self.log_model.loaded.connect(self._log_loaded)
         self.log_model.failed.connect(self.ctx.error)
-        self.log_table = _table(self.log_model, [60, 120, 220, 70, 50, 90, 160, 55, 85, 85, 85, 85])
+        self.log_table = _table(self.log_model, [55, 120, 270, 70, 50, 60, 160, 55, 85, 85, 85, 85])
         self.log_table.selectionModel().selectionChanged.connect(lambda *_: self._log_buttons())
         lay.addWidget(self.log_table, 1)
         row = QHBoxLayout()
@@ -526,8 +529,10 @@ class NoticesView(QWidget):
         if error != QPdfDocument.Error.None_:
             self.preview_label.setText(f"Batch {b.id} cannot be shown ({error.name}).")
             return
-        self.preview_label.setText(f"<b>Batch {b.id}</b> — {b.kinds}, {self.pdf.pageCount():,} pages — "
-                                   f"{b.file_path}")
+        pages = self.pdf.pageCount()
+        self.preview_label.setText(f"<b>Batch {b.id}</b> — {b.pieces:,} piece{'s' if b.pieces != 1 else ''}, "
+                                   f"{pages:,} page{'s' if pages != 1 else ''} — {Path(b.file_path).name}")
+        self.preview_label.setToolTip(b.file_path)
         self.preview_label.setTextFormat(Qt.TextFormat.RichText)
         self.preview_loaded.emit(b.id, self.pdf.pageCount())
 
