@@ -438,11 +438,12 @@ class PieceBuilder:
         return self._users[user_id]
 
     def facts(self, case: CaseFacts) -> CitationFacts:
+        """The citation as printed; times in the zone of the case's jurisdiction."""
         c = case.citation
         penalties = sum(e.amount_cents for e in case.ledger if e.kind == "penalty")
         paid = -sum(e.amount_cents for e in case.ledger if e.kind in ("payment", "reversal"))
         return CitationFacts(
-            citation_number=c.citation_number, issued_at=c.issued_at, timezone_name=self.mail.timezone,
+            citation_number=c.citation_number, issued_at=c.issued_at, timezone_name=self.profile(c).timezone,
             plate=c.plate, plate_jurisdiction=c.jurisdiction, make=c.make or "", color=c.color or "",
             location=c.address or c.zone_code or f"{c.lat:.5f}, {c.lon:.5f}",
             violation_code=c.violation_code, violation_description=c.violation_description,
@@ -453,8 +454,8 @@ class PieceBuilder:
         )
 
     def ledger_lines(self, case: CaseFacts) -> tuple[LedgerLine, ...]:
-        return tuple(LedgerLine(e.effective_date, e.memo or _ENTRY_TEXT.get(e.kind, e.kind), e.amount_cents,
-                                e.dedupe_key or "") for e in case.ledger)
+        return tuple(LedgerLine(e.effective_date, e.memo or _ENTRY_TEXT.get(e.kind, e.kind), e.amount_cents)
+                     for e in case.ledger)
 
     def events(self, case: CaseFacts, profile: prof.JurisdictionProfile) -> list[prof.CaseEvent]:
         stages = {s.key for s in profile.stages}

@@ -93,6 +93,10 @@ def test_every_letter_kind_prints_from_the_database(app: AppContext, actors: dic
     _queue(app, rev_case, "reversal_letter", payment_id)
     # decision (reduced), acknowledgement, hearing notice
     dec_case, _ = queue_case(app, kind="x_unused", stage=None, photo=False)
+    with app.db.write_session() as s:  # the appeals area lowers the amount on the ledger when it decides
+        s.add(LedgerEntry(citation_id=dec_case, kind="adjustment", amount_cents=-3800, at=T0 + timedelta(days=10),
+                          effective_date=(T0 + timedelta(days=10)).date(), memo="Fine reduced on review"))
+        s.commit()
     appeal = _appeal(app, dec_case, status="decided", decision="reduced", reduced_fine_cents=2500,
                      decision_reason="The pay station log shows it was out of order.",
                      decided_by=hearing_officer.user_id, decided_at=T0 + timedelta(days=10))
@@ -128,6 +132,7 @@ def test_every_letter_kind_prints_from_the_database(app: AppContext, actors: dic
     assert "no. 1042" in t and "$88.00" in t  # 63 + 25 now due
     t = _text(by_kind["decision_letter"].path)
     assert "NOTICE OF DECISION" in t and "REDUCED" in t and "$25.00" in t and "out of order" in t
+    assert "Please pay $25.00" in t
     assert "Administrative hearing" in t  # the next level, from the CA profile
     assert "Hearing officer" in t or "Hearing Officer" in t
     t = _text(by_kind["appeal_acknowledgement"].path)
