@@ -295,13 +295,27 @@ def draw_code128(canvas: Canvas, value: str, x: float, y: float, bar_height: flo
 
 
 def draw_imb(canvas: Canvas, widget: USPS_4State, x: float, y: float) -> None:
-    """Draw an IMb widget with its clear zones' lower-left corner at (x, y); same bars as widget.draw()."""
-    widget.computeSize()
-    v = widget._getBarVInfo(widget.verticalClearZone + widget.barHeight * 0.5)
-    pitch, bw = widget.pitch, widget.barWidth
-    left = widget.horizontalClearZone
-    rects = [(left + i * pitch, v[b][0], bw, v[b][1]) for i, b in enumerate(widget.barcodes)]
-    _emit_rects(canvas, x, y, rects)
+    """Draw an IMb widget with its clear zones' lower-left corner at (x, y); same bars as widget.draw().
+
+    The bars' positions and the four bar shapes depend only on the size knobs and (x, y), the same on
+    every page of a batch: their path operators are formatted once and only picked per page.
+    """
+    frags = _imb_fragments(widget.widthSize, widget.heightSize, round(x, 3), round(y, 3))
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.addLiteral("\n".join([frags[i][b] for i, b in enumerate(widget.barcodes)]) + "\nf")
+    canvas.restoreState()
+
+
+@lru_cache(maxsize=16)
+def _imb_fragments(width_size: float, height_size: float, x: float, y: float) -> tuple[dict[str, str], ...]:
+    probe = USPS_4State("00300123456123456789", "")
+    probe.widthSize, probe.heightSize = width_size, height_size
+    probe.computeSize()
+    v = probe._getBarVInfo(probe.verticalClearZone + probe.barHeight * 0.5)
+    pitch, bw, left = probe.pitch, probe.barWidth, probe.horizontalClearZone
+    return tuple({b: f"{left + i * pitch + x:.3f} {by + y:.3f} {bw:.3f} {bh:.3f} re" for b, (by, bh) in v.items()}
+                 for i in range(65))
 
 
 def draw_static(canvas: Canvas, name: str, drawer: Callable[[Canvas], None]) -> None:

@@ -247,7 +247,8 @@ class MailedNotice(Document[NoticeData]):
             text.drawString(MARGIN, y, label)
             text.setFillColor(INK)
             text.setFont(FONT, 8.2)
-            for line in simpleSplit(value, FONT, 8.2, value_w)[:3]:
+            fits = text.stringWidth(value, FONT, 8.2) <= value_w  # most values do: skip the line breaker
+            for line in ([value] if fits else simpleSplit(value, FONT, 8.2, value_w)[:3]):
                 text.drawString(MARGIN + label_w, y, line)
                 y -= 10
             y -= 1.5
