@@ -15,6 +15,7 @@ Page plan (top to bottom, following the letter fold):
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -53,7 +54,16 @@ _WORDING_STYLE_TIGHT = ParagraphStyle("notice_wording_tight", parent=_WORDING_ST
 _GREY = colors.HexColor("#4a5561")
 
 # Laid-out standing wording, per (class, profile, agency, column width, contest text); see module doc.
-_wrapped_cache: dict[tuple[object, ...], list[tuple[Paragraph, float]]] = {}
+# One cache per thread: a Paragraph holds its canvas while it draws, so two threads rendering batches
+# at once (a run and a reprint from the GUI) must not share one.
+_local = threading.local()
+
+
+def _wrapped_cache() -> dict[tuple[object, ...], list[tuple[Paragraph, float]]]:
+    cache: dict[tuple[object, ...], list[tuple[Paragraph, float]]] | None = getattr(_local, "wrapped", None)
+    if cache is None:
+        cache = _local.wrapped = {}
+    return cache
 
 
 class MailedNotice(Document[NoticeData]):
@@ -298,7 +308,8 @@ class MailedNotice(Document[NoticeData]):
     def _wrapped(self, col_w: float, style: ParagraphStyle) -> list[tuple[Paragraph, float]]:
         key = (type(self), self.profile.code, self.data.kind, self.agency, col_w, self.data.how_to_contest,
                style.name)
-        hit = _wrapped_cache.get(key)
+        cache = _wrapped_cache()
+        hit = cache.get(key)
         if hit is not None:
             return hit
         out: list[tuple[Paragraph, float]] = []
@@ -312,9 +323,9 @@ class MailedNotice(Document[NoticeData]):
             p = Paragraph(markup, style)
             _, ph = p.wrap(col_w, 10_000)
             out.append((p, ph + style.spaceAfter))
-        if len(_wrapped_cache) > 256:
-            _wrapped_cache.clear()
-        _wrapped_cache[key] = out
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = out
         return out
 
     def _draw_wording(self, canvas: Canvas, top: float, bottom: float) -> None:

@@ -532,3 +532,30 @@ def test_two_workstations_running_notices_at_once_print_each_piece_once(pg_app: 
     on_disk = sorted(str(p) for p in tmp_path.rglob("*.pdf"))
     assert sorted(f for f in files if f) == on_disk
 
+
+
+def test_batches_render_in_two_threads_at_once(tmp_path: Path) -> None:
+    """A run and a reprint started from the GUI render on two worker threads of one process."""
+    import threading
+
+    from reports.batch import render_batch
+    from reports.data import NoticeKind
+    from reports.samples import sample_notice
+
+    errors: list[BaseException] = []
+
+    def render(name: str) -> None:
+        try:
+            for round_ in range(3):
+                notices = [sample_notice("CA", NoticeKind.DELINQUENT, number=i) for i in range(40)]
+                render_batch(notices, tmp_path / f"{name}-{round_}.pdf")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=render, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(len(reader(p.read_bytes()).pages) == 40 for p in tmp_path.glob("*.pdf"))
