@@ -4,17 +4,26 @@ A batch is one PDF with one page per notice (in the order given), ready for the 
 Photos are embedded once per file name, so the same photo drawn twice costs nothing. The file is written
 under a temporary name in the destination folder and renamed only when complete: a cancelled or failed
 batch leaves no file behind (and no half-written one).
+
+Letters (`StoryDocument`s: hearing notices, decisions, refunds...) lay out on their own canvas; a letter
+batch renders each and joins the pages with pypdf (letters are a few a day, notices thousands).
+
+Worker processes are started with "spawn", never "fork": the notice run is started from a GUI whose
+threads may hold locks at the moment of a fork.
 """
 
 from __future__ import annotations
 
+import io
+import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -103,33 +112,130 @@ def _render_one(args: tuple[list[NoticeData], str]) -> BatchResult:
     return render_batch(notices, path)
 
 
+BatchDone = Callable[[int, BatchResult], None]
+
+
+def render_jobs_parallel(jobs: Sequence[tuple[list[NoticeData], str]], workers: int | None = None,
+                         on_batch: BatchDone | None = None, cancel: Cancel | None = None,
+                         poll_seconds: float = 0.2) -> list[BatchResult | None]:
+    """Render each (notices, out_path) job into its own PDF on a pool of spawned processes.
+
+    `on_batch(index, result)` is called in this process as each batch completes (in completion order),
+    so the caller can record it at once. `cancel()` is polled every `poll_seconds`: batches not started
+    are dropped, batches already running finish (each file is complete on its own) and are reported.
+    Returns the results in job order, None for dropped jobs.
+    """
+    results: list[BatchResult | None] = [None] * len(jobs)
+    if not jobs:
+        return results
+    count = max(1, min(len(jobs), workers or os.cpu_count() or 1))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=ctx) as pool:
+        futures: dict[Future[BatchResult], int] = {pool.submit(_render_one, job): n for n, job in enumerate(jobs)}
+        pending = set(futures)
+        cancelled = False
+        while pending:
+            done, pending = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
+            for fut in done:
+                if fut.cancelled():
+                    continue
+                n = futures[fut]
+                results[n] = fut.result()
+                if on_batch is not None:
+                    on_batch(n, results[n])  # type: ignore[arg-type]
+            if not cancelled and cancel is not None and cancel():
+                cancelled = True
+                for fut in pending:
+                    fut.cancel()
+                pending = {f for f in pending if not f.cancelled()}
+    return results
+
+
 def render_batches_parallel(notices: Sequence[NoticeData], out_dir: str | os.PathLike[str], batch_size: int = 500,
                             prefix: str = "notices", workers: int | None = None,
                             progress: Progress | None = None, cancel: Cancel | None = None) -> list[BatchResult]:
     """Split `notices` into batches of `batch_size` and render them on a process pool, one PDF each.
 
     Files are named `{prefix}-0001.pdf`, ... in notice order. `progress(done_notices, total)` is called as
-    batches finish; `cancel()` is polled between batches: pending batches are dropped, and batches
+    batches finish; `cancel()` is polled while they run: pending batches are dropped, and batches
     already written stay (each is complete on its own). Returns the results in batch order.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     chunks = [list(notices[i:i + batch_size]) for i in range(0, len(notices), batch_size)]
     jobs = [(chunk, str(out / f"{prefix}-{n + 1:04d}.pdf")) for n, chunk in enumerate(chunks)]
-    results: list[BatchResult | None] = [None] * len(jobs)
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers or min(len(jobs), os.cpu_count() or 1) or 1) as pool:
-        futures = {pool.submit(_render_one, job): n for n, job in enumerate(jobs)}
-        from concurrent.futures import as_completed
+    done = [0]
 
-        for fut in as_completed(futures):
-            n = futures[fut]
-            results[n] = fut.result()
-            done += len(jobs[n][0])
-            if progress is not None:
-                progress(done, len(notices))
-            if cancel is not None and cancel():
-                for other in futures:
-                    other.cancel()
-                break
+    def finished(n: int, _result: BatchResult) -> None:
+        done[0] += len(jobs[n][0])
+        if progress is not None:
+            progress(done[0], len(notices))
+
+    results = render_jobs_parallel(jobs, workers, finished, cancel)
     return [r for r in results if r is not None]
+
+
+# ---------------------------------------------------------------- letters
+
+
+def stamp_reprint(pdf: bytes, text: str = "REPRINT - DUPLICATE OF A LETTER ALREADY MAILED") -> bytes:
+    """The same PDF with a reprint mark at the top right of its first page."""
+    from pypdf import PdfReader, PdfWriter
+
+    src = PdfReader(io.BytesIO(pdf))
+    first = src.pages[0]
+    w, h = float(first.mediabox.width), float(first.mediabox.height)
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(w, h), invariant=1)
+    c.setFillColorRGB(0.545, 0.118, 0.118)
+    c.setFont("Helvetica-Bold", 8)
+    c.drawRightString(w - 36, h - 30, text)
+    c.save()
+    stamp = PdfReader(io.BytesIO(buf.getvalue())).pages[0]
+    out = PdfWriter()
+    out.append(src)
+    out.pages[0].merge_page(stamp)
+    result = io.BytesIO()
+    out.write(result)
+    return result.getvalue()
+
+
+def render_letter_batch(letters: Sequence[tuple[Any, bool]], out_path: str | os.PathLike[str],
+                        progress: Progress | None = None, cancel: Cancel | None = None) -> BatchResult:
+    """Render (document, reprint) pairs into one PDF at `out_path`, each letter starting on a new sheet.
+
+    Same contract as `render_batch`: atomic file, `cancelled=True` and no file when `cancel()` answers
+    True, errors propagate after the temporary file is removed.
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    writer = PdfWriter()
+    numbers: list[str] = []
+    for i, (doc, reprint) in enumerate(letters):
+        if cancel is not None and cancel():
+            return BatchResult(None, len(numbers), len(writer.pages), 0, time.perf_counter() - started,
+                               cancelled=True)
+        pdf = doc.render()
+        if reprint:
+            pdf = stamp_reprint(pdf)
+        writer.append(PdfReader(io.BytesIO(pdf)))
+        facts = getattr(doc.data, "facts", None)
+        numbers.append(facts.citation_number if facts is not None else getattr(doc.data, "citation_number", ""))
+        if progress is not None:
+            progress(i + 1, len(letters))
+    if not numbers:
+        raise ValueError("a letter batch needs at least one letter")
+    writer.add_metadata({"/Title": f"Letter batch {out.stem}", "/Creator": "Curbdesk"})
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer.write(fh)
+        os.replace(tmp, out)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return BatchResult(out, len(numbers), len(writer.pages), out.stat().st_size, time.perf_counter() - started,
+                       citation_numbers=tuple(numbers))

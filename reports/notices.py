@@ -15,7 +15,8 @@ Page plan (top to bottom, following the letter fold):
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar
+import threading
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from reports.base import (
     SHADE,
     STYLES,
     Document,
+    PageText,
     draw_code128,
     draw_qr,
     draw_static,
@@ -52,7 +54,16 @@ _WORDING_STYLE_TIGHT = ParagraphStyle("notice_wording_tight", parent=_WORDING_ST
 _GREY = colors.HexColor("#4a5561")
 
 # Laid-out standing wording, per (class, profile, agency, column width, contest text); see module doc.
-_wrapped_cache: dict[tuple[object, ...], list[tuple[Paragraph, float]]] = {}
+# One cache per thread: a Paragraph holds its canvas while it draws, so two threads rendering batches
+# at once (a run and a reprint from the GUI) must not share one.
+_local = threading.local()
+
+
+def _wrapped_cache() -> dict[tuple[object, ...], list[tuple[Paragraph, float]]]:
+    cache: dict[tuple[object, ...], list[tuple[Paragraph, float]]] | None = getattr(_local, "wrapped", None)
+    if cache is None:
+        cache = _local.wrapped = {}
+    return cache
 
 
 class MailedNotice(Document[NoticeData]):
@@ -92,12 +103,14 @@ class MailedNotice(Document[NoticeData]):
         canvas.setPageSize(self.page_size)
         key = self._static_key()
         draw_static(canvas, f"nf{key}", self._draw_static_frame)
-        self._draw_title(canvas)
-        self.draw_address_block(canvas, self.data.recipient, self.data.mail)
-        self._draw_amount_box(canvas)
-        bottom_of_facts = self._draw_facts_and_photo(canvas)
+        text = PageText(canvas)  # this page's variable text, written as one text object
+        self._draw_title(canvas, text)
+        self.draw_address_block(canvas, self.data.recipient, self.data.mail, text)
+        self._draw_amount_box(canvas, text)
+        bottom_of_facts = self._draw_facts_and_photo(canvas, text)
         coupon_top = MARGIN + self.COUPON_HEIGHT
-        self._draw_coupon(canvas)
+        self._draw_coupon(canvas, text)
+        text.flush()
         top = round(bottom_of_facts - 8)
         draw_static(canvas, f"nw{key}{top}", lambda c: self._draw_wording(c, top, coupon_top + 30))
         canvas.showPage()
@@ -136,21 +149,22 @@ class MailedNotice(Document[NoticeData]):
 
     # ---- top third
 
-    def _draw_title(self, canvas: Canvas) -> None:
+    def _draw_title(self, canvas: Canvas, text: PageText) -> None:
         w, h = self.page_size
         d = self.data
         right = w - MARGIN
         y = h - MARGIN - 26
-        canvas.setFont(FONT_BOLD, 8.5)
+        text.setFillColor(INK)
+        text.setFont(FONT_BOLD, 8.5)
         for value in (self.date(d.notice_date), d.facts.citation_number):
-            canvas.drawRightString(right, y, value)
+            text.drawRightString(right, y, value)
             y -= 11
-        draw_code128(canvas, d.facts.citation_number, right, y - 34, anchor_right=True)
+        draw_code128(canvas, d.facts.citation_number, right, y - 34, anchor_right=True, text=text)
         if d.reprint:
-            canvas.setFillColor(ALERT)
-            canvas.setFont(FONT_BOLD, 7.5)
-            canvas.drawRightString(right, y - 44, "REPRINT - DUPLICATE OF A NOTICE ALREADY MAILED")
-            canvas.setFillColor(INK)
+            text.setFillColor(ALERT)
+            text.setFont(FONT_BOLD, 7.5)
+            text.drawRightString(right, y - 44, "REPRINT - DUPLICATE OF A NOTICE ALREADY MAILED")
+            text.setFillColor(INK)
 
     def _amount_box(self) -> geo.Rect:
         w, _ = self.page_size
@@ -158,7 +172,7 @@ class MailedNotice(Document[NoticeData]):
         x = window.right + 0.2 * geo.INCH
         return geo.Rect(x, window.y, w - MARGIN - x, window.height + 0.1 * geo.INCH)
 
-    def _draw_amount_box(self, canvas: Canvas) -> None:
+    def _draw_amount_box(self, canvas: Canvas, text: PageText) -> None:
         d = self.data
         box = self._amount_box()
         canvas.saveState()
@@ -167,28 +181,28 @@ class MailedNotice(Document[NoticeData]):
                 box.right - qr - 2, box.y + (box.height - qr) / 2, qr)
         x = box.x + 8
         y = box.top - 13
-        canvas.setFillColor(_GREY)
-        canvas.setFont(FONT_BOLD, 7)
+        text.setFillColor(_GREY)
+        text.setFont(FONT_BOLD, 7)
         lines: list[tuple[str, str, float]] = []
         if d.discount_cents is not None and d.discount_deadline is not None:
-            canvas.drawString(x, y, "DISCOUNTED AMOUNT")
+            text.drawString(x, y, "DISCOUNTED AMOUNT")
             lines.append((FONT_BOLD, self.money(d.discount_cents), 17))
             lines.append((FONT, f"if paid by {self.date(d.discount_deadline)}", 8))
             lines.append((FONT, f"Full charge {self.money(d.amount_due_cents)} by {self.date(d.due_date)}", 7.5))
         else:
-            canvas.drawString(x, y, "AMOUNT DUE")
+            text.drawString(x, y, "AMOUNT DUE")
             lines.append((FONT_BOLD, self.money(d.amount_due_cents), 17))
             lines.append((FONT, f"Pay by {self.date(d.due_date)}", 8))
             if d.amount_due_after_cents is not None and d.amount_due_after_cents != d.amount_due_cents:
                 lines.append((FONT, f"After that date: {self.money(d.amount_due_after_cents)}", 7.5))
         if d.contest_deadline is not None:
             lines.append((FONT, f"Contest by {self.date(d.contest_deadline)}", 7.5))
-        canvas.setFillColor(INK)
+        text.setFillColor(INK)
         y -= 4
         for font, value, size in lines:
             y -= size + 2.5
-            canvas.setFont(font, size)
-            canvas.drawString(x, y, value)
+            text.setFont(font, size)
+            text.drawString(x, y, value)
         canvas.restoreState()
 
     # ---- middle
@@ -217,15 +231,18 @@ class MailedNotice(Document[NoticeData]):
         rows.append(("Balance", self.money(f.balance_cents)))
         return rows
 
-    def _section_bar(self, canvas: Canvas, x: float, y: float, width: float, label: str) -> None:
+    def _section_bar(self, canvas: Canvas, x: float, y: float, width: float, label: str,
+                     text: PageText | None = None) -> None:
         canvas.setFillColor(ACCENT)
         canvas.rect(x, y - 3, width, 12, stroke=0, fill=1)
-        canvas.setFillColor(colors.white)
-        canvas.setFont(FONT_BOLD, 7.5)
-        canvas.drawString(x + 4, y, label)
+        out: Any = text or canvas
+        out.setFillColor(colors.white)
+        out.setFont(FONT_BOLD, 7.5)
+        out.drawString(x + 4, y, label)
+        out.setFillColor(INK)
         canvas.setFillColor(INK)
 
-    def _draw_facts_and_photo(self, canvas: Canvas) -> float:
+    def _draw_facts_and_photo(self, canvas: Canvas, text: PageText) -> float:
         """Draws the facts (left) and the photo (right) below the upper fold; returns the lowest y used."""
         w, h = self.page_size
         top = self.profile.insert.fold_ys[0] - 14
@@ -235,26 +252,27 @@ class MailedNotice(Document[NoticeData]):
         label_w = 92
         value_w = left_w - label_w - 4
         for label, value in self._facts_rows():
-            canvas.setFont(FONT_BOLD, 7.2)
-            canvas.setFillColor(_GREY)
-            canvas.drawString(MARGIN, y, label)
-            canvas.setFillColor(INK)
-            canvas.setFont(FONT, 8.2)
-            for line in simpleSplit(value, FONT, 8.2, value_w)[:3]:
-                canvas.drawString(MARGIN + label_w, y, line)
+            text.setFont(FONT_BOLD, 7.2)
+            text.setFillColor(_GREY)
+            text.drawString(MARGIN, y, label)
+            text.setFillColor(INK)
+            text.setFont(FONT, 8.2)
+            fits = text.stringWidth(value, FONT, 8.2) <= value_w  # most values do: skip the line breaker
+            for line in ([value] if fits else simpleSplit(value, FONT, 8.2, value_w)[:3]):
+                text.drawString(MARGIN + label_w, y, line)
                 y -= 10
             y -= 1.5
         if self.data.penalty_schedule:
             y -= 4
-            self._section_bar(canvas, MARGIN, y, left_w, "IF NOT PAID")
+            self._section_bar(canvas, MARGIN, y, left_w, "IF NOT PAID", text)
             y -= 14
             for step in self.data.penalty_schedule:
-                canvas.setFont(FONT, 7.8)
+                text.setFont(FONT, 7.8)
                 when = f"after {self.date(step.effective_on)}" if step.effective_on else ""
-                canvas.drawString(MARGIN, y, f"{step.description} {when}".strip())
-                canvas.drawRightString(MARGIN + left_w - 70, y, f"+{self.money(step.added_cents)}")
-                canvas.setFont(FONT_BOLD, 7.8)
-                canvas.drawRightString(MARGIN + left_w, y, self.money(step.total_due_cents))
+                text.drawString(MARGIN, y, f"{step.description} {when}".strip())
+                text.drawRightString(MARGIN + left_w - 70, y, f"+{self.money(step.added_cents)}")
+                text.setFont(FONT_BOLD, 7.8)
+                text.drawRightString(MARGIN + left_w, y, self.money(step.total_due_cents))
                 y -= 10
         lowest = y
         # Photo column
@@ -267,30 +285,31 @@ class MailedNotice(Document[NoticeData]):
             canvas.setStrokeColor(RULE)
             canvas.setLineWidth(0.5)
             canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
-            canvas.setFont(FONT, 6.8)
-            canvas.setFillColor(_GREY)
+            text.setFont(FONT, 6.8)
+            text.setFillColor(_GREY)
             caption = photo.caption
             if photo.taken_at is not None:
                 caption = (caption + "  " if caption else "") + "Taken " + fmt_datetime(
                     photo.taken_at, self.data.facts.timezone_name, self.profile)
-            canvas.drawString(px, py - 8, caption[:90])
-            canvas.setFillColor(INK)
+            text.drawString(px, py - 8, caption[:90])
+            text.setFillColor(INK)
             lowest = min(lowest, py - 12)
         else:
             canvas.setStrokeColor(RULE)
             canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
-            canvas.setFont(FONT, 7.5)
-            canvas.setFillColor(_GREY)
-            canvas.drawCentredString(px + photo_w / 2, py + photo_h / 2,
+            text.setFont(FONT, 7.5)
+            text.setFillColor(_GREY)
+            text.drawCentredString(px + photo_w / 2, py + photo_h / 2,
                                      "Photographs may be viewed online or on request.")
-            canvas.setFillColor(INK)
+            text.setFillColor(INK)
             lowest = min(lowest, py - 4)
         return lowest
 
     def _wrapped(self, col_w: float, style: ParagraphStyle) -> list[tuple[Paragraph, float]]:
         key = (type(self), self.profile.code, self.data.kind, self.agency, col_w, self.data.how_to_contest,
                style.name)
-        hit = _wrapped_cache.get(key)
+        cache = _wrapped_cache()
+        hit = cache.get(key)
         if hit is not None:
             return hit
         out: list[tuple[Paragraph, float]] = []
@@ -304,9 +323,9 @@ class MailedNotice(Document[NoticeData]):
             p = Paragraph(markup, style)
             _, ph = p.wrap(col_w, 10_000)
             out.append((p, ph + style.spaceAfter))
-        if len(_wrapped_cache) > 256:
-            _wrapped_cache.clear()
-        _wrapped_cache[key] = out
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = out
         return out
 
     def _draw_wording(self, canvas: Canvas, top: float, bottom: float) -> None:
@@ -413,7 +432,7 @@ class MailedNotice(Document[NoticeData]):
         canvas.setFont(FONT, 9)
         canvas.drawString(cx + cw - 106, y - 4, self.profile.currency_symbol)
 
-    def _draw_coupon(self, canvas: Canvas) -> None:
+    def _draw_coupon(self, canvas: Canvas, text: PageText) -> None:
         """The coupon's values: the citation's facts, Code 128 and the scan line."""
         w, _ = self.page_size
         d = self.data
@@ -422,14 +441,16 @@ class MailedNotice(Document[NoticeData]):
         cx = w / 2 + 10
         cw = w - MARGIN - cx
         y = top - 12
+        text.setFillColor(INK)
         for label, value in self._coupon_rows():
-            canvas.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
-            canvas.drawRightString(cx + cw, y, value[:40])
+            text.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
+            text.drawRightString(cx + cw, y, value[:40])
             y -= 13
-        draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH)
+        draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH, text=text)
         # Scan line for the remittance processor: citation, amount in cents, due date.
-        canvas.setFont("Courier", 8.5)
-        canvas.drawRightString(w - MARGIN, MARGIN,
+        text.setFillColor(INK)
+        text.setFont("Courier", 8.5)
+        text.drawRightString(w - MARGIN, MARGIN,
                                f"{f.citation_number} {d.amount_due_cents:09d} {d.due_date:%Y%m%d} {self.profile.code}")
 
 

@@ -1,7 +1,11 @@
-"""Print-resolution derivatives of evidence photos.
+"""Print-resolution derivatives of evidence photos, and the check that a JPEG is whole.
 
 Evidence originals are large and never rewritten; notices embed a small derivative made once, so a batch
 page costs a few tens of kilobytes and ReportLab embeds each file once however often it is drawn.
+
+Pillow decodes a JPEG whose compressed data is damaged without complaint (libjpeg only warns and fills
+the rest with grey), so `jpeg_problem` walks the file's marker structure first: a photo printed on a
+legal notice must be the photo that was taken, not a grey-smeared guess.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageOps
+
+class CorruptPhoto(OSError):
+    """The photo's file is damaged: its structure is broken or it does not decode."""
+
 
 PRINT_LONG_EDGE_PX = 600  # about 235 dpi across the 2.55 in photo box of a notice
 PRINT_JPEG_QUALITY = 70
@@ -25,6 +33,12 @@ def make_print_derivative(src: str | os.PathLike[str], dest: str | os.PathLike[s
     a derivative. Raises OSError (from Pillow) for a file that is not a readable image.
     """
     dest_path = Path(dest)
+    with open(src, "rb") as fh:
+        head = fh.read(2)
+    if head == b"\xff\xd8":
+        problem = jpeg_problem(Path(src).read_bytes())
+        if problem:
+            raise CorruptPhoto(problem)
     with Image.open(src) as im:
         im.draft("RGB", (long_edge, long_edge))
         im = ImageOps.exif_transpose(im)
@@ -41,3 +55,68 @@ def make_print_derivative(src: str | os.PathLike[str], dest: str | os.PathLike[s
                 os.unlink(tmp)
             raise
     return dest_path
+
+
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 carry no length
+
+
+def jpeg_problem(data: bytes) -> str | None:
+    """Why a JPEG file is damaged, or None when its structure is whole (ITU-T T.81 annex B).
+
+    Checks: starts with SOI; every marker segment's length stays inside the file; a frame header comes
+    before the scan; inside entropy-coded data only stuffed FF00 bytes and restart markers in their
+    cyclic order RST0..RST7 appear; the file ends with EOI. It does not decode the image (Pillow does
+    that when the derivative is made); it finds what libjpeg would only warn about.
+    """
+    n = len(data)
+    if n < 4 or data[:2] != b"\xff\xd8":
+        return "not a JPEG file (no start-of-image marker)"
+    pos = 2
+    frame = False
+    while pos < n:
+        if data[pos] != 0xFF:
+            return f"corrupt data at byte {pos:,}: a marker was expected"
+        while pos < n and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= n:
+            break
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:
+            return None
+        if marker in _STANDALONE:
+            continue
+        if marker == 0x00:
+            return f"corrupt data at byte {pos:,}: a stuffed byte outside compressed data"
+        if pos + 2 > n:
+            break
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        if length < 2 or pos + length > n:
+            return f"the file is cut short (a segment at byte {pos:,} runs past the end)"
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = True
+        pos += length
+        if marker == 0xDA:
+            if not frame:
+                return "compressed data before any frame header"
+            expect = 0
+            while True:
+                i = data.find(b"\xff", pos)
+                if i < 0 or i + 1 >= n:
+                    return "the file is cut short (compressed data runs to the end)"
+                nxt = data[i + 1]
+                if nxt == 0x00 or nxt == 0xFF:
+                    pos = i + 1 if nxt == 0xFF else i + 2
+                    continue
+                if 0xD0 <= nxt <= 0xD7:
+                    if nxt - 0xD0 != expect:
+                        return (f"corrupt compressed data at byte {i:,}: restart marker {nxt - 0xD0} "
+                                f"where {expect} was due")
+                    expect = (expect + 1) % 8
+                    pos = i + 2
+                    continue
+                if nxt < 0xC0:
+                    return f"corrupt compressed data at byte {i:,} (invalid marker FF{nxt:02X})"
+                pos = i
+                break
+    return "the file is cut short (no end-of-image marker)"

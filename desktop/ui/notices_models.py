@@ -1,0 +1,204 @@
+"""Table models of the Notices screen: small lists held whole, and the mail log as a windowed model.
+
+`RowsModel` shows a list of frozen rows through named columns (the due summary, the clerk's list, the
+print batches). `MailLogModel` counts the pieces matching a filter and fetches 256-row pages on demand
+through the TaskRunner, like the case list, so a mail log of a million pieces paints at once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from desktop.services.notice_documents import kind_label
+from desktop.services.notice_runs import STATUS_LABELS, MailLogFilter, MailLogRow
+from desktop.ui.tasks import TaskControl, TaskRunner
+from desktop.ui.widgets import local_time
+
+Index = QModelIndex | QPersistentModelIndex
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+STATUS_COLOURS = {"queued": "#1d4f91", "held": "#b35c00", "printed": "#6b3fa0", "mailed": "#2e7d32",
+                  "returned": "#b71c1c", "cancelled": "#777777", "rendered": "#6b3fa0"}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[Any], str]
+    right: bool = False
+    colour: Callable[[Any], str | None] | None = None
+    tooltip: Callable[[Any], str] | None = None
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table over a list of rows; `ROW_ROLE` gives the row object."""
+
+    def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self.rows: list[Any] = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Any:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].header
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        col = self.columns[index.column()]
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.value(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return col.tooltip(row) if col.tooltip else col.value(row)
+        if role == Qt.ItemDataRole.ForegroundRole and col.colour is not None:
+            colour = col.colour(row)
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col.right:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+PAGE = 256
+MAX_PAGES = 32
+
+
+class MailLogModel(QAbstractTableModel):
+    """The mail log, windowed. Signals: `loaded(count)` after a new filter's first page; `failed(exc)`."""
+
+    HEADERS: ClassVar[list[str]] = ["Piece", "Citation", "Document", "Status", "Batch", "Serial", "Recipient",
+                                    "ZIP", "Queued", "Printed", "Mailed", "Returned", "Note"]
+    STATUS = 3
+
+    loaded = Signal(int)
+    failed = Signal(object)
+
+    def __init__(self, runner: TaskRunner, count: Callable[[MailLogFilter], int],
+                 page: Callable[[MailLogFilter, int, int], list[MailLogRow]], tz: Any = None,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.count_fn = count
+        self.page_fn = page
+        self.tz = tz
+        self.filter = MailLogFilter()
+        self._count = 0
+        self._pages: OrderedDict[int, list[MailLogRow]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._generation = 0
+
+    def set_filter(self, f: MailLogFilter) -> None:
+        self._generation += 1
+        gen = self._generation
+
+        def work(_c: TaskControl) -> tuple[int, list[MailLogRow]]:
+            return self.count_fn(f), self.page_fn(f, 0, PAGE)
+
+        self.runner.run(work, on_done=lambda r: self._first(gen, f, r), on_error=self.failed.emit)
+
+    def refresh(self) -> None:
+        self.set_filter(self.filter)
+
+    def _first(self, gen: int, f: MailLogFilter, result: tuple[int, list[MailLogRow]]) -> None:
+        if gen != self._generation:
+            return
+        self.beginResetModel()
+        self.filter = f
+        self._count, first = result
+        self._pages = OrderedDict({0: first})
+        self._pending.clear()
+        self.endResetModel()
+        self.loaded.emit(self._count)
+
+    def _request(self, page: int) -> None:
+        if page in self._pending:
+            return
+        self._pending.add(page)
+        gen, f = self._generation, self.filter
+        self.runner.run(lambda _c: self.page_fn(f, page * PAGE, PAGE),
+                        on_done=lambda rows: self._arrived(gen, page, rows), on_error=self.failed.emit)
+
+    def _arrived(self, gen: int, page: int, rows: list[MailLogRow]) -> None:
+        self._pending.discard(page)
+        if gen != self._generation:
+            return
+        self._pages[page] = rows
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        first = page * PAGE
+        last = min(first + PAGE, self._count) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.HEADERS) - 1))
+
+    def row_at(self, row: int) -> MailLogRow | None:
+        page = self._pages.get(row // PAGE)
+        if page is None:
+            return None
+        offset = row % PAGE
+        return page[offset] if offset < len(page) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.row_at(index.row())
+        if r is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                self._request(index.row() // PAGE)
+                return "…" if index.column() == 0 else ""
+            return None
+        if role == ROW_ROLE:
+            return r
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(r, index.column())
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == self.STATUS:
+            return QBrush(QColor(STATUS_COLOURS.get(r.status, "#000000")))
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == len(self.HEADERS) - 1:
+            return r.note
+        return None
+
+    def _display(self, r: MailLogRow, col: int) -> str:
+        def when(v: Any) -> str:
+            return local_time(v, self.tz, "%Y-%m-%d") if v else ""
+
+        values = [
+            str(r.id), r.citation_number, kind_label(r.kind) + ("  (reprint)" if r.reprint_of else ""),
+            STATUS_LABELS.get(r.status, r.status), str(r.batch_id or ""), str(r.serial or ""), r.recipient,
+            r.zip_code, when(r.queued_at), when(r.printed_at), when(r.mailed_at), when(r.returned_at), r.note,
+        ]
+        return values[col]

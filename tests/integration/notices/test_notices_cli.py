@@ -1,0 +1,80 @@
+"""`main.py notices`: run the due notices, confirm a batch, record returned mail; one-line errors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from desktop.cli import main
+from desktop.paths import AppPaths
+from desktop.persistence.db import Database
+from desktop.persistence.migrate import upgrade
+from desktop.persistence.models import Notice, NoticeBatch
+from desktop.services import users
+from desktop.services.context import Actor, AppContext
+from tests.helpers.notice_cases import queue_case
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    data = tmp_path / "data"
+    monkeypatch.setenv("CURBDESK_DATA_DIR", str(data))
+    monkeypatch.delenv("CURBDESK_DB", raising=False)
+    paths = AppPaths(data)
+    paths.ensure()
+    db = Database(paths.default_db_url)
+    upgrade(db)
+    app = AppContext(db=db, paths=paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc))
+    system = Actor.system("test")
+    users.add_user(app, system, "admin", "Ada Admin", "admin", "admin-password-1")
+    admin = users.actor_for(app, "admin")
+    users.add_user(app, admin, "mail", "Morgan Diaz", "mail_office", "mail-password-1")
+    users.add_user(app, admin, "clerk", "Casey Nguyen", "clerk", "clerk-password-1")
+    return app
+
+
+def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for _ in range(3):
+        queue_case(office)
+    queue_case(office, owner_kwargs=dict(address_raw="UNKNOWN"))
+    out = tmp_path / "batches"
+    assert main(["--as", "mail", "notices", "--due", "--out", str(out)]) == 0
+    got = capsys.readouterr()
+    line = got.out.strip()
+    assert line.count("\n") == 0
+    assert line.startswith("printed 3 pieces in 1 batch (3 pages), held 1: ") and str(out) in line
+    assert "held notice 4" in got.err and "cannot be mailed" in got.err
+    pdf = Path(line.split(": ", 1)[1])
+    assert pdf.exists() and pdf.parent == out
+    with office.db.reading() as s:
+        batch_id = s.scalars(select(NoticeBatch.id)).one()
+    # a clerk may not confirm mailing: one line, exit 2
+    assert main(["--as", "clerk", "notices", "confirm", str(batch_id)]) == 2
+    assert capsys.readouterr().err.startswith("error: clerk (clerk) may not confirm mailing")
+    assert main(["--as", "mail", "notices", "confirm", str(batch_id), "--mailed-on", "2999-01-01"]) == 2
+    assert "in the future" in capsys.readouterr().err
+    assert main(["--as", "mail", "notices", "confirm", str(batch_id)]) == 0  # today, on the real clock
+    assert capsys.readouterr().out.strip().startswith(f"batch {batch_id}: 3 pieces confirmed mailed on ")
+    assert main(["--as", "mail", "notices", "confirm", str(batch_id)]) == 2
+    assert "already confirmed" in capsys.readouterr().err
+    assert main(["--as", "clerk", "notices", "returned", "1", "--reason", "Moved, left no address"]) == 0
+    assert "recorded as returned" in capsys.readouterr().out
+    with office.db.reading() as s:
+        assert s.get(Notice, 1).status == "returned"  # type: ignore[union-attr]
+    assert main(["notices", "log", "--status", "returned"]) == 0
+    assert "returned" in capsys.readouterr().out
+    # nothing due: still one line, exit 0
+    assert main(["notices", "--due", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == "printed 0 pieces in 0 batches (0 pages), held 0"
+
+
+def test_usage_errors_are_one_line(office: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["notices"]) == 2
+    assert "notices --due" in capsys.readouterr().err
+    assert main(["notices", "confirm", "99"]) == 2
+    assert capsys.readouterr().err.strip() == "error: There is no print batch 99."
+    with pytest.raises(SystemExit):
+        main(["notices", "confirm", "1", "--mailed-on", "yesterday"])
