@@ -9,6 +9,8 @@ the lookup box for the next motorist.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -166,8 +168,37 @@ def read_money(edit: QLineEdit, what: str) -> int:
     return parse_money(text)
 
 
+def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget) -> None:
+    """Render the receipt (ReportLab, on a worker), ask for the printer, print it at 100 %."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    from desktop.ui.printing import print_pdf
+
+    app, actor = ctx.app, ctx.actor
+    target = app.paths.print_dir / "receipts" / f"receipt-{number}.pdf"
+
+    def render(_c: TaskControl) -> Path:
+        from reports.receipts import receipt_pdf
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        partial.write_bytes(receipt_pdf(app, actor, payment_id))
+        partial.replace(target)
+        return target
+
+    def rendered(path: Path) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, parent).exec() != QDialog.DialogCode.Accepted:
+            ctx.info(f"Receipt saved as {path}; not printed.")
+            return
+        ctx.runner.run(lambda _c: print_pdf(path, printer), on_error=ctx.error,
+                       on_done=lambda n: ctx.info(f"Receipt {number} printed ({n} page{'s' if n != 1 else ''})."))
+
+    ctx.runner.run(render, on_done=rendered, on_error=ctx.error)
+
+
 class ReceiptDialog(QDialog):
-    """Shows a receipt as text (the printed receipt comes with the reports module). Enter closes it."""
+    """Shows the receipt; Print renders the ReportLab receipt and prints it. Enter closes it."""
 
     def __init__(self, text: str, on_print: Callable[[], None] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -463,10 +494,10 @@ class CounterTab(QWidget):
             note += f"; {format_cents(result.overpaid_cents)} overpaid is in the refund queue"
         self.ctx.info(note + ".")
         self.refresh_drawer()
-        app, actor, pid = self.ctx.app, self.ctx.actor, result.payment_id
+        pid = result.payment_id
 
         def print_it() -> None:
-            self.ctx.runner.run(lambda _c: payments.print_receipt(app, actor, pid), on_error=self.ctx.error)
+            print_receipt(self.ctx, pid, result.receipt_number or str(pid), self)
 
         self.receipt_dialog = ReceiptDialog(text, print_it, self)
         self.receipt_dialog.finished.connect(lambda _r: self.reset())
