@@ -56,7 +56,9 @@ def test_search_shows_the_case_and_its_detail(qtbot, ui_ctx) -> None:
     assert sig.args == [1]
     qtbot.waitUntil(lambda: target in shown, timeout=10000)
     assert "HH0042-000123" in view.detail.header.text() and "$63.00" in view.detail.header.text()
-    assert view.detail.ledger.rowCount() == 1
+    ledger = view.detail.ledger
+    assert ledger.rowCount() == 2  # the fine, then the balance line
+    assert ledger.item(0, 1).text() == "fine" and ledger.item(1, 2).text() == "$63.00"
 
 
 def test_no_match_says_so(qtbot, ui_ctx) -> None:
