@@ -164,7 +164,7 @@ class _Run:
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
         self.threshold = int(settings_service.get(self.s, "scofflaw.unpaid_cases"))
-        self._steps = 7 + sum(len(v.rungs) for v in self.versions)
+        self._steps = 6 + sum(len(v.rungs) for v in self.versions)
         self._done = 0
 
     def step(self, text_: str) -> None:
@@ -178,16 +178,16 @@ class _Run:
     def execute(self) -> EscalationResult:
         started = _time.perf_counter()
         if not self.sql.pg:
-            # A million rows are read and written at random: give SQLite a page cache to match.
-            self.sql.run("PRAGMA cache_size = -262144")
+            # A million rows are rewritten: a page cache (up to 1 GB) keeps each page written once.
+            self.sql.run("PRAGMA cache_size = -1048576")
         try:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
             self.schedule_new()
-            self.step("Dating next steps (mailed notices)…")
-            self.date_next_steps()
             for v in self.versions:
                 self.advance(v)
+            self.step("Dating next steps (mailed notices)…")
+            self.date_next_steps()
             self.step("Notices: released and cancelled…")
             self.maintain_notices()
             self.step("Holds…")
@@ -263,38 +263,65 @@ class _Run:
                 f"AND {alias}.profile_code = '{v.code}' AND {alias}.profile_version = {v.version} "
                 f"AND {alias}.stage = '{rung.key}'")
 
+    def _undated(self, v: _Version, rung: Rung) -> tuple[str, dict[str, Any]] | None:
+        """SQL selecting (id, d, status, owner_id, fine_cents) of the cases standing on ``rung`` whose
+        next step had no date yet and now has one (its notice was mailed, or it counts from the issue)."""
+        sql = self.sql
+        if rung.is_final or rung.anchor is None or rung.days is None:
+            return None
+        where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
+        if rung.anchor is Anchor.ISSUE:
+            due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c WHERE {where}"), {}
+        if rung.anchor is Anchor.MAILING:
+            mailed = sql.local_date("n.mailed_at", v.tz)
+            span = sql.days_between(sql.local_date("h.ended_at", v.tz), sql.local_date("h.started_at", v.tz))
+            held = (f"COALESCE((SELECT SUM({span}) FROM holds h WHERE h.citation_id = c.id "
+                    f"AND h.ended_at IS NOT NULL AND h.started_at >= n.mailed_at), 0)")
+            due = sql.add_days(mailed, f"{rung.days} + {held}")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c "
+                    f"JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey "
+                    f"WHERE {where} AND n.mailed_at IS NOT NULL"), {"dkey": rung.notice_dedupe_key}
+        # Entered before its date was kept (older data): count from today.
+        return (f"SELECT c.id AS id, {sql.add_days(':as_of', str(rung.days))} AS d, c.status AS status, "
+                f"c.owner_id AS owner_id, c.fine_cents AS fine FROM citations c WHERE {where}"), {"as_of": self.as_of}
+
     def date_next_steps(self) -> None:
+        """Cases whose next step just got a date that is still to come: the date and the next action, in
+        one statement per rung (those already due were moved on by ``advance``)."""
         sql = self.sql
         for v in self.versions:
             for rung in v.rungs:
-                if rung.is_final or rung.anchor is None or rung.days is None:
+                undated = self._undated(v, rung)
+                if undated is None:
                     continue
+                select_sql, params = undated
                 sql.clear("esc_batch")
-                where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
-                if rung.anchor is Anchor.ISSUE:
-                    due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
-                                              f"WHERE {where}")
-                elif rung.anchor is Anchor.MAILING:
-                    mailed = sql.local_date("n.mailed_at", v.tz)
-                    held = (f"COALESCE((SELECT SUM({sql.days_between(sql.local_date('h.ended_at', v.tz), sql.local_date('h.started_at', v.tz))}) "
-                            f"FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NOT NULL "
-                            f"AND h.started_at >= n.mailed_at), 0)")
-                    due = sql.add_days(mailed, f"{rung.days} + {held}")
-                    n = sql.fill("esc_batch", f"""
-                        INSERT INTO esc_batch (id, d) SELECT c.id, {due}
-                        FROM citations c JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey
-                        WHERE {where} AND n.mailed_at IS NOT NULL""", dkey=rung.notice_dedupe_key)
-                else:  # entered before its date was kept (older data): count from today
-                    due = sql.add_days(":as_of", str(rung.days))
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
-                                              f"WHERE {where}", as_of=self.as_of)
+                n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM ({select_sql}) u "
+                                          f"WHERE u.d IS NOT NULL", **params)
                 if not n:
                     continue
-                sql.run("""UPDATE citations SET next_stage_on = b.d, version = citations.version + 1
-                           FROM esc_batch b WHERE citations.id = b.id""")
                 self.result.dated += n
-                self.set_next_actions("esc_batch", v, rung)
+                next_code = rung.next_code or "review"
+                if rung.notice_kind:
+                    pending = sql.in_list(UNMAILED)
+                    self.result.next_actions_set += sql.run(f"""
+                        UPDATE citations SET next_stage_on = b.d,
+                               next_action = CASE WHEN n.status = 'held' THEN :owner_code
+                                                  WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
+                               next_action_date = CASE WHEN n.status IN {pending}
+                                                       THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
+                               version = citations.version + 1
+                        FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
+                        WHERE citations.id = b.id""", owner_code=rung.owner_code, mail_code=rung.mail_code,
+                                                            next_code=next_code, dkey=rung.notice_dedupe_key)
+                else:
+                    self.result.next_actions_set += sql.run("""
+                        UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
+                               version = citations.version + 1
+                        FROM esc_batch b WHERE citations.id = b.id""", next_code=next_code)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -307,6 +334,13 @@ class _Run:
                 INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
                 SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
+            undated = self._undated(v, previous)
+            if undated is not None:  # due although no date was kept yet (e.g. the notice was just mailed)
+                select_sql, params = undated
+                n += sql.fill("esc_batch", f"""
+                    INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
+                    SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM ({select_sql}) u
+                    WHERE u.d <= :as_of""", **{**params, "as_of": self.as_of})
             if not n:
                 continue
             self.result.advanced[f"{v.label} {rung.name}"] = n
@@ -315,7 +349,8 @@ class _Run:
                 self._lookup_owners(v)
             self._enter(v, rung)
             if rung.notice_kind:
-                inserted = self._queue_notice(rung, n)
+                earlier_notices = any(r.notice_kind for r in v.rungs[:index])
+                inserted = self._queue_notice(rung, n, earlier_notices)
                 if inserted < n:  # a notice of this stage existed already: read its state
                     self.set_next_actions("esc_batch", v, rung)
             if rung.is_legal_step:
@@ -393,13 +428,15 @@ class _Run:
             self.result.moved_to_collections += int(sql.scalar(
                 "SELECT COUNT(*) FROM esc_batch WHERE prev_status <> 'in_collections'") or 0)
 
-    def _queue_notice(self, rung: Rung, n: int) -> int:
+    def _queue_notice(self, rung: Rung, n: int, earlier_notices: bool) -> int:
         sql = self.sql
-        self.result.notices_cancelled += sql.run("""
-            UPDATE notices SET status = 'cancelled', hold_reason = :why
-            WHERE citation_id IN (SELECT id FROM esc_batch) AND status IN ('queued', 'held')
-              AND dedupe_key LIKE 'stage:%' AND dedupe_key <> :dkey""",
-                                                 why=f"superseded by the {rung.name.lower()}", dkey=rung.notice_dedupe_key)
+        if earlier_notices:
+            self.result.notices_cancelled += sql.run("""
+                UPDATE notices SET status = 'cancelled', hold_reason = :why
+                WHERE citation_id IN (SELECT id FROM esc_batch) AND status IN ('queued', 'held')
+                  AND dedupe_key LIKE 'stage:%' AND dedupe_key <> :dkey""",
+                                                     why=f"superseded by the {rung.name.lower()}",
+                                                     dkey=rung.notice_dedupe_key)
         held_reason = ("CASE WHEN o.id IS NULL THEN 'No registered owner on file for the violation date' "
                        "WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
@@ -409,9 +446,9 @@ class _Run:
             f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
                 FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
             "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
-        held = int(sql.scalar("""SELECT COUNT(*) FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id
-                                 WHERE o.id IS NULL OR o.address_status <> 'ok'""") or 0) if inserted else 0
-        held = min(held, inserted)
+        held = int(sql.scalar("""SELECT COUNT(*) FROM notices WHERE status = 'held' AND queued_at = :now
+                                 AND dedupe_key = :dkey""", now=self.now, dkey=rung.notice_dedupe_key) or 0) \
+            if inserted else 0
         self.result.notices_held += held
         self.result.notices_queued += inserted - held
         return inserted
