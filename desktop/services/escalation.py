@@ -165,6 +165,7 @@ class _Run:
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
         self.threshold = int(settings_service.get(self.s, "scofflaw.unpaid_cases"))
         self._steps = 6 + sum(len(v.rungs) for v in self.versions)
+        self._looked_up = False
         self._done = 0
 
     def step(self, text_: str) -> None:
@@ -344,6 +345,7 @@ class _Run:
             if not n:
                 continue
             self.result.advanced[f"{v.label} {rung.name}"] = n
+            self._looked_up = False
             self._penalty(v, rung, n)
             if rung.notice_kind:
                 self._lookup_owners(v)
@@ -387,6 +389,7 @@ class _Run:
         n = sql.run(f"""UPDATE esc_batch SET looked_up = 1,
                             owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c WHERE c.id = esc_batch.id)
                         WHERE owner_id IS NULL""")
+        self._looked_up = bool(n)
         if not n:
             return
         self.result.owner_lookups += sql.run("""
@@ -410,18 +413,20 @@ class _Run:
         status = "'in_collections'" if rung.moves_to_collections else "citations.status"
         params: dict[str, Any] = {"key": rung.key}
         if rung.notice_kind:
-            action = "CASE WHEN o.address_status = 'ok' THEN :mail_code ELSE :owner_code END"
-            when = ":today"
-            source = "esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id"
-            params.update(mail_code=rung.mail_code, owner_code=rung.owner_code, today=self.today_in(v.tz))
+            # "Mail the notice" for now; the few held for a clerk are told apart once queued.
+            action, when = ":mail_code", ":today"
+            params.update(mail_code=rung.mail_code, today=self.today_in(v.tz))
         else:
-            action, when, source = ":next_code", nxt, "esc_batch b"
+            action, when = ":next_code", nxt
             params["next_code"] = rung.next_code or "review"
         sql.run(f"""
             UPDATE citations SET stage = :key, status = {status}, next_stage_on = {nxt},
-                   owner_id = COALESCE(citations.owner_id, b.owner_id),
                    next_action = {action}, next_action_date = {when}, version = citations.version + 1
-            FROM {source} WHERE citations.id = b.id""", **params)
+            FROM esc_batch b WHERE citations.id = b.id""", **params)
+        if self._looked_up:
+            sql.run("""UPDATE citations SET owner_id = b.owner_id
+                       FROM esc_batch b WHERE citations.id = b.id AND b.looked_up = 1 AND b.owner_id IS NOT NULL
+                         AND citations.owner_id IS NULL""")
         n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
         self.result.next_actions_set += n
         if rung.moves_to_collections:
@@ -446,9 +451,10 @@ class _Run:
             f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
                 FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
             "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
-        held = int(sql.scalar("""SELECT COUNT(*) FROM notices WHERE status = 'held' AND queued_at = :now
-                                 AND dedupe_key = :dkey""", now=self.now, dkey=rung.notice_dedupe_key) or 0) \
-            if inserted else 0
+        held = sql.run("""UPDATE citations SET next_action = :owner_code
+                          WHERE id IN (SELECT citation_id FROM notices WHERE status = 'held' AND queued_at = :now
+                                       AND dedupe_key = :dkey)""",
+                       owner_code=rung.owner_code, now=self.now, dkey=rung.notice_dedupe_key) if inserted else 0
         self.result.notices_held += held
         self.result.notices_queued += inserted - held
         return inserted
