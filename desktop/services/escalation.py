@@ -185,6 +185,7 @@ class _Run:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
             self.schedule_new()
+            self.collect_undated()
             for v in self.versions:
                 self.advance(v)
             self.step("Dating next steps (mailed notices)…")
@@ -289,9 +290,13 @@ class _Run:
         return (f"SELECT c.id AS id, {sql.add_days(':as_of', str(rung.days))} AS d, c.status AS status, "
                 f"c.owner_id AS owner_id, c.fine_cents AS fine FROM citations c WHERE {where}"), {"as_of": self.as_of}
 
-    def date_next_steps(self) -> None:
-        """Cases whose next step just got a date that is still to come: the date and the next action, in
-        one statement per rung (those already due were moved on by ``advance``)."""
+    @staticmethod
+    def _tag(v: _Version, rung: Rung) -> str:
+        return f"{v.code}:{v.version}:{rung.key}"
+
+    def collect_undated(self) -> None:
+        """Once per run: every case whose next step now has a date it did not have (its notice was
+        mailed), with that date; ``advance`` moves those already due, ``date_next_steps`` dates the rest."""
         sql = self.sql
         for v in self.versions:
             for rung in v.rungs:
@@ -299,9 +304,23 @@ class _Run:
                 if undated is None:
                     continue
                 select_sql, params = undated
+                sql.fill("esc_undated", f"""
+                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag)
+                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag FROM ({select_sql}) u
+                    WHERE u.d IS NOT NULL""", tag=self._tag(v, rung), **params)
+
+    def date_next_steps(self) -> None:
+        """Cases whose next step just got a date that is still to come: the date and the next action, in
+        one statement per rung (those already due were moved on by ``advance``)."""
+        sql = self.sql
+        for v in self.versions:
+            for rung in v.rungs:
+                if self._undated(v, rung) is None:
+                    continue
                 sql.clear("esc_batch")
-                n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM ({select_sql}) u "
-                                          f"WHERE u.d IS NOT NULL", **params)
+                n = sql.fill("esc_batch", """INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM esc_undated u
+                                             WHERE u.tag = :tag AND u.d > :as_of""",
+                             tag=self._tag(v, rung), as_of=self.as_of)
                 if not n:
                     continue
                 self.result.dated += n
@@ -335,13 +354,11 @@ class _Run:
                 INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
                 SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
-            undated = self._undated(v, previous)
-            if undated is not None:  # due although no date was kept yet (e.g. the notice was just mailed)
-                select_sql, params = undated
-                n += sql.fill("esc_batch", f"""
+            if self._undated(v, previous) is not None:  # due, though no date was kept (the notice was just mailed)
+                n += sql.fill("esc_batch", """
                     INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
-                    SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM ({select_sql}) u
-                    WHERE u.d <= :as_of""", **{**params, "as_of": self.as_of})
+                    SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM esc_undated u
+                    WHERE u.tag = :tag AND u.d <= :as_of""", tag=self._tag(v, previous), as_of=self.as_of)
             if not n:
                 continue
             self.result.advanced[f"{v.label} {rung.name}"] = n
@@ -586,11 +603,18 @@ class _Run:
                 self._write_next()
         # Released since, or their notice was mailed (or held, or cancelled) since, or without a next
         # action: the ladder's next action comes back. Each is a range of the (status, next_action) index.
+        # (Where the next step counts from the mailing, the mailing itself dated the case above; only
+        # stages whose next step counts from the issue date are checked here.)
         notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
+        issue_counted = sorted({r.key for v in self.versions for r in v.rungs
+                                if r.notice_kind and r.anchor is Anchor.ISSUE})
+        ranges = [("hold:", "hold;", ""), ("decide:", "decide;", ""),
+                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")]
+        if issue_counted:
+            ranges.append(("mail:", "mail;", f"AND c.stage IN {sql.in_list(issue_counted)} AND NOT EXISTS "
+                                             f"({notice} AND n.status IN ('queued', 'printed'))"))
         for status in ESCALATING:
-            for lo, hi, extra in (("hold:", "hold;", ""), ("decide:", "decide;", ""),
-                                  ("mail:", "mail;", f"AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))"),
-                                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")):
+            for lo, hi, extra in ranges:
                 sql.fill("esc_touched", f"""
                     INSERT INTO esc_touched (id) SELECT c.id FROM citations c
                     WHERE c.status = :status AND c.next_action >= :lo AND c.next_action < :hi
