@@ -606,25 +606,27 @@ class _Run:
         # (Where the next step counts from the mailing, the mailing itself dated the case above; only
         # stages whose next step counts from the issue date are checked here.)
         notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
-        issue_counted = sorted({r.key for v in self.versions for r in v.rungs
-                                if r.notice_kind and r.anchor is Anchor.ISSUE})
-        ranges = [("hold:", "hold;", ""), ("decide:", "decide;", ""),
-                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")]
-        if issue_counted:
-            ranges.append(("mail:", "mail;", f"AND c.stage IN {sql.in_list(issue_counted)} AND NOT EXISTS "
-                                             f"({notice} AND n.status IN ('queued', 'printed'))"))
+        issue_counted = [r for v in self.versions for r in v.rungs if r.notice_kind and r.anchor is Anchor.ISSUE]
         for status in ESCALATING:
-            for lo, hi, extra in ranges:
+            for lo, hi, extra in (("hold:", "hold;", ""), ("decide:", "decide;", ""),
+                                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")):
                 sql.fill("esc_touched", f"""
                     INSERT INTO esc_touched (id) SELECT c.id FROM citations c
                     WHERE c.status = :status AND c.next_action >= :lo AND c.next_action < :hi
                       AND NOT c.on_hold {extra}
                     ON CONFLICT (id) DO NOTHING""", status=status, lo=lo, hi=hi)
-            sql.fill("esc_touched", """
-                INSERT INTO esc_touched (id) SELECT c.id FROM citations c
-                WHERE c.status = :status AND (c.next_action IS NULL OR c.next_action_date IS NULL)
-                  AND NOT c.on_hold AND c.stage IS NOT NULL
-                ON CONFLICT (id) DO NOTHING""", status=status)
+            for code in sorted({r.mail_code for r in issue_counted if r.mail_code}):
+                stages = sql.in_list(sorted({r.key for r in issue_counted if r.mail_code == code}))
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.next_action = :code AND NOT c.on_hold AND c.stage IN {stages}
+                      AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))
+                    ON CONFLICT (id) DO NOTHING""", status=status, code=code)
+            for column in ("next_action", "next_action_date"):  # two index ranges rather than one OR
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.{column} IS NULL AND NOT c.on_hold AND c.stage IS NOT NULL
+                    ON CONFLICT (id) DO NOTHING""", status=status)
 
     def recompute_touched(self) -> None:
         if not self.sql.scalar("SELECT COUNT(*) FROM esc_touched"):
