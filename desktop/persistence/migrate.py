@@ -9,19 +9,49 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import re
+from typing import Any
+
+from sqlalchemy import text
 
 from desktop.domain.errors import UserError
 from desktop.persistence.db import Database
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w]+)?['\"]?", re.MULTILINE)
 
 
-def alembic_config(db: Database) -> Config:
+def _file_heads() -> set[str]:
+    """The head revisions, read from the migration files without importing Alembic (start-up is
+    faster by the import of Alembic, which the application needs only when the schema changes)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION.findall(path.read_text(encoding="utf-8")))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    return revisions - parents
+
+
+def is_current(db: Database) -> bool:
+    """True when the database is at the one head revision (checked with one query)."""
+    heads = _file_heads()
+    if len(heads) != 1:
+        return False
+    try:
+        with db.engine.connect() as conn:
+            rows = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    except Exception:  # noqa: BLE001 - no version table yet: not current
+        return False
+    return rows == list(heads)
+
+
+def alembic_config(db: Database) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False))
@@ -29,11 +59,15 @@ def alembic_config(db: Database) -> Config:
 
 
 def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(db: Database) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
 
 
@@ -42,6 +76,10 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
 
     Returns the path of the backup taken, if any.
     """
+    if is_current(db):
+        return None
+    from alembic import command
+
     current = current_revision(db)
     head = head_revision(db)
     if current == head:
@@ -101,6 +139,8 @@ def backup(db: Database, target: Path) -> Path:
 
 def make_revision(message: str, scratch_db: Path) -> None:
     """Developers: write a new revision from the difference between the models and head."""
+    from alembic import command
+
     db = Database(f"sqlite:///{scratch_db}")
     upgrade(db)
     cfg = alembic_config(db)
