@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
-import re
 from typing import Any
 
 from sqlalchemy import text
@@ -28,7 +27,7 @@ def _file_heads() -> set[str]:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict((k, v) for k, v in _REVISION.findall(path.read_text(encoding="utf-8")))
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
         if found.get("revision"):
             revisions.add(found["revision"])
         if found.get("down_revision"):
@@ -87,7 +86,7 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
     taken: str | None = None
     if current is not None and db.is_sqlite and db.url.database not in (None, "", ":memory:"):
         folder = backup_dir or Path(str(db.url.database)).parent / "backups"
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = folder / f"before-{head}-{stamp}.sqlite3"
         backup(db, target)
         taken = str(target)

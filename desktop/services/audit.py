@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from desktop.persistence.db import Database
@@ -99,7 +99,7 @@ def append_many(session: Session, entries: Sequence[PendingEntry], *, at: dateti
                      "entity_type": e.entity_type, "entity_id": str(e.entity_id), "before": before_j,
                      "after": after_j, "reason": e.reason, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.execute(AuditEntry.__table__.insert(), rows)
+    session.execute(insert(AuditEntry), rows)
     head.last_id = entry_id
     head.last_hash = prev
     session.flush()

@@ -27,7 +27,7 @@ import logging
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -386,8 +386,8 @@ class _Run:
             "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
             memo=f"{rung.name} ({v.label})")
         total = self.sql.scalar(
-            f"SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
-            f"WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
+            "SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
+            "WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
             if inserted < n else self.sql.scalar(f"SELECT COALESCE(SUM({amount}), 0) FROM esc_batch b "
                                                  f"WHERE {amount} > 0")
         self.result.penalties += inserted
@@ -708,7 +708,7 @@ def cases_without_next_action(app: AppContext, limit: int | None = 200) -> list[
         return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in s.execute(q)]
 
 
-def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date]]:
+def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date | None]]:
     """Open appeals past their decision date at a level the case's profile deems accepted if undecided
     (England: representations not decided within 56 days). The appeals engineer's hook: these must be
     cancelled. Returns (citation id, citation number, level, decide_by)."""
@@ -724,11 +724,9 @@ def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tupl
             profile = profiles.get((code, version))
             if profile is None:
                 continue
-            try:
-                if profile.appeal_level(level).deemed_accepted_if_undecided:
-                    out.append((int(cid), number, level, decide_by))
-            except Exception:  # noqa: BLE001 - a level the profile does not know is not deemed accepted
-                continue
+            known = {lv.key: lv for lv in profile.appeal_levels}
+            if level in known and known[level].deemed_accepted_if_undecided:
+                out.append((int(cid), number, level, decide_by))
         return out
 
 
@@ -750,14 +748,14 @@ def merged_hold_days(holds: Sequence[Hold], hold: Hold, tz: str) -> int:
     target_start = local_day(hold.started_at, tz)
     merged: list[list[date | None]] = []
     for start, end in spans:
-        if merged and (merged[-1][1] is None or start <= merged[-1][1]):  # type: ignore[operator]
-            last_end = merged[-1][1]
+        last_end = merged[-1][1] if merged else None
+        if merged and (last_end is None or start <= last_end):
             merged[-1][1] = None if last_end is None or end is None else max(last_end, end)
         else:
             merged.append([start, end])
-    for start, end in merged:
-        if start is not None and start <= target_start and (end is None or target_start <= end):
-            return 0 if end is None else (end - start).days
+    for first, last in merged:
+        if first is not None and first <= target_start and (last is None or target_start <= last):
+            return 0 if last is None else (last - first).days
     return 0
 
 
@@ -801,11 +799,11 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
                            .order_by(Appeal.filed_at.desc(), Appeal.id.desc()).limit(1)).first()
         active = list(s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_(None))
                                 .order_by(Hold.started_at, Hold.id)))
+        when: date | None = None
         if appeal is not None:
             action, when = f"decide:{appeal.level}", appeal.decide_by
         else:
             action = f"hold:{active[0].kind}" if active else "hold:appeal"
-            when = None
         if when is None:
             review = int(settings_service.get(s, "holds.review_days"))
             when = local_day(active[0].started_at, tz) + timedelta(days=review) if active else as_of
@@ -829,8 +827,8 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
                                                              Hold.started_at >= notice.mailed_at)) if h.ended_at)
             case.next_stage_on = local_day(notice.mailed_at, tz) + timedelta(days=rung.days + held)
     if notice is not None and notice.status in UNMAILED:
-        action = rung.owner_code if notice.status == "held" else rung.mail_code
-        case.next_action, case.next_action_date = action, local_day(notice.queued_at, tz)
+        pending = rung.owner_code if notice.status == "held" else rung.mail_code
+        case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)
     else:
         case.next_action, case.next_action_date = rung.next_code or "review", case.next_stage_on
 
