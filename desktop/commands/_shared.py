@@ -12,7 +12,7 @@ from typing import Any
 _GROUPS: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
-def subcommand_group(sub: Any, name: str, help: str) -> Any:  # noqa: A002 - argparse's own word
+def subcommand_group(sub: Any, name: str, help: str) -> Any:
     """The subparsers of command ``name`` (``export``, ``import`` ...), created on the first call."""
     entry = _GROUPS.get(id(sub))
     if entry is None or entry[0] is not sub:

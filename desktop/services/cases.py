@@ -10,18 +10,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, literal, or_, select, union
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from desktop.domain import plates as _plates
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.plates import normalize_plate as normalise_plate
-from desktop.domain.plates import plate_search_key as plate_key
 from desktop.domain.roles import Permission
 from desktop.persistence.models import (
     AuditEntry,
@@ -35,6 +34,10 @@ from desktop.persistence.models import (
 )
 from desktop.services.context import Actor, AppContext
 from desktop.services.sqltext import Sql
+
+#: Plate normalisation and the look-alike search key (kept here under the names other modules import).
+normalise_plate = _plates.normalize_plate
+plate_key = _plates.plate_search_key
 
 #: Cases that must always carry a next action (the escalation's check).
 OPEN_CASES = (CaseStatus.OPEN.value, CaseStatus.UNDER_APPEAL.value, CaseStatus.IN_COLLECTIONS.value)
@@ -142,7 +145,7 @@ def _text_matches(q: _Query, text: str) -> None:
 
 
 def _local_day_start(d: date, tz: Any) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
 
 
 def _agency_tz(session: Session) -> Any:
@@ -176,7 +179,7 @@ def _worklist_clause(q: _Query, session: Session, key: str) -> str:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _query(session: Session, f: CaseFilter) -> _Query:
@@ -219,8 +222,8 @@ _COLUMNS = ("c.id, c.citation_number, c.issued_at, c.plate, c.jurisdiction, c.ma
 
 def _when(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def _day(value: Any) -> date | None:

@@ -103,7 +103,7 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
         rows = s.execute(select(Citation.id, Citation.device_id, Citation.received_at, Citation.approved_at)
                          .where(Citation.citation_number.like("BK-%"))).all()
     events = sorted([(received, cid, "citation.received", device) for cid, device, received, _a in rows]
-                    + [(approved, cid, "citation.approved", None) for cid, _d, _r, approved in rows])
+                    + [(approved, cid, "citation.approved", None) for cid, _d, _r, approved in rows if approved])
     with app.uow(Actor.system("demo")) as uow:
         for at, cid, action, device in events:
             if device:
@@ -114,6 +114,10 @@ def _backlog(app: AppContext, anchor: datetime, seed: int = 7) -> int:
                              entity_type="citation", entity_id=cid, after={"status": "open"})
         uow.commit()
     return BACKLOG
+
+
+def _clock(moment: datetime) -> Any:
+    return lambda: moment
 
 
 def _mail_office(app: AppContext, day: Any) -> int:
@@ -172,7 +176,7 @@ def extend_demo(app: AppContext, progress: Any) -> None:
         uow.commit()
     today = anchor.astimezone(LA).date()
     start = today - timedelta(days=210)
-    days = [start + timedelta(days=7 * k) for k in range(0, (today - start).days // 7 + 1)]
+    days = [start + timedelta(days=7 * k) for k in range((today - start).days // 7 + 1)]
     if days[-1] != today:
         days.append(today)
     place_on, release_on = days[-7], days[-3]
@@ -182,8 +186,7 @@ def extend_demo(app: AppContext, progress: Any) -> None:
             _holds(app, day, 0)
         if day == release_on:
             _holds(app, day, 1)
-        at_app = AppContext(db=app.db, paths=app.paths, clock=lambda day=day: _at(day, 6))
-        run_escalation(at_app, system, day)
+        run_escalation(AppContext(db=app.db, paths=app.paths, clock=_clock(_at(day, 6))), system, day)
         if day != today:
             _mail_office(app, day + timedelta(days=1))
     # Cases that did not need a notice yet: the clerks looked their owners up (each lookup recorded).

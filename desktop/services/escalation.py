@@ -27,7 +27,7 @@ import logging
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -164,7 +164,8 @@ class _Run:
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
         self.threshold = int(settings_service.get(self.s, "scofflaw.unpaid_cases"))
-        self._steps = 7 + sum(len(v.rungs) for v in self.versions)
+        self._steps = 6 + sum(len(v.rungs) for v in self.versions)
+        self._looked_up = False
         self._done = 0
 
     def step(self, text_: str) -> None:
@@ -178,16 +179,17 @@ class _Run:
     def execute(self) -> EscalationResult:
         started = _time.perf_counter()
         if not self.sql.pg:
-            # A million rows are read and written at random: give SQLite a page cache to match.
-            self.sql.run("PRAGMA cache_size = -262144")
+            # A million rows are rewritten: a page cache (up to 1 GB) keeps each page written once.
+            self.sql.run("PRAGMA cache_size = -1048576")
         try:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
             self.schedule_new()
-            self.step("Dating next steps (mailed notices)…")
-            self.date_next_steps()
+            self.collect_undated()
             for v in self.versions:
                 self.advance(v)
+            self.step("Dating next steps (mailed notices)…")
+            self.date_next_steps()
             self.step("Notices: released and cancelled…")
             self.maintain_notices()
             self.step("Holds…")
@@ -263,38 +265,83 @@ class _Run:
                 f"AND {alias}.profile_code = '{v.code}' AND {alias}.profile_version = {v.version} "
                 f"AND {alias}.stage = '{rung.key}'")
 
-    def date_next_steps(self) -> None:
+    def _undated(self, v: _Version, rung: Rung) -> tuple[str, dict[str, Any]] | None:
+        """SQL selecting (id, d, status, owner_id, fine_cents) of the cases standing on ``rung`` whose
+        next step had no date yet and now has one (its notice was mailed, or it counts from the issue)."""
+        sql = self.sql
+        if rung.is_final or rung.anchor is None or rung.days is None:
+            return None
+        where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
+        if rung.anchor is Anchor.ISSUE:
+            due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c WHERE {where}"), {}
+        if rung.anchor is Anchor.MAILING:
+            mailed = sql.local_date("n.mailed_at", v.tz)
+            span = sql.days_between(sql.local_date("h.ended_at", v.tz), sql.local_date("h.started_at", v.tz))
+            held = (f"COALESCE((SELECT SUM({span}) FROM holds h WHERE h.citation_id = c.id "
+                    f"AND h.ended_at IS NOT NULL AND h.started_at >= n.mailed_at), 0)")
+            due = sql.add_days(mailed, f"{rung.days} + {held}")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c "
+                    f"JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey "
+                    f"WHERE {where} AND n.mailed_at IS NOT NULL"), {"dkey": rung.notice_dedupe_key}
+        # Entered before its date was kept (older data): count from today.
+        return (f"SELECT c.id AS id, {sql.add_days(':as_of', str(rung.days))} AS d, c.status AS status, "
+                f"c.owner_id AS owner_id, c.fine_cents AS fine FROM citations c WHERE {where}"), {"as_of": self.as_of}
+
+    @staticmethod
+    def _tag(v: _Version, rung: Rung) -> str:
+        return f"{v.code}:{v.version}:{rung.key}"
+
+    def collect_undated(self) -> None:
+        """Once per run: every case whose next step now has a date it did not have (its notice was
+        mailed), with that date; ``advance`` moves those already due, ``date_next_steps`` dates the rest."""
         sql = self.sql
         for v in self.versions:
             for rung in v.rungs:
-                if rung.is_final or rung.anchor is None or rung.days is None:
+                undated = self._undated(v, rung)
+                if undated is None:
+                    continue
+                select_sql, params = undated
+                sql.fill("esc_undated", f"""
+                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag)
+                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag FROM ({select_sql}) u
+                    WHERE u.d IS NOT NULL""", tag=self._tag(v, rung), **params)
+
+    def date_next_steps(self) -> None:
+        """Cases whose next step just got a date that is still to come: the date and the next action, in
+        one statement per rung (those already due were moved on by ``advance``)."""
+        sql = self.sql
+        for v in self.versions:
+            for rung in v.rungs:
+                if self._undated(v, rung) is None:
                     continue
                 sql.clear("esc_batch")
-                where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
-                if rung.anchor is Anchor.ISSUE:
-                    due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
-                                              f"WHERE {where}")
-                elif rung.anchor is Anchor.MAILING:
-                    mailed = sql.local_date("n.mailed_at", v.tz)
-                    held = (f"COALESCE((SELECT SUM({sql.days_between(sql.local_date('h.ended_at', v.tz), sql.local_date('h.started_at', v.tz))}) "
-                            f"FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NOT NULL "
-                            f"AND h.started_at >= n.mailed_at), 0)")
-                    due = sql.add_days(mailed, f"{rung.days} + {held}")
-                    n = sql.fill("esc_batch", f"""
-                        INSERT INTO esc_batch (id, d) SELECT c.id, {due}
-                        FROM citations c JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey
-                        WHERE {where} AND n.mailed_at IS NOT NULL""", dkey=rung.notice_dedupe_key)
-                else:  # entered before its date was kept (older data): count from today
-                    due = sql.add_days(":as_of", str(rung.days))
-                    n = sql.fill("esc_batch", f"INSERT INTO esc_batch (id, d) SELECT c.id, {due} FROM citations c "
-                                              f"WHERE {where}", as_of=self.as_of)
+                n = sql.fill("esc_batch", """INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM esc_undated u
+                                             WHERE u.tag = :tag AND u.d > :as_of""",
+                             tag=self._tag(v, rung), as_of=self.as_of)
                 if not n:
                     continue
-                sql.run("""UPDATE citations SET next_stage_on = b.d, version = citations.version + 1
-                           FROM esc_batch b WHERE citations.id = b.id""")
                 self.result.dated += n
-                self.set_next_actions("esc_batch", v, rung)
+                next_code = rung.next_code or "review"
+                if rung.notice_kind:
+                    pending = sql.in_list(UNMAILED)
+                    self.result.next_actions_set += sql.run(f"""
+                        UPDATE citations SET next_stage_on = b.d,
+                               next_action = CASE WHEN n.status = 'held' THEN :owner_code
+                                                  WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
+                               next_action_date = CASE WHEN n.status IN {pending}
+                                                       THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
+                               version = citations.version + 1
+                        FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
+                        WHERE citations.id = b.id""", owner_code=rung.owner_code, mail_code=rung.mail_code,
+                                                            next_code=next_code, dkey=rung.notice_dedupe_key)
+                else:
+                    self.result.next_actions_set += sql.run("""
+                        UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
+                               version = citations.version + 1
+                        FROM esc_batch b WHERE citations.id = b.id""", next_code=next_code)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -307,15 +354,22 @@ class _Run:
                 INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
                 SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
+            if self._undated(v, previous) is not None:  # due, though no date was kept (the notice was just mailed)
+                n += sql.fill("esc_batch", """
+                    INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
+                    SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM esc_undated u
+                    WHERE u.tag = :tag AND u.d <= :as_of""", tag=self._tag(v, previous), as_of=self.as_of)
             if not n:
                 continue
             self.result.advanced[f"{v.label} {rung.name}"] = n
+            self._looked_up = False
             self._penalty(v, rung, n)
             if rung.notice_kind:
                 self._lookup_owners(v)
             self._enter(v, rung)
             if rung.notice_kind:
-                inserted = self._queue_notice(rung, n)
+                earlier_notices = any(r.notice_kind for r in v.rungs[:index])
+                inserted = self._queue_notice(rung, n, earlier_notices)
                 if inserted < n:  # a notice of this stage existed already: read its state
                     self.set_next_actions("esc_batch", v, rung)
             if rung.is_legal_step:
@@ -332,8 +386,8 @@ class _Run:
             "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
             memo=f"{rung.name} ({v.label})")
         total = self.sql.scalar(
-            f"SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
-            f"WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
+            "SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
+            "WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
             if inserted < n else self.sql.scalar(f"SELECT COALESCE(SUM({amount}), 0) FROM esc_batch b "
                                                  f"WHERE {amount} > 0")
         self.result.penalties += inserted
@@ -352,6 +406,7 @@ class _Run:
         n = sql.run(f"""UPDATE esc_batch SET looked_up = 1,
                             owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c WHERE c.id = esc_batch.id)
                         WHERE owner_id IS NULL""")
+        self._looked_up = bool(n)
         if not n:
             return
         self.result.owner_lookups += sql.run("""
@@ -375,31 +430,35 @@ class _Run:
         status = "'in_collections'" if rung.moves_to_collections else "citations.status"
         params: dict[str, Any] = {"key": rung.key}
         if rung.notice_kind:
-            action = "CASE WHEN o.address_status = 'ok' THEN :mail_code ELSE :owner_code END"
-            when = ":today"
-            source = "esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id"
-            params.update(mail_code=rung.mail_code, owner_code=rung.owner_code, today=self.today_in(v.tz))
+            # "Mail the notice" for now; the few held for a clerk are told apart once queued.
+            action, when = ":mail_code", ":today"
+            params.update(mail_code=rung.mail_code, today=self.today_in(v.tz))
         else:
-            action, when, source = ":next_code", nxt, "esc_batch b"
+            action, when = ":next_code", nxt
             params["next_code"] = rung.next_code or "review"
         sql.run(f"""
             UPDATE citations SET stage = :key, status = {status}, next_stage_on = {nxt},
-                   owner_id = COALESCE(citations.owner_id, b.owner_id),
                    next_action = {action}, next_action_date = {when}, version = citations.version + 1
-            FROM {source} WHERE citations.id = b.id""", **params)
+            FROM esc_batch b WHERE citations.id = b.id""", **params)
+        if self._looked_up:
+            sql.run("""UPDATE citations SET owner_id = b.owner_id
+                       FROM esc_batch b WHERE citations.id = b.id AND b.looked_up = 1 AND b.owner_id IS NOT NULL
+                         AND citations.owner_id IS NULL""")
         n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
         self.result.next_actions_set += n
         if rung.moves_to_collections:
             self.result.moved_to_collections += int(sql.scalar(
                 "SELECT COUNT(*) FROM esc_batch WHERE prev_status <> 'in_collections'") or 0)
 
-    def _queue_notice(self, rung: Rung, n: int) -> int:
+    def _queue_notice(self, rung: Rung, n: int, earlier_notices: bool) -> int:
         sql = self.sql
-        self.result.notices_cancelled += sql.run("""
-            UPDATE notices SET status = 'cancelled', hold_reason = :why
-            WHERE citation_id IN (SELECT id FROM esc_batch) AND status IN ('queued', 'held')
-              AND dedupe_key LIKE 'stage:%' AND dedupe_key <> :dkey""",
-                                                 why=f"superseded by the {rung.name.lower()}", dkey=rung.notice_dedupe_key)
+        if earlier_notices:
+            self.result.notices_cancelled += sql.run("""
+                UPDATE notices SET status = 'cancelled', hold_reason = :why
+                WHERE citation_id IN (SELECT id FROM esc_batch) AND status IN ('queued', 'held')
+                  AND dedupe_key LIKE 'stage:%' AND dedupe_key <> :dkey""",
+                                                     why=f"superseded by the {rung.name.lower()}",
+                                                     dkey=rung.notice_dedupe_key)
         held_reason = ("CASE WHEN o.id IS NULL THEN 'No registered owner on file for the violation date' "
                        "WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
@@ -409,9 +468,10 @@ class _Run:
             f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
                 FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
             "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
-        held = int(sql.scalar("""SELECT COUNT(*) FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id
-                                 WHERE o.id IS NULL OR o.address_status <> 'ok'""") or 0) if inserted else 0
-        held = min(held, inserted)
+        held = sql.run("""UPDATE citations SET next_action = :owner_code
+                          WHERE id IN (SELECT citation_id FROM notices WHERE status = 'held' AND queued_at = :now
+                                       AND dedupe_key = :dkey)""",
+                       owner_code=rung.owner_code, now=self.now, dkey=rung.notice_dedupe_key) if inserted else 0
         self.result.notices_held += held
         self.result.notices_queued += inserted - held
         return inserted
@@ -543,21 +603,30 @@ class _Run:
                 self._write_next()
         # Released since, or their notice was mailed (or held, or cancelled) since, or without a next
         # action: the ladder's next action comes back. Each is a range of the (status, next_action) index.
+        # (Where the next step counts from the mailing, the mailing itself dated the case above; only
+        # stages whose next step counts from the issue date are checked here.)
         notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
+        issue_counted = [r for v in self.versions for r in v.rungs if r.notice_kind and r.anchor is Anchor.ISSUE]
         for status in ESCALATING:
             for lo, hi, extra in (("hold:", "hold;", ""), ("decide:", "decide;", ""),
-                                  ("mail:", "mail;", f"AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))"),
                                   ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")):
                 sql.fill("esc_touched", f"""
                     INSERT INTO esc_touched (id) SELECT c.id FROM citations c
                     WHERE c.status = :status AND c.next_action >= :lo AND c.next_action < :hi
                       AND NOT c.on_hold {extra}
                     ON CONFLICT (id) DO NOTHING""", status=status, lo=lo, hi=hi)
-            sql.fill("esc_touched", """
-                INSERT INTO esc_touched (id) SELECT c.id FROM citations c
-                WHERE c.status = :status AND (c.next_action IS NULL OR c.next_action_date IS NULL)
-                  AND NOT c.on_hold AND c.stage IS NOT NULL
-                ON CONFLICT (id) DO NOTHING""", status=status)
+            for code in sorted({r.mail_code for r in issue_counted if r.mail_code}):
+                stages = sql.in_list(sorted({r.key for r in issue_counted if r.mail_code == code}))
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.next_action = :code AND NOT c.on_hold AND c.stage IN {stages}
+                      AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))
+                    ON CONFLICT (id) DO NOTHING""", status=status, code=code)
+            for column in ("next_action", "next_action_date"):  # two index ranges rather than one OR
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.{column} IS NULL AND NOT c.on_hold AND c.stage IS NOT NULL
+                    ON CONFLICT (id) DO NOTHING""", status=status)
 
     def recompute_touched(self) -> None:
         if not self.sql.scalar("SELECT COUNT(*) FROM esc_touched"):
@@ -639,7 +708,7 @@ def cases_without_next_action(app: AppContext, limit: int | None = 200) -> list[
         return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in s.execute(q)]
 
 
-def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date]]:
+def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date | None]]:
     """Open appeals past their decision date at a level the case's profile deems accepted if undecided
     (England: representations not decided within 56 days). The appeals engineer's hook: these must be
     cancelled. Returns (citation id, citation number, level, decide_by)."""
@@ -655,11 +724,9 @@ def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tupl
             profile = profiles.get((code, version))
             if profile is None:
                 continue
-            try:
-                if profile.appeal_level(level).deemed_accepted_if_undecided:
-                    out.append((int(cid), number, level, decide_by))
-            except Exception:  # noqa: BLE001 - a level the profile does not know is not deemed accepted
-                continue
+            known = {lv.key: lv for lv in profile.appeal_levels}
+            if level in known and known[level].deemed_accepted_if_undecided:
+                out.append((int(cid), number, level, decide_by))
         return out
 
 
@@ -681,14 +748,14 @@ def merged_hold_days(holds: Sequence[Hold], hold: Hold, tz: str) -> int:
     target_start = local_day(hold.started_at, tz)
     merged: list[list[date | None]] = []
     for start, end in spans:
-        if merged and (merged[-1][1] is None or start <= merged[-1][1]):  # type: ignore[operator]
-            last_end = merged[-1][1]
+        last_end = merged[-1][1] if merged else None
+        if merged and (last_end is None or start <= last_end):
             merged[-1][1] = None if last_end is None or end is None else max(last_end, end)
         else:
             merged.append([start, end])
-    for start, end in merged:
-        if start is not None and start <= target_start and (end is None or target_start <= end):
-            return 0 if end is None else (end - start).days
+    for first, last in merged:
+        if first is not None and first <= target_start and (last is None or target_start <= last):
+            return 0 if last is None else (last - first).days
     return 0
 
 
@@ -732,11 +799,11 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
                            .order_by(Appeal.filed_at.desc(), Appeal.id.desc()).limit(1)).first()
         active = list(s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_(None))
                                 .order_by(Hold.started_at, Hold.id)))
+        when: date | None = None
         if appeal is not None:
             action, when = f"decide:{appeal.level}", appeal.decide_by
         else:
             action = f"hold:{active[0].kind}" if active else "hold:appeal"
-            when = None
         if when is None:
             review = int(settings_service.get(s, "holds.review_days"))
             when = local_day(active[0].started_at, tz) + timedelta(days=review) if active else as_of
@@ -760,8 +827,8 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
                                                              Hold.started_at >= notice.mailed_at)) if h.ended_at)
             case.next_stage_on = local_day(notice.mailed_at, tz) + timedelta(days=rung.days + held)
     if notice is not None and notice.status in UNMAILED:
-        action = rung.owner_code if notice.status == "held" else rung.mail_code
-        case.next_action, case.next_action_date = action, local_day(notice.queued_at, tz)
+        pending = rung.owner_code if notice.status == "held" else rung.mail_code
+        case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)
     else:
         case.next_action, case.next_action_date = rung.next_code or "review", case.next_stage_on
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -168,7 +169,7 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
         by_plate.setdefault((r.plate, r.jurisdiction), []).append(r)
     for (plate, jur), regs in by_plate.items():
         regs.sort(key=lambda r: r.valid_from)
-        for a, b in zip(regs, regs[1:]):
+        for a, b in itertools.pairwise(regs):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 errors.append(f"line {b.line}: the registration of {plate} ({jur}) from {b.valid_from} overlaps "
                               f"line {a.line} (close line {a.line} with valid_to before {b.valid_from}).")
@@ -254,12 +255,13 @@ def violation_date(session: Any, case: Citation) -> date:
 
 def owner_on(session: Any, plate: str, jurisdiction: str, on: date) -> RegisteredOwner | None:
     """The owner registered on ``on`` (never a former or later owner)."""
-    return session.scalars(
+    found: RegisteredOwner | None = session.scalars(
         select(RegisteredOwner)
         .where(RegisteredOwner.plate == plate, RegisteredOwner.jurisdiction == jurisdiction,
                RegisteredOwner.valid_from <= on,
                or_(RegisteredOwner.valid_to.is_(None), RegisteredOwner.valid_to >= on))
         .order_by(RegisteredOwner.valid_from.desc(), RegisteredOwner.id.desc()).limit(1)).first()
+    return found
 
 
 def _record_lookup(uow: UnitOfWork, case: Citation, purpose: str, owner: RegisteredOwner | None) -> None:

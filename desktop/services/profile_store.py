@@ -160,6 +160,9 @@ def validate_definition(text_or_data: str | dict[str, Any], code: str | None = N
     if not isinstance(data, dict):
         raise UserError("A profile must be a JSON object.")
     profile = parse_profile(data, "the edited profile")
+    if profile.stages[0].notice_kind is not None:
+        raise UserError(f"The first stage ({profile.stages[0].key}) is the citation itself and cannot send a notice; "
+                        "add a stage after it for the first mailed notice.")
     if code is not None and profile.code != code:
         raise UserError(f"The profile code must stay {code!r} (it says {profile.code!r}); "
                         "a new jurisdiction is a new profile.")

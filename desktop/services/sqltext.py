@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,8 +29,8 @@ def _utc_offsets(tz_name: str, first_year: int, last_year: int) -> tuple[tuple[s
         delta = t.astimezone(tz).utcoffset()
         return int(delta.total_seconds()) if delta is not None else 0
 
-    start = datetime(first_year, 1, 1, tzinfo=timezone.utc)
-    end = datetime(last_year + 1, 1, 1, tzinfo=timezone.utc)
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
     periods = [("", off(start))]
     day = start
     while day < end:
@@ -56,7 +56,7 @@ def _local_date_sql(pg: bool, instant: str, tz_name: str) -> str:
         raise ValueError(f"unexpected time zone name {tz_name!r}")
     if pg:
         return f"(({instant}) AT TIME ZONE '{tz_name}')::date"
-    periods = _utc_offsets(tz_name, 2000, datetime.now(timezone.utc).year + 1)
+    periods = _utc_offsets(tz_name, 2000, datetime.now(UTC).year + 1)
     if len(periods) == 1:
         return f"date({instant}, '{periods[0][1]:+d} seconds')"
     whens = " ".join(f"WHEN {instant} >= '{start}' THEN '{offset:+d} seconds'"
@@ -96,7 +96,7 @@ class Sql:
         if self.pg:
             return value
         if isinstance(value, datetime):  # as UTCDateTime stores it on SQLite
-            return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, bool):
@@ -168,6 +168,8 @@ class Sql:
                           "looked_up INTEGER, fine BIGINT"),
             "esc_next": "id BIGINT PRIMARY KEY, action VARCHAR(80), d DATE",
             "esc_touched": "id BIGINT PRIMARY KEY",
+            "esc_undated": ("id BIGINT PRIMARY KEY, d DATE, status VARCHAR(20), owner_id BIGINT, fine BIGINT, "
+                            "tag VARCHAR(120)"),
             "esc_plates": "plate VARCHAR(16), jurisdiction VARCHAR(8), PRIMARY KEY (plate, jurisdiction)",
         }
         for name, cols in specs.items():

@@ -257,7 +257,6 @@ class CaseDetailPanel(QWidget):
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
         c = d.citation
-        tz = self.ctx.tz
         profile_label = f"{c.profile_code} v{c.profile_version}" if d.profile is not None else c.profile_code
         self.header.setText(
             f"<span style='font-size:15pt; font-weight:600'>{c.citation_number}</span>&nbsp;&nbsp;"
@@ -337,10 +336,11 @@ class CaseDetailPanel(QWidget):
             for o in (c.observations or []))
         rows = [
             ("Issued", f"{local_time(c.issued_at, tz)} by officer {c.officer_badge} on {c.device_id or '—'}"),
-            ("Vehicle", f"<b>{c.plate}</b> ({c.jurisdiction}{', ' + c.plate_type if c.plate_type else ''}) "
-                        f"{c.make or ''} {c.model or ''} {c.color or ''}"),
-            ("Location", f"{c.address or ''}, zone {c.zone_code or '—'}"
-                         f"{', space ' + c.space if c.space else ''} ({c.lat:.5f}, {c.lon:.5f} ±{c.accuracy_m or 0:.0f} m)"),
+            ("Vehicle", (f"<b>{c.plate}</b> ({c.jurisdiction}{', ' + c.plate_type if c.plate_type else ''}) "
+                         f"{c.make or ''} {c.model or ''} {c.color or ''}")),
+            ("Location", (f"{c.address or ''}, zone {c.zone_code or '—'}"
+                          f"{', space ' + c.space if c.space else ''} ({c.lat:.5f}, {c.lon:.5f} "
+                          f"±{c.accuracy_m or 0:.0f} m)")),
             ("Violation", "<br>".join(f"{v.code} {v.description or ''}: {format_cents(v.fine_cents)}"
                                        + (f" (handheld showed {format_cents(v.handheld_fine_cents)})"
                                           if v.handheld_fine_cents not in (None, v.fine_cents) else "")

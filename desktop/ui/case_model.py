@@ -13,9 +13,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
+from desktop.domain.lifecycle import CaseStatus
 from desktop.services.cases import CaseFilter, CaseRow
 from desktop.ui.tasks import TaskControl, TaskRunner
 

@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
             self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
         tools = bar.addMenu("&Tools")
         self.escalation_action = self._action(tools, "Run daily &escalation…", None, self.run_escalation)
+        from desktop.domain.roles import Permission, allowed
+
+        self.escalation_action.setEnabled(allowed(self.ctx.actor.role, Permission.RUN_ESCALATION))
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
         self._action(help_, "&Keyboard shortcuts", "F1", self.shortcuts)

@@ -6,7 +6,7 @@ Revises: 43c1b0d3591c
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,7 +36,7 @@ def upgrade() -> None:
     )
     conn = op.get_bind()
     have = {row[0] for row in conn.execute(sa.text("SELECT DISTINCT code FROM jurisdiction_profiles"))}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if conn.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)
     from desktop.resources import resource
