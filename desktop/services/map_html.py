@@ -87,12 +87,55 @@ def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
     return geo.haversine_m(a_lat, a_lon, b_lat, b_lon)
 
 
+SMALL_ZONE_M = 600.0
+"""A zone whose bounding box is smaller than this (a blockface, a small lot) is fitted into view whole."""
+
+
 def _bounds(spec: MapSpec) -> list[list[float]]:
     lats = [spec.citation_lat] + [p.lat for p in spec.photos]
     lons = [spec.citation_lon] + [p.lon for p in spec.photos]
-    # Leave room for the accuracy circle (and never zoom in past a few metres).
-    pad = max(spec.accuracy_m or 0.0, 12.0) / 111_320
+    for zone in spec.zones:
+        positions = geo.flatten_positions(zone.geometry.get("coordinates"))
+        if not positions:
+            continue
+        box = geo.bounding_box(positions)
+        if geo.haversine_m(box.min_lat, box.min_lon, box.max_lat, box.max_lon) <= SMALL_ZONE_M:
+            lats += [box.min_lat, box.max_lat]
+            lons += [box.min_lon, box.max_lon]
+    # Leave room for the accuracy circle and show the block around the point (about 50 m each way).
+    pad = max(spec.accuracy_m or 0.0, 50.0) / 111_320
     return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
+
+
+def zone_relation(spec: MapSpec, zone: ZoneShape) -> str:
+    """Where the citation is relative to a zone, in words ("inside, 180 m from its edge")."""
+    lon, lat = spec.citation_lon, spec.citation_lat
+    kind = zone.geometry.get("type")
+    coords = zone.geometry.get("coordinates")
+    try:
+        if kind in ("Polygon", "MultiPolygon"):
+            polygons = [coords] if kind == "Polygon" else coords
+            edge = min(geo.distance_to_polygon_edge_m(lon, lat, poly) for poly in polygons)
+            inside = geo.point_in_geometry(lon, lat, str(kind), coords)
+            return f"inside, {edge:,.0f} m from its edge" if inside else f"outside, {edge:,.0f} m away"
+        lines = [coords] if kind == "LineString" else coords
+        return f"{min(geo.distance_to_line_m(lon, lat, line) for line in lines):,.0f} m from the kerb line"
+    except (TypeError, ValueError, IndexError):
+        return "position unknown"
+
+
+def _legend(spec: MapSpec) -> str:
+    rows = [f"<span style='color:{CITATION_COLOUR}'>&#9679;</span> citation"
+            + (f" (GPS &plusmn;{spec.accuracy_m:.0f} m)" if spec.accuracy_m else "")]
+    if spec.photos:
+        rows.append(f"<span style='color:{PHOTO_COLOUR}'>&#9679;</span> photo GPS, dashed line = distance")
+    for zone in spec.zones:
+        colour = ZONE_COLOUR if zone.is_area else STREET_COLOUR
+        rows.append(f"<span style='color:{colour}'>&#9644;</span> {html.escape(zone.code)}: "
+                    f"{html.escape(zone_relation(spec, zone))}")
+    if not spec.zones:
+        rows.append("no zone known at this location")
+    return "<br>".join(rows)
 
 
 def render_map_html(spec: MapSpec) -> str:
@@ -141,16 +184,15 @@ def render_map_html(spec: MapSpec) -> str:
         folium.CircleMarker([photo.lat, photo.lon], radius=6, color="white", weight=2, fill=True,
                             fill_color=colour, fill_opacity=1.0,
                             tooltip=f"{photo.label} GPS ({photo.lat:.6f}, {photo.lon:.6f})").add_to(m)
-        mid_lat, mid_lon = (lat + photo.lat) / 2, (lon + photo.lon) / 2
-        folium.Marker([mid_lat, mid_lon], icon=folium.DivIcon(
+        folium.Marker([photo.lat, photo.lon], icon=folium.DivIcon(
             html=f"<span class='cd-label'>{html.escape(photo.label)}: {d:.0f} m</span>",
-            icon_size=(1, 1), icon_anchor=(0, 0))).add_to(m)
+            icon_size=(1, 1), icon_anchor=(-10, 8))).add_to(m)
     folium.CircleMarker([lat, lon], radius=8, color="white", weight=2, fill=True, fill_color=CITATION_COLOUR,
                         fill_opacity=1.0, tooltip=html.escape(spec.title or "Citation location")).add_to(m)
-    if not spec.tile_url:
-        root.html.add_child(folium.Element(
-            "<div class='cd-note' style='position:absolute;right:8px;top:8px;z-index:1000'>"
-            "No map tiles configured: plain background</div>"))
+    note = "" if spec.tile_url else "<i>No map tiles configured: plain background.</i><br>"
+    root.html.add_child(folium.Element(
+        "<div class='cd-note' style='position:absolute;right:8px;top:8px;z-index:1000;max-width:60%'>"
+        f"{note}{_legend(spec)}</div>"))
     bounds = json.dumps(_bounds(spec))
     name = m.get_name()
     # The view may be resized after the page loads (an embedded browser often is): recompute the

@@ -26,6 +26,11 @@ def run_gui(env: Any) -> int:
     from desktop.ui.messages import MessageChannel, install_excepthook, set_channel
     from desktop.ui.style import STYLESHEET
 
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    # Qt WebEngine (the review map, imported later and only when needed) requires this before the
+    # application object exists.
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Curbdesk")
     qapp.setOrganizationName("Curbdesk")
