@@ -138,8 +138,80 @@ def _legend(spec: MapSpec) -> str:
     return "<br>".join(rows)
 
 
-def render_map_html(spec: MapSpec) -> str:
-    """The whole page for ``spec``; only local ``file://`` assets are referenced."""
+def map_data(spec: MapSpec) -> dict[str, Any]:
+    """What the page draws, as plain JSON: positions, distances, tooltips and the legend (HTML-escaped)."""
+    lat, lon = spec.citation_lat, spec.citation_lon
+    photos = []
+    for photo in spec.photos:
+        d = distance_m(lat, lon, photo.lat, photo.lon)
+        photos.append({"lat": photo.lat, "lon": photo.lon, "far": photo.far,
+                       "label": html.escape(f"{photo.label}: {d:.0f} m"),
+                       "tip": html.escape(f"{photo.label} GPS ({photo.lat:.6f}, {photo.lon:.6f}), "
+                                          f"{d:.0f} m from the citation")})
+    zones = [{"geometry": z.geometry, "area": z.is_area, "colour": ZONE_COLOUR if z.is_area else STREET_COLOUR,
+              "tip": html.escape(f"{z.code} {z.name}".strip() + (f": {z.description}" if z.description else ""))}
+             for z in spec.zones]
+    note = "" if spec.tile_url else "<i>No map tiles configured: plain background.</i><br>"
+    return {
+        "lat": lat, "lon": lon, "accuracy": spec.accuracy_m,
+        "accuracy_tip": f"GPS accuracy ±{spec.accuracy_m:.0f} m" if spec.accuracy_m else "",
+        "title": html.escape(spec.title or "Citation location"), "photos": photos, "zones": zones,
+        "legend": note + _legend(spec), "bounds": _bounds(spec), "max_zoom": min(spec.max_zoom, 19),
+        "colours": {"citation": CITATION_COLOUR, "photo": PHOTO_COLOUR, "far": FAR_PHOTO_COLOUR},
+    }
+
+
+#: Draws a citation on the page (every layer in one group, cleared on each call), fits it into view and
+#: sets the page title to READY_TITLE:<serial> once done. The first page calls it with the map's own
+#: data; the review screen calls it again for each next citation instead of loading a new page, which
+#: keeps "next" well under the 150 ms budget (a page load in WebEngine takes 100-250 ms here).
+_DRAW_JS = """
+var cdMap = {name};
+var cdGroup = L.featureGroup().addTo(cdMap);
+var cdBounds = null, cdMaxZoom = 19;
+function cdFit() {
+  cdMap.invalidateSize();
+  if (cdBounds) { cdMap.fitBounds(cdBounds, {maxZoom: cdMaxZoom, padding: [24, 24], animate: false}); }
+}
+function cdShow(d, serial) {
+  cdGroup.clearLayers();
+  d.zones.forEach(function (z) {
+    L.geoJSON(z.geometry, {style: {color: z.colour, weight: z.area ? 2 : 5, opacity: 0.8, fillColor: z.colour,
+                                   fillOpacity: z.area ? 0.08 : 0.0, dashArray: z.area ? '6 4' : null}})
+      .bindTooltip(z.tip, {sticky: true}).addTo(cdGroup);
+  });
+  if (d.accuracy) {
+    L.circle([d.lat, d.lon], {radius: d.accuracy, color: d.colours.citation, weight: 1, fill: true,
+                              fillOpacity: 0.12}).bindTooltip(d.accuracy_tip).addTo(cdGroup);
+  }
+  d.photos.forEach(function (p) {
+    var colour = p.far ? d.colours.far : d.colours.photo;
+    L.polyline([[d.lat, d.lon], [p.lat, p.lon]], {color: colour, weight: 2, dashArray: '4 4'})
+      .bindTooltip(p.label).addTo(cdGroup);
+    L.circleMarker([p.lat, p.lon], {radius: 6, color: 'white', weight: 2, fill: true, fillColor: colour,
+                                    fillOpacity: 1.0}).bindTooltip(p.tip).addTo(cdGroup);
+    L.marker([p.lat, p.lon], {interactive: false, icon: L.divIcon({className: '', iconSize: [1, 1],
+      iconAnchor: [-10, 8], html: "<span class='cd-label'>" + p.label + "</span>"})}).addTo(cdGroup);
+  });
+  L.circleMarker([d.lat, d.lon], {radius: 8, color: 'white', weight: 2, fill: true,
+                                  fillColor: d.colours.citation, fillOpacity: 1.0})
+    .bindTooltip(d.title).addTo(cdGroup);
+  document.getElementById('cd-legend').innerHTML = d.legend;
+  cdBounds = d.bounds; cdMaxZoom = d.max_zoom;
+  cdFit();
+  document.title = '{ready}:' + serial;
+}
+window.addEventListener('resize', cdFit);
+"""
+
+
+def render_map_html(spec: MapSpec, serial: int = 0) -> str:
+    """The whole page for ``spec``; only local ``file://`` assets are referenced.
+
+    folium builds the page (Leaflet map and options, scale, the tile layer when one is configured,
+    assets); the citation's layers are drawn by ``cdShow`` so that a viewer can redraw the next
+    citation in the same page (``update_script``). The title becomes ``READY_TITLE:<serial>`` when drawn.
+    """
     import folium
     from branca.element import Template  # type: ignore[attr-defined]
 
@@ -160,54 +232,28 @@ def render_map_html(spec: MapSpec) -> str:
     if spec.tile_url:
         folium.TileLayer(tiles=spec.tile_url, attr=spec.tile_attribution or "Map tiles", max_zoom=spec.max_zoom,
                          max_native_zoom=min(spec.max_zoom, 19), name="tiles").add_to(m)
-    for zone in spec.zones:
-        colour = ZONE_COLOUR if zone.is_area else STREET_COLOUR
-        tip = html.escape(f"{zone.code} {zone.name}".strip() + (f": {zone.description}" if zone.description else ""))
-        folium.GeoJson(
-            {"type": "Feature", "properties": {}, "geometry": zone.geometry},
-            style_function=lambda _f, c=colour, area=zone.is_area: {
-                "color": c, "weight": 2 if area else 5, "opacity": 0.8,
-                "fillColor": c, "fillOpacity": 0.08 if area else 0.0, "dashArray": "6 4" if area else None},
-            tooltip=tip,
-        ).add_to(m)
-    lat, lon = spec.citation_lat, spec.citation_lon
-    if spec.accuracy_m:
-        folium.Circle([lat, lon], radius=float(spec.accuracy_m), color=CITATION_COLOUR, weight=1,
-                      fill=True, fill_opacity=0.12,
-                      tooltip=f"GPS accuracy ±{spec.accuracy_m:.0f} m").add_to(m)
-    for photo in spec.photos:
-        d = distance_m(lat, lon, photo.lat, photo.lon)
-        colour = FAR_PHOTO_COLOUR if photo.far else PHOTO_COLOUR
-        folium.PolyLine(  # type: ignore[no-untyped-call]
-            [[lat, lon], [photo.lat, photo.lon]], color=colour, weight=2, dash_array="4 4",
-            tooltip=f"{photo.label}: {d:.0f} m from the citation").add_to(m)
-        folium.CircleMarker([photo.lat, photo.lon], radius=6, color="white", weight=2, fill=True,
-                            fill_color=colour, fill_opacity=1.0,
-                            tooltip=f"{photo.label} GPS ({photo.lat:.6f}, {photo.lon:.6f})").add_to(m)
-        folium.Marker([photo.lat, photo.lon], icon=folium.DivIcon(
-            html=f"<span class='cd-label'>{html.escape(photo.label)}: {d:.0f} m</span>",
-            icon_size=(1, 1), icon_anchor=(-10, 8))).add_to(m)
-    folium.CircleMarker([lat, lon], radius=8, color="white", weight=2, fill=True, fill_color=CITATION_COLOUR,
-                        fill_opacity=1.0, tooltip=html.escape(spec.title or "Citation location")).add_to(m)
-    note = "" if spec.tile_url else "<i>No map tiles configured: plain background.</i><br>"
     root.html.add_child(folium.Element(
-        "<div class='cd-note' style='position:absolute;right:8px;top:8px;z-index:1000;max-width:60%'>"
-        f"{note}{_legend(spec)}</div>"))
-    bounds = json.dumps(_bounds(spec))
-    name = m.get_name()
-    # The view may be resized after the page loads (an embedded browser often is): recompute the
-    # map's size and fit the citation and every photo again whenever that happens. Added last, so
-    # its script runs after every layer exists.
-    fit = folium.MacroElement()  # type: ignore[no-untyped-call]
-    fit._template = Template(
-        "{% macro script(this, kwargs) %}"
-        f"function cdFit(){{ {name}.invalidateSize(); {name}.fitBounds({bounds}, "
-        f"{{maxZoom: {min(spec.max_zoom, 19)}, padding: [24, 24], animate: false}}); }}\n"
-        "cdFit(); window.addEventListener('resize', cdFit);\n"
-        f"window.addEventListener('load', function(){{ cdFit(); document.title = '{READY_TITLE}'; }});"
-        "{% endmacro %}")
-    m.add_child(fit)
+        "<div id='cd-legend' class='cd-note' style='position:absolute;right:8px;top:8px;z-index:1000;"
+        "max-width:60%'></div>"))
+    draw = _DRAW_JS.replace("{name}", m.get_name()).replace("{ready}", READY_TITLE)
+    data = json.dumps(map_data(spec)).replace("</", "<\\/")
+    script = folium.MacroElement()  # type: ignore[no-untyped-call]
+    script._template = Template(
+        "{% macro script(this, kwargs) %}" + draw
+        + f"cdShow({data}, {int(serial)});\nwindow.addEventListener('load', cdFit);\n{{% endmacro %}}")
+    m.add_child(script)
     return str(root.render())
+
+
+def update_script(spec: MapSpec, serial: int) -> str:
+    """JavaScript that redraws an already loaded map page for another citation."""
+    data = json.dumps(map_data(spec)).replace("</", "<\\/")
+    return f"cdShow({data}, {int(serial)});"
+
+
+def page_key(spec: MapSpec) -> tuple[str, str]:
+    """Two specs with the same key can share a loaded page (only the tile server is baked into it)."""
+    return spec.tile_url, spec.tile_attribution
 
 
 def write_map_file(spec: MapSpec, directory: Path | None = None, name: str = "citation-map.html") -> Path:
@@ -219,13 +265,3 @@ def write_map_file(spec: MapSpec, directory: Path | None = None, name: str = "ci
     tmp.write_text(render_map_html(spec), encoding="utf-8")
     tmp.replace(target)
     return target
-
-
-def spec_json(spec: MapSpec) -> str:
-    """A stable text form of the spec (for caching rendered pages)."""
-    return json.dumps({
-        "c": [spec.citation_lat, spec.citation_lon, spec.accuracy_m, spec.title],
-        "p": [[p.lat, p.lon, p.label, p.far] for p in spec.photos],
-        "z": [[z.code, z.is_area] for z in spec.zones],
-        "t": [spec.tile_url, spec.tile_attribution],
-    }, sort_keys=True)

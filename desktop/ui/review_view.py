@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -56,7 +56,7 @@ from desktop.ui.tasks import TaskControl
 from desktop.ui.widgets import local_time
 
 PREFETCH_AHEAD = 3
-CACHE_SIZE = 8
+CACHE_SIZE = 12
 SEVERITY_COLOURS = {"error": "#b71c1c", "warning": "#b26a00", "info": "#455a64"}
 INTEGRITY_TEXT = {
     "verified": ("verified", "#2e7d32"),
@@ -77,12 +77,10 @@ HELP = ("<b>J</b>/<b>K</b> next/previous · <b>A</b> approve · <b>V</b> void ·
 
 @dataclass
 class Prepared:
-    """One citation made ready off the GUI thread: facts, decoded photos, the map page."""
+    """One citation made ready off the GUI thread: facts, decoded photos (and the map's spec in ``item``)."""
 
     item: ReviewItem
     photos: list[DecodedPhoto]
-    map_html: str | None
-    map_error: str = ""
     seconds: float = 0.0
 
 
@@ -98,14 +96,7 @@ def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None 
             photos.append(DecodedPhoto(None, "the photo was declared by the handheld but never received"))
         else:
             photos.append(decode_photo(p.path))
-    map_html, map_error = None, ""
-    try:
-        from desktop.services.map_html import render_map_html
-
-        map_html = render_map_html(item.map)
-    except Exception as exc:  # noqa: BLE001 - the rest of the citation is still reviewable
-        map_error = f"Map unavailable: {exc}"
-    return Prepared(item, photos, map_html, map_error, time.perf_counter() - started)
+    return Prepared(item, photos, time.perf_counter() - started)
 
 
 def _data_text(data: Any, limit: int = 240) -> str:
@@ -147,6 +138,10 @@ class ReviewView(QWidget):
         self.can_bulk = allowed(ctx.actor.role, Permission.BULK_APPROVE)
         self.can_review = allowed(ctx.actor.role, Permission.REVIEW_CITATIONS)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._prefetch_timer = QTimer(self)
+        self._prefetch_timer.setSingleShot(True)
+        self._prefetch_timer.setInterval(300)
+        self._prefetch_timer.timeout.connect(self._prefetch)
         self._build()
         self._shortcuts()
         # Warm folium up off the GUI thread: the first map would otherwise wait for its import.
@@ -395,11 +390,19 @@ class ReviewView(QWidget):
             self.cache.move_to_end(cid)
             self._display(prepared)
         else:
+            # Nothing of the previous citation stays on screen (nor can it be approved by mistake).
+            self.current = None
             self._waiting_for = cid
-            self.facts.setText(f"<span style='color:#666'>Loading {html.escape(self.entries[index].citation_number)}…"
-                               "</span>")
+            loading = f"Loading {html.escape(self.entries[index].citation_number)}…"
+            self.facts.setText(f"<span style='color:#666'>{loading}</span>")
+            self.warnings.setText("")
+            self.exif.setText("")
+            self.photo_title.setText("")
+            self.viewer.show_message(loading)
             self._load(cid)
-        self._prefetch()
+        # Prefetching competes with drawing this citation (Python threads share one interpreter lock):
+        # it starts once this citation's map is drawn, or after a short while at the latest.
+        self._prefetch_timer.start()
 
     def _load(self, cid: int) -> None:
         if cid in self._loading:
@@ -457,10 +460,10 @@ class ReviewView(QWidget):
         self.brightness.blockSignals(False)
         self.contrast.blockSignals(False)
         self._show_photo()
-        if p.map_html is not None:
-            self.map.show_html(p.map_html)
-        else:
-            self.map.show_message(p.map_error or "No map.")
+        try:
+            self.map.show_spec(item.map)
+        except Exception as exc:  # noqa: BLE001 - the rest of the citation is still reviewable
+            self.map.show_message(f"Map unavailable: {exc}")
         self.citation_shown.emit(item.id)
 
     def _time(self, value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
@@ -607,6 +610,9 @@ class ReviewView(QWidget):
         if self._switch_started is not None:
             self.last_switch_ms = (time.perf_counter() - self._switch_started) * 1000
             self._switch_started = None
+        if self._prefetch_timer.isActive():
+            self._prefetch_timer.stop()
+            self._prefetch()
         if self.current is not None:
             self.map_ready.emit(self.current.item.id)
 

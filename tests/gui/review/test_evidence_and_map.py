@@ -125,12 +125,24 @@ def test_the_map_loads_offline_in_webengine(qtbot) -> None:
         return len(colours) > 8 and bool(reds)  # more than the plain background, and the citation's red dot
 
     qtbot.waitUntil(painted, timeout=20000)
-    title = view.web_view.title()
-    assert title == "curbdesk-map-ready"
-    results: list = []
-    view.web_view.page().runJavaScript(
-        "JSON.stringify([typeof L, typeof jQuery, document.querySelectorAll('.leaflet-interactive').length])",
-        0, results.append)
-    qtbot.waitUntil(lambda: bool(results), timeout=10000)
-    leaflet, jquery, shapes = json.loads(results[0])
-    assert (leaflet, jquery) == ("object", "function") and shapes >= 4
+    assert view.web_view.title() == "curbdesk-map-ready:1"
+
+    def layers() -> tuple[str, str, int]:
+        results: list = []
+        view.web_view.page().runJavaScript(
+            "JSON.stringify([typeof L, typeof jQuery, document.querySelectorAll('.leaflet-interactive').length])",
+            0, results.append)
+        qtbot.waitUntil(lambda: bool(results), timeout=10000)
+        leaflet, jquery, shapes = json.loads(results[0])
+        return leaflet, jquery, shapes
+
+    leaflet, jquery, shapes = layers()
+    # zone, accuracy circle, photo line, photo dot, citation dot
+    assert (leaflet, jquery, shapes) == ("object", "function", 5)
+    # The next citation is drawn into the same page (no page load): two photos now, no zone.
+    second = MapSpec(34.0600, -118.2600, 6.0, "HH0002-000002", photos=(
+        PhotoPoint(34.0601, -118.2600, "Photo 1"), PhotoPoint(34.0599, -118.2601, "Photo 2")))
+    with qtbot.waitSignal(view.ready, timeout=10000):
+        assert view.show_spec(second) is None
+    assert view.web_view.title() == "curbdesk-map-ready:2"
+    assert layers()[2] == 6

@@ -145,7 +145,7 @@ def test_v_opens_the_void_dialog_with_a_suggested_reason(qtbot, ui, queue, refer
         press(qtbot, view, Qt.Key.Key_V)
     assert seen and decided.args == ["voided", queue[0]]
     assert status(reference, queue[0]) == "voided"
-    assert view.current.item.citation_number == "Q-2"
+    qtbot.waitUntil(lambda: view.current is not None and view.current.item.citation_number == "Q-2", timeout=10000)
 
     def cancel(dialog: VoidDialog) -> None:
         dialog.reject()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-from desktop.services.map_html import MapSpec, PhotoPoint, ZoneShape, local_assets, render_map_html, write_map_file
+from desktop.services.map_html import (
+    MapSpec,
+    PhotoPoint,
+    ZoneShape,
+    local_assets,
+    map_data,
+    render_map_html,
+    update_script,
+    write_map_file,
+)
 
 SPEC = MapSpec(
     34.0500, -118.2500, 8.0, "HH0001-000001 7ABC123",
@@ -32,13 +42,21 @@ def test_the_page_uses_only_local_files() -> None:
 
 def test_every_layer_is_on_the_map() -> None:
     page = render_map_html(SPEC)
-    assert page.count("L.circleMarker(") == 3  # the citation and two photos
-    assert "L.circle(" in page and '"radius": 8.0' in page  # the GPS accuracy circle
-    assert page.count("L.polyline(") == 2  # citation to each photo
-    assert "Photo 1: 14 m" in page and "Photo 2: 1112 m" in page  # distance labels
-    assert "Z-A: inside, 184 m from its edge" in page
-    assert "Z-SF-7: 11 m from the kerb line" in page
-    assert "No map tiles configured" in page and "L.tileLayer(" not in page
+    data = map_data(SPEC)
+    assert json.dumps(data).replace("</", "<\\/") in page and "cdShow(" in page
+    assert (data["lat"], data["lon"], data["accuracy"]) == (34.05, -118.25, 8.0)  # the GPS accuracy circle
+    assert [p["label"] for p in data["photos"]] == ["Photo 1: 14 m", "Photo 2: 1112 m"]  # distance labels
+    assert [p["far"] for p in data["photos"]] == [False, True]
+    assert [z["geometry"]["type"] for z in data["zones"]] == ["Polygon", "LineString"]
+    assert "Z-A: inside, 184 m from its edge" in data["legend"]
+    assert "Z-SF-7: 11 m from the kerb line" in data["legend"]
+    assert "No map tiles configured" in data["legend"] and "L.tileLayer(" not in page
+    (south, west), (north, east) = data["bounds"]
+    assert south < 34.05 < 34.06 < north and west < -118.2501 < -118.25 < east
+    for layer in ("L.circle(", "L.circleMarker(", "L.polyline(", "L.geoJSON(", "L.divIcon("):
+        assert layer in page
+    script = update_script(SPEC, 7)
+    assert script.startswith("cdShow({") and script.endswith(", 7);")
 
 
 def test_a_configured_tile_server_is_used() -> None:
