@@ -132,7 +132,9 @@ def _legend(spec: MapSpec) -> str:
     for zone in spec.zones:
         colour = ZONE_COLOUR if zone.is_area else STREET_COLOUR
         rows.append(f"<span style='color:{colour}'>&#9644;</span> {html.escape(zone.code)}: "
-                    f"{html.escape(zone_relation(spec, zone))}")
+                    f"{html.escape(zone_relation(spec, zone))}"
+                    + (f"<br>&nbsp;&nbsp;<span style='color:#666'>{html.escape(zone.description)}</span>"
+                       if zone.description else ""))
     if not spec.zones:
         rows.append("no zone known at this location")
     return "<br>".join(rows)

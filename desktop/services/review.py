@@ -207,6 +207,11 @@ def _load_one(uow: UnitOfWork, citation_id: int) -> Citation:
     return c
 
 
+def _rules_text(regulations: Sequence[Any]) -> str:
+    """A zone's posted rules in one line: "2-hour limit (Mon,...,Fri 08:00-18:00); street cleaning ..."."""
+    return "; ".join(f"{r.description or r.kind.value.replace('_', ' ')} ({r.hours_text()})" for r in regulations)
+
+
 def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
     """One citation for the review screen, with its stored warnings, photos, zones and map."""
     from desktop.sync.evidence import EvidenceStore
@@ -240,11 +245,10 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
     zones = []
     if outcome.zones.area is not None:
         a = outcome.zones.area
-        zones.append(ZoneShape(a.code, a.zone.name, a.geometry,
-                               "; ".join(r.description or r.kind.value for r in a.zone.regulations), True))
+        zones.append(ZoneShape(a.code, a.zone.name, a.geometry, _rules_text(a.zone.regulations), True))
     for street, _d in outcome.zones.streets:
-        zones.append(ZoneShape(street.code, street.zone.name, street.geometry,
-                               "; ".join(r.description or r.kind.value for r in street.zone.regulations), False))
+        zones.append(ZoneShape(street.code, street.zone.name, street.geometry, _rules_text(street.zone.regulations),
+                               False))
     spec = MapSpec(
         c.lat, c.lon, c.accuracy_m, f"{c.citation_number} {c.plate}",
         tuple(PhotoPoint(p.latitude, p.longitude, f"Photo {i + 1}", (p.distance_m or 0) > far_limit)

@@ -99,6 +99,7 @@ class CorrectDialog(QDialog):
                  parent: QWidget | None = None, field: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Correct citation {citation_number}")
+        self.setMinimumWidth(460)
         self.current = current
         lay = QVBoxLayout(self)
         form = QFormLayout()

@@ -19,7 +19,6 @@ Signals: ``citation_shown(id)`` when a citation's facts and first photo are on s
 from __future__ import annotations
 
 import html
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -99,19 +98,27 @@ def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None 
     return Prepared(item, photos, time.perf_counter() - started)
 
 
-def _data_text(data: Any, limit: int = 240) -> str:
+def _data_text(data: Any, names: dict[str, str] | None = None, limit: int = 240) -> str:
+    """The numbers behind a warning on one line; photo digests are named "photo 1", "photo 2"..."""
+    names = names or {}
+
+    def plain(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{names.get(str(k), k)}: {plain(v)}" for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return ", ".join(plain(v) for v in value)
+        if isinstance(value, float):
+            return f"{value:,.1f}".rstrip("0").rstrip(".")
+        return names.get(str(value), str(value))
+
     if not data:
         return ""
     if isinstance(data, dict):
-        parts = []
-        for key, value in data.items():
-            if value in (None, [], {}, ""):
-                continue
-            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
-            parts.append(f"{key.replace('_', ' ')}: {shown}")
+        parts = [f"{str(key).replace('_', ' ')}: {plain(value)}" for key, value in data.items()
+                 if value not in (None, [], {}, "")]
         text = "; ".join(parts)
     else:
-        text = str(data)
+        text = plain(data)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -494,6 +501,8 @@ class ReviewView(QWidget):
             ("Violation", violations or "—"),
             ("Location", f"{e(i.address or '—')} · zone {e(i.zone_code or '—')}"
                          f"{' · space ' + e(i.space) if i.space else ''} · ±{i.accuracy_m or 0:.0f} m"),
+            ("Zone rules", "<br>".join(f"<b>{e(z.code)}</b> {e(z.description or 'no posted rules')}" for z in i.zones)
+             or "<span style='color:#666'>no zone known here</span>"),
             ("Observed", obs or "—"),
             ("Remarks", e(i.remarks or "—")),
             ("Evidence", f"{e(i.evidence_status.replace('_', ' '))} · "
@@ -506,10 +515,11 @@ class ReviewView(QWidget):
     def _warnings_html(self, i: ReviewItem) -> str:
         e = html.escape
         parts = []
+        names = {p.sha256: f"photo {n + 1}" for n, p in enumerate(i.photos)}
         for w in i.warnings:
             severity = str(w.get("severity", "warning"))
             colour = SEVERITY_COLOURS.get(severity, "#333")
-            data = _data_text(w.get("data"))
+            data = _data_text(w.get("data"), names)
             parts.append(
                 f"<p style='margin:2px 0 6px 0'><span style='background:{colour}; color:white'>&nbsp;{e(severity.upper())}"
                 f"&nbsp;</span> <b>{e(check_title(str(w.get('code'))))}</b>: {e(str(w.get('explanation', '')))}"
@@ -566,8 +576,8 @@ class ReviewView(QWidget):
         if captured is not None and exif.get("captured_at_naive"):
             taken = f"{captured:%Y-%m-%d %H:%M:%S} (camera time, no offset)"
         elif captured is not None:
-            minutes = (captured - item.issued_at).total_seconds() / 60
-            taken = f"{e(self._time(captured, '%Y-%m-%d %H:%M:%S'))} ({minutes:+.0f} min from issue)"
+            minutes = round((captured - item.issued_at).total_seconds() / 60)
+            taken = f"{e(self._time(captured, '%Y-%m-%d %H:%M:%S'))} ({minutes:+d} min from issue)"
         else:
             taken = "<span style='color:#b71c1c'>no capture time</span>"
             if meta.declared_taken_at is not None:
