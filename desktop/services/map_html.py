@@ -111,7 +111,7 @@ def zone_relation(spec: MapSpec, zone: ZoneShape) -> str:
     """Where the citation is relative to a zone, in words ("inside, 180 m from its edge")."""
     lon, lat = spec.citation_lon, spec.citation_lat
     kind = zone.geometry.get("type")
-    coords = zone.geometry.get("coordinates")
+    coords: Any = zone.geometry.get("coordinates")
     try:
         if kind in ("Polygon", "MultiPolygon"):
             polygons = [coords] if kind == "Polygon" else coords

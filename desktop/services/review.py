@@ -582,4 +582,4 @@ def schedule_codes(app: AppContext, actor: Actor, on: date | None = None) -> lis
 
 __all__ = ["review_queue", "review_item", "approve", "bulk_approve", "void", "correct", "ReviewChanged",
            "ReviewQueue", "ReviewItem", "QueueEntry", "PhotoView", "BulkResult", "void_reasons",
-           "schedule_codes", "EvidencePhoto"]
+           "schedule_codes"]

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import event, select
 
 from desktop.domain.roles import Role
-from desktop.persistence.models import Citation, EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
+from desktop.persistence.models import EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
 from desktop.services import review
 from desktop.services.review_checks import recheck_citations, run_review_checks
 
-from .conftest import ISSUED, LA, LAT, LON, ZONE, add_pending, warnings_of
+from .conftest import ISSUED, LA, LAT, ZONE, add_pending, warnings_of
 
 DATA = Path("/work/shared/data")
 
