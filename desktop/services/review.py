@@ -33,7 +33,7 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.profiles import load_profile_versions, plan_case, profile_for
 from desktop.domain.review import SEVERITY_RANK, CorrectableField, VoidReason, check_title
 from desktop.domain.roles import Permission
-from desktop.persistence.models import Citation, CitationViolation, EvidencePhoto, ViolationCode
+from desktop.persistence.models import Citation, CitationViolation, ViolationCode
 from desktop.services import case_ops, settings
 from desktop.services.context import Actor, AppContext, UnitOfWork
 from desktop.services.map_html import MapSpec, PhotoPoint, ZoneShape
