@@ -54,6 +54,8 @@ class ViolationForReview:
     code: str
     handheld_fine_cents: int
     description: str = ""
+    kind: zones.ViolationKind | None = None
+    """What zone rule the code relies on, when the caller knows it (else looked up by code table)."""
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ def check_zone_rules(citation: CitationForReview, regulations: Sequence[zones.Zo
         )
     unsupported = {}
     for v in citation.violations:
-        kind = zones.violation_kind_for(citation.code_jurisdiction, v.code)
+        kind = v.kind or zones.violation_kind_for(citation.code_jurisdiction, v.code)
         if kind is zones.ViolationKind.OTHER or not regulations:
             continue
         ok, why = zones.regulation_supports(kind, regulations, local, obs)

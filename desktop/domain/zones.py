@@ -344,6 +344,58 @@ def _own_regulations(props: Mapping[str, Any], number: int) -> list[ZoneRegulati
     return out
 
 
+# ---------------------------------------------------------------- the stored (canonical) form
+
+def regulation_to_dict(regulation: ZoneRegulation) -> dict[str, Any]:
+    """The canonical JSON form stored in ``zones.regulations`` (the "own" GeoJSON layout, spelled out).
+
+    ``days`` is always a list of weekday names (an empty list: never, e.g. holiday-only sweeping);
+    ``start``/``end`` are ``HH:MM`` or None for all day.
+    """
+    return {
+        "kind": regulation.kind.value,
+        "days": [WEEKDAYS[d] for d in sorted(regulation.days)],
+        "start": f"{regulation.start:%H:%M}" if regulation.start is not None else None,
+        "end": f"{regulation.end:%H:%M}" if regulation.end is not None else None,
+        "limit_minutes": regulation.limit_minutes,
+        "permit_area": regulation.permit_area,
+        "exemptions": list(regulation.exemptions),
+        "weeks_of_month": sorted(regulation.weeks_of_month),
+        "applies_on_holidays": regulation.applies_on_holidays,
+        "description": regulation.description,
+    }
+
+
+def regulation_from_dict(raw: Mapping[str, Any]) -> ZoneRegulation:
+    """Read a stored regulation: the canonical form, or the shorter form with only kind/days/start/end/
+    limit_minutes/permit_area (days as a list, ``"M-F"`` text, or missing for every day).
+
+    Raises ``ValueError`` with the reason when it cannot be read.
+    """
+    kind = RegulationKind(raw.get("kind"))
+    days_raw = raw.get("days")
+    if isinstance(days_raw, (list, tuple)):
+        days: frozenset[int] = frozenset()
+        for name in days_raw:
+            days |= parse_days(str(name))
+    else:
+        days = parse_days(days_raw)
+    start = _hhmm(str(raw["start"])) if raw.get("start") not in (None, "") else None
+    end = _hhmm(str(raw["end"])) if raw.get("end") not in (None, "") else None
+    if (start is None) != (end is None):
+        raise ValueError("a regulation needs both a start and an end time, or neither")
+    limit = raw.get("limit_minutes")
+    weeks = raw.get("weeks_of_month")
+    return ZoneRegulation(
+        kind, days, start, end, int(limit) if limit not in (None, "") else None,
+        str(raw["permit_area"]) if raw.get("permit_area") else None,
+        tuple(str(e) for e in raw.get("exemptions") or ()),
+        weeks_of_month=frozenset(int(w) for w in weeks) if weeks else frozenset({1, 2, 3, 4, 5}),
+        applies_on_holidays=bool(raw.get("applies_on_holidays", True)),
+        description=str(raw.get("description") or kind.value.replace("_", " ")),
+    )
+
+
 def parse_zones(
     collection: Mapping[str, Any], code_prefix: str = "Z-SF", check_self_intersection: bool = True
 ) -> list[Zone]:

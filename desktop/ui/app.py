@@ -41,6 +41,11 @@ def run_gui(env: Any) -> int:
     from desktop.ui.style import STYLESHEET
     from desktop.ui.tasks import TaskRunner
 
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    # Qt WebEngine (the review map, imported later and only when needed) requires this before the
+    # application object exists.
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Curbdesk")
     qapp.setOrganizationName("Curbdesk")

@@ -38,9 +38,7 @@ class Area:
 
 
 AREAS = [
-    Area("review", "Review", "Ctrl+1", None,
-         "The review queue (evidence viewer, offline map, vehicle and rule checks) is not built yet. "
-         "New citations wait in Cases with the status 'Pending review'."),
+    Area("review", "Review", "Ctrl+1", "desktop.ui.review_view:ReviewView"),
     Area("cases", "Cases", "Ctrl+2", "desktop.ui.cases_view:CasesView"),
     Area("payments", "Payments", "Ctrl+3", "desktop.ui.payments_view:PaymentsView"),
     Area("appeals", "Appeals", "Ctrl+4", "desktop.ui.appeals_view:AppealsView"),

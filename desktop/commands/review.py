@@ -1,0 +1,76 @@
+"""Review commands: import zones (GeoJSON) and permits (CSV), show the review queue, check it again."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from desktop.commands._shared import subcommand_group
+
+
+def register(sub: Any) -> None:
+    kinds = subcommand_group(sub, "import", "import reference data and files (zones, permits, payments, owners...)")
+    p = kinds.add_parser("zones", help="zone polygons and street segments with their parking regulations (GeoJSON)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--prefix", default="Z-SF",
+                   help="code for features without their own: PREFIX-<feature number> (default Z-SF)")
+    p.set_defaults(handler=cmd_import_zones)
+    p = kinds.add_parser("permits", help="parking permits (CSV: permit_number,type,holder_name,plates,zones,"
+                                         "valid_from,valid_to[,status])")
+    p.add_argument("file", type=Path)
+    p.set_defaults(handler=cmd_import_permits)
+
+    p = sub.add_parser("review", help="the citation review queue")
+    rsub = p.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    q = rsub.add_parser("queue", help="how many citations wait for review, and their warnings")
+    q.add_argument("--list", action="store_true", help="list every waiting citation")
+    q.set_defaults(handler=cmd_review_queue)
+    r = rsub.add_parser("recheck", help="run the review checks again on every waiting citation")
+    r.set_defaults(handler=cmd_review_recheck)
+
+
+def cmd_import_zones(env: Any) -> int:
+    from desktop.services.zone_rules import import_zones
+
+    app = env.app()
+    result = import_zones(app, env.actor(app), env.args.file, code_prefix=env.args.prefix)
+    print(f"{result.features:,} zones read from {env.args.file.name}: {result.added:,} added, {result.updated:,} "
+          f"updated, {result.regulations:,} regulations; {result.rechecked:,} waiting citations checked again")
+    return 0
+
+
+def cmd_import_permits(env: Any) -> int:
+    from desktop.services.permits import import_permits
+
+    app = env.app()
+    result = import_permits(app, env.actor(app), env.args.file)
+    print(f"{result.permits:,} permits read from {env.args.file.name}: {result.added:,} added, "
+          f"{result.updated:,} updated; {result.rechecked:,} waiting citations checked again")
+    return 0
+
+
+def cmd_review_queue(env: Any) -> int:
+    from desktop.services.review import review_queue
+
+    app = env.app()
+    queue = review_queue(app, env.actor(app))
+    print(queue.summary())
+    if env.args.list:
+        for e in queue.entries:
+            flag = ",".join(e.warning_codes) or "-"
+            print(f"{e.citation_number:18} {e.issued_at:%Y-%m-%d %H:%M}Z {e.plate:9} {e.jurisdiction:3} "
+                  f"{e.violation_code:10} {flag}", file=sys.stdout)
+    return 0
+
+
+def cmd_review_recheck(env: Any) -> int:
+    from desktop.domain.roles import Permission, require
+    from desktop.services.review_checks import recheck_pending
+
+    app = env.app()
+    actor = env.actor(app)
+    require(actor.role, Permission.REVIEW_CITATIONS, actor.username)
+    n = recheck_pending(app)
+    print(f"{n:,} waiting citations checked again")
+    return 0
