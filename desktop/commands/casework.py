@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_escalate(env: Any) -> int:
-    from desktop.services.escalation import cases_without_next_action, run_escalation
+    from desktop.services.escalation import cases_without_next_action, run_daily
 
     app = env.app()
     tty = sys.stderr.isatty()
@@ -64,7 +64,7 @@ def cmd_escalate(env: Any) -> int:
         if tty:
             print(f"\r{done}/{total} {text:<60}", end="", file=sys.stderr)
 
-    result = run_escalation(app, env.actor(app), env.args.as_of, progress)
+    result = run_daily(app, env.actor(app), env.args.as_of, progress)
     if tty:
         print(file=sys.stderr)
     print("\n".join(result.lines()))

@@ -81,6 +81,8 @@ class EscalationResult:
     hotlist_cleared: int = 0
     without_next_action: int = 0
     seconds: float = 0.0
+    #: what the other steps of the daily run reported (appeal deadlines, payment plans)
+    other_steps: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -123,6 +125,7 @@ class EscalationResult:
         if self.hotlisted or self.hotlist_cleared:
             out.append(f"  hot list: {self.hotlisted:,} plates boot-eligible, {self.hotlist_cleared:,} cleared")
         out.append(f"  open cases without a next action: {self.without_next_action:,}")
+        out.extend(self.other_steps)
         return out
 
 
@@ -684,6 +687,25 @@ def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
         uow.commit()
     result.without_next_action = len(cases_without_next_action(app, limit=None))
     log.info("escalation %s: %s", result.as_of, result.summary())
+    return result
+
+
+def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
+              progress: Progress | None = None) -> EscalationResult:
+    """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
+    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
+    from desktop.services.appeals import apply_appeal_deadlines
+    from desktop.services.payment_plans import check_plans
+
+    if progress:
+        progress(0, 0, "Appeal deadlines")
+    deadlines = apply_appeal_deadlines(app, actor, as_of)
+    if progress:
+        progress(0, 0, "Payment plans")
+    plans = check_plans(app, actor, as_of)
+    result = run_escalation(app, actor, as_of, progress)
+    result.other_steps = ["Appeal deadlines: " + " ".join(deadlines.lines()),
+                          "Payment plans: " + " ".join(plans.lines())]
     return result
 
 

@@ -500,6 +500,8 @@ class _BatchState:
     checks: list[dict[str, Any]] = field(default_factory=list)
     later: list[tuple[_Item, dict[str, Any]]] = field(default_factory=list)
     replaced_event: dict[str, Any] | None = None
+    #: the ids given to the citations this batch created
+    new_citation_ids: list[int] = field(default_factory=list)
     #: the event id a re-submission stands in for (its field_events row exists already)
     replaces: str | None = None
 
@@ -518,9 +520,11 @@ class Ingestor:
 
     def __init__(self, app: AppContext, actor: Actor, source: str, photos: PhotoSource | None = None, *,
                  endpoint_label: str | None = None, expected_device: str | None = None,
-                 permission: Permission = Permission.SYNC_FIELD_DATA) -> None:
+                 permission: Permission = Permission.SYNC_FIELD_DATA, review_checks: bool = True) -> None:
         from desktop.sync.evidence import EvidenceStore
 
+        #: run the review checks on new citations once their batch is committed
+        self.review_checks = review_checks
         self.app = app
         self.actor = actor
         self.source = source[:200]
@@ -555,7 +559,22 @@ class Ingestor:
                 self._reference = None
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
+        if self.review_checks and state.new_citation_ids:
+            self._run_review_checks(state.new_citation_ids)
         return state.stats
+
+    def _run_review_checks(self, citation_ids: Sequence[int]) -> None:
+        """The review checks (permit, hot list, registration, zone rules, duplicates, EXIF ...) on the
+        citations just stored, in their own transaction after the batch: a failure here never loses
+        field data, and the reviewer's screen checks again anyway."""
+        from desktop.services.review_checks import recheck_citations
+
+        try:
+            with self.app.uow(self.actor) as uow:
+                recheck_citations(uow, citation_ids)
+                uow.commit()
+        except Exception:  # noqa: BLE001 - the data is safe; say so in the log
+            log.exception("review checks after ingest failed for %d citations", len(citation_ids))
 
     def resubmit(self, text: str, replaces_event_id: str | None,
                  resolve: Callable[[UnitOfWork, IngestStats], None]) -> IngestStats:
@@ -923,6 +942,7 @@ class Ingestor:
             return
         s = uow.session
         ids = _reserve_citation_ids(s, len(state.pending))
+        state.new_citation_ids.extend(ids)
         rows = []
         for citation_id, pending in zip(ids, state.pending, strict=True):
             pending.row["id"] = citation_id

@@ -86,7 +86,7 @@ class EscalationDialog(QDialog):
         return date.fromisoformat(self.as_of.date().toString("yyyy-MM-dd"))
 
     def start(self) -> None:
-        from desktop.services.escalation import run_escalation
+        from desktop.services.escalation import run_daily
 
         day = self.chosen_day()
         app, actor = self.ctx.app, self.ctx.actor
@@ -96,7 +96,7 @@ class EscalationDialog(QDialog):
                 control.check()
                 control.progress(done, total, text)
 
-            return run_escalation(app, actor, day, progress)
+            return run_daily(app, actor, day, progress)
 
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
