@@ -51,6 +51,10 @@ class ReviewChanged(UserError):
     """The citation's warnings changed since the reviewer opened it: look again before approving."""
 
 
+class NotInReview(UserError):
+    """The citation is no longer waiting for review (someone else decided it first)."""
+
+
 # --------------------------------------------------------------------------- the queue
 
 
@@ -284,8 +288,8 @@ class Approved:
 def _require_reviewable(case: Citation) -> None:
     if case.status not in REVIEWABLE:
         label = CaseStatus(case.status).label.lower()
-        raise UserError(f"Citation {case.citation_number} is no longer waiting for review: it is {label}. "
-                        "Someone else may have dealt with it; the queue will refresh.")
+        raise NotInReview(f"Citation {case.citation_number} is no longer waiting for review: it is {label}. "
+                          "Someone else has dealt with it.")
 
 
 def _recheck(uow: UnitOfWork, case: Citation) -> CheckOutcome:
@@ -580,6 +584,6 @@ def schedule_codes(app: AppContext, actor: Actor, on: date | None = None) -> lis
     return sorted(((v.code, v.description, v.fine_cents) for v in best.values()), key=lambda t: t[0])
 
 
-__all__ = ["review_queue", "review_item", "approve", "bulk_approve", "void", "correct", "ReviewChanged",
+__all__ = ["review_queue", "review_item", "approve", "bulk_approve", "void", "correct", "ReviewChanged", "NotInReview",
            "ReviewQueue", "ReviewItem", "QueueEntry", "PhotoView", "BulkResult", "void_reasons",
            "schedule_codes"]

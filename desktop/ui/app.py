@@ -45,7 +45,8 @@ def run_gui(env: Any) -> int:
 
     # Qt WebEngine (the review map, imported later and only when needed) requires this before the
     # application object exists.
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    if QApplication.instance() is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Curbdesk")
     qapp.setOrganizationName("Curbdesk")

@@ -183,7 +183,7 @@ class ReviewView(QWidget):
                                   "Supervisors: approve every citation that carries no warning (Ctrl+Shift+A)")
         self.bulk_button.setVisible(self.can_bulk)
         button("Permits…", self.open_permits, "Search and edit parking permits (Ctrl+P)")
-        button("Reload", self.refresh, "Reload the queue (F5)")
+        button("Reload", lambda: self.refresh(), "Reload the queue (F5)")
         outer.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -299,7 +299,7 @@ class ReviewView(QWidget):
             (("Ctrl+0",), self.reset_adjustments),
             (("Ctrl+P",), self.open_permits),
             (("Ctrl+Shift+A",), self.bulk_approve),
-            (("F5",), self.refresh),
+            (("F5",), lambda: self.refresh()),
         ]
         self._shortcut_objects = []
         for sequences, slot in keys:
@@ -315,10 +315,12 @@ class ReviewView(QWidget):
             self.refresh()
         self.setFocus()
 
-    def refresh(self) -> None:
+    def refresh(self, keep: int | None = None) -> None:
+        """Reload the queue from the database, staying on ``keep`` (default: the citation on screen)."""
         self._queue_generation += 1
         gen = self._queue_generation
-        keep = self.current.item.id if self.current else None
+        if keep is None:
+            keep = self.current.item.id if self.current else None
         self.ctx.runner.run(lambda _c: review_service.review_queue(self.ctx.app, self.ctx.actor),
                             on_done=lambda q: self._queue_arrived(gen, q, keep), on_error=self.ctx.error)
 
@@ -645,7 +647,11 @@ class ReviewView(QWidget):
         self.show_index(min(index, len(self.entries) - 1))
 
     def _put_back(self, index: int, entry: QueueEntry, exc: BaseException) -> None:
+        """A decision that could not be saved: the citation comes back, unless someone else decided it."""
         self.cache.pop(entry.id, None)
+        if isinstance(exc, review_service.NotInReview):
+            self.ctx.error(exc)
+            return
         index = min(index, len(self.entries))
         self.entries.insert(index, entry)
         self.queue_list.blockSignals(True)
@@ -654,6 +660,8 @@ class ReviewView(QWidget):
         self._update_summary()
         self.show_index(index)
         self.ctx.error(exc)
+        if isinstance(exc, review_service.ReviewChanged):
+            self.refresh(keep=entry.id)  # its new warnings move it, and the counts change
 
     def _regain_keyboard(self, dialog: QWidget | None) -> None:
         """After a dialog, the keys go back to the queue at once (the next key is usually J or A)."""
