@@ -195,6 +195,7 @@ class _Run:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
             self.schedule_new()
+            self.cancel_notices_of_closed_cases()
             self.collect_undated()
             for v in self.versions:
                 self.advance(v)
@@ -532,13 +533,18 @@ class _Run:
                    OR {sql.distinct('citations.next_action_date', 'e.d')})""")
 
     # -- 4. notices ------------------------------------------------------------------------------
-    def maintain_notices(self) -> None:
+    def cancel_notices_of_closed_cases(self) -> None:
+        """Unmailed notices of cases closed since they were queued (paid, dismissed ...) are not sent.
+        Run before the new notices are queued, so it reads only the notices still waiting from before."""
         sql = self.sql
         self.result.notices_cancelled += sql.run(f"""
             UPDATE notices SET status = 'cancelled', hold_reason = 'case closed before mailing'
             WHERE status IN ('queued', 'held')
               AND EXISTS (SELECT 1 FROM citations c WHERE c.id = notices.citation_id
                           AND c.status IN {sql.in_list(CLOSED)})""")
+
+    def maintain_notices(self) -> None:
+        sql = self.sql
         # Held for want of an owner: look again when the registry now knows one.
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
@@ -699,15 +705,16 @@ class MissingNextAction:
 
 
 def cases_without_next_action(app: AppContext, limit: int | None = 200) -> list[MissingNextAction]:
-    """Open cases (open, under appeal, in collections) without a next action or its date: the goal is none."""
+    """Open cases (open, under appeal, in collections) without a next action or its date: the goal is none.
+
+    Read as two ranges of the (status, next_action) and (status, next_action_date) indexes."""
+    statuses = ", ".join(f"'{st}'" for st in MUST_HAVE_NEXT_ACTION)
+    sql_text = (f"SELECT id, citation_number, status, stage, next_action FROM citations WHERE id IN ("
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action IS NULL UNION "
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action_date IS NULL) ORDER BY id"
+                + (f" LIMIT {int(limit)}" if limit is not None else ""))
     with app.db.reading() as s:
-        q = (select(Citation.id, Citation.citation_number, Citation.status, Citation.stage, Citation.next_action)
-             .where(Citation.status.in_(MUST_HAVE_NEXT_ACTION),
-                    (Citation.next_action.is_(None)) | (Citation.next_action_date.is_(None)))
-             .order_by(Citation.id))
-        if limit is not None:
-            q = q.limit(limit)
-        return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in s.execute(q)]
+        return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in Sql(s).rows(sql_text)]
 
 
 def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date | None]]:
