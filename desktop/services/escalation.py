@@ -797,6 +797,15 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
     s = uow.session
     now = uow.app.now()
     as_of = agency_today(s, now)
+    if case.stage is None and case.next_stage_on is None:
+        # Never escalated: the version in force on its issue date and its first stage, as the run would.
+        stored = profile_store.all_versions(s)
+        mine = sorted((v for v in stored if v.code == case.profile_code), key=lambda v: v.effective_from)
+        if mine:
+            issue = local_day(case.issued_at, mine[0].profile.timezone)
+            chosen = [v for v in mine if v.effective_from <= issue] or mine[:1]
+            case.profile_version = chosen[-1].version
+            case.stage = chosen[-1].profile.stages[0].key
     profile = _profile_of(s, case)
     if profile is None or case.stage is None:
         if case.next_action is None:
