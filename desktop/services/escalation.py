@@ -143,6 +143,9 @@ class _Version:
     version: int
     tz: str
     rungs: tuple[Rung, ...]
+    #: the issue dates it governs: [effective_from, until); None = open-ended (the first and the last)
+    effective_from: date | None = None
+    until: date | None = None
 
     @property
     def label(self) -> str:
@@ -159,10 +162,17 @@ class _Run:
         self.uid = uow.actor.user_id
         self.progress = progress
         stored = profile_store.all_versions(self.s)
-        self.versions = [_Version(v.code, v.version, v.profile.timezone, ladder(v.profile)) for v in stored]
         self.codes: dict[str, list[profile_store.StoredProfile]] = {}
         for v in stored:
             self.codes.setdefault(v.code, []).append(v)
+        self.versions = []
+        for versions in self.codes.values():
+            ordered = sorted(versions, key=lambda x: x.effective_from)
+            for i, v in enumerate(ordered):
+                self.versions.append(_Version(
+                    v.code, v.version, v.profile.timezone, ladder(v.profile),
+                    None if i == 0 else v.effective_from,
+                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None))
         self.result = EscalationResult(as_of)
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
@@ -188,6 +198,7 @@ class _Run:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
             self.schedule_new()
+            self.cancel_notices_of_closed_cases()
             self.collect_undated()
             for v in self.versions:
                 self.advance(v)
@@ -207,59 +218,20 @@ class _Run:
         self.result.seconds = _time.perf_counter() - started
         return self.result
 
-    # -- 1. new cases: profile version, first stage, the date of the next step and the next action ------
+    # -- 1. cases of no known profile --------------------------------------------------------------
     def schedule_new(self) -> None:
-        """One statement for every case never escalated: the version in force on its issue date, the
-        first stage, when the next step is due if unpaid, and that next action."""
+        """New cases are scheduled with the others whose next step gets a date (``collect_undated``):
+        the version in force on the issue date, its first stage. Here only those whose profile is not
+        stored at all: a person must look at them."""
         sql = self.sql
-        params: dict[str, Any] = {"as_of": self.as_of}
-        version_of: dict[str, str] = {}
-        for code, stored in self.codes.items():
-            ordered = sorted(stored, key=lambda v: v.effective_from)
-            issue = sql.local_date("issued_at", ordered[0].profile.timezone)
-            whens = []
-            for i, v in reversed(list(enumerate(ordered))):
-                params[f"eff_{code}_{i}"] = v.effective_from
-                whens.append(f"WHEN {issue} >= :eff_{code}_{i} THEN {v.version}")
-            version_of[code] = f"CASE {' '.join(whens)} ELSE {ordered[0].version} END"
-        if not version_of:
-            return
-
-        def per_version(pick: Any, default: str = "NULL") -> str:
-            parts = []
-            for code, stored in self.codes.items():
-                inner = " ".join(f"WHEN {v.version} THEN {pick(code, v)}" for v in stored)
-                parts.append(f"WHEN '{code}' THEN CASE {version_of[code]} {inner} ELSE {default} END")
-            return f"CASE profile_code {' '.join(parts)} ELSE {default} END"
-
-        def first(v: profile_store.StoredProfile) -> Rung:
-            return ladder(v.profile)[0]
-
-        def next_on(code: str, v: profile_store.StoredProfile) -> str:
-            rung = first(v)
-            if rung.notice_kind or rung.days is None or rung.anchor is None:
-                return "NULL"
-            if rung.anchor is Anchor.ISSUE:
-                return sql.add_days(sql.local_date("issued_at", v.profile.timezone), f"{rung.days} + held_days")
-            return sql.add_days(":as_of", str(rung.days))
-
-        def quoted(text_: str | None) -> str:
-            return "NULL" if text_ is None else "'" + text_.replace("'", "''") + "'"
-
-        known = sql.in_list(list(self.codes))
+        known = sql.in_list(list(self.codes)) if self.codes else "('')"
         n = sql.run(f"""
-            UPDATE citations SET
-                profile_version = {per_version(lambda c, v: str(v.version), "profile_version")},
-                stage = {per_version(lambda c, v: quoted(first(v).key))},
-                next_stage_on = {per_version(next_on)},
-                next_action = {per_version(lambda c, v: quoted(None if first(v).notice_kind else first(v).next_code),
-                                           "'review:unscheduled'")},
-                next_action_date = {per_version(next_on, ":as_of")},
-                version = version + 1
+            UPDATE citations SET next_action = 'review:unscheduled', next_action_date = :as_of,
+                   version = version + 1
             WHERE status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)} AND next_stage_on IS NULL AND stage IS NULL
-              AND (profile_code IN {known} OR next_action IS NULL OR next_action <> 'review:unscheduled'
-                   OR next_action_date IS NULL)""", **params)
-        self.result.scheduled += n
+              AND profile_code NOT IN {known}
+              AND (next_action IS NULL OR next_action <> 'review:unscheduled' OR next_action_date IS NULL)""",
+                    as_of=self.as_of)
         self.result.next_actions_set += n
 
     # -- 2. dates that became known (a notice was mailed) -------------------------------------
@@ -299,18 +271,46 @@ class _Run:
 
     def collect_undated(self) -> None:
         """Once per run: every case whose next step now has a date it did not have (its notice was
-        mailed), with that date; ``advance`` moves those already due, ``date_next_steps`` dates the rest."""
+        mailed; or a new case, which starts on the first stage of the version in force on its issue
+        date), with that date. ``advance`` moves those already due, ``date_next_steps`` dates the rest;
+        each case is written once."""
         sql = self.sql
         for v in self.versions:
-            for rung in v.rungs:
+            for index, rung in enumerate(v.rungs):
                 undated = self._undated(v, rung)
                 if undated is None:
                     continue
                 select_sql, params = undated
                 sql.fill("esc_undated", f"""
-                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag)
-                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag FROM ({select_sql}) u
+                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
+                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
                     WHERE u.d IS NOT NULL""", tag=self._tag(v, rung), **params)
+                if index == 0:
+                    self.result.scheduled += self._new_cases(v, rung)
+
+    def _new_cases(self, v: _Version, rung: Rung) -> int:
+        """Cases never escalated whose issue date falls under version ``v``: their first stage's next step."""
+        sql = self.sql
+        issue = sql.local_date("c.issued_at", v.tz)
+        if rung.anchor is Anchor.ISSUE and rung.days is not None:
+            due = sql.add_days(issue, f"{rung.days} + c.held_days")
+        elif rung.days is not None:
+            due = sql.add_days(":as_of", str(rung.days))
+        else:
+            return 0
+        params: dict[str, Any] = {"tag": self._tag(v, rung), "code": v.code, "as_of": self.as_of}
+        span = ""
+        if v.effective_from is not None:
+            span += f" AND {issue} >= :since"
+            params["since"] = v.effective_from
+        if v.until is not None:
+            span += f" AND {issue} < :until"
+            params["until"] = v.until
+        return sql.fill("esc_undated", f"""
+            INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
+            SELECT c.id, {due}, c.status, c.owner_id, c.fine_cents, :tag, 1 FROM citations c
+            WHERE c.status IN ('open', 'in_collections') AND c.next_stage_on IS NULL AND c.stage IS NULL
+              AND NOT c.on_hold AND c.profile_code = :code{span}""", **params)
 
     def date_next_steps(self) -> None:
         """Cases whose next step just got a date that is still to come: the date and the next action, in
@@ -331,7 +331,7 @@ class _Run:
                 if rung.notice_kind:
                     pending = sql.in_list(UNMAILED)
                     self.result.next_actions_set += sql.run(f"""
-                        UPDATE citations SET next_stage_on = b.d,
+                        UPDATE citations SET next_stage_on = b.d, stage = :key, profile_version = :v,
                                next_action = CASE WHEN n.status = 'held' THEN :owner_code
                                                   WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
                                next_action_date = CASE WHEN n.status IN {pending}
@@ -339,12 +339,14 @@ class _Run:
                                version = citations.version + 1
                         FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
                         WHERE citations.id = b.id""", owner_code=rung.owner_code, mail_code=rung.mail_code,
-                                                            next_code=next_code, dkey=rung.notice_dedupe_key)
+                                                            next_code=next_code, dkey=rung.notice_dedupe_key,
+                                                            key=rung.key, v=v.version)
                 else:
                     self.result.next_actions_set += sql.run("""
                         UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
-                               version = citations.version + 1
-                        FROM esc_batch b WHERE citations.id = b.id""", next_code=next_code)
+                               stage = :key, profile_version = :v, version = citations.version + 1
+                        FROM esc_batch b WHERE citations.id = b.id""", next_code=next_code, key=rung.key,
+                                                            v=v.version)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -440,8 +442,9 @@ class _Run:
             action, when = ":next_code", nxt
             params["next_code"] = rung.next_code or "review"
         sql.run(f"""
-            UPDATE citations SET stage = :key, status = {status}, next_stage_on = {nxt},
-                   next_action = {action}, next_action_date = {when}, version = citations.version + 1
+            UPDATE citations SET stage = :key, profile_version = {v.version}, status = {status},
+                   next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
+                   version = citations.version + 1
             FROM esc_batch b WHERE citations.id = b.id""", **params)
         if self._looked_up:
             sql.run("""UPDATE citations SET owner_id = b.owner_id
@@ -533,13 +536,18 @@ class _Run:
                    OR {sql.distinct('citations.next_action_date', 'e.d')})""")
 
     # -- 4. notices ------------------------------------------------------------------------------
-    def maintain_notices(self) -> None:
+    def cancel_notices_of_closed_cases(self) -> None:
+        """Unmailed notices of cases closed since they were queued (paid, dismissed ...) are not sent.
+        Run before the new notices are queued, so it reads only the notices still waiting from before."""
         sql = self.sql
         self.result.notices_cancelled += sql.run(f"""
             UPDATE notices SET status = 'cancelled', hold_reason = 'case closed before mailing'
             WHERE status IN ('queued', 'held')
               AND EXISTS (SELECT 1 FROM citations c WHERE c.id = notices.citation_id
                           AND c.status IN {sql.in_list(CLOSED)})""")
+
+    def maintain_notices(self) -> None:
+        sql = self.sql
         # Held for want of an owner: look again when the registry now knows one.
         for code, stored in self.codes.items():
             tz = stored[0].profile.timezone
@@ -719,15 +727,16 @@ class MissingNextAction:
 
 
 def cases_without_next_action(app: AppContext, limit: int | None = 200) -> list[MissingNextAction]:
-    """Open cases (open, under appeal, in collections) without a next action or its date: the goal is none."""
+    """Open cases (open, under appeal, in collections) without a next action or its date: the goal is none.
+
+    Read as two ranges of the (status, next_action) and (status, next_action_date) indexes."""
+    statuses = ", ".join(f"'{st}'" for st in MUST_HAVE_NEXT_ACTION)
+    sql_text = (f"SELECT id, citation_number, status, stage, next_action FROM citations WHERE id IN ("
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action IS NULL UNION "
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action_date IS NULL) ORDER BY id"
+                + (f" LIMIT {int(limit)}" if limit is not None else ""))
     with app.db.reading() as s:
-        q = (select(Citation.id, Citation.citation_number, Citation.status, Citation.stage, Citation.next_action)
-             .where(Citation.status.in_(MUST_HAVE_NEXT_ACTION),
-                    (Citation.next_action.is_(None)) | (Citation.next_action_date.is_(None)))
-             .order_by(Citation.id))
-        if limit is not None:
-            q = q.limit(limit)
-        return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in s.execute(q)]
+        return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in Sql(s).rows(sql_text)]
 
 
 def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date | None]]:
@@ -810,6 +819,15 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
     s = uow.session
     now = uow.app.now()
     as_of = agency_today(s, now)
+    if case.stage is None and case.next_stage_on is None:
+        # Never escalated: the version in force on its issue date and its first stage, as the run would.
+        stored = profile_store.all_versions(s)
+        mine = sorted((v for v in stored if v.code == case.profile_code), key=lambda v: v.effective_from)
+        if mine:
+            issue = local_day(case.issued_at, mine[0].profile.timezone)
+            chosen = [v for v in mine if v.effective_from <= issue] or mine[:1]
+            case.profile_version = chosen[-1].version
+            case.stage = chosen[-1].profile.stages[0].key
     profile = _profile_of(s, case)
     if profile is None or case.stage is None:
         if case.next_action is None:

@@ -169,7 +169,7 @@ class Sql:
             "esc_next": "id BIGINT PRIMARY KEY, action VARCHAR(80), d DATE",
             "esc_touched": "id BIGINT PRIMARY KEY",
             "esc_undated": ("id BIGINT PRIMARY KEY, d DATE, status VARCHAR(20), owner_id BIGINT, fine BIGINT, "
-                            "tag VARCHAR(120)"),
+                            "tag VARCHAR(120), new INTEGER"),
             "esc_plates": "plate VARCHAR(16), jurisdiction VARCHAR(8), PRIMARY KEY (plate, jurisdiction)",
         }
         for name, cols in specs.items():

@@ -342,3 +342,29 @@ def test_profile_version_in_force_on_the_issue_date(app: AppContext, clock) -> N
         fees = dict(s.execute(select(LedgerEntry.citation_id, LedgerEntry.amount_cents)
                               .where(LedgerEntry.kind == "penalty")).all())
     assert fees == {before: 1000, after: 1500}
+
+
+def test_hold_on_a_case_never_escalated_schedules_it_on_release(app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+    actors = seed_users(app)
+    supervisor = actors[Role.SUPERVISOR]
+    la = ZoneInfo(TZ["CA"])
+    cid = add_citation(app, plate="7HLD001", issued_at=datetime(2024, 1, 2, 9, tzinfo=la))
+    clock.now = datetime(2024, 1, 3, 10, tzinfo=la)
+    with app.uow(supervisor) as uow:
+        case_ops.place_hold(uow, case_ops.load_case(uow, cid), "supervisor", "owner disputes by phone")
+        uow.commit()
+    with app.db.reading() as s:
+        c = s.get(Citation, cid)
+        assert c.next_action == "hold:supervisor" and c.next_action_date == date(2024, 2, 2)
+    clock.now = datetime(2024, 1, 8, 10, tzinfo=la)  # five days on hold
+    with app.uow(supervisor) as uow:
+        case = case_ops.load_case(uow, cid)
+        case_ops.release_hold(uow, case, case_ops.active_holds(uow, cid)[0], "resolved")
+        uow.commit()
+    with app.db.reading() as s:
+        c = s.get(Citation, cid)
+        assert (c.stage, c.held_days) == ("citation", 5)
+        assert (c.next_action, c.next_action_date) == ("next_stage:delinquent_notice", date(2024, 1, 28))
+    # The daily run agrees and changes nothing more.
+    result = escalate(app, clock, supervisor, date(2024, 1, 8))
+    assert not result.changed
