@@ -257,8 +257,9 @@ class MailedNotice(Document[NoticeData]):
             text.drawString(MARGIN, y, label)
             text.setFillColor(INK)
             text.setFont(FONT, 8.2)
-            fits = text.stringWidth(value, FONT, 8.2) <= value_w  # most values do: skip the line breaker
-            for line in ([value] if fits else simpleSplit(value, FONT, 8.2, value_w)[:3]):
+            one_line = " ".join(value.split())  # what the line breaker would make of a line that fits
+            fits = text.stringWidth(one_line, FONT, 8.2) <= value_w  # most values do: skip the line breaker
+            for line in ([one_line] if fits else simpleSplit(value, FONT, 8.2, value_w)[:3]):
                 text.drawString(MARGIN + label_w, y, line)
                 y -= 10
             y -= 1.5

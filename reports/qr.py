@@ -176,7 +176,7 @@ def encode_rows(text: str, level: str = "M", mask: int = 0, version: int | None 
         final.extend(b[i] for b in ec if i < len(b))
     # Place: the masked data bits in zigzag order, function modules from the template, by one lookup.
     count = len(t.coords)
-    data = int.from_bytes(bytes(final), "big") << (count - 8 * len(final))  # remainder bits are 0
-    cells = "".join(t.pick(format(data ^ t.flips, f"0{count}b") + "01"))
+    stream = int.from_bytes(bytes(final), "big") << (count - 8 * len(final))  # remainder bits are 0
+    cells = "".join(t.pick(format(stream ^ t.flips, f"0{count}b") + "01"))
     n = t.size
     return [cells[i:i + n] for i in range(0, n * n, n)]

@@ -415,9 +415,11 @@ class NoticesView(QWidget):
             self.ctx.info("Select a held notice first.")
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: nr.release_held(app, actor, row.notice_id),
-                            on_done=lambda _r: (self.ctx.info(f"Notice {row.notice_id} is back in the queue."),
-                                                self.refresh()),
+        def done(_r: object) -> None:
+            self.ctx.info(f"Notice {row.notice_id} is back in the queue.")
+            self.refresh()
+
+        self.ctx.runner.run(lambda _c: nr.release_held(app, actor, row.notice_id), on_done=done,
                             on_error=self.ctx.error)
 
     # ------------------------------------------------------------------ batches
@@ -542,9 +544,12 @@ class NoticesView(QWidget):
         if not ok or not reason.strip():
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: nr.cancel_batch(app, actor, b.id, reason),
-                            on_done=lambda n: (self.ctx.info(f"Batch {b.id} withdrawn; {n:,} pieces are due again."),
-                                               self.refresh(), self.log_model.refresh()),
+        def done(n: int) -> None:
+            self.ctx.info(f"Batch {b.id} withdrawn; {n:,} pieces are due again.")
+            self.refresh()
+            self.log_model.refresh()
+
+        self.ctx.runner.run(lambda _c: nr.cancel_batch(app, actor, b.id, reason), on_done=done,
                             on_error=self.ctx.error)
 
     # ------------------------------------------------------------------ mail log

@@ -111,15 +111,15 @@ def test_bench_different_photo_every_page(benchmark, tmp_path: Path, photo_paths
     assert figures["bytes_per_page"] <= 150 * 1024
     # Photos are embedded from print derivatives, raw (useA85 = 0), once per file: a photo per page must
     # not cost more than a fifth of the page rate (stock ReportLab with ASCII85 cost 98 %). Measured on
-    # alternating batches, so that a busy shared machine slows both sides alike.
+    # alternating batches, the fastest of each (the least disturbed by other work on a shared machine).
     plain, photos = _notices(None), _notices(photo_paths)
     cpu: dict[str, list[float]] = {"plain": [], "photos": []}
-    for _ in range(4):
+    for _ in range(5):
         for key, notices in (("plain", plain), ("photos", photos)):
             start = time.process_time()
             render_batch(notices, tmp_path / f"{key}.pdf")
             cpu[key].append(time.process_time() - start)
-    ratio = sorted(cpu["plain"])[2] / sorted(cpu["photos"])[2]
+    ratio = min(cpu["plain"]) / min(cpu["photos"])
     benchmark.extra_info["cpu_vs_photoless_alternating"] = round(ratio, 2)
     print(f"photo per page vs photo-less, alternating batches: {ratio:.0%} of the photo-less rate")
     assert ratio >= 0.8, cpu

@@ -68,7 +68,7 @@ def _statuses(app: AppContext) -> list[str]:
 def test_run_preview_confirm_returned_and_reprint(qtbot, view: NoticesView, app: AppContext) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         queue_case(app)
-    queue_case(app, owner_kwargs=dict(address_raw="GENERAL DELIVERY"))
+    queue_case(app, owner_kwargs={"address_raw": "GENERAL DELIVERY"})
     with qtbot.waitSignal(view.refreshed, timeout=TIMEOUT):
         view.activate()
     assert view.due_model.rowCount() == 1 and view.due_model.rows[0].count == 4
@@ -77,10 +77,10 @@ def test_run_preview_confirm_returned_and_reprint(qtbot, view: NoticesView, app:
 
     progress: list[tuple[int, int]] = []
     view.progress.valueChanged.connect(lambda v: progress.append((v, view.progress.maximum())))
-    with qtbot.waitSignal(view.preview_loaded, timeout=TIMEOUT) as preview:
-        with qtbot.waitSignal(view.run_finished, timeout=TIMEOUT) as finished:
-            view.run_button.click()
-            assert not view.cancel_button.isHidden() and not view.progress.isHidden()
+    with qtbot.waitSignal(view.preview_loaded, timeout=TIMEOUT) as preview, \
+            qtbot.waitSignal(view.run_finished, timeout=TIMEOUT) as finished:
+        view.run_button.click()
+        assert not view.cancel_button.isHidden() and not view.progress.isHidden()
     result = finished.args[0]
     assert result.printed == 3 and result.held_count == 1 and not result.cancelled
     assert progress and progress[-1][0] == progress[-1][1]

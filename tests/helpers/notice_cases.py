@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from desktop.persistence.models import EvidencePhoto, LedgerEntry, Notice, RegisteredOwner
@@ -14,7 +14,7 @@ from tests.helpers.factories import add_citation
 
 _n = [0]
 
-CA_ADDRESS = dict(address_line1="4410 W OLYMPIC BLVD APT 12", city="LOS ANGELES", state="CA", zip="90019")
+CA_ADDRESS = {"address_line1": "4410 W OLYMPIC BLVD APT 12", "city": "LOS ANGELES", "state": "CA", "zip": "90019"}
 
 
 def add_owner(app: AppContext, *, plate: str, name: str = "GARCIA, MARIA", jurisdiction: str = "CA",
@@ -28,7 +28,7 @@ def add_owner(app: AppContext, *, plate: str, name: str = "GARCIA, MARIA", juris
                             address_line2=fields.get("address_line2"), city=fields.get("city"),
                             state=fields.get("state"), zip=fields.get("zip"), address_status="ok",
                             valid_from=date(2020, 1, 1), source="test registry",
-                            imported_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                            imported_at=datetime(2026, 1, 1, tzinfo=UTC))
         s.add(o)
         s.commit()
         return o.id
@@ -39,7 +39,7 @@ def store_photo(app: AppContext, citation_id: int, data: bytes, *, integrity: st
     sha = EvidenceStore(app.paths.evidence_dir).put(data).sha256 if put else (sha256 or "0" * 64)
     with app.db.write_session() as s:
         s.add(EvidencePhoto(citation_id=citation_id, position=0, sha256=sha, declared_bytes=len(data),
-                            taken_at=datetime(2026, 10, 30, 17, 14, tzinfo=timezone.utc), caption="plate",
+                            taken_at=datetime(2026, 10, 30, 17, 14, tzinfo=UTC), caption="plate",
                             integrity=integrity))
         s.commit()
     return sha
@@ -54,7 +54,7 @@ def queue_case(app: AppContext, *, kind: str = "notice_of_delinquent_violation",
     _n[0] += 1
     i = _n[0]
     plate = citation.pop("plate", f"8NTC{i:03d}")
-    issued = issued_at or datetime(2026, 10, 30, 17, 15, tzinfo=timezone.utc)
+    issued = issued_at or datetime(2026, 10, 30, 17, 15, tzinfo=UTC)
     owner_id = add_owner(app, plate=plate, jurisdiction="GB" if profile == "ENG" else "CA",
                          **(owner_kwargs or {})) if owner else None
     cid = add_citation(app, plate=plate, fine_cents=fine_cents, issued_at=issued, status=status,

@@ -4,7 +4,7 @@ database through the same run, with the matching reports class."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from desktop.domain.roles import Role
@@ -19,10 +19,10 @@ from desktop.persistence.models import (
 )
 from desktop.services import notice_runs as nr
 from desktop.services.context import Actor, AppContext
-from tests.integration.reports.pdfprobe import reader
 from tests.helpers.notice_cases import queue_case
+from tests.integration.reports.pdfprobe import reader
 
-T0 = datetime(2026, 11, 2, 18, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
 
 
 def _text(path: Path) -> str:
@@ -43,9 +43,9 @@ def _queue(app: AppContext, citation_id: int, kind: str, target: int) -> int:
 
 
 def _appeal(app: AppContext, citation_id: int, **kw: object) -> int:
-    fields: dict[str, object] = dict(citation_id=citation_id, level="initial_review", channel="online",
-                                     appellant_name="MARIA GARCIA", grounds=["did_not_occur"],
-                                     statement="The meter was broken.", filed_at=T0, status="open")
+    fields: dict[str, object] = {"citation_id": citation_id, "level": "initial_review", "channel": "online",
+                                     "appellant_name": "MARIA GARCIA", "grounds": ["did_not_occur"],
+                                     "statement": "The meter was broken.", "filed_at": T0, "status": "open"}
     fields.update(kw)
     with app.db.write_session() as s:
         a = Appeal(**fields)
@@ -112,7 +112,7 @@ def test_every_letter_kind_prints_from_the_database(app: AppContext, actors: dic
     hap = _appeal(app, hear_case, level="administrative_hearing", status="scheduled")
     with app.db.write_session() as s:
         h = Hearing(appeal_id=hap, hearing_officer_id=hearing_officer.user_id,
-                    scheduled_at=datetime(2026, 12, 10, 17, 30, tzinfo=timezone.utc), mode="in_person",
+                    scheduled_at=datetime(2026, 12, 10, 17, 30, tzinfo=UTC), mode="in_person",
                     location="Hearing Room 2, 200 N Spring St, Los Angeles CA", status="scheduled")
         s.add(h)
         s.commit()

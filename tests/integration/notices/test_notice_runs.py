@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -104,10 +104,10 @@ def test_agency_wording_and_names_are_settings(app: AppContext, actors: dict[Rol
 
 def test_new_york_and_england_notices_follow_their_profiles(app: AppContext, actors: dict[Role, Actor],
                                                             tmp_path: Path) -> None:
-    issued = datetime(2026, 10, 20, 14, 0, tzinfo=timezone.utc)  # 35 days before the run
+    issued = datetime(2026, 10, 20, 14, 0, tzinfo=UTC)  # 35 days before the run
     queue_case(app, profile="NYC", kind="penalty_notice", stage="penalty_30", fine_cents=6500, penalty_cents=1000,
                issued_at=issued)
-    uk = dict(address_line1="14 Orchard Rise", city="Ashford Vale", state="Kent", zip="AV3 7QT")
+    uk = {"address_line1": "14 Orchard Rise", "city": "Ashford Vale", "state": "Kent", "zip": "AV3 7QT"}
     queue_case(app, profile="ENG", kind="notice_to_owner", stage="notice_to_owner", fine_cents=7000, penalty_cents=0,
                issued_at=issued, owner_kwargs=dict(name="Mr Thomas Ellery", **uk))
     result = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path)
@@ -149,7 +149,7 @@ def test_imb_and_code128_encode_the_piece_and_sit_where_the_envelope_needs_them(
     layout = geo.address_block_layout(geo.US_LETTER_NO10, lines, with_imb=True)
     bars = _imb_bars(pdf, layout)
     assert len(bars) == 65
-    v = widget._getBarVInfo(widget.verticalClearZone + widget.barHeight * 0.5)  # noqa: SLF001
+    v = widget._getBarVInfo(widget.verticalClearZone + widget.barHeight * 0.5)
     assert layout.imb is not None
     expected = {k: (layout.imb.y + y, h) for k, (y, h) in v.items()}
     drawn = "".join(next(k for k, (ey, eh) in expected.items() if abs(ey - y) < 0.05 and abs(eh - h) < 0.05)
@@ -183,8 +183,8 @@ def test_bad_input_holds_those_pieces_and_the_run_goes_on(app: AppContext, actor
                                                           tmp_path: Path) -> None:
     good = [queue_case(app) for _ in range(2)]
     no_owner = queue_case(app, owner=False)
-    unparsable = queue_case(app, owner_kwargs=dict(address_raw="GENERAL DELIVERY"))
-    no_zip = queue_case(app, owner_kwargs=dict(address_raw="123 Main St Springfield"))
+    unparsable = queue_case(app, owner_kwargs={"address_raw": "GENERAL DELIVERY"})
+    no_zip = queue_case(app, owner_kwargs={"address_raw": "123 Main St Springfield"})
     corrupt = queue_case(app, photo=(PHOTOS / "misc" / "corrupted.jpg").read_bytes())
     real = (PHOTOS / "gps" / "DSCN0010.jpg").read_bytes()
     cut = queue_case(app, photo=real[: len(real) // 2])
@@ -298,8 +298,8 @@ def test_batches_by_kind_and_size_presorted_by_zip(app: AppContext, actors: dict
     settings.set_value(app, actors[Role.ADMIN], "mail.batch_size", 2)
     zips = ["90210", "90001", "90012"]
     for z in zips:
-        queue_case(app, photo=False, owner_kwargs=dict(address_line1="100 MAIN ST", city="LOS ANGELES", state="CA",
-                                                       zip=z))
+        queue_case(app, photo=False, owner_kwargs={"address_line1": "100 MAIN ST", "city": "LOS ANGELES", "state": "CA",
+                                                       "zip": z})
     queue_case(app, photo=False, kind="final_notice", stage="final_notice")
     result = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path)
     kinds = [(b.kind, b.pieces) for b in result.batches]
@@ -363,7 +363,7 @@ def test_returned_mail_flags_the_address_holds_the_rest_and_lists_the_case(
         c = s.get(Citation, cid)
         assert c is not None
         s.add(Notice(citation_id=cid, kind="final_notice", stage="final_notice", status="queued",
-                     queued_at=datetime(2026, 11, 24, 19, tzinfo=timezone.utc), owner_id=c.owner_id,
+                     queued_at=datetime(2026, 11, 24, 19, tzinfo=UTC), owner_id=c.owner_id,
                      address_snapshot=_notice(app, nid).address_snapshot, dedupe_key="notice:final_notice"))
         s.commit()
     from desktop.domain.errors import UserError
@@ -394,7 +394,7 @@ def test_returned_mail_flags_the_address_holds_the_rest_and_lists_the_case(
         c = s.get(Citation, cid)
         assert c is not None
         s.add(Notice(citation_id=cid, kind="final_notice", stage="final_notice", status="queued",
-                     queued_at=datetime(2026, 11, 24, 20, tzinfo=timezone.utc), owner_id=c.owner_id,
+                     queued_at=datetime(2026, 11, 24, 20, tzinfo=UTC), owner_id=c.owner_id,
                      dedupe_key="notice:final_notice:2"))
         s.commit()
     again = nr.run_notices(app, mail, tmp_path)
@@ -456,7 +456,7 @@ def test_held_piece_released_after_the_address_is_fixed(app: AppContext, actors:
                                                         tmp_path: Path) -> None:
     from desktop.persistence.models import Citation, RegisteredOwner
 
-    cid, nid = queue_case(app, photo=False, owner_kwargs=dict(address_raw="GENERAL DELIVERY"))
+    cid, nid = queue_case(app, photo=False, owner_kwargs={"address_raw": "GENERAL DELIVERY"})
     assert nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path).held_count == 1
     with app.db.write_session() as s:
         c = s.get(Citation, cid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     paths.ensure()
     db = Database(paths.default_db_url)
     upgrade(db)
-    app = AppContext(db=db, paths=paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc))
+    app = AppContext(db=db, paths=paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
     system = Actor.system("test")
     users.add_user(app, system, "admin", "Ada Admin", "admin", "admin-password-1")
     admin = users.actor_for(app, "admin")
@@ -39,7 +39,7 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
 def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     for _ in range(3):
         queue_case(office)
-    queue_case(office, owner_kwargs=dict(address_raw="UNKNOWN"))
+    queue_case(office, owner_kwargs={"address_raw": "UNKNOWN"})
     out = tmp_path / "batches"
     assert main(["--as", "mail", "notices", "--due", "--out", str(out)]) == 0
     got = capsys.readouterr()
