@@ -30,13 +30,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Engine, Table, event, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -542,7 +543,9 @@ class Ingestor:
         """Apply one batch in one transaction; ``on_commit(session)`` runs just before the commit."""
         prepared = [prepare(item) for item in items]
         outcomes = self.fetch_photos(prepared, progress, cancelled)
+        _durability_hook(self.app.db.engine)
         for attempt in (1, 2):
+            token = _durable.set(True)
             try:
                 with self.app.uow(self.actor, self.permission) as uow:
                     state = self._apply(uow, prepared, outcomes)
@@ -557,6 +560,8 @@ class Ingestor:
                     raise
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
+            finally:
+                _durable.reset(token)
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
         if self.review_checks and state.new_citation_ids:
@@ -1080,6 +1085,27 @@ class Ingestor:
                        evidence_status([PhotoIntegrity(ph.integrity) for ph in case.photos]).value)
         reason = f"amended on handheld {it.device_id}" + (f": {p.reason}" if p.reason else "")
         uow.audit("citation.amended", "citation", case.id, before=before, after=after, reason=reason)
+
+
+_durable: ContextVar[bool] = ContextVar("curbdesk_durable_commit", default=False)
+_hooked: set[int] = set()
+
+
+def _durability_hook(engine: Engine) -> None:
+    """SQLite runs with ``synchronous=NORMAL`` (fast, but a commit may be lost on power failure). An ingest
+    commit is followed by an ack that lets the endpoint delete the events, so it must survive a power cut:
+    transactions begun while ``_durable`` is set run with ``synchronous=FULL`` (the WAL is synced at commit)."""
+    if engine.dialect.name != "sqlite" or id(engine) in _hooked:
+        return
+    _hooked.add(id(engine))
+
+    @event.listens_for(engine, "checkout")
+    def _synchronous(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # at checkout no transaction is open yet (the level cannot change inside one)
+        want = "FULL" if _durable.get() else "NORMAL"
+        if record.info.get("curbdesk_synchronous", "NORMAL") != want:
+            dbapi_connection.execute(f"PRAGMA synchronous={want}")
+            record.info["curbdesk_synchronous"] = want
 
 
 def _table(model: type[Any]) -> Table:

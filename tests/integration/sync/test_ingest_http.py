@@ -467,3 +467,26 @@ def test_two_workstations_ingesting_the_same_events_store_them_once(pg_app: AppC
         assert len(list(s.scalars(select(FieldEvent.event_id)))) == len(events)
     assert sorted(citation_numbers(pg_app)) == sorted(sim.valid_citation_numbers)
     assert verify(pg_app.db).ok
+
+
+def test_ingest_commits_are_synced_to_disk_on_sqlite(app: AppContext) -> None:
+    """An ack lets the endpoint delete the events: their commit runs with synchronous=FULL, others stay NORMAL."""
+    from sqlalchemy import event as sa_event
+
+    levels: list[int] = []
+
+    def record(conn: Any) -> None:
+        levels.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+
+    sim = FieldSimulator(devices=1, citations=2, photos_per_citation=0)
+    ingest_module.Ingestor(app, SYSTEM, "endpoint:x").ingest(sim.all_events)  # installs the hook
+    sa_event.listen(app.db.engine, "commit", record)
+    try:
+        sim2 = FieldSimulator(devices=1, citations=2, photos_per_citation=0, seed=8, first_device=5)
+        ingest_module.Ingestor(app, SYSTEM, "endpoint:x").ingest(sim2.all_events)
+        with app.db.write_session() as s:
+            s.execute(select(FieldEvent.event_id)).all()
+            s.commit()
+    finally:
+        sa_event.remove(app.db.engine, "commit", record)
+    assert levels[0] == 2 and levels[-1] == 1  # FULL for the ingest, back to NORMAL afterwards
