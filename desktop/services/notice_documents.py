@@ -222,6 +222,7 @@ def mail_settings(session: Session) -> MailSettings:
 
 _BUSINESS = re.compile(r"\b(INC|LLC|LTD|CORP|CO|COMPANY|LEASING|RENTAL|TRUST|BANK|PLC|LP|LLP)\b\.?", re.IGNORECASE)
 _UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.IGNORECASE)
+_UK_POSTCODE_IN = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b", re.IGNORECASE)
 
 
 def mailing_name(name: str) -> str:
@@ -264,6 +265,18 @@ def recipient_from_snapshot(snapshot: Mapping[str, Any] | None, profile_code: st
     state = _first(snapshot, "state", "county")
     postcode = _first(snapshot, "zip", "zip_code", "postcode")
     raw = _first(snapshot, "address_raw", "raw", "address")
+    lines = [str(x).strip() for x in snapshot.get("lines") or [] if str(x).strip()]
+    if lines and not line1:
+        # a free-form address as an appellant wrote it (appeal letters): street first, town/postcode last
+        raw = raw or ", ".join(lines)
+        if profile_code.upper() == "ENG":
+            last = lines[-1]
+            found = _UK_POSTCODE_IN.search(last)
+            postcode = found.group(0) if found else ""
+            rest = last[: found.start()].strip(" ,") if found else last
+            line1 = lines[0]
+            line2 = lines[1] if len(lines) > 3 else ""
+            city = rest or (lines[-2] if len(lines) >= 2 else "")
     if profile_code.upper() == "ENG":
         if not (line1 and city and _UK_POSTCODE.match(postcode)):
             what = "postcode" if not _UK_POSTCODE.match(postcode) else "street or town"

@@ -25,3 +25,17 @@ def test_demo_mail_room_has_every_state_and_is_idempotent(app: AppContext) -> No
     assert reprints == 1
     run_extensions(app, lambda *_a: None)
     assert _counts(app) == counts
+
+
+def test_appeal_letters_reach_the_appellant_address() -> None:
+    """Appeal letters carry the address as the appellant wrote it (free lines), not a registry record."""
+    from desktop.services.notice_documents import Held, recipient_from_snapshot
+
+    us = recipient_from_snapshot({"source": "appellant", "name": "Maria Garcia",
+                                  "lines": ["1234 W Olympic Blvd Apt 5", "Los Angeles, CA 90015"]}, "CA")
+    assert not isinstance(us, Held) and us.city == "LOS ANGELES" and us.zip_code == "90015"
+    uk = recipient_from_snapshot({"source": "appellant", "name": "Tom Hughes",
+                                  "lines": ["14 Mill Lane", "Camden", "London NW1 7AB"]}, "ENG")
+    assert not isinstance(uk, Held) and uk.zip_code == "NW1 7AB" and uk.city == "London"
+    empty = recipient_from_snapshot({"source": "appellant", "name": "X", "lines": []}, "CA")
+    assert isinstance(empty, Held)
