@@ -393,6 +393,7 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     client = FieldClient(ep.url, token, ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
     summary = SyncSummary(ep.name)
     store = EvidenceStore(app.paths.evidence_dir)
+    photos: HttpPhotos | None = None
     try:
         note(0, 0, f"Connecting to {ep.name}…")
         status = client.status()
@@ -405,7 +406,9 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             client.ack(cursor)  # a committed page whose ack never got through
             acked = cursor
             _set_acked(app, actor, endpoint_id, cursor)
-        photos: PhotoSource = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads")
+        photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads",
+                            make_client=lambda: FieldClient(ep.url, token, ca_bundle=ep.ca_bundle,
+                                                            cancel=cancelled, **options))
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label)
         while True:
             if cancelled():
@@ -470,6 +473,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         _finish(app, actor, endpoint_id, f"failed: {' '.join(str(exc).split())}")
         raise
     finally:
+        if photos is not None:
+            photos.close()
         client.close()
 
 

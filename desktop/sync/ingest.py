@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -616,14 +617,27 @@ class Ingestor:
                 wanted.setdefault(sha, declared)
         outcomes: dict[str, PhotoOutcome] = {}
         total = len(wanted)
-        for n, (sha, declared) in enumerate(wanted.items(), start=1):
-            if cancelled is not None and cancelled():
-                from desktop.sync.client import SyncCancelled
-
-                raise SyncCancelled("Sync was cancelled.")
-            outcomes[sha] = self.photos.fetch(sha, declared)
-            if progress is not None:
-                progress("photos", n, total)
+        workers = min(getattr(self.photos, "concurrency", 1), total)
+        if workers <= 1:
+            for n, (sha, declared) in enumerate(wanted.items(), start=1):
+                _check_cancel(cancelled)
+                outcomes[sha] = self.photos.fetch(sha, declared)
+                if progress is not None:
+                    progress("photos", n, total)
+            return outcomes
+        # downloads, fsyncs and JPEG decoding all let other threads run: a few at a time go much faster
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo-fetch") as pool:
+            futures = {pool.submit(self.photos.fetch, sha, declared): sha for sha, declared in wanted.items()}
+            try:
+                for n, future in enumerate(as_completed(futures), start=1):
+                    outcomes[futures[future]] = future.result()
+                    if progress is not None:
+                        progress("photos", n, total)
+                    _check_cancel(cancelled)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
         return outcomes
 
     # ------------------------------------------------------------ the transaction
@@ -1106,6 +1120,13 @@ def _durability_hook(engine: Engine) -> None:
         if record.info.get("curbdesk_synchronous", "NORMAL") != want:
             dbapi_connection.execute(f"PRAGMA synchronous={want}")
             record.info["curbdesk_synchronous"] = want
+
+
+def _check_cancel(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        from desktop.sync.client import SyncCancelled
+
+        raise SyncCancelled("Sync was cancelled.")
 
 
 def _table(model: type[Any]) -> Table:

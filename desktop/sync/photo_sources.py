@@ -13,7 +13,9 @@ next sync asks again.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -120,12 +122,37 @@ class StorePhotos:
 
 
 class HttpPhotos:
-    """Photos from the field endpoint: download (resuming with Range), verify, fetch once more on a mismatch."""
+    """Photos from the field endpoint: download (resuming with Range), verify, fetch once more on a mismatch.
 
-    def __init__(self, client: FieldClient, store: EvidenceStore, work_dir: Path) -> None:
+    ``concurrency`` downloads run at once, each thread with its own HTTP session (``make_client``).
+    """
+
+    def __init__(self, client: FieldClient, store: EvidenceStore, work_dir: Path,
+                 make_client: Callable[[], FieldClient] | None = None, concurrency: int = 4) -> None:
         self.client = client
         self.store = store
         self.work_dir = Path(work_dir)
+        self.make_client = make_client
+        self.concurrency = concurrency if make_client is not None else 1
+        self._local = threading.local()
+        self._clients: list[FieldClient] = []
+        self._lock = threading.Lock()
+
+    def _client(self) -> FieldClient:
+        if self.make_client is None or threading.current_thread() is threading.main_thread():
+            return self.client
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.make_client()
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
 
     def fetch(self, sha256: str, declared_bytes: int | None) -> PhotoOutcome:
         found = outcome_from_store(self.store, sha256, declared_bytes)
@@ -139,7 +166,7 @@ class HttpPhotos:
             if attempt == 2:  # the second try starts from nothing: the first bytes may be the bad ones
                 part.unlink(missing_ok=True)
             try:
-                self.client.photo(sha256, dest, durable=False)
+                self._client().photo(sha256, dest, durable=False)
             except PhotoNotFound:
                 dest.unlink(missing_ok=True)
                 part.unlink(missing_ok=True)

@@ -61,7 +61,8 @@ class SyncBackground(QObject):
     """Runs syncs one at a time, the automatic ones every N minutes, and imports bundles from the drop folder.
 
     Signals: ``started(endpoint_id)``, ``progress(done, total, text)``, ``finished(SyncSummary)``,
-    ``failed(exception)``, ``busy_changed(bool)``, ``bundles_imported(list[DropResult])``.
+    ``failed(exception)``, ``busy_changed(bool)``, ``bundles_imported(list[DropResult])``,
+    ``auto_note(text)``, ``auto_checked(started)`` after each check of the automatic schedule.
     """
 
     started = Signal(int)
@@ -71,6 +72,7 @@ class SyncBackground(QObject):
     busy_changed = Signal(bool)
     bundles_imported = Signal(object)
     auto_note = Signal(str)
+    auto_checked = Signal(bool)
 
     _instances: dict[int, SyncBackground] = {}
 
@@ -82,6 +84,8 @@ class SyncBackground(QObject):
         self.page_limit = sync_service.PAGE_LIMIT
         self.client_options: dict[str, Any] = {}
         self.can_sync = allowed(ctx.actor.role, Permission.SYNC_FIELD_DATA)
+        #: whether the last sync was started by the timer (its failure goes to the status bar, not a dialog)
+        self.automatic = False
         self._noted: set[int] = set()
         self._scanning = False
         self.auto_timer = QTimer(self)
@@ -111,10 +115,11 @@ class SyncBackground(QObject):
 
     # ------------------------------------------------------------ syncing
 
-    def sync(self, endpoint_id: int, token: str | None = None) -> bool:
+    def sync(self, endpoint_id: int, token: str | None = None, automatic: bool = False) -> bool:
         """Start a sync in the background; False if one is already running."""
         if self.running:
             return False
+        self.automatic = automatic
         app, actor = self.ctx.app, self.ctx.actor
         limit, options = self.page_limit, dict(self.client_options)
 
@@ -152,6 +157,12 @@ class SyncBackground(QObject):
                             on_error=lambda exc: log.warning("automatic sync check failed: %s", exc))
 
     def _auto_due(self, endpoints: list[EndpointRow]) -> None:
+        started = self._start_due(endpoints)
+        self.auto_checked.emit(started)
+
+    def _start_due(self, endpoints: list[EndpointRow]) -> bool:
+        if self.running:
+            return False
         now = self.ctx.app.now()
         for ep in endpoints:
             if ep.auto_sync_minutes <= 0:
@@ -163,8 +174,8 @@ class SyncBackground(QObject):
                     self._noted.add(ep.id)
                     self.auto_note.emit(f"Automatic sync of {ep.name} is waiting for its token: press Sync now once.")
                 continue
-            self.sync(ep.id)
-            return
+            return self.sync(ep.id, automatic=True)
+        return False
 
     # ------------------------------------------------------------ the drop folder
 
@@ -208,10 +219,21 @@ class SyncBackground(QObject):
 
 
 def start_background(ctx: UiContext) -> SyncBackground | None:
-    """Started with the main window: automatic sync and the drop folder, whichever screen is open."""
+    """Started with the main window: automatic sync and the drop folder, whichever screen is open.
+    What they did is told in the status bar."""
     if not allowed(ctx.actor.role, Permission.SYNC_FIELD_DATA):
         return None
-    return SyncBackground.instance(ctx)
+    background = SyncBackground.instance(ctx)
+
+    def failed(exc: BaseException) -> None:
+        if background.automatic and not isinstance(exc, (SyncCancelled, Cancelled)):
+            ctx.messages.info(f"Automatic sync failed: {' '.join(str(exc).split())}", 30000)
+
+    background.finished.connect(lambda summary: ctx.messages.info(summary.line(), 15000))
+    background.failed.connect(failed)
+    background.bundles_imported.connect(lambda results: ctx.messages.info(
+        "Dock bundles: " + "; ".join(r.line for r in results), 20000))
+    return background
 
 
 # --------------------------------------------------------------------------- dialogs
@@ -745,8 +767,8 @@ class SyncView(QWidget):
             if kept is not None:
                 text += f" Kept: {kept.stats.events:,} events, {kept.stats.citations:,} citations."
             self.ctx.messages.info(text, 12000)
-        else:
-            self.ctx.error(exc)
+        elif not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
+            self.ctx.error(exc)  # an automatic sync's failure is shown on the screen, without a dialog
         self.refresh()
 
     # ------------------------------------------------------------ the quarantine

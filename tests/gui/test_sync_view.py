@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -224,3 +224,27 @@ def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbo
         view.sync_button.click()
     assert asked == ["Token for Simulator"]
     assert sync_service.TOKENS.get(sim.base_url) == sim.token  # kept for this session only
+
+
+def test_automatic_sync_runs_when_due(app: AppContext, make_view: Any, qtbot: Any, simulator_factory: Factory,
+                                      clock: Any) -> None:
+    sim = simulator_factory(citations=3)
+    endpoint_id = _endpoint(app, sim)
+    sync_service.save_endpoint(app, SYSTEM, endpoint_id, name="Simulator", url=sim.base_url, auto_sync_minutes=10)
+    sync_service.TOKENS.remember(sim.base_url, sim.token, persist=False)
+    view = make_view(Role.CLERK)
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.background.check_automatic()  # what the timer does every 30 s
+    assert view.background.automatic
+    # not due again until ten minutes have passed
+    started: list[int] = []
+    view.background.started.connect(started.append)
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        view.refresh()
+    with qtbot.waitSignal(view.background.auto_checked, timeout=10000) as checked:
+        view.background.check_automatic()
+    assert checked.args == [False] and started == []
+    clock.now = clock.now + timedelta(minutes=11)
+    with qtbot.waitSignal(view.background.started, timeout=10000):
+        view.background.check_automatic()
+    qtbot.waitUntil(lambda: not view.background.running, timeout=60000)
