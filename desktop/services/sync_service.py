@@ -1043,6 +1043,38 @@ def list_imported_bundles(app: AppContext, actor: Actor, limit: int = 200) -> li
                                              .limit(limit))]
 
 
+@dataclass(frozen=True)
+class SkippedEventRow:
+    """An event of a type this office does not know: kept as received and shown, not applied."""
+
+    event_id: str
+    received_at: datetime
+    device_id: str
+    seq: int | None
+    type: str
+    source: str
+
+
+def list_skipped_events(app: AppContext, actor: Actor, limit: int = 2000) -> list[SkippedEventRow]:
+    with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
+        return [SkippedEventRow(e.event_id, e.received_at, e.device_id, e.seq, e.type, e.source)
+                for e in uow.session.scalars(select(FieldEvent).where(FieldEvent.outcome == "skipped")
+                                             .order_by(FieldEvent.received_at.desc()).limit(limit))]
+
+
+def field_event_raw(app: AppContext, actor: Actor, event_id: str) -> str:
+    """A stored field event as received, pretty-printed."""
+    with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
+        row = uow.session.get(FieldEvent, event_id)
+        if row is None:
+            raise NotFound(f"Field event {event_id} does not exist.")
+        raw = row.raw
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return raw
+
+
 def field_event_counts(app: AppContext, actor: Actor) -> dict[str, int]:
     """How many field events of each outcome are stored (for the screen's header)."""
     with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
