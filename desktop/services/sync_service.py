@@ -21,6 +21,7 @@ import logging
 import shutil
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -373,6 +374,48 @@ class SyncSummary:
         return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
+class _Pages:
+    """Event pages from the endpoint, the next one already requested while the current one is stored.
+
+    One helper thread and its own HTTP session; never two requests at once on it. An error of the
+    page fetched ahead comes out when that page is asked for, exactly as if it had been fetched then.
+    """
+
+    def __init__(self, client: FieldClient, limit: int) -> None:
+        self.client = client
+        self.limit = limit
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-prefetch")
+        self.pending: tuple[str | None, Future[Any]] | None = None
+
+    def prefetch(self, cursor: str | None) -> None:
+        self._settle()
+        self.pending = (cursor, self.pool.submit(self.client.events, cursor, self.limit))
+
+    def get(self, cursor: str | None) -> Any:
+        if self.pending is not None and self.pending[0] == cursor:
+            future = self.pending[1]
+            self.pending = None
+            return future.result()
+        self._settle()
+        return self.client.events(cursor, self.limit)
+
+    def _settle(self) -> None:
+        """Let a request still on its way finish (its answer is not wanted any more)."""
+        if self.pending is not None:
+            future = self.pending[1]
+            self.pending = None
+            if not future.cancel():
+                try:
+                    future.result()
+                except BaseException:  # noqa: BLE001 - an unwanted page's error does not matter
+                    log.debug("an unused prefetched page failed", exc_info=True)
+
+    def close(self) -> None:
+        self._settle()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
@@ -394,6 +437,7 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     summary = SyncSummary(ep.name)
     store = EvidenceStore(app.paths.evidence_dir)
     photos: HttpPhotos | None = None
+    pages: _Pages | None = None
     try:
         note(0, 0, f"Connecting to {ep.name}…")
         status = client.status()
@@ -406,15 +450,17 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             client.ack(cursor)  # a committed page whose ack never got through
             acked = cursor
             _set_acked(app, actor, endpoint_id, cursor)
-        photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads",
-                            make_client=lambda: FieldClient(ep.url, token, ca_bundle=ep.ca_bundle,
-                                                            cancel=cancelled, **options))
+        def make_client() -> FieldClient:
+            return FieldClient(ep.url, token or "", ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
+
+        photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads", make_client=make_client)
+        pages = _Pages(make_client(), page_limit)
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label)
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
             try:
-                page = client.events(cursor, page_limit)
+                page = pages.get(cursor)
             except FieldEndpointError as exc:
                 if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
                     # the endpoint no longer knows our cursor (it was reset): start from the oldest it holds;
@@ -425,6 +471,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     continue
                 raise
             next_cursor = page.next or cursor
+            if page.more and page.next:
+                pages.prefetch(page.next)  # on its way while this page is stored
             done = summary.stats.received
 
             def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(page.events)) -> None:
@@ -473,6 +521,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         _finish(app, actor, endpoint_id, f"failed: {' '.join(str(exc).split())}")
         raise
     finally:
+        if pages is not None:
+            pages.close()
         if photos is not None:
             photos.close()
         client.close()
@@ -1041,6 +1091,38 @@ def list_imported_bundles(app: AppContext, actor: Actor, limit: int = 200) -> li
         return [ImportedBundleRow(b.filename, b.device_id, b.imported_at, b.event_count)
                 for b in uow.session.scalars(select(ImportedBundle).order_by(ImportedBundle.imported_at.desc())
                                              .limit(limit))]
+
+
+@dataclass(frozen=True)
+class SkippedEventRow:
+    """An event of a type this office does not know: kept as received and shown, not applied."""
+
+    event_id: str
+    received_at: datetime
+    device_id: str
+    seq: int | None
+    type: str
+    source: str
+
+
+def list_skipped_events(app: AppContext, actor: Actor, limit: int = 2000) -> list[SkippedEventRow]:
+    with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
+        return [SkippedEventRow(e.event_id, e.received_at, e.device_id, e.seq, e.type, e.source)
+                for e in uow.session.scalars(select(FieldEvent).where(FieldEvent.outcome == "skipped")
+                                             .order_by(FieldEvent.received_at.desc()).limit(limit))]
+
+
+def field_event_raw(app: AppContext, actor: Actor, event_id: str) -> str:
+    """A stored field event as received, pretty-printed."""
+    with app.reader(actor, Permission.SYNC_FIELD_DATA) as uow:
+        row = uow.session.get(FieldEvent, event_id)
+        if row is None:
+            raise NotFound(f"Field event {event_id} does not exist.")
+        raw = row.raw
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return raw
 
 
 def field_event_counts(app: AppContext, actor: Actor) -> dict[str, int]:

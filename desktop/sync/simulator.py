@@ -24,6 +24,7 @@ Run it (handhelds start at HH-0021 unless --first-device says otherwise)::
 from __future__ import annotations
 
 import argparse
+import bisect
 import copy
 import hmac
 import io
@@ -703,8 +704,9 @@ class FieldSimulator:
             start = self.acked_index
             if after is not None:
                 start = max(start, _cursor_index(after))
-            held = [e for e in self._feed if e.index > start]
-            real = held[: limit]
+            # the feed is in index order: find the first entry after `start` without scanning it all
+            first = bisect.bisect_right(self._feed, start, key=lambda e: e.index)
+            real = self._feed[first:first + limit]
             items = [e.item for e in real]
             rng, p = self._fault_rng, self.faults.repeat_probability
             last_index = real[-1].index if real else start
@@ -718,7 +720,7 @@ class FieldSimulator:
             if p and len(real) >= 2 and rng.random() < p:
                 # step the cursor back so the next page repeats the last event
                 last_index = min(last_index, real[-2].index)
-            more = any(e.index > last_index for e in self._feed)
+            more = bool(self._feed) and self._feed[-1].index > last_index
             return {"events": items, "next": self.cursor_for(last_index), "more": more}
 
     def ack(self, through: str) -> None:
@@ -732,9 +734,10 @@ class FieldSimulator:
             self.acked_index = index
             self.acked_cursor = through
             self.ack_history.append(through)
-            dropped = [e for e in self._feed if e.index <= index]
-            self._feed = [e for e in self._feed if e.index > index]
-            if self.delete_on_ack:
+            cut = bisect.bisect_right(self._feed, index, key=lambda e: e.index)
+            dropped = self._feed[:cut]
+            self._feed = self._feed[cut:]
+            if self.delete_on_ack and any(entry.photo_shas for entry in dropped):
                 still = {sha for e in self._feed for sha in e.photo_shas}
                 still.update(sha for e in self.withheld for sha in e.photo_shas)
                 for entry in dropped:

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desktop.services.sync_service import DeviceRow, ImportedBundleRow, QuarantineRow
+from desktop.services.sync_service import DeviceRow, ImportedBundleRow, QuarantineRow, SkippedEventRow
 
 Index = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
@@ -165,3 +165,12 @@ class BundleTableModel(_RowsModel[ImportedBundleRow]):
 
     def display(self, b: ImportedBundleRow, column: int) -> str:
         return [b.filename, b.device_id, _when(b.imported_at, self.tz), str(b.event_count)][column]
+
+
+class SkippedTableModel(_RowsModel[SkippedEventRow]):
+    RECEIVED, DEVICE, SEQ, TYPE, EVENT, SOURCE = range(6)
+    HEADERS = ["Received", "Device", "Seq", "Type", "Event id", "Source"]
+
+    def display(self, e: SkippedEventRow, column: int) -> str:
+        return [_when(e.received_at, self.tz), e.device_id, "" if e.seq is None else str(e.seq), e.type,
+                e.event_id, e.source][column]

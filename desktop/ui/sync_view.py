@@ -45,7 +45,7 @@ from desktop.services import sync_service
 from desktop.services.sync_service import EndpointRow, QuarantineRow, SyncSummary
 from desktop.sync.client import SyncCancelled
 from desktop.ui.context import UiContext
-from desktop.ui.sync_models import BundleTableModel, DeviceTableModel, QuarantineTableModel
+from desktop.ui.sync_models import BundleTableModel, DeviceTableModel, QuarantineTableModel, SkippedTableModel
 from desktop.ui.tasks import Cancelled, Task, TaskControl
 
 log = logging.getLogger(__name__)
@@ -590,6 +590,30 @@ class SyncView(QWidget):
         qlay.addWidget(split, 1)
         self.tabs.addTab(page, "Quarantine")
 
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.skipped = SkippedTableModel(tz, self)
+        self.skipped_table = _table(self.skipped)
+        for col, width in enumerate([120, 80, 60, 160, 240]):
+            self.skipped_table.setColumnWidth(col, width)
+        self.skipped_table.selectionModel().selectionChanged.connect(lambda *_a: self._skipped_selected())
+        split.addWidget(self.skipped_table)
+        skipped_side = QWidget()
+        slay = QVBoxLayout(skipped_side)
+        slay.setContentsMargins(0, 0, 0, 0)
+        note = QLabel("Events of a type this office does not know (newer handheld software): kept exactly as "
+                      "received and shown here; nothing was applied.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color:#555")
+        slay.addWidget(note)
+        self.skipped_raw = QPlainTextEdit()
+        self.skipped_raw.setReadOnly(True)
+        self.skipped_raw.setFont(QFont("monospace", 9))
+        self.skipped_raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        slay.addWidget(self.skipped_raw, 1)
+        split.addWidget(skipped_side)
+        split.setSizes([760, 480])
+        self.tabs.addTab(split, "Unknown events")
+
         page = QWidget()
         blay = QVBoxLayout(page)
         bbar = QHBoxLayout()
@@ -630,12 +654,12 @@ class SyncView(QWidget):
         def work(_c: TaskControl) -> tuple[Any, ...]:
             return (sync_service.list_endpoints(app, actor), sync_service.list_devices(app, actor),
                     sync_service.list_quarantine(app, actor, status), sync_service.count_open_quarantine(app, actor),
-                    sync_service.list_imported_bundles(app, actor))
+                    sync_service.list_imported_bundles(app, actor), sync_service.list_skipped_events(app, actor))
 
         self.ctx.runner.run(work, on_done=self._loaded, on_error=self.ctx.error)
 
     def _loaded(self, data: tuple[Any, ...]) -> None:
-        endpoints, devices, quarantine, open_count, bundles = data
+        endpoints, devices, quarantine, open_count, bundles, skipped = data
         current = self.current_endpoint()
         keep = self._select_after_refresh or (current.id if current else None)
         self._select_after_refresh = None
@@ -660,8 +684,10 @@ class SyncView(QWidget):
                 if row.id == selected.id:
                     self.quarantine_table.selectRow(n)
         self._quarantine_selected()
+        self.skipped.set_rows(skipped)
+        self.tabs.setTabText(2, f"Unknown events ({len(skipped)})")
         self.bundles.set_rows(bundles)
-        self.tabs.setTabText(2, f"Dock bundles ({len(bundles)})")
+        self.tabs.setTabText(3, f"Dock bundles ({len(bundles)})")
         self.loaded.emit()
         self.quarantine_loaded.emit(len(quarantine))
 
@@ -802,6 +828,22 @@ class SyncView(QWidget):
                 self.raw_view.setPlainText(raw)
         return show
 
+    def _skipped_selected(self) -> None:
+        rows = self.skipped_table.selectionModel().selectedRows()
+        row = self.skipped.row_at(rows[0].row()) if rows else None
+        if row is None:
+            self.skipped_raw.setPlainText("")
+            return
+        app, actor, event_id = self.ctx.app, self.ctx.actor, row.event_id
+
+        def show(raw: str) -> None:
+            current = self.skipped_table.selectionModel().selectedRows()
+            if current and self.skipped.row_at(current[0].row()) is row:
+                self.skipped_raw.setPlainText(raw)
+
+        self.ctx.runner.run(lambda _c: sync_service.field_event_raw(app, actor, event_id), on_done=show,
+                            on_error=self.ctx.error)
+
     def discard_selected(self) -> None:
         row = self._selected_quarantine()
         if row is None:
@@ -860,7 +902,7 @@ class SyncView(QWidget):
         lines = [(f"<span style='color:{'#2e7d32' if ok else '#b71c1c'}'>{'✔' if ok else '✖'}</span> "
                   f"{_html(text)}") for _name, ok, text in results]
         self.bundle_log.setText("<br>".join(lines))
-        self.tabs.setCurrentIndex(2)
+        self.tabs.setCurrentIndex(3)
         self.ctx.info(f"{sum(ok for _n, ok, _t in results)} of {len(results)} bundles imported.")
         self.refresh()
 

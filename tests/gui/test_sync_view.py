@@ -97,6 +97,10 @@ def test_sync_now_shows_progress_and_fills_the_lists(app: AppContext, make_view:
     assert "Reason:" in view.reason_label.text()
     # a clerk sees, but may not resolve
     assert not view.discard_button.isEnabled() and not view.resubmit_button.isEnabled()
+    # events of a type this office does not know are kept and shown, as received
+    assert view.tabs.tabText(2) == "Unknown events (1)"
+    view.skipped_table.selectRow(0)
+    qtbot.waitUntil(lambda: '"device.' in view.skipped_raw.toPlainText(), timeout=10000)
 
 
 def test_cancel_stops_the_sync_and_keeps_what_was_committed(app: AppContext, make_view: Any, qtbot: Any,
