@@ -6,10 +6,12 @@
 - `reports.letters`: HearingNotice, DecisionLetter, AppealAcknowledgement, RefundLetter, ReversalLetter,
   PaymentReceipt, ThermalReceipt.
 - `reports.hearing`: HearingDocket, HearingPacket.
-- `reports.batch`: render_batch, render_batches_parallel.
+- `reports.batch`: render_batch, render_jobs_parallel, render_batches_parallel, render_letter_batch,
+  stamp_reprint.
 - `reports.geometry`: every mailing dimension (window envelopes, IMb, Code 128, QR) with its source.
 - `reports.profiles`: jurisdiction print profiles and their standing wording.
-- `reports.photos`: make_print_derivative.
+- `reports.photos`: make_print_derivative, jpeg_problem.
+- `reports.qr`: the QR encoder for pay links (the `qrcode` package's symbol, faster).
 
 Every document class takes its data object and has `render() -> bytes`.
 """

@@ -537,6 +537,9 @@ class PieceBuilder:
         profile = self.profile(c)
         code = profile.code.upper()
         recipient = self.recipient(notice, case, code)
+        if isinstance(recipient, Held) and notice.kind in _APPEAL_LETTERS:
+            appellant = self._appellant(notice, case, code)  # an appellant may write from another address
+            recipient = appellant if appellant is not None else recipient
         if isinstance(recipient, Held):
             return recipient
         try:
@@ -643,6 +646,14 @@ class PieceBuilder:
             return profile.appeal_level(level).name
         except UserError:
             return level.replace("_", " ").capitalize()
+
+    def _appellant(self, notice: Notice, case: CaseFacts, profile_code: str) -> Recipient | None:
+        appeal = self._appeal(notice, case)
+        if isinstance(appeal, Held) or not appeal.appellant_address:
+            return None
+        got = recipient_from_snapshot({"name": appeal.appellant_name, "address_raw": appeal.appellant_address},
+                                      profile_code)
+        return got if isinstance(got, Recipient) else None
 
     def _appeal_recipient(self, appeal: Appeal, fallback: Recipient, profile_code: str) -> Recipient:
         if appeal.appellant_address:
@@ -803,6 +814,9 @@ class PieceBuilder:
             balance_cents=max(case.balance_cents, 0), pay_by_date=today + timedelta(days=21),
             mail=self.mail.piece(notice.serial or 0),
         )
+
+
+_APPEAL_LETTERS = frozenset({"decision_letter", "hearing_notice", "appeal_acknowledgement"})
 
 
 def appeal_number(appeal: Appeal) -> str:

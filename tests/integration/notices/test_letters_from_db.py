@@ -155,3 +155,16 @@ def test_a_letter_reprint_is_stamped(app: AppContext, actors: dict[Role, Actor],
     again = nr.reprint(app, mail, nid, "lost in the post", out_dir=tmp_path / "r")
     assert again.run is not None and again.run.printed == 1
     assert "REPRINT" in _text(again.run.batches[0].path)
+
+
+def test_appeal_letters_go_to_the_appellant_when_the_case_has_no_owner_address(
+        app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
+    case, _ = queue_case(app, kind="x_unused", stage=None, photo=False, owner=False)
+    ack = _appeal(app, case, appellant_name="Dana Brooks",
+                  appellant_address="77 E Colorado Blvd Apt 5, Pasadena, CA 91105")
+    _queue(app, case, "appeal_acknowledgement", ack)
+    result = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path, notice_ids=None)
+    letters = [b for b in result.batches if b.kind == "appeal_acknowledgement"]
+    assert len(letters) == 1
+    t = _text(letters[0].path)
+    assert "DANA BROOKS" in t and "77 E COLORADO BLVD APT 5" in t and "PASADENA CA 91105" in t
