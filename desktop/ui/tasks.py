@@ -8,13 +8,14 @@ touches widgets. Nothing else in the UI creates threads.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,53 @@ class _Runnable(QRunnable):
             log.debug("task result dropped: its receiver is gone")
 
 
+class MainThreadGC(QObject):
+    """Python's cyclic garbage collector, run only on the GUI thread.
+
+    Left to itself, the collector runs on whichever thread happens to allocate, and a collection on a
+    worker thread that frees Qt wrappers crashes the process (seen here as a segfault in a worker's
+    database query). So automatic collection is turned off and the same generational thresholds are
+    checked from a timer on the GUI thread, and whenever work is handed to the pool (Anki does the same).
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        g0, g1, g2 = gc.get_count()
+        if g0 > self.threshold[0]:
+            gc.collect(0)
+            if g1 > self.threshold[1]:
+                gc.collect(1)
+                if g2 > self.threshold[2]:
+                    gc.collect(2)
+
+
+_gc_guard: MainThreadGC | None = None
+
+
+def install_main_thread_gc() -> MainThreadGC | None:
+    """Install the GUI-thread collector once per application (called by every TaskRunner)."""
+    global _gc_guard
+    app = QCoreApplication.instance()
+    if app is None:
+        return None
+    if _gc_guard is None or not shiboken6.isValid(_gc_guard):
+        _gc_guard = MainThreadGC(app)
+    return _gc_guard
+
+
 class TaskRunner(QObject):
     """Runs work functions on a small thread pool and keeps each Task alive until it ends."""
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
+        self.gc_guard = install_main_thread_gc()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._tasks: set[Task] = set()
@@ -122,6 +165,8 @@ class TaskRunner(QObject):
         With `owner`, the callbacks are dropped once that widget is gone (a view closed while
         its data was loading), and the task is cancelled.
         """
+        if self.gc_guard is not None:
+            self.gc_guard.check()  # collect here, on the GUI thread, rather than on a worker
         task = Task(self)
 
         def guarded(cb: Callable[..., None]) -> Callable[..., None]:

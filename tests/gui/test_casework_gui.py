@@ -101,14 +101,25 @@ def test_supervisor_places_and_releases_a_hold_from_the_panel(qtbot, app: AppCon
     assert view.detail.release_button.isEnabled() and not view.detail.hold_button.isEnabled()
     next(answers)  # the choice dialog of the release takes no text
     clock.now = datetime(2026, 11, 2, 12, tzinfo=LA)  # ten days later
-    with qtbot.waitSignal(view.detail.shown, timeout=10000):
-        view.detail.release_hold()
+    view.detail.release_hold()
+
+    def released() -> bool:
+        with app.db.reading() as s:
+            return s.get(Citation, cid).held_days == 10
+
+    # wait on the database, not on `shown`: a reload from the placing may still be arriving
+    qtbot.waitUntil(released, timeout=10000)
     with app.db.reading() as s:
         c = s.get(Citation, cid)
         assert c.held_days == 10 and not c.on_hold
         assert s.scalars(select(Hold)).one().ended_at is not None
-    whats = [view.detail.timeline.item(r, 2).text() for r in range(view.detail.timeline.rowCount())]
-    assert any("Hold placed (supervisor)" in w for w in whats) and any("Dates moved" in w for w in whats)
+    def whats() -> list[str]:
+        t = view.detail.timeline
+        return [t.item(r, 2).text() for r in range(t.rowCount()) if t.item(r, 2) is not None]
+
+    # the panel may be showing a load that started before the release; the reload follows
+    qtbot.waitUntil(lambda: any("Dates moved" in w for w in whats()), timeout=10000)
+    assert any("Hold placed (supervisor)" in w for w in whats())
 
 
 def test_escalation_action_runs_with_progress_and_can_be_cancelled(qtbot, app: AppContext, clock, runner) -> None:  # type: ignore[no-untyped-def]

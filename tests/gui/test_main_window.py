@@ -72,3 +72,26 @@ def test_background_failure_reaches_the_channel(qtbot, ui_ctx) -> None:
     with qtbot.waitSignal(ui_ctx.messages.error_shown) as sig:
         ui_ctx.runner.run(work, on_error=ui_ctx.error)
     assert sig.args == ["The bank file is empty."]
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, ui_ctx) -> None:
+    """Workers never run the cyclic collector (a collection there that frees Qt wrappers crashes)."""
+    import gc
+    import threading
+
+    assert not gc.isenabled()
+    seen: list[str] = []
+
+    def callback(phase: str, _info: dict) -> None:
+        if phase == "start":
+            seen.append(threading.current_thread().name)
+
+    gc.callbacks.append(callback)
+    try:
+        for _ in range(3000):  # enough allocations of containers to pass generation 0's threshold
+            ui_ctx.runner.run(lambda _c: [[] for _ in range(50)])
+        qtbot.waitUntil(lambda: ui_ctx.runner.active() == 0, timeout=20000)
+        ui_ctx.runner.gc_guard.check()
+    finally:
+        gc.callbacks.remove(callback)
+    assert seen and set(seen) == {threading.main_thread().name}
