@@ -45,36 +45,39 @@ class CaseSource:
         self.page = page
 
 
-class CaseTableModel(QAbstractTableModel):
-    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`."""
+class WindowedTableModel(QAbstractTableModel):
+    """A table over a query of any size: a count, then PAGE-row pages fetched off the GUI thread.
 
-    CITATION, ISSUED, PLATE, STATE, VIOLATION, STATUS, OWNER, BALANCE, NEXT_ACTION, EVIDENCE = range(10)
-    HEADERS = ["Citation", "Issued", "Plate", "State", "Violation", "Status", "Registered owner",
-               "Balance", "Next action", "Evidence"]
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+    Subclasses set HEADERS and implement `data()` using `row_at(row)`, which is None (and asks for the
+    page) until the page has arrived. Signals: `loaded(count)` after a new filter's first page;
+    `page_loaded(page)`; `failed(exc)`.
+    """
+
+    HEADERS: list[str] = []
 
     loaded = Signal(int)
     page_loaded = Signal(int)
     failed = Signal(object)
 
-    def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
+    def __init__(self, runner: TaskRunner, count: Callable[[Any], int],
+                 page: Callable[[Any, int, int], list[Any]], initial_filter: Any, parent: Any = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.source = source
-        self.tz = tz
-        self.filter = CaseFilter()
+        self.count_fn = count
+        self.page_fn = page
+        self.filter = initial_filter
         self._count = 0
-        self._pages: OrderedDict[int, list[CaseRow]] = OrderedDict()
+        self._pages: OrderedDict[int, list[Any]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0
 
     # --------------------------------------------------------------- loading
-    def set_filter(self, f: CaseFilter) -> None:
+    def set_filter(self, f: Any) -> None:
         self._generation += 1
         gen = self._generation
 
-        def work(_c: TaskControl) -> tuple[int, list[CaseRow]]:
-            return self.source.count(f), self.source.page(f, 0, PAGE)
+        def work(_c: TaskControl) -> tuple[int, list[Any]]:
+            return self.count_fn(f), self.page_fn(f, 0, PAGE)
 
         self.runner.run(work, on_done=lambda r: self._first_loaded(gen, f, r), on_error=self.failed.emit,
                         owner=self)
@@ -82,7 +85,7 @@ class CaseTableModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.set_filter(self.filter)
 
-    def _first_loaded(self, gen: int, f: CaseFilter, result: tuple[int, list[CaseRow]]) -> None:
+    def _first_loaded(self, gen: int, f: Any, result: tuple[int, list[Any]]) -> None:
         if gen != self._generation:
             return
         self.beginResetModel()
@@ -98,11 +101,11 @@ class CaseTableModel(QAbstractTableModel):
             return
         self._pending.add(page)
         gen, f = self._generation, self.filter
-        self.runner.run(lambda _c: self.source.page(f, page * PAGE, PAGE),
+        self.runner.run(lambda _c: self.page_fn(f, page * PAGE, PAGE),
                         on_done=lambda rows: self._page_arrived(gen, page, rows), on_error=self.failed.emit,
                         owner=self)
 
-    def _page_arrived(self, gen: int, page: int, rows: list[CaseRow]) -> None:
+    def _page_arrived(self, gen: int, page: int, rows: list[Any]) -> None:
         self._pending.discard(page)
         if gen != self._generation:
             return
@@ -115,7 +118,7 @@ class CaseTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.HEADERS) - 1))
         self.page_loaded.emit(page)
 
-    def row_at(self, row: int) -> CaseRow | None:
+    def row_at(self, row: int) -> Any:
         page = self._pages.get(row // PAGE)
         if page is None:
             return None
@@ -133,6 +136,21 @@ class CaseTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
+
+
+class CaseTableModel(WindowedTableModel):
+    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`."""
+
+    CITATION, ISSUED, PLATE, STATE, VIOLATION, STATUS, OWNER, BALANCE, NEXT_ACTION, EVIDENCE = range(10)
+    HEADERS = ["Citation", "Issued", "Plate", "State", "Violation", "Status", "Registered owner",
+               "Balance", "Next action", "Evidence"]
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+    def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
+        super().__init__(runner, source.count, source.page, CaseFilter(), parent)
+        self.source = source
+        self.tz = tz
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

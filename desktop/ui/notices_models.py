@@ -7,17 +7,17 @@ through the TaskRunner, like the case list, so a mail log of a million pieces pa
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.services.notice_documents import kind_label
 from desktop.services.notice_runs import STATUS_LABELS, MailLogFilter, MailLogRow
-from desktop.ui.tasks import TaskControl, TaskRunner
+from desktop.ui.case_model import PAGE, WindowedTableModel
+from desktop.ui.tasks import TaskRunner
 from desktop.ui.widgets import local_time
 
 Index = QModelIndex | QPersistentModelIndex
@@ -83,95 +83,20 @@ class RowsModel(QAbstractTableModel):
         return None
 
 
-PAGE = 256
-MAX_PAGES = 32
 
 
-class MailLogModel(QAbstractTableModel):
+class MailLogModel(WindowedTableModel):
     """The mail log, windowed. Signals: `loaded(count)` after a new filter's first page; `failed(exc)`."""
 
     HEADERS: ClassVar[list[str]] = ["Piece", "Citation", "Document", "Status", "Batch", "Serial", "Recipient",
                                     "ZIP", "Queued", "Printed", "Mailed", "Returned", "Note"]
     STATUS = 3
 
-    loaded = Signal(int)
-    failed = Signal(object)
-
     def __init__(self, runner: TaskRunner, count: Callable[[MailLogFilter], int],
                  page: Callable[[MailLogFilter, int, int], list[MailLogRow]], tz: Any = None,
                  parent: Any = None) -> None:
-        super().__init__(parent)
-        self.runner = runner
-        self.count_fn = count
-        self.page_fn = page
+        super().__init__(runner, count, page, MailLogFilter(), parent)
         self.tz = tz
-        self.filter = MailLogFilter()
-        self._count = 0
-        self._pages: OrderedDict[int, list[MailLogRow]] = OrderedDict()
-        self._pending: set[int] = set()
-        self._generation = 0
-
-    def set_filter(self, f: MailLogFilter) -> None:
-        self._generation += 1
-        gen = self._generation
-
-        def work(_c: TaskControl) -> tuple[int, list[MailLogRow]]:
-            return self.count_fn(f), self.page_fn(f, 0, PAGE)
-
-        self.runner.run(work, on_done=lambda r: self._first(gen, f, r), on_error=self.failed.emit)
-
-    def refresh(self) -> None:
-        self.set_filter(self.filter)
-
-    def _first(self, gen: int, f: MailLogFilter, result: tuple[int, list[MailLogRow]]) -> None:
-        if gen != self._generation:
-            return
-        self.beginResetModel()
-        self.filter = f
-        self._count, first = result
-        self._pages = OrderedDict({0: first})
-        self._pending.clear()
-        self.endResetModel()
-        self.loaded.emit(self._count)
-
-    def _request(self, page: int) -> None:
-        if page in self._pending:
-            return
-        self._pending.add(page)
-        gen, f = self._generation, self.filter
-        self.runner.run(lambda _c: self.page_fn(f, page * PAGE, PAGE),
-                        on_done=lambda rows: self._arrived(gen, page, rows), on_error=self.failed.emit)
-
-    def _arrived(self, gen: int, page: int, rows: list[MailLogRow]) -> None:
-        self._pending.discard(page)
-        if gen != self._generation:
-            return
-        self._pages[page] = rows
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        first = page * PAGE
-        last = min(first + PAGE, self._count) - 1
-        if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.HEADERS) - 1))
-
-    def row_at(self, row: int) -> MailLogRow | None:
-        page = self._pages.get(row // PAGE)
-        if page is None:
-            return None
-        offset = row % PAGE
-        return page[offset] if offset < len(page) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
