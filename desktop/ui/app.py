@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,21 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     app = AppContext(db=db, paths=env.paths)
     with db.reading() as s:
         is_demo = s.get(Setting, "demo.anchor") is not None
-    return {"app": app, "has_users": users.has_users(app), "is_demo": is_demo}
+    has_users = users.has_users(app)
+    _preload_main_window(os.environ.get("CURBDESK_START_AREA", "cases"))
+    return {"app": app, "has_users": has_users, "is_demo": is_demo}
+
+
+def _preload_main_window(start_area: str) -> None:
+    """Worker thread, while the user types: import the main window and its first screen, so that
+    the window opens at once on Sign in. Only modules are loaded here; no widget is made."""
+    import importlib
+
+    from desktop.ui.main_window import AREAS
+
+    for area in AREAS:
+        if area.key == start_area and area.view:
+            importlib.import_module(area.view.split(":")[0])
 
 
 def run_gui(env: Any) -> int:
@@ -41,7 +56,7 @@ def run_gui(env: Any) -> int:
     from desktop.ui.style import STYLESHEET
     from desktop.ui.tasks import TaskRunner
 
-    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
 
     # Qt WebEngine (the review map, imported later and only when needed) requires this before the
     # application object exists.
@@ -62,6 +77,7 @@ def run_gui(env: Any) -> int:
     auto = os.environ.get("CURBDESK_DEMO_LOGIN")
 
     from desktop.ui.login import LoginDialog
+    from desktop.ui.paint import first_paint_hook
 
     login = LoginDialog(None)
     state: dict[str, Any] = {}
@@ -98,7 +114,17 @@ def run_gui(env: Any) -> int:
 
     if os.environ.get("CURBDESK_EXIT_AFTER_PAINT") and not auto:
         _exit_after_first_paint(login.reject, login)
-    runner.run(lambda control: _open_database(env, control), on_done=opened, on_error=failed)
+    # The database opens once the sign-in has painted: importing SQLAlchemy on a worker would
+    # otherwise compete with the first paint for the interpreter lock.
+    started: list[bool] = []
+
+    def open_database() -> None:
+        if not started:
+            started.append(True)
+            runner.run(lambda control: _open_database(env, control), on_done=opened, on_error=failed)
+
+    first_paint_hook(login, open_database)
+    QTimer.singleShot(1000, open_database)  # in case no paint is ever delivered (a hidden session)
     accepted = login.exec() == QDialog.DialogCode.Accepted
     if state.get("failed"):
         runner.wait_all(2000)
@@ -107,8 +133,10 @@ def run_gui(env: Any) -> int:
         runner.wait_all(2000)
         return 0
     app = state["app"]
+    signed_in_at = time.perf_counter()
     window = open_main_window(app, login.actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
     if os.environ.get("CURBDESK_EXIT_AFTER_PAINT"):
+        window.signed_in_at = signed_in_at
         _exit_after_first_paint(qapp.quit, window)
     window.show()
     code = qapp.exec()
@@ -156,11 +184,13 @@ def _exit_after_first_paint(quit_: Any, window: Any) -> None:
     import time
 
     import desktop
-    from desktop.ui.main_window import first_paint_hook
+    from desktop.ui.paint import first_paint_hook
 
     def report(what: str) -> None:
         ms = (time.perf_counter() - desktop.STARTED_AT) * 1000
-        print(f"first paint ({what}) after {ms:.0f} ms", flush=True)
+        signed_in = getattr(window, "signed_in_at", None)
+        since = f" ({(time.perf_counter() - signed_in) * 1000:.0f} ms after sign-in)" if signed_in else ""
+        print(f"first paint ({what}) after {ms:.0f} ms{since}", flush=True)
         quit_()
 
     views = getattr(window, "views", None)

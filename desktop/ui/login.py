@@ -61,8 +61,8 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.username.setFocus()
+        self.pending = False
         if app is None:
-            self.sign_in.setEnabled(False)
             self.error.setStyleSheet("color:#555")
             self.error.setText("Opening the database…")
         self.show_demo_accounts(demo_accounts)
@@ -79,11 +79,15 @@ class LoginDialog(QDialog):
         self.app = app
         self.error.setText("")
         self.error.setStyleSheet("color:#b71c1c")
-        self.sign_in.setEnabled(True)
         self.show_demo_accounts(demo_accounts)
+        if self.pending:
+            self.pending = False
+            self.try_login()
 
     def try_login(self) -> None:
-        if self.app is None:
+        if self.app is None:  # typed faster than the database opened: sign in as soon as it is open
+            self.pending = True
+            self.error.setText("Signing in as soon as the database is open…")
             return
         from desktop.services import users
 

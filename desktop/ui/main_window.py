@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.ui.context import UiContext
+from desktop.ui.paint import first_paint_hook
 from desktop.ui.widgets import PlaceholderPage
 
 
@@ -253,29 +254,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def first_paint_hook(window: MainWindow, callback: Callable[[], None]) -> None:
-    """Call ``callback`` once, right after the window's next paint has been delivered."""
-    from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QApplication, QWidget
-
-    class _Watcher(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-            if (event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.window() is window
-                    and not self.done):
-                self.done = True
-                QTimer.singleShot(0, finish)
-            return False
-
-    def finish() -> None:
-        app.removeEventFilter(watcher)
-        callback()
-
-    app = QApplication.instance()
-    watcher = _Watcher(window)
-    watcher.done = False  # type: ignore[attr-defined]
-    app.installEventFilter(watcher)
-    if window.isVisible():
-        window.update()
-
-
-__all__ = ["MainWindow", "AREAS", "Area", "Qt"]
+__all__ = ["MainWindow", "AREAS", "Area", "Qt", "first_paint_hook"]

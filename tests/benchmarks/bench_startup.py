@@ -2,9 +2,12 @@
 PySide6 window started the same way.
 
 Each round starts a new process: ``main.py`` with ``CURBDESK_EXIT_AFTER_PAINT=1`` prints the
-milliseconds from its start to the first paint of the main window and quits (``=cases`` waits for
-the case list's first page). The benchmark times the whole process from spawn to that line, so the
-interpreter's own start is counted too. Goal: 500 ms. Heavy modules (folium, ReportLab, WebEngine)
+milliseconds from its start to its first painted window and quits. ``sign-in`` is a normal start
+(the first window a user sees is the sign-in; the database opens behind it); ``window`` signs in at
+once with the demo auto-login and reports the main window's first paint, also counted from the
+moment of sign-in (what a clerk waits for after pressing Sign in); ``cases`` waits for the case
+list's first page. The benchmark's own time is the whole process from spawn to exit; the medians
+the processes report themselves are in ``extra_info``. Goal: 500 ms. Heavy modules (folium, ReportLab, WebEngine)
 must stay out of the start-up path; ``test_startup_imports_stay_lazy`` checks it.
 
 Run with ``pytest tests/benchmarks/bench_startup.py --benchmark-only -p no:randomly``.
@@ -13,6 +16,8 @@ Run with ``pytest tests/benchmarks/bench_startup.py --benchmark-only -p no:rando
 from __future__ import annotations
 
 import os
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -43,8 +48,12 @@ w.show(); app.exec()
 
 
 def _env(data: Path, what: str) -> dict[str, str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CURBDESK_DEMO_LOGIN="clerk",
-               CURBDESK_EXIT_AFTER_PAINT=what, CURBDESK_DATA_DIR=str(data))
+    """``sign-in``: a normal start; ``window`` / ``cases``: the demo auto-login, to the main window
+    (or its case list's first page)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CURBDESK_EXIT_AFTER_PAINT="cases" if what == "cases" else "1",
+               CURBDESK_DATA_DIR=str(data))
+    if what != "sign-in":
+        env["CURBDESK_DEMO_LOGIN"] = "clerk"
     env.pop("CURBDESK_DB", None)
     return env
 
@@ -58,6 +67,16 @@ def _spawn(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return wall, line
 
 
+def _record(benchmark, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The medians the processes reported themselves: from start to paint, and from sign-in to paint."""
+    since_start = [float(m.group(1)) for ln in lines if (m := re.search(r"after (\d+) ms", ln))]
+    since_sign_in = [float(m.group(1)) for ln in lines if (m := re.search(r"\((\d+) ms after sign-in", ln))]
+    benchmark.extra_info.update(reported=lines[-1], reported_median_ms=statistics.median(since_start))
+    if since_sign_in:
+        benchmark.extra_info["after_sign_in_median_ms"] = statistics.median(since_sign_in)
+    print(f"\n{lines[-1]}; medians: {benchmark.extra_info}")
+
+
 @pytest.fixture(scope="module")
 def office() -> Path:
     return demo_office()
@@ -67,17 +86,18 @@ def office() -> Path:
 def test_baseline_bare_pyside6_window(benchmark) -> None:  # type: ignore[no-untyped-def]
     lines: list[str] = []
     benchmark.pedantic(lambda: lines.append(_spawn([sys.executable, "-c", BARE_WINDOW], dict(
-        os.environ, QT_QPA_PLATFORM="offscreen"))[1]), rounds=5, iterations=1)
-    benchmark.extra_info["reported"] = lines[-1]
+        os.environ, QT_QPA_PLATFORM="offscreen"))[1]), rounds=9, iterations=1)
+    _record(benchmark, lines)
 
 
 @pytest.mark.benchmark(group="startup")
-@pytest.mark.parametrize("what", ["1", "cases"])
+@pytest.mark.parametrize("what", ["sign-in", "window", "cases"])
 def test_cold_start_to_first_paint(benchmark, office: Path, what: str) -> None:  # type: ignore[no-untyped-def]
     lines: list[str] = []
     benchmark.pedantic(lambda: lines.append(_spawn([sys.executable, str(ROOT / "main.py")], _env(office, what))[1]),
-                       rounds=5, iterations=1)
-    benchmark.extra_info.update(reported=lines[-1], goal_ms=GOAL_MS)
+                       rounds=9, iterations=1)
+    _record(benchmark, lines)
+    benchmark.extra_info["goal_ms"] = GOAL_MS
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +118,7 @@ def test_startup_imports_stay_lazy(small_office: Path) -> None:
              "atexit.register(lambda: print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in "
              "('folium', 'reportlab', 'branca') or m.startswith('PySide6.QtWebEngine')), flush=True))\n"
              "runpy.run_path('main.py', run_name='__main__')\n")
-    done = subprocess.run([sys.executable, "-c", probe], env=_env(office, "1"), cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", probe], env=_env(office, "window"), cwd=ROOT, capture_output=True,
                           text=True, timeout=120, check=False)
     heavy = next((ln for ln in done.stdout.splitlines() if ln.startswith("HEAVY")), "HEAVY ?")
     assert heavy == "HEAVY []", heavy
