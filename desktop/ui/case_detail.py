@@ -288,6 +288,10 @@ class CaseDetailPanel(QWidget):
             if c.status in ("open", "under_appeal", "in_collections"):
                 text = ("<b style='color:#b71c1c'>⚠ No next action.</b> The daily escalation has not placed this "
                         "case yet; it is on the list of open cases without a next action.")
+            elif c.status in ("received", "pending_review"):
+                text = ("<span style='color:#555'>Next action</span>&nbsp; <b style='font-size:12pt'>Review the "
+                        "citation against its evidence</b>&nbsp; <span style='color:#555'>(Review screen); the "
+                        "notice ladder starts once it is approved.</span>")
             else:
                 text = f"<span style='color:#555'>Closed ({c.status.replace('_', ' ')}): nothing more to do.</span>"
         else:
