@@ -6,8 +6,9 @@ milliseconds from its start to its first painted window and quits. ``sign-in`` i
 (the first window a user sees is the sign-in; the database opens behind it); ``window`` signs in at
 once with the demo auto-login and reports the main window's first paint, also counted from the
 moment of sign-in (what a clerk waits for after pressing Sign in); ``cases`` waits for the case
-list's first page. The benchmark's own time is the whole process from spawn to exit; the medians
-the processes report themselves are in ``extra_info``. Goal: 500 ms. Heavy modules (folium, ReportLab, WebEngine)
+list's first page. The benchmark's own time runs from spawning the process to that line (the
+interpreter's start counted; the process is killed once it has printed it); the medians the processes report themselves, from their
+first line of Python, are in ``extra_info``. Goal: 500 ms. Heavy modules (folium, ReportLab, WebEngine)
 must stay out of the start-up path; ``test_startup_imports_stay_lazy`` checks it.
 
 Run with ``pytest tests/benchmarks/bench_startup.py --benchmark-only -p no:randomly``.
@@ -59,12 +60,21 @@ def _env(data: Path, what: str) -> dict[str, str]:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Milliseconds from spawning the process to its "first paint" line (its exit is not timed)."""
     started = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    wall = (time.perf_counter() - started) * 1000
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("first paint")), "")
-    assert line, f"no first paint reported: {done.stdout[-500:]} {done.stderr[-2000:]}"
-    return wall, line
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    assert proc.stdout is not None
+    for out in proc.stdout:
+        if out.startswith("first paint"):
+            line = out.strip()
+            break
+    painted = (time.perf_counter() - started) * 1000
+    if line:  # measured: stop the process at once, so that the benchmark's timer does not count its exit
+        proc.kill()
+    rest, err = proc.communicate(timeout=120)
+    assert line, f"no first paint reported: {rest[-500:]} {err[-2000:]}"
+    return painted, line
 
 
 def _record(benchmark, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
