@@ -140,6 +140,9 @@ def standardize(raw: str) -> StandardAddress | AddressProblem:
     if kind == "Intersection":
         return AddressProblem(raw, "This is a street intersection, not a mailing address.", parsed)
     if kind == "Ambiguous":
+        if not any(parts.get(label) for label in ("AddressNumber", "StreetName", "USPSBoxID")):
+            return AddressProblem(raw, "There is no street, house number or PO box to mail to; enter the address "
+                                       "or look the owner up again.", parsed)
         return AddressProblem(raw, "The address could not be read with confidence; check and retype it.", parsed)
 
     extra = ", ".join(value for label, value in parsed if label not in _USED_LABELS)

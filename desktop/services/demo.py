@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
+from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Role
 from desktop.persistence.models import (
@@ -170,6 +171,12 @@ def store_evidence(root: Path, data: bytes) -> str:
 def _setting(session: Any, key: str, default: Any) -> Any:
     row = session.get(Setting, key)
     return row.value if row is not None else default
+
+
+def _problem(raw: str) -> str:
+    """Why a demo registry address cannot be mailed, in the words the owners import would use."""
+    result = standardize(raw)
+    return result.reason if isinstance(result, AddressProblem) else "The address could not be checked."
 
 
 def _set(session: Any, key: str, value: Any) -> None:
@@ -475,7 +482,7 @@ def _owners(app: AppContext, seed: int, have: int, want: int, anchor: datetime, 
                              address_line1=None if bad else f"{number} {street}{unit}",
                              city=None if bad else city, state=None if bad else "CA", zip=None if bad else zipc,
                              address_status="unparsed" if bad else "ok",
-                             address_problem="no street address: cannot be mailed" if bad else None,
+                             address_problem=_problem(raw) if bad else None,
                              valid_from=valid_from, valid_to=None))
         with app.uow(Actor.system("demo")) as uow:
             uow.session.execute(RegisteredOwner.__table__.insert(), rows)

@@ -31,14 +31,13 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     app = AppContext(db=db, paths=env.paths)
     with db.reading() as s:
         is_demo = s.get(Setting, "demo.anchor") is not None
-    has_users = users.has_users(app)
-    _preload_main_window(os.environ.get("CURBDESK_START_AREA", "cases"))
-    return {"app": app, "has_users": has_users, "is_demo": is_demo}
+    return {"app": app, "has_users": users.has_users(app), "is_demo": is_demo}
 
 
 def _preload_main_window(start_area: str) -> None:
-    """Worker thread, while the user types: import the main window and its first screen, so that
-    the window opens at once on Sign in. Only modules are loaded here; no widget is made."""
+    """While the user types: import the main window and its first screen, so that the window opens
+    at once on Sign in. GUI thread only: importing Qt modules on a worker thread trips PySide's
+    import hook (a later first import of pydantic then failed as a circular import)."""
     import importlib
 
     from desktop.ui.main_window import AREAS
@@ -75,6 +74,12 @@ def run_gui(env: Any) -> int:
     first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
     auto = os.environ.get("CURBDESK_DEMO_LOGIN")
+    start_area = os.environ.get("CURBDESK_START_AREA", "cases")
+    probe = os.environ.get("CURBDESK_EXIT_AFTER_PAINT")
+    if probe:  # a measurement or smoke test: an error ends the process with a non-zero code
+        messages.interactive = False
+        messages.error_shown.connect(lambda text: (print("error: " + text.strip().splitlines()[-1], flush=True),
+                                                   qapp.exit(3)))
 
     from desktop.ui.login import LoginDialog
     from desktop.ui.paint import first_paint_hook
@@ -105,6 +110,8 @@ def run_gui(env: Any) -> int:
                 login.accept()
                 return
         login.set_app(app, _demo_accounts() if result["is_demo"] else None)
+        if not login.pending:
+            QTimer.singleShot(0, lambda: _preload_main_window(start_area))
 
     def failed(exc: BaseException) -> None:
         state["failed"] = True
@@ -112,7 +119,7 @@ def run_gui(env: Any) -> int:
         messages.error(exc)
         login.reject()
 
-    if os.environ.get("CURBDESK_EXIT_AFTER_PAINT") and not auto:
+    if probe and not auto:
         _exit_after_first_paint(login.reject, login)
     # The database opens once the sign-in has painted: importing SQLAlchemy on a worker would
     # otherwise compete with the first paint for the interpreter lock.
@@ -134,8 +141,8 @@ def run_gui(env: Any) -> int:
         return 0
     app = state["app"]
     signed_in_at = time.perf_counter()
-    window = open_main_window(app, login.actor, runner, messages, os.environ.get("CURBDESK_START_AREA", "cases"))
-    if os.environ.get("CURBDESK_EXIT_AFTER_PAINT"):
+    window = open_main_window(app, login.actor, runner, messages, start_area)
+    if probe:
         window.signed_in_at = signed_in_at
         _exit_after_first_paint(qapp.quit, window)
     window.show()
@@ -180,7 +187,8 @@ def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: A
 def _exit_after_first_paint(quit_: Any, window: Any) -> None:
     """CURBDESK_EXIT_AFTER_PAINT=1: print the milliseconds from start to the first painted window (the
     sign-in, or the main window with the demo auto-login), then quit: the start-up benchmark and the
-    installer's smoke test. With CURBDESK_EXIT_AFTER_PAINT=cases it waits for the case list's first page."""
+    installer's smoke test. With CURBDESK_EXIT_AFTER_PAINT=cases it waits for the case list's first page,
+    with =review for the first citation on the Review screen (start there with CURBDESK_START_AREA=review)."""
     import time
 
     import desktop
@@ -197,8 +205,12 @@ def _exit_after_first_paint(quit_: Any, window: Any) -> None:
     if views is None:
         first_paint_hook(window, lambda: report("sign-in"))
         return
-    if os.environ["CURBDESK_EXIT_AFTER_PAINT"] == "cases" and views.get("cases") is not None:
+    what = os.environ["CURBDESK_EXIT_AFTER_PAINT"]
+    if what == "cases" and views.get("cases") is not None:
         views["cases"].model.loaded.connect(lambda _n: first_paint_hook(window, lambda: report("case list")))
+        return
+    if what == "review" and views.get("review") is not None:
+        views["review"].citation_shown.connect(lambda _id: first_paint_hook(window, lambda: report("review")))
         return
     first_paint_hook(window, lambda: report("window"))
 

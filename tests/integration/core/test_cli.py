@@ -110,3 +110,18 @@ def test_gui_starts_signs_in_and_paints(cli, tmp_path: Path) -> None:
                        timeout=120, check=False)
     assert r.returncode == 0 and "first paint (window) after" in r.stdout, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_gui_review_screen_loads_its_first_citation_in_the_real_program(cli, tmp_path: Path) -> None:
+    """The real start-up path (sign-in, database on a worker, main window) up to the first citation on
+    the Review screen: an error on the way (as a module imported on the wrong thread once caused)
+    ends the probe with a non-zero code instead of a crash dialog."""
+    import os
+
+    assert cli("demo", "--citations", "20") == 0
+    env = dict(os.environ, CURBDESK_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
+               CURBDESK_EXIT_AFTER_PAINT="review", CURBDESK_START_AREA="review", CURBDESK_DEMO_LOGIN="clerk",
+               QTWEBENGINE_DISABLE_SANDBOX="1")
+    r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=180, check=False)
+    assert r.returncode == 0 and "first paint (review) after" in r.stdout, (r.stdout, r.stderr[-3000:])

@@ -83,3 +83,10 @@ def test_labelled_addresses_standardise(name: str, minimum: float) -> None:
     results = [standardize(r) for r in raws]
     rate = sum(isinstance(r, StandardAddress) for r in results) / len(raws)
     assert rate >= minimum, rate
+
+
+@pytest.mark.parametrize("raw", ["GENERAL DELIVERY", "C/O ABC LEASING", "UNKNOWN"])
+def test_no_street_number_or_box_says_so(raw: str) -> None:
+    result = standardize(raw)
+    assert isinstance(result, AddressProblem)
+    assert result.reason.startswith("There is no street, house number or PO box")
