@@ -173,6 +173,18 @@ def _setting(session: Any, key: str, default: Any) -> Any:
     return row.value if row is not None else default
 
 
+def _devices_last_seen(app: AppContext) -> None:
+    """The handhelds were last seen when their latest demo citation came in (the Devices screen)."""
+    with app.uow(Actor.system("demo")) as uow:
+        s = uow.session
+        latest = s.execute(select(Citation.device_id, func.max(Citation.received_at)).group_by(Citation.device_id)).all()
+        for device_id, seen in latest:
+            device = s.get(Device, device_id)
+            if device is not None and device.last_seen_at is None and seen is not None:
+                device.last_seen_at = seen
+        uow.commit()
+
+
 def _problem(raw: str) -> str:
     """Why a demo registry address cannot be mailed, in the words the owners import would use."""
     result = standardize(raw)
@@ -411,6 +423,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
         added += upto - index
         index = upto
         note("Citations", index, citations)
+    _devices_last_seen(app)
     if not large:
         run_extensions(app, note)
     with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
