@@ -422,9 +422,13 @@ def _n(count: int, noun: str) -> str:
 
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,
              cancel: CancelHook = None, *, token: str | None = None, page_limit: int = PAGE_LIMIT,
-             push: bool = True, client_options: dict[str, Any] | None = None) -> SyncSummary:
+             push: bool = True, client_options: dict[str, Any] | None = None,
+             review_checks: bool = True) -> SyncSummary:
     """Pull every event the endpoint holds, page by page (each committed with its cursor, then acked),
-    fetch and verify their photos, update the devices, then push reference data."""
+    fetch and verify their photos, update the devices, then push reference data.
+
+    ``review_checks`` runs the review checks on each page's new citations after its commit (the app
+    always does; the ingest benchmark leaves them out and measures them on their own)."""
     note = progress or _no_progress
     cancelled = _cancel_fn(cancel)
     ep = get_endpoint(app, actor, endpoint_id)
@@ -455,7 +459,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
 
         photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads", make_client=make_client)
         pages = _Pages(make_client(), page_limit)
-        ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label)
+        ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
+                            review_checks=review_checks)
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
@@ -485,7 +490,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     row.cursor = cursor_value
                     row.acked_cursor = acked_value  # the previous page's ack, recorded with this commit
 
-            stats = ingestor.ingest(page.events, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
+            stats = ingestor.ingest(page.received(), on_commit=on_commit, progress=photo_progress,
+                                    cancelled=cancelled)
             summary.stats.add(stats)
             summary.pages += 1
             if next_cursor is not None and next_cursor != acked:

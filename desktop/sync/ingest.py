@@ -65,7 +65,7 @@ from desktop.services.context import Actor, AppContext, UnitOfWork
 from desktop.sync import wire
 from desktop.sync.bundle import BundleLine
 from desktop.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
-from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, Rejected
+from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, ReceivedEvent, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -299,8 +299,8 @@ def _payload_problems(parsed: ParsedEvent) -> str | None:
 def prepare(item: Any) -> _Item:
     """Parse one received item and check everything that does not need the database.
 
-    ``item`` is a decoded event (a dict from an endpoint page), one JSON line, or a
-    dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
+    ``item`` is a decoded event (a dict), an endpoint page's :class:`~desktop.sync.wire.ReceivedEvent`
+    (its text and value), one JSON line, or a dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
     """
     if isinstance(item, BundleLine):
         prepared = prepare(item.text)
@@ -310,7 +310,10 @@ def prepare(item: Any) -> _Item:
         if prepared.reason:
             prepared.reason = f"line {item.number}: {prepared.reason}"
         return prepared
-    raw_text = _raw_text(item)
+    if isinstance(item, ReceivedEvent):
+        raw_text, item = item.text, item.value  # the text as received: no need to encode it again
+    else:
+        raw_text = _raw_text(item)
     result = wire.parse_envelope(item)
     if isinstance(result, Rejected):
         raw = result.raw if isinstance(result.raw, dict) else None

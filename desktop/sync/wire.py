@@ -255,6 +255,17 @@ class Envelope(_Wire):
     signature: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """One event of an endpoint page: its JSON text exactly as it stood in the answer, and that text decoded.
+
+    The ingest keeps ``text`` as the event's raw record, so it need not encode the object again.
+    """
+
+    text: str
+    value: Any
+
+
 @dataclass(frozen=True)
 class ParsedEvent:
     """A valid envelope. ``payload`` is the typed payload, or None when ``known`` is False."""
