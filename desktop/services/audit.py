@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from desktop.persistence.bulk import insert_rows
 from desktop.persistence.db import Database
 from desktop.persistence.models import AuditEntry, AuditHead
 from desktop.services.jsonable import jsonable
@@ -104,7 +105,7 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
                          entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
                          after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
         last_hash = digest
-    session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    insert_rows(session, cast(Table, AuditEntry.__table__), rows)
     head.last_id = last_id
     head.last_hash = last_hash
     session.flush()
