@@ -3,7 +3,7 @@
 The GUI (Devices & Sync) and the command line (``sync``, ``import-bundle``,
 ``devices add``, ``export quarantine``) call these functions. Each checks the
 acting user's permission; long work reports ``progress(done, total, text)`` and
-stops when ``cancel`` says so, keeping everything committed so far (every page
+stops when ``cancel`` says so, keeping everything committed so far (every batch of pages
 is committed with its cursor before it is acknowledged).
 
 Tokens are secrets: they live in the system keyring when there is one
@@ -70,6 +70,9 @@ Progress = Callable[[int, int, str], None]
 CancelHook = Callable[[], bool] | threading.Event | None
 
 PAGE_LIMIT = 500
+#: events stored in one transaction at most: whole pages are gathered up to it, so a sync of many full pages
+#: makes one synced commit (and one ack) per four pages instead of one per page; a single page may exceed it
+COMMIT_EVENTS = 2_000
 BUNDLE_CHUNK = 500
 REFERENCE_ORDER = ("violation-codes", "permits", "hotlist", "assignments")
 MISSING_RETRY_LIMIT = 200
@@ -423,14 +426,20 @@ def _n(count: int, noun: str) -> str:
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,
              cancel: CancelHook = None, *, token: str | None = None, page_limit: int = PAGE_LIMIT,
              push: bool = True, client_options: dict[str, Any] | None = None,
-             review_checks: bool = True) -> SyncSummary:
-    """Pull every event the endpoint holds, page by page (each committed with its cursor, then acked),
-    fetch and verify their photos, update the devices, then push reference data.
+             review_checks: bool = True, commit_events: int | None = None) -> SyncSummary:
+    """Pull every event the endpoint holds, a few pages at a time (each batch of whole pages, up to
+    ``commit_events`` events, committed with its cursor, then acked), fetch and verify their photos,
+    update the devices, then push reference data.
+
+    ``commit_events`` defaults to :data:`COMMIT_EVENTS` for full-size pages; a smaller ``page_limit``
+    (asked for on a slow link, or to see progress sooner) keeps one commit and one ack per page.
 
     ``review_checks`` runs the review checks on each page's new citations after its commit (the app
     always does; the ingest benchmark leaves them out and measures them on their own)."""
     note = progress or _no_progress
     cancelled = _cancel_fn(cancel)
+    if commit_events is None:
+        commit_events = COMMIT_EVENTS if page_limit >= PAGE_LIMIT else page_limit
     ep = get_endpoint(app, actor, endpoint_id)
     token = token or TOKENS.get(ep.url)
     if not token:
@@ -464,46 +473,52 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
-            try:
-                page = pages.get(cursor)
-            except FieldEndpointError as exc:
-                if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
-                    # the endpoint no longer knows our cursor (it was reset): start from the oldest it holds;
-                    # events already stored are recognised by their ids
-                    log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
-                    cursor = None
-                    summary.restarted_from_oldest = True
-                    continue
-                raise
-            next_cursor = page.next or cursor
-            if page.more and page.next:
-                pages.prefetch(page.next)  # on its way while this page is stored
+            items: list[Any] = []
+            batch_pages = 0
+            more = True
+            while more and (batch_pages == 0 or len(items) + page_limit <= commit_events):
+                try:
+                    page = pages.get(cursor)
+                except FieldEndpointError as exc:
+                    if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
+                        # the endpoint no longer knows our cursor (it was reset): start from the oldest it
+                        # holds; events already stored are recognised by their ids
+                        log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
+                        cursor = None
+                        summary.restarted_from_oldest = True
+                        items, batch_pages = [], 0
+                        continue
+                    raise
+                cursor = page.next or cursor
+                more = bool(page.more and page.next)
+                if more:
+                    pages.prefetch(cursor)  # on its way while this page is stored
+                items.extend(page.received())
+                batch_pages += 1
             done = summary.stats.received
 
-            def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(page.events)) -> None:
+            def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(items)) -> None:
                 note(done, max(total, done + size), f"Page {summary.pages + 1}: photo {n} of {of}…")
 
-            def on_commit(session: Session, cursor_value: str | None = next_cursor,
+            def on_commit(session: Session, cursor_value: str | None = cursor,
                           acked_value: str | None = acked) -> None:
                 row = session.get(SyncEndpoint, endpoint_id)
                 if row is not None and cursor_value is not None:
                     row.cursor = cursor_value
-                    row.acked_cursor = acked_value  # the previous page's ack, recorded with this commit
+                    row.acked_cursor = acked_value  # the previous batch's ack, recorded with this commit
 
-            stats = ingestor.ingest(page.received(), on_commit=on_commit, progress=photo_progress,
-                                    cancelled=cancelled)
+            stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
             summary.stats.add(stats)
-            summary.pages += 1
-            if next_cursor is not None and next_cursor != acked:
-                client.ack(next_cursor)
-                acked = next_cursor
-            cursor = next_cursor
+            summary.pages += batch_pages
+            if cursor is not None and cursor != acked:
+                client.ack(cursor)
+                acked = cursor
             done = summary.stats.received
             s = summary.stats
             note(done, max(total, done),
                  f"{done:,} events received: {s.citations:,} citations, {s.photos:,} photos, "
                  f"{s.quarantined:,} quarantined")
-            if not page.more:
+            if not more:
                 break
         if acked is not None and acked != ep.acked_cursor:
             _set_acked(app, actor, endpoint_id, acked)

@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from desktop.domain.errors import UserError
 
@@ -81,18 +81,25 @@ def parse_wire_time(value: object) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("time is empty")
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
         except ValueError:
-            raise ValueError(f"not an ISO 8601 time ({value[:40]!r})") from None
+            parsed = _parse_padded_time(value)
     else:
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"time has no UTC offset ({str(value)[:40]!r})")
     return parsed.astimezone(UTC)
+
+
+def _parse_padded_time(value: str) -> datetime:
+    text = value.strip()
+    if not text:
+        raise ValueError("time is empty")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time ({value[:40]!r})") from None
 
 
 WireTime = Annotated[datetime, BeforeValidator(parse_wire_time)]
@@ -255,6 +262,13 @@ class Envelope(_Wire):
     signature: str | None = None
 
 
+#: Envelopes of the known types with their payload typed, so that a valid event is checked in one step.
+TYPED_ENVELOPES: dict[str, type[Envelope]] = {
+    kind: create_model(f"{model.__name__}Envelope", __base__=Envelope, payload=(model, ...))
+    for kind, model in PAYLOAD_MODELS.items()
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedEvent:
     """One event of an endpoint page: its JSON text exactly as it stood in the answer, and that text decoded.
@@ -359,6 +373,15 @@ def parse_envelope(raw: dict[str, Any] | str | bytes | Any) -> ParsedEvent | Rej
         return Rejected(
             reason=f"event: must be a JSON object, got {type(raw).__name__}", raw=raw, raw_text=raw_text
         )
+    kind = raw.get("type")
+    typed = TYPED_ENVELOPES.get(kind) if isinstance(kind, str) else None
+    if typed is not None:
+        try:
+            valid = typed.model_validate(raw)
+        except (ValidationError, RecursionError):
+            pass  # checked again below, envelope first, for the reason we have always given
+        else:
+            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)  # type: ignore[arg-type]
     peek = _peek(raw)
     try:
         envelope = Envelope.model_validate(raw)
