@@ -104,6 +104,18 @@ _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
+def _past_separator(body: str, i: int, close: str) -> int:
+    """After a value inside an array or object: the start of the next item, or the closing bracket."""
+    i = _SPACE.match(body, i).end()
+    if body[i] == ",":
+        i = _SPACE.match(body, i + 1).end()
+        if body[i] != close:
+            return i
+    elif body[i] == close:
+        return i
+    raise ValueError("not a separator")
+
+
 def split_event_page(body: str) -> tuple[dict[str, Any], list[str]] | None:
     """Decode a ``GET /v1/events`` answer whose ``events`` is an array, keeping each event's own text.
 
@@ -133,26 +145,14 @@ def split_event_page(body: str) -> tuple[dict[str, Any], list[str]] | None:
                     value, end = decode(body, i)
                     values.append(value)
                     texts.append(body[i:end])
-                    i = space(body, end).end()
-                    if body[i] == ",":
-                        i = space(body, i + 1).end()
-                        if body[i] == "]":
-                            return None
-                    elif body[i] != "]":
-                        return None
+                    i = _past_separator(body, end, "]")
                 page[key] = values
                 i += 1
             else:
                 page[key], i = decode(body, i)
                 if key == "events":
                     texts = None
-            i = space(body, i).end()
-            if body[i] == ",":
-                i = space(body, i + 1).end()
-                if body[i] == "}":
-                    return None
-            elif body[i] != "}":
-                return None
+            i = _past_separator(body, i, "}")
         if space(body, i + 1).end() != len(body) or texts is None:
             return None
         return page, texts

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import DateTime, insert, select
 
-import desktop.sync.ingest as ingest_module
 from desktop.persistence.bulk import _plan, insert_rows
 from desktop.persistence.models import AuditEntry, Citation, FieldEvent
 from desktop.persistence.types import UTCDateTime
@@ -19,7 +18,7 @@ from desktop.services.context import AppContext
 from desktop.sync.client import split_event_page
 from desktop.sync.ingest import Ingestor
 from desktop.sync.wire import ReceivedEvent
-from tests.helpers.ingest_helpers import SYSTEM, counts, quarantine_reasons, sync
+from tests.helpers.ingest_helpers import SYSTEM, counts, fail_apply_on_call, quarantine_reasons, sync
 from tests.helpers.sync_helpers import valid_event
 
 
@@ -160,20 +159,11 @@ def test_utc_datetimes_are_written_for_sqlite_as_sqlalchemy_writes_them(app: App
 def test_pages_batched_into_one_commit_are_acked_only_after_it(app: AppContext, simulator_factory: Any,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     sim = simulator_factory(citations=30)
-    real_apply = ingest_module.Ingestor._apply
-    calls = [0]
-
-    def failing_apply(self: Any, *args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        if calls[0] == 2:
-            raise RuntimeError("disk full")
-        return real_apply(self, *args, **kwargs)
-
-    monkeypatch.setattr(ingest_module.Ingestor, "_apply", failing_apply)
+    restore = fail_apply_on_call(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         sync(app, sim, page_limit=5, commit_events=10)  # two pages a transaction
     assert sim.acked_cursor == "c10" and counts(app)["events"] == 10
-    monkeypatch.setattr(ingest_module.Ingestor, "_apply", real_apply)
+    restore()
     summary = sync(app, sim, page_limit=5, commit_events=10)
     assert summary.stats.events == len(sim.all_events) - 10
     assert counts(app)["events"] == len(sim.all_events) and sim.acked_cursor == f"c{len(sim.all_events)}"
