@@ -55,6 +55,7 @@ from desktop.sync import wire
 from desktop.sync.bundle import read_bundle
 from desktop.sync.client import (
     EndpointUnavailable,
+    EventPage,
     FieldClient,
     FieldEndpointError,
     ReferenceVersionConflict,
@@ -378,29 +379,48 @@ class SyncSummary:
 
 
 class _Pages:
-    """Event pages from the endpoint, the next one already requested while the current one is stored.
+    """Runs of event pages from the endpoint (up to ``run`` pages, one transaction's worth), the next run
+    already requested while the current one is stored.
 
     One helper thread and its own HTTP session; never two requests at once on it. An error of the
-    page fetched ahead comes out when that page is asked for, exactly as if it had been fetched then.
+    first page of a run fetched ahead comes out when that run is asked for, exactly as if it had been
+    fetched then; an error further into a run ends the run there, and comes out when the run that
+    starts with that page is asked for.
     """
 
-    def __init__(self, client: FieldClient, limit: int) -> None:
+    def __init__(self, client: FieldClient, limit: int, run: int = 1) -> None:
         self.client = client
         self.limit = limit
+        self.run = max(1, run)
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-prefetch")
-        self.pending: tuple[str | None, Future[Any]] | None = None
+        self.pending: tuple[str | None, Future[list[EventPage]]] | None = None
 
     def prefetch(self, cursor: str | None) -> None:
         self._settle()
-        self.pending = (cursor, self.pool.submit(self.client.events, cursor, self.limit))
+        self.pending = (cursor, self.pool.submit(self._fetch_run, cursor))
 
-    def get(self, cursor: str | None) -> Any:
+    def get(self, cursor: str | None) -> list[EventPage]:
         if self.pending is not None and self.pending[0] == cursor:
             future = self.pending[1]
             self.pending = None
             return future.result()
         self._settle()
-        return self.client.events(cursor, self.limit)
+        return self._fetch_run(cursor)
+
+    def _fetch_run(self, cursor: str | None) -> list[EventPage]:
+        run: list[EventPage] = []
+        while True:
+            try:
+                page = self.client.events(cursor, self.limit)
+            except Exception:
+                if not run:
+                    raise
+                log.debug("a page further into a run failed; it is asked for again next", exc_info=True)
+                return run
+            run.append(page)
+            if len(run) >= self.run or not (page.more and page.next):
+                return run
+            cursor = page.next
 
     def _settle(self) -> None:
         """Let a request still on its way finish (its answer is not wanted any more)."""
@@ -467,34 +487,30 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             return FieldClient(ep.url, token or "", ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
 
         photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads", make_client=make_client)
-        pages = _Pages(make_client(), page_limit)
+        pages = _Pages(make_client(), page_limit, run=commit_events // page_limit)
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
                             review_checks=review_checks)
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
+            try:
+                run = pages.get(cursor)
+            except FieldEndpointError as exc:
+                if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
+                    # the endpoint no longer knows our cursor (it was reset): start from the oldest it holds;
+                    # events already stored are recognised by their ids
+                    log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
+                    cursor = None
+                    summary.restarted_from_oldest = True
+                    continue
+                raise
             items: list[Any] = []
-            batch_pages = 0
-            more = True
-            while more and (batch_pages == 0 or len(items) + page_limit <= commit_events):
-                try:
-                    page = pages.get(cursor)
-                except FieldEndpointError as exc:
-                    if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
-                        # the endpoint no longer knows our cursor (it was reset): start from the oldest it
-                        # holds; events already stored are recognised by their ids
-                        log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
-                        cursor = None
-                        summary.restarted_from_oldest = True
-                        items, batch_pages = [], 0
-                        continue
-                    raise
-                cursor = page.next or cursor
-                more = bool(page.more and page.next)
-                if more:
-                    pages.prefetch(cursor)  # on its way while this page is stored
+            for page in run:
                 items.extend(page.received())
-                batch_pages += 1
+                cursor = page.next or cursor
+            more = bool(run[-1].more and run[-1].next)
+            if more:
+                pages.prefetch(cursor)  # on its way while this run is stored
             done = summary.stats.received
 
             def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(items)) -> None:
@@ -509,7 +525,7 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
 
             stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
             summary.stats.add(stats)
-            summary.pages += batch_pages
+            summary.pages += len(run)
             if cursor is not None and cursor != acked:
                 client.ack(cursor)
                 acked = cursor
