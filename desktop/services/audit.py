@@ -24,6 +24,8 @@ from desktop.persistence.models import AuditEntry, AuditHead
 from desktop.services.jsonable import jsonable
 
 GENESIS = "0" * 64
+#: the canonical JSON an entry's hash covers (json.dumps with these options), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, action: str,
@@ -34,8 +36,7 @@ def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, act
         "action": action, "entity_type": entity_type, "entity_id": entity_id,
         "before": before, "after": after, "reason": reason, "prev_hash": prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(body).encode("utf-8")).hexdigest()
 
 
 def append(session: Session, *, at: datetime, user_id: int | None, username: str, action: str,

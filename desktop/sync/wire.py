@@ -468,14 +468,17 @@ def verify_signature(envelope: dict[str, Any], public_key_b64: str) -> bool:
 # --------------------------------------------------------------------------- fingerprints
 
 
+#: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_fingerprint(payload: dict[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of a payload, as received.
 
     Two ``citation.issued`` events with the same ``citation_number`` and the
     same fingerprint are a repeat; a different fingerprint is a conflict.
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
 
 
 def is_sha256_hex(value: object) -> bool:
