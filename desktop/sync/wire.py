@@ -78,13 +78,13 @@ def parse_wire_time(value: object) -> datetime:
 
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
+    if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
         except ValueError:
             parsed = _parse_padded_time(value)
+    elif isinstance(value, datetime):
+        parsed = value
     else:
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
