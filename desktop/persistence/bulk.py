@@ -1,15 +1,15 @@
 """Bulk inserts of many plain rows (dicts), as cheap as the database driver allows.
 
-SQLAlchemy's Core ``insert()`` with a list of dicts costs about as much per row in its own
-bookkeeping (parameter construction, one call per value and type) as SQLite takes to store the
-row. On SQLite, :func:`insert_rows` hands the rows to the driver's ``executemany`` as tuples,
-each value converted by its column's own bind processor: the same values SQLAlchemy would send,
-without the per-row overhead. PostgreSQL keeps SQLAlchemy's path, whose "insertmanyvalues"
+SQLAlchemy's Core ``insert()`` with a list of dicts adds its own bookkeeping to every row
+(parameter construction, one call per value and type). On SQLite, :func:`insert_rows` hands the
+rows to the driver's ``executemany`` as tuples, each value converted by its column's own bind
+processor: the same values SQLAlchemy would send, without that per-row overhead. PostgreSQL keeps SQLAlchemy's path, whose "insertmanyvalues"
 batches the rows into multi-row INSERTs (faster there than the driver's ``executemany``).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +17,9 @@ from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.orm import Session
 
 _Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], tuple[Any, ...]]
-_plans: dict[tuple[int, str, tuple[str, ...]], _Plan | None] = {}
+#: per dialect (the processors belong to it): (table, keys) -> plan
+_plans: weakref.WeakKeyDictionary[Dialect, dict[tuple[str, tuple[str, ...]], _Plan | None]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
@@ -26,14 +28,15 @@ def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None
 
     None when SQLAlchemy would add anything else (a default computed in Python).
     """
-    cache_key = (id(dialect), table.fullname, keys)
-    if cache_key not in _plans:
+    plans = _plans.setdefault(dialect, {})
+    cache_key = (table.fullname, keys)
+    if cache_key not in plans:
         wanted = insert(table).compile(dialect=dialect, column_keys=list(keys)).positiontup or ()
         defaults = [table.c[key] for key in wanted if key not in keys]
         plan: _Plan | None = None
-        if dialect.positional and all(c.default is not None and c.default.is_scalar for c in defaults):
+        if dialect.paramstyle == "qmark" and all(c.default is not None and c.default.is_scalar for c in defaults):
             def processor(key: str) -> Callable[[Any], Any] | None:
-                return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+                return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
 
             constants = []
             for column in defaults:
@@ -45,8 +48,8 @@ def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None
             marks = ", ".join("?" for _ in range(len(keys) + len(defaults)))
             statement = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({marks})"
             plan = (statement, tuple((key, processor(key)) for key in keys), tuple(constants))
-        _plans[cache_key] = plan
-    return _plans[cache_key]
+        plans[cache_key] = plan
+    return plans[cache_key]
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

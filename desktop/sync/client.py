@@ -104,11 +104,16 @@ _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
+def _skip_space(body: str, i: int) -> int:
+    match = _SPACE.match(body, i)  # always matches (perhaps nothing)
+    return match.end() if match else i
+
+
 def _past_separator(body: str, i: int, close: str) -> int:
     """After a value inside an array or object: the start of the next item, or the closing bracket."""
-    i = _SPACE.match(body, i).end()
+    i = _skip_space(body, i)
     if body[i] == ",":
-        i = _SPACE.match(body, i + 1).end()
+        i = _skip_space(body, i + 1)
         if body[i] != close:
             return i
     elif body[i] == close:
@@ -123,24 +128,24 @@ def split_event_page(body: str) -> tuple[dict[str, Any], list[str]] | None:
     and its text is the very span it had in the answer. Anything else (not an object, no event array,
     malformed JSON) gives None, and the caller decodes the answer the ordinary way.
     """
-    decode, space = _DECODER.raw_decode, _SPACE.match
+    decode, space = _DECODER.raw_decode, _skip_space
     try:
         page: dict[str, Any] = {}
         texts: list[str] | None = None
-        i = space(body, 0).end()
+        i = space(body, 0)
         if body[i] != "{":
             return None
-        i = space(body, i + 1).end()
+        i = space(body, i + 1)
         while body[i] != "}":
             key, i = decode(body, i)
-            i = space(body, i).end()
+            i = space(body, i)
             if not isinstance(key, str) or body[i] != ":":
                 return None
-            i = space(body, i + 1).end()
+            i = space(body, i + 1)
             if key == "events" and body[i] == "[":
                 values: list[Any] = []
                 texts = []
-                i = space(body, i + 1).end()
+                i = space(body, i + 1)
                 while body[i] != "]":
                     value, end = decode(body, i)
                     values.append(value)
@@ -153,7 +158,7 @@ def split_event_page(body: str) -> tuple[dict[str, Any], list[str]] | None:
                 if key == "events":
                     texts = None
             i = _past_separator(body, i, "}")
-        if space(body, i + 1).end() != len(body) or texts is None:
+        if space(body, i + 1) != len(body) or texts is None:
             return None
         return page, texts
     except (ValueError, IndexError, RecursionError):
