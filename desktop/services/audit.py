@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from desktop.persistence.bulk import insert_rows
 from desktop.persistence.db import Database
 from desktop.persistence.models import AuditEntry, AuditHead
 from desktop.services.jsonable import jsonable
 
 GENESIS = "0" * 64
+#: the canonical JSON an entry's hash covers (json.dumps with these options), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, action: str,
@@ -33,8 +36,7 @@ def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, act
         "action": action, "entity_type": entity_type, "entity_id": entity_id,
         "before": before, "after": after, "reason": reason, "prev_hash": prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(body).encode("utf-8")).hexdigest()
 
 
 def append(session: Session, *, at: datetime, user_id: int | None, username: str, action: str,
@@ -104,7 +106,7 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
                          entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
                          after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
         last_hash = digest
-    session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    insert_rows(session, cast(Table, AuditEntry.__table__), rows)
     head.last_id = last_id
     head.last_hash = last_hash
     session.flush()

@@ -7,8 +7,13 @@ from enum import Enum
 from typing import Any
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Datetimes and dates as ISO text, enums as their value, containers recursively."""
+    if type(value) in _PLAIN:  # the usual leaf, told at once (an enum's type is its own class)
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):

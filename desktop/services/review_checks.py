@@ -312,6 +312,11 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
     tz = ZoneInfo(cs.tz)
     batch = _load_batch(session, cits, cs.config)
     index = zone_index(session)
+    # the duplicate check only looks at citations of the same plate: hand each one just those (handing
+    # every citation the whole batch made the check quadratic in the batch size)
+    nearby_by_plate: dict[str, list[checks.NearbyCitation]] = defaultdict(list)
+    for n in batch.nearby:
+        nearby_by_plate[plates.plate_search_key(n.plate)].append(n)
     out = []
     for c in cits:
         day = c.issued_at.astimezone(tz).date()
@@ -335,7 +340,8 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
             registered_make=owner.vehicle_make if owner is not None else None,
             scheduled_fines_cents={code: line.fine_cents for code, line in schedule.items()},
             zone_regulations=match.regulations,
-            nearby_citations=tuple(n for n in batch.nearby if n.citation_number != c.citation_number),
+            nearby_citations=tuple(n for n in nearby_by_plate.get(plates.plate_search_key(citation.plate), ())
+                                   if n.citation_number != c.citation_number),
             local_tz=cs.tz,
         )
         results = tuple(checks.run_checks(citation, context, cs.config))

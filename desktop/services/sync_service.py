@@ -3,7 +3,7 @@
 The GUI (Devices & Sync) and the command line (``sync``, ``import-bundle``,
 ``devices add``, ``export quarantine``) call these functions. Each checks the
 acting user's permission; long work reports ``progress(done, total, text)`` and
-stops when ``cancel`` says so, keeping everything committed so far (every page
+stops when ``cancel`` says so, keeping everything committed so far (every batch of pages
 is committed with its cursor before it is acknowledged).
 
 Tokens are secrets: they live in the system keyring when there is one
@@ -55,6 +55,7 @@ from desktop.sync import wire
 from desktop.sync.bundle import read_bundle
 from desktop.sync.client import (
     EndpointUnavailable,
+    EventPage,
     FieldClient,
     FieldEndpointError,
     ReferenceVersionConflict,
@@ -70,6 +71,9 @@ Progress = Callable[[int, int, str], None]
 CancelHook = Callable[[], bool] | threading.Event | None
 
 PAGE_LIMIT = 500
+#: events stored in one transaction at most: whole pages are gathered up to it, so a sync of many full pages
+#: makes one synced commit (and one ack) per four pages instead of one per page; a single page may exceed it
+COMMIT_EVENTS = 2_000
 BUNDLE_CHUNK = 500
 REFERENCE_ORDER = ("violation-codes", "permits", "hotlist", "assignments")
 MISSING_RETRY_LIMIT = 200
@@ -375,29 +379,48 @@ class SyncSummary:
 
 
 class _Pages:
-    """Event pages from the endpoint, the next one already requested while the current one is stored.
+    """Runs of event pages from the endpoint (up to ``run`` pages, one transaction's worth), the next run
+    already requested while the current one is stored.
 
     One helper thread and its own HTTP session; never two requests at once on it. An error of the
-    page fetched ahead comes out when that page is asked for, exactly as if it had been fetched then.
+    first page of a run fetched ahead comes out when that run is asked for, exactly as if it had been
+    fetched then; an error further into a run ends the run there, and comes out when the run that
+    starts with that page is asked for.
     """
 
-    def __init__(self, client: FieldClient, limit: int) -> None:
+    def __init__(self, client: FieldClient, limit: int, run: int = 1) -> None:
         self.client = client
         self.limit = limit
+        self.run = max(1, run)
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-prefetch")
-        self.pending: tuple[str | None, Future[Any]] | None = None
+        self.pending: tuple[str | None, Future[list[EventPage]]] | None = None
 
     def prefetch(self, cursor: str | None) -> None:
         self._settle()
-        self.pending = (cursor, self.pool.submit(self.client.events, cursor, self.limit))
+        self.pending = (cursor, self.pool.submit(self._fetch_run, cursor))
 
-    def get(self, cursor: str | None) -> Any:
+    def get(self, cursor: str | None) -> list[EventPage]:
         if self.pending is not None and self.pending[0] == cursor:
             future = self.pending[1]
             self.pending = None
             return future.result()
         self._settle()
-        return self.client.events(cursor, self.limit)
+        return self._fetch_run(cursor)
+
+    def _fetch_run(self, cursor: str | None) -> list[EventPage]:
+        run: list[EventPage] = []
+        while True:
+            try:
+                page = self.client.events(cursor, self.limit)
+            except Exception:
+                if not run:
+                    raise
+                log.debug("a page further into a run failed; it is asked for again next", exc_info=True)
+                return run
+            run.append(page)
+            if len(run) >= self.run or not (page.more and page.next):
+                return run
+            cursor = page.next
 
     def _settle(self) -> None:
         """Let a request still on its way finish (its answer is not wanted any more)."""
@@ -422,11 +445,21 @@ def _n(count: int, noun: str) -> str:
 
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,
              cancel: CancelHook = None, *, token: str | None = None, page_limit: int = PAGE_LIMIT,
-             push: bool = True, client_options: dict[str, Any] | None = None) -> SyncSummary:
-    """Pull every event the endpoint holds, page by page (each committed with its cursor, then acked),
-    fetch and verify their photos, update the devices, then push reference data."""
+             push: bool = True, client_options: dict[str, Any] | None = None,
+             review_checks: bool = True, commit_events: int | None = None) -> SyncSummary:
+    """Pull every event the endpoint holds, a few pages at a time (each batch of whole pages, up to
+    ``commit_events`` events, committed with its cursor, then acked), fetch and verify their photos,
+    update the devices, then push reference data.
+
+    ``commit_events`` defaults to :data:`COMMIT_EVENTS` for full-size pages; a smaller ``page_limit``
+    (asked for on a slow link, or to see progress sooner) keeps one commit and one ack per page.
+
+    ``review_checks`` runs the review checks on each page's new citations after its commit (the app
+    always does; the ingest benchmark leaves them out and measures them on their own)."""
     note = progress or _no_progress
     cancelled = _cancel_fn(cancel)
+    if commit_events is None:
+        commit_events = COMMIT_EVENTS if page_limit >= PAGE_LIMIT else page_limit
     ep = get_endpoint(app, actor, endpoint_id)
     token = token or TOKENS.get(ep.url)
     if not token:
@@ -454,13 +487,14 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             return FieldClient(ep.url, token or "", ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
 
         photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads", make_client=make_client)
-        pages = _Pages(make_client(), page_limit)
-        ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label)
+        pages = _Pages(make_client(), page_limit, run=commit_events // page_limit)
+        ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
+                            review_checks=review_checks)
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
             try:
-                page = pages.get(cursor)
+                run = pages.get(cursor)
             except FieldEndpointError as exc:
                 if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
                     # the endpoint no longer knows our cursor (it was reset): start from the oldest it holds;
@@ -470,34 +504,37 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     summary.restarted_from_oldest = True
                     continue
                 raise
-            next_cursor = page.next or cursor
-            if page.more and page.next:
-                pages.prefetch(page.next)  # on its way while this page is stored
+            items: list[Any] = []
+            for page in run:
+                items.extend(page.received())
+                cursor = page.next or cursor
+            more = bool(run[-1].more and run[-1].next)
+            if more:
+                pages.prefetch(cursor)  # on its way while this run is stored
             done = summary.stats.received
 
-            def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(page.events)) -> None:
+            def photo_progress(_stage: str, n: int, of: int, done: int = done, size: int = len(items)) -> None:
                 note(done, max(total, done + size), f"Page {summary.pages + 1}: photo {n} of {of}…")
 
-            def on_commit(session: Session, cursor_value: str | None = next_cursor,
+            def on_commit(session: Session, cursor_value: str | None = cursor,
                           acked_value: str | None = acked) -> None:
                 row = session.get(SyncEndpoint, endpoint_id)
                 if row is not None and cursor_value is not None:
                     row.cursor = cursor_value
-                    row.acked_cursor = acked_value  # the previous page's ack, recorded with this commit
+                    row.acked_cursor = acked_value  # the previous batch's ack, recorded with this commit
 
-            stats = ingestor.ingest(page.events, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
+            stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
             summary.stats.add(stats)
-            summary.pages += 1
-            if next_cursor is not None and next_cursor != acked:
-                client.ack(next_cursor)
-                acked = next_cursor
-            cursor = next_cursor
+            summary.pages += len(run)
+            if cursor is not None and cursor != acked:
+                client.ack(cursor)
+                acked = cursor
             done = summary.stats.received
             s = summary.stats
             note(done, max(total, done),
                  f"{done:,} events received: {s.citations:,} citations, {s.photos:,} photos, "
                  f"{s.quarantined:,} quarantined")
-            if not page.more:
+            if not more:
                 break
         if acked is not None and acked != ep.acked_cursor:
             _set_acked(app, actor, endpoint_id, acked)

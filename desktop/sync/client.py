@@ -15,6 +15,7 @@ checked before every request, between download chunks and during backoff.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -29,7 +30,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from desktop.domain.errors import UserError
-from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, error_body, is_sha256_hex
+from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, ReceivedEvent, error_body, is_sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,79 @@ class EventPage:
     events: list[Any]
     next: str | None
     more: bool
+    #: each event's own JSON text in the answer (None when the page could not be split that way)
+    texts: list[str] | None = None
+
+    def received(self) -> list[Any]:
+        """The events for the ingest: :class:`ReceivedEvent` (text and value) where the texts are known."""
+        if self.texts is None:
+            return list(self.events)
+        return [ReceivedEvent(text, value) for text, value in zip(self.texts, self.events, strict=True)]
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(body: str, i: int) -> int:
+    match = _SPACE.match(body, i)  # always matches (perhaps nothing)
+    return match.end() if match else i
+
+
+def _past_separator(body: str, i: int, close: str) -> int:
+    """After a value inside an array or object: the start of the next item, or the closing bracket."""
+    i = _skip_space(body, i)
+    if body[i] == ",":
+        i = _skip_space(body, i + 1)
+        if body[i] != close:
+            return i
+    elif body[i] == close:
+        return i
+    raise ValueError("not a separator")
+
+
+def split_event_page(body: str) -> tuple[dict[str, Any], list[str]] | None:
+    """Decode a ``GET /v1/events`` answer whose ``events`` is an array, keeping each event's own text.
+
+    Each value is read by the standard decoder (``raw_decode``), so every event is decoded exactly once
+    and its text is the very span it had in the answer. Anything else (not an object, no event array,
+    malformed JSON) gives None, and the caller decodes the answer the ordinary way.
+    """
+    decode, space = _DECODER.raw_decode, _skip_space
+    try:
+        page: dict[str, Any] = {}
+        texts: list[str] | None = None
+        i = space(body, 0)
+        if body[i] != "{":
+            return None
+        i = space(body, i + 1)
+        while body[i] != "}":
+            key, i = decode(body, i)
+            i = space(body, i)
+            if not isinstance(key, str) or body[i] != ":":
+                return None
+            i = space(body, i + 1)
+            if key == "events" and body[i] == "[":
+                values: list[Any] = []
+                texts = []
+                i = space(body, i + 1)
+                while body[i] != "]":
+                    value, end = decode(body, i)
+                    values.append(value)
+                    texts.append(body[i:end])
+                    i = _past_separator(body, end, "]")
+                page[key] = values
+                i += 1
+            else:
+                page[key], i = decode(body, i)
+                if key == "events":
+                    texts = None
+            i = _past_separator(body, i, "}")
+        if space(body, i + 1) != len(body) or texts is None:
+            return None
+        return page, texts
+    except (ValueError, IndexError, RecursionError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -340,7 +414,11 @@ class FieldClient:
             params["after"] = after
 
         def handle(response: requests.Response) -> EventPage:
-            data = self._json(response)
+            try:
+                split = split_event_page(response.content.decode("utf-8"))
+            except UnicodeDecodeError:
+                split = None
+            data, texts = split if split is not None else (self._json(response), None)
             if (
                 not isinstance(data, dict)
                 or not isinstance(data.get("events"), list)
@@ -354,7 +432,7 @@ class FieldClient:
             more = bool(data.get("more", False))
             if more and next_cursor is None:
                 raise FieldEndpointError(f"{self._where()} said more events wait but gave no cursor.")
-            return EventPage(events=data["events"], next=next_cursor, more=more)
+            return EventPage(events=data["events"], next=next_cursor, more=more, texts=texts)
 
         page: EventPage = self._send("GET", "/v1/events", ok=(200,), handle=handle, params=params)
         return page

@@ -38,7 +38,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Table, event, func, insert, select, text, update
+from sqlalchemy import Engine, Table, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ from desktop.domain.errors import IllegalTransition
 from desktop.domain.lifecycle import CaseStatus, PhotoIntegrity, evidence_status
 from desktop.domain.plates import normalize_plate, plate_search_key
 from desktop.domain.roles import Permission
+from desktop.persistence.bulk import insert_rows
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
@@ -65,7 +66,7 @@ from desktop.services.context import Actor, AppContext, UnitOfWork
 from desktop.sync import wire
 from desktop.sync.bundle import BundleLine
 from desktop.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
-from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, Rejected
+from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, ReceivedEvent, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -299,8 +300,8 @@ def _payload_problems(parsed: ParsedEvent) -> str | None:
 def prepare(item: Any) -> _Item:
     """Parse one received item and check everything that does not need the database.
 
-    ``item`` is a decoded event (a dict from an endpoint page), one JSON line, or a
-    dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
+    ``item`` is a decoded event (a dict), an endpoint page's :class:`~desktop.sync.wire.ReceivedEvent`
+    (its text and value), one JSON line, or a dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
     """
     if isinstance(item, BundleLine):
         prepared = prepare(item.text)
@@ -310,7 +311,12 @@ def prepare(item: Any) -> _Item:
         if prepared.reason:
             prepared.reason = f"line {item.number}: {prepared.reason}"
         return prepared
-    raw_text = _raw_text(item)
+    if isinstance(item, ReceivedEvent):
+        if not isinstance(item.value, dict):
+            return prepare(item.value)  # a string is read as a JSON line, anything else is refused as before
+        raw_text, item = item.text, item.value  # the text as received: no need to encode it again
+    else:
+        raw_text = _raw_text(item)
     result = wire.parse_envelope(item)
     if isinstance(result, Rejected):
         raw = result.raw if isinstance(result.raw, dict) else None
@@ -772,18 +778,18 @@ class Ingestor:
             self._keep_event(state, event_row, replaces)
 
         if state.events:
-            s.execute(insert(_table(FieldEvent)), state.events)
+            insert_rows(s, _table(FieldEvent), state.events)
         if state.replaced_event is not None:
             row = state.replaced_event
             s.execute(update(_table(FieldEvent)).where(FieldEvent.event_id == row["event_id"]).values(
                 outcome=row["outcome"], raw=row["raw"], source=row["source"], received_at=row["received_at"],
                 type=row["type"], seq=row["seq"], occurred_at=row["occurred_at"], device_id=row["device_id"]))
         if state.quarantine:
-            s.execute(insert(_table(QuarantinedEvent)), state.quarantine)
+            insert_rows(s, _table(QuarantinedEvent), state.quarantine)
         if state.shifts:
-            s.execute(insert(_table(PatrolShift)), state.shifts)
+            insert_rows(s, _table(PatrolShift), state.shifts)
         if state.checks:
-            s.execute(insert(_table(PatrolCheck)), state.checks)
+            insert_rows(s, _table(PatrolCheck), state.checks)
         audit.append_many(s, state.records, at=now, user_id=self.actor.user_id, username=self.actor.username)
         for device_id, tracker in trackers.items():
             device = devices[device_id]
@@ -966,7 +972,7 @@ class Ingestor:
         for citation_id, pending in zip(ids, state.pending, strict=True):
             pending.row["id"] = citation_id
             rows.append(pending.row)
-        s.execute(insert(_table(Citation)), rows)
+        insert_rows(s, _table(Citation), rows)
         violations: list[dict[str, Any]] = []
         photos: list[dict[str, Any]] = []
         records: list[AuditRecord] = []
@@ -982,9 +988,9 @@ class Ingestor:
             records.append(AuditRecord("citation.received", "citation", citation_id, after=pending.audit_after,
                                        reason=pending.reason))
         stats.citations += len(ids)
-        s.execute(insert(_table(CitationViolation)), violations)
+        insert_rows(s, _table(CitationViolation), violations)
         if photos:
-            s.execute(insert(_table(EvidencePhoto)), photos)
+            insert_rows(s, _table(EvidencePhoto), photos)
         state.records.extend(records)
         state.pending = []
 

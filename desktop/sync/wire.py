@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from desktop.domain.errors import UserError
 
@@ -78,21 +78,28 @@ def parse_wire_time(value: object) -> datetime:
 
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("time is empty")
+    if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
         except ValueError:
-            raise ValueError(f"not an ISO 8601 time ({value[:40]!r})") from None
+            parsed = _parse_padded_time(value)
+    elif isinstance(value, datetime):
+        parsed = value
     else:
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"time has no UTC offset ({str(value)[:40]!r})")
     return parsed.astimezone(UTC)
+
+
+def _parse_padded_time(value: str) -> datetime:
+    text = value.strip()
+    if not text:
+        raise ValueError("time is empty")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time ({value[:40]!r})") from None
 
 
 WireTime = Annotated[datetime, BeforeValidator(parse_wire_time)]
@@ -255,6 +262,24 @@ class Envelope(_Wire):
     signature: str | None = None
 
 
+#: Envelopes of the known types with their payload typed, so that a valid event is checked in one step.
+TYPED_ENVELOPES: dict[str, type[Envelope]] = {
+    kind: create_model(f"{model.__name__}Envelope", __base__=Envelope, payload=(model, ...))
+    for kind, model in PAYLOAD_MODELS.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """One event of an endpoint page: its JSON text exactly as it stood in the answer, and that text decoded.
+
+    The ingest keeps ``text`` as the event's raw record, so it need not encode the object again.
+    """
+
+    text: str
+    value: Any
+
+
 @dataclass(frozen=True)
 class ParsedEvent:
     """A valid envelope. ``payload`` is the typed payload, or None when ``known`` is False."""
@@ -348,6 +373,15 @@ def parse_envelope(raw: dict[str, Any] | str | bytes | Any) -> ParsedEvent | Rej
         return Rejected(
             reason=f"event: must be a JSON object, got {type(raw).__name__}", raw=raw, raw_text=raw_text
         )
+    kind = raw.get("type")
+    typed = TYPED_ENVELOPES.get(kind) if isinstance(kind, str) else None
+    if typed is not None:
+        try:
+            valid = typed.model_validate(raw)
+        except (ValidationError, RecursionError):
+            pass  # checked again below, envelope first, for the reason we have always given
+        else:
+            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)  # type: ignore[arg-type]
     peek = _peek(raw)
     try:
         envelope = Envelope.model_validate(raw)
@@ -434,14 +468,17 @@ def verify_signature(envelope: dict[str, Any], public_key_b64: str) -> bool:
 # --------------------------------------------------------------------------- fingerprints
 
 
+#: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_fingerprint(payload: dict[str, Any]) -> str:
     """SHA-256 hex of the canonical JSON of a payload, as received.
 
     Two ``citation.issued`` events with the same ``citation_number`` and the
     same fingerprint are a repeat; a different fingerprint is a conflict.
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
 
 
 def is_sha256_hex(value: object) -> bool:

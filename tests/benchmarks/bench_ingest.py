@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql_text
 
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
@@ -108,7 +109,9 @@ class Round:
 
     def run(self) -> sync_service.SyncSummary:
         assert self.app is not None
-        summary = sync_service.sync_now(self.app, Actor.system("bench"), self.endpoint_id, token="bench", push=False)
+        # the review checks that follow each commit are measured on their own (test_bench_review_checks_...)
+        summary = sync_service.sync_now(self.app, Actor.system("bench"), self.endpoint_id, token="bench", push=False,
+                                        review_checks=False)
         self.summaries.append(summary)
         return summary
 
@@ -142,6 +145,42 @@ def test_bench_ingest_without_photos(benchmark: Any, tmp_path_factory: pytest.Te
     benchmark.extra_info["events_per_s"] = round(summary.stats.events / median)
     ingested["db"] = base / f"round{rounds.n}" / "curbdesk.sqlite3"
     ingested["median"] = median
+
+
+def test_bench_review_checks_after_ingest(benchmark: Any, tmp_path_factory: pytest.TempPathFactory,
+                                          ingested: dict[str, Any]) -> None:
+    """What the app runs after each committed page and the figure above leaves out: the review checks on
+    the new citations, a page of 500 at a time (each in its own transaction, as the ingest does)."""
+    if "db" not in ingested:
+        pytest.skip("run together with test_bench_ingest_without_photos")
+    from desktop.services.review_checks import recheck_citations
+
+    base = tmp_path_factory.mktemp("checks")
+    counter = [0]
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        counter[0] += 1
+        folder = base / f"checks{counter[0]}"
+        folder.mkdir()
+        shutil.copyfile(ingested["db"], folder / "curbdesk.sqlite3")
+        paths = AppPaths(folder)
+        paths.ensure()
+        app = AppContext(db=Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), paths=paths)
+        with app.db.reading() as s:
+            ids = list(s.scalars(sql_text("select id from citations order by id")))
+        return (app, ids), {}
+
+    def check(app: AppContext, ids: list[int]) -> int:
+        for start in range(0, len(ids), 500):
+            with app.uow(Actor.system("bench")) as uow:
+                recheck_citations(uow, ids[start:start + 500])
+                uow.commit()
+        app.db.dispose()
+        return len(ids)
+
+    n = benchmark.pedantic(check, setup=setup, rounds=1, iterations=1)
+    benchmark.extra_info["citations"] = n
+    benchmark.extra_info["citations_per_s"] = round(n / benchmark.stats.stats.median)
 
 
 def _rows(db: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -73,3 +74,20 @@ def add_schedule(app: AppContext, lines: list[tuple[str, str, int]], effective_f
             s.add(ViolationCode(code=code, description=description, fine_cents=fine,
                                 effective_from=effective_from or date(2020, 1, 1), kind="other"))
         s.commit()
+
+
+def fail_apply_on_call(monkeypatch: Any, call: int) -> Callable[[], None]:
+    """Make the ingest's ``call``-th transaction fail ("disk full"); returns what restores it."""
+    import desktop.sync.ingest as ingest_module
+
+    real_apply = ingest_module.Ingestor._apply
+    calls = [0]
+
+    def failing_apply(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == call:
+            raise RuntimeError("disk full")
+        return real_apply(self, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module.Ingestor, "_apply", failing_apply)
+    return lambda: monkeypatch.setattr(ingest_module.Ingestor, "_apply", real_apply)

@@ -34,6 +34,7 @@ from tests.helpers.ingest_helpers import (
     citation_numbers,
     counts,
     endpoint_for,
+    fail_apply_on_call,
     outcomes,
     quarantine_reasons,
     sync,
@@ -334,20 +335,11 @@ def test_failure_mid_sync_keeps_committed_pages_and_the_next_sync_completes(app:
 
 def test_ack_only_after_commit(app: AppContext, simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     sim = simulator_factory(citations=20)
-    real_apply = ingest_module.Ingestor._apply
-    calls = [0]
-
-    def failing_apply(self: Any, *args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        if calls[0] == 2:
-            raise RuntimeError("disk full")
-        return real_apply(self, *args, **kwargs)
-
-    monkeypatch.setattr(ingest_module.Ingestor, "_apply", failing_apply)
+    restore = fail_apply_on_call(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         sync(app, sim, page_limit=8)
     assert sim.acked_cursor == "c8" and counts(app)["events"] == 8
-    monkeypatch.setattr(ingest_module.Ingestor, "_apply", real_apply)
+    restore()
     sync(app, sim)
     _assert_complete(app, sim)
 

@@ -1,0 +1,68 @@
+"""Bulk inserts of many plain rows (dicts), as cheap as the database driver allows.
+
+SQLAlchemy's Core ``insert()`` with a list of dicts adds its own bookkeeping to every row
+(parameter construction, one call per value and type). On SQLite, :func:`insert_rows` hands the
+rows to the driver's ``executemany`` as tuples, each value converted by its column's own bind
+processor: the same values SQLAlchemy would send, without that per-row overhead. PostgreSQL keeps SQLAlchemy's path, whose "insertmanyvalues"
+batches the rows into multi-row INSERTs (faster there than the driver's ``executemany``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Dialect, Table, insert
+from sqlalchemy.orm import Session
+
+_Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], tuple[Any, ...]]
+#: per dialect (the processors belong to it): (table, keys) -> plan
+_plans: weakref.WeakKeyDictionary[Dialect, dict[tuple[str, tuple[str, ...]], _Plan | None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
+    """The INSERT statement, each given key with its bind processor, and the values of the columns the
+    rows leave to a constant default (which SQLAlchemy would fill in), in the statement's order.
+
+    None when SQLAlchemy would add anything else (a default computed in Python).
+    """
+    plans = _plans.setdefault(dialect, {})
+    cache_key = (table.fullname, keys)
+    if cache_key not in plans:
+        wanted = insert(table).compile(dialect=dialect, column_keys=list(keys)).positiontup or ()
+        defaults = [table.c[key] for key in wanted if key not in keys]
+        plan: _Plan | None = None
+        if dialect.paramstyle == "qmark" and all(c.default is not None and c.default.is_scalar for c in defaults):
+            def processor(key: str) -> Callable[[Any], Any] | None:
+                return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+
+            constants = []
+            for column in defaults:
+                process = processor(column.key)
+                arg = column.default.arg  # type: ignore[union-attr]
+                constants.append(process(arg) if process is not None else arg)
+            quote = dialect.identifier_preparer
+            names = ", ".join(quote.format_column(table.c[key]) for key in keys + tuple(c.key for c in defaults))
+            marks = ", ".join("?" for _ in range(len(keys) + len(defaults)))
+            statement = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({marks})"
+            plan = (statement, tuple((key, processor(key)) for key in keys), tuple(constants))
+        plans[cache_key] = plan
+    return plans[cache_key]
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the rows (dicts with the same keys, the table's column keys) in the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    plan = _plan(table, tuple(rows[0]), dialect) if dialect.name == "sqlite" else None
+    if plan is None:
+        session.execute(insert(table), list(rows))
+        return
+    statement, processors, constants = plan
+    values = [tuple([row[key] if process is None else process(row[key]) for key, process in processors])
+              + constants for row in rows]
+    connection.exec_driver_sql(statement, values)
