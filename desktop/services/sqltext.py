@@ -145,6 +145,14 @@ class Sql:
         fn = "json_build_object" if self.pg else "json_object"
         return f"CASE WHEN {o}.id IS NULL THEN NULL ELSE {fn}({pairs}) END"
 
+    def driven_by(self, target: str, table: str, alias: str) -> str:
+        """``WHERE`` of an ``UPDATE target ... FROM table alias`` matching ids: on SQLite also ``target.id IN
+        (work table)``, so the planner walks the work table's ids instead of scanning all of ``target``
+        (it has no statistics on a work table)."""
+        if self.pg:
+            return f"{target}.id = {alias}.id"
+        return f"{target}.id = {alias}.id AND {target}.id IN (SELECT id FROM {table})"
+
     def in_list(self, values: Sequence[str]) -> str:
         return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
