@@ -346,15 +346,15 @@ class _Run:
                                                        THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
                                version = citations.version + 1
                         FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
-                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""", owner_code=rung.owner_code, mail_code=rung.mail_code,
-                                                            next_code=next_code, dkey=rung.notice_dedupe_key,
-                                                            key=rung.key, v=v.version)
+                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""",
+                        owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
+                        dkey=rung.notice_dedupe_key, key=rung.key, v=v.version)
                 else:
                     self.result.next_actions_set += sql.run(f"""
                         UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
                                stage = :key, profile_version = :v, version = citations.version + 1
-                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""", next_code=next_code, key=rung.key,
-                                                            v=v.version)
+                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""",
+                        next_code=next_code, key=rung.key, v=v.version)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -460,8 +460,8 @@ class _Run:
             {batch}""", **params)
         if self._looked_up:
             sql.run(f"""UPDATE citations SET owner_id = b.owner_id
-                       FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')} AND b.looked_up = 1 AND b.owner_id IS NOT NULL
-                         AND citations.owner_id IS NULL""")
+                       FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
+                         AND b.looked_up = 1 AND b.owner_id IS NOT NULL AND citations.owner_id IS NULL""")
         n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
         self.result.next_actions_set += n
         if rung.moves_to_collections:
