@@ -55,6 +55,8 @@ UNMAILED = ("queued", "held", "printed")
 #: The DPPA permissible purpose recorded with every owner lookup made for a notice.
 NOTICE_PURPOSE = "notice of violation (18 U.S.C. 2721(b)(4))"
 HOTLIST_REASON = "boot-eligible"
+#: The indexes of the columns a case's step rewrites (stage, its dates, the next action).
+NEXT_STEP_INDEXES = ("ix_citation_status_next", "ix_citation_status_stage_on", "ix_citation_status_action")
 
 Progress = Callable[[int, int, str], None]
 
@@ -336,9 +338,10 @@ class _Run:
                     continue
                 self.result.dated += n
                 next_code = rung.next_code or "review"
+                params: dict[str, Any] = {"key": rung.key, "v": v.version, "next_code": next_code}
                 if rung.notice_kind:
                     pending = sql.in_list(UNMAILED)
-                    self.result.next_actions_set += sql.run(f"""
+                    statement = f"""
                         UPDATE citations SET next_stage_on = b.d, stage = :key, profile_version = :v,
                                next_action = CASE WHEN n.status = 'held' THEN :owner_code
                                                   WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
@@ -346,15 +349,15 @@ class _Run:
                                                        THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
                                version = citations.version + 1
                         FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
-                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""",
-                        owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
-                        dkey=rung.notice_dedupe_key, key=rung.key, v=v.version)
+                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                    params.update(owner_code=rung.owner_code, mail_code=rung.mail_code, dkey=rung.notice_dedupe_key)
                 else:
-                    self.result.next_actions_set += sql.run(f"""
+                    statement = f"""
                         UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
                                stage = :key, profile_version = :v, version = citations.version + 1
-                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}""",
-                        next_code=next_code, key=rung.key, v=v.version)
+                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+                    self.result.next_actions_set += sql.run(statement, **params)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -379,7 +382,7 @@ class _Run:
             self._penalty(v, rung, n)
             if rung.notice_kind:
                 self._lookup_owners(v)
-            self._enter(v, rung)
+            self._enter(v, rung, n)
             if rung.notice_kind:
                 earlier_notices = any(r.notice_kind for r in v.rungs[:index])
                 inserted = self._queue_notice(rung, n, earlier_notices)
@@ -428,8 +431,9 @@ class _Run:
             FROM esc_batch b JOIN citations c ON c.id = b.id WHERE b.looked_up = 1""",
                                              purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
 
-    def _enter(self, v: _Version, rung: Rung) -> None:
-        """Move the batch onto ``rung``: its stage, status, owner, the next step's date and the next action."""
+    def _enter(self, v: _Version, rung: Rung, n: int) -> None:
+        """Move the batch (``n`` cases) onto ``rung``: its stage, status, owner, the next step's date and the
+        next action."""
         sql = self.sql
         if rung.is_final:
             nxt = sql.add_days("b.d", str(self.final_review_days))
@@ -453,11 +457,12 @@ class _Run:
         # Values that do not depend on the batch row need no join: the ids are enough.
         batch = (f"FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}" if "b." in nxt + when
                  else "WHERE citations.id IN (SELECT id FROM esc_batch)")
-        sql.run(f"""
-            UPDATE citations SET stage = :key, profile_version = {v.version}, {status}
-                   next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
-                   version = citations.version + 1
-            {batch}""", **params)
+        with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+            sql.run(f"""
+                UPDATE citations SET stage = :key, profile_version = {v.version}, {status}
+                       next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
+                       version = citations.version + 1
+                {batch}""", **params)
         if self._looked_up:
             sql.run(f"""UPDATE citations SET owner_id = b.owner_id
                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
