@@ -307,7 +307,7 @@ def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: 
         rows: list[Any] = []
         start = 0  # where the current segment starts in the whole list
         for source, order in _segments(q):
-            skip = max(offset - start, 0)
+            skip = max(int(offset) - start, 0)
             got = sql.rows(f"SELECT {_COLUMNS} {source} ORDER BY {order} LIMIT {int(limit) - len(rows)} "
                            f"OFFSET {skip}", **q.params)
             rows.extend(got)
