@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from datetime import date, datetime, timedelta
@@ -35,7 +36,7 @@ from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.services.context import Actor, AppContext
 from desktop.services.escalation import EscalationResult, cases_without_next_action, run_escalation
-from tests.benchmarks.casework_db import BENCH_DIR, copy_office, demo_office
+from tests.benchmarks.casework_db import BENCH_DIR, copy_office, demo_office, upgrade
 
 LA = ZoneInfo("America/Los_Angeles")
 ALL_OPEN = os.environ.get("ALL_OPEN", "1") == "1"
@@ -61,6 +62,8 @@ def office() -> Path:
         finally:
             conn.close()
         done.touch()
+    upgrade(folder)  # cached by an earlier session, perhaps before a migration
+    shutil.rmtree(folder / "backups", ignore_errors=True)  # the upgrade's backup of a throw-away copy
     return folder
 
 
