@@ -29,6 +29,9 @@ def _sqlite_setup(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+        # Temporary tables and sorts in memory, not in temp files: the daily escalation's work tables hold
+        # up to a million case ids (a few dozen MB). Settable only before the first temporary table.
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -458,7 +458,9 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    #: found through the unique (citation_id, dedupe_key) index, whose first column it is (a second
+    #: index on it alone would cost every insert: a million of them in the first daily escalation)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"))
     kind: Mapped[str] = mapped_column(String(20))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime]
@@ -660,7 +662,9 @@ class Notice(Base):
 
     __tablename__ = "notices"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    #: found through the unique (citation_id, dedupe_key) index, whose first column it is (a second
+    #: index on it alone would cost every insert: a million of them in the first daily escalation)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"))
     kind: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str | None] = mapped_column(String(40))
     #: queued, held, printed, mailed, returned, cancelled

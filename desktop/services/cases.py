@@ -1,8 +1,12 @@
 """Finding and reading cases: search, the windowed case list, the case detail, the CSV export.
 
 Search is one indexed lookup per way of finding a case (citation number, plate key, VIN,
-owner name, street address), joined by UNION and then sorted newest first, so a search over a
-million citations touches only the rows that match.
+owner name, street address), so a search over a million citations touches only the rows that match.
+The identifying matches (citation number, plate, VIN, address) are few: they are joined by UNION and
+sorted newest first. An owner name can match tens of thousands of cases (a common surname), so those
+follow in the order of the owner-name index (name, owner, newest first for each owner), which needs
+no sort of all the matches, and a search is counted only up to ``SEARCH_COUNT_CAP``: past it the
+clerk narrows the search rather than pages through it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ plate_key = _plates.plate_search_key
 
 #: Cases that must always carry a next action (the escalation's check).
 OPEN_CASES = (CaseStatus.OPEN.value, CaseStatus.UNDER_APPEAL.value, CaseStatus.IN_COLLECTIONS.value)
+
+#: A text search is counted up to here; a count above it reads "more than this: narrow the search".
+SEARCH_COUNT_CAP = 1000
 
 #: The clerk's work lists, by key: (label, what they hold).
 WORKLISTS: dict[str, str] = {
@@ -96,11 +103,13 @@ class CaseRow:
 
 
 class _Query:
-    """A search being written as SQL text: the ways the text matches, the other conditions, the values."""
+    """A search being written as SQL text: the ways the text identifies a case (``matches``), the
+    owner-name ranges (``names``), the other conditions, the values."""
 
     def __init__(self, pg: bool) -> None:
         self.pg = pg
         self.matches: list[str] = []
+        self.names: list[str] = []
         self.where: list[str] = []
         self.params: dict[str, Any] = {}
 
@@ -118,8 +127,23 @@ class _Query:
         return f"{column} >= {self.value(text)} AND {column} < {self.value(text + chr(0xFFFF))}"
 
 
+def owner_names(text: str) -> list[str]:
+    """The owner-name prefixes ``text`` may stand for ("maria garcia" -> "GARCIA, MARIA" ...), sorted,
+    none a prefix of another (so their ranges of the name index do not overlap); [] when it is no name."""
+    upper = " ".join(text.upper().split())
+    if sum(c.isalpha() for c in upper) < 3 or upper[:1].isdigit():
+        return []
+    names = {upper}
+    words = upper.replace(",", " ").split()
+    if len(words) >= 2 and "," not in upper:  # "maria garcia" -> "GARCIA, MARIA"
+        names.add(f"{words[-1]}, {' '.join(words[:-1])}")
+        names.add(f"{words[0]}, {' '.join(words[1:])}")
+    ordered = sorted(names)
+    return [n for n in ordered if not any(n != m and n.startswith(m) for m in ordered)]
+
+
 def _text_matches(q: _Query, text: str) -> None:
-    """One indexed lookup of citation ids per way the text may identify a case."""
+    """One indexed lookup of citation ids per way the text may identify a case; owner-name ranges apart."""
     upper = " ".join(text.upper().split())
     owner_join = "SELECT c.id FROM registered_owners o JOIN citations c ON c.owner_id = o.id WHERE "
     q.matches.append(f"SELECT id FROM citations WHERE citation_number IN ({q.value(text)}, {q.value(upper)})")
@@ -131,14 +155,7 @@ def _text_matches(q: _Query, text: str) -> None:
         vin = q.value(compact)
         q.matches.append(f"SELECT id FROM citations WHERE vin = {vin}")
         q.matches.append(owner_join + f"o.vin = {vin}")
-    if sum(c.isalpha() for c in upper) >= 3 and not upper[:1].isdigit():
-        names = {upper}
-        words = upper.replace(",", " ").split()
-        if len(words) >= 2 and "," not in upper:  # "maria garcia" -> "GARCIA, MARIA"
-            names.add(f"{words[-1]}, {' '.join(words[:-1])}")
-            names.add(f"{words[0]}, {' '.join(words[1:])}")
-        for name in sorted(names):
-            q.matches.append(owner_join + q.prefix("o.name_key", name))
+    q.names = [q.prefix("o.name_key", name) for name in owner_names(text)]
     if len(upper) >= 4 and upper[:1].isdigit() and " " in upper:
         q.matches.append("SELECT id FROM citations WHERE " + q.prefix("address", upper))
         q.matches.append(owner_join + q.prefix("o.address_line1", upper))
@@ -207,10 +224,54 @@ def _from(q: _Query) -> str:
     return f"FROM citations c{where}"
 
 
+_NEWEST_FIRST = "c.issued_at DESC, c.id DESC"
+#: The owner-name index's own order (no sort of all matches; only each owner's few cases are sorted).
+_BY_OWNER_NAME = "o.name_key, o.id, c.issued_at DESC, c.id DESC"
+
+
+def _segments(q: _Query) -> list[tuple[str, str]]:
+    """The parts of the result in the order they are listed, each as (FROM ... WHERE ..., ORDER BY):
+    the identifying matches newest first, then each owner-name range in index order (without the
+    cases already listed)."""
+    if not q.names:
+        return [(_from(q), _NEWEST_FIRST)]
+    out = [(_from(q), _NEWEST_FIRST)] if q.matches else []
+    listed = f" AND c.id NOT IN ({' UNION '.join(q.matches)})" if q.matches else ""
+    where = "".join(f" AND {w}" for w in q.where)
+    for name in q.names:
+        out.append((f"FROM registered_owners o JOIN citations c ON c.owner_id = o.id WHERE {name}{where}{listed}",
+                     _BY_OWNER_NAME))
+    return out
+
+
+def count_cap(f: CaseFilter) -> int | None:
+    """How far ``count_cases`` counts ``f``: text searches up to ``SEARCH_COUNT_CAP`` (None: to the end)."""
+    return SEARCH_COUNT_CAP if f.text.strip() else None
+
+
+def describe_order(f: CaseFilter) -> str:
+    """How the list of ``f`` is ordered, for the clerk."""
+    if f.text.strip() and owner_names(f.text):
+        return "exact matches first, then by registered owner, newest first"
+    return "newest first"
+
+
 def count_cases(app: AppContext, actor: Actor, f: CaseFilter) -> int:
+    """How many cases ``f`` lists; a text search is counted only up to ``count_cap(f)`` + 1 (a result
+    above the cap means "more than the cap")."""
+    cap = count_cap(f)
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         q = _query(uow.session, f)
-        return int(Sql(uow.session).scalar(f"SELECT COUNT(*) {_from(q)}", **q.params) or 0)
+        sql = Sql(uow.session)
+        if cap is None:
+            return int(sql.scalar(f"SELECT COUNT(*) {_from(q)}", **q.params) or 0)
+        total = 0
+        for source, _order in _segments(q):
+            if total > cap:
+                break
+            total += int(sql.scalar(f"SELECT COUNT(*) FROM (SELECT 1 {source} LIMIT {cap + 1 - total}) n",
+                                    **q.params) or 0)
+        return total
 
 
 _COLUMNS = ("c.id, c.citation_number, c.issued_at, c.plate, c.jurisdiction, c.make, c.violation_code, "
@@ -239,12 +300,23 @@ def _row(r: Any, typed_plate: str | None) -> CaseRow:
 
 
 def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: int = 256) -> list[CaseRow]:
-    """Rows ``offset``..``offset+limit`` of the list, newest first, with owner and balance, in one query."""
+    """Rows ``offset``..``offset+limit`` of the list (in ``describe_order(f)``), with owner and balance."""
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         q = _query(uow.session, f)
-        rows = Sql(uow.session).rows(
-            f"SELECT {_COLUMNS} {_from(q)} ORDER BY c.issued_at DESC, c.id DESC "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}", **q.params)
+        sql = Sql(uow.session)
+        rows: list[Any] = []
+        start = 0  # where the current segment starts in the whole list
+        for source, order in _segments(q):
+            skip = max(int(offset) - start, 0)
+            got = sql.rows(f"SELECT {_COLUMNS} {source} ORDER BY {order} LIMIT {int(limit) - len(rows)} "
+                           f"OFFSET {skip}", **q.params)
+            rows.extend(got)
+            if len(rows) >= limit:
+                break
+            # this segment is exhausted: its length says where the next one starts
+            size = skip + len(got) if got else int(sql.scalar(
+                f"SELECT COUNT(*) FROM (SELECT 1 {source} LIMIT {skip}) n", **q.params) or 0)
+            start += size
     typed = normalise_plate(f.text) if f.text.strip() else None
     return [_row(r, typed) for r in rows]
 

@@ -55,6 +55,8 @@ UNMAILED = ("queued", "held", "printed")
 #: The DPPA permissible purpose recorded with every owner lookup made for a notice.
 NOTICE_PURPOSE = "notice of violation (18 U.S.C. 2721(b)(4))"
 HOTLIST_REASON = "boot-eligible"
+#: The indexes of the columns a case's step rewrites (stage, its dates, the next action).
+NEXT_STEP_INDEXES = ("ix_citation_status_next", "ix_citation_status_stage_on", "ix_citation_status_action")
 
 Progress = Callable[[int, int, str], None]
 
@@ -180,6 +182,8 @@ class _Run:
         self._steps = 6 + sum(len(v.rungs) for v in self.versions)
         self._looked_up = False
         self._done = 0
+        #: rows of ``esc_undated`` by tag: a rung none of whose cases got a date is not read again
+        self._undated_rows: dict[str, int] = {}
 
     def step(self, text_: str) -> None:
         self._done += 1
@@ -192,18 +196,20 @@ class _Run:
     def execute(self) -> EscalationResult:
         started = _time.perf_counter()
         if not self.sql.pg:
-            # A million rows are rewritten: a page cache (up to 1 GB) keeps each page written once.
-            self.sql.run("PRAGMA cache_size = -1048576")
+            # A million rows are rewritten: a page cache (up to 2 GB, taken only as pages are read) keeps each
+            # page written once, not spilled to the log mid-run and written again.
+            # (The work tables live in memory: temp_store, set on every connection.)
+            self.sql.run("PRAGMA cache_size = -2097152")
         try:
             self.sql.temp_tables()
             self.step("Scheduling new cases…")
-            self.schedule_new()
             self.cancel_notices_of_closed_cases()
             self.collect_undated()
             for v in self.versions:
                 self.advance(v)
             self.step("Dating next steps (mailed notices)…")
             self.date_next_steps()
+            self.schedule_new()
             self.step("Notices: released and cancelled…")
             self.maintain_notices()
             self.step("Holds…")
@@ -222,7 +228,8 @@ class _Run:
     def schedule_new(self) -> None:
         """New cases are scheduled with the others whose next step gets a date (``collect_undated``):
         the version in force on the issue date, its first stage. Here only those whose profile is not
-        stored at all: a person must look at them."""
+        stored at all: a person must look at them. (Run after the others were scheduled, when few cases
+        are left without a stage: the index range read is small even on the first run.)"""
         sql = self.sql
         known = sql.in_list(list(self.codes)) if self.codes else "('')"
         n = sql.run(f"""
@@ -281,12 +288,15 @@ class _Run:
                 if undated is None:
                     continue
                 select_sql, params = undated
-                sql.fill("esc_undated", f"""
+                tag = self._tag(v, rung)
+                self._undated_rows[tag] = sql.fill("esc_undated", f"""
                     INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
                     SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
-                    WHERE u.d IS NOT NULL""", tag=self._tag(v, rung), **params)
+                    WHERE u.d IS NOT NULL""", tag=tag, **params)
                 if index == 0:
-                    self.result.scheduled += self._new_cases(v, rung)
+                    new = self._new_cases(v, rung)
+                    self._undated_rows[tag] += new
+                    self.result.scheduled += new
 
     def _new_cases(self, v: _Version, rung: Rung) -> int:
         """Cases never escalated whose issue date falls under version ``v``: their first stage's next step."""
@@ -318,7 +328,7 @@ class _Run:
         sql = self.sql
         for v in self.versions:
             for rung in v.rungs:
-                if self._undated(v, rung) is None:
+                if not self._undated_rows.get(self._tag(v, rung)):
                     continue
                 sql.clear("esc_batch")
                 n = sql.fill("esc_batch", """INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM esc_undated u
@@ -328,9 +338,10 @@ class _Run:
                     continue
                 self.result.dated += n
                 next_code = rung.next_code or "review"
+                params: dict[str, Any] = {"key": rung.key, "v": v.version, "next_code": next_code}
                 if rung.notice_kind:
                     pending = sql.in_list(UNMAILED)
-                    self.result.next_actions_set += sql.run(f"""
+                    statement = f"""
                         UPDATE citations SET next_stage_on = b.d, stage = :key, profile_version = :v,
                                next_action = CASE WHEN n.status = 'held' THEN :owner_code
                                                   WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
@@ -338,15 +349,15 @@ class _Run:
                                                        THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
                                version = citations.version + 1
                         FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
-                        WHERE citations.id = b.id""", owner_code=rung.owner_code, mail_code=rung.mail_code,
-                                                            next_code=next_code, dkey=rung.notice_dedupe_key,
-                                                            key=rung.key, v=v.version)
+                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                    params.update(owner_code=rung.owner_code, mail_code=rung.mail_code, dkey=rung.notice_dedupe_key)
                 else:
-                    self.result.next_actions_set += sql.run("""
+                    statement = f"""
                         UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
                                stage = :key, profile_version = :v, version = citations.version + 1
-                        FROM esc_batch b WHERE citations.id = b.id""", next_code=next_code, key=rung.key,
-                                                            v=v.version)
+                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+                    self.result.next_actions_set += sql.run(statement, **params)
 
     # -- 3. advancing ---------------------------------------------------------------------------
     def advance(self, v: _Version) -> None:
@@ -359,7 +370,7 @@ class _Run:
                 INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
                 SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
                 WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
-            if self._undated(v, previous) is not None:  # due, though no date was kept (the notice was just mailed)
+            if self._undated_rows.get(self._tag(v, previous)):  # due, though no date was kept (just mailed)
                 n += sql.fill("esc_batch", """
                     INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
                     SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM esc_undated u
@@ -371,7 +382,7 @@ class _Run:
             self._penalty(v, rung, n)
             if rung.notice_kind:
                 self._lookup_owners(v)
-            self._enter(v, rung)
+            self._enter(v, rung, n)
             if rung.notice_kind:
                 earlier_notices = any(r.notice_kind for r in v.rungs[:index])
                 inserted = self._queue_notice(rung, n, earlier_notices)
@@ -420,8 +431,9 @@ class _Run:
             FROM esc_batch b JOIN citations c ON c.id = b.id WHERE b.looked_up = 1""",
                                              purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
 
-    def _enter(self, v: _Version, rung: Rung) -> None:
-        """Move the batch onto ``rung``: its stage, status, owner, the next step's date and the next action."""
+    def _enter(self, v: _Version, rung: Rung, n: int) -> None:
+        """Move the batch (``n`` cases) onto ``rung``: its stage, status, owner, the next step's date and the
+        next action."""
         sql = self.sql
         if rung.is_final:
             nxt = sql.add_days("b.d", str(self.final_review_days))
@@ -432,7 +444,8 @@ class _Run:
             nxt = sql.add_days("b.d", str(rung.days))
         else:
             nxt = "NULL"
-        status = "'in_collections'" if rung.moves_to_collections else "citations.status"
+        # The status is written only when it changes: every index that starts with it is left alone.
+        status = "status = 'in_collections', " if rung.moves_to_collections else ""
         params: dict[str, Any] = {"key": rung.key}
         if rung.notice_kind:
             # "Mail the notice" for now; the few held for a clerk are told apart once queued.
@@ -441,15 +454,19 @@ class _Run:
         else:
             action, when = ":next_code", nxt
             params["next_code"] = rung.next_code or "review"
-        sql.run(f"""
-            UPDATE citations SET stage = :key, profile_version = {v.version}, status = {status},
-                   next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
-                   version = citations.version + 1
-            FROM esc_batch b WHERE citations.id = b.id""", **params)
+        # Values that do not depend on the batch row need no join: the ids are enough.
+        batch = (f"FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}" if "b." in nxt + when
+                 else "WHERE citations.id IN (SELECT id FROM esc_batch)")
+        with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+            sql.run(f"""
+                UPDATE citations SET stage = :key, profile_version = {v.version}, {status}
+                       next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
+                       version = citations.version + 1
+                {batch}""", **params)
         if self._looked_up:
-            sql.run("""UPDATE citations SET owner_id = b.owner_id
-                       FROM esc_batch b WHERE citations.id = b.id AND b.looked_up = 1 AND b.owner_id IS NOT NULL
-                         AND citations.owner_id IS NULL""")
+            sql.run(f"""UPDATE citations SET owner_id = b.owner_id
+                       FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
+                         AND b.looked_up = 1 AND b.owner_id IS NOT NULL AND citations.owner_id IS NULL""")
         n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
         self.result.next_actions_set += n
         if rung.moves_to_collections:
@@ -531,7 +548,7 @@ class _Run:
         sql = self.sql
         self.result.next_actions_set += sql.run(f"""
             UPDATE citations SET next_action = e.action, next_action_date = e.d, version = citations.version + 1
-            FROM esc_next e WHERE citations.id = e.id
+            FROM esc_next e WHERE {sql.driven_by('citations', 'esc_next', 'e')}
               AND ({sql.distinct('citations.next_action', 'e.action')}
                    OR {sql.distinct('citations.next_action_date', 'e.d')})""")
 
@@ -559,8 +576,9 @@ class _Run:
                   AND c.status IN {sql.in_list(ESCALATING)} AND {self._owner_match(tz)} IS NOT NULL""", code=code)
             if n:
                 self._lookup_owners(_Version(code, 0, tz, ()))
-                sql.run("""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
-                           FROM esc_batch b WHERE citations.id = b.id AND citations.owner_id IS NULL
+                sql.run(f"""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
+                           FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
+                             AND citations.owner_id IS NULL
                              AND b.owner_id IS NOT NULL""")
         held_reason = ("CASE WHEN o.address_status = 'ok' THEN NULL "
                        "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")

@@ -9,7 +9,8 @@ local calendar date of a UTC instant, JSON objects, and temporary work tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -72,6 +73,9 @@ _PG_PARAM = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
 class Sql:
     """Runs SQL text straight on the driver (``:name`` parameters) and writes the few fragments that
     differ by database. Values are converted the way the mapped column types store them."""
+
+    #: ``indexes_rebuilt`` rebuilds only for statements over at least this many rows
+    REBUILD_MIN_ROWS = 100_000
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -144,6 +148,33 @@ class Sql:
             ("state", "state"), ("zip", "zip"), ("raw", "address_raw"), ("status", "address_status")))
         fn = "json_build_object" if self.pg else "json_object"
         return f"CASE WHEN {o}.id IS NULL THEN NULL ELSE {fn}({pairs}) END"
+
+    def driven_by(self, target: str, table: str, alias: str) -> str:
+        """``WHERE`` of an ``UPDATE target ... FROM table alias`` matching ids: on SQLite also ``target.id IN
+        (work table)``, so the planner walks the work table's ids instead of scanning all of ``target``
+        (it has no statistics on a work table)."""
+        if self.pg:
+            return f"{target}.id = {alias}.id"
+        return f"{target}.id = {alias}.id AND {target}.id IN (SELECT id FROM {table})"
+
+    @contextmanager
+    def indexes_rebuilt(self, table: str, names: Sequence[str], rows: int) -> Iterator[None]:
+        """Around one statement that rewrites the indexed columns of ``rows`` rows of ``table``: on SQLite,
+        when that is at least half of the table, the indexes ``names`` are dropped first and built again
+        after it (one sort instead of a million scattered index updates). Safe there: it happens inside
+        the caller's transaction (a rollback brings the indexes back; other connections see nothing until
+        the commit, and the write lock is held anyway). On PostgreSQL, DROP INDEX would lock the table
+        for everyone until the commit: nothing is done."""
+        if self.pg or rows < self.REBUILD_MIN_ROWS or rows * 2 < int(self.scalar(f"SELECT MAX(rowid) FROM {table}") or 0):
+            yield
+            return
+        ddl = [r[0] for r in self.rows(f"SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' "
+                                      f"AND name IN {self.in_list(names)} AND sql IS NOT NULL")]
+        for name in names:
+            self.run(f"DROP INDEX IF EXISTS {name}")
+        yield  # (if the statement fails, the caller's rollback restores the indexes)
+        for statement in ddl:
+            self.run(statement)
 
     def in_list(self, values: Sequence[str]) -> str:
         return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"

@@ -16,7 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
-from desktop.services.cases import CaseFilter, CaseRow
+from desktop.services.cases import CaseFilter, CaseRow, count_cap
 from desktop.ui.tasks import TaskControl, TaskRunner
 
 PAGE = 256
@@ -49,8 +49,9 @@ class WindowedTableModel(QAbstractTableModel):
     """A table over a query of any size: a count, then PAGE-row pages fetched off the GUI thread.
 
     Subclasses set HEADERS and implement `data()` using `row_at(row)`, which is None (and asks for the
-    page) until the page has arrived. Signals: `loaded(count)` after a new filter's first page;
-    `page_loaded(page)`; `failed(exc)`.
+    page) until the page has arrived; a subclass whose count stops early overrides `count_cap()`, and
+    `capped` then says the list shows only the first `count_cap` rows of more. Signals: `loaded(count)`
+    after a new filter's first page (the rows shown); `page_loaded(page)`; `failed(exc)`.
     """
 
     HEADERS: list[str] = []
@@ -67,6 +68,7 @@ class WindowedTableModel(QAbstractTableModel):
         self.page_fn = page
         self.filter = initial_filter
         self._count = 0
+        self.capped = False
         self._pages: OrderedDict[int, list[Any]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0
@@ -85,12 +87,19 @@ class WindowedTableModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.set_filter(self.filter)
 
+    def count_cap(self, f: Any) -> int | None:
+        """The most rows the count of ``f`` goes to (a count above it means more); None: counted to the end."""
+        return None
+
     def _first_loaded(self, gen: int, f: Any, result: tuple[int, list[Any]]) -> None:
         if gen != self._generation:
             return
         self.beginResetModel()
         self.filter = f
-        self._count, first = result
+        count, first = result
+        cap = self.count_cap(f)
+        self.capped = cap is not None and count > cap
+        self._count = min(count, cap) if cap is not None else count
         self._pages = OrderedDict({0: first})
         self._pending.clear()
         self.endResetModel()
@@ -139,18 +148,22 @@ class WindowedTableModel(QAbstractTableModel):
 
 
 class CaseTableModel(WindowedTableModel):
-    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`."""
+    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`.
+
+    A text search is counted only up to ``cases.SEARCH_COUNT_CAP`` (``capped`` says there are more)."""
 
     CITATION, ISSUED, PLATE, STATE, VIOLATION, STATUS, OWNER, BALANCE, NEXT_ACTION, EVIDENCE = range(10)
     HEADERS = ["Citation", "Issued", "Plate", "State", "Violation", "Status", "Registered owner",
                "Balance", "Next action", "Evidence"]
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
-
     def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
         super().__init__(runner, source.count, source.page, CaseFilter(), parent)
         self.source = source
         self.tz = tz
+
+    def count_cap(self, f: Any) -> int | None:
+        return count_cap(f)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -186,7 +186,12 @@ class CasesView(QWidget):
         what = "cases" if f.is_empty else "matching cases"
         if f.worklist:
             what = f"cases in '{cases.WORKLISTS.get(f.worklist, f.worklist)}'"
-        self.count_label.setText(f"{count:,} {what}, newest first" if count else "No case matches this search.")
+        order = cases.describe_order(f)
+        if self.model.capped:
+            self.count_label.setText(f"More than {count:,} {what} — narrow the search (the first {count:,} are "
+                                     f"listed, {order})")
+        else:
+            self.count_label.setText(f"{count:,} {what}, {order}" if count else "No case matches this search.")
         keep, self._keep_id = self._keep_id, None
         if count:
             row = 0

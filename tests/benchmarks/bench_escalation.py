@@ -8,7 +8,10 @@ Measured on each copy:
 * ``first run``: every open case is scheduled from scratch and moved as far as the calendar allows
   (the worst day: a new installation, or a million cases imported at once);
 * ``same day again``: the second run of the day, which must change nothing;
-* ``next day``: the steady state, one day later.
+* ``next day``: the steady state, one day later;
+* ``after mailing``: the day after the mail office confirmed every queued notice (over 900,000) as
+  mailed at once, so every such case gets the date of its next step (median of rounds, each on a
+  fresh copy of an office prepared once per session: first run, next day, all mailed).
 
 The baseline is one set-based raw sqlite3 statement that rewrites every open case once
 (``UPDATE citations SET version = version + 1 WHERE status = 'open'``): the least any run that
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from datetime import date, datetime, timedelta
@@ -31,8 +35,8 @@ import pytest
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.services.context import Actor, AppContext
-from desktop.services.escalation import cases_without_next_action, run_escalation
-from tests.benchmarks.casework_db import BENCH_DIR, copy_office, demo_office
+from desktop.services.escalation import EscalationResult, cases_without_next_action, run_escalation
+from tests.benchmarks.casework_db import BENCH_DIR, copy_office, demo_office, upgrade
 
 LA = ZoneInfo("America/Los_Angeles")
 ALL_OPEN = os.environ.get("ALL_OPEN", "1") == "1"
@@ -58,6 +62,8 @@ def office() -> Path:
         finally:
             conn.close()
         done.touch()
+    upgrade(folder)  # cached by an earlier session, perhaps before a migration
+    shutil.rmtree(folder / "backups", ignore_errors=True)  # the upgrade's backup of a throw-away copy
     return folder
 
 
@@ -90,30 +96,36 @@ def test_baseline_one_raw_pass_over_every_open_case(benchmark, office: Path) -> 
     benchmark.extra_info["open_cases"] = touched
 
 
-@pytest.mark.benchmark(group="escalation-1m", min_rounds=1)
-def test_first_run_schedules_every_open_case(benchmark, office: Path) -> None:  # type: ignore[no-untyped-def]
-    day = _anchor(office / "curbdesk.sqlite3")
+def _median_run(benchmark, office: Path, day: date, label: str) -> EscalationResult:  # type: ignore[no-untyped-def]
+    """The run for ``day``, timed in rounds, each on a fresh copy of ``office``; its median against the goal."""
     results = []
 
     def setup() -> tuple[tuple[Path], dict]:  # type: ignore[type-arg]
         return (copy_office(office, "round"),), {}
 
-    def first_run(folder: Path) -> None:
+    def one_run(folder: Path) -> None:
         app = _app(folder, day)
         results.append(run_escalation(app, Actor.system("benchmark"), day))
         app.db.dispose()
 
-    benchmark.pedantic(first_run, setup=setup, rounds=2, iterations=1)
+    benchmark.pedantic(one_run, setup=setup, rounds=2, iterations=1)
     result = results[-1]
+    assert result.without_next_action == 0
+    median = benchmark.stats.stats.median
+    benchmark.extra_info["goal_s"] = GOAL_SECONDS
+    print(f"\n{label} median {median:.1f} s (goal {GOAL_SECONDS:.0f} s)"
+          f"{'' if median <= GOAL_SECONDS else ' — ABOVE THE GOAL'}")
+    return result
+
+
+@pytest.mark.benchmark(group="escalation-1m", min_rounds=1)
+def test_first_run_schedules_every_open_case(benchmark, office: Path) -> None:  # type: ignore[no-untyped-def]
+    result = _median_run(benchmark, office, _anchor(office / "curbdesk.sqlite3"), "first run")
     folder = BENCH_DIR / "round"
     benchmark.extra_info.update(open_cases=_open_cases(folder / "curbdesk.sqlite3"), scheduled=result.scheduled,
                                 penalties=result.penalties, notices=result.notices_queued + result.notices_held,
                                 collections=result.moved_to_collections, without_next_action=result.without_next_action)
-    print("\n" + "\n".join(result.lines()))
-    assert result.without_next_action == 0
-    median = benchmark.stats.stats.median
-    benchmark.extra_info["goal_s"] = GOAL_SECONDS
-    print(f"first run median {median:.1f} s (goal {GOAL_SECONDS:.0f} s){'' if median <= GOAL_SECONDS else ' — ABOVE THE GOAL'}")
+    print("\n".join(result.lines()))
 
 
 @pytest.mark.benchmark(group="escalation-1m-again", min_rounds=1)
@@ -146,3 +158,28 @@ def test_same_day_again_and_next_day(benchmark, office: Path) -> None:  # type: 
     print(f"\nfirst run {first:.1f} s; same day again {benchmark.stats.stats.median:.2f} s; "
           f"next day {next_seconds:.2f} s ({sum(next_day.advanced.values()):,} cases moved); "
           f"after {mailed:,} notices were mailed {mail_seconds:.2f} s ({dated.dated:,} cases dated)")
+
+
+@pytest.fixture(scope="module")
+def mailed_office(office: Path) -> Path:
+    """The office after its first run and the next day's, with every queued notice confirmed mailed
+    (built once per session with the code under test)."""
+    day = _anchor(office / "curbdesk.sqlite3")
+    folder = copy_office(office, "mailed")
+    for d in (day, day + timedelta(days=1)):
+        app = _app(folder, d)
+        run_escalation(app, Actor.system("benchmark"), d)
+        app.db.dispose()
+    with sqlite3.connect(folder / "curbdesk.sqlite3") as conn:
+        conn.execute("UPDATE notices SET status = 'mailed', mailed_at = ? WHERE status = 'queued'",
+                     ((day + timedelta(days=1)).isoformat() + " 23:00:00.000000",))
+    conn.close()
+    return folder
+
+
+@pytest.mark.benchmark(group="escalation-1m", min_rounds=1)
+def test_day_after_every_notice_was_mailed(benchmark, mailed_office: Path) -> None:  # type: ignore[no-untyped-def]
+    day = _anchor(mailed_office / "curbdesk.sqlite3") + timedelta(days=2)
+    result = _median_run(benchmark, mailed_office, day, "after mailing")
+    benchmark.extra_info["dated"] = result.dated
+    print(f"{result.dated:,} cases dated")

@@ -3,7 +3,8 @@ painted, against a raw sqlite3 indexed lookup on the same database in the same r
 paint of the case list.
 
 Run with ``pytest tests/benchmarks/bench_search.py --benchmark-only -p no:randomly``. Goals: 2 ms at
-the service layer, 50 ms until painted. The demo office is the cached one of ``casework_db``; this
+the service layer, 50 ms until painted. An owner's surname alone matches tens of thousands of cases in
+the demo (26 surnames): such a search is counted only to 1,000 and listed in the owner-name index order. The demo office is the cached one of ``casework_db``; this
 module works on its own copy (it gives a few cases a VIN to search for).
 """
 
@@ -60,10 +61,12 @@ def queries(raw: sqlite3.Connection) -> dict[str, str]:
     owner = raw.execute("SELECT name FROM registered_owners WHERE id = (SELECT MAX(id) / 3 FROM registered_owners)"
                         ).fetchone()[0]
     return {"citation number": number, "plate": plate, "plate one look-alike off": lookalike,
-            "owner name": owner, "VIN": VIN, "street address": " ".join(address.split()[:3])}
+            "owner name": owner, "owner surname": owner.split(",")[0].lower(), "VIN": VIN,
+            "street address": " ".join(address.split()[:3])}
 
 
-KINDS = ["citation number", "plate", "plate one look-alike off", "owner name", "VIN", "street address"]
+KINDS = ["citation number", "plate", "plate one look-alike off", "owner name", "owner surname", "VIN",
+         "street address"]
 
 
 @pytest.mark.benchmark(group="search-1m")
@@ -121,7 +124,7 @@ def _view(app: AppContext, qtbot):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.benchmark(group="paint-1m")
-@pytest.mark.parametrize("kind", ["plate one look-alike off", "owner name", "citation number"])
+@pytest.mark.parametrize("kind", ["plate one look-alike off", "owner name", "owner surname", "citation number"])
 def test_search_until_painted(benchmark, app: AppContext, queries: dict[str, str], qtbot, kind: str) -> None:  # type: ignore[no-untyped-def]
     runner, model, view = _view(app, qtbot)
     f = CaseFilter(text=queries[kind])

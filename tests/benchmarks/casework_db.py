@@ -36,15 +36,19 @@ def demo_office() -> Path:
         data.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "demo", "--citations",
                         str(CITATIONS)], check=True, cwd=ROOT)
-    # Bring the schema up to date (a cached office may predate a migration).
-    subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "db", "upgrade"], check=True,
-                   cwd=ROOT, capture_output=True)
+    upgrade(data)
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
     return data
+
+
+def upgrade(data: Path) -> None:
+    """Bring a cached office's schema up to date (it may predate a migration)."""
+    subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "db", "upgrade"], check=True,
+                   cwd=ROOT, capture_output=True)
 
 
 def copy_office(source: Path, name: str) -> Path:

@@ -69,3 +69,28 @@ def test_no_match_says_so(qtbot, ui_ctx) -> None:
     with qtbot.waitSignal(view.results, timeout=10000):
         view.run_search()
     assert view.count_label.text() == "No case matches this search."
+
+
+def test_a_search_past_the_cap_says_narrow_it(qtbot, ui_ctx, monkeypatch) -> None:
+    from tests.helpers.casework import add_owner
+
+    monkeypatch.setattr(cases, "SEARCH_COUNT_CAP", 3)
+    owner = add_owner(ui_ctx.app, "7GAR001", "GARCIA, ANA")
+    base = datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
+    for i in range(5):
+        add_citation(ui_ctx.app, plate="7GAR001", owner_id=owner, issued_at=base + timedelta(days=i))
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    view.search.setText("garcia")
+    with qtbot.waitSignal(view.results, timeout=10000) as sig:
+        view.run_search()
+    assert sig.args == [3] and view.model.rowCount() == 3 and view.model.capped
+    assert view.count_label.text().startswith("More than 3 matching cases — narrow the search")
+    view.search.setText("7GAR001")
+    with qtbot.waitSignal(view.results, timeout=10000) as sig:
+        view.run_search()
+    assert sig.args == [3] and view.model.capped  # the plate's five cases: capped too
+    view.search.setText("nobody")
+    with qtbot.waitSignal(view.results, timeout=10000):
+        view.run_search()
+    assert not view.model.capped and view.count_label.text() == "No case matches this search."

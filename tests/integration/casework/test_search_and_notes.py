@@ -63,6 +63,40 @@ def test_search_finds_every_way_a_clerk_names_a_case(any_app: AppContext) -> Non
     assert cases.count_cases(app, clerk, CaseFilter(text="8OBS123", date_from=date(2026, 11, 3))) == 0
 
 
+def test_owner_name_search_lists_by_owner_and_counts_up_to_the_cap(any_app: AppContext, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A common surname matches thousands of cases: exact matches come first, then the owner-name index's
+    order (name, owner, newest first), pages join up without gaps or repeats, and the count stops at the cap."""
+    app = any_app
+    clerk = seed_users(app)[Role.CLERK]
+    day = [datetime(2026, 11, d, 10, tzinfo=LA) for d in range(1, 10)]
+    ana = add_owner(app, "7ANA001", "GARCIA, ANA")
+    maria = add_owner(app, "7MAR001", "GARCIA, MARIA", valid_to=date(2026, 11, 4))
+    later = add_owner(app, "7MAR001", "LOPEZ, JOSE", valid_from=date(2026, 11, 5))  # bought the car since
+    lopez = add_owner(app, "GARC1A", "LOPEZ, ANA")
+    add_owner(app, "7OTH001", "GARCIAZ, NOT ON A CASE")
+    ana_old = add_citation(app, plate="7ANA001", owner_id=ana, issued_at=day[0])
+    ana_new = add_citation(app, plate="7ANA001", owner_id=ana, issued_at=day[2])
+    maria_old = add_citation(app, plate="7MAR001", owner_id=maria, issued_at=day[1])
+    maria_new = add_citation(app, plate="7MAR001", owner_id=maria, issued_at=day[3])
+    add_citation(app, plate="7MAR001", owner_id=later, issued_at=day[6])  # the owner on that date is not a Garcia
+    vanity = add_citation(app, plate="GARC1A", owner_id=lopez, issued_at=day[5])  # the plate reads like the name
+    expected = [vanity, ana_new, ana_old, maria_new, maria_old]
+    f = CaseFilter(text="garcia")
+    assert _ids(cases.case_page(app, clerk, f, 0, 50)) == expected
+    assert [_ids(cases.case_page(app, clerk, f, off, 2)) for off in (0, 2, 4, 6)] == [
+        expected[0:2], expected[2:4], expected[4:], []]
+    assert cases.describe_order(f).startswith("exact matches first")
+    assert cases.count_cases(app, clerk, f) == 5
+    assert _ids(cases.search_cases(app, clerk, "Maria Garcia")) == [maria_new, maria_old]
+    assert _ids(cases.case_page(app, clerk, CaseFilter(text="garcia", date_from=date(2026, 11, 3)), 0, 50)) == [
+        vanity, ana_new, maria_new]
+    monkeypatch.setattr(cases, "SEARCH_COUNT_CAP", 3)
+    assert cases.count_cases(app, clerk, f) == 4  # more than 3
+    assert cases.count_cases(app, clerk, CaseFilter(text="maria garcia")) == 2
+    assert cases.count_cases(app, clerk, CaseFilter()) == 6  # the whole list is counted to the end
+    assert cases.describe_order(CaseFilter(text="7ANA001")) == "newest first"
+
+
 def test_work_lists(app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
     actors = seed_users(app)
     clerk = actors[Role.CLERK]
