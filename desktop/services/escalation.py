@@ -109,26 +109,38 @@ class EscalationResult:
         if not self.changed:
             out.append("  nothing to do: every case is already where the calendar puts it")
         if self.scheduled:
-            out.append(f"  {self.scheduled:,} new cases scheduled")
+            out.append(f"  {_count(self.scheduled, 'new case')} scheduled")
         for step, n in self.advanced.items():
-            out.append(f"  {n:,} cases reached {step}")
+            out.append(f"  {_count(n, 'case')} reached {step}")
         if self.penalties:
-            out.append(f"  {self.penalties:,} penalties posted ({self.penalties_cents / 100:,.2f})")
+            out.append(f"  {_count(self.penalties, 'penalty', 'penalties')} posted "
+                       f"({self.penalties_cents / 100:,.2f} in the cases' currencies)")
         if self.notices_queued or self.notices_held:
-            out.append(f"  {self.notices_queued:,} notices queued for mailing, {self.notices_held:,} held for a clerk")
+            out.append(f"  {_count(self.notices_queued, 'notice')} queued for mailing, {self.notices_held:,} held for "
+                       "a clerk")
         if self.notices_released:
-            out.append(f"  {self.notices_released:,} held notices released (owner now mailable)")
+            out.append(f"  {_count(self.notices_released, 'held notice')} released (owner now mailable)")
         if self.notices_cancelled:
-            out.append(f"  {self.notices_cancelled:,} unmailed notices cancelled (case closed or superseded)")
+            out.append(f"  {_count(self.notices_cancelled, 'unmailed notice')} cancelled (case closed or superseded)")
         if self.owner_lookups:
-            out.append(f"  {self.owner_lookups:,} registered-owner lookups ({NOTICE_PURPOSE})")
+            out.append(f"  {_count(self.owner_lookups, 'registered-owner lookup')} ({NOTICE_PURPOSE})")
         if self.moved_to_collections:
-            out.append(f"  {self.moved_to_collections:,} cases referred to collections")
+            out.append(f"  {_count(self.moved_to_collections, 'case')} referred to collections")
         if self.hotlisted or self.hotlist_cleared:
-            out.append(f"  hot list: {self.hotlisted:,} plates boot-eligible, {self.hotlist_cleared:,} cleared")
+            out.append(f"  hot list: {_count(self.hotlisted, 'plate')} boot-eligible, {self.hotlist_cleared:,} cleared")
         out.append(f"  open cases without a next action: {self.without_next_action:,}")
         out.extend(self.other_steps)
         return out
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """Another step's report under its title, one finding a line (first line: what was checked)."""
+    return [f"{title}: {lines[0]}" if lines else f"{title}: nothing to check."] + [f"  {ln}" for ln in lines[1:]]
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 case``, ``2 cases``, ``1,000 penalties``."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 # --------------------------------------------------------------------------- the run
@@ -730,8 +742,7 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
         progress(0, 0, "Payment plans")
     plans = check_plans(app, actor, as_of)
     result = run_escalation(app, actor, as_of, progress)
-    result.other_steps = ["Appeal deadlines: " + " ".join(deadlines.lines()),
-                          "Payment plans: " + " ".join(plans.lines())]
+    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
     return result
 
 

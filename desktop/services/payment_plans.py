@@ -202,7 +202,8 @@ class PlanCheckResult:
         out = [f"{self.checked} current payment plan(s) checked as of {self.as_of.isoformat()}."]
         for item in self.defaulted:
             out.append(f"DEFAULTED plan {item['plan']} on {item['citation_number']}: {item['missed']} instalments "
-                       f"missed; {format_cents(item['reinstated_cents'])} of waived late fees reinstated.")
+                       "missed" + (f"; {format_cents(item['reinstated_cents'])} of waived late fees reinstated."
+                                   if item['reinstated_cents'] else "."))
         for item in self.missed:
             out.append(f"missed: plan {item['plan']} on {item['citation_number']}: instalment(s) "
                        f"{', '.join(str(n) for n in item['instalments'])} unpaid "
