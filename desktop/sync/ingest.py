@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Sequence
@@ -70,20 +69,13 @@ from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, ReceivedEvent, Reje
 
 log = logging.getLogger(__name__)
 
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
+INT32_MAX, INT64_MAX = wire.INT32_MAX, wire.INT64_MAX
 MAX_GAP_RANGES = 500
 IN_CHUNK = 500
 
 #: What happened to a stored field event.
 APPLIED, SKIPPED, QUARANTINED, DUPLICATE = "applied", "skipped", "quarantined", "duplicate"
 
-#: Column widths of what an event fills in (PostgreSQL enforces them; an event that does not fit is quarantined).
-_CITATION_LIMITS = {
-    "citation_number": 64, "officer_badge": 32, "plate": 16, "jurisdiction": 8, "plate_type": 8, "make": 32,
-    "model": 64, "color": 16, "vin": 32, "registration_expiry": 8, "address": 200, "zone": 64, "space": 32,
-    "code": 32, "description": 300, "caption": 100,
-}
 _OPEN_FOR_AMENDMENT = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 
 
@@ -187,113 +179,38 @@ def _has_bad_text(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _too_long(path: str, value: str | None, width: int) -> str | None:
-    if value is not None and len(value) > width:
-        return f"{path}: longer than {width} characters ({len(value)})"
+def _plate_problem(path: str, plate: str | None) -> str | None:
+    """A plate is stored normalised: it must keep a letter or digit and fit its 16 characters."""
+    if plate is None:
+        return None
+    normalised = normalize_plate(plate)
+    if not normalised:
+        return f"{path}: has no letters or digits ({plate[:20]!r})"
+    if len(normalised) > 16:
+        return f"{path}: longer than 16 characters ({len(normalised)})"
     return None
 
 
-def _issued_problems(p: wire.CitationIssued, prefix: str = "payload") -> str | None:
-    L = _CITATION_LIMITS
-    checks: list[str | None] = [
-        _too_long(f"{prefix}.citation_number", p.citation_number, L["citation_number"]),
-        _too_long(f"{prefix}.officer_badge", p.officer_badge, L["officer_badge"]),
-    ]
-    checks.append(_vehicle_problems(p.vehicle, f"{prefix}.vehicle"))
-    checks.append(_location_problems(p.location, f"{prefix}.location"))
-    checks.append(_violations_problems(p.violations, f"{prefix}.violations"))
-    checks.append(_photos_problems(p.photos or [], f"{prefix}.photos"))
-    return next((c for c in checks if c), None)
-
-
-def _vehicle_problems(v: wire.Vehicle | wire.VehicleChanges, prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    if v.plate is not None:
-        plate = normalize_plate(v.plate)
-        if not plate:
-            return f"{prefix}.plate: has no letters or digits ({v.plate[:20]!r})"
-        if len(plate) > L["plate"]:
-            return f"{prefix}.plate: longer than {L['plate']} characters ({len(plate)})"
-    for name in ("jurisdiction", "plate_type", "make", "model", "color", "vin", "registration_expiry"):
-        problem = _too_long(f"{prefix}.{name}", getattr(v, name), L[name])
-        if problem:
-            return problem
-    return None
-
-
-def _location_problems(loc: wire.Location | wire.LocationChanges, prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    if loc.accuracy_m is not None and not math.isfinite(loc.accuracy_m):
-        return f"{prefix}.accuracy_m: must be a finite number"
-    for name in ("address", "zone", "space"):
-        problem = _too_long(f"{prefix}.{name}", getattr(loc, name), L[name])
-        if problem:
-            return problem
-    return None
-
-
-def _violations_problems(violations: Sequence[wire.Violation], prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    total = 0
-    for n, v in enumerate(violations):
-        problem = (_too_long(f"{prefix}.{n}.code", v.code, L["code"])
-                   or _too_long(f"{prefix}.{n}.description", v.description, L["description"]))
-        if problem:
-            return problem
-        if v.fine_cents is not None:
-            if v.fine_cents > INT32_MAX:
-                return f"{prefix}.{n}.fine_cents: too large ({v.fine_cents})"
-            total += v.fine_cents
-    if total > INT32_MAX:
-        return f"{prefix}: the fines add up to more than {INT32_MAX} cents"
-    return None
-
-
-def _photos_problems(photos: Sequence[wire.PhotoRef], prefix: str) -> str | None:
-    for n, photo in enumerate(photos):
-        if photo.bytes is not None and photo.bytes > INT32_MAX:
-            return f"{prefix}.{n}.bytes: too large ({photo.bytes})"
-        problem = _too_long(f"{prefix}.{n}.caption", photo.caption, _CITATION_LIMITS["caption"])
-        if problem:
-            return problem
+def _fines_problem(path: str, violations: Sequence[wire.Violation] | None) -> str | None:
+    """Each fine fits 32 bits (the wire schema says so); their total must too."""
+    if violations and sum(v.fine_cents or 0 for v in violations) > INT32_MAX:
+        return f"{path}: the fines add up to more than {INT32_MAX} cents"
     return None
 
 
 def _payload_problems(parsed: ParsedEvent) -> str | None:
-    """Limits the wire schema does not know about: column widths, 32/64-bit integers, finite numbers."""
-    env = parsed.envelope
-    problem = (_too_long("event_id", env.event_id, 100) or _too_long("device_id", env.device_id, 64)
-               or _too_long("type", env.type, 64))
-    if problem:
-        return problem
-    if env.seq > INT64_MAX:
-        return f"seq: too large ({env.seq})"
+    """What the wire schema cannot check (it checks the column widths, integer ranges and finite numbers):
+    a plate's width once normalised, and the total of a citation's fines."""
     p = parsed.payload
     if isinstance(p, wire.CitationIssued):
-        return _issued_problems(p)
-    if isinstance(p, wire.CitationVoided):
-        return _too_long("payload.citation_number", p.citation_number, 64)
+        return (_plate_problem("payload.vehicle.plate", p.vehicle.plate)
+                or _fines_problem("payload.violations", p.violations))
     if isinstance(p, wire.CitationAmended):
         c = p.changes
-        checks = [
-            _too_long("payload.citation_number", p.citation_number, 64),
-            _too_long("payload.changes.officer_badge", c.officer_badge, 32),
-            _vehicle_problems(c.vehicle, "payload.changes.vehicle") if c.vehicle else None,
-            _location_problems(c.location, "payload.changes.location") if c.location else None,
-            _violations_problems(c.violations, "payload.changes.violations") if c.violations else None,
-            _photos_problems(c.photos, "payload.changes.photos") if c.photos else None,
-        ]
-        return next((x for x in checks if x), None)
-    if isinstance(p, wire.PatrolShift):
-        if p.vehicles_checked is not None and p.vehicles_checked > INT32_MAX:
-            return f"payload.vehicles_checked: too large ({p.vehicles_checked})"
-        return _too_long("payload.officer_badge", p.officer_badge, 32) or _too_long("payload.zone", p.zone, 64)
+        return (_plate_problem("payload.changes.vehicle.plate", c.vehicle.plate if c.vehicle else None)
+                or _fines_problem("payload.changes.violations", c.violations))
     if isinstance(p, wire.PatrolCheck):
-        plate = normalize_plate(p.plate)
-        if not plate:
-            return "payload.plate: has no letters or digits"
-        return (_too_long("payload.zone", p.zone, 64) or _too_long("payload.plate", plate, 16)
-                or _too_long("payload.jurisdiction", p.jurisdiction, 8))
+        return _plate_problem("payload.plate", p.plate)
     return None
 
 

@@ -22,6 +22,11 @@ Required fields beyond what the protocol spells out for ``citation.issued``:
 ``patrol.shift`` needs ``officer_badge``, ``zone`` and ``started_at``;
 ``patrol.check`` needs all five of its fields.
 
+What the back office can store is checked here too, so that pydantic does it in one
+pass: text no longer than its column (``max_length``), integers within the
+column's 32 or 64 bits, a finite ``accuracy_m``. :func:`_describe` words these as
+``payload.vehicle.make: longer than 32 characters (40)`` or ``seq: too large (...)``.
+
 Signatures (rule 4) are Ed25519 over :func:`canonical_json` of the envelope
 without ``signature``; :func:`content_fingerprint` gives the digest used to tell
 "same citation_number, different content" conflicts (rule 2) from repeats.
@@ -106,6 +111,17 @@ WireTime = Annotated[datetime, BeforeValidator(parse_wire_time)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+#: the largest value of an integer column: an event over it says "too large" (see :func:`_describe`)
+_COLUMN_MAXIMA = frozenset({INT32_MAX, INT64_MAX})
+Count32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+
+
+def _fits(width: int, *, required: bool = False) -> Any:
+    """Text that fits a column of ``width`` characters (and is not empty when ``required``)."""
+    return Field(min_length=1 if required else None, max_length=width)
+
 
 class _Wire(BaseModel):
     """Base of every wire model: strict types, unknown fields ignored, immutable."""
@@ -117,29 +133,34 @@ class _Wire(BaseModel):
 
 
 class Vehicle(_Wire):
-    plate: NonEmptyStr
-    jurisdiction: NonEmptyStr
-    plate_type: str | None = None
-    make: str | None = None
-    model: str | None = None
-    color: str | None = None
-    vin: str | None = None
-    registration_expiry: str | None = None
+    plate: NonEmptyStr  # its width is checked once normalised (ingest)
+    jurisdiction: Annotated[str, _fits(8, required=True)]
+    plate_type: Annotated[str, _fits(8)] | None = None
+    make: Annotated[str, _fits(32)] | None = None
+    model: Annotated[str, _fits(64)] | None = None
+    color: Annotated[str, _fits(16)] | None = None
+    vin: Annotated[str, _fits(32)] | None = None
+    registration_expiry: Annotated[str, _fits(8)] | None = None
+
+
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+Accuracy = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
 class Location(_Wire):
-    lat: Annotated[float, Field(ge=-90.0, le=90.0)]
-    lon: Annotated[float, Field(ge=-180.0, le=180.0)]
-    accuracy_m: Annotated[float, Field(ge=0.0)] | None = None
-    address: str | None = None
-    zone: str | None = None
-    space: str | None = None
+    lat: Latitude
+    lon: Longitude
+    accuracy_m: Accuracy | None = None
+    address: Annotated[str, _fits(200)] | None = None
+    zone: Annotated[str, _fits(64)] | None = None
+    space: Annotated[str, _fits(32)] | None = None
 
 
 class Violation(_Wire):
-    code: NonEmptyStr
-    description: str | None = None
-    fine_cents: Annotated[int, Field(ge=0)] | None = None
+    code: Annotated[str, _fits(32, required=True)]
+    description: Annotated[str, _fits(300)] | None = None
+    fine_cents: Count32 | None = None
 
 
 class Observation(_Wire):
@@ -151,13 +172,13 @@ class Observation(_Wire):
 class PhotoRef(_Wire):
     sha256: Sha256Hex
     taken_at: WireTime | None = None
-    bytes: Annotated[int, Field(ge=0)] | None = None
-    caption: str | None = None
+    bytes: Count32 | None = None
+    caption: Annotated[str, _fits(100)] | None = None
 
 
 class CitationIssued(_Wire):
-    citation_number: NonEmptyStr
-    officer_badge: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
+    officer_badge: Annotated[str, _fits(32, required=True)]
     issued_at: WireTime
     vehicle: Vehicle
     location: Location
@@ -171,35 +192,35 @@ class CitationIssued(_Wire):
 
 
 class CitationVoided(_Wire):
-    citation_number: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
     voided_at: WireTime
     reason: str | None = None
 
 
 class VehicleChanges(_Wire):
     plate: NonEmptyStr | None = None
-    jurisdiction: NonEmptyStr | None = None
-    plate_type: str | None = None
-    make: str | None = None
-    model: str | None = None
-    color: str | None = None
-    vin: str | None = None
-    registration_expiry: str | None = None
+    jurisdiction: Annotated[str, _fits(8, required=True)] | None = None
+    plate_type: Annotated[str, _fits(8)] | None = None
+    make: Annotated[str, _fits(32)] | None = None
+    model: Annotated[str, _fits(64)] | None = None
+    color: Annotated[str, _fits(16)] | None = None
+    vin: Annotated[str, _fits(32)] | None = None
+    registration_expiry: Annotated[str, _fits(8)] | None = None
 
 
 class LocationChanges(_Wire):
-    lat: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None
-    lon: Annotated[float, Field(ge=-180.0, le=180.0)] | None = None
-    accuracy_m: Annotated[float, Field(ge=0.0)] | None = None
-    address: str | None = None
-    zone: str | None = None
-    space: str | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+    address: Annotated[str, _fits(200)] | None = None
+    zone: Annotated[str, _fits(64)] | None = None
+    space: Annotated[str, _fits(32)] | None = None
 
 
 class CitationChanges(_Wire):
     """The fields of a citation a ``citation.amended`` may change; all optional, same types."""
 
-    officer_badge: NonEmptyStr | None = None
+    officer_badge: Annotated[str, _fits(32, required=True)] | None = None
     issued_at: WireTime | None = None
     vehicle: VehicleChanges | None = None
     location: LocationChanges | None = None
@@ -210,7 +231,7 @@ class CitationChanges(_Wire):
 
 
 class CitationAmended(_Wire):
-    citation_number: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
     changes: CitationChanges
     reason: str | None = None
 
@@ -223,18 +244,18 @@ class CitationAmended(_Wire):
 
 
 class PatrolShift(_Wire):
-    officer_badge: NonEmptyStr
-    zone: NonEmptyStr
+    officer_badge: Annotated[str, _fits(32, required=True)]
+    zone: Annotated[str, _fits(64, required=True)]
     started_at: WireTime
     ended_at: WireTime | None = None
-    vehicles_checked: Annotated[int, Field(ge=0)] | None = None
+    vehicles_checked: Count32 | None = None
 
 
 class PatrolCheck(_Wire):
-    zone: NonEmptyStr
+    zone: Annotated[str, _fits(64, required=True)]
     checked_at: WireTime
-    plate: NonEmptyStr
-    jurisdiction: NonEmptyStr
+    plate: NonEmptyStr  # its width is checked once normalised (ingest)
+    jurisdiction: Annotated[str, _fits(8, required=True)]
     result: Literal["permit_ok", "paid", "compliant"]
 
 
@@ -253,10 +274,10 @@ PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
 
 
 class Envelope(_Wire):
-    event_id: NonEmptyStr
-    device_id: NonEmptyStr
-    seq: Annotated[int, Field(ge=0)]
-    type: NonEmptyStr
+    event_id: Annotated[str, _fits(100, required=True)]
+    device_id: Annotated[str, _fits(64, required=True)]
+    seq: Annotated[int, Field(ge=0, le=INT64_MAX)]
+    type: Annotated[str, _fits(64, required=True)]
     occurred_at: WireTime
     payload: dict[str, Any]
     signature: str | None = None
@@ -334,8 +355,15 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
         path = f"{prefix}.{path}" if path else prefix
     message = first["msg"]
     message = message.removeprefix("Value error, ")
-    if first["type"] == "missing":
+    kind, ctx, given = first["type"], first.get("ctx") or {}, first.get("input")
+    if kind == "missing":
         message = "required field is missing"
+    elif kind == "string_too_long" and isinstance(given, str):
+        message = f"longer than {ctx['max_length']} characters ({len(given)})"
+    elif kind == "less_than_equal" and ctx.get("le") in _COLUMN_MAXIMA:
+        message = f"too large ({given})"
+    elif kind == "finite_number":
+        message = "must be a finite number"
     elif first["type"] != "value_error" and (
         isinstance(first.get("input"), (str, int, float, bool)) or first.get("input") is None
     ):
