@@ -83,6 +83,17 @@ def parse_wire_time(value: object) -> datetime:
 
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
+    if type(value) is str:  # the usual case, in the fewest steps
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = _parse_padded_time(value)
+        zone = parsed.tzinfo
+        if zone is UTC:
+            return parsed
+        if zone is None:  # fromisoformat gives a fixed offset or none: utcoffset() cannot be None otherwise
+            raise ValueError(f"time has no UTC offset ({value[:40]!r})")
+        return parsed.astimezone(UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
