@@ -76,6 +76,8 @@ IN_CHUNK = 500
 #: What happened to a stored field event.
 APPLIED, SKIPPED, QUARANTINED, DUPLICATE = "applied", "skipped", "quarantined", "duplicate"
 
+#: an empty JSON list column (observations, warnings), one object for every row so the bulk insert encodes it once
+_NONE_LISTED: tuple[Any, ...] = ()
 _OPEN_FOR_AMENDMENT = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 
 
@@ -123,13 +125,12 @@ class _Item:
     seq: int | None
     type: str | None
     occurred_at: datetime | None = None
+    #: the event id when it can key the field_events table
+    storable_id: str | None = field(init=False)
 
-    @property
-    def storable_id(self) -> str | None:
-        """The event id when it can key the field_events table."""
-        if self.event_id is not None and 0 < len(self.event_id) <= 100:
-            return self.event_id
-        return None
+    def __post_init__(self) -> None:
+        event_id = self.event_id
+        self.storable_id = event_id if event_id is not None and 0 < len(event_id) <= 100 else None
 
 
 def _raw_text(item: Any) -> str:
@@ -526,17 +527,18 @@ class Ingestor:
     def fetch_photos(self, prepared: Sequence[_Item], progress: Callable[[str, int, int], None] | None,
                      cancelled: Callable[[], bool] | None) -> dict[str, PhotoOutcome]:
         """Fetch every photo the batch's new events reference (outside any write transaction)."""
-        ids = [it.storable_id for it in prepared if it.storable_id and photo_refs(it)]
+        refs = [(it, photo_refs(it)) for it in prepared]
+        ids = [it.storable_id for it, listed in refs if it.storable_id and listed]
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:
                 for chunk in _chunks(ids):
                     known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
         wanted: dict[str, int | None] = {}
-        for it in prepared:
+        for it, listed in refs:
             if it.storable_id in known:
                 continue
-            for sha, declared in photo_refs(it):
+            for sha, declared in listed:
                 wanted.setdefault(sha, declared)
         outcomes: dict[str, PhotoOutcome] = {}
         total = len(wanted)
@@ -857,7 +859,9 @@ class Ingestor:
         v, loc = p.vehicle, p.location
         plate = normalize_plate(v.plate)
         raw_payload = it.parsed.raw.get("payload", {})
-        observations = raw_payload.get("observations") if isinstance(raw_payload.get("observations"), list) else []
+        observations = raw_payload.get("observations")
+        if not isinstance(observations, list) or not observations:
+            observations = _NONE_LISTED
         day = p.issued_at.astimezone(ref.tz).date()
         status = evidence_status(states).value
         row = dict(
@@ -869,7 +873,7 @@ class Ingestor:
             space=loc.space, violation_code=violations[0]["code"], violation_description=violations[0]["description"],
             fine_cents=fine, handheld_fine_cents=handheld, observations=observations, remarks=p.remarks,
             status=CaseStatus.PENDING_REVIEW.value, evidence_status=status, signature_state=signature_state,
-            review_warnings=warnings, warning_count=len(warnings), profile_code=ref.profile_code,
+            review_warnings=warnings or _NONE_LISTED, warning_count=len(warnings), profile_code=ref.profile_code,
             profile_version=ref.profile_version(day), owner_id=None, stage=None, next_action=None,
             next_action_date=None, on_hold=False, approved_at=None, closed_at=None, version=1,
         )
