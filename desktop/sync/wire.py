@@ -41,6 +41,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
@@ -83,17 +84,8 @@ def parse_wire_time(value: object) -> datetime:
 
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
-    if type(value) is str:  # the usual case, in the fewest steps
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = _parse_padded_time(value)
-        zone = parsed.tzinfo
-        if zone is UTC:
-            return parsed
-        if zone is None:  # fromisoformat gives a fixed offset or none: utcoffset() cannot be None otherwise
-            raise ValueError(f"time has no UTC offset ({value[:40]!r})")
-        return parsed.astimezone(UTC)
+    if type(value) is str:
+        return _parse_wire_text(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
@@ -105,6 +97,22 @@ def parse_wire_time(value: object) -> datetime:
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"time has no UTC offset ({str(value)[:40]!r})")
+    return parsed.astimezone(UTC)
+
+
+@lru_cache(maxsize=1024)
+def _parse_wire_text(value: str) -> datetime:
+    """The usual case in the fewest steps, remembered: an event's times often repeat (``occurred_at`` is
+    usually its citation's ``issued_at``); the datetimes it gives are immutable. A refusal is not cached."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _parse_padded_time(value)
+    zone = parsed.tzinfo
+    if zone is UTC:
+        return parsed
+    if zone is None:  # fromisoformat gives a fixed offset or none: utcoffset() cannot be None otherwise
+        raise ValueError(f"time has no UTC offset ({value[:40]!r})")
     return parsed.astimezone(UTC)
 
 
@@ -416,11 +424,11 @@ def parse_envelope(raw: dict[str, Any] | str | bytes | Any) -> ParsedEvent | Rej
     typed = TYPED_ENVELOPES.get(kind) if isinstance(kind, str) else None
     if typed is not None:
         try:
-            valid = typed.model_validate(raw)
+            valid = typed.__pydantic_validator__.validate_python(raw)  # model_validate without its wrapper
         except (ValidationError, RecursionError):
             pass  # checked again below, envelope first, for the reason we have always given
         else:
-            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)  # type: ignore[arg-type]
+            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)
     peek = _peek(raw)
     try:
         envelope = Envelope.model_validate(raw)
