@@ -84,20 +84,13 @@ def parse_wire_time(value: object) -> datetime:
 
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
-    if type(value) is str:
-        return _parse_wire_text(value)
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
-        except ValueError:
-            parsed = _parse_padded_time(value)
-    elif isinstance(value, datetime):
-        parsed = value
-    else:
+        return _parse_wire_text(str(value))  # (str() gives a subclass's plain text; a str is itself)
+    if not isinstance(value, datetime):
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"time has no UTC offset ({str(value)[:40]!r})")
-    return parsed.astimezone(UTC)
+    return value.astimezone(UTC)
 
 
 @lru_cache(maxsize=1024)
@@ -151,9 +144,11 @@ class _Wire(BaseModel):
 # --------------------------------------------------------------------------- citation.issued
 
 
-class Vehicle(_Wire):
-    plate: NonEmptyStr  # its width is checked once normalised (ingest)
-    jurisdiction: Annotated[str, _fits(8, required=True)]
+class VehicleChanges(_Wire):
+    """A vehicle as an amendment gives it (any field); :class:`Vehicle` requires the plate and jurisdiction."""
+
+    plate: NonEmptyStr | None = None  # its width is checked once normalised (ingest)
+    jurisdiction: Annotated[str, _fits(8, required=True)] | None = None
     plate_type: Annotated[str, _fits(8)] | None = None
     make: Annotated[str, _fits(32)] | None = None
     model: Annotated[str, _fits(64)] | None = None
@@ -162,18 +157,30 @@ class Vehicle(_Wire):
     registration_expiry: Annotated[str, _fits(8)] | None = None
 
 
+class Vehicle(VehicleChanges):
+    plate: NonEmptyStr
+    jurisdiction: Annotated[str, _fits(8, required=True)]
+
+
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
 Accuracy = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
-class Location(_Wire):
-    lat: Latitude
-    lon: Longitude
+class LocationChanges(_Wire):
+    """A location as an amendment gives it (any field); :class:`Location` requires lat and lon."""
+
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     accuracy_m: Accuracy | None = None
     address: Annotated[str, _fits(200)] | None = None
     zone: Annotated[str, _fits(64)] | None = None
     space: Annotated[str, _fits(32)] | None = None
+
+
+class Location(LocationChanges):
+    lat: Latitude
+    lon: Longitude
 
 
 class Violation(_Wire):
@@ -214,26 +221,6 @@ class CitationVoided(_Wire):
     citation_number: Annotated[str, _fits(64, required=True)]
     voided_at: WireTime
     reason: str | None = None
-
-
-class VehicleChanges(_Wire):
-    plate: NonEmptyStr | None = None
-    jurisdiction: Annotated[str, _fits(8, required=True)] | None = None
-    plate_type: Annotated[str, _fits(8)] | None = None
-    make: Annotated[str, _fits(32)] | None = None
-    model: Annotated[str, _fits(64)] | None = None
-    color: Annotated[str, _fits(16)] | None = None
-    vin: Annotated[str, _fits(32)] | None = None
-    registration_expiry: Annotated[str, _fits(8)] | None = None
-
-
-class LocationChanges(_Wire):
-    lat: Latitude | None = None
-    lon: Longitude | None = None
-    accuracy_m: Accuracy | None = None
-    address: Annotated[str, _fits(200)] | None = None
-    zone: Annotated[str, _fits(64)] | None = None
-    space: Annotated[str, _fits(32)] | None = None
 
 
 class CitationChanges(_Wire):
