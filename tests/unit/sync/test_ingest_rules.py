@@ -145,3 +145,43 @@ def test_a_lat_out_of_range_keeps_pydantics_own_words() -> None:
     event = valid_event()
     event["payload"]["location"]["lat"] = 91.0
     assert "less than or equal to 90" in (_reason(event) or "")
+
+
+def test_the_collector_is_paused_inside_and_left_as_it_was() -> None:
+    import gc
+    import threading
+
+    from desktop.sync.ingest import collector_paused
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError("a failed batch")
+        assert gc.isenabled()
+        gc.disable()  # as the app's GUI-thread collector keeps it
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        # two threads inside at once: the collector comes back only when the last one leaves
+        gc.enable()
+        inside, leave = threading.Event(), threading.Event()
+
+        def other() -> None:
+            with collector_paused():
+                inside.set()
+                leave.wait(5)
+
+        worker = threading.Thread(target=other)
+        worker.start()
+        inside.wait(5)
+        with collector_paused():
+            leave.set()
+            worker.join(5)
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
