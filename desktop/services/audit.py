@@ -36,8 +36,16 @@ def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, act
 
 
 def _json(value: Any) -> str:
-    """One value as the canonical encoder writes it inside the entry (text straight to its C escaper)."""
-    return _encode_text(value) if type(value) is str else _CANONICAL.encode(value)
+    """One value as the canonical encoder writes it inside the entry: text straight to its C escaper, an
+    id as ``int.__repr__`` and None as ``null`` (what the encoder writes for them), anything else encoded."""
+    kind = type(value)
+    if kind is str:
+        return _encode_text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _CANONICAL.encode(value)
 
 
 _encode_text = json.encoder.encode_basestring  # what the encoder uses for text with ensure_ascii=False
