@@ -24,6 +24,7 @@ from collections.abc import Mapping
 _SEPARATORS = re.compile(r"[\s\-\u00a0\u2010-\u2015.·•]+")
 _FLOAT_ARTIFACT = re.compile(r"^(?P<plate>.+?)\.0+$")
 _VALID_CHARS = re.compile(r"^[A-Z0-9]{1,8}$")
+_NORMAL = re.compile(r"[A-Z0-9]+")
 
 NOT_A_PLATE = frozenset({"BLANKPLATE", "NOPLATE", "NONE", "UNKNOWN", "NA", "N/A", "XXXXXX", "PAPER", "TEMP"})
 """Placeholders written where the plate was missing; they never match a format."""
@@ -31,6 +32,8 @@ NOT_A_PLATE = frozenset({"BLANKPLATE", "NOPLATE", "NONE", "UNKNOWN", "NA", "N/A"
 
 def normalize_plate(raw: str) -> str:
     """Upper case, without spaces, dashes or dots; undoes the ``"LRD 7808.00"`` spreadsheet float artefact."""
+    if _NORMAL.fullmatch(raw):  # already upper-case letters and digits only: nothing to change
+        return raw
     text = raw.strip().upper()
     match = _FLOAT_ARTIFACT.match(text)
     if match and any(c.isalpha() for c in match.group("plate")):

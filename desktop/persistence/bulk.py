@@ -10,12 +10,14 @@ batches the rows into multi-row INSERTs (faster there than the driver's ``execut
 from __future__ import annotations
 
 import weakref
+from operator import itemgetter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.orm import Session
 
+_NOTHING = object()
 _Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], tuple[Any, ...]]
 #: per dialect (the processors belong to it): (table, keys) -> plan
 _plans: weakref.WeakKeyDictionary[Dialect, dict[tuple[str, tuple[str, ...]], _Plan | None]] = \
@@ -63,6 +65,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
         return
     statement, processors, constants = plan
-    values = [tuple([row[key] if process is None else process(row[key]) for key, process in processors])
-              + constants for row in rows]
-    connection.exec_driver_sql(statement, values)
+    connection.exec_driver_sql(statement, _values(rows, processors, constants))
+
+
+def _values(rows: Sequence[dict[str, Any]], processors: tuple[tuple[str, Callable[[Any], Any] | None], ...],
+            constants: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows as the driver's tuples: the values read in C (itemgetter), then only the columns that have a
+    bind processor converted. A value that is the very object of the row before (a batch's shared ``now``)
+    is not converted again."""
+    keys = [key for key, _ in processors]
+    get = itemgetter(*keys)
+    if len(keys) == 1:
+        raw: list[Any] = [(value,) for value in map(get, rows)]
+    else:
+        raw = list(map(get, rows))
+    converted = [(n, process) for n, (_, process) in enumerate(processors) if process is not None]
+    if not converted:
+        return [values + constants for values in raw] if constants else raw
+    out: list[tuple[Any, ...]] = []
+    last: list[Any] = [_NOTHING] * len(processors)
+    done: list[Any] = [None] * len(processors)
+    for values in raw:
+        row = list(values)
+        for n, process in converted:
+            value = row[n]
+            if value is last[n]:
+                row[n] = done[n]
+            else:
+                last[n] = value
+                row[n] = done[n] = process(value)
+        out.append((*row, *constants))
+    return out

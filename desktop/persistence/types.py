@@ -41,7 +41,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
+            zone = value.tzinfo
+            if zone is utc:  # the usual case: "+00:00" is all there is to take off
+                return value.isoformat(" ", "microseconds")[:-6]
+            if zone is None:
                 raise ValueError("naive datetime given to a UTC column")
             return value.astimezone(utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 

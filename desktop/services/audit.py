@@ -31,12 +31,45 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def _digest(entry_id: int, at: datetime, user_id: int | None, username: str, action: str,
             entity_type: str, entity_id: str, before: Any, after: Any, reason: str | None,
             prev_hash: str) -> str:
-    body = {
-        "id": entry_id, "at": at.isoformat(), "user_id": user_id, "username": username,
-        "action": action, "entity_type": entity_type, "entity_id": entity_id,
-        "before": before, "after": after, "reason": reason, "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(_CANONICAL.encode(body).encode("utf-8")).hexdigest()
+    return _Hasher(at, user_id, username)(entry_id, action, entity_type, entity_id, before, after, reason,
+                                          prev_hash)
+
+
+def _json(value: Any) -> str:
+    """One value as the canonical encoder writes it inside the entry: text straight to its C escaper, an
+    id as ``int.__repr__`` and None as ``null`` (what the encoder writes for them), anything else encoded."""
+    kind = type(value)
+    if kind is str:
+        return _encode_text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _CANONICAL.encode(value)
+
+
+_encode_text = json.encoder.encode_basestring  # what the encoder uses for text with ensure_ascii=False
+
+
+class _Hasher:
+    """The hash of entries that share who and when (a bulk append): the canonical JSON of
+
+    ``{"id", "at", "user_id", "username", "action", "entity_type", "entity_id", "before", "after",
+    "reason", "prev_hash"}`` (sorted keys, no spaces, UTF-8), with the shared values encoded once and
+    the rest written between the keys: byte for byte what ``json.dumps(body, sort_keys=True, ...)``
+    gives (a test compares them)."""
+
+    def __init__(self, at: datetime, user_id: int | None, username: str) -> None:
+        self._at = ',"at":' + _json(at.isoformat()) + ',"before":'
+        self._tail = ',"user_id":' + _json(user_id) + ',"username":' + _json(username) + "}"
+
+    def __call__(self, entry_id: int, action: str, entity_type: str, entity_id: str, before: Any, after: Any,
+                 reason: str | None, prev_hash: str) -> str:
+        text = "".join((
+            '{"action":', _json(action), ',"after":', _json(after), self._at, _json(before),
+            ',"entity_id":', _json(entity_id), ',"entity_type":', _json(entity_type), ',"id":', _json(entry_id),
+            ',"prev_hash":', _json(prev_hash), ',"reason":', _json(reason), self._tail))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def append(session: Session, *, at: datetime, user_id: int | None, username: str, action: str,
@@ -95,13 +128,14 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
         session.flush()
     at = at.astimezone(timezone.utc)
     last_id, last_hash = head.last_id, head.last_hash
+    digest_of = _Hasher(at, user_id, username)
     rows: list[dict[str, Any]] = []
     for record in records:
         before_j = jsonable(record.before) if record.before is not None else None
         after_j = jsonable(record.after) if record.after is not None else None
         last_id += 1
-        digest = _digest(last_id, at, user_id, username, record.action, record.entity_type,
-                         str(record.entity_id), before_j, after_j, record.reason, last_hash)
+        digest = digest_of(last_id, record.action, record.entity_type, str(record.entity_id), before_j, after_j,
+                           record.reason, last_hash)
         rows.append(dict(id=last_id, at=at, user_id=user_id, username=username, action=record.action,
                          entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
                          after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))

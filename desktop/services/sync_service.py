@@ -62,7 +62,7 @@ from desktop.sync.client import (
     SyncCancelled,
 )
 from desktop.sync.evidence import EvidenceStore
-from desktop.sync.ingest import Ingestor, IngestStats, QuarantinedAgain
+from desktop.sync.ingest import Ingestor, IngestStats, QuarantinedAgain, collector_paused
 from desktop.sync.photo_sources import BundlePhotos, HttpPhotos, PhotoSource, StorePhotos
 
 log = logging.getLogger(__name__)
@@ -408,6 +408,10 @@ class _Pages:
         return self._fetch_run(cursor)
 
     def _fetch_run(self, cursor: str | None) -> list[EventPage]:
+        with collector_paused():  # decoding a run's events sets off no collection either (see there)
+            return self._fetch_pages(cursor)
+
+    def _fetch_pages(self, cursor: str | None) -> list[EventPage]:
         run: list[EventPage] = []
         while True:
             try:

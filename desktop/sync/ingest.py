@@ -27,12 +27,14 @@ change.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
-import math
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, cast
@@ -70,20 +72,15 @@ from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, ReceivedEvent, Reje
 
 log = logging.getLogger(__name__)
 
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
+INT32_MAX, INT64_MAX = wire.INT32_MAX, wire.INT64_MAX
 MAX_GAP_RANGES = 500
 IN_CHUNK = 500
 
 #: What happened to a stored field event.
 APPLIED, SKIPPED, QUARANTINED, DUPLICATE = "applied", "skipped", "quarantined", "duplicate"
 
-#: Column widths of what an event fills in (PostgreSQL enforces them; an event that does not fit is quarantined).
-_CITATION_LIMITS = {
-    "citation_number": 64, "officer_badge": 32, "plate": 16, "jurisdiction": 8, "plate_type": 8, "make": 32,
-    "model": 64, "color": 16, "vin": 32, "registration_expiry": 8, "address": 200, "zone": 64, "space": 32,
-    "code": 32, "description": 300, "caption": 100,
-}
+#: an empty JSON list column (observations, warnings), one object for every row so the bulk insert encodes it once
+_NONE_LISTED: tuple[Any, ...] = ()
 _OPEN_FOR_AMENDMENT = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 
 
@@ -131,13 +128,12 @@ class _Item:
     seq: int | None
     type: str | None
     occurred_at: datetime | None = None
+    #: the event id when it can key the field_events table
+    storable_id: str | None = field(init=False)
 
-    @property
-    def storable_id(self) -> str | None:
-        """The event id when it can key the field_events table."""
-        if self.event_id is not None and 0 < len(self.event_id) <= 100:
-            return self.event_id
-        return None
+    def __post_init__(self) -> None:
+        event_id = self.event_id
+        self.storable_id = event_id if event_id is not None and 0 < len(event_id) <= 100 else None
 
 
 def _raw_text(item: Any) -> str:
@@ -187,113 +183,38 @@ def _has_bad_text(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _too_long(path: str, value: str | None, width: int) -> str | None:
-    if value is not None and len(value) > width:
-        return f"{path}: longer than {width} characters ({len(value)})"
+def _plate_problem(path: str, plate: str | None) -> str | None:
+    """A plate is stored normalised: it must keep a letter or digit and fit its 16 characters."""
+    if plate is None:
+        return None
+    normalised = normalize_plate(plate)
+    if not normalised:
+        return f"{path}: has no letters or digits ({plate[:20]!r})"
+    if len(normalised) > 16:
+        return f"{path}: longer than 16 characters ({len(normalised)})"
     return None
 
 
-def _issued_problems(p: wire.CitationIssued, prefix: str = "payload") -> str | None:
-    L = _CITATION_LIMITS
-    checks: list[str | None] = [
-        _too_long(f"{prefix}.citation_number", p.citation_number, L["citation_number"]),
-        _too_long(f"{prefix}.officer_badge", p.officer_badge, L["officer_badge"]),
-    ]
-    checks.append(_vehicle_problems(p.vehicle, f"{prefix}.vehicle"))
-    checks.append(_location_problems(p.location, f"{prefix}.location"))
-    checks.append(_violations_problems(p.violations, f"{prefix}.violations"))
-    checks.append(_photos_problems(p.photos or [], f"{prefix}.photos"))
-    return next((c for c in checks if c), None)
-
-
-def _vehicle_problems(v: wire.Vehicle | wire.VehicleChanges, prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    if v.plate is not None:
-        plate = normalize_plate(v.plate)
-        if not plate:
-            return f"{prefix}.plate: has no letters or digits ({v.plate[:20]!r})"
-        if len(plate) > L["plate"]:
-            return f"{prefix}.plate: longer than {L['plate']} characters ({len(plate)})"
-    for name in ("jurisdiction", "plate_type", "make", "model", "color", "vin", "registration_expiry"):
-        problem = _too_long(f"{prefix}.{name}", getattr(v, name), L[name])
-        if problem:
-            return problem
-    return None
-
-
-def _location_problems(loc: wire.Location | wire.LocationChanges, prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    if loc.accuracy_m is not None and not math.isfinite(loc.accuracy_m):
-        return f"{prefix}.accuracy_m: must be a finite number"
-    for name in ("address", "zone", "space"):
-        problem = _too_long(f"{prefix}.{name}", getattr(loc, name), L[name])
-        if problem:
-            return problem
-    return None
-
-
-def _violations_problems(violations: Sequence[wire.Violation], prefix: str) -> str | None:
-    L = _CITATION_LIMITS
-    total = 0
-    for n, v in enumerate(violations):
-        problem = (_too_long(f"{prefix}.{n}.code", v.code, L["code"])
-                   or _too_long(f"{prefix}.{n}.description", v.description, L["description"]))
-        if problem:
-            return problem
-        if v.fine_cents is not None:
-            if v.fine_cents > INT32_MAX:
-                return f"{prefix}.{n}.fine_cents: too large ({v.fine_cents})"
-            total += v.fine_cents
-    if total > INT32_MAX:
-        return f"{prefix}: the fines add up to more than {INT32_MAX} cents"
-    return None
-
-
-def _photos_problems(photos: Sequence[wire.PhotoRef], prefix: str) -> str | None:
-    for n, photo in enumerate(photos):
-        if photo.bytes is not None and photo.bytes > INT32_MAX:
-            return f"{prefix}.{n}.bytes: too large ({photo.bytes})"
-        problem = _too_long(f"{prefix}.{n}.caption", photo.caption, _CITATION_LIMITS["caption"])
-        if problem:
-            return problem
+def _fines_problem(path: str, violations: Sequence[wire.Violation] | None) -> str | None:
+    """Each fine fits 32 bits (the wire schema says so); their total must too."""
+    if violations and sum(v.fine_cents or 0 for v in violations) > INT32_MAX:
+        return f"{path}: the fines add up to more than {INT32_MAX} cents"
     return None
 
 
 def _payload_problems(parsed: ParsedEvent) -> str | None:
-    """Limits the wire schema does not know about: column widths, 32/64-bit integers, finite numbers."""
-    env = parsed.envelope
-    problem = (_too_long("event_id", env.event_id, 100) or _too_long("device_id", env.device_id, 64)
-               or _too_long("type", env.type, 64))
-    if problem:
-        return problem
-    if env.seq > INT64_MAX:
-        return f"seq: too large ({env.seq})"
+    """What the wire schema cannot check (it checks the column widths, integer ranges and finite numbers):
+    a plate's width once normalised, and the total of a citation's fines."""
     p = parsed.payload
     if isinstance(p, wire.CitationIssued):
-        return _issued_problems(p)
-    if isinstance(p, wire.CitationVoided):
-        return _too_long("payload.citation_number", p.citation_number, 64)
+        return (_plate_problem("payload.vehicle.plate", p.vehicle.plate)
+                or _fines_problem("payload.violations", p.violations))
     if isinstance(p, wire.CitationAmended):
         c = p.changes
-        checks = [
-            _too_long("payload.citation_number", p.citation_number, 64),
-            _too_long("payload.changes.officer_badge", c.officer_badge, 32),
-            _vehicle_problems(c.vehicle, "payload.changes.vehicle") if c.vehicle else None,
-            _location_problems(c.location, "payload.changes.location") if c.location else None,
-            _violations_problems(c.violations, "payload.changes.violations") if c.violations else None,
-            _photos_problems(c.photos, "payload.changes.photos") if c.photos else None,
-        ]
-        return next((x for x in checks if x), None)
-    if isinstance(p, wire.PatrolShift):
-        if p.vehicles_checked is not None and p.vehicles_checked > INT32_MAX:
-            return f"payload.vehicles_checked: too large ({p.vehicles_checked})"
-        return _too_long("payload.officer_badge", p.officer_badge, 32) or _too_long("payload.zone", p.zone, 64)
+        return (_plate_problem("payload.changes.vehicle.plate", c.vehicle.plate if c.vehicle else None)
+                or _fines_problem("payload.changes.violations", c.violations))
     if isinstance(p, wire.PatrolCheck):
-        plate = normalize_plate(p.plate)
-        if not plate:
-            return "payload.plate: has no letters or digits"
-        return (_too_long("payload.zone", p.zone, 64) or _too_long("payload.plate", plate, 16)
-                or _too_long("payload.jurisdiction", p.jurisdiction, 8))
+        return _plate_problem("payload.plate", p.plate)
     return None
 
 
@@ -548,6 +469,16 @@ class Ingestor:
                progress: Callable[[str, int, int], None] | None = None,
                cancelled: Callable[[], bool] | None = None) -> IngestStats:
         """Apply one batch in one transaction; ``on_commit(session)`` runs just before the commit."""
+        with collector_paused():
+            # the batch's objects are let go inside: the collection that resumes afterwards need not scan them
+            stats, new_citation_ids = self._ingest(items, on_commit, progress, cancelled)
+        if self.review_checks and new_citation_ids:
+            self._run_review_checks(new_citation_ids)
+        return stats
+
+    def _ingest(self, items: Sequence[Any], on_commit: Callable[[Session], None] | None,
+                progress: Callable[[str, int, int], None] | None,
+                cancelled: Callable[[], bool] | None) -> tuple[IngestStats, list[int]]:
         prepared = [prepare(item) for item in items]
         outcomes = self.fetch_photos(prepared, progress, cancelled)
         _durability_hook(self.app.db.engine)
@@ -571,9 +502,7 @@ class Ingestor:
                 _durable.reset(token)
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
-        if self.review_checks and state.new_citation_ids:
-            self._run_review_checks(state.new_citation_ids)
-        return state.stats
+        return state.stats, state.new_citation_ids
 
     def _run_review_checks(self, citation_ids: Sequence[int]) -> None:
         """The review checks (permit, hot list, registration, zone rules, duplicates, EXIF ...) on the
@@ -609,17 +538,18 @@ class Ingestor:
     def fetch_photos(self, prepared: Sequence[_Item], progress: Callable[[str, int, int], None] | None,
                      cancelled: Callable[[], bool] | None) -> dict[str, PhotoOutcome]:
         """Fetch every photo the batch's new events reference (outside any write transaction)."""
-        ids = [it.storable_id for it in prepared if it.storable_id and photo_refs(it)]
+        refs = [(it, photo_refs(it)) for it in prepared]
+        ids = [it.storable_id for it, listed in refs if it.storable_id and listed]
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:
                 for chunk in _chunks(ids):
                     known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
         wanted: dict[str, int | None] = {}
-        for it in prepared:
+        for it, listed in refs:
             if it.storable_id in known:
                 continue
-            for sha, declared in photo_refs(it):
+            for sha, declared in listed:
                 wanted.setdefault(sha, declared)
         outcomes: dict[str, PhotoOutcome] = {}
         total = len(wanted)
@@ -940,7 +870,9 @@ class Ingestor:
         v, loc = p.vehicle, p.location
         plate = normalize_plate(v.plate)
         raw_payload = it.parsed.raw.get("payload", {})
-        observations = raw_payload.get("observations") if isinstance(raw_payload.get("observations"), list) else []
+        observations = raw_payload.get("observations")
+        if not isinstance(observations, list) or not observations:
+            observations = _NONE_LISTED
         day = p.issued_at.astimezone(ref.tz).date()
         status = evidence_status(states).value
         row = dict(
@@ -952,7 +884,7 @@ class Ingestor:
             space=loc.space, violation_code=violations[0]["code"], violation_description=violations[0]["description"],
             fine_cents=fine, handheld_fine_cents=handheld, observations=observations, remarks=p.remarks,
             status=CaseStatus.PENDING_REVIEW.value, evidence_status=status, signature_state=signature_state,
-            review_warnings=warnings, warning_count=len(warnings), profile_code=ref.profile_code,
+            review_warnings=warnings or _NONE_LISTED, warning_count=len(warnings), profile_code=ref.profile_code,
             profile_version=ref.profile_version(day), owner_id=None, stage=None, next_action=None,
             next_action_date=None, on_hold=False, approved_at=None, closed_at=None, version=1,
         )
@@ -1126,6 +1058,37 @@ def _durability_hook(engine: Engine) -> None:
         if record.info.get("curbdesk_synchronous", "NORMAL") != want:
             dbapi_connection.execute(f"PRAGMA synchronous={want}")
             record.info["curbdesk_synchronous"] = want
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # threads inside collector_paused()
+_disabled_here = False  # whether the first of them turned the collector off (so the last turns it on again)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic collector held off while a batch is read, checked or stored, and left as it was after.
+
+    A batch allocates hundreds of thousands of objects (decoded events, models, rows) that form no cycles,
+    yet they set off the automatic collector again and again, each time over the whole heap (about a
+    quarter of an ingest's time). Collection resumes when the last thread inside is done (at once if the
+    counts say so), so what a batch leaves behind is collected as before; where collection is already off
+    (the app runs it from the GUI thread, :class:`desktop.ui.tasks.MainThreadGC`) nothing changes."""
+    global _pauses, _disabled_here
+    with _pause_lock:
+        if _pauses == 0:
+            _disabled_here = gc.isenabled()
+            if _disabled_here:
+                gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _disabled_here:
+                gc.enable()
+                _disabled_here = False
 
 
 def _check_cancel(cancelled: Callable[[], bool] | None) -> None:

@@ -22,6 +22,11 @@ Required fields beyond what the protocol spells out for ``citation.issued``:
 ``patrol.shift`` needs ``officer_badge``, ``zone`` and ``started_at``;
 ``patrol.check`` needs all five of its fields.
 
+What the back office can store is checked here too, so that pydantic does it in one
+pass: text no longer than its column (``max_length``), integers within the
+column's 32 or 64 bits, a finite ``accuracy_m``. :func:`_describe` words these as
+``payload.vehicle.make: longer than 32 characters (40)`` or ``seq: too large (...)``.
+
 Signatures (rule 4) are Ed25519 over :func:`canonical_json` of the envelope
 without ``signature``; :func:`content_fingerprint` gives the digest used to tell
 "same citation_number, different content" conflicts (rule 2) from repeats.
@@ -36,6 +41,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
@@ -79,16 +85,27 @@ def parse_wire_time(value: object) -> datetime:
     Raises ValueError (turned into a field error by pydantic) for anything else.
     """
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)  # the usual case, without copying the text
-        except ValueError:
-            parsed = _parse_padded_time(value)
-    elif isinstance(value, datetime):
-        parsed = value
-    else:
+        return _parse_wire_text(str(value))  # (str() gives a subclass's plain text; a str is itself)
+    if not isinstance(value, datetime):
         raise ValueError(f"time must be an ISO 8601 string, got {type(value).__name__}")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"time has no UTC offset ({str(value)[:40]!r})")
+    return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=1024)
+def _parse_wire_text(value: str) -> datetime:
+    """The usual case in the fewest steps, remembered: an event's times often repeat (``occurred_at`` is
+    usually its citation's ``issued_at``); the datetimes it gives are immutable. A refusal is not cached."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _parse_padded_time(value)
+    zone = parsed.tzinfo
+    if zone is UTC:
+        return parsed
+    if zone is None:  # fromisoformat gives a fixed offset or none: utcoffset() cannot be None otherwise
+        raise ValueError(f"time has no UTC offset ({value[:40]!r})")
     return parsed.astimezone(UTC)
 
 
@@ -106,6 +123,17 @@ WireTime = Annotated[datetime, BeforeValidator(parse_wire_time)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+#: the largest value of an integer column: an event over it says "too large" (see :func:`_describe`)
+_COLUMN_MAXIMA = frozenset({INT32_MAX, INT64_MAX})
+Count32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+
+
+def _fits(width: int, *, required: bool = False) -> Any:
+    """Text that fits a column of ``width`` characters (and is not empty when ``required``)."""
+    return Field(min_length=1 if required else None, max_length=width)
+
 
 class _Wire(BaseModel):
     """Base of every wire model: strict types, unknown fields ignored, immutable."""
@@ -116,30 +144,49 @@ class _Wire(BaseModel):
 # --------------------------------------------------------------------------- citation.issued
 
 
-class Vehicle(_Wire):
+class VehicleChanges(_Wire):
+    """A vehicle as an amendment gives it (any field); :class:`Vehicle` requires the plate and jurisdiction."""
+
+    plate: NonEmptyStr | None = None  # its width is checked once normalised (ingest)
+    jurisdiction: Annotated[str, _fits(8, required=True)] | None = None
+    plate_type: Annotated[str, _fits(8)] | None = None
+    make: Annotated[str, _fits(32)] | None = None
+    model: Annotated[str, _fits(64)] | None = None
+    color: Annotated[str, _fits(16)] | None = None
+    vin: Annotated[str, _fits(32)] | None = None
+    registration_expiry: Annotated[str, _fits(8)] | None = None
+
+
+class Vehicle(VehicleChanges):
     plate: NonEmptyStr
-    jurisdiction: NonEmptyStr
-    plate_type: str | None = None
-    make: str | None = None
-    model: str | None = None
-    color: str | None = None
-    vin: str | None = None
-    registration_expiry: str | None = None
+    jurisdiction: Annotated[str, _fits(8, required=True)]
 
 
-class Location(_Wire):
-    lat: Annotated[float, Field(ge=-90.0, le=90.0)]
-    lon: Annotated[float, Field(ge=-180.0, le=180.0)]
-    accuracy_m: Annotated[float, Field(ge=0.0)] | None = None
-    address: str | None = None
-    zone: str | None = None
-    space: str | None = None
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+Accuracy = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+class LocationChanges(_Wire):
+    """A location as an amendment gives it (any field); :class:`Location` requires lat and lon."""
+
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+    address: Annotated[str, _fits(200)] | None = None
+    zone: Annotated[str, _fits(64)] | None = None
+    space: Annotated[str, _fits(32)] | None = None
+
+
+class Location(LocationChanges):
+    lat: Latitude
+    lon: Longitude
 
 
 class Violation(_Wire):
-    code: NonEmptyStr
-    description: str | None = None
-    fine_cents: Annotated[int, Field(ge=0)] | None = None
+    code: Annotated[str, _fits(32, required=True)]
+    description: Annotated[str, _fits(300)] | None = None
+    fine_cents: Count32 | None = None
 
 
 class Observation(_Wire):
@@ -151,13 +198,13 @@ class Observation(_Wire):
 class PhotoRef(_Wire):
     sha256: Sha256Hex
     taken_at: WireTime | None = None
-    bytes: Annotated[int, Field(ge=0)] | None = None
-    caption: str | None = None
+    bytes: Count32 | None = None
+    caption: Annotated[str, _fits(100)] | None = None
 
 
 class CitationIssued(_Wire):
-    citation_number: NonEmptyStr
-    officer_badge: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
+    officer_badge: Annotated[str, _fits(32, required=True)]
     issued_at: WireTime
     vehicle: Vehicle
     location: Location
@@ -171,35 +218,15 @@ class CitationIssued(_Wire):
 
 
 class CitationVoided(_Wire):
-    citation_number: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
     voided_at: WireTime
     reason: str | None = None
-
-
-class VehicleChanges(_Wire):
-    plate: NonEmptyStr | None = None
-    jurisdiction: NonEmptyStr | None = None
-    plate_type: str | None = None
-    make: str | None = None
-    model: str | None = None
-    color: str | None = None
-    vin: str | None = None
-    registration_expiry: str | None = None
-
-
-class LocationChanges(_Wire):
-    lat: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None
-    lon: Annotated[float, Field(ge=-180.0, le=180.0)] | None = None
-    accuracy_m: Annotated[float, Field(ge=0.0)] | None = None
-    address: str | None = None
-    zone: str | None = None
-    space: str | None = None
 
 
 class CitationChanges(_Wire):
     """The fields of a citation a ``citation.amended`` may change; all optional, same types."""
 
-    officer_badge: NonEmptyStr | None = None
+    officer_badge: Annotated[str, _fits(32, required=True)] | None = None
     issued_at: WireTime | None = None
     vehicle: VehicleChanges | None = None
     location: LocationChanges | None = None
@@ -210,7 +237,7 @@ class CitationChanges(_Wire):
 
 
 class CitationAmended(_Wire):
-    citation_number: NonEmptyStr
+    citation_number: Annotated[str, _fits(64, required=True)]
     changes: CitationChanges
     reason: str | None = None
 
@@ -223,18 +250,18 @@ class CitationAmended(_Wire):
 
 
 class PatrolShift(_Wire):
-    officer_badge: NonEmptyStr
-    zone: NonEmptyStr
+    officer_badge: Annotated[str, _fits(32, required=True)]
+    zone: Annotated[str, _fits(64, required=True)]
     started_at: WireTime
     ended_at: WireTime | None = None
-    vehicles_checked: Annotated[int, Field(ge=0)] | None = None
+    vehicles_checked: Count32 | None = None
 
 
 class PatrolCheck(_Wire):
-    zone: NonEmptyStr
+    zone: Annotated[str, _fits(64, required=True)]
     checked_at: WireTime
-    plate: NonEmptyStr
-    jurisdiction: NonEmptyStr
+    plate: NonEmptyStr  # its width is checked once normalised (ingest)
+    jurisdiction: Annotated[str, _fits(8, required=True)]
     result: Literal["permit_ok", "paid", "compliant"]
 
 
@@ -253,10 +280,10 @@ PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
 
 
 class Envelope(_Wire):
-    event_id: NonEmptyStr
-    device_id: NonEmptyStr
-    seq: Annotated[int, Field(ge=0)]
-    type: NonEmptyStr
+    event_id: Annotated[str, _fits(100, required=True)]
+    device_id: Annotated[str, _fits(64, required=True)]
+    seq: Annotated[int, Field(ge=0, le=INT64_MAX)]
+    type: Annotated[str, _fits(64, required=True)]
     occurred_at: WireTime
     payload: dict[str, Any]
     signature: str | None = None
@@ -334,8 +361,15 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
         path = f"{prefix}.{path}" if path else prefix
     message = first["msg"]
     message = message.removeprefix("Value error, ")
-    if first["type"] == "missing":
+    kind, ctx, given = first["type"], first.get("ctx") or {}, first.get("input")
+    if kind == "missing":
         message = "required field is missing"
+    elif kind == "string_too_long" and isinstance(given, str):
+        message = f"longer than {ctx['max_length']} characters ({len(given)})"
+    elif kind == "less_than_equal" and ctx.get("le") in _COLUMN_MAXIMA:
+        message = f"too large ({given})"
+    elif kind == "finite_number":
+        message = "must be a finite number"
     elif first["type"] != "value_error" and (
         isinstance(first.get("input"), (str, int, float, bool)) or first.get("input") is None
     ):
@@ -377,11 +411,11 @@ def parse_envelope(raw: dict[str, Any] | str | bytes | Any) -> ParsedEvent | Rej
     typed = TYPED_ENVELOPES.get(kind) if isinstance(kind, str) else None
     if typed is not None:
         try:
-            valid = typed.model_validate(raw)
+            valid = typed.__pydantic_validator__.validate_python(raw)  # model_validate without its wrapper
         except (ValidationError, RecursionError):
             pass  # checked again below, envelope first, for the reason we have always given
         else:
-            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)  # type: ignore[arg-type]
+            return ParsedEvent(envelope=valid, payload=valid.payload, known=True, raw=raw)
     peek = _peek(raw)
     try:
         envelope = Envelope.model_validate(raw)

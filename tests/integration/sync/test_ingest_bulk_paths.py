@@ -131,6 +131,25 @@ def test_insert_rows_stores_what_sqlalchemy_s_insert_stores(app: AppContext) -> 
     assert [r[2][-9:] for r in stored] == ["02.000005", "03.000005", "04.000005", "05.000005"]
 
 
+def test_bulk_values_convert_a_value_shared_by_consecutive_rows_once_and_keep_every_row_s_own() -> None:
+    from desktop.persistence.bulk import _values
+
+    calls: list[Any] = []
+
+    def process(value: Any) -> str:
+        calls.append(value)
+        return f"<{value}>"
+
+    now, empty = object(), ()
+    rows = [{"a": now, "b": 1, "c": empty}, {"a": now, "b": 2, "c": empty}, {"a": "x", "b": 3, "c": [1]},
+            {"a": now, "b": 4, "c": empty}]
+    values = _values(rows, (("a", process), ("b", None), ("c", json.dumps)), ("k",))
+    assert values == [(f"<{now}>", 1, "[]", "k"), (f"<{now}>", 2, "[]", "k"), ("<x>", 3, "[1]", "k"),
+                      (f"<{now}>", 4, "[]", "k")]
+    assert calls == [now, "x", now]
+    assert _values([{"b": 5}], (("b", None),), ()) == [(5,)]
+
+
 def test_insert_rows_fills_constant_defaults_and_leaves_computed_ones_to_sqlalchemy(app: AppContext) -> None:
     dialect = app.db.engine.dialect
     table = Citation.__table__

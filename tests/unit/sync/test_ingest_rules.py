@@ -109,3 +109,79 @@ def test_photos_of_a_quarantined_event_are_still_listed() -> None:
     item = prepare(event)
     assert item.parsed is None
     assert photo_refs(item) == [(event["payload"]["photos"][0]["sha256"], 183234)]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload", "reason"),
+    [
+        ("citation.amended", {"citation_number": "A1", "changes": {"vehicle": {"make": "M" * 33}}},
+         "payload.changes.vehicle.make: longer than 32 characters (33)"),
+        ("citation.amended", {"citation_number": "A1", "changes": {"vehicle": {"plate": "P" * 17}}},
+         "payload.changes.vehicle.plate: longer than 16 characters (17)"),
+        ("citation.amended", {"citation_number": "A1", "changes": {"violations": [
+            {"code": "X", "fine_cents": 2**31 - 1}, {"code": "Y", "fine_cents": 1}]}},
+         "payload.changes.violations: the fines add up to more than 2147483647 cents"),
+        ("citation.amended", {"citation_number": "A1", "changes": {"location": {"accuracy_m": float("nan")}}},
+         "payload.changes.location.accuracy_m: must be a finite number"),
+        ("citation.voided", {"citation_number": "V" * 65, "voided_at": "2026-11-24T10:00:00Z"},
+         "payload.citation_number: longer than 64 characters (65)"),
+        ("patrol.shift", {"officer_badge": "1234", "zone": "Z-1", "started_at": "2026-11-24T07:00:00Z",
+                          "vehicles_checked": 2**31}, "payload.vehicles_checked: too large (2147483648)"),
+        ("patrol.check", {"zone": "Z-1", "checked_at": "2026-11-24T07:10:00Z", "plate": "..",
+                          "jurisdiction": "CA", "result": "paid"}, "payload.plate: has no letters or digits ('..')"),
+        ("patrol.check", {"zone": "Z-1", "checked_at": "2026-11-24T07:10:00Z", "plate": "7ABC123",
+                          "jurisdiction": "CALIFORNIA", "result": "paid"},
+         "payload.jurisdiction: longer than 8 characters (10)"),
+        ("x" * 65, {}, "type: longer than 64 characters (65)"),
+    ],
+)
+def test_every_event_type_is_held_to_the_column_widths_with_a_clerk_readable_reason(
+        event_type: str, payload: dict[str, object], reason: str) -> None:
+    assert _reason(valid_event(type=event_type, payload=payload)) == reason
+
+
+def test_a_lat_out_of_range_keeps_pydantics_own_words() -> None:
+    """Only the columns' integer maxima read "too large"; a latitude says what its range is."""
+    event = valid_event()
+    event["payload"]["location"]["lat"] = 91.0
+    assert "less than or equal to 90" in (_reason(event) or "")
+
+
+def test_the_collector_is_paused_inside_and_left_as_it_was() -> None:
+    import gc
+    import threading
+
+    from desktop.sync.ingest import collector_paused
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError("a failed batch")
+        assert gc.isenabled()
+        gc.disable()  # as the app's GUI-thread collector keeps it
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        # two threads inside at once: the collector comes back only when the last one leaves
+        gc.enable()
+        inside, leave = threading.Event(), threading.Event()
+
+        def other() -> None:
+            with collector_paused():
+                inside.set()
+                leave.wait(5)
+
+        worker = threading.Thread(target=other)
+        worker.start()
+        inside.wait(5)
+        with collector_paused():
+            leave.set()
+            worker.join(5)
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
