@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
+from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
@@ -71,6 +72,8 @@ class EscalationResult:
     advanced: dict[str, int] = field(default_factory=dict)
     penalties: int = 0
     penalties_cents: int = 0
+    #: the penalties' total in each currency (a run may span profiles in dollars and pounds)
+    penalties_by_currency: dict[str, int] = field(default_factory=dict)
     notices_queued: int = 0
     notices_held: int = 0
     notices_released: int = 0
@@ -113,8 +116,10 @@ class EscalationResult:
         for step, n in self.advanced.items():
             out.append(f"  {_count(n, 'case')} reached {step}")
         if self.penalties:
-            out.append(f"  {_count(self.penalties, 'penalty', 'penalties')} posted "
-                       f"({self.penalties_cents / 100:,.2f} in the cases' currencies)")
+            totals = " + ".join(format_cents(cents, currency) for currency, cents in
+                                sorted(self.penalties_by_currency.items()) if cents)
+            out.append(f"  {_count(self.penalties, 'penalty', 'penalties')} posted"
+                       + (f" ({totals})" if totals else ""))
         if self.notices_queued or self.notices_held:
             out.append(f"  {_count(self.notices_queued, 'notice')} queued for mailing, {self.notices_held:,} held for "
                        "a clerk")
@@ -160,6 +165,7 @@ class _Version:
     #: the issue dates it governs: [effective_from, until); None = open-ended (the first and the last)
     effective_from: date | None = None
     until: date | None = None
+    currency: str = "USD"
 
     @property
     def label(self) -> str:
@@ -186,7 +192,7 @@ class _Run:
                 self.versions.append(_Version(
                     v.code, v.version, v.profile.timezone, ladder(v.profile),
                     None if i == 0 else v.effective_from,
-                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None))
+                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None, v.profile.currency))
         self.result = EscalationResult(as_of)
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
@@ -420,6 +426,8 @@ class _Run:
                                                  f"WHERE {amount} > 0")
         self.result.penalties += inserted
         self.result.penalties_cents += int(total or 0)
+        by_currency = self.result.penalties_by_currency
+        by_currency[v.currency] = by_currency.get(v.currency, 0) + int(total or 0)
 
     def _owner_match(self, tz: str, alias: str = "c") -> str:
         issue = self.sql.local_date(f"{alias}.issued_at", tz)
