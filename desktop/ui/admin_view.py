@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role, allowed
-from desktop.ui.widgets import local_time
+from desktop.ui.widgets import local_time, ok_cancel
 
 #: The numbers of a stage shown in the form, with their column titles.
 FORM_COLUMNS = [("key", "Stage"), ("trigger.days", "Starts (days)"), ("trigger.kind", "counted from"),
@@ -383,9 +382,7 @@ class UsersTab(QWidget):
         form.addRow("Full name", full)
         form.addRow("Role", role)
         form.addRow("Password (10+ characters)", password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dlg.accept)
-        buttons.rejected.connect(dlg.reject)
+        buttons = ok_cancel(dlg.accept, dlg.reject)
         form.addRow(buttons)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return

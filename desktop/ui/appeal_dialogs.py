@@ -37,6 +37,7 @@ from desktop.services import appeals
 from desktop.services.appeal_documents import CheckedDocument, check_file
 from desktop.ui.appeal_widgets import run_for
 from desktop.ui.tasks import TaskControl
+from desktop.ui.widgets import ok_cancel
 
 
 def _qdate(d: date) -> QDate:
@@ -308,9 +309,7 @@ class AvailabilityDialog(QDialog):
         form.addRow("Day", self.day)
         form.addRow("From", self.start)
         form.addRow("To", self.end)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.save, self.reject)
         form.addRow(buttons)
 
     def save(self) -> None:
@@ -474,9 +473,7 @@ class DocketDialog(QDialog):
         self.officer = QComboBox()
         self.officer.addItem("All hearing officers", None)
         form.addRow("Hearing officer", self.officer)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         form.addRow(buttons)
         app, actor = ctx.app, ctx.actor
         run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor),

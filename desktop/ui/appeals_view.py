@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,10 +58,10 @@ from desktop.ui.appeal_widgets import (
     PhotoItem,
     run_for,
 )
+from desktop.ui.list_model import Index, ListTableModel
 from desktop.ui.tasks import TaskControl
 from desktop.ui.widgets import local_time, status_badge_html
 
-Index = QModelIndex | QPersistentModelIndex
 RED, AMBER, GREEN, GREY = "#b71c1c", "#9a6700", "#2e7d32", "#666666"
 
 
@@ -81,42 +81,23 @@ def _currency(profile_code: str) -> str:
     return "GBP" if profile_code == "ENG" else "USD"
 
 
-class AppealTableModel(QAbstractTableModel):
+class AppealTableModel(ListTableModel):
     """The docket rows (a few thousand at most: loaded whole). Role ROW_ROLE gives the AppealRow."""
 
     DAYS, DECIDE_BY, APPEAL, CITATION, PLATE, PROFILE, LEVEL, APPELLANT, STATUS, HEARING = range(10)
     HEADERS: ClassVar[list[str]] = ["Days left", "Decide by", "Appeal", "Citation", "Plate", "Rules", "Level",
                                     "Appellant", "Status", "Hearing"]
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, tz: Any = None, due_soon_days: int = 7, parent: Any = None) -> None:
         super().__init__(parent)
-        self.rows: list[appeals.AppealRow] = []
         self.tz = tz
         self.due_soon_days = due_soon_days
-
-    def set_rows(self, rows: list[appeals.AppealRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
 
     def row_of(self, appeal_id: int) -> int:
         for i, r in enumerate(self.rows):
             if r.appeal_id == appeal_id:
                 return i
         return -1
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -40,7 +39,7 @@ from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
 from desktop.services.cases import CaseDetail
 from desktop.ui.tasks import TaskControl
-from desktop.ui.widgets import load_thumbnail, local_time, status_badge_html
+from desktop.ui.widgets import load_thumbnail, local_time, ok_cancel, status_badge_html
 
 INTEGRITY_TEXT = {"verified": "✔ verified", "integrity_failed": "✖ failed integrity",
                   "missing": "✖ missing", "pending": "… pending"}
@@ -69,9 +68,7 @@ class TextDialog(QDialog):
         self.text.setMinimumSize(460, 110)
         if not choices:
             lay.addWidget(self.text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         lay.addWidget(buttons)
 
     def value(self) -> str:
@@ -107,9 +104,7 @@ class OwnerDialog(QDialog):
             form.addRow("Year", self.year)
             form.addRow("VIN", self.vin)
         form.addRow("Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         form.addRow(buttons)
         self.address.textChanged.connect(self._preview)
         self._preview(address)

@@ -11,17 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.services.notice_documents import kind_label
 from desktop.services.notice_runs import STATUS_LABELS, MailLogFilter, MailLogRow
 from desktop.ui.case_model import PAGE, WindowedTableModel
+from desktop.ui.list_model import ROW_ROLE, Index, ListTableModel
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.widgets import local_time
-
-Index = QModelIndex | QPersistentModelIndex
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 STATUS_COLOURS = {"queued": "#1d4f91", "held": "#b35c00", "printed": "#6b3fa0", "mailed": "#2e7d32",
                   "returned": "#b71c1c", "cancelled": "#777777", "rendered": "#6b3fa0"}
@@ -36,33 +34,15 @@ class Column:
     tooltip: Callable[[Any], str] | None = None
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ListTableModel):
     """A read-only table over a list of rows; `ROW_ROLE` gives the row object."""
 
     def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
-        self.rows: list[Any] = []
 
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Any:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        return None
+    def header_labels(self) -> list[str]:
+        return [c.header for c in self.columns]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -44,10 +43,10 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services import notice_runs as nr
 from desktop.services.notice_documents import DOCUMENT_KINDS, kind_label
 from desktop.ui.context import UiContext
-from desktop.ui.printing import PRINT_DPI, match_page_size, print_pdf  # noqa: F401
 from desktop.ui.notices_models import ROW_ROLE, STATUS_COLOURS, Column, MailLogModel, RowsModel
+from desktop.ui.printing import PRINT_DPI, match_page_size, print_pdf  # noqa: F401
 from desktop.ui.tasks import Task, TaskControl
-from desktop.ui.widgets import local_time
+from desktop.ui.widgets import local_time, ok_cancel
 
 RETURN_REASONS = ["Moved, left no address", "Attempted - not known", "No such number", "Insufficient address",
                   "Vacant", "Refused", "Unable to forward", "Deceased"]
@@ -94,10 +93,7 @@ class ConfirmMailedDialog(QDialog):
         self.date.setMaximumDate(QDate(today.year, today.month, today.day))
         form.addRow("Posted on", self.date)
         lay.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Confirm mailed")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject, "Confirm mailed")
         lay.addWidget(buttons)
 
     def mailed_on(self) -> date:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -42,6 +41,7 @@ from desktop.services.payments import method_label, source_label
 from desktop.ui.context import UiContext
 from desktop.ui.payments_view import Column, RowsModel, make_table, money_text, read_money, selected_rows
 from desktop.ui.tasks import TaskControl
+from desktop.ui.widgets import ok_cancel
 
 KIND_LABELS = {"bai2": "BAI2 bank", "lockbox": "Lockbox", "nacha": "NACHA ACH", "processor_csv": "Processor CSV"}
 
@@ -236,9 +236,7 @@ class RequestRefundDialog(QDialog):
         form.addRow("&Amount", self.amount)
         form.addRow("&Payee", self.payee)
         form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         form.addRow(buttons)
 
 
@@ -535,9 +533,7 @@ class EnrolDialog(QDialog):
         form.addRow("&Plan", self.kind)
         form.addRow("&Months", self.months)
         form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         form.addRow(buttons)
 
 

@@ -9,15 +9,14 @@ the lookup box for the next motorist.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,10 +45,8 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services import daily_close, payments
 from desktop.services.payments import CounterCase, CounterResult
 from desktop.ui.context import UiContext
+from desktop.ui.list_model import Index, ListTableModel
 from desktop.ui.tasks import TaskControl
-
-Index = QModelIndex | QPersistentModelIndex
-
 
 # --------------------------------------------------------------------------- shared pieces
 
@@ -64,38 +61,19 @@ class Column:
     width: int = 110
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ListTableModel):
     """A small list-backed table (queues and summaries hold hundreds of rows, not millions).
 
     `ROW_ROLE` returns the row object itself. Money is right-aligned, negative amounts in red."""
 
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, columns: Sequence[Column], tz: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
         self.tz = tz
-        self.rows: list[Any] = []
 
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Any:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        return None
+    def header_labels(self) -> list[str]:
+        return [c.header for c in self.columns]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self.rows):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.services.sync_service import DeviceRow, ImportedBundleRow, QuarantineRow, SkippedEventRow
+from desktop.ui.list_model import Index, ListTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
 
 RED = "#b71c1c"
@@ -28,35 +28,14 @@ def _when(value: datetime | None, tz: Any) -> str:
     return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M")
 
 
-class _RowsModel(QAbstractTableModel, Generic[Row]):
+class _RowsModel(ListTableModel, Generic[Row]):
     """Rows held in memory; subclasses give HEADERS and ``display(row, column)``."""
 
     HEADERS: list[str] = []
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, tz: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.tz = tz
-        self.rows: list[Row] = []
-
-    def set_rows(self, rows: list[Row]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Row | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -47,6 +47,7 @@ from desktop.sync.client import SyncCancelled
 from desktop.ui.context import UiContext
 from desktop.ui.sync_models import BundleTableModel, DeviceTableModel, QuarantineTableModel, SkippedTableModel
 from desktop.ui.tasks import Cancelled, Task, TaskControl
+from desktop.ui.widgets import ok_cancel
 
 log = logging.getLogger(__name__)
 
@@ -266,9 +267,7 @@ class TokenDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color:#555")
         lay.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self.accept, self.reject)
         lay.addWidget(buttons)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QFrame, QLabel, QVBoxLayout, QWidget
 
 from desktop.domain.lifecycle import CaseStatus
 from desktop.ui.case_model import STATUS_COLOURS
@@ -37,6 +38,16 @@ def load_thumbnail(path: Path, size: int = 200) -> QImage | None:
         return None
     return image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                         Qt.TransformationMode.SmoothTransformation)
+
+
+def ok_cancel(accept: Callable[[], Any], reject: Callable[[], Any], ok_text: str | None = None) -> QDialogButtonBox:
+    """A dialog's OK / Cancel row wired to ``accept`` and ``reject`` (OK renamed to ``ok_text``)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    if ok_text:
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.accepted.connect(accept)
+    buttons.rejected.connect(reject)
+    return buttons
 
 
 class PlaceholderPage(QWidget):
