@@ -48,6 +48,7 @@ from desktop.domain.profiles import (
     profile_for,
 )
 from desktop.domain.roles import Permission, Role, allowed
+from desktop.domain.wording import counted
 from desktop.persistence.models import (
     Appeal,
     AppealDocument,
@@ -849,10 +850,10 @@ class DeadlineSummary:
                        + (f", {format_cents(d.refund_cents, d.currency)} refunded" if d.refund_cents else "") + ".")
         for d in self.overdue:
             out.append(f"OVERDUE {d.number} (citation {d.citation_number}, {d.level_name}): decide-by "
-                       f"{d.decide_by.isoformat()}, {-d.days_left} day{'' if d.days_left == -1 else 's'} late.")
+                       f"{d.decide_by.isoformat()}, {counted(-d.days_left, 'day')} late.")
         for d in self.due_soon:
             out.append(f"due soon {d.number} (citation {d.citation_number}, {d.level_name}): "
-                       f"{d.days_left} day{'' if d.days_left == 1 else 's'} left (by {d.decide_by.isoformat()}).")
+                       f"{counted(d.days_left, 'day')} left (by {d.decide_by.isoformat()}).")
         return out
 
 

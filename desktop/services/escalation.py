@@ -38,6 +38,7 @@ from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
+from desktop.domain.wording import counted
 from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
 from desktop.services import audit, profile_store
 from desktop.services import settings as settings_service
@@ -112,27 +113,27 @@ class EscalationResult:
         if not self.changed:
             out.append("  nothing to do: every case is already where the calendar puts it")
         if self.scheduled:
-            out.append(f"  {_count(self.scheduled, 'new case')} scheduled")
+            out.append(f"  {counted(self.scheduled, 'new case')} scheduled")
         for step, n in self.advanced.items():
-            out.append(f"  {_count(n, 'case')} reached {step}")
+            out.append(f"  {counted(n, 'case')} reached {step}")
         if self.penalties:
             totals = " + ".join(format_cents(cents, currency) for currency, cents in
                                 sorted(self.penalties_by_currency.items()) if cents)
-            out.append(f"  {_count(self.penalties, 'penalty', 'penalties')} posted"
+            out.append(f"  {counted(self.penalties, 'penalty', 'penalties')} posted"
                        + (f" ({totals})" if totals else ""))
         if self.notices_queued or self.notices_held:
-            out.append(f"  {_count(self.notices_queued, 'notice')} queued for mailing, {self.notices_held:,} held for "
+            out.append(f"  {counted(self.notices_queued, 'notice')} queued for mailing, {self.notices_held:,} held for "
                        "a clerk")
         if self.notices_released:
-            out.append(f"  {_count(self.notices_released, 'held notice')} released (owner now mailable)")
+            out.append(f"  {counted(self.notices_released, 'held notice')} released (owner now mailable)")
         if self.notices_cancelled:
-            out.append(f"  {_count(self.notices_cancelled, 'unmailed notice')} cancelled (case closed or superseded)")
+            out.append(f"  {counted(self.notices_cancelled, 'unmailed notice')} cancelled (case closed or superseded)")
         if self.owner_lookups:
-            out.append(f"  {_count(self.owner_lookups, 'registered-owner lookup')} ({NOTICE_PURPOSE})")
+            out.append(f"  {counted(self.owner_lookups, 'registered-owner lookup')} ({NOTICE_PURPOSE})")
         if self.moved_to_collections:
-            out.append(f"  {_count(self.moved_to_collections, 'case')} referred to collections")
+            out.append(f"  {counted(self.moved_to_collections, 'case')} referred to collections")
         if self.hotlisted or self.hotlist_cleared:
-            out.append(f"  hot list: {_count(self.hotlisted, 'plate')} boot-eligible, {self.hotlist_cleared:,} cleared")
+            out.append(f"  hot list: {counted(self.hotlisted, 'plate')} boot-eligible, {self.hotlist_cleared:,} cleared")
         out.append(f"  open cases without a next action: {self.without_next_action:,}")
         out.extend(self.other_steps)
         return out
@@ -141,11 +142,6 @@ class EscalationResult:
 def _section(title: str, lines: list[str]) -> list[str]:
     """Another step's report under its title, one finding a line (first line: what was checked)."""
     return [f"{title}: {lines[0]}" if lines else f"{title}: nothing to check."] + [f"  {ln}" for ln in lines[1:]]
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """``1 case``, ``2 cases``, ``1,000 penalties``."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 # --------------------------------------------------------------------------- the run

@@ -21,8 +21,8 @@ import logging
 import shutil
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.lifecycle import PhotoIntegrity, evidence_status
 from desktop.domain.roles import Permission
+from desktop.domain.wording import counted
 from desktop.persistence.models import (
     Citation,
     Device,
@@ -356,22 +357,22 @@ class SyncSummary:
                 f"{s.quarantined:,} quarantined, {s.duplicates:,} duplicates ignored")
         extra = []
         if s.photos_failed:
-            extra.append(f"{_n(s.photos_failed, 'photo')} failed integrity")
+            extra.append(f"{counted(s.photos_failed, 'photo')} failed integrity")
         if s.photos_missing:
-            extra.append(f"{_n(s.photos_missing, 'photo')} missing")
+            extra.append(f"{counted(s.photos_missing, 'photo')} missing")
         if self.recovered_photos:
-            extra.append(f"{_n(self.recovered_photos, 'missing photo')} recovered")
+            extra.append(f"{counted(self.recovered_photos, 'missing photo')} recovered")
         if s.voided:
             extra.append(f"{s.voided} voided")
         if s.amended:
             extra.append(f"{s.amended} amended")
         if s.patrol:
-            extra.append(f"{_n(s.patrol, 'patrol record')}")
+            extra.append(f"{counted(s.patrol, 'patrol record')}")
         if s.skipped:
-            extra.append(f"{_n(s.skipped, 'unknown event')} kept and skipped")
+            extra.append(f"{counted(s.skipped, 'unknown event')} kept and skipped")
         if self.devices_with_gaps:
-            extra.append(f"{_n(self.devices_with_gaps, 'device')} with sequence gaps "
-                         f"({_n(self.missing_events, 'event')} missing)")
+            extra.append(f"{counted(self.devices_with_gaps, 'device')} with sequence gaps "
+                         f"({counted(self.missing_events, 'event')} missing)")
         pushed = [f"{k} v{v}" for k, v in self.reference.items() if v.isdigit()]
         if pushed:
             extra.append("reference pushed: " + ", ".join(pushed))
@@ -441,10 +442,6 @@ class _Pages:
         self._settle()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,
@@ -1190,7 +1187,6 @@ __all__ = [
     "list_devices",
     "list_endpoints",
     "list_quarantine",
-    "os",
     "push_reference",
     "register_device",
     "resubmit_quarantined",
