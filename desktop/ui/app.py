@@ -49,13 +49,12 @@ def _preload_main_window(start_area: str) -> None:
 
 def run_gui(env: Any) -> int:
     """Sign-in paints at once; the database opens on a worker thread meanwhile."""
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QDialog
 
     from desktop.ui.messages import MessageChannel, install_excepthook, set_channel
     from desktop.ui.style import STYLESHEET
     from desktop.ui.tasks import TaskRunner
-
-    from PySide6.QtCore import QCoreApplication, Qt, QTimer
 
     # Qt WebEngine (the review map, imported later and only when needed) requires this before the
     # application object exists.
@@ -110,7 +109,7 @@ def run_gui(env: Any) -> int:
                 login.accept()
                 return
         login.set_app(app, _demo_accounts() if result["is_demo"] else None)
-        if not login.pending:
+        if login.actor is None:  # still typing: load the main window meanwhile
             QTimer.singleShot(0, lambda: _preload_main_window(start_area))
 
     def failed(exc: BaseException) -> None:
