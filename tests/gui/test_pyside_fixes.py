@@ -37,3 +37,27 @@ def test_many_label_updates_are_safe(qapp: QApplication) -> None:
     for n in range(20000):
         label.setText(str(n))
     assert label.text() == "19999" and sys.getrefcount(None) > 1000
+
+
+def test_pyside_import_hook_leaves_module_getattr_alone(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PySide6's import hook no longer asks a newly imported module for ``__wrapped__`` (that ran
+    pydantic's module ``__getattr__`` mid-import and broke its first import on the Review screen), and
+    still tells modules that use PySide6 from those that do not."""
+    import sys
+
+    from desktop.ui import pyside_fixes
+
+    assert pyside_fixes.FEATURE_PROBE_QUIET
+    (tmp_path / "curbdesk_lazy_probe.py").write_text(
+        "LOOKED_UP = []\n"
+        "def __getattr__(name):\n"
+        "    LOOKED_UP.append(name)\n"
+        "    raise ImportError('a lazy attribute imported a half-initialised module')\n")
+    (tmp_path / "curbdesk_qt_probe.py").write_text("import PySide6.QtCore  # uses PySide6\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # an import statement goes through builtins.__import__, where PySide6 hooks in (importlib does not)
+    lazy = __import__("curbdesk_lazy_probe")
+    __import__("curbdesk_qt_probe")
+    assert lazy.LOOKED_UP == []
+    features = sys.modules["shibokensupport.feature"].pyside_feature_dict
+    assert features["curbdesk_lazy_probe"] == -1 and features["curbdesk_qt_probe"] == 0
