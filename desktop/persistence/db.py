@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -18,7 +22,101 @@ from desktop.domain.errors import UserError
 log = logging.getLogger(__name__)
 
 
-def _sqlite_setup(engine: Engine) -> None:
+#: the WAL size (pages) at which a connection checkpoints in the foreground, as a safety net only: the
+#: :class:`Checkpointer` normally keeps the WAL far smaller (SQLite's own default is 1,000 pages)
+FOREGROUND_CHECKPOINT_PAGES = 20_000
+
+
+class Checkpointer:
+    """Copies the write-ahead log back into the database file on a thread of its own.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages, so that one
+    commit (a clerk's click, or a page of a sync) pays for copying every page written since, with an
+    fsync of the database file. Here a commit only nudges this thread, which runs a passive checkpoint
+    (it never waits for readers or writers, and never blocks them) on its own connection, at most once per
+    ``interval`` seconds; sqlite3 lets go of the interpreter lock while it works, so it uses a core the
+    application is not using. Connections keep an automatic checkpoint only as a safety net
+    (:data:`FOREGROUND_CHECKPOINT_PAGES`), should this thread fall far behind.
+    """
+
+    def __init__(self, path: str, interval: float = 0.25, idle: float = 10.0) -> None:
+        self.path = path
+        self.interval = interval
+        self.idle = idle
+        self.runs = 0
+        #: set after each checkpoint (a test clears it, commits, and waits for it)
+        self.checkpointed = threading.Event()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def nudge(self) -> None:
+        """Some commit is adding to the WAL: checkpoint once an interval has passed (by then it has landed)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._wake.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            log.warning("background checkpoints are off: cannot open %s", self.path, exc_info=True)
+            return
+        try:
+            while True:
+                if not self._wake.wait(self.idle):
+                    with self._lock:  # idle: let the connection go (a nudge starts a new thread)
+                        if not self._wake.is_set():
+                            self._thread = None
+                            return
+                if self._stopping.wait(self.interval):
+                    return
+                self._wake.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.runs += 1
+                    self.checkpointed.set()
+                except sqlite3.Error:  # e.g. the file went away under a test; the next nudge tries again
+                    log.debug("background checkpoint failed", exc_info=True)
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Stop the thread (after the checkpoint it may be running)."""
+        with self._lock:
+            self._stopping.set()
+            self._wake.set()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as stored: compact JSON written by orjson (several times faster than the
+    standard encoder, which every bulk insert would otherwise spend much of its time in). What orjson does
+    not take (integers wider than 64 bits, keys that are not text) is written by the standard encoder.
+    Nothing compares this text: a column is always read back through the decoder."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_value(text: str | bytes) -> Any:
+    """A JSON column's text read back (orjson, or the standard decoder for what only it reads: the NaN and
+    Infinity the standard encoder once wrote)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _sqlite_setup(engine: Engine, checkpointer: Checkpointer | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's 'begin' event emit BEGIN itself (pysqlite's own handling is broken).
@@ -29,6 +127,8 @@ def _sqlite_setup(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if checkpointer is not None:
+                cur.execute(f"PRAGMA wal_autocheckpoint={FOREGROUND_CHECKPOINT_PAGES}")
         # Temporary tables and sorts in memory, not in temp files: the daily escalation's work tables hold
         # up to a million case ids (a few dozen MB). Settable only before the first temporary table.
         cur.execute("PRAGMA temp_store=MEMORY")
@@ -42,6 +142,11 @@ def _sqlite_setup(engine: Engine) -> None:
         else:
             conn.exec_driver_sql("BEGIN")
 
+    if checkpointer is not None:
+        @event.listens_for(engine, "commit")
+        def _on_commit(_conn: Any) -> None:
+            checkpointer.nudge()  # runs after an interval, by when this commit has landed
+
 
 class Database:
     """One database: its engine, a session factory for reads and one for writes."""
@@ -53,7 +158,7 @@ class Database:
             raise UserError(f"'{url}' is not a database URL (expected e.g. sqlite:///file or postgresql+psycopg://...).") from exc
         self.url = parsed
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text, "json_deserializer": json_value}
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +170,11 @@ class Database:
         except NoSuchModuleError as exc:
             raise UserError(f"Unknown database kind '{parsed.drivername}': use sqlite:///FILE or "
                             "postgresql+psycopg://USER@HOST/DATABASE.") from exc
+        self.checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine)
+            if parsed.database and parsed.database != ":memory:":
+                self.checkpointer = Checkpointer(parsed.database)
+            _sqlite_setup(self.engine, self.checkpointer)
             write_engine = self.engine.execution_options(sqlite_immediate=True)
         else:
             write_engine = self.engine
@@ -104,4 +212,6 @@ class Database:
             raise UserError(f"Cannot reach the database {self.display_name()}: {detail}") from exc
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()

@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from desktop.domain.canonical import canonical_json
 from desktop.persistence.bulk import insert_rows
 from desktop.persistence.db import Database
 from desktop.persistence.models import AuditEntry, AuditHead
@@ -45,9 +46,14 @@ def _json(value: Any) -> str:
         return int.__repr__(value)
     if value is None:
         return "null"
+    if kind is dict and all(type(inner) in _FLAT for inner in value.values()):
+        # an entry's usual before/after: text, whole numbers, booleans and None only (no float, so nothing
+        # the two encoders write differently; keys are text, as jsonable() leaves them)
+        return canonical_json(value, finite=True).decode("utf-8")
     return _CANONICAL.encode(value)
 
 
+_FLAT = frozenset({str, int, bool, type(None)})
 _encode_text = json.encoder.encode_basestring  # what the encoder uses for text with ensure_ascii=False
 
 

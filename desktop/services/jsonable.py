@@ -21,6 +21,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
+        if type(value) is dict and all(type(v) in _PLAIN for v in value.values()) \
+                and all(type(k) is str for k in value):
+            return dict(value)  # the usual audit entry's before/after: nothing to convert
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]

@@ -623,66 +623,69 @@ class Ingestor:
                 known_numbers[number] = (digest, event_id)
 
         seen: set[str] = set()
-        for it in prepared:
-            key = it.storable_id
-            if key is not None:
-                if key in existing or key in seen:
+        # the devices change with almost every event: written once after the loop, not by each query in it
+        with s.no_autoflush:
+            for it in prepared:
+                key = it.storable_id
+                if key is not None:
+                    if key in existing or key in seen:
+                        stats.duplicates += 1
+                        continue
+                    seen.add(key)
+                elif it.raw_text in known_idless:
                     stats.duplicates += 1
                     continue
-                seen.add(key)
-            elif it.raw_text in known_idless:
-                stats.duplicates += 1
-                continue
-            else:
-                known_idless.add(it.raw_text)
-            stats.events += 1
-            self._track(s, it, devices, trackers, state)
-            if it.parsed is None:
-                self._quarantine(state, it, it.reason or "event: not valid")
-                continue
-            env = it.parsed.envelope
-            problem, signature_state = self._signature(it, devices.get(env.device_id), resubmitted)
-            if problem:
-                self._quarantine(state, it, problem)
-                continue
-            if self.expected_device is not None and env.device_id != self.expected_device:
-                self._quarantine(state, it, f"device_id: an event of {env.device_id} inside the dock bundle "
-                                            f"of {self.expected_device}")
-                continue
-            event_row = self._event_row(it, APPLIED, now)
-            p = it.parsed.payload
-            if not it.parsed.known:
-                event_row["outcome"] = SKIPPED
-                stats.skipped += 1
-            elif isinstance(p, wire.CitationIssued):
-                digest = wire.content_fingerprint(it.parsed.raw["payload"])
-                if p.citation_number in known_numbers:
-                    first_digest, first_event = known_numbers[p.citation_number]
-                    if first_digest == digest:
-                        event_row["outcome"] = DUPLICATE
-                        stats.duplicates += 1
-                    else:
-                        self._quarantine(state, it, f"conflict: citation {p.citation_number} was already received"
-                                                    f"{' in event ' + first_event if first_event else ''} with "
-                                                    "different content; the first version is kept")
-                        continue
                 else:
-                    known_numbers[p.citation_number] = (digest, env.event_id)
-                    state.pending.append(self._citation(it, p, digest, signature_state, outcomes, ref, now))
-            elif isinstance(p, (wire.CitationVoided, wire.CitationAmended)):
-                state.later.append((it, event_row))
-                continue
-            elif isinstance(p, wire.PatrolShift):
-                state.shifts.append(dict(event_id=env.event_id, officer_badge=p.officer_badge, zone_code=p.zone,
-                                         started_at=p.started_at, ended_at=p.ended_at,
-                                         vehicles_checked=p.vehicles_checked or 0))
-                stats.patrol += 1
-            elif isinstance(p, wire.PatrolCheck):
-                state.checks.append(dict(event_id=env.event_id, zone_code=p.zone, checked_at=p.checked_at,
-                                         plate=normalize_plate(p.plate), jurisdiction=p.jurisdiction,
-                                         result=p.result))
-                stats.patrol += 1
-            self._keep_event(state, event_row, replaces)
+                    known_idless.add(it.raw_text)
+                stats.events += 1
+                self._track(s, it, devices, trackers, state)
+                if it.parsed is None:
+                    self._quarantine(state, it, it.reason or "event: not valid")
+                    continue
+                env = it.parsed.envelope
+                problem, signature_state = self._signature(it, devices.get(env.device_id), resubmitted)
+                if problem:
+                    self._quarantine(state, it, problem)
+                    continue
+                if self.expected_device is not None and env.device_id != self.expected_device:
+                    self._quarantine(state, it, f"device_id: an event of {env.device_id} inside the dock bundle "
+                                                f"of {self.expected_device}")
+                    continue
+                event_row = self._event_row(it, APPLIED, now)
+                p = it.parsed.payload
+                if not it.parsed.known:
+                    event_row["outcome"] = SKIPPED
+                    stats.skipped += 1
+                elif isinstance(p, wire.CitationIssued):
+                    digest = wire.content_fingerprint(it.parsed.raw["payload"], it.raw_text)
+                    if p.citation_number in known_numbers:
+                        first_digest, first_event = known_numbers[p.citation_number]
+                        if first_digest == digest:
+                            event_row["outcome"] = DUPLICATE
+                            stats.duplicates += 1
+                        else:
+                            self._quarantine(state, it, f"conflict: citation {p.citation_number} was already received"
+                                                        f"{' in event ' + first_event if first_event else ''} with "
+                                                        "different content; the first version is kept")
+                            continue
+                    else:
+                        known_numbers[p.citation_number] = (digest, env.event_id)
+                        state.pending.append(self._citation(it, p, digest, signature_state, outcomes, ref, now))
+                elif isinstance(p, (wire.CitationVoided, wire.CitationAmended)):
+                    state.later.append((it, event_row))
+                    continue
+                elif isinstance(p, wire.PatrolShift):
+                    state.shifts.append(dict(event_id=env.event_id, officer_badge=p.officer_badge, zone_code=p.zone,
+                                             started_at=p.started_at, ended_at=p.ended_at,
+                                             vehicles_checked=p.vehicles_checked or 0))
+                    stats.patrol += 1
+                elif isinstance(p, wire.PatrolCheck):
+                    state.checks.append(dict(event_id=env.event_id, zone_code=p.zone, checked_at=p.checked_at,
+                                             plate=normalize_plate(p.plate), jurisdiction=p.jurisdiction,
+                                             result=p.result))
+                    stats.patrol += 1
+                self._keep_event(state, event_row, replaces)
+        s.flush()
 
         self._insert_citations(uow, state)
         batched = _BatchedAudit(uow, state.records)

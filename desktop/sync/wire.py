@@ -48,6 +48,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from desktop.domain.canonical import canonical_json as _canonical, may_spell_non_finite
 from desktop.domain.errors import UserError
 
 PROTOCOL_VERSION = 1
@@ -451,7 +452,7 @@ def parse_envelope_or_raise(raw: dict[str, Any] | str | bytes) -> ParsedEvent:
 def canonical_json(envelope_without_signature: dict[str, Any]) -> bytes:
     """The bytes a device signs: sorted keys, no spaces, UTF-8, with any ``signature`` left out."""
     body = {key: value for key, value in envelope_without_signature.items() if key != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _canonical(body)
 
 
 def load_public_key(public_key_b64: str) -> Ed25519PublicKey:
@@ -502,17 +503,15 @@ def verify_signature(envelope: dict[str, Any], public_key_b64: str) -> bool:
 # --------------------------------------------------------------------------- fingerprints
 
 
-#: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_fingerprint(payload: dict[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of a payload, as received.
+def content_fingerprint(payload: dict[str, Any], text: str | None = None) -> str:
+    """SHA-256 hex of the canonical JSON of a payload, as received (``text``: the event's JSON text it was
+    decoded from, which lets the canonical JSON be written by the fast encoder when it spells no NaN).
 
     Two ``citation.issued`` events with the same ``citation_number`` and the
     same fingerprint are a repeat; a different fingerprint is a conflict.
     """
-    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
+    finite = text is not None and not may_spell_non_finite(text)
+    return hashlib.sha256(_canonical(payload, finite=finite)).hexdigest()
 
 
 def is_sha256_hex(value: object) -> bool:

@@ -75,3 +75,53 @@ def test_uow_turns_stale_data_into_a_clerk_message(app: AppContext) -> None:
             uow.commit()
     with app.db.reading() as s:
         assert s.scalar(select(Citation.remarks).where(Citation.id == cid)) is None
+
+
+def test_commits_leave_checkpoints_to_the_background_thread(app: AppContext, tmp_path: Path) -> None:
+    """A commit never copies the WAL back into the database file itself (only as a far-off safety net): the
+    checkpointer's thread does, soon after, so the database file alone holds what was committed."""
+    from desktop.persistence.db import FOREGROUND_CHECKPOINT_PAGES
+
+    checkpointer = app.db.checkpointer
+    assert checkpointer is not None
+    with app.db.engine.connect() as c:
+        assert c.execute(text("PRAGMA wal_autocheckpoint")).scalar() == FOREGROUND_CHECKPOINT_PAGES
+    checkpointer.checkpointed.clear()
+    add_citation(app, number="CP-1")
+    assert checkpointer.checkpointed.wait(30), "no background checkpoint after a commit"
+    # the main file alone (copied without its -wal) already has the row
+    database = Path(str(app.db.url.database))
+    alone = tmp_path / "alone.sqlite3"
+    alone.write_bytes(database.read_bytes())
+    with sqlite3.connect(alone) as conn:
+        assert conn.execute("select citation_number from citations").fetchall() == [("CP-1",)]
+
+
+def test_an_idle_checkpointer_lets_its_connection_go_and_comes_back(tmp_path: Path) -> None:
+    from desktop.persistence.db import Checkpointer
+
+    path = tmp_path / "idle.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("create table t (x)")
+    checkpointer = Checkpointer(str(path), interval=0, idle=0.01)
+    checkpointer.nudge()
+    first = checkpointer._thread
+    assert first is not None
+    first.join(30)
+    assert not first.is_alive() and checkpointer._thread is None and checkpointer.runs == 1
+    checkpointer.nudge()  # a new thread for the next commit
+    assert checkpointer.checkpointed.wait(30) and checkpointer._thread is not first
+    checkpointer.close()
+    assert checkpointer._thread is None or not checkpointer._thread.is_alive()
+    checkpointer.nudge()  # closed: nothing starts again
+    assert checkpointer._thread is None or not checkpointer._thread.is_alive()
+
+
+def test_json_columns_keep_what_only_the_standard_codec_handles() -> None:
+    from desktop.persistence.db import json_text, json_value
+
+    assert json_text({"b": [1, "é"], "a": None}) == '{"b":[1,"é"],"a":null}'
+    wide = 2 ** 70
+    assert json_value(json_text({"n": wide, 3: "key not text"})) == {"n": wide, "3": "key not text"}
+    assert json_value('{"x": NaN}')["x"] != json_value('{"x": NaN}')["x"]  # what the old encoder wrote, read back
