@@ -11,8 +11,9 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from desktop.domain.errors import UserError
 from desktop.paths import AppPaths, resolve_db_url
@@ -36,6 +37,7 @@ class CliEnv:
     args: argparse.Namespace
     paths: AppPaths
     db_url: str
+    opened: list[Any] = field(default_factory=list)
 
     def app(self, *, migrate: bool = True):  # type: ignore[no-untyped-def]
         from desktop.persistence.db import Database
@@ -44,10 +46,17 @@ class CliEnv:
 
         self.paths.ensure()
         db = Database(self.db_url)
+        self.opened.append(db)
         db.check_connection()
         if migrate:
             upgrade(db)
         return AppContext(db=db, paths=self.paths)
+
+    def close(self) -> None:
+        """Close the databases the command opened (the last connection to a SQLite file folds its
+        write-ahead log back into the file)."""
+        while self.opened:
+            self.opened.pop().dispose()
 
     def actor(self, app):  # type: ignore[no-untyped-def]
         """The acting user: `--as USER` if given, else the system account for automation."""
@@ -100,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {first} (details in {paths.log_dir / 'curbdesk.log'})",
               file=sys.stderr)
         return 1
+    finally:
+        env.close()
 
 
 def add_out(p: argparse.ArgumentParser, required: bool = True) -> None:

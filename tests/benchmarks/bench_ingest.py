@@ -134,7 +134,7 @@ def test_bench_ingest_without_photos(benchmark: Any, tmp_path_factory: pytest.Te
     base = tmp_path_factory.mktemp("ingest")
     rounds = Round(base, template, CITATIONS, photos=False)
     try:
-        summary = benchmark.pedantic(rounds.run, setup=rounds.setup, rounds=3, iterations=1)
+        summary = benchmark.pedantic(rounds.run, setup=rounds.setup, rounds=5, iterations=1)
     finally:
         rounds.close()
     assert summary.stats.citations == CITATIONS and summary.stats.quarantined == 0

@@ -125,3 +125,15 @@ def test_gui_review_screen_loads_its_first_citation_in_the_real_program(cli, tmp
     r = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=180, check=False)
     assert r.returncode == 0 and "first paint (review) after" in r.stdout, (r.stdout, r.stderr[-3000:])
+
+
+def test_a_command_leaves_the_database_whole_in_its_file(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints run on a background thread; a command closes its database at the end, so the write-ahead
+    log is folded back and the file alone holds everything (as a copy made by hand would expect)."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert cli("users", "add", "walt", "--role", "admin", "--name", "Walt", "--password-stdin") == 0
+    assert not Path(f"{cli.db}-wal").exists()
+    with sqlite3.connect(cli.db) as c:
+        assert c.execute("select count(*) from users where username = 'walt'").fetchone()[0] == 1
