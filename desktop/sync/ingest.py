@@ -28,7 +28,6 @@ change.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -66,9 +65,11 @@ from desktop.services import settings as settings_service
 from desktop.services.audit import AuditRecord
 from desktop.services.context import Actor, AppContext, UnitOfWork
 from desktop.sync import wire
-from desktop.sync.bundle import BundleLine
 from desktop.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
-from desktop.sync.wire import InvalidDeviceKey, ParsedEvent, ReceivedEvent, Rejected
+from desktop.sync.prepared import PhotoLine, ViolationLine, photo_refs, prepare
+from desktop.sync.prepared import PreparedEvent as _Item
+from desktop.sync.prepared import clip as _clip
+from desktop.sync.wire import InvalidDeviceKey
 
 log = logging.getLogger(__name__)
 
@@ -111,182 +112,6 @@ class IngestStats:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-# --------------------------------------------------------------------------- one event, prepared
-
-
-@dataclass
-class _Item:
-    """One received item: parsed (or the reason it was not), with what could be read of it."""
-
-    raw_text: str
-    parsed: ParsedEvent | None
-    reason: str | None
-    event_id: str | None
-    device_id: str | None
-    seq: int | None
-    type: str | None
-    occurred_at: datetime | None = None
-    #: the event id when it can key the field_events table
-    storable_id: str | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        event_id = self.event_id
-        self.storable_id = event_id if event_id is not None and 0 < len(event_id) <= 100 else None
-
-
-def _raw_text(item: Any) -> str:
-    if isinstance(item, str):
-        # a NUL cannot be stored in a PostgreSQL text column; everything else is kept as received
-        return item.replace("\x00", "\ufffd")
-    if isinstance(item, (bytes, bytearray)):
-        return bytes(item).decode("utf-8", "replace").replace("\x00", "\ufffd")
-    try:
-        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:  # lone surrogates: keep them escaped
-        return json.dumps(item, ensure_ascii=True, separators=(",", ":"))
-    except (TypeError, ValueError, RecursionError):
-        return repr(item)[:100_000]
-
-
-def _clip(value: Any, width: int) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return value if len(value) <= width else value[: width - 1] + "…"
-
-
-def _has_bad_text(value: Any, depth: int = 0) -> str | None:
-    """A NUL character or a lone surrogate anywhere in a decoded JSON value (neither can be stored)."""
-    if depth > 200:
-        return "nested too deeply"
-    if isinstance(value, str):
-        if "\x00" in value:
-            return "contains a NUL character"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "contains text that is not valid Unicode"
-        return None
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            problem = _has_bad_text(key, depth + 1) or _has_bad_text(inner, depth + 1)
-            if problem:
-                return problem
-    elif isinstance(value, list):
-        for inner in value:
-            problem = _has_bad_text(inner, depth + 1)
-            if problem:
-                return problem
-    return None
-
-
-def _plate_problem(path: str, plate: str | None) -> str | None:
-    """A plate is stored normalised: it must keep a letter or digit and fit its 16 characters."""
-    if plate is None:
-        return None
-    normalised = normalize_plate(plate)
-    if not normalised:
-        return f"{path}: has no letters or digits ({plate[:20]!r})"
-    if len(normalised) > 16:
-        return f"{path}: longer than 16 characters ({len(normalised)})"
-    return None
-
-
-def _fines_problem(path: str, violations: Sequence[wire.Violation] | None) -> str | None:
-    """Each fine fits 32 bits (the wire schema says so); their total must too."""
-    if violations and sum(v.fine_cents or 0 for v in violations) > INT32_MAX:
-        return f"{path}: the fines add up to more than {INT32_MAX} cents"
-    return None
-
-
-def _payload_problems(parsed: ParsedEvent) -> str | None:
-    """What the wire schema cannot check (it checks the column widths, integer ranges and finite numbers):
-    a plate's width once normalised, and the total of a citation's fines."""
-    p = parsed.payload
-    if isinstance(p, wire.CitationIssued):
-        return (_plate_problem("payload.vehicle.plate", p.vehicle.plate)
-                or _fines_problem("payload.violations", p.violations))
-    if isinstance(p, wire.CitationAmended):
-        c = p.changes
-        return (_plate_problem("payload.changes.vehicle.plate", c.vehicle.plate if c.vehicle else None)
-                or _fines_problem("payload.changes.violations", c.violations))
-    if isinstance(p, wire.PatrolCheck):
-        return _plate_problem("payload.plate", p.plate)
-    return None
-
-
-def prepare(item: Any) -> _Item:
-    """Parse one received item and check everything that does not need the database.
-
-    ``item`` is a decoded event (a dict), an endpoint page's :class:`~desktop.sync.wire.ReceivedEvent`
-    (its text and value), one JSON line, or a dock bundle's :class:`~desktop.sync.bundle.BundleLine` (whose reasons then name the line).
-    """
-    if isinstance(item, BundleLine):
-        prepared = prepare(item.text)
-        if item.utf8_error:
-            prepared.parsed = None
-            prepared.reason = f"event: {item.utf8_error}"
-        if prepared.reason:
-            prepared.reason = f"line {item.number}: {prepared.reason}"
-        return prepared
-    if isinstance(item, ReceivedEvent):
-        if not isinstance(item.value, dict):
-            return prepare(item.value)  # a string is read as a JSON line, anything else is refused as before
-        raw_text, item = item.text, item.value  # the text as received: no need to encode it again
-    else:
-        raw_text = _raw_text(item)
-    result = wire.parse_envelope(item)
-    if isinstance(result, Rejected):
-        raw = result.raw if isinstance(result.raw, dict) else None
-        return _Item(raw_text, None, result.reason, result.event_id, result.device_id, result.seq,
-                     raw.get("type") if raw is not None and isinstance(raw.get("type"), str) else None)
-    env = result.envelope
-    it = _Item(raw_text, result, None, env.event_id, env.device_id, env.seq, env.type, env.occurred_at)
-    problem = None
-    if "\\u" in raw_text or "\x00" in raw_text:  # control characters and lone surrogates come escaped
-        problem = _has_bad_text(result.raw)
-        if problem:
-            problem = f"event: {problem}"
-    if problem is None:
-        try:
-            raw_text.encode("utf-8")
-        except UnicodeEncodeError:
-            problem = "event: contains text that is not valid Unicode"
-    it.reason = problem or _payload_problems(result)
-    if it.reason:
-        it.parsed = None
-    return it
-
-
-def photo_refs(item: _Item) -> list[tuple[str, int | None]]:
-    """The photos an event references (also those of a quarantined event, so a re-submission finds them)."""
-    refs: list[tuple[str, int | None]] = []
-    payload: Any = None
-    if item.parsed is not None:
-        p = item.parsed.payload
-        if isinstance(p, wire.CitationIssued):
-            return [(ph.sha256, ph.bytes) for ph in p.photos or []]
-        if isinstance(p, wire.CitationAmended):
-            return [(ph.sha256, ph.bytes) for ph in p.changes.photos or []]
-        return []
-    try:
-        raw = json.loads(item.raw_text)
-    except (ValueError, RecursionError):
-        return []
-    if isinstance(raw, dict):
-        payload = raw.get("payload")
-        if isinstance(payload, dict) and isinstance(payload.get("changes"), dict):
-            payload = payload["changes"]
-    if isinstance(payload, dict) and isinstance(payload.get("photos"), list):
-        for ph in payload["photos"][:50]:
-            if isinstance(ph, dict) and wire.is_sha256_hex(ph.get("sha256")):
-                size = ph.get("bytes")
-                ok_size = isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= INT32_MAX
-                refs.append((ph["sha256"], size if ok_size else None))
-    return refs
 
 
 # --------------------------------------------------------------------------- reference data
@@ -610,11 +435,7 @@ class Ingestor:
             devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
         trackers: dict[str, SeqTracker] = {}
 
-        numbers = set()
-        for it in prepared:
-            p = it.parsed.payload if it.parsed else None
-            if isinstance(p, (wire.CitationIssued, wire.CitationVoided, wire.CitationAmended)):
-                numbers.add(p.citation_number)
+        numbers = {it.citation_number for it in prepared if it.citation_number is not None}
         known_numbers: dict[str, tuple[str | None, str | None]] = {}
         for chunk in _chunks(sorted(numbers)):
             for number, digest, event_id in s.execute(
@@ -639,50 +460,42 @@ class Ingestor:
                     known_idless.add(it.raw_text)
                 stats.events += 1
                 self._track(s, it, devices, trackers, state)
-                if it.parsed is None:
-                    self._quarantine(state, it, it.reason or "event: not valid")
+                if it.reason is not None:
+                    self._quarantine(state, it, it.reason)
                     continue
-                env = it.parsed.envelope
-                problem, signature_state = self._signature(it, devices.get(env.device_id), resubmitted)
+                problem, signature_state = self._signature(it, devices.get(it.device_id or ""), resubmitted)
                 if problem:
                     self._quarantine(state, it, problem)
                     continue
-                if self.expected_device is not None and env.device_id != self.expected_device:
-                    self._quarantine(state, it, f"device_id: an event of {env.device_id} inside the dock bundle "
+                if self.expected_device is not None and it.device_id != self.expected_device:
+                    self._quarantine(state, it, f"device_id: an event of {it.device_id} inside the dock bundle "
                                                 f"of {self.expected_device}")
                     continue
                 event_row = self._event_row(it, APPLIED, now)
-                p = it.parsed.payload
-                if not it.parsed.known:
+                kind = it.type
+                if not it.known:
                     event_row["outcome"] = SKIPPED
                     stats.skipped += 1
-                elif isinstance(p, wire.CitationIssued):
-                    digest = wire.content_fingerprint(it.parsed.raw["payload"], it.raw_text)
-                    if p.citation_number in known_numbers:
-                        first_digest, first_event = known_numbers[p.citation_number]
+                elif kind == wire.CITATION_ISSUED:
+                    number, digest = cast(str, it.citation_number), it.digest
+                    if number in known_numbers:
+                        first_digest, first_event = known_numbers[number]
                         if first_digest == digest:
                             event_row["outcome"] = DUPLICATE
                             stats.duplicates += 1
                         else:
-                            self._quarantine(state, it, f"conflict: citation {p.citation_number} was already received"
+                            self._quarantine(state, it, f"conflict: citation {number} was already received"
                                                         f"{' in event ' + first_event if first_event else ''} with "
                                                         "different content; the first version is kept")
                             continue
                     else:
-                        known_numbers[p.citation_number] = (digest, env.event_id)
-                        state.pending.append(self._citation(it, p, digest, signature_state, outcomes, ref, now))
-                elif isinstance(p, (wire.CitationVoided, wire.CitationAmended)):
+                        known_numbers[number] = (digest, it.event_id)
+                        state.pending.append(self._citation(it, signature_state, outcomes, ref, now))
+                elif kind in (wire.CITATION_VOIDED, wire.CITATION_AMENDED):
                     state.later.append((it, event_row))
                     continue
-                elif isinstance(p, wire.PatrolShift):
-                    state.shifts.append(dict(event_id=env.event_id, officer_badge=p.officer_badge, zone_code=p.zone,
-                                             started_at=p.started_at, ended_at=p.ended_at,
-                                             vehicles_checked=p.vehicles_checked or 0))
-                    stats.patrol += 1
-                elif isinstance(p, wire.PatrolCheck):
-                    state.checks.append(dict(event_id=env.event_id, zone_code=p.zone, checked_at=p.checked_at,
-                                             plate=normalize_plate(p.plate), jurisdiction=p.jurisdiction,
-                                             result=p.result))
+                elif it.patrol is not None:  # a shift or a check
+                    (state.shifts if kind == wire.PATROL_SHIFT else state.checks).append(it.patrol)
                     stats.patrol += 1
                 self._keep_event(state, event_row, replaces)
         s.flush()
@@ -690,9 +503,7 @@ class Ingestor:
         self._insert_citations(uow, state)
         batched = _BatchedAudit(uow, state.records)
         cases: dict[str, Citation] = {}
-        later_numbers = sorted({it.parsed.payload.citation_number for it, _ in state.later
-                                if it.parsed is not None
-                                and isinstance(it.parsed.payload, (wire.CitationVoided, wire.CitationAmended))})
+        later_numbers = sorted({cast(str, it.citation_number) for it, _ in state.later})
         for chunk in _chunks(later_numbers):
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
@@ -704,7 +515,7 @@ class Ingestor:
             event_row["outcome"] = APPLIED if outcome != DUPLICATE else DUPLICATE
             if outcome == DUPLICATE:
                 stats.duplicates += 1
-            elif isinstance(it.parsed.payload if it.parsed else None, wire.CitationVoided):
+            elif it.type == wire.CITATION_VOIDED:
                 stats.voided += 1
             else:
                 stats.amended += 1
@@ -761,18 +572,18 @@ class Ingestor:
             self._keep_event(state, row, None)
 
     def _signature(self, it: _Item, device: Device | None, resubmitted: bool) -> tuple[str | None, str]:
-        assert it.parsed is not None
-        raw = it.parsed.raw
         if resubmitted:
             return None, "resubmitted"
         key = device.public_key if device is not None else None
         if not key:
-            return None, "unverified" if raw.get("signature") else "unsigned"
-        if not raw.get("signature"):
+            return None, "unverified" if it.signed else "unsigned"
+        if not it.signed:
             return (f"signature: missing (device {it.device_id} has a registered key, so its events must be "
                     "signed)"), "unsigned"
+        parsed = it.parsed
+        assert parsed is not None
         try:
-            ok = wire.verify_signature(raw, key)
+            ok = wire.verify_signature(parsed.raw, key)
         except InvalidDeviceKey:
             return f"signature: the key registered for {it.device_id} is not a valid Ed25519 key", "unsigned"
         if not ok:
@@ -788,17 +599,14 @@ class Ingestor:
             return
         device = devices.get(device_id)
         if device is None:
-            if it.parsed is None:
+            if it.reason is not None:
                 return  # an unreadable event does not make up a device
-            badge = getattr(it.parsed.payload, "officer_badge", None)
-            device = Device(device_id=device_id, officer_badge=badge if isinstance(badge, str) else None,
+            device = Device(device_id=device_id, officer_badge=it.officer_badge,
                             endpoint_id=self.endpoint_label, seq_gaps=[], active=True)
             s.add(device)
             devices[device_id] = device
-        if device.officer_badge is None and it.parsed is not None:
-            badge = getattr(it.parsed.payload, "officer_badge", None)
-            if isinstance(badge, str) and len(badge) <= 32:
-                device.officer_badge = badge
+        if device.officer_badge is None and it.reason is None and it.officer_badge is not None:
+            device.officer_badge = it.officer_badge  # (the wire schema keeps a badge within 32 characters)
         tracker = trackers.get(device_id)
         if tracker is None:
             def lowest(d: str = device_id) -> int | None:
@@ -810,7 +618,7 @@ class Ingestor:
         if it.occurred_at is not None and (device.last_seen_at is None or it.occurred_at > device.last_seen_at):
             device.last_seen_at = it.occurred_at
 
-    def _fines(self, violations: Sequence[wire.Violation], issued_at: datetime, ref: _Reference,
+    def _fines(self, violations: Sequence[wire.Violation | ViolationLine], issued_at: datetime, ref: _Reference,
                citation_id: int | None) -> tuple[list[dict[str, Any]], int, int | None, list[dict[str, Any]]]:
         day = issued_at.astimezone(ref.tz).date()
         rows: list[dict[str, Any]] = []
@@ -839,7 +647,7 @@ class Ingestor:
                              handheld_fine_cents=v.fine_cents, fine_cents=fine))
         return rows, min(total, INT32_MAX), handheld_total, warnings
 
-    def _photo_rows(self, refs: Sequence[wire.PhotoRef], outcomes: dict[str, PhotoOutcome], now: datetime,
+    def _photo_rows(self, refs: Sequence[wire.PhotoRef | PhotoLine], outcomes: dict[str, PhotoOutcome], now: datetime,
                     start: int = 0, skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         seen: set[str] = set(skip)
@@ -863,39 +671,40 @@ class Ingestor:
                 verified_at=now if outcome.verified else None))
         return rows
 
-    def _citation(self, it: _Item, p: wire.CitationIssued, digest: str, signature_state: str,
-                  outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> _Pending:
-        assert it.parsed is not None
-        env = it.parsed.envelope
-        violations, fine, handheld, warnings = self._fines(p.violations, p.issued_at, ref, None)
-        photos = self._photo_rows(p.photos or [], outcomes, now)
+    def _citation(self, it: _Item, signature_state: str, outcomes: dict[str, PhotoOutcome], ref: _Reference,
+                  now: datetime) -> _Pending:
+        c = it.issued
+        assert c is not None
+        violations, fine, handheld, warnings = self._fines(c.violations, c.issued_at, ref, None)
+        photos = self._photo_rows(it.photos, outcomes, now)
         states = [PhotoIntegrity(ph["integrity"]) for ph in photos]
-        v, loc = p.vehicle, p.location
-        plate = normalize_plate(v.plate)
-        raw_payload = it.parsed.raw.get("payload", {})
-        observations = raw_payload.get("observations")
+        observations = c.observations
         if not isinstance(observations, list) or not observations:
             observations = _NONE_LISTED
-        day = p.issued_at.astimezone(ref.tz).date()
+        day = c.issued_at.astimezone(ref.tz).date()
         status = evidence_status(states).value
-        row = dict(
-            citation_number=p.citation_number, source_event_id=env.event_id, content_digest=digest,
-            device_id=env.device_id, officer_badge=p.officer_badge, issued_at=p.issued_at, received_at=now,
-            plate=plate, plate_key=plate_search_key(plate), jurisdiction=v.jurisdiction, plate_type=v.plate_type,
-            make=v.make, model=v.model, color=v.color, vin=v.vin, registration_expiry=v.registration_expiry,
-            lat=loc.lat, lon=loc.lon, accuracy_m=loc.accuracy_m, address=loc.address, zone_code=loc.zone,
-            space=loc.space, violation_code=violations[0]["code"], violation_description=violations[0]["description"],
-            fine_cents=fine, handheld_fine_cents=handheld, observations=observations, remarks=p.remarks,
-            status=CaseStatus.PENDING_REVIEW.value, evidence_status=status, signature_state=signature_state,
-            review_warnings=warnings or _NONE_LISTED, warning_count=len(warnings), profile_code=ref.profile_code,
-            profile_version=ref.profile_version(day), owner_id=None, stage=None, next_action=None,
-            next_action_date=None, on_hold=False, approved_at=None, closed_at=None, version=1,
-        )
+        plate, device_id = c.plate, it.device_id
+        row = {
+            "citation_number": c.citation_number, "source_event_id": it.event_id, "content_digest": it.digest,
+            "device_id": device_id, "officer_badge": c.officer_badge, "issued_at": c.issued_at,
+            "received_at": now, "plate": plate, "plate_key": plate_search_key(plate),
+            "jurisdiction": c.jurisdiction, "plate_type": c.plate_type, "make": c.make, "model": c.model,
+            "color": c.color, "vin": c.vin, "registration_expiry": c.registration_expiry, "lat": c.lat,
+            "lon": c.lon, "accuracy_m": c.accuracy_m, "address": c.address, "zone_code": c.zone,
+            "space": c.space, "violation_code": violations[0]["code"],
+            "violation_description": violations[0]["description"], "fine_cents": fine,
+            "handheld_fine_cents": handheld, "observations": observations, "remarks": c.remarks,
+            "status": CaseStatus.PENDING_REVIEW.value, "evidence_status": status,
+            "signature_state": signature_state, "review_warnings": warnings or _NONE_LISTED,
+            "warning_count": len(warnings), "profile_code": ref.profile_code,
+            "profile_version": ref.profile_version(day), "owner_id": None, "stage": None, "next_action": None,
+            "next_action_date": None, "on_hold": False, "approved_at": None, "closed_at": None, "version": 1,
+        }
         verified = sum(1 for ph in photos if ph["integrity"] == PhotoIntegrity.VERIFIED.value)
-        after = {"citation_number": p.citation_number, "device_id": env.device_id, "event_id": env.event_id,
+        after = {"citation_number": c.citation_number, "device_id": device_id, "event_id": it.event_id,
                  "status": row["status"], "evidence_status": status, "photos": verified,
                  "signature": signature_state}
-        return _Pending(row, violations, photos, after, f"received from {env.device_id} via {self.source}")
+        return _Pending(row, violations, photos, after, f"received from {device_id} via {self.source}")
 
     def _insert_citations(self, uow: UnitOfWork, state: _BatchState) -> None:
         if not state.pending:
