@@ -56,12 +56,12 @@ from desktop.sync import wire
 from desktop.sync.bundle import read_bundle
 from desktop.sync.client import (
     EndpointUnavailable,
-    EventPage,
     FieldClient,
     FieldEndpointError,
     ReferenceVersionConflict,
     SyncCancelled,
 )
+from desktop.sync.decoder import Decoder, Run, fetch_pages, picklable
 from desktop.sync.evidence import EvidenceStore
 from desktop.sync.ingest import Ingestor, IngestStats, QuarantinedAgain, collector_paused
 from desktop.sync.photo_sources import BundlePhotos, HttpPhotos, PhotoSource, StorePhotos
@@ -75,6 +75,9 @@ PAGE_LIMIT = 500
 #: events stored in one transaction at most: whole pages are gathered up to it, so a sync of many full pages
 #: makes one synced commit (and one ack) per four pages instead of one per page; a single page may exceed it
 COMMIT_EVENTS = 2_000
+#: a sync with at least this many events waiting fetches and prepares them on a helper process
+#: (:mod:`desktop.sync.decoder`); smaller ones are not worth starting it (about half a second)
+HELPER_PROCESS_FROM = 5_000
 BUNDLE_CHUNK = 500
 REFERENCE_ORDER = ("violation-codes", "permits", "hotlist", "assignments")
 MISSING_RETRY_LIMIT = 200
@@ -350,6 +353,8 @@ class SyncSummary:
     reference: dict[str, str] = field(default_factory=dict)
     recovered_photos: int = 0
     restarted_from_oldest: bool = False
+    #: runs of pages fetched and prepared on the helper process (a large sync)
+    helper_runs: int = 0
 
     def line(self) -> str:
         s = self.stats
@@ -383,56 +388,64 @@ class _Pages:
     """Runs of event pages from the endpoint (up to ``run`` pages, one transaction's worth), the next run
     already requested while the current one is stored.
 
-    One helper thread and its own HTTP session; never two requests at once on it. An error of the
-    first page of a run fetched ahead comes out when that run is asked for, exactly as if it had been
-    fetched then; an error further into a run ends the run there, and comes out when the run that
-    starts with that page is asked for.
+    By default one helper thread with its own HTTP session fetches them (never two requests at once on
+    it). A large sync also has a :class:`~desktop.sync.decoder.Decoder`: once its process is ready it
+    fetches the runs and prepares their events as well, on the second core; until then, and if it fails,
+    the thread fetches them. An error of the first page of a run fetched ahead comes out when that run is
+    asked for, exactly as if it had been fetched then; an error further into a run ends the run there, and
+    comes out when the run that starts with that page is asked for.
     """
 
-    def __init__(self, client: FieldClient, limit: int, run: int = 1) -> None:
+    def __init__(self, client: FieldClient, limit: int, run: int = 1, decoder: Decoder | None = None,
+                 cancelled: Callable[[], bool] = lambda: False) -> None:
         self.client = client
         self.limit = limit
         self.run = max(1, run)
+        self.decoder = decoder
+        self.cancelled = cancelled
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-prefetch")
-        self.pending: tuple[str | None, Future[list[EventPage]]] | None = None
+        #: the cursor asked for ahead, and the thread's future (None: the decoder's stream prepares it)
+        self.pending: tuple[str | None, Future[Run] | None] | None = None
+        self.decoded_runs = 0
 
     def prefetch(self, cursor: str | None) -> None:
         self._settle()
-        self.pending = (cursor, self.pool.submit(self._fetch_run, cursor))
+        if self.decoder is not None and self.decoder.ready():
+            self.decoder.start(cursor)  # (a stream going on is already preparing it)
+            self.pending = (cursor, None)
+        else:
+            self.pending = (cursor, self.pool.submit(self._fetch_run, cursor))
 
-    def get(self, cursor: str | None) -> list[EventPage]:
-        if self.pending is not None and self.pending[0] == cursor:
+    def get(self, cursor: str | None) -> Run:
+        if self.pending is not None and self.pending[0] == cursor and self.pending[1] is not None:
             future = self.pending[1]
             self.pending = None
             return future.result()
         self._settle()
+        if self.decoder is not None and self.decoder.ready():
+            with collector_paused():  # unpickling a run makes many objects (see there)
+                run = self.decoder.get(cursor, self.cancelled)
+            if run is not None:
+                self.decoded_runs += 1
+                return run
+            self.decoder.close()
+            self.decoder = None  # it failed (logged): fetch here from now on
         return self._fetch_run(cursor)
 
-    def _fetch_run(self, cursor: str | None) -> list[EventPage]:
+    def _fetch_run(self, cursor: str | None) -> Run:
         with collector_paused():  # decoding a run's events sets off no collection either (see there)
-            return self._fetch_pages(cursor)
-
-    def _fetch_pages(self, cursor: str | None) -> list[EventPage]:
-        run: list[EventPage] = []
-        while True:
-            try:
-                page = self.client.events(cursor, self.limit)
-            except Exception:
-                if not run:
-                    raise
-                log.debug("a page further into a run failed; it is asked for again next", exc_info=True)
-                return run
-            run.append(page)
-            if len(run) >= self.run or not (page.more and page.next):
-                return run
-            cursor = page.next
+            pages = fetch_pages(self.client, cursor, self.limit, self.run)
+            # prepared by the ingest, in the caller's thread (here they would take turns on the lock)
+            return Run(pages, [event for page in pages for event in page.received()])
 
     def _settle(self) -> None:
         """Let a request still on its way finish (its answer is not wanted any more)."""
         if self.pending is not None:
             future = self.pending[1]
             self.pending = None
-            if not future.cancel():
+            if future is None:
+                pass  # the decoder's stream: runs not wanted are dropped by the decoder
+            elif not future.cancel():
                 try:
                     future.result()
                 except BaseException:  # noqa: BLE001 - an unwanted page's error does not matter
@@ -442,12 +455,15 @@ class _Pages:
         self._settle()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
+        if self.decoder is not None:
+            self.decoder.close()
 
 
 def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress | None = None,
              cancel: CancelHook = None, *, token: str | None = None, page_limit: int = PAGE_LIMIT,
              push: bool = True, client_options: dict[str, Any] | None = None,
-             review_checks: bool = True, commit_events: int | None = None) -> SyncSummary:
+             review_checks: bool = True, commit_events: int | None = None,
+             helper_process_from: int | None = HELPER_PROCESS_FROM) -> SyncSummary:
     """Pull every event the endpoint holds, a few pages at a time (each batch of whole pages, up to
     ``commit_events`` events, committed with its cursor, then acked), fetch and verify their photos,
     update the devices, then push reference data.
@@ -456,7 +472,10 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     (asked for on a slow link, or to see progress sooner) keeps one commit and one ack per page.
 
     ``review_checks`` runs the review checks on each page's new citations after its commit (the app
-    always does; the ingest benchmark leaves them out and measures them on their own)."""
+    always does; the ingest benchmark leaves them out and measures them on their own).
+
+    ``helper_process_from``: with at least this many events waiting (as the endpoint's status says), pages
+    are fetched and their events prepared on a helper process (None: never)."""
     note = progress or _no_progress
     cancelled = _cancel_fn(cancel)
     if commit_events is None:
@@ -488,7 +507,15 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             return FieldClient(ep.url, token or "", ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
 
         photos = HttpPhotos(client, store, app.paths.data_dir / "sync-downloads", make_client=make_client)
-        pages = _Pages(make_client(), page_limit, run=commit_events // page_limit)
+        run_pages = max(1, commit_events // page_limit)
+        decoder = None
+        if helper_process_from is not None and total >= helper_process_from and picklable(options):
+            # started now, it is ready after the first run or two, which this process fetches meanwhile
+            try:
+                decoder = Decoder(ep.url, token, ep.ca_bundle, options, page_limit, run_pages)
+            except Exception:  # noqa: BLE001 - a sync without it is only slower
+                log.warning("could not start the sync's helper process; fetching in this process", exc_info=True)
+        pages = _Pages(make_client(), page_limit, run=run_pages, decoder=decoder, cancelled=cancelled)
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
                             review_checks=review_checks)
         while True:
@@ -505,11 +532,10 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     summary.restarted_from_oldest = True
                     continue
                 raise
-            items: list[Any] = []
-            for page in run:
-                items.extend(page.received())
+            items = run.items
+            for page in run.pages:
                 cursor = page.next or cursor
-            more = bool(run[-1].more and run[-1].next)
+            more = bool(run.pages[-1].more and run.pages[-1].next)
             if more:
                 pages.prefetch(cursor)  # on its way while this run is stored
             done = summary.stats.received
@@ -526,7 +552,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
 
             stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
             summary.stats.add(stats)
-            summary.pages += len(run)
+            summary.pages += len(run.pages)
+            summary.helper_runs = pages.decoded_runs
             if cursor is not None and cursor != acked:
                 client.ack(cursor)
                 acked = cursor

@@ -69,10 +69,6 @@ class IssuedCitation(NamedTuple):
     remarks: str | None
 
 
-_FIELDS = ("raw_text", "reason", "event_id", "device_id", "seq", "type", "occurred_at", "known", "signed",
-           "officer_badge", "citation_number", "digest", "issued", "patrol", "photos")
-
-
 @dataclass(eq=False)
 class PreparedEvent:
     """One received item: what could be read of it, and either the reason it is refused (``reason``) or
@@ -124,15 +120,22 @@ class PreparedEvent:
         self.reason = reason
         self._parsed = None
 
-    # sent between processes as a tuple of its plain values (the typed event stays behind)
-    def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _FIELDS)
+    def plain(self) -> tuple[Any, ...]:
+        """Its values as plain tuples (what a process sends another; :meth:`from_plain` rebuilds it). The
+        typed event stays behind: it is parsed again from the text where it is needed."""
+        c = self.issued
+        issued = None if c is None else (*c[:17], tuple(map(tuple, c.violations)), c.observations, c.remarks)
+        return (self.raw_text, self.reason, self.event_id, self.device_id, self.seq, self.type, self.occurred_at,
+                self.known, self.signed, self.officer_badge, self.citation_number, self.digest, issued,
+                self.patrol, tuple(map(tuple, self.photos)) if self.photos else ())
 
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        for name, value in zip(_FIELDS, state, strict=True):
-            setattr(self, name, value)
-        self._parsed = None
-        self.__post_init__()
+    @classmethod
+    def from_plain(cls, values: tuple[Any, ...]) -> PreparedEvent:
+        issued, photos = values[12], values[14]
+        if issued is not None:
+            issued = IssuedCitation(*issued[:17], tuple(ViolationLine(*v) for v in issued[17]), issued[18],
+                                    issued[19])
+        return cls(*values[:12], issued, values[13], tuple(PhotoLine(*ph) for ph in photos) if photos else ())
 
 
 def _raw_text(item: Any) -> str:

@@ -1,0 +1,123 @@
+"""A large sync fetches and prepares its events on a helper process (desktop/sync/decoder.py): the same
+result as without it, whatever the network does, and nothing lost or duplicated when the helper dies or
+the sync is cancelled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.services import sync_service
+from desktop.services.audit import verify
+from desktop.services.context import AppContext
+from desktop.sync import decoder as decoder_module
+from desktop.sync.client import SyncCancelled
+from desktop.sync.simulator import FieldSimulator
+from tests.conftest import make_app
+from tests.helpers.ingest_helpers import SYSTEM, citation_numbers, counts, outcomes, quarantine_reasons, sync
+
+Factory = Callable[..., FieldSimulator]
+
+FAULTS: dict[str, Any] = dict(seed=23, devices=4, citations=60, drop_probability=0.1, repeat_probability=0.3,
+                              throttle_probability=0.05, unavailable_probability=0.05, malformed_events=4,
+                              conflicting_duplicates=2, sequence_gaps=True, corrupted_photos=1)
+
+
+def _helper_sync(app: AppContext, sim: FieldSimulator, **kwargs: Any) -> sync_service.SyncSummary:
+    # pages of 9 events, a run each: many runs; the helper process for any number of waiting events
+    kwargs.setdefault("client_options", {"max_retries": 30})
+    return sync(app, sim, page_limit=9, helper_process_from=0, **kwargs)
+
+
+def _state(app: AppContext) -> tuple[Any, ...]:
+    return (counts(app), outcomes(app), sorted(citation_numbers(app)), sorted(quarantine_reasons(app)))
+
+
+def _spools() -> set[str]:
+    import tempfile
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("curbdesk-sync-*")}
+
+
+def test_the_helper_process_stores_exactly_what_the_sync_without_it_stores(
+        app: AppContext, simulator_factory: Factory, tmp_path: Path, sqlite_template: Path) -> None:
+    import shutil
+
+    spools_before = _spools()
+    with_helper = _helper_sync(app, simulator_factory(**FAULTS))
+    assert with_helper.helper_runs >= 3, "the runs were not prepared on the helper process"
+
+    shutil.copyfile(sqlite_template, tmp_path / "other.sqlite3")
+    other = make_app(f"sqlite:///{tmp_path / 'other.sqlite3'}", tmp_path / "other", app.clock, migrate=False)
+    try:
+        without = sync(other, simulator_factory(**FAULTS), page_limit=9, helper_process_from=None,
+                       client_options={"max_retries": 30})
+        assert without.helper_runs == 0
+        assert _state(app) == _state(other)
+        # (how often the simulator repeats events depends on when each request comes: not compared)
+        noisy = ("received", "duplicates")
+        assert {k: v for k, v in with_helper.stats.as_dict().items() if k not in noisy} == \
+            {k: v for k, v in without.stats.as_dict().items() if k not in noisy}
+    finally:
+        other.db.dispose()
+    assert verify(app.db).ok
+    assert _spools() == spools_before, "the helper's spool folder was left behind"
+
+
+def test_a_sync_below_the_threshold_starts_no_helper(app: AppContext, simulator_factory: Factory) -> None:
+    summary = sync(app, simulator_factory(citations=20), page_limit=9, helper_process_from=10_000)
+    assert summary.helper_runs == 0 and summary.stats.citations == 20
+
+
+def test_the_helper_dying_mid_sync_loses_and_duplicates_nothing(app: AppContext, simulator_factory: Factory,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = simulator_factory(**FAULTS)
+    original = decoder_module.Decoder.get
+    calls = [0]
+
+    def get_then_die(self: decoder_module.Decoder, cursor: str | None, cancelled: Callable[[], bool]) -> Any:
+        calls[0] += 1
+        if calls[0] == 4:
+            os.kill(self._process.pid, signal.SIGKILL)
+            self._process.join(30)
+        return original(self, cursor, cancelled)
+
+    monkeypatch.setattr(decoder_module.Decoder, "get", get_then_die)
+    summary = _helper_sync(app, sim)
+    assert calls[0] == 4, "after the helper died, the runs are fetched in this process"
+    assert 0 < summary.helper_runs <= 4 < summary.pages  # (the 4th may have been on its way already)
+    assert set(citation_numbers(app)) == sim.valid_citation_numbers
+    assert len(citation_numbers(app)) == len(sim.valid_citation_numbers)
+    before = counts(app)
+    assert _helper_sync(app, sim).stats.events == 0  # everything was acknowledged: nothing comes again
+    assert counts(app) == before and verify(app.db).ok
+
+
+def test_cancel_during_a_helper_sync_ends_the_helper_and_keeps_what_was_committed(
+        app: AppContext, simulator_factory: Factory) -> None:
+    sim = simulator_factory(**FAULTS)
+    spools_before = _spools()
+    cancel = threading.Event()
+    commits = [0]
+
+    def progress(_done: int, _total: int, text: str) -> None:
+        if "events received" in text:
+            commits[0] += 1
+            if commits[0] == 6:
+                cancel.set()
+
+    with pytest.raises(SyncCancelled):
+        _helper_sync(app, sim, progress=progress, cancel=cancel)
+    assert 0 < counts(app)["events"]
+    assert _spools() == spools_before
+    alive = [p for p in __import__("multiprocessing").active_children() if p.name == "curbdesk-sync-decoder"]
+    assert alive == [], "the helper process outlived the cancelled sync"
+    _helper_sync(app, sim)
+    assert set(citation_numbers(app)) == sim.valid_citation_numbers
+    assert len(citation_numbers(app)) == len(sim.valid_citation_numbers) and verify(app.db).ok
