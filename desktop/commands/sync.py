@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=500, help="events per page, 1..500 (default 500)")
     p.add_argument("--retries", type=int, default=5,
                    help="retries of a failed request, with backoff (default 5; 0 fails at once)")
+    p.add_argument("--helper-process-from", type=int, metavar="EVENTS",
+                   help="fetch and check the events on a helper process when at least this many wait "
+                        "(0: always; default: for a large sync, see HELPER_PROCESS_FROM in sync_service)")
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("import-bundle", help="import dock bundles (ZIP files exported by docked handhelds)")
@@ -73,6 +76,8 @@ def cmd_sync(env: Any) -> int:
         raise UserError("--limit is 1 to 500 events per page.")
     if not 0 <= args.retries <= 50:
         raise UserError("--retries is 0 to 50.")
+    if args.helper_process_from is not None and args.helper_process_from < 0:
+        raise UserError("--helper-process-from is a number of events, 0 or more.")
     app = env.app()
     actor = env.actor(app)
     ca_bundle = None
@@ -85,7 +90,10 @@ def cmd_sync(env: Any) -> int:
     progress = _progress_printer()
     try:
         summary = sync_service.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
-                                        push=not args.no_push, client_options={"max_retries": args.retries})
+                                        push=not args.no_push, client_options={"max_retries": args.retries},
+                                        helper_process_from=(sync_service.HELPER_PROCESS_FROM
+                                                             if args.helper_process_from is None
+                                                             else args.helper_process_from))
     except UserError as exc:
         if progress:
             print(file=sys.stderr)

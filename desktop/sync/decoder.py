@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from desktop.sync.client import EventPage, FieldClient, FieldEndpointError, SyncCancelled
@@ -145,7 +146,8 @@ class Decoder:
     def __init__(self, base_url: str, token: str, ca_bundle: str | None, options: dict[str, Any], limit: int,
                  run: int) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._spool = tempfile.mkdtemp(prefix="curbdesk-sync-")
+        _remove_stale_spools()
+        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX)
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(target=_serve, name="curbdesk-sync-decoder", daemon=True,
                                     args=(child, base_url, token, ca_bundle, options, limit, run, self._spool))
@@ -253,3 +255,18 @@ class Decoder:
 
 
 _NOWHERE = object()
+_SPOOL_PREFIX = "curbdesk-sync-"
+STALE_SPOOL_SECONDS = 24 * 3600
+
+
+def _remove_stale_spools() -> None:
+    """Spool folders a day old: left by a sync whose process was killed (a running sync's is younger)."""
+    import time
+
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(_SPOOL_PREFIX + "*"):
+        try:
+            if now - folder.stat().st_mtime > STALE_SPOOL_SECONDS:
+                shutil.rmtree(folder)
+        except OSError:  # another user's, or gone already
+            continue

@@ -77,6 +77,8 @@ def test_sync_failures_are_one_clear_line(cli: Any, capsys: Any, simulator_facto
     assert "Plain http is only allowed" in capsys.readouterr().err
     assert cli("sync", "--endpoint", sim.base_url) == 2
     assert "No token for the endpoint" in capsys.readouterr().err
+    assert cli("sync", "--endpoint", sim.base_url, "--token", sim.token, "--helper-process-from", "-1") == 2
+    assert "--helper-process-from is a number of events" in capsys.readouterr().err
 
 
 def test_sync_failure_midway_keeps_what_was_committed(cli: Any, capsys: Any, simulator_factory: Factory) -> None:
@@ -160,13 +162,18 @@ def _count(db: Path, table: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_a_sync_killed_with_sigkill_loses_and_duplicates_nothing(tmp_path: Path, simulator_factory: Factory) -> None:
-    """Run `main.py sync` as a real process, kill -9 it at random moments, then sync to the end."""
+@pytest.mark.parametrize("helper", ["one process", "helper process"])
+def test_a_sync_killed_with_sigkill_loses_and_duplicates_nothing(tmp_path: Path, simulator_factory: Factory,
+                                                                 helper: str) -> None:
+    """Run `main.py sync` as a real process, kill -9 it at random moments, then sync to the end (also with the
+    events fetched and checked on its helper process, which then loses its parent)."""
     sim = simulator_factory(seed=21, devices=4, citations=100, photo_size=(200, 150), drop_probability=0.03,
                             repeat_probability=0.2, malformed_events=3, conflicting_duplicates=1)
     data = tmp_path / "data"
     command = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "sync", "--endpoint", sim.base_url,
                "--token", sim.token, "--limit", "10"]
+    if helper == "helper process":
+        command += ["--helper-process-from", "0"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CURBDESK_DB", None)
     rnd = random.Random(4)

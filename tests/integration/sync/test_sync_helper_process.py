@@ -20,7 +20,7 @@ from desktop.sync import decoder as decoder_module
 from desktop.sync.client import SyncCancelled
 from desktop.sync.simulator import FieldSimulator
 from tests.conftest import make_app
-from tests.helpers.ingest_helpers import SYSTEM, citation_numbers, counts, outcomes, quarantine_reasons, sync
+from tests.helpers.ingest_helpers import citation_numbers, counts, outcomes, quarantine_reasons, sync
 
 Factory = Callable[..., FieldSimulator]
 
@@ -121,3 +121,23 @@ def test_cancel_during_a_helper_sync_ends_the_helper_and_keeps_what_was_committe
     _helper_sync(app, sim)
     assert set(citation_numbers(app)) == sim.valid_citation_numbers
     assert len(citation_numbers(app)) == len(sim.valid_citation_numbers) and verify(app.db).ok
+
+
+def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppContext,
+                                                                     simulator_factory: Factory) -> None:
+    import tempfile
+    import time
+
+    stale = Path(tempfile.mkdtemp(prefix="curbdesk-sync-"))
+    (stale / "run-3").write_bytes(b"left behind")
+    fresh = Path(tempfile.mkdtemp(prefix="curbdesk-sync-"))  # another sync's, still running
+    day_ago = time.time() - decoder_module.STALE_SPOOL_SECONDS - 60
+    os.utime(stale, (day_ago, day_ago))
+    try:
+        _helper_sync(app, simulator_factory(citations=10))
+        assert not stale.exists() and fresh.exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
