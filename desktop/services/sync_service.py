@@ -512,7 +512,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         if helper_process_from is not None and total >= helper_process_from and picklable(options):
             # started now, it is ready after the first run or two, which this process fetches meanwhile
             try:
-                decoder = Decoder(ep.url, token, ep.ca_bundle, options, page_limit, run_pages)
+                decoder = Decoder(ep.url, token, ep.ca_bundle, options, page_limit, run_pages,
+                                  spool_parent=app.paths.data_dir / "sync-spool")
             except Exception:  # noqa: BLE001 - a sync without it is only slower
                 log.warning("could not start the sync's helper process; fetching in this process", exc_info=True)
         pages = _Pages(make_client(), page_limit, run=run_pages, decoder=decoder, cancelled=cancelled)

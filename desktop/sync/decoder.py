@@ -82,7 +82,8 @@ def _serve(conn: Connection, base_url: str, token: str, ca_bundle: str | None, o
     ``("more", stream)`` allows one more), until the endpoint has no more or a run fails (the error is
     sent in its place). A new ``from`` starts a new stream; ``("stop",)`` ends the process.
 
-    A run (a megabyte or two) is written to a file in ``spool`` and only its name goes through the pipe:
+    A run (a megabyte or two) is written to a file in ``spool`` (a folder of its own under the application's
+    data folder) and only its name goes through the pipe:
     through the pipe itself, 64 KB at a time, each run would hold both processes up while it is read."""
     gc.disable()  # a run's objects are freed as soon as they are sent; a collection after each suffices
     client = FieldClient(base_url, token, ca_bundle=ca_bundle, **options)
@@ -144,10 +145,12 @@ class Decoder:
     AHEAD = 2  # runs prepared ahead of the one being stored
 
     def __init__(self, base_url: str, token: str, ca_bundle: str | None, options: dict[str, Any], limit: int,
-                 run: int) -> None:
+                 run: int, spool_parent: Path | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
-        _remove_stale_spools()
-        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX)
+        parent = Path(spool_parent) if spool_parent is not None else Path(tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_spools(parent)
+        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX, dir=parent)
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(target=_serve, name="curbdesk-sync-decoder", daemon=True,
                                     args=(child, base_url, token, ca_bundle, options, limit, run, self._spool))
@@ -259,12 +262,12 @@ _SPOOL_PREFIX = "curbdesk-sync-"
 STALE_SPOOL_SECONDS = 24 * 3600
 
 
-def _remove_stale_spools() -> None:
+def _remove_stale_spools(parent: Path) -> None:
     """Spool folders a day old: left by a sync whose process was killed (a running sync's is younger)."""
     import time
 
     now = time.time()
-    for folder in Path(tempfile.gettempdir()).glob(_SPOOL_PREFIX + "*"):
+    for folder in parent.glob(_SPOOL_PREFIX + "*"):
         try:
             if now - folder.stat().st_mtime > STALE_SPOOL_SECONDS:
                 shutil.rmtree(folder)

@@ -39,17 +39,14 @@ def _state(app: AppContext) -> tuple[Any, ...]:
     return (counts(app), outcomes(app), sorted(citation_numbers(app)), sorted(quarantine_reasons(app)))
 
 
-def _spools() -> set[str]:
-    import tempfile
-
-    return {p.name for p in Path(tempfile.gettempdir()).glob("curbdesk-sync-*")}
+def _spools(app: AppContext) -> set[str]:
+    return {p.name for p in (app.paths.data_dir / "sync-spool").glob("curbdesk-sync-*")}
 
 
 def test_the_helper_process_stores_exactly_what_the_sync_without_it_stores(
         app: AppContext, simulator_factory: Factory, tmp_path: Path, sqlite_template: Path) -> None:
     import shutil
 
-    spools_before = _spools()
     with_helper = _helper_sync(app, simulator_factory(**FAULTS))
     assert with_helper.helper_runs >= 3, "the runs were not prepared on the helper process"
 
@@ -67,7 +64,7 @@ def test_the_helper_process_stores_exactly_what_the_sync_without_it_stores(
     finally:
         other.db.dispose()
     assert verify(app.db).ok
-    assert _spools() == spools_before, "the helper's spool folder was left behind"
+    assert _spools(app) == set(), "the helper's spool folder was left behind"
 
 
 def test_a_sync_below_the_threshold_starts_no_helper(app: AppContext, simulator_factory: Factory) -> None:
@@ -102,7 +99,6 @@ def test_the_helper_dying_mid_sync_loses_and_duplicates_nothing(app: AppContext,
 def test_cancel_during_a_helper_sync_ends_the_helper_and_keeps_what_was_committed(
         app: AppContext, simulator_factory: Factory) -> None:
     sim = simulator_factory(**FAULTS)
-    spools_before = _spools()
     cancel = threading.Event()
     commits = [0]
 
@@ -115,7 +111,7 @@ def test_cancel_during_a_helper_sync_ends_the_helper_and_keeps_what_was_committe
     with pytest.raises(SyncCancelled):
         _helper_sync(app, sim, progress=progress, cancel=cancel)
     assert 0 < counts(app)["events"]
-    assert _spools() == spools_before
+    assert _spools(app) == set()
     alive = [p for p in __import__("multiprocessing").active_children() if p.name == "curbdesk-sync-decoder"]
     assert alive == [], "the helper process outlived the cancelled sync"
     _helper_sync(app, sim)
@@ -128,9 +124,11 @@ def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppCon
     import tempfile
     import time
 
-    stale = Path(tempfile.mkdtemp(prefix="curbdesk-sync-"))
+    spool = app.paths.data_dir / "sync-spool"
+    spool.mkdir(parents=True)
+    stale = Path(tempfile.mkdtemp(prefix="curbdesk-sync-", dir=spool))
     (stale / "run-3").write_bytes(b"left behind")
-    fresh = Path(tempfile.mkdtemp(prefix="curbdesk-sync-"))  # another sync's, still running
+    fresh = Path(tempfile.mkdtemp(prefix="curbdesk-sync-", dir=spool))  # another sync's, still running
     day_ago = time.time() - decoder_module.STALE_SPOOL_SECONDS - 60
     os.utime(stale, (day_ago, day_ago))
     try:
