@@ -252,3 +252,29 @@ def test_automatic_sync_runs_when_due(app: AppContext, make_view: Any, qtbot: An
     with qtbot.waitSignal(view.background.started, timeout=10000):
         view.background.check_automatic()
     qtbot.waitUntil(lambda: not view.background.running, timeout=60000)
+
+
+def test_sync_now_with_the_helper_process_shows_progress_and_stores_everything(
+        app: AppContext, make_view: Any, qtbot: Any, simulator_factory: Factory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sync now as a large sync runs it: pages fetched and prepared on the helper process (forced here for a
+    small fleet), the window kept responsive, the progress shown, everything stored."""
+    import functools
+
+    sim = simulator_factory(citations=60, devices=3, malformed_events=2)
+    _endpoint(app, sim)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    view.background.client_options = {"max_retries": 5}  # (a lambda would keep the sync in one process)
+    view.background.page_limit = 10
+    monkeypatch.setattr(sync_service, "sync_now", functools.partial(sync_service.sync_now, helper_process_from=0))
+    seen: list[str] = []
+    view.background.progress.connect(lambda _d, _t, s: seen.append(s))
+    with qtbot.waitSignal(view.background.finished, timeout=60000) as finished:
+        view.sync_button.click()
+    summary = finished.args[0]
+    assert summary.helper_runs >= 1
+    assert summary.stats.citations == 60 and summary.stats.quarantined == 2
+    assert sum("events received" in s for s in seen) >= 3
+    qtbot.waitUntil(lambda: view.tabs.tabText(1) == "Quarantine (2 open)", timeout=10000)
+    assert "60 citations" in view.status.text()
