@@ -9,6 +9,7 @@ All work goes through the task runner: the window never waits on the network or 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -444,10 +445,14 @@ def _table(model: Any) -> QTableView:
 
 
 class SyncView(QWidget):
-    """Devices & Sync. Signals: ``loaded()`` after every refresh, ``quarantine_loaded(count)``."""
+    """Devices & Sync. Signals: ``loaded()`` after every refresh, ``quarantine_loaded(count)``,
+    ``devices_loaded(count)`` when the device list is read again during a sync."""
 
     loaded = Signal()
     quarantine_loaded = Signal(int)
+    devices_loaded = Signal(int)
+    #: during a sync the device list is read again after a committed batch, at most this often
+    DEVICES_EVERY_SECONDS = 2.0
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -458,6 +463,9 @@ class SyncView(QWidget):
         self.can_resolve = allowed(role, Permission.RESOLVE_QUARANTINE)
         self.endpoints: list[EndpointRow] = []
         self._select_after_refresh: int | None = None
+        self._devices_reading = False
+        self._devices_read_at = float("-inf")
+        self._refreshes = 0  # full refreshes started: a device read begun before the latest one is stale
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
         if not self.can_sync:
@@ -647,6 +655,7 @@ class SyncView(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        self._refreshes += 1
         app, actor = self.ctx.app, self.ctx.actor
         status = self.quarantine_filter.currentData()
 
@@ -672,9 +681,7 @@ class SyncView(QWidget):
             self.endpoint_box.setCurrentIndex(max(index, 0))
         self.endpoint_box.blockSignals(False)
         self._endpoint_changed()
-        self.devices.set_rows(devices)
-        gaps = sum(1 for d in devices if d.gaps)
-        self.tabs.setTabText(0, f"Devices ({len(devices)}{', ' + str(gaps) + ' with gaps' if gaps else ''})")
+        self._show_devices(devices)
         selected = self._selected_quarantine()
         self.quarantine.set_rows(quarantine)
         self.tabs.setTabText(1, f"Quarantine ({open_count} open)")
@@ -689,6 +696,36 @@ class SyncView(QWidget):
         self.tabs.setTabText(3, f"Dock bundles ({len(bundles)})")
         self.loaded.emit()
         self.quarantine_loaded.emit(len(quarantine))
+
+    def _show_devices(self, devices: list[Any]) -> None:
+        self.devices.set_rows(devices)
+        gaps = sum(1 for d in devices if d.gaps)
+        self.tabs.setTabText(0, f"Devices ({len(devices)}{', ' + str(gaps) + ' with gaps' if gaps else ''})")
+
+    def _devices_during_sync(self) -> None:
+        """A long sync fills the device list as its batches are committed (read at most every few seconds,
+        one read at a time, beside the sync: readers do not wait for its writes)."""
+        now = time.monotonic()
+        if self._devices_reading or now - self._devices_read_at < self.DEVICES_EVERY_SECONDS:
+            return
+        self._devices_reading = True
+        self._devices_read_at = now
+        app, actor = self.ctx.app, self.ctx.actor
+        started = self._refreshes
+
+        def done(devices: list[Any]) -> None:
+            self._devices_reading = False
+            if started != self._refreshes:
+                return  # the refresh at the end of the sync has read them since
+            self._show_devices(devices)
+            self.devices_loaded.emit(len(devices))
+
+        def failed(exc: BaseException) -> None:
+            self._devices_reading = False
+            log.debug("device list during a sync: %s", exc)
+
+        self.ctx.runner.run(lambda _c: sync_service.list_devices(app, actor), on_done=done, on_error=failed,
+                            owner=self)
 
     def current_endpoint(self) -> EndpointRow | None:
         endpoint_id = self.endpoint_box.currentData() if hasattr(self, "endpoint_box") else None
@@ -780,6 +817,8 @@ class SyncView(QWidget):
             self.progress.setRange(0, 0)
         if text:
             self.status.setText(_html(text))
+        if "events received" in text:  # a batch was committed
+            self._devices_during_sync()
 
     def _finished(self, summary: SyncSummary) -> None:
         self.ctx.messages.info(summary.line(), 12000)

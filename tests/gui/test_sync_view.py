@@ -81,9 +81,10 @@ def test_sync_now_shows_progress_and_fills_the_lists(app: AppContext, make_view:
     summary = finished.args[0]
     assert summary.stats.citations == 30 and summary.stats.quarantined == 3
     assert any(t > 0 and "events received" in s for _d, t, s in seen)
-    qtbot.waitUntil(lambda: view.devices.rowCount() == 3, timeout=10000)
+    # (the list is also read during the sync: wait for the reading after it)
+    qtbot.waitUntil(lambda: view.tabs.tabText(0) == "Devices (3, 3 with gaps)", timeout=10000)
+    assert view.devices.rowCount() == 3
     assert view.sync_button.isEnabled() and not view.cancel_button.isEnabled()
-    assert view.tabs.tabText(0) == "Devices (3, 3 with gaps)"
     assert view.tabs.tabText(1) == "Quarantine (3 open)"
     assert "30 citations" in view.status.text()
     gaps = view.devices.index(0, DeviceTableModel.GAPS).data()
@@ -278,3 +279,22 @@ def test_sync_now_with_the_helper_process_shows_progress_and_stores_everything(
     assert sum("events received" in s for s in seen) >= 3
     qtbot.waitUntil(lambda: view.tabs.tabText(1) == "Quarantine (2 open)", timeout=10000)
     assert "60 citations" in view.status.text()
+
+
+def test_the_device_list_fills_while_a_sync_runs(app: AppContext, make_view: Any, qtbot: Any,
+                                                 simulator_factory: Factory) -> None:
+    sim = simulator_factory(citations=80, devices=3)
+    _endpoint(app, sim)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    assert view.devices.rowCount() == 0
+    view.DEVICES_EVERY_SECONDS = 0
+    view.background.page_limit = 5
+    during: list[tuple[int, bool]] = []
+    view.devices_loaded.connect(lambda n: during.append((n, view.cancel_button.isEnabled())))
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.sync_button.click()
+        # read while the sync was still going: the list shows the devices of the batches committed so far
+        qtbot.waitUntil(lambda: any(n > 0 for n, _running in during), timeout=30000)
+    assert any(n > 0 and running for n, running in during)
+    qtbot.waitUntil(lambda: view.devices.rowCount() == 3, timeout=10000)
