@@ -131,11 +131,15 @@ class PreparedEvent:
 
     @classmethod
     def from_plain(cls, values: tuple[Any, ...]) -> PreparedEvent:
-        issued, photos = values[12], values[14]
+        (raw_text, reason, event_id, device_id, seq, kind, occurred_at, known, signed, officer_badge,
+         citation_number, digest, issued, patrol, photos) = values
+        citation = None
         if issued is not None:
-            issued = IssuedCitation(*issued[:17], tuple(ViolationLine(*v) for v in issued[17]), issued[18],
-                                    issued[19])
-        return cls(*values[:12], issued, values[13], tuple(PhotoLine(*ph) for ph in photos) if photos else ())
+            violations = tuple(ViolationLine._make(v) for v in issued[17])
+            citation = IssuedCitation._make((*issued[:17], violations, issued[18], issued[19]))
+        return cls(raw_text, reason, event_id, device_id, seq, kind, occurred_at, known=known, signed=signed,
+                   officer_badge=officer_badge, citation_number=citation_number, digest=digest, issued=citation,
+                   patrol=patrol, photos=tuple(PhotoLine._make(ph) for ph in photos) if photos else ())
 
 
 def _raw_text(item: Any) -> str:
