@@ -80,7 +80,7 @@ def _serve(conn: Connection, base_url: str, token: str, ca_bundle: str | None, o
     """The helper process. Asked for the runs from a cursor on (``("from", stream, cursor, credit)``), it
     sends them one after another, each as soon as it is prepared, as far ahead as its credit allows (each
     ``("more", stream)`` allows one more), until the endpoint has no more or a run fails (the error is
-    sent in its place). A new ``from`` starts a new stream; ``("stop",)`` ends the process.
+    sent in its place). A new ``from`` starts a new stream; anything else, or the pipe closing, ends it.
 
     A run (a megabyte or two) is written to a file in ``spool`` (a folder of its own under the application's
     data folder) and only its name goes through the pipe:
@@ -99,9 +99,9 @@ def _serve(conn: Connection, base_url: str, token: str, ca_bundle: str | None, o
                 if message[0] == "from":
                     _, stream, cursor, credit = message
                     active = True
-                elif message[0] == "more" and message[1] == stream:
-                    credit += 1
-                elif message[0] == "stop":
+                elif message[0] == "more":
+                    credit += 1 if message[1] == stream else 0  # (one of a stream given up: nothing)
+                else:
                     return
                 continue
             start = cursor
@@ -244,10 +244,6 @@ class Decoder:
     def close(self) -> None:
         """Stop the process (at once: what it may be preparing is not wanted any more)."""
         if self._process.is_alive():
-            try:
-                self._conn.send(("stop",))
-            except OSError:
-                pass
             self._process.terminate()
         self._process.join(timeout=5)
         if self._process.is_alive():

@@ -64,6 +64,16 @@ def _loaded(qtbot: Any, view: SyncView) -> None:
         view.refresh()
 
 
+def _clerk_view_on(app: AppContext, sim: FieldSimulator, make_view: Any, qtbot: Any,
+                   page_limit: int) -> SyncView:
+    """The screen of a clerk, loaded, with the simulator as its endpoint and pages of ``page_limit``."""
+    _endpoint(app, sim)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    view.background.page_limit = page_limit
+    return view
+
+
 def test_sync_now_shows_progress_and_fills_the_lists(app: AppContext, make_view: Any, qtbot: Any,
                                                      simulator_factory: Factory) -> None:
     sim = simulator_factory(citations=30, devices=3, malformed_events=3, sequence_gaps=True)
@@ -107,10 +117,7 @@ def test_sync_now_shows_progress_and_fills_the_lists(app: AppContext, make_view:
 def test_cancel_stops_the_sync_and_keeps_what_was_committed(app: AppContext, make_view: Any, qtbot: Any,
                                                             simulator_factory: Factory) -> None:
     sim = simulator_factory(citations=150, devices=3)
-    _endpoint(app, sim)
-    view = make_view(Role.CLERK)
-    _loaded(qtbot, view)
-    view.background.page_limit = 5
+    view = _clerk_view_on(app, sim, make_view, qtbot, page_limit=5)
     pages: list[int] = []
     view.background.progress.connect(lambda d, _t, s: pages.append(d) if "events received" in s else None)
     with qtbot.waitSignal(view.background.failed, timeout=60000) as failed:
@@ -262,12 +269,9 @@ def test_sync_now_with_the_helper_process_shows_progress_and_stores_everything(
     small fleet), the window kept responsive, the progress shown, everything stored."""
     import functools
 
-    sim = simulator_factory(citations=60, devices=3, malformed_events=2)
-    _endpoint(app, sim)
-    view = make_view(Role.CLERK)
-    _loaded(qtbot, view)
+    view = _clerk_view_on(app, simulator_factory(citations=60, devices=3, malformed_events=2), make_view, qtbot,
+                          page_limit=10)
     view.background.client_options = {"max_retries": 5}  # (a lambda would keep the sync in one process)
-    view.background.page_limit = 10
     monkeypatch.setattr(sync_service, "sync_now", functools.partial(sync_service.sync_now, helper_process_from=0))
     seen: list[str] = []
     view.background.progress.connect(lambda _d, _t, s: seen.append(s))
@@ -283,13 +287,9 @@ def test_sync_now_with_the_helper_process_shows_progress_and_stores_everything(
 
 def test_the_device_list_fills_while_a_sync_runs(app: AppContext, make_view: Any, qtbot: Any,
                                                  simulator_factory: Factory) -> None:
-    sim = simulator_factory(citations=80, devices=3)
-    _endpoint(app, sim)
-    view = make_view(Role.CLERK)
-    _loaded(qtbot, view)
+    view = _clerk_view_on(app, simulator_factory(citations=80, devices=3), make_view, qtbot, page_limit=5)
     assert view.devices.rowCount() == 0
     view.DEVICES_EVERY_SECONDS = 0
-    view.background.page_limit = 5
     during: list[tuple[int, bool]] = []
     view.devices_loaded.connect(lambda n: during.append((n, view.cancel_button.isEnabled())))
     with qtbot.waitSignal(view.background.finished, timeout=60000):

@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
+from desktop.domain.errors import UserError
+from desktop.domain.roles import Role
 from desktop.services import sync_service
 from desktop.services.audit import verify
 from desktop.services.context import AppContext
 from desktop.sync import decoder as decoder_module
-from desktop.sync.client import SyncCancelled
+from desktop.sync.client import AuthenticationFailed, SyncCancelled
 from desktop.sync.simulator import FieldSimulator
 from tests.conftest import make_app
 from tests.helpers.ingest_helpers import citation_numbers, counts, outcomes, quarantine_reasons, sync
@@ -139,3 +141,37 @@ def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppCon
 
         shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def test_a_token_refused_mid_sync_on_the_helper_is_one_clear_error_and_keeps_what_was_committed(
+        app: AppContext, simulator_factory: Factory) -> None:
+    sim = simulator_factory(**FAULTS)
+    commits = [0]
+
+    def progress(_done: int, _total: int, text: str) -> None:
+        if "events received" in text:
+            commits[0] += 1
+            if commits[0] == 5:
+                sim.token = "revoked"  # the endpoint stops taking our token half-way
+
+    with pytest.raises(AuthenticationFailed, match="401"):
+        _helper_sync(app, sim, token=sim.token, progress=progress)
+    kept = counts(app)["events"]
+    assert kept > 0 and _spools(app) == set()
+    sim.token = "test-token-2"
+    summary = _helper_sync(app, sim, token="test-token-2")
+    assert summary.stats.events + kept == counts(app)["events"]
+    assert set(citation_numbers(app)) == sim.valid_citation_numbers
+    assert len(citation_numbers(app)) == len(sim.valid_citation_numbers) and verify(app.db).ok
+
+
+def test_a_role_that_may_not_sync_starts_no_helper(app: AppContext, actors: dict[Role, Any],
+                                                    simulator_factory: Factory) -> None:
+    import multiprocessing
+
+    sim = simulator_factory(citations=10)
+    endpoint_id = sync_service.endpoint_for_url(app, actors[Role.SUPERVISOR], sim.base_url)
+    with pytest.raises(UserError, match="may not sync field data"):
+        sync_service.sync_now(app, actors[Role.MAIL_OFFICE], endpoint_id, token=sim.token, helper_process_from=0)
+    assert [p for p in multiprocessing.active_children() if p.name == "curbdesk-sync-decoder"] == []
+    assert counts(app)["events"] == 0 and not (app.paths.data_dir / "sync-spool").exists()
