@@ -42,7 +42,7 @@ class CliEnv:
     def app(self, *, migrate: bool = True):  # type: ignore[no-untyped-def]
         from desktop.persistence.db import Database
         from desktop.persistence.migrate import upgrade
-        from desktop.services.context import AppContext
+        from desktop.services.core.context import AppContext
 
         self.paths.ensure()
         db = Database(self.db_url)
@@ -60,8 +60,8 @@ class CliEnv:
 
     def actor(self, app):  # type: ignore[no-untyped-def]
         """The acting user: `--as USER` if given, else the system account for automation."""
-        from desktop.services import users
-        from desktop.services.context import Actor
+        from desktop.services.admin import users
+        from desktop.services.core.context import Actor
 
         who = getattr(self.args, "as_user", None)
         return users.actor_for(app, who) if who else Actor.system(self.args.command)

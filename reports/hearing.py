@@ -18,7 +18,16 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from reports.base import ACCENT, ALERT, SHADE, StoryDocument, fmt_datetime, key_value_rows, para, text
 from reports.data import DocketData, HearingPacketData, SignatureStatus

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+
 class CorruptPhoto(OSError):
     """The photo's file is damaged: its structure is broken or it does not decode."""
 

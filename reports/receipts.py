@@ -12,7 +12,7 @@ from reports.letters import PaymentReceipt
 def receipt_pdf(app: Any, actor: Any, payment_id: int, *, tendered_cents: int | None = None,
                 reprint: bool = False) -> bytes:
     """The receipt of one payment as a PDF (permission and existence checked by the service)."""
-    from desktop.services.payments import receipt_data
+    from desktop.services.payments.posting import receipt_data
 
     d = receipt_data(app, actor, payment_id, tendered_cents=tendered_cents, reprint=reprint)
     fields = {k: v for k, v in d.items() if k not in ("status", "source", "agency", "allocations")}

@@ -20,8 +20,8 @@ from desktop.domain.roles import Role  # noqa: E402
 from desktop.paths import AppPaths  # noqa: E402
 from desktop.persistence.db import Database  # noqa: E402
 from desktop.persistence.migrate import upgrade  # noqa: E402
-from desktop.services import users  # noqa: E402
-from desktop.services.context import Actor, AppContext  # noqa: E402
+from desktop.services.admin import users  # noqa: E402
+from desktop.services.core.context import Actor, AppContext  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get("CURBDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

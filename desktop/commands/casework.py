@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_escalate(env: Any) -> int:
-    from desktop.services.escalation import cases_without_next_action, run_daily
+    from desktop.services.cases.escalation import cases_without_next_action, run_daily
 
     app = env.app()
     tty = sys.stderr.isatty()
@@ -77,7 +77,7 @@ def cmd_escalate(env: Any) -> int:
 
 
 def cmd_import_owners(env: Any) -> int:
-    from desktop.services.owners import import_owners
+    from desktop.services.cases.owners import import_owners
 
     app = env.app()
     result = import_owners(app, env.actor(app), env.args.file)
@@ -86,7 +86,7 @@ def cmd_import_owners(env: Any) -> int:
 
 
 def cmd_export_collections(env: Any) -> int:
-    from desktop.services.collections import export_collections
+    from desktop.services.cases.collections import export_collections
 
     app = env.app()
     n = export_collections(app, env.actor(app), env.args.out)
@@ -95,7 +95,7 @@ def cmd_export_collections(env: Any) -> int:
 
 
 def cmd_profiles_list(env: Any) -> int:
-    from desktop.services import profile_store
+    from desktop.services.admin import profiles as profile_store
 
     app = env.app()
     actor = env.actor(app)
@@ -107,7 +107,7 @@ def cmd_profiles_list(env: Any) -> int:
 
 
 def cmd_profiles_show(env: Any) -> int:
-    from desktop.services import profile_store
+    from desktop.services.admin import profiles as profile_store
 
     app = env.app()
     versions = [v for v in profile_store.list_versions(app, env.actor(app)) if v.code == env.args.code.upper()]
@@ -120,7 +120,7 @@ def cmd_profiles_show(env: Any) -> int:
 
 
 def cmd_profiles_save(env: Any) -> int:
-    from desktop.services import profile_store
+    from desktop.services.admin import profiles as profile_store
 
     try:
         text = env.args.file.read_text(encoding="utf-8")

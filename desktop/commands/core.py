@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_demo(env: Any) -> int:
-    from desktop.services.demo import build_demo
+    from desktop.demo.office import build_demo
 
     if env.args.citations < 1:
         raise UserError("--citations must be at least 1.")
@@ -96,7 +96,7 @@ def cmd_db_backup(env: Any) -> int:
 
 
 def cmd_verify_audit(env: Any) -> int:
-    from desktop.services.audit import verify
+    from desktop.services.core.audit import verify
 
     app = env.app(migrate=False)
     result = verify(app.db)
@@ -105,7 +105,7 @@ def cmd_verify_audit(env: Any) -> int:
 
 
 def cmd_users_add(env: Any) -> int:
-    from desktop.services import users
+    from desktop.services.admin import users
 
     if env.args.password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\n")
@@ -133,7 +133,7 @@ def cmd_users_list(env: Any) -> int:
 
 
 def cmd_export_citations(env: Any) -> int:
-    from desktop.services.cases import export_citations
+    from desktop.services.cases.queries import export_citations
 
     app = env.app()
     n = export_citations(app, env.actor(app), env.args.out)

@@ -50,8 +50,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_import_payments(env: Any) -> int:
-    from desktop.services.importers import ImportRejected
-    from desktop.services.payment_imports import import_payment_file
+    from desktop.services.payments.importers import ImportRejected
+    from desktop.services.payments.imports import import_payment_file
 
     app = env.app()
     actor = env.actor(app)
@@ -69,7 +69,7 @@ def cmd_import_payments(env: Any) -> int:
 
 
 def cmd_export_payments(env: Any) -> int:
-    from desktop.services.payments import export_payments
+    from desktop.services.payments.posting import export_payments
 
     app = env.app()
     n = export_payments(app, env.actor(app), env.args.out)
@@ -79,7 +79,7 @@ def cmd_export_payments(env: Any) -> int:
 
 def cmd_export_gl(env: Any) -> int:
     from desktop.domain.ledger import format_cents
-    from desktop.services.daily_close import export_gl
+    from desktop.services.payments.daily_close import export_gl
 
     day = _day(env.args.date)
     app = env.app()
@@ -91,7 +91,7 @@ def cmd_export_gl(env: Any) -> int:
 
 
 def cmd_plans_check(env: Any) -> int:
-    from desktop.services.payment_plans import check_plans
+    from desktop.services.payments.plans import check_plans
 
     day = _day(env.args.as_of) if env.args.as_of else None
     app = env.app()
@@ -103,8 +103,8 @@ def cmd_plans_check(env: Any) -> int:
 
 def cmd_reconcile(env: Any) -> int:
     from desktop.domain.ledger import format_cents
-    from desktop.services.daily_close import daily_close
-    from desktop.services.payments import business_date
+    from desktop.services.payments.daily_close import daily_close
+    from desktop.services.payments.posting import business_date
 
     app = env.app()
     actor = env.actor(app)
@@ -132,7 +132,7 @@ def cmd_reconcile(env: Any) -> int:
 
 
 def cmd_overpayments(env: Any) -> int:
-    from desktop.services.refunds import refund_queue, unnoticed_overpayments
+    from desktop.services.payments.refunds import refund_queue, unnoticed_overpayments
 
     app = env.app()
     actor = env.actor(app)

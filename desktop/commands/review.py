@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_import_zones(env: Any) -> int:
-    from desktop.services.zone_rules import import_zones
+    from desktop.services.review.zones import import_zones
 
     app = env.app()
     result = import_zones(app, env.actor(app), env.args.file, code_prefix=env.args.prefix)
@@ -41,7 +41,7 @@ def cmd_import_zones(env: Any) -> int:
 
 
 def cmd_import_permits(env: Any) -> int:
-    from desktop.services.permits import import_permits
+    from desktop.services.review.permits import import_permits
 
     app = env.app()
     result = import_permits(app, env.actor(app), env.args.file)
@@ -51,7 +51,7 @@ def cmd_import_permits(env: Any) -> int:
 
 
 def cmd_review_queue(env: Any) -> int:
-    from desktop.services.review import review_queue
+    from desktop.services.review.queue import review_queue
 
     app = env.app()
     queue = review_queue(app, env.actor(app))
@@ -66,7 +66,7 @@ def cmd_review_queue(env: Any) -> int:
 
 def cmd_review_recheck(env: Any) -> int:
     from desktop.domain.roles import Permission, require
-    from desktop.services.review_checks import recheck_pending
+    from desktop.services.review.checks import recheck_pending
 
     app = env.app()
     actor = env.actor(app)

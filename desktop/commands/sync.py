@@ -69,7 +69,7 @@ def _progress_printer() -> Any:
 
 
 def cmd_sync(env: Any) -> int:
-    from desktop.services import sync_service
+    from desktop.services.sync import service as sync_service
 
     args = env.args
     if not 1 <= args.limit <= 500:
@@ -110,7 +110,7 @@ def cmd_sync(env: Any) -> int:
 
 
 def cmd_import_bundle(env: Any) -> int:
-    from desktop.services import sync_service
+    from desktop.services.sync import service as sync_service
     from desktop.sync.bundle import BundleRejected
 
     app = env.app()
@@ -134,7 +134,7 @@ def cmd_import_bundle(env: Any) -> int:
 
 
 def cmd_devices_add(env: Any) -> int:
-    from desktop.services import sync_service
+    from desktop.services.sync import service as sync_service
 
     app = env.app()
     fingerprint = sync_service.register_device(app, env.actor(app), env.args.device_id, env.args.public_key,
@@ -145,7 +145,7 @@ def cmd_devices_add(env: Any) -> int:
 
 
 def cmd_devices_list(env: Any) -> int:
-    from desktop.services import sync_service
+    from desktop.services.sync import service as sync_service
 
     app = env.app()
     for d in sync_service.list_devices(app, env.actor(app)):
@@ -157,7 +157,7 @@ def cmd_devices_list(env: Any) -> int:
 
 
 def cmd_export_quarantine(env: Any) -> int:
-    from desktop.services import sync_service
+    from desktop.services.sync import service as sync_service
 
     app = env.app()
     n = sync_service.export_quarantine(app, env.actor(app), env.args.out)

@@ -2,7 +2,7 @@
 and a short name for each check a warning comes from.
 
 The checks themselves are in ``desktop.domain.checks``; the use cases (approve, void,
-correct) in ``desktop.services.review``.
+correct) in ``desktop.services.review.queue``.
 """
 
 from __future__ import annotations

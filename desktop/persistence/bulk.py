@@ -10,8 +10,8 @@ batches the rows into multi-row INSERTs (faster there than the driver's ``execut
 from __future__ import annotations
 
 import weakref
-from operator import itemgetter
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert

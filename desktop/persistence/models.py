@@ -257,7 +257,7 @@ class JurisdictionProfileVersion(Base):
 
 
 class Setting(Base):
-    """An agency setting (declared in desktop.services.settings with type, default and help)."""
+    """An agency setting (declared in desktop.services.core.settings with type, default and help)."""
 
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -2,7 +2,7 @@
 
 The client moves bytes and nothing else: it returns events as raw dicts exactly
 as received (validation is :mod:`desktop.sync.wire`'s job) and writes photos to
-disk (verification is :mod:`desktop.sync.evidence`'s job).
+disk (verification is :mod:`desktop.persistence.evidence`'s job).
 
 Transient failures (dropped connections, timeouts, ``5xx``, ``429``) are
 retried with exponential backoff, honouring ``Retry-After`` (capped). A ``401``
@@ -30,7 +30,14 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from desktop.domain.errors import UserError
-from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, ReceivedEvent, error_body, is_sha256_hex
+from desktop.sync.wire import (
+    REFERENCE_KINDS,
+    EndpointStatus,
+    ErrorBody,
+    ReceivedEvent,
+    error_body,
+    is_sha256_hex,
+)
 
 log = logging.getLogger(__name__)
 

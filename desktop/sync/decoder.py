@@ -1,7 +1,7 @@
 """Runs of event pages from a field endpoint, fetched and prepared on a helper process for a large sync.
 
 The ingest has two stages: :func:`~desktop.sync.prepared.prepare` (decode, validate, check, reduce each
-event to plain values; no database) and :class:`~desktop.sync.ingest.Ingestor` (apply a batch in one
+event to plain values; no database) and :class:`~desktop.services.sync.ingest.Ingestor` (apply a batch in one
 transaction). In one process the two take turns on the interpreter lock. A sync with many events
 waiting runs the first stage here, on a process of its own (spawned: a fresh interpreter, never a fork
 of the application's threads), so it uses the second core while the application stores the batch

@@ -3,7 +3,7 @@
 :func:`prepare` does everything about an event that needs no database: the wire schema (pydantic), the
 checks the schema cannot make (a plate's width once normalised, the total of the fines, text that cannot
 be stored), the content fingerprint of a citation, and the values its rows will need. It is the same for
-an endpoint page and a dock bundle (one pipeline: :mod:`desktop.sync.ingest` applies what it gives).
+an endpoint page and a dock bundle (one pipeline: :mod:`desktop.services.sync.ingest` applies what it gives).
 
 This module imports no SQLAlchemy, and a :class:`PreparedEvent` is plain values (text, numbers,
 datetimes, tuples), so a large sync prepares its events in a helper process

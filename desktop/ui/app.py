@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def _demo_accounts() -> list[tuple[str, str, str]]:
-    from desktop.services.demo import DEMO_USERS
+    from desktop.demo.office import DEMO_USERS
 
     return [(u, role.label, pw) for u, _n, role, pw in DEMO_USERS]
 
@@ -22,8 +22,8 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
     from desktop.persistence.models import Setting
-    from desktop.services import users
-    from desktop.services.context import AppContext
+    from desktop.services.admin import users
+    from desktop.services.core.context import AppContext
 
     db = Database(env.db_url)
     db.check_connection()
@@ -52,9 +52,9 @@ def run_gui(env: Any) -> int:
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QDialog
 
-    from desktop.ui.messages import MessageChannel, install_excepthook, set_channel
+    from desktop.ui.common.messages import MessageChannel, install_excepthook, set_channel
+    from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.style import STYLESHEET
-    from desktop.ui.tasks import TaskRunner
 
     # Qt WebEngine (the review map, imported later and only when needed) requires this before the
     # application object exists.
@@ -155,7 +155,7 @@ def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: A
     """First run without a configured database: create the demo office, with progress and Cancel."""
     from PySide6.QtWidgets import QProgressDialog
 
-    from desktop.services.demo import build_demo
+    from desktop.demo.office import build_demo
 
     dlg = QProgressDialog("Creating the demo office (first run)…", "Cancel", 0, 100, parent)
     dlg.setWindowTitle("Curbdesk")
@@ -217,7 +217,7 @@ def _exit_after_first_paint(quit_: Any, window: Any) -> None:
 def _auto_login(app: Any) -> Any:
     """CURBDESK_DEMO_LOGIN=user signs in without a password, on the demo database only."""
     from desktop.persistence.models import Setting
-    from desktop.services import users
+    from desktop.services.admin import users
 
     who = os.environ.get("CURBDESK_DEMO_LOGIN")
     if not who:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.services.context import Actor, AppContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.tasks import TaskRunner
+from desktop.services.core.context import Actor, AppContext
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 
 
 @dataclass
@@ -20,7 +20,7 @@ class UiContext:
     tz: Any
 
     def evidence_path(self, sha256: str) -> Path:
-        from desktop.sync.evidence import EvidenceStore
+        from desktop.persistence.evidence import EvidenceStore
 
         return EvidenceStore(self.app.paths.evidence_dir).path_for(sha256)
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.errors import UserError
 
 if TYPE_CHECKING:  # imported lazily: the sign-in window paints before SQLAlchemy loads
-    from desktop.services.context import Actor, AppContext
+    from desktop.services.core.context import Actor, AppContext
 
 
 class LoginDialog(QDialog):
@@ -89,7 +89,7 @@ class LoginDialog(QDialog):
             self.pending = True
             self.error.setText("Signing in as soon as the database is open…")
             return
-        from desktop.services import users
+        from desktop.services.admin import users
 
         try:
             self.actor = users.login(self.app, self.username.text().strip(), self.password.text())
@@ -144,8 +144,8 @@ class FirstAdminDialog(QDialog):
         if not self.full_name.text().strip():
             self.error.setText("Enter the administrator's full name.")
             return
-        from desktop.services import users
-        from desktop.services.context import Actor
+        from desktop.services.admin import users
+        from desktop.services.core.context import Actor
 
         try:
             users.add_user(self.app, Actor.system("first-run"), self.username.text().strip(),

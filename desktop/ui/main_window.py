@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.context import UiContext
 from desktop.ui.paint import first_paint_hook
-from desktop.ui.widgets import PlaceholderPage
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,20 @@ class Area:
 
 
 AREAS = [
-    Area("review", "Review", "Ctrl+1", "desktop.ui.review_view:ReviewView"),
-    Area("cases", "Cases", "Ctrl+2", "desktop.ui.cases_view:CasesView"),
-    Area("payments", "Payments", "Ctrl+3", "desktop.ui.payments_view:PaymentsView"),
-    Area("appeals", "Appeals", "Ctrl+4", "desktop.ui.appeals_view:AppealsView"),
-    Area("notices", "Notices", "Ctrl+5", "desktop.ui.notices_view:NoticesView"),
+    Area("review", "Review", "Ctrl+1", "desktop.ui.review.view:ReviewView"),
+    Area("cases", "Cases", "Ctrl+2", "desktop.ui.cases.view:CasesView"),
+    Area("payments", "Payments", "Ctrl+3", "desktop.ui.payments.view:PaymentsView"),
+    Area("appeals", "Appeals", "Ctrl+4", "desktop.ui.appeals.view:AppealsView"),
+    Area("notices", "Notices", "Ctrl+5", "desktop.ui.notices.view:NoticesView"),
     Area("reports", "Patrol && Reports", "Ctrl+6", None,
          "Patrol planning and management reports are not built yet."),
-    Area("sync", "Devices && Sync", "Ctrl+7", "desktop.ui.sync_view:SyncView"),
-    Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin_view:AdminView"),
+    Area("sync", "Devices && Sync", "Ctrl+7", "desktop.ui.sync.view:SyncView"),
+    Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin.view:AdminView"),
 ]
 
 #: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
 #: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
-BACKGROUND = ["desktop.ui.sync_view:start_background"]
+BACKGROUND = ["desktop.ui.sync.view:start_background"]
 
 
 class MainWindow(QMainWindow):
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             return
         from pathlib import Path
 
-        from desktop.services.cases import export_citations
+        from desktop.services.cases.queries import export_citations
 
         def work(control):  # type: ignore[no-untyped-def]
             def progress(n: int) -> None:
@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
 
     def verify_audit(self) -> None:
         from desktop.domain.roles import Permission, require
-        from desktop.services.audit import verify
+        from desktop.services.core.audit import verify
 
         def work(_c):  # type: ignore[no-untyped-def]
             require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)

@@ -19,9 +19,9 @@ from sqlalchemy import insert, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, Citation, LedgerEntry
-from desktop.services import appeals
-from desktop.services.appeal_packet import build_packet, load_workspace, packet_data
-from desktop.services.cases import plate_key
+from desktop.services.appeals import workflow as appeals
+from desktop.services.appeals.packet import build_packet, load_workspace, packet_data
+from desktop.services.cases.queries import plate_key
 from reports.hearing import HearingPacket
 from tests.integration.appeals.conftest import make_case, pdf_bytes, png_bytes
 from tests.integration.appeals.test_intake_and_decisions import request

@@ -34,8 +34,8 @@ import pytest
 
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
-from desktop.services.context import Actor, AppContext
-from desktop.services.escalation import EscalationResult, cases_without_next_action, run_escalation
+from desktop.services.cases.escalation import EscalationResult, cases_without_next_action, run_escalation
+from desktop.services.core.context import Actor, AppContext
 from tests.benchmarks.casework_db import BENCH_DIR, copy_office, demo_office, upgrade
 
 LA = ZoneInfo("America/Los_Angeles")

@@ -28,8 +28,8 @@ from sqlalchemy import text as sql_text
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.migrate import upgrade
-from desktop.services import sync_service
-from desktop.services.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.sync import service as sync_service
 
 ROOT = Path(__file__).resolve().parents[2]
 CITATIONS = 20_000
@@ -57,7 +57,7 @@ class Simulator:
 def start_simulator(citations: int, photos: bool) -> Simulator:
     """A field simulator in its own process (as a real endpoint would be), fresh for every round."""
     port = _free_port()
-    args = [sys.executable, "-m", "desktop.sync.simulator", "--port", str(port), "--token", "bench",
+    args = [sys.executable, "-m", "desktop.demo.simulator", "--port", str(port), "--token", "bench",
             "--devices", "10", "--citations", str(citations), "--first-device", "1", "--seed", "3"]
     if not photos:
         args.append("--no-photos")
@@ -171,7 +171,7 @@ def test_bench_review_checks_after_ingest(benchmark: Any, tmp_path_factory: pyte
     the new citations, a page of 500 at a time (each in its own transaction, as the ingest does)."""
     if "db" not in ingested:
         pytest.skip("run together with test_bench_ingest_without_photos")
-    from desktop.services.review_checks import recheck_citations
+    from desktop.services.review.checks import recheck_citations
 
     base = tmp_path_factory.mktemp("checks")
     counter = [0]
@@ -306,7 +306,7 @@ def test_bench_audit_append(benchmark: Any, tmp_path_factory: pytest.TempPathFac
     per entry (the ORM path every other use case takes)."""
     from datetime import UTC, datetime
 
-    from desktop.services import audit
+    from desktop.services.core import audit
 
     base = tmp_path_factory.mktemp(f"audit-{mode}")
     counter = [0]

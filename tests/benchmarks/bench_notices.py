@@ -158,7 +158,7 @@ def _requeue(app: Any, ids: list[int]) -> None:
 
 
 def _run_bench(benchmark: Any, tmp_path: Path, name: str, count: int, **run: Any) -> dict[str, float]:
-    from desktop.services.notice_runs import run_notices
+    from desktop.services.notices.runs import run_notices
 
     app, mail, ids = _office(tmp_path, count)
     run_notices(app, mail, tmp_path / "warm", **run)  # makes the print derivatives once, as in production
@@ -201,9 +201,9 @@ def test_bench_large_run_on_two_processes(benchmark, tmp_path: Path) -> None:  #
 
 
 def _run_bench_parallel(benchmark: Any, tmp_path: Path, count: int) -> dict[str, float]:
-    from desktop.services import settings
-    from desktop.services.context import Actor
-    from desktop.services.notice_runs import run_notices
+    from desktop.services.core import settings
+    from desktop.services.core.context import Actor
+    from desktop.services.notices.runs import run_notices
 
     app, mail, ids = _office(tmp_path, count)
     settings.set_value(app, Actor.system("bench"), "mail.parallel_min_pieces", 100)

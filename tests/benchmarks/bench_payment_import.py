@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.services.importers.nacha import parse_nacha_bytes, read_nacha
+from desktop.services.payments.importers.nacha import parse_nacha_bytes, read_nacha
 
 GZ_FILE = Path("/work/shared/data/bank_payment_files/nacha_ach_moov/PPD-200-batches-100000-entries.ach.gz")
 ENTRIES = 100199  # entry detail records in the file (its name rounds it down)

@@ -18,12 +18,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
+from desktop.demo.payments import Bai2Item, build_bai2
 from desktop.domain.ledger import EntryKind
 from desktop.persistence.models import Citation, CitationViolation, LedgerEntry, Payment
-from desktop.services import case_ops, daily_close, payment_imports, payments
-from desktop.services.context import AppContext
-from desktop.services.demo_payments import Bai2Item, build_bai2
-from desktop.services.importers import read_payment_bytes
+from desktop.services.cases import steps as case_ops
+from desktop.services.core.context import AppContext
+from desktop.services.payments import daily_close
+from desktop.services.payments import imports as payment_imports
+from desktop.services.payments import posting as payments
+from desktop.services.payments.importers import read_payment_bytes
 from tests.conftest import FixedClock, make_app, seed_users
 
 N = 2000
@@ -81,7 +84,7 @@ def test_baseline_parse_the_statement(benchmark) -> None:  # type: ignore[no-unt
 
 @pytest.mark.benchmark(group="import-2000")
 def test_import_the_statement(benchmark, template: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from desktop.services import users
+    from desktop.services.admin import users
 
     counter = iter(range(100))
     apps: list[AppContext] = []
@@ -107,7 +110,7 @@ def counter_app(template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.benchmark(group="counter")
 def test_baseline_one_ledger_entry(benchmark, counter_app: AppContext) -> None:  # type: ignore[no-untyped-def]
-    from desktop.services import users
+    from desktop.services.admin import users
 
     clerk = users.actor_for(counter_app, "clerk")
     ids = iter(range(1, N + 1))
@@ -123,7 +126,7 @@ def test_baseline_one_ledger_entry(benchmark, counter_app: AppContext) -> None: 
 
 @pytest.mark.benchmark(group="counter")
 def test_post_a_counter_payment(benchmark, counter_app: AppContext) -> None:  # type: ignore[no-untyped-def]
-    from desktop.services import users
+    from desktop.services.admin import users
 
     clerk = users.actor_for(counter_app, "clerk")
     ids = iter(range(1, N + 1))
@@ -134,7 +137,7 @@ def test_post_a_counter_payment(benchmark, counter_app: AppContext) -> None:  # 
 
 @pytest.fixture(scope="module")
 def imported(template: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from desktop.services import users
+    from desktop.services.admin import users
 
     folder = tmp_path_factory.mktemp("bench-close")
     app = _fresh(template, folder, 0)
@@ -154,7 +157,7 @@ def test_baseline_sum_the_days_payments(benchmark, imported: AppContext) -> None
 
 @pytest.mark.benchmark(group="daily-close")
 def test_reconcile_the_day(benchmark, imported: AppContext) -> None:  # type: ignore[no-untyped-def]
-    from desktop.services import users
+    from desktop.services.admin import users
 
     supervisor = users.actor_for(imported, "supervisor")
     result = benchmark(daily_close.daily_close, imported, supervisor, DAY)

@@ -24,18 +24,18 @@ from sqlalchemy import select
 
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.migrate import upgrade
 from desktop.persistence.models import Citation, EvidencePhoto
-from desktop.services import users
-from desktop.services.context import AppContext
-from desktop.sync.evidence import EvidenceStore
+from desktop.services.admin import users
+from desktop.services.core.context import AppContext
 
 DEMO_CITATIONS = int(os.environ.get("CURBDESK_BENCH_CITATIONS", "600"))
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppContext, object, list[int]]:
-    from desktop.services.demo import build_demo
+    from desktop.demo.office import build_demo
 
     folder = tmp_path_factory.mktemp("review-bench")
     paths = AppPaths(folder)
@@ -86,12 +86,12 @@ def test_baseline_row_and_pillow_decode(benchmark, demo) -> None:  # type: ignor
 
 @pytest.mark.benchmark(group="review-next")
 def test_next_cold_service_decode_and_map(benchmark, demo, qapp) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.review_view import prepare
+    from desktop.ui.review.view import prepare
 
     app, actor, ids = demo
     prepare(app, actor, ids[0])  # imports (folium) and the zone cache are a one-off, not per citation
     next_id = _cycle(ids)
-    from desktop.services.map_html import update_script
+    from desktop.services.review.map_html import update_script
 
     def run():  # type: ignore[no-untyped-def]
         prepared = prepare(app, actor, next_id())
@@ -106,10 +106,10 @@ def test_next_cold_service_decode_and_map(benchmark, demo, qapp) -> None:  # typ
 def _view(qtbot, demo):  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
+    from desktop.ui.common.messages import MessageChannel
+    from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.context import UiContext
-    from desktop.ui.messages import MessageChannel
-    from desktop.ui.review_view import ReviewView, prepare
-    from desktop.ui.tasks import TaskRunner
+    from desktop.ui.review.view import ReviewView, prepare
 
     app, actor, ids = demo
     ctx = UiContext(app=app, actor=actor, runner=TaskRunner(), messages=MessageChannel(interactive=False),

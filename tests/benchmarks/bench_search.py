@@ -19,9 +19,10 @@ import pytest
 from desktop.domain.plates import confusable_variants
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
-from desktop.services import cases, users
-from desktop.services.cases import CaseFilter
-from desktop.services.context import AppContext
+from desktop.services.admin import users
+from desktop.services.cases import queries as cases
+from desktop.services.cases.queries import CaseFilter
+from desktop.services.core.context import AppContext
 from tests.benchmarks.casework_db import copy_office, demo_office
 
 SERVICE_GOAL_MS = 2.0
@@ -107,8 +108,8 @@ def test_service_date_range_page(benchmark, app: AppContext) -> None:  # type: i
 def _view(app: AppContext, qtbot):  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QTableView
 
-    from desktop.ui.case_model import CaseSource, CaseTableModel
-    from desktop.ui.tasks import TaskRunner
+    from desktop.ui.cases.model import CaseSource, CaseTableModel
+    from desktop.ui.common.tasks import TaskRunner
 
     clerk = users.actor_for(app, "clerk")
     runner = TaskRunner()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.sync.client import FieldClient
-from desktop.sync.simulator import FieldSimulator
 from desktop.sync.wire import parse_envelope
 
 EVENT_CITATIONS = 2000

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from desktop.domain.roles import Role
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
 
 
 @pytest.fixture
 def ui_ctx(qapp, app: AppContext, actors: dict) -> Iterator:
+    from desktop.ui.common.messages import MessageChannel, set_channel
+    from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.context import UiContext
-    from desktop.ui.messages import MessageChannel, set_channel
-    from desktop.ui.tasks import TaskRunner
 
     messages = MessageChannel(interactive=False)
     set_channel(messages)

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, Citation, Hearing
-from desktop.services import appeals
-from desktop.ui.appeal_widgets import PdfPreviewDialog
-from desktop.ui.appeals_view import AppealsView, AppealTableModel
+from desktop.services.appeals import workflow as appeals
+from desktop.ui.appeals.view import AppealsView, AppealTableModel
+from desktop.ui.appeals.widgets import PdfPreviewDialog
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.tasks import TaskRunner
 from tests.integration.appeals.conftest import make_case, number_of, pdf_bytes
 from tests.integration.appeals.test_intake_and_decisions import request
 
@@ -150,7 +150,7 @@ def test_letters_and_packet_from_the_workspace(app, actors, docket, qtbot, tmp_p
 
 
 def test_intake_dialog_files_an_appeal_with_a_document(app, actors, qtbot, tmp_path: Path) -> None:
-    from desktop.ui.appeal_dialogs import IntakeDialog
+    from desktop.ui.appeals.dialogs import IntakeDialog
 
     cid = make_case(app)
     doc = tmp_path / "receipt.pdf"
@@ -185,7 +185,7 @@ def test_intake_dialog_files_an_appeal_with_a_document(app, actors, qtbot, tmp_p
 
 
 def test_late_intake_needs_a_supervisor_to_sign_in(app, actors, qtbot, clock) -> None:
-    from desktop.ui.appeal_dialogs import IntakeDialog
+    from desktop.ui.appeals.dialogs import IntakeDialog
     from tests.conftest import PASSWORDS
 
     cid = make_case(app)
@@ -211,7 +211,7 @@ def test_late_intake_needs_a_supervisor_to_sign_in(app, actors, qtbot, clock) ->
 
 
 def test_schedule_dialog_books_a_free_time(app, actors, docket, qtbot, clock) -> None:
-    from desktop.ui.appeal_dialogs import ScheduleDialog
+    from desktop.ui.appeals.dialogs import ScheduleDialog
 
     officer = actors[Role.HEARING_OFFICER].user_id
     day = (clock.now + timedelta(days=2)).astimezone(LA).date()

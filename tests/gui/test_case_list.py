@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import Qt
 
-from desktop.services import cases
-from desktop.ui.case_model import PAGE, CaseSource, CaseTableModel
-from desktop.ui.cases_view import CasesView
+from desktop.services.cases import queries as cases
+from desktop.ui.cases.model import PAGE, CaseSource, CaseTableModel
+from desktop.ui.cases.view import CasesView
 from tests.helpers.factories import add_citation
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from desktop.domain.roles import Role
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.tasks import TaskRunner
 from tests.helpers.factories import add_citation
 
 
 def test_pending_review_case_says_review_comes_next(qtbot, app, actors) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.cases_view import CasesView
+    from desktop.ui.cases.view import CasesView
 
     add_citation(app, plate="7PND001", number="HH0001-000901", status="pending_review")
     runner = TaskRunner()

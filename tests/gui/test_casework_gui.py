@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Citation, Hold, JurisdictionProfileVersion, LedgerEntry
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.tasks import TaskRunner
 from tests.conftest import seed_users
 from tests.helpers.casework import add_owner, escalate, mail_queued
 from tests.helpers.factories import add_citation
@@ -47,7 +47,7 @@ def _escalated_case(app: AppContext, clock) -> tuple[dict, int]:  # type: ignore
 
 
 def test_case_screen_shows_timeline_next_action_ledger_and_notices(qtbot, app: AppContext, clock, runner) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.cases_view import CasesView
+    from desktop.ui.cases.view import CasesView
 
     actors, cid = _escalated_case(app, clock)
     view = CasesView(_ctx(app, actors[Role.CLERK], runner))
@@ -82,8 +82,8 @@ def test_case_screen_shows_timeline_next_action_ledger_and_notices(qtbot, app: A
 
 def test_supervisor_places_and_releases_a_hold_from_the_panel(qtbot, app: AppContext, clock, runner,  # type: ignore[no-untyped-def]
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop.ui import case_detail as panel_module
-    from desktop.ui.cases_view import CasesView
+    from desktop.ui.cases import detail as panel_module
+    from desktop.ui.cases.view import CasesView
 
     actors, cid = _escalated_case(app, clock)
     view = CasesView(_ctx(app, actors[Role.SUPERVISOR], runner))
@@ -123,7 +123,7 @@ def test_supervisor_places_and_releases_a_hold_from_the_panel(qtbot, app: AppCon
 
 
 def test_escalation_action_runs_with_progress_and_can_be_cancelled(qtbot, app: AppContext, clock, runner) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.escalation_dialog import EscalationDialog
+    from desktop.ui.cases.escalation_dialog import EscalationDialog
 
     actors = seed_users(app)
     for i in range(5):
@@ -165,7 +165,7 @@ def test_main_window_menu_opens_the_escalation(qtbot, app: AppContext, clock, ru
 
 
 def test_admin_saves_a_new_profile_version_from_the_form(qtbot, app: AppContext, clock, runner) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.admin_view import AdminView
+    from desktop.ui.admin.view import AdminView
 
     actors = seed_users(app)
     view = AdminView(_ctx(app, actors[Role.ADMIN], runner))
@@ -176,7 +176,7 @@ def test_admin_saves_a_new_profile_version_from_the_form(qtbot, app: AppContext,
     nyc = next(i for i, v in enumerate(tab.versions) if v.code == "NYC")
     tab.list.selectRow(nyc)
     assert tab.current.code == "NYC" and tab.form.rowCount() == 5
-    penalty_col = [k for k, _t in __import__("desktop.ui.admin_view", fromlist=["FORM_COLUMNS"]).FORM_COLUMNS].index(
+    penalty_col = [k for k, _t in __import__("desktop.ui.admin.view", fromlist=["FORM_COLUMNS"]).FORM_COLUMNS].index(
         "penalty.fixed_cents")
     tab.form.item(1, penalty_col).setText("1500")
     with qtbot.waitSignal(tab.validated, timeout=5000) as checked:

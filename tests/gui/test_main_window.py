@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 
 from desktop.domain.errors import UserError
+from desktop.ui.common.messages import crash_report
+from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.main_window import AREAS, MainWindow
-from desktop.ui.messages import crash_report
-from desktop.ui.widgets import PlaceholderPage
 from tests.helpers.factories import add_citation
 
 
@@ -53,7 +53,7 @@ def test_user_errors_and_bugs_take_the_right_path(qtbot, ui_ctx) -> None:
 def test_crash_report_is_copyable(qtbot) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    from desktop.ui.messages import CrashDialog
+    from desktop.ui.common.messages import CrashDialog
 
     try:
         raise RuntimeError("unexpected state")

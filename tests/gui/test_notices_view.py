@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Notice
-from desktop.services.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.notices_view import NoticesView, print_pdf
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.notices.view import NoticesView, print_pdf
 from tests.helpers.notice_cases import queue_case
 from tests.integration.reports.pdfprobe import reader
 
@@ -124,7 +124,7 @@ def test_run_preview_confirm_returned_and_reprint(qtbot, view: NoticesView, app:
 
 def test_print_path_renders_pages_onto_a_pdf_printer(qtbot, view: NoticesView, app: AppContext,  # type: ignore[no-untyped-def]
                                                      actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services.notice_runs import run_notices
+    from desktop.services.notices.runs import run_notices
 
     for _ in range(3):
         queue_case(app)
@@ -179,7 +179,7 @@ def test_cancel_on_the_screen_prints_nothing(qtbot, view: NoticesView, app: AppC
 
 def test_a_clerk_sees_the_lists_but_cannot_run_or_confirm(qtbot, app: AppContext, actors: dict[Role, Actor],  # type: ignore[no-untyped-def]
                                                          tmp_path: Path) -> None:
-    from desktop.services.notice_runs import run_notices
+    from desktop.services.notices.runs import run_notices
 
     queue_case(app)
     queue_case(app, owner=False)
@@ -199,7 +199,7 @@ def test_a_clerk_sees_the_lists_but_cannot_run_or_confirm(qtbot, app: AppContext
 
 def test_models_pass_the_model_tester(qtbot, qtmodeltester, view: NoticesView, app: AppContext,  # type: ignore[no-untyped-def]
                                       actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services.notice_runs import run_notices
+    from desktop.services.notices.runs import run_notices
 
     for _ in range(3):
         queue_case(app)

@@ -10,13 +10,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop.services import payments, refunds
-from desktop.services.context import Actor, AppContext
-from desktop.services.demo_payments import Bai2Item, build_bai2
+from desktop.demo.payments import Bai2Item, build_bai2
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.payments import posting as payments
+from desktop.services.payments import refunds
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.payments_view import PaymentsView, RowsModel
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.payments.view import PaymentsView, RowsModel
 from tests.integration.payments.conftest import BANK_FILES, _maker, _people, ledger_balance
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -196,7 +197,7 @@ def test_daily_close_shows_the_ledger_figures(qtbot, app, people, make_case, qtm
 
 
 def test_rows_model_is_a_proper_model(qtmodeltester) -> None:
-    from desktop.ui.payments_view import Column
+    from desktop.ui.payments.view import Column
 
     model = RowsModel([Column("A", lambda r: r[0]), Column("Cents", lambda r: r[1], "money")])
     model.set_rows([("x", 100), ("y", -250)])

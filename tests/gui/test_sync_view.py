@@ -14,17 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.roles import Role
 from desktop.persistence.models import Citation, FieldEvent
-from desktop.services import sync_service
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
+from desktop.services.sync import service as sync_service
 from desktop.sync.client import SyncCancelled
-from desktop.sync.simulator import FieldSimulator
+from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.messages import MessageChannel
-from desktop.ui.sync_models import DeviceTableModel, QuarantineTableModel
-from desktop.ui.sync_view import ResubmitDialog, SyncBackground, SyncView
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.sync.models import DeviceTableModel, QuarantineTableModel
+from desktop.ui.sync.view import ResubmitDialog, SyncBackground, SyncView
 from tests.helpers.ingest_helpers import SYSTEM, sync
 from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture)
 
@@ -216,7 +216,7 @@ def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbo
                                            simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QDialog
 
-    from desktop.ui import sync_view
+    from desktop.ui.sync import view as sync_view
 
     sim = simulator_factory(citations=2)
     sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)

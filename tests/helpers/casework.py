@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from desktop.persistence.models import Notice, RegisteredOwner
-from desktop.services.context import Actor, AppContext
-from desktop.services.escalation import EscalationResult, run_escalation
-from desktop.services.owners import address_fields
+from desktop.services.cases.escalation import EscalationResult, run_escalation
+from desktop.services.cases.owners import address_fields
+from desktop.services.core.context import Actor, AppContext
 
 TZ = {"CA": "America/Los_Angeles", "NYC": "America/New_York", "ENG": "Europe/London"}
 

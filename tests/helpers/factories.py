@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from desktop.persistence.models import Citation, CitationViolation, LedgerEntry
-from desktop.services.cases import plate_key
-from desktop.services.context import AppContext
+from desktop.services.cases.queries import plate_key
+from desktop.services.core.context import AppContext
 
 _counter = [0]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import (
     Citation,
     EvidencePhoto,
@@ -18,10 +19,9 @@ from desktop.persistence.models import (
     QuarantinedEvent,
     ViolationCode,
 )
-from desktop.services import sync_service
-from desktop.services.context import Actor, AppContext
-from desktop.services.sync_service import SyncSummary
-from desktop.sync.simulator import FieldSimulator
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.sync import service as sync_service
+from desktop.services.sync.service import SyncSummary
 from tests.helpers.sync_helpers import RecordingSleep
 
 SYSTEM = Actor.system("sync-test")
@@ -78,7 +78,7 @@ def add_schedule(app: AppContext, lines: list[tuple[str, str, int]], effective_f
 
 def fail_apply_on_call(monkeypatch: Any, call: int) -> Callable[[], None]:
     """Make the ingest's ``call``-th transaction fail ("disk full"); returns what restores it."""
-    import desktop.sync.ingest as ingest_module
+    import desktop.services.sync.ingest as ingest_module
 
     real_apply = ingest_module.Ingestor._apply
     calls = [0]

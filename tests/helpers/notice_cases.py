@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from desktop.demo.photos import street_photo
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import EvidencePhoto, LedgerEntry, Notice, RegisteredOwner
-from desktop.services.context import AppContext
-from desktop.services.demo_photos import street_photo
-from desktop.services.notice_documents import address_snapshot
-from desktop.sync.evidence import EvidenceStore
+from desktop.services.core.context import AppContext
+from desktop.services.notices.documents import address_snapshot
 from tests.helpers.factories import add_citation
 
 _n = [0]

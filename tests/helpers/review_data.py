@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from desktop.demo.photos import street_photo
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
@@ -15,10 +17,8 @@ from desktop.persistence.models import (
     ViolationCode,
     Zone,
 )
-from desktop.services.cases import plate_key
-from desktop.services.context import AppContext
-from desktop.services.demo_photos import street_photo
-from desktop.sync.evidence import EvidenceStore
+from desktop.services.cases.queries import plate_key
+from desktop.services.core.context import AppContext
 
 LA = ZoneInfo("America/Los_Angeles")
 #: Friday 20 November 2026, 09:15 in Los Angeles: meters in force, no sweeping, no permit-only hours.

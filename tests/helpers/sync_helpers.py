@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.sync.client import FieldClient
-from desktop.sync.simulator import FieldSimulator
 
 SHARED_DATA = Path("/work/shared/data")
 PHOTOS_EXIF = SHARED_DATA / "photos_exif"

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from desktop.domain.roles import Role
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
 from tests.helpers.review_data import seed_reference
 
 
 def make_ctx(app: AppContext, actor):  # type: ignore[no-untyped-def]
+    from desktop.ui.common.messages import MessageChannel
+    from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.context import UiContext
-    from desktop.ui.messages import MessageChannel
-    from desktop.ui.tasks import TaskRunner
 
     return UiContext(app=app, actor=actor, runner=TaskRunner(), messages=MessageChannel(interactive=False),
                      tz=ZoneInfo("America/Los_Angeles"))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop.services.map_html import MapSpec, PhotoPoint, ZoneShape
-from desktop.ui.evidence_viewer import EvidenceViewer, adjusted_copy, decode_photo
-from desktop.ui.map_view import CitationMapView
+from desktop.services.review.map_html import MapSpec, PhotoPoint, ZoneShape
+from desktop.ui.common.evidence_viewer import EvidenceViewer, adjusted_copy, decode_photo
+from desktop.ui.common.map_view import CitationMapView
 
 PHOTOS = Path("/work/shared/data/photos_exif")
 ALL = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Permit, PermitPlate
-from desktop.ui.permits_view import PermitsDialog, PermitsView
+from desktop.ui.review.permits_view import PermitsDialog, PermitsView
 from tests.helpers.review_data import ISSUED, ZONE, add_pending
 
 
@@ -37,7 +37,7 @@ def test_clerk_searches_but_cannot_edit(qtbot, ui, reference) -> None:
 
 
 def test_supervisor_edits_a_permit_and_the_review_warning_follows(qtbot, ui, reference) -> None:
-    from desktop.services.review_checks import recheck_pending
+    from desktop.services.review.checks import recheck_pending
     from tests.helpers.review_data import warnings_of
 
     cid = add_pending(reference)

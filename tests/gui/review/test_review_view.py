@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Citation
-from desktop.services.review_checks import recheck_pending
-from desktop.ui.review_dialogs import CorrectDialog, VoidDialog
-from desktop.ui.review_view import ReviewView
+from desktop.services.review.checks import recheck_pending
+from desktop.ui.review.dialogs import CorrectDialog, VoidDialog
+from desktop.ui.review.view import ReviewView
 from tests.helpers.review_data import ISSUED, add_pending
 
 
@@ -194,7 +194,7 @@ def test_approving_a_citation_with_an_error_asks_first(qtbot, ui, reference) -> 
 
 
 def test_a_citation_decided_elsewhere_leaves_the_queue(qtbot, ui, queue, reference, actors) -> None:
-    from desktop.services import review
+    from desktop.services.review import queue as review
 
     view = open_view(qtbot, ui)
     review.void(reference, actors[Role.SUPERVISOR], queue[0], "OFFICER_ERROR", "")  # someone else, meanwhile

@@ -10,8 +10,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from reportlab.pdfgen.canvas import Canvas
 
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, Device, EvidencePhoto, LedgerEntry, Notice, Zone
-from desktop.sync.evidence import EvidenceStore
 from tests.helpers.factories import add_citation
 
 REAL_GPS = Path("/work/shared/data/photos_exif/gps")

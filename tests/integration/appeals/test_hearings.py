@@ -12,7 +12,7 @@ from sqlalchemy import select
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, AuditEntry, Hearing, Notice
-from desktop.services import appeals
+from desktop.services.appeals import workflow as appeals
 from tests.conftest import seed_users
 from tests.integration.appeals.conftest import make_case
 from tests.integration.appeals.test_intake_and_decisions import request
@@ -166,7 +166,7 @@ def test_a_clash_is_found_among_several_hearings_nearby(app, actors) -> None:
 
 @pytest.mark.postgres
 def test_two_hearing_officers_deciding_at_once_record_one_decision(pg_app) -> None:
-    from desktop.services import users
+    from desktop.services.admin import users
 
     actors = seed_users(pg_app)
     users.add_user(pg_app, actors[Role.ADMIN], "hearing2", "Second Officer", "hearing_officer", "second-password-1")

@@ -17,18 +17,18 @@ from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, EvidencePhoto, Notice
-from desktop.services import appeals
-from desktop.services.appeal_map import MapInput, MapPoint, render_map, zone_rings
-from desktop.services.appeal_packet import (
+from desktop.services.appeals import workflow as appeals
+from desktop.services.appeals.packet import (
     build_packet,
     load_workspace,
     recipient_from_text,
     render_docket,
     render_letter,
 )
-from desktop.services.context import Actor
-from desktop.sync.evidence import EvidenceStore
+from desktop.services.appeals.schematic import MapInput, MapPoint, render_map, zone_rings
+from desktop.services.core.context import Actor
 from tests.integration.appeals.conftest import make_case, pdf_bytes, png_bytes
 from tests.integration.appeals.test_intake_and_decisions import request
 

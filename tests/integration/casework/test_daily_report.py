@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from desktop.domain.roles import Role
-from desktop.services.escalation import run_daily
+from desktop.services.cases.escalation import run_daily
 from tests.helpers.casework import add_owner, at_local
 from tests.helpers.factories import add_citation
 
@@ -26,7 +26,7 @@ def test_daily_report_has_one_finding_a_line_and_agreeing_counts(app, actors, cl
 
 
 def test_penalty_totals_are_given_per_currency() -> None:
-    from desktop.services.escalation import EscalationResult
+    from desktop.services.cases.escalation import EscalationResult
 
     result = EscalationResult(date(2026, 12, 20), penalties=3, penalties_cents=13_300,
                               penalties_by_currency={"USD": 6_300, "GBP": 7_000})

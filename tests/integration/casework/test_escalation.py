@@ -21,8 +21,11 @@ from desktop.persistence.models import (
     Notice,
     OwnerLookup,
 )
-from desktop.services import case_ops, escalation, profile_store, sqltext
-from desktop.services.context import AppContext
+from desktop.services.admin import profiles as profile_store
+from desktop.services.cases import escalation
+from desktop.services.cases import steps as case_ops
+from desktop.services.core import sqltext
+from desktop.services.core.context import AppContext
 from tests.conftest import seed_users
 from tests.helpers.casework import TZ, add_owner, escalate, mail_queued
 from tests.helpers.factories import add_citation

@@ -17,8 +17,8 @@ from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Citation, Notice, OwnerLookup, RegisteredOwner
-from desktop.services import owners
-from desktop.services.context import AppContext
+from desktop.services.cases import owners
+from desktop.services.core.context import AppContext
 from tests.helpers.casework import add_owner, escalate
 from tests.helpers.factories import add_citation
 

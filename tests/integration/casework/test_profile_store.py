@@ -14,8 +14,8 @@ from desktop.domain.ladder import describe_next_action, ladder
 from desktop.domain.profiles import load_profile
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, JurisdictionProfileVersion
-from desktop.services import profile_store
-from desktop.services.context import AppContext
+from desktop.services.admin import profiles as profile_store
+from desktop.services.core.context import AppContext
 from tests.conftest import seed_users
 
 

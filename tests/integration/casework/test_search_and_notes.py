@@ -17,10 +17,11 @@ from desktop.domain.errors import UserError
 from desktop.domain.plates import confusable_variants
 from desktop.domain.roles import Role
 from desktop.persistence.models import CaseNote, Citation
-from desktop.services import cases, collections, owners
-from desktop.services.case_notes import DocumentStore, add_note, attachment_copy
-from desktop.services.cases import CaseFilter
-from desktop.services.context import AppContext
+from desktop.services.cases import collections, owners
+from desktop.services.cases import queries as cases
+from desktop.services.cases.notes import DocumentStore, add_note, attachment_copy
+from desktop.services.cases.queries import CaseFilter
+from desktop.services.core.context import AppContext
 from tests.conftest import seed_users
 from tests.helpers.casework import add_owner, escalate, mail_queued
 from tests.helpers.factories import add_citation

@@ -2,8 +2,8 @@
 
 from sqlalchemy import text
 
-from desktop.services import audit
-from desktop.services.context import Actor, AppContext
+from desktop.services.core import audit
+from desktop.services.core.context import Actor, AppContext
 
 
 def _write(app: AppContext, n: int) -> None:

@@ -9,9 +9,9 @@ import pytest
 from desktop.domain.errors import PermissionDenied
 from desktop.domain.roles import Role
 from desktop.persistence.models import RegisteredOwner
-from desktop.services import cases
-from desktop.services.cases import CaseFilter
-from desktop.services.context import AppContext
+from desktop.services.cases import queries as cases
+from desktop.services.cases.queries import CaseFilter
+from desktop.services.core.context import AppContext
 from tests.helpers.factories import add_citation
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from desktop.demo.office import build_demo
 from desktop.persistence.models import Device, RegisteredOwner
-from desktop.services.context import AppContext
-from desktop.services.demo import build_demo
+from desktop.services.core.context import AppContext
 
 
 def test_demo_devices_were_seen_and_bad_addresses_say_why(app: AppContext) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from desktop.domain.errors import ConcurrencyConflict
 from desktop.persistence.migrate import backup, current_revision, head_revision
 from desktop.persistence.models import Base, Citation
-from desktop.services.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext
 from tests.helpers.factories import add_citation
 
 

@@ -5,7 +5,7 @@ import io
 from pypdf import PdfReader
 
 from desktop.domain.roles import Role
-from desktop.services import payments
+from desktop.services.payments import posting as payments
 from reports.receipts import receipt_pdf
 from tests.helpers.factories import add_citation
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import User
-from desktop.services import users
-from desktop.services.context import Actor, AppContext
+from desktop.services.admin import users
+from desktop.services.core.context import Actor, AppContext
 from tests.conftest import PASSWORDS
 
 
@@ -62,7 +62,7 @@ def test_short_password_refused(app: AppContext) -> None:
 
 
 def test_production_hasher_is_argon2id_with_real_cost() -> None:
-    import desktop.services.users as mod
+    import desktop.services.admin.users as mod
 
     fresh = mod._default_hasher()
     assert fresh.type.name == "ID" and fresh.time_cost >= 2 and fresh.memory_cost >= 19 * 1024

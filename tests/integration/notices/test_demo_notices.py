@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from desktop.demo.office import build_demo, run_extensions
 from desktop.persistence.models import Notice, NoticeBatch
-from desktop.services.context import AppContext
-from desktop.services.demo import build_demo, run_extensions
+from desktop.services.core.context import AppContext
 
 
 def _counts(app: AppContext) -> dict[str, int]:
@@ -29,7 +29,7 @@ def test_demo_mail_room_has_every_state_and_is_idempotent(app: AppContext) -> No
 
 def test_appeal_letters_reach_the_appellant_address() -> None:
     """Appeal letters carry the address as the appellant wrote it (free lines), not a registry record."""
-    from desktop.services.notice_documents import Held, recipient_from_snapshot
+    from desktop.services.notices.documents import Held, recipient_from_snapshot
 
     us = recipient_from_snapshot({"source": "appellant", "name": "Maria Garcia",
                                   "lines": ["1234 W Olympic Blvd Apt 5", "Los Angeles, CA 90015"]}, "CA")

@@ -17,8 +17,8 @@ from desktop.persistence.models import (
     Payment,
     Refund,
 )
-from desktop.services import notice_runs as nr
-from desktop.services.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.notices import runs as nr
 from tests.helpers.notice_cases import queue_case
 from tests.integration.reports.pdfprobe import reader
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Notice, NoticeBatch, Setting
-from desktop.services import notice_runs as nr
-from desktop.services.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.notices import runs as nr
 from reports import geometry as geo
 from reports.base import code128_bars
 from tests.helpers.notice_cases import queue_case, store_photo
@@ -88,7 +88,7 @@ def test_california_run_prints_what_the_law_requires_from_the_database(
 
 
 def test_agency_wording_and_names_are_settings(app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services import settings
+    from desktop.services.core import settings
 
     admin = actors[Role.ADMIN]
     settings.set_value(app, admin, "agency.name", "City of Riverside Bay")
@@ -132,7 +132,7 @@ def _imb_bars(pdf: bytes, layout: geo.AddressBlockLayout) -> list[tuple[float, f
 
 def test_imb_and_code128_encode_the_piece_and_sit_where_the_envelope_needs_them(
         app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services import settings
+    from desktop.services.core import settings
 
     settings.set_value(app, actors[Role.ADMIN], "mail.mailer_id", "902345678")  # a 9-digit Mailer ID
     settings.set_value(app, actors[Role.ADMIN], "mail.next_serial", 123456)
@@ -293,7 +293,7 @@ def test_closed_case_notice_is_withdrawn_not_printed(app: AppContext, actors: di
 
 
 def test_batches_by_kind_and_size_presorted_by_zip(app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services import settings
+    from desktop.services.core import settings
 
     settings.set_value(app, actors[Role.ADMIN], "mail.batch_size", 2)
     zips = ["90210", "90001", "90012"]
@@ -311,7 +311,7 @@ def test_batches_by_kind_and_size_presorted_by_zip(app: AppContext, actors: dict
 
 
 def test_large_runs_render_on_several_processes(app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
-    from desktop.services import settings
+    from desktop.services.core import settings
 
     settings.set_value(app, actors[Role.ADMIN], "mail.parallel_min_pieces", 4)
     ids = [queue_case(app) for _ in range(9)]

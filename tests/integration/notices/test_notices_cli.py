@@ -13,8 +13,8 @@ from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.migrate import upgrade
 from desktop.persistence.models import Notice, NoticeBatch
-from desktop.services import users
-from desktop.services.context import Actor, AppContext
+from desktop.services.admin import users
+from desktop.services.core.context import Actor, AppContext
 from tests.helpers.notice_cases import queue_case
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import LedgerEntry
-from desktop.services import users
-from desktop.services.context import Actor, AppContext
+from desktop.services.admin import users
+from desktop.services.core.context import Actor, AppContext
 from tests.conftest import seed_users
 from tests.helpers.factories import add_citation
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import build_parser, main
-from desktop.services.demo_payments import Bai2Item, build_bai2
+from desktop.demo.payments import Bai2Item, build_bai2
 
 
 @pytest.fixture

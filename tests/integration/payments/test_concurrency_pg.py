@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from desktop.demo.payments import Bai2Item, build_bai2
 from desktop.domain.errors import ConcurrencyConflict, UserError
 from desktop.persistence.models import LedgerEntry, Payment, Refund
-from desktop.services import payment_imports, payments, refunds
-from desktop.services.demo_payments import Bai2Item, build_bai2
+from desktop.services.payments import imports as payment_imports
+from desktop.services.payments import posting as payments
+from desktop.services.payments import refunds
 from tests.integration.payments.conftest import _maker, ledger_balance
 
 pytestmark = pytest.mark.postgres

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from desktop.domain.errors import ConcurrencyConflict, PermissionDenied, UserError
 from desktop.persistence.models import AuditEntry, Citation, LedgerEntry, Payment
-from desktop.services import daily_close, payments, refunds
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
+from desktop.services.payments import daily_close, refunds
+from desktop.services.payments import posting as payments
 from tests.integration.payments.conftest import ledger_balance
 
 
@@ -178,7 +179,7 @@ def test_drawer_counts_payments_by_method_and_closes_with_the_difference(app, pe
 
 
 def test_system_account_cannot_take_counter_payments(app, people, make_case) -> None:
-    from desktop.services.context import Actor
+    from desktop.services.core.context import Actor
 
     cid = make_case()
     with pytest.raises(UserError, match="signed-in clerk"):

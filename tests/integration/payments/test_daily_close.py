@@ -9,11 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from desktop.demo.payments import PROCESSOR_HEADER, Bai2Item, build_bai2
 from desktop.domain.gl import ACCOUNTS
 from desktop.persistence.models import LedgerEntry, Payment
-from desktop.services import daily_close, payment_imports, payments
-from desktop.services.context import AppContext
-from desktop.services.demo_payments import PROCESSOR_HEADER, Bai2Item, build_bai2
+from desktop.services.core.context import AppContext
+from desktop.services.payments import daily_close
+from desktop.services.payments import imports as payment_imports
+from desktop.services.payments import posting as payments
 
 DAY = date(2026, 11, 24)
 

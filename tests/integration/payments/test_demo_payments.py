@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from desktop.demo.office import build_demo
 from desktop.persistence.models import CashDrawer, LedgerEntry, Notice, Payment, PaymentImport, PaymentPlan
-from desktop.services import daily_close, payments, refunds, users
-from desktop.services.context import AppContext
-from desktop.services.demo import build_demo
+from desktop.services.admin import users
+from desktop.services.core.context import AppContext
+from desktop.services.payments import daily_close, refunds
+from desktop.services.payments import posting as payments
 
 
 def _counts(app: AppContext) -> tuple[int, ...]:

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from desktop.demo.payments import Bai2Item, build_bai2
 from desktop.domain.errors import UserError
 from desktop.persistence.models import AuditEntry, LedgerEntry, Notice, Payment, PaymentImport
-from desktop.services import payment_imports, payments, refunds
-from desktop.services.context import AppContext
-from desktop.services.demo_payments import Bai2Item, build_bai2
-from desktop.services.importers import ImportRejected, read_payment_file
+from desktop.services.core.context import AppContext
+from desktop.services.payments import imports as payment_imports
+from desktop.services.payments import posting as payments
+from desktop.services.payments import refunds
+from desktop.services.payments.importers import ImportRejected, read_payment_file
 from tests.integration.payments.conftest import ledger_balance
 
 
@@ -213,7 +215,7 @@ def _ach_payment(app: AppContext, actor, cid: int, trace: str, amount: int) -> i
         p = payments._new_payment(uow, source="ach", method="ach", external_id=f"ach:{trace}:2026-11-20",
                                   amount_cents=amount, received_at=app.now(), value_date=date(2026, 11, 20),
                                   payer_name="Paul Jones", match_method="citation")
-        from desktop.services import case_ops
+        from desktop.services.cases import steps as case_ops
 
         payments.apply_to_cases(uow, p, [case_ops.load_case(uow, cid)], memo="ACH debit")
         uow.commit()

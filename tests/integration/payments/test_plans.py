@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from desktop.domain.errors import UserError
 from desktop.persistence.models import Citation, Hold, LedgerEntry, PaymentPlan
-from desktop.services import payment_plans, payments
+from desktop.services.payments import plans as payment_plans
+from desktop.services.payments import posting as payments
 from tests.integration.payments.conftest import add_penalty, ledger_balance
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.persistence.models import Citation, LedgerEntry, Notice, Refund
-from desktop.services import payments, refunds
+from desktop.services.payments import posting as payments
+from desktop.services.payments import refunds
 from tests.integration.payments.conftest import ledger_balance
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
 from tests.helpers.review_data import (  # noqa: F401 - re-exported for the tests of this folder
     ISSUED,
     LA,

@@ -10,8 +10,8 @@ from sqlalchemy import event, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
-from desktop.services import review
-from desktop.services.review_checks import recheck_citations, run_review_checks
+from desktop.services.review import queue as review
+from desktop.services.review.checks import recheck_citations, run_review_checks
 
 from .conftest import ISSUED, LA, LAT, ZONE, add_pending, warnings_of
 

@@ -13,9 +13,9 @@ from desktop.cli import main
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Permit, Zone
-from desktop.services import permits as permit_service
-from desktop.services.review_checks import run_review_checks
-from desktop.services.zone_rules import import_zones, match_location, zone_index
+from desktop.services.review import permits as permit_service
+from desktop.services.review.checks import run_review_checks
+from desktop.services.review.zones import import_zones, match_location, zone_index
 
 from .conftest import ISSUED, ZONE, add_pending, warnings_of
 

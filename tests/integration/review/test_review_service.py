@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Citation, HotlistEntry, LedgerEntry
-from desktop.services import review
-from desktop.services.review_checks import recheck_pending
+from desktop.services.review import queue as review
+from desktop.services.review.checks import recheck_pending
 
 from .conftest import ISSUED, add_pending, seed_reference, warnings_of
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
+from desktop.persistence.evidence import verify_photo
 from desktop.sync.client import (
     AuthenticationFailed,
     EndpointUnavailable,
@@ -18,8 +20,6 @@ from desktop.sync.client import (
     ReferenceVersionConflict,
     SyncCancelled,
 )
-from desktop.sync.evidence import verify_photo
-from desktop.sync.simulator import FieldSimulator
 from desktop.sync.wire import CitationIssued, ParsedEvent, Rejected, parse_envelope, verify_signature
 from tests.helpers.sync_helpers import RecordingSleep, client_for
 

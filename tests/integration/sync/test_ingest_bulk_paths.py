@@ -13,10 +13,11 @@ from sqlalchemy import DateTime, insert, select
 from desktop.persistence.bulk import _plan, insert_rows
 from desktop.persistence.models import AuditEntry, Citation, FieldEvent
 from desktop.persistence.types import UTCDateTime
-from desktop.services import audit, cases
-from desktop.services.context import AppContext
+from desktop.services.cases import queries as cases
+from desktop.services.core import audit
+from desktop.services.core.context import AppContext
+from desktop.services.sync.ingest import Ingestor
 from desktop.sync.client import split_event_page
-from desktop.sync.ingest import Ingestor
 from desktop.sync.wire import ReceivedEvent
 from tests.helpers.ingest_helpers import SYSTEM, counts, fail_apply_on_call, quarantine_reasons, sync
 from tests.helpers.sync_helpers import valid_event

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from desktop.persistence.models import FieldEvent, QuarantinedEvent
-from desktop.services.audit import verify
-from desktop.services.context import AppContext
-from desktop.sync.ingest import Ingestor
+from desktop.services.core.audit import verify
+from desktop.services.core.context import AppContext
+from desktop.services.sync.ingest import Ingestor
 from tests.helpers.ingest_helpers import SYSTEM
 from tests.helpers.sync_helpers import valid_event
 

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     AuditEntry,
     Citation,
@@ -20,13 +22,11 @@ from desktop.persistence.models import (
     PatrolCheck,
     SyncEndpoint,
 )
-from desktop.services import sync_service
-from desktop.services.audit import verify
-from desktop.services.context import AppContext
-from desktop.sync import ingest as ingest_module
+from desktop.services.core.audit import verify
+from desktop.services.core.context import AppContext
+from desktop.services.sync import ingest as ingest_module
+from desktop.services.sync import service as sync_service
 from desktop.sync.client import AuthenticationFailed, EndpointUnavailable, SyncCancelled
-from desktop.sync.evidence import EvidenceStore
-from desktop.sync.simulator import FieldSimulator
 from desktop.sync.wire import content_fingerprint
 from tests.helpers.ingest_helpers import (
     SYSTEM,

@@ -12,6 +12,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from sqlalchemy import select
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import (
@@ -22,10 +23,9 @@ from desktop.persistence.models import (
     QuarantinedEvent,
     SyncEndpoint,
 )
-from desktop.services import sync_service
-from desktop.services.audit import verify
-from desktop.services.context import AppContext
-from desktop.sync.simulator import FieldSimulator
+from desktop.services.core.audit import verify
+from desktop.services.core.context import AppContext
+from desktop.services.sync import service as sync_service
 from desktop.sync.wire import InvalidDeviceKey
 from tests.helpers.ingest_helpers import SYSTEM, citation_numbers, counts, sync
 

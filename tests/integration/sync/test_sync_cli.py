@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from desktop.cli import main
-from desktop.sync.simulator import FieldSimulator
+from desktop.demo.simulator import FieldSimulator
 
 ROOT = Path(__file__).resolve().parents[3]
 Factory = Callable[..., FieldSimulator]

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
-from desktop.services import sync_service
-from desktop.services.audit import verify
-from desktop.services.context import AppContext
+from desktop.services.core.audit import verify
+from desktop.services.core.context import AppContext
+from desktop.services.sync import service as sync_service
 from desktop.sync import decoder as decoder_module
 from desktop.sync.client import AuthenticationFailed, SyncCancelled
-from desktop.sync.simulator import FieldSimulator
 from tests.conftest import make_app
 from tests.helpers.ingest_helpers import citation_numbers, counts, outcomes, quarantine_reasons, sync
 

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.roles import Role
-from desktop.services import sync_service
-from desktop.services.context import AppContext
+from desktop.services.core.context import AppContext
+from desktop.services.sync import service as sync_service
 from desktop.sync.client import EndpointCertificateError
-from desktop.sync.simulator import FieldSimulator
 from tests.helpers.ingest_helpers import SYSTEM, citation_numbers
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.services.audit import _digest, _Hasher
+from desktop.services.core.audit import _digest, _Hasher
 
 
 def reference_digest(entry_id: int, at: datetime, user_id: int | None, username: str, action: str,

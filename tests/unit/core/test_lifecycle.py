@@ -3,6 +3,7 @@
 import pytest
 
 from desktop.domain.errors import IllegalTransition
+from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import (
     CaseStatus,
     EvidenceStatus,
@@ -10,7 +11,6 @@ from desktop.domain.lifecycle import (
     check_move,
     evidence_status,
 )
-from desktop.domain.ledger import format_cents
 
 S = CaseStatus
 

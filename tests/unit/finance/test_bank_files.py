@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop.services.importers import (
+from desktop.services.payments.importers import (
     FileKind,
     ImportRejected,
     PaymentMethod,
     read_payment_bytes,
     read_payment_file,
 )
-from desktop.services.importers.nacha import routing_check_digit
+from desktop.services.payments.importers.nacha import routing_check_digit
 
 # file: (kind, payments, payments total cents, returns, skipped, control total cents, control count)
 ACCEPTED: dict[str, tuple[FileKind, int, int, int, int, int, int]] = {

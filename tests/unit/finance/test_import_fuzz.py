@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.services.importers import ImportRejected, read_payment_bytes
+from desktop.services.payments.importers import ImportRejected, read_payment_bytes
 
 SAMPLES = [
     "bai2_moov/sample1.txt", "bai2_moov/sample2.txt", "bai2_moov/sample3.txt", "bai2_moj/svb_us_example.bai2",

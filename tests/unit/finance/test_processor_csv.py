@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from desktop.services.importers import FileKind, ImportRejected, PaymentMethod, read_payment_bytes
+from desktop.services.payments.importers import FileKind, ImportRejected, PaymentMethod, read_payment_bytes
 
 HEADER = "transaction_id,settled_at,amount,currency,card_brand,card_last4,citation_number,plate,payer_name,status"
 

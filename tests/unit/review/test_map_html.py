@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from desktop.services.map_html import (
+from desktop.services.review.map_html import (
     MapSpec,
     PhotoPoint,
     ZoneShape,

@@ -144,7 +144,7 @@ def test_bad_lines_are_yielded_not_rejected(tmp_path: Path) -> None:
 
 
 def test_simulator_bundles_are_sound(tmp_path: Path) -> None:
-    from desktop.sync.simulator import FieldSimulator
+    from desktop.demo.simulator import FieldSimulator
 
     sim = FieldSimulator(devices=2, citations=6, photo_size=(160, 120), malformed_events=2, truncated_photos=1)
     paths = sim.write_bundles(tmp_path, exported_at=EXPORTED)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop.sync.evidence import (
+from desktop.persistence.evidence import (
     EvidenceStore,
     EvidenceTampered,
     EvidenceUnreadable,

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from desktop.sync.ingest import FineSchedule, SeqTracker, _Line, photo_refs, prepare
+from desktop.services.sync.ingest import FineSchedule, SeqTracker, _Line, photo_refs, prepare
 from tests.helpers.sync_helpers import valid_event
 
 
@@ -151,7 +151,7 @@ def test_the_collector_is_paused_inside_and_left_as_it_was() -> None:
     import gc
     import threading
 
-    from desktop.sync.ingest import collector_paused
+    from desktop.services.sync.ingest import collector_paused
 
     was = gc.isenabled()
     try:

@@ -11,7 +11,6 @@ from alembic import op
 
 import desktop.persistence.types
 
-
 revision = '43c1b0d3591c'
 down_revision = None
 branch_labels = None

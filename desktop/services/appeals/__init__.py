@@ -1,0 +1,1 @@
+"""Appeals and hearings: intake, levels and deadlines, hearings, decisions, the appellant's documents, the evidence packet."""

@@ -1,0 +1,942 @@
+"""The daily escalation: every open case climbs its profile's ladder on the calendar, in set-based SQL.
+
+One run, for one day (``as_of``, the agency's today by default), inside ONE transaction:
+
+1. schedule cases never escalated (the profile version in force on the issue date, the first stage);
+2. date the next step where it became known (a notice was mailed: its clock starts at MAILING);
+3. advance every case whose next step is due, stage after stage, rung by rung of each profile
+   version: penalties as ledger entries, the stage's notice queued (or held for a clerk when the
+   case has no owner or an address that cannot be mailed), collections referral / judgment /
+   charge certificate, each such legal step audited case by case;
+4. notices: cancel the unmailed ones of closed cases, release held ones whose owner is now mailable;
+5. holds: cases on hold wait (their dates move by the hold's length when it is released);
+6. every touched case gets its next action and date; plates with too many unpaid cases past their
+   last stage go on the hot list as boot-eligible.
+
+Every statement works on a SET of cases (``INSERT ... SELECT``, ``UPDATE ... FROM``) with the date
+arithmetic done in SQL per profile stage; Python only loops over profile versions and stages.
+Dedupe keys make it idempotent: a second run for the same day changes nothing.
+
+The same rules for ONE case, in Python, are ``reschedule_case`` (used by the use cases that change a
+case between runs: a hold released, an owner fixed, a notice mailed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
+from desktop.domain.ledger import format_cents
+from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.roles import Permission
+from desktop.domain.wording import counted
+from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
+from desktop.services.admin import profiles as profile_store
+from desktop.services.core import audit
+from desktop.services.core import settings as settings_service
+from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.sqltext import Sql
+
+log = logging.getLogger(__name__)
+
+#: Cases the escalation moves along.
+ESCALATING = (CaseStatus.OPEN.value, CaseStatus.IN_COLLECTIONS.value)
+#: Cases that must always carry a next action and its date.
+MUST_HAVE_NEXT_ACTION = (CaseStatus.OPEN.value, CaseStatus.UNDER_APPEAL.value, CaseStatus.IN_COLLECTIONS.value)
+CLOSED = tuple(s.value for s in CaseStatus if s.is_closed)
+#: Notice states in which the piece has not reached the post yet.
+UNMAILED = ("queued", "held", "printed")
+#: The DPPA permissible purpose recorded with every owner lookup made for a notice.
+NOTICE_PURPOSE = "notice of violation (18 U.S.C. 2721(b)(4))"
+HOTLIST_REASON = "boot-eligible"
+#: The indexes of the columns a case's step rewrites (stage, its dates, the next action).
+NEXT_STEP_INDEXES = ("ix_citation_status_next", "ix_citation_status_stage_on", "ix_citation_status_action")
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class EscalationResult:
+    """What one run did. ``changed`` is False when a run found nothing to do (a second run the same day)."""
+
+    as_of: date
+    scheduled: int = 0
+    dated: int = 0
+    advanced: dict[str, int] = field(default_factory=dict)
+    penalties: int = 0
+    penalties_cents: int = 0
+    #: the penalties' total in each currency (a run may span profiles in dollars and pounds)
+    penalties_by_currency: dict[str, int] = field(default_factory=dict)
+    notices_queued: int = 0
+    notices_held: int = 0
+    notices_released: int = 0
+    notices_cancelled: int = 0
+    owner_lookups: int = 0
+    moved_to_collections: int = 0
+    legal_steps: int = 0
+    next_actions_set: int = 0
+    hotlisted: int = 0
+    hotlist_cleared: int = 0
+    without_next_action: int = 0
+    seconds: float = 0.0
+    #: what the other steps of the daily run reported (appeal deadlines, payment plans)
+    other_steps: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.scheduled, self.dated, sum(self.advanced.values()), self.penalties, self.notices_queued,
+                    self.notices_held, self.notices_released, self.notices_cancelled, self.owner_lookups,
+                    self.next_actions_set, self.hotlisted, self.hotlist_cleared))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(), "scheduled": self.scheduled, "dated": self.dated,
+            "advanced": dict(self.advanced), "penalties": self.penalties, "penalties_cents": self.penalties_cents,
+            "notices_queued": self.notices_queued, "notices_held": self.notices_held,
+            "notices_released": self.notices_released, "notices_cancelled": self.notices_cancelled,
+            "owner_lookups": self.owner_lookups, "moved_to_collections": self.moved_to_collections,
+            "legal_steps": self.legal_steps, "next_actions_set": self.next_actions_set,
+            "hotlisted": self.hotlisted, "hotlist_cleared": self.hotlist_cleared,
+        }
+
+    def lines(self) -> list[str]:
+        """The run's report for a clerk (command line and the menu action)."""
+        out = [f"Daily escalation as of {self.as_of.isoformat()} ({self.seconds:.1f} s)"]
+        if not self.changed:
+            out.append("  nothing to do: every case is already where the calendar puts it")
+        if self.scheduled:
+            out.append(f"  {counted(self.scheduled, 'new case')} scheduled")
+        for step, n in self.advanced.items():
+            out.append(f"  {counted(n, 'case')} reached {step}")
+        if self.penalties:
+            totals = " + ".join(format_cents(cents, currency) for currency, cents in
+                                sorted(self.penalties_by_currency.items()) if cents)
+            out.append(f"  {counted(self.penalties, 'penalty', 'penalties')} posted"
+                       + (f" ({totals})" if totals else ""))
+        if self.notices_queued or self.notices_held:
+            out.append(f"  {counted(self.notices_queued, 'notice')} queued for mailing, {self.notices_held:,} held for "
+                       "a clerk")
+        if self.notices_released:
+            out.append(f"  {counted(self.notices_released, 'held notice')} released (owner now mailable)")
+        if self.notices_cancelled:
+            out.append(f"  {counted(self.notices_cancelled, 'unmailed notice')} cancelled (case closed or superseded)")
+        if self.owner_lookups:
+            out.append(f"  {counted(self.owner_lookups, 'registered-owner lookup')} ({NOTICE_PURPOSE})")
+        if self.moved_to_collections:
+            out.append(f"  {counted(self.moved_to_collections, 'case')} referred to collections")
+        if self.hotlisted or self.hotlist_cleared:
+            out.append(f"  hot list: {counted(self.hotlisted, 'plate')} boot-eligible, {self.hotlist_cleared:,} cleared")
+        out.append(f"  open cases without a next action: {self.without_next_action:,}")
+        out.extend(self.other_steps)
+        return out
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """Another step's report under its title, one finding a line (first line: what was checked)."""
+    return [f"{title}: {lines[0]}" if lines else f"{title}: nothing to check."] + [f"  {ln}" for ln in lines[1:]]
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def agency_today(session: Session, now: datetime) -> date:
+    tz = ZoneInfo(str(settings_service.get(session, "agency.timezone")))
+    return now.astimezone(tz).date()
+
+
+@dataclass(frozen=True)
+class _Version:
+    code: str
+    version: int
+    tz: str
+    rungs: tuple[Rung, ...]
+    #: the issue dates it governs: [effective_from, until); None = open-ended (the first and the last)
+    effective_from: date | None = None
+    until: date | None = None
+    currency: str = "USD"
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class _Run:
+    def __init__(self, uow: UnitOfWork, as_of: date, progress: Progress | None) -> None:
+        self.uow = uow
+        self.s = uow.session
+        self.sql = Sql(self.s)
+        self.as_of = as_of
+        self.now = uow.app.now()
+        self.uid = uow.actor.user_id
+        self.progress = progress
+        stored = profile_store.all_versions(self.s)
+        self.codes: dict[str, list[profile_store.StoredProfile]] = {}
+        for v in stored:
+            self.codes.setdefault(v.code, []).append(v)
+        self.versions = []
+        for versions in self.codes.values():
+            ordered = sorted(versions, key=lambda x: x.effective_from)
+            for i, v in enumerate(ordered):
+                self.versions.append(_Version(
+                    v.code, v.version, v.profile.timezone, ladder(v.profile),
+                    None if i == 0 else v.effective_from,
+                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None, v.profile.currency))
+        self.result = EscalationResult(as_of)
+        self.review_days = int(settings_service.get(self.s, "holds.review_days"))
+        self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
+        self.threshold = int(settings_service.get(self.s, "scofflaw.unpaid_cases"))
+        self._steps = 6 + sum(len(v.rungs) for v in self.versions)
+        self._looked_up = False
+        self._done = 0
+        #: rows of ``esc_undated`` by tag: a rung none of whose cases got a date is not read again
+        self._undated_rows: dict[str, int] = {}
+
+    def step(self, text_: str) -> None:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(min(self._done, self._steps), self._steps, text_)
+
+    def today_in(self, tz: str) -> date:
+        return self.now.astimezone(ZoneInfo(tz)).date()
+
+    def execute(self) -> EscalationResult:
+        started = _time.perf_counter()
+        if not self.sql.pg:
+            # A million rows are rewritten: a page cache (up to 2 GB, taken only as pages are read) keeps each
+            # page written once, not spilled to the log mid-run and written again.
+            # (The work tables live in memory: temp_store, set on every connection.)
+            self.sql.run("PRAGMA cache_size = -2097152")
+        try:
+            self.sql.temp_tables()
+            self.step("Scheduling new cases…")
+            self.cancel_notices_of_closed_cases()
+            self.collect_undated()
+            for v in self.versions:
+                self.advance(v)
+            self.step("Dating next steps (mailed notices)…")
+            self.date_next_steps()
+            self.schedule_new()
+            self.step("Notices: released and cancelled…")
+            self.maintain_notices()
+            self.step("Holds…")
+            self.holds()
+            self.step("Next actions…")
+            self.recompute_touched()
+            self.step("Hot list…")
+            self.scofflaws()
+        finally:
+            if not self.sql.pg:
+                self.sql.run("PRAGMA cache_size = -2000")
+        self.result.seconds = _time.perf_counter() - started
+        return self.result
+
+    # -- 1. cases of no known profile --------------------------------------------------------------
+    def schedule_new(self) -> None:
+        """New cases are scheduled with the others whose next step gets a date (``collect_undated``):
+        the version in force on the issue date, its first stage. Here only those whose profile is not
+        stored at all: a person must look at them. (Run after the others were scheduled, when few cases
+        are left without a stage: the index range read is small even on the first run.)"""
+        sql = self.sql
+        known = sql.in_list(list(self.codes)) if self.codes else "('')"
+        n = sql.run(f"""
+            UPDATE citations SET next_action = 'review:unscheduled', next_action_date = :as_of,
+                   version = version + 1
+            WHERE status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)} AND next_stage_on IS NULL AND stage IS NULL
+              AND profile_code NOT IN {known}
+              AND (next_action IS NULL OR next_action <> 'review:unscheduled' OR next_action_date IS NULL)""",
+                    as_of=self.as_of)
+        self.result.next_actions_set += n
+
+    # -- 2. dates that became known (a notice was mailed) -------------------------------------
+    def _case_filter(self, v: _Version, rung: Rung, alias: str = "c") -> str:
+        return (f"{alias}.status IN ('open', 'in_collections') AND NOT {alias}.on_hold "
+                f"AND {alias}.profile_code = '{v.code}' AND {alias}.profile_version = {v.version} "
+                f"AND {alias}.stage = '{rung.key}'")
+
+    def _undated(self, v: _Version, rung: Rung) -> tuple[str, dict[str, Any]] | None:
+        """SQL selecting (id, d, status, owner_id, fine_cents) of the cases standing on ``rung`` whose
+        next step had no date yet and now has one (its notice was mailed, or it counts from the issue)."""
+        sql = self.sql
+        if rung.is_final or rung.anchor is None or rung.days is None:
+            return None
+        where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
+        if rung.anchor is Anchor.ISSUE:
+            due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c WHERE {where}"), {}
+        if rung.anchor is Anchor.MAILING:
+            mailed = sql.local_date("n.mailed_at", v.tz)
+            span = sql.days_between(sql.local_date("h.ended_at", v.tz), sql.local_date("h.started_at", v.tz))
+            held = (f"COALESCE((SELECT SUM({span}) FROM holds h WHERE h.citation_id = c.id "
+                    f"AND h.ended_at IS NOT NULL AND h.started_at >= n.mailed_at), 0)")
+            due = sql.add_days(mailed, f"{rung.days} + {held}")
+            return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
+                    f"c.fine_cents AS fine FROM citations c "
+                    f"JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey "
+                    f"WHERE {where} AND n.mailed_at IS NOT NULL"), {"dkey": rung.notice_dedupe_key}
+        # Entered before its date was kept (older data): count from today.
+        return (f"SELECT c.id AS id, {sql.add_days(':as_of', str(rung.days))} AS d, c.status AS status, "
+                f"c.owner_id AS owner_id, c.fine_cents AS fine FROM citations c WHERE {where}"), {"as_of": self.as_of}
+
+    @staticmethod
+    def _tag(v: _Version, rung: Rung) -> str:
+        return f"{v.code}:{v.version}:{rung.key}"
+
+    def collect_undated(self) -> None:
+        """Once per run: every case whose next step now has a date it did not have (its notice was
+        mailed; or a new case, which starts on the first stage of the version in force on its issue
+        date), with that date. ``advance`` moves those already due, ``date_next_steps`` dates the rest;
+        each case is written once."""
+        sql = self.sql
+        for v in self.versions:
+            for index, rung in enumerate(v.rungs):
+                undated = self._undated(v, rung)
+                if undated is None:
+                    continue
+                select_sql, params = undated
+                tag = self._tag(v, rung)
+                self._undated_rows[tag] = sql.fill("esc_undated", f"""
+                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
+                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
+                    WHERE u.d IS NOT NULL""", tag=tag, **params)
+                if index == 0:
+                    new = self._new_cases(v, rung)
+                    self._undated_rows[tag] += new
+                    self.result.scheduled += new
+
+    def _new_cases(self, v: _Version, rung: Rung) -> int:
+        """Cases never escalated whose issue date falls under version ``v``: their first stage's next step."""
+        sql = self.sql
+        issue = sql.local_date("c.issued_at", v.tz)
+        if rung.anchor is Anchor.ISSUE and rung.days is not None:
+            due = sql.add_days(issue, f"{rung.days} + c.held_days")
+        elif rung.days is not None:
+            due = sql.add_days(":as_of", str(rung.days))
+        else:
+            return 0
+        params: dict[str, Any] = {"tag": self._tag(v, rung), "code": v.code, "as_of": self.as_of}
+        span = ""
+        if v.effective_from is not None:
+            span += f" AND {issue} >= :since"
+            params["since"] = v.effective_from
+        if v.until is not None:
+            span += f" AND {issue} < :until"
+            params["until"] = v.until
+        return sql.fill("esc_undated", f"""
+            INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
+            SELECT c.id, {due}, c.status, c.owner_id, c.fine_cents, :tag, 1 FROM citations c
+            WHERE c.status IN ('open', 'in_collections') AND c.next_stage_on IS NULL AND c.stage IS NULL
+              AND NOT c.on_hold AND c.profile_code = :code{span}""", **params)
+
+    def date_next_steps(self) -> None:
+        """Cases whose next step just got a date that is still to come: the date and the next action, in
+        one statement per rung (those already due were moved on by ``advance``)."""
+        sql = self.sql
+        for v in self.versions:
+            for rung in v.rungs:
+                if not self._undated_rows.get(self._tag(v, rung)):
+                    continue
+                sql.clear("esc_batch")
+                n = sql.fill("esc_batch", """INSERT INTO esc_batch (id, d) SELECT u.id, u.d FROM esc_undated u
+                                             WHERE u.tag = :tag AND u.d > :as_of""",
+                             tag=self._tag(v, rung), as_of=self.as_of)
+                if not n:
+                    continue
+                self.result.dated += n
+                next_code = rung.next_code or "review"
+                params: dict[str, Any] = {"key": rung.key, "v": v.version, "next_code": next_code}
+                if rung.notice_kind:
+                    pending = sql.in_list(UNMAILED)
+                    statement = f"""
+                        UPDATE citations SET next_stage_on = b.d, stage = :key, profile_version = :v,
+                               next_action = CASE WHEN n.status = 'held' THEN :owner_code
+                                                  WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
+                               next_action_date = CASE WHEN n.status IN {pending}
+                                                       THEN {sql.local_date('n.queued_at', v.tz)} ELSE b.d END,
+                               version = citations.version + 1
+                        FROM esc_batch b LEFT JOIN notices n ON n.citation_id = b.id AND n.dedupe_key = :dkey
+                        WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                    params.update(owner_code=rung.owner_code, mail_code=rung.mail_code, dkey=rung.notice_dedupe_key)
+                else:
+                    statement = f"""
+                        UPDATE citations SET next_stage_on = b.d, next_action = :next_code, next_action_date = b.d,
+                               stage = :key, profile_version = :v, version = citations.version + 1
+                        FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"""
+                with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+                    self.result.next_actions_set += sql.run(statement, **params)
+
+    # -- 3. advancing ---------------------------------------------------------------------------
+    def advance(self, v: _Version) -> None:
+        sql = self.sql
+        for index in range(1, len(v.rungs)):
+            previous, rung = v.rungs[index - 1], v.rungs[index]
+            self.step(f"{v.label}: {rung.name}…")
+            sql.clear("esc_batch")
+            n = sql.fill("esc_batch", f"""
+                INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
+                SELECT c.id, c.next_stage_on, c.status, c.owner_id, 0, c.fine_cents FROM citations c
+                WHERE c.next_stage_on <= :as_of AND {self._case_filter(v, previous)}""", as_of=self.as_of)
+            if self._undated_rows.get(self._tag(v, previous)):  # due, though no date was kept (just mailed)
+                n += sql.fill("esc_batch", """
+                    INSERT INTO esc_batch (id, d, prev_status, owner_id, looked_up, fine)
+                    SELECT u.id, u.d, u.status, u.owner_id, 0, u.fine FROM esc_undated u
+                    WHERE u.tag = :tag AND u.d <= :as_of""", tag=self._tag(v, previous), as_of=self.as_of)
+            if not n:
+                continue
+            self.result.advanced[f"{v.label} {rung.name}"] = n
+            self._looked_up = False
+            self._penalty(v, rung, n)
+            if rung.notice_kind:
+                self._lookup_owners(v)
+            self._enter(v, rung, n)
+            if rung.notice_kind:
+                earlier_notices = any(r.notice_kind for r in v.rungs[:index])
+                inserted = self._queue_notice(rung, n, earlier_notices)
+                if inserted < n:  # a notice of this stage existed already: read its state
+                    self.set_next_actions("esc_batch", v, rung)
+            if rung.is_legal_step:
+                self._audit_legal_step(v, rung)
+
+    def _penalty(self, v: _Version, rung: Rung, n: int) -> None:
+        fixed, pct = rung.penalty.fixed_cents, rung.penalty.percent_of_fine
+        if not fixed and not pct:
+            return
+        amount = f"({fixed} + (b.fine * {pct} + 50) / 100)"
+        inserted = self.sql.insert_ignore(
+            "ledger_entries", "citation_id, kind, amount_cents, at, effective_date, user_id, dedupe_key, memo",
+            f"SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo FROM esc_batch b WHERE {amount} > 0",
+            "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
+            memo=f"{rung.name} ({v.label})")
+        total = self.sql.scalar(
+            "SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
+            "WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
+            if inserted < n else self.sql.scalar(f"SELECT COALESCE(SUM({amount}), 0) FROM esc_batch b "
+                                                 f"WHERE {amount} > 0")
+        self.result.penalties += inserted
+        self.result.penalties_cents += int(total or 0)
+        by_currency = self.result.penalties_by_currency
+        by_currency[v.currency] = by_currency.get(v.currency, 0) + int(total or 0)
+
+    def _owner_match(self, tz: str, alias: str = "c") -> str:
+        issue = self.sql.local_date(f"{alias}.issued_at", tz)
+        return (f"(SELECT o.id FROM registered_owners o WHERE o.plate = {alias}.plate "
+                f"AND o.jurisdiction = {alias}.jurisdiction AND o.valid_from <= {issue} "
+                f"AND (o.valid_to IS NULL OR o.valid_to >= {issue}) ORDER BY o.valid_from DESC, o.id DESC LIMIT 1)")
+
+    def _lookup_owners(self, v: _Version) -> None:
+        """The owner registered on the violation date, for the cases of ``esc_batch`` that have none;
+        every lookup is recorded with its purpose."""
+        sql = self.sql
+        n = sql.run(f"""UPDATE esc_batch SET looked_up = 1,
+                            owner_id = (SELECT {self._owner_match(v.tz)} FROM citations c WHERE c.id = esc_batch.id)
+                        WHERE owner_id IS NULL""")
+        self._looked_up = bool(n)
+        if not n:
+            return
+        self.result.owner_lookups += sql.run("""
+            INSERT INTO owner_lookups (citation_id, plate, purpose, user_id, at, owner_id)
+            SELECT c.id, c.plate, :purpose, :uid, :now, b.owner_id
+            FROM esc_batch b JOIN citations c ON c.id = b.id WHERE b.looked_up = 1""",
+                                             purpose=NOTICE_PURPOSE, uid=self.uid, now=self.now)
+
+    def _enter(self, v: _Version, rung: Rung, n: int) -> None:
+        """Move the batch (``n`` cases) onto ``rung``: its stage, status, owner, the next step's date and the
+        next action."""
+        sql = self.sql
+        if rung.is_final:
+            nxt = sql.add_days("b.d", str(self.final_review_days))
+        elif rung.anchor is Anchor.ISSUE and rung.days is not None:
+            nxt = sql.greatest(sql.add_days(sql.local_date("citations.issued_at", v.tz),
+                                            f"{rung.days} + citations.held_days"), "b.d")
+        elif rung.anchor is Anchor.ENTRY and rung.days is not None:
+            nxt = sql.add_days("b.d", str(rung.days))
+        else:
+            nxt = "NULL"
+        # The status is written only when it changes: every index that starts with it is left alone.
+        status = "status = 'in_collections', " if rung.moves_to_collections else ""
+        params: dict[str, Any] = {"key": rung.key}
+        if rung.notice_kind:
+            # "Mail the notice" for now; the few held for a clerk are told apart once queued.
+            action, when = ":mail_code", ":today"
+            params.update(mail_code=rung.mail_code, today=self.today_in(v.tz))
+        else:
+            action, when = ":next_code", nxt
+            params["next_code"] = rung.next_code or "review"
+        # Values that do not depend on the batch row need no join: the ids are enough.
+        batch = (f"FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}" if "b." in nxt + when
+                 else "WHERE citations.id IN (SELECT id FROM esc_batch)")
+        with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
+            sql.run(f"""
+                UPDATE citations SET stage = :key, profile_version = {v.version}, {status}
+                       next_stage_on = {nxt}, next_action = {action}, next_action_date = {when},
+                       version = citations.version + 1
+                {batch}""", **params)
+        if self._looked_up:
+            sql.run(f"""UPDATE citations SET owner_id = b.owner_id
+                       FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
+                         AND b.looked_up = 1 AND b.owner_id IS NOT NULL AND citations.owner_id IS NULL""")
+        n = int(sql.scalar("SELECT COUNT(*) FROM esc_batch") or 0)
+        self.result.next_actions_set += n
+        if rung.moves_to_collections:
+            self.result.moved_to_collections += int(sql.scalar(
+                "SELECT COUNT(*) FROM esc_batch WHERE prev_status <> 'in_collections'") or 0)
+
+    def _queue_notice(self, rung: Rung, n: int, earlier_notices: bool) -> int:
+        sql = self.sql
+        if earlier_notices:
+            self.result.notices_cancelled += sql.run("""
+                UPDATE notices SET status = 'cancelled', hold_reason = :why
+                WHERE citation_id IN (SELECT id FROM esc_batch) AND status IN ('queued', 'held')
+                  AND dedupe_key LIKE 'stage:%' AND dedupe_key <> :dkey""",
+                                                     why=f"superseded by the {rung.name.lower()}",
+                                                     dkey=rung.notice_dedupe_key)
+        held_reason = ("CASE WHEN o.id IS NULL THEN 'No registered owner on file for the violation date' "
+                       "WHEN o.address_status = 'ok' THEN NULL "
+                       "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
+        status = "CASE WHEN o.address_status = 'ok' THEN 'queued' ELSE 'held' END"
+        inserted = sql.insert_ignore(
+            "notices", "citation_id, kind, stage, status, queued_at, hold_reason, owner_id, address_snapshot, dedupe_key",
+            f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
+                FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
+            "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
+        held = sql.run("""UPDATE citations SET next_action = :owner_code
+                          WHERE id IN (SELECT citation_id FROM notices WHERE status = 'held' AND queued_at = :now
+                                       AND dedupe_key = :dkey)""",
+                       owner_code=rung.owner_code, now=self.now, dkey=rung.notice_dedupe_key) if inserted else 0
+        self.result.notices_held += held
+        self.result.notices_queued += inserted - held
+        return inserted
+
+    def _audit_legal_step(self, v: _Version, rung: Rung) -> None:
+        rows = self.sql.rows("SELECT b.id, b.prev_status, b.d FROM esc_batch b ORDER BY b.id")
+        status_after = CaseStatus.IN_COLLECTIONS.value if rung.moves_to_collections else None
+        entries = []
+        for cid, prev_status, start in rows:
+            after: dict[str, Any] = {"stage": rung.key, "on": start}
+            before: dict[str, Any] = {"status": prev_status}
+            action = f"escalation.{rung.entry_action.value}"
+            if status_after and prev_status != status_after:
+                action = f"citation.{status_after}"
+                after["status"] = status_after
+            entries.append(audit.AuditRecord(action, "citation", int(cid), before=before, after=after,
+                                              reason=f"Daily escalation {self.as_of.isoformat()}: {rung.name} "
+                                                     f"({v.label})"))
+        self.result.legal_steps += audit.append_many(self.s, entries, at=self.now, user_id=self.uid,
+                                                     username=self.uow.actor.username)
+
+    # -- next actions --------------------------------------------------------------------------
+    def set_next_actions(self, table: str, v: _Version, rung: Rung) -> None:
+        """Write the next action and its date for the cases of ``table`` standing on ``rung``."""
+        sql = self.sql
+        sql.clear("esc_next")
+        next_code = rung.next_code or "review"
+        if rung.notice_kind:
+            pending = sql.in_list(UNMAILED)
+            n = sql.fill("esc_next", f"""
+                INSERT INTO esc_next (id, action, d)
+                SELECT c.id,
+                       CASE WHEN n.status = 'held' THEN :owner_code
+                            WHEN n.status IN {pending} THEN :mail_code ELSE :next_code END,
+                       CASE WHEN n.status IN {pending} THEN {sql.local_date('n.queued_at', v.tz)}
+                            ELSE c.next_stage_on END
+                FROM {table} t JOIN citations c ON c.id = t.id
+                LEFT JOIN notices n ON n.citation_id = c.id AND n.dedupe_key = :dkey
+                WHERE {self._case_filter(v, rung)}""",
+                         owner_code=rung.owner_code, mail_code=rung.mail_code, next_code=next_code,
+                         dkey=rung.notice_dedupe_key)
+        else:
+            n = sql.fill("esc_next", f"""
+                INSERT INTO esc_next (id, action, d)
+                SELECT c.id, :next_code, c.next_stage_on FROM {table} t JOIN citations c ON c.id = t.id
+                WHERE {self._case_filter(v, rung)}""", next_code=next_code)
+        if n:
+            self._write_next()
+
+    def _write_next(self) -> None:
+        sql = self.sql
+        self.result.next_actions_set += sql.run(f"""
+            UPDATE citations SET next_action = e.action, next_action_date = e.d, version = citations.version + 1
+            FROM esc_next e WHERE {sql.driven_by('citations', 'esc_next', 'e')}
+              AND ({sql.distinct('citations.next_action', 'e.action')}
+                   OR {sql.distinct('citations.next_action_date', 'e.d')})""")
+
+    # -- 4. notices ------------------------------------------------------------------------------
+    def cancel_notices_of_closed_cases(self) -> None:
+        """Unmailed notices of cases closed since they were queued (paid, dismissed ...) are not sent.
+        Run before the new notices are queued, so it reads only the notices still waiting from before."""
+        sql = self.sql
+        self.result.notices_cancelled += sql.run(f"""
+            UPDATE notices SET status = 'cancelled', hold_reason = 'case closed before mailing'
+            WHERE status IN ('queued', 'held')
+              AND EXISTS (SELECT 1 FROM citations c WHERE c.id = notices.citation_id
+                          AND c.status IN {sql.in_list(CLOSED)})""")
+
+    def maintain_notices(self) -> None:
+        sql = self.sql
+        # Held for want of an owner: look again when the registry now knows one.
+        for code, stored in self.codes.items():
+            tz = stored[0].profile.timezone
+            sql.clear("esc_batch")
+            n = sql.fill("esc_batch", f"""
+                INSERT INTO esc_batch (id, looked_up) SELECT DISTINCT c.id, 0
+                FROM notices n JOIN citations c ON c.id = n.citation_id
+                WHERE n.status = 'held' AND c.owner_id IS NULL AND c.profile_code = :code
+                  AND c.status IN {sql.in_list(ESCALATING)} AND {self._owner_match(tz)} IS NOT NULL""", code=code)
+            if n:
+                self._lookup_owners(_Version(code, 0, tz, ()))
+                sql.run(f"""UPDATE citations SET owner_id = b.owner_id, version = citations.version + 1
+                           FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}
+                             AND citations.owner_id IS NULL
+                             AND b.owner_id IS NOT NULL""")
+        held_reason = ("CASE WHEN o.address_status = 'ok' THEN NULL "
+                       "ELSE 'Owner address cannot be mailed: ' || COALESCE(o.address_problem, o.address_status) END")
+        sql.clear("esc_batch")
+        n = sql.fill("esc_batch", f"""
+            INSERT INTO esc_batch (id, owner_id) SELECT DISTINCT c.id, c.owner_id
+            FROM notices n JOIN citations c ON c.id = n.citation_id JOIN registered_owners o ON o.id = c.owner_id
+            WHERE n.status = 'held' AND c.status IN {sql.in_list(ESCALATING)}
+              AND (o.address_status = 'ok' OR n.owner_id IS NULL OR n.owner_id <> c.owner_id)""")
+        if not n:
+            return
+        self.result.notices_released += int(sql.scalar(
+            """SELECT COUNT(*) FROM notices n JOIN esc_batch b ON b.id = n.citation_id
+               JOIN registered_owners o ON o.id = b.owner_id WHERE n.status = 'held' AND o.address_status = 'ok'""") or 0)
+        sql.run(f"""
+            UPDATE notices SET
+                status = (SELECT CASE WHEN o.address_status = 'ok' THEN 'queued' ELSE 'held' END
+                          FROM registered_owners o WHERE o.id = b.owner_id),
+                hold_reason = (SELECT {held_reason} FROM registered_owners o WHERE o.id = b.owner_id),
+                owner_id = b.owner_id,
+                address_snapshot = (SELECT {sql.address_json('o')} FROM registered_owners o WHERE o.id = b.owner_id)
+            FROM esc_batch b WHERE notices.citation_id = b.id AND notices.status = 'held'""")
+        sql.fill("esc_touched", "INSERT INTO esc_touched (id) SELECT id FROM esc_batch WHERE id IS NOT NULL "
+                                "ON CONFLICT (id) DO NOTHING")
+
+    # -- 5. holds ----------------------------------------------------------------------------------
+    def holds(self) -> None:
+        sql = self.sql
+        paused = ("SELECT h.citation_id FROM holds h WHERE h.ended_at IS NULL UNION "
+                  "SELECT c2.id FROM citations c2 WHERE c2.status = 'under_appeal'")
+        for code, stored in self.codes.items():
+            tz = stored[0].profile.timezone
+            sql.clear("esc_next")
+            appeal = ("FROM appeals a WHERE a.citation_id = c.id AND a.status IN ('open', 'scheduled') "
+                      "ORDER BY a.filed_at DESC, a.id DESC LIMIT 1")
+            first_hold = "(SELECT MIN(h.started_at) FROM holds h WHERE h.citation_id = c.id AND h.ended_at IS NULL)"
+            n = sql.fill("esc_next", f"""
+                INSERT INTO esc_next (id, action, d)
+                SELECT c.id,
+                       COALESCE((SELECT 'decide:' || a.level {appeal}),
+                                'hold:' || COALESCE((SELECT h.kind FROM holds h WHERE h.citation_id = c.id
+                                                     AND h.ended_at IS NULL ORDER BY h.started_at, h.id LIMIT 1),
+                                                    'appeal')),
+                       COALESCE((SELECT a.decide_by {appeal}),
+                                {sql.add_days(sql.local_date(first_hold, tz), ':review_days')}, :as_of)
+                FROM citations c
+                WHERE c.id IN ({paused}) AND c.profile_code = :code
+                  AND c.status IN {sql.in_list(MUST_HAVE_NEXT_ACTION)}""",
+                         code=code, review_days=self.review_days, as_of=self.as_of)
+            if n:
+                self._write_next()
+        # Released since, or their notice was mailed (or held, or cancelled) since, or without a next
+        # action: the ladder's next action comes back. Each is a range of the (status, next_action) index.
+        # (Where the next step counts from the mailing, the mailing itself dated the case above; only
+        # stages whose next step counts from the issue date are checked here.)
+        notice = "SELECT 1 FROM notices n WHERE n.citation_id = c.id AND n.dedupe_key = 'stage:' || c.stage"
+        issue_counted = [r for v in self.versions for r in v.rungs if r.notice_kind and r.anchor is Anchor.ISSUE]
+        for status in ESCALATING:
+            for lo, hi, extra in (("hold:", "hold;", ""), ("decide:", "decide;", ""),
+                                  ("owner:", "owner;", f"AND NOT EXISTS ({notice} AND n.status = 'held')")):
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.next_action >= :lo AND c.next_action < :hi
+                      AND NOT c.on_hold {extra}
+                    ON CONFLICT (id) DO NOTHING""", status=status, lo=lo, hi=hi)
+            for code in sorted({r.mail_code for r in issue_counted if r.mail_code}):
+                stages = sql.in_list(sorted({r.key for r in issue_counted if r.mail_code == code}))
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.next_action = :code AND NOT c.on_hold AND c.stage IN {stages}
+                      AND NOT EXISTS ({notice} AND n.status IN ('queued', 'printed'))
+                    ON CONFLICT (id) DO NOTHING""", status=status, code=code)
+            for column in ("next_action", "next_action_date"):  # two index ranges rather than one OR
+                sql.fill("esc_touched", f"""
+                    INSERT INTO esc_touched (id) SELECT c.id FROM citations c
+                    WHERE c.status = :status AND c.{column} IS NULL AND NOT c.on_hold AND c.stage IS NOT NULL
+                    ON CONFLICT (id) DO NOTHING""", status=status)
+
+    def recompute_touched(self) -> None:
+        if not self.sql.scalar("SELECT COUNT(*) FROM esc_touched"):
+            return
+        for v in self.versions:
+            for rung in v.rungs:
+                self.set_next_actions("esc_touched", v, rung)
+
+    # -- 6. scofflaws ------------------------------------------------------------------------------
+    def scofflaws(self) -> None:
+        """Plates with more than ``scofflaw.unpaid_cases`` unpaid cases past their last stage are
+        boot-eligible: on the hot list while they qualify, off it (cleared) when they no longer do."""
+        sql = self.sql
+        # Past the last stage: referred to collections, or a final step that keeps the case open
+        # (a judgment) in a profile that has one.
+        past = "c.status = 'in_collections'"
+        if any(r.is_final and not r.moves_to_collections for v in self.versions for r in v.rungs):
+            past = f"({past} OR (c.status = 'open' AND c.stage LIKE '{FINAL_PREFIX}%'))"
+        sql.clear("esc_plates")
+        sql.fill("esc_plates", f"""
+            INSERT INTO esc_plates (plate, jurisdiction)
+            SELECT c.plate, c.jurisdiction FROM citations c
+            WHERE {past}
+              AND (SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l WHERE l.citation_id = c.id) > 0
+            GROUP BY c.plate, c.jurisdiction HAVING COUNT(*) > :threshold""", threshold=self.threshold)
+        self.result.hotlisted += sql.run("""
+            INSERT INTO hotlist (plate, jurisdiction, reason, since, active)
+            SELECT q.plate, q.jurisdiction, :reason, :now, :yes FROM esc_plates q
+            WHERE NOT EXISTS (SELECT 1 FROM hotlist h WHERE h.plate = q.plate AND h.jurisdiction = q.jurisdiction
+                              AND h.reason = :same_reason AND h.active)""",
+                                         reason=HOTLIST_REASON, same_reason=HOTLIST_REASON, now=self.now, yes=True)
+        self.result.hotlist_cleared += sql.run("""
+            UPDATE hotlist SET active = :no, cleared_at = :now
+            WHERE reason = :reason AND active
+              AND NOT EXISTS (SELECT 1 FROM esc_plates q WHERE q.plate = hotlist.plate
+                              AND q.jurisdiction = hotlist.jurisdiction)""",
+                                               no=False, now=self.now, reason=HOTLIST_REASON)
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
+                   progress: Progress | None = None) -> EscalationResult:
+    """The daily run for ``as_of`` (default: today in the agency's time zone); all or nothing."""
+    with app.reader(actor, Permission.RUN_ESCALATION):
+        pass
+    profile_store.seed(app)
+    with app.uow(actor, Permission.RUN_ESCALATION) as uow:
+        day = as_of or agency_today(uow.session, app.now())
+        run = _Run(uow, day, progress)
+        result = run.execute()
+        if result.changed:
+            uow.audit("escalation.run", "escalation", day.isoformat(), after=result.summary())
+        uow.commit()
+    result.without_next_action = len(cases_without_next_action(app, limit=None))
+    log.info("escalation %s: %s", result.as_of, result.summary())
+    return result
+
+
+def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
+              progress: Progress | None = None) -> EscalationResult:
+    """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
+    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
+    from desktop.services.appeals.workflow import apply_appeal_deadlines
+    from desktop.services.payments.plans import check_plans
+
+    if progress:
+        progress(0, 0, "Appeal deadlines")
+    deadlines = apply_appeal_deadlines(app, actor, as_of)
+    if progress:
+        progress(0, 0, "Payment plans")
+    plans = check_plans(app, actor, as_of)
+    result = run_escalation(app, actor, as_of, progress)
+    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+    return result
+
+
+@dataclass(frozen=True)
+class MissingNextAction:
+    id: int
+    citation_number: str
+    status: str
+    stage: str | None
+    next_action: str | None
+
+
+def cases_without_next_action(app: AppContext, limit: int | None = 200) -> list[MissingNextAction]:
+    """Open cases (open, under appeal, in collections) without a next action or its date: the goal is none.
+
+    Read as two ranges of the (status, next_action) and (status, next_action_date) indexes."""
+    statuses = ", ".join(f"'{st}'" for st in MUST_HAVE_NEXT_ACTION)
+    sql_text = (f"SELECT id, citation_number, status, stage, next_action FROM citations WHERE id IN ("
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action IS NULL UNION "
+                f"SELECT id FROM citations WHERE status IN ({statuses}) AND next_action_date IS NULL) ORDER BY id"
+                + (f" LIMIT {int(limit)}" if limit is not None else ""))
+    with app.db.reading() as s:
+        return [MissingNextAction(int(r[0]), r[1], r[2], r[3], r[4]) for r in Sql(s).rows(sql_text)]
+
+
+def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tuple[int, str, str, date | None]]:
+    """Open appeals past their decision date at a level the case's profile deems accepted if undecided
+    (England: representations not decided within 56 days). The appeals engineer's hook: these must be
+    cancelled. Returns (citation id, citation number, level, decide_by)."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        s = uow.session
+        profiles = profile_store.versions_by_key(s)
+        rows = s.execute(select(Citation.id, Citation.citation_number, Citation.profile_code, Citation.profile_version,
+                                Appeal.level, Appeal.decide_by)
+                         .join(Appeal, Appeal.citation_id == Citation.id)
+                         .where(Appeal.status.in_(("open", "scheduled")), Appeal.decide_by < as_of))
+        out = []
+        for cid, number, code, version, level, decide_by in rows:
+            profile = profiles.get((code, version))
+            if profile is None:
+                continue
+            known = {lv.key: lv for lv in profile.appeal_levels}
+            if level in known and known[level].deemed_accepted_if_undecided:
+                out.append((int(cid), number, level, decide_by))
+        return out
+
+
+# --------------------------------------------------------------------------- one case, in Python
+
+
+def _profile_of(session: Session, case: Citation) -> Any:
+    profiles = profile_store.versions_by_key(session)
+    return profiles.get((case.profile_code, case.profile_version))
+
+
+def local_day(instant: datetime, tz: str) -> date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def merged_hold_days(holds: Sequence[Hold], hold: Hold, tz: str) -> int:
+    """Length in days of the stretch of (overlapping) holds that ``hold`` belongs to, by local dates."""
+    spans = sorted((local_day(h.started_at, tz), local_day(h.ended_at, tz) if h.ended_at else None) for h in holds)
+    target_start = local_day(hold.started_at, tz)
+    merged: list[list[date | None]] = []
+    for start, end in spans:
+        last_end = merged[-1][1] if merged else None
+        if merged and (last_end is None or start <= last_end):
+            merged[-1][1] = None if last_end is None or end is None else max(last_end, end)
+        else:
+            merged.append([start, end])
+    for first, last in merged:
+        if first is not None and first <= target_start and (last is None or target_start <= last):
+            return 0 if last is None else (last - first).days
+    return 0
+
+
+def hold_changed(uow: UnitOfWork, case: Citation, released: Hold | None = None) -> None:
+    """After a hold is placed or released on ``case`` (inside the caller's unit of work).
+
+    Releasing the last active hold moves the case's dates by the length of the pause, then
+    its next action comes back from the ladder; placing one shows the hold as the next action.
+    """
+    s = uow.session
+    profile = _profile_of(s, case)
+    tz = profile.timezone if profile is not None else str(settings_service.get(s, "agency.timezone"))
+    if released is not None and not case.on_hold:
+        holds = list(s.scalars(select(Hold).where(Hold.citation_id == case.id)))
+        days = merged_hold_days(holds, released, tz)
+        if days > 0:
+            case.held_days = (case.held_days or 0) + days
+            if case.next_stage_on is not None:
+                case.next_stage_on = case.next_stage_on + timedelta(days=days)
+            uow.audit("case.dates_moved", "citation", case.id, after={"days": days, "next_stage_on": case.next_stage_on},
+                      reason=f"clocks paused {days} days by a {released.kind.replace('_', ' ')} hold")
+    reschedule_case(uow, case)
+
+
+def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
+    """The escalation's rules for one case, in Python: date the next step if it became known and
+    set the next action. Nothing is advanced here; that is the daily run's job."""
+    if case.status not in MUST_HAVE_NEXT_ACTION:
+        return
+    s = uow.session
+    now = uow.app.now()
+    as_of = agency_today(s, now)
+    if case.stage is None and case.next_stage_on is None:
+        # Never escalated: the version in force on its issue date and its first stage, as the run would.
+        stored = profile_store.all_versions(s)
+        mine = sorted((v for v in stored if v.code == case.profile_code), key=lambda v: v.effective_from)
+        if mine:
+            issue = local_day(case.issued_at, mine[0].profile.timezone)
+            chosen = [v for v in mine if v.effective_from <= issue] or mine[:1]
+            case.profile_version = chosen[-1].version
+            case.stage = chosen[-1].profile.stages[0].key
+    profile = _profile_of(s, case)
+    if profile is None or case.stage is None:
+        if case.next_action is None:
+            case.next_action, case.next_action_date = "review:unscheduled", as_of
+        return
+    tz = profile.timezone
+    if case.on_hold or case.status == CaseStatus.UNDER_APPEAL.value:
+        appeal = s.scalars(select(Appeal).where(Appeal.citation_id == case.id, Appeal.status.in_(("open", "scheduled")))
+                           .order_by(Appeal.filed_at.desc(), Appeal.id.desc()).limit(1)).first()
+        active = list(s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_(None))
+                                .order_by(Hold.started_at, Hold.id)))
+        when: date | None = None
+        if appeal is not None:
+            action, when = f"decide:{appeal.level}", appeal.decide_by
+        else:
+            action = f"hold:{active[0].kind}" if active else "hold:appeal"
+        if when is None:
+            review = int(settings_service.get(s, "holds.review_days"))
+            when = local_day(active[0].started_at, tz) + timedelta(days=review) if active else as_of
+        case.next_action, case.next_action_date = action, when
+        return
+    rungs = {r.key: r for r in ladder(profile)}
+    rung = rungs.get(case.stage)
+    if rung is None:
+        case.next_action, case.next_action_date = "review:unscheduled", as_of
+        return
+    notice = None
+    if rung.notice_kind:
+        notice = s.scalars(select(Notice).where(Notice.citation_id == case.id,
+                                                Notice.dedupe_key == rung.notice_dedupe_key)).first()
+    if case.next_stage_on is None and not rung.is_final and rung.days is not None:
+        if rung.anchor is Anchor.ISSUE:
+            case.next_stage_on = local_day(case.issued_at, tz) + timedelta(days=rung.days + (case.held_days or 0))
+        elif rung.anchor is Anchor.MAILING and notice is not None and notice.mailed_at is not None:
+            held = sum((local_day(h.ended_at, tz) - local_day(h.started_at, tz)).days
+                       for h in s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_not(None),
+                                                             Hold.started_at >= notice.mailed_at)) if h.ended_at)
+            case.next_stage_on = local_day(notice.mailed_at, tz) + timedelta(days=rung.days + held)
+    if notice is not None and notice.status in UNMAILED:
+        pending = rung.owner_code if notice.status == "held" else rung.mail_code
+        case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)
+    else:
+        case.next_action, case.next_action_date = rung.next_code or "review", case.next_stage_on
+
+
+def owner_changed(uow: UnitOfWork, case: Citation) -> int:
+    """After a case's owner was set or corrected: its held notices go out to the new address when it
+    can be mailed (the address is copied as it stands now). Returns how many were released."""
+    s = uow.session
+    owner = s.get(RegisteredOwner, case.owner_id) if case.owner_id else None
+    released = 0
+    for notice in s.scalars(select(Notice).where(Notice.citation_id == case.id, Notice.status == "held")):
+        notice.owner_id = owner.id if owner else None
+        notice.address_snapshot = address_snapshot(owner) if owner else None
+        if owner is not None and owner.address_status == "ok":
+            notice.status, notice.hold_reason = "queued", None
+            released += 1
+        elif owner is not None:
+            notice.hold_reason = f"Owner address cannot be mailed: {owner.address_problem or owner.address_status}"
+    s.flush()
+    reschedule_case(uow, case)
+    return released
+
+
+def address_snapshot(owner: RegisteredOwner) -> dict[str, Any]:
+    """The owner's address as a notice keeps it (the same keys as the set-based run writes)."""
+    return {"name": owner.name, "line1": owner.address_line1, "line2": owner.address_line2, "city": owner.city,
+            "state": owner.state, "zip": owner.zip, "raw": owner.address_raw, "status": owner.address_status}
+
+
+def refresh_cases(app: AppContext, actor: Actor, citation_ids: Sequence[int]) -> None:
+    """Hook for other areas (the mail office confirming a batch): bring these cases' next actions up to date.
+
+    Only derived fields change (next step date, next action), so seeing the cases is enough."""
+    with app.uow(actor, Permission.VIEW_CASES) as uow:
+        for case in uow.session.scalars(select(Citation).where(Citation.id.in_(list(citation_ids)))):
+            reschedule_case(uow, case)
+        uow.commit()

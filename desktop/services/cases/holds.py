@@ -1,0 +1,40 @@
+"""A supervisor's hold on a case, placed and released from the case screen.
+
+While a case is on hold its penalties and notices pause; when the hold ends the case's dates
+move by the length of the pause (``escalation.hold_changed``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from desktop.domain.errors import NotFound, UserError
+from desktop.domain.roles import Permission
+from desktop.persistence.models import Hold
+from desktop.services.cases import steps as case_ops
+from desktop.services.cases.escalation import MUST_HAVE_NEXT_ACTION
+from desktop.services.core.context import Actor, AppContext
+
+
+def place_supervisor_hold(app: AppContext, actor: Actor, citation_id: int, reason: str) -> int:
+    with app.uow(actor, Permission.PLACE_HOLDS) as uow:
+        case = case_ops.load_case(uow, citation_id)
+        if case.status not in MUST_HAVE_NEXT_ACTION:
+            raise UserError(f"Citation {case.citation_number} is {case.status.replace('_', ' ')}: only an open "
+                            "case can be put on hold.")
+        if any(h.kind == "supervisor" for h in case_ops.active_holds(uow, citation_id)):
+            raise UserError(f"Citation {case.citation_number} is already on a supervisor hold.")
+        hold = case_ops.place_hold(uow, case, "supervisor", reason)
+        uow.commit()
+        return hold.id
+
+
+def release_hold(app: AppContext, actor: Actor, citation_id: int, hold_id: int, reason: str) -> None:
+    if not reason.strip():
+        raise UserError("Say why the hold ends (it goes into the audit trail).")
+    with app.uow(actor, Permission.PLACE_HOLDS) as uow:
+        case = case_ops.load_case(uow, citation_id)
+        hold = uow.session.scalar(select(Hold).where(Hold.id == hold_id, Hold.citation_id == citation_id))
+        if hold is None:
+            raise NotFound(f"Hold {hold_id} is not on this case.")
+        case_ops.release_hold(uow, case, hold, reason.strip())
+        uow.commit()

@@ -1,0 +1,1 @@
+"""What every use case stands on: the application context and unit of work, the audit trail, settings, the agency clock."""

@@ -1,0 +1,134 @@
+"""Every agency setting, declared once with its type, default and one line of help.
+
+Values live in the `settings` table; `get` falls back to the declared default. Changing a
+setting is a use case like any other: permission checked, audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from desktop.domain.errors import UserError
+from desktop.domain.roles import Permission
+from desktop.persistence.models import Setting
+from desktop.services.core.context import Actor, AppContext
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
+    SettingSpec("agency.name", str, "City of Los Angeles", "the agency's name as printed on notices"),
+    SettingSpec("agency.department", str, "Department of Transportation — Parking Enforcement",
+                "the department line under the agency's name"),
+    SettingSpec("agency.address", list, ["PO Box 30420", "Los Angeles, CA 90030-0420"],
+                "the return address, one line per item"),
+    SettingSpec("agency.phone", str, "(866) 561-9742", "the public enquiry line"),
+    SettingSpec("agency.pay_url", str, "https://pay.example.gov/c/{citation_number}",
+                "online payment address; {citation_number} is replaced"),
+    SettingSpec("agency.timezone", str, "America/Los_Angeles", "the agency's time zone (IANA name)"),
+    SettingSpec("agency.profile", str, "CA", "the jurisdiction profile for new cases (CA, NYC, ENG)"),
+    SettingSpec("agency.currency", str, "USD", "currency of fines and payments"),
+    SettingSpec("agency.web_url", str, "pay.example.gov", "the public web address printed on notices"),
+    SettingSpec("agency.contest_url", str, "example.gov/contest", "where a motorist contests online"),
+    SettingSpec("agency.office_hours", str, "Mon-Fri 8:00 a.m. to 4:30 p.m.", "counter and telephone hours"),
+    SettingSpec("agency.email", str, "", "the public e-mail address (optional)"),
+    SettingSpec("agency.payee", str, "", "whom cheques are payable to (default: the agency's name)"),
+    SettingSpec("agency.pay_by_mail_address", list, [],
+                "remittance address for mailed payments, one line per item (default: the return address)"),
+    SettingSpec("agency.contest_address", list, [],
+                "where written contests go, one line per item (default: the return address)"),
+    SettingSpec("agency.counter_address", list, [], "where to pay in person, one line per item"),
+    SettingSpec("agency.logo_path", str, "", "an image file printed in the letterhead (optional)"),
+    SettingSpec("agency.signature_name", str, "", "who signs letters (default: the department)"),
+    SettingSpec("agency.signature_title", str, "", "the signer's title"),
+    SettingSpec("agency.wording", dict, {},
+                "replacement wording for printed documents, by key (see reports.profiles.WORDING_KEYS)"),
+    SettingSpec("mail.mailer_id", str, "314159", "USPS Mailer ID for the Intelligent Mail barcode (6 or 9 digits)"),
+    SettingSpec("mail.service_type_id", str, "300", "IMb service type (3 digits; 300 = First-Class, no services)"),
+    SettingSpec("mail.barcode_id", str, "00", "IMb barcode identifier (2 digits; 00 = no endorsement line)"),
+    SettingSpec("mail.next_serial", int, 1, "next mail-piece serial number; every notice run takes a block"),
+    SettingSpec("mail.batch_size", int, 500, "notices per print batch (one PDF each)"),
+    SettingSpec("mail.parallel_min_pieces", int, 1000, "runs with at least this many pieces use several processes"),
+    SettingSpec("mail.render_processes", int, 0, "processes for large notice runs (0: one per CPU core)"),
+    SettingSpec("mail.out_dir", str, "", "folder for print batches (default: the data folder's print folder)"),
+    SettingSpec("review.photo_minutes", int, 15, "photo time may differ from issue time by this many minutes"),
+    SettingSpec("review.photo_metres", int, 100, "photo GPS may be this far from the citation location"),
+    SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),
+    SettingSpec("review.duplicate_metres", int, 50, "...and within this distance"),
+    SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
+    SettingSpec("review.zone_metres", int, 15,
+                "a street-segment zone (imported blockface rules) applies to a citation this close to it"),
+    SettingSpec("review.code_table", str, "LA",
+                "which violation code table (LA, NYC) tells the zone-rule check what rule each code relies on"),
+    SettingSpec("map.tile_url", str, "",
+                "map tile server, e.g. https://tiles.example.gov/{z}/{x}/{y}.png (empty: plain background, no tiles)"),
+    SettingSpec("map.tile_attribution", str, "", "the attribution line the tile server requires"),
+    SettingSpec("zones.revision", int, 0, "bumped by every zone import so every workstation reloads zone rules"),
+    SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
+    SettingSpec("holds.review_days", int, 30, "a case on hold comes up for review this many days after the hold began"),
+    SettingSpec("escalation.final_review_days", int, 180,
+                "days after a case's last automatic step (collections referral, judgment) until a person reviews it"),
+    SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+    SettingSpec("payments.opening_float_cents", int, 10000,
+                "cash float a clerk's drawer opens with each business day, in cents"),
+    SettingSpec("payments.daily_feeds", list, ["bank", "lockbox", "processor"],
+                "payment files expected every business day (bank, lockbox, ach, processor); a missing one "
+                "is listed in the daily close"),
+    SettingSpec("payments.plan_months", int, 12, "default length in months of an agency payment plan"),
+
+    SettingSpec("appeals.max_document_mb", int, 10, "largest document (PDF, JPEG, PNG) an appellant may send, in MB"),
+    SettingSpec("appeals.target_days", int, 30,
+                "days to decide an appeal at a level whose law sets no limit (the agency's own target)"),
+    SettingSpec("appeals.due_soon_days", int, 7, "appeals with this few days left are listed as due soon"),
+    SettingSpec("appeals.hearing_minutes", int, 20, "default length of a hearing"),
+    SettingSpec("appeals.hearing_location", list, ["Hearing Room 2", "100 N Main St, Los Angeles CA 90012"],
+                "where in-person hearings take place, one line per item"),
+
+    SettingSpec("patrol.assignments", list, [],
+                "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
+]}
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise UserError(f"There is no setting called {key}.") from None
+
+
+def get(session: Session, key: str) -> Any:
+    spec = _spec(key)
+    row = session.get(Setting, key)
+    return spec.default if row is None else row.value
+
+
+def read(app: AppContext, key: str) -> Any:
+    with app.db.reading() as s:
+        return get(s, key)
+
+
+def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:
+    spec = _spec(key)
+    if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
+        try:
+            value = spec.type(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{key} takes a {spec.type.__name__}: {spec.help}.") from None
+    with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:
+        row = uow.session.get(Setting, key)
+        before = None if row is None else row.value
+        if row is None:
+            uow.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        uow.audit("setting.changed", "setting", key, before={"value": before}, after={"value": value})
+        uow.commit()

@@ -1,0 +1,803 @@
+"""Notice runs and the mail log: print the queued pieces in batches, confirm the mailing, returned mail.
+
+The daily escalation queues `Notice` rows (status 'queued'); other areas queue letters the same way.
+A run builds each piece's data (`notice_documents`), holds the ones that cannot go out (with the reason,
+on the clerk's list), takes a block of mail-piece serials, renders the rest in batches (one PDF per
+batch of `mail.batch_size`, by kind, presorted by ZIP+4) and records each batch when its PDF is complete:
+a cancelled run leaves no partial PDF and no piece marked printed that is not in a finished batch.
+
+A piece counts as mailed only when the operator confirms its batch was printed and posted
+(`confirm_mailed`): that date starts the legal clocks (the escalation reads `Notice.mailed_at`).
+
+Statuses of a piece: queued -> printed -> mailed -> returned; queued -> held (clerk's list) -> queued;
+queued -> cancelled (the case closed before printing). Reprints are new pieces with `reprint_of` set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time as clock
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from desktop.domain.errors import NotFound, UserError
+from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
+from desktop.domain.roles import Permission
+from desktop.persistence.models import (
+    Citation,
+    Hold,
+    Notice,
+    NoticeBatch,
+    RegisteredOwner,
+    Setting,
+    User,
+)
+from desktop.services.cases import steps as case_ops
+from desktop.services.core import settings
+from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.notices.documents import (
+    DOCUMENT_KINDS,
+    Held,
+    PieceBuilder,
+    PieceData,
+    address_snapshot,
+    batches_of,
+    document_class,
+    kind_label,
+    load_cases,
+    mailing_name,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+Cancel = Callable[[], bool]
+
+STATUSES = ("queued", "held", "printed", "mailed", "returned", "cancelled")
+STATUS_LABELS = {"queued": "Due", "held": "Held", "printed": "Printed", "mailed": "Mailed",
+                 "returned": "Returned", "cancelled": "Cancelled"}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    batch_id: int
+    path: Path
+    kind: str
+    profile_code: str
+    pieces: int
+    pages: int
+    bytes_written: int
+
+
+@dataclass(frozen=True)
+class HeldPiece:
+    notice_id: int
+    citation_number: str
+    kind: str
+    reason: str
+    cancelled: bool = False
+
+
+@dataclass
+class RunResult:
+    """What a notice run did."""
+
+    batches: list[BatchInfo] = field(default_factory=list)
+    held: list[HeldPiece] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # changed by someone else during the run: left as they are
+    cancelled: bool = False
+    seconds: float = 0.0
+    render_seconds: float = 0.0
+
+    @property
+    def printed(self) -> int:
+        return sum(b.pieces for b in self.batches)
+
+    @property
+    def pages(self) -> int:
+        return sum(b.pages for b in self.batches)
+
+    @property
+    def held_count(self) -> int:
+        return sum(1 for h in self.held if not h.cancelled)
+
+    @property
+    def cancelled_count(self) -> int:
+        return sum(1 for h in self.held if h.cancelled)
+
+    def summary(self) -> str:
+        """One line for the command line and the status bar."""
+        head = "cancelled: " if self.cancelled else ""
+        text = (f"{head}printed {self.printed:,} piece{'s' if self.printed != 1 else ''} in "
+                f"{len(self.batches)} batch{'es' if len(self.batches) != 1 else ''} ({self.pages:,} pages), "
+                f"held {self.held_count:,}")
+        if self.cancelled_count:
+            text += f", withdrawn {self.cancelled_count:,} (case closed)"
+        if self.skipped:
+            text += f", left {len(self.skipped):,} changed by someone else"
+        if self.batches:
+            text += ": " + ", ".join(str(b.path) for b in self.batches)
+        return text
+
+
+# --------------------------------------------------------------------------- serials
+
+
+SERIAL_KEY = "mail.next_serial"
+
+
+def reserve_serials(uow: UnitOfWork, count: int) -> int:
+    """Take `count` consecutive mail-piece serials; returns the first.
+
+    The counter is the `mail.next_serial` settings row, locked FOR UPDATE on PostgreSQL (SQLite writers
+    are serialised already), so two workstations running notices at once never share a serial. It never
+    goes below the highest serial already used. Serials of a cancelled run are simply not used (gaps are
+    allowed: the IMb only asks that a serial is not reused within 45 days).
+    """
+    s = uow.session
+    used = int(s.scalar(select(func.coalesce(func.max(Notice.serial), 0))) or 0)
+    for _attempt in range(3):
+        row = s.execute(select(Setting).where(Setting.key == SERIAL_KEY).with_for_update()).scalar_one_or_none()
+        if row is not None:
+            first = max(int(row.value or 1), used + 1)
+            row.value = first + count
+            s.flush()
+            return first
+        first = max(int(settings.SETTINGS[SERIAL_KEY].default), used + 1)
+        try:
+            with s.begin_nested():
+                s.add(Setting(key=SERIAL_KEY, value=first + count))
+            return first
+        except IntegrityError:  # another run created the row at the same moment: lock it and retry
+            continue
+    raise UserError("Could not reserve mail-piece serial numbers; try the run again.")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _agency_tz(session: Session) -> ZoneInfo:
+    return ZoneInfo(str(settings.get(session, "agency.timezone")))
+
+
+def _noop_progress(_done: int, _total: int, _text: str) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] | None = None,
+                progress: Progress | None = None, cancel: Cancel | None = None, *,
+                notice_ids: Sequence[int] | None = None, batch_size: int | None = None,
+                workers: int | None = None) -> RunResult:
+    """Print the queued pieces (or only `notice_ids`) as batches; see the module docstring.
+
+    `progress(done, total, text)` reports the phase; `cancel()` is polled between pieces. Large runs
+    (`mail.parallel_min_pieces` notices or more, in two batches or more) render on several processes
+    (`workers`, or the `mail.render_processes` setting, 0 = one per CPU core).
+    """
+    note = progress or _noop_progress
+    stop = cancel or _never
+    started = clock.perf_counter()
+    result = RunResult()
+    with app.reader(actor, Permission.RUN_NOTICES) as uow:
+        s = uow.session
+        q = select(Notice).where(Notice.status == "queued")
+        if notice_ids is not None:
+            q = q.where(Notice.id.in_(list(notice_ids)))
+        queued = list(s.scalars(q.order_by(Notice.queued_at, Notice.id)))
+        size = int(batch_size or settings.get(s, "mail.batch_size"))
+        if size < 1:
+            raise UserError("mail.batch_size must be at least 1.")
+        parallel_min = int(settings.get(s, "mail.parallel_min_pieces"))
+        processes = int(workers if workers is not None else settings.get(s, "mail.render_processes"))
+        out = Path(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches")
+        tz = _agency_tz(s)
+        if not queued:
+            result.seconds = clock.perf_counter() - started
+            return result
+        note(0, len(queued), "Preparing the notices…")
+        builder = PieceBuilder(s, app.paths, app.now())
+        cases = load_cases(s, [n.citation_id for n in queued])
+        _prefetch_photos(builder, [cases[n.citation_id] for n in queued
+                                   if n.citation_id in cases and n.kind in DOCUMENT_KINDS
+                                   and DOCUMENT_KINDS[n.kind].is_notice], note, stop)
+        pieces: list[PieceData] = []
+        held: list[tuple[Notice, Held]] = []
+        for i, n in enumerate(queued):
+            if i % 50 == 0:
+                if stop():
+                    result.cancelled = True
+                    result.seconds = clock.perf_counter() - started
+                    return result
+                note(i, len(queued), f"Preparing the notices… {i:,} of {len(queued):,}")
+            got = builder.build(n, cases.get(n.citation_id))
+            if isinstance(got, Held):
+                held.append((n, got))
+            else:
+                pieces.append(got)
+        numbers = {cid: c.citation.citation_number for cid, c in cases.items()}
+    if stop():
+        result.cancelled = True
+        result.seconds = clock.perf_counter() - started
+        return result
+
+    if held:
+        _record_holds(app, actor, held, numbers, result)
+    if not pieces:
+        result.seconds = clock.perf_counter() - started
+        return result
+    with app.uow(actor, Permission.RUN_NOTICES) as wuow:
+        first = reserve_serials(wuow, len(pieces))
+        wuow.commit()
+    pieces = [replace(p, serial=first + k, data=replace(p.data, mail=builder.mail.piece(first + k)))
+              for k, p in enumerate(pieces)]
+    batches = batches_of(pieces, size)
+    stamp = app.now().astimezone(tz).strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(batch, _batch_path(out, stamp, batch, k + 1)) for k, batch in enumerate(batches)]
+    render_started = clock.perf_counter()
+    notice_jobs = [j for j in jobs if j[0][0].is_notice]
+    letter_jobs = [j for j in jobs if not j[0][0].is_notice]
+    total = len(pieces)
+    done = [0]
+    use_processes = (processes != 1 and len(notice_jobs) > 1
+                     and sum(len(b) for b, _ in notice_jobs) >= parallel_min)
+    if use_processes:
+        _render_parallel(app, actor, notice_jobs, processes or None, result, note, stop, done, total)
+    else:
+        for batch, path in notice_jobs:
+            if result.cancelled or not _render_and_record(app, actor, batch, path, result, note, stop, done, total):
+                result.cancelled = True
+                break
+    if not result.cancelled:
+        for batch, path in letter_jobs:
+            if not _render_and_record(app, actor, batch, path, result, note, stop, done, total):
+                result.cancelled = True
+                break
+    result.render_seconds = clock.perf_counter() - render_started
+    result.seconds = clock.perf_counter() - started
+    note(total, total, result.summary())
+    log.info("notice run by %s: %s", actor.username, result.summary())
+    return result
+
+
+def _prefetch_photos(builder: PieceBuilder, cases: Sequence[Any], note: Progress, stop: Cancel) -> None:
+    """Make the missing print derivatives on a few threads (Pillow releases the GIL while it decodes)."""
+    shas = sorted({c.photo.sha256 for c in cases if c.photo is not None
+                   and not builder.photos.path_for(c.photo.sha256).exists()})
+    if not shas:
+        return
+    made = [0]
+
+    def one(sha: str) -> None:
+        if stop():
+            return
+        builder.photos.ensure(sha)
+        made[0] += 1
+        if made[0] % 20 == 0:
+            note(made[0], len(shas), f"Making print copies of the photos… {made[0]:,} of {len(shas):,}")
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
+        list(pool.map(one, shas))
+
+
+def _batch_path(out: Path, stamp: str, batch: Sequence[PieceData], number: int) -> Path:
+    first = batch[0]
+    base = f"{stamp}-{first.kind}-{first.profile_code}-{number:03d}"
+    path = out / f"{base}.pdf"
+    n = 2
+    while path.exists():
+        path = out / f"{base}-{n}.pdf"
+        n += 1
+    return path
+
+
+def _record_holds(app: AppContext, actor: Actor, held: list[tuple[Notice, Held]], numbers: dict[int, str],
+                  result: RunResult) -> None:
+    with app.uow(actor, Permission.RUN_NOTICES) as uow:
+        for n, why in held:
+            status = "cancelled" if why.cancel else "held"
+            changed = uow.session.execute(
+                update(Notice).where(Notice.id == n.id, Notice.status == "queued")
+                .values(status=status, hold_reason=why.reason)
+                .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+            if not changed:
+                result.skipped.append(n.id)
+                continue
+            uow.audit(f"notice.{status}", "citation", n.citation_id,
+                      after={"notice": n.id, "kind": n.kind, "status": status}, reason=why.reason)
+            result.held.append(HeldPiece(n.id, numbers.get(n.citation_id, ""), n.kind, why.reason, why.cancel))
+        uow.commit()
+
+
+def _render_file(batch: Sequence[PieceData], path: Path, note: Progress, stop: Cancel,
+                 done: list[int], total: int) -> Any:
+    from reports.batch import render_batch, render_letter_batch
+
+    label = kind_label(batch[0].kind)
+
+    def prog(k: int, _n: int) -> None:
+        note(done[0] + k, total, f"Printing {label.lower()}s… {done[0] + k:,} of {total:,}")
+
+    if batch[0].is_notice:
+        return render_batch([p.data for p in batch], path, prog, stop)
+    cls = document_class(batch[0].kind)
+    return render_letter_batch([(cls(p.data), p.reprint) for p in batch], path, prog, stop)
+
+
+def _render_and_record(app: AppContext, actor: Actor, batch: list[PieceData], path: Path, result: RunResult,
+                       note: Progress, stop: Cancel, done: list[int], total: int) -> bool:
+    """Render one batch and record it; False when cancelled. Pieces changed meanwhile are left out."""
+    for _attempt in range(3):
+        rendered = _render_file(batch, path, note, stop, done, total)
+        if rendered.cancelled:
+            return False
+        changed = _record_batch(app, actor, batch, rendered, result)
+        if not changed:
+            done[0] += len(batch)
+            return True
+        result.skipped.extend(changed)
+        batch = [p for p in batch if p.notice_id not in set(changed)]
+        if not batch:
+            return True
+    result.skipped.extend(p.notice_id for p in batch)
+    return True
+
+
+def _render_parallel(app: AppContext, actor: Actor, jobs: list[tuple[list[PieceData], Path]], workers: int | None,
+                     result: RunResult, note: Progress, stop: Cancel, done: list[int], total: int) -> None:
+    from reports.batch import BatchResult, render_jobs_parallel
+
+    stopped = [False]
+
+    def recorded(n: int, rendered: BatchResult) -> None:
+        batch, path = jobs[n]
+        if stopped[0]:
+            _remove(path)
+            return
+        changed = _record_batch(app, actor, batch, rendered, result)
+        if changed:
+            # Someone changed pieces of this batch meanwhile: print the rest again here, without them.
+            result.skipped.extend(changed)
+            rest = [p for p in batch if p.notice_id not in set(changed)]
+            if rest:
+                _render_and_record(app, actor, rest, path, result, note, _never, done, total)
+            return
+        done[0] += len(batch)
+        note(done[0], total, f"Printing notices on {workers or os.cpu_count()} processes… {done[0]:,} of {total:,}")
+
+    def cancelled() -> bool:
+        if stop():
+            stopped[0] = True
+        return stopped[0]
+
+    note(0, total, "Printing notices on several processes…")
+    render_jobs_parallel([([p.data for p in batch], str(path)) for batch, path in jobs], workers, recorded,
+                         cancelled)
+    if stopped[0]:
+        result.cancelled = True
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], rendered: Any,
+                  result: RunResult) -> list[int]:
+    """Record a complete batch PDF: the batch row and every piece 'printed' with its serial, in one commit.
+
+    Returns the ids of pieces that are no longer queued (another run, or the escalation, changed them
+    meanwhile); then nothing is recorded and the file is removed, and the caller prints the rest again.
+    """
+    path = Path(rendered.path)
+    ids = [p.notice_id for p in batch]
+    try:
+        with app.uow(actor, Permission.RUN_NOTICES) as uow:
+            s = uow.session
+            current = dict(s.execute(select(Notice.id, Notice.status).where(Notice.id.in_(ids))
+                                     .with_for_update()).all())
+            changed = [i for i in ids if current.get(i) != "queued"]
+            if changed:
+                _remove(path)
+                return changed
+            row = NoticeBatch(created_at=app.now(), created_by=actor.user_id, file_path=str(path),
+                              piece_count=len(batch), page_count=rendered.pages, status="rendered")
+            s.add(row)
+            s.flush()
+            s.execute(update(Notice), [{"id": p.notice_id, "status": "printed", "batch_id": row.id,
+                                        "serial": p.serial, "hold_reason": None} for p in batch])
+            uow.audit("notice_batch.rendered", "notice_batch", row.id,
+                      after={"file": str(path), "kind": batch[0].kind, "pieces": len(batch),
+                             "pages": rendered.pages, "notices": ids,
+                             "serials": [batch[0].serial, batch[-1].serial]})
+            uow.commit()
+            result.batches.append(BatchInfo(row.id, path, batch[0].kind, batch[0].profile_code, len(batch),
+                                            rendered.pages, rendered.bytes_written))
+            return []
+    except BaseException:
+        _remove(path)
+        raise
+
+
+# --------------------------------------------------------------------------- after printing
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    batch_id: int
+    pieces: int
+    mailed_on: date
+
+
+def confirm_mailed(app: AppContext, actor: Actor, batch_id: int, mailed_on: date | None = None) -> ConfirmResult:
+    """The operator confirms the batch was printed and posted on `mailed_on` (default today).
+
+    Each printed piece becomes 'mailed' with that date: the legal clocks run from it.
+    """
+    with app.uow(actor, Permission.CONFIRM_MAILING) as uow:
+        s = uow.session
+        batch = s.execute(select(NoticeBatch).where(NoticeBatch.id == batch_id).with_for_update()).scalar_one_or_none()
+        if batch is None:
+            raise NotFound(f"There is no print batch {batch_id}.")
+        tz = _agency_tz(s)
+        if batch.status == "mailed" and batch.mailed_at is not None:
+            who = s.get(User, batch.confirmed_by) if batch.confirmed_by else None
+            raise UserError(f"Batch {batch_id} was already confirmed as mailed on "
+                            f"{batch.mailed_at.astimezone(tz):%Y-%m-%d}" + (f" by {who.full_name}." if who else "."))
+        if batch.status != "rendered":
+            raise UserError(f"Batch {batch_id} is {batch.status}; only a printed batch can be confirmed as mailed.")
+        today = app.now().astimezone(tz).date()
+        day = mailed_on or today
+        if day > today:
+            raise UserError(f"{day:%Y-%m-%d} is in the future: confirm a batch on or after the day it was posted.")
+        printed_on = batch.created_at.astimezone(tz).date()
+        if day < printed_on:
+            raise UserError(f"Batch {batch_id} was printed on {printed_on:%Y-%m-%d}; it cannot have been mailed "
+                            f"on {day:%Y-%m-%d}.")
+        mailed_at = app.now() if day == today else datetime.combine(day, time(12), tzinfo=tz).astimezone(UTC)
+        pieces = list(s.scalars(select(Notice).where(Notice.batch_id == batch_id, Notice.status == "printed")
+                                .order_by(Notice.id)))
+        for n in pieces:
+            n.status = "mailed"
+            n.mailed_at = mailed_at
+            uow.audit("notice.mailed", "citation", n.citation_id,
+                      after={"notice": n.id, "kind": n.kind, "stage": n.stage, "serial": n.serial,
+                             "batch": batch_id, "mailed_on": day.isoformat(), "reprint_of": n.reprint_of})
+        batch.status = "mailed"
+        batch.mailed_at = mailed_at
+        batch.confirmed_by = actor.user_id
+        uow.audit("notice_batch.mailed", "notice_batch", batch_id,
+                  after={"pieces": len(pieces), "mailed_on": day.isoformat()})
+        uow.commit()
+        return ConfirmResult(batch_id, len(pieces), day)
+
+
+def cancel_batch(app: AppContext, actor: Actor, batch_id: int, reason: str) -> int:
+    """A printed batch that will not be posted (spoiled, wrong paper): its pieces go back in the queue."""
+    if not reason.strip():
+        raise UserError("Say why the batch will not be mailed.")
+    with app.uow(actor, Permission.RUN_NOTICES) as uow:
+        s = uow.session
+        batch = s.execute(select(NoticeBatch).where(NoticeBatch.id == batch_id).with_for_update()).scalar_one_or_none()
+        if batch is None:
+            raise NotFound(f"There is no print batch {batch_id}.")
+        if batch.status != "rendered":
+            raise UserError(f"Batch {batch_id} is {batch.status}: only a printed, unmailed batch can be withdrawn.")
+        pieces = list(s.scalars(select(Notice).where(Notice.batch_id == batch_id, Notice.status == "printed")))
+        for n in pieces:
+            n.status = "queued"
+            n.batch_id = None
+            n.serial = None
+        batch.status = "cancelled"
+        uow.audit("notice_batch.cancelled", "notice_batch", batch_id,
+                  after={"pieces": len(pieces), "notices": [n.id for n in pieces]}, reason=reason.strip())
+        uow.commit()
+        return len(pieces)
+
+
+@dataclass(frozen=True)
+class ReprintResult:
+    notice_id: int
+    run: RunResult | None
+
+
+def reprint(app: AppContext, actor: Actor, notice_id: int, reason: str, *, render: bool = True,
+            out_dir: str | os.PathLike[str] | None = None, progress: Progress | None = None,
+            cancel: Cancel | None = None) -> ReprintResult:
+    """A duplicate of a printed or mailed piece, marked REPRINT: a new piece with `reprint_of` set.
+
+    It goes to the case's current registered owner (the address may have been corrected since) and is
+    printed at once when `render` (else with the next run). Mailing a reprint starts no clock.
+    """
+    if not reason.strip():
+        raise UserError("Say why the notice is reprinted (for the audit trail).")
+    with app.uow(actor, Permission.RUN_NOTICES) as uow:
+        s = uow.session
+        orig = s.get(Notice, notice_id)
+        if orig is None:
+            raise NotFound(f"There is no notice {notice_id}.")
+        if orig.status not in ("printed", "mailed", "returned"):
+            raise UserError(f"Notice {notice_id} is {STATUS_LABELS.get(orig.status, orig.status).lower()}: only a "
+                            f"printed or mailed piece can be reprinted.")
+        case = s.get(Citation, orig.citation_id)
+        owner = s.get(RegisteredOwner, case.owner_id) if case is not None and case.owner_id else None
+        piece = Notice(citation_id=orig.citation_id, kind=orig.kind, stage=orig.stage, status="queued",
+                       queued_at=app.now(), reprint_of=orig.reprint_of or orig.id,
+                       owner_id=owner.id if owner is not None else orig.owner_id,
+                       address_snapshot=address_snapshot(owner) if owner is not None else orig.address_snapshot)
+        s.add(piece)
+        s.flush()
+        uow.audit("notice.reprint_requested", "citation", orig.citation_id,
+                  after={"notice": piece.id, "reprint_of": piece.reprint_of, "kind": orig.kind}, reason=reason.strip())
+        uow.commit()
+        new_id = piece.id
+    run = run_notices(app, actor, out_dir, progress, cancel, notice_ids=[new_id]) if render else None
+    return ReprintResult(new_id, run)
+
+
+@dataclass(frozen=True)
+class ReturnedResult:
+    notice_id: int
+    owner_id: int | None
+    held_pieces: int
+
+
+def record_returned(app: AppContext, actor: Actor, notice_id: int, reason: str) -> ReturnedResult:
+    """A mailed piece came back: the address is bad, further pieces to it wait, the case needs a new owner
+    lookup (a 'returned_mail' hold, which also pauses the case's clocks until the lookup)."""
+    if not reason.strip():
+        raise UserError("Give the reason the post office marked on the piece (e.g. 'Moved, left no address').")
+    reason = reason.strip()
+    with app.uow(actor, Permission.RECORD_RETURNED_MAIL) as uow:
+        s = uow.session
+        n = s.execute(select(Notice).where(Notice.id == notice_id).with_for_update()).scalar_one_or_none()
+        if n is None:
+            raise NotFound(f"There is no notice {notice_id}.")
+        if n.status == "returned":
+            raise UserError(f"Notice {notice_id} was already recorded as returned.")
+        if n.status != "mailed":
+            raise UserError(f"Notice {notice_id} is {STATUS_LABELS.get(n.status, n.status).lower()}: only a mailed "
+                            f"piece can come back.")
+        tz = _agency_tz(s)
+        now = app.now()
+        n.status = "returned"
+        n.returned_at = now
+        n.return_reason = reason
+        case = case_ops.load_case(uow, n.citation_id)
+        owner_id = n.owner_id or case.owner_id
+        why = f"Mail returned {now.astimezone(tz):%Y-%m-%d}: {reason}; a new owner lookup is needed."
+        held = 0
+        if owner_id is not None:
+            owner = s.get(RegisteredOwner, owner_id)
+            if owner is not None:
+                before = owner.address_status
+                owner.address_status = "bad"
+                owner.address_problem = f"Mail returned {now.astimezone(tz):%Y-%m-%d}: {reason}"
+                uow.audit("owner.address_bad", "registered_owner", owner.id,
+                          before={"address_status": before}, after={"address_status": "bad"}, reason=reason)
+        targets = [Notice.citation_id == case.id]
+        if owner_id is not None:
+            targets.append(Notice.owner_id == owner_id)
+        for other in s.scalars(select(Notice).where(Notice.status == "queued", or_(*targets))):
+            other.status = "held"
+            other.hold_reason = why
+            held += 1
+            uow.audit("notice.held", "citation", other.citation_id, after={"notice": other.id}, reason=why)
+        if CaseStatus(case.status) not in CLOSED_STATES and not any(
+                h.kind == "returned_mail" for h in case_ops.active_holds(uow, case.id)):
+            case_ops.place_hold(uow, case, "returned_mail", why)
+        uow.audit("notice.returned", "citation", case.id,
+                  after={"notice": notice_id, "owner": owner_id, "held_pieces": held}, reason=reason)
+        uow.commit()
+        return ReturnedResult(notice_id, owner_id, held)
+
+
+def release_held(app: AppContext, actor: Actor, notice_id: int) -> None:
+    """Put a held piece back in the queue once its problem is fixed (the next run checks it again)."""
+    with app.uow(actor, Permission.EDIT_CASES) as uow:
+        s = uow.session
+        n = s.execute(select(Notice).where(Notice.id == notice_id).with_for_update()).scalar_one_or_none()
+        if n is None:
+            raise NotFound(f"There is no notice {notice_id}.")
+        if n.status != "held":
+            raise UserError(f"Notice {notice_id} is not held.")
+        case = s.get(Citation, n.citation_id)
+        owner = s.get(RegisteredOwner, case.owner_id) if case is not None and case.owner_id else None
+        if owner is not None:
+            n.owner_id = owner.id
+            n.address_snapshot = address_snapshot(owner)
+        before = n.hold_reason
+        n.status = "queued"
+        n.hold_reason = None
+        uow.audit("notice.requeued", "citation", n.citation_id, before={"hold_reason": before},
+                  after={"notice": n.id})
+        uow.commit()
+
+
+# --------------------------------------------------------------------------- the screens' queries
+
+
+@dataclass(frozen=True)
+class DueRow:
+    kind: str
+    label: str
+    count: int
+    oldest: datetime | None
+
+
+def due_summary(app: AppContext, actor: Actor) -> list[DueRow]:
+    """The queued pieces by kind."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        rows = uow.session.execute(select(Notice.kind, func.count(), func.min(Notice.queued_at))
+                                   .where(Notice.status == "queued").group_by(Notice.kind)).all()
+    return sorted((DueRow(k, kind_label(k), int(c), o) for k, c, o in rows), key=lambda r: r.label)
+
+
+@dataclass(frozen=True)
+class ClerkRow:
+    """One line of the clerk's list: a held piece, or a case waiting for a new owner lookup."""
+
+    citation_id: int
+    citation_number: str
+    plate: str
+    owner_name: str
+    reason: str
+    since: datetime | None
+    notice_id: int | None = None
+    kind: str = ""
+
+
+def held_notices(app: AppContext, actor: Actor, limit: int = 1000) -> list[ClerkRow]:
+    """Held pieces with their reasons, oldest first."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        rows = uow.session.execute(
+            select(Notice, Citation.citation_number, Citation.plate, RegisteredOwner.name)
+            .join(Citation, Citation.id == Notice.citation_id)
+            .outerjoin(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
+            .where(Notice.status == "held").order_by(Notice.queued_at, Notice.id).limit(limit)).all()
+    return [ClerkRow(n.citation_id, number, plate, mailing_name(owner or (n.address_snapshot or {}).get("name", "")),
+                     n.hold_reason or "", n.queued_at, n.id, n.kind) for n, number, plate, owner in rows]
+
+
+def cases_needing_owner_lookup(app: AppContext, actor: Actor, limit: int = 1000) -> list[ClerkRow]:
+    """Cases whose mail came back (an active 'returned_mail' hold) or whose owner address is marked bad
+    with pieces still to send: the clerk looks the owner up again."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        s = uow.session
+        rows = s.execute(
+            select(Hold, Citation.citation_number, Citation.plate, RegisteredOwner.name)
+            .join(Citation, Citation.id == Hold.citation_id)
+            .outerjoin(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
+            .where(Hold.kind == "returned_mail", Hold.ended_at.is_(None))
+            .order_by(Hold.started_at).limit(limit)).all()
+        out = [ClerkRow(h.citation_id, number, plate, mailing_name(owner or ""), h.reason, h.started_at)
+               for h, number, plate, owner in rows]
+        seen = {r.citation_id for r in out}
+        more = s.execute(
+            select(Citation.id, Citation.citation_number, Citation.plate, RegisteredOwner.name,
+                   RegisteredOwner.address_problem, func.min(Notice.queued_at))
+            .join(Notice, Notice.citation_id == Citation.id)
+            .join(RegisteredOwner, RegisteredOwner.id == Citation.owner_id)
+            .where(Notice.status == "held", RegisteredOwner.address_status == "bad")
+            .group_by(Citation.id, Citation.citation_number, Citation.plate, RegisteredOwner.name,
+                      RegisteredOwner.address_problem).limit(limit)).all()
+        for cid, number, plate, owner, problem, since in more:
+            if cid not in seen:
+                out.append(ClerkRow(cid, number, plate, mailing_name(owner or ""), problem or "Address marked bad",
+                                    since))
+    return out
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    created_at: datetime
+    created_by: str
+    kinds: str
+    pieces: int
+    pages: int
+    status: str
+    mailed_at: datetime | None
+    confirmed_by: str
+    file_path: str
+
+
+def batch_list(app: AppContext, actor: Actor, limit: int = 200) -> list[BatchRow]:
+    """The newest print batches first."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        s = uow.session
+        batches = list(s.scalars(select(NoticeBatch).order_by(NoticeBatch.id.desc()).limit(limit)))
+        ids = [b.id for b in batches]
+        kinds: dict[int, set[str]] = {}
+        for bid, kind in s.execute(select(Notice.batch_id, Notice.kind).where(Notice.batch_id.in_(ids)).distinct()):
+            if bid is not None:
+                kinds.setdefault(bid, set()).add(kind)
+        users = dict(s.execute(select(User.id, User.username)).all())
+    return [BatchRow(b.id, b.created_at, users.get(b.created_by or -1, "system"),
+                     ", ".join(sorted(kind_label(k) for k in kinds.get(b.id, set()))), b.piece_count, b.page_count,
+                     b.status, b.mailed_at, users.get(b.confirmed_by or -1, ""), b.file_path or "")
+            for b in batches]
+
+
+@dataclass(frozen=True)
+class MailLogFilter:
+    text: str = ""  # citation number, plate, serial or notice id
+    status: str = ""
+    kind: str = ""
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MailLogRow:
+    id: int
+    citation_id: int
+    citation_number: str
+    kind: str
+    status: str
+    batch_id: int | None
+    serial: int | None
+    recipient: str
+    zip_code: str
+    queued_at: datetime
+    printed_at: datetime | None
+    mailed_at: datetime | None
+    returned_at: datetime | None
+    note: str  # hold or return reason
+    reprint_of: int | None
+
+
+def _log_query(f: MailLogFilter) -> Any:
+    q = (select(Notice, Citation.citation_number, NoticeBatch.created_at)
+         .join(Citation, Citation.id == Notice.citation_id)
+         .outerjoin(NoticeBatch, NoticeBatch.id == Notice.batch_id))
+    if f.status:
+        q = q.where(Notice.status == f.status)
+    if f.kind:
+        q = q.where(Notice.kind == f.kind)
+    if f.batch_id is not None:
+        q = q.where(Notice.batch_id == f.batch_id)
+    text = f.text.strip()
+    if text:
+        terms = [Citation.citation_number == text, Citation.plate == text.upper().replace(" ", "")]
+        if text.isdigit():
+            terms += [Notice.serial == int(text), Notice.id == int(text)]
+        q = q.where(or_(*terms))
+    return q
+
+
+def count_mail_log(app: AppContext, actor: Actor, f: MailLogFilter) -> int:
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(_log_query(f).subquery())) or 0)
+
+
+def mail_log(app: AppContext, actor: Actor, f: MailLogFilter, offset: int = 0, limit: int = 256) -> list[MailLogRow]:
+    """Every piece, newest first: status, batch, serial, recipient and dates."""
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        rows = uow.session.execute(_log_query(f).order_by(Notice.id.desc()).offset(offset).limit(limit)).all()
+    out = []
+    for n, number, printed_at in rows:
+        snap = n.address_snapshot or {}
+        out.append(MailLogRow(n.id, n.citation_id, number, n.kind, n.status, n.batch_id, n.serial,
+                              mailing_name(str(snap.get("name", ""))), str(snap.get("zip") or snap.get("postcode") or ""),
+                              n.queued_at, printed_at, n.mailed_at, n.returned_at,
+                              n.return_reason or n.hold_reason or "", n.reprint_of))
+    return out

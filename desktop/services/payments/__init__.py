@@ -1,0 +1,1 @@
+"""Payments from file or counter to ledger: payment files (importers), posting and matching, plans, refunds, the daily close."""

@@ -1,0 +1,1 @@
+"""The Administration screen: profiles, users, settings."""

@@ -1,0 +1,493 @@
+"""Administration: jurisdiction profiles (a new version in force from a date), user accounts and the
+agency's settings. Only an administrator changes them; others see them read-only."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.errors import UserError
+from desktop.domain.roles import Permission, Role, allowed
+from desktop.ui.common.widgets import local_time, ok_cancel
+
+#: The numbers of a stage shown in the form, with their column titles.
+FORM_COLUMNS = [("key", "Stage"), ("trigger.days", "Starts (days)"), ("trigger.kind", "counted from"),
+                ("notice_kind", "Notice"), ("penalty.fixed_cents", "Penalty (cents)"),
+                ("penalty.percent_of_fine", "Penalty (% of fine)"), ("contest_deadline_days", "Contest within (days)"),
+                ("final_deadline_days", "Last stage lasts (days)"), ("on_deadline", "When its time runs out")]
+EDITABLE = {"trigger.days", "penalty.fixed_cents", "penalty.percent_of_fine", "contest_deadline_days",
+            "final_deadline_days"}
+TRIGGER_TEXT = {"days_after_issue": "the issue date", "days_after_previous_notice_mailed": "the last notice mailed"}
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
+
+
+class ProfilesTab(QWidget):
+    """Signals: `loaded(count)` when the versions are listed; `saved(version)` after a new version is stored;
+    `validated(ok, text)` after Validate."""
+
+    loaded = Signal(int)
+    saved = Signal(object)
+    validated = Signal(bool, str)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.versions: list[Any] = []
+        self.current: Any = None
+        self.may_edit = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
+        lay = QHBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        left_lay.addWidget(QLabel("<b>Stored versions</b> — a case uses the version in force on its issue date."))
+        self.list = _table(["Profile", "Version", "In force from", "Stages", "Cases", "Saved by"])
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.itemSelectionChanged.connect(self._selected)
+        left_lay.addWidget(self.list)
+        split.addWidget(left)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
+        rl.addWidget(self.title)
+        self.editors = QTabWidget()
+        self.form = _table([title for _k, title in FORM_COLUMNS])
+        self.form.itemChanged.connect(lambda _i: setattr(self, "_form_dirty", True))
+        discount = QWidget()
+        dl = QFormLayout(discount)
+        self.discount_percent, self.discount_days = QLineEdit(), QLineEdit()
+        dl.addRow("Early-payment discount (%)", self.discount_percent)
+        dl.addRow("…if paid within (days of issue)", self.discount_days)
+        numbers = QWidget()
+        nl = QVBoxLayout(numbers)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addWidget(self.form, 1)
+        nl.addWidget(discount)
+        self.editors.addTab(numbers, "Numbers")
+        self.json = QPlainTextEdit()
+        mono = QFont("Monospace")
+        mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        self.json.setFont(mono)
+        self.json.textChanged.connect(lambda: setattr(self, "_json_dirty", True))
+        self.editors.addTab(self.json, "JSON (everything)")
+        self.editors.currentChanged.connect(self._switched)
+        rl.addWidget(self.editors, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("New version in force for cases issued from"))
+        self.effective = QDateEdit()
+        self.effective.setCalendarPopup(True)
+        self.effective.setDisplayFormat("yyyy-MM-dd")
+        tomorrow = ctx.app.now().astimezone(ctx.tz).date() + timedelta(days=1)
+        self.effective.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
+        row.addWidget(self.effective)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("why (e.g. council resolution 2025-114)")
+        row.addWidget(self.reason, 1)
+        rl.addLayout(row)
+        buttons = QHBoxLayout()
+        self.feedback = QLabel("")
+        self.feedback.setWordWrap(True)
+        buttons.addWidget(self.feedback, 1)
+        self.validate_button = QPushButton("Validate")
+        self.validate_button.clicked.connect(lambda _c=False: self.validate())
+        self.save_button = QPushButton("Save as new version")
+        self.save_button.clicked.connect(lambda _c=False: self.save())
+        buttons.addWidget(self.validate_button)
+        buttons.addWidget(self.save_button)
+        rl.addLayout(buttons)
+        for w in (self.save_button, self.effective, self.reason):
+            w.setEnabled(self.may_edit)
+        if not self.may_edit:
+            self.feedback.setText("Read only: only an administrator changes profiles.")
+        split.addWidget(right)
+        split.setSizes([420, 900])
+        lay.addWidget(split)
+        self._form_dirty = self._json_dirty = False
+
+    # -------------------------------------------------------------- loading
+    def refresh(self) -> None:
+        from desktop.services.admin import profiles as profile_store
+
+        app, actor = self.ctx.app, self.ctx.actor
+
+        def work(_c: Any) -> tuple[list[Any], dict[Any, int]]:
+            return profile_store.list_versions(app, actor), profile_store.cases_using(app, actor)
+
+        self.ctx.runner.run(work, on_done=self._show_versions, on_error=self.ctx.error)
+
+    def _show_versions(self, result: tuple[list[Any], dict[Any, int]]) -> None:
+        versions, using = result
+        self.versions = versions
+        self.list.setRowCount(len(versions))
+        for i, v in enumerate(versions):
+            for col, text in enumerate([v.code, str(v.version), v.effective_from.isoformat(),
+                                        str(len(v.profile.stages)), f"{using.get((v.code, v.version), 0):,}",
+                                        v.created_by or "shipped"]):
+                self.list.setItem(i, col, QTableWidgetItem(text))
+        if versions and self.list.currentRow() < 0:
+            self.list.selectRow(0)
+        self.loaded.emit(len(versions))
+
+    def _selected(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.versions):
+            self.show_version(self.versions[row])
+
+    def show_version(self, v: Any) -> None:
+        self.current = v
+        p = v.profile
+        latest = max((x for x in self.versions if x.code == v.code), key=lambda x: x.effective_from)
+        self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{p.name}</span><br>"
+                           f"<span style='color:#555'>{v.code} version {v.version}, in force from "
+                           f"{v.effective_from.isoformat()}; time zone {p.timezone}; {p.currency}. "
+                           f"{p.legal_basis}</span>"
+                           + ("" if latest is v else "<br><b style='color:#8a5a00'>An older version: a new one is "
+                                                      "made from what is shown here.</b>"))
+        self._fill_form(v.definition)
+        self.json.blockSignals(True)
+        self.json.setPlainText(json.dumps(v.definition, indent=2, ensure_ascii=False))
+        self.json.blockSignals(False)
+        self._form_dirty = self._json_dirty = False
+        self.feedback.setText("" if self.may_edit else "Read only: only an administrator changes profiles.")
+
+    def _fill_form(self, definition: dict[str, Any]) -> None:
+        from desktop.services.admin.profiles import form_values
+
+        rows = form_values(definition)
+        self.form.blockSignals(True)
+        self.form.setRowCount(len(rows))
+        for i, values in enumerate(rows):
+            for col, (key, _title) in enumerate(FORM_COLUMNS):
+                raw = values.get(key)
+                text = "" if raw is None else str(raw)
+                if key == "trigger.kind":
+                    text = TRIGGER_TEXT.get(str(raw), str(raw))
+                if key in ("notice_kind", "on_deadline") and raw:
+                    text = str(raw).replace("_", " ")
+                item = QTableWidgetItem(text)
+                if key not in EDITABLE or not self.may_edit:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    item.setForeground(QBrush(QColor("#555555")))
+                else:
+                    item.setBackground(QBrush(QColor("#fffbe6")))
+                self.form.setItem(i, col, item)
+        discount = definition.get("discount") or {}
+        self.discount_percent.setText(str(discount.get("percent", "")))
+        self.discount_days.setText(str(discount.get("deadline_days", "")))
+        for w in (self.discount_percent, self.discount_days):
+            w.setEnabled(bool(discount) and self.may_edit)
+        self.form.blockSignals(False)
+
+    # -------------------------------------------------------------- editing
+    def _form_numbers(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        rows = []
+        for i in range(self.form.rowCount()):
+            values: dict[str, Any] = {}
+            for col, (key, title) in enumerate(FORM_COLUMNS):
+                if key not in EDITABLE:
+                    continue
+                text = (self.form.item(i, col).text() if self.form.item(i, col) else "").strip()
+                if not text:
+                    values[key] = None if key in ("contest_deadline_days", "final_deadline_days") else 0
+                    continue
+                try:
+                    values[key] = int(text)
+                except ValueError:
+                    raise UserError(f"Stage {i + 1}, '{title}': '{text}' is not a whole number.") from None
+            rows.append(values)
+        discount = None
+        if self.discount_percent.isEnabled():
+            try:
+                discount = {"percent": int(self.discount_percent.text()),
+                            "deadline_days": int(self.discount_days.text())}
+            except ValueError:
+                raise UserError("The discount needs a whole percent and a whole number of days.") from None
+        return rows, discount
+
+    def edited_definition(self) -> dict[str, Any]:
+        """The definition as edited (the form's numbers applied over the JSON)."""
+        from desktop.services.admin.profiles import apply_form_values, validate_definition
+
+        data, _p = validate_definition(self.json.toPlainText(), self.current.code if self.current else None)
+        if self._form_dirty or self.editors.currentIndex() == 0:
+            rows, discount = self._form_numbers()
+            data = apply_form_values(data, rows, discount)
+        return data
+
+    def _switched(self, index: int) -> None:
+        try:
+            if index == 1 and self._form_dirty:
+                data = self.edited_definition()
+                self.json.blockSignals(True)
+                self.json.setPlainText(json.dumps(data, indent=2, ensure_ascii=False))
+                self.json.blockSignals(False)
+                self._form_dirty = False
+            elif index == 0 and self._json_dirty:
+                from desktop.services.admin.profiles import validate_definition
+
+                data, _p = validate_definition(self.json.toPlainText())
+                self._fill_form(data)
+                self._json_dirty = False
+        except UserError as exc:
+            self._say(False, str(exc))
+
+    def _say(self, ok: bool, text: str) -> None:
+        colour = "#2e7d32" if ok else "#b71c1c"
+        self.feedback.setText(f"<span style='color:{colour}'>{'✔' if ok else '✖'} {text}</span>")
+        self.validated.emit(ok, text)
+
+    def validate(self) -> bool:
+        from desktop.services.admin.profiles import profile_changes, validate_definition
+
+        if self.current is None:
+            return False
+        try:
+            data = self.edited_definition()
+            _d, profile = validate_definition(data, self.current.code)
+        except UserError as exc:
+            self._say(False, str(exc))
+            return False
+        changes = profile_changes(self.current.definition, data)
+        self._say(True, f"Valid: {len(profile.stages)} stages. "
+                  + (f"Changes: {'; '.join(changes[:4])}{' …' if len(changes) > 4 else ''}" if changes
+                     else "No change from the version shown."))
+        return True
+
+    def save(self) -> None:
+        from desktop.services.admin.profiles import save_new_version
+
+        if self.current is None or not self.validate():
+            return
+        data = self.edited_definition()
+        code = self.current.code
+        effective = date.fromisoformat(self.effective.date().toString("yyyy-MM-dd"))
+        reason = self.reason.text()
+        app, actor = self.ctx.app, self.ctx.actor
+
+        def done(stored: Any) -> None:
+            self._say(True, f"Saved {stored.code} version {stored.version}, in force for cases issued from "
+                            f"{stored.effective_from.isoformat()}.")
+            self.ctx.info(f"Profile {stored.code} version {stored.version} saved.")
+            self.reason.clear()
+            self.saved.emit(stored)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, UserError):
+                self._say(False, str(exc))
+            else:
+                self.ctx.error(exc)
+
+        self.ctx.runner.run(lambda _c: save_new_version(app, actor, code, data, effective, reason),
+                            on_done=done, on_error=failed)
+
+
+class UsersTab(QWidget):
+    """Signal: `loaded(count)`."""
+
+    loaded = Signal(int)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.rows: list[Any] = []
+        lay = QVBoxLayout(self)
+        self.table = _table(["Username", "Name", "Role", "Active", "Last sign-in", "Failed sign-ins"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        lay.addWidget(self.table)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add user…")
+        self.add_button.clicked.connect(lambda _c=False: self.add_user())
+        self.toggle_button = QPushButton("Disable / enable…")
+        self.toggle_button.clicked.connect(lambda _c=False: self.toggle())
+        row.addWidget(self.add_button)
+        row.addWidget(self.toggle_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.may = allowed(ctx.actor.role, Permission.MANAGE_USERS)
+        self.add_button.setEnabled(self.may)
+        self.toggle_button.setEnabled(self.may)
+
+    def refresh(self) -> None:
+        from desktop.services.admin.listing import list_users
+
+        if not self.may:
+            self.table.setRowCount(0)
+            self.loaded.emit(0)
+            return
+        self.ctx.runner.run(lambda _c: list_users(self.ctx.app, self.ctx.actor), on_done=self._show,
+                            on_error=self.ctx.error)
+
+    def _show(self, rows: list[Any]) -> None:
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for i, u in enumerate(rows):
+            for col, text in enumerate([u.username, u.full_name, Role(u.role).label, "yes" if u.active else "DISABLED",
+                                        local_time(u.last_login_at, self.ctx.tz), str(u.failed_logins)]):
+                item = QTableWidgetItem(text)
+                if col == 3 and not u.active:
+                    item.setForeground(QBrush(QColor("#b71c1c")))
+                self.table.setItem(i, col, item)
+        self.loaded.emit(len(rows))
+
+    def add_user(self) -> None:
+        from desktop.services.admin import users
+
+        dlg = QDialog(self)
+        dlg.setWindowTitle("Add a user")
+        form = QFormLayout(dlg)
+        username, full, password = QLineEdit(), QLineEdit(), QLineEdit()
+        password.setEchoMode(QLineEdit.EchoMode.Password)
+        role = QComboBox()
+        for r in Role:
+            role.addItem(r.label, r.value)
+        form.addRow("Username", username)
+        form.addRow("Full name", full)
+        form.addRow("Role", role)
+        form.addRow("Password (10+ characters)", password)
+        buttons = ok_cancel(dlg.accept, dlg.reject)
+        form.addRow(buttons)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        args = (username.text().strip(), full.text().strip(), role.currentData(), password.text())
+        self.ctx.runner.run(lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
+                            on_done=lambda _r: (self.ctx.info(f"User {args[0]} added."), self.refresh()),
+                            on_error=self.ctx.error)
+
+    def toggle(self) -> None:
+        from desktop.services.admin import users
+
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.rows):
+            self.ctx.info("Select a user first.")
+            return
+        u = self.rows[row]
+        reason, ok = QInputDialog.getText(self, "Enable" if not u.active else "Disable",
+                                          f"Why {'enable' if not u.active else 'disable'} {u.username}?")
+        if not ok:
+            return
+        self.ctx.runner.run(lambda _c: users.set_active(self.ctx.app, self.ctx.actor, u.username, not u.active, reason),
+                            on_done=lambda _r: self.refresh(), on_error=self.ctx.error)
+
+
+class SettingsTab(QWidget):
+    """Signal: `loaded(count)`."""
+
+    loaded = Signal(int)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.rows: list[Any] = []
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Every setting is declared once with its type, default and help. Double-click a value "
+                             "to change it."))
+        self.table = _table(["Setting", "Value", "Default", "What it does"])
+        self.table.itemChanged.connect(self._changed)
+        lay.addWidget(self.table)
+        self.may = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
+
+    def refresh(self) -> None:
+        from desktop.services.admin.listing import list_settings
+
+        self.ctx.runner.run(lambda _c: list_settings(self.ctx.app, self.ctx.actor), on_done=self._show,
+                            on_error=self.ctx.error)
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+
+    def _show(self, rows: list[Any]) -> None:
+        self.rows = rows
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for col, text in enumerate([r.key, self._text(r.value), self._text(r.default), r.help]):
+                item = QTableWidgetItem(text)
+                if col != 1 or not self.may:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(i, col, item)
+        self.table.blockSignals(False)
+        self.loaded.emit(len(rows))
+
+    def _changed(self, item: QTableWidgetItem) -> None:
+        from desktop.services.core import settings as settings_service
+
+        if item.column() != 1 or not 0 <= item.row() < len(self.rows):
+            return
+        spec = self.rows[item.row()]
+        text = item.text()
+        value: Any = text
+        if spec.type_name in ("list", "dict"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                self.ctx.error(UserError(f"{spec.key} takes a JSON {spec.type_name}."))
+                self.refresh()
+                return
+        self.ctx.runner.run(lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
+                            on_done=lambda _r: (self.ctx.info(f"{spec.key} saved."), self.refresh()),
+                            on_error=lambda e: (self.ctx.error(e), self.refresh()))
+
+
+class AdminView(QWidget):
+    """The Administration area: Profiles, Users, Settings."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.tabs = QTabWidget()
+        self.profiles = ProfilesTab(ctx)
+        self.users = UsersTab(ctx)
+        self.settings = SettingsTab(ctx)
+        self.tabs.addTab(self.profiles, "Jurisdiction profiles")
+        self.tabs.addTab(self.users, "Users")
+        self.tabs.addTab(self.settings, "Settings")
+        lay.addWidget(self.tabs)
+        self._loaded = False
+
+    def activate(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.profiles.refresh()
+            self.users.refresh()
+            self.settings.refresh()

@@ -1,0 +1,1 @@
+"""The Appeals screen: the docket, the hearing officer's workspace, its dialogs and widgets."""

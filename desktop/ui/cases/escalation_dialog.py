@@ -1,0 +1,151 @@
+"""The "Run daily escalation" action: pick the day, watch the progress, cancel, read the report.
+
+The run is one transaction: Cancel rolls everything back. After the run the open cases without a
+next action are counted (the goal is none) and can be opened as a work list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.common.tasks import Cancelled, Task, TaskControl
+
+
+class EscalationDialog(QDialog):
+    """Signals: `finished_run(result)` after a run committed; `show_worklist(key)` when the clerk asks
+    to see the cases without a next action."""
+
+    finished_run = Signal(object)
+    show_worklist = Signal(str)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task: Task | None = None
+        self.result: Any = None
+        self.setWindowTitle("Daily escalation")
+        self.setMinimumWidth(560)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Moves every open case along its profile's ladder for the day: penalties, due "
+                             "notices, collections referrals and the hot list. Running it twice for the same "
+                             "day changes nothing."))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("As of"))
+        self.as_of = QDateEdit()
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDisplayFormat("yyyy-MM-dd")
+        today = ctx.app.now().astimezone(ctx.tz).date()
+        self.as_of.setDate(QDate(today.year, today.month, today.day))
+        row.addWidget(self.as_of)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v / %m")
+        lay.addWidget(self.progress)
+        self.stage = QLabel("")
+        self.stage.setStyleSheet("color:#555")
+        lay.addWidget(self.stage)
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setMinimumHeight(200)
+        lay.addWidget(self.report, 1)
+        buttons = QHBoxLayout()
+        self.missing_button = QPushButton("Show cases without a next action")
+        self.missing_button.setVisible(False)
+        self.missing_button.clicked.connect(self._show_missing)
+        buttons.addWidget(self.missing_button)
+        buttons.addStretch(1)
+        self.run_button = QPushButton("Run")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(lambda _checked=False: self.start())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        for b in (self.run_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+        lay.addLayout(buttons)
+
+    def chosen_day(self) -> date:
+        return date.fromisoformat(self.as_of.date().toString("yyyy-MM-dd"))
+
+    def start(self) -> None:
+        from desktop.services.cases.escalation import run_daily
+
+        day = self.chosen_day()
+        app, actor = self.ctx.app, self.ctx.actor
+
+        def work(control: TaskControl) -> Any:
+            def progress(done: int, total: int, text: str) -> None:
+                control.check()
+                control.progress(done, total, text)
+
+            return run_daily(app, actor, day, progress)
+
+        self.run_button.setEnabled(False)
+        self.close_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.missing_button.setVisible(False)
+        self.report.setPlainText(f"Running the escalation as of {day.isoformat()}…")
+        self.progress.setRange(0, 0)
+        self.task = self.ctx.runner.run(work, on_done=self._done, on_error=self._failed, on_progress=self._progress)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.stage.setText("Cancelling… (the run is rolled back)")
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.stage.setText(text)
+
+    def _finish(self) -> None:
+        self.task = None
+        self.run_button.setEnabled(True)
+        self.close_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _done(self, result: Any) -> None:
+        self._finish()
+        self.result = result
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.stage.setText("Done.")
+        self.report.setPlainText("\n".join(result.lines()))
+        self.missing_button.setVisible(result.without_next_action > 0)
+        self.ctx.info(f"Escalation as of {result.as_of.isoformat()} done; "
+                      f"{result.without_next_action} open cases without a next action.")
+        self.finished_run.emit(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._finish()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if isinstance(exc, Cancelled):
+            self.stage.setText("Cancelled.")
+            self.report.setPlainText("Cancelled: nothing was changed (the run is one transaction).")
+            return
+        self.stage.setText("Failed.")
+        self.report.setPlainText(str(exc))
+        self.ctx.error(exc)
+
+    def _show_missing(self) -> None:
+        self.show_worklist.emit("without_next_action")
+        self.accept()

@@ -1,0 +1,216 @@
+"""The Cases screen: search every case, list them (windowed) or one of the clerk's work lists, read
+one in the detail panel, and run the daily escalation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, QItemSelection, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.roles import Permission, allowed
+from desktop.services.cases import queries as cases
+from desktop.services.cases.queries import CaseFilter
+from desktop.ui.cases.detail import CaseDetailPanel
+from desktop.ui.cases.model import CaseSource, CaseTableModel
+from desktop.ui.context import UiContext
+
+
+class CasesView(QWidget):
+    """Signals: `results(count)` when a search has been painted."""
+
+    results = Signal(int)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        app, actor = ctx.app, ctx.actor
+        source = CaseSource(
+            count=lambda f: cases.count_cases(app, actor, f),
+            page=lambda f, off, lim: cases.case_page(app, actor, f, off, lim),
+        )
+        self.model = CaseTableModel(ctx.runner, source, tz=ctx.tz, parent=self)
+        self.model.loaded.connect(self._loaded)
+        self._keep_id: int | None = None
+        self.model.failed.connect(ctx.error)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 0)
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Citation number, plate (O/0, I/1, B/8 look-alikes found too), owner name, "
+                                       "VIN or street address — Enter to search")
+        self.search.setClearButtonEnabled(True)
+        self.search.returnPressed.connect(self.run_search)
+        bar.addWidget(self.search, 3)
+        self.use_dates = QCheckBox("Issued from")
+        self.date_from = QDateEdit(QDate.currentDate().addDays(-30))
+        self.date_to = QDateEdit(QDate.currentDate())
+        for d in (self.date_from, self.date_to):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+            d.setEnabled(False)
+        self.use_dates.toggled.connect(self.date_from.setEnabled)
+        self.use_dates.toggled.connect(self.date_to.setEnabled)
+        bar.addWidget(self.use_dates)
+        bar.addWidget(self.date_from)
+        bar.addWidget(QLabel("to"))
+        bar.addWidget(self.date_to)
+        self.status = QComboBox()
+        self.status.addItem("Any status", None)
+        for s in CaseStatus:
+            self.status.addItem(s.label, s.value)
+        bar.addWidget(self.status)
+        self.worklist = QComboBox()
+        self.worklist.addItem("All cases", None)
+        for key, label in cases.WORKLISTS.items():
+            self.worklist.addItem(label, key)
+        self.worklist.setToolTip("The clerk's work lists")
+        self.worklist.currentIndexChanged.connect(lambda _i: self.run_search())
+        bar.addWidget(self.worklist)
+        go = QPushButton("Search")
+        go.setDefault(True)
+        go.clicked.connect(lambda _checked=False: self.run_search())
+        bar.addWidget(go)
+        lay.addLayout(bar)
+        info = QHBoxLayout()
+        self.count_label = QLabel("Loading…")
+        self.count_label.setStyleSheet("color:#555")
+        info.addWidget(self.count_label, 1)
+        self.escalate_button = QPushButton("Run daily escalation…")
+        self.escalate_button.setToolTip("Penalties, due notices, collections and the hot list, as of a day")
+        self.escalate_button.setVisible(allowed(ctx.actor.role, Permission.RUN_ESCALATION))
+        self.escalate_button.clicked.connect(lambda _checked=False: self.run_escalation())
+        info.addWidget(self.escalate_button)
+        lay.addLayout(info)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate([130, 120, 90, 50, 230, 120, 170, 80, 170, 80]):
+            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        split.addWidget(self.table)
+        self.detail = CaseDetailPanel(ctx)
+        self.detail.changed.connect(self._case_changed)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([820, 560])
+        lay.addWidget(split, 1)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
+        QShortcut(QKeySequence("Escape"), self.search, activated=self.clear_search)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def clear_search(self) -> None:
+        self.search.clear()
+        self.run_search()
+
+    def current_filter(self) -> CaseFilter:
+        statuses: tuple[str, ...] = ()
+        if self.status.currentData():
+            statuses = (self.status.currentData(),)
+        df = dt = None
+        if self.use_dates.isChecked():
+            df = date.fromisoformat(self.date_from.date().toString("yyyy-MM-dd"))
+            dt = date.fromisoformat(self.date_to.date().toString("yyyy-MM-dd"))
+        return CaseFilter(text=self.search.text().strip(), date_from=df, date_to=dt, statuses=statuses,
+                          worklist=self.worklist.currentData())
+
+    def run_search(self) -> None:
+        self.count_label.setText("Searching…")
+        self.model.set_filter(self.current_filter())
+
+    def show_worklist(self, key: str | None) -> None:
+        """Open one of the clerk's work lists (e.g. after the escalation found cases without a next action)."""
+        index = self.worklist.findData(key)
+        self.search.clear()
+        self.status.setCurrentIndex(0)
+        self.use_dates.setChecked(False)
+        if index == self.worklist.currentIndex():
+            self.run_search()
+        else:
+            self.worklist.setCurrentIndex(max(index, 0))
+
+    def run_escalation(self) -> None:
+        from desktop.ui.cases.escalation_dialog import EscalationDialog
+
+        dlg = EscalationDialog(self.ctx, self)
+        dlg.show_worklist.connect(self.show_worklist)
+        dlg.finished_run.connect(lambda _r: self.model.refresh())
+        dlg.open()
+        self.escalation_dialog = dlg
+
+    def _case_changed(self, citation_id: int) -> None:
+        self._keep_id = citation_id
+        self.model.refresh()
+
+    def activate(self) -> None:
+        if self.model.rowCount() == 0:
+            self.run_search()
+        self.search.setFocus()
+
+    def open_case(self, citation_id: int) -> None:
+        self.detail.load(citation_id)
+
+    def _loaded(self, count: int) -> None:
+        f = self.model.filter
+        what = "cases" if f.is_empty else "matching cases"
+        if f.worklist:
+            what = f"cases in '{cases.WORKLISTS.get(f.worklist, f.worklist)}'"
+        order = cases.describe_order(f)
+        if self.model.capped:
+            self.count_label.setText(f"More than {count:,} {what} — narrow the search (the first {count:,} are "
+                                     f"listed, {order})")
+        else:
+            self.count_label.setText(f"{count:,} {what}, {order}" if count else "No case matches this search.")
+        keep, self._keep_id = self._keep_id, None
+        if count:
+            row = 0
+            if keep is not None:
+                for i in range(min(count, 256)):
+                    r = self.model.row_at(i)
+                    if r is not None and r.id == keep:
+                        row = i
+                        break
+                else:
+                    row = -1
+            if row >= 0:
+                self.table.selectRow(row)
+        self.results.emit(count)
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if not rows:
+            return
+        row = self.model.row_at(rows[0].row())
+        if row is not None:
+            self.detail.load(row.id)

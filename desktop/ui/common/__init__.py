@@ -1,0 +1,1 @@
+"""Shared pieces of the screens: the task runner, the message channel, table models, widgets, the map and evidence viewers, printing."""

@@ -1,0 +1,176 @@
+"""The citation map in a Qt WebEngine view, offline.
+
+The page comes from ``desktop.services.review.map_html`` (folium with Leaflet and jQuery from the installed
+xstatic packages). It is written to a file in this view's own temporary folder and loaded by its
+``file://`` URL, so the page may read those local assets. Qt WebEngine is imported only when the
+first map is shown (it is heavy and the window must open fast). If WebEngine cannot start, the
+view says so in words instead of a blank pane.
+
+The first map loads a page; every later one is drawn into that same page by a JavaScript call
+(``cdShow``), which takes a few milliseconds where loading a page takes 100-250. The page is loaded
+again only when the tile server setting changes.
+
+Signals: ``ready()`` once the current citation's map is drawn and laid out (the page sets its title
+to ``READY_TITLE:<serial>``); ``failed(str)`` when a page did not load.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+from desktop.services.review.map_html import READY_TITLE
+
+log = logging.getLogger(__name__)
+
+
+def webengine_available() -> bool:
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class CitationMapView(QWidget):
+    ready = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._web: Any = None
+        self._folder = Path(tempfile.mkdtemp(prefix="curbdesk-map-"))
+        self._serial = 0
+        self._page_serial = 0
+        self._page_key: Any = None
+        self._expected = -1
+        self._pending_script: str | None = None
+        self._loading = False
+        self._shut = False
+        self.is_ready = False
+        self.placeholder = QLabel("The map appears here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("background:#e9ecef; color:#555;")
+        self.stack = QStackedLayout(self)
+        self.stack.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self.placeholder)
+        self.setMinimumHeight(160)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.destroyed.connect(lambda *_a, folder=self._folder: shutil.rmtree(folder, ignore_errors=True))
+
+    # ----------------------------------------------------------- the web view, made on first use
+    def _ensure_web(self) -> Any:
+        if self._web is not None or self._shut:
+            return self._web
+        try:
+            from PySide6.QtWebEngineCore import QWebEnginePage
+            from PySide6.QtWebEngineWidgets import QWebEngineView
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            self.placeholder.setText(f"Map unavailable: Qt WebEngine is not installed ({exc}).")
+            return None
+        web = QWebEngineView(self)
+        web.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the review screen
+        web.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        page = QWebEnginePage(web)
+        web.setPage(page)
+        web.loadFinished.connect(self._load_finished)
+        web.titleChanged.connect(self._title_changed)
+        self.stack.addWidget(web)
+        self._web = web
+        return web
+
+    def shutdown(self) -> None:
+        """Delete the web view now (before the application exits, or WebEngine complains); no map after it."""
+        self._shut = True
+        if self._web is not None:
+            import shiboken6
+
+            web, self._web = self._web, None
+            self.stack.removeWidget(web)
+            if shiboken6.isValid(web):
+                shiboken6.delete(web)  # now, with its page: deleteLater may never run at exit
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    # ----------------------------------------------------------- showing a map
+    def show_message(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.stack.setCurrentWidget(self.placeholder)
+
+    def show_html(self, html: str, serial: int = 0) -> Path | None:
+        """Load a whole rendered page; returns the file it was written to (None when WebEngine is missing)."""
+        web = self._ensure_web()
+        if web is None:
+            return None
+        self._page_serial += 1
+        self._folder.mkdir(parents=True, exist_ok=True)
+        path = self._folder / f"map-{self._page_serial % 4}.html"
+        path.write_text(html, encoding="utf-8")
+        self.is_ready = False
+        self._expected = serial
+        self._loading = True
+        self._pending_script = None
+        web.load(QUrl.fromLocalFile(str(path)))
+        self.stack.setCurrentWidget(web)
+        return path
+
+    def show_spec(self, spec: Any) -> Path | None:
+        """Show a citation's map: the first time by loading a page, then by redrawing in that page
+        (much faster than loading a new one). Returns the page file when a page was (re)loaded."""
+        from desktop.services.review.map_html import page_key, render_map_html, update_script
+
+        self._serial += 1
+        key = page_key(spec)
+        web = self._ensure_web()
+        if web is None:
+            return None
+        if self._page_key != key:
+            self._page_key = key
+            return self.show_html(render_map_html(spec, self._serial), self._serial)
+        self.is_ready = False
+        self._expected = self._serial
+        self.stack.setCurrentWidget(web)
+        script = update_script(spec, self._serial)
+        if self._loading:
+            self._pending_script = script  # drawn as soon as the page has loaded
+        else:
+            web.page().runJavaScript(script)
+        return None
+
+    @property
+    def web_view(self) -> Any:
+        return self._web
+
+    def _load_finished(self, ok: bool) -> None:
+        self._loading = False
+        if not ok:
+            self._page_key = None
+            self.failed.emit("the map page did not load")
+            return
+        if self._pending_script is not None and self._web is not None:
+            script, self._pending_script = self._pending_script, None
+            self._web.page().runJavaScript(script)
+        elif self._web is not None:
+            self._title_changed(self._web.title())
+
+    def _title_changed(self, title: str) -> None:
+        if title == f"{READY_TITLE}:{self._expected}":
+            self._mark_ready()
+
+    def _mark_ready(self) -> None:
+        if not self.is_ready:
+            self.is_ready = True
+            self.ready.emit()
+
+    def grab_image(self) -> Any:
+        """The map as it is painted now (a QImage), for screenshots and tests."""
+        target = self._web if self._web is not None else self
+        return target.grab().toImage()

@@ -1,0 +1,72 @@
+"""Small widgets and helpers shared by the views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QDialogButtonBox, QFrame, QLabel, QVBoxLayout, QWidget
+
+from desktop.domain.lifecycle import CaseStatus
+from desktop.ui.cases.model import STATUS_COLOURS
+
+
+def status_badge_html(status: str) -> str:
+    try:
+        label = CaseStatus(status).label
+    except ValueError:
+        label = status
+    colour = STATUS_COLOURS.get(status, "#444")
+    return (f"<span style='background:{colour}; color:white; padding:2px 8px; "
+            f"border-radius:8px;'>&nbsp;{label}&nbsp;</span>")
+
+
+def local_time(value: datetime | None, tz: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(tz).strftime(fmt) if tz else value.strftime(fmt)
+
+
+def load_thumbnail(path: Path, size: int = 200) -> QImage | None:
+    """Runs on a worker thread: QImage (not QPixmap) is safe off the GUI thread."""
+    image = QImage(str(path))
+    if image.isNull():
+        return None
+    return image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation)
+
+
+def ok_cancel(accept: Callable[[], Any], reject: Callable[[], Any], ok_text: str | None = None) -> QDialogButtonBox:
+    """A dialog's OK / Cancel row wired to ``accept`` and ``reject`` (OK renamed to ``ok_text``)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    if ok_text:
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.accepted.connect(accept)
+    buttons.rejected.connect(reject)
+    return buttons
+
+
+class PlaceholderPage(QWidget):
+    """An area that is not built yet says so plainly, instead of showing dead controls."""
+
+    def __init__(self, title: str, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.addStretch(1)
+        box = QFrame()
+        box.setObjectName("placeholder")
+        inner = QVBoxLayout(box)
+        head = QLabel(f"<h2>{title}</h2>")
+        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body = QLabel(what)
+        body.setWordWrap(True)
+        body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body.setStyleSheet("color:#555; font-size:11pt;")
+        inner.addWidget(head)
+        inner.addWidget(body)
+        lay.addWidget(box, 0, Qt.AlignmentFlag.AlignCenter)
+        lay.addStretch(2)

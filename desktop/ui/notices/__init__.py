@@ -1,0 +1,1 @@
+"""The Notices screen: the queue, print runs, batches and the mail log."""

@@ -1,0 +1,1 @@
+"""The Payments screen: the counter, the queues and the daily close."""

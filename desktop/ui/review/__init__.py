@@ -1,0 +1,1 @@
+"""The Review screen, its dialogs and the Permits screen."""
