@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop.domain.errors import UserError
 from desktop.persistence.evidence import EvidenceStore, verify_photo
-from desktop.sync.wire import is_sha256_hex
+from desktop.domain.digests import is_sha256_hex
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
