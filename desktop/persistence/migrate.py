@@ -25,7 +25,7 @@ _REV = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.M)
 
 
 def alembic_config(db: Database) -> Config:
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: alembic costs 260 ms, and a schema already at head never needs it
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -76,7 +76,7 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
         backup(db, target)
         taken = str(target)
         log.info("backed up %s to %s before migrating", db.display_name(), target)
-    from alembic import command
+    from alembic import command  # lazy: alembic costs 260 ms, and a schema already at head never needs it
 
     cfg = alembic_config(db)
     with db.engine.begin() as conn:
@@ -125,7 +125,7 @@ def backup(db: Database, target: Path) -> Path:
 
 def make_revision(message: str, scratch_db: Path) -> None:
     """Developers: write a new revision from the difference between the models and head."""
-    from alembic import command
+    from alembic import command  # lazy: alembic costs 260 ms at start-up; only developers call this
 
     db = Database(f"sqlite:///{scratch_db}")
     upgrade(db)

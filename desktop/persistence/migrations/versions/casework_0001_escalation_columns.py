@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from desktop.resources import resource
+
 revision = "casework_0001"
 down_revision = "43c1b0d3591c"
 branch_labels = None
@@ -39,8 +41,6 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     if conn.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)
-    from desktop.resources import resource
-
     rows = []
     for path in sorted(resource("profiles").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
