@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ def run_gui(env: Any) -> int:
     # application object exists.
     if QApplication.instance() is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    qapp = QApplication.instance() or QApplication(sys.argv)
+    # instance() is typed as the core application; the one that exists here is always a QApplication
+    qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     qapp.setApplicationName("Curbdesk")
     qapp.setOrganizationName("Curbdesk")
     qapp.setStyle("Fusion")
