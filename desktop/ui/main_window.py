@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.services.admin import maintenance
+from desktop.services.core.audit import VerifyResult
+from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.context import UiContext
 from desktop.ui.paint import first_paint_hook
@@ -208,14 +212,10 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
         if not path:
             return
-        from pathlib import Path
+        app, actor = self.ctx.app, self.ctx.actor
 
-        from desktop.domain.roles import Permission, require
-        from desktop.persistence.migrate import backup
-
-        def work(_c):  # type: ignore[no-untyped-def]
-            require(self.ctx.actor.role, Permission.BACKUP, self.ctx.actor.username)
-            return backup(self.ctx.app.db, Path(path))
+        def work(_c: TaskControl) -> Path:
+            return maintenance.backup_database(app, actor, Path(path))
 
         self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
 
@@ -224,14 +224,12 @@ class MainWindow(QMainWindow):
         self.show_area("cases").run_escalation()  # type: ignore[attr-defined]
 
     def verify_audit(self) -> None:
-        from desktop.domain.roles import Permission, require
-        from desktop.services.core.audit import verify
+        app, actor = self.ctx.app, self.ctx.actor
 
-        def work(_c):  # type: ignore[no-untyped-def]
-            require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)
-            return verify(self.ctx.app.db)
+        def work(_c: TaskControl) -> VerifyResult:
+            return maintenance.verify_audit_trail(app, actor)
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(result: VerifyResult) -> None:
             box = QMessageBox.information if result.ok else QMessageBox.critical
             box(self, "Audit trail", result.message())
 
