@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_deadlines(env: Any) -> int:
-    from desktop.services.appeals.workflow import apply_appeal_deadlines
+    from desktop.services.appeals.deadlines import apply_appeal_deadlines
 
     app = env.app()
     summary = apply_appeal_deadlines(app, env.actor(app), env.args.as_of)
@@ -48,7 +48,7 @@ def cmd_deadlines(env: Any) -> int:
 
 
 def cmd_list(env: Any) -> int:
-    from desktop.services.appeals.workflow import list_appeals
+    from desktop.services.appeals.lists import list_appeals
 
     app = env.app()
     rows = list_appeals(app, env.actor(app))
@@ -67,7 +67,7 @@ def cmd_docket(env: Any) -> int:
 
     from desktop.persistence.models import User
     from desktop.services.appeals.packet import render_docket
-    from desktop.services.appeals.workflow import docket
+    from desktop.services.appeals.lists import docket
 
     app = env.app()
     actor = env.actor(app)
@@ -85,7 +85,7 @@ def cmd_docket(env: Any) -> int:
 
 def cmd_packet(env: Any) -> int:
     from desktop.services.appeals.packet import build_packet
-    from desktop.services.appeals.workflow import latest_appeal_id
+    from desktop.services.appeals.lists import latest_appeal_id
 
     app = env.app()
     actor = env.actor(app)

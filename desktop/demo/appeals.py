@@ -41,9 +41,9 @@ from desktop.persistence.models import (
     User,
 )
 from desktop.services.admin import users as user_service
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import render_letter
-from desktop.services.appeals.workflow import AppealRequest
+from desktop.services.appeals.intake import AppealRequest
 from desktop.services.core.context import Actor, AppContext
 
 ORDER = 60

@@ -737,7 +737,7 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
               progress: Progress | None = None) -> EscalationResult:
     """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
     payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
-    from desktop.services.appeals.workflow import apply_appeal_deadlines
+    from desktop.services.appeals.deadlines import apply_appeal_deadlines
     from desktop.services.payments.plans import check_plans
 
     if progress:

@@ -508,7 +508,7 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
 
 def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
     from desktop.domain import ladder as ladder_rules
-    from desktop.domain import profiles as profile_rules
+    from desktop.domain import case_plan as profile_rules
     from desktop.persistence.models import Appeal, OwnerLookup, User
     from desktop.services.admin import profiles as profile_store
     from desktop.services.cases.escalation import agency_today

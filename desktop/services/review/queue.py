@@ -27,10 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from desktop.domain import geo, plates
+from desktop.domain.case_plan import plan_case
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.profiles import load_profile_versions, plan_case, profile_for
+from desktop.domain.profiles import load_profile_versions, profile_for
 from desktop.domain.review import SEVERITY_RANK, CorrectableField, VoidReason, check_title
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, CitationViolation, ViolationCode

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.appeals import Channel, HearingMode
 from desktop.domain.roles import Permission, allowed
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.documents import CheckedDocument, check_file
 from desktop.ui.appeals.widgets import run_for
 from desktop.ui.common.tasks import TaskControl

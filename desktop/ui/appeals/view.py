@@ -49,7 +49,7 @@ from desktop.domain.appeals import PENDING_STATUSES, Channel, HearingMode
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, allowed
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import AppealWorkspace, exif_lines
 from desktop.ui.appeals.widgets import (
     AppealPhotoPanel,
