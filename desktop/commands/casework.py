@@ -55,7 +55,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_escalate(env: Any) -> int:
-    from desktop.services.cases.escalation import cases_without_next_action, run_daily
+    from desktop.services.cases.escalation import cases_without_next_action
+    from desktop.services.daily_run import run_daily
 
     app = env.app()
     tty = sys.stderr.isatty()

@@ -104,7 +104,7 @@ def cmd_plans_check(env: Any) -> int:
 def cmd_reconcile(env: Any) -> int:
     from desktop.domain.ledger import format_cents
     from desktop.services.payments.daily_close import daily_close
-    from desktop.services.payments.posting import business_date
+    from desktop.services.core.clock import agency_date
 
     app = env.app()
     actor = env.actor(app)
@@ -112,7 +112,7 @@ def cmd_reconcile(env: Any) -> int:
         day = _day(env.args.date)
     else:
         with app.db.reading() as s:
-            day = business_date(s, app.now())
+            day = agency_date(s, app.now())
     result = daily_close(app, actor, day)
     print(f"Daily close for {day:%Y-%m-%d}: {format_cents(result.received_cents)} received")
     for line in result.lines:

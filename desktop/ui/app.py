@@ -230,13 +230,9 @@ def _auto_login(app: Any) -> Any:
 
 
 def agency_timezone(app: Any) -> Any:
-    from zoneinfo import ZoneInfo
+    from desktop.services.core.clock import read_agency_zone
 
-    from desktop.persistence.models import Setting
-
-    with app.db.reading() as s:
-        row = s.get(Setting, "agency.timezone")
-    return ZoneInfo(row.value if row else "America/Los_Angeles")
+    return read_agency_zone(app)
 
 
 def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases") -> Any:

@@ -34,7 +34,7 @@ from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
-from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 
 COLUMNS = ("permit_number", "type", "holder_name", "plates", "zones", "valid_from", "valid_to")
@@ -264,7 +264,7 @@ def _snapshot(p: Permit | PermitInput) -> dict[str, Any]:
 
 
 def _agency_tz(session: Any) -> ZoneInfo:
-    return ZoneInfo(str(settings.get(session, "agency.timezone")))
+    return agency_zone(session)
 
 
 @dataclass(frozen=True)
