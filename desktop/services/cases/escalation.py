@@ -1,5 +1,9 @@
 """The daily escalation: every open case climbs its profile's ladder on the calendar, in set-based SQL.
 
+(Over 600 lines on purpose: one run is one class whose steps share the run's work tables and the SQL it
+writes per profile version, in one transaction; the one-case rules are ``schedule``, the daily run
+around it ``desktop.services.daily_run``.)
+
 One run, for one day (``as_of``, the agency's today by default), inside ONE transaction:
 
 1. schedule cases never escalated (the profile version in force on the issue date, the first stage);

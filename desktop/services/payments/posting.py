@@ -1,5 +1,9 @@
 """Payments: counter payments, applying money to cases, receipts, manual matching and reversals.
 
+(Over 600 lines, knowingly: the seams are there (the counter, the payment lists and export, receipts),
+but the screens call all of it as one module (``posting as payments``) and the receipts are about to move
+behind the printing port; splitting it is left for when the screens' calls can change with it.)
+
 Every payment is a `Payment` row; the money it brings is PAYMENT entries in the ledgers of the
 cases it pays (linked by `payment_id`), so a case's balance stays the sum of its ledger. One
 payment may pay several cases of the same owner (oldest first); what is left over lands on a

@@ -36,6 +36,7 @@ from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.review.checks import REVIEWABLE, recheck_citations, recheck_pending
 
 COLUMNS = ("permit_number", "type", "holder_name", "plates", "zones", "valid_from", "valid_to")
 OPTIONAL = ("status",)
@@ -306,8 +307,6 @@ def import_permits(app: AppContext, actor: Actor, path: Path) -> PermitImportRes
                   after={"permits": len(permits), "added": added, "updated": updated},
                   reason=f"import permits {Path(path).name}")
         uow.commit()
-    from desktop.services.review.checks import recheck_pending
-
     rechecked = recheck_pending(app)
     return PermitImportResult(len(permits), added, updated, rechecked)
 
@@ -396,8 +395,6 @@ def save_permit(app: AppContext, actor: Actor, values: dict[str, str], permit_id
 
 def _recheck_plates(uow: UnitOfWork, plate_values: set[str]) -> None:
     """Citations in review for these plates: their permit check may have changed."""
-    from desktop.services.review.checks import REVIEWABLE, recheck_citations
-
     if not plate_values:
         return
     ids = list(uow.session.scalars(select(Citation.id).where(

@@ -34,6 +34,7 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.profiles import load_profile_versions, profile_for
 from desktop.domain.review import SEVERITY_RANK, CorrectableField, VoidReason, check_title
 from desktop.domain.roles import Permission
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, CitationViolation, ViolationCode
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
@@ -44,6 +45,7 @@ from desktop.services.review.checks import (
     check_settings,
     evaluate,
     photo_exif,
+    recheck_citations,
     store,
 )
 from desktop.services.review.map_html import MapSpec, PhotoPoint, ZoneShape
@@ -220,8 +222,6 @@ def _rules_text(regulations: Sequence[Any]) -> str:
 
 def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
     """One citation for the review screen, with its stored warnings, photos, zones and map."""
-    from desktop.persistence.evidence import EvidenceStore
-
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
         s = uow.session
         c = _load_one(uow, citation_id)
@@ -432,8 +432,6 @@ def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note
             Citation.issued_at.between(case.issued_at - window, case.issued_at + window),
             Citation.status.in_(REVIEWABLE))))
         if others:
-            from desktop.services.review.checks import recheck_citations
-
             uow.session.flush()
             recheck_citations(uow, others)
         uow.commit()
