@@ -264,10 +264,6 @@ def _snapshot(p: Permit | PermitInput) -> dict[str, Any]:
             "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat(), "status": p.status}
 
 
-def _agency_tz(session: Any) -> ZoneInfo:
-    return agency_zone(session)
-
-
 @dataclass(frozen=True)
 class PermitImportResult:
     permits: int
@@ -290,7 +286,7 @@ def import_permits(app: AppContext, actor: Actor, path: Path) -> PermitImportRes
     with app.uow(actor, Permission.MANAGE_PERMITS) as uow:
         s = uow.session
         known = set(s.scalars(select(Zone.code)))
-        permits = parse_permits_csv(text, _agency_tz(s), known)
+        permits = parse_permits_csv(text, agency_zone(s), known)
         existing = {p.permit_number: p for p in s.scalars(
             select(Permit).where(Permit.permit_number.in_([p.permit_number for p in permits])))}
         for p in permits:
@@ -355,7 +351,7 @@ def save_permit(app: AppContext, actor: Actor, values: dict[str, str], permit_id
     with app.uow(actor, Permission.MANAGE_PERMITS) as uow:
         s = uow.session
         try:
-            permit = build_permit(values, _agency_tz(s))
+            permit = build_permit(values, agency_zone(s))
         except ValueError as exc:
             raise UserError(f"The permit was not saved: {exc}.") from None
         known = set(s.scalars(select(Zone.code)))

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -38,6 +37,7 @@ from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, CitationViolation, ViolationCode
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.review.checks import (
     REVIEWABLE,
@@ -441,7 +441,7 @@ def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note
 
 
 def _schedule_line(uow: UnitOfWork, code: str, issued_at: datetime) -> ViolationCode:
-    tz = ZoneInfo(str(settings.get(uow.session, "agency.timezone")))
+    tz = agency_zone(uow.session)
     day = issued_at.astimezone(tz).date()
     lines = list(uow.session.scalars(select(ViolationCode).where(ViolationCode.code == code)))
     valid = [v for v in lines if v.effective_from <= day and (v.effective_to is None or day <= v.effective_to)]
@@ -572,7 +572,7 @@ def void_reasons() -> list[tuple[str, str]]:
 def schedule_codes(app: AppContext, actor: Actor, on: date | None = None) -> list[tuple[str, str, int]]:
     """(code, description, fine) of the fine schedule in force on a day (default today), for pickers."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
-        tz = ZoneInfo(str(settings.get(uow.session, "agency.timezone")))
+        tz = agency_zone(uow.session)
         day = on or app.now().astimezone(tz).date()
         rows = list(uow.session.scalars(select(ViolationCode).where(ViolationCode.effective_from <= day)))
     best: dict[str, ViolationCode] = {}
