@@ -435,8 +435,6 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
 def run_extensions(app: AppContext, progress: Progress) -> None:
     """Each capability adds to the demo in its own `desktop.demo.<area>` module,
     with `ORDER: int` and `extend_demo(app, progress)` (idempotent, like the rest)."""
-
-
     modules = [importlib.import_module(f"desktop.demo.{m.name}")
                for m in pkgutil.iter_modules(pkg.__path__) if m.name not in ("office", "simulator")]
     for mod in sorted((m for m in modules if hasattr(m, "extend_demo")), key=lambda m: getattr(m, "ORDER", 50)):
