@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import copy
+import hashlib
 import hmac
 import io
 import json
@@ -44,10 +45,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageDraw, ImageFont
 
+from desktop.sync.bundle import write_bundle
 from desktop.sync.wire import (
     CITATION_AMENDED,
     CITATION_ISSUED,
@@ -66,8 +69,6 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 def _local_zone() -> tzinfo:
     try:
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo("America/Los_Angeles")
     except Exception:  # no tz database (some Windows installs): November is PST anyway
         return timezone(timedelta(hours=-8), "PST")
@@ -352,8 +353,6 @@ class FieldSimulator:
                 self._append(item, device if isinstance(device, str) else None, ())
 
     def add_photo(self, data: bytes, served: bytes | None = None) -> str:
-        import hashlib
-
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
             self.photos[sha] = data
@@ -362,8 +361,6 @@ class FieldSimulator:
 
     def write_bundles(self, directory: Path, exported_at: datetime | None = None) -> list[Path]:
         """Write one dock bundle per device with all its events and photos (for the demo and tests)."""
-        from desktop.sync.bundle import write_bundle
-
         paths = []
         for device in self.devices:
             items = self.device_events[device.device_id]
@@ -654,8 +651,6 @@ class FieldSimulator:
             taken = t - timedelta(seconds=rng.randint(5, 60) + n * 10)
             data = _street_photo(rng, plate, state, COLORS[color], self.photo_size, caption, taken,
                                  (lat, lon), make)
-            import hashlib
-
             sha = hashlib.sha256(data).hexdigest()
             self.photos[sha] = data
             self.served_photos[sha] = data

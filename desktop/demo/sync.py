@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from desktop.demo.simulator import Faults, FieldSimulator
 from desktop.persistence.models import Officer, Setting
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.sync import service as sync_service
@@ -57,8 +58,6 @@ def _assignments(app: AppContext, day: str) -> None:
 
 
 def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> None:
-    from desktop.demo.simulator import Faults, FieldSimulator
-
     if _done(app):
         return
     actor = Actor.system("demo")

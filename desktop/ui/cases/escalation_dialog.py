@@ -86,7 +86,7 @@ class EscalationDialog(QDialog):
         return date.fromisoformat(self.as_of.date().toString("yyyy-MM-dd"))
 
     def start(self) -> None:
-        from desktop.services.cases.escalation import run_daily
+        from desktop.services.daily_run import run_daily
 
         day = self.chosen_day()
         app, actor = self.ctx.app, self.ctx.actor
