@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from desktop.demo.simulator import Faults, FieldSimulator
+from desktop.demo.fleet import Faults
+from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import Officer, Setting
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.sync.bundles import import_bundle
