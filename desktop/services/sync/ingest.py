@@ -401,7 +401,8 @@ class Ingestor:
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
         for it, event_row in state.later:
-            outcome = apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now, self.app.paths.evidence_dir)
+            outcome = apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now,
+                                   self.app.paths.evidence_dir)
             if outcome.startswith("quarantine:"):
                 self._quarantine(state, it, outcome.removeprefix("quarantine:"))
                 continue
