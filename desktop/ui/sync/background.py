@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from desktop.domain.roles import Permission, allowed
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import EndpointRow, SyncSummary
+from desktop.services import sync as sync_service
+from desktop.services.sync.endpoints import EndpointRow
+from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
 from desktop.ui.context import UiContext
