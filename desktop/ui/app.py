@@ -19,16 +19,16 @@ def _demo_accounts() -> list[tuple[str, str, str]]:
 
 def _open_database(env: Any, control: Any) -> dict[str, Any]:
     """Worker thread: open (and migrate) the database; say what the sign-in needs to know."""
+    from desktop.bootstrap import make_app_context
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
     from desktop.persistence.models import Setting
     from desktop.services.admin import users
-    from desktop.services.core.context import AppContext
 
     db = Database(env.db_url)
     db.check_connection()
     upgrade(db)
-    app = AppContext(db=db, paths=env.paths)
+    app = make_app_context(db, env.paths)
     with db.reading() as s:
         is_demo = s.get(Setting, "demo.anchor") is not None
     return {"app": app, "has_users": users.has_users(app), "is_demo": is_demo}

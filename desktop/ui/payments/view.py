@@ -48,6 +48,7 @@ from desktop.services.payments.posting import CounterCase, CounterResult
 from desktop.ui.common.list_model import Index, ListTableModel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
+from reports.data import ReceiptData
 
 # --------------------------------------------------------------------------- shared pieces
 
@@ -157,11 +158,10 @@ def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget)
     target = app.paths.print_dir / "receipts" / f"receipt-{number}.pdf"
 
     def render(_c: TaskControl) -> Path:
-        from reports.receipts import receipt_pdf
-
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(receipt_pdf(app, actor, payment_id))
+        receipt = ReceiptData.from_plain(payments.receipt_data(app, actor, payment_id))
+        partial.write_bytes(app.renderer.receipt(receipt))
         partial.replace(target)
         return target
 
