@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,7 +94,15 @@ def stable_external_id(kind: FileKind, payment: ImportedPayment) -> str:
     return payment.identity or payment.external_id
 
 #: How often an import that lost a race with another (a unique key taken meanwhile) is run again.
-RACE_RETRIES = 2
+RACE_RETRIES = 4
+#: PostgreSQL advisory lock key held by an import's transaction: imports run one after the other, so
+#: the second sees what the first posted (SQLite's write transactions are serial anyway).
+IMPORT_LOCK_KEY = 0x5041594D  # "PAYM"
+
+
+def _serialise_imports(s: Session) -> None:
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
 
 
 @dataclass
@@ -113,6 +121,8 @@ class ImportOutcome:
     matched: int = 0
     unmatched: int = 0
     already_known: int = 0
+    #: deposits of a BAI2 statement that an earlier statement already reported (not kept again)
+    known_deposits: int = 0
     total_cents: int = 0
     matched_cents: int = 0
     unmatched_cents: int = 0
@@ -130,14 +140,17 @@ class ImportOutcome:
         if self.already_imported:
             return [f"{self.file_name}: already imported {self.previously}; nothing added."]
         if self.all_known:
-            return [f"{self.file_name}: all {self.already_known} payment(s) in it were already posted from earlier "
-                    f"files; nothing was added."]
+            deposits = (f" (and its {self.known_deposits} deposit(s) reported)" if self.known_deposits else "")
+            return [f"{self.file_name}: all {self.already_known} payment(s) in it were already posted{deposits} "
+                    f"from earlier files; nothing was added."]
         out = [(f"{self.file_name} ({self.kind}): {self.payments} payment(s) for {format_cents(self.total_cents)}: "
                 f"{self.matched} matched ({format_cents(self.matched_cents)}), {self.unmatched} to the unmatched "
                 f"queue ({format_cents(self.unmatched_cents)}).")]
         if self.already_known:
             out.append(f"  {self.already_known} payment(s) were already recorded from an earlier file and were not "
                        f"added again.")
+        if self.known_deposits:
+            out.append(f"  {self.known_deposits} deposit(s) were already reported by an earlier statement.")
         if self.overpaid_cents:
             out.append(f"  {format_cents(self.overpaid_cents)} overpaid: the cases are in the refund queue.")
         out += [f"  ACH return: {text}" for text in self.returns_applied]
@@ -190,9 +203,10 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
                     uow.commit()
                 return outcome
         except IntegrityError:
-            # Another import posted some of these payments (or this very file) while this one ran: the
-            # unique identity keys refused the second posting and everything here was rolled back. Run
-            # again: the payments now posted are recognised and only the rest are added.
+            # Another import (or a workstation of an older version, which takes no import lock) posted
+            # some of these payments, or this very file, while this one ran: the unique identity keys
+            # refused the second posting and everything here was rolled back. Run again: the payments
+            # now posted are recognised and only the rest are added.
             log.info("import of %s lost a race with another import (attempt %d)", file_name, attempt)
     raise UserError(f"{file_name}: other imports were posting the same payments at the same moment; this file "
                     f"was not imported and nothing in it was posted. Import it again.")
@@ -222,6 +236,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     s = uow.session
     source = FILE_SOURCE[parsed.kind]
     outcome = ImportOutcome(parsed.file_name, parsed.kind.value, parsed.sha256)
+    _serialise_imports(s)
     earlier = s.scalar(select(PaymentImport).where(PaymentImport.sha256 == parsed.sha256))
     if earlier is not None:
         who = s.get(User, earlier.user_id) if earlier.user_id else None
@@ -255,7 +270,8 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     note(0, len(fresh), "Matching payments to cases…")
     planned = _plan(s, fresh)
     returns = _plan_returns(s, parsed, outcome)
-    if items and not fresh and not returns and not outcome.deposits:
+    outcome.known_deposits = len(deposits) - len(outcome.deposits)
+    if (items or deposits) and not fresh and not returns and not outcome.deposits:
         outcome.all_known = True
         return outcome
     # Phase 2: lock every case involved, in id order, before writing anything.
