@@ -67,7 +67,7 @@ class ImportRejected(UserError):
 
     def __init__(self, reason: str, line: int | None = None, file_name: str | None = None) -> None:
         reason = readable(reason)
-        file_name = readable(file_name, 100) if file_name else file_name
+        file_name = readable(file_name, 120, cut_runs=False) if file_name else file_name
         self.reason = reason
         self.line = line
         self.file_name = file_name
@@ -119,11 +119,12 @@ def gunzip_bounded(data: bytes, file_name: str = "", max_bytes: int = DEFAULT_MA
     return b"".join(chunks)
 
 
-def readable(text: str, limit: int = MAX_REASON) -> str:
+def readable(text: str, limit: int = MAX_REASON, *, cut_runs: bool = True) -> str:
     """``text`` fit for one line of a clerk's message: control characters shown as ``?``, any run of
     more than 60 characters without a blank cut to its first 40, the whole cut to ``limit``."""
     text = "".join(char if char.isprintable() else "?" for char in text)
-    text = _LONG_RUN.sub(lambda m: m.group()[:40] + f"…({len(m.group()):,} characters)", text)
+    if cut_runs:
+        text = _LONG_RUN.sub(lambda m: m.group()[:40] + f"…({len(m.group()):,} characters)", text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
