@@ -184,8 +184,8 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory() -> None:
     assert small_peak < 8 * MB, f"peak {small_peak / MB:.1f} MB"
 
 
-def test_a_gzip_bomb_through_the_service_in_a_process_of_its_own(tmp_path) -> None:
-    """The peak resident memory of a whole process that imports the 1 GiB bomb (resource.getrusage)."""
+def test_a_gzip_bomb_read_in_a_process_of_its_own(tmp_path) -> None:
+    """The peak resident memory of a whole process that reads the 1 GiB bomb (resource.getrusage)."""
     bomb = tmp_path / "statement.bai2.gz"
     bomb.write_bytes(_gzip_bomb(1024 * MB))
     script = (
