@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -16,13 +17,14 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
     QWidget,
 )
 
 from desktop import __version__
+from desktop.ui.common.operations import Query
+from desktop.ui.common.progress import ProgressPanel
+from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.context import UiContext
 from desktop.ui.paint import first_paint_hook
@@ -152,40 +154,19 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         sb = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        sb.addPermanentWidget(self.progress)
-        sb.addPermanentWidget(self.cancel_button)
+        #: long work from the menus shows here, with Cancel; its texts go to the status bar
+        self.progress_panel = ProgressPanel()
+        self.progress_panel.bar.setMaximumWidth(220)
+        self.progress_panel.message.connect(sb.showMessage)
+        self.progress = self.progress_panel.bar
+        self.cancel_button = self.progress_panel.cancel_button
+        sb.addPermanentWidget(self.progress_panel)
         who = QLabel(f"  {self.ctx.actor.username} · {self.ctx.actor.role.label}  ")
         db = QLabel(f"  {self.ctx.app.db.display_name()}  ")
         db.setStyleSheet("color:#555")
         sb.addPermanentWidget(who)
         sb.addPermanentWidget(db)
         sb.showMessage("Ready", 3000)
-
-    def run_with_progress(self, label: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
-        """Long work with a progress bar and Cancel in the status bar; the window stays responsive."""
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.cancel_button.setVisible(True)
-        self.statusBar().showMessage(label)
-
-        def finish(*_a: object) -> None:
-            self.progress.setVisible(False)
-            self.cancel_button.setVisible(False)
-
-        def prog(done: int, total: int, text: str) -> None:
-            self.progress.setRange(0, max(total, 1))
-            self.progress.setValue(done)
-            if text:
-                self.statusBar().showMessage(text)
-
-        task = self.ctx.runner.run(fn, on_progress=prog, on_done=lambda r: (finish(), on_done(r)),
-                                   on_error=lambda e: (finish(), self.ctx.error(e)))
-        self.cancel_button.clicked.connect(task.cancel)
 
     def export_citations(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export citations", "citations.csv", "CSV files (*.csv)")
@@ -195,14 +176,14 @@ class MainWindow(QMainWindow):
 
         from desktop.services.cases.queries import export_citations
 
-        def work(control):  # type: ignore[no-untyped-def]
+        def work(control: TaskControl) -> int:
             def progress(n: int) -> None:
                 control.check()
                 control.progress(n, 0, f"Exported {n:,} citations…")
             return export_citations(self.ctx.app, self.ctx.actor, Path(path), progress)
 
-        self.run_with_progress("Exporting citations…", work,
-                               lambda n: self.ctx.info(f"{n:,} citations exported to {path}"))
+        Query(self.ctx, self, work, success=lambda n: self.ctx.info(f"{n:,} citations exported to {path}")) \
+            .with_progress(self.progress_panel, "Exporting citations…").run()
 
     def backup(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
@@ -213,11 +194,12 @@ class MainWindow(QMainWindow):
         from desktop.domain.roles import Permission, require
         from desktop.persistence.migrate import backup
 
-        def work(_c):  # type: ignore[no-untyped-def]
+        def work(_c: TaskControl) -> Path:
             require(self.ctx.actor.role, Permission.BACKUP, self.ctx.actor.username)
             return backup(self.ctx.app.db, Path(path))
 
-        self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
+        Query(self.ctx, self, work, success=lambda p: self.ctx.info(f"Backup written to {p}")) \
+            .with_progress(self.progress_panel, "Backing up…").run()
 
     def run_escalation(self) -> None:
         """Tools > Run daily escalation: opens the Cases screen and its escalation dialog."""
@@ -227,15 +209,16 @@ class MainWindow(QMainWindow):
         from desktop.domain.roles import Permission, require
         from desktop.services.core.audit import verify
 
-        def work(_c):  # type: ignore[no-untyped-def]
+        def work(_c: TaskControl) -> Any:
             require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)
             return verify(self.ctx.app.db)
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(result: Any) -> None:
             box = QMessageBox.information if result.ok else QMessageBox.critical
             box(self, "Audit trail", result.message())
 
-        self.run_with_progress("Verifying the audit trail…", work, done)
+        Query(self.ctx, self, work, success=done) \
+            .with_progress(self.progress_panel, "Verifying the audit trail…").run()
 
     def shortcuts(self) -> None:
         lines = "".join(f"<tr><td><b>{a.shortcut}</b></td><td>{a.title.replace('&&', '&')}</td></tr>"

@@ -224,3 +224,13 @@ def test_changes_merge_and_truth() -> None:
     merged = Changes(cases=True, citation_ids=frozenset({1})) | Changes(payments=True, citation_ids=frozenset({2}))
     assert merged == Changes(cases=True, payments=True, citation_ids=frozenset({1, 2}))
     assert Changes(cases=True).touches_citation(99)  # no ids known: any case may have changed
+
+
+def test_a_partial_mutation_announces_what_it_kept_after_a_failure(qtbot: Any, host: Host, owner: QWidget) -> None:
+    def work(_c: TaskControl) -> None:
+        raise UserError("the server went away after two pages")
+
+    failures: list[BaseException] = []
+    with qtbot.waitSignal(host.bus.changed) as sig:
+        Mutation(host, owner, work, changes=Changes(sync=True), partial=True, failure=failures.append).run()
+    assert sig.args[0] == Changes(sync=True) and len(failures) == 1

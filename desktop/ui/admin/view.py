@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role, allowed
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
 #: The numbers of a stage shown in the form, with their column titles.
@@ -150,7 +151,7 @@ class ProfilesTab(QWidget):
         def work(_c: Any) -> tuple[list[Any], dict[Any, int]]:
             return profile_store.list_versions(app, actor), profile_store.cases_using(app, actor)
 
-        self.ctx.runner.run(work, on_done=self._show_versions, on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=self._show_versions).run()
 
     def _show_versions(self, result: tuple[list[Any], dict[Any, int]]) -> None:
         versions, using = result
@@ -307,7 +308,6 @@ class ProfilesTab(QWidget):
             self.ctx.info(f"Profile {stored.code} version {stored.version} saved.")
             self.reason.clear()
             self.saved.emit(stored)
-            self.refresh()
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UserError):
@@ -315,8 +315,8 @@ class ProfilesTab(QWidget):
             else:
                 self.ctx.error(exc)
 
-        self.ctx.runner.run(lambda _c: save_new_version(app, actor, code, data, effective, reason),
-                            on_done=done, on_error=failed)
+        Mutation(self.ctx, self, lambda _c: save_new_version(app, actor, code, data, effective, reason),
+                 changes=Changes(profiles=True), success=done, failure=failed).run()
 
 
 class UsersTab(QWidget):
@@ -352,8 +352,7 @@ class UsersTab(QWidget):
             self.table.setRowCount(0)
             self.loaded.emit(0)
             return
-        self.ctx.runner.run(lambda _c: list_users(self.ctx.app, self.ctx.actor), on_done=self._show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: list_users(self.ctx.app, self.ctx.actor), success=self._show).run()
 
     def _show(self, rows: list[Any]) -> None:
         self.rows = rows
@@ -387,9 +386,8 @@ class UsersTab(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = (username.text().strip(), full.text().strip(), role.currentData(), password.text())
-        self.ctx.runner.run(lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
-                            on_done=lambda _r: (self.ctx.info(f"User {args[0]} added."), self.refresh()),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
+                 changes=Changes(users=True), success=lambda _r: self.ctx.info(f"User {args[0]} added.")).run()
 
     def toggle(self) -> None:
         from desktop.services.admin import users
@@ -403,8 +401,9 @@ class UsersTab(QWidget):
                                           f"Why {'enable' if not u.active else 'disable'} {u.username}?")
         if not ok:
             return
-        self.ctx.runner.run(lambda _c: users.set_active(self.ctx.app, self.ctx.actor, u.username, not u.active, reason),
-                            on_done=lambda _r: self.refresh(), on_error=self.ctx.error)
+        Mutation(self.ctx, self,
+                 lambda _c: users.set_active(self.ctx.app, self.ctx.actor, u.username, not u.active, reason),
+                 changes=Changes(users=True)).run()
 
 
 class SettingsTab(QWidget):
@@ -427,8 +426,7 @@ class SettingsTab(QWidget):
     def refresh(self) -> None:
         from desktop.services.admin.listing import list_settings
 
-        self.ctx.runner.run(lambda _c: list_settings(self.ctx.app, self.ctx.actor), on_done=self._show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: list_settings(self.ctx.app, self.ctx.actor), success=self._show).run()
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -462,13 +460,13 @@ class SettingsTab(QWidget):
                 self.ctx.error(UserError(f"{spec.key} takes a JSON {spec.type_name}."))
                 self.refresh()
                 return
-        self.ctx.runner.run(lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
-                            on_done=lambda _r: (self.ctx.info(f"{spec.key} saved."), self.refresh()),
-                            on_error=lambda e: (self.ctx.error(e), self.refresh()))
+        Mutation(self.ctx, self, lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
+                 changes=Changes(settings=True), success=lambda _r: self.ctx.info(f"{spec.key} saved."),
+                 failure=lambda e: (self.ctx.error(e), self.refresh())).run()
 
 
 class AdminView(QWidget):
-    """The Administration area: Profiles, Users, Settings."""
+    """The Administration area: Profiles, Users, Settings; each tab shows changes announced on the bus."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -484,6 +482,18 @@ class AdminView(QWidget):
         self.tabs.addTab(self.settings, "Settings")
         lay.addWidget(self.tabs)
         self._loaded = False
+        ctx.bus.subscribe(self, self._data_changed)
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """A profile, user or setting changed: the tabs already shown read theirs again."""
+        if not self._loaded:
+            return
+        if changes.profiles:
+            self.profiles.refresh()
+        if changes.users:
+            self.users.refresh()
+        if changes.settings:
+            self.settings.refresh()
 
     def activate(self) -> None:
         if not self._loaded:

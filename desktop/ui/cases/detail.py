@@ -38,6 +38,7 @@ from desktop.domain.ladder import describe_next_action, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
 from desktop.services.cases.queries import CaseDetail
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, status_badge_html
 
@@ -123,12 +124,12 @@ class OwnerDialog(QDialog):
 
 
 class CaseDetailPanel(QWidget):
-    """Shows one case. Signals: `shown(citation_id)` once its facts are on screen; `photos_shown(n)`;
-    `changed(citation_id)` after the clerk changed the case (the list refreshes its row)."""
+    """Shows one case, and shows it again whenever a change to it is announced on the operation bus (its
+    own actions, a payment posted, an appeal decided). Signals: `shown(citation_id)` once its facts are on
+    screen; `photos_shown(n)`."""
 
     shown = Signal(int)
     photos_shown = Signal(int)
-    changed = Signal(int)
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +215,7 @@ class CaseDetailPanel(QWidget):
         attach.setEnabled(False)
         self.tabs.addTab(notes_page, "Notes")
         self.TIMELINE, self.LEDGER, self.NOTICES, self.SCHEDULE, self.NOTES = 1, 2, 3, 4, 5
+        ctx.bus.subscribe(self, self._data_changed)
 
     @staticmethod
     def _table(headers: list[str]) -> QTableWidget:
@@ -241,13 +243,15 @@ class CaseDetailPanel(QWidget):
             if gen == self._load_gen:
                 self.show_detail(d)
 
-        self.ctx.runner.run(lambda _c: case_detail(self.ctx.app, self.ctx.actor, citation_id),
-                            on_done=done, on_error=self.ctx.error, owner=self)
+        Query(self.ctx, self, lambda _c: case_detail(self.ctx.app, self.ctx.actor, citation_id), success=done).run()
 
     def reload(self) -> None:
         if self.detail is not None:
             self.load(self.detail.citation.id)
-            self.changed.emit(self.detail.citation.id)
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        if self.detail is not None and changes.touches_citation(self.detail.citation.id):
+            self.reload()
 
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
@@ -495,15 +499,14 @@ class CaseDetailPanel(QWidget):
                 self.photo_row.addWidget(holder)
             self.photos_shown.emit(len(images))
 
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error, owner=self)
+        Query(self.ctx, self, work, success=done).run()
 
     # ------------------------------------------------------------------ actions
-    def _run(self, fn: Any, done_text: str) -> None:
-        def finished(_result: Any) -> None:
-            self.ctx.info(done_text)
-            self.reload()
-
-        self.ctx.runner.run(lambda _c: fn(), on_done=finished, on_error=self.ctx.error, owner=self)
+    def _run(self, fn: Any, done_text: str, *, notices: bool = False) -> None:
+        """Run a change to the shown case; the bus then shows it again here and in the list."""
+        assert self.detail is not None
+        changes = Changes(cases=True, notices=notices, citation_ids=frozenset({self.detail.citation.id}))
+        Mutation(self.ctx, self, lambda _c: fn(), changes=changes, success=lambda _r: self.ctx.info(done_text)).run()
 
     def lookup_owner(self) -> None:
         from desktop.services.cases import owners
@@ -544,7 +547,7 @@ class CaseDetailPanel(QWidget):
             return
         address, reason = dlg.address.text(), dlg.reason.text()
         self._run(lambda: owners.correct_address(self.ctx.app, self.ctx.actor, owner.id, address, reason),
-                  "Address corrected; held notices go out to it when it can be mailed.")
+                  "Address corrected; held notices go out to it when it can be mailed.", notices=True)
 
     def place_hold(self) -> None:
         from desktop.services.cases.holds import place_supervisor_hold
@@ -556,7 +559,8 @@ class CaseDetailPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         cid, reason = self.detail.citation.id, dlg.value()
-        self._run(lambda: place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.")
+        self._run(lambda: place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.",
+                  notices=True)
 
     def release_hold(self) -> None:
         from desktop.services.cases.holds import release_hold
@@ -575,7 +579,7 @@ class CaseDetailPanel(QWidget):
             return
         cid, reason = self.detail.citation.id, why.value()
         self._run(lambda: release_hold(self.ctx.app, self.ctx.actor, cid, hold.id, reason),
-                  "Hold released; the case's dates moved by its length.")
+                  "Hold released; the case's dates moved by its length.", notices=True)
 
     def add_note(self, attachment: Path | None = None) -> None:
         from desktop.services.cases.notes import add_note
@@ -606,6 +610,5 @@ class CaseDetailPanel(QWidget):
         if chosen is None:
             self.ctx.info("This note has no attachment.")
             return
-        self.ctx.runner.run(lambda _c: attachment_copy(self.ctx.app, chosen),
-                            on_done=lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p))),
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: attachment_copy(self.ctx.app, chosen),
+              success=lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p)))).run()

@@ -21,7 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.common.operations import Changes, Mutation
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
+
+#: what a daily run may change: case stages, penalties on the ledgers, due notices, the hot list
+ESCALATION_CHANGES = Changes(cases=True, payments=True, notices=True)
 
 
 class EscalationDialog(QDialog):
@@ -53,8 +58,6 @@ class EscalationDialog(QDialog):
         row.addStretch(1)
         lay.addLayout(row)
         self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
         self.progress.setFormat("%v / %m")
         lay.addWidget(self.progress)
         self.stage = QLabel("")
@@ -74,8 +77,11 @@ class EscalationDialog(QDialog):
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda _checked=False: self.start())
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
+        # the bar above and the Cancel button in the button row, driven as one progress display
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, bar=self.progress,
+                                            cancel_button=self.cancel_button)
+        self.progress_panel.message.connect(self.stage.setText)
+        self.progress_panel.cancelled.connect(lambda: self.stage.setText("Cancelling… (the run is rolled back)"))
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         for b in (self.run_button, self.cancel_button, self.close_button):
@@ -100,32 +106,24 @@ class EscalationDialog(QDialog):
 
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
         self.missing_button.setVisible(False)
         self.report.setPlainText(f"Running the escalation as of {day.isoformat()}…")
-        self.progress.setRange(0, 0)
-        self.task = self.ctx.runner.run(work, on_done=self._done, on_error=self._failed, on_progress=self._progress)
+        self.task = Mutation(self.ctx, self, work, changes=ESCALATION_CHANGES, success=self._done,
+                             failure=self._failed).with_progress(self.progress_panel).run()
 
     def cancel(self) -> None:
+        """As the Cancel button: the run stops and is rolled back."""
         if self.task is not None:
-            self.task.cancel()
-            self.stage.setText("Cancelling… (the run is rolled back)")
-
-    def _progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.stage.setText(text)
+            self.progress_panel.cancel()
 
     def _finish(self) -> None:
         self.task = None
         self.run_button.setEnabled(True)
         self.close_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
 
     def _done(self, result: Any) -> None:
         self._finish()
         self.result = result
-        self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.stage.setText("Done.")
         self.report.setPlainText("\n".join(result.lines()))
@@ -136,8 +134,6 @@ class EscalationDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
         if isinstance(exc, Cancelled):
             self.stage.setText("Cancelled.")
             self.report.setPlainText("Cancelled: nothing was changed (the run is one transaction).")

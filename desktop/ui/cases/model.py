@@ -17,6 +17,7 @@ from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.services.cases.queries import CaseFilter, CaseRow, count_cap
+from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
 
 PAGE = 256
@@ -81,8 +82,8 @@ class WindowedTableModel(QAbstractTableModel):
         def work(_c: TaskControl) -> tuple[int, list[Any]]:
             return self.count_fn(f), self.page_fn(f, 0, PAGE)
 
-        self.runner.run(work, on_done=lambda r: self._first_loaded(gen, f, r), on_error=self.failed.emit,
-                        owner=self)
+        Query(self.runner, self, work, success=lambda r: self._first_loaded(gen, f, r),
+              failure=self.failed.emit).run()
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
@@ -110,9 +111,8 @@ class WindowedTableModel(QAbstractTableModel):
             return
         self._pending.add(page)
         gen, f = self._generation, self.filter
-        self.runner.run(lambda _c: self.page_fn(f, page * PAGE, PAGE),
-                        on_done=lambda rows: self._page_arrived(gen, page, rows), on_error=self.failed.emit,
-                        owner=self)
+        Query(self.runner, self, lambda _c: self.page_fn(f, page * PAGE, PAGE),
+              success=lambda rows: self._page_arrived(gen, page, rows), failure=self.failed.emit).run()
 
     def _page_arrived(self, gen: int, page: int, rows: list[Any]) -> None:
         self._pending.discard(page)

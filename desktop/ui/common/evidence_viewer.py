@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
 
 MIN_ZOOM = 0.05
@@ -255,7 +256,7 @@ class EvidenceViewer(QWidget):
         if self.runner is None:
             self._show_adjusted(gen, work(None))  # type: ignore[arg-type]
         else:
-            self.runner.run(work, on_done=lambda image: self._show_adjusted(gen, image))
+            Query(self.runner, self, work, success=lambda image: self._show_adjusted(gen, image)).run()
 
     def _show_adjusted(self, gen: int, image: QImage) -> None:
         if gen != self._adjust_gen:

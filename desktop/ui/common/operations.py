@@ -8,8 +8,8 @@ Screens never call `TaskRunner.run` themselves. They say what to run and what to
 
 and get, always:
 
-- the owner guard: no callback (success, failure, progress) runs once the owner widget has been
-  destroyed or closed; a destroyed owner also cancels its work;
+- the owner guard: no callback (success, failure, progress) runs once the owner has been destroyed or
+  its window closed (`owner_alive`); a destroyed owner also cancels its work;
 - errors through the one message channel (`messages.MessageChannel.error`): a `UserError` as the
   clerk-readable message, anything else to the crash dialog and the log; `failure=` replaces this;
 - optional progress and Cancel on a `progress.ProgressPanel` (`with_progress`);
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop.ui.common.messages import MessageChannel, channel
@@ -53,6 +53,7 @@ class Changes:
     review: bool = False
     sync: bool = False
     settings: bool = False
+    profiles: bool = False
     users: bool = False
     citation_ids: frozenset[int] = frozenset()
     appeal_ids: frozenset[int] = frozenset()
@@ -79,6 +80,16 @@ class Changes:
 ChangeHandler = Callable[[Changes, object], None]
 
 
+def initiated_by(initiator: object, screen: QObject) -> bool:
+    """Whether a change's initiator is ``screen`` or one of its children (its panel, its dialog)."""
+    obj = initiator if isinstance(initiator, QObject) else None
+    while obj is not None:
+        if obj is screen:
+            return True
+        obj = obj.parent()
+    return False
+
+
 class OperationBus(QObject):
     """The app-wide notice that data changed. Signal: ``changed(Changes, initiator)``, where the
     initiator is the object that started the mutation (a screen, a dialog), or None."""
@@ -90,10 +101,8 @@ class OperationBus(QObject):
 
     def subscribe(self, owner: QObject, handler: ChangeHandler) -> None:
         """Call ``handler(changes, initiator)`` on every change while ``owner`` lives (and is not closed)."""
-        alive = _OwnerGuard(owner)
-
         def deliver(changes: Changes, initiator: object) -> None:
-            if alive():
+            if owner_alive(owner):
                 handler(changes, initiator)
 
         self.changed.connect(deliver)
@@ -115,28 +124,21 @@ class OpsHost(Protocol):
     bus: OperationBus
 
 
-class _OwnerGuard(QObject):
-    """Whether an owner still wants callbacks: not destroyed, and not closed (a close event seen and
-    the widget hidden since; showing it again revives it)."""
+def owner_alive(owner: QObject) -> bool:
+    """Whether ``owner`` still wants callbacks: not destroyed, and, for a widget, its window not closed
+    (shown once and hidden since: closed, or a dialog accepted or rejected; showing it again revives it).
+    A widget never shown (built by a test, or not yet on screen) counts as alive.
 
-    def __init__(self, owner: QObject) -> None:
-        super().__init__()
-        self.owner = owner
-        self.closed = False
-        if isinstance(owner, QWidget):
-            owner.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:
-            self.closed = True
-        elif event.type() == QEvent.Type.Show:
-            self.closed = False
+    Deliberately no event filter: a Python event filter on every screen makes PySide load event classes
+    while workers import, which leaves its import hook swapped (seen as a broken `__import__` hook).
+    """
+    if not shiboken6.isValid(owner):
         return False
-
-    def __call__(self) -> bool:
-        if not shiboken6.isValid(self.owner):
+    if isinstance(owner, QWidget):
+        window = owner.window()
+        if window.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide) and window.isHidden():
             return False
-        return not (self.closed and isinstance(self.owner, QWidget) and self.owner.isHidden())
+    return True
 
 
 class Query(Generic[T]):
@@ -162,6 +164,7 @@ class Query(Generic[T]):
         self._panel: ProgressPanel | None = None
         self._label = ""
         self._cancellable = True
+        self._bar_format: str | None = None
         self.task: Task | None = None
 
     def success(self, fn: Callable[[T], object]) -> Query[T]:
@@ -177,23 +180,30 @@ class Query(Generic[T]):
         self._progress = fn
         return self
 
-    def with_progress(self, panel: ProgressPanel, label: str = "", *, cancellable: bool = True) -> Query[T]:
-        """Show the work on ``panel`` (indeterminate, then what the work reports), with Cancel."""
+    def with_progress(self, panel: ProgressPanel, label: str = "", *, cancellable: bool = True,
+                      bar_format: str | None = None) -> Query[T]:
+        """Show the work on ``panel`` (indeterminate, then what the work reports), with Cancel unless
+        ``cancellable`` is False; ``bar_format`` is the bar's text for this work ("%v / %m files")."""
         self._panel = panel
         self._label = label
         self._cancellable = cancellable
+        self._bar_format = bar_format
         return self
 
     # ----------------------------------------------------------- running
     def run(self) -> Task:
         """Start the work; the returned task can be cancelled and watched (``progress`` signal)."""
-        alive = _OwnerGuard(self.owner)
+        owner = self.owner
+
+        def alive() -> bool:
+            return owner_alive(owner)
+
         task = self.runner.run(self.work)
         self.task = task
         self.owner.destroyed.connect(task.cancel)
         panel = self._panel
         if panel is not None:
-            panel.begin(self._label, task.cancel if self._cancellable else None)
+            panel.begin(self._label, task.cancel if self._cancellable else None, bar_format=self._bar_format)
 
         def end_panel() -> None:
             if panel is not None and shiboken6.isValid(panel) and panel.busy:
@@ -215,7 +225,6 @@ class Query(Generic[T]):
                         self._success(result)
             finally:
                 self._finished(result)
-                alive.deleteLater()
 
         def failed(exc: BaseException) -> None:
             try:
@@ -226,7 +235,7 @@ class Query(Generic[T]):
                     else:
                         self.messages.error(exc)
             finally:
-                alive.deleteLater()
+                self._failed(exc)
 
         task.progress.connect(progressed)
         task.finished.connect(finished)
@@ -236,24 +245,41 @@ class Query(Generic[T]):
     def _finished(self, result: Any) -> None:
         """After the success callback (whether or not the owner still lives)."""
 
+    def _failed(self, exc: BaseException) -> None:
+        """After the failure callback (whether or not the owner still lives)."""
+
 
 class Mutation(Query[T]):
     """Work that changes data: a `Query` that, on success, emits ``changes`` (or ``changes(result)``)
-    on the operation bus with ``initiator`` (the owner unless given) after the success callback."""
+    on the operation bus with ``initiator`` (the owner unless given) after the success callback.
+
+    ``partial=True`` is for work that commits as it goes (a sync, an import in batches): its static
+    ``changes`` are emitted after a failure or a Cancel too, since what was committed stays.
+    """
 
     def __init__(self, host: OpsHost, owner: QObject, work: Callable[[TaskControl], T], *,
                  changes: Changes | Callable[[T], Changes],
                  success: Callable[[T], object] | None = None,
                  failure: Callable[[BaseException], object] | None = None,
-                 initiator: object | None = None) -> None:
+                 initiator: object | None = None, partial: bool = False) -> None:
         super().__init__(host, owner, work, success=success, failure=failure)
+        if partial and callable(changes):
+            raise TypeError("a partial mutation names its changes up front (there is no result after a failure)")
         self.changes = changes
+        self.partial = partial
         self.initiator = owner if initiator is None else initiator
 
     def _finished(self, result: Any) -> None:
         changes = self.changes(result) if callable(self.changes) else self.changes
+        self._notify(changes)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.partial and isinstance(self.changes, Changes):
+            self._notify(self.changes)
+
+    def _notify(self, changes: Changes) -> None:
         if changes and self.bus is not None:
             self.bus.notify(changes, self.initiator)
 
 
-__all__ = ["ChangeHandler", "Changes", "Mutation", "OperationBus", "OpsHost", "Query"]
+__all__ = ["ChangeHandler", "Changes", "Mutation", "OperationBus", "OpsHost", "Query", "initiated_by", "owner_alive"]

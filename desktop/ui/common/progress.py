@@ -23,10 +23,11 @@ class ProgressPanel(QWidget):
     total, text)``; Cancel calls the running work's cancel once and disables itself.
 
     Signals: ``message(text)`` with the label at `begin` and each non-empty progress text (the main
-    window shows them in its status bar).
+    window shows them in its status bar); ``cancelled()`` when Cancel asked the work to stop.
     """
 
     message = Signal(str)
+    cancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, hide_when_idle: bool = True,
                  busy_format: str | None = None, idle_format: str | None = None,
@@ -52,18 +53,24 @@ class ProgressPanel(QWidget):
             lay.addWidget(self.bar, 1)
         if cancel_button is None:
             lay.addWidget(self.cancel_button)
+        if bar is not None and cancel_button is not None:
+            self.hide()  # nothing of its own to show: it only drives widgets placed elsewhere
         self.cancel_button.clicked.connect(self.cancel)
         self._cancel: Callable[[], None] | None = None
         self.busy = False
         self._idle()
 
     # ----------------------------------------------------------- driven by the work
-    def begin(self, label: str = "", cancel: Callable[[], None] | None = None) -> None:
-        """Work started: an indeterminate bar, and Cancel calling ``cancel`` (none: no Cancel)."""
+    def begin(self, label: str = "", cancel: Callable[[], None] | None = None, *,
+              bar_format: str | None = None) -> None:
+        """Work started: an indeterminate bar, and Cancel calling ``cancel`` (none: no Cancel);
+        ``bar_format`` overrides the panel's busy format for this work."""
         self.busy = True
         self._cancel = cancel
         self.bar.setRange(0, 0)
-        if self.label_format and label:
+        if bar_format is not None:
+            self.bar.setFormat(bar_format)
+        elif self.label_format and label:
             self.bar.setFormat(label)
         elif self.busy_format is not None:
             self.bar.setFormat(self.busy_format)
@@ -74,15 +81,16 @@ class ProgressPanel(QWidget):
             self.message.emit(label)
 
     def report(self, done: int, total: int, text: str = "") -> None:
-        self.bar.setRange(0, max(total, self.min_total))
-        self.bar.setValue(done)
+        top = max(total, self.min_total)
+        self.bar.setRange(0, top)
+        self.bar.setValue(min(done, top) if top > 0 else done)
         if self.text_format:
             self.bar.setFormat(text or "%p%")
         if text:
             self.message.emit(text)
 
     def end(self, *, completed: bool = False) -> None:
-        """Work ended; ``completed`` leaves a full bar (when the panel stays visible)."""
+        """Work ended: idle again; ``completed`` leaves a full bar (when the panel stays visible)."""
         self.busy = False
         self._cancel = None
         self._idle()
@@ -90,18 +98,21 @@ class ProgressPanel(QWidget):
             self.bar.setValue(self.bar.maximum())
 
     def cancel(self) -> None:
-        """Cancel pressed: ask the work to stop once."""
-        if self._cancel is not None:
-            self._cancel()
+        """Cancel pressed: ask the work to stop."""
         self.cancel_button.setEnabled(False)
+        if self._cancel is not None:
+            cancel, self._cancel = self._cancel, None
+            cancel()
+            self.cancelled.emit()
 
     # ----------------------------------------------------------- helpers
     def _idle(self) -> None:
+        self.cancel_button.setEnabled(False)
+        if self.hide_when_idle:  # hidden as it stands: the last value stays until the next begin
+            self.bar.setVisible(False)
+            self.cancel_button.setVisible(False)
+            return
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         if self.idle_format is not None:
             self.bar.setFormat(self.idle_format)
-        if self.hide_when_idle:
-            self.bar.setVisible(False)
-            self.cancel_button.setVisible(False)
-        self.cancel_button.setEnabled(False)

@@ -3,7 +3,8 @@ sequence gaps, the quarantine (discard with a reason, re-submit a corrected even
 
 :class:`SyncBackground` runs the syncs (manual and automatic every N minutes) and watches the dock drop
 folder; it lives as long as the window, so automatic sync and the drop folder work whichever screen is open.
-All work goes through the task runner: the window never waits on the network or the database.
+All work goes through the operations API (`desktop.ui.common.operations`): the window never waits on the
+network or the database, and the screen reads its lists again when the operation bus says field data changed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.sync import service as sync_service
 from desktop.services.sync.service import EndpointRow, QuarantineRow, SyncSummary
 from desktop.sync.client import SyncCancelled
+from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
 from desktop.ui.common.widgets import ok_cancel
 from desktop.ui.context import UiContext
@@ -53,6 +56,8 @@ from desktop.ui.sync.models import BundleTableModel, DeviceTableModel, Quarantin
 log = logging.getLogger(__name__)
 
 AUTO_TICK_MS = 30_000
+#: what a sync, a dock bundle or a corrected event may change: field data, and new citations for review
+SYNC_CHANGES = Changes(sync=True, review=True, cases=True)
 DROP_SETTLE_MS = 2_500
 
 
@@ -130,8 +135,9 @@ class SyncBackground(QObject):
                                          token=token, page_limit=limit, client_options=options)
 
         self.endpoint_id = endpoint_id
-        self.task = self.ctx.runner.run(work, on_done=self._done, on_error=self._failed,
-                                        on_progress=self.progress.emit)
+        # committed page by page: what arrived before a failure or a Cancel is kept, and announced
+        self.task = Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=self._done,
+                             failure=self._failed).on_progress(self.progress.emit).run()
         self.started.emit(endpoint_id)
         self.busy_changed.emit(True)
         return True
@@ -155,8 +161,8 @@ class SyncBackground(QObject):
         if self.running or not self.can_sync:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: sync_service.list_endpoints(app, actor), on_done=self._auto_due,
-                            on_error=lambda exc: log.warning("automatic sync check failed: %s", exc))
+        Query(self.ctx, self, lambda _c: sync_service.list_endpoints(app, actor), success=self._auto_due,
+              failure=lambda exc: log.warning("automatic sync check failed: %s", exc)).run()
 
     def _auto_due(self, endpoints: list[EndpointRow]) -> None:
         started = self._start_due(endpoints)
@@ -217,7 +223,7 @@ class SyncBackground(QObject):
             self._scanning = False
             self.ctx.error(exc)
 
-        self.ctx.runner.run(work, on_done=done, on_error=failed)
+        Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=done, failure=failed).run()
 
 
 def start_background(ctx: UiContext) -> SyncBackground | None:
@@ -347,8 +353,8 @@ class EndpointDialog(QDialog):
             self.saved.emit(result[0])
             self.accept()
 
-        self.ctx.runner.run(lambda _c: sync_service.save_endpoint(app, actor, endpoint_id, **values),
-                            on_done=done, on_error=failed)
+        Mutation(self.ctx, self, lambda _c: sync_service.save_endpoint(app, actor, endpoint_id, **values),
+                 changes=Changes(sync=True), success=done, failure=failed).run()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "CA bundle", "", "Certificates (*.pem *.crt *.cer);;All (*)")
@@ -407,8 +413,8 @@ class ResubmitDialog(QDialog):
         app, actor, qid = self.ctx.app, self.ctx.actor, self.row.id
         self.submit.setEnabled(False)
         self.error.setText("Applying…")
-        self.ctx.runner.run(lambda _c: sync_service.resubmit_quarantined(app, actor, qid, text, note),
-                            on_done=self._done, on_error=self._failed)
+        Mutation(self.ctx, self, lambda _c: sync_service.resubmit_quarantined(app, actor, qid, text, note),
+                 changes=SYNC_CHANGES, success=self._done, failure=self._failed).run()
 
     def _done(self, stats: Any) -> None:
         self.resubmitted.emit(stats)
@@ -480,13 +486,14 @@ class SyncView(QWidget):
         self._build_header(lay)
         self._build_tabs(lay)
         bg = self.background
-        bg.progress.connect(self._progress)
+        bg.progress.connect(self._sync_progress)
         bg.busy_changed.connect(self._busy)
         bg.finished.connect(self._finished)
         bg.failed.connect(self._failed)
         bg.bundles_imported.connect(self._bundles_imported)
         bg.auto_note.connect(lambda text: self.ctx.messages.info(text, 15000))
         self._busy(bg.running)
+        ctx.bus.subscribe(self, self._data_changed)
 
     # ------------------------------------------------------------ building
 
@@ -513,14 +520,18 @@ class SyncView(QWidget):
         self.sync_button.setToolTip("Pull every waiting event and photo, then push reference data (F5)")
         self.sync_button.clicked.connect(self.sync_now)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_sync)
         bar.addWidget(self.sync_button)
         bar.addWidget(self.cancel_button)
         self.progress = QProgressBar()
         self.progress.setMinimumWidth(240)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m events")
         bar.addWidget(self.progress, 1)
+        #: drives the bar and Cancel for the background sync (an unknown total stays indeterminate)
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
+                                            idle_format="idle", min_total=0, bar=self.progress,
+                                            cancel_button=self.cancel_button)
+        self.progress_panel.cancelled.connect(
+            lambda: self.status.setText("Cancelling… (the page being stored is finished first)"))
         bar.addSpacing(12)
         bar.addWidget(QLabel("Automatic sync every"))
         self.auto_minutes = QSpinBox()
@@ -664,7 +675,13 @@ class SyncView(QWidget):
                     sync_service.list_quarantine(app, actor, status), sync_service.count_open_quarantine(app, actor),
                     sync_service.list_imported_bundles(app, actor), sync_service.list_skipped_events(app, actor))
 
-        self.ctx.runner.run(work, on_done=self._loaded, on_error=self.ctx.error)
+        started = self._refreshes
+
+        def loaded(data: tuple[Any, ...]) -> None:
+            if started == self._refreshes:  # a refresh begun since (a change announced meanwhile) shows newer data
+                self._loaded(data)
+
+        Query(self.ctx, self, work, success=loaded).run()
 
     def _loaded(self, data: tuple[Any, ...]) -> None:
         endpoints, devices, quarantine, open_count, bundles, skipped = data
@@ -724,8 +741,7 @@ class SyncView(QWidget):
             self._devices_reading = False
             log.debug("device list during a sync: %s", exc)
 
-        self.ctx.runner.run(lambda _c: sync_service.list_devices(app, actor), on_done=done, on_error=failed,
-                            owner=self)
+        Query(self.ctx, self, lambda _c: sync_service.list_devices(app, actor), success=done, failure=failed).run()
 
     def current_endpoint(self) -> EndpointRow | None:
         endpoint_id = self.endpoint_box.currentData() if hasattr(self, "endpoint_box") else None
@@ -752,10 +768,9 @@ class SyncView(QWidget):
     def edit_endpoint(self, endpoint: EndpointRow | None) -> None:
         dialog = EndpointDialog(self.ctx, endpoint, self)
 
-        def saved(endpoint_id: int) -> None:
+        def saved(endpoint_id: int) -> None:  # the list follows through the operation bus
             self._select_after_refresh = endpoint_id
             self.ctx.info(f"Endpoint {dialog.values()['name']} saved.")
-            self.refresh()
 
         dialog.saved.connect(saved)
         dialog.open()
@@ -766,16 +781,18 @@ class SyncView(QWidget):
         if ep is None or ep.auto_sync_minutes == self.auto_minutes.value():
             return
         app, actor, minutes = self.ctx.app, self.ctx.actor, self.auto_minutes.value()
-        self.ctx.runner.run(
-            lambda _c: sync_service.save_endpoint(app, actor, ep.id, name=ep.name, url=ep.url,
-                                                  ca_bundle=ep.ca_bundle, auto_sync_minutes=minutes),
-            on_done=lambda _r: self._tell_and_refresh(
-                f"Automatic sync of {ep.name}: {'every ' + str(minutes) + ' min' if minutes else 'off'}."),
-            on_error=self.ctx.error)
+        Mutation(self.ctx, self,
+                 lambda _c: sync_service.save_endpoint(app, actor, ep.id, name=ep.name, url=ep.url,
+                                                       ca_bundle=ep.ca_bundle, auto_sync_minutes=minutes),
+                 changes=Changes(sync=True),
+                 success=lambda _r: self.ctx.info(
+                     f"Automatic sync of {ep.name}: {'every ' + str(minutes) + ' min' if minutes else 'off'}.")).run()
 
-    def _tell_and_refresh(self, text: str) -> None:
-        self.ctx.info(text)
-        self.refresh()
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """Field data, endpoints or the quarantine changed (here, by a sync in the background, or by
+        another screen): the lists are read again."""
+        if changes.sync:
+            self.refresh()
 
     # ------------------------------------------------------------ syncing
 
@@ -791,38 +808,35 @@ class SyncView(QWidget):
                 return
             token = dialog.token.text()
             sync_service.TOKENS.remember(ep.url, token, dialog.remember.isChecked())
-        self.progress.setRange(0, 0)
         self.status.setText(f"Syncing with <b>{_html(ep.name)}</b>…")
         self.background.sync(ep.id, token)
 
     def cancel_sync(self) -> None:
+        """As the Cancel button: the sync stops after the page being stored."""
         if self.background is not None:
-            self.cancel_button.setEnabled(False)
-            self.status.setText("Cancelling… (the page being stored is finished first)")
-            self.background.cancel()
+            self.progress_panel.cancel()
 
     def _busy(self, busy: bool) -> None:
         self.sync_button.setEnabled(not busy and self.current_endpoint() is not None)
-        self.cancel_button.setEnabled(busy)
-        self.progress.setFormat("%v / %m events" if busy else "idle")
-        if not busy:
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
+        bg = self.background
+        if busy and not self.progress_panel.busy and bg is not None:
+            self.progress_panel.begin(cancel=bg.cancel)
+        elif not busy and self.progress_panel.busy:
+            self.progress_panel.end()
 
-    def _progress(self, done: int, total: int, text: str) -> None:
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
-        else:
-            self.progress.setRange(0, 0)
+    def _sync_progress(self, done: int, total: int, text: str) -> None:
+        self.progress_panel.report(done, total)
+        self._progress(done, total, text)
+
+    def _progress(self, _done: int, _total: int, text: str) -> None:
+        """The status line, and the device list while batches are committed."""
         if text:
             self.status.setText(_html(text))
         if "events received" in text:  # a batch was committed
             self._devices_during_sync()
 
     def _finished(self, summary: SyncSummary) -> None:
-        self.ctx.messages.info(summary.line(), 12000)
-        self.refresh()
+        self.ctx.messages.info(summary.line(), 12000)  # the lists follow through the operation bus
 
     def _failed(self, exc: BaseException) -> None:
         kept = getattr(exc, "sync_summary", None)
@@ -833,7 +847,6 @@ class SyncView(QWidget):
             self.ctx.messages.info(text, 12000)
         elif not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
             self.ctx.error(exc)  # an automatic sync's failure is shown on the screen, without a dialog
-        self.refresh()
 
     # ------------------------------------------------------------ the quarantine
 
@@ -856,8 +869,8 @@ class SyncView(QWidget):
         self.reason_label.setText(f"<b>Reason:</b> {_html(row.reason)}<br><span style='color:#555'>"
                                   f"{row.type or 'unreadable'} · device {row.device_id or '?'}{source}</span>")
         app, actor, qid = self.ctx.app, self.ctx.actor, row.id
-        self.ctx.runner.run(lambda _c: sync_service.quarantine_raw(app, actor, qid),
-                            on_done=self._show_raw(qid), on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.quarantine_raw(app, actor, qid),
+              success=self._show_raw(qid)).run()
 
     def _show_raw(self, qid: int) -> Any:
         def show(raw: str) -> None:
@@ -879,8 +892,7 @@ class SyncView(QWidget):
             if current and self.skipped.row_at(current[0].row()) is row:
                 self.skipped_raw.setPlainText(raw)
 
-        self.ctx.runner.run(lambda _c: sync_service.field_event_raw(app, actor, event_id), on_done=show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.field_event_raw(app, actor, event_id), success=show).run()
 
     def discard_selected(self) -> None:
         row = self._selected_quarantine()
@@ -892,9 +904,8 @@ class SyncView(QWidget):
         if not ok:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: sync_service.discard_quarantined(app, actor, row.id, reason),
-                            on_done=lambda _r: self._tell_and_refresh("Event discarded."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: sync_service.discard_quarantined(app, actor, row.id, reason),
+                 changes=Changes(sync=True), success=lambda _r: self.ctx.info("Event discarded.")).run()
 
     def resubmit_selected(self) -> None:
         row = self._selected_quarantine()
@@ -904,13 +915,12 @@ class SyncView(QWidget):
 
         def open_editor(raw: str) -> None:
             dialog = ResubmitDialog(self.ctx, row, raw, self)
-            dialog.resubmitted.connect(lambda stats: self._tell_and_refresh(
+            dialog.resubmitted.connect(lambda stats: self.ctx.info(
                 f"Corrected event applied ({stats.citations} citation(s) added)."))
             dialog.open()
             self.resubmit_dialog = dialog
 
-        self.ctx.runner.run(lambda _c: sync_service.quarantine_raw(app, actor, row.id), on_done=open_editor,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.quarantine_raw(app, actor, row.id), success=open_editor).run()
 
     # ------------------------------------------------------------ bundles
 
@@ -934,7 +944,9 @@ class SyncView(QWidget):
                     out.append((path.name, False, str(exc)))
             return out
 
-        self.ctx.runner.run(work, on_done=self._imported, on_error=self.ctx.error, on_progress=self._progress)
+        Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=self._imported) \
+            .with_progress(self.progress_panel, cancellable=False, bar_format="%v / %m bundles") \
+            .on_progress(self._progress).run()
 
     def _imported(self, results: list[tuple[str, bool, str]]) -> None:
         lines = [(f"<span style='color:{'#2e7d32' if ok else '#b71c1c'}'>{'✔' if ok else '✖'}</span> "
@@ -942,7 +954,6 @@ class SyncView(QWidget):
         self.bundle_log.setText("<br>".join(lines))
         self.tabs.setCurrentIndex(3)
         self.ctx.info(f"{sum(ok for _n, ok, _t in results)} of {len(results)} bundles imported.")
-        self.refresh()
 
     def _bundles_imported(self, results: list[sync_service.DropResult]) -> None:
         self._imported([(r.name, r.ok, r.line) for r in results])
