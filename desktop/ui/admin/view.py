@@ -460,9 +460,13 @@ class SettingsTab(QWidget):
                 self.ctx.error(UserError(f"{spec.key} takes a JSON {spec.type_name}."))
                 self.refresh()
                 return
+        def failed(exc: BaseException) -> None:
+            self.ctx.error(exc)
+            self.refresh()  # the refused value leaves the table
+
         Mutation(self.ctx, self, lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
                  changes=Changes(settings=True), success=lambda _r: self.ctx.info(f"{spec.key} saved."),
-                 failure=lambda e: (self.ctx.error(e), self.refresh())).run()
+                 failure=failed).run()
 
 
 class AdminView(QWidget):

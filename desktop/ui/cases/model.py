@@ -19,22 +19,13 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.services.cases.queries import CaseFilter, CaseRow, count_cap
 from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
+from desktop.ui.common.widgets import STATUS_COLOURS
 
 PAGE = 256
 MAX_PAGES = 64
 
 Index = QModelIndex | QPersistentModelIndex
 
-STATUS_COLOURS = {
-    CaseStatus.PENDING_REVIEW.value: "#8a5a00",
-    CaseStatus.OPEN.value: "#1d4f91",
-    CaseStatus.UNDER_APPEAL.value: "#6b3fa0",
-    CaseStatus.PAID.value: "#2e7d32",
-    CaseStatus.VOIDED.value: "#777777",
-    CaseStatus.DISMISSED.value: "#777777",
-    CaseStatus.IN_COLLECTIONS.value: "#b71c1c",
-    CaseStatus.WRITTEN_OFF.value: "#777777",
-}
 
 
 class CaseSource:

@@ -166,8 +166,7 @@ class NoticesView(QWidget):
         #: the run's and the printing's progress, with the run's Cancel
         self.progress_panel = ProgressPanel()
         self.progress_panel.message.connect(self._progress_text)
-        self.progress_panel.cancelled.connect(lambda: self.run_status.setText(
-            "Cancelling: the batch being printed is discarded, finished batches stay…"))
+        self.progress_panel.cancelled.connect(self._cancelling)
         self.progress = self.progress_panel.bar
         self.progress.setTextVisible(True)
         self.cancel_button = self.progress_panel.cancel_button
@@ -398,6 +397,9 @@ class NoticesView(QWidget):
         """As the Cancel button: the batch being printed is discarded, finished batches stay."""
         if self.task is not None:
             self.progress_panel.cancel()
+
+    def _cancelling(self) -> None:
+        self.run_status.setText("Cancelling: the batch being printed is discarded, finished batches stay…")
 
     def _progress_text(self, text: str) -> None:
         if self.task is not None:  # the run's progress; printing reports in the status bar

@@ -530,8 +530,7 @@ class SyncView(QWidget):
         self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
                                             idle_format="idle", min_total=0, bar=self.progress,
                                             cancel_button=self.cancel_button)
-        self.progress_panel.cancelled.connect(
-            lambda: self.status.setText("Cancelling… (the page being stored is finished first)"))
+        self.progress_panel.cancelled.connect(self._cancelling)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Automatic sync every"))
         self.auto_minutes = QSpinBox()
@@ -815,6 +814,9 @@ class SyncView(QWidget):
         """As the Cancel button: the sync stops after the page being stored."""
         if self.background is not None:
             self.progress_panel.cancel()
+
+    def _cancelling(self) -> None:
+        self.status.setText("Cancelling… (the page being stored is finished first)")
 
     def _busy(self, busy: bool) -> None:
         self.sync_button.setEnabled(not busy and self.current_endpoint() is not None)
