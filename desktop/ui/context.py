@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.persistence.evidence import EvidenceStore
 from desktop.services.core.context import Actor, AppContext
 from desktop.ui.common.messages import MessageChannel
 from desktop.ui.common.operations import OperationBus
@@ -24,8 +25,6 @@ class UiContext:
     bus: OperationBus = field(default_factory=OperationBus)
 
     def evidence_path(self, sha256: str) -> Path:
-        from desktop.persistence.evidence import EvidenceStore
-
         return EvidenceStore(self.app.paths.evidence_dir).path_for(sha256)
 
     def error(self, exc: BaseException) -> None:

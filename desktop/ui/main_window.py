@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -22,6 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.domain.roles import Permission, allowed, require
+from desktop.persistence.migrate import backup
+from desktop.services.cases.queries import export_citations
+from desktop.services.core.audit import verify
 from desktop.ui.common.operations import Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
@@ -136,8 +141,6 @@ class MainWindow(QMainWindow):
             self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
         tools = bar.addMenu("&Tools")
         self.escalation_action = self._action(tools, "Run daily &escalation…", None, self.run_escalation)
-        from desktop.domain.roles import Permission, allowed
-
         self.escalation_action.setEnabled(allowed(self.ctx.actor.role, Permission.RUN_ESCALATION))
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
@@ -172,10 +175,6 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export citations", "citations.csv", "CSV files (*.csv)")
         if not path:
             return
-        from pathlib import Path
-
-        from desktop.services.cases.queries import export_citations
-
         def work(control: TaskControl) -> int:
             def progress(n: int) -> None:
                 control.check()
@@ -189,11 +188,6 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
         if not path:
             return
-        from pathlib import Path
-
-        from desktop.domain.roles import Permission, require
-        from desktop.persistence.migrate import backup
-
         def work(_c: TaskControl) -> Path:
             require(self.ctx.actor.role, Permission.BACKUP, self.ctx.actor.username)
             return backup(self.ctx.app.db, Path(path))
@@ -206,9 +200,6 @@ class MainWindow(QMainWindow):
         self.show_area("cases").run_escalation()  # type: ignore[attr-defined]
 
     def verify_audit(self) -> None:
-        from desktop.domain.roles import Permission, require
-        from desktop.services.core.audit import verify
-
         def work(_c: TaskControl) -> Any:
             require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)
             return verify(self.ctx.app.db)

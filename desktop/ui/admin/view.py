@@ -32,6 +32,17 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role, allowed
+from desktop.services.admin import profiles as profile_store
+from desktop.services.admin import users
+from desktop.services.admin.listing import list_settings, list_users
+from desktop.services.admin.profiles import (
+    apply_form_values,
+    form_values,
+    profile_changes,
+    save_new_version,
+    validate_definition,
+)
+from desktop.services.core import settings as settings_service
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
@@ -144,8 +155,6 @@ class ProfilesTab(QWidget):
 
     # -------------------------------------------------------------- loading
     def refresh(self) -> None:
-        from desktop.services.admin import profiles as profile_store
-
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(_c: Any) -> tuple[list[Any], dict[Any, int]]:
@@ -189,8 +198,6 @@ class ProfilesTab(QWidget):
         self.feedback.setText("" if self.may_edit else "Read only: only an administrator changes profiles.")
 
     def _fill_form(self, definition: dict[str, Any]) -> None:
-        from desktop.services.admin.profiles import form_values
-
         rows = form_values(definition)
         self.form.blockSignals(True)
         self.form.setRowCount(len(rows))
@@ -244,8 +251,6 @@ class ProfilesTab(QWidget):
 
     def edited_definition(self) -> dict[str, Any]:
         """The definition as edited (the form's numbers applied over the JSON)."""
-        from desktop.services.admin.profiles import apply_form_values, validate_definition
-
         data, _p = validate_definition(self.json.toPlainText(), self.current.code if self.current else None)
         if self._form_dirty or self.editors.currentIndex() == 0:
             rows, discount = self._form_numbers()
@@ -261,8 +266,6 @@ class ProfilesTab(QWidget):
                 self.json.blockSignals(False)
                 self._form_dirty = False
             elif index == 0 and self._json_dirty:
-                from desktop.services.admin.profiles import validate_definition
-
                 data, _p = validate_definition(self.json.toPlainText())
                 self._fill_form(data)
                 self._json_dirty = False
@@ -275,8 +278,6 @@ class ProfilesTab(QWidget):
         self.validated.emit(ok, text)
 
     def validate(self) -> bool:
-        from desktop.services.admin.profiles import profile_changes, validate_definition
-
         if self.current is None:
             return False
         try:
@@ -292,8 +293,6 @@ class ProfilesTab(QWidget):
         return True
 
     def save(self) -> None:
-        from desktop.services.admin.profiles import save_new_version
-
         if self.current is None or not self.validate():
             return
         data = self.edited_definition()
@@ -346,8 +345,6 @@ class UsersTab(QWidget):
         self.toggle_button.setEnabled(self.may)
 
     def refresh(self) -> None:
-        from desktop.services.admin.listing import list_users
-
         if not self.may:
             self.table.setRowCount(0)
             self.loaded.emit(0)
@@ -367,8 +364,6 @@ class UsersTab(QWidget):
         self.loaded.emit(len(rows))
 
     def add_user(self) -> None:
-        from desktop.services.admin import users
-
         dlg = QDialog(self)
         dlg.setWindowTitle("Add a user")
         form = QFormLayout(dlg)
@@ -390,8 +385,6 @@ class UsersTab(QWidget):
                  changes=Changes(users=True), success=lambda _r: self.ctx.info(f"User {args[0]} added.")).run()
 
     def toggle(self) -> None:
-        from desktop.services.admin import users
-
         row = self.table.currentRow()
         if not 0 <= row < len(self.rows):
             self.ctx.info("Select a user first.")
@@ -424,8 +417,6 @@ class SettingsTab(QWidget):
         self.may = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
 
     def refresh(self) -> None:
-        from desktop.services.admin.listing import list_settings
-
         Query(self.ctx, self, lambda _c: list_settings(self.ctx.app, self.ctx.actor), success=self._show).run()
 
     @staticmethod
@@ -446,8 +437,6 @@ class SettingsTab(QWidget):
         self.loaded.emit(len(rows))
 
     def _changed(self, item: QTableWidgetItem) -> None:
-        from desktop.services.core import settings as settings_service
-
         if item.column() != 1 or not 0 <= item.row() < len(self.rows):
             return
         spec = self.rows[item.row()]

@@ -34,10 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.ladder import describe_next_action, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
-from desktop.services.cases.queries import CaseDetail
+from desktop.services.cases import holds as case_holds
+from desktop.services.cases import notes as case_notes
+from desktop.services.cases import owners
+from desktop.services.cases.queries import CaseDetail, case_detail
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, status_badge_html
@@ -111,8 +115,6 @@ class OwnerDialog(QDialog):
         self._preview(address)
 
     def _preview(self, text: str) -> None:
-        from desktop.domain.addresses import AddressProblem, standardize
-
         if not text.strip():
             self.preview.setText("")
             return
@@ -234,8 +236,6 @@ class CaseDetailPanel(QWidget):
 
     # ------------------------------------------------------------------ loading
     def load(self, citation_id: int) -> None:
-        from desktop.services.cases.queries import case_detail
-
         self._load_gen += 1
         gen = self._load_gen
 
@@ -478,7 +478,7 @@ class CaseDetailPanel(QWidget):
         def done(images: list[Any]) -> None:
             if gen != self._photo_gen:
                 return
-            for (sha, caption, integrity, taken), image in zip(photos, images):
+            for (sha, caption, integrity, taken), image in zip(photos, images, strict=True):
                 box = QVBoxLayout()
                 pic = QLabel()
                 pic.setFixedSize(204, 156)
@@ -509,8 +509,6 @@ class CaseDetailPanel(QWidget):
         Mutation(self.ctx, self, lambda _c: fn(), changes=changes, success=lambda _r: self.ctx.info(done_text)).run()
 
     def lookup_owner(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None:
             return
         dlg = TextDialog("Look up the registered owner",
@@ -522,8 +520,6 @@ class CaseDetailPanel(QWidget):
         self._run(lambda: owners.lookup_owner(self.ctx.app, self.ctx.actor, cid, purpose), "Owner looked up.")
 
     def enter_owner(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None:
             return
         dlg = OwnerDialog(self)
@@ -537,8 +533,6 @@ class CaseDetailPanel(QWidget):
                                              make=make, model=model, year=year, vin=vin), "Owner entered.")
 
     def correct_address(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None or self.detail.owner is None:
             return
         owner = self.detail.owner
@@ -550,8 +544,6 @@ class CaseDetailPanel(QWidget):
                   "Address corrected; held notices go out to it when it can be mailed.", notices=True)
 
     def place_hold(self) -> None:
-        from desktop.services.cases.holds import place_supervisor_hold
-
         if self.detail is None:
             return
         dlg = TextDialog("Place a supervisor hold", "Penalties and notices pause until the hold is released; "
@@ -559,12 +551,10 @@ class CaseDetailPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         cid, reason = self.detail.citation.id, dlg.value()
-        self._run(lambda: place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.",
+        self._run(lambda: case_holds.place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.",
                   notices=True)
 
     def release_hold(self) -> None:
-        from desktop.services.cases.holds import release_hold
-
         if self.detail is None or not self.detail.active_holds:
             return
         holds = self.detail.active_holds
@@ -578,12 +568,10 @@ class CaseDetailPanel(QWidget):
         if why.exec() != QDialog.DialogCode.Accepted:
             return
         cid, reason = self.detail.citation.id, why.value()
-        self._run(lambda: release_hold(self.ctx.app, self.ctx.actor, cid, hold.id, reason),
+        self._run(lambda: case_holds.release_hold(self.ctx.app, self.ctx.actor, cid, hold.id, reason),
                   "Hold released; the case's dates moved by its length.", notices=True)
 
     def add_note(self, attachment: Path | None = None) -> None:
-        from desktop.services.cases.notes import add_note
-
         if self.detail is None:
             return
         dlg = TextDialog("Add a note", f"Note on {self.detail.citation.citation_number}"
@@ -591,7 +579,7 @@ class CaseDetailPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         cid, text = self.detail.citation.id, dlg.value()
-        self._run(lambda: add_note(self.ctx.app, self.ctx.actor, cid, text, attachment), "Note added.")
+        self._run(lambda: case_notes.add_note(self.ctx.app, self.ctx.actor, cid, text, attachment), "Note added.")
 
     def attach_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Attach a file to the case")
@@ -599,8 +587,6 @@ class CaseDetailPanel(QWidget):
             self.add_note(Path(path))
 
     def open_attachment(self, *_args: Any) -> None:
-        from desktop.services.cases.notes import attachment_copy
-
         if self.detail is None:
             return
         row = self.notes.currentRow()
@@ -610,5 +596,5 @@ class CaseDetailPanel(QWidget):
         if chosen is None:
             self.ctx.info("This note has no attachment.")
             return
-        Query(self.ctx, self, lambda _c: attachment_copy(self.ctx.app, chosen),
+        Query(self.ctx, self, lambda _c: case_notes.attachment_copy(self.ctx.app, chosen),
               success=lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p)))).run()

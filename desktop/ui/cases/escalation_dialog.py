@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.services.cases.escalation import run_daily
 from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
@@ -92,8 +93,6 @@ class EscalationDialog(QDialog):
         return date.fromisoformat(self.as_of.date().toString("yyyy-MM-dd"))
 
     def start(self) -> None:
-        from desktop.services.cases.escalation import run_daily
-
         day = self.chosen_day()
         app, actor = self.ctx.app, self.ctx.actor
 

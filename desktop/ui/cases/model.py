@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -183,8 +184,6 @@ class CaseTableModel(WindowedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NEXT_ACTION and r.next_action:
             return describe_next_action(r.next_action)
         if role == Qt.ItemDataRole.ForegroundRole and col == self.NEXT_ACTION and r.next_action_date:
-            from datetime import date
-
             if r.next_action_date < date.today() and r.status in ("open", "in_collections", "under_appeal"):
                 return QBrush(QColor("#b71c1c"))
         if role == Qt.ItemDataRole.ForegroundRole and col == self.PLATE and r.lookalike:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.persistence.evidence import open_for_display
 from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
 
@@ -59,8 +60,6 @@ def pil_to_qimage(picture: Any) -> QImage:
 
 def decode_photo(path: Path) -> DecodedPhoto:
     """Decode a photo upright (EXIF orientation applied). Never raises for a bad or missing file."""
-    from desktop.persistence.evidence import open_for_display
-
     try:
         picture, reason = open_for_display(Path(path))
         if picture is None:

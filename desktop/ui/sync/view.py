@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -188,8 +188,6 @@ class SyncBackground(QObject):
     # ------------------------------------------------------------ the drop folder
 
     def _watch_drop_folder(self) -> None:
-        from PySide6.QtCore import QFileSystemWatcher
-
         folder = self.ctx.app.paths.drop_dir
         try:
             folder.mkdir(parents=True, exist_ok=True)
