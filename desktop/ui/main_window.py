@@ -59,7 +59,7 @@ AREAS = [
 
 #: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
 #: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
-BACKGROUND = ["desktop.ui.sync.view:start_background"]
+BACKGROUND = ["desktop.ui.sync.background:start_background"]
 
 
 class MainWindow(QMainWindow):

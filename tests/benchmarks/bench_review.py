@@ -86,7 +86,7 @@ def test_baseline_row_and_pillow_decode(benchmark, demo) -> None:  # type: ignor
 
 @pytest.mark.benchmark(group="review-next")
 def test_next_cold_service_decode_and_map(benchmark, demo, qapp) -> None:  # type: ignore[no-untyped-def]
-    from desktop.ui.review.view import prepare
+    from desktop.ui.review.prepared import prepare
 
     app, actor, ids = demo
     prepare(app, actor, ids[0])  # imports (folium) and the zone cache are a one-off, not per citation
@@ -109,7 +109,8 @@ def _view(qtbot, demo):  # type: ignore[no-untyped-def]
     from desktop.ui.common.messages import MessageChannel
     from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.context import UiContext
-    from desktop.ui.review.view import ReviewView, prepare
+    from desktop.ui.review.prepared import prepare
+    from desktop.ui.review.view import ReviewView
 
     app, actor, ids = demo
     ctx = UiContext(app=app, actor=actor, runner=TaskRunner(), messages=MessageChannel(interactive=False),

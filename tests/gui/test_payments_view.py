@@ -17,7 +17,8 @@ from desktop.services.payments import refunds
 from desktop.ui.common.messages import MessageChannel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
-from desktop.ui.payments.view import PaymentsView, RowsModel
+from desktop.ui.payments.common import Column, RowsModel
+from desktop.ui.payments.view import PaymentsView
 from tests.integration.payments.conftest import BANK_FILES, _maker, _people, ledger_balance
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -197,8 +198,6 @@ def test_daily_close_shows_the_ledger_figures(qtbot, app, people, make_case, qtm
 
 
 def test_rows_model_is_a_proper_model(qtmodeltester) -> None:
-    from desktop.ui.payments.view import Column
-
     model = RowsModel([Column("A", lambda r: r[0]), Column("Cents", lambda r: r[1], "money")])
     model.set_rows([("x", 100), ("y", -250)])
     qtmodeltester.check(model)

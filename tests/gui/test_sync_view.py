@@ -23,8 +23,11 @@ from desktop.sync.client import SyncCancelled
 from desktop.ui.common.messages import MessageChannel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
+from desktop.ui.sync.background import SyncBackground
+from desktop.ui.sync.endpoint_dialogs import TokenDialog
 from desktop.ui.sync.models import DeviceTableModel, QuarantineTableModel
-from desktop.ui.sync.view import ResubmitDialog, SyncBackground, SyncView
+from desktop.ui.sync.quarantine import ResubmitDialog
+from desktop.ui.sync.view import SyncView
 from tests.helpers.ingest_helpers import SYSTEM, sync
 from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture)
 
@@ -216,8 +219,6 @@ def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbo
                                            simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QDialog
 
-    from desktop.ui.sync import view as sync_view
-
     sim = simulator_factory(citations=2)
     sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
     sync_service.TOKENS.reset()
@@ -231,7 +232,7 @@ def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbo
         dialog.token.setText(sim.token)
         return int(QDialog.DialogCode.Accepted.value)
 
-    monkeypatch.setattr(sync_view.TokenDialog, "exec", fake_exec)
+    monkeypatch.setattr(TokenDialog, "exec", fake_exec)
     with qtbot.waitSignal(view.background.finished, timeout=60000):
         view.sync_button.click()
     assert asked == ["Token for Simulator"]

@@ -1,7 +1,10 @@
 """The Review screen: the queue of new citations, worked with the keyboard alone.
 
 Left, the queue (warnings first); centre, the evidence photo; right, the facts, the warnings with
-the data behind them, the photo's EXIF and integrity, and the map.
+the data behind them, the photo's EXIF and integrity, and the map. The facts, warnings and EXIF are
+written by desktop.ui.review.evidence_text, a citation is prepared off the GUI thread by
+desktop.ui.review.prepared, and the decisions (approve, void, correct, bulk) live in
+desktop.ui.review.decisions.
 
 Keys: J / PgDown next, K / PgUp previous, A approve, V void, C correct, ] / N next photo,
 [ / P previous photo, + / - / 0 zoom, R rotate, Ctrl+Up/Down brightness, Ctrl+Right/Left contrast,
@@ -21,20 +24,16 @@ from __future__ import annotations
 import html
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -43,86 +42,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.ledger import format_cents
 from desktop.domain.review import check_title
 from desktop.domain.roles import Permission, allowed
 from desktop.services.review import queue as review_service
-from desktop.services.review.queue import QueueEntry, ReviewItem
-from desktop.ui.common.evidence_viewer import DecodedPhoto, EvidenceViewer, decode_photo
+from desktop.services.review.queue import QueueEntry
+from desktop.ui.common.evidence_viewer import EvidenceViewer
 from desktop.ui.common.map_view import CitationMapView
-from desktop.ui.common.tasks import TaskControl
-from desktop.ui.common.widgets import local_time
 from desktop.ui.context import UiContext
+from desktop.ui.review.decisions import ReviewDecisions
+from desktop.ui.review.evidence_text import (
+    INTEGRITY_TEXT,
+    SEVERITY_COLOURS,
+    exif_html,
+    facts_html,
+    warnings_html,
+)
+from desktop.ui.review.prepared import Prepared, prepare
 
 PREFETCH_AHEAD = 3
 CACHE_SIZE = 12
-SEVERITY_COLOURS = {"error": "#b71c1c", "warning": "#b26a00", "info": "#455a64"}
-INTEGRITY_TEXT = {
-    "verified": ("verified", "#2e7d32"),
-    "integrity_failed": ("FAILED integrity", "#b71c1c"),
-    "missing": ("MISSING (never received)", "#b71c1c"),
-    "pending": ("pending (not yet downloaded)", "#b26a00"),
-}
-SIGNATURE_TEXT = {
-    "verified": ("signature verified", "#2e7d32"),
-    "failed": ("signature FAILED", "#b71c1c"),
-    "missing": ("signature MISSING", "#b71c1c"),
-    "unsigned": ("unsigned (device has no key)", "#555"),
-}
+
+
 HELP = ("<b>J</b>/<b>K</b> next/previous · <b>A</b> approve · <b>V</b> void · <b>C</b> correct · "
         "<b>]</b>/<b>[</b> photo · <b>+</b>/<b>−</b>/<b>0</b> zoom · <b>R</b> rotate · "
         "<b>Ctrl+↑↓</b> brightness · <b>Ctrl+←→</b> contrast · <b>Ctrl+P</b> permits · <b>F5</b> reload")
 
 
-@dataclass
-class Prepared:
-    """One citation made ready off the GUI thread: facts, decoded photos (and the map's spec in ``item``)."""
-
-    item: ReviewItem
-    photos: list[DecodedPhoto]
-    seconds: float = 0.0
-
-
-def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None = None) -> Prepared:
-    """Everything the screen needs for one citation (runs on a worker thread)."""
-    started = time.perf_counter()
-    item = review_service.review_item(app, actor, citation_id)
-    photos = []
-    for p in item.photos:
-        if control is not None:
-            control.check()
-        if p.integrity == "missing":
-            photos.append(DecodedPhoto(None, "the photo was declared by the handheld but never received"))
-        else:
-            photos.append(decode_photo(p.path))
-    return Prepared(item, photos, time.perf_counter() - started)
-
-
-def _data_text(data: Any, names: dict[str, str] | None = None, limit: int = 240) -> str:
-    """The numbers behind a warning on one line; photo digests are named "photo 1", "photo 2"..."""
-    names = names or {}
-
-    def plain(value: Any) -> str:
-        if isinstance(value, dict):
-            return ", ".join(f"{names.get(str(k), k)}: {plain(v)}" for k, v in value.items())
-        if isinstance(value, (list, tuple)):
-            return ", ".join(plain(v) for v in value)
-        if isinstance(value, float):
-            return f"{value:,.1f}".rstrip("0").rstrip(".")
-        return names.get(str(value), str(value))
-
-    if not data:
-        return ""
-    if isinstance(data, dict):
-        parts = [f"{str(key).replace('_', ' ')}: {plain(value)}" for key, value in data.items()
-                 if value not in (None, [], {}, "")]
-        text = "; ".join(parts)
-    else:
-        text = plain(data)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class ReviewView(QWidget):
+class ReviewView(ReviewDecisions, QWidget):
     citation_shown = Signal(int)
     map_ready = Signal(int)
     decided = Signal(str, int)
@@ -459,8 +405,8 @@ class ReviewView(QWidget):
     def _display(self, p: Prepared) -> None:
         self.current = p
         item = p.item
-        self.facts.setText(self._facts_html(item))
-        self.warnings.setText(self._warnings_html(item))
+        self.facts.setText(facts_html(item, self.ctx.tz))
+        self.warnings.setText(warnings_html(item))
         self.photo_index = 0
         self.brightness.blockSignals(True)
         self.contrast.blockSignals(True)
@@ -475,64 +421,6 @@ class ReviewView(QWidget):
             self.map.show_message(f"Map unavailable: {exc}")
         self.citation_shown.emit(item.id)
 
-    def _time(self, value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
-        return local_time(value, self.ctx.tz, fmt)
-
-    def _facts_html(self, i: ReviewItem) -> str:
-        e = html.escape
-        sig_text, sig_colour = SIGNATURE_TEXT.get(i.signature_state, (i.signature_state, "#555"))
-        delay = (i.received_at - i.issued_at).total_seconds() / 3600
-        violations = "<br>".join(
-            f"{e(v.code)} {e(v.description)}: <b>{format_cents(v.fine_cents)}</b>"
-            + (f" <span style='color:#b26a00'>(handheld showed {format_cents(v.handheld_fine_cents)})</span>"
-               if v.handheld_fine_cents not in (None, v.fine_cents) else "")
-            for v in i.violations)
-        registered = (f"registered as <b>{e(i.registered_make)}</b>" if i.registered_make
-                      else "<span style='color:#666'>no registration record</span>")
-        obs = "; ".join(
-            f"{e(str(o.get('kind')))}: first seen {e(self._time(_parse(o.get('first_seen_at')), '%H:%M'))}"
-            + (f", again {e(self._time(_parse(o.get('second_seen_at')), '%H:%M'))}" if o.get("second_seen_at") else "")
-            for o in i.observations)
-        rows = [
-            ("", f"<span style='font-size:14pt; font-weight:600'>{e(i.citation_number)}</span>"),
-            ("Issued", f"{e(self._time(i.issued_at))} by officer {e(i.officer_badge)} on {e(i.device_id or '—')}"),
-            ("Received", f"{e(self._time(i.received_at))} ({delay:.1f} h later)"),
-            ("Vehicle", f"<span style='font-size:13pt'><b>{e(i.plate)}</b></span> {e(i.jurisdiction)}"
-                        f"{' ' + e(i.plate_type) if i.plate_type else ''} · {e(i.make or '—')} {e(i.model or '')}"
-                        f" · {e(i.colour or '—')} · {registered}"),
-            ("Violation", violations or "—"),
-            ("Location", f"{e(i.address or '—')} · zone {e(i.zone_code or '—')}"
-                         f"{' · space ' + e(i.space) if i.space else ''} · ±{i.accuracy_m or 0:.0f} m"),
-            ("Zone rules", "<br>".join(f"<b>{e(z.code)}</b> {e(z.description or 'no posted rules')}" for z in i.zones)
-             or "<span style='color:#666'>no zone known here</span>"),
-            ("Observed", obs or "—"),
-            ("Remarks", e(i.remarks or "—")),
-            ("Evidence", f"{e(i.evidence_status.replace('_', ' '))} · "
-                         f"<span style='color:{sig_colour}'><b>{e(sig_text)}</b></span>"),
-        ]
-        return "<table cellspacing='2'>" + "".join(
-            f"<tr><td style='color:#555; padding-right:8px' valign='top'>{k}</td><td>{v}</td></tr>" for k, v in rows
-        ) + "</table>"
-
-    def _warnings_html(self, i: ReviewItem) -> str:
-        e = html.escape
-        parts = []
-        names = {p.sha256: f"photo {n + 1}" for n, p in enumerate(i.photos)}
-        for w in i.warnings:
-            severity = str(w.get("severity", "warning"))
-            colour = SEVERITY_COLOURS.get(severity, "#333")
-            data = _data_text(w.get("data"), names)
-            parts.append(
-                f"<p style='margin:2px 0 6px 0'><span style='background:{colour}; color:white'>&nbsp;{e(severity.upper())}"
-                f"&nbsp;</span> <b>{e(check_title(str(w.get('code'))))}</b>: {e(str(w.get('explanation', '')))}"
-                + (f"<br><span style='color:#666; font-size:9pt; font-family:monospace'>{e(data)}</span>" if data else "")
-                + "</p>")
-        if not parts:
-            parts.append("<p style='color:#2e7d32'><b>No warnings.</b> Every check passed.</p>")
-        if i.warnings and i.passed:
-            parts.append("<p style='color:#666; font-size:9pt'>Passed: "
-                         + ", ".join(e(check_title(c)) for c in i.passed) + "</p>")
-        return "".join(parts)
 
     # ================================================================= photos
     def next_photo(self) -> None:
@@ -568,48 +456,8 @@ class ReviewView(QWidget):
         self.photo_title.setText(
             f"<b>Photo {index + 1} of {len(p.photos)}</b> · {html.escape(meta.caption or '')} · "
             f"<span style='color:{colour}'><b>{html.escape(text)}</b></span>")
-        self.exif.setText(self._exif_html(p.item, index))
+        self.exif.setText(exif_html(p.item, index, photo, self.ctx.tz))
 
-    def _exif_html(self, item: ReviewItem, index: int) -> str:
-        e = html.escape
-        meta = item.photos[index]
-        exif = meta.exif or {}
-        captured = _parse(exif.get("captured_at"))
-        if captured is not None and exif.get("captured_at_naive"):
-            taken = f"{captured:%Y-%m-%d %H:%M:%S} (camera time, no offset)"
-        elif captured is not None:
-            minutes = round((captured - item.issued_at).total_seconds() / 60)
-            taken = f"{e(self._time(captured, '%Y-%m-%d %H:%M:%S'))} ({minutes:+d} min from issue)"
-        else:
-            taken = "<span style='color:#b71c1c'>no capture time</span>"
-            if meta.declared_taken_at is not None:
-                taken += f" (handheld declared {e(self._time(meta.declared_taken_at, '%H:%M:%S'))})"
-        if meta.latitude is not None and meta.longitude is not None:
-            where = f"{meta.latitude:.6f}, {meta.longitude:.6f}"
-            if meta.distance_m is not None:
-                where += f" · <b>{meta.distance_m:,.0f} m</b> from the citation"
-            if exif.get("latitude") is None:
-                where += " (declared by the handheld, not in EXIF)"
-        else:
-            where = "no GPS position" + (f" ({e(exif['gps_error'])})" if exif.get("gps_error") else "")
-        camera = " ".join(x for x in (exif.get("camera_make"), exif.get("camera_model")) if x) or "—"
-        text, colour = INTEGRITY_TEXT.get(meta.integrity, (meta.integrity, "#555"))
-        rows = [
-            ("Captured", taken),
-            ("GPS", where),
-            ("Camera", e(camera) + (f" · orientation {exif['orientation']}" if exif.get("orientation") else "")),
-            ("Integrity", f"<span style='color:{colour}'><b>{e(text)}</b></span>"
-                          + (f" — {e(meta.integrity_reason)}" if meta.integrity_reason else "")),
-            ("File", f"<code>{e(meta.sha256[:16])}…</code>"),
-        ]
-        if exif.get("error"):
-            rows.append(("EXIF", f"<span style='color:#b26a00'>{e(exif['error'])}</span>"))
-        photo = self.current.photos[index] if self.current else None
-        if photo is not None and not photo.ok:
-            rows.append(("Display", f"<span style='color:#b71c1c'>cannot display: {e(photo.reason)}</span>"))
-        return "<table cellspacing='2'>" + "".join(
-            f"<tr><td style='color:#555; padding-right:8px' valign='top'>{k}</td><td>{v}</td></tr>" for k, v in rows
-        ) + "</table>"
 
     def _adjust(self) -> None:
         self.viewer.set_adjustments(self.brightness.value(), self.contrast.value())
@@ -627,225 +475,3 @@ class ReviewView(QWidget):
             self._prefetch()
         if self.current is not None:
             self.map_ready.emit(self.current.item.id)
-
-    # ================================================================= decisions
-    def _take_current(self) -> tuple[int, QueueEntry, Prepared] | None:
-        if self.current is None or not (0 <= self.index < len(self.entries)):
-            return None
-        entry = self.entries[self.index]
-        if entry.id != self.current.item.id:
-            return None  # still loading
-        return self.index, entry, self.current
-
-    def _remove_and_advance(self, index: int) -> None:
-        self.entries.pop(index)
-        self.queue_list.blockSignals(True)
-        taken = self.queue_list.takeItem(index)
-        del taken
-        self.queue_list.blockSignals(False)
-        self._update_summary()
-        self.show_index(min(index, len(self.entries) - 1))
-
-    def _put_back(self, index: int, entry: QueueEntry, exc: BaseException) -> None:
-        """A decision that could not be saved: the citation comes back, unless someone else decided it."""
-        self.cache.pop(entry.id, None)
-        if isinstance(exc, review_service.NotInReview):
-            self.ctx.error(exc)
-            return
-        index = min(index, len(self.entries))
-        self.entries.insert(index, entry)
-        self.queue_list.blockSignals(True)
-        self.queue_list.insertItem(index, self._list_item(entry))
-        self.queue_list.blockSignals(False)
-        self._update_summary()
-        self.show_index(index)
-        self.ctx.error(exc)
-        if isinstance(exc, review_service.ReviewChanged):
-            self.refresh(keep=entry.id)  # its new warnings move it, and the counts change
-
-    def _regain_keyboard(self, dialog: QWidget | None) -> None:
-        """After a dialog, the keys go back to the queue at once (the next key is usually J or A)."""
-        if dialog is not None:
-            dialog.deleteLater()
-        self.activateWindow()
-        self.setFocus()
-
-    def approve_current(self) -> None:
-        taken = self._take_current()
-        if taken is None:
-            return
-        index, entry, prepared = taken
-        item = prepared.item
-        errors = [w for w in item.warnings if w.get("severity") == "error"]
-        if errors:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Approve despite warnings?",
-                              f"{item.citation_number} carries {len(errors)} serious warning(s):\n\n"
-                              + "\n".join(f"• {check_title(str(w['code']))}: {w['explanation']}" for w in errors)
-                              + "\n\nApprove it anyway?", parent=self)
-            yes = box.addButton("&Approve anyway", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-            box.setDefaultButton(QMessageBox.StandardButton.NoButton)
-            box.exec()
-            self._regain_keyboard(box)
-            if box.clickedButton() is not yes:
-                return
-        seen = list(item.warning_codes)
-        app, actor = self.ctx.app, self.ctx.actor
-        self._remove_and_advance(index)
-
-        def done(result: review_service.Approved) -> None:
-            when = f" on {result.next_action_date}" if result.next_action_date else ""
-            self.ctx.info(f"Approved {result.citation_number}: fine {format_cents(result.fine_cents)} posted, "
-                          f"next {str(result.next_action or '—').replace('_', ' ')}{when}.")
-            self.decided.emit("approved", item.id)
-
-        self.ctx.runner.run(lambda _c: review_service.approve(app, actor, item.id, seen_warnings=seen),
-                            on_done=done, on_error=lambda exc: self._put_back(index, entry, exc))
-
-    def void_current(self) -> None:
-        taken = self._take_current()
-        if taken is None:
-            return
-        index, entry, prepared = taken
-        item = prepared.item
-        dialog = VoidDialogFactory.make(item.citation_number, list(item.warning_codes), self)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        self._regain_keyboard(dialog)
-        if not accepted:
-            return
-        reason, note = dialog.reason_code, dialog.note_text
-        app, actor = self.ctx.app, self.ctx.actor
-        self._remove_and_advance(index)
-
-        def done(_r: Any) -> None:
-            self.ctx.info(f"Voided {item.citation_number} ({reason}).")
-            self.decided.emit("voided", item.id)
-            if "duplicate" in item.warning_codes:
-                self.refresh()  # the other half of the pair has been checked again
-
-        self.ctx.runner.run(lambda _c: review_service.void(app, actor, item.id, reason, note),
-                            on_done=done, on_error=lambda exc: self._put_back(index, entry, exc))
-
-    def correct_current(self, field: str | None = None) -> None:
-        taken = self._take_current()
-        if taken is None:
-            return
-        index, entry, prepared = taken
-        item = prepared.item
-        try:
-            codes = review_service.schedule_codes(self.ctx.app, self.ctx.actor, item.issued_at.date())
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the dialog still works without the list
-            self.ctx.error(exc)
-            codes = []
-        current = {"plate": item.plate, "jurisdiction": item.jurisdiction, "make": item.make or "",
-                   "colour": item.colour or "", "violation_code": ", ".join(v.code for v in item.violations)}
-        dialog = CorrectDialogFactory.make(item.citation_number, current, codes, self, field)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        self._regain_keyboard(dialog)
-        if not accepted:
-            return
-        which, value, reason = dialog.field_name, dialog.new_value, dialog.reason_text
-        app, actor = self.ctx.app, self.ctx.actor
-
-        def work(control: TaskControl) -> tuple[review_service.Corrected, Prepared, QueueEntry]:
-            result = review_service.correct(app, actor, item.id, which, value, reason)
-            fresh = prepare(app, actor, item.id, control)
-            codes_now = fresh.item.warning_codes
-            worst = min((str(w.get("severity")) for w in fresh.item.warnings),
-                        key=lambda s: {"error": 0, "warning": 1}.get(s, 2), default=None)
-            new_entry = QueueEntry(entry.id, entry.citation_number, entry.issued_at, fresh.item.plate,
-                                   fresh.item.jurisdiction, fresh.item.violations[0].code if fresh.item.violations
-                                   else entry.violation_code, len(codes_now), codes_now, worst)
-            return result, fresh, new_entry
-
-        def done(out: tuple[review_service.Corrected, Prepared, QueueEntry]) -> None:
-            result, fresh, new_entry = out
-            self.cache[item.id] = fresh
-            ids = [e.id for e in self.entries]
-            if item.id in ids:
-                row = ids.index(item.id)
-                self.entries[row] = new_entry
-                self.queue_list.blockSignals(True)
-                old = self.queue_list.takeItem(row)
-                del old
-                self.queue_list.insertItem(row, self._list_item(new_entry))
-                self.queue_list.blockSignals(False)
-                self._update_summary()
-                if self.current is not None and self.current.item.id == item.id:
-                    self.show_index(row)
-            count = len(result.warnings)
-            self.ctx.info(f"Corrected {result.field.replace('_', ' ')} of {item.citation_number}: "
-                          f"{result.before or '—'} → {result.after}; {count} warning(s) now.")
-            self.decided.emit("corrected", item.id)
-
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error)
-
-    def bulk_approve(self) -> None:
-        if not self.can_bulk:
-            self.ctx.info("Only supervisors approve in bulk.")
-            return
-        clean = [e for e in self.entries if not e.warning_count]
-        if not clean:
-            self.ctx.info("Every citation in the queue carries a warning: none to approve in bulk.")
-            return
-        answer = QMessageBox.question(
-            self, "Approve in bulk",
-            f"Approve the {len(clean):,} citation(s) that carry no warning?\n\nEach is checked again first; "
-            "any that now has a warning stays in the queue.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-        self._regain_keyboard(None)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        ids = [e.id for e in clean]
-        app, actor = self.ctx.app, self.ctx.actor
-
-        def work(control: TaskControl) -> review_service.BulkResult:
-            return review_service.bulk_approve(app, actor, ids, lambda d, t: control.progress(d, t, ""))
-
-        def progress(done: int, total: int, _text: str) -> None:
-            self.summary.setText(f"Approving in bulk: {done:,} of {total:,}…")
-
-        def done(result: review_service.BulkResult) -> None:
-            skipped = f"; {len(result.skipped):,} left in the queue" if result.skipped else ""
-            self.ctx.info(f"Approved {len(result.approved):,} citations in bulk{skipped}.")
-            self.decided.emit("bulk", len(result.approved))
-            self.refresh()
-
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error, on_progress=progress)
-
-    def open_permits(self) -> None:
-        from desktop.ui.review.permits_view import PermitsDialog
-
-        plate = self.current.item.plate if self.current else ""
-        dialog = PermitsDialog(self.ctx, plate, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        self._permits_dialog = dialog
-
-
-class VoidDialogFactory:
-    """Makes the void dialog (tests replace ``make`` to answer it without a real modal loop)."""
-
-    @staticmethod
-    def make(citation_number: str, warning_codes: list[str], parent: QWidget) -> Any:
-        from desktop.ui.review.dialogs import VoidDialog
-
-        return VoidDialog(citation_number, warning_codes, parent)
-
-
-class CorrectDialogFactory:
-    @staticmethod
-    def make(citation_number: str, current: dict[str, str], codes: list[tuple[str, str, int]], parent: QWidget,
-             field: str | None = None) -> Any:
-        from desktop.ui.review.dialogs import CorrectDialog
-
-        return CorrectDialog(citation_number, current, codes, parent, field)
-
-
-def _parse(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
