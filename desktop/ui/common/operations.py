@@ -51,6 +51,7 @@ class Changes:
     appeals: bool = False
     notices: bool = False
     review: bool = False
+    permits: bool = False
     sync: bool = False
     settings: bool = False
     profiles: bool = False
