@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -58,9 +57,12 @@ class EscalationDialog(QDialog):
         row.addWidget(self.as_of)
         row.addStretch(1)
         lay.addLayout(row)
-        self.progress = QProgressBar()
+        # the bar here; its Cancel goes in the button row below
+        self.cancel_button = QPushButton("Cancel")
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, cancel_button=self.cancel_button)
+        self.progress = self.progress_panel.bar
         self.progress.setFormat("%v / %m")
-        lay.addWidget(self.progress)
+        lay.addWidget(self.progress_panel)
         self.stage = QLabel("")
         self.stage.setStyleSheet("color:#555")
         lay.addWidget(self.stage)
@@ -77,10 +79,6 @@ class EscalationDialog(QDialog):
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda _checked=False: self.start())
-        self.cancel_button = QPushButton("Cancel")
-        # the bar above and the Cancel button in the button row, driven as one progress display
-        self.progress_panel = ProgressPanel(self, hide_when_idle=False, bar=self.progress,
-                                            cancel_button=self.cancel_button)
         self.progress_panel.message.connect(self.stage.setText)
         self.progress_panel.cancelled.connect(lambda: self.stage.setText("Cancelling… (the run is rolled back)"))
         self.close_button = QPushButton("Close")

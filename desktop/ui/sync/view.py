@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -124,14 +123,13 @@ class SyncView(QuarantineActions, QWidget):
         self.cancel_button = QPushButton("Cancel")
         bar.addWidget(self.sync_button)
         bar.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
+        #: the background sync's bar, and its Cancel beside Sync now (an unknown total stays indeterminate)
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
+                                            idle_format="idle", min_total=0, cancel_button=self.cancel_button)
+        self.progress = self.progress_panel.bar
         self.progress.setMinimumWidth(240)
         self.progress.setTextVisible(True)
-        bar.addWidget(self.progress, 1)
-        #: drives the bar and Cancel for the background sync (an unknown total stays indeterminate)
-        self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
-                                            idle_format="idle", min_total=0, bar=self.progress,
-                                            cancel_button=self.cancel_button)
+        bar.addWidget(self.progress_panel, 1)
         self.progress_panel.cancelled.connect(self._cancelling)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Automatic sync every"))
