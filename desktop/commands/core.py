@@ -86,20 +86,24 @@ def cmd_db_upgrade(env: Any) -> int:
 
 
 def cmd_db_backup(env: Any) -> int:
-    from desktop.persistence.db import Database
-    from desktop.persistence.migrate import backup
+    # lazy: the services import SQLAlchemy (~480 ms), and every start, the GUI's too, builds this parser
+    from desktop.persistence.migrate import current_revision
+    from desktop.services.admin import maintenance
 
-    db = Database(env.db_url)
-    target = backup(db, env.args.file)
+    app = env.app(migrate=False)
+    if current_revision(app.db) is None:
+        raise UserError(f"There is no Curbdesk database at {app.db.display_name()} to back up.")
+    target = maintenance.backup_database(app, env.actor(app), env.args.file)
     print(f"backup written to {target} ({target.stat().st_size:,} bytes)")
     return 0
 
 
 def cmd_verify_audit(env: Any) -> int:
-    from desktop.services.core.audit import verify
+    # lazy: the services import SQLAlchemy (~480 ms), and every start, the GUI's too, builds this parser
+    from desktop.services.admin import maintenance
 
     app = env.app(migrate=False)
-    result = verify(app.db)
+    result = maintenance.verify_audit_trail(app, env.actor(app))
     print(result.message(), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 3
 

@@ -10,7 +10,8 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -23,19 +24,19 @@ def _demo_accounts() -> list[tuple[str, str, str]]:
 
 def _open_database(env: Any, control: Any) -> dict[str, Any]:
     """Worker thread: open (and migrate) the database; say what the sign-in needs to know."""
+    # lazy, as every database import here: SQLAlchemy and the services cost ~480 ms, and the sign-in
+    # paints before they are imported
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
-    from desktop.persistence.models import Setting
     from desktop.services.admin import users
+    from desktop.services.core import settings
     from desktop.services.core.context import AppContext
 
     db = Database(env.db_url)
     db.check_connection()
     upgrade(db)
     app = AppContext(db=db, paths=env.paths)
-    with db.reading() as s:
-        is_demo = s.get(Setting, "demo.anchor") is not None
-    return {"app": app, "has_users": users.has_users(app), "is_demo": is_demo}
+    return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app)}
 
 
 def _preload_main_window(start_area: str) -> None:
@@ -65,7 +66,8 @@ def run_gui(env: Any) -> int:
     # application object exists.
     if QApplication.instance() is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    qapp = QApplication.instance() or QApplication(sys.argv)
+    # instance() is typed as the core application; the one that exists here is always a QApplication
+    qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     qapp.setApplicationName("Curbdesk")
     qapp.setOrganizationName("Curbdesk")
     qapp.setStyle("Fusion")
@@ -231,27 +233,22 @@ def _exit_after_first_paint(quit_: Any, window: Any) -> None:
 
 def _auto_login(app: Any) -> Any:
     """CURBDESK_DEMO_LOGIN=user signs in without a password, on the demo database only."""
-    from desktop.persistence.models import Setting
-    from desktop.services.admin import users
+    from desktop.services.admin import users  # lazy: see _open_database
+    from desktop.services.core import settings  # lazy: see _open_database
 
     who = os.environ.get("CURBDESK_DEMO_LOGIN")
     if not who:
         return None
-    with app.db.reading() as s:
-        if s.get(Setting, "demo.anchor") is None:
-            log.warning("CURBDESK_DEMO_LOGIN ignored: not a demo database")
-            return None
+    if not settings.is_demo_database(app):
+        log.warning("CURBDESK_DEMO_LOGIN ignored: not a demo database")
+        return None
     return users.actor_for(app, who)
 
 
 def agency_timezone(app: Any) -> Any:
-    from zoneinfo import ZoneInfo
+    from desktop.services.core import settings  # lazy: see _open_database
 
-    from desktop.persistence.models import Setting
-
-    with app.db.reading() as s:
-        row = s.get(Setting, "agency.timezone")
-    return ZoneInfo(row.value if row else "America/Los_Angeles")
+    return ZoneInfo(settings.read(app, "agency.timezone"))
 
 
 def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases") -> Any:

@@ -6,7 +6,6 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -23,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.domain.roles import Permission, allowed, require
-from desktop.persistence.migrate import backup
+from desktop.domain.roles import Permission, allowed
+from desktop.services.admin import maintenance
 from desktop.services.cases.queries import export_citations
-from desktop.services.core.audit import verify
+from desktop.services.core.audit import VerifyResult
 from desktop.ui.common.operations import Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
@@ -188,9 +187,10 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
         if not path:
             return
+        app, actor = self.ctx.app, self.ctx.actor
+
         def work(_c: TaskControl) -> Path:
-            require(self.ctx.actor.role, Permission.BACKUP, self.ctx.actor.username)
-            return backup(self.ctx.app.db, Path(path))
+            return maintenance.backup_database(app, actor, Path(path))
 
         Query(self.ctx, self, work, success=lambda p: self.ctx.info(f"Backup written to {p}")) \
             .with_progress(self.progress_panel, "Backing up…").run()
@@ -200,11 +200,12 @@ class MainWindow(QMainWindow):
         self.show_area("cases").run_escalation()  # type: ignore[attr-defined]
 
     def verify_audit(self) -> None:
-        def work(_c: TaskControl) -> Any:
-            require(self.ctx.actor.role, Permission.VIEW_AUDIT, self.ctx.actor.username)
-            return verify(self.ctx.app.db)
+        app, actor = self.ctx.app, self.ctx.actor
 
-        def done(result: Any) -> None:
+        def work(_c: TaskControl) -> VerifyResult:
+            return maintenance.verify_audit_trail(app, actor)
+
+        def done(result: VerifyResult) -> None:
             box = QMessageBox.information if result.ok else QMessageBox.critical
             box(self, "Audit trail", result.message())
 

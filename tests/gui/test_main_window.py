@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+import dataclasses
+
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from sqlalchemy import select
 
 from desktop.domain.errors import UserError
+from desktop.domain.roles import Role
+from desktop.persistence.models import AuditEntry
 from desktop.ui.common.messages import crash_report
 from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.main_window import AREAS, MainWindow
@@ -95,3 +100,33 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, ui_ctx) -> None:
     finally:
         gc.callbacks.remove(callback)
     assert seen and set(seen) == {threading.main_thread().name}
+
+
+def test_backup_and_audit_check_from_the_menu_go_through_the_services(qtbot, ui_ctx, actors, tmp_path,
+                                                                     monkeypatch) -> None:
+    """A clerk is refused by the service (not by a role cached in the window); an administrator's backup
+    is written and audited; the audit check's outcome is shown and audited."""
+    target = tmp_path / "menu-backup.sqlite3"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text: shown.append(text)))
+    clerk_window = MainWindow(ui_ctx)
+    qtbot.addWidget(clerk_window)
+    with qtbot.waitSignal(ui_ctx.messages.error_shown, timeout=20000) as refused:
+        clerk_window.backup()
+    assert "may not back up the database" in refused.args[0]
+    assert not target.exists()
+
+    admin_ctx = dataclasses.replace(ui_ctx, actor=actors[Role.ADMIN])
+    window = MainWindow(admin_ctx)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(admin_ctx.messages.notified, timeout=20000) as told:
+        window.backup()
+    assert told.args[0] == f"Backup written to {target}" and target.exists()
+    window.verify_audit()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert shown[0].startswith("Audit trail intact")
+    with ui_ctx.app.db.reading() as s:
+        actions = s.execute(select(AuditEntry.action, AuditEntry.username)
+                            .order_by(AuditEntry.id.desc()).limit(2)).all()
+    assert [tuple(a) for a in actions] == [("audit.verified", "admin"), ("database.backed_up", "admin")]

@@ -98,6 +98,10 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
 ]}
 
 
+#: the row the demo builder stamps on the database it fills (not an agency setting: never shown or edited)
+DEMO_ANCHOR = "demo.anchor"
+
+
 def _spec(key: str) -> SettingSpec:
     try:
         return SETTINGS[key]
@@ -114,6 +118,12 @@ def get(session: Session, key: str) -> Any:
 def read(app: AppContext, key: str) -> Any:
     with app.db.reading() as s:
         return get(s, key)
+
+
+def is_demo_database(app: AppContext) -> bool:
+    """Whether the database holds the demo office (the sign-in then offers the demo accounts)."""
+    with app.db.reading() as s:
+        return s.get(Setting, DEMO_ANCHOR) is not None
 
 
 def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:

@@ -32,9 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.appeals import Channel, HearingMode
+from desktop.domain.errors import UserError
+from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
+from desktop.services.admin import users
 from desktop.services.appeals import workflow as appeals
 from desktop.services.appeals.documents import CheckedDocument, check_file
+from desktop.services.core import settings
 from desktop.ui.appeals.widgets import appeal_changes
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
@@ -165,8 +169,6 @@ class IntakeDialog(QDialog):
         self.ctx.error(exc)
 
     def _show_preview(self, p: appeals.IntakePreview) -> None:
-        from desktop.domain.ledger import format_cents
-
         self.preview = p
         self.case_label.setText(
             f"<b>{p.citation_number}</b> · plate <b>{p.plate}</b> · {p.status.replace('_', ' ')} · balance "
@@ -209,8 +211,6 @@ class IntakeDialog(QDialog):
         app = self.ctx.app
 
         def work(_c: TaskControl) -> list[tuple[Path, CheckedDocument | BaseException]]:
-            from desktop.services.core import settings
-
             with app.db.reading() as s:
                 limit = int(settings.get(s, "appeals.max_document_mb")) * 1_048_576
             out: list[tuple[Path, CheckedDocument | BaseException]] = []
@@ -262,9 +262,6 @@ class IntakeDialog(QDialog):
         def work(_c: TaskControl) -> appeals.FiledAppeal:
             override = None
             if use_signin:
-                from desktop.domain.errors import UserError
-                from desktop.services.admin import users
-
                 if not sup_user:
                     raise UserError("A late appeal needs a supervisor: ask one to sign in here.")
                 override = users.login(app, sup_user, sup_password)
@@ -432,8 +429,6 @@ class ScheduleDialog(QDialog):
         item = self.times.currentItem()
         at = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if at is None:
-            from desktop.domain.errors import UserError
-
             self.ctx.error(UserError("Pick one of the free times first."))
             return
         app, actor = self.ctx.app, self.ctx.actor

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QIcon,
@@ -23,6 +23,9 @@ from PySide6.QtGui import (
     QShortcut,
     QWheelEvent,
 )
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -262,9 +265,6 @@ class PdfPreviewDialog(QDialog):
     """A PDF on screen (Qt PDF), with Print…, Save a copy… and Open in the system viewer."""
 
     def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
-        from PySide6.QtPdf import QPdfDocument
-        from PySide6.QtPdfWidgets import QPdfView
-
         super().__init__(parent)
         self.path = Path(path)
         self.setWindowTitle(f"{title} — {self.path.name}")
@@ -296,8 +296,6 @@ class PdfPreviewDialog(QDialog):
         return int(self.document.pageCount())
 
     def print_pdf(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -306,8 +304,6 @@ class PdfPreviewDialog(QDialog):
 
     def render_to(self, printer: Any) -> None:
         """Paint every page on a QPrinter (or any paint device with pages) at its resolution."""
-        from PySide6.QtCore import QRect
-
         painter = QPainter(printer)
         try:
             for page in range(self.document.pageCount()):

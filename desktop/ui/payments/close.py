@@ -71,7 +71,7 @@ class CloseTab(PaymentsTab):
             b.setEnabled(self.can(Permission.EXPORT_DATA))
             bar.addWidget(b)
         lay.addLayout(bar)
-        QShortcut(QKeySequence("F5"), self, activated=self.load)
+        QShortcut(QKeySequence("F5"), self, self.load)
 
         top = QHBoxLayout()
         count_box = QGroupBox("Count my drawer")

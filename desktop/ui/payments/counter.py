@@ -139,7 +139,7 @@ class CounterTab(QWidget):
         self.case_model = RowsModel(self.CASE_COLUMNS, ctx.tz, self)
         self.cases_table = make_table(self.case_model)
         self.cases_table.doubleClicked.connect(lambda index: self.toggle(index.row()))
-        QShortcut(QKeySequence("Space"), self.cases_table, activated=self._toggle_current)
+        QShortcut(QKeySequence("Space"), self.cases_table, self._toggle_current)
         left.addWidget(self.cases_table, 1)
         hint = QLabel("Space ticks or unticks a case. Money goes to the oldest case first; anything paid beyond "
                       "the balance is a credit for the refund queue.")
@@ -218,8 +218,8 @@ class CounterTab(QWidget):
         lay.addWidget(right_widget, 2)
 
         for key, index in (("F2", 0), ("F3", 1), ("F4", 2)):
-            QShortcut(QKeySequence(key), self, activated=lambda i=index: self._pick_method(i))
-        QShortcut(QKeySequence("Escape"), self, activated=self.reset)
+            QShortcut(QKeySequence(key), self, lambda i=index: self._pick_method(i))
+        QShortcut(QKeySequence("Escape"), self, self.reset)
         self._method_changed()
         can_post = allowed(ctx.actor.role, Permission.POST_PAYMENTS)
         self.post_button.setEnabled(can_post)

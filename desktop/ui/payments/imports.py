@@ -87,7 +87,7 @@ class ImportsTab(PaymentsTab):
         split.addWidget(self.result)
         split.setSizes([320, 220])
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+O"), self, activated=self.choose_file)
+        QShortcut(QKeySequence("Ctrl+O"), self, self.choose_file)
 
     def load(self) -> None:
         if not self.can(Permission.IMPORT_DATA):

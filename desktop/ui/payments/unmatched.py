@@ -94,7 +94,7 @@ class UnmatchedTab(PaymentsTab):
         split.addWidget(side)
         split.setSizes([760, 480])
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.assign)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.assign)
 
     def load(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor

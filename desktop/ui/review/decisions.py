@@ -168,7 +168,7 @@ class ReviewDecisions(_WidgetBase):
         taken = self._take_current()
         if taken is None:
             return
-        index, entry, prepared = taken
+        _index, entry, prepared = taken
         item = prepared.item
         try:
             codes = review_service.schedule_codes(self.ctx.app, self.ctx.actor, item.issued_at.date())

@@ -75,18 +75,18 @@ def facts_html(i: ReviewItem, tz: Any) -> str:
         ("Issued", (f"{e(local_time(i.issued_at, tz, TIME_FORMAT))} by officer {e(i.officer_badge)} "
                     f"on {e(i.device_id or '—')}")),
         ("Received", f"{e(local_time(i.received_at, tz, TIME_FORMAT))} ({delay:.1f} h later)"),
-        ("Vehicle", f"<span style='font-size:13pt'><b>{e(i.plate)}</b></span> {e(i.jurisdiction)}"
-                    f"{' ' + e(i.plate_type) if i.plate_type else ''} · {e(i.make or '—')} {e(i.model or '')}"
-                    f" · {e(i.colour or '—')} · {registered}"),
+        ("Vehicle", (f"<span style='font-size:13pt'><b>{e(i.plate)}</b></span> {e(i.jurisdiction)}"
+                     f"{' ' + e(i.plate_type) if i.plate_type else ''} · {e(i.make or '—')} {e(i.model or '')}"
+                     f" · {e(i.colour or '—')} · {registered}")),
         ("Violation", violations or "—"),
-        ("Location", f"{e(i.address or '—')} · zone {e(i.zone_code or '—')}"
-                     f"{' · space ' + e(i.space) if i.space else ''} · ±{i.accuracy_m or 0:.0f} m"),
+        ("Location", (f"{e(i.address or '—')} · zone {e(i.zone_code or '—')}"
+                      f"{' · space ' + e(i.space) if i.space else ''} · ±{i.accuracy_m or 0:.0f} m")),
         ("Zone rules", "<br>".join(f"<b>{e(z.code)}</b> {e(z.description or 'no posted rules')}" for z in i.zones)
          or "<span style='color:#666'>no zone known here</span>"),
         ("Observed", obs or "—"),
         ("Remarks", e(i.remarks or "—")),
-        ("Evidence", f"{e(i.evidence_status.replace('_', ' '))} · "
-                     f"<span style='color:{sig_colour}'><b>{e(sig_text)}</b></span>"),
+        ("Evidence", (f"{e(i.evidence_status.replace('_', ' '))} · "
+                      f"<span style='color:{sig_colour}'><b>{e(sig_text)}</b></span>")),
     ]
     return "<table cellspacing='2'>" + "".join(
         f"<tr><td style='color:#555; padding-right:8px' valign='top'>{k}</td><td>{v}</td></tr>" for k, v in rows

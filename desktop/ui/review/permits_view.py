@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -51,7 +51,7 @@ class PermitsView(QWidget):
     results = Signal(int)
     saved = Signal(int)
 
-    COLUMNS = ["Permit", "Type", "Plates", "Zones", "Valid from", "Valid to", "Status", "Holder"]
+    COLUMNS: ClassVar[list[str]] = ["Permit", "Type", "Plates", "Zones", "Valid from", "Valid to", "Status", "Holder"]
 
     def __init__(self, ctx: UiContext, initial: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,7 +143,7 @@ class PermitsView(QWidget):
         split.addWidget(form_box)
         split.setSizes([720, 360])
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         self.new_permit()
         self.run_search()
         ctx.bus.subscribe(self, self._data_changed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
@@ -48,7 +48,7 @@ class SyncBackground(QObject):
     auto_note = Signal(str)
     auto_checked = Signal(bool)
 
-    _instances: dict[int, SyncBackground] = {}
+    _instances: ClassVar[dict[int, SyncBackground]] = {}
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -7,7 +7,7 @@ the view reloads them through the task runner. ``ROW_ROLE`` returns the row obje
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -31,7 +31,7 @@ def _when(value: datetime | None, tz: Any) -> str:
 class _RowsModel(ListTableModel, Generic[Row]):
     """Rows held in memory; subclasses give HEADERS and ``display(row, column)``."""
 
-    HEADERS: list[str] = []
+    HEADERS: ClassVar[list[str]] = []
 
     def __init__(self, tz: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -64,7 +64,7 @@ class _RowsModel(ListTableModel, Generic[Row]):
 
 class DeviceTableModel(_RowsModel[DeviceRow]):
     DEVICE, OFFICER, LAST_SEEN, LAST_SEQ, GAPS, PENDING, KEY, APP = range(8)
-    HEADERS = ["Device", "Officer", "Last seen", "Last seq", "Gaps", "Pending", "Signing key", "App"]
+    HEADERS: ClassVar[list[str]] = ["Device", "Officer", "Last seen", "Last seq", "Gaps", "Pending", "Signing key", "App"]
 
     def display(self, d: DeviceRow, column: int) -> str:
         if column == self.DEVICE:
@@ -106,7 +106,7 @@ class DeviceTableModel(_RowsModel[DeviceRow]):
 
 class QuarantineTableModel(_RowsModel[QuarantineRow]):
     RECEIVED, DEVICE, TYPE, EVENT, STATUS, REASON = range(6)
-    HEADERS = ["Received", "Device", "Type", "Event id", "Status", "Reason"]
+    HEADERS: ClassVar[list[str]] = ["Received", "Device", "Type", "Event id", "Status", "Reason"]
 
     def display(self, q: QuarantineRow, column: int) -> str:
         if column == self.RECEIVED:
@@ -140,7 +140,7 @@ class QuarantineTableModel(_RowsModel[QuarantineRow]):
 
 class BundleTableModel(_RowsModel[ImportedBundleRow]):
     FILE, DEVICE, IMPORTED, EVENTS = range(4)
-    HEADERS = ["Bundle", "Device", "Imported", "Events"]
+    HEADERS: ClassVar[list[str]] = ["Bundle", "Device", "Imported", "Events"]
 
     def display(self, b: ImportedBundleRow, column: int) -> str:
         return [b.filename, b.device_id, _when(b.imported_at, self.tz), str(b.event_count)][column]
@@ -148,7 +148,7 @@ class BundleTableModel(_RowsModel[ImportedBundleRow]):
 
 class SkippedTableModel(_RowsModel[SkippedEventRow]):
     RECEIVED, DEVICE, SEQ, TYPE, EVENT, SOURCE = range(6)
-    HEADERS = ["Received", "Device", "Seq", "Type", "Event id", "Source"]
+    HEADERS: ClassVar[list[str]] = ["Received", "Device", "Seq", "Type", "Event id", "Source"]
 
     def display(self, e: SkippedEventRow, column: int) -> str:
         return [_when(e.received_at, self.tz), e.device_id, "" if e.seq is None else str(e.seq), e.type,

@@ -1,0 +1,46 @@
+"""Database maintenance as use cases: an online backup and a check of the audit trail's hash chain.
+
+Both check the acting user's permission against the current user row (a unit of work, so a role changed
+or an account disabled since sign-in counts at once) and leave an entry in the audit trail. The work
+itself is the persistence layer's backup and the audit module's verification, run outside any
+transaction: a backup of a large office takes a while and must not hold the write lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.domain.roles import Permission
+from desktop.persistence.migrate import backup
+from desktop.services.core.audit import VerifyResult, verify
+from desktop.services.core.context import Actor, AppContext
+
+
+def _check(app: AppContext, actor: Actor, permission: Permission) -> None:
+    """Refuse before any work unless the actor's current role grants `permission` (a read: no lock)."""
+    with app.reader(actor, permission):
+        pass
+
+
+def backup_database(app: AppContext, actor: Actor, target: Path) -> Path:
+    """A consistent copy of the live database at `target` (administrators only). Returns the file written."""
+    _check(app, actor, Permission.BACKUP)
+    written = backup(app.db, Path(target))
+    with app.uow(actor, Permission.BACKUP) as uow:
+        uow.audit("database.backed_up", "database", app.db.display_name(),
+                  after={"file": str(written), "bytes": written.stat().st_size})
+        uow.commit()
+    return written
+
+
+def verify_audit_trail(app: AppContext, actor: Actor) -> VerifyResult:
+    """Walk the audit trail's hash chain (supervisors and administrators); the check itself is audited,
+    with its outcome, as the entry after the last one it checked."""
+    _check(app, actor, Permission.VIEW_AUDIT)
+    result = verify(app.db)
+    with app.uow(actor, Permission.VIEW_AUDIT) as uow:
+        uow.audit("audit.verified", "audit_trail", "chain",
+                  after={"ok": result.ok, "checked": result.checked, "first_bad_id": result.first_bad_id,
+                         "problem": result.problem})
+        uow.commit()
+    return result
