@@ -134,11 +134,11 @@ class FirstAdminDialog(QDialog):
         lay.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create account")
-        buttons.accepted.connect(self.create)
+        buttons.accepted.connect(self.create_account)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-    def create(self) -> None:
+    def create_account(self) -> None:
         if self.password.text() != self.again.text():
             self.error.setText("The two passwords differ.")
             return

@@ -111,8 +111,9 @@ class MainWindow(QMainWindow):
         if area.key not in self.views:
             view = self._build(area)
             old = self.stack.widget(index)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self.stack.insertWidget(index, view)
             self.views[area.key] = view
         self.stack.setCurrentIndex(index)

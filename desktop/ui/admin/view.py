@@ -231,7 +231,8 @@ class ProfilesTab(QWidget):
             for col, (key, title) in enumerate(FORM_COLUMNS):
                 if key not in EDITABLE:
                     continue
-                text = (self.form.item(i, col).text() if self.form.item(i, col) else "").strip()
+                cell = self.form.item(i, col)
+                text = (cell.text() if cell is not None else "").strip()
                 if not text:
                     values[key] = None if key in ("contest_deadline_days", "final_deadline_days") else 0
                     continue

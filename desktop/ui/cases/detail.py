@@ -465,8 +465,9 @@ class CaseDetailPanel(QWidget):
     def _load_photos(self, d: CaseDetail) -> None:
         while self.photo_row.count():
             item = self.photo_row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._photo_gen += 1
         gen = self._photo_gen
         photos = [(p.sha256, p.caption, p.integrity, p.taken_at) for p in d.photos]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -47,7 +47,7 @@ class WindowedTableModel(QAbstractTableModel):
     after a new filter's first page (the rows shown); `page_loaded(page)`; `failed(exc)`.
     """
 
-    HEADERS: list[str] = []
+    HEADERS: ClassVar[list[str]] = []
 
     loaded = Signal(int)
     page_loaded = Signal(int)

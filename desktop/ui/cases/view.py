@@ -127,8 +127,8 @@ class CasesView(QWidget):
         split.setStretchFactor(1, 2)
         split.setSizes([820, 560])
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
-        QShortcut(QKeySequence("Escape"), self.search, activated=self.clear_search)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        QShortcut(QKeySequence("Escape"), self.search, self.clear_search)
 
     def focus_search(self) -> None:
         self.search.setFocus()

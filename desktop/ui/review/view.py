@@ -385,9 +385,14 @@ class ReviewView(ReviewDecisions, QWidget):
             return
         self._loading.add(cid)
         app, actor = self.ctx.app, self.ctx.actor
-        Query(self.ctx, self, lambda control: prepare(app, actor, cid, control),
-              success=lambda p, cid=cid: self._prepared(cid, p),
-              failure=lambda exc, cid=cid: self._load_failed(cid, exc)).run()
+        def prepared(p: Prepared) -> None:
+            self._prepared(cid, p)
+
+        def failed(exc: BaseException) -> None:
+            self._load_failed(cid, exc)
+
+        Query(self.ctx, self, lambda control: prepare(app, actor, cid, control), success=prepared,
+              failure=failed).run()
 
     def _prepared(self, cid: int, prepared: Prepared) -> None:
         self._loading.discard(cid)
