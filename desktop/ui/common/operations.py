@@ -16,7 +16,9 @@ and get, always:
 - for a mutation, its `Changes` emitted on the app-wide `OperationBus` after the success callback,
   even when the owner is gone (the data did change). Screens subscribe (`bus.subscribe(self,
   handler)`) and decide whether a change concerns them; the handler is told which object started the
-  operation, so a screen can recognise its own change. A query emits nothing.
+  operation, so a screen can recognise its own change (`initiated_by`). A query emits nothing; a
+  mutation that commits as it goes (`partial=True`: a sync, a bundle import) announces its changes after
+  a failure or a Cancel too.
 
 Modelled on Anki's `CollectionOp`, `QueryOp` and `operation_did_execute` (aqt/operations).
 """
