@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
                    help="retries of a failed request, with backoff (default 5; 0 fails at once)")
     p.add_argument("--helper-process-from", type=int, metavar="EVENTS",
                    help="fetch and check the events on a helper process when at least this many wait "
-                        "(0: always; default: for a large sync, see HELPER_PROCESS_FROM in sync_service)")
+                        "(0: always; default: for a large sync, see HELPER_PROCESS_FROM in desktop.services.sync.run)")
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("import-bundle", help="import dock bundles (ZIP files exported by docked handhelds)")
@@ -69,7 +69,7 @@ def _progress_printer() -> Any:
 
 
 def cmd_sync(env: Any) -> int:
-    from desktop.services.sync import service as sync_service
+    from desktop.services.sync import endpoints, run  # lazy: ~600 ms at every command's start-up
 
     args = env.args
     if not 1 <= args.limit <= 500:
@@ -85,15 +85,14 @@ def cmd_sync(env: Any) -> int:
         if not args.ca_bundle.is_file():
             raise UserError(f"The CA bundle {args.ca_bundle} does not exist.")
         ca_bundle = str(args.ca_bundle.resolve())
-    endpoint_id = sync_service.endpoint_for_url(app, actor, args.endpoint, ca_bundle)
+    endpoint_id = endpoints.endpoint_for_url(app, actor, args.endpoint, ca_bundle)
     token = args.token or os.environ.get(TOKEN_ENV) or None
     progress = _progress_printer()
     try:
-        summary = sync_service.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
-                                        push=not args.no_push, client_options={"max_retries": args.retries},
-                                        helper_process_from=(sync_service.HELPER_PROCESS_FROM
-                                                             if args.helper_process_from is None
-                                                             else args.helper_process_from))
+        summary = run.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
+                               push=not args.no_push, client_options={"max_retries": args.retries},
+                               helper_process_from=(run.HELPER_PROCESS_FROM if args.helper_process_from is None
+                                                    else args.helper_process_from))
     except UserError as exc:
         if progress:
             print(file=sys.stderr)
@@ -110,15 +109,15 @@ def cmd_sync(env: Any) -> int:
 
 
 def cmd_import_bundle(env: Any) -> int:
-    from desktop.services.sync import service as sync_service
-    from desktop.sync.bundle import BundleRejected
+    from desktop.services.sync import bundles  # lazy: ~600 ms at every command's start-up
+    from desktop.sync.bundle import BundleRejected  # lazy: ~100 ms at every command's start-up
 
     app = env.app()
     actor = env.actor(app)
     failed = 0
     for path in env.args.files:
         try:
-            result = sync_service.import_bundle(app, actor, path, _progress_printer())
+            result = bundles.import_bundle(app, actor, path, _progress_printer())
         except BundleRejected as exc:
             failed += 1
             print("error: " + " ".join(str(exc).split()), file=sys.stderr)
@@ -134,21 +133,21 @@ def cmd_import_bundle(env: Any) -> int:
 
 
 def cmd_devices_add(env: Any) -> int:
-    from desktop.services.sync import service as sync_service
+    from desktop.services.sync import devices  # lazy: ~600 ms at every command's start-up
 
     app = env.app()
-    fingerprint = sync_service.register_device(app, env.actor(app), env.args.device_id, env.args.public_key,
-                                               env.args.officer)
+    fingerprint = devices.register_device(app, env.actor(app), env.args.device_id, env.args.public_key,
+                                          env.args.officer)
     print(f"device {env.args.device_id} registered with key {fingerprint}; from now on its unsigned or wrongly "
           "signed events are quarantined")
     return 0
 
 
 def cmd_devices_list(env: Any) -> int:
-    from desktop.services.sync import service as sync_service
+    from desktop.services.sync import devices  # lazy: ~600 ms at every command's start-up
 
     app = env.app()
-    for d in sync_service.list_devices(app, env.actor(app)):
+    for d in devices.list_devices(app, env.actor(app)):
         seen = d.last_seen_at.isoformat(timespec="minutes") if d.last_seen_at else "-"
         print(f"{d.device_id:12} officer {d.officer_badge or '-':8} last seen {seen:25} last seq "
               f"{d.last_seq if d.last_seq is not None else '-':>6}  pending {d.pending_events or 0:>5}  "
@@ -157,9 +156,9 @@ def cmd_devices_list(env: Any) -> int:
 
 
 def cmd_export_quarantine(env: Any) -> int:
-    from desktop.services.sync import service as sync_service
+    from desktop.services.sync import quarantine  # lazy: ~600 ms at every command's start-up
 
     app = env.app()
-    n = sync_service.export_quarantine(app, env.actor(app), env.args.out)
+    n = quarantine.export_quarantine(app, env.actor(app), env.args.out)
     print(f"{n:,} quarantined events written to {env.args.out}")
     return 0

@@ -23,8 +23,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw, ImageFont
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import func, select
 
+from desktop.demo.office import store_evidence
 from desktop.demo.photos import street_photo
 from desktop.domain.plates import plate_search_key as plate_key
 from desktop.persistence.models import (
@@ -40,10 +44,10 @@ from desktop.persistence.models import (
     Setting,
     User,
 )
+from desktop.services import appeals
 from desktop.services.admin import users as user_service
-from desktop.services.appeals import workflow as appeals
+from desktop.services.appeals.intake import AppealRequest
 from desktop.services.appeals.packet import render_letter
-from desktop.services.appeals.workflow import AppealRequest
 from desktop.services.core.context import Actor, AppContext
 
 ORDER = 60
@@ -81,9 +85,6 @@ def at_clock(app: AppContext, moment: datetime) -> AppContext:
 
 
 def letter_pdf(title: str, lines: list[str]) -> bytes:
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen.canvas import Canvas
-
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=letter, invariant=1)
     c.setFont("Helvetica-Bold", 14)
@@ -99,8 +100,6 @@ def letter_pdf(title: str, lines: list[str]) -> bytes:
 
 
 def receipt_png(lines: list[str], seed: int) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
-
     rnd = random.Random(seed)
     im = Image.new("RGB", (420, 560), (70, 70, 74))
     d = ImageDraw.Draw(im)
@@ -378,8 +377,6 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                                                      handheld_fine_cents=7000, fine_cents=7000))
             s.add(case)
             s.flush()
-            from desktop.demo.office import store_evidence
-
             for p in range(2):
                 data = street_photo(plate, "GB", "SL", owner.vehicle_make or "", issued - timedelta(seconds=40 - p * 20),
                                     lat + 0.00003 * p, lon, seed=9000 + n * 2 + p, caption="plate" if p == 0 else "scene")

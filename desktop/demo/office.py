@@ -8,8 +8,9 @@ makes, colours, out-of-state share).
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 import logging
+import pkgutil
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
+import desktop.demo as pkg
 from desktop.demo.photos import street_photo
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Role
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
@@ -41,7 +44,7 @@ from desktop.persistence.models import (
     Zone,
 )
 from desktop.services.admin import users as user_service
-from desktop.services.cases.queries import normalise_plate, plate_key
+from desktop.services.cases.queries import plate_key
 from desktop.services.core.context import Actor, AppContext
 
 log = logging.getLogger(__name__)
@@ -163,8 +166,6 @@ class DemoResult:
 
 def store_evidence(root: Path, data: bytes) -> str:
     """Write a demo photo into the evidence store (by digest, never rewritten)."""
-    from desktop.persistence.evidence import EvidenceStore
-
     return EvidenceStore(root).put(data).sha256
 
 
@@ -434,11 +435,6 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
 def run_extensions(app: AppContext, progress: Progress) -> None:
     """Each capability adds to the demo in its own `desktop.demo.<area>` module,
     with `ORDER: int` and `extend_demo(app, progress)` (idempotent, like the rest)."""
-    import importlib
-    import pkgutil
-
-    import desktop.demo as pkg
-
     modules = [importlib.import_module(f"desktop.demo.{m.name}")
                for m in pkgutil.iter_modules(pkg.__path__) if m.name not in ("office", "simulator")]
     for mod in sorted((m for m in modules if hasattr(m, "extend_demo")), key=lambda m: getattr(m, "ORDER", 50)):

@@ -18,9 +18,17 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import EntryKind
 from desktop.domain.lifecycle import CaseStatus
 from desktop.persistence.models import Citation, LedgerEntry, RegisteredOwner, Setting, User
+from desktop.services.admin import users
+from desktop.services.cases import steps as case_ops
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.payments import daily_close, refunds
+from desktop.services.payments import imports as payment_imports
+from desktop.services.payments import plans as payment_plans
+from desktop.services.payments import posting as payments
 
 ORDER = 40
 MARKER = "demo.payments"
@@ -86,12 +94,6 @@ def _person(name: str | None) -> str:
 
 
 def extend_demo(app: AppContext, progress: Progress) -> None:
-    from desktop.services.admin import users
-    from desktop.services.payments import daily_close, refunds
-    from desktop.services.payments import imports as payment_imports
-    from desktop.services.payments import plans as payment_plans
-    from desktop.services.payments import posting as payments
-
     with app.db.reading() as s:
         if s.get(Setting, MARKER) is not None:
             return
@@ -206,9 +208,6 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
 def _late_fee(app: AppContext, citation_id: int) -> None:
     """The demo plan's case owes a late fee, as it would after its delinquent notice (the indigent
     plan waives it). Posted once, under its own key."""
-    from desktop.domain.ledger import EntryKind
-    from desktop.services.cases import steps as case_ops
-
     with app.uow(Actor.system("demo")) as uow:
         case = case_ops.load_case(uow, citation_id)
         case_ops.post(uow, case, EntryKind.PENALTY, 2500, memo="late fee after the delinquent notice (demo)",
@@ -217,10 +216,8 @@ def _late_fee(app: AppContext, citation_id: int) -> None:
 
 
 def payments_today(app: AppContext) -> date:
-    from desktop.services.payments.posting import business_date
-
     with app.db.reading() as s:
-        return business_date(s, app.now())
+        return agency_date(s, app.now())
 
 
 def _processor_rows(cases: Sequence[tuple[int, str, str, int, str | None]], day: date,

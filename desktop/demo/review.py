@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from desktop.demo.office import store_evidence
+from desktop.demo.photos import street_photo
 from desktop.domain import plates
 from desktop.domain.lifecycle import CaseStatus
 from desktop.persistence.models import (
@@ -40,6 +42,7 @@ from desktop.persistence.models import (
     ViolationCode,
 )
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.review.checks import evaluate, recheck_pending
 
 ORDER = 30
 LA = ZoneInfo("America/Los_Angeles")
@@ -71,9 +74,6 @@ def _recode(session: Any, c: Citation, code: str) -> None:
 
 def _photo(app: AppContext, c: Citation, taken: datetime, caption: str, seed: int, lat: float, lon: float,
            position: int) -> EvidencePhoto:
-    from desktop.demo.office import store_evidence
-    from desktop.demo.photos import street_photo
-
     data = street_photo(c.plate, c.jurisdiction, c.color or "GY", c.make or "TOYT", taken.astimezone(LA), lat, lon,
                         seed=seed, caption=caption)
     sha = store_evidence(app.paths.evidence_dir, data)
@@ -204,8 +204,6 @@ def _duplicate_of(app: AppContext, s: Any, c: Citation) -> None:
 
 def _fix_unsupported(app: AppContext, examples: dict[str, str]) -> int:
     """Waiting citations whose code the district's posted rules cannot support get a code they can."""
-    from desktop.services.review.checks import evaluate
-
     keep = {n for n in examples.values() if n}
     fixed = 0
     with app.uow(Actor.system("demo")) as uow:
@@ -233,8 +231,6 @@ def _fix_unsupported(app: AppContext, examples: dict[str, str]) -> int:
 
 
 def extend_demo(app: AppContext, progress: Any) -> None:
-    from desktop.services.review.checks import recheck_pending
-
     with app.db.reading() as s:
         row = s.get(Setting, KEY)
         state: dict[str, Any] = dict(row.value) if row is not None and isinstance(row.value, dict) else {}

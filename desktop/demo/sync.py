@@ -18,9 +18,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from desktop.demo.fleet import Faults
+from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import Officer, Setting
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.sync import service as sync_service
+from desktop.services.sync.bundles import import_bundle
+from desktop.services.sync.devices import register_device
+from desktop.services.sync.endpoints import save_endpoint
+from desktop.services.sync.run import sync_now
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +62,6 @@ def _assignments(app: AppContext, day: str) -> None:
 
 
 def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> None:
-    from desktop.demo.simulator import Faults, FieldSimulator
-
     if _done(app):
         return
     actor = Actor.system("demo")
@@ -72,13 +75,11 @@ def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> N
                          first_device=13, endpoint_id="GW-DEMO", photo_size=(640, 480))
     sim.start()
     try:
-        endpoint_id, _ = sync_service.save_endpoint(app, actor, None, name=ENDPOINT_NAME, url=sim.base_url,
-                                                    auto_sync_minutes=0)
+        endpoint_id, _ = save_endpoint(app, actor, None, name=ENDPOINT_NAME, url=sim.base_url, auto_sync_minutes=0)
         for device in sim.devices:
-            sync_service.register_device(app, actor, device.device_id, device.public_key_b64, device.officer_badge)
+            register_device(app, actor, device.device_id, device.public_key_b64, device.officer_badge)
         progress("Field sync: pulling from the simulator", 1, 3)
-        summary = sync_service.sync_now(app, actor, endpoint_id, token=sim.token,
-                                        client_options={"sleep": lambda _s: None})
+        summary = sync_now(app, actor, endpoint_id, token=sim.token, client_options={"sleep": lambda _s: None})
         log.info("demo sync: %s", summary.line())
     finally:
         sim.stop()
@@ -87,9 +88,9 @@ def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> N
                             photo_size=(640, 480), malformed_events=1)
     with tempfile.TemporaryDirectory() as folder:
         for path in docked.write_bundles(Path(folder)):
-            sync_service.import_bundle(app, actor, path)
+            import_bundle(app, actor, path)
     # from now on the endpoint is the standalone simulator; its cursor starts afresh
-    sync_service.save_endpoint(app, actor, endpoint_id, name=ENDPOINT_NAME, url=STANDALONE_URL, auto_sync_minutes=0)
+    save_endpoint(app, actor, endpoint_id, name=ENDPOINT_NAME, url=STANDALONE_URL, auto_sync_minutes=0)
     with app.uow(actor) as uow:
         uow.session.add(Setting(key="demo.sync", value={"endpoint": endpoint_id, "summary": summary.line()}))
         uow.commit()

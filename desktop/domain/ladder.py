@@ -1,6 +1,6 @@
 """A jurisdiction profile seen as the ladder a case climbs, rung by rung, for the daily escalation.
 
-``profiles.plan_case`` answers "where is this one case" from its whole history. The
+``case_plan.plan_case`` answers "where is this one case" from its whole history. The
 daily escalation moves a million cases at once in SQL, so it needs the same rules
 spelled out per step: what entering a rung does (penalty, notice, a move to
 collections), and how the date of the following rung is counted (from the issue

@@ -22,6 +22,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.sync.client import EventPage, FieldClient, FieldEndpointError, SyncCancelled
+from desktop.sync.prepared import PreparedEvent, prepare
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,6 @@ def fetch_pages(client: FieldClient, cursor: str | None, limit: int, run: int) -
 
 
 def prepare_run(pages: list[EventPage]) -> Run:
-    from desktop.sync.prepared import prepare
-
     return Run(pages, [prepare(event) for page in pages for event in page.received()])
 
 
@@ -233,8 +233,6 @@ class Decoder:
 
     @staticmethod
     def _read(path: str) -> Run:
-        from desktop.sync.prepared import PreparedEvent
-
         with open(path, "rb") as f:
             pages, items = pickle.load(f)
         os.unlink(path)
@@ -260,8 +258,6 @@ STALE_SPOOL_SECONDS = 24 * 3600
 
 def _remove_stale_spools(parent: Path) -> None:
     """Spool folders a day old: left by a sync whose process was killed (a running sync's is younger)."""
-    import time
-
     now = time.time()
     for folder in parent.glob(_SPOOL_PREFIX + "*"):
         try:

@@ -11,7 +11,6 @@ import os
 import sys
 import time
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -246,9 +245,9 @@ def _auto_login(app: Any) -> Any:
 
 
 def agency_timezone(app: Any) -> Any:
-    from desktop.services.core import settings  # lazy: see _open_database
+    from desktop.services.core.clock import read_agency_zone  # lazy: see _open_database
 
-    return ZoneInfo(settings.read(app, "agency.timezone"))
+    return read_agency_zone(app)
 
 
 def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases") -> Any:

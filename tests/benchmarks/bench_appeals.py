@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, Citation, LedgerEntry
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import build_packet, load_workspace, packet_data
 from desktop.services.cases.queries import plate_key
 from reports.hearing import HearingPacket

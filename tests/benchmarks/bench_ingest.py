@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from sqlalchemy import text as sql_text
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.migrate import upgrade
+from desktop.services import sync as sync_service
+from desktop.services.core import audit
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.sync import service as sync_service
+from desktop.services.review.checks import recheck_citations
 
 ROOT = Path(__file__).resolve().parents[2]
 CITATIONS = 20_000
@@ -171,8 +174,6 @@ def test_bench_review_checks_after_ingest(benchmark: Any, tmp_path_factory: pyte
     the new citations, a page of 500 at a time (each in its own transaction, as the ingest does)."""
     if "db" not in ingested:
         pytest.skip("run together with test_bench_ingest_without_photos")
-    from desktop.services.review.checks import recheck_citations
-
     base = tmp_path_factory.mktemp("checks")
     counter = [0]
 
@@ -304,10 +305,6 @@ def test_bench_audit_append(benchmark: Any, tmp_path_factory: pytest.TempPathFac
                             mode: str) -> None:
     """`citation.received` entries: one bulk append per page (what the ingest does) against one append
     per entry (the ORM path every other use case takes)."""
-    from datetime import UTC, datetime
-
-    from desktop.services.core import audit
-
     base = tmp_path_factory.mktemp(f"audit-{mode}")
     counter = [0]
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, Citation, Hearing
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.ui.appeals.view import AppealsView, AppealTableModel
 from desktop.ui.appeals.widgets import PdfPreviewDialog
 from desktop.ui.common.messages import MessageChannel

@@ -3,6 +3,7 @@ reasons, discard and re-submit, the drop folder, and what each role may press.""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -12,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PySide6.QtWidgets import QDialog, QInputDialog
 from sqlalchemy import func, select
 
 from desktop.demo.simulator import FieldSimulator
 from desktop.domain.roles import Role
 from desktop.persistence.models import Citation, FieldEvent
+from desktop.services import sync as sync_service
 from desktop.services.core.context import AppContext
-from desktop.services.sync import service as sync_service
 from desktop.sync.client import SyncCancelled
 from desktop.ui.common.messages import MessageChannel
 from desktop.ui.common.tasks import TaskRunner
@@ -170,8 +172,6 @@ def test_supervisor_discards_and_resubmits_from_the_screen(app: AppContext, make
     _loaded(qtbot, view)
     assert view.quarantine.rowCount() == 1
     view.quarantine_table.selectRow(0)
-    from PySide6.QtWidgets import QInputDialog
-
     monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("a broken line, nothing to save", True))
     with qtbot.waitSignal(view.loaded, timeout=10000):
         view.discard_selected()
@@ -216,8 +216,6 @@ def test_table_models_pass_qt_model_tests(app: AppContext, qtmodeltester: Any, s
 
 def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbot: Any,
                                            simulator_factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtWidgets import QDialog
-
     sim = simulator_factory(citations=2)
     sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
     sync_service.TOKENS.reset()
@@ -267,8 +265,6 @@ def test_sync_now_with_the_helper_process_shows_progress_and_stores_everything(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Sync now as a large sync runs it: pages fetched and prepared on the helper process (forced here for a
     small fleet), the window kept responsive, the progress shown, everything stored."""
-    import functools
-
     view = _clerk_view_on(app, simulator_factory(citations=60, devices=3, malformed_events=2), make_view, qtbot,
                           page_limit=10)
     view.background.client_options = {"max_retries": 5}  # (a lambda would keep the sync in one process)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 
+import desktop.services.sync.ingest as ingest_module
 from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import (
     Citation,
@@ -19,9 +21,9 @@ from desktop.persistence.models import (
     QuarantinedEvent,
     ViolationCode,
 )
+from desktop.services import sync as sync_service
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import SyncSummary
+from desktop.services.sync.run import SyncSummary
 from tests.helpers.sync_helpers import RecordingSleep
 
 SYSTEM = Actor.system("sync-test")
@@ -67,8 +69,6 @@ def quarantine_reasons(app: AppContext) -> list[str]:
 
 def add_schedule(app: AppContext, lines: list[tuple[str, str, int]], effective_from: Any = None) -> None:
     """Fine schedule lines (code, description, fine_cents) in force from 2020-01-01."""
-    from datetime import date
-
     with app.db.write_session() as s:
         for code, description, fine in lines:
             s.add(ViolationCode(code=code, description=description, fine_cents=fine,
@@ -78,8 +78,6 @@ def add_schedule(app: AppContext, lines: list[tuple[str, str, int]], effective_f
 
 def fail_apply_on_call(monkeypatch: Any, call: int) -> Callable[[], None]:
     """Make the ingest's ``call``-th transaction fail ("disk full"); returns what restores it."""
-    import desktop.services.sync.ingest as ingest_module
-
     real_apply = ingest_module.Ingestor._apply
     calls = [0]
 

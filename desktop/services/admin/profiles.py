@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import JurisdictionProfile, parse_profile
 from desktop.domain.roles import Permission
-from desktop.persistence.models import Citation, JurisdictionProfileVersion
+from desktop.persistence.models import Citation, JurisdictionProfileVersion, User
 from desktop.resources import resource
 from desktop.services.core.context import Actor, AppContext
 
@@ -130,8 +130,6 @@ def in_force(session: Session, code: str, on: date) -> StoredProfile:
 def list_versions(app: AppContext, actor: Actor) -> list[StoredProfile]:
     """For the Administration screen: every version with who saved it."""
     seed(app)
-    from desktop.persistence.models import User
-
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         names = {uid: name for uid, name in uow.session.execute(select(User.id, User.username))}
         rows = uow.session.scalars(select(JurisdictionProfileVersion)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 
 from desktop.domain.errors import UserError
@@ -21,13 +23,11 @@ _hasher: Any = None  # tests may replace it with a cheaper argon2id hasher
 
 @cache
 def _default_hasher() -> Any:
-    from argon2 import PasswordHasher
-
     return PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
 
 def hasher() -> Any:
-    """argon2id, imported on first use so that start-up stays fast."""
+    """The argon2id hasher, built on first use."""
     return _hasher or _default_hasher()
 
 
@@ -95,8 +95,6 @@ def login(app: AppContext, username: str, password: str) -> Actor:
     with app.uow(Actor.system("login")) as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         generic = "Wrong username or password."
-        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
         if user is None:
             hasher().hash(password)  # spend the same time as a real check
             raise UserError(generic)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from desktop.domain import appeals as rules
 from desktop.domain.appeals import AppealStatus, Channel, HearingMode, appeal_number
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.geo import haversine_m
 from desktop.domain.ledger import EntryKind
 from desktop.domain.profiles import ContestOutcome, JurisdictionProfile
 from desktop.domain.roles import Permission
@@ -52,10 +54,13 @@ from desktop.persistence.models import (
     User,
     Zone,
 )
+from desktop.services.appeals.common import case_profile, queue_letter
 from desktop.services.appeals.documents import PDF, AppealDocumentStore, file_sha256, pdf_page_count
+from desktop.services.appeals.lists import docket
 from desktop.services.appeals.schematic import MapInput, MapPoint, write_map_png, zone_rings
-from desktop.services.appeals.workflow import agency_tz, case_profile, ledger_money, queue_letter
+from desktop.services.cases.balances import ledger_money
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext
 from reports import data as rd
 
@@ -421,8 +426,6 @@ def load_workspace(app: AppContext, actor: Actor, appeal_id: int, *, verify: boo
                                   .order_by(AppealDocument.id)))
         total = len(photos_rows) + len(doc_rows)
         photos = []
-        from desktop.domain.geo import haversine_m
-
         for i, p in enumerate(photos_rows):
             note(i, total, f"Checking photo {i + 1} of {len(photos_rows)}…")
             path = evidence.path_for(p.sha256)
@@ -514,8 +517,6 @@ def map_png(app: AppContext, ws: AppealWorkspace) -> Path:
 
 def exif_lines(exif: ExifInfo, tz_name: str) -> list[tuple[str, str]]:
     """EXIF fields as (field, value) text, problems included (a broken EXIF block is evidence too)."""
-    from zoneinfo import ZoneInfo
-
     rows: list[tuple[str, str]] = []
     if exif.captured_at is not None:
         if exif.captured_at_naive:
@@ -743,7 +744,7 @@ def render_letter(app: AppContext, actor: Actor, appeal_id: int, kind: str, hear
             hearing_id = _hearing_for(s, appeal, hearing_id).id
         doc = letter_document(s, appeal_id, kind, today, hearing_id)
         pdf = doc.render()
-        stamp = app.now().astimezone(agency_tz(s)).strftime("%Y%m%d-%H%M%S")
+        stamp = app.now().astimezone(agency_zone(s)).strftime("%Y%m%d-%H%M%S")
         path = _write_pdf(pdf, app.paths.documents_dir / "appeals" / "letters",
                           f"{appeal_number(appeal_id)}-{kind.replace('_', '-')}-{stamp}")
         if kind == "hearing_notice":
@@ -864,8 +865,6 @@ def _replace(out: Path, pdf: bytes) -> Path:
 
 
 def docket_data(app: AppContext, actor: Actor, day: date, officer_user_id: int | None = None) -> rd.DocketData:
-    from desktop.services.appeals.workflow import docket
-
     rows = docket(app, actor, day, officer_user_id)
     with app.db.reading() as s:
         agency = agency_info(s)

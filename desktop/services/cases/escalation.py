@@ -1,5 +1,9 @@
 """The daily escalation: every open case climbs its profile's ladder on the calendar, in set-based SQL.
 
+(Over 600 lines on purpose: one run is one class whose steps share the run's work tables and the SQL it
+writes per profile version, in one transaction; the one-case rules are ``schedule``, the daily run
+around it ``desktop.services.daily_run``.)
+
 One run, for one day (``as_of``, the agency's today by default), inside ONE transaction:
 
 1. schedule cases never escalated (the profile version in force on the issue date, the first stage);
@@ -17,32 +21,34 @@ Every statement works on a SET of cases (``INSERT ... SELECT``, ``UPDATE ... FRO
 arithmetic done in SQL per profile stage; Python only loops over profile versions and stages.
 Dedupe keys make it idempotent: a second run for the same day changes nothing.
 
-The same rules for ONE case, in Python, are ``reschedule_case`` (used by the use cases that change a
-case between runs: a hold released, an owner fixed, a notice mailed).
+The same rules for ONE case, in Python, are ``schedule.reschedule_case`` (used by the use cases that
+change a case between runs: a hold released, an owner fixed, a notice mailed). The whole daily run
+(appeal deadlines, payment plans, then this escalation) is ``desktop.services.daily_run``.
 """
 
 from __future__ import annotations
 
 import logging
 import time as _time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.domain.wording import counted
-from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
+from desktop.persistence.models import Appeal, Citation
 from desktop.services.admin import profiles as profile_store
+from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION, UNMAILED
 from desktop.services.core import audit
 from desktop.services.core import settings as settings_service
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.sqltext import Sql
 
@@ -50,11 +56,7 @@ log = logging.getLogger(__name__)
 
 #: Cases the escalation moves along.
 ESCALATING = (CaseStatus.OPEN.value, CaseStatus.IN_COLLECTIONS.value)
-#: Cases that must always carry a next action and its date.
-MUST_HAVE_NEXT_ACTION = (CaseStatus.OPEN.value, CaseStatus.UNDER_APPEAL.value, CaseStatus.IN_COLLECTIONS.value)
 CLOSED = tuple(s.value for s in CaseStatus if s.is_closed)
-#: Notice states in which the piece has not reached the post yet.
-UNMAILED = ("queued", "held", "printed")
 #: The DPPA permissible purpose recorded with every owner lookup made for a notice.
 NOTICE_PURPOSE = "notice of violation (18 U.S.C. 2721(b)(4))"
 HOTLIST_REASON = "boot-eligible"
@@ -140,17 +142,7 @@ class EscalationResult:
         return out
 
 
-def _section(title: str, lines: list[str]) -> list[str]:
-    """Another step's report under its title, one finding a line (first line: what was checked)."""
-    return [f"{title}: {lines[0]}" if lines else f"{title}: nothing to check."] + [f"  {ln}" for ln in lines[1:]]
-
-
 # --------------------------------------------------------------------------- the run
-
-
-def agency_today(session: Session, now: datetime) -> date:
-    tz = ZoneInfo(str(settings_service.get(session, "agency.timezone")))
-    return now.astimezone(tz).date()
 
 
 @dataclass(frozen=True)
@@ -722,7 +714,7 @@ def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
         pass
     profile_store.seed(app)
     with app.uow(actor, Permission.RUN_ESCALATION) as uow:
-        day = as_of or agency_today(uow.session, app.now())
+        day = as_of or agency_date(uow.session, app.now())
         run = _Run(uow, day, progress)
         result = run.execute()
         if result.changed:
@@ -730,24 +722,6 @@ def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
         uow.commit()
     result.without_next_action = len(cases_without_next_action(app, limit=None))
     log.info("escalation %s: %s", result.as_of, result.summary())
-    return result
-
-
-def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
-              progress: Progress | None = None) -> EscalationResult:
-    """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
-    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
-    from desktop.services.appeals.workflow import apply_appeal_deadlines
-    from desktop.services.payments.plans import check_plans
-
-    if progress:
-        progress(0, 0, "Appeal deadlines")
-    deadlines = apply_appeal_deadlines(app, actor, as_of)
-    if progress:
-        progress(0, 0, "Payment plans")
-    plans = check_plans(app, actor, as_of)
-    result = run_escalation(app, actor, as_of, progress)
-    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
     return result
 
 
@@ -793,150 +767,3 @@ def deemed_accepted_due(app: AppContext, actor: Actor, as_of: date) -> list[tupl
             if level in known and known[level].deemed_accepted_if_undecided:
                 out.append((int(cid), number, level, decide_by))
         return out
-
-
-# --------------------------------------------------------------------------- one case, in Python
-
-
-def _profile_of(session: Session, case: Citation) -> Any:
-    profiles = profile_store.versions_by_key(session)
-    return profiles.get((case.profile_code, case.profile_version))
-
-
-def local_day(instant: datetime, tz: str) -> date:
-    return instant.astimezone(ZoneInfo(tz)).date()
-
-
-def merged_hold_days(holds: Sequence[Hold], hold: Hold, tz: str) -> int:
-    """Length in days of the stretch of (overlapping) holds that ``hold`` belongs to, by local dates."""
-    spans = sorted((local_day(h.started_at, tz), local_day(h.ended_at, tz) if h.ended_at else None) for h in holds)
-    target_start = local_day(hold.started_at, tz)
-    merged: list[list[date | None]] = []
-    for start, end in spans:
-        last_end = merged[-1][1] if merged else None
-        if merged and (last_end is None or start <= last_end):
-            merged[-1][1] = None if last_end is None or end is None else max(last_end, end)
-        else:
-            merged.append([start, end])
-    for first, last in merged:
-        if first is not None and first <= target_start and (last is None or target_start <= last):
-            return 0 if last is None else (last - first).days
-    return 0
-
-
-def hold_changed(uow: UnitOfWork, case: Citation, released: Hold | None = None) -> None:
-    """After a hold is placed or released on ``case`` (inside the caller's unit of work).
-
-    Releasing the last active hold moves the case's dates by the length of the pause, then
-    its next action comes back from the ladder; placing one shows the hold as the next action.
-    """
-    s = uow.session
-    profile = _profile_of(s, case)
-    tz = profile.timezone if profile is not None else str(settings_service.get(s, "agency.timezone"))
-    if released is not None and not case.on_hold:
-        holds = list(s.scalars(select(Hold).where(Hold.citation_id == case.id)))
-        days = merged_hold_days(holds, released, tz)
-        if days > 0:
-            case.held_days = (case.held_days or 0) + days
-            if case.next_stage_on is not None:
-                case.next_stage_on = case.next_stage_on + timedelta(days=days)
-            uow.audit("case.dates_moved", "citation", case.id, after={"days": days, "next_stage_on": case.next_stage_on},
-                      reason=f"clocks paused {days} days by a {released.kind.replace('_', ' ')} hold")
-    reschedule_case(uow, case)
-
-
-def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
-    """The escalation's rules for one case, in Python: date the next step if it became known and
-    set the next action. Nothing is advanced here; that is the daily run's job."""
-    if case.status not in MUST_HAVE_NEXT_ACTION:
-        return
-    s = uow.session
-    now = uow.app.now()
-    as_of = agency_today(s, now)
-    if case.stage is None and case.next_stage_on is None:
-        # Never escalated: the version in force on its issue date and its first stage, as the run would.
-        stored = profile_store.all_versions(s)
-        mine = sorted((v for v in stored if v.code == case.profile_code), key=lambda v: v.effective_from)
-        if mine:
-            issue = local_day(case.issued_at, mine[0].profile.timezone)
-            chosen = [v for v in mine if v.effective_from <= issue] or mine[:1]
-            case.profile_version = chosen[-1].version
-            case.stage = chosen[-1].profile.stages[0].key
-    profile = _profile_of(s, case)
-    if profile is None or case.stage is None:
-        if case.next_action is None:
-            case.next_action, case.next_action_date = "review:unscheduled", as_of
-        return
-    tz = profile.timezone
-    if case.on_hold or case.status == CaseStatus.UNDER_APPEAL.value:
-        appeal = s.scalars(select(Appeal).where(Appeal.citation_id == case.id, Appeal.status.in_(("open", "scheduled")))
-                           .order_by(Appeal.filed_at.desc(), Appeal.id.desc()).limit(1)).first()
-        active = list(s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_(None))
-                                .order_by(Hold.started_at, Hold.id)))
-        when: date | None = None
-        if appeal is not None:
-            action, when = f"decide:{appeal.level}", appeal.decide_by
-        else:
-            action = f"hold:{active[0].kind}" if active else "hold:appeal"
-        if when is None:
-            review = int(settings_service.get(s, "holds.review_days"))
-            when = local_day(active[0].started_at, tz) + timedelta(days=review) if active else as_of
-        case.next_action, case.next_action_date = action, when
-        return
-    rungs = {r.key: r for r in ladder(profile)}
-    rung = rungs.get(case.stage)
-    if rung is None:
-        case.next_action, case.next_action_date = "review:unscheduled", as_of
-        return
-    notice = None
-    if rung.notice_kind:
-        notice = s.scalars(select(Notice).where(Notice.citation_id == case.id,
-                                                Notice.dedupe_key == rung.notice_dedupe_key)).first()
-    if case.next_stage_on is None and not rung.is_final and rung.days is not None:
-        if rung.anchor is Anchor.ISSUE:
-            case.next_stage_on = local_day(case.issued_at, tz) + timedelta(days=rung.days + (case.held_days or 0))
-        elif rung.anchor is Anchor.MAILING and notice is not None and notice.mailed_at is not None:
-            held = sum((local_day(h.ended_at, tz) - local_day(h.started_at, tz)).days
-                       for h in s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_not(None),
-                                                             Hold.started_at >= notice.mailed_at)) if h.ended_at)
-            case.next_stage_on = local_day(notice.mailed_at, tz) + timedelta(days=rung.days + held)
-    if notice is not None and notice.status in UNMAILED:
-        pending = rung.owner_code if notice.status == "held" else rung.mail_code
-        case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)
-    else:
-        case.next_action, case.next_action_date = rung.next_code or "review", case.next_stage_on
-
-
-def owner_changed(uow: UnitOfWork, case: Citation) -> int:
-    """After a case's owner was set or corrected: its held notices go out to the new address when it
-    can be mailed (the address is copied as it stands now). Returns how many were released."""
-    s = uow.session
-    owner = s.get(RegisteredOwner, case.owner_id) if case.owner_id else None
-    released = 0
-    for notice in s.scalars(select(Notice).where(Notice.citation_id == case.id, Notice.status == "held")):
-        notice.owner_id = owner.id if owner else None
-        notice.address_snapshot = address_snapshot(owner) if owner else None
-        if owner is not None and owner.address_status == "ok":
-            notice.status, notice.hold_reason = "queued", None
-            released += 1
-        elif owner is not None:
-            notice.hold_reason = f"Owner address cannot be mailed: {owner.address_problem or owner.address_status}"
-    s.flush()
-    reschedule_case(uow, case)
-    return released
-
-
-def address_snapshot(owner: RegisteredOwner) -> dict[str, Any]:
-    """The owner's address as a notice keeps it (the same keys as the set-based run writes)."""
-    return {"name": owner.name, "line1": owner.address_line1, "line2": owner.address_line2, "city": owner.city,
-            "state": owner.state, "zip": owner.zip, "raw": owner.address_raw, "status": owner.address_status}
-
-
-def refresh_cases(app: AppContext, actor: Actor, citation_ids: Sequence[int]) -> None:
-    """Hook for other areas (the mail office confirming a batch): bring these cases' next actions up to date.
-
-    Only derived fields change (next step date, next action), so seeing the cases is enough."""
-    with app.uow(actor, Permission.VIEW_CASES) as uow:
-        for case in uow.session.scalars(select(Citation).where(Citation.id.in_(list(citation_ids)))):
-            reschedule_case(uow, case)
-        uow.commit()

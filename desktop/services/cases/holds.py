@@ -1,7 +1,7 @@
 """A supervisor's hold on a case, placed and released from the case screen.
 
 While a case is on hold its penalties and notices pause; when the hold ends the case's dates
-move by the length of the pause (``escalation.hold_changed``)."""
+move by the length of the pause (``schedule.hold_changed``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Hold
 from desktop.services.cases import steps as case_ops
-from desktop.services.cases.escalation import MUST_HAVE_NEXT_ACTION
+from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION
 from desktop.services.core.context import Actor, AppContext
 
 

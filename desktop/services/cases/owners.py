@@ -36,7 +36,7 @@ from desktop.domain.plates import normalize_plate, plate_is_plausible
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Notice, OwnerLookup, RegisteredOwner
 from desktop.services.admin import profiles as profile_store
-from desktop.services.cases import escalation
+from desktop.services.cases import escalation, schedule
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.sqltext import Sql
 
@@ -288,7 +288,7 @@ def lookup_owner(app: AppContext, actor: Actor, citation_id: int, purpose: str) 
             uow.audit("owner.assigned", "citation", case.id, before={"owner_id": before},
                       after={"owner_id": owner.id, "name": owner.name, "registered_on": on}, reason=purpose.strip())
             s.flush()
-            escalation.owner_changed(uow, case)
+            schedule.owner_changed(uow, case)
         elif owner is None:
             uow.audit("owner.not_found", "citation", case.id,
                       after={"plate": case.plate, "jurisdiction": case.jurisdiction, "on": on}, reason=purpose.strip())
@@ -298,7 +298,7 @@ def lookup_owner(app: AppContext, actor: Actor, citation_id: int, purpose: str) 
 
 def assign_owners(app: AppContext, actor: Actor, purpose: str = escalation.NOTICE_PURPOSE,
                   only_missing: bool = True,
-                  statuses: Sequence[str] | None = escalation.MUST_HAVE_NEXT_ACTION) -> int:
+                  statuses: Sequence[str] | None = schedule.MUST_HAVE_NEXT_ACTION) -> int:
     """Set-based: the owner on the violation date for every case in ``statuses`` (default: the open
     ones; None: all), those without one or all of them, each lookup recorded with its purpose.
     Returns how many cases got an owner or a different one."""
@@ -363,7 +363,7 @@ def enter_owner(app: AppContext, actor: Actor, citation_id: int, name: str, addr
                   after={"owner_id": owner.id, "name": name, "address": address,
                          "address_status": fields["address_status"]}, reason=reason.strip())
         s.flush()
-        escalation.owner_changed(uow, case)
+        schedule.owner_changed(uow, case)
         uow.commit()
         return owner
 
@@ -389,8 +389,8 @@ def correct_address(app: AppContext, actor: Actor, owner_id: int, address: str, 
                   after={"address": owner.address_raw, "status": owner.address_status,
                          "problem": owner.address_problem}, reason=reason.strip())
         for case in s.scalars(select(Citation).where(Citation.owner_id == owner.id,
-                                                     Citation.status.in_(escalation.MUST_HAVE_NEXT_ACTION))):
-            released = escalation.owner_changed(uow, case)
+                                                     Citation.status.in_(schedule.MUST_HAVE_NEXT_ACTION))):
+            released = schedule.owner_changed(uow, case)
             uow.audit("owner.address_corrected", "citation", case.id,
                       after={"owner_id": owner.id, "notices_released": released}, reason=reason.strip())
         uow.commit()
@@ -421,7 +421,7 @@ def flagged_addresses(app: AppContext, actor: Actor, limit: int = 500) -> list[F
                     RegisteredOwner.address_status, RegisteredOwner.address_problem, func.count(Citation.id),
                     func.coalesce(func.max(held.c.n), 0))
              .join(Citation, and_(Citation.owner_id == RegisteredOwner.id,
-                                  Citation.status.in_(escalation.MUST_HAVE_NEXT_ACTION)))
+                                  Citation.status.in_(schedule.MUST_HAVE_NEXT_ACTION)))
              .outerjoin(held, held.c.owner_id == RegisteredOwner.id)
              .where(RegisteredOwner.address_status != "ok")
              .group_by(RegisteredOwner.id, RegisteredOwner.name, RegisteredOwner.address_raw,

@@ -12,7 +12,7 @@ clerk narrows the search rather than pages through it.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,11 +22,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from desktop.domain import case_plan
+from desktop.domain import ladder as ladder_rules
 from desktop.domain import plates as _plates
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.persistence.models import (
+    Appeal,
     AuditEntry,
     CaseNote,
     Citation,
@@ -34,8 +38,12 @@ from desktop.persistence.models import (
     Hold,
     LedgerEntry,
     Notice,
+    OwnerLookup,
     RegisteredOwner,
+    User,
 )
+from desktop.services.admin import profiles as profile_store
+from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.sqltext import Sql
 
@@ -165,20 +173,12 @@ def _local_day_start(d: date, tz: Any) -> datetime:
     return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def _agency_tz(session: Session) -> Any:
-    from desktop.services.core import settings as settings_service
-
-    return ZoneInfo(str(settings_service.get(session, "agency.timezone")))
-
-
 _OPEN_LIST = "('" + "', '".join(OPEN_CASES) + "')"
 
 
 def _worklist_clause(q: _Query, session: Session, key: str) -> str:
-    from desktop.services.cases.escalation import agency_today
-
     if key == "due":
-        return f"c.status IN {_OPEN_LIST} AND c.next_action_date <= {q.value(agency_today(session, _utcnow()))}"
+        return f"c.status IN {_OPEN_LIST} AND c.next_action_date <= {q.value(agency_date(session, _utcnow()))}"
     if key == "without_next_action":
         return f"c.status IN {_OPEN_LIST} AND (c.next_action IS NULL OR c.next_action_date IS NULL)"
     if key == "held_notices":
@@ -205,7 +205,7 @@ def _query(session: Session, f: CaseFilter) -> _Query:
     if text:
         _text_matches(q, text)
     if f.date_from or f.date_to:
-        tz = _agency_tz(session)
+        tz = agency_zone(session)
         if f.date_from:
             q.where.append(f"c.issued_at >= {q.value(_local_day_start(f.date_from, tz))}")
         if f.date_to:
@@ -329,30 +329,6 @@ def search_cases(app: AppContext, actor: Actor, text: str, limit: int = 50) -> l
     return case_page(app, actor, CaseFilter(text=text), 0, limit)
 
 
-def balances(session: Session, ids: Sequence[int]) -> dict[int, int]:
-    """The balance of each case: the sum of its ledger."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(LedgerEntry.citation_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.citation_id.in_(ids))
-        .group_by(LedgerEntry.citation_id)
-    ).all()
-    found = {int(cid): int(total or 0) for cid, total in rows}
-    return {i: found.get(i, 0) for i in ids}
-
-
-def balance_of(session: Session, citation_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-                LedgerEntry.citation_id == citation_id
-            )
-        )
-        or 0
-    )
-
-
 def find_case_id(app: AppContext, actor: Actor, citation_number: str) -> int:
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         cid = uow.session.scalar(select(Citation.id).where(Citation.citation_number == citation_number.strip()))
@@ -424,8 +400,6 @@ _AUDIT_TEXT = {"citation.received": "Received from the field", "citation.approve
 
 
 def _money(cents: int) -> str:
-    from desktop.domain.ledger import format_cents
-
     return format_cents(cents)
 
 
@@ -507,12 +481,6 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
 
 
 def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
-    from desktop.domain import ladder as ladder_rules
-    from desktop.domain import profiles as profile_rules
-    from desktop.persistence.models import Appeal, OwnerLookup, User
-    from desktop.services.admin import profiles as profile_store
-    from desktop.services.cases.escalation import agency_today
-
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         s = uow.session
         c = s.execute(
@@ -542,20 +510,20 @@ def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
         names = {uid: name for uid, name in s.execute(select(User.id, User.username).where(User.id.in_(ids)))} \
             if ids else {}
         profile = profile_store.versions_by_key(s).get((c.profile_code, c.profile_version))
-        today = agency_today(s, app.now())
+        today = agency_date(s, app.now())
         detail = CaseDetail(c, owner, list(c.photos), ledger, sum(e.amount_cents for e in ledger),
                             notes, holds, history, notices=notices, lookups=lookups, appeals=appeals,
                             profile=profile, usernames=names)
         if profile is not None:
             tz = ZoneInfo(profile.timezone)
-            events: list[Any] = [profile_rules.NoticeMailed(n.stage, n.mailed_at.astimezone(tz).date())
+            events: list[Any] = [case_plan.NoticeMailed(n.stage, n.mailed_at.astimezone(tz).date())
                                  for n in notices if n.mailed_at is not None and n.stage
                                  and any(st.key == n.stage for st in profile.stages)]
-            events += [profile_rules.Hold(h.started_at.astimezone(tz).date(),
+            events += [case_plan.Hold(h.started_at.astimezone(tz).date(),
                                           h.ended_at.astimezone(tz).date() if h.ended_at else None, h.kind)
                        for h in holds]
             try:
-                detail.schedule = profile_rules.plan_case(profile, c.issued_at, c.fine_cents, events, today)
+                detail.schedule = case_plan.plan_case(profile, c.issued_at, c.fine_cents, events, today)
             except Exception:  # noqa: BLE001 - the panel still shows the case without the calculator's view
                 detail.schedule = None
         detail.next_action_text = ladder_rules.describe_next_action(c.next_action, profile)

@@ -1,16 +1,20 @@
 """Shared steps of many use cases, run inside the caller's unit of work: moving a case,
-posting to its ledger, and placing or releasing holds. Each writes its own audit entry."""
+posting to its ledger, and placing or releasing holds. Each writes its own audit entry.
+
+A hold placed or released reschedules the case at once (``schedule.hold_changed``, below this module)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind, validate_entry
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus, check_move
 from desktop.persistence.models import Citation, Hold, LedgerEntry
+from desktop.services.cases.balances import balance_of
+from desktop.services.cases.schedule import hold_changed
 from desktop.services.core.context import UnitOfWork
 
 HOLD_KINDS = ("appeal", "payment_plan", "supervisor", "returned_mail")
@@ -66,8 +70,8 @@ def post(uow: UnitOfWork, case: Citation, kind: EntryKind, amount_cents: int, *,
 
 
 def balance(uow: UnitOfWork, citation_id: int) -> int:
-    return int(uow.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-                                  .where(LedgerEntry.citation_id == citation_id)) or 0)
+    """The case's balance, read in the caller's unit of work (``balances.balance_of``)."""
+    return balance_of(uow.session, citation_id)
 
 
 def active_holds(uow: UnitOfWork, citation_id: int) -> list[Hold]:
@@ -86,8 +90,6 @@ def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
     case.on_hold = True
     uow.session.flush()
     uow.audit("hold.placed", "citation", case.id, after={"hold": hold.id, "kind": kind}, reason=reason)
-    from desktop.services.cases.escalation import hold_changed
-
     hold_changed(uow, case)
     return hold
 
@@ -99,6 +101,4 @@ def release_hold(uow: UnitOfWork, case: Citation, hold: Hold, reason: str) -> No
     uow.session.flush()
     case.on_hold = bool(active_holds(uow, case.id))
     uow.audit("hold.released", "citation", case.id, before={"hold": hold.id, "kind": hold.kind}, reason=reason)
-    from desktop.services.cases.escalation import hold_changed
-
     hold_changed(uow, case, released=hold)  # the case's dates move by the pause

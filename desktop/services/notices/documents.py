@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop.domain import case_plan
 from desktop.domain import profiles as prof
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import UserError
@@ -470,26 +471,26 @@ class PieceBuilder:
         return tuple(LedgerLine(e.effective_date, e.memo or _ENTRY_TEXT.get(e.kind, e.kind), e.amount_cents)
                      for e in case.ledger)
 
-    def events(self, case: CaseFacts, profile: prof.JurisdictionProfile) -> list[prof.CaseEvent]:
+    def events(self, case: CaseFacts, profile: prof.JurisdictionProfile) -> list[case_plan.CaseEvent]:
         stages = {s.key for s in profile.stages}
         levels = {lv.key for lv in profile.appeal_levels}
-        out: list[prof.CaseEvent] = []
+        out: list[case_plan.CaseEvent] = []
         for n in case.mailed:
             if n.stage in stages and n.mailed_at is not None:
-                out.append(prof.NoticeMailed(n.stage, self.local_date(n.mailed_at, profile)))
+                out.append(case_plan.NoticeMailed(n.stage, self.local_date(n.mailed_at, profile)))
         for h in case.holds:
             if h.kind == "appeal":
                 continue  # an appeal's pause comes from the appeal itself
-            out.append(prof.Hold(self.local_date(h.started_at, profile),
+            out.append(case_plan.Hold(self.local_date(h.started_at, profile),
                                  self.local_date(h.ended_at, profile) if h.ended_at else None, h.kind))
         for a in case.appeals:
             if a.level not in levels or a.status == "withdrawn":
                 continue
-            out.append(prof.ContestFiled(a.level, self.local_date(a.filed_at, profile)))
+            out.append(case_plan.ContestFiled(a.level, self.local_date(a.filed_at, profile)))
             if a.decided_at is not None and a.decision:
                 outcome = _outcome(a.decision)
                 if outcome is not None:
-                    out.append(prof.ContestDecided(a.level, self.local_date(a.decided_at, profile), outcome,
+                    out.append(case_plan.ContestDecided(a.level, self.local_date(a.decided_at, profile), outcome,
                                                    a.reduced_fine_cents))
         return out
 
@@ -568,10 +569,10 @@ class PieceBuilder:
         stage_key = notice.stage if notice.stage in {s.key for s in profile.stages} else None
         if stage_key is None:
             stage_key = _stage_for_kind(profile, notice.kind, kind)
-        already = any(isinstance(e, prof.NoticeMailed) and e.stage_key == stage_key for e in events)
+        already = any(isinstance(e, case_plan.NoticeMailed) and e.stage_key == stage_key for e in events)
         if stage_key is not None and not already and notice.reprint_of is None:
-            events.append(prof.NoticeMailed(stage_key, notice_date))
-        schedule = prof.plan_case(profile, c.issued_at, c.fine_cents, events, as_of=notice_date)
+            events.append(case_plan.NoticeMailed(stage_key, notice_date))
+        schedule = case_plan.plan_case(profile, c.issued_at, c.fine_cents, events, as_of=notice_date)
         balance = case.balance_cents
         index = profile.stage_index(stage_key) if stage_key else 0
         later = profile.stages[index + 1:]
@@ -604,7 +605,7 @@ class PieceBuilder:
         photo = self.photo(case)
         if isinstance(photo, Held):
             return photo
-        previous = max((e.mailed_on for e in events if isinstance(e, prof.NoticeMailed)
+        previous = max((e.mailed_on for e in events if isinstance(e, case_plan.NoticeMailed)
                         and e.stage_key != stage_key), default=None)
         data = NoticeData(
             kind=kind, profile_code=profile.code.upper(), agency=self.agency, recipient=recipient,

@@ -44,6 +44,7 @@ from desktop.persistence.models import (
 )
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.notices.documents import (
     DOCUMENT_KINDS,
@@ -170,7 +171,7 @@ def reserve_serials(uow: UnitOfWork, count: int) -> int:
 
 
 def _agency_tz(session: Session) -> ZoneInfo:
-    return ZoneInfo(str(settings.get(session, "agency.timezone")))
+    return agency_zone(session)
 
 
 def _noop_progress(_done: int, _total: int, _text: str) -> None:

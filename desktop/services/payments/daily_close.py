@@ -36,8 +36,9 @@ from desktop.domain.ledger import EntryKind, format_cents
 from desktop.domain.roles import Permission
 from desktop.persistence.models import CashDrawer, LedgerEntry, Payment, PaymentImport, User
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.payments.posting import agency_zone, business_date, source_label
+from desktop.services.payments.posting import source_label
 
 DEPOSIT_WINDOW_DAYS = 3
 PLAIN_SOURCE = {"counter": "counter", "bank": "bank", "lockbox": "lockbox", "ach": "ACH", "processor": "card"}
@@ -92,7 +93,7 @@ def _summary(s: Session, drawer: CashDrawer) -> DrawerSummary:
     count = 0
     for p in s.scalars(select(Payment).where(Payment.drawer_id == drawer.id)):
         if (p.status == "reversed" and p.reversed_at is not None
-                and business_date(s, p.reversed_at) == drawer.business_date
+                and agency_date(s, p.reversed_at) == drawer.business_date
                 and (drawer.closed_at is None or p.reversed_at <= drawer.closed_at)):
             # Handed back at the counter before the drawer was counted; a later return is the bank's business.
             voided += p.amount_cents
@@ -114,7 +115,7 @@ def open_drawer(app: AppContext, actor: Actor, opening_float_cents: int | None =
         raise UserError("The opening float cannot be negative.")
     with app.uow(actor, Permission.POST_PAYMENTS) as uow:
         s = uow.session
-        day = business_date(s, app.now())
+        day = agency_date(s, app.now())
         drawer = s.scalar(select(CashDrawer).where(CashDrawer.user_id == actor.user_id,
                                                    CashDrawer.business_date == day))
         float_cents = opening_float_cents if opening_float_cents is not None else int(
@@ -142,7 +143,7 @@ def my_drawer(app: AppContext, actor: Actor, day: date | None = None) -> DrawerS
     """The acting clerk's drawer for the day (today by default), or None if not opened."""
     with app.reader(actor, Permission.POST_PAYMENTS) as uow:
         s = uow.session
-        day = day or business_date(s, app.now())
+        day = day or agency_date(s, app.now())
         drawer = s.scalar(select(CashDrawer).where(CashDrawer.user_id == actor.user_id,
                                                    CashDrawer.business_date == day))
         return _summary(s, drawer) if drawer else None
@@ -162,7 +163,7 @@ def close_drawer(app: AppContext, actor: Actor, counted_cash_cents: int, counted
         raise UserError("Counted amounts cannot be negative.")
     with app.uow(actor, Permission.CLOSE_DAY) as uow:
         s = uow.session
-        day = day or business_date(s, app.now())
+        day = day or agency_date(s, app.now())
         drawer = s.execute(select(CashDrawer).where(CashDrawer.user_id == actor.user_id,
                                                     CashDrawer.business_date == day).with_for_update()) \
             .scalar_one_or_none()

@@ -38,8 +38,9 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.matching import MatchMethod, citation_candidates, match_payment
 from desktop.domain.plates import normalize_plate
 from desktop.domain.roles import Permission
-from desktop.persistence.models import Citation, Payment, PaymentImport, User
+from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User
 from desktop.services.cases import steps as case_ops
+from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.payments.importers import (
     FileKind,
@@ -51,9 +52,7 @@ from desktop.services.payments.importers import (
 from desktop.services.payments.posting import (
     NOT_YET_PAYABLE,
     _balances,
-    agency_zone,
     apply_to_cases,
-    business_date,
     reverse_in,
 )
 
@@ -205,7 +204,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
             outcome.deposits.append({
                 "type_code": item.type_code, "category": DEPOSIT_TYPE_CODES[item.type_code],
                 "amount_cents": item.amount_cents,
-                "value_date": (item.value_date or business_date(s, uow.app.now())).isoformat(),
+                "value_date": (item.value_date or agency_date(s, uow.app.now())).isoformat(),
                 "reference": item.reference_text, "lines": list(item.line_numbers)})
         else:
             items.append(item)
@@ -231,7 +230,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     # Phase 3: post.
     for done, plan in enumerate(planned, start=1):
         item = plan.item
-        value_date = item.value_date or business_date(s, item.received_at or now)
+        value_date = item.value_date or agency_date(s, item.received_at or now)
         payment = Payment(source=source, method=plan.method, external_id=plan.external_id,
                           amount_cents=item.amount_cents, received_at=item.received_at or _noon(s, value_date),
                           value_date=value_date, reference=item.reference_text or None,
@@ -367,8 +366,6 @@ def _plan(s: Session, fresh: Sequence[tuple[str, ImportedPayment]]) -> list[_Pla
 def _plan_returns(s: Session, parsed: ImportedFile,
                   outcome: ImportOutcome) -> list[tuple[Payment, str, list[int]]]:
     """The ACH payments this file's returns undo (found by trace number), with their cases."""
-    from desktop.persistence.models import LedgerEntry
-
     planned: list[tuple[Payment, str, list[int]]] = []
     for ret in parsed.returns:
         candidates = list(s.scalars(select(Payment).where(Payment.source == "ach",

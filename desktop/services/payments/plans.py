@@ -8,7 +8,7 @@ what was paid since enrolment with what was due: a missed instalment is reported
 (two missed at once, by default) reinstates the waived fees (REINSTATEMENT), ends the hold so
 escalation resumes, and marks the plan defaulted. Payments that pay a plan off complete it.
 
-The daily escalation calls `check_plans(app, actor, as_of)`; so does `main.py plans check`.
+The daily run (``desktop.services.daily_run``) calls `check_plans(app, actor, as_of)`; so does `main.py plans check`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentPlan
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 
 PLAN_KINDS = ("indigent", "agency")
@@ -142,9 +143,7 @@ def terms_basis(terms: IndigentPlanRules | AgencyTerms) -> str:
 
 
 def _today(uow: UnitOfWork) -> date:
-    from desktop.services.payments.posting import business_date
-
-    return business_date(uow.session, uow.app.now())
+    return agency_date(uow.session, uow.app.now())
 
 
 def _terms_of(row: PaymentPlan) -> PlanTerms:

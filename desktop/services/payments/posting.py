@@ -1,5 +1,9 @@
 """Payments: counter payments, applying money to cases, receipts, manual matching and reversals.
 
+(Over 600 lines, knowingly: the seams are there (the counter, the payment lists and export, receipts),
+but the screens call all of it as one module (``posting as payments``) and the receipts are about to move
+behind the printing port; splitting it is left for when the screens' calls can change with it.)
+
 Every payment is a `Payment` row; the money it brings is PAYMENT entries in the ledgers of the
 cases it pays (linked by `payment_id`), so a case's balance stays the sum of its ledger. One
 payment may pay several cases of the same owner (oldest first); what is left over lands on a
@@ -34,6 +38,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from desktop.domain.errors import ConcurrencyConflict, NotFound, UserError
 from desktop.domain.ledger import EntryKind, apply_payment_across, format_cents
 from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.matching import normalise_citation
 from desktop.domain.plates import normalize_plate, plate_search_key
 from desktop.domain.roles import Permission
 from desktop.persistence.models import (
@@ -42,12 +47,16 @@ from desktop.persistence.models import (
     LedgerEntry,
     Notice,
     Payment,
+    PaymentImport,
     RegisteredOwner,
     User,
 )
+from desktop.services.cases import balances as ledger_balances
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.payments import plans as payment_plans
 
 #: Where money comes from (Payment.source).
 SOURCES: dict[str, str] = {
@@ -76,15 +85,6 @@ _PAN_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def agency_zone(session: Session) -> ZoneInfo:
-    return ZoneInfo(str(settings.get(session, "agency.timezone")))
-
-
-def business_date(session: Session, at: datetime) -> date:
-    """The agency's local calendar day of a moment: the day a drawer and the daily close belong to."""
-    return at.astimezone(agency_zone(session)).date()
 
 
 def card_number_in(text: str | None) -> str | None:
@@ -168,8 +168,6 @@ def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation],
     """Post `payment` to `cases` (locked, oldest first): each case paid off in turn, any remainder as a
     credit on the last case paid (or the first case when none owed anything). Runs in the caller's unit
     of work; closes paid cases and completes payment plans that are paid off."""
-    from desktop.services.payments import plans as payment_plans
-
     balances = [(case.id, case_ops.balance(uow, case.id)) for case in cases]
     applied, remainder = apply_payment_across(balances, payment.amount_cents)
     shares: dict[int, int] = dict(applied)
@@ -248,8 +246,6 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         s = uow.session
         found = s.scalar(select(Citation).where(Citation.citation_number == typed))
         if found is None:
-            from desktop.domain.matching import normalise_citation
-
             key = normalise_citation(typed)
             found = s.scalar(select(Citation).where(
                 func.replace(func.replace(func.upper(Citation.citation_number), "-", ""), " ", "") == key))
@@ -297,9 +293,7 @@ def _same_owner_cases(s: Session, case: Citation) -> list[Citation]:
 
 
 def _balances(s: Session, ids: Sequence[int]) -> dict[int, int]:
-    from desktop.services.cases.queries import balances
-
-    return balances(s, list(ids))
+    return ledger_balances.balances(s, list(ids))
 
 
 @dataclass(frozen=True)
@@ -387,7 +381,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
             if owed <= 0:
                 raise UserError("Nothing is owed on the chosen cases; no payment is needed.")
             now = app.now()
-            day = business_date(s, now)
+            day = agency_date(s, now)
             drawer = _drawer_for_posting(uow, day)
             payment = _new_payment(
                 uow, source="counter", method=method, external_id=request, amount_cents=amount_cents,
@@ -586,8 +580,6 @@ def _rows(s: Session, payments: Sequence[Payment]) -> list[PaymentRow]:
                 .where(LedgerEntry.payment_id.in_(ids), LedgerEntry.kind == EntryKind.PAYMENT.value)
                 .order_by(LedgerEntry.id)):
             numbers.setdefault(int(pid or 0), []).append(number)
-    from desktop.persistence.models import PaymentImport
-
     import_ids = {p.import_id for p in payments if p.import_id}
     files = dict(s.execute(select(PaymentImport.id, PaymentImport.filename)
                            .where(PaymentImport.id.in_(import_ids))).all()) if import_ids else {}
@@ -720,7 +712,7 @@ def reverse_in(uow: UnitOfWork, payment: Payment, reason: str) -> ReversalResult
         for entry in (e for e in entries if e.citation_id == case_id):
             posted = case_ops.post(uow, case, EntryKind.REVERSAL, -entry.amount_cents,
                                    memo=f"payment {payment.id} reversed: {reason}", payment_id=payment.id,
-                                   effective=business_date(s, uow.app.now()),
+                                   effective=agency_date(s, uow.app.now()),
                                    reverses_id=entry.id, dedupe_key=f"reversal:{entry.id}")
             if posted is not None:
                 total += -entry.amount_cents

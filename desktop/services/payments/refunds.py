@@ -22,8 +22,10 @@ from desktop.domain.ledger import EntryKind, format_cents
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, LedgerEntry, Payment, Refund, RegisteredOwner, User
 from desktop.services.cases import steps as case_ops
+from desktop.services.cases.balances import balance_of
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.payments.posting import business_date, queue_letter
+from desktop.services.payments.posting import queue_letter
 
 
 def overpaid_cases(session: Session) -> dict[int, int]:
@@ -173,7 +175,7 @@ def approve_refund(app: AppContext, actor: Actor, refund_id: int, note: str = ""
                 f"out money the agency does not hold. Reject this request and request the right amount.")
         case_ops.post(uow, case, EntryKind.REFUND, refund.amount_cents,
                       memo=f"refund {refund.id} to {refund.payee_name or 'the payer'}: {refund.reason}",
-                      dedupe_key=f"refund:{refund.id}", effective=business_date(s, app.now()))
+                      dedupe_key=f"refund:{refund.id}", effective=agency_date(s, app.now()))
         refund.status = "approved"
         refund.decided_by = actor.user_id
         refund.decided_at = app.now()
@@ -248,8 +250,7 @@ def unnoticed_overpayments(app: AppContext, actor: Actor) -> list[str]:
                 problems.append(f"Citation {number}: the refund queue shows {format_cents(row.credit_cents)} of "
                                 f"credit, the ledger {format_cents(credit)}.")
         for refund in s.scalars(select(Refund).where(Refund.status == "requested")):
-            credit = -int(s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-                                   .where(LedgerEntry.citation_id == refund.citation_id)) or 0)
+            credit = -balance_of(s, refund.citation_id)
             if refund.amount_cents > credit:
                 number = s.scalar(select(Citation.citation_number).where(Citation.id == refund.citation_id))
                 problems.append(f"Refund request {refund.id} on citation {number} asks for "

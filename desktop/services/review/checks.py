@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain import checks, plates, zones
 from desktop.domain.checks import CheckConfig, CheckResult, Integrity
+from desktop.domain.errors import NotFound
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.review import SEVERITY_RANK
+from desktop.persistence.evidence import EvidenceStore, read_exif
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
@@ -42,6 +44,7 @@ from desktop.persistence.models import (
 )
 from desktop.services.core import settings
 from desktop.services.core.context import AppContext, UnitOfWork
+from desktop.services.core.jsonable import jsonable
 from desktop.services.review.zones import ZoneMatch, match_location, zone_index
 
 log = logging.getLogger(__name__)
@@ -106,8 +109,6 @@ def photo_exif(photo: EvidencePhoto, evidence_dir: Path | None) -> dict[str, Any
         return stored
     if evidence_dir is None:
         return None
-    from desktop.persistence.evidence import EvidenceStore, read_exif
-
     try:
         path = EvidenceStore(evidence_dir).path_for(photo.sha256)
     except ValueError:
@@ -136,8 +137,6 @@ def photo_for_review(photo: EvidencePhoto, evidence_dir: Path | None, tz: ZoneIn
     integrity = {"verified": Integrity.OK, "integrity_failed": Integrity.FAILED}.get(photo.integrity, Integrity.MISSING)
     if integrity is Integrity.OK and evidence_dir is not None:
         try:
-            from desktop.persistence.evidence import EvidenceStore
-
             if not EvidenceStore(evidence_dir).path_for(photo.sha256).is_file():
                 integrity = Integrity.MISSING
         except ValueError:
@@ -297,8 +296,6 @@ def warnings_of(results: Iterable[CheckResult]) -> list[dict[str, Any]]:
     """The failed checks as stored: errors first, then warnings, in the checks' own order."""
     failed = [r for r in results if not r.ok]
     ordered = sorted(enumerate(failed), key=lambda pair: (SEVERITY_RANK.get(pair[1].severity.value, 3), pair[0]))
-    from desktop.services.core.jsonable import jsonable
-
     return [{"code": r.code, "severity": r.severity.value, "explanation": r.explanation, "data": jsonable(dict(r.data))}
             for _i, r in ordered]
 
@@ -397,8 +394,6 @@ def run_review_checks(app: AppContext, citation_id: int) -> CheckOutcome:
     with app.db.write_session() as session:
         cits = _load(session, [citation_id])
         if not cits:
-            from desktop.domain.errors import NotFound
-
             raise NotFound(f"Case {citation_id} does not exist.")
         outcome = evaluate(session, cits, app.paths.evidence_dir)[0]
         if cits[0].status in REVIEWABLE:

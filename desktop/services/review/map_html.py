@@ -21,6 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import xstatic.pkg.jquery as xjquery
+import xstatic.pkg.leaflet as xleaflet
+
 from desktop.domain import geo
 
 PLAIN_BACKGROUND = "#e9ecef"
@@ -70,9 +73,6 @@ class MapSpec:
 @lru_cache(maxsize=1)
 def local_assets() -> dict[str, str]:
     """file:// URLs of Leaflet's JS and CSS and jQuery, from the installed xstatic packages."""
-    import xstatic.pkg.jquery as xjquery
-    import xstatic.pkg.leaflet as xleaflet
-
     leaflet = Path(xleaflet.BASE_DIR)
     jquery = Path(xjquery.BASE_DIR)
     files = {"leaflet_js": leaflet / "leaflet.js", "leaflet_css": leaflet / "leaflet.css",
@@ -214,8 +214,8 @@ def render_map_html(spec: MapSpec, serial: int = 0) -> str:
     assets); the citation's layers are drawn by ``cdShow`` so that a viewer can redraw the next
     citation in the same page (``update_script``). The title becomes ``READY_TITLE:<serial>`` when drawn.
     """
-    import folium
-    from branca.element import Template  # type: ignore[attr-defined]
+    import folium  # lazy: folium costs ~500 ms; the review queue and every map view import this module
+    from branca.element import Template  # type: ignore[attr-defined]  # lazy: part of folium's cost
 
     assets = local_assets()
     m = folium.Map(location=[spec.citation_lat, spec.citation_lon], zoom_start=18, tiles=None,

@@ -34,8 +34,9 @@ from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
-from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.review.checks import REVIEWABLE, recheck_citations, recheck_pending
 
 COLUMNS = ("permit_number", "type", "holder_name", "plates", "zones", "valid_from", "valid_to")
 OPTIONAL = ("status",)
@@ -263,10 +264,6 @@ def _snapshot(p: Permit | PermitInput) -> dict[str, Any]:
             "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat(), "status": p.status}
 
 
-def _agency_tz(session: Any) -> ZoneInfo:
-    return ZoneInfo(str(settings.get(session, "agency.timezone")))
-
-
 @dataclass(frozen=True)
 class PermitImportResult:
     permits: int
@@ -289,7 +286,7 @@ def import_permits(app: AppContext, actor: Actor, path: Path) -> PermitImportRes
     with app.uow(actor, Permission.MANAGE_PERMITS) as uow:
         s = uow.session
         known = set(s.scalars(select(Zone.code)))
-        permits = parse_permits_csv(text, _agency_tz(s), known)
+        permits = parse_permits_csv(text, agency_zone(s), known)
         existing = {p.permit_number: p for p in s.scalars(
             select(Permit).where(Permit.permit_number.in_([p.permit_number for p in permits])))}
         for p in permits:
@@ -306,8 +303,6 @@ def import_permits(app: AppContext, actor: Actor, path: Path) -> PermitImportRes
                   after={"permits": len(permits), "added": added, "updated": updated},
                   reason=f"import permits {Path(path).name}")
         uow.commit()
-    from desktop.services.review.checks import recheck_pending
-
     rechecked = recheck_pending(app)
     return PermitImportResult(len(permits), added, updated, rechecked)
 
@@ -356,7 +351,7 @@ def save_permit(app: AppContext, actor: Actor, values: dict[str, str], permit_id
     with app.uow(actor, Permission.MANAGE_PERMITS) as uow:
         s = uow.session
         try:
-            permit = build_permit(values, _agency_tz(s))
+            permit = build_permit(values, agency_zone(s))
         except ValueError as exc:
             raise UserError(f"The permit was not saved: {exc}.") from None
         known = set(s.scalars(select(Zone.code)))
@@ -396,8 +391,6 @@ def save_permit(app: AppContext, actor: Actor, values: dict[str, str], permit_id
 
 def _recheck_plates(uow: UnitOfWork, plate_values: set[str]) -> None:
     """Citations in review for these plates: their permit check may have changed."""
-    from desktop.services.review.checks import REVIEWABLE, recheck_citations
-
     if not plate_values:
         return
     ids = list(uow.session.scalars(select(Citation.id).where(

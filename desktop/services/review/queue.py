@@ -21,21 +21,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from desktop.domain import geo, plates
+from desktop.domain.case_plan import plan_case
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.profiles import load_profile_versions, plan_case, profile_for
+from desktop.domain.profiles import load_profile_versions, profile_for
 from desktop.domain.review import SEVERITY_RANK, CorrectableField, VoidReason, check_title
 from desktop.domain.roles import Permission
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, CitationViolation, ViolationCode
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.review.checks import (
     REVIEWABLE,
@@ -43,6 +45,7 @@ from desktop.services.review.checks import (
     check_settings,
     evaluate,
     photo_exif,
+    recheck_citations,
     store,
 )
 from desktop.services.review.map_html import MapSpec, PhotoPoint, ZoneShape
@@ -219,8 +222,6 @@ def _rules_text(regulations: Sequence[Any]) -> str:
 
 def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
     """One citation for the review screen, with its stored warnings, photos, zones and map."""
-    from desktop.persistence.evidence import EvidenceStore
-
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
         s = uow.session
         c = _load_one(uow, citation_id)
@@ -431,8 +432,6 @@ def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note
             Citation.issued_at.between(case.issued_at - window, case.issued_at + window),
             Citation.status.in_(REVIEWABLE))))
         if others:
-            from desktop.services.review.checks import recheck_citations
-
             uow.session.flush()
             recheck_citations(uow, others)
         uow.commit()
@@ -442,7 +441,7 @@ def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note
 
 
 def _schedule_line(uow: UnitOfWork, code: str, issued_at: datetime) -> ViolationCode:
-    tz = ZoneInfo(str(settings.get(uow.session, "agency.timezone")))
+    tz = agency_zone(uow.session)
     day = issued_at.astimezone(tz).date()
     lines = list(uow.session.scalars(select(ViolationCode).where(ViolationCode.code == code)))
     valid = [v for v in lines if v.effective_from <= day and (v.effective_to is None or day <= v.effective_to)]
@@ -573,7 +572,7 @@ def void_reasons() -> list[tuple[str, str]]:
 def schedule_codes(app: AppContext, actor: Actor, on: date | None = None) -> list[tuple[str, str, int]]:
     """(code, description, fine) of the fine schedule in force on a day (default today), for pickers."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
-        tz = ZoneInfo(str(settings.get(uow.session, "agency.timezone")))
+        tz = agency_zone(uow.session)
         day = on or app.now().astimezone(tz).date()
         rows = list(uow.session.scalars(select(ViolationCode).where(ViolationCode.effective_from <= day)))
     best: dict[str, ViolationCode] = {}

@@ -1,5 +1,5 @@
-"""Zones as data: importing zone polygons and street segments with their regulations from GeoJSON,
-and finding the zones (and so the posted rules) that apply at a citation's location.
+"""Zones as data: finding the zones (and so the posted rules) that apply at a citation's location.
+Importing them from GeoJSON is ``desktop.services.review.zone_imports``.
 
 Stored form: ``zones.geometry`` is a GeoJSON geometry object; ``zones.regulations`` is a list of
 regulations in the canonical form of ``desktop.domain.zones.regulation_to_dict`` (the demo's
@@ -9,20 +9,17 @@ the parsed zones in memory and reloads them when ``zones.revision`` or the zone 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop.domain import geo, zones
-from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
-from desktop.persistence.models import Setting, Zone
+from desktop.persistence.models import Zone
 from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
 
@@ -197,105 +194,6 @@ def match_location(index: ZoneIndex, lat: float | None, lon: float | None, zone_
             nearest[street.source] = (street, distance)
     streets = tuple(sorted(nearest.values(), key=lambda pair: pair[1]))
     return ZoneMatch(area, streets)
-
-
-# --------------------------------------------------------------------------- import
-
-
-@dataclass(frozen=True)
-class ZoneImportResult:
-    features: int
-    added: int
-    updated: int
-    regulations: int
-    rechecked: int = 0
-
-
-def _read_collection(path: Path) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"There is no file {path}.") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{Path(path).name} is not a text (UTF-8 GeoJSON) file.") from None
-    except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{Path(path).name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
-
-
-def _centroid(zone: zones.Zone) -> tuple[float, float]:
-    """(lat, lon) to centre a map on: the area's centroid, or the middle position of a street segment."""
-    if zone.geometry_type == "Polygon":
-        lon, lat = geo.polygon_centroid(zone.coordinates)
-    elif zone.geometry_type == "MultiPolygon":
-        lon, lat = geo.multipolygon_centroid(zone.coordinates)
-    else:
-        positions = geo.flatten_positions(zone.coordinates)
-        lon, lat = positions[len(positions) // 2]
-    return lat, lon
-
-
-def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "Z-SF",
-                 recheck: bool = True) -> ZoneImportResult:
-    """Load a GeoJSON FeatureCollection of zones; all or nothing.
-
-    A broken feature rejects the whole file with its number and the reason. Zones already stored
-    under the same code are replaced (geometry and regulations); the pending review queue is then
-    checked again against the new rules.
-    """
-    collection = _read_collection(path)
-    parsed = zones.parse_zones(collection, code_prefix=code_prefix)
-    if not parsed:
-        raise UserError(f"{Path(path).name} holds no zones.")
-    source = Path(path).name[:200]
-    added = updated = regulations = 0
-    with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:
-        s = uow.session
-        existing = {z.code: z for z in s.scalars(select(Zone).where(Zone.code.in_([p.code for p in parsed])))}
-        for zone in parsed:
-            lat, lon = _centroid(zone)
-            geometry = {"type": zone.geometry_type, "coordinates": _plain(zone.coordinates)}
-            regs = [zones.regulation_to_dict(r) for r in zone.regulations]
-            regulations += len(regs)
-            row = existing.get(zone.code)
-            if row is None:
-                s.add(Zone(code=zone.code, name=(zone.name or zone.code)[:200], geometry=geometry, regulations=regs,
-                           centroid_lat=lat, centroid_lon=lon, source=source))
-                added += 1
-            else:
-                row.name = (zone.name or zone.code)[:200]
-                row.geometry = geometry
-                row.regulations = regs
-                row.centroid_lat, row.centroid_lon = lat, lon
-                row.source = source
-                updated += 1
-        revision = int(settings.get(s, "zones.revision") or 0) + 1
-        setting = s.get(Setting, "zones.revision")
-        if setting is None:
-            s.add(Setting(key="zones.revision", value=revision))
-        else:
-            setting.value = revision
-        uow.audit("zones.imported", "zone", source,
-                  after={"features": len(parsed), "added": added, "updated": updated, "regulations": regulations,
-                         "revision": revision},
-                  reason=f"import zones {source}")
-        uow.commit()
-    rechecked = 0
-    if recheck:
-        from desktop.services.review.checks import recheck_pending
-
-        rechecked = recheck_pending(app)
-    return ZoneImportResult(len(parsed), added, updated, regulations, rechecked)
-
-
-def _plain(coordinates: Any) -> Any:
-    """Tuples to lists, for JSON."""
-    if isinstance(coordinates, (list, tuple)):
-        return [_plain(c) for c in coordinates]
-    return coordinates
 
 
 def list_zones(app: AppContext, actor: Actor) -> list[tuple[str, str, int, str]]:

@@ -1,1 +1,111 @@
-"""Field sync use cases: Sync now and dock bundles into the database (the ingest), devices, the quarantine, reference data out."""
+"""Field sync use cases: endpoints, Sync now, dock bundles, devices, the quarantine, reference data out.
+
+The GUI (Devices & Sync) and the command line (``sync``, ``import-bundle``, ``devices add``,
+``export quarantine``) call these functions. Each checks the acting user's permission; long work
+reports ``progress(done, total, text)`` and stops when ``cancel`` says so, keeping everything
+committed so far.
+
+One module per concern; the names the screens call are gathered here (``sync_service.sync_now``):
+
+==================  ==========================================================================
+``endpoints``       endpoints and their tokens (:class:`TokenStore`, ``TOKENS``)
+``run``             Sync now: pages in, batches stored and acknowledged, missing photos asked again
+``reference``       reference data pushed to an endpoint
+``bundles``         dock bundles and the drop folder
+``devices``         handhelds and their signing keys
+``quarantine``      events that could not be applied
+``field_events``    stored events: skipped ones, one as received, counts
+``ingest``          the pipeline every event goes through (endpoint page, bundle, re-submission)
+``photo_sources``   where an ingest's photo bytes come from
+==================  ==========================================================================
+"""
+
+from desktop.services.sync.bundles import (
+    BundleResult,
+    DropResult,
+    ImportedBundleRow,
+    import_bundle,
+    list_imported_bundles,
+    scan_drop_folder,
+)
+from desktop.services.sync.devices import DeviceRow, list_devices, register_device
+from desktop.services.sync.endpoints import (
+    TOKENS,
+    EndpointRow,
+    TokenStore,
+    delete_endpoint,
+    endpoint_for_url,
+    get_endpoint,
+    list_endpoints,
+    normalise_url,
+    save_endpoint,
+)
+from desktop.services.sync.field_events import (
+    SkippedEventRow,
+    citations_from_field,
+    field_event_counts,
+    field_event_raw,
+    list_skipped_events,
+)
+from desktop.services.sync.quarantine import (
+    QUARANTINE_COLUMNS,
+    QuarantineRow,
+    count_open_quarantine,
+    discard_quarantined,
+    export_quarantine,
+    list_quarantine,
+    quarantine_raw,
+    resubmit_quarantined,
+)
+from desktop.services.sync.reference import REFERENCE_ORDER, push_reference, reference_items
+from desktop.services.sync.run import (
+    COMMIT_EVENTS,
+    HELPER_PROCESS_FROM,
+    PAGE_LIMIT,
+    SyncSummary,
+    recover_missing_photos,
+    sync_now,
+)
+
+__all__ = [
+    "COMMIT_EVENTS",
+    "HELPER_PROCESS_FROM",
+    "PAGE_LIMIT",
+    "QUARANTINE_COLUMNS",
+    "REFERENCE_ORDER",
+    "TOKENS",
+    "BundleResult",
+    "DeviceRow",
+    "DropResult",
+    "EndpointRow",
+    "ImportedBundleRow",
+    "QuarantineRow",
+    "SkippedEventRow",
+    "SyncSummary",
+    "TokenStore",
+    "citations_from_field",
+    "count_open_quarantine",
+    "delete_endpoint",
+    "discard_quarantined",
+    "endpoint_for_url",
+    "export_quarantine",
+    "field_event_counts",
+    "field_event_raw",
+    "get_endpoint",
+    "import_bundle",
+    "list_devices",
+    "list_endpoints",
+    "list_imported_bundles",
+    "list_quarantine",
+    "list_skipped_events",
+    "normalise_url",
+    "push_reference",
+    "quarantine_raw",
+    "recover_missing_photos",
+    "reference_items",
+    "register_device",
+    "resubmit_quarantined",
+    "save_endpoint",
+    "scan_drop_folder",
+    "sync_now",
+]

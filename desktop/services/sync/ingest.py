@@ -23,67 +23,79 @@ Citations, their violations and photos, field events, the quarantine and the
 ``citation.received`` audit entries are written with bulk Core inserts; voids
 and amendments go through :mod:`desktop.services.cases.steps` like any other case
 change.
+
+Here is the batch's loop; its pieces live next door: the rules for one event (fines,
+sequence gaps, signatures) in :mod:`~desktop.services.sync.ingest_rules`, voids and
+amendments in :mod:`~desktop.services.sync.ingest_changes`, the bulk writing in
+:mod:`~desktop.services.sync.ingest_storage`.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Table, event, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desktop.domain.errors import IllegalTransition
 from desktop.domain.lifecycle import CaseStatus, PhotoIntegrity, evidence_status
-from desktop.domain.plates import normalize_plate, plate_search_key
+from desktop.domain.plates import plate_search_key
 from desktop.domain.roles import Permission
 from desktop.persistence.bulk import insert_rows
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
     Device,
     EvidencePhoto,
     FieldEvent,
-    JurisdictionProfileVersion,
     PatrolCheck,
     PatrolShift,
     QuarantinedEvent,
-    ViolationCode,
 )
-from desktop.services.cases import steps as case_ops
 from desktop.services.core import audit
-from desktop.services.core import settings as settings_service
 from desktop.services.core.audit import AuditRecord
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.review.checks import recheck_citations
+from desktop.services.sync.ingest_changes import apply_change
+from desktop.services.sync.ingest_rules import (
+    APPLIED,
+    DUPLICATE,
+    QUARANTINED,
+    SKIPPED,
+    IngestReference,
+    SeqTracker,
+    check_signature,
+    price_violations,
+)
+from desktop.services.sync.ingest_storage import (
+    BatchedAudit,
+    chunks,
+    durability_hook,
+    durable_commits,
+    photo_rows,
+    reserve_citation_ids,
+    table,
+)
 from desktop.services.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
 from desktop.sync import wire
-from desktop.sync.prepared import PhotoLine, ViolationLine, photo_refs, prepare
+from desktop.sync.client import SyncCancelled
+from desktop.sync.collector import collector_paused
 from desktop.sync.prepared import PreparedEvent as _Item
 from desktop.sync.prepared import clip as _clip
-from desktop.sync.wire import InvalidDeviceKey
+from desktop.sync.prepared import photo_refs, prepare
 
 log = logging.getLogger(__name__)
 
-INT32_MAX, INT64_MAX = wire.INT32_MAX, wire.INT64_MAX
-MAX_GAP_RANGES = 500
-IN_CHUNK = 500
-
-#: What happened to a stored field event.
-APPLIED, SKIPPED, QUARANTINED, DUPLICATE = "applied", "skipped", "quarantined", "duplicate"
+INT64_MAX = wire.INT64_MAX
 
 #: an empty JSON list column (observations, warnings), one object for every row so the bulk insert encodes it once
 _NONE_LISTED: tuple[Any, ...] = ()
-_OPEN_FOR_AMENDMENT = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 
 
 # --------------------------------------------------------------------------- results
@@ -113,119 +125,6 @@ class IngestStats:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-# --------------------------------------------------------------------------- reference data
-
-
-@dataclass(frozen=True)
-class _Line:
-    effective_from: date
-    effective_to: date | None
-    fine_cents: int
-    description: str
-
-
-class FineSchedule:
-    """The violation codes and their fines by date, loaded once per ingest."""
-
-    def __init__(self, lines: dict[str, list[_Line]]) -> None:
-        self.lines = lines
-
-    @classmethod
-    def load(cls, session: Session) -> FineSchedule:
-        lines: dict[str, list[_Line]] = {}
-        for vc in session.scalars(select(ViolationCode).order_by(ViolationCode.effective_from)):
-            lines.setdefault(vc.code, []).append(_Line(vc.effective_from, vc.effective_to, vc.fine_cents,
-                                                       vc.description))
-        return cls(lines)
-
-    def lookup(self, code: str, day: date) -> _Line | None:
-        found = None
-        for line in self.lines.get(code, ()):
-            if line.effective_from <= day and (line.effective_to is None or day <= line.effective_to):
-                found = line
-        return found
-
-
-@dataclass
-class _Reference:
-    schedule: FineSchedule
-    tz: Any
-    profile_code: str
-    profile_versions: list[tuple[date, int]]
-
-    @classmethod
-    def load(cls, session: Session) -> _Reference:
-        try:
-            tz: Any = ZoneInfo(str(settings_service.get(session, "agency.timezone")))
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("UTC")
-        code = str(settings_service.get(session, "agency.profile"))
-        versions = [(row.effective_from, row.version) for row in session.scalars(
-            select(JurisdictionProfileVersion).where(JurisdictionProfileVersion.code == code)
-            .order_by(JurisdictionProfileVersion.effective_from, JurisdictionProfileVersion.version))]
-        return cls(FineSchedule.load(session), tz, code, versions)
-
-    def profile_version(self, day: date) -> int:
-        version = 1
-        for start, v in self.profile_versions:
-            if start <= day:
-                version = v
-        return version
-
-
-# --------------------------------------------------------------------------- sequence gaps
-
-
-class SeqTracker:
-    """A device's highest sequence number and the ranges still missing below it."""
-
-    def __init__(self, last_seq: int | None, gaps: Iterable[Sequence[int]],
-                 lowest: Callable[[], int | None] = lambda: None) -> None:
-        self.last_seq = last_seq
-        self.gaps: list[list[int]] = [[int(a), int(b)] for a, b in gaps]
-        self._lowest = lowest
-        self._low: int | None = None
-        self._low_known = False
-        self.changed = False
-
-    def lowest(self) -> int | None:
-        if not self._low_known:
-            self._low = self._lowest()
-            self._low_known = True
-        return self._low
-
-    def add(self, seq: int) -> None:
-        if self.last_seq is None:
-            self.last_seq = seq
-            self._low, self._low_known = seq, True
-            self.changed = True
-            return
-        if seq > self.last_seq:
-            if seq > self.last_seq + 1:
-                self.gaps.append([self.last_seq + 1, seq - 1])
-                del self.gaps[:-MAX_GAP_RANGES]
-            self.last_seq = seq
-            self.changed = True
-            return
-        for n, (a, b) in enumerate(self.gaps):
-            if a <= seq <= b:
-                pieces = [[a, seq - 1]] if a <= seq - 1 else []
-                pieces += [[seq + 1, b]] if seq + 1 <= b else []
-                self.gaps[n:n + 1] = pieces
-                self.changed = True
-                return
-        low = self.lowest()
-        if low is not None and seq < low:
-            if seq < low - 1:
-                self.gaps.insert(0, [seq + 1, low - 1])
-            self._low = seq
-            self.changed = True
-
-    @property
-    def missing(self) -> int:
-        return sum(b - a + 1 for a, b in self.gaps)
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -276,8 +175,6 @@ class Ingestor:
     def __init__(self, app: AppContext, actor: Actor, source: str, photos: PhotoSource | None = None, *,
                  endpoint_label: str | None = None, expected_device: str | None = None,
                  permission: Permission = Permission.SYNC_FIELD_DATA, review_checks: bool = True) -> None:
-        from desktop.persistence.evidence import EvidenceStore
-
         #: run the review checks on new citations once their batch is committed
         self.review_checks = review_checks
         self.app = app
@@ -287,7 +184,7 @@ class Ingestor:
         self.endpoint_label = endpoint_label
         self.expected_device = expected_device
         self.permission = permission
-        self._reference: _Reference | None = None
+        self._reference: IngestReference | None = None
 
     # ------------------------------------------------------------ public
 
@@ -307,11 +204,10 @@ class Ingestor:
                 cancelled: Callable[[], bool] | None) -> tuple[IngestStats, list[int]]:
         prepared = [prepare(item) for item in items]
         outcomes = self.fetch_photos(prepared, progress, cancelled)
-        _durability_hook(self.app.db.engine)
+        durability_hook(self.app.db.engine)
         for attempt in (1, 2):
-            token = _durable.set(True)
             try:
-                with self.app.uow(self.actor, self.permission) as uow:
+                with durable_commits(), self.app.uow(self.actor, self.permission) as uow:
                     state = self._apply(uow, prepared, outcomes)
                     if on_commit is not None:
                         on_commit(uow.session)
@@ -324,8 +220,6 @@ class Ingestor:
                     raise
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
-            finally:
-                _durable.reset(token)
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
         return state.stats, state.new_citation_ids
@@ -334,8 +228,6 @@ class Ingestor:
         """The review checks (permit, hot list, registration, zone rules, duplicates, EXIF ...) on the
         citations just stored, in their own transaction after the batch: a failure here never loses
         field data, and the reviewer's screen checks again anyway."""
-        from desktop.services.review.checks import recheck_citations
-
         try:
             with self.app.uow(self.actor) as uow:
                 recheck_citations(uow, citation_ids)
@@ -369,7 +261,7 @@ class Ingestor:
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids):
                     known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
         wanted: dict[str, int | None] = {}
         for it, listed in refs:
@@ -404,9 +296,9 @@ class Ingestor:
 
     # ------------------------------------------------------------ the transaction
 
-    def _reference_data(self, session: Session) -> _Reference:
+    def _reference_data(self, session: Session) -> IngestReference:
         if self._reference is None:
-            self._reference = _Reference.load(session)
+            self._reference = IngestReference.load(session)
         return self._reference
 
     def _apply(self, uow: UnitOfWork, prepared: Sequence[_Item], outcomes: dict[str, PhotoOutcome], *,
@@ -419,26 +311,26 @@ class Ingestor:
 
         ids = [it.storable_id for it in prepared if it.storable_id]
         existing: dict[str, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             existing.update(s.execute(select(FieldEvent.event_id, FieldEvent.outcome)
                                       .where(FieldEvent.event_id.in_(chunk))).all())
         if replaces is not None and existing.get(replaces) == QUARANTINED:
             del existing[replaces]
         idless = [it.raw_text for it in prepared if it.storable_id is None]
         known_idless: set[str] = set()
-        for chunk in _chunks(idless):
+        for chunk in chunks(idless):
             # events without a usable id are recognised by their text (the quarantine is small: no index needed)
             known_idless.update(s.scalars(select(QuarantinedEvent.raw).where(QuarantinedEvent.raw.in_(chunk))))
 
         device_ids = {it.device_id for it in prepared if it.device_id and len(it.device_id) <= 64}
         devices: dict[str, Device] = {}
-        for chunk in _chunks(sorted(device_ids)):
+        for chunk in chunks(sorted(device_ids)):
             devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
         trackers: dict[str, SeqTracker] = {}
 
         numbers = {it.citation_number for it in prepared if it.citation_number is not None}
         known_numbers: dict[str, tuple[str | None, str | None]] = {}
-        for chunk in _chunks(sorted(numbers)):
+        for chunk in chunks(sorted(numbers)):
             for number, digest, event_id in s.execute(
                     select(Citation.citation_number, Citation.content_digest, Citation.source_event_id)
                     .where(Citation.citation_number.in_(chunk))):
@@ -464,7 +356,7 @@ class Ingestor:
                 if it.reason is not None:
                     self._quarantine(state, it, it.reason)
                     continue
-                problem, signature_state = self._signature(it, devices.get(it.device_id or ""), resubmitted)
+                problem, signature_state = check_signature(it, devices.get(it.device_id or ""), resubmitted)
                 if problem:
                     self._quarantine(state, it, problem)
                     continue
@@ -502,14 +394,15 @@ class Ingestor:
         s.flush()
 
         self._insert_citations(uow, state)
-        batched = _BatchedAudit(uow, state.records)
+        batched = BatchedAudit(uow, state.records)
         cases: dict[str, Citation] = {}
         later_numbers = sorted({cast(str, it.citation_number) for it, _ in state.later})
-        for chunk in _chunks(later_numbers):
+        for chunk in chunks(later_numbers):
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
         for it, event_row in state.later:
-            outcome = self._apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now)
+            outcome = apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now,
+                                   self.app.paths.evidence_dir)
             if outcome.startswith("quarantine:"):
                 self._quarantine(state, it, outcome.removeprefix("quarantine:"))
                 continue
@@ -523,18 +416,18 @@ class Ingestor:
             self._keep_event(state, event_row, replaces)
 
         if state.events:
-            insert_rows(s, _table(FieldEvent), state.events)
+            insert_rows(s, table(FieldEvent), state.events)
         if state.replaced_event is not None:
             row = state.replaced_event
-            s.execute(update(_table(FieldEvent)).where(FieldEvent.event_id == row["event_id"]).values(
+            s.execute(update(table(FieldEvent)).where(FieldEvent.event_id == row["event_id"]).values(
                 outcome=row["outcome"], raw=row["raw"], source=row["source"], received_at=row["received_at"],
                 type=row["type"], seq=row["seq"], occurred_at=row["occurred_at"], device_id=row["device_id"]))
         if state.quarantine:
-            insert_rows(s, _table(QuarantinedEvent), state.quarantine)
+            insert_rows(s, table(QuarantinedEvent), state.quarantine)
         if state.shifts:
-            insert_rows(s, _table(PatrolShift), state.shifts)
+            insert_rows(s, table(PatrolShift), state.shifts)
         if state.checks:
-            insert_rows(s, _table(PatrolCheck), state.checks)
+            insert_rows(s, table(PatrolCheck), state.checks)
         audit.append_many(s, state.records, at=now, user_id=self.actor.user_id, username=self.actor.username)
         for device_id, tracker in trackers.items():
             device = devices[device_id]
@@ -572,25 +465,6 @@ class Ingestor:
             row = self._event_row(it, QUARANTINED, state.now)
             self._keep_event(state, row, None)
 
-    def _signature(self, it: _Item, device: Device | None, resubmitted: bool) -> tuple[str | None, str]:
-        if resubmitted:
-            return None, "resubmitted"
-        key = device.public_key if device is not None else None
-        if not key:
-            return None, "unverified" if it.signed else "unsigned"
-        if not it.signed:
-            return (f"signature: missing (device {it.device_id} has a registered key, so its events must be "
-                    "signed)"), "unsigned"
-        parsed = it.parsed
-        assert parsed is not None
-        try:
-            ok = wire.verify_signature(parsed.raw, key)
-        except InvalidDeviceKey:
-            return f"signature: the key registered for {it.device_id} is not a valid Ed25519 key", "unsigned"
-        if not ok:
-            return f"signature: does not verify with the key registered for {it.device_id}", "unsigned"
-        return None, "verified"
-
     def _track(self, s: Session, it: _Item, devices: dict[str, Device], trackers: dict[str, SeqTracker],
                state: _BatchState) -> None:
         device_id, seq = it.device_id, it.seq
@@ -619,65 +493,12 @@ class Ingestor:
         if it.occurred_at is not None and (device.last_seen_at is None or it.occurred_at > device.last_seen_at):
             device.last_seen_at = it.occurred_at
 
-    def _fines(self, violations: Sequence[wire.Violation | ViolationLine], issued_at: datetime, ref: _Reference,
-               citation_id: int | None) -> tuple[list[dict[str, Any]], int, int | None, list[dict[str, Any]]]:
-        day = issued_at.astimezone(ref.tz).date()
-        rows: list[dict[str, Any]] = []
-        warnings: list[dict[str, Any]] = []
-        total = 0
-        handheld_total: int | None = None
-        for position, v in enumerate(violations):
-            line = ref.schedule.lookup(v.code, day)
-            if v.fine_cents is not None:
-                handheld_total = (handheld_total or 0) + v.fine_cents
-            if line is None:
-                fine = v.fine_cents or 0
-                description = v.description or ""
-                warnings.append({"code": "fine_schedule", "severity": "warning",
-                                 "text": f"Code {v.code} is not in the fine schedule on {day.isoformat()}: "
-                                         f"the handheld's fine ({fine} cents) was used."})
-            else:
-                fine = line.fine_cents
-                description = v.description or line.description
-                if v.fine_cents is not None and v.fine_cents != fine:
-                    warnings.append({"code": "fine_differs", "severity": "warning",
-                                     "text": f"Code {v.code}: the handheld showed {v.fine_cents} cents, the "
-                                             f"schedule on {day.isoformat()} says {fine} cents."})
-            total += fine
-            rows.append(dict(citation_id=citation_id, position=position, code=v.code, description=description[:300],
-                             handheld_fine_cents=v.fine_cents, fine_cents=fine))
-        return rows, min(total, INT32_MAX), handheld_total, warnings
-
-    def _photo_rows(self, refs: Sequence[wire.PhotoRef | PhotoLine], outcomes: dict[str, PhotoOutcome], now: datetime,
-                    start: int = 0, skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        seen: set[str] = set(skip)
-        fallback: StorePhotos | None = None
-        for ref in refs:
-            if ref.sha256 in seen:
-                continue  # the same photo listed twice is one piece of evidence
-            seen.add(ref.sha256)
-            outcome = outcomes.get(ref.sha256)
-            if outcome is None:
-                if fallback is None:
-                    from desktop.persistence.evidence import EvidenceStore
-
-                    fallback = StorePhotos(EvidenceStore(self.app.paths.evidence_dir), "not fetched")
-                outcome = fallback.fetch(ref.sha256, ref.bytes)
-            rows.append(dict(
-                citation_id=None, position=start + len(rows), sha256=ref.sha256, declared_bytes=ref.bytes,
-                taken_at=ref.taken_at, caption=ref.caption, integrity=outcome.integrity.value,
-                integrity_reason=outcome.reason, attempts=outcome.attempts, exif=outcome.exif,
-                gps_lat=outcome.gps_lat, gps_lon=outcome.gps_lon, width=outcome.width, height=outcome.height,
-                verified_at=now if outcome.verified else None))
-        return rows
-
-    def _citation(self, it: _Item, signature_state: str, outcomes: dict[str, PhotoOutcome], ref: _Reference,
+    def _citation(self, it: _Item, signature_state: str, outcomes: dict[str, PhotoOutcome], ref: IngestReference,
                   now: datetime) -> _Pending:
         c = it.issued
         assert c is not None
-        violations, fine, handheld, warnings = self._fines(c.violations, c.issued_at, ref, None)
-        photos = self._photo_rows(it.photos, outcomes, now)
+        violations, fine, handheld, warnings = price_violations(c.violations, c.issued_at, ref, None)
+        photos = photo_rows(it.photos, outcomes, now, self.app.paths.evidence_dir)
         states = [PhotoIntegrity(ph["integrity"]) for ph in photos]
         observations = c.observations
         if not isinstance(observations, list) or not observations:
@@ -711,13 +532,13 @@ class Ingestor:
         if not state.pending:
             return
         s = uow.session
-        ids = _reserve_citation_ids(s, len(state.pending))
+        ids = reserve_citation_ids(s, len(state.pending))
         state.new_citation_ids.extend(ids)
         rows = []
         for citation_id, pending in zip(ids, state.pending, strict=True):
             pending.row["id"] = citation_id
             rows.append(pending.row)
-        insert_rows(s, _table(Citation), rows)
+        insert_rows(s, table(Citation), rows)
         violations: list[dict[str, Any]] = []
         photos: list[dict[str, Any]] = []
         records: list[AuditRecord] = []
@@ -733,9 +554,9 @@ class Ingestor:
             records.append(AuditRecord("citation.received", "citation", citation_id, after=pending.audit_after,
                                        reason=pending.reason))
         stats.citations += len(ids)
-        insert_rows(s, _table(CitationViolation), violations)
+        insert_rows(s, table(CitationViolation), violations)
         if photos:
-            insert_rows(s, _table(EvidencePhoto), photos)
+            insert_rows(s, table(EvidencePhoto), photos)
         state.records.extend(records)
         state.pending = []
 
@@ -749,205 +570,7 @@ class Ingestor:
         else:
             stats.photos_missing += 1
 
-    # ------------------------------------------------------------ voids and amendments
-
-    def _apply_change(self, uow: UnitOfWork, cases: dict[str, Citation], it: _Item,
-                      outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> str:
-        """Apply a void or an amendment to its case (loaded and locked with the batch's others).
-
-        Returns APPLIED, DUPLICATE or 'quarantine:<reason>'.
-        """
-        assert it.parsed is not None
-        p = it.parsed.payload
-        assert isinstance(p, (wire.CitationVoided, wire.CitationAmended))
-        case = cases.get(p.citation_number)
-        what = "voids" if isinstance(p, wire.CitationVoided) else "amends"
-        if case is None:
-            return (f"quarantine:payload.citation_number: this event {what} citation {p.citation_number}, "
-                    "which has not been received (re-submit it once the citation has arrived)")
-        device = it.device_id
-        if isinstance(p, wire.CitationVoided):
-            if case.status == CaseStatus.VOIDED.value:
-                return DUPLICATE
-            reason = (f"voided on handheld {device} at {p.voided_at.isoformat()}"
-                      + (f": {p.reason}" if p.reason else ""))
-            try:
-                case_ops.move(uow, case, CaseStatus.VOIDED, reason=reason, action="citation.voided")
-            except IllegalTransition as exc:
-                return f"quarantine:the handheld voided it, but {exc}"
-            return APPLIED
-        if case.status not in _OPEN_FOR_AMENDMENT:
-            return (f"quarantine:the handheld amended citation {p.citation_number}, but the case is already "
-                    f"{CaseStatus(case.status).label.lower()}: a supervisor must apply the correction")
-        self._amend(uow, case, it, p, outcomes, ref, now)
-        return APPLIED
-
-    def _amend(self, uow: UnitOfWork, case: Citation, it: _Item, p: wire.CitationAmended,
-               outcomes: dict[str, PhotoOutcome], ref: _Reference, now: datetime) -> None:
-        c = p.changes
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-
-        def change(attr: str, value: Any) -> None:
-            old = getattr(case, attr)
-            if old != value:
-                before[attr] = old
-                after[attr] = value
-                setattr(case, attr, value)
-
-        if c.officer_badge is not None:
-            change("officer_badge", c.officer_badge)
-        if c.issued_at is not None:
-            change("issued_at", c.issued_at)
-        if c.vehicle is not None:
-            given = c.vehicle.model_fields_set
-            for name in ("jurisdiction", "plate_type", "make", "model", "color", "vin", "registration_expiry"):
-                if name in given and (getattr(c.vehicle, name) is not None or name not in ("jurisdiction",)):
-                    change(name, getattr(c.vehicle, name))
-            if "plate" in given and c.vehicle.plate is not None:
-                plate = normalize_plate(c.vehicle.plate)
-                change("plate", plate)
-                change("plate_key", plate_search_key(plate))
-        if c.location is not None:
-            given = c.location.model_fields_set
-            for name, attr in (("lat", "lat"), ("lon", "lon"), ("accuracy_m", "accuracy_m"), ("address", "address"),
-                               ("zone", "zone_code"), ("space", "space")):
-                value = getattr(c.location, name)
-                if name in given and (value is not None or name not in ("lat", "lon")):
-                    change(attr, value)
-        if c.remarks is not None or "remarks" in c.model_fields_set:
-            change("remarks", c.remarks)
-        if c.observations is not None:
-            raw_changes = it.parsed.raw["payload"]["changes"] if it.parsed else {}
-            change("observations", raw_changes.get("observations") or [])
-        if c.violations is not None or c.issued_at is not None:
-            violations = c.violations
-            if violations is None:
-                violations = [wire.Violation(code=v.code, description=v.description,
-                                             fine_cents=v.handheld_fine_cents) for v in case.violations]
-            rows, fine, handheld, warnings = self._fines(violations, case.issued_at, ref, case.id)
-            if c.violations is not None:
-                before["violations"] = [{"code": v.code, "fine_cents": v.fine_cents} for v in case.violations]
-                after["violations"] = [{"code": r["code"], "fine_cents": r["fine_cents"]} for r in rows]
-                case.violations = [CitationViolation(**{k: v for k, v in r.items() if k != "citation_id"})
-                                   for r in rows]
-                change("violation_code", rows[0]["code"])
-                change("violation_description", rows[0]["description"])
-            change("fine_cents", fine)
-            change("handheld_fine_cents", handheld)
-            kept = [w for w in case.review_warnings or [] if w.get("code") not in ("fine_schedule", "fine_differs")]
-            change("review_warnings", kept + warnings)
-            change("warning_count", len(kept + warnings))
-        if c.photos:
-            have = {ph.sha256 for ph in case.photos}
-            rows = self._photo_rows(c.photos, outcomes, now, start=len(case.photos), skip=frozenset(have))
-            for r in rows:
-                r.pop("citation_id")
-                case.photos.append(EvidencePhoto(**r))
-            if rows:
-                after["photos_added"] = [r["sha256"] for r in rows]
-                change("evidence_status",
-                       evidence_status([PhotoIntegrity(ph.integrity) for ph in case.photos]).value)
-        reason = f"amended on handheld {it.device_id}" + (f": {p.reason}" if p.reason else "")
-        uow.audit("citation.amended", "citation", case.id, before=before, after=after, reason=reason)
-
-
-_durable: ContextVar[bool] = ContextVar("curbdesk_durable_commit", default=False)
-_hooked: set[int] = set()
-
-
-def _durability_hook(engine: Engine) -> None:
-    """SQLite runs with ``synchronous=NORMAL`` (fast, but a commit may be lost on power failure). An ingest
-    commit is followed by an ack that lets the endpoint delete the events, so it must survive a power cut:
-    transactions begun while ``_durable`` is set run with ``synchronous=FULL`` (the WAL is synced at commit)."""
-    if engine.dialect.name != "sqlite" or id(engine) in _hooked:
-        return
-    _hooked.add(id(engine))
-
-    @event.listens_for(engine, "checkout")
-    def _synchronous(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        # at checkout no transaction is open yet (the level cannot change inside one)
-        want = "FULL" if _durable.get() else "NORMAL"
-        if record.info.get("curbdesk_synchronous", "NORMAL") != want:
-            dbapi_connection.execute(f"PRAGMA synchronous={want}")
-            record.info["curbdesk_synchronous"] = want
-
-
-_pause_lock = threading.Lock()
-_pauses = 0  # threads inside collector_paused()
-_disabled_here = False  # whether the first of them turned the collector off (so the last turns it on again)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic collector held off while a batch is read, checked or stored, and left as it was after.
-
-    A batch allocates hundreds of thousands of objects (decoded events, models, rows) that form no cycles,
-    yet they set off the automatic collector again and again, each time over the whole heap (about a
-    quarter of an ingest's time). Collection resumes when the last thread inside is done (at once if the
-    counts say so), so what a batch leaves behind is collected as before; where collection is already off
-    (the app runs it from the GUI thread, :class:`desktop.ui.common.tasks.MainThreadGC`) nothing changes."""
-    global _pauses, _disabled_here
-    with _pause_lock:
-        if _pauses == 0:
-            _disabled_here = gc.isenabled()
-            if _disabled_here:
-                gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _disabled_here:
-                gc.enable()
-                _disabled_here = False
-
 
 def _check_cancel(cancelled: Callable[[], bool] | None) -> None:
     if cancelled is not None and cancelled():
-        from desktop.sync.client import SyncCancelled
-
         raise SyncCancelled("Sync was cancelled.")
-
-
-def _table(model: type[Any]) -> Table:
-    """The Core table of a mapped class (bulk inserts go through Core, not the ORM)."""
-    return cast(Table, model.__table__)
-
-
-def _reserve_citation_ids(session: Session, count: int) -> list[int]:
-    """Ids for a bulk insert without RETURNING (which SQLite would run one row at a time).
-
-    PostgreSQL hands them out from the table's sequence; on SQLite the write transaction
-    holds the database lock (BEGIN IMMEDIATE), so the next ids after the highest are ours.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('citations', 'id')) FROM generate_series(1, :n)"),
-            {"n": count}))
-    first = int(session.scalar(select(func.coalesce(func.max(Citation.id), 0))) or 0) + 1
-    return list(range(first, first + count))
-
-
-class _BatchedAudit:
-    """The unit of work as :func:`case_ops.move` sees it, with its audit entries collected for one bulk append.
-
-    The entries keep their order and their content; only the writing is batched.
-    """
-
-    def __init__(self, uow: UnitOfWork, records: list[AuditRecord]) -> None:
-        self.app = uow.app
-        self.actor = uow.actor
-        self.session = uow.session
-        self._records = records
-
-    def audit(self, action: str, entity_type: str, entity_id: str | int, *, before: dict[str, Any] | None = None,
-              after: dict[str, Any] | None = None, reason: str | None = None) -> None:
-        self._records.append(AuditRecord(action, entity_type, entity_id, before, after, reason))
-
-
-def _chunks(values: Sequence[str], size: int = IN_CHUNK) -> Iterable[list[str]]:
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start:start + size]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, allowed
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import AppealWorkspace
 from desktop.ui.appeals.deadline_text import GREY, currency_for
 from desktop.ui.appeals.widgets import appeal_changes

@@ -35,8 +35,8 @@ from desktop.domain.appeals import Channel, HearingMode
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
+from desktop.services import appeals
 from desktop.services.admin import users
-from desktop.services.appeals import workflow as appeals
 from desktop.services.appeals.documents import CheckedDocument, check_file
 from desktop.services.core import settings
 from desktop.ui.appeals.widgets import appeal_changes

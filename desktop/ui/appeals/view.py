@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.appeals import PENDING_STATUSES, HearingMode
 from desktop.domain.roles import Permission, allowed
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import render_docket
 from desktop.ui.appeals.deadline_text import AMBER, GREY, RED, days_left_text
 from desktop.ui.appeals.dialogs import DocketDialog, IntakeDialog

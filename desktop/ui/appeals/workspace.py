@@ -38,7 +38,7 @@ from desktop.domain.appeals import Channel, HearingMode
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import (
     AppealWorkspace,
     build_packet,

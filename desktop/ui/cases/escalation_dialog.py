@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services.cases.escalation import run_daily
+from desktop.services.daily_run import run_daily
 from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl

@@ -28,7 +28,6 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.cases import queries as cases
 from desktop.services.cases.queries import CaseFilter
 from desktop.ui.cases.detail import CaseDetailPanel
-from desktop.ui.cases.escalation_dialog import EscalationDialog
 from desktop.ui.cases.model import CaseSource, CaseTableModel
 from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
@@ -165,6 +164,9 @@ class CasesView(QWidget):
             self.worklist.setCurrentIndex(max(index, 0))
 
     def run_escalation(self) -> None:
+        # lazy: the dialog brings the daily run, 85 ms at start-up, and the Cases screen is the first shown
+        from desktop.ui.cases.escalation_dialog import EscalationDialog
+
         dlg = EscalationDialog(self.ctx, self)
         dlg.show_worklist.connect(self.show_worklist)
         dlg.open()

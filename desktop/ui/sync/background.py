@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from desktop.domain.roles import Permission, allowed
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import EndpointRow, SyncSummary
+from desktop.services import sync as sync_service
+from desktop.services.sync.endpoints import EndpointRow
+from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl

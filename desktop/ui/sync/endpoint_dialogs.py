@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import EndpointRow
+from desktop.services import sync as sync_service
+from desktop.services.sync.endpoints import EndpointRow
 from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.widgets import ok_cancel
 from desktop.ui.context import UiContext

@@ -12,7 +12,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desktop.services.sync.service import DeviceRow, ImportedBundleRow, QuarantineRow, SkippedEventRow
+from desktop.services.sync.bundles import ImportedBundleRow
+from desktop.services.sync.devices import DeviceRow
+from desktop.services.sync.field_events import SkippedEventRow
+from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.list_model import Index, ListTableModel
 
 Row = TypeVar("Row")

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import QuarantineRow
+from desktop.services import sync as sync_service
+from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES

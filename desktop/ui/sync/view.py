@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, allowed
-from desktop.services.sync import service as sync_service
-from desktop.services.sync.service import EndpointRow, SyncSummary
+from desktop.services import sync as sync_service
+from desktop.services.sync.endpoints import EndpointRow
+from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from desktop.domain.appeals import appeal_number
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, AuditEntry, Hearing, Notice
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from tests.conftest import seed_users
 from tests.integration.appeals.conftest import make_case
 from tests.integration.appeals.test_intake_and_decisions import request
@@ -47,7 +48,7 @@ def test_schedule_in_a_free_time_and_queue_the_hearing_notice(app, actors) -> No
         assert s.scalar(select(Notice.kind).where(Notice.dedupe_key == f"hearing_notice:{hid}")) == "hearing_notice"
     assert at(9, 20) not in appeals.free_times(app, actors[Role.CLERK], officer, DAY, 20)
     day = appeals.officer_day(app, actors[Role.CLERK], officer, DAY)
-    assert [b.appeal_number for b in day[0].bookings] == [appeals.appeal_number(a1)]
+    assert [b.appeal_number for b in day[0].bookings] == [appeal_number(a1)]
 
 
 def test_no_double_booking_and_only_inside_availability(app, actors) -> None:

@@ -19,9 +19,9 @@ from desktop.persistence.models import (
     Notice,
     Refund,
 )
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.documents import AppealDocumentStore, DocumentRejected
-from desktop.services.appeals.workflow import AppealRequest
+from desktop.services.appeals.intake import AppealRequest
 from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor
 from tests.integration.appeals.conftest import bomb_png, make_case, number_of, pdf_bytes, png_bytes

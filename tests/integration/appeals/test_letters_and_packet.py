@@ -19,7 +19,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, EvidencePhoto, Notice
-from desktop.services.appeals import workflow as appeals
+from desktop.services import appeals
 from desktop.services.appeals.packet import (
     build_packet,
     load_workspace,

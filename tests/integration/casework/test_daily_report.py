@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from desktop.domain.roles import Role
-from desktop.services.cases.escalation import run_daily
+from desktop.services.daily_run import run_daily
 from tests.helpers.casework import add_owner, at_local
 from tests.helpers.factories import add_citation
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
+from desktop.domain.case_plan import Hold as PlanHold
+from desktop.domain.case_plan import NoticeMailed, plan_case
 from desktop.domain.ladder import ladder
-from desktop.domain.profiles import Hold as PlanHold
-from desktop.domain.profiles import NoticeMailed, plan_case
 from desktop.domain.roles import Role
 from desktop.persistence.models import (
     AuditEntry,

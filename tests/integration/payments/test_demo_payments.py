@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from desktop.demo.office import build_demo
 from desktop.persistence.models import CashDrawer, LedgerEntry, Notice, Payment, PaymentImport, PaymentPlan
 from desktop.services.admin import users
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import AppContext
 from desktop.services.payments import daily_close, refunds
 from desktop.services.payments import posting as payments
@@ -30,7 +31,7 @@ def test_demo_fills_every_tab_once(app: AppContext) -> None:
         assert s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "reversed")) == 1
         assert s.scalar(select(func.count()).select_from(PaymentImport)) == 2
         assert s.scalar(select(func.count()).select_from(PaymentPlan)) == 2
-        day = payments.business_date(s, app.now())
+        day = agency_date(s, app.now())
     close = daily_close.daily_close(app, supervisor, day)
     assert len(close.drawers) == 2 and {d.is_closed for d in close.drawers} == {True, False}
     kinds = {d.kind for d in close.differences}

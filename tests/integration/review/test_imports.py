@@ -15,7 +15,8 @@ from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Permit, Zone
 from desktop.services.review import permits as permit_service
 from desktop.services.review.checks import run_review_checks
-from desktop.services.review.zones import import_zones, match_location, zone_index
+from desktop.services.review.zone_imports import import_zones
+from desktop.services.review.zones import match_location, zone_index
 
 from .conftest import ISSUED, ZONE, add_pending, warnings_of
 

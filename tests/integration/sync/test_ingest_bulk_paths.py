@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import DateTime, insert, select
 
-from desktop.persistence.bulk import _plan, insert_rows
+from desktop.persistence.bulk import _plan, _values, insert_rows
 from desktop.persistence.models import AuditEntry, Citation, FieldEvent
 from desktop.persistence.types import UTCDateTime
 from desktop.services.cases import queries as cases
@@ -133,8 +133,6 @@ def test_insert_rows_stores_what_sqlalchemy_s_insert_stores(app: AppContext) -> 
 
 
 def test_bulk_values_convert_a_value_shared_by_consecutive_rows_once_and_keep_every_row_s_own() -> None:
-    from desktop.persistence.bulk import _values
-
     calls: list[Any] = []
 
     def process(value: Any) -> str:

@@ -23,9 +23,9 @@ from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, EvidencePhoto, ImportedBundle
+from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext
-from desktop.services.sync import service as sync_service
 from desktop.sync.bundle import BundleRejected, write_bundle
 from tests.helpers.ingest_helpers import SYSTEM, citation_numbers, counts, quarantine_reasons
 from tests.helpers.sync_helpers import shared_photos, valid_event

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
+from desktop.domain.plates import plate_search_key
 from desktop.domain.roles import Role
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
@@ -22,10 +24,10 @@ from desktop.persistence.models import (
     PatrolCheck,
     SyncEndpoint,
 )
+from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext
 from desktop.services.sync import ingest as ingest_module
-from desktop.services.sync import service as sync_service
 from desktop.sync.client import AuthenticationFailed, EndpointUnavailable, SyncCancelled
 from desktop.sync.wire import content_fingerprint
 from tests.helpers.ingest_helpers import (
@@ -263,8 +265,6 @@ def test_voids_and_amendments_are_applied_to_the_case_with_audit(app: AppContext
             assert entry is not None and "Officer correction" in entry.reason
             plate = a["payload"]["changes"].get("vehicle", {}).get("plate")
             if plate:
-                from desktop.domain.plates import plate_search_key
-
                 assert c.plate == plate and c.plate_key == plate_search_key(plate)
                 assert entry.before["plate"] != plate and entry.after["plate"] == plate
     assert verify(app.db).ok
@@ -463,8 +463,6 @@ def test_two_workstations_ingesting_the_same_events_store_them_once(pg_app: AppC
 
 def test_ingest_commits_are_synced_to_disk_on_sqlite(app: AppContext) -> None:
     """An ack lets the endpoint delete the events: their commit runs with synchronous=FULL, others stay NORMAL."""
-    from sqlalchemy import event as sa_event
-
     levels: list[int] = []
 
     def record(conn: Any) -> None:

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.backends import fail
 from sqlalchemy import select
 
 from desktop.demo.simulator import FieldSimulator
@@ -23,9 +25,9 @@ from desktop.persistence.models import (
     QuarantinedEvent,
     SyncEndpoint,
 )
+from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext
-from desktop.services.sync import service as sync_service
 from desktop.sync.wire import InvalidDeviceKey
 from tests.helpers.ingest_helpers import SYSTEM, citation_numbers, counts, sync
 
@@ -172,9 +174,6 @@ def tokens() -> Any:
 
 def test_without_a_keyring_the_token_stays_in_memory_only(app: AppContext, actors: dict[Role, Any],
                                                           tokens: Any, simulator_factory: Factory) -> None:
-    import keyring
-    from keyring.backends import fail
-
     keyring.set_keyring(fail.Keyring())
     sim = simulator_factory(citations=2)
     endpoint_id, where = sync_service.save_endpoint(app, actors[Role.SUPERVISOR], None, name="East gateway",
@@ -193,9 +192,6 @@ def test_without_a_keyring_the_token_stays_in_memory_only(app: AppContext, actor
 
 def test_with_a_keyring_the_token_is_kept_there(app: AppContext, actors: dict[Role, Any], tokens: Any,
                                                 simulator_factory: Factory) -> None:
-    import keyring
-    from keyring.backends import fail
-
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     try:

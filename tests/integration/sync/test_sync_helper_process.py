@@ -4,9 +4,13 @@ the sync is cancelled."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +20,9 @@ import pytest
 from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
+from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext
-from desktop.services.sync import service as sync_service
 from desktop.sync import decoder as decoder_module
 from desktop.sync.client import AuthenticationFailed, SyncCancelled
 from tests.conftest import make_app
@@ -47,8 +51,6 @@ def _spools(app: AppContext) -> set[str]:
 
 def test_the_helper_process_stores_exactly_what_the_sync_without_it_stores(
         app: AppContext, simulator_factory: Factory, tmp_path: Path, sqlite_template: Path) -> None:
-    import shutil
-
     with_helper = _helper_sync(app, simulator_factory(**FAULTS))
     assert with_helper.helper_runs >= 3, "the runs were not prepared on the helper process"
 
@@ -123,9 +125,6 @@ def test_cancel_during_a_helper_sync_ends_the_helper_and_keeps_what_was_committe
 
 def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppContext,
                                                                      simulator_factory: Factory) -> None:
-    import tempfile
-    import time
-
     spool = app.paths.data_dir / "sync-spool"
     spool.mkdir(parents=True)
     stale = Path(tempfile.mkdtemp(prefix="curbdesk-sync-", dir=spool))
@@ -137,8 +136,6 @@ def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppCon
         _helper_sync(app, simulator_factory(citations=10))
         assert not stale.exists() and fresh.exists()
     finally:
-        import shutil
-
         shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
 
@@ -167,8 +164,6 @@ def test_a_token_refused_mid_sync_on_the_helper_is_one_clear_error_and_keeps_wha
 
 def test_a_role_that_may_not_sync_starts_no_helper(app: AppContext, actors: dict[Role, Any],
                                                     simulator_factory: Factory) -> None:
-    import multiprocessing
-
     sim = simulator_factory(citations=10)
     endpoint_id = sync_service.endpoint_for_url(app, actors[Role.SUPERVISOR], sim.base_url)
     with pytest.raises(UserError, match="may not sync field data"):

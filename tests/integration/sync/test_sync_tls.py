@@ -7,6 +7,7 @@ import ipaddress
 import ssl
 from pathlib import Path
 
+import certifi
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,8 +16,8 @@ from cryptography.x509.oid import NameOID
 
 from desktop.demo.simulator import FieldSimulator
 from desktop.domain.roles import Role
+from desktop.services import sync as sync_service
 from desktop.services.core.context import AppContext
-from desktop.services.sync import service as sync_service
 from desktop.sync.client import EndpointCertificateError
 from tests.helpers.ingest_helpers import SYSTEM, citation_numbers
 
@@ -67,8 +68,6 @@ def tls_sim(tmp_path: Path) -> tuple[FieldSimulator, Path]:
 def test_an_untrusted_certificate_is_refused_and_a_configured_ca_is_trusted(
         app: AppContext, actors: dict[Role, object], tls_sim: tuple[FieldSimulator, Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import certifi
-
     # an office machine's own CA setting must not override the bundle configured for the endpoint
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     monkeypatch.setenv("CURL_CA_BUNDLE", certifi.where())

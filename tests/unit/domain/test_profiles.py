@@ -9,21 +9,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from desktop.domain.case_plan import (
+    ContestDecided,
+    ContestFiled,
+    Hold,
+    NoticeMailed,
+    appeal_deadline,
+    decision_deadline,
+    payment_plan_installments,
+    plan_case,
+)
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import (
     PROFILES_DIR,
-    ContestDecided,
-    ContestFiled,
     ContestOutcome,
-    Hold,
-    NoticeMailed,
     all_profiles,
-    appeal_deadline,
-    decision_deadline,
     load_profile,
     load_profile_versions,
-    payment_plan_installments,
-    plan_case,
     profile_for,
 )
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.sync.bundle import BundleRejected, read_bundle, write_bundle
 from desktop.sync.wire import ParsedEvent, Rejected, parse_envelope
@@ -144,8 +145,6 @@ def test_bad_lines_are_yielded_not_rejected(tmp_path: Path) -> None:
 
 
 def test_simulator_bundles_are_sound(tmp_path: Path) -> None:
-    from desktop.demo.simulator import FieldSimulator
-
     sim = FieldSimulator(devices=2, citations=6, photo_size=(160, 120), malformed_events=2, truncated_photos=1)
     paths = sim.write_bundles(tmp_path, exported_at=EXPORTED)
     assert len(paths) == 2

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
 from datetime import date
 
 import pytest
 
-from desktop.services.sync.ingest import FineSchedule, SeqTracker, _Line, photo_refs, prepare
+from desktop.services.sync.ingest_rules import FineLine, FineSchedule, SeqTracker
+from desktop.sync.collector import collector_paused
+from desktop.sync.prepared import photo_refs, prepare
 from tests.helpers.sync_helpers import valid_event
 
 
@@ -49,8 +53,8 @@ def test_gap_list_is_bounded() -> None:
 
 def test_fine_schedule_picks_the_line_in_force_on_the_day() -> None:
     schedule = FineSchedule({"88.13B+": [
-        _Line(date(2024, 7, 1), date(2025, 6, 30), 5800, "METER EXP."),
-        _Line(date(2025, 7, 1), None, 6300, "METER EXP."),
+        FineLine(date(2024, 7, 1), date(2025, 6, 30), 5800, "METER EXP."),
+        FineLine(date(2025, 7, 1), None, 6300, "METER EXP."),
     ]})
     assert schedule.lookup("88.13B+", date(2025, 6, 30)).fine_cents == 5800
     assert schedule.lookup("88.13B+", date(2025, 7, 1)).fine_cents == 6300
@@ -148,11 +152,6 @@ def test_a_lat_out_of_range_keeps_pydantics_own_words() -> None:
 
 
 def test_the_collector_is_paused_inside_and_left_as_it_was() -> None:
-    import gc
-    import threading
-
-    from desktop.services.sync.ingest import collector_paused
-
     was = gc.isenabled()
     try:
         gc.enable()

@@ -1,0 +1,36 @@
+"""The daily run: every step the office runs once a day, in order, as one use case for the screens and
+the command line.
+
+An orchestrator above the workflows it calls: appeal deadlines first (England's deemed acceptance
+closes cases), then payment plans (a default reinstates waived fees and ends the plan's hold), then
+the escalation of every case along its profile's ladder. Nothing in the services imports it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from desktop.services.appeals.deadlines import apply_appeal_deadlines
+from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.payments.plans import check_plans
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """Another step's report under its title, one finding a line (first line: what was checked)."""
+    return [f"{title}: {lines[0]}" if lines else f"{title}: nothing to check."] + [f"  {ln}" for ln in lines[1:]]
+
+
+def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
+              progress: Progress | None = None) -> EscalationResult:
+    """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
+    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
+    if progress:
+        progress(0, 0, "Appeal deadlines")
+    deadlines = apply_appeal_deadlines(app, actor, as_of)
+    if progress:
+        progress(0, 0, "Payment plans")
+    plans = check_plans(app, actor, as_of)
+    result = run_escalation(app, actor, as_of, progress)
+    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+    return result
