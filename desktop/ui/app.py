@@ -25,16 +25,16 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     """Worker thread: open (and migrate) the database; say what the sign-in needs to know."""
     # lazy, as every database import here: SQLAlchemy and the services cost ~480 ms, and the sign-in
     # paints before they are imported
+    from desktop.bootstrap import make_app_context
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
     from desktop.services.admin import users
     from desktop.services.core import settings
-    from desktop.services.core.context import AppContext
 
     db = Database(env.db_url)
     db.check_connection()
     upgrade(db)
-    app = AppContext(db=db, paths=env.paths)
+    app = make_app_context(db, env.paths)
     return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app)}
 
 

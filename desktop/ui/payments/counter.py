@@ -44,6 +44,7 @@ from desktop.ui.common.printing import print_pdf
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
 from desktop.ui.payments.common import PAYMENT_CHANGES, Column, RowsModel, make_table, money_text, read_money
+from reports.data import ReceiptData
 
 
 def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget) -> None:
@@ -52,11 +53,10 @@ def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget)
     target = app.paths.print_dir / "receipts" / f"receipt-{number}.pdf"
 
     def render(_c: TaskControl) -> Path:
-        from reports.receipts import receipt_pdf  # lazy: ReportLab adds 150 ms to opening Payments
-
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(receipt_pdf(app, actor, payment_id))
+        receipt = ReceiptData.from_plain(payments.receipt_data(app, actor, payment_id))
+        partial.write_bytes(app.renderer.receipt(receipt))
         partial.replace(target)
         return target
 
