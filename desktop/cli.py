@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import desktop.commands
+from desktop.commands._auth import authenticate
 from desktop.domain.errors import UserError
 from desktop.logs import setup_logging
 from desktop.paths import AppPaths, resolve_db_url
@@ -42,19 +43,37 @@ class CliEnv:
     paths: AppPaths
     db_url: str
     opened: list[Any] = field(default_factory=list)
+    signed_in: Any = None
 
-    def app(self, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    def app(self, *, migrate: bool = True, sign_in: bool = True):  # type: ignore[no-untyped-def]
+        """The application context, with the user signed in before the command does anything (`sign_in`
+        False only for the commands that decide for themselves: demo, db upgrade, the first `users add`).
+
+        `migrate` sets up the schema of a new, empty database; an existing one older than this program is
+        refused: upgrading it is `db upgrade`, an administrator's command."""
         from desktop.bootstrap import make_app_context
         from desktop.persistence.db import Database
-        from desktop.persistence.migrate import upgrade
+        from desktop.persistence.migrate import current_revision, head_revision, upgrade
 
         self.paths.ensure()
         db = Database(self.db_url)
         self.opened.append(db)
         db.check_connection()
+        current = current_revision(db)
+        head = head_revision(db)
         if migrate:
-            upgrade(db)
-        return make_app_context(db, self.paths)
+            if current is None:
+                upgrade(db)
+                current = head
+            elif current != head:
+                raise UserError(f"The database's schema ({current}) is not this program's ({head}): "
+                                "an administrator runs `main.py --as USER db upgrade` first.")
+        elif current is None and sign_in:
+            raise UserError(f"There is no Curbdesk database at {db.display_name()}.")
+        app = make_app_context(db, self.paths)
+        if sign_in and self.signed_in is None:
+            self.signed_in = authenticate(app, self.args, any_schema=current != head)
+        return app
 
     def close(self) -> None:
         """Close the databases the command opened (the last connection to a SQLite file folds its
@@ -63,12 +82,20 @@ class CliEnv:
             self.opened.pop().dispose()
 
     def actor(self, app):  # type: ignore[no-untyped-def]
-        """The acting user: `--as USER` if given, else the system account for automation."""
-        from desktop.services.admin import users
-        from desktop.services.core.context import Actor
+        """The signed-in user the command acts as, authenticated once per run (see `authenticate`)."""
+        if self.signed_in is None:
+            self.signed_in = authenticate(app, self.args)
+        return self.signed_in
 
-        who = getattr(self.args, "as_user", None)
-        return users.actor_for(app, who) if who else Actor.system(self.args.command)
+
+def _name_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> None:
+    """Give every command its full name ("import payments"): what a token's scope lists."""
+    if prefix and parser.get_default("handler") is not None:
+        parser.set_defaults(command_path=" ".join(prefix))
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                _name_commands(sub, (*prefix, name))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,11 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="SQLAlchemy database URL (default: $CURBDESK_DB or the data folder's SQLite file)")
     parser.add_argument("--data-dir", help="data folder for evidence, print files and logs (default: $CURBDESK_DATA_DIR)")
     parser.add_argument("--as", dest="as_user", metavar="USER",
-                        help="run the command as this user (default: the system account)")
+                        help="run the command as this user (default: $CURBDESK_USER); the password comes from "
+                             "$CURBDESK_PASSWORD or is asked on the terminal. Unattended jobs use an API token "
+                             "in $CURBDESK_TOKEN instead (main.py users token issue)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the console")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(name).register(sub)
+    _name_commands(parser)
     return parser
 
 

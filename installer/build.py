@@ -32,9 +32,11 @@ def smoke() -> None:
     if not exe.exists():
         sys.exit(f"no bundle at {exe}: build it first")
     with tempfile.TemporaryDirectory() as tmp:
+        # every command but demo signs in: the demo's administrator (README)
         env = dict(os.environ, CURBDESK_DATA_DIR=tmp, QT_QPA_PLATFORM="offscreen",
-                   QTWEBENGINE_DISABLE_SANDBOX="1")
+                   QTWEBENGINE_DISABLE_SANDBOX="1", CURBDESK_USER="admin", CURBDESK_PASSWORD="curbdesk-admin")
         env.pop("CURBDESK_DB", None)
+        env.pop("CURBDESK_TOKEN", None)
 
         def run(*args: str, extra: dict[str, str] | None = None) -> str:
             r = subprocess.run([str(exe), *args], env={**env, **(extra or {})}, capture_output=True,

@@ -54,6 +54,13 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
+@pytest.fixture(autouse=True)
+def _no_credentials_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's credentials come from each test, never from the environment the suite runs in."""
+    for name in ("CURBDESK_USER", "CURBDESK_PASSWORD", "CURBDESK_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test instead of migrating every time."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from desktop.commands._auth import authenticate
 from desktop.commands._shared import subcommand_group
 from desktop.domain.errors import UserError
 
@@ -40,6 +41,18 @@ def register(sub: Any) -> None:
     a.set_defaults(handler=cmd_users_add)
     ls = usub.add_parser("list", help="list the accounts")
     ls.set_defaults(handler=cmd_users_list)
+    t = usub.add_parser("token", help="API tokens for unattended jobs (cron, Task Scheduler)")
+    tsub = t.add_subparsers(dest="token_command", required=True)
+    ti = tsub.add_parser("issue", help="issue a token acting as USER for one scope of commands (shown once)")
+    ti.add_argument("username")
+    ti.add_argument("--scope", required=True, help="daily-run, imports, sync, notices, backup, read or all")
+    ti.add_argument("--days", type=int, default=30, help="days until it expires (default 30)")
+    ti.set_defaults(handler=cmd_token_issue)
+    tl = tsub.add_parser("list", help="every token with its user, scope, expiry and last use")
+    tl.set_defaults(handler=cmd_token_list)
+    tr = tsub.add_parser("revoke", help="revoke a token at once")
+    tr.add_argument("token_id", type=int, metavar="ID")
+    tr.set_defaults(handler=cmd_token_revoke)
 
     esub = subcommand_group(sub, "export", "export data as CSV")
     c = esub.add_parser("citations", help="every citation with its status, evidence and balance")
@@ -52,7 +65,9 @@ def cmd_demo(env: Any) -> int:
 
     if env.args.citations < 1:
         raise UserError("--citations must be at least 1.")
-    app = env.app()
+    app = env.app(sign_in=False)
+    # No sign-in: the demo fills only a new, empty database or a demo one (build_demo refuses anything
+    # else), and a demo's accounts and passwords are public (README).
     last = [-1]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -70,29 +85,28 @@ def cmd_demo(env: Any) -> int:
 
 
 def cmd_db_upgrade(env: Any) -> int:
-    from desktop.persistence.db import Database  # lazy: 0.5 s at start-up
-    from desktop.persistence.migrate import current_revision, upgrade  # lazy: 0.5 s at start-up
+    from desktop.persistence.migrate import current_revision, head_revision  # lazy: 0.5 s at start-up
+    from desktop.services.admin import maintenance  # lazy: 0.5 s at start-up
 
-    db = Database(env.db_url)
-    db.check_connection()
-    before = current_revision(db)
-    backup = upgrade(db)
-    after = current_revision(db)
-    if before == after:
-        print(f"schema already at {after}")
+    app = env.app(migrate=False, sign_in=False)
+    # A database with no schema has no accounts yet: it is set up without anyone signed in. Any other is
+    # an administrator's to upgrade; an older schema is signed in to by a check that works on every revision.
+    current = current_revision(app.db)
+    actor = None if current is None else authenticate(app, env.args, any_schema=current != head_revision(app.db))
+    done = maintenance.upgrade_database(app, actor)
+    if done.before == done.after:
+        print(f"schema already at {done.after}")
     else:
-        print(f"schema upgraded from {before or 'empty'} to {after}" + (f"; backup at {backup}" if backup else ""))
+        print(f"schema upgraded from {done.before or 'empty'} to {done.after}"
+              + (f"; backup at {done.backup}" if done.backup else ""))
     return 0
 
 
 def cmd_db_backup(env: Any) -> int:
     # lazy: the services import SQLAlchemy (~480 ms), and every start, the GUI's too, builds this parser
-    from desktop.persistence.migrate import current_revision  # lazy: 0.5 s at start-up (see above)
     from desktop.services.admin import maintenance  # lazy: 0.5 s at start-up (see above)
 
-    app = env.app(migrate=False)
-    if current_revision(app.db) is None:
-        raise UserError(f"There is no Curbdesk database at {app.db.display_name()} to back up.")
+    app = env.app(migrate=False)  # signs in first; refuses a missing database
     target = maintenance.backup_database(app, env.actor(app), env.args.file)
     print(f"backup written to {target} ({target.stat().st_size:,} bytes)")
     return 0
@@ -111,28 +125,63 @@ def cmd_verify_audit(env: Any) -> int:
 def cmd_users_add(env: Any) -> int:
     from desktop.services.admin import users  # lazy: 0.5 s at start-up
 
+    app = env.app(sign_in=False)
+    # the very first account of a new office is added without a sign-in (there is nobody to sign in yet)
+    actor = env.actor(app) if users.has_users(app) else None  # signed in before the new password is read
     if env.args.password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
             raise UserError("The two passwords differ.")
-    app = env.app()
-    actor = env.actor(app)
-    uid = users.add_user(app, actor, env.args.username, env.args.name, env.args.role, password)
+    if actor is None:
+        if env.args.role != "admin":
+            raise UserError("The first account must be an administrator.")
+        uid = users.add_first_administrator(app, env.args.username, env.args.name, password)
+    else:
+        uid = users.add_user(app, actor, env.args.username, env.args.name, env.args.role, password)
     print(f"user {env.args.username} ({env.args.role}) added with id {uid}")
     return 0
 
 
 def cmd_users_list(env: Any) -> int:
-    from sqlalchemy import select  # lazy: 0.5 s at start-up
-
-    from desktop.persistence.models import User  # lazy: 0.5 s at start-up
+    from desktop.services.admin.listing import list_users  # lazy: 0.5 s at start-up
 
     app = env.app()
-    with app.db.reading() as s:
-        for u in s.scalars(select(User).order_by(User.username)):
-            print(f"{u.username:16} {u.role:16} {'active' if u.active else 'disabled':9} {u.full_name}")
+    for u in list_users(app, env.actor(app)):
+        print(f"{u.username:16} {u.role:16} {'active' if u.active else 'disabled':9} {u.full_name}")
+    return 0
+
+
+def cmd_token_issue(env: Any) -> int:
+    from desktop.services.admin import tokens  # lazy: 0.5 s at start-up
+
+    app = env.app()
+    token_id, secret = tokens.issue(app, env.actor(app), env.args.username, env.args.scope, env.args.days)
+    print(f"token {token_id} for {env.args.username} (scope {env.args.scope}, {env.args.days} days); "
+          "it is shown only now, keep it where the job reads CURBDESK_TOKEN:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def cmd_token_list(env: Any) -> int:
+    from desktop.services.admin import tokens  # lazy: 0.5 s at start-up
+
+    app = env.app()
+    now = app.now()
+    for t in tokens.list_tokens(app, env.actor(app)):
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        print(f"{t.id:5} {t.username:16} {t.scope:10} {t.status(now):8} expires {t.expires_at:%Y-%m-%d}  "
+              f"last used {used}  issued by {t.created_by}")
+    return 0
+
+
+def cmd_token_revoke(env: Any) -> int:
+    from desktop.services.admin import tokens  # lazy: 0.5 s at start-up
+
+    app = env.app()
+    tokens.revoke(app, env.actor(app), env.args.token_id)
+    print(f"token {env.args.token_id} revoked")
     return 0
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select
 import desktop.demo as pkg
 from desktop.demo.photos import street_photo
 from desktop.domain.addresses import AddressProblem, standardize
+from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Role
 from desktop.persistence.evidence import EvidenceStore
@@ -246,9 +247,29 @@ def _reference_data(app: AppContext, seed: int) -> None:
         uow.commit()
 
 
+NOT_A_DEMO = ("This database holds a real office (accounts or cases the demo did not make); the demo fills only "
+              "a new, empty database or a demo one, so choose another with --db or --data-dir.")
+
+
+def refuse_real_office(app: AppContext) -> None:
+    """The demo adds accounts whose passwords are in README and fictional cases and payments: it runs only on
+    a database that is empty or holds the demo (every account a demo account, and cases only if the demo's
+    anchor is stamped), and says so in one sentence otherwise."""
+    demo_names = [u[0] for u in DEMO_USERS]
+    with app.db.reading() as s:
+        others = s.scalar(select(func.count()).select_from(User).where(User.username.not_in(demo_names)))
+        anchored = s.get(Setting, "demo.anchor") is not None
+        cases = s.scalar(select(Citation.id).limit(1)) is not None
+        payments = s.scalar(select(Payment.id).limit(1)) is not None
+    if others or (not anchored and (cases or payments)):
+        raise UserError(NOT_A_DEMO)
+
+
 def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                progress: Progress | None = None) -> DemoResult:
-    """Fill the database with the demo office; adds only what is missing."""
+    """Fill the database with the demo office; adds only what is missing. Refuses a database that holds
+    anything but a demo (see `refuse_real_office`)."""
+    refuse_real_office(app)
     app.paths.ensure()
     _reference_data(app, seed)
     note = progress or (lambda _stage, _done, _total: None)

@@ -51,6 +51,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view the audit trail"
     EXPORT_DATA = "export data"
     BACKUP = "back up the database"
+    UPGRADE_DATABASE = "upgrade the database schema"
 
 
 P = Permission

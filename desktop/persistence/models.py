@@ -60,6 +60,25 @@ class User(Base):
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    #: set by too many failed sign-ins; the account signs in again after this time (security.lockout_minutes)
+    locked_until: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A credential for unattended command-line jobs: acts as its user, limited to one scope of commands.
+
+    Only the SHA-256 of the secret is kept (the secret is 256 random bits, shown once when issued)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class Officer(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from desktop.domain.roles import Permission
 from desktop.services.appeals.deadlines import apply_appeal_deadlines
 from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
 from desktop.services.core.context import Actor, AppContext
@@ -24,7 +25,15 @@ def _section(title: str, lines: list[str]) -> list[str]:
 def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
               progress: Progress | None = None) -> EscalationResult:
     """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
-    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation."""
+    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation.
+
+    The invoking user must be allowed to run the escalation; the steps then act as the system account
+    (their automatic work needs powers no one role holds, such as applying deadlines), named in the
+    audit trail with the invoking user: ``system:daily-run by alice``."""
+    with app.reader(actor, Permission.RUN_ESCALATION):
+        pass
+    if not actor.is_system:
+        actor = Actor.system(f"daily-run by {actor.username}"[:57])  # the audit username is 64 characters
     if progress:
         progress(0, 0, "Appeal deadlines")
     deadlines = apply_appeal_deadlines(app, actor, as_of)

@@ -8,10 +8,12 @@ transaction: a backup of a large office takes a while and must not hold the writ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
-from desktop.persistence.migrate import backup
+from desktop.persistence.migrate import backup, current_revision, upgrade
 from desktop.services.core.audit import VerifyResult, verify
 from desktop.services.core.context import Actor, AppContext
 
@@ -44,3 +46,31 @@ def verify_audit_trail(app: AppContext, actor: Actor) -> VerifyResult:
                          "problem": result.problem})
         uow.commit()
     return result
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    before: str | None
+    after: str | None
+    backup: str | None
+
+
+def upgrade_database(app: AppContext, actor: Actor | None) -> Upgraded:
+    """Bring the schema to this program's revision (administrators only; a database without any schema yet
+    may be set up without anyone signed in, as there is nobody yet). The upgrade is audited when it did
+    something. The permission check reads only columns every revision has."""
+    before = current_revision(app.db)
+    if actor is None:
+        if before is not None:
+            raise UserError("Upgrading the database needs an administrator: give --as USER.")
+        actor = Actor.system("migration")
+    else:
+        _check(app, actor, Permission.UPGRADE_DATABASE)
+    taken = upgrade(app.db)
+    after = current_revision(app.db)
+    if before != after:
+        with app.uow(actor, Permission.UPGRADE_DATABASE) as uow:
+            uow.audit("database.upgraded", "database", app.db.display_name(),
+                      before={"revision": before}, after={"revision": after, "backup": taken})
+            uow.commit()
+    return Upgraded(before, after, taken)

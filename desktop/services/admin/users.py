@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role
 from desktop.persistence.models import User
+from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
 
 MIN_PASSWORD = 10
@@ -81,45 +84,107 @@ def set_active(app: AppContext, actor: Actor, username: str, active: bool, reaso
             raise UserError(f"There is no user called {username}.")
         if user.id == actor.user_id and not active:
             raise UserError("You cannot disable your own account.")
-        before = {"active": user.active}
+        before: dict[str, Any] = {"active": user.active}
         user.active = active
+        after: dict[str, Any] = {"active": active}
         if active:
             user.failed_logins = 0
+            if user.locked_until is not None:  # re-enabling also ends a lockout
+                before["locked_until"] = user.locked_until.isoformat()
+                after["locked_until"] = None
+                user.locked_until = None
         uow.audit("user.enabled" if active else "user.disabled", "user", user.id,
-                  before=before, after={"active": active}, reason=reason)
+                  before=before, after=after, reason=reason)
         uow.commit()
 
 
-def login(app: AppContext, username: str, password: str) -> Actor:
-    """Check a password; five failures in a row lock the account until an admin re-enables it."""
+#: The one answer to every failed sign-in (unknown user, wrong password, disabled or locked account), so a
+#: guesser learns nothing about which accounts exist or what state they are in.
+SIGN_IN_FAILED = "Wrong username or password, or the account is locked or disabled."
+
+
+def _lockout(session: Session) -> timedelta:
+    return timedelta(minutes=max(1, int(settings.get(session, "security.lockout_minutes"))))
+
+
+def login(app: AppContext, username: str, password: str, *, via: str | None = None) -> Actor:
+    """Check a password and return the signed-in actor; every failure raises UserError(SIGN_IN_FAILED).
+
+    Five failures in a row lock the account for `security.lockout_minutes` (audited as user.locked); the
+    first attempt after that time unlocks it (audited as user.unlocked), so a guesser can delay an
+    administrator but never keep them out for good. Failures while locked are not counted and do not
+    extend the lock. `via` names where the sign-in came from (the command line's command), for the audit."""
     with app.uow(Actor.system("login")) as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
-        generic = "Wrong username or password."
         if user is None:
             hasher().hash(password)  # spend the same time as a real check
-            raise UserError(generic)
-        if not user.active:
-            raise UserError("This account is disabled. Ask an administrator.")
+            raise UserError(SIGN_IN_FAILED)
+        now = app.now()
+        if user.locked_until is not None:
+            if now < user.locked_until:
+                hasher().hash(password)
+                raise UserError(SIGN_IN_FAILED)
+            user.locked_until = None
+            user.failed_logins = 0
+            uow.audit("user.unlocked", "user", user.id, after={"locked_until": None},
+                      reason="the lockout time passed")
         try:
             hasher().verify(user.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            user.failed_logins += 1
-            if user.failed_logins >= LOCKOUT_AFTER:
-                user.active = False
-                uow.audit("user.locked", "user", user.id, reason=f"{LOCKOUT_AFTER} failed sign-ins")
+            if user.active:
+                user.failed_logins += 1
+                if user.failed_logins >= LOCKOUT_AFTER:
+                    user.locked_until = now + _lockout(uow.session)
+                    uow.audit("user.locked", "user", user.id,
+                              after={"locked_until": user.locked_until.isoformat()},
+                              reason=f"{user.failed_logins} failed sign-ins in a row")
             uow.commit()
-            raise UserError(generic) from None
+            raise UserError(SIGN_IN_FAILED) from None
+        if not user.active:
+            uow.commit()  # keeps an expired lock's release
+            raise UserError(SIGN_IN_FAILED)
         if hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
-        user.last_login_at = app.now()
-        uow.audit("user.signed_in", "user", user.id)
+        user.last_login_at = now
+        actor = Actor(user.id, user.username, Role(user.role), user.full_name)
+        uow.actor = actor  # the trail names who signed in (locks and unlocks stay the system's doing)
+        uow.audit("user.signed_in", "user", user.id, reason=via)
         uow.commit()
-        return Actor(user.id, user.username, Role(user.role), user.full_name)
+        return actor
+
+
+_OLD_SCHEMA_USER = select(User.id, User.username, User.full_name, User.role, User.active, User.password_hash)
+
+
+def check_password_any_schema(app: AppContext, username: str, password: str) -> Actor:
+    """A password check that reads only the columns every schema revision has, for `db upgrade` of a
+    database older than this program (the lockout columns may not exist yet, so nothing is written)."""
+    with app.db.reading() as s:
+        row = s.execute(_OLD_SCHEMA_USER.where(User.username == username)).first()
+    try:
+        if row is None:
+            hasher().hash(password)
+            raise UserError(SIGN_IN_FAILED)
+        hasher().verify(row.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise UserError(SIGN_IN_FAILED) from None
+    if not row.active:
+        raise UserError(SIGN_IN_FAILED)
+    return Actor(row.id, row.username, Role(row.role), row.full_name)
+
+
+def add_first_administrator(app: AppContext, username: str, full_name: str, password: str) -> int:
+    """The first account of a new office, added without anyone signed in (there is nobody yet); refused
+    once any account exists."""
+    if has_users(app):
+        raise UserError("Adding a user needs a signed-in administrator: give --as USER or CURBDESK_TOKEN.")
+    return add_user(app, Actor.system("first-run"), username, full_name, "admin", password)
 
 
 def actor_for(app: AppContext, username: str) -> Actor:
-    """The actor for a named account (command line `--as`), without a password."""
+    """The actor for a named account without a password: for callers that have already authenticated
+    (the demo builder, tests). The command line never uses it."""
     with app.db.reading() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None or not user.active:

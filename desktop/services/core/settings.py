@@ -95,6 +95,10 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("appeals.hearing_location", list, ["Hearing Room 2", "100 N Main St, Los Angeles CA 90012"],
                 "where in-person hearings take place, one line per item"),
 
+    SettingSpec("security.lockout_minutes", int, 15,
+                "an account stays locked this many minutes after five failed sign-ins in a row (at least 1)"),
+    SettingSpec("security.token_max_days", int, 366, "the longest an API token for unattended jobs may last"),
+
     SettingSpec("patrol.assignments", list, [],
                 "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
 ]}

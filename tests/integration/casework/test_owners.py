@@ -4,6 +4,8 @@ DPPA purpose of every lookup, manual entry and correction, and real addresses fl
 from __future__ import annotations
 
 import csv
+import io
+import sys
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from desktop.cli import main
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
@@ -21,6 +22,7 @@ from desktop.services.cases import owners
 from desktop.services.core.context import AppContext
 from tests.helpers.casework import add_owner, escalate
 from tests.helpers.factories import add_citation
+from tests.helpers.signed_in import signed_in
 
 HEADER = "plate,jurisdiction,owner_name,address,vehicle_make,vehicle_model,vehicle_year,vin,valid_from,valid_to\n"
 LA = ZoneInfo("America/Los_Angeles")
@@ -172,6 +174,9 @@ def test_manual_entry_and_correction_release_held_notices(app: AppContext, actor
 
 def test_cli_import_owners_reports_and_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
+    main = signed_in(monkeypatch, {"admin": "admin-password-1"})
+    monkeypatch.setattr(sys, "stdin", io.StringIO("admin-password-1\n"))
+    assert main(["users", "add", "admin", "--role", "admin", "--name", "Ada", "--password-stdin"]) == 0
     good = _write(tmp_path, '7ABC123,CA,"GARCIA, MARIA","1234 W Olympic Blvd, Los Angeles, CA 90015",,,,,2020-01-01,\n'
                             '7ABC124,CA,"LEE, KIM","C/O ABC LEASING",,,,,2020-01-01,\n')
     assert main(["import", "owners", str(good)]) == 0

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from desktop.cli import main
 from desktop.domain.errors import UserError
 from desktop.domain.plates import confusable_variants
 from desktop.domain.roles import Role
@@ -25,6 +24,7 @@ from desktop.services.core.context import AppContext
 from tests.conftest import seed_users
 from tests.helpers.casework import add_owner, escalate, mail_queued
 from tests.helpers.factories import add_citation
+from tests.helpers.signed_in import DEMO_PASSWORDS, signed_in
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -163,6 +163,7 @@ def test_collections_export_lists_the_referred_cases(app: AppContext, clock, tmp
 
 def test_escalate_command_and_its_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
+    main = signed_in(monkeypatch, DEMO_PASSWORDS)
     assert main(["demo", "--citations", "40"]) == 0
     capsys.readouterr()
     assert main(["escalate", "--as-of", "2026-01-01"]) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.cli import main
+from tests.helpers.signed_in import DEMO_PASSWORDS, signed_in
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CURBDESK_DB", raising=False)
+
+    main = signed_in(monkeypatch, {**DEMO_PASSWORDS, "root": "a-long-password"})
 
     def run(*args: str) -> int:
         return main(list(args))
@@ -58,13 +60,17 @@ def test_verify_audit_names_the_edited_entry(cli, capsys) -> None:
     assert "broken at entry 7" in capsys.readouterr().err
 
 
-def test_backup_and_upgrade(cli, capsys, tmp_path: Path) -> None:
+def test_backup_and_upgrade(cli, capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
     assert cli("db", "upgrade") == 0
     assert "upgraded from empty" in capsys.readouterr().out
-    assert cli("db", "upgrade") == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert cli("users", "add", "root", "--role", "admin", "--name", "Root Admin", "--password-stdin") == 0
+    assert cli("--as", "root", "db", "upgrade") == 0
     assert "already at" in capsys.readouterr().out
     target = tmp_path / "b.sqlite3"
-    assert cli("db", "backup", str(target)) == 0
+    assert cli("--as", "root", "db", "backup", str(target)) == 0
     with sqlite3.connect(target) as c:
         assert c.execute("select count(*) from audit_head").fetchone()[0] == 1
 
@@ -75,7 +81,7 @@ def test_users_add_from_stdin(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
     assert cli("users", "add", "root", "--role", "admin", "--name", "Root Admin", "--password-stdin") == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
-    assert cli("users", "add", "bob", "--role", "clerk", "--name", "Bob", "--password-stdin") == 2
+    assert cli("--as", "root", "users", "add", "bob", "--role", "clerk", "--name", "Bob", "--password-stdin") == 2
     assert capsys.readouterr().err.strip() == "error: A password needs at least 10 characters."
 
 

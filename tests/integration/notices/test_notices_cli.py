@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from desktop.bootstrap import make_app_context
-from desktop.cli import main
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.migrate import upgrade
@@ -17,6 +16,9 @@ from desktop.persistence.models import Notice, NoticeBatch
 from desktop.services.admin import users
 from desktop.services.core.context import Actor, AppContext
 from tests.helpers.notice_cases import queue_case
+from tests.helpers.signed_in import signed_in
+
+PASSWORDS = {"admin": "admin-password-1", "mail": "mail-password-1", "clerk": "clerk-password-1"}
 
 
 @pytest.fixture
@@ -37,7 +39,9 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     return app
 
 
-def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    main = signed_in(monkeypatch, PASSWORDS)
     for _ in range(3):
         queue_case(office)
     queue_case(office, owner_kwargs={"address_raw": "UNKNOWN"})
@@ -72,7 +76,9 @@ def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.strip() == "printed 0 pieces in 0 batches (0 pages), held 0"
 
 
-def test_usage_errors_are_one_line(office: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line(office: AppContext, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    main = signed_in(monkeypatch, PASSWORDS)
     assert main(["notices"]) == 2
     assert "notices --due" in capsys.readouterr().err
     assert main(["notices", "confirm", "99"]) == 2

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from desktop.cli import build_parser, main
+from desktop.cli import build_parser
 from desktop.demo.payments import Bai2Item, build_bai2
+from tests.helpers.signed_in import ADMIN_PASSWORD, new_office, signed_in
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CURBDESK_DB", raising=False)
+    new_office(tmp_path / "data")
+    main = signed_in(monkeypatch, {"admin": ADMIN_PASSWORD})
     return lambda *args: main(list(args))
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from desktop.cli import main
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Permit, Zone
@@ -17,6 +16,7 @@ from desktop.services.review import permits as permit_service
 from desktop.services.review.checks import run_review_checks
 from desktop.services.review.zone_imports import import_zones
 from desktop.services.review.zones import match_location, zone_index
+from tests.helpers.signed_in import ADMIN_PASSWORD, new_office, signed_in
 
 from .conftest import ISSUED, ZONE, add_pending, warnings_of
 
@@ -211,6 +211,8 @@ def test_edit_a_permit(reference, actors) -> None:
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CURBDESK_DB", raising=False)
+    new_office(tmp_path / "data")
+    main = signed_in(monkeypatch, {"admin": ADMIN_PASSWORD})
     return lambda *args: main(list(args))
 
 

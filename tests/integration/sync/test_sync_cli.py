@@ -17,8 +17,12 @@ from typing import Any
 
 import pytest
 
-from desktop.cli import main
+from desktop.bootstrap import make_app_context
 from desktop.demo.simulator import FieldSimulator
+from desktop.paths import AppPaths
+from desktop.persistence.db import Database
+from desktop.services.admin import tokens, users
+from tests.helpers.signed_in import ADMIN_PASSWORD, new_office, signed_in
 
 ROOT = Path(__file__).resolve().parents[3]
 Factory = Callable[..., FieldSimulator]
@@ -29,12 +33,25 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CURBDESK_DB", raising=False)
     monkeypatch.delenv("CURBDESK_SYNC_TOKEN", raising=False)
+    new_office(tmp_path / "data")
+    main = signed_in(monkeypatch, {"admin": ADMIN_PASSWORD})
 
     def run(*args: str) -> int:
         return main(list(args))
 
     run.db = tmp_path / "data" / "curbdesk.sqlite3"  # type: ignore[attr-defined]
     return run
+
+
+def _sync_token(data: Path) -> str:
+    """An API token of scope `sync` for the office's administrator, as a scheduled sync job would hold."""
+    paths = AppPaths(data)
+    db = Database(paths.default_db_url)
+    try:
+        app = make_app_context(db, paths)
+        return tokens.issue(app, users.login(app, "admin", ADMIN_PASSWORD), "admin", "sync", days=1)[1]
+    finally:
+        db.dispose()
 
 
 def _free_port() -> int:
@@ -174,7 +191,8 @@ def test_a_sync_killed_with_sigkill_loses_and_duplicates_nothing(tmp_path: Path,
                "--token", sim.token, "--limit", "10"]
     if helper == "helper process":
         command += ["--helper-process-from", "0"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    new_office(data)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CURBDESK_TOKEN": _sync_token(data)}
     env.pop("CURBDESK_DB", None)
     rnd = random.Random(4)
     kills = 0
@@ -211,7 +229,8 @@ def test_a_sync_killed_with_sigkill_loses_and_duplicates_nothing(tmp_path: Path,
     assert quarantined == 4
     assert sim.held_events == []
     audit = subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), "verify-audit"],
-                           check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                           check=False, cwd=ROOT, env={**env, "CURBDESK_TOKEN": "", "CURBDESK_USER": "admin",
+                                                       "CURBDESK_PASSWORD": ADMIN_PASSWORD}, capture_output=True, text=True, timeout=120)
     assert audit.returncode == 0, audit.stderr
     print("committed after each kill:", progress, "of", len(sim.all_events))
     assert progress == sorted(progress)  # every kill kept what was committed before it
