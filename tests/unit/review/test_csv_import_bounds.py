@@ -101,11 +101,17 @@ def test_any_bytes_as_owners_never_crash(data: bytes) -> None:
 
 
 _cell = st.text(max_size=30) | st.sampled_from(["2020-01-01", "1/2/2020", "0001-01-01", "9999-12-31", "7ABC123",
-                                                 "CA", "12/31/9999", "2019", "=1+1", ""])
+                                                 "CA", "12/31/9999", "2019", "=1+1", "", "N" * 131_073])
+_edge_dates = st.sampled_from(["2026-01-01", "2026-12-31", "0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01",
+                               "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "2026-06-01T12:00:00"])
+
+
+_owner_row = st.tuples(*[_edge_dates if c.startswith("valid_") else st.sampled_from([v, v, v]) | _cell
+                         for c, v in zip(OWNER_COLUMNS, next(csv.reader([OWNER_LINE])), strict=True)]).map(list)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(_cell, max_size=12), max_size=6), st.booleans())
+@given(st.lists(_owner_row | st.lists(_cell, max_size=12), max_size=6), st.booleans())
 def test_any_owner_table_never_crashes(rows: list[list[str]], with_header: bool) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -128,9 +134,20 @@ def test_any_text_as_permits_never_crashes(text: str) -> None:
             pass
 
 
+_permit_cell = _cell | st.sampled_from(["2026-01-01T00:00:00+14:00", "0001-01-01T00:00:00+14:00",
+                                         "9999-12-31T23:59:59-12:00", "Z-1", "RPP-9", "residential"])
+#: mostly valid rows, each field replaced by a random one now and then, so the checks deep in a row are reached
+def _field(column: str, valid: str) -> st.SearchStrategy[str]:
+    if column.startswith("valid_"):
+        return _edge_dates | _permit_cell
+    return st.sampled_from([valid, valid, valid]) | _permit_cell
+
+
+_permit_row = st.tuples(*[_field(c, v) for c, v in zip(PERMIT_COLUMNS, PERMIT_LINE.split(","), strict=True)]).map(list)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(_cell | st.sampled_from(["2026-01-01T00:00:00+14:00", "Z-1", "RPP-9", "residential"]),
-                         min_size=7, max_size=8), max_size=6))
+@given(st.lists(_permit_row | st.lists(_permit_cell, min_size=7, max_size=8), max_size=6))
 def test_any_permit_table_never_crashes(rows: list[list[str]]) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
