@@ -76,7 +76,9 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
         existing = {z.code: z for z in s.scalars(select(Zone).where(Zone.code.in_([p.code for p in parsed])))}
         for zone in parsed:
             lat, lon = _centroid(zone)
-            geometry = {"type": zone.geometry_type, "coordinates": _plain(zone.coordinates)}
+            # (lon, lat) tuples as they are: the JSON column's encoder writes them as arrays, and copying a
+            # large zone's positions into lists first cost seconds
+            geometry = {"type": zone.geometry_type, "coordinates": zone.coordinates}
             regs = [zones.regulation_to_dict(r) for r in zone.regulations]
             regulations += len(regs)
             row = existing.get(zone.code)
@@ -107,9 +109,3 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
         rechecked = recheck_pending(app)
     return ZoneImportResult(len(parsed), added, updated, regulations, rechecked)
 
-
-def _plain(coordinates: Any) -> Any:
-    """Tuples to lists, for JSON."""
-    if isinstance(coordinates, (list, tuple)):
-        return [_plain(c) for c in coordinates]
-    return coordinates
