@@ -53,7 +53,7 @@ def looks_binary(data: bytes) -> bool:
 
 def binary_message(name: str, kind: str) -> str:
     """The one sentence for a binary file given to a text importer."""
-    return f"{cut(name, 80)} is not UTF-8 text (it looks like a binary file); choose the {kind}, saved as UTF-8."
+    return f"{cut(name, 80)} is not UTF-8 text (it looks like a binary or UTF-16 file); choose the {kind}, saved as UTF-8."
 
 
 def header_problems(header: Sequence[str], required: Iterable[str], known: Iterable[str] | None = None) -> list[str]:
