@@ -150,6 +150,8 @@ def apply_payment_across(
 
 
 _CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "GBP": "£"}
+#: the ISO 4217 currencies the documents can print (a profile in any other is refused)
+PRINTABLE_CURRENCIES = frozenset(_CURRENCY_SYMBOLS)
 
 
 def format_cents(cents: int, currency: str = "USD") -> str:

@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import PRINTABLE_CURRENCIES
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 
@@ -313,6 +314,10 @@ def parse_profile(data: Mapping[str, Any], where: str = "profile") -> Jurisdicti
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail(f"unknown time zone {tz_name!r}.") from None
+    currency = r.get("currency", str)
+    if currency not in PRINTABLE_CURRENCIES:
+        raise r.fail(f"currency {currency[:20]!r} is not one the notices and receipts can print; use an ISO 4217 "
+                     f"code among {', '.join(sorted(PRINTABLE_CURRENCIES))}.")
     try:
         effective_from = date.fromisoformat(r.get("effective_from", str))
     except ValueError:
@@ -404,7 +409,7 @@ def parse_profile(data: Mapping[str, Any], where: str = "profile") -> Jurisdicti
         version=r.get("version", str),
         effective_from=effective_from,
         timezone=tz_name,
-        currency=r.get("currency", str),
+        currency=currency,
         stages=stages,
         appeal_levels=levels,
         grounds=grounds,

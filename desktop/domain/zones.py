@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import csv
 import math
+import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy
+import shapely
+
 from desktop.domain import geo
 from desktop.domain.errors import UserError
+from desktop.domain.imports import MAX_LINE_CHARS, cut, quoted
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "reference"
 
@@ -135,84 +140,221 @@ class Zone:
 
 _GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "LineString", "MultiLineString")
 
+#: turns a file's (x, y) into WGS84 (longitude, latitude); ``ValueError`` with the reason if it cannot
+Project = Callable[[float, float], tuple[float, float]]
 
-def _position(value: Any, number: int, where: str) -> tuple[float, float]:
+#: the sphere of Web Mercator (EPSG:3857), metres
+_MERCATOR_R = 6378137.0
+_MERCATOR_MAX = math.pi * _MERCATOR_R  # 20 037 508.34 m: longitude ±180°, latitude ±85.05°
+
+
+def web_mercator_to_wgs84(x: float, y: float) -> tuple[float, float]:
+    """EPSG:3857 metres to (longitude, latitude) degrees: the spherical Mercator inverse
+    (lon = x/R, lat = 2·atan(e^(y/R)) − π/2, R = 6 378 137 m)."""
+    if abs(x) > _MERCATOR_MAX * 1.000001 or abs(y) > _MERCATOR_MAX * 1.000001:
+        raise ValueError(f"is outside the Web Mercator (EPSG:3857) extent (x {x:.0f}, y {y:.0f} metres)")
+    return math.degrees(x / _MERCATOR_R), math.degrees(2 * math.atan(math.exp(y / _MERCATOR_R)) - math.pi / 2)
+
+
+_WEB_MERCATOR_CODES = {"3857", "900913", "3785", "102100", "102113"}
+_EPSG_CODE = re.compile(r"(?:epsg(?::[\d.]*)?:+|/epsg/[\d.]+/)(\d+)$")
+
+
+def crs_projection(collection: Mapping[str, Any]) -> Project | None:
+    """How to read the coordinates of a FeatureCollection by its declared ``crs`` (GeoJSON 2008).
+
+    None: WGS84 longitude/latitude, read as they are (no ``crs``, CRS84 or EPSG:4326; RFC 7946 GeoJSON
+    is always longitude first, so EPSG:4326 is read longitude first too). Web Mercator (EPSG:3857 and
+    its old aliases 900913, 3785, 102100, 102113): converted with the spherical Mercator inverse.
+    Anything else is refused with the reason, rather than read as degrees and put in the wrong place.
+    """
+    crs = collection.get("crs")
+    if crs is None:
+        return None
+    name: str | None = None
+    if isinstance(crs, Mapping) and isinstance(crs.get("properties"), Mapping):
+        props = crs["properties"]
+        if crs.get("type") == "name" and isinstance(props.get("name"), str):
+            name = props["name"]
+        elif crs.get("type") == "EPSG" and isinstance(props.get("code"), (int, str)) \
+                and not isinstance(props.get("code"), bool):
+            name = f"EPSG:{props['code']}"
+    if name is None:
+        raise UserError("The zones file's 'crs' is not readable: write it as {\"type\": \"name\", \"properties\": "
+                        "{\"name\": \"EPSG:4326\"}}, or leave it out for WGS84 longitude/latitude.")
+    key = name.strip().lower()
+    if key.endswith("crs84") or key.endswith("crs:84"):
+        return None
+    match = _EPSG_CODE.search(key)
+    code = match.group(1) if match else None
+    if code == "4326":
+        return None
+    if code in _WEB_MERCATOR_CODES:
+        return web_mercator_to_wgs84
+    raise UserError(f"The zones file's coordinate system {quoted(name, 40)} cannot be read: use WGS84 (EPSG:4326, "
+                    "CRS84) or Web Mercator (EPSG:3857); export it again, e.g. ogr2ogr -t_srs EPSG:4326.")
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _position(value: Any, label: str, where: str, project: Project | None = None) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) < 2:
-        raise UserError(f"Zone feature {number}: {where} is not a [longitude, latitude] position.")
-    lon, lat = value[0], value[1]
-    for v in (lon, lat):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise UserError(f"Zone feature {number}: {where} has a non-numeric coordinate {v!r}.")
+        raise UserError(f"{label} {where} is not a [longitude, latitude] position.")
+    x, y = value[0], value[1]
+    for v in (x, y):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+            raise UserError(f"{label} {where} has a non-numeric coordinate {quoted(v, 30)}.")
+    if project is not None:
+        try:
+            x, y = project(float(x), float(y))
+        except ValueError as exc:
+            raise UserError(f"{label} {where} {exc}.") from None
+    lon, lat = x, y
     if not -180 <= lon <= 180 or not -90 <= lat <= 90:
         raise UserError(
-            f"Zone feature {number}: {where} is out of range (longitude {lon}, latitude {lat}); "
-            "coordinates must be WGS84 degrees, longitude first."
+            f"{label} {where} is out of range (longitude {lon}, latitude {lat}); "
+            "coordinates must be WGS84 degrees, longitude first (or declare their 'crs')."
         )
     return float(lon), float(lat)
 
 
-def _line(value: Any, number: int, where: str) -> list[tuple[float, float]]:
+_PLAIN_NUMBERS = (int, float)
+_LAT = operator.itemgetter(1)
+
+
+def _fast_positions(value: list[Any]) -> tuple[list[tuple[float, float]], Any] | None:
+    """The positions of a ring or line when every one is plain, finite and in range (checked in bulk);
+    None otherwise, and the position-by-position path then names the first bad one."""
+    try:
+        if not all(type(p) is list and len(p) >= 2 and type(p[0]) in _PLAIN_NUMBERS
+                   and type(p[1]) in _PLAIN_NUMBERS for p in value):
+            return None
+        xy = numpy.array([(p[0], p[1]) for p in value], dtype=float)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if not (numpy.isfinite(xy).all() and (numpy.abs(xy[:, 0]) <= 180).all() and (numpy.abs(xy[:, 1]) <= 90).all()):
+        return None
+    return list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True)), xy
+
+
+#: the numpy array of a ring just read (by the id of its list of positions), for the GEOS check
+_Arrays = dict[int, Any]
+
+
+def _positions(value: list[Any], label: str, where: str, project: Project | None,
+               arrays: _Arrays | None = None) -> list[tuple[float, float]]:
+    fast = _fast_positions(value) if project is None else None
+    if fast is not None:
+        if arrays is not None:
+            arrays[id(fast[0])] = fast[1]
+        return fast[0]
+    return [_position(p, label, f"{where} position {i + 1}", project) for i, p in enumerate(value)]
+
+
+def _line(value: Any, label: str, where: str, project: Project | None) -> list[tuple[float, float]]:
     if not isinstance(value, list) or len(value) < 2:
-        raise UserError(f"Zone feature {number}: {where} needs at least 2 positions.")
-    return [_position(p, number, f"{where} position {i + 1}") for i, p in enumerate(value)]
+        raise UserError(f"{label} {where} needs at least 2 positions.")
+    return _positions(value, label, where, project)
 
 
-def _segments_cross(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]) -> bool:
-    def orient(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float]) -> float:
-        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-
-    d1, d2, d3, d4 = orient(c, d, a), orient(c, d, b), orient(a, b, c), orient(a, b, d)
-    return ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4))
-
-
-def _ring(value: Any, number: int, where: str, check_self_intersection: bool) -> list[tuple[float, float]]:
+def _ring(value: Any, label: str, where: str, project: Project | None,
+          arrays: _Arrays | None = None) -> list[tuple[float, float]]:
     if not isinstance(value, list) or len(value) < 4:
         count = len(value) if isinstance(value, list) else 0
-        raise UserError(f"Zone feature {number}: {where} has {count} positions; a ring needs at least 4.")
-    ring = [_position(p, number, f"{where} position {i + 1}") for i, p in enumerate(value)]
+        raise UserError(f"{label} {where} has {count} positions; a ring needs at least 4.")
+    ring = _positions(value, label, where, project, arrays)
     if ring[0] != ring[-1]:
-        raise UserError(f"Zone feature {number}: {where} is not closed (its last position must repeat the first).")
-    if check_self_intersection and len(ring) <= 500:
-        n = len(ring) - 1
-        for i in range(n):
-            for j in range(i + 2, n):
-                if i == 0 and j == n - 1:
-                    continue
-                if _segments_cross(ring[i], ring[i + 1], ring[j], ring[j + 1]):
-                    raise UserError(f"Zone feature {number}: {where} crosses itself (edges {i + 1} and {j + 1}).")
+        raise UserError(f"{label} {where} is not closed (its last position must repeat the first).")
     return ring
 
 
-def validate_geometry(geometry: Any, number: int, check_self_intersection: bool = True) -> tuple[str, Any]:
-    """The geometry's type and its coordinates as float tuples; ``UserError`` naming the feature if broken."""
+def _ring_name(prefix: str, i: int) -> str:
+    return f"{prefix}{'outer ring' if i == 0 else f'hole {i}'}"
+
+
+def _check_polygon(rings: list[list[tuple[float, float]]], label: str, prefix: str, arrays: _Arrays) -> None:
+    """Refuse a polygon that is not valid (OGC simple features), naming the ring and the place.
+
+    GEOS (through shapely) does it in about n·log n: it indexes the edges instead of comparing every
+    pair, so a ring of any size is checked (the old pairwise check was quadratic and skipped rings
+    above 500 positions).
+    """
+    shell, *holes = [shapely.linearrings(arrays.get(id(r), r)) for r in rings]
+    polygon = shapely.polygons(shell, holes=holes or None)
+    reason = shapely.is_valid_reason(polygon)
+    if reason == "Valid Geometry":
+        return
+    place = ""
+    found = re.search(r"\[(-?[\d.eE+-]+) (-?[\d.eE+-]+)", reason or "")
+    if found:
+        place = f" near longitude {float(found.group(1)):.6f}, latitude {float(found.group(2)):.6f}"
+    text = (reason or "").lower()
+    if "self-intersection" in text:
+        for i, ring in enumerate(rings):
+            if not shapely.LinearRing(ring).is_simple:
+                raise UserError(f"{label} {_ring_name(prefix, i)} crosses itself{place}.")
+        raise UserError(f"{label} {prefix}rings cross each other{place}: a hole must lie inside the outer ring "
+                        "without touching another hole along an edge.")
+    if "hole lies outside shell" in text:
+        shell = shapely.Polygon(rings[0])
+        for i, hole in enumerate(rings[1:], start=1):
+            if not shell.covers(shapely.LinearRing(hole)):
+                raise UserError(f"{label} {_ring_name(prefix, i)} lies outside the outer ring{place}.")
+        raise UserError(f"{label} {prefix}has a hole outside the outer ring{place}.")
+    if "nested holes" in text:
+        raise UserError(f"{label} {prefix}has a hole inside another hole{place}.")
+    if "too few points" in text:
+        raise UserError(f"{label} {prefix}has a ring with fewer than 3 different positions{place}.")
+    if "disconnected" in text:
+        raise UserError(f"{label} {prefix}holes cut the area in pieces{place}; make each piece its own polygon.")
+    raise UserError(f"{label} {prefix}is not a valid polygon ({cut(reason, 80)}).")
+
+
+def validate_geometry(geometry: Any, number: int | str, check_self_intersection: bool = True,
+                      project: Project | None = None) -> tuple[str, Any]:
+    """The geometry's type and its coordinates as float tuples; ``UserError`` naming the feature if broken.
+
+    ``number``: the feature's number (1-based), or the label its errors start with. ``project``: how to
+    turn the file's coordinates into WGS84 (``crs_projection``). Polygons are checked with GEOS: rings
+    that cross themselves or each other, holes outside their ring, rings that are not closed or have too
+    few points.
+    """
+    label = number if isinstance(number, str) else f"Zone feature {number}:"
     if not isinstance(geometry, Mapping):
-        raise UserError(f"Zone feature {number}: has no geometry.")
+        raise UserError(f"{label} has no geometry.")
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind not in _GEOMETRY_TYPES:
         raise UserError(
-            f"Zone feature {number}: geometry type {kind!r} is not supported (use {', '.join(_GEOMETRY_TYPES)})."
+            f"{label} geometry type {quoted(kind, 30)} is not supported (use {', '.join(_GEOMETRY_TYPES)})."
         )
     if not isinstance(coords, list) or not coords:
-        raise UserError(f"Zone feature {number}: {kind} has no coordinates.")
+        raise UserError(f"{label} {kind} has no coordinates.")
     if kind == "LineString":
-        return kind, _line(coords, number, "line")
+        return kind, _line(coords, label, "line", project)
     if kind == "MultiLineString":
-        return kind, [_line(line, number, f"line {i + 1}") for i, line in enumerate(coords)]
+        return kind, [_line(line, label, f"line {i + 1}", project) for i, line in enumerate(coords)]
     if kind == "Polygon":
-        return kind, [
-            _ring(r, number, "outer ring" if i == 0 else f"hole {i}", check_self_intersection) for i, r in enumerate(coords)
-        ]
+        arrays: _Arrays = {}
+        rings = [_ring(r, label, _ring_name("", i), project, arrays) for i, r in enumerate(coords)]
+        if check_self_intersection:
+            _check_polygon(rings, label, "", arrays)
+        return kind, rings
     polygons = []
     for pi, poly in enumerate(coords):
         if not isinstance(poly, list) or not poly:
-            raise UserError(f"Zone feature {number}: polygon {pi + 1} has no rings.")
-        polygons.append(
-            [
-                _ring(r, number, f"polygon {pi + 1} {'outer ring' if i == 0 else f'hole {i}'}", check_self_intersection)
-                for i, r in enumerate(poly)
-            ]
-        )
+            raise UserError(f"{label} polygon {pi + 1} has no rings.")
+        prefix = f"polygon {pi + 1} "
+        arrays = {}
+        rings = [_ring(r, label, _ring_name(prefix, i), project, arrays) for i, r in enumerate(poly)]
+        if check_self_intersection:
+            _check_polygon(rings, label, prefix, arrays)
+        polygons.append(rings)
     return kind, polygons
 
 
@@ -272,74 +414,169 @@ def parse_hours(text: str | None) -> tuple[time | None, time | None]:
     return start, end
 
 
-def _sf_regulation(props: Mapping[str, Any], number: int) -> list[ZoneRegulation]:
-    reg = (props.get("regulation") or "").strip().lower()
+# ---------------------------------------------------------------- reading properties, each checked
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
+
+
+def _text(props: Mapping[str, Any], key: str, label: str, limit: int = 200) -> str | None:
+    """A text property (a number is taken as its text); None when absent or null."""
+    value = props.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UserError(f"{label} property '{key}' must be text, not {_type_name(value)}.")
+    text = str(value)
+    if len(text) > limit:
+        raise UserError(f"{label} property '{key}' is longer than {limit} characters.")
+    return text
+
+
+def _whole(value: Any, label: str, key: str, low: int, high: int) -> int | None:
+    """A whole number property (a number or numeric text, e.g. ``"8"``) within [low, high]; None if empty."""
+    if value is None or value == "" or value == "None":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UserError(f"{label} property '{key}' must be a number, not {_type_name(value)}.")
+    number = float("nan")
+    if not isinstance(value, str):
+        number = float(value)
+    elif len(value) <= 30 and _is_number(value):
+        number = float(value)
+    if not math.isfinite(number):
+        raise UserError(f"{label} property '{key}' must be a number, not {quoted(value, 30)}.")
+    if not low <= number <= high:
+        raise UserError(f"{label} property '{key}' is {number:g}; it must be between {low} and {high}.")
+    return int(number)
+
+
+def _text_list(value: Any, label: str, key: str, limit: int = 200) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UserError(f"{label} {key} must be a list of text, not {_type_name(value)}.")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise UserError(f"{label} {key} must hold only text, not {_type_name(item)}.")
+        if len(str(item)) > limit:
+            raise UserError(f"{label} {key} holds an item longer than {limit} characters.")
+        out.append(str(item))
+    return out
+
+
+def _sf_regulation(props: Mapping[str, Any], label: str) -> list[ZoneRegulation]:
+    reg = (_text(props, "regulation", label) or "").strip().lower()
     if not reg or reg == "none":
         return []
     try:
-        days = parse_days(props.get("days"))
-        start, end = parse_hours(props.get("hours"))
+        days = parse_days(_text(props, "days", label))
+        start, end = parse_hours(_text(props, "hours", label, limit=40))
     except ValueError as exc:
-        raise UserError(f"Zone feature {number}: {exc}.") from None
-    exceptions = props.get("exceptions")
-    exemptions = () if not exceptions or str(exceptions).lower().startswith("none") else (str(exceptions),)
-    area = props.get("rpparea1") or None
+        raise UserError(f"{label} {cut(exc, 120)}.") from None
+    exceptions = _text(props, "exceptions", label, limit=500)
+    exemptions = () if not exceptions or exceptions.lower().startswith("none") else (exceptions,)
+    area = _text(props, "rpparea1", label, limit=64) or None
     description = str(props.get("regulation"))
     if reg == "time limited":
-        hours = props.get("hrlimit")
-        limit = int(float(hours) * 60) if hours not in (None, "", "None") else None
-        return [ZoneRegulation(RegulationKind.TIME_LIMIT, days, start, end, limit, area, exemptions,
+        hours = _text(props, "hrlimit", label, limit=30)
+        minutes = _whole(float(hours) * 60 if hours and _is_number(hours) else hours, label, "hrlimit",
+                         1, 7 * 24 * 60)
+        return [ZoneRegulation(RegulationKind.TIME_LIMIT, days, start, end, minutes, area, exemptions,
                                description=f"{hours or '?'}-hour limit" + (f", RPP area {area} exempt" if area else ""))]
     if reg == "government permit":
         return [ZoneRegulation(RegulationKind.PERMIT_ONLY, days, start, end, None, area or "GOVERNMENT", exemptions,
                                description=description)]
     if reg in ("no parking any time", "limited no parking", "no oversized vehicles"):
         return [ZoneRegulation(RegulationKind.NO_PARKING, days, start, end, None, None, exemptions, description=description)]
-    raise UserError(f"Zone feature {number}: unknown regulation {props.get('regulation')!r}.")
+    raise UserError(f"{label} unknown regulation {quoted(props.get('regulation'))}.")
 
 
-def _sweeping_regulation(props: Mapping[str, Any], number: int) -> list[ZoneRegulation]:
-    weekday = str(props.get("WeekDay") or "").strip()
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _sweeping_regulation(props: Mapping[str, Any], label: str) -> list[ZoneRegulation]:
+    weekday = (_text(props, "WeekDay", label, limit=40) or "").strip()
     try:
         days = frozenset() if weekday.lower() == "holiday" else parse_days(weekday)
-        start = time(int(props["FromHour"]) % 24, 0)
-        end = time(int(props["ToHour"]) % 24, 0)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"Zone feature {number}: street-sweeping day or hours unreadable ({exc}).") from None
-    weeks = frozenset(i for i in range(1, 6) if str(props.get(f"Week{i}", "1")) == "1")
-    side = props.get("BlockSide") or ""
+    except ValueError as exc:
+        raise UserError(f"{label} street-sweeping day unreadable ({cut(exc, 80)}).") from None
+    start_hour = _whole(props.get("FromHour"), label, "FromHour", 0, 24)
+    end_hour = _whole(props.get("ToHour"), label, "ToHour", 0, 24)
+    if start_hour is None or end_hour is None:
+        raise UserError(f"{label} street-sweeping hours unreadable (FromHour and ToHour are needed).")
+    start, end = time(start_hour % 24, 0), time(end_hour % 24, 0)
+    weeks = frozenset(i for i in range(1, 6)
+                      if f"Week{i}" not in props or _text(props, f"Week{i}", label, limit=10) == "1")
+    side = _text(props, "BlockSide", label, limit=40) or ""
     return [
         ZoneRegulation(
             RegulationKind.STREET_CLEANING, days, start, end, None, None, (), weeks,
-            applies_on_holidays=str(props.get("Holidays", "0")) == "1",
+            applies_on_holidays=(_text(props, "Holidays", label, limit=10) or "0") == "1",
             description=f"Street cleaning {weekday} {start:%H:%M}-{end:%H:%M}" + (f", {side} side" if side else ""),
         )
     ]
 
 
-def _own_regulations(props: Mapping[str, Any], number: int) -> list[ZoneRegulation]:
+def _own_regulations(props: Mapping[str, Any], label: str) -> list[ZoneRegulation]:
+    raw_list = props.get("regulations")
+    if raw_list is None:
+        return []
+    if not isinstance(raw_list, list):
+        raise UserError(f"{label} property 'regulations' must be a list, not {_type_name(raw_list)}.")
     out = []
-    for i, raw in enumerate(props.get("regulations") or []):
+    for i, raw in enumerate(raw_list):
+        where = f"{label} regulation {i + 1}"
         if not isinstance(raw, Mapping):
-            raise UserError(f"Zone feature {number}: regulation {i + 1} must be an object.")
+            raise UserError(f"{where} must be an object.")
+        kind_raw = raw.get("kind")
+        if kind_raw is not None and not isinstance(kind_raw, str):
+            raise UserError(f"{where} property 'kind' must be text, not {_type_name(kind_raw)}.")
         try:
-            kind = RegulationKind(raw.get("kind"))
+            kind = RegulationKind(kind_raw) if isinstance(kind_raw, str) else None
         except ValueError:
+            kind = None
+        if kind is None:
             allowed = ", ".join(k.value for k in RegulationKind)
-            raise UserError(f"Zone feature {number}: regulation {i + 1} kind {raw.get('kind')!r}; use {allowed}.") from None
+            raise UserError(f"{label} regulation {i + 1} kind {quoted(kind_raw, 30)}; use {allowed}.")
+        days_raw = raw.get("days")
         try:
-            days_raw = raw.get("days")
-            days = parse_days(",".join(days_raw) if isinstance(days_raw, list) else days_raw)
-            start = _hhmm(raw["start"]) if raw.get("start") else None
-            end = _hhmm(raw["end"]) if raw.get("end") else None
-        except (ValueError, TypeError) as exc:
-            raise UserError(f"Zone feature {number}: regulation {i + 1}: {exc}.") from None
-        limit = raw.get("limit_minutes")
+            if isinstance(days_raw, list):
+                days = parse_days(",".join(_text_list(days_raw, where, "days", limit=20)) or None)
+            else:
+                days = parse_days(_text(raw, "days", where, limit=60))
+            start_text = _text(raw, "start", where, limit=10)
+            end_text = _text(raw, "end", where, limit=10)
+            start = _hhmm(start_text) if start_text else None
+            end = _hhmm(end_text) if end_text else None
+        except ValueError as exc:
+            raise UserError(f"{where}: {cut(exc, 120)}.") from None
+        weeks_raw = raw.get("weeks_of_month")
+        if weeks_raw is not None and not isinstance(weeks_raw, list):
+            raise UserError(f"{where} property 'weeks_of_month' must be a list, not {_type_name(weeks_raw)}.")
+        weeks = [_whole(w, where, "weeks_of_month", 1, 5) for w in weeks_raw or ()]
         out.append(ZoneRegulation(
-            kind, days, start, end, int(limit) if limit is not None else None, raw.get("permit_area"),
-            tuple(raw.get("exemptions") or ()),
-            weeks_of_month=frozenset(raw.get("weeks_of_month") or (1, 2, 3, 4, 5)),
-            description=str(raw.get("description") or kind.value),
+            kind, days, start, end, _whole(raw.get("limit_minutes"), where, "limit_minutes", 1, 7 * 24 * 60),
+            _text(raw, "permit_area", where, limit=64),
+            tuple(_text_list(raw.get("exemptions"), where, "exemptions")),
+            weeks_of_month=frozenset(w for w in weeks if w is not None) or frozenset((1, 2, 3, 4, 5)),
+            description=_text(raw, "description", where, limit=200) or kind.value,
         ))
     return out
 
@@ -396,44 +633,94 @@ def regulation_from_dict(raw: Mapping[str, Any]) -> ZoneRegulation:
     )
 
 
+def _feature_id(feature: Mapping[str, Any], props: Mapping[str, Any]) -> str | None:
+    """The feature's id as the file gives it (the feature's ``id``, else its ``code`` or ``id`` property)."""
+    ident = feature.get("id")
+    if ident is None:
+        ident = props.get("code") if props.get("code") is not None else props.get("id")
+    if ident is None or isinstance(ident, (Mapping, list)):
+        return None
+    return str(ident)
+
+
+def _naming_id(error: UserError, ident: str | None) -> UserError:
+    """The error with the feature's id at its end, the whole line cut to a readable length."""
+    if ident is None:
+        return UserError(cut(str(error)))
+    suffix = f" (feature id {quoted(ident, 40)})"
+    return UserError(cut(str(error), MAX_LINE_CHARS - len(suffix)) + suffix)
+
+
 def parse_zones(
     collection: Mapping[str, Any], code_prefix: str = "Z-SF", check_self_intersection: bool = True
 ) -> list[Zone]:
     """All zones of a GeoJSON FeatureCollection; ``UserError`` with the feature number if one is broken.
 
     Features without their own ``code`` get ``<code_prefix>-<feature number>``
-    (street sweeping: ``<code_prefix>-SWEEP-<n>``).
+    (street sweeping: ``<code_prefix>-SWEEP-<n>``). Every property read is checked for its type and
+    range, and an error names the feature (number and id) and the property. A declared ``crs`` is
+    honoured (``crs_projection``).
     """
     if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
         raise UserError("The zones file is not a GeoJSON FeatureCollection.")
     features = collection.get("features")
     if not isinstance(features, list):
         raise UserError("The zones file has no 'features' list.")
+    project = crs_projection(collection)
     zones: list[Zone] = []
     seen: set[str] = set()
     for index, feature in enumerate(features):
         number = index + 1
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             raise UserError(f"Zone feature {number}: is not a GeoJSON Feature.")
-        props = feature.get("properties") or {}
-        kind, coords = validate_geometry(feature.get("geometry"), number, check_self_intersection)
-        if "WeekDay" in props and "FromHour" in props:
-            regulations = _sweeping_regulation(props, number)
-            code = str(props.get("code") or f"{code_prefix}-SWEEP-{number}")
-            name = f"{props.get('Corridor', '')} ({props.get('Limits', '')})".strip()
-        elif "regulation" in props:
-            regulations = _sf_regulation(props, number)
-            code = str(props.get("code") or f"{code_prefix}-{number}")
-            name = f"{props.get('analysis_neighborhood') or ''} {props.get('regulation') or ''}".strip()
-        else:
-            regulations = _own_regulations(props, number)
-            code = str(props.get("code") or props.get("id") or f"{code_prefix}-{number}")
-            name = str(props.get("name") or code)
-        if code in seen:
-            raise UserError(f"Zone feature {number}: zone code {code} repeats.")
-        seen.add(code)
-        zones.append(Zone(code, name, kind, coords, tuple(regulations), geo.geometry_bounding_box(coords), dict(props)))
+        props = feature.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, Mapping):
+            raise UserError(f"Zone feature {number}: 'properties' must be an object, not {_type_name(props)}.")
+        try:
+            zones.append(_parse_feature(feature, props, number, code_prefix, seen, check_self_intersection, project))
+        except UserError as exc:
+            raise _naming_id(exc, _feature_id(feature, props)) from None
     return zones
+
+
+def _parse_feature(feature: Mapping[str, Any], props: Mapping[str, Any], number: int, code_prefix: str,
+                   seen: set[str], check_self_intersection: bool, project: Project | None) -> Zone:
+    label = f"Zone feature {number}:"
+    kind, coords = validate_geometry(feature.get("geometry"), label, check_self_intersection, project)
+    if "WeekDay" in props and "FromHour" in props:
+        regulations = _sweeping_regulation(props, label)
+        code = _text(props, "code", label, limit=64) or f"{code_prefix}-SWEEP-{number}"
+        name = f"{_text(props, 'Corridor', label) or ''} ({_text(props, 'Limits', label) or ''})".strip()
+    elif "regulation" in props:
+        regulations = _sf_regulation(props, label)
+        code = _text(props, "code", label, limit=64) or f"{code_prefix}-{number}"
+        name = f"{_text(props, 'analysis_neighborhood', label) or ''} {props.get('regulation') or ''}".strip()
+    else:
+        regulations = _own_regulations(props, label)
+        code = _text(props, "code", label, limit=64) or _text(props, "id", label, limit=64) \
+            or f"{code_prefix}-{number}"
+        name = _text(props, "name", label) or code
+    if code in seen:
+        raise UserError(f"{label} zone code {quoted(code, 64)} repeats.")
+    seen.add(code)
+    return Zone(code, name, kind, coords, tuple(regulations), _bounding_box(kind, coords), dict(props))
+
+
+def _bounding_box(kind: str, coords: Any) -> geo.BoundingBox:
+    """``geo.geometry_bounding_box`` for validated coordinates, a sequence of positions at a time."""
+    if kind == "LineString":
+        sequences = [coords]
+    elif kind == "Polygon":
+        sequences = coords[:1]  # the outer ring holds the holes
+    elif kind == "MultiPolygon":
+        sequences = [polygon[0] for polygon in coords]
+    else:
+        sequences = coords
+    lons = [v for seq in sequences for v in (min(seq)[0], max(seq)[0])]  # tuples compare by longitude first
+    lats = [v for seq in sequences for v in (min(seq, key=_LAT)[1], max(seq, key=_LAT)[1])]
+    return geo.BoundingBox(min(lons), min(lats), max(lons), max(lats))
 
 
 def zones_near(zones: Iterable[Zone], lat: float, lon: float, within_m: float = 15.0) -> list[tuple[Zone, float]]:

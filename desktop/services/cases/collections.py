@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.persistence.models import AuditEntry, Citation, LedgerEntry, RegisteredOwner
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.imports import csv_writer
 
 COLUMNS = [
     "citation_number", "issued_at", "plate", "jurisdiction", "violation_code", "violation_description",
@@ -47,7 +47,7 @@ def export_collections(app: AppContext, actor: Actor, out: Path,
                 .group_by(LedgerEntry.citation_id).subquery())
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
+                w = csv_writer(fh)  # formulas neutralised (issue 14)
                 w.writerow(COLUMNS)
                 last = 0
                 while True:

@@ -32,12 +32,15 @@ from sqlalchemy import and_, func, or_, select
 
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, quoted, year_problem
 from desktop.domain.plates import normalize_plate, plate_is_plausible
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Notice, OwnerLookup, RegisteredOwner
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases import escalation, schedule
+from desktop.services.core import imports
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.imports import decode_text
 from desktop.services.core.sqltext import Sql
 
 COLUMNS = ("plate", "jurisdiction", "owner_name", "address", "vehicle_make", "vehicle_model", "vehicle_year",
@@ -93,46 +96,73 @@ def _date(text: str, column: str, line: int, errors: list[str]) -> date | None:
     try:
         if "/" in text:
             month, day, year = (int(p) for p in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
+            value = date(year, month, day)
+        else:
+            value = date.fromisoformat(text)
     except ValueError:
-        errors.append(f"line {line}: {column} '{text}' is not a date (YYYY-MM-DD).")
+        errors.append(f"line {line}: {column} {quoted(text)} is not a date (YYYY-MM-DD).")
         return None
+    problem = year_problem(value)
+    if problem:
+        errors.append(f"line {line}: {column} {problem}.")
+        return None
+    return value
+
+
+#: the longest value each column may hold (the registry's columns; a longer one is refused by line)
+FIELD_LIMITS = {"plate": 16, "jurisdiction": 8, "owner_name": 200, "address": 500, "vehicle_make": 32,
+                "vehicle_model": 64, "vehicle_year": 8, "vin": 32, "valid_from": 20, "valid_to": 20}
 
 
 def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
     """Read and check every line; ``UserError`` lists the problems by line number."""
+    name = cut(name, 80)
+    content = decode_text(data, name, "registry file (CSV)")
+    reader = csv.reader(io.StringIO(content, newline=""))
     try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.") from None
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise UserError(f"{name}: line 1, the header, is not readable CSV ({cut(exc, 80)}).") from None
     if not header:
         raise UserError(f"{name} is empty: expected a header row with {', '.join(COLUMNS)}.")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UserError(f"{name}: the header lacks {', '.join(missing)} (columns: {', '.join(COLUMNS)}).")
-    reader.fieldnames = header
+    problems = header_problems(header, REQUIRED)
+    if problems:
+        raise UserError(cut(f"{name}: line 1, the header: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})."))
     rows: list[OwnerRow] = []
     errors: list[str] = []
     this_year = date.today().year
     seen: dict[tuple[str, str, date], int] = {}
-    for raw in reader:
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            errors.append(f"line {reader.line_num}: not readable CSV ({cut(exc, 80)}).")
+            break
+        if cells is None:
+            break
         line = reader.line_num
-        if None in raw:
-            errors.append(f"line {line}: more fields than the header has.")
+        if not any(c.strip() for c in cells):
             continue
-        get = {k: (v or "").strip() for k, v in raw.items()}
-        if not any(get.values()):
+        if len(cells) != len(header):
+            errors.append(f"line {line}: {len(cells)} fields, the header has {len(header)}.")
+            continue
+        get = {k: v.strip() for k, v in zip(header, cells, strict=True)}
+        too_long = [c for c, v in get.items() if len(v) > FIELD_LIMITS.get(c, MAX_FIELD_CHARS)]
+        if too_long:
+            errors.append(f"line {line}: " + ", ".join(
+                f"{cut(c, 40)} is longer than {FIELD_LIMITS.get(c, MAX_FIELD_CHARS)} characters" for c in too_long[:3])
+                + ".")
             continue
         before = len(errors)
         plate = normalize_plate(get.get("plate", ""))
         if not plate or not plate_is_plausible(plate):
-            errors.append(f"line {line}: plate '{get.get('plate', '')}' is not a licence plate.")
+            errors.append(f"line {line}: plate {quoted(get.get('plate', ''))} is not a licence plate.")
         jur = get.get("jurisdiction", "").upper()
         if not (2 <= len(jur) <= 3 and jur.isalpha()):
-            errors.append(f"line {line}: jurisdiction '{jur}' must be a 2- or 3-letter state or country code.")
+            errors.append(f"line {line}: jurisdiction {quoted(jur)} must be a 2- or 3-letter state or country code.")
         owner = " ".join(get.get("owner_name", "").split())
         if not owner:
             errors.append(f"line {line}: owner_name is empty.")
@@ -146,10 +176,10 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
                 if not 1900 <= year <= this_year + 2:
                     raise ValueError
             except ValueError:
-                errors.append(f"line {line}: vehicle_year '{get['vehicle_year']}' is not a model year.")
+                errors.append(f"line {line}: vehicle_year {quoted(get['vehicle_year'])} is not a model year.")
         vin = get.get("vin", "").upper().replace(" ", "") or None
         if vin and not (5 <= len(vin) <= 17 and vin.isalnum()):
-            errors.append(f"line {line}: vin '{vin}' is not a vehicle identification number.")
+            errors.append(f"line {line}: vin {quoted(vin)} is not a vehicle identification number.")
         valid_from = _date(get.get("valid_from", ""), "valid_from", line, errors)
         if valid_from is None and not any("valid_from" in e for e in errors[before:]):
             errors.append(f"line {line}: valid_from is empty.")
@@ -175,7 +205,7 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
                 errors.append(f"line {b.line}: the registration of {plate} ({jur}) from {b.valid_from} overlaps "
                               f"line {a.line} (close line {a.line} with valid_to before {b.valid_from}).")
     if errors:
-        shown = errors[:MAX_ERRORS_SHOWN]
+        shown = [cut(e) for e in errors[:MAX_ERRORS_SHOWN]]
         more = f" … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise UserError(f"{name}: nothing imported, {len(errors)} problem(s): " + " ".join(shown) + more)
     if not rows:
@@ -196,14 +226,12 @@ def address_fields(raw: str) -> dict[str, Any]:
 def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress | None = None) -> ImportResult:
     """Import a registry response file (all or nothing)."""
     path = Path(path)
-    with app.reader(actor, Permission.IMPORT_DATA):
-        pass  # refuse before reading the file
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+    with app.reader(actor, Permission.IMPORT_DATA) as reading:
+        limit = imports.max_bytes(reading.session)
+    data = imports.read_limited(path, limit)
     rows = parse_owner_csv(data, path.name)
     digest = hashlib.sha256(data).hexdigest()
+    source = f"import {path.name}"[:100]
     now = app.now()
     added = updated = closed = unparsed = 0
     with app.uow(actor, Permission.IMPORT_DATA) as uow:
@@ -219,7 +247,7 @@ def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress 
             if existing is not None:
                 for k, v in values.items():
                     setattr(existing, k, v)
-                existing.source, existing.imported_at = f"import {path.name}", now
+                existing.source, existing.imported_at = source, now
                 updated += 1
             else:
                 # A newer registration ends the open-ended earlier one (the vehicle changed hands).
@@ -229,7 +257,7 @@ def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress 
                     earlier.valid_to = r.valid_from - timedelta(days=1)
                     closed += 1
                 s.add(RegisteredOwner(plate=r.plate, jurisdiction=r.jurisdiction, valid_from=r.valid_from,
-                                      source=f"import {path.name}", imported_at=now, **values))
+                                      source=source, imported_at=now, **values))
                 added += 1
             if i % 500 == 0:
                 s.flush()

@@ -11,7 +11,6 @@ clerk narrows the search rather than pages through it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +44,7 @@ from desktop.persistence.models import (
 from desktop.services.admin import profiles as profile_store
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.imports import csv_writer
 from desktop.services.core.sqltext import Sql
 
 #: Plate normalisation and the look-alike search key (kept here under the names other modules import).
@@ -559,7 +559,7 @@ def export_citations(app: AppContext, actor: Actor, out: Path,
         )
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
+                w = csv_writer(fh)  # formulas neutralised (issue 14)
                 w.writerow(EXPORT_COLUMNS)
                 last = 0
                 while True:

@@ -78,6 +78,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("escalation.final_review_days", int, 180,
                 "days after a case's last automatic step (collections referral, judgment) until a person reviews it"),
     SettingSpec("sync.auto_minutes", int, 0, "automatic field sync every N minutes (0: off)"),
+    SettingSpec("imports.max_file_mb", int, 50, "largest import file (zones, owners, permits), also once un-gzipped"),
     SettingSpec("payments.opening_float_cents", int, 10000,
                 "cash float a clerk's drawer opens with each business day, in cents"),
     SettingSpec("payments.daily_feeds", list, ["bank", "lockbox", "processor"],

@@ -21,7 +21,6 @@ Reconciliation of a day D (by value date):
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +37,7 @@ from desktop.persistence.models import CashDrawer, LedgerEntry, Payment, Payment
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.imports import csv_writer
 from desktop.services.payments.posting import source_label
 
 DEPOSIT_WINDOW_DAYS = 3
@@ -513,7 +513,7 @@ def export_gl(app: AppContext, actor: Actor, day: date, out: Path) -> list[GlLin
     tmp = out.with_name(out.name + ".partial")
     try:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = csv_writer(fh)  # formulas neutralised (issue 14)
             writer.writerow(GL_COLUMNS)
             for line in lines:
                 writer.writerow([line.day.isoformat(), line.account, line.debit_cents, line.credit_cents, line.memo])

@@ -19,7 +19,6 @@ screen that took it, so pressing Enter twice posts once.
 
 from __future__ import annotations
 
-import csv
 import re
 import textwrap
 import uuid
@@ -57,6 +56,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.imports import csv_writer
 from desktop.services.payments import plans as payment_plans
 
 #: Where money comes from (Payment.source).
@@ -768,7 +768,7 @@ def export_payments(app: AppContext, actor: Actor, out: Path,
         s = uow.session
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
+                writer = csv_writer(fh)  # formulas neutralised (issue 14)
                 writer.writerow(EXPORT_COLUMNS)
                 last = 0
                 while True:

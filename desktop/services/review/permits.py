@@ -32,8 +32,10 @@ from sqlalchemy import func, or_, select
 
 from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, long_fields, quoted, year_problem
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
+from desktop.services.core import imports
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.review.checks import REVIEWABLE, recheck_citations, recheck_pending
@@ -121,17 +123,21 @@ def parse_when(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
     raw = (text or "").strip()
     if not raw:
         raise ValueError("is empty")
+    day: date | None = None
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
-            if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=tz)
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        else:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"'{raw}' is not a date (YYYY-MM-DD) or a date-time with an offset") from None
+        raise ValueError(f"{quoted(raw)} is not a date (YYYY-MM-DD) or a date-time with an offset") from None
+    problem = year_problem(day if day is not None else moment.date())
+    if problem:  # far dates are slips, and a day after 9999-12-31 would overflow
+        raise ValueError(problem)
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=tz)
     if moment.tzinfo is None:
-        raise ValueError(f"'{raw}' has no UTC offset (write e.g. 2026-12-31T18:00:00-08:00, or just the date)")
+        raise ValueError(f"{quoted(raw)} has no UTC offset (write e.g. 2026-12-31T18:00:00-08:00, or just the date)")
     return moment
 
 
@@ -183,18 +189,15 @@ def parse_permits_csv(text: str, tz: ZoneInfo, known_zones: set[str] | None = No
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        raise UserError(f"Line 1: the header is not readable CSV ({exc}).") from None
+        raise UserError(f"Line 1: the header is not readable CSV ({cut(exc, 80)}).") from None
     missing = [c for c in COLUMNS if c not in header]
     unknown = [h for h in header if h not in COLUMNS + OPTIONAL]
     if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
-        raise UserError(f"Line 1: {'; '.join(parts)}. The columns are {','.join(COLUMNS)} (and optionally status).")
+        parts = [p for p in header_problems(header, COLUMNS, COLUMNS + OPTIONAL) if not p.endswith(" repeat")]
+        raise UserError(cut(f"Line 1: {'; '.join(parts)}. The columns are {','.join(COLUMNS)} (and optionally status).",
+                            400))
     if len(set(header)) != len(header):
-        raise UserError("Line 1: a column name repeats.")
+        raise UserError(cut(f"Line 1: a column name repeats ({'; '.join(header_problems(header, COLUMNS))})."))
     errors: list[str] = []
     permits: list[PermitInput] = []
     first_line: dict[str, int] = {}
@@ -206,10 +209,14 @@ def parse_permits_csv(text: str, tz: ZoneInfo, known_zones: set[str] | None = No
             if len(row) != len(header):
                 errors.append(f"line {line}: {len(row)} fields, the header has {len(header)}")
                 continue
+            too_long = long_fields(header, row)
+            if too_long:
+                errors.append(f"line {line}: {', '.join(too_long[:3])} longer than {MAX_FIELD_CHARS} characters")
+                continue
             try:
                 permit = build_permit(dict(zip(header, row, strict=True)), tz)
             except ValueError as exc:
-                errors.append(f"line {line}: {exc}")
+                errors.append(cut(f"line {line}: {exc}"))
                 continue
             if permit.permit_number in first_line:
                 errors.append(f"line {line}: permit {permit.permit_number} repeats (first on line "
@@ -226,9 +233,9 @@ def parse_permits_csv(text: str, tz: ZoneInfo, known_zones: set[str] | None = No
             if len(errors) >= MAX_ERRORS:
                 break
     except csv.Error as exc:
-        errors.append(f"line {reader.line_num}: not readable CSV ({exc})")
+        errors.append(f"line {reader.line_num}: not readable CSV ({cut(exc, 80)})")
     if errors:
-        shown = errors[:10]
+        shown = [cut(e) for e in errors[:10]]
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         raise UserError(f"The permit file was not imported; nothing was stored. {len(errors)} problem(s): "
                         + "; ".join(shown) + more + ".")
@@ -274,14 +281,9 @@ class PermitImportResult:
 
 def import_permits(app: AppContext, actor: Actor, path: Path) -> PermitImportResult:
     """Import the permit office's CSV (columns in this module's docstring); all or nothing."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"There is no file {path}.") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{Path(path).name} is not a UTF-8 text (CSV) file.") from None
-    except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+    with app.reader(actor, Permission.MANAGE_PERMITS) as reading:  # refuse before reading the file
+        limit = imports.max_bytes(reading.session)
+    text = imports.read_text(path, limit, "permit list (CSV)")
     added = updated = 0
     with app.uow(actor, Permission.MANAGE_PERMITS) as uow:
         s = uow.session
@@ -353,7 +355,7 @@ def save_permit(app: AppContext, actor: Actor, values: dict[str, str], permit_id
         try:
             permit = build_permit(values, agency_zone(s))
         except ValueError as exc:
-            raise UserError(f"The permit was not saved: {exc}.") from None
+            raise UserError(cut(f"The permit was not saved: {exc}.")) from None
         known = set(s.scalars(select(Zone.code)))
         unknown_zones = [z for z in permit.zones if z not in known]
         if unknown_zones:

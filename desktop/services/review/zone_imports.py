@@ -18,7 +18,7 @@ from desktop.domain import geo, zones
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Setting, Zone
-from desktop.services.core import settings
+from desktop.services.core import imports, settings
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.review.checks import recheck_pending
 
@@ -32,15 +32,8 @@ class ZoneImportResult:
     rechecked: int = 0
 
 
-def _read_collection(path: Path) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"There is no file {path}.") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{Path(path).name} is not a text (UTF-8 GeoJSON) file.") from None
-    except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+def _read_collection(path: Path, max_bytes: int) -> Any:
+    text = imports.read_text(path, max_bytes, "zones file (UTF-8 GeoJSON)")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -67,8 +60,13 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
     under the same code are replaced (geometry and regulations); the pending review queue is then
     checked again against the new rules.
     """
-    collection = _read_collection(path)
-    parsed = zones.parse_zones(collection, code_prefix=code_prefix)
+    with app.reader(actor, Permission.MANAGE_SETTINGS) as reading:  # refuse before reading the file
+        limit = imports.max_bytes(reading.session)
+    try:
+        collection = _read_collection(path, limit)
+        parsed = zones.parse_zones(collection, code_prefix=code_prefix)
+    except UserError as exc:
+        raise UserError(imports.cut(str(exc))) from None
     if not parsed:
         raise UserError(f"{Path(path).name} holds no zones.")
     source = Path(path).name[:200]
@@ -78,7 +76,9 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
         existing = {z.code: z for z in s.scalars(select(Zone).where(Zone.code.in_([p.code for p in parsed])))}
         for zone in parsed:
             lat, lon = _centroid(zone)
-            geometry = {"type": zone.geometry_type, "coordinates": _plain(zone.coordinates)}
+            # (lon, lat) tuples as they are: the JSON column's encoder writes them as arrays, and copying a
+            # large zone's positions into lists first cost seconds
+            geometry = {"type": zone.geometry_type, "coordinates": zone.coordinates}
             regs = [zones.regulation_to_dict(r) for r in zone.regulations]
             regulations += len(regs)
             row = existing.get(zone.code)
@@ -109,9 +109,3 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
         rechecked = recheck_pending(app)
     return ZoneImportResult(len(parsed), added, updated, regulations, rechecked)
 
-
-def _plain(coordinates: Any) -> Any:
-    """Tuples to lists, for JSON."""
-    if isinstance(coordinates, (list, tuple)):
-        return [_plain(c) for c in coordinates]
-    return coordinates

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from desktop.domain.roles import Permission
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import QuarantinedEvent, User
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.imports import csv_writer
 from desktop.services.sync.ingest import Ingestor, IngestStats, QuarantinedAgain
 from desktop.services.sync.photo_sources import StorePhotos
 
@@ -143,7 +143,7 @@ def export_quarantine(app: AppContext, actor: Actor, out: Path) -> int:
             .order_by(QuarantinedEvent.id)).all()
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
+                w = csv_writer(fh)  # formulas neutralised (issue 14)
                 w.writerow(QUARANTINE_COLUMNS)
                 for e, who in rows:
                     w.writerow([e.event_id or "", e.device_id or "", e.type or "", e.reason,
