@@ -4,6 +4,10 @@ An entry's hash covers its own content and the previous entry's hash, and ids ar
 contiguous, so `verify` finds any edited, deleted or inserted row. Appends are
 serialised through the single `audit_head` row (locked FOR UPDATE on PostgreSQL;
 SQLite's writers are serialised by BEGIN IMMEDIATE already).
+
+The digest has no secret, so someone with the database could recompute the chain: the head is also
+signed with the office's key kept outside the database, and checkpoints of it go to a signed file
+beside the key (:mod:`desktop.services.core.seal`). `verify` checks both, and every sealed row.
 """
 
 from __future__ import annotations

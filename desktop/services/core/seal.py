@@ -107,15 +107,23 @@ class OfficeSeal:
             path = self.key_file
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # written whole under a private name, then linked into place: another desk starting at the
+                # same moment either wins (and we read its key) or finds ours complete, never half-written
+                tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:
-                    pass  # another process made it first: read theirs
-                else:
                     with os.fdopen(fd, "w", encoding="ascii") as f:
                         f.write(secrets.token_hex(32) + "\n")
                         f.flush()
                         os.fsync(f.fileno())
+                    try:
+                        os.link(tmp, path)
+                    except FileExistsError:
+                        pass  # another process made it first: read theirs
+                    except OSError:  # a share without hard links: exclusive create, same outcome
+                        _create_exclusive(path, tmp.read_bytes())
+                finally:
+                    tmp.unlink(missing_ok=True)
             try:
                 text = path.read_text(encoding="ascii").strip()
                 key = bytes.fromhex(text)
@@ -224,6 +232,17 @@ class OfficeSeal:
         self._anchored.add(cp.db)
 
 
+def _create_exclusive(path: Path, content: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def db_ident(db: Database) -> str:
     """Which database a checkpoint belongs to (its URL without password: one data folder may serve several)."""
     return hashlib.sha256(db.display_name().encode("utf-8")).hexdigest()[:16]
@@ -292,16 +311,33 @@ def _before_insert(_mapper: Mapper[Any], _conn: Connection, target: Any) -> None
         target.row_mac = seal.mac_of(target)
 
 
-def _after_insert(_mapper: Mapper[Any], conn: Connection, target: Any) -> None:
+_PENDING = "office_seal_pending"
+
+
+def _after_insert(_mapper: Mapper[Any], _conn: Connection, target: Any) -> None:
+    """A row whose id the database chose: its seal is computed now and written, with the flush's others,
+    by one executemany UPDATE per table after the flush (`_after_flush`)."""
     if target.row_mac is not None:
         return
-    seal = seal_of(object_session(target))
-    if seal is None:
+    session = object_session(target)
+    seal = seal_of(session)
+    if seal is None or session is None:
         return
     mac = seal.mac_of(target)
-    tbl = target.__table__
-    conn.execute(update(tbl).where(tbl.c.id == target.id).values(row_mac=mac))
     set_committed_value(target, "row_mac", mac)
+    session.info.setdefault(_PENDING, []).append((target.__table__, target.id, mac))
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for tbl, row_id, mac in pending:
+        by_table.setdefault(tbl, []).append({"b_id": row_id, "b_mac": mac})
+    conn = session.connection()
+    for tbl, params in by_table.items():
+        conn.execute(update(tbl).where(tbl.c.id == bindparam("b_id")).values(row_mac=bindparam("b_mac")), params)
 
 
 def _before_update(_mapper: Mapper[Any], _conn: Connection, target: Any) -> None:
@@ -331,6 +367,7 @@ def _before_update(_mapper: Mapper[Any], _conn: Connection, target: Any) -> None
         target.row_mac = seal.mac_of(target)
 
 
+event.listen(Session, "after_flush", _after_flush)
 for _model in SEALED:
     event.listen(_model, "before_insert", _before_insert)
     event.listen(_model, "after_insert", _after_insert)
