@@ -42,6 +42,6 @@ def verify_audit_trail(app: AppContext, actor: Actor) -> VerifyResult:
     with app.uow(actor, Permission.VIEW_AUDIT) as uow:
         uow.audit("audit.verified", "audit_trail", "chain",
                   after={"ok": result.ok, "checked": result.checked, "first_bad_id": result.first_bad_id,
-                         "problem": result.problem, "findings": len(result.problems), "sealed_rows": result.rows})
+                         "problem": result.problem})
         uow.commit()
     return result
