@@ -303,3 +303,24 @@ def test_key_location_follows_the_environment(tmp_path: Path, monkeypatch: pytes
     paths = AppPaths(tmp_path / "data")
     assert paths.audit_key_file == (tmp_path / "share" / "office.key").resolve()
     assert paths.audit_checkpoint_file == (tmp_path / "share" / "audit-checkpoints.log").resolve()
+
+
+def test_penalties_posted_by_the_daily_run_are_sealed(any_app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+    """The escalation inserts penalties with INSERT ... SELECT; they are sealed in the same transaction."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers.casework import add_owner, at_local
+
+    actors = seed_users(any_app)
+    add_owner(any_app, "7ABC123", "GARCIA, MARIA")
+    add_citation(any_app, plate="7ABC123", issued_at=datetime(2026, 9, 1, 10, tzinfo=ZoneInfo("America/Los_Angeles")))
+    clock.now = at_local(date(2026, 9, 22), "CA", 6)
+    lines = run_daily(any_app, actors[Role.SUPERVISOR], date(2026, 9, 22)).lines()
+    assert "  1 penalty posted ($63.00)" in lines and lines[-1].startswith("Audit checkpoint:"), lines
+    with any_app.db.reading() as s:
+        pid = s.execute(text("SELECT id FROM ledger_entries WHERE kind = 'penalty'")).scalar_one()
+        assert s.execute(text(f"SELECT row_mac FROM ledger_entries WHERE id = {pid}")).scalar_one()
+    assert audit.verify(any_app.db).ok
+    _sql(any_app, f"UPDATE ledger_entries SET amount_cents = 1 WHERE id = {pid}")
+    assert _broken(any_app).problems[0].startswith(f"ledger entry {pid}: ")
