@@ -237,11 +237,11 @@ def test_a_desk_with_another_key_is_refused_plainly(app: AppContext, tmp_path: P
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     _office(app)
     monkeypatch.setenv("CURBDESK_AUDIT_KEY", str(tmp_path / "elsewhere" / "audit.key"))
-    other = AppContext(db=app.db, paths=app.paths)
+    other = AppContext(db=app.db, paths=app.paths, renderer=app.renderer)
     with pytest.raises(UserError, match="sealed with another audit key"), other.uow(Actor.system("t")) as uow:
         uow.audit("thing.changed", "thing", 1)
     monkeypatch.delenv("CURBDESK_AUDIT_KEY")
-    AppContext(db=app.db, paths=app.paths)  # back to the office key
+    AppContext(db=app.db, paths=app.paths, renderer=app.renderer)  # back to the office key
     assert audit.verify(app.db).ok
 
 
