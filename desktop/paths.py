@@ -46,6 +46,19 @@ class AppPaths:
         return self.data_dir / "dock-drop"
 
     @property
+    def audit_key_file(self) -> Path:
+        """The office's audit key (HMAC-SHA256, 0600), kept apart from the database: the data folder's
+        ``audit.key``, or the file named by ``CURBDESK_AUDIT_KEY`` (a shared office points every desk at
+        the one key, e.g. on the office's protected share). Never stored in the database."""
+        chosen = os.environ.get("CURBDESK_AUDIT_KEY")
+        return Path(chosen).expanduser().resolve() if chosen else self.data_dir / "audit.key"
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        """The append-only log of the audit trail's checkpoints, beside the key."""
+        return self.audit_key_file.parent / "audit-checkpoints.log"
+
+    @property
     def default_db_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'curbdesk.sqlite3'}"
 

@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
     b.add_argument("file", type=Path)
     b.set_defaults(handler=cmd_db_backup)
 
-    p = sub.add_parser("verify-audit", help="check the audit trail's hash chain")
+    p = sub.add_parser("verify-audit", help="check the audit trail, its seal and the sealed rows; write a checkpoint")
     p.set_defaults(handler=cmd_verify_audit)
 
     p = sub.add_parser("users", help="user accounts")
@@ -118,6 +118,7 @@ def cmd_verify_audit(env: Any) -> int:
 
     app = env.app(migrate=False)
     result = maintenance.verify_audit_trail(app, env.actor(app))
+    # one line per finding (each names the entry or row), on standard error with exit 3
     print(result.message(), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 3
 

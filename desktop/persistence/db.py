@@ -178,8 +178,10 @@ class Database:
             write_engine: Engine = self.engine.execution_options(sqlite_immediate=True)
         else:
             write_engine = self.engine
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(write_engine, expire_on_commit=False)
+        #: copied into every session's ``info`` (the services attach the office's audit seal here)
+        self.session_info: dict[str, Any] = {}
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
+        self._write = sessionmaker(write_engine, expire_on_commit=False, info=self.session_info)
 
     @property
     def is_sqlite(self) -> bool:

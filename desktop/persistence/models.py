@@ -62,6 +62,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     #: set by too many failed sign-ins; the account signs in again after this time (security.lockout_minutes)
     locked_until: Mapped[datetime | None]
+    #: HMAC of username, role, active and password hash under the office's audit key (desktop.services.core.seal)
+    row_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):
@@ -394,6 +396,8 @@ class Citation(Base):
     closed_at: Mapped[datetime | None]
     #: optimistic concurrency: bumped on every change to the case row
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: HMAC of number, issue time, plate, state, violation and fine under the office's audit key
+    row_mac: Mapped[str | None] = mapped_column(String(64))
     __mapper_args__ = {"version_id_col": version}
 
     violations: Mapped[list[CitationViolation]] = relationship(
@@ -490,6 +494,8 @@ class LedgerEntry(Base):
     #: idempotency key (e.g. "penalty:delinquent_notice"): at most one entry per case and key
     dedupe_key: Mapped[str | None] = mapped_column(String(100))
     memo: Mapped[str | None] = mapped_column(String(300))
+    #: HMAC of case, kind, amount, dates, payment and reversal under the office's audit key
+    row_mac: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("citation_id", "dedupe_key", name="uq_ledger_dedupe"),)
 
 
@@ -563,6 +569,8 @@ class Payment(Base):
     #: unique: the same bank, lockbox, ACH or card payment can be posted once whatever file it comes in.
     #: NULL for payments not from a file (counter, plans).
     identity_key: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC of source, method, external id, amount and dates under the office's audit key
+    row_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Refund(Base):
@@ -740,3 +748,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    #: which office key seals the chain (an HMAC of a fixed text, not the key), to name a wrong key plainly
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    #: HMAC of (last_id, last_hash) under the office's audit key: the head cannot be moved without the key
+    mac: Mapped[str | None] = mapped_column(String(64))

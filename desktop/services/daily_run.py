@@ -13,6 +13,7 @@ from datetime import date
 from desktop.domain.roles import Permission
 from desktop.services.appeals.deadlines import apply_appeal_deadlines
 from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
+from desktop.services.core import audit
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.payments.plans import check_plans
 
@@ -42,4 +43,6 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
     plans = check_plans(app, actor, as_of)
     result = run_escalation(app, actor, as_of, progress)
     result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+    # last: anchor the audit head (and the sealed tables' counts) in the checkpoint file outside the database
+    result.other_steps.append(audit.checkpoint(app.db).line)
     return result

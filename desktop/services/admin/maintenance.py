@@ -36,8 +36,9 @@ def backup_database(app: AppContext, actor: Actor, target: Path) -> Path:
 
 
 def verify_audit_trail(app: AppContext, actor: Actor) -> VerifyResult:
-    """Walk the audit trail's hash chain (supervisors and administrators); the check itself is audited,
-    with its outcome, as the entry after the last one it checked."""
+    """Walk the audit trail's hash chain, check its seal, the checkpoints and the sealed rows (supervisors
+    and administrators; a clean result appends a checkpoint); the check itself is audited, with its
+    outcome, as the entry after the last one it checked."""
     _check(app, actor, Permission.VIEW_AUDIT)
     result = verify(app.db)
     with app.uow(actor, Permission.VIEW_AUDIT) as uow:

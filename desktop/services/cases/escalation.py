@@ -43,13 +43,14 @@ from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.domain.wording import counted
-from desktop.persistence.models import Appeal, Citation
+from desktop.persistence.models import Appeal, Citation, LedgerEntry
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION, UNMAILED
 from desktop.services.core import audit
 from desktop.services.core import settings as settings_service
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.seal import seal_unsealed
 from desktop.services.core.sqltext import Sql
 
 log = logging.getLogger(__name__)
@@ -408,6 +409,9 @@ class _Run:
             f"SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo FROM esc_batch b WHERE {amount} > 0",
             "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
             memo=f"{rung.name} ({v.label})")
+        if inserted:  # seal the new penalties with the office key (desktop.services.core.seal)
+            seal_unsealed(self.s, LedgerEntry, LedgerEntry.dedupe_key == rung.penalty_dedupe_key,
+                          LedgerEntry.at == self.now)
         total = self.sql.scalar(
             "SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
             "WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \

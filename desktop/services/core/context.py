@@ -16,7 +16,7 @@ from desktop.domain.roles import Permission, Role, require
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.models import User
-from desktop.services.core import audit
+from desktop.services.core import audit, seal
 from desktop.services.core.printing import DocumentRenderer
 
 
@@ -51,6 +51,10 @@ class AppContext:
     paths: AppPaths
     clock: Callable[[], datetime] = field(default=utcnow)
     renderer: DocumentRenderer = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        # every session of the database signs the audit head and the sealed rows with the office's key
+        seal.attach(self.db, self.paths)
 
     def now(self) -> datetime:
         return self.clock()

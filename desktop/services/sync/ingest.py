@@ -61,6 +61,7 @@ from desktop.persistence.models import (
 from desktop.services.core import audit
 from desktop.services.core.audit import AuditRecord
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.seal import seal_row_dicts
 from desktop.services.review.checks import recheck_citations
 from desktop.services.sync.ingest_changes import apply_change
 from desktop.services.sync.ingest_rules import (
@@ -538,6 +539,7 @@ class Ingestor:
         for citation_id, pending in zip(ids, state.pending, strict=True):
             pending.row["id"] = citation_id
             rows.append(pending.row)
+        seal_row_dicts(s, Citation, rows)  # the office key's seal of plate, fine, ... (desktop.services.core.seal)
         insert_rows(s, table(Citation), rows)
         violations: list[dict[str, Any]] = []
         photos: list[dict[str, Any]] = []
