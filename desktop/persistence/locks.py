@@ -20,7 +20,8 @@ The price: a write that starts while the escalation runs waits. (It already wait
 without knowing why: the run holds the audit chain's head from its first audited legal step to its
 commit.) It waits at most :data:`WAIT_SECONDS`, then the clerk is told "The daily run is in progress..."
 (:class:`DailyRunInProgress`) rather than left hanging; nothing of that write was stored. The run itself
-waits for the writes in flight without a limit (they are short; an import of a large file finishes first).
+waits for the writes in flight (they are short; an import of a large file finishes first), up to
+:data:`RUN_WAIT_SECONDS`.
 
 SQLite needs none of this: every write transaction there begins with ``BEGIN IMMEDIATE`` and holds the
 database's single write lock until it commits, so writers are serialised already (the lock is a no-op).
@@ -38,6 +39,8 @@ from desktop.domain.errors import UserError
 DAILY_RUN_LOCK_KEY = 0x4355_5242_5255_4E21
 #: how long a write waits for a running daily escalation before the clerk is told to try again
 WAIT_SECONDS = 10.0
+#: how long the daily escalation waits for the writes in flight (a large import) before giving up
+RUN_WAIT_SECONDS = 600.0
 #: PostgreSQL's SQLSTATE for "lock_not_available" (lock_timeout expired)
 _LOCK_NOT_AVAILABLE = "55P03"
 
@@ -48,6 +51,8 @@ class DailyRunInProgress(UserError):
 
 _MESSAGE = ("The daily run is in progress, so changes to cases wait for it to finish; nothing was saved. "
             "Try again in a minute.")
+_RUN_WAITED = ("The daily run waited {minutes:.0f} minutes for other work on the cases to finish (a payment import, or a "
+               "workstation that left a change open) and did not start; nothing was changed. Run it again later.")
 
 
 def enter_write(session: Session, *, daily_run: bool = False) -> None:
@@ -55,20 +60,17 @@ def enter_write(session: Session, *, daily_run: bool = False) -> None:
     shared for an ordinary write, exclusive for the daily escalation (``daily_run=True``)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    if daily_run:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DAILY_RUN_LOCK_KEY})
+    mode = "" if daily_run else "_shared"
+    # The first attempt never waits: the usual case (no run, or no write in flight) costs one round trip.
+    if session.execute(text(f"SELECT pg_try_advisory_xact_lock{mode}(:key)"), {"key": DAILY_RUN_LOCK_KEY}).scalar():
         return
-    # The first attempt never waits: the usual case (no run) costs one round trip.
-    got = session.execute(text("SELECT pg_try_advisory_xact_lock_shared(:key)"),
-                          {"key": DAILY_RUN_LOCK_KEY}).scalar()
-    if got:
-        return
+    wait = RUN_WAIT_SECONDS if daily_run else WAIT_SECONDS
     before = session.execute(text("SELECT current_setting('lock_timeout')")).scalar()
-    session.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{int(WAIT_SECONDS * 1000)}ms"})
+    session.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{int(wait * 1000)}ms"})
     try:
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": DAILY_RUN_LOCK_KEY})
+        session.execute(text(f"SELECT pg_advisory_xact_lock{mode}(:key)"), {"key": DAILY_RUN_LOCK_KEY})
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise DailyRunInProgress(_MESSAGE) from exc
+            raise DailyRunInProgress(_RUN_WAITED.format(minutes=wait / 60) if daily_run else _MESSAGE) from exc
         raise
     session.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": str(before)})

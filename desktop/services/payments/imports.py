@@ -32,12 +32,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain import text as widths
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.matching import MatchMethod, citation_candidates, match_payment
 from desktop.domain.plates import normalize_plate
 from desktop.domain.roles import Permission
+from desktop.domain.text import text_problem
 from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.core.clock import agency_date, agency_zone
@@ -155,6 +157,7 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
     note(0, 0, f"Reading {file_name}…")
     try:
         parsed = read_payment_bytes(data, file_name, zone)
+        _refuse_unstorable_text(parsed)
     except ImportRejected as rejected:
         _audit_rejection(app, actor, file_name, rejected)
         raise
@@ -163,6 +166,19 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
         if not outcome.already_imported:
             uow.commit()
         return outcome
+
+
+def _refuse_unstorable_text(parsed: ImportedFile) -> None:
+    """Each payment's text as read from the file fits its column, without a NUL (issue 14: PostgreSQL refused
+    what SQLite stored); otherwise the whole file is refused, naming the line."""
+    for item in parsed.payments:
+        for label, value, width in (("the payer's name", item.payer, widths.NAME),
+                                    ("the reference", item.reference_text, widths.REFERENCE),
+                                    ("the payment's identifier", stable_external_id(parsed.kind, item), 200)):
+            problem = text_problem(value or "", width)
+            if problem is not None:
+                raise ImportRejected(f"{label} {problem}; nothing from the file was posted.",
+                                     item.line_numbers[0] if item.line_numbers else None, parsed.file_name)
 
 
 def _audit_rejection(app: AppContext, actor: Actor, file_name: str, rejected: ImportRejected) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import func, or_, select
 from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
+from desktop.domain.text import text_problem
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
@@ -137,6 +138,10 @@ def parse_when(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
 
 def build_permit(values: dict[str, str], tz: ZoneInfo) -> PermitInput:
     """Validate one permit's fields; ValueError naming the field and the problem."""
+    for field_name, value in values.items():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(f"{field_name} {problem}")
     number = (values.get("permit_number") or "").strip()
     if not number:
         raise ValueError("permit_number is empty")
