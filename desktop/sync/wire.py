@@ -378,6 +378,8 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
         message = "required field is missing"
     elif kind == "string_too_long" and isinstance(given, str):
         message = f"longer than {ctx['max_length']} characters ({len(given)})"
+    elif kind == "string_unicode":  # a lone surrogate, met by a width check before the text check
+        message = "contains text that is not valid Unicode"
     elif kind == "less_than_equal" and ctx.get("le") in _COLUMN_MAXIMA:
         message = f"too large ({given})"
     elif kind == "finite_number":

@@ -162,7 +162,9 @@ class Office:
 
 def _waiting_for_locks(app: AppContext) -> int:
     with app.db.engine.connect() as conn:
-        return int(conn.execute(text("SELECT COUNT(DISTINCT pid) FROM pg_locks WHERE NOT granted")).scalar() or 0)
+        return int(conn.execute(text(  # this test's database only: other suites share the server
+            "SELECT COUNT(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE NOT l.granted AND a.datname = current_database()")).scalar() or 0)
 
 
 def test_the_daily_run_and_the_money_services_at_once_equal_one_after_the_other(
@@ -274,7 +276,8 @@ def test_writes_do_not_wait_for_each_other(pg_app: AppContext) -> None:
     try:
         locks.enter_write(one)
         locks.enter_write(two)  # would wait (and fail after WAIT_SECONDS) were the modes not shared
-        held = one.execute(text("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar()
+        held = one.execute(text("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database "
+                                "= (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
         assert held == 2
     finally:
         for s in (one, two):
