@@ -18,6 +18,7 @@ from desktop.persistence import locks
 from desktop.persistence.db import Database
 from desktop.persistence.models import User
 from desktop.services.core import audit
+from desktop.services.core.printing import DocumentRenderer
 
 
 def utcnow() -> datetime:
@@ -44,11 +45,13 @@ class Actor:
 
 @dataclass
 class AppContext:
-    """What every use case needs: the database, the data folder, and the clock."""
+    """What every use case needs: the database, the data folder, the clock, and the renderer that
+    prints documents (built in one place: `desktop.bootstrap.make_app_context`)."""
 
     db: Database
     paths: AppPaths
     clock: Callable[[], datetime] = field(default=utcnow)
+    renderer: DocumentRenderer = field(kw_only=True)
 
     def now(self) -> datetime:
         return self.clock()

@@ -7,7 +7,7 @@ rows already stored fit, and stops with the table, the column and how many rows 
 application checks the widths on both databases).
 
 Revision ID: security_sec_postgres
-Revises: casework_0002
+Revises: security_sec_payments
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "security_sec_postgres"
-down_revision = "casework_0002"
+down_revision = "security_sec_payments"
 branch_labels = None
 depends_on = None
 
