@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from desktop.demo.office import store_evidence
 from desktop.demo.photos import street_photo
 from desktop.domain.plates import plate_search_key as plate_key
+from desktop.persistence.bulk import advance_id_sequences
 from desktop.persistence.models import (
     Appeal,
     Citation,
@@ -409,6 +410,7 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                               payer_name=owner.name, card_last4="4417", status="matched",
                               match_method="citation_number"))
                 s.flush()
+                advance_id_sequences(s, Payment.__tablename__)  # the explicit id above
                 s.add(LedgerEntry(citation_id=cid, kind="payment", amount_cents=-paid, at=paid_at,
                                   effective_date=paid_at.date(), payment_id=next_pay, dedupe_key=f"payment:{next_pay}",
                                   memo="card payment"))

@@ -27,6 +27,7 @@ from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Role
+from desktop.persistence.bulk import advance_id_sequences
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Citation,
@@ -279,6 +280,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     if have >= citations:
         if citations <= 20000:
             run_extensions(app, note)
+        _advance_sequences(app)
         with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
             total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
         return DemoResult(0, total, 0)
@@ -430,6 +432,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                                       (Payment, payments), (LedgerEntry, ledger)):
                 if batch_rows:
                     s.execute(insert(table), batch_rows)
+            advance_id_sequences(s, Citation.__tablename__, Payment.__tablename__)  # explicit ids above
             _set(s, "demo.citations", upto)
             if not large:
                 for r in rows:
@@ -448,9 +451,18 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     _devices_last_seen(app)
     if not large:
         run_extensions(app, note)
+    _advance_sequences(app)
     with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
         total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
     return DemoResult(added, total, photos_stored)
+
+
+def _advance_sequences(app: AppContext) -> None:
+    """Every id sequence past the rows the demo wrote with explicit ids, so the office's own next citation,
+    payment ... is numbered after them (PostgreSQL)."""
+    with app.uow(Actor.system("demo")) as uow:
+        advance_id_sequences(uow.session)
+        uow.commit()
 
 
 def run_extensions(app: AppContext, progress: Progress) -> None:

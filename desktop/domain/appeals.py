@@ -29,6 +29,7 @@ from enum import StrEnum
 
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import AppealLevel, ContestOutcome, JurisdictionProfile
+from desktop.domain.text import REASON, clean_text
 
 
 class AppealStatus(StrEnum):
@@ -310,4 +311,4 @@ def check_reason(reason: str) -> str:
     text = " ".join((reason or "").split())
     if len(text) < MIN_REASON_CHARS:
         raise UserError("Write the reason for the decision (at least a sentence); it is printed in the letter.")
-    return (reason or "").strip()
+    return clean_text((reason or "").strip(), "The reason for the decision", REASON)

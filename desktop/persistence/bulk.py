@@ -14,8 +14,10 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import Dialect, Integer, Table, insert, text
 from sqlalchemy.orm import Session
+
+from desktop.persistence.models import Base
 
 _NOTHING = object()
 _Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], tuple[Any, ...]]
@@ -96,3 +98,22 @@ def _values(rows: Sequence[dict[str, Any]], processors: tuple[tuple[str, Callabl
                 row[n] = done[n] = process(value)
         out.append((*row, *constants))
     return out
+
+
+def advance_id_sequences(session: Session, *tables: str) -> None:
+    """After rows were inserted with explicit ids (the demo, a copy): move each table's id sequence past the
+    largest id, so that the next row the database numbers itself does not collide (PostgreSQL; SQLite
+    numbers from the largest rowid already). ``tables`` by name; none: every table with an integer ``id`` key."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if not tables:
+        tables = tuple(_id_tables())
+    for name in tables:
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence(:table, 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {name}"),
+            {"table": name})
+
+
+def _id_tables() -> list[str]:
+    return [t.name for t in Base.metadata.sorted_tables
+            if "id" in t.c and t.c["id"].primary_key and isinstance(t.c["id"].type, Integer)]

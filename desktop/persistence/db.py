@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, String, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 
 from desktop.domain.errors import UserError
+from desktop.domain.text import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,37 @@ def _sqlite_setup(engine: Engine, checkpointer: Checkpointer | None) -> None:
             checkpointer.nudge()  # runs after an interval, by when this commit has landed
 
 
+_TEXT_COLUMNS: dict[Mapper[Any], tuple[tuple[str, int, str], ...]] = {}
+
+
+def _text_columns(mapper: Mapper[Any]) -> tuple[tuple[str, int, str], ...]:
+    """(attribute, width, label) of each text column of a mapped class, worked out once."""
+    found = _TEXT_COLUMNS.get(mapper)
+    if found is None:
+        noun = "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in mapper.class_.__name__).strip()
+        found = tuple((attr.key, int(col.type.length), f"The {noun}'s {attr.key.replace('_', ' ')}")
+                      for attr in mapper.column_attrs for col in attr.columns[:1]
+                      if isinstance(col.type, String) and col.type.length)
+        _TEXT_COLUMNS[mapper] = found
+    return found
+
+
+def refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    """Before every flush: no text the ORM is about to write holds a NUL character or is wider than its
+    column, on either database (PostgreSQL would raise a raw DataError; SQLite would store what PostgreSQL
+    cannot hold). The forms and importers check first with a sentence of their own
+    (``desktop.domain.text.clean_text``); this is the net under everything else that writes through the ORM."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        values = state.dict
+        for key, width, label in _text_columns(state.mapper):
+            value = values.get(key)
+            if isinstance(value, str):
+                problem = text_problem(value, width)
+                if problem is not None:
+                    raise UserError(f"{label} {problem}; nothing was saved.")
+
+
 class Database:
     """One database: its engine, a session factory for reads and one for writes."""
 
@@ -182,6 +214,8 @@ class Database:
         self.session_info: dict[str, Any] = {}
         self._read = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
         self._write = sessionmaker(write_engine, expire_on_commit=False, info=self.session_info)
+        for factory in (self._read, self._write):
+            event.listen(factory, "before_flush", refuse_unstorable_text)
 
     @property
     def is_sqlite(self) -> bool:

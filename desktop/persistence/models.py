@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from desktop.domain import text
 from desktop.persistence.types import UTCDateTime
 
 NAMING = {
@@ -34,6 +35,17 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: Every text column declares its width (issue 14): what a clerk, a file or a device gives is checked against
+#: it in the services (``desktop.domain.text.clean_text``), the importers and the wire schema, and
+#: :func:`desktop.persistence.db.refuse_unstorable_text` checks every ORM write, so neither database ever
+#: sees a value the other would refuse. Text people enter is ``String(n)`` (``varchar(n)``: PostgreSQL
+#: enforces it too); text the application writes itself (raw events, reasons it composes) is ``Text(n)``,
+#: the width enforced by the writer and that check.
+#: the largest raw field event kept (the sync client refuses larger pages long before)
+RAW_EVENT = 2_000_000
+#: an audit entry's reason: a user's reason (at most ``text.REASON``) with the application's words around it
+AUDIT_REASON = 2 * text.REASON
 
 #: A big integer key that SQLite still treats as the rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -107,7 +119,7 @@ class SyncEndpoint(Base):
     acked_cursor: Mapped[str | None] = mapped_column(String(200))
     auto_sync_minutes: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None]
-    last_result: Mapped[str | None] = mapped_column(Text)
+    last_result: Mapped[str | None] = mapped_column(Text(4000))
     reference_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -141,7 +153,7 @@ class FieldEvent(Base):
     source: Mapped[str] = mapped_column(String(200))
     #: applied, skipped (unknown type), quarantined
     outcome: Mapped[str] = mapped_column(String(32))
-    raw: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text(RAW_EVENT))
 
 
 class QuarantinedEvent(Base):
@@ -152,15 +164,15 @@ class QuarantinedEvent(Base):
     event_id: Mapped[str | None] = mapped_column(String(100), index=True)
     device_id: Mapped[str | None] = mapped_column(String(64))
     type: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text)
-    raw: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text(4000))
+    raw: Mapped[str] = mapped_column(Text(RAW_EVENT))
     source: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime]
     #: open, discarded, resubmitted
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None]
-    resolution: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(String(text.REASON))
 
 
 class ImportedBundle(Base):
@@ -298,7 +310,7 @@ class RegisteredOwner(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: upper-cased name for indexed prefix search
     name_key: Mapped[str] = mapped_column(String(200), index=True)
-    address_raw: Mapped[str] = mapped_column(Text)
+    address_raw: Mapped[str] = mapped_column(String(text.ADDRESS))
     address_line1: Mapped[str | None] = mapped_column(String(200), index=True)
     address_line2: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
@@ -306,7 +318,7 @@ class RegisteredOwner(Base):
     zip: Mapped[str | None] = mapped_column(String(10))
     #: ok, unparsed (a clerk must fix it), bad (mail came back)
     address_status: Mapped[str] = mapped_column(String(16), default="ok")
-    address_problem: Mapped[str | None] = mapped_column(Text)
+    address_problem: Mapped[str | None] = mapped_column(Text(1000))
     vehicle_make: Mapped[str | None] = mapped_column(String(32))
     vehicle_model: Mapped[str | None] = mapped_column(String(64))
     vehicle_year: Mapped[int | None] = mapped_column(Integer)
@@ -374,7 +386,7 @@ class Citation(Base):
     #: what the handheld showed the officer
     handheld_fine_cents: Mapped[int | None] = mapped_column(Integer)
     observations: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    remarks: Mapped[str | None] = mapped_column(Text)
+    remarks: Mapped[str | None] = mapped_column(String(text.REMARKS))
     status: Mapped[str] = mapped_column(String(20), index=True)
     evidence_status: Mapped[str] = mapped_column(String(20), default="none")
     signature_state: Mapped[str] = mapped_column(String(16), default="unsigned")
@@ -437,7 +449,7 @@ class EvidencePhoto(Base):
     caption: Mapped[str | None] = mapped_column(String(100))
     #: pending, verified, integrity_failed, missing
     integrity: Mapped[str] = mapped_column(String(20), default="pending")
-    integrity_reason: Mapped[str | None] = mapped_column(Text)
+    integrity_reason: Mapped[str | None] = mapped_column(Text(1000))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     exif: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     gps_lat: Mapped[float | None]
@@ -454,7 +466,7 @@ class CaseNote(Base):
     citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(String(text.NOTE))
     attachment_sha256: Mapped[str | None] = mapped_column(String(64))
     attachment_name: Mapped[str | None] = mapped_column(String(300))
 
@@ -466,7 +478,7 @@ class Hold(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(text.REASON))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -549,7 +561,7 @@ class Payment(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime]
     value_date: Mapped[date] = mapped_column(Date, index=True)
-    reference: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(text.REFERENCE))
     payer_name: Mapped[str | None] = mapped_column(String(200))
     card_last4: Mapped[str | None] = mapped_column(String(4))
     cheque_number: Mapped[str | None] = mapped_column(String(32))
@@ -560,11 +572,11 @@ class Payment(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     match_method: Mapped[str | None] = mapped_column(String(32))
     #: why an unmatched payment could not be matched, or how a clerk matched it
-    match_note: Mapped[str | None] = mapped_column(Text)
+    match_note: Mapped[str | None] = mapped_column(Text(1000))
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     reversed_at: Mapped[datetime | None]
     #: e.g. "ACH return R01 (Insufficient funds)" or "cheque returned unpaid"
-    reversal_reason: Mapped[str | None] = mapped_column(Text)
+    reversal_reason: Mapped[str | None] = mapped_column(String(text.REASON))
     #: SHA-256 of the payment's identity from the bank's own identifiers (desktop.domain.payment_identity),
     #: unique: the same bank, lockbox, ACH or card payment can be posted once whatever file it comes in.
     #: NULL for payments not from a file (counter, plans).
@@ -581,14 +593,14 @@ class Refund(Base):
     citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     payee_name: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(text.REASON))
     #: requested, approved, rejected
     status: Mapped[str] = mapped_column(String(16), index=True)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(String(text.REASON))
 
 
 class PaymentPlan(Base):
@@ -619,17 +631,17 @@ class Appeal(Base):
     level: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     appellant_name: Mapped[str] = mapped_column(String(200))
-    appellant_address: Mapped[str | None] = mapped_column(Text)
+    appellant_address: Mapped[str | None] = mapped_column(String(text.ADDRESS))
     appellant_email: Mapped[str | None] = mapped_column(String(200))
     grounds: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    statement: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(String(text.STATEMENT))
     filed_at: Mapped[datetime]
     decide_by: Mapped[date | None] = mapped_column(Date, index=True)
-    late_override_reason: Mapped[str | None] = mapped_column(Text)
+    late_override_reason: Mapped[str | None] = mapped_column(String(text.REASON))
     #: open, scheduled, decided, deemed_accepted, withdrawn
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(16))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(String(text.REASON))
     reduced_fine_cents: Mapped[int | None] = mapped_column(Integer)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
@@ -668,7 +680,7 @@ class Hearing(Base):
     location: Mapped[str | None] = mapped_column(String(200))
     #: scheduled, adjourned, held, cancelled
     status: Mapped[str] = mapped_column(String(16))
-    adjourned_reason: Mapped[str | None] = mapped_column(Text)
+    adjourned_reason: Mapped[str | None] = mapped_column(String(text.REASON))
 
 
 # --------------------------------------------------------------------------- notices
@@ -703,12 +715,12 @@ class Notice(Base):
     #: queued, held, printed, mailed, returned, cancelled
     status: Mapped[str] = mapped_column(String(16))
     queued_at: Mapped[datetime]
-    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_reason: Mapped[str | None] = mapped_column(Text(1000))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("notice_batches.id"), index=True)
     serial: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     mailed_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]
-    return_reason: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(String(text.ADDRESS))
     reprint_of: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("registered_owners.id"))
     address_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -736,7 +748,7 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text(AUDIT_REASON))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

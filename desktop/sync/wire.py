@@ -56,6 +56,7 @@ from pydantic import (
     field_validator,
 )
 
+from desktop.domain import text as widths
 from desktop.domain.canonical import canonical_json as _canonical
 from desktop.domain.canonical import may_spell_non_finite
 from desktop.domain.errors import UserError
@@ -141,7 +142,8 @@ Count32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
 def _fits(width: int, *, required: bool = False) -> Any:
-    """Text that fits a column of ``width`` characters (and is not empty when ``required``)."""
+    """Text that fits a column of ``width`` characters (and is not empty when ``required``). (A NUL character
+    or a lone surrogate anywhere in an event is refused before this: ``prepared._has_bad_text``.)"""
     return Field(min_length=1 if required else None, max_length=width)
 
 
@@ -221,7 +223,7 @@ class CitationIssued(_Wire):
     violations: Annotated[list[Violation], Field(min_length=1)]
     observations: list[Observation] | None = None
     photos: list[PhotoRef] | None = None
-    remarks: str | None = None
+    remarks: Annotated[str, _fits(widths.REMARKS)] | None = None
 
 
 # --------------------------------------------------------------------------- other payloads
@@ -230,7 +232,7 @@ class CitationIssued(_Wire):
 class CitationVoided(_Wire):
     citation_number: Annotated[str, _fits(64, required=True)]
     voided_at: WireTime
-    reason: str | None = None
+    reason: Annotated[str, _fits(widths.REASON)] | None = None
 
 
 class CitationChanges(_Wire):
@@ -243,13 +245,13 @@ class CitationChanges(_Wire):
     violations: Annotated[list[Violation], Field(min_length=1)] | None = None
     observations: list[Observation] | None = None
     photos: list[PhotoRef] | None = None
-    remarks: str | None = None
+    remarks: Annotated[str, _fits(widths.REMARKS)] | None = None
 
 
 class CitationAmended(_Wire):
     citation_number: Annotated[str, _fits(64, required=True)]
     changes: CitationChanges
-    reason: str | None = None
+    reason: Annotated[str, _fits(widths.REASON)] | None = None
 
     @field_validator("changes", mode="before")
     @classmethod
@@ -376,6 +378,8 @@ def _describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
         message = "required field is missing"
     elif kind == "string_too_long" and isinstance(given, str):
         message = f"longer than {ctx['max_length']} characters ({len(given)})"
+    elif kind == "string_unicode":  # a lone surrogate, met by a width check before the text check
+        message = "contains text that is not valid Unicode"
     elif kind == "less_than_equal" and ctx.get("le") in _COLUMN_MAXIMA:
         message = f"too large ({given})"
     elif kind == "finite_number":

@@ -11,8 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain import text as widths
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role
+from desktop.domain.text import clean_text
 from desktop.persistence.models import User
 from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
@@ -56,7 +58,8 @@ def has_users(app: AppContext) -> bool:
 
 def add_user(app: AppContext, actor: Actor, username: str, full_name: str, role: str, password: str) -> int:
     """Create an account. The very first account may be created without an acting admin."""
-    chosen = _check_new(username, password, role)
+    chosen = _check_new(clean_text(username, "The username", 64), password, role)
+    clean_text(full_name, "The full name", widths.NAME)
     with app.uow(actor) as uow:
         first = not uow.session.scalar(select(func.count()).select_from(User))
         if first:

@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import appeals as rules
+from desktop.domain import text as widths
 from desktop.domain.appeals import AppealStatus, Channel, appeal_number
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission, Role, allowed
+from desktop.domain.text import clean_text
 from desktop.persistence.models import Appeal, AppealDocument, Citation, RegisteredOwner, User
 from desktop.services.appeals.common import (
     case_by_number,
@@ -194,6 +196,11 @@ def file_appeal(app: AppContext, actor: Actor, request: AppealRequest, override_
     statement = (request.statement or "").strip()
     if not statement:
         raise UserError("Write down the appellant's statement (what they say happened), or 'See attached letter'.")
+    for label, value, width in (("The appellant's name", name, widths.NAME), ("The statement", statement, widths.STATEMENT),
+                                ("The appellant's address", request.appellant_address, widths.ADDRESS),
+                                ("The appellant's email", request.appellant_email, widths.EMAIL),
+                                ("The reason for accepting it late", request.late_override_reason, widths.REASON)):
+        clean_text(value, label, width)
     checked = check_documents(app, request.documents)
     store = AppealDocumentStore(app.paths.documents_dir)
     with app.uow(actor, Permission.FILE_APPEALS) as uow:

@@ -717,7 +717,9 @@ def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
     with app.reader(actor, Permission.RUN_ESCALATION):
         pass
     profile_store.seed(app)
-    with app.uow(actor, Permission.RUN_ESCALATION) as uow:
+    # Exclusive: the run starts once the writes in flight have committed, and none starts until it commits
+    # (``desktop.persistence.locks``: why this scheme; SQLite's BEGIN IMMEDIATE does the same already).
+    with app.uow(actor, Permission.RUN_ESCALATION, daily_run=True) as uow:
         day = as_of or agency_date(uow.session, app.now())
         run = _Run(uow, day, progress)
         result = run.execute()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
+from desktop.domain.text import clean_text
 from desktop.persistence.models import CaseNote, Citation
 from desktop.services.core.context import Actor, AppContext
 
@@ -75,6 +76,7 @@ def add_note(app: AppContext, actor: Actor, citation_id: int, text: str,
         raise UserError("Write a note or attach a file.")
     if len(text) > MAX_NOTE_CHARS:
         raise UserError(f"A note holds at most {MAX_NOTE_CHARS} characters ({len(text)} given).")
+    clean_text(text, "The note", MAX_NOTE_CHARS)
     digest = name = None
     if attachment is not None:
         attachment = Path(attachment)
@@ -87,7 +89,7 @@ def add_note(app: AppContext, actor: Actor, citation_id: int, text: str,
         except OSError as exc:
             raise UserError(f"Cannot read {attachment}: {exc.strerror}.") from None
         digest = DocumentStore(app.paths.documents_dir).put(data)
-        name = attachment.name[:300]
+        name = clean_text(attachment.name[:300], "The attachment's file name", 300)
     with app.uow(actor, Permission.EDIT_CASES) as uow:
         if uow.session.get(Citation, citation_id) is None:
             raise NotFound(f"Case {citation_id} does not exist.")

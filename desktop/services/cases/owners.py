@@ -30,11 +30,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
+from desktop.domain import text as widths
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, quoted, year_problem
 from desktop.domain.plates import normalize_plate, plate_is_plausible
 from desktop.domain.roles import Permission
+from desktop.domain.text import clean_text, text_problem
 from desktop.persistence.models import Citation, Notice, OwnerLookup, RegisteredOwner
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases import escalation, schedule
@@ -45,6 +47,9 @@ from desktop.services.core.sqltext import Sql
 
 COLUMNS = ("plate", "jurisdiction", "owner_name", "address", "vehicle_make", "vehicle_model", "vehicle_year",
            "vin", "valid_from", "valid_to")
+#: the widths of the free-text columns a row fills (``RegisteredOwner``)
+_WIDTHS = {"owner_name": widths.NAME, "address": widths.ADDRESS, "vehicle_make": 32, "vehicle_model": 64,
+           "plate": 64, "jurisdiction": 8, "vin": 64, "vehicle_year": 16, "valid_from": 64, "valid_to": 64}
 REQUIRED = ("plate", "jurisdiction", "owner_name", "address", "valid_from")
 
 #: Permissible purposes a clerk picks from (18 U.S.C. 2721(b)); the first is the notice run's.
@@ -157,6 +162,13 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
                 + ".")
             continue
         before = len(errors)
+        for column, width in _WIDTHS.items():  # what would not fit its column (or PostgreSQL) at all
+            problem = text_problem(get.get(column, ""), width)
+            if problem is not None:
+                errors.append(f"line {line}: {column} {problem}.")
+                get[column] = ""
+        if len(errors) > before:
+            continue
         plate = normalize_plate(get.get("plate", ""))
         if not plate or not plate_is_plausible(plate):
             errors.append(f"line {line}: plate {quoted(get.get('plate', ''))} is not a licence plate.")
@@ -365,12 +377,16 @@ def enter_owner(app: AppContext, actor: Actor, citation_id: int, name: str, addr
 
     The record asserts ownership on the violation date only, so it never becomes the owner of
     another case by accident."""
-    name = " ".join(name.split())
-    address = " ".join(address.split())
+    name = clean_text(" ".join(name.split()), "The owner's name", widths.NAME)
+    address = clean_text(" ".join(address.split()), "The mailing address", widths.ADDRESS)
     if not name or not address:
         raise UserError("Enter the owner's name and mailing address.")
     if not reason.strip():
         raise UserError("Say where the owner details come from (it goes into the audit trail).")
+    clean_text(reason, "Where the owner details come from", 180)  # kept in the lookup record's purpose
+    clean_text(make, "The vehicle make", 32)
+    clean_text(model, "The vehicle model", 64)
+    clean_text(vin, "The VIN", 32)
     with app.uow(actor, Permission.EDIT_CASES) as uow:
         s = uow.session
         case = s.get(Citation, citation_id)
@@ -399,11 +415,12 @@ def enter_owner(app: AppContext, actor: Actor, citation_id: int, name: str, addr
 def correct_address(app: AppContext, actor: Actor, owner_id: int, address: str, reason: str) -> RegisteredOwner:
     """Fix an owner's address (flagged, or mail came back); every open case of that owner is updated
     and its held notices go out to the corrected address."""
-    address = " ".join(address.split())
+    address = clean_text(" ".join(address.split()), "The mailing address", widths.ADDRESS)
     if not address:
         raise UserError("Enter the corrected mailing address.")
     if not reason.strip():
         raise UserError("Say why the address changes (it goes into the audit trail).")
+    clean_text(reason, "The reason", widths.REASON)
     with app.uow(actor, Permission.EDIT_CASES) as uow:
         s = uow.session
         owner = s.get(RegisteredOwner, owner_id)

@@ -9,9 +9,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from desktop.domain import text as widths
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind, validate_entry
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus, check_move
+from desktop.domain.text import clean_text
 from desktop.persistence.models import Citation, Hold, LedgerEntry
 from desktop.services.cases.balances import balance_of
 from desktop.services.cases.schedule import hold_changed
@@ -84,6 +86,7 @@ def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
         raise UserError(f"'{kind}' is not a kind of hold ({', '.join(HOLD_KINDS)}).")
     if not reason.strip():
         raise UserError("Give a reason for the hold.")
+    clean_text(reason, "The reason for the hold", widths.REASON)
     hold = Hold(citation_id=case.id, kind=kind, reason=reason.strip(), started_at=uow.app.now(),
                 created_by=uow.actor.user_id)
     uow.session.add(hold)
@@ -97,6 +100,7 @@ def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
 def release_hold(uow: UnitOfWork, case: Citation, hold: Hold, reason: str) -> None:
     if hold.ended_at is not None:
         raise UserError("That hold has already been released.")
+    clean_text(reason, "The reason the hold ends", widths.REASON)
     hold.ended_at = uow.app.now()
     uow.session.flush()
     case.on_hold = bool(active_holds(uow, case.id))

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from desktop.domain.errors import ConcurrencyConflict, PermissionDenied
 from desktop.domain.roles import Permission, Role, require
 from desktop.paths import AppPaths
+from desktop.persistence import locks
 from desktop.persistence.db import Database
 from desktop.persistence.models import User
 from desktop.services.core import audit, seal
@@ -59,8 +60,10 @@ class AppContext:
     def now(self) -> datetime:
         return self.clock()
 
-    def uow(self, actor: Actor, permission: Permission | None = None) -> UnitOfWork:
-        return UnitOfWork(self, actor, permission)
+    def uow(self, actor: Actor, permission: Permission | None = None, *, daily_run: bool = False) -> UnitOfWork:
+        """A write unit of work; on PostgreSQL it holds the daily-run lock (``persistence.locks``): shared,
+        or exclusive for the daily escalation (``daily_run=True``)."""
+        return UnitOfWork(self, actor, permission, daily_run=daily_run)
 
     def reader(self, actor: Actor, permission: Permission | None = None) -> UnitOfWork:
         """A read-only unit of work (no write lock); permission checked the same way."""
@@ -78,8 +81,9 @@ class UnitOfWork:
     """
 
     def __init__(self, app: AppContext, actor: Actor, permission: Permission | None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, *, daily_run: bool = False) -> None:
         self.app = app
+        self.daily_run = daily_run
         self.read_only = read_only
         self.actor = actor
         self.permission = permission
@@ -90,6 +94,9 @@ class UnitOfWork:
         db = self.app.db
         self.session = db.read_session() if self.read_only else db.write_session()
         try:
+            if not self.read_only:
+                # First, before anything is read: the daily escalation and the other writes serialise here.
+                locks.enter_write(self.session, daily_run=self.daily_run)
             if self.permission is not None:
                 self.require(self.permission)
         except BaseException:

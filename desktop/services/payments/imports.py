@@ -41,6 +41,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop.domain import text as widths
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
@@ -48,6 +49,7 @@ from desktop.domain.matching import MatchMethod, citation_candidates, match_paym
 from desktop.domain.payment_identity import identity_key
 from desktop.domain.plates import normalize_plate
 from desktop.domain.roles import Permission
+from desktop.domain.text import text_problem
 from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
@@ -192,6 +194,7 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
     note(0, 0, f"Reading {file_name}…")
     try:
         parsed = read_payment_bytes(data, file_name, zone, currency=currency, max_bytes=max_bytes)
+        _refuse_unstorable_text(parsed)
     except ImportRejected as rejected:
         _audit_rejection(app, actor, file_name, rejected)
         raise
@@ -210,6 +213,19 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
             log.info("import of %s lost a race with another import (attempt %d)", file_name, attempt)
     raise UserError(f"{file_name}: other imports were posting the same payments at the same moment; this file "
                     f"was not imported and nothing in it was posted. Import it again.")
+
+
+def _refuse_unstorable_text(parsed: ImportedFile) -> None:
+    """Each payment's text as read from the file fits its column, without a NUL (issue 14: PostgreSQL refused
+    what SQLite stored); otherwise the whole file is refused, naming the line."""
+    for item in parsed.payments:
+        for label, value, width in (("the payer's name", item.payer, widths.NAME),
+                                    ("the reference", item.reference_text, widths.REFERENCE),
+                                    ("the payment's identifier", stable_external_id(parsed.kind, item), 200)):
+            problem = text_problem(value or "", width)
+            if problem is not None:
+                raise ImportRejected(f"{label} {problem}; nothing from the file was posted.",
+                                     item.line_numbers[0] if item.line_numbers else None, parsed.file_name)
 
 
 def _audit_rejection(app: AppContext, actor: Actor, file_name: str, rejected: ImportRejected) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from desktop.domain import text as widths
 from desktop.domain.errors import ConcurrencyConflict, NotFound, UserError
 from desktop.domain.ledger import EntryKind, apply_payment_across, format_cents
 from desktop.domain.lifecycle import CaseStatus
@@ -41,6 +42,7 @@ from desktop.domain.matching import normalise_citation
 from desktop.domain.payment_identity import stored_identity_key
 from desktop.domain.plates import normalize_plate, plate_search_key
 from desktop.domain.roles import Permission
+from desktop.domain.text import clean_text
 from desktop.persistence.models import (
     CashDrawer,
     Citation,
@@ -330,9 +332,9 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
         raise UserError(f"'{method}' is not a counter payment method (cash, cheque or card).")
     if amount_cents <= 0:
         raise UserError(f"Enter the amount received (got {format_cents(amount_cents)}).")
-    payer_name = " ".join(payer_name.split())
+    payer_name = clean_text(" ".join(payer_name.split()), "The payer's name", widths.NAME)
     cheque = (cheque_number or "").strip() or None
-    reference = (card_reference or "").strip() or None
+    reference = clean_text((card_reference or "").strip() or None, "The card terminal's reference", widths.REFERENCE)
     last4 = (card_last4 or "").strip() or None
     _refuse_card_numbers(card_reference=reference, card_last_four_digits=last4, payer_name=payer_name,
                          cheque_number=cheque)

@@ -17,9 +17,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain import text as widths
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind, format_cents
 from desktop.domain.roles import Permission
+from desktop.domain.text import clean_text
 from desktop.persistence.models import Citation, LedgerEntry, Payment, Refund, RegisteredOwner, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.cases.balances import balance_of
@@ -107,6 +109,8 @@ def request_refund(app: AppContext, actor: Actor, citation_id: int, *, amount_ce
     """A clerk asks for a refund of (part of) a case's credit; returns the refund id."""
     if not reason.strip():
         raise UserError("Say why the refund is due (e.g. 'paid twice: counter and online').")
+    clean_text(reason, "The reason for the refund", widths.REASON)
+    clean_text(payee_name, "The payee's name", widths.NAME)
     with app.uow(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
         case = case_ops.load_case(uow, citation_id)

@@ -34,6 +34,7 @@ from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, long_fields, quoted, year_problem
 from desktop.domain.roles import Permission
+from desktop.domain.text import text_problem
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
 from desktop.services.core import imports
 from desktop.services.core.clock import agency_zone
@@ -143,6 +144,10 @@ def parse_when(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
 
 def build_permit(values: dict[str, str], tz: ZoneInfo) -> PermitInput:
     """Validate one permit's fields; ValueError naming the field and the problem."""
+    for field_name, value in values.items():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(f"{field_name} {problem}")
     number = (values.get("permit_number") or "").strip()
     if not number:
         raise ValueError("permit_number is empty")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from desktop.domain import geo, zones
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
+from desktop.domain.text import text_problem
 from desktop.persistence.models import Setting, Zone
 from desktop.services.core import imports, settings
 from desktop.services.core.context import Actor, AppContext
@@ -69,6 +70,11 @@ def import_zones(app: AppContext, actor: Actor, path: Path, code_prefix: str = "
         raise UserError(imports.cut(str(exc))) from None
     if not parsed:
         raise UserError(f"{Path(path).name} holds no zones.")
+    for zone in parsed:  # what no column can hold (issue 14); a long name is cut to its column below
+        for label, value, width in (("code", zone.code, 64), ("name", zone.name or "", None)):
+            problem = text_problem(value, width)
+            if problem is not None:
+                raise UserError(f"{Path(path).name}: the zone {label} {value[:40]!r} {problem}; nothing was imported.")
     source = Path(path).name[:200]
     added = updated = regulations = 0
     with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:

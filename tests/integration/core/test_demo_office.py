@@ -3,11 +3,21 @@ registry addresses that cannot be mailed carry the reason the owners import woul
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from desktop.demo.office import build_demo
-from desktop.persistence.models import Device, RegisteredOwner
-from desktop.services.core.context import AppContext
+from desktop.domain.roles import Role
+from desktop.persistence.models import Citation, Device, Payment, RegisteredOwner
+from desktop.services.admin import users
+from desktop.services.core.context import Actor, AppContext
+from desktop.services.payments import posting
+from tests.helpers.factories import add_citation
+
+
+def seed_clerk(app: AppContext) -> Actor:
+    users.add_user(app, Actor.system("test"), "counterclerk", "Counter Clerk", Role.CLERK.value, "clerk-password-1")
+    return users.actor_for(app, "counterclerk")
 
 
 def test_demo_devices_were_seen_and_bad_addresses_say_why(app: AppContext) -> None:
@@ -18,3 +28,18 @@ def test_demo_devices_were_seen_and_bad_addresses_say_why(app: AppContext) -> No
                                  .where(RegisteredOwner.address_problem.is_not(None))).all())
     assert all(seen[f"HH-{n:04d}"] is not None for n in range(1, 13)), seen
     assert problems and all("cannot be mailed" not in p for p in problems), problems
+
+
+@pytest.mark.postgres
+def test_demo_on_a_new_postgresql_database_then_the_office_numbers_its_own_rows(pg_app: AppContext) -> None:
+    """The demo writes citations and payments with explicit ids; PostgreSQL's sequences must be moved past
+    them, or the demo's own later steps (and the office's next citation or payment) collide (issue 14)."""
+    build_demo(pg_app, 150, seed=7)
+    build_demo(pg_app, 200, seed=7)  # extended: more rows with explicit ids after the sequences moved
+    clerk = seed_clerk(pg_app)
+    cid = add_citation(pg_app, number="AFTER-DEMO-1")
+    paid = posting.post_counter_payment(pg_app, clerk, [cid], 6300, "cash")
+    with pg_app.db.reading() as s:
+        assert cid > int(s.scalar(select(func.max(Citation.id)).where(Citation.citation_number != "AFTER-DEMO-1")))
+        assert paid.payment_id == int(s.scalar(select(func.max(Payment.id))))
+        assert s.get(Citation, cid).status == "paid"
