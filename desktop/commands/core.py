@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     u.set_defaults(handler=cmd_db_upgrade)
     b = dsub.add_parser("backup", help="a consistent copy of the live database")
     b.add_argument("file", type=Path)
+    b.add_argument("--force", action="store_true", help="replace the file if it exists")
     b.set_defaults(handler=cmd_db_backup)
 
     p = sub.add_parser("verify-audit", help="check the audit trail's hash chain")
@@ -93,7 +94,7 @@ def cmd_db_backup(env: Any) -> int:
     app = env.app(migrate=False)
     if current_revision(app.db) is None:
         raise UserError(f"There is no Curbdesk database at {app.db.display_name()} to back up.")
-    target = maintenance.backup_database(app, env.actor(app), env.args.file)
+    target = maintenance.backup_database(app, env.actor(app), env.args.file, force=env.args.force)
     print(f"backup written to {target} ({target.stat().st_size:,} bytes)")
     return 0
 
