@@ -2,8 +2,9 @@
 
 A batch is one PDF with one page per notice (in the order given), ready for the mail office's printer.
 Photos are embedded once per file name, so the same photo drawn twice costs nothing. The file is written
-under a temporary name in the destination folder and renamed only when complete: a cancelled or failed
-batch leaves no file behind (and no half-written one).
+under a temporary name in the destination folder, flushed to disk, and renamed only when complete: a
+cancelled or failed batch leaves no file behind (and no half-written one). The notice run passes a hidden
+staging name as the destination and gives the file its final name itself once the batch is recorded.
 
 Letters (`StoryDocument`s: hearing notices, decisions, refunds...) lay out on their own canvas; a letter
 batch renders each and joins the pages with pypdf (letters are a few a day, notices thousands).
@@ -63,7 +64,7 @@ def render_batch(notices: Iterable[NoticeData], out_path: str | os.PathLike[str]
             doc = notice_class_for(notice)(notice)
             if canvas is None:
                 canvas = doc.new_canvas(tmp)
-                canvas.setTitle(f"Notice batch {out.stem}")
+                canvas.setTitle(f"Notice batch {_title(out)}")
             pages += doc.draw(canvas)
             numbers.append(notice.facts.citation_number)
             if progress is not None:
@@ -71,6 +72,7 @@ def render_batch(notices: Iterable[NoticeData], out_path: str | os.PathLike[str]
         if canvas is None:
             raise ValueError("a notice batch needs at least one notice")
         canvas.save()
+        _fsync(tmp)
         os.replace(tmp, out)
     except BatchCancelled:
         _remove(tmp)
@@ -80,6 +82,21 @@ def render_batch(notices: Iterable[NoticeData], out_path: str | os.PathLike[str]
         raise
     return BatchResult(out, len(numbers), pages, out.stat().st_size, time.perf_counter() - started,
                        citation_numbers=tuple(numbers))
+
+
+def _title(out: Path) -> str:
+    """The batch's name for the PDF's metadata: the final name's stem, also for a staging name
+    (`.<name>.pdf.<host>-<pid>.staged`)."""
+    name = out.name.lstrip(".")
+    return name.split(".pdf", 1)[0] if ".pdf" in name else out.stem
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove(path: str) -> None:
@@ -224,11 +241,13 @@ def render_letter_batch(letters: Sequence[tuple[Any, bool]], out_path: str | os.
             progress(i + 1, len(letters))
     if not numbers:
         raise ValueError("a letter batch needs at least one letter")
-    writer.add_metadata({"/Title": f"Letter batch {out.stem}", "/Creator": "Curbdesk"})
+    writer.add_metadata({"/Title": f"Letter batch {_title(out)}", "/Creator": "Curbdesk"})
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             writer.write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, out)
     except BaseException:
         _remove(tmp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,17 @@ def cmd_docket(env: Any) -> int:
 
 def cmd_packet(env: Any) -> int:
     from desktop.services.appeals.lists import latest_appeal_id  # lazy: 0.5 s at start-up
-    from desktop.services.appeals.packet import build_packet  # lazy: 0.5 s at start-up
+    from desktop.services.appeals.packet import print_packet  # lazy: 0.5 s at start-up
 
     app = env.app()
     actor = env.actor(app)
     appeal_id = latest_appeal_id(app, actor, env.args.citation_number)
-    path = build_packet(app, actor, appeal_id, env.args.out)
+    result = print_packet(app, actor, appeal_id, env.args.out)
+    path = result.path
     print(f"evidence packet written to {path} ({path.stat().st_size:,} bytes)")
+    if not result.digests_ok:
+        print("error: a photo or document of this appeal does not match its recorded digest: evidence may have "
+              "been altered (the packet lists which). Restore the file from a backup before the hearing.",
+              file=sys.stderr)
+        return 3
     return 0

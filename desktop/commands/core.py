@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     u.set_defaults(handler=cmd_db_upgrade)
     b = dsub.add_parser("backup", help="a consistent copy of the live database")
     b.add_argument("file", type=Path)
+    b.add_argument("--force", action="store_true", help="replace the file if it exists")
     b.set_defaults(handler=cmd_db_backup)
 
     p = sub.add_parser("verify-audit", help="check the audit trail, its seal and the sealed rows; write a checkpoint")
@@ -107,7 +108,7 @@ def cmd_db_backup(env: Any) -> int:
     from desktop.services.admin import maintenance  # lazy: 0.5 s at start-up (see above)
 
     app = env.app(migrate=False)  # signs in first; refuses a missing database
-    target = maintenance.backup_database(app, env.actor(app), env.args.file)
+    target = maintenance.backup_database(app, env.actor(app), env.args.file, force=env.args.force)
     print(f"backup written to {target} ({target.stat().st_size:,} bytes)")
     return 0
 

@@ -15,6 +15,7 @@ import io
 import math
 import os
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -41,6 +42,60 @@ class EvidenceTampered(UserError):
 
 class EvidenceUnreadable(UserError):
     """A stored photo cannot be decoded (for a thumbnail or display)."""
+
+
+class EvidenceMissing(UserError):
+    """A photo recorded on a citation is not in the evidence store."""
+
+
+#: What every screen, packet and notice says of a stored photo that no longer hashes to its name.
+MISMATCH_REASON = "photo does not match its recorded digest: evidence may have been altered"
+MISSING_REASON = "the photo file is not in the evidence store"
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    """A stored photo checked against the digest it is recorded (and named) by.
+
+    ``status`` is ``verified`` (the file hashes to its name), ``mismatch`` (it does not, or the recorded
+    digest is not one) or ``missing`` (no file)."""
+
+    sha256: str
+    status: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+
+# Digests of files already hashed while the application runs, keyed by what identifies one version of a
+# file on disk: path, size, mtime_ns, ctime_ns and inode. Replacing or rewriting the file changes its
+# ctime (which a user cannot set back) and usually its inode, so a changed file is hashed again.
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+_DIGESTS_MAX = 200_000
+
+
+def _stat_key(path: Path, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _cached_digest(path: Path) -> str:
+    """The file's SHA-256, hashed once per version of the file (FileNotFoundError when absent)."""
+    before = os.stat(path)
+    key = _stat_key(path, before)
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.get(key)
+    if known is not None:
+        return known
+    digest = _file_sha256(path)
+    if _stat_key(path, os.stat(path)) == key:  # unchanged while it was read: the digest is of this version
+        with _DIGESTS_LOCK:
+            if len(_DIGESTS) >= _DIGESTS_MAX:
+                _DIGESTS.clear()
+            _DIGESTS[key] = digest
+    return digest
 
 
 # --------------------------------------------------------------------------- verification
@@ -166,7 +221,42 @@ class EvidenceStore:
         return StoredPhoto(digest, final, len(data), created=True)
 
     def read(self, sha256: str) -> bytes:
+        """The stored bytes, unchecked: only for copying the store itself. Display and print use
+        :meth:`read_verified`, status for screens :meth:`check`."""
         return self.path_for(sha256).read_bytes()
+
+    def check(self, sha256: str) -> EvidenceCheck:
+        """Whether the stored photo still matches its digest. Never raises; the digest of each version of
+        a file is computed once while the application runs (so screens can ask on every display)."""
+        try:
+            path = self.path_for(sha256)
+        except ValueError:
+            return EvidenceCheck(str(sha256), "mismatch", MISMATCH_REASON)
+        try:
+            digest = _cached_digest(path)
+        except FileNotFoundError:
+            return EvidenceCheck(sha256, "missing", MISSING_REASON)
+        except OSError as exc:
+            return EvidenceCheck(sha256, "missing", f"the photo file cannot be read ({exc.strerror})")
+        if digest != sha256.lower():
+            return EvidenceCheck(sha256, "mismatch", MISMATCH_REASON)
+        return EvidenceCheck(sha256, "verified")
+
+    def read_verified(self, sha256: str) -> bytes:
+        """The stored photo's bytes, hashed as read: :class:`EvidenceTampered` when they do not match
+        the digest (the bytes returned are exactly the bytes checked), :class:`EvidenceMissing` when
+        there is no file."""
+        try:
+            path = self.path_for(sha256)
+        except ValueError:
+            raise EvidenceTampered(f"Photo {str(sha256)[:12]}…: {MISMATCH_REASON}.") from None
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise EvidenceMissing(f"Photo {sha256[:12]}…: {MISSING_REASON}.") from None
+        if hashlib.sha256(data).hexdigest() != sha256.lower():
+            raise EvidenceTampered(f"Photo {sha256[:12]}…: {MISMATCH_REASON}.")
+        return data
 
     def verify(self, sha256: str) -> bool:
         """True when the stored file still hashes to its name."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,42 +106,128 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
     return taken
 
 
-def backup(db: Database, target: Path) -> Path:
-    """A consistent copy of a live database: SQLite's online backup API, or pg_dump."""
+def backup(db: Database, target: Path, *, force: bool = False) -> Path:
+    """A consistent copy of a live database: SQLite's online backup API, or pg_dump.
+
+    The copy is written to a temporary file in the target's folder, flushed to disk (the file and then
+    the folder), and only then takes its name: a crash leaves either no backup or a whole one. An existing
+    file is never replaced unless ``force``; a folder is refused before any work. On PostgreSQL the
+    password reaches pg_dump through a temporary password file (mode 0600) named in its environment,
+    never on its command line (which every user of the machine can read in the process list).
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    if target.is_dir():
+        raise UserError(f"{target} is a folder: give the backup a file name, "
+                        f"e.g. {target / 'curbdesk-backup.sqlite3'}.")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UserError(f"{target} already exists: choose another file name, or replace it with --force.")
     if db.is_sqlite:
         source_path = db.url.database
         if not source_path or source_path == ":memory:":
             raise UserError("An in-memory database cannot be backed up.")
         if not Path(source_path).exists():
             raise UserError(f"There is no database at {source_path} to back up.")
-        src = sqlite3.connect(source_path)
-        try:
-            dest = sqlite3.connect(partial)
-            try:
-                src.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            src.close()
     elif db.dialect == "postgresql":
         if shutil.which("pg_dump") is None:
             raise UserError("pg_dump is not installed on this workstation; install the PostgreSQL client tools.")
-        url = db.url.set(drivername="postgresql")
-        result = subprocess.run(
-            ["pg_dump", "--format=custom", "--file", str(partial),
-             url.render_as_string(hide_password=False)],
-            capture_output=True, text=True, check=False,
-        )
-        if result.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise UserError(f"pg_dump failed: {result.stderr.strip().splitlines()[-1] if result.stderr else 'no output'}")
     else:
         raise UserError(f"Backups of {db.dialect} databases are not supported.")
-    partial.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as exc:
+        raise UserError(f"Cannot write a backup in {target.parent}: {exc.strerror}.") from exc
+    os.close(fd)
+    partial = Path(partial_name)
+    try:
+        if db.is_sqlite:
+            _sqlite_copy(str(db.url.database), partial)
+        else:
+            _pg_dump(db, partial)
+        _fsync_file(partial)
+        _fsync_dir(target.parent)  # the temporary file's entry, then its final name (in _settle)
+        _settle(partial, target, force)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
+
+
+def _sqlite_copy(source_path: str, partial: Path) -> None:
+    src = sqlite3.connect(source_path)
+    try:
+        dest = sqlite3.connect(partial)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
+
+
+def _pgpass_field(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def _pg_dump(db: Database, partial: Path) -> None:
+    url = db.url.set(drivername="postgresql")
+    password = url.password
+    env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
+    passfile: str | None = None
+    if password is not None:
+        fd, passfile = tempfile.mkstemp(prefix="curbdesk-pgpass-")  # mode 0600: only this user reads it
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"*:*:*:*:{_pgpass_field(str(password))}\n")
+        env["PGPASSFILE"] = passfile
+        url = url._replace(password=None)  # URL.set() ignores None
+    try:
+        result = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-password", "--file", str(partial),
+             "--dbname", url.render_as_string(hide_password=False)],
+            capture_output=True, text=True, check=False, env=env,
+        )
+    finally:
+        if passfile is not None:
+            os.unlink(passfile)
+    if result.returncode != 0:
+        last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+        raise UserError(f"pg_dump failed: {last}")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _settle(partial: Path, target: Path, force: bool) -> None:
+    """Give the finished copy its name: replace only when forced; otherwise a link that fails if a file
+    of that name appeared meanwhile (never overwrites, even against a race)."""
+    if force:
+        os.replace(partial, target)
+    else:
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            raise UserError(f"{target} already exists: choose another file name, or replace it with "
+                            "--force.") from None
+        except OSError:  # file systems without hard links
+            if target.exists():
+                raise UserError(f"{target} already exists: choose another file name, or replace it with "
+                                "--force.") from None
+            os.replace(partial, target)
+    _fsync_dir(target.parent)
 
 
 def make_revision(message: str, scratch_db: Path) -> None:

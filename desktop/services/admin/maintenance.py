@@ -24,10 +24,12 @@ def _check(app: AppContext, actor: Actor, permission: Permission) -> None:
         pass
 
 
-def backup_database(app: AppContext, actor: Actor, target: Path) -> Path:
-    """A consistent copy of the live database at `target` (administrators only). Returns the file written."""
+def backup_database(app: AppContext, actor: Actor, target: Path, *, force: bool = False) -> Path:
+    """A consistent copy of the live database at `target` (administrators only). Returns the file written.
+
+    An existing file is replaced only with `force`; a folder is refused (see `persistence.migrate.backup`)."""
     _check(app, actor, Permission.BACKUP)
-    written = backup(app.db, Path(target))
+    written = backup(app.db, Path(target), force=force)
     with app.uow(actor, Permission.BACKUP) as uow:
         uow.audit("database.backed_up", "database", app.db.display_name(),
                   after={"file": str(written), "bytes": written.stat().st_size})

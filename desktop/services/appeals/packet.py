@@ -38,7 +38,14 @@ from desktop.domain.geo import haversine_m
 from desktop.domain.ledger import EntryKind
 from desktop.domain.profiles import ContestOutcome, JurisdictionProfile
 from desktop.domain.roles import Permission
-from desktop.persistence.evidence import EvidenceStore, ExifInfo, read_exif
+from desktop.persistence.evidence import (
+    MISMATCH_REASON,
+    EvidenceMissing,
+    EvidenceStore,
+    EvidenceTampered,
+    ExifInfo,
+    read_exif,
+)
 from desktop.persistence.models import (
     Appeal,
     AppealDocument,
@@ -99,7 +106,7 @@ class PhotoEvidence:
     def verification_text(self) -> str:
         if self.computed_sha256 is None:
             return "MISSING from the evidence store"
-        return "verified: file matches its digest" if self.verified else "MISMATCH: the file was altered"
+        return "verified: file matches its digest" if self.verified else f"MISMATCH: {MISMATCH_REASON}"
 
 
 @dataclass(frozen=True)
@@ -430,8 +437,17 @@ def load_workspace(app: AppContext, actor: Actor, appeal_id: int, *, verify: boo
         for i, p in enumerate(photos_rows):
             note(i, total, f"Checking photo {i + 1} of {len(photos_rows)}…")
             path = evidence.path_for(p.sha256)
-            computed = _verify(path) if verify else (p.sha256 if path.is_file() else None)
-            exif = read_exif(path) if path.is_file() else ExifInfo(error="the file is not in the evidence store")
+            if verify:
+                check = evidence.check(p.sha256)  # re-hashed once per version of the file while the app runs
+                computed = p.sha256 if check.ok else (_verify(path) if check.status == "mismatch" else None)
+            else:
+                computed = p.sha256 if path.is_file() else None
+            if computed is None:
+                exif = ExifInfo(error="the file is not in the evidence store")
+            elif computed != p.sha256:
+                exif = ExifInfo(error=f"not shown: {MISMATCH_REASON}")  # nothing of an altered file is evidence
+            else:
+                exif = read_exif(path)
             lat = p.gps_lat if p.gps_lat is not None else exif.latitude
             lon = p.gps_lon if p.gps_lon is not None else exif.longitude
             dist = haversine_m(case.lat, case.lon, lat, lon) if lat is not None and lon is not None else None
@@ -765,15 +781,18 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
     for i, p in enumerate(ws.photos, 1):
         note(i - 1, steps, f"Preparing photo {i} of {len(ws.photos)}…")
         name = f"Photo {i}"
-        if p.exists:
+        if p.exists and p.verified:
             deriv = work_dir / f"{p.sha256}-print.jpg"
             try:
-                if not deriv.exists():
-                    app.renderer.print_copy(p.path, deriv)
+                _print_copy_verified(app, p.sha256, deriv)
                 photos.append(rd.EvidencePhoto(str(deriv), p.caption, p.taken_at, p.sha256))
+            except (EvidenceTampered, EvidenceMissing) as exc:  # changed since the workspace was loaded
+                exif_rows.append(rd.ExifRow(name, "Not printed", str(exc)))
             except OSError as exc:
                 photos.append(rd.EvidencePhoto(str(p.path), f"{p.caption} (cannot be printed: {exc})", p.taken_at,
                                                p.sha256))
+        elif p.exists:
+            exif_rows.append(rd.ExifRow(name, "Not printed", f"{p.caption}: {MISMATCH_REASON}"))
         exif_rows += [rd.ExifRow(name, tag, value) for tag, value in exif_lines(p.exif, ws.timezone_name)]
         digests.append(rd.DigestRow(f"{name} ({p.caption})", p.sha256, p.computed_sha256 or "file missing"))
     for d in ws.documents:
@@ -811,9 +830,34 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
                                                        d.page_count) for d in ws.documents))
 
 
+def _print_copy_verified(app: AppContext, sha256: str, deriv: Path) -> None:
+    """The print copy made from the bytes just checked against the digest (never from the path again)."""
+    data = EvidenceStore(app.paths.evidence_dir).read_verified(sha256)
+    fd, tmp = tempfile.mkstemp(prefix=".original-", suffix=".jpg", dir=deriv.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        app.renderer.print_copy(Path(tmp), deriv)
+    finally:
+        os.unlink(tmp)
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    path: Path
+    digests_ok: bool
+    """False when a photo or document no longer matches its recorded digest (the packet says which)."""
+
+
 def build_packet(app: AppContext, actor: Actor, appeal_id: int, out: Path | None = None,
                  progress: Progress | None = None) -> Path:
     """One click: the evidence packet PDF of an appeal (to ``out``, or under the documents folder)."""
+    return print_packet(app, actor, appeal_id, out, progress).path
+
+
+def print_packet(app: AppContext, actor: Actor, appeal_id: int, out: Path | None = None,
+                 progress: Progress | None = None) -> PacketResult:
+    """`build_packet`, also saying whether every file matched its digest."""
     note = progress or (lambda _d, _t, _s: None)
 
     def phase(start: int, width: int) -> Progress:
@@ -836,7 +880,7 @@ def build_packet(app: AppContext, actor: Actor, appeal_id: int, out: Path | None
                          "signature": ws.signature.status.value})
         uow.commit()
     note(100, 100, "Packet ready")
-    return path
+    return PacketResult(path, ws.digests_ok)
 
 
 def _replace(out: Path, pdf: bytes) -> Path:

@@ -28,6 +28,7 @@ from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Appeal,
     AuditEntry,
@@ -480,6 +481,20 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
     return items
 
 
+def _mark_altered_photos(session: Session, store: EvidenceStore, photos: list[EvidencePhoto]) -> None:
+    """Check each verified photo's file against its digest now (cached per version of the file): one that
+    was replaced or altered since is handed to the screen as failed, with the reason, never as verified.
+    The row is detached first, so what the screen is told is never written back."""
+    for p in photos:
+        if p.integrity != "verified":
+            continue
+        check = store.check(p.sha256)
+        if check.status == "mismatch":
+            session.expunge(p)
+            p.integrity = "integrity_failed"
+            p.integrity_reason = check.reason
+
+
 def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
     with app.reader(actor, Permission.VIEW_CASES) as uow:
         s = uow.session
@@ -514,6 +529,7 @@ def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
         detail = CaseDetail(c, owner, list(c.photos), ledger, sum(e.amount_cents for e in ledger),
                             notes, holds, history, notices=notices, lookups=lookups, appeals=appeals,
                             profile=profile, usernames=names)
+        _mark_altered_photos(s, EvidenceStore(app.paths.evidence_dir), detail.photos)
         if profile is not None:
             tz = ZoneInfo(profile.timezone)
             events: list[Any] = [case_plan.NoticeMailed(n.stage, n.mailed_at.astimezone(tz).date())

@@ -19,8 +19,9 @@ Where each part comes from:
 
 from __future__ import annotations
 
-import hashlib
+import os
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.paths import AppPaths
-from desktop.persistence.evidence import EvidenceStore
+from desktop.persistence.evidence import MISMATCH_REASON, EvidenceMissing, EvidenceStore, EvidenceTampered
 from desktop.persistence.models import (
     Appeal,
     AppealDocument,
@@ -267,7 +268,8 @@ class PhotoDerivatives:
     """Print derivatives of evidence photos, made once per photo under `print/derivatives/<sha>.jpg`.
 
     The original is checked against its digest and for a whole JPEG structure before the derivative is
-    made; an existing derivative is reused as is (it was checked when made).
+    made; an existing derivative is reused while the original still matches its digest (checked once per version
+    of the file).
     """
 
     def __init__(self, paths: AppPaths, renderer: DocumentRenderer) -> None:
@@ -282,10 +284,14 @@ class PhotoDerivatives:
     def ensure(self, sha256: str) -> Path | Held:
         """The derivative's path, or why this photo cannot be printed."""
         out = self.path_for(sha256)
-        if out.exists():
-            return out
         if sha256 in self._failed:
             return self._failed[sha256]
+        if out.exists():
+            if self.store.check(sha256).status == "mismatch":  # the original altered since its copy was made
+                self._failed[sha256] = Held(f"The evidence photo {sha256[:12]}…: {MISMATCH_REASON} (it no "
+                                            f"longer matches its recorded digest).")
+                return self._failed[sha256]
+            return out
         got = self._make(sha256, out)
         if isinstance(got, Held):
             self._failed[sha256] = got
@@ -296,18 +302,24 @@ class PhotoDerivatives:
             original = self.store.path_for(sha256)
         except Exception:  # noqa: BLE001 - a malformed digest is a damaged record
             return Held(f"The evidence photo's digest '{sha256[:16]}' is not valid.")
-        if not original.exists():
-            return Held(f"The evidence photo {sha256[:12]}… is missing from the evidence store.")
-        data = original.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256.lower():
-            return Held(f"The evidence photo {sha256[:12]}… no longer matches its recorded digest "
-                        f"(the file was altered).")
-        self.dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.renderer.print_copy(original, out)
+            data = self.store.read_verified(sha256)  # the bytes printed are the bytes checked
+        except EvidenceMissing:
+            return Held(f"The evidence photo {sha256[:12]}… is missing from the evidence store.")
+        except EvidenceTampered:
+            return Held(f"The evidence photo {sha256[:12]}…: {MISMATCH_REASON} (it no longer matches its "
+                        f"recorded digest).")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{original.stem[:16]}-", suffix=".jpg", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            self.renderer.print_copy(Path(temp), out)
         except (OSError, ValueError, SyntaxError) as exc:  # Pillow's errors for broken files
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return Held(f"The evidence photo {sha256[:12]}… is damaged and cannot be printed ({detail}).")
+        finally:
+            Path(temp).unlink(missing_ok=True)
         return out
 
 

@@ -6,6 +6,13 @@ on the clerk's list), takes a block of mail-piece serials, renders the rest in b
 batch of `mail.batch_size`, by kind, presorted by ZIP+4) and records each batch when its PDF is complete:
 a cancelled run leaves no partial PDF and no piece marked printed that is not in a finished batch.
 
+On disk a batch is atomic with its row: the PDF is rendered under a hidden staging name in the batch
+folder (`.<final name>.<host>-<pid>.staged`, flushed to disk), the batch row and its pieces are committed,
+and only then does the file take its final name. A run killed at any point leaves either nothing under a
+final name, or a staged file whose batch row is committed; the next run (`recover_leftovers`) finishes
+the second (gives it its name: the pieces are not printed again) and deletes the first and any `.part`
+file of a dead run (its pieces are still queued and print once, in that run).
+
 A piece counts as mailed only when the operator confirms its batch was printed and posted
 (`confirm_mailed`): that date starts the legal clocks (the escalation reads `Notice.mailed_at`).
 
@@ -17,6 +24,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 import time as clock
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +112,8 @@ class RunResult:
     cancelled: bool = False
     seconds: float = 0.0
     render_seconds: float = 0.0
+    #: what the run found of an interrupted run in the batch folder and did with it
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def printed(self) -> int:
@@ -132,6 +143,8 @@ class RunResult:
             text += f", left {len(self.skipped):,} changed by someone else"
         if self.batches:
             text += ": " + ", ".join(str(b.path) for b in self.batches)
+        if self.recovered:
+            text += f" (interrupted run before: {'; '.join(self.recovered)})"
         return text
 
 
@@ -208,8 +221,9 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
             raise UserError("mail.batch_size must be at least 1.")
         parallel_min = int(settings.get(s, "mail.parallel_min_pieces"))
         processes = int(workers if workers is not None else settings.get(s, "mail.render_processes"))
-        out = Path(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches")
+        out = Path(os.path.abspath(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches"))
         tz = _agency_tz(s)
+        result.recovered = recover_leftovers(uow.session, out)
         if not queued:
             result.seconds = clock.perf_counter() - started
             return result
@@ -300,14 +314,120 @@ def _prefetch_photos(builder: PieceBuilder, cases: Sequence[Any], note: Progress
 
 
 def _batch_path(out: Path, stamp: str, batch: Sequence[PieceData], number: int) -> Path:
+    """The batch's final file name; its first serial (reserved for this run alone) keeps the names of two
+    runs printing into one folder at the same second apart."""
     first = batch[0]
-    base = f"{stamp}-{first.kind}-{first.profile_code}-{number:03d}"
+    base = f"{stamp}-{first.kind}-{first.profile_code}-{number:03d}-s{first.serial or 0}"
     path = out / f"{base}.pdf"
     n = 2
     while path.exists():
         path = out / f"{base}-{n}.pdf"
         n += 1
     return path
+
+
+# --------------------------------------------------------------------------- staging on disk
+
+
+STAGED_SUFFIX = ".staged"
+_STAGED = re.compile(r"^\.(?P<final>.+\.pdf)\.(?P<host>[A-Za-z0-9_-]*)-(?P<pid>\d+)\.staged"
+                     r"(?P<part>\..+\.part)?$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40]
+
+
+def staged_path(final: Path) -> Path:
+    """Where a batch is rendered before its row is committed: hidden, never a `.pdf`, naming the
+    workstation and process that writes it (so a later run knows whether its writer is still alive)."""
+    return final.with_name(f".{final.name}.{_host()}-{os.getpid()}{STAGED_SUFFIX}")
+
+
+def _writer_alive(host: str, pid: int) -> bool:
+    """Whether the process that staged a file may still be running (always True for another host's)."""
+    if host != _host():
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(staged: Path, final: Path) -> None:
+    """Give a recorded batch its final name (never over another file), durably. Idempotent: when the
+    staged file is gone and the final one is there, another run already did it."""
+    try:
+        os.link(staged, final)
+    except FileExistsError:
+        if not staged.exists():
+            return
+        raise
+    except FileNotFoundError:
+        if final.exists():
+            return
+        raise
+    except OSError:  # file systems without hard links
+        if final.exists():
+            raise
+        os.replace(staged, final)
+    staged.unlink(missing_ok=True)
+    _fsync_dir(final.parent)
+
+
+def recover_leftovers(session: Session, out: Path) -> list[str]:
+    """Finish or clear what an interrupted run left in the batch folder (see the module docstring).
+
+    A staged file whose batch row is committed takes its final name (its pieces are recorded as printed:
+    they are not printed again); a staged or `.part` file of a process that is no longer running, without a
+    row, is deleted (its pieces are still queued). Files of a run still going are left alone. Returns one
+    line per thing done."""
+    if not out.is_dir():
+        return []
+    done: list[str] = []
+    removed = 0
+    for leftover in sorted(out.iterdir()):
+        m = _STAGED.match(leftover.name)
+        if m is None:
+            continue
+        final = out / m["final"]
+        alive = _writer_alive(m["host"], int(m["pid"]))
+        if m["part"]:
+            if not alive:
+                leftover.unlink(missing_ok=True)
+                removed += 1
+            continue
+        rows = [b for b in session.scalars(select(NoticeBatch).where(NoticeBatch.file_path.like(f"%{final.name}")))
+                if b.file_path and os.path.abspath(b.file_path) == str(final)]
+        if rows:
+            if final.exists():
+                leftover.unlink(missing_ok=True)
+            else:
+                publish(leftover, final)
+                done.append(f"finished batch {rows[0].id} ({final.name})")
+        elif not alive:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        done.append(f"removed {removed} unfinished file{'s' if removed != 1 else ''}")
+    for line in done:
+        log.warning("notice run: %s in %s", line, out)
+    return done
 
 
 def _record_holds(app: AppContext, actor: Actor, held: list[tuple[Notice, Held]], numbers: dict[int, str],
@@ -336,8 +456,8 @@ def _render_file(renderer: DocumentRenderer, batch: Sequence[PieceData], path: P
         note(done[0] + k, total, f"Printing {label.lower()}s… {done[0] + k:,} of {total:,}")
 
     if batch[0].is_notice:
-        return renderer.notice_batch([p.data for p in batch], path, prog, stop)
-    return renderer.letter_batch([(p.data, p.reprint) for p in batch], path, prog, stop)
+        return renderer.notice_batch([p.data for p in batch], staged_path(path), prog, stop)
+    return renderer.letter_batch([(p.data, p.reprint) for p in batch], staged_path(path), prog, stop)
 
 
 def _render_and_record(app: AppContext, actor: Actor, batch: list[PieceData], path: Path, result: RunResult,
@@ -347,7 +467,7 @@ def _render_and_record(app: AppContext, actor: Actor, batch: list[PieceData], pa
         rendered = _render_file(app.renderer, batch, path, note, stop, done, total)
         if rendered.cancelled:
             return False
-        changed = _record_batch(app, actor, batch, rendered, result)
+        changed = _record_batch(app, actor, batch, rendered, path, result)
         if not changed:
             done[0] += len(batch)
             return True
@@ -366,9 +486,10 @@ def _render_parallel(app: AppContext, actor: Actor, jobs: list[tuple[list[PieceD
     def recorded(n: int, rendered: BatchResult) -> None:
         batch, path = jobs[n]
         if stopped[0]:
-            _remove(path)
+            if rendered.path is not None:
+                _remove(Path(rendered.path))
             return
-        changed = _record_batch(app, actor, batch, rendered, result)
+        changed = _record_batch(app, actor, batch, rendered, path, result)
         if changed:
             # Someone changed pieces of this batch meanwhile: print the rest again here, without them.
             result.skipped.extend(changed)
@@ -385,8 +506,8 @@ def _render_parallel(app: AppContext, actor: Actor, jobs: list[tuple[list[PieceD
         return stopped[0]
 
     note(0, total, "Printing notices on several processes…")
-    app.renderer.notice_batches_parallel([([p.data for p in batch], str(path)) for batch, path in jobs], workers,
-                                         recorded, cancelled)
+    app.renderer.notice_batches_parallel([([p.data for p in batch], str(staged_path(path))) for batch, path in jobs],
+                                         workers, recorded, cancelled)
     if stopped[0]:
         result.cancelled = True
 
@@ -399,14 +520,17 @@ def _remove(path: Path) -> None:
 
 
 def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], rendered: BatchResult,
-                  result: RunResult) -> list[int]:
-    """Record a complete batch PDF: the batch row and every piece 'printed' with its serial, in one commit.
+                  final: Path, result: RunResult) -> list[int]:
+    """Record a complete batch PDF: the batch row and every piece 'printed' with its serial, in one commit;
+    then the staged file takes its `final` name (a run killed in between leaves the staged file, which the
+    next run names: see `recover_leftovers`).
 
     Returns the ids of pieces that are no longer queued (another run, or the escalation, changed them
     meanwhile); then nothing is recorded and the file is removed, and the caller prints the rest again.
     """
     assert rendered.path is not None, "a cancelled batch is never recorded"
-    path = Path(rendered.path)
+    staged = Path(rendered.path)
+    path = final
     ids = [p.notice_id for p in batch]
     try:
         with app.uow(actor, Permission.RUN_NOTICES) as uow:
@@ -415,7 +539,7 @@ def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], ren
                                      .with_for_update()).all())
             changed = [i for i in ids if current.get(i) != "queued"]
             if changed:
-                _remove(path)
+                _remove(staged)
                 return changed
             row = NoticeBatch(created_at=app.now(), created_by=actor.user_id, file_path=str(path),
                               piece_count=len(batch), page_count=rendered.pages, status="rendered")
@@ -428,12 +552,13 @@ def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], ren
                              "pages": rendered.pages, "notices": ids,
                              "serials": [batch[0].serial, batch[-1].serial]})
             uow.commit()
-            result.batches.append(BatchInfo(row.id, path, batch[0].kind, batch[0].profile_code, len(batch),
-                                            rendered.pages, rendered.bytes_written))
-            return []
     except BaseException:
-        _remove(path)
+        _remove(staged)
         raise
+    publish(staged, path)  # if this fails the row stands and the next run names the staged file
+    result.batches.append(BatchInfo(row.id, path, batch[0].kind, batch[0].profile_code, len(batch),
+                                    rendered.pages, rendered.bytes_written))
+    return []
 
 
 # --------------------------------------------------------------------------- after printing

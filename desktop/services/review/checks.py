@@ -136,12 +136,13 @@ def photo_for_review(photo: EvidencePhoto, evidence_dir: Path | None, tz: ZoneIn
     """Capture time and position from the photo's EXIF, else what the handheld declared."""
     integrity = {"verified": Integrity.OK, "integrity_failed": Integrity.FAILED}.get(photo.integrity, Integrity.MISSING)
     if integrity is Integrity.OK and evidence_dir is not None:
-        try:
-            if not EvidenceStore(evidence_dir).path_for(photo.sha256).is_file():
-                integrity = Integrity.MISSING
-        except ValueError:
+        status = EvidenceStore(evidence_dir).check(photo.sha256).status  # digest cached per file version
+        if status == "missing":
+            integrity = Integrity.MISSING
+        elif status == "mismatch":
             integrity = Integrity.FAILED
-    exif = photo_exif(photo, evidence_dir) if integrity is not Integrity.MISSING else None
+    exif = photo_exif(photo, evidence_dir) if integrity is Integrity.OK or (
+        integrity is Integrity.FAILED and photo.integrity == "integrity_failed") else None
     taken = None
     lat = lon = None
     if exif:

@@ -233,7 +233,16 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         photos = []
         far_limit = cs.config.photo_distance_m + (c.accuracy_m or 0.0)
         for p in c.photos:
-            exif = photo_exif(p, app.paths.evidence_dir)
+            integrity, reason = p.integrity, p.integrity_reason or ""
+            if integrity == "verified":
+                # Checked again on every display (cached per version of the file): a stored photo
+                # replaced or altered since it was verified shows as failed, and nothing is read from it.
+                check = store_.check(p.sha256)
+                if check.status == "mismatch":
+                    integrity, reason = "integrity_failed", check.reason
+                elif check.status == "missing":
+                    reason = check.reason
+            exif = photo_exif(p, app.paths.evidence_dir) if integrity != "integrity_failed" else None
             lat = (exif or {}).get("latitude")
             lon = (exif or {}).get("longitude")
             if lat is None or lon is None:
@@ -243,7 +252,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
                 path = store_.path_for(p.sha256)
             except ValueError:
                 path = Path(app.paths.evidence_dir) / "not-a-digest"
-            photos.append(PhotoView(p.sha256, p.position, p.caption or "", p.integrity, p.integrity_reason or "", path,
+            photos.append(PhotoView(p.sha256, p.position, p.caption or "", integrity, reason, path,
                                     p.taken_at, exif, lat, lon, distance))
         s.expunge_all()  # EXIF read here is not written from a read-only view
     warnings = tuple(c.review_warnings or ())
