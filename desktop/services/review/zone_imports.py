@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from desktop.domain import geo, zones
 from desktop.domain.errors import UserError
+from desktop.domain.jsonlimits import MAX_JSON_DEPTH, json_depth_ok
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Setting, Zone
 from desktop.services.core import settings
@@ -41,6 +42,9 @@ def _read_collection(path: Path) -> Any:
         raise UserError(f"{Path(path).name} is not a text (UTF-8 GeoJSON) file.") from None
     except OSError as exc:
         raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+    if not json_depth_ok(text):
+        raise UserError(f"{Path(path).name} nests arrays and objects more than {MAX_JSON_DEPTH} levels deep: "
+                        "it is not a GeoJSON zone file.")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -234,12 +234,12 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             if stuck is not None:
                 raise CursorNotAdvancing(
                     f"The field endpoint at {ep.url} gave the cursor {stuck[:40]!r} a second time, so the sync "
-                    f"stopped after {summary.stats.received:,} events (all stored). Ask the fleet administrator "
+                    f"stopped after {counted(summary.stats.received, 'event')} (all stored). Ask the fleet administrator "
                     "to check the endpoint.")
             if too_many:
                 raise TooManyPages(
                     f"The sync stopped after {summary.pages:,} pages (sync.max_pages) with the endpoint still "
-                    f"saying more wait; the {summary.stats.received:,} events received are stored. Sync again "
+                    f"saying more wait; the {counted(summary.stats.received, 'event')} received are stored. Sync again "
                     "for the rest.")
             if not more:
                 break
