@@ -13,10 +13,11 @@ import re
 #: deeper than anything Curbdesk reads (a sync page is about 6 levels, a GeoJSON zone file about 8)
 MAX_JSON_DEPTH = 64
 
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
-_STRING = re.compile(r'"[^"]*+"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
-_CLOSERS = str.maketrans("{}", "[]")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+#: every byte but the brackets and the quote (deleted in one pass by ``bytes.translate``)
+_NOISE = bytes(b for b in range(256) if b not in b'[]{}"')
+_CLOSERS = bytes.maketrans(b"{}", b"[]")
+_STRING = re.compile(rb'"[^"]*+"')
 
 
 class TooDeeplyNested(ValueError):
@@ -30,17 +31,24 @@ class TooDeeplyNested(ValueError):
 def json_depth_ok(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when ``text`` nests at most ``limit`` levels (strings are skipped, escapes understood).
 
-    Linear in the length: escapes are removed first, so every quote left opens or closes a string; the
-    strings are removed; of the rest only the brackets are kept, and innermost pairs are removed ``limit``
-    times at most; an opener left unpaired (a text cut short) counts as one more level."""
-    if isinstance(text, bytes | bytearray):
-        text = bytes(text).decode("utf-8", "replace")
-    if text.count("[") + text.count("{") <= limit:
+    Linear in the length, in C-speed passes over the bytes: escapes are removed first, so every quote left
+    opens or closes a string; of the rest only quotes and brackets are kept, the strings are dropped, and
+    innermost pairs are removed ``limit`` times at most; an opener left unpaired
+    (a text cut short) counts as one more level."""
+    data = bytes(text) if isinstance(text, bytes | bytearray) else text.encode("utf-8", "surrogatepass")
+    if data.count(b"[") + data.count(b"{") <= limit:
         return True  # cannot be deeper than its number of openers (the common case for one event)
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text))).translate(_CLOSERS)
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)  # every quote left now opens or closes a string
+    # only quotes and brackets left; two quotes side by side are an empty string, or the end of one and the
+    # start of the next with no bracket between (joining the two strings changes nothing): gone at C speed
+    marks = data.translate(_CLOSERS, _NOISE).replace(b'""', b"")
+    brackets = _STRING.sub(b"", marks)  # the few strings left are those holding brackets
+    if b'"' in brackets:
+        brackets = brackets[: brackets.index(b'"')]  # a string cut short: the rest is inside it
     passes = 0
     while brackets:
-        shorter = brackets.replace("[]", "")
+        shorter = brackets.replace(b"[]", b"")
         if len(shorter) == len(brackets):
             break  # only unpaired brackets left: a text cut short, or not JSON (the decoder says which)
         passes += 1
@@ -48,7 +56,7 @@ def json_depth_ok(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
             return False
         brackets = shorter
     # each opener left unclosed is one more level the decoder would go down before it fails
-    return passes + brackets.count("[") <= limit
+    return passes + brackets.count(b"[") <= limit
 
 
 def check_depth(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> None:

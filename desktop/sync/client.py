@@ -113,6 +113,9 @@ class AnswerTooLarge(FieldEndpointError):
         self.limit = limit
         self.received = received
 
+    def __reduce__(self) -> Any:  # (raised in the sync's helper process, raised again here)
+        return (type(self), (str(self), self.limit, self.received), self.__dict__)
+
 
 class RedirectRefused(FieldEndpointError):
     """The endpoint answered with a redirect; Curbdesk follows none."""

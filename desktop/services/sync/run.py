@@ -191,6 +191,7 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     # events already stored are recognised by their ids
                     log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
                     cursor = None
+                    asked = {None}  # (the reset endpoint's cursors may be the ones it gave before)
                     summary.restarted_from_oldest = True
                     continue
                 raise
