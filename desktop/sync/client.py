@@ -290,12 +290,20 @@ def _attach(connection: HTTPConnection) -> None:
 
 
 class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        _attach(self)  # (a TLS handshake dripped a byte at a time is cut off too)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _attach(self)
         super().request(*args, **kwargs)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        _attach(self)  # (a TLS handshake dripped a byte at a time is cut off too)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _attach(self)
         super().request(*args, **kwargs)
