@@ -44,9 +44,9 @@ class CliEnv:
     opened: list[Any] = field(default_factory=list)
 
     def app(self, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+        from desktop.bootstrap import make_app_context
         from desktop.persistence.db import Database
         from desktop.persistence.migrate import upgrade
-        from desktop.services.core.context import AppContext
 
         self.paths.ensure()
         db = Database(self.db_url)
@@ -54,7 +54,7 @@ class CliEnv:
         db.check_connection()
         if migrate:
             upgrade(db)
-        return AppContext(db=db, paths=self.paths)
+        return make_app_context(db, self.paths)
 
     def close(self) -> None:
         """Close the databases the command opened (the last connection to a SQLite file folds its

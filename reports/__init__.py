@@ -1,6 +1,9 @@
 """Curbdesk's printed documents (ReportLab; no Qt, no SQLAlchemy).
 
-- `reports.data`: the frozen dataclasses the services layer fills (NoticeData, ReceiptData, ...).
+- `reports.data`: the frozen dataclasses the services layer fills (NoticeData, ReceiptData, ...), and
+  BatchResult: the data contract, the only module of this package the services import.
+- `reports.renderer`: ReportLabRenderer, the services' `DocumentRenderer` (the printing port of
+  `desktop.services.core.printing`), put in the application context by `desktop.bootstrap`.
 - `reports.notices`: one-page mailed notices (NoticeOfViolation, NoticeToOwner, DelinquentNotice,
   FinalNotice, ChargeCertificate) and `notice_class_for(data)`.
 - `reports.letters`: HearingNotice, DecisionLetter, AppealAcknowledgement, RefundLetter, ReversalLetter,
@@ -11,6 +14,7 @@
 - `reports.geometry`: every mailing dimension (window envelopes, IMb, Code 128, QR) with its source.
 - `reports.profiles`: jurisdiction print profiles and their standing wording.
 - `reports.photos`: make_print_derivative, jpeg_problem.
+- `reports.receipts`: receipt_pdf(ReceiptData).
 - `reports.qr`: the QR encoder for pay links (the `qrcode` package's symbol, faster).
 
 Every document class takes its data object and has `render() -> bytes`.

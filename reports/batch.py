@@ -21,13 +21,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
-from reports.data import NoticeData
+from reports.data import BatchResult, NoticeData
 from reports.notices import notice_class_for
 
 Progress = Callable[[int, int], None]
@@ -36,23 +35,6 @@ Cancel = Callable[[], bool]
 
 class BatchCancelled(Exception):
     """The batch was cancelled; no output file was written."""
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """What one batch produced."""
-
-    path: Path | None  # None when cancelled
-    notices: int
-    pages: int
-    bytes_written: int
-    seconds: float
-    cancelled: bool = False
-    citation_numbers: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def pages_per_second(self) -> float:
-        return self.pages / self.seconds if self.seconds > 0 else 0.0
 
 
 def render_batch(notices: Iterable[NoticeData], out_path: str | os.PathLike[str],

@@ -21,6 +21,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 
 class NoticeKind(enum.StrEnum):
@@ -255,6 +257,15 @@ class ReceiptData:
     mail: MailPiece = field(default_factory=MailPiece)
     reprint: bool = False
 
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any]) -> ReceiptData:
+        """The receipt from the plain values the payments service gives: its keys follow this class,
+        `agency` and `allocations` are nested mappings, and `status` and `source` (shown on screen,
+        not printed) are left out."""
+        fields = {k: v for k, v in plain.items() if k not in ("status", "source", "agency", "allocations")}
+        return cls(**fields, agency=AgencyInfo(**plain["agency"]),
+                   allocations=tuple(ReceiptAllocation(**a) for a in plain["allocations"]))
+
 
 @dataclass(frozen=True)
 class RefundLetterData:
@@ -472,3 +483,24 @@ class DocketData:
     location: str
     entries: tuple[DocketEntry, ...]
     prepared_at: datetime
+
+
+#: Every mailed letter's data (each prints as one letter of `reports.letters`).
+LetterData = HearingNoticeData | DecisionLetterData | AcknowledgementData | RefundLetterData | ReversalLetterData
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one print batch (one PDF of notices or letters) produced."""
+
+    path: Path | None  # None when cancelled
+    notices: int
+    pages: int
+    bytes_written: int
+    seconds: float
+    cancelled: bool = False
+    citation_numbers: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0

@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
+from desktop.bootstrap import make_app_context  # noqa: E402
 from desktop.domain.roles import Role  # noqa: E402
 from desktop.paths import AppPaths  # noqa: E402
 from desktop.persistence.db import Database  # noqa: E402
@@ -71,10 +72,7 @@ def make_app(url: str, tmp_path: Path, clock: FixedClock | None = None, *, migra
         upgrade(db)
     paths = AppPaths(tmp_path / "data")
     paths.ensure()
-    app = AppContext(db=db, paths=paths)
-    if clock is not None:
-        app.clock = clock
-    return app
+    return make_app_context(db, paths, clock)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ cases referred to collections, and one scofflaw plate on the hot list as boot-el
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -147,7 +148,7 @@ def _holds(app: AppContext, day: Any, step: int) -> None:
     if supervisor is None or len(candidates) < 2:
         return
     actor = Actor(supervisor.id, supervisor.username, Role(supervisor.role), supervisor.full_name)
-    at_app = AppContext(db=app.db, paths=app.paths, clock=lambda: _at(day, 11))
+    at_app = replace(app, clock=lambda: _at(day, 11))
     with at_app.uow(actor) as uow:
         if step == 0:
             for cid, why in zip(candidates, ("Owner in hospital (letter from the family)",
@@ -189,11 +190,11 @@ def extend_demo(app: AppContext, progress: Any) -> None:
             _holds(app, day, 0)
         if day == release_on:
             _holds(app, day, 1)
-        run_escalation(AppContext(db=app.db, paths=app.paths, clock=_clock(_at(day, 6))), system, day)
+        run_escalation(replace(app, clock=_clock(_at(day, 6))), system, day)
         if day != today:
             _mail_office(app, day + timedelta(days=1))
     # Cases that did not need a notice yet: the clerks looked their owners up (each lookup recorded).
-    at_today = AppContext(db=app.db, paths=app.paths, clock=lambda: _at(today, 8))
+    at_today = replace(app, clock=lambda: _at(today, 8))
     owners.assign_owners(at_today, system, owners.PURPOSES[1], statuses=None)
     with app.uow(system) as uow:
         uow.session.add(Setting(key=DONE_KEY, value=today.isoformat()))

@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -538,6 +537,10 @@ class Payment(Base):
     reversed_at: Mapped[datetime | None]
     #: e.g. "ACH return R01 (Insufficient funds)" or "cheque returned unpaid"
     reversal_reason: Mapped[str | None] = mapped_column(Text)
+    #: SHA-256 of the payment's identity from the bank's own identifiers (desktop.domain.payment_identity),
+    #: unique: the same bank, lockbox, ACH or card payment can be posted once whatever file it comes in.
+    #: NULL for payments not from a file (counter, plans).
+    identity_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Refund(Base):

@@ -1,5 +1,9 @@
 """Starting the GUI: the database (a demo one on first run), sign-in, then the main window."""
 
+# Deferred imports: main.py imports this module before anything paints; Qt costs 300 ms, SQLAlchemy and
+# the services 760 ms, the demo builders 90 ms, so each loads inside the function that needs it, the
+# database and the services on a worker thread once the sign-in has painted.
+
 from __future__ import annotations
 
 import logging
@@ -21,16 +25,16 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     """Worker thread: open (and migrate) the database; say what the sign-in needs to know."""
     # lazy, as every database import here: SQLAlchemy and the services cost ~480 ms, and the sign-in
     # paints before they are imported
+    from desktop.bootstrap import make_app_context
     from desktop.persistence.db import Database
     from desktop.persistence.migrate import upgrade
     from desktop.services.admin import users
     from desktop.services.core import settings
-    from desktop.services.core.context import AppContext
 
     db = Database(env.db_url)
     db.check_connection()
     upgrade(db)
-    app = AppContext(db=db, paths=env.paths)
+    app = make_app_context(db, env.paths)
     return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app)}
 
 
@@ -53,6 +57,7 @@ def run_gui(env: Any) -> int:
     from PySide6.QtWidgets import QApplication, QDialog
 
     from desktop.ui.common.messages import MessageChannel, install_excepthook, set_channel
+    from desktop.ui.common.operations import Query
     from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.style import STYLESHEET
 
@@ -128,7 +133,7 @@ def run_gui(env: Any) -> int:
     def open_database() -> None:
         if not started:
             started.append(True)
-            runner.run(lambda control: _open_database(env, control), on_done=opened, on_error=failed)
+            Query(runner, login, lambda control: _open_database(env, control), success=opened, failure=failed).run()
 
     first_paint_hook(login, open_database)
     QTimer.singleShot(1000, open_database)  # in case no paint is ever delivered (a hidden session)
@@ -154,13 +159,22 @@ def run_gui(env: Any) -> int:
 
 def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: Any) -> bool:
     """First run without a configured database: create the demo office, with progress and Cancel."""
-    from PySide6.QtWidgets import QProgressDialog
+    from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
     from desktop.demo.office import build_demo
+    from desktop.ui.common.operations import Query
+    from desktop.ui.common.progress import ProgressPanel
 
-    dlg = QProgressDialog("Creating the demo office (first run)…", "Cancel", 0, 100, parent)
+    dlg = QDialog(parent)
     dlg.setWindowTitle("Curbdesk")
-    dlg.setMinimumDuration(0)
+    lay = QVBoxLayout(dlg)
+    label = QLabel("Creating the demo office (first run)…")
+    lay.addWidget(label)
+    panel = ProgressPanel(dlg, hide_when_idle=False)
+    panel.bar.setMinimumWidth(320)
+    panel.message.connect(lambda stage: label.setText(f"Creating the demo office: {stage}…"))
+    lay.addWidget(panel)
+    dlg.rejected.connect(panel.cancel)  # closing the window cancels, as its Cancel button does
     outcome: dict[str, Any] = {}
 
     def work(control: Any) -> Any:
@@ -169,10 +183,11 @@ def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: A
             control.progress(done, total, stage)
         return build_demo(app, 2000, progress=prog)
 
-    task = runner.run(work, on_done=lambda r: outcome.update(ok=r), on_error=lambda e: outcome.update(err=e),
-                      on_progress=lambda d, t, s: (dlg.setMaximum(max(t, 1)), dlg.setValue(d),
-                                                   dlg.setLabelText(f"Creating the demo office: {s}…")))
-    dlg.canceled.connect(task.cancel)
+    # The sign-in (``parent``) owns the work: the progress window may be closed to cancel it, and the
+    # outcome must still arrive.
+    task = Query(runner, parent, work, success=lambda r: outcome.update(ok=r),
+                 failure=lambda e: outcome.update(err=e)).with_progress(panel).run()
+    dlg.show()
     while task.running:
         qapp.processEvents()
         runner.pool.waitForDone(30)

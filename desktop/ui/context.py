@@ -1,13 +1,16 @@
-"""What every view is handed: the application context, the signed-in user, the task runner."""
+"""What every view is handed: the application context, the signed-in user, the task runner, the message
+channel and the operation bus (see `desktop.ui.common.operations`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.persistence.evidence import EvidenceStore
 from desktop.services.core.context import Actor, AppContext
 from desktop.ui.common.messages import MessageChannel
+from desktop.ui.common.operations import OperationBus
 from desktop.ui.common.tasks import TaskRunner
 
 
@@ -18,10 +21,10 @@ class UiContext:
     runner: TaskRunner
     messages: MessageChannel
     tz: Any
+    #: app-wide "data changed" notices from mutations; one per signed-in session
+    bus: OperationBus = field(default_factory=OperationBus)
 
     def evidence_path(self, sha256: str) -> Path:
-        from desktop.persistence.evidence import EvidenceStore
-
         return EvidenceStore(self.app.paths.evidence_dir).path_for(sha256)
 
     def error(self, exc: BaseException) -> None:

@@ -89,6 +89,7 @@ class LoginDialog(QDialog):
             self.pending = True
             self.error.setText("Signing in as soon as the database is open…")
             return
+        # lazy: the services (SQLAlchemy) cost 650 ms at start-up, before the sign-in could paint
         from desktop.services.admin import users
 
         try:
@@ -133,19 +134,20 @@ class FirstAdminDialog(QDialog):
         lay.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create account")
-        buttons.accepted.connect(self.create)
+        buttons.accepted.connect(self.create_account)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-    def create(self) -> None:
+    def create_account(self) -> None:
         if self.password.text() != self.again.text():
             self.error.setText("The two passwords differ.")
             return
         if not self.full_name.text().strip():
             self.error.setText("Enter the administrator's full name.")
             return
+        # lazy: the services (SQLAlchemy) cost 650 ms at start-up, before the sign-in could paint
         from desktop.services.admin import users
-        from desktop.services.core.context import Actor
+        from desktop.services.core.context import Actor  # lazy: loaded with the line above, 760 ms cold
 
         try:
             users.add_user(self.app, Actor.system("first-run"), self.username.text().strip(),

@@ -17,15 +17,17 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
     QWidget,
 )
 
 from desktop import __version__
+from desktop.domain.roles import Permission, allowed
 from desktop.services.admin import maintenance
+from desktop.services.cases.queries import export_citations
 from desktop.services.core.audit import VerifyResult
+from desktop.ui.common.operations import Query
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.context import UiContext
@@ -109,8 +111,9 @@ class MainWindow(QMainWindow):
         if area.key not in self.views:
             view = self._build(area)
             old = self.stack.widget(index)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self.stack.insertWidget(index, view)
             self.views[area.key] = view
         self.stack.setCurrentIndex(index)
@@ -138,8 +141,6 @@ class MainWindow(QMainWindow):
             self._action(go, area.title, area.shortcut, lambda _=False, i=i: self.nav.setCurrentRow(i))
         tools = bar.addMenu("&Tools")
         self.escalation_action = self._action(tools, "Run daily &escalation…", None, self.run_escalation)
-        from desktop.domain.roles import Permission, allowed
-
         self.escalation_action.setEnabled(allowed(self.ctx.actor.role, Permission.RUN_ESCALATION))
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
@@ -156,13 +157,13 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         sb = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        sb.addPermanentWidget(self.progress)
-        sb.addPermanentWidget(self.cancel_button)
+        #: long work from the menus shows here, with Cancel; its texts go to the status bar
+        self.progress_panel = ProgressPanel()
+        self.progress_panel.bar.setMaximumWidth(220)
+        self.progress_panel.message.connect(sb.showMessage)
+        self.progress = self.progress_panel.bar
+        self.cancel_button = self.progress_panel.cancel_button
+        sb.addPermanentWidget(self.progress_panel)
         who = QLabel(f"  {self.ctx.actor.username} · {self.ctx.actor.role.label}  ")
         db = QLabel(f"  {self.ctx.app.db.display_name()}  ")
         db.setStyleSheet("color:#555")
@@ -170,43 +171,18 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(db)
         sb.showMessage("Ready", 3000)
 
-    def run_with_progress(self, label: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
-        """Long work with a progress bar and Cancel in the status bar; the window stays responsive."""
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.cancel_button.setVisible(True)
-        self.statusBar().showMessage(label)
-
-        def finish(*_a: object) -> None:
-            self.progress.setVisible(False)
-            self.cancel_button.setVisible(False)
-
-        def prog(done: int, total: int, text: str) -> None:
-            self.progress.setRange(0, max(total, 1))
-            self.progress.setValue(done)
-            if text:
-                self.statusBar().showMessage(text)
-
-        task = self.ctx.runner.run(fn, on_progress=prog, on_done=lambda r: (finish(), on_done(r)),
-                                   on_error=lambda e: (finish(), self.ctx.error(e)))
-        self.cancel_button.clicked.connect(task.cancel)
-
     def export_citations(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export citations", "citations.csv", "CSV files (*.csv)")
         if not path:
             return
-        from pathlib import Path
-
-        from desktop.services.cases.queries import export_citations
-
-        def work(control):  # type: ignore[no-untyped-def]
+        def work(control: TaskControl) -> int:
             def progress(n: int) -> None:
                 control.check()
                 control.progress(n, 0, f"Exported {n:,} citations…")
             return export_citations(self.ctx.app, self.ctx.actor, Path(path), progress)
 
-        self.run_with_progress("Exporting citations…", work,
-                               lambda n: self.ctx.info(f"{n:,} citations exported to {path}"))
+        Query(self.ctx, self, work, success=lambda n: self.ctx.info(f"{n:,} citations exported to {path}")) \
+            .with_progress(self.progress_panel, "Exporting citations…").run()
 
     def backup(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Back up database", "curbdesk-backup.sqlite3")
@@ -217,7 +193,8 @@ class MainWindow(QMainWindow):
         def work(_c: TaskControl) -> Path:
             return maintenance.backup_database(app, actor, Path(path))
 
-        self.run_with_progress("Backing up…", work, lambda p: self.ctx.info(f"Backup written to {p}"))
+        Query(self.ctx, self, work, success=lambda p: self.ctx.info(f"Backup written to {p}")) \
+            .with_progress(self.progress_panel, "Backing up…").run()
 
     def run_escalation(self) -> None:
         """Tools > Run daily escalation: opens the Cases screen and its escalation dialog."""
@@ -233,7 +210,8 @@ class MainWindow(QMainWindow):
             box = QMessageBox.information if result.ok else QMessageBox.critical
             box(self, "Audit trail", result.message())
 
-        self.run_with_progress("Verifying the audit trail…", work, done)
+        Query(self.ctx, self, work, success=done) \
+            .with_progress(self.progress_panel, "Verifying the audit trail…").run()
 
     def shortcuts(self) -> None:
         lines = "".join(f"<tr><td><b>{a.shortcut}</b></td><td>{a.title.replace('&&', '&')}</td></tr>"

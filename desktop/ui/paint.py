@@ -24,11 +24,13 @@ def first_paint_hook(window: QWidget, callback: Callable[[], None]) -> None:
                 QTimer.singleShot(0, finish)
             return False
 
+    app = QApplication.instance()
+    assert app is not None, "a first paint needs the application"
+
     def finish() -> None:
         app.removeEventFilter(watcher)
         callback()
 
-    app = QApplication.instance()
     watcher = _Watcher(window)
     app.installEventFilter(watcher)
     if window.isVisible():

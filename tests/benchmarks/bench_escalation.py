@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from desktop.bootstrap import make_app_context
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.services.cases.escalation import EscalationResult, cases_without_next_action, run_escalation
@@ -75,7 +76,7 @@ def _anchor(db: Path) -> date:
 
 def _app(folder: Path, day: date) -> AppContext:
     moment = datetime.combine(day, datetime.min.time(), tzinfo=LA) + timedelta(hours=5)
-    return AppContext(Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), AppPaths(folder), clock=lambda: moment)
+    return make_app_context(Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), AppPaths(folder), clock=lambda: moment)
 
 
 def _open_cases(db: Path) -> int:

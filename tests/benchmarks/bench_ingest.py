@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text as sql_text
 
+from desktop.bootstrap import make_app_context
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.migrate import upgrade
@@ -78,7 +79,7 @@ def fresh_app(folder: Path, template: Path) -> AppContext:
     shutil.copyfile(template, folder / "curbdesk.sqlite3")
     paths = AppPaths(folder)
     paths.ensure()
-    return AppContext(db=Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), paths=paths)
+    return make_app_context(Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), paths)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_bench_review_checks_after_ingest(benchmark: Any, tmp_path_factory: pyte
         shutil.copyfile(ingested["db"], folder / "curbdesk.sqlite3")
         paths = AppPaths(folder)
         paths.ensure()
-        app = AppContext(db=Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), paths=paths)
+        app = make_app_context(Database(f"sqlite:///{folder / 'curbdesk.sqlite3'}"), paths)
         with app.db.reading() as s:
             ids = list(s.scalars(sql_text("select id from citations order by id")))
         return (app, ids), {}

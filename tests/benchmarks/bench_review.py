@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from desktop.bootstrap import make_app_context
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.evidence import EvidenceStore
@@ -42,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppContext, object, 
     paths.ensure()
     db = Database(paths.default_db_url)
     upgrade(db)
-    app = AppContext(db=db, paths=paths)
+    app = make_app_context(db, paths)
     build_demo(app, DEMO_CITATIONS)
     actor = users.actor_for(app, "clerk")
     with db.reading() as s:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from desktop.bootstrap import make_app_context
 from desktop.domain.plates import confusable_variants
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
@@ -48,7 +49,7 @@ def raw(office: Path) -> sqlite3.Connection:
 
 @pytest.fixture(scope="module")
 def app(office: Path) -> AppContext:
-    a = AppContext(Database(f"sqlite:///{office / 'curbdesk.sqlite3'}"), AppPaths(office))
+    a = make_app_context(Database(f"sqlite:///{office / 'curbdesk.sqlite3'}"), AppPaths(office))
     yield a
     a.db.dispose()
 

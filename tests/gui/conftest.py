@@ -9,6 +9,7 @@ import pytest
 
 from desktop.domain.roles import Role
 from desktop.services.core.context import AppContext
+from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture of the sync screen's tests)
 
 
 @pytest.fixture

@@ -142,7 +142,7 @@ def test_print_path_renders_pages_onto_a_pdf_printer(qtbot, view: NoticesView, a
     # each printed page carries the rendered page as an image, at 100 %: the ink lies where the batch put it
     assert all(page.images for page in out.pages)
     want, got = _ink_box(batch.path), _ink_box(tmp_path / "printed.pdf")
-    assert all(abs(a - b) <= 2 for a, b in zip(want, got)), (want, got)
+    assert all(abs(a - b) <= 2 for a, b in zip(want, got, strict=True)), (want, got)
     # a page range from the print dialog
     printer2 = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer2.setOutputFormat(QPrinter.OutputFormat.PdfFormat)

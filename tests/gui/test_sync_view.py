@@ -31,7 +31,6 @@ from desktop.ui.sync.models import DeviceTableModel, QuarantineTableModel
 from desktop.ui.sync.quarantine import ResubmitDialog
 from desktop.ui.sync.view import SyncView
 from tests.helpers.ingest_helpers import SYSTEM, sync
-from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture)
 
 Factory = Callable[..., FieldSimulator]
 

@@ -7,10 +7,10 @@ checks, the registration and permit checks, the ledger, the hearings, the appell
 (re-hashed too) and the case timeline from the audit trail. The workspace screen and the evidence
 packet show the same object, so the packet holds exactly what the officer saw.
 
-Documents (ReportLab classes from ``reports``, filled here): the acknowledgement, the hearing notice,
-the decision letter (with the next level of appeal and its deadline), the day's hearing docket and the
-evidence packet. PDFs are written under ``<data>/documents/appeals/letters`` (and ``.../packets``),
-atomically, never over an earlier one.
+Documents (their ``reports.data`` filled here, printed by the context's renderer): the acknowledgement,
+the hearing notice, the decision letter (with the next level of appeal and its deadline), the day's
+hearing docket and the evidence packet. PDFs are written under ``<data>/documents/appeals/letters``
+(and ``.../packets``), atomically, never over an earlier one.
 
 The printed packet has no fields for the officer's remarks, chalk marks and review checks, so they go
 into its timeline, at the time they were made (which is where they belong on a case's story).
@@ -60,6 +60,7 @@ from desktop.services.appeals.lists import docket
 from desktop.services.appeals.schematic import MapInput, MapPoint, write_map_png, zone_rings
 from desktop.services.cases.balances import ledger_money
 from desktop.services.core import settings
+from desktop.services.core.agency import agency_info
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext
 from reports import data as rd
@@ -543,16 +544,6 @@ def exif_lines(exif: ExifInfo, tz_name: str) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- document data
 
 
-def agency_info(session: Session) -> rd.AgencyInfo:
-    """The agency as its settings describe it, for every printed document."""
-    address = tuple(str(x) for x in settings.get(session, "agency.address"))
-    return rd.AgencyInfo(
-        name=str(settings.get(session, "agency.name")), department=str(settings.get(session, "agency.department")),
-        return_address_lines=address, phone=str(settings.get(session, "agency.phone")),
-        pay_url_template=str(settings.get(session, "agency.pay_url")),
-        contest_address_lines=address)
-
-
 _ZIP = re.compile(r"^(?P<city>.*?)[,\s]+(?P<state>[A-Z]{2})\s+(?P<zip>\d{5})(?:-(?P<zip4>\d{4}))?$", re.IGNORECASE)
 _POSTCODE = re.compile(r"^(?P<city>.*?)[,\s]*(?P<pc>[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})$", re.IGNORECASE)
 
@@ -614,7 +605,8 @@ def acknowledgement_data(session: Session, appeal: Appeal, today: date) -> rd.Ac
     docs = tuple(d.filename for d in session.scalars(select(AppealDocument).where(AppealDocument.appeal_id == appeal.id)
                                                      .order_by(AppealDocument.id)))
     return rd.AcknowledgementData(
-        profile_code=_letter_profile(profile), agency=agency_info(session), recipient=_recipient(session, appeal, case),
+        profile_code=_letter_profile(profile), agency=agency_info(session, profile.code),
+        recipient=_recipient(session, appeal, case),
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         received_at=appeal.filed_at, channel=Channel(appeal.channel).label, level=level.name,
         grounds="; ".join(texts.get(str(g), str(g)) for g in appeal.grounds or []), documents_received=docs,
@@ -636,7 +628,8 @@ def hearing_notice_data(session: Session, appeal: Appeal, hearing: Hearing, toda
     }[mode]
     reschedule = rules.local_date(hearing.scheduled_at, profile) - timedelta(days=3)
     return rd.HearingNoticeData(
-        profile_code=_letter_profile(profile), agency=agency_info(session), recipient=_recipient(session, appeal, case),
+        profile_code=_letter_profile(profile), agency=agency_info(session, profile.code),
+        recipient=_recipient(session, appeal, case),
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         hearing_at=hearing.scheduled_at, mode=mode.label, location_lines=location, join_instructions=join,
         reschedule_by=reschedule if reschedule >= today else None,
@@ -666,14 +659,15 @@ def decision_letter_data(session: Session, appeal: Appeal, today: date) -> rd.De
         decided_by = _name(session, appeal.decided_by) + ", Hearing Officer"
     instructions = ""
     if nxt is not None:
-        agency = agency_info(session)
+        agency = agency_info(session, profile.code)
         where = ", ".join(agency.contest_lines)
         instructions = (f"Quote appeal {appeal_number(appeal.id)}. " + (nxt.level.note or "")
                         + (f" ({nxt.level.legal_basis})" if nxt.level.legal_basis else "")
                         + (f" Requests to us go to {where}." if where and "court" not in nxt.level.name.lower()
                            and "tribunal" not in nxt.level.name.lower() else ""))
     return rd.DecisionLetterData(
-        profile_code=_letter_profile(profile), agency=agency_info(session), recipient=_recipient(session, appeal, case),
+        profile_code=_letter_profile(profile), agency=agency_info(session, profile.code),
+        recipient=_recipient(session, appeal, case),
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         level=level.name, decision=rd.Decision(outcome.value), reason_text=appeal.decision_reason or "",
         decided_by=decided_by, original_amount_cents=int(charges - adjustment), new_amount_cents=int(charges),
@@ -691,22 +685,21 @@ def _hearing_for(session: Session, appeal: Appeal, hearing_id: int | None) -> He
     return hearing
 
 
-def letter_document(session: Session, appeal_id: int, kind: str, today: date, hearing_id: int | None = None) -> Any:
-    """The ReportLab document of one appeal letter (for the mail office's run as well as the screen).
+def letter_data(session: Session, appeal_id: int, kind: str, today: date,
+                hearing_id: int | None = None) -> rd.LetterData:
+    """The data of one appeal letter, to print with the context's renderer.
 
     ``hearing_id`` picks the hearing of a hearing notice (default: the one scheduled now).
     """
-    from reports.letters import AppealAcknowledgement, DecisionLetter, HearingNotice
-
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound(f"Appeal {appeal_number(appeal_id)} does not exist.")
     if kind == "appeal_acknowledgement":
-        return AppealAcknowledgement(acknowledgement_data(session, appeal, today))
+        return acknowledgement_data(session, appeal, today)
     if kind == "hearing_notice":
-        return HearingNotice(hearing_notice_data(session, appeal, _hearing_for(session, appeal, hearing_id), today))
+        return hearing_notice_data(session, appeal, _hearing_for(session, appeal, hearing_id), today)
     if kind == "decision_letter":
-        return DecisionLetter(decision_letter_data(session, appeal, today))
+        return decision_letter_data(session, appeal, today)
     raise UserError(f"'{kind}' is not an appeal letter ({', '.join(LETTER_KINDS)}).")
 
 
@@ -742,8 +735,8 @@ def render_letter(app: AppContext, actor: Actor, appeal_id: int, kind: str, hear
         today = rules.local_date(app.now(), case_profile(case))
         if kind == "hearing_notice":
             hearing_id = _hearing_for(s, appeal, hearing_id).id
-        doc = letter_document(s, appeal_id, kind, today, hearing_id)
-        pdf = doc.render()
+        letter = letter_data(s, appeal_id, kind, today, hearing_id)
+        pdf = app.renderer.letter(letter)
         stamp = app.now().astimezone(agency_zone(s)).strftime("%Y%m%d-%H%M%S")
         path = _write_pdf(pdf, app.paths.documents_dir / "appeals" / "letters",
                           f"{appeal_number(appeal_id)}-{kind.replace('_', '-')}-{stamp}")
@@ -763,8 +756,6 @@ def render_letter(app: AppContext, actor: Actor, appeal_id: int, kind: str, hear
 def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Path,
                 progress: Progress | None = None) -> rd.HearingPacketData:
     """The packet's data from a workspace: print derivatives of the photos, the map, EXIF, digests."""
-    from reports.photos import make_print_derivative
-
     note = progress or (lambda _d, _t, _s: None)
     steps = len(ws.photos) + 2
     photos = []
@@ -778,7 +769,7 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
             deriv = work_dir / f"{p.sha256}-print.jpg"
             try:
                 if not deriv.exists():
-                    make_print_derivative(p.path, deriv)
+                    app.renderer.print_copy(p.path, deriv)
                 photos.append(rd.EvidencePhoto(str(deriv), p.caption, p.taken_at, p.sha256))
             except OSError as exc:
                 photos.append(rd.EvidencePhoto(str(p.path), f"{p.caption} (cannot be printed: {exc})", p.taken_at,
@@ -795,10 +786,10 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
     check_at = ws.issued_at + timedelta(seconds=1)
     timeline += [rd.TimelineRow(check_at, "Checks", f"Check ({c.severity})", c.text) for c in checks]
     with app.db.reading() as s:
-        agency = agency_info(s)
         case = s.get(Citation, ws.citation_id)
         assert case is not None
         profile = case_profile(case)
+        agency = agency_info(s, profile.code)
         facts = citation_facts(s, case, profile)
     hearing = ws.scheduled_hearing
     distances = ", ".join(f"photo {i} {p.distance_m:.0f} m" for i, p in enumerate(ws.photos, 1)
@@ -823,8 +814,6 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
 def build_packet(app: AppContext, actor: Actor, appeal_id: int, out: Path | None = None,
                  progress: Progress | None = None) -> Path:
     """One click: the evidence packet PDF of an appeal (to ``out``, or under the documents folder)."""
-    from reports.hearing import HearingPacket
-
     note = progress or (lambda _d, _t, _s: None)
 
     def phase(start: int, width: int) -> Progress:
@@ -833,7 +822,7 @@ def build_packet(app: AppContext, actor: Actor, appeal_id: int, out: Path | None
     ws = load_workspace(app, actor, appeal_id, progress=phase(0, 40))
     data = packet_data(app, actor, ws, app.paths.print_dir / "appeal-derivatives", progress=phase(40, 40))
     note(80, 100, "Laying out the packet…")
-    pdf = HearingPacket(data).render()
+    pdf = app.renderer.hearing_packet(data)
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -867,9 +856,9 @@ def _replace(out: Path, pdf: bytes) -> Path:
 def docket_data(app: AppContext, actor: Actor, day: date, officer_user_id: int | None = None) -> rd.DocketData:
     rows = docket(app, actor, day, officer_user_id)
     with app.db.reading() as s:
-        agency = agency_info(s)
         tz_name = str(settings.get(s, "agency.timezone"))
         profile_code = str(settings.get(s, "agency.profile"))
+        agency = agency_info(s, profile_code)
         location = ", ".join(settings.get(s, "appeals.hearing_location"))
         officer = _name(s, officer_user_id) if officer_user_id else ""
     if not officer:
@@ -886,9 +875,7 @@ def docket_data(app: AppContext, actor: Actor, day: date, officer_user_id: int |
 
 def render_docket(app: AppContext, actor: Actor, day: date, out: Path | None = None,
                   officer_user_id: int | None = None) -> Path:
-    from reports.hearing import HearingDocket
-
-    pdf = HearingDocket(docket_data(app, actor, day, officer_user_id)).render()
+    pdf = app.renderer.docket(docket_data(app, actor, day, officer_user_id))
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

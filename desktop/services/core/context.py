@@ -17,6 +17,7 @@ from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.models import User
 from desktop.services.core import audit
+from desktop.services.core.printing import DocumentRenderer
 
 
 def utcnow() -> datetime:
@@ -43,11 +44,13 @@ class Actor:
 
 @dataclass
 class AppContext:
-    """What every use case needs: the database, the data folder, and the clock."""
+    """What every use case needs: the database, the data folder, the clock, and the renderer that
+    prints documents (built in one place: `desktop.bootstrap.make_app_context`)."""
 
     db: Database
     paths: AppPaths
     clock: Callable[[], datetime] = field(default=utcnow)
+    renderer: DocumentRenderer = field(kw_only=True)
 
     def now(self) -> datetime:
         return self.clock()

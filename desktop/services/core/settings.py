@@ -93,6 +93,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "payment files expected every business day (bank, lockbox, ach, processor); a missing one "
                 "is listed in the daily close"),
     SettingSpec("payments.plan_months", int, 12, "default length in months of an agency payment plan"),
+    SettingSpec("payments.max_file_mb", int, 20,
+                "largest payment file imported, in MB, before and after gzip is undone (larger files are refused)"),
 
     SettingSpec("appeals.max_document_mb", int, 10, "largest document (PDF, JPEG, PNG) an appellant may send, in MB"),
     SettingSpec("appeals.target_days", int, 30,

@@ -19,6 +19,7 @@ Where each part comes from:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +38,7 @@ from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.paths import AppPaths
+from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import (
     Appeal,
     AppealDocument,
@@ -52,6 +54,8 @@ from desktop.persistence.models import (
 )
 from desktop.persistence.models import EvidencePhoto as EvidenceRow
 from desktop.services.core import settings
+from desktop.services.core.agency import agency_info
+from desktop.services.core.printing import DocumentRenderer
 from reports.data import (
     AcknowledgementData,
     AgencyInfo,
@@ -77,8 +81,8 @@ from reports.data import (
 class DocumentKind:
     """One kind of mail piece: its label and what prints it.
 
-    `notice_kind` is set for the notices of the escalation ladder (one page each, printed by
-    `reports.notices`); `letter` names the `reports.letters` class for the letters other areas queue.
+    `notice_kind` is set for the notices of the escalation ladder (one page each); `letter` names the
+    document of the letters other areas queue (the renderer picks it from the letter's data).
     """
 
     key: str
@@ -115,16 +119,6 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {k.key: k for k in [
 def kind_label(kind: str) -> str:
     dk = DOCUMENT_KINDS.get(kind)
     return dk.label if dk else kind.replace("_", " ").capitalize()
-
-
-def document_class(kind: str) -> type[Any]:
-    """The reports class that prints letters of this kind (notices use `reports.notices.notice_class_for`)."""
-    dk = DOCUMENT_KINDS[kind]
-    if dk.letter is None:
-        raise ValueError(f"{kind} is a notice, printed by notice_class_for()")
-    from reports import letters
-
-    return getattr(letters, dk.letter)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- results
@@ -172,43 +166,15 @@ class MailSettings:
         return MailPiece(self.mailer_id, serial % 10**digits, self.barcode_id, self.service_type_id)
 
 
-def agency_info(session: Session) -> AgencyInfo:
-    """The agency as its settings describe it."""
-    def get(key: str) -> Any:
-        return settings.get(session, key)
-
-    return AgencyInfo(
-        name=get("agency.name"),
-        department=get("agency.department"),
-        return_address_lines=tuple(get("agency.address")),
-        phone=get("agency.phone"),
-        pay_url_template=get("agency.pay_url"),
-        web_url=get("agency.web_url"),
-        email=get("agency.email"),
-        logo_path=get("agency.logo_path") or None,
-        office_hours=get("agency.office_hours"),
-        payee_name=get("agency.payee"),
-        pay_by_mail_lines=tuple(get("agency.pay_by_mail_address")),
-        contest_address_lines=tuple(get("agency.contest_address")),
-        contest_url=get("agency.contest_url"),
-        in_person_lines=tuple(get("agency.counter_address")),
-        signature_name=get("agency.signature_name"),
-        signature_title=get("agency.signature_title"),
-        wording_overrides=dict(get("agency.wording") or {}),
-    )
-
-
-def mail_settings(session: Session) -> MailSettings:
+def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
     """The IMb settings, checked: a bad Mailer ID is the operator's to fix, not a crash."""
-    from reports.base import imb_tracking
-
     ms = MailSettings(str(settings.get(session, "mail.mailer_id")).strip(),
                       str(settings.get(session, "mail.service_type_id")).strip(),
                       str(settings.get(session, "mail.barcode_id")).strip(),
                       str(settings.get(session, "agency.timezone")))
     if ms.mailer_id:
         try:
-            imb_tracking(ms.piece(0))
+            renderer.tracking_code(ms.piece(0))
         except ValueError as exc:
             raise UserError(f"The mail settings are wrong for the Intelligent Mail barcode: {exc}. "
                             f"Fix mail.mailer_id / mail.service_type_id / mail.barcode_id.") from None
@@ -304,9 +270,8 @@ class PhotoDerivatives:
     made; an existing derivative is reused as is (it was checked when made).
     """
 
-    def __init__(self, paths: AppPaths) -> None:
-        from desktop.persistence.evidence import EvidenceStore
-
+    def __init__(self, paths: AppPaths, renderer: DocumentRenderer) -> None:
+        self.renderer = renderer
         self.store = EvidenceStore(paths.evidence_dir)
         self.dir = paths.print_dir / "derivatives"
         self._failed: dict[str, Held] = {}  # checked once per run
@@ -327,10 +292,6 @@ class PhotoDerivatives:
         return got
 
     def _make(self, sha256: str, out: Path) -> Path | Held:
-        import hashlib
-
-        from reports.photos import make_print_derivative
-
         try:
             original = self.store.path_for(sha256)
         except Exception:  # noqa: BLE001 - a malformed digest is a damaged record
@@ -343,7 +304,7 @@ class PhotoDerivatives:
                         f"(the file was altered).")
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
-            make_print_derivative(original, out)
+            self.renderer.print_copy(original, out)
         except (OSError, ValueError, SyntaxError) as exc:  # Pillow's errors for broken files
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return Held(f"The evidence photo {sha256[:12]}… is damaged and cannot be printed ({detail}).")
@@ -415,12 +376,13 @@ _METHODS = {"cash": "Cash", "check": "Check", "cheque": "Cheque", "card": "Card"
 class PieceBuilder:
     """Builds the printable data of queued pieces for one run (one `as_of` notice date per zone)."""
 
-    def __init__(self, session: Session, paths: AppPaths, now: datetime) -> None:
+    def __init__(self, session: Session, paths: AppPaths, now: datetime, renderer: DocumentRenderer) -> None:
         self.session = session
         self.now = now
-        self.agency = agency_info(session)
-        self.mail = mail_settings(session)
-        self.photos = PhotoDerivatives(paths)
+        self.renderer = renderer
+        self.mail = mail_settings(session, renderer)
+        self.photos = PhotoDerivatives(paths, renderer)
+        self._agencies: dict[str, AgencyInfo] = {}
         self._profiles: dict[tuple[str, date], prof.JurisdictionProfile] = {}
         self._users: dict[int, str] = {}
 
@@ -435,6 +397,14 @@ class PieceBuilder:
             except UserError:
                 hit = prof.load_profile(citation.profile_code)
             self._profiles[key] = hit
+        return hit
+
+    def agency(self, profile: prof.JurisdictionProfile) -> AgencyInfo:
+        """The agency block for the documents of a case under `profile` (read once per profile)."""
+        code = profile.code.upper()
+        hit = self._agencies.get(code)
+        if hit is None:
+            hit = self._agencies[code] = agency_info(self.session, code)
         return hit
 
     def today(self, profile: prof.JurisdictionProfile) -> date:
@@ -608,7 +578,7 @@ class PieceBuilder:
         previous = max((e.mailed_on for e in events if isinstance(e, case_plan.NoticeMailed)
                         and e.stage_key != stage_key), default=None)
         data = NoticeData(
-            kind=kind, profile_code=profile.code.upper(), agency=self.agency, recipient=recipient,
+            kind=kind, profile_code=profile.code.upper(), agency=self.agency(profile), recipient=recipient,
             facts=self.facts(case), notice_date=notice_date, amount_due_cents=max(balance, 0),
             due_date=due_date, amount_due_after_cents=after, discount_cents=discount_cents,
             discount_deadline=discount_deadline, contest_deadline=contest_deadline,
@@ -616,11 +586,7 @@ class PieceBuilder:
             mail=self.mail.piece(notice.serial or 0), reprint=notice.reprint_of is not None,
             previous_notice_date=previous,
         )
-        from reports.notices import notice_class_for
-
-        try:
-            notice_class_for(data)
-        except ValueError:
+        if not self.renderer.prints_notice(data):
             return Held(f"A {kind_label(notice.kind).lower()} does not exist under the {profile.name} rules.")
         return data
 
@@ -691,7 +657,7 @@ class PieceBuilder:
             pass
         letter_date = self.today(profile)
         return DecisionLetterData(
-            profile_code=profile.code.upper(), agency=self.agency,
+            profile_code=profile.code.upper(), agency=self.agency(profile),
             recipient=self._appeal_recipient(appeal, recipient, profile.code), letter_date=letter_date,
             appeal_number=appeal_number(appeal), facts=self.facts(case), level=self._level_name(profile, appeal.level),
             decision=decision, reason_text=appeal.decision_reason or "", decided_by=self.user_name(appeal.decided_by),
@@ -714,7 +680,7 @@ class PieceBuilder:
         docs = tuple(self.session.scalars(select(AppealDocument.filename)
                                           .where(AppealDocument.appeal_id == appeal.id).order_by(AppealDocument.id)))
         return AcknowledgementData(
-            profile_code=profile.code.upper(), agency=self.agency,
+            profile_code=profile.code.upper(), agency=self.agency(profile),
             recipient=self._appeal_recipient(appeal, recipient, profile.code), letter_date=self.today(profile),
             appeal_number=appeal_number(appeal), facts=self.facts(case), received_at=appeal.filed_at,
             channel=appeal.channel.replace("_", " ").capitalize(), level=self._level_name(profile, appeal.level),
@@ -743,7 +709,7 @@ class PieceBuilder:
             "Written": "No attendance: the hearing officer decides on the evidence on file.",
         }.get(mode, "")
         return HearingNoticeData(
-            profile_code=profile.code.upper(), agency=self.agency,
+            profile_code=profile.code.upper(), agency=self.agency(profile),
             recipient=self._appeal_recipient(appeal, recipient, profile.code), letter_date=self.today(profile),
             appeal_number=appeal_number(appeal), facts=self.facts(case), hearing_at=hearing.scheduled_at, mode=mode,
             location_lines=tuple(p.strip() for p in (hearing.location or "").split(",") if p.strip()),
@@ -780,7 +746,7 @@ class PieceBuilder:
         if refund.payee_name:
             recipient = replace(recipient, name=mailing_name(refund.payee_name).upper())
         return RefundLetterData(
-            profile_code=profile.code.upper(), agency=self.agency, recipient=recipient,
+            profile_code=profile.code.upper(), agency=self.agency(profile), recipient=recipient,
             letter_date=self.today(profile), citation_number=case.citation.citation_number,
             refund_cents=refund.amount_cents, reason=refund.reason, refund_method=method,
             refund_reference=(refund_entry.memo or "") if refund_entry else "",
@@ -806,7 +772,7 @@ class PieceBuilder:
                   and "return" in ((e.memo or "") + (e.dedupe_key or "")).lower())
         today = self.today(profile)
         return ReversalLetterData(
-            profile_code=profile.code.upper(), agency=self.agency, recipient=recipient, letter_date=today,
+            profile_code=profile.code.upper(), agency=self.agency(profile), recipient=recipient, letter_date=today,
             citation_number=case.citation.citation_number, payment_date=payment.value_date,
             amount_cents=payment.amount_cents, instrument=_METHODS.get(payment.method, payment.method.title()),
             instrument_reference=(f"no. {payment.cheque_number}" if payment.cheque_number

@@ -46,6 +46,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.printing import DocumentRenderer
 from desktop.services.notices.documents import (
     DOCUMENT_KINDS,
     Held,
@@ -53,11 +54,11 @@ from desktop.services.notices.documents import (
     PieceData,
     address_snapshot,
     batches_of,
-    document_class,
     kind_label,
     load_cases,
     mailing_name,
 )
+from reports.data import BatchResult
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
             result.seconds = clock.perf_counter() - started
             return result
         note(0, len(queued), "Preparing the notices…")
-        builder = PieceBuilder(s, app.paths, app.now())
+        builder = PieceBuilder(s, app.paths, app.now(), app.renderer)
         cases = load_cases(s, [n.citation_id for n in queued])
         _prefetch_photos(builder, [cases[n.citation_id] for n in queued
                                    if n.citation_id in cases and n.kind in DOCUMENT_KINDS
@@ -327,26 +328,23 @@ def _record_holds(app: AppContext, actor: Actor, held: list[tuple[Notice, Held]]
         uow.commit()
 
 
-def _render_file(batch: Sequence[PieceData], path: Path, note: Progress, stop: Cancel,
-                 done: list[int], total: int) -> Any:
-    from reports.batch import render_batch, render_letter_batch
-
+def _render_file(renderer: DocumentRenderer, batch: Sequence[PieceData], path: Path, note: Progress, stop: Cancel,
+                 done: list[int], total: int) -> BatchResult:
     label = kind_label(batch[0].kind)
 
     def prog(k: int, _n: int) -> None:
         note(done[0] + k, total, f"Printing {label.lower()}s… {done[0] + k:,} of {total:,}")
 
     if batch[0].is_notice:
-        return render_batch([p.data for p in batch], path, prog, stop)
-    cls = document_class(batch[0].kind)
-    return render_letter_batch([(cls(p.data), p.reprint) for p in batch], path, prog, stop)
+        return renderer.notice_batch([p.data for p in batch], path, prog, stop)
+    return renderer.letter_batch([(p.data, p.reprint) for p in batch], path, prog, stop)
 
 
 def _render_and_record(app: AppContext, actor: Actor, batch: list[PieceData], path: Path, result: RunResult,
                        note: Progress, stop: Cancel, done: list[int], total: int) -> bool:
     """Render one batch and record it; False when cancelled. Pieces changed meanwhile are left out."""
     for _attempt in range(3):
-        rendered = _render_file(batch, path, note, stop, done, total)
+        rendered = _render_file(app.renderer, batch, path, note, stop, done, total)
         if rendered.cancelled:
             return False
         changed = _record_batch(app, actor, batch, rendered, result)
@@ -363,8 +361,6 @@ def _render_and_record(app: AppContext, actor: Actor, batch: list[PieceData], pa
 
 def _render_parallel(app: AppContext, actor: Actor, jobs: list[tuple[list[PieceData], Path]], workers: int | None,
                      result: RunResult, note: Progress, stop: Cancel, done: list[int], total: int) -> None:
-    from reports.batch import BatchResult, render_jobs_parallel
-
     stopped = [False]
 
     def recorded(n: int, rendered: BatchResult) -> None:
@@ -389,8 +385,8 @@ def _render_parallel(app: AppContext, actor: Actor, jobs: list[tuple[list[PieceD
         return stopped[0]
 
     note(0, total, "Printing notices on several processes…")
-    render_jobs_parallel([([p.data for p in batch], str(path)) for batch, path in jobs], workers, recorded,
-                         cancelled)
+    app.renderer.notice_batches_parallel([([p.data for p in batch], str(path)) for batch, path in jobs], workers,
+                                         recorded, cancelled)
     if stopped[0]:
         result.cancelled = True
 
@@ -402,13 +398,14 @@ def _remove(path: Path) -> None:
         pass
 
 
-def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], rendered: Any,
+def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], rendered: BatchResult,
                   result: RunResult) -> list[int]:
     """Record a complete batch PDF: the batch row and every piece 'printed' with its serial, in one commit.
 
     Returns the ids of pieces that are no longer queued (another run, or the escalation, changed them
     meanwhile); then nothing is recorded and the file is removed, and the caller prints the rest again.
     """
+    assert rendered.path is not None, "a cancelled batch is never recorded"
     path = Path(rendered.path)
     ids = [p.notice_id for p in batch]
     try:

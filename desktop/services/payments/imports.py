@@ -5,11 +5,18 @@ and reason before anything is written), then every payment in it is matched and 
 returns reverse the payments they return, and the import is committed once. Cancelling or any
 error rolls the whole file back: nothing is ever half-posted.
 
-A file imported twice adds nothing: the file's SHA-256 is remembered (`PaymentImport.sha256`), and
-each payment's `(source, external_id)` is unique, so the same payment arriving in another file
-(a processor re-sending a day, the same ACH entry in two encodings) is recognised too. Processor
-payments are keyed by the processor's transaction id and ACH payments by trace number and date;
-bank and lockbox payments by the file and their position in it.
+A file imported twice adds nothing: the file's SHA-256 is remembered (`PaymentImport.sha256`). A
+payment is identified by what it is, not by the file's bytes: `Payment.identity_key` (unique in the
+database) is built from the bank's own identifiers (desktop.domain.payment_identity): the bank
+reference, account, value date and amount of a BAI2 credit; the lockbox, deposit date, batch and item
+of a cheque; the trace number and effective date of an ACH entry; the processor's transaction id.
+So a statement saved with other line ends, a byte-order mark, trailing blanks or another payer name,
+re-sent, or overlapping an earlier one posts each payment once; a file whose payments were all
+posted already says so and records nothing; two imports of one file at once post it once (the
+loser of the race is run again and finds the payments posted).
+
+Files are bounded (`payments.max_file_mb`, checked before reading and while gzip is undone) and a
+file with payments in a currency other than the office's (`agency.currency`) is refused whole.
 
 Matching (desktop.domain.matching): a citation number in the reference fields, else a plate in
 them whose open cases owe exactly the amount; the rest go to the unmatched queue with the reason.
@@ -25,21 +32,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.matching import MatchMethod, citation_candidates, match_payment
+from desktop.domain.payment_identity import identity_key
 from desktop.domain.plates import normalize_plate
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User
 from desktop.services.cases import steps as case_ops
+from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.payments.importers import (
@@ -49,6 +60,7 @@ from desktop.services.payments.importers import (
     ImportRejected,
     read_payment_bytes,
 )
+from desktop.services.payments.importers.common import read_bounded
 from desktop.services.payments.posting import (
     NOT_YET_PAYABLE,
     _balances,
@@ -78,14 +90,19 @@ Progress = Callable[[int, int, str], None]
 
 
 def stable_external_id(kind: FileKind, payment: ImportedPayment) -> str:
-    """The id that makes a payment recognisable in any file: the processor's transaction id, the ACH
-    trace number and date; bank and lockbox items keep the importer's (file digest and position)."""
-    if kind is FileKind.PROCESSOR_CSV:
-        return "processor:" + payment.external_id.split(":", 2)[2]
-    if kind is FileKind.NACHA:
-        trace = payment.external_id.rsplit(":", 1)[-1]
-        return f"ach:{trace}:{payment.value_date.isoformat() if payment.value_date else ''}"
-    return payment.external_id
+    """The id that makes a payment recognisable in any file (``desktop.domain.payment_identity``)."""
+    return payment.identity or payment.external_id
+
+#: How often an import that lost a race with another (a unique key taken meanwhile) is run again.
+RACE_RETRIES = 4
+#: PostgreSQL advisory lock key held by an import's transaction: imports run one after the other, so
+#: the second sees what the first posted (SQLite's write transactions are serial anyway).
+IMPORT_LOCK_KEY = 0x5041594D  # "PAYM"
+
+
+def _serialise_imports(s: Session) -> None:
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
 
 
 @dataclass
@@ -97,11 +114,15 @@ class ImportOutcome:
     sha256: str
     import_id: int | None = None
     already_imported: bool = False
+    #: every payment in the file was posted already from earlier files: nothing was recorded
+    all_known: bool = False
     previously: str = ""
     payments: int = 0
     matched: int = 0
     unmatched: int = 0
     already_known: int = 0
+    #: deposits of a BAI2 statement that an earlier statement already reported (not kept again)
+    known_deposits: int = 0
     total_cents: int = 0
     matched_cents: int = 0
     unmatched_cents: int = 0
@@ -118,12 +139,18 @@ class ImportOutcome:
         """The result as a clerk reads it (the command line prints these)."""
         if self.already_imported:
             return [f"{self.file_name}: already imported {self.previously}; nothing added."]
+        if self.all_known:
+            deposits = (f" (and its {self.known_deposits} deposit(s) reported)" if self.known_deposits else "")
+            return [f"{self.file_name}: all {self.already_known} payment(s) in it were already posted{deposits} "
+                    f"from earlier files; nothing was added."]
         out = [(f"{self.file_name} ({self.kind}): {self.payments} payment(s) for {format_cents(self.total_cents)}: "
                 f"{self.matched} matched ({format_cents(self.matched_cents)}), {self.unmatched} to the unmatched "
                 f"queue ({format_cents(self.unmatched_cents)}).")]
         if self.already_known:
             out.append(f"  {self.already_known} payment(s) were already recorded from an earlier file and were not "
                        f"added again.")
+        if self.known_deposits:
+            out.append(f"  {self.known_deposits} deposit(s) were already reported by an earlier statement.")
         if self.overpaid_cents:
             out.append(f"  {format_cents(self.overpaid_cents)} overpaid: the cases are in the refund queue.")
         out += [f"  ACH return: {text}" for text in self.returns_applied]
@@ -137,32 +164,52 @@ class ImportOutcome:
 
 def import_payment_file(app: AppContext, actor: Actor, path: str | Path,
                         progress: Progress | None = None) -> ImportOutcome:
-    """Import one payment file from disk (any supported format; .gz is undone)."""
+    """Import one payment file from disk (any supported format; .gz is undone). A file larger than the
+    ``payments.max_file_mb`` setting is refused before it is read."""
     path = Path(path)
+    _zone, _currency, max_bytes = _limits(app, actor)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportRejected(f"the file could not be read ({exc.strerror}).", None, path.name) from None
+        data = read_bounded(path, max_bytes)
+    except ImportRejected as rejected:
+        _audit_rejection(app, actor, path.name, rejected)
+        raise
     return import_payment_bytes(app, actor, data, path.name, progress)
+
+
+def _limits(app: AppContext, actor: Actor) -> tuple[ZoneInfo, str, int]:
+    """The bank's time zone, the office's currency and the largest file, from the settings."""
+    with app.reader(actor, Permission.IMPORT_DATA) as uow:
+        s = uow.session
+        return (agency_zone(s), str(settings.get(s, "agency.currency")).strip().upper(),
+                max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
 
 
 def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: str,
                          progress: Progress | None = None) -> ImportOutcome:
     """Import one payment file's bytes: parse, match, post and reverse, all in one unit of work."""
     note = progress or (lambda _d, _t, _s: None)
-    with app.reader(actor, Permission.IMPORT_DATA) as uow:
-        zone = agency_zone(uow.session)
+    zone, currency, max_bytes = _limits(app, actor)
     note(0, 0, f"Reading {file_name}…")
     try:
-        parsed = read_payment_bytes(data, file_name, zone)
+        parsed = read_payment_bytes(data, file_name, zone, currency=currency, max_bytes=max_bytes)
     except ImportRejected as rejected:
         _audit_rejection(app, actor, file_name, rejected)
         raise
-    with app.uow(actor, Permission.IMPORT_DATA) as uow:
-        outcome = _import(uow, parsed, note)
-        if not outcome.already_imported:
-            uow.commit()
-        return outcome
+    for attempt in range(1, RACE_RETRIES + 1):
+        try:
+            with app.uow(actor, Permission.IMPORT_DATA) as uow:
+                outcome = _import(uow, parsed, note)
+                if not (outcome.already_imported or outcome.all_known):
+                    uow.commit()
+                return outcome
+        except IntegrityError:
+            # Another import (or a workstation of an older version, which takes no import lock) posted
+            # some of these payments, or this very file, while this one ran: the unique identity keys
+            # refused the second posting and everything here was rolled back. Run again: the payments
+            # now posted are recognised and only the rest are added.
+            log.info("import of %s lost a race with another import (attempt %d)", file_name, attempt)
+    raise UserError(f"{file_name}: other imports were posting the same payments at the same moment; this file "
+                    f"was not imported and nothing in it was posted. Import it again.")
 
 
 def _audit_rejection(app: AppContext, actor: Actor, file_name: str, rejected: ImportRejected) -> None:
@@ -189,6 +236,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     s = uow.session
     source = FILE_SOURCE[parsed.kind]
     outcome = ImportOutcome(parsed.file_name, parsed.kind.value, parsed.sha256)
+    _serialise_imports(s)
     earlier = s.scalar(select(PaymentImport).where(PaymentImport.sha256 == parsed.sha256))
     if earlier is not None:
         who = s.get(User, earlier.user_id) if earlier.user_id else None
@@ -199,24 +247,33 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
         return outcome
 
     items: list[ImportedPayment] = []
+    deposits: list[dict[str, Any]] = []
     for item in parsed.payments:
         if parsed.kind is FileKind.BAI2 and item.type_code in DEPOSIT_TYPE_CODES:
-            outcome.deposits.append({
+            deposits.append({
                 "type_code": item.type_code, "category": DEPOSIT_TYPE_CODES[item.type_code],
                 "amount_cents": item.amount_cents,
                 "value_date": (item.value_date or agency_date(s, uow.app.now())).isoformat(),
-                "reference": item.reference_text, "lines": list(item.line_numbers)})
+                "reference": item.reference_text, "lines": list(item.line_numbers),
+                "identity": identity_key(source, stable_external_id(parsed.kind, item))})
         else:
             items.append(item)
+    seen_deposits = _known_deposits(s, deposits)
+    outcome.deposits = [d for d in deposits if d["identity"] not in seen_deposits]
     ids = {stable_external_id(parsed.kind, item): item for item in items}
-    known = _known_external_ids(s, source, list(ids))
-    fresh = [(ext, item) for ext, item in ids.items() if ext not in known]
+    keys = {ext: identity_key(source, ext) for ext in ids}
+    known = _known_identity_keys(s, list(keys.values()))
+    fresh = [(ext, item) for ext, item in ids.items() if keys[ext] not in known]
     outcome.already_known = len(items) - len(fresh)
 
     # Phase 1, reads only: decide where each payment goes and which payments the returns undo.
     note(0, len(fresh), "Matching payments to cases…")
     planned = _plan(s, fresh)
     returns = _plan_returns(s, parsed, outcome)
+    outcome.known_deposits = len(deposits) - len(outcome.deposits)
+    if (items or deposits) and not fresh and not returns and not outcome.deposits:
+        outcome.all_known = True
+        return outcome
     # Phase 2: lock every case involved, in id order, before writing anything.
     wanted = sorted({cid for p in planned for cid in p.case_ids} | {cid for _, _, cids in returns for cid in cids})
     locked = {cid: case_ops.load_case(uow, cid) for cid in wanted}
@@ -232,6 +289,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
         item = plan.item
         value_date = item.value_date or agency_date(s, item.received_at or now)
         payment = Payment(source=source, method=plan.method, external_id=plan.external_id,
+                          identity_key=identity_key(source, plan.external_id),
                           amount_cents=item.amount_cents, received_at=item.received_at or _noon(s, value_date),
                           value_date=value_date, reference=item.reference_text or None,
                           payer_name=item.payer or None, import_id=batch.id, user_id=uow.actor.user_id,
@@ -291,12 +349,24 @@ def _noon(s: Session, day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=agency_zone(s))
 
 
-def _known_external_ids(s: Session, source: str, ids: Sequence[str]) -> set[str]:
+def _known_identity_keys(s: Session, keys: Sequence[str]) -> set[str]:
     known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        known |= set(s.scalars(select(Payment.external_id).where(Payment.source == source,
-                                                                 Payment.external_id.in_(chunk))))
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        known |= {str(k) for k in s.scalars(select(Payment.identity_key).where(Payment.identity_key.in_(chunk)))}
+    return known
+
+
+def _known_deposits(s: Session, deposits: Sequence[dict[str, Any]]) -> set[str]:
+    """The identities of these deposits that a statement imported earlier already reported (a deposit is
+    not a payment row: it is kept in its import's summary for the daily close)."""
+    if not deposits:
+        return set()
+    first = min(date.fromisoformat(str(d["value_date"])) for d in deposits) - timedelta(days=31)
+    known: set[str] = set()
+    for summary in s.scalars(select(PaymentImport.summary).where(PaymentImport.kind == FileKind.BAI2.value,
+                                                                 PaymentImport.value_date >= first)):
+        known |= {str(d["identity"]) for d in (summary or {}).get("deposits", []) if d.get("identity")}
     return known
 
 

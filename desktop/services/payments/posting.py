@@ -39,6 +39,7 @@ from desktop.domain.errors import ConcurrencyConflict, NotFound, UserError
 from desktop.domain.ledger import EntryKind, apply_payment_across, format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.matching import normalise_citation
+from desktop.domain.payment_identity import stored_identity_key
 from desktop.domain.plates import normalize_plate, plate_search_key
 from desktop.domain.roles import Permission
 from desktop.persistence.models import (
@@ -210,7 +211,8 @@ def _new_payment(uow: UnitOfWork, *, source: str, method: str, external_id: str,
                       received_at=received_at, value_date=value_date, reference=reference or None,
                       payer_name=payer_name or None, card_last4=card_last4, cheque_number=cheque_number,
                       import_id=import_id, drawer_id=drawer_id, user_id=uow.actor.user_id, status=status,
-                      match_method=match_method, match_note=match_note)
+                      match_method=match_method, match_note=match_note,
+                      identity_key=stored_identity_key(source, external_id, amount_cents, value_date))
     uow.session.add(payment)
     uow.session.flush()
     return payment

@@ -32,6 +32,18 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role, allowed
+from desktop.services.admin import profiles as profile_store
+from desktop.services.admin import users
+from desktop.services.admin.listing import list_settings, list_users
+from desktop.services.admin.profiles import (
+    apply_form_values,
+    form_values,
+    profile_changes,
+    save_new_version,
+    validate_definition,
+)
+from desktop.services.core import settings as settings_service
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
 #: The numbers of a stage shown in the form, with their column titles.
@@ -143,14 +155,12 @@ class ProfilesTab(QWidget):
 
     # -------------------------------------------------------------- loading
     def refresh(self) -> None:
-        from desktop.services.admin import profiles as profile_store
-
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(_c: Any) -> tuple[list[Any], dict[Any, int]]:
             return profile_store.list_versions(app, actor), profile_store.cases_using(app, actor)
 
-        self.ctx.runner.run(work, on_done=self._show_versions, on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=self._show_versions).run()
 
     def _show_versions(self, result: tuple[list[Any], dict[Any, int]]) -> None:
         versions, using = result
@@ -188,8 +198,6 @@ class ProfilesTab(QWidget):
         self.feedback.setText("" if self.may_edit else "Read only: only an administrator changes profiles.")
 
     def _fill_form(self, definition: dict[str, Any]) -> None:
-        from desktop.services.admin.profiles import form_values
-
         rows = form_values(definition)
         self.form.blockSignals(True)
         self.form.setRowCount(len(rows))
@@ -223,7 +231,8 @@ class ProfilesTab(QWidget):
             for col, (key, title) in enumerate(FORM_COLUMNS):
                 if key not in EDITABLE:
                     continue
-                text = (self.form.item(i, col).text() if self.form.item(i, col) else "").strip()
+                cell = self.form.item(i, col)
+                text = (cell.text() if cell is not None else "").strip()
                 if not text:
                     values[key] = None if key in ("contest_deadline_days", "final_deadline_days") else 0
                     continue
@@ -243,8 +252,6 @@ class ProfilesTab(QWidget):
 
     def edited_definition(self) -> dict[str, Any]:
         """The definition as edited (the form's numbers applied over the JSON)."""
-        from desktop.services.admin.profiles import apply_form_values, validate_definition
-
         data, _p = validate_definition(self.json.toPlainText(), self.current.code if self.current else None)
         if self._form_dirty or self.editors.currentIndex() == 0:
             rows, discount = self._form_numbers()
@@ -260,8 +267,6 @@ class ProfilesTab(QWidget):
                 self.json.blockSignals(False)
                 self._form_dirty = False
             elif index == 0 and self._json_dirty:
-                from desktop.services.admin.profiles import validate_definition
-
                 data, _p = validate_definition(self.json.toPlainText())
                 self._fill_form(data)
                 self._json_dirty = False
@@ -274,8 +279,6 @@ class ProfilesTab(QWidget):
         self.validated.emit(ok, text)
 
     def validate(self) -> bool:
-        from desktop.services.admin.profiles import profile_changes, validate_definition
-
         if self.current is None:
             return False
         try:
@@ -291,8 +294,6 @@ class ProfilesTab(QWidget):
         return True
 
     def save(self) -> None:
-        from desktop.services.admin.profiles import save_new_version
-
         if self.current is None or not self.validate():
             return
         data = self.edited_definition()
@@ -307,7 +308,6 @@ class ProfilesTab(QWidget):
             self.ctx.info(f"Profile {stored.code} version {stored.version} saved.")
             self.reason.clear()
             self.saved.emit(stored)
-            self.refresh()
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UserError):
@@ -315,8 +315,8 @@ class ProfilesTab(QWidget):
             else:
                 self.ctx.error(exc)
 
-        self.ctx.runner.run(lambda _c: save_new_version(app, actor, code, data, effective, reason),
-                            on_done=done, on_error=failed)
+        Mutation(self.ctx, self, lambda _c: save_new_version(app, actor, code, data, effective, reason),
+                 changes=Changes(profiles=True), success=done, failure=failed).run()
 
 
 class UsersTab(QWidget):
@@ -346,14 +346,11 @@ class UsersTab(QWidget):
         self.toggle_button.setEnabled(self.may)
 
     def refresh(self) -> None:
-        from desktop.services.admin.listing import list_users
-
         if not self.may:
             self.table.setRowCount(0)
             self.loaded.emit(0)
             return
-        self.ctx.runner.run(lambda _c: list_users(self.ctx.app, self.ctx.actor), on_done=self._show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: list_users(self.ctx.app, self.ctx.actor), success=self._show).run()
 
     def _show(self, rows: list[Any]) -> None:
         self.rows = rows
@@ -368,8 +365,6 @@ class UsersTab(QWidget):
         self.loaded.emit(len(rows))
 
     def add_user(self) -> None:
-        from desktop.services.admin import users
-
         dlg = QDialog(self)
         dlg.setWindowTitle("Add a user")
         form = QFormLayout(dlg)
@@ -387,13 +382,10 @@ class UsersTab(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = (username.text().strip(), full.text().strip(), role.currentData(), password.text())
-        self.ctx.runner.run(lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
-                            on_done=lambda _r: (self.ctx.info(f"User {args[0]} added."), self.refresh()),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
+                 changes=Changes(users=True), success=lambda _r: self.ctx.info(f"User {args[0]} added.")).run()
 
     def toggle(self) -> None:
-        from desktop.services.admin import users
-
         row = self.table.currentRow()
         if not 0 <= row < len(self.rows):
             self.ctx.info("Select a user first.")
@@ -403,8 +395,9 @@ class UsersTab(QWidget):
                                           f"Why {'enable' if not u.active else 'disable'} {u.username}?")
         if not ok:
             return
-        self.ctx.runner.run(lambda _c: users.set_active(self.ctx.app, self.ctx.actor, u.username, not u.active, reason),
-                            on_done=lambda _r: self.refresh(), on_error=self.ctx.error)
+        Mutation(self.ctx, self,
+                 lambda _c: users.set_active(self.ctx.app, self.ctx.actor, u.username, not u.active, reason),
+                 changes=Changes(users=True)).run()
 
 
 class SettingsTab(QWidget):
@@ -425,10 +418,7 @@ class SettingsTab(QWidget):
         self.may = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
 
     def refresh(self) -> None:
-        from desktop.services.admin.listing import list_settings
-
-        self.ctx.runner.run(lambda _c: list_settings(self.ctx.app, self.ctx.actor), on_done=self._show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: list_settings(self.ctx.app, self.ctx.actor), success=self._show).run()
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -448,8 +438,6 @@ class SettingsTab(QWidget):
         self.loaded.emit(len(rows))
 
     def _changed(self, item: QTableWidgetItem) -> None:
-        from desktop.services.core import settings as settings_service
-
         if item.column() != 1 or not 0 <= item.row() < len(self.rows):
             return
         spec = self.rows[item.row()]
@@ -462,13 +450,17 @@ class SettingsTab(QWidget):
                 self.ctx.error(UserError(f"{spec.key} takes a JSON {spec.type_name}."))
                 self.refresh()
                 return
-        self.ctx.runner.run(lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
-                            on_done=lambda _r: (self.ctx.info(f"{spec.key} saved."), self.refresh()),
-                            on_error=lambda e: (self.ctx.error(e), self.refresh()))
+        def failed(exc: BaseException) -> None:
+            self.ctx.error(exc)
+            self.refresh()  # the refused value leaves the table
+
+        Mutation(self.ctx, self, lambda _c: settings_service.set_value(self.ctx.app, self.ctx.actor, spec.key, value),
+                 changes=Changes(settings=True), success=lambda _r: self.ctx.info(f"{spec.key} saved."),
+                 failure=failed).run()
 
 
 class AdminView(QWidget):
-    """The Administration area: Profiles, Users, Settings."""
+    """The Administration area: Profiles, Users, Settings; each tab shows changes announced on the bus."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -484,6 +476,18 @@ class AdminView(QWidget):
         self.tabs.addTab(self.settings, "Settings")
         lay.addWidget(self.tabs)
         self._loaded = False
+        ctx.bus.subscribe(self, self._data_changed)
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """A profile, user or setting changed: the tabs already shown read theirs again."""
+        if not self._loaded:
+            return
+        if changes.profiles:
+            self.profiles.refresh()
+        if changes.users:
+            self.users.refresh()
+        if changes.settings:
+            self.settings.refresh()
 
     def activate(self) -> None:
         if not self._loaded:

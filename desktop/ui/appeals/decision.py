@@ -30,7 +30,8 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services import appeals
 from desktop.services.appeals.packet import AppealWorkspace
 from desktop.ui.appeals.deadline_text import GREY, currency_for
-from desktop.ui.appeals.widgets import run_for
+from desktop.ui.appeals.widgets import appeal_changes
+from desktop.ui.common.operations import Mutation
 from desktop.ui.common.widgets import local_time
 
 
@@ -161,6 +162,5 @@ class DecisionPanel(QGroupBox):
             self.button.setEnabled(True)
             self.ctx.error(exc)
 
-        run_for(self, self.ctx.runner,
-                lambda _c: appeals.decide_appeal(app, actor, appeal_id, choice, reason, amount),
-                on_done=self.decided.emit, on_error=failed)
+        Mutation(self.ctx, self, lambda _c: appeals.decide_appeal(app, actor, appeal_id, choice, reason, amount),
+                 changes=appeal_changes(appeal_id), success=self.decided.emit, failure=failed).run()

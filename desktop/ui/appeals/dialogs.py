@@ -39,7 +39,8 @@ from desktop.services import appeals
 from desktop.services.admin import users
 from desktop.services.appeals.documents import CheckedDocument, check_file
 from desktop.services.core import settings
-from desktop.ui.appeals.widgets import run_for
+from desktop.ui.appeals.widgets import appeal_changes
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import ok_cancel
 
@@ -159,8 +160,8 @@ class IntakeDialog(QDialog):
         number = self.citation.text().strip()
         app, actor = self.ctx.app, self.ctx.actor
         self.case_label.setText("Looking up…")
-        run_for(self, self.ctx.runner, lambda _c: appeals.intake_preview(app, actor, number, level),
-                on_done=self._show_preview, on_error=self._failed)
+        Query(self.ctx, self, lambda _c: appeals.intake_preview(app, actor, number, level),
+              success=self._show_preview, failure=self._failed).run()
 
     def _failed(self, exc: BaseException) -> None:
         self.case_label.setText(f"<span style='color:#b71c1c'>{exc}</span>")
@@ -220,7 +221,7 @@ class IntakeDialog(QDialog):
                     out.append((p, exc))
             return out
 
-        run_for(self, self.ctx.runner, work, on_done=self._files_checked, on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=self._files_checked).run()
 
     def _files_checked(self, results: list[tuple[Path, Any]]) -> None:
         for path, result in results:
@@ -276,7 +277,8 @@ class IntakeDialog(QDialog):
             self.file_button.setEnabled(True)
             self.ctx.error(exc)
 
-        run_for(self, self.ctx.runner, work, on_done=done, on_error=failed)
+        Mutation(self.ctx, self, work, changes=lambda filed: appeal_changes(filed.appeal_id), success=done,
+                 failure=failed).run()
 
 
 class AvailabilityDialog(QDialog):
@@ -320,8 +322,8 @@ class AvailabilityDialog(QDialog):
             self.added.emit(slot_id)
             self.accept()
 
-        run_for(self, self.ctx.runner, lambda _c: appeals.add_slot(app, actor, officer, start, end),
-                on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: appeals.add_slot(app, actor, officer, start, end),
+                 changes=Changes(appeals=True), success=done).run()
 
 
 class ScheduleDialog(QDialog):
@@ -383,8 +385,7 @@ class ScheduleDialog(QDialog):
         form.addRow(buttons)
         self.times.itemDoubleClicked.connect(lambda _i: self.save())
         app, actor = ctx.app, ctx.actor
-        run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor), on_done=self._officers,
-                on_error=ctx.error)
+        Query(ctx, self, lambda _c: appeals.hearing_officers(app, actor), success=self._officers).run()
 
     def _officers(self, officers: list[appeals.OfficerChoice]) -> None:
         self.officers = officers
@@ -402,8 +403,8 @@ class ScheduleDialog(QDialog):
             return
         day, minutes = _pydate(self.day.date()), self.minutes.value()
         app, actor = self.ctx.app, self.ctx.actor
-        run_for(self, self.ctx.runner, lambda _c: appeals.free_times(app, actor, officer, day, minutes),
-                on_done=self._show_times, on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: appeals.free_times(app, actor, officer, day, minutes),
+              success=self._show_times).run()
 
     def _show_times(self, times: list[datetime]) -> None:
         self.times.clear()
@@ -451,7 +452,7 @@ class ScheduleDialog(QDialog):
             self.booked.emit(hearing_id)
             self.accept()
 
-        run_for(self, self.ctx.runner, work, on_done=done, on_error=failed)
+        Mutation(self.ctx, self, work, changes=appeal_changes(appeal_id), success=done, failure=failed).run()
 
 
 class DocketDialog(QDialog):
@@ -471,8 +472,8 @@ class DocketDialog(QDialog):
         buttons = ok_cancel(self.accept, self.reject)
         form.addRow(buttons)
         app, actor = ctx.app, ctx.actor
-        run_for(self, ctx.runner, lambda _c: appeals.hearing_officers(app, actor),
-                on_done=lambda os_: [self.officer.addItem(o.name, o.user_id) for o in os_], on_error=ctx.error)
+        Query(ctx, self, lambda _c: appeals.hearing_officers(app, actor),
+              success=lambda os_: [self.officer.addItem(o.name, o.user_id) for o in os_]).run()
 
     def choice(self) -> tuple[date, int | None]:
         return _pydate(self.day.date()), self.officer.currentData()

@@ -32,9 +32,10 @@ from desktop.services import appeals
 from desktop.services.appeals.packet import render_docket
 from desktop.ui.appeals.deadline_text import AMBER, GREY, RED, days_left_text
 from desktop.ui.appeals.dialogs import DocketDialog, IntakeDialog
-from desktop.ui.appeals.widgets import PdfPreviewDialog, run_for
+from desktop.ui.appeals.widgets import APPEAL_CHANGES, PdfPreviewDialog
 from desktop.ui.appeals.workspace import HearingWorkspace
 from desktop.ui.common.list_model import Index, ListTableModel
+from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.widgets import local_time
 
 
@@ -175,12 +176,12 @@ class AppealsView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         split.addWidget(self.table)
         self.workspace = HearingWorkspace(ctx)
-        self.workspace.changed.connect(self.refresh)
         split.addWidget(self.workspace)
         split.setSizes([170, 660])
         split.setStretchFactor(1, 1)
         lay.addWidget(split, 1)
         self._pending_select: int | None = None
+        ctx.bus.subscribe(self, self._data_changed)
         for key, slot in (("Ctrl+N", self.new_appeal), ("Ctrl+H", self.workspace.schedule),
                           ("Ctrl+D", self.print_docket), ("Ctrl+P", self.workspace.make_packet),
                           ("F5", self.refresh), ("Ctrl+F", self.focus_filter)):
@@ -200,9 +201,14 @@ class AppealsView(QWidget):
         current = self.workspace.ws.appeal_id if self.workspace.ws is not None else None
         if self._pending_select is None:
             self._pending_select = current
-        run_for(self, self.ctx.runner,
-                lambda _c: appeals.list_appeals(app, actor, pending_only=not everything, text=text),
-                on_done=self._rows, on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: appeals.list_appeals(app, actor, pending_only=not everything, text=text),
+              success=self._rows).run()
+
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        """Appeals changed: the list is read again now if the change was made here or the screen is
+        showing; otherwise when it is next opened (it always is, see `activate`)."""
+        if changes.appeals and (initiated_by(initiator, self) or self.isVisible()):
+            self.refresh()
 
     def _rows(self, rows: list[appeals.AppealRow]) -> None:
         self.model.set_rows(rows)
@@ -251,8 +257,7 @@ class AppealsView(QWidget):
     def _filed(self, filed: appeals.FiledAppeal) -> None:
         self.ctx.info(f"Appeal {filed.number} filed ({filed.level_name}); decide by {filed.decide_by}. The "
                       f"case is on hold and the acknowledgement is queued for mailing.")
-        self._pending_select = filed.appeal_id
-        self.refresh()
+        self._pending_select = filed.appeal_id  # selected when the list follows through the operation bus
 
     def print_docket(self) -> None:
         dialog = DocketDialog(self.ctx, self)
@@ -263,8 +268,7 @@ class AppealsView(QWidget):
         def done(path: Path) -> None:
             self.workspace._show_dialog(PdfPreviewDialog(path, f"Hearing docket {day.isoformat()}", self))
 
-        run_for(self, self.ctx.runner, lambda _c: render_docket(app, actor, day, None, officer), on_done=done,
-                on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: render_docket(app, actor, day, None, officer), success=done).run()
 
     def run_deadlines(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
@@ -275,10 +279,9 @@ class AppealsView(QWidget):
                           f"{len(summary.due_soon)} due soon.")
             if n:
                 QMessageBox.information(self, "Deadline rules", "\n".join(summary.lines()))
-            self.refresh()
 
-        run_for(self, self.ctx.runner, lambda _c: appeals.apply_appeal_deadlines(app, actor), on_done=done,
-                on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: appeals.apply_appeal_deadlines(app, actor), changes=APPEAL_CHANGES,
+                 success=done).run()
 
 
 __all__ = ["AppealTableModel", "AppealsView"]

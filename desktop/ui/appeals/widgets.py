@@ -6,7 +6,6 @@ evidence viewer can replace it later without touching the workspace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.common.operations import Changes, Query
 from desktop.ui.common.tasks import TaskControl
 
 THUMB = 72
@@ -60,23 +60,14 @@ class PhotoItem:
     note: str = ""
 
 
-def run_for(owner: Any, runner: Any, work: Callable[..., Any], on_done: Callable[[Any], Any] | None = None,
-            on_error: Callable[[BaseException], Any] | None = None,
-            on_progress: Callable[[int, int, str], Any] | None = None) -> Any:
-    """``runner.run`` whose callbacks are dropped if ``owner`` (a widget) has been deleted meanwhile:
-    a result arriving after its screen closed must not touch dead widgets."""
-    import shiboken6
+#: what an appeal action may change: the appeal, its case (a hold, a refund, a new balance) and the
+#: letters queued for mailing
+APPEAL_CHANGES = Changes(appeals=True, cases=True, payments=True, notices=True)
 
-    def guard(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
-        if fn is None:
-            return None
 
-        def call(*args: Any) -> None:
-            if shiboken6.isValid(owner):
-                fn(*args)
-        return call
-
-    return runner.run(work, on_done=guard(on_done), on_error=guard(on_error), on_progress=guard(on_progress))
+def appeal_changes(appeal_id: int) -> Changes:
+    """The changes of an action on one appeal."""
+    return APPEAL_CHANGES | Changes(appeal_ids=frozenset({appeal_id}))
 
 
 def read_image(path: Path, max_edge: int | None = None) -> QImage | None:
@@ -215,14 +206,13 @@ class AppealPhotoPanel(QWidget):
                 out.append(read_image(p, 2400) if p.is_file() else None)
             return out
 
-        run_for(self, self.ctx.runner, work, on_done=lambda images: self._loaded(generation, images),
-                on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=lambda images: self._loaded(generation, images)).run()
 
     def _loaded(self, generation: int, images: list[QImage | None]) -> None:
         if generation != self._generation:
             return
         self.images = images
-        for n, (item, image) in enumerate(zip(self.items, images), 1):
+        for n, (item, image) in enumerate(zip(self.items, images, strict=True), 1):
             icon = QIcon(QPixmap.fromImage(image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                         Qt.TransformationMode.SmoothTransformation))) \
                 if image is not None else QIcon()

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -56,8 +55,10 @@ from desktop.ui.appeals.widgets import (
     ImagePreviewDialog,
     PdfPreviewDialog,
     PhotoItem,
-    run_for,
+    appeal_changes,
 )
+from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import local_time, status_badge_html
 
@@ -73,11 +74,10 @@ class ClickableLabel(QLabel):
 
 
 class HearingWorkspace(QWidget):
-    """Everything about one appeal side by side. Signals: `loaded(appeal_id)`, `changed()` after any
-    action that alters the docket, `document_ready(path)` when a letter or packet PDF is made."""
+    """Everything about one appeal side by side, shown again when a change to it is announced on the
+    operation bus. Signals: `loaded(appeal_id)`, `document_ready(path)` when a letter or packet PDF is made."""
 
     loaded = Signal(int)
-    changed = Signal()
     document_ready = Signal(object)
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
@@ -170,15 +170,11 @@ class HearingWorkspace(QWidget):
         self.packet_button.clicked.connect(self.make_packet)
         letters.addWidget(self.packet_button, 1, 1)
         rl.addLayout(letters)
-        progress_row = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_task)
-        progress_row.addWidget(self.progress, 1)
-        progress_row.addWidget(self.cancel_button)
-        rl.addLayout(progress_row)
+        #: letters and the packet: the bar shows what is being made, then each step, with Cancel
+        self.progress_panel = ProgressPanel(label_format=True, text_format=True)
+        self.progress = self.progress_panel.bar
+        self.cancel_button = self.progress_panel.cancel_button
+        rl.addWidget(self.progress_panel)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -190,8 +186,8 @@ class HearingWorkspace(QWidget):
         columns.setStretchFactor(0, 1)
         columns.setStretchFactor(1, 1)
         columns.setStretchFactor(2, 1)
-        self._task: Any = None
         self._set_actions(None)
+        ctx.bus.subscribe(self, self._data_changed)
 
     # ------------------------------------------------------------------ loading
     def load(self, appeal_id: int) -> None:
@@ -203,11 +199,16 @@ class HearingWorkspace(QWidget):
             ws = load_workspace(app, actor, appeal_id)
             return ws, map_png(app, ws) if ws.map_input is not None else None
 
-        run_for(self, self.ctx.runner, work, on_done=lambda r: self._show(gen, *r), on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=lambda r: self._show(gen, *r)).run()
 
     def reload(self) -> None:
         if self.ws is not None:
             self.load(self.ws.appeal_id)
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """The appeal on screen changed (booked, decided, withdrawn, a letter printed): shown again."""
+        if self.ws is not None and changes.touches_appeal(self.ws.appeal_id):
+            self.reload()
 
     def clear(self) -> None:
         self._generation += 1
@@ -429,9 +430,7 @@ class HearingWorkspace(QWidget):
         hearing = ws.scheduled_hearing
         dialog = ScheduleDialog(self.ctx, ws.appeal_id, ws.number, hearing.hearing_id if hearing else None,
                                 ws.decide_by, self)
-        def booked(_hearing_id: int) -> None:
-            self.changed.emit()
-            self.reload()
+        def booked(_hearing_id: int) -> None:  # the workspace and the list follow through the operation bus
             self.ctx.info("Hearing booked; the hearing notice is queued for mailing.")
 
         dialog.booked.connect(booked)
@@ -446,12 +445,8 @@ class HearingWorkspace(QWidget):
         if not ok:
             return
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
-        def done(_result: object) -> None:
-            self.changed.emit()
-            self.reload()
-
-        run_for(self, self.ctx.runner, lambda _c: appeals.withdraw_appeal(app, actor, aid, reason),
-                on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: appeals.withdraw_appeal(app, actor, aid, reason),
+                 changes=appeal_changes(aid)).run()
 
     def _decided(self, result: appeals.DecisionResult) -> None:
         ws = self.ws
@@ -459,30 +454,11 @@ class HearingWorkspace(QWidget):
         extra = f"; {format_cents(result.refund_cents, cur)} refunded" if result.refund_cents else ""
         nxt = f"; next level {result.next_level} by {result.next_level_deadline}" if result.next_level else ""
         self.ctx.info(f"{result.number} {result.decision}: case {result.case_status.replace('_', ' ')}{extra}{nxt}. "
-                      f"The decision letter is queued for mailing.")
-        self.changed.emit()
-        self.reload()
-
-    def _start_progress(self, label: str, task: Any) -> None:
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(label)
-        self.cancel_button.setVisible(True)
-        self._task = task
+                      f"The decision letter is queued for mailing.")  # shown again through the bus
 
     def cancel_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    def _end_progress(self) -> None:
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
-        self._task = None
-
-    def _progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(text or "%p%")
+        """As the Cancel button under the letters: the letter or packet being made is abandoned."""
+        self.progress_panel.cancel()
 
     def print_letter(self, kind: str) -> None:
         ws = self.ws
@@ -492,13 +468,10 @@ class HearingWorkspace(QWidget):
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
         titles = {"appeal_acknowledgement": "Acknowledgement", "hearing_notice": "Notice of hearing",
                   "decision_letter": "Notice of decision"}
-        def failed(exc: BaseException) -> None:
-            self._end_progress()
-            self.ctx.error(exc)
-
-        task = run_for(self, self.ctx.runner, lambda _c: render_letter(app, actor, aid, kind),
-                       on_done=lambda p: self._document_done(p, titles[kind]), on_error=failed)
-        self._start_progress(f"Printing the {titles[kind].lower()}…", task)
+        Mutation(self.ctx, self, lambda _c: render_letter(app, actor, aid, kind),
+                 changes=Changes(appeals=True, notices=True, appeal_ids=frozenset({aid})),
+                 success=lambda p: self._document_done(p, titles[kind])) \
+            .with_progress(self.progress_panel, f"Printing the {titles[kind].lower()}…").run()
 
     def make_packet(self) -> None:
         ws = self.ws
@@ -522,16 +495,15 @@ class HearingWorkspace(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.packet_button.setEnabled(True)
-            self._end_progress()
             self.ctx.error(exc)
 
-        task = run_for(self, self.ctx.runner, work, on_done=finished, on_error=failed, on_progress=self._progress)
-        self._start_progress("Making the evidence packet…", task)
+        Mutation(self.ctx, self, work, changes=Changes(appeals=True, appeal_ids=frozenset({aid})),
+                 success=finished, failure=failed) \
+            .with_progress(self.progress_panel, "Making the evidence packet…").run()
 
     def _document_done(self, path: Path, title: str) -> None:
-        self._end_progress()
+        """A letter or the packet is made (and recorded: the workspace follows through the bus)."""
         self.ctx.info(f"{title} saved as {path}")
         self.document_ready.emit(path)
         if getattr(self, "preview_documents", True):
             self._show_dialog(PdfPreviewDialog(path, title, self))
-        self.reload()

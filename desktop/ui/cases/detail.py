@@ -34,10 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.ladder import describe_next_action, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
-from desktop.services.cases.queries import CaseDetail
+from desktop.services.cases import holds as case_holds
+from desktop.services.cases import notes as case_notes
+from desktop.services.cases import owners
+from desktop.services.cases.queries import CaseDetail, case_detail
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, status_badge_html
 
@@ -110,8 +115,6 @@ class OwnerDialog(QDialog):
         self._preview(address)
 
     def _preview(self, text: str) -> None:
-        from desktop.domain.addresses import AddressProblem, standardize
-
         if not text.strip():
             self.preview.setText("")
             return
@@ -123,12 +126,12 @@ class OwnerDialog(QDialog):
 
 
 class CaseDetailPanel(QWidget):
-    """Shows one case. Signals: `shown(citation_id)` once its facts are on screen; `photos_shown(n)`;
-    `changed(citation_id)` after the clerk changed the case (the list refreshes its row)."""
+    """Shows one case, and shows it again whenever a change to it is announced on the operation bus (its
+    own actions, a payment posted, an appeal decided). Signals: `shown(citation_id)` once its facts are on
+    screen; `photos_shown(n)`."""
 
     shown = Signal(int)
     photos_shown = Signal(int)
-    changed = Signal(int)
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +217,7 @@ class CaseDetailPanel(QWidget):
         attach.setEnabled(False)
         self.tabs.addTab(notes_page, "Notes")
         self.TIMELINE, self.LEDGER, self.NOTICES, self.SCHEDULE, self.NOTES = 1, 2, 3, 4, 5
+        ctx.bus.subscribe(self, self._data_changed)
 
     @staticmethod
     def _table(headers: list[str]) -> QTableWidget:
@@ -232,8 +236,6 @@ class CaseDetailPanel(QWidget):
 
     # ------------------------------------------------------------------ loading
     def load(self, citation_id: int) -> None:
-        from desktop.services.cases.queries import case_detail
-
         self._load_gen += 1
         gen = self._load_gen
 
@@ -241,13 +243,15 @@ class CaseDetailPanel(QWidget):
             if gen == self._load_gen:
                 self.show_detail(d)
 
-        self.ctx.runner.run(lambda _c: case_detail(self.ctx.app, self.ctx.actor, citation_id),
-                            on_done=done, on_error=self.ctx.error, owner=self)
+        Query(self.ctx, self, lambda _c: case_detail(self.ctx.app, self.ctx.actor, citation_id), success=done).run()
 
     def reload(self) -> None:
         if self.detail is not None:
             self.load(self.detail.citation.id)
-            self.changed.emit(self.detail.citation.id)
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        if self.detail is not None and changes.touches_citation(self.detail.citation.id):
+            self.reload()
 
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
@@ -461,8 +465,9 @@ class CaseDetailPanel(QWidget):
     def _load_photos(self, d: CaseDetail) -> None:
         while self.photo_row.count():
             item = self.photo_row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._photo_gen += 1
         gen = self._photo_gen
         photos = [(p.sha256, p.caption, p.integrity, p.taken_at) for p in d.photos]
@@ -474,7 +479,7 @@ class CaseDetailPanel(QWidget):
         def done(images: list[Any]) -> None:
             if gen != self._photo_gen:
                 return
-            for (sha, caption, integrity, taken), image in zip(photos, images):
+            for (sha, caption, integrity, taken), image in zip(photos, images, strict=True):
                 box = QVBoxLayout()
                 pic = QLabel()
                 pic.setFixedSize(204, 156)
@@ -495,19 +500,16 @@ class CaseDetailPanel(QWidget):
                 self.photo_row.addWidget(holder)
             self.photos_shown.emit(len(images))
 
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error, owner=self)
+        Query(self.ctx, self, work, success=done).run()
 
     # ------------------------------------------------------------------ actions
-    def _run(self, fn: Any, done_text: str) -> None:
-        def finished(_result: Any) -> None:
-            self.ctx.info(done_text)
-            self.reload()
-
-        self.ctx.runner.run(lambda _c: fn(), on_done=finished, on_error=self.ctx.error, owner=self)
+    def _run(self, fn: Any, done_text: str, *, notices: bool = False) -> None:
+        """Run a change to the shown case; the bus then shows it again here and in the list."""
+        assert self.detail is not None
+        changes = Changes(cases=True, notices=notices, citation_ids=frozenset({self.detail.citation.id}))
+        Mutation(self.ctx, self, lambda _c: fn(), changes=changes, success=lambda _r: self.ctx.info(done_text)).run()
 
     def lookup_owner(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None:
             return
         dlg = TextDialog("Look up the registered owner",
@@ -519,8 +521,6 @@ class CaseDetailPanel(QWidget):
         self._run(lambda: owners.lookup_owner(self.ctx.app, self.ctx.actor, cid, purpose), "Owner looked up.")
 
     def enter_owner(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None:
             return
         dlg = OwnerDialog(self)
@@ -534,8 +534,6 @@ class CaseDetailPanel(QWidget):
                                              make=make, model=model, year=year, vin=vin), "Owner entered.")
 
     def correct_address(self) -> None:
-        from desktop.services.cases import owners
-
         if self.detail is None or self.detail.owner is None:
             return
         owner = self.detail.owner
@@ -544,11 +542,9 @@ class CaseDetailPanel(QWidget):
             return
         address, reason = dlg.address.text(), dlg.reason.text()
         self._run(lambda: owners.correct_address(self.ctx.app, self.ctx.actor, owner.id, address, reason),
-                  "Address corrected; held notices go out to it when it can be mailed.")
+                  "Address corrected; held notices go out to it when it can be mailed.", notices=True)
 
     def place_hold(self) -> None:
-        from desktop.services.cases.holds import place_supervisor_hold
-
         if self.detail is None:
             return
         dlg = TextDialog("Place a supervisor hold", "Penalties and notices pause until the hold is released; "
@@ -556,11 +552,10 @@ class CaseDetailPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         cid, reason = self.detail.citation.id, dlg.value()
-        self._run(lambda: place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.")
+        self._run(lambda: case_holds.place_supervisor_hold(self.ctx.app, self.ctx.actor, cid, reason), "Hold placed.",
+                  notices=True)
 
     def release_hold(self) -> None:
-        from desktop.services.cases.holds import release_hold
-
         if self.detail is None or not self.detail.active_holds:
             return
         holds = self.detail.active_holds
@@ -574,12 +569,10 @@ class CaseDetailPanel(QWidget):
         if why.exec() != QDialog.DialogCode.Accepted:
             return
         cid, reason = self.detail.citation.id, why.value()
-        self._run(lambda: release_hold(self.ctx.app, self.ctx.actor, cid, hold.id, reason),
-                  "Hold released; the case's dates moved by its length.")
+        self._run(lambda: case_holds.release_hold(self.ctx.app, self.ctx.actor, cid, hold.id, reason),
+                  "Hold released; the case's dates moved by its length.", notices=True)
 
     def add_note(self, attachment: Path | None = None) -> None:
-        from desktop.services.cases.notes import add_note
-
         if self.detail is None:
             return
         dlg = TextDialog("Add a note", f"Note on {self.detail.citation.citation_number}"
@@ -587,7 +580,7 @@ class CaseDetailPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         cid, text = self.detail.citation.id, dlg.value()
-        self._run(lambda: add_note(self.ctx.app, self.ctx.actor, cid, text, attachment), "Note added.")
+        self._run(lambda: case_notes.add_note(self.ctx.app, self.ctx.actor, cid, text, attachment), "Note added.")
 
     def attach_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Attach a file to the case")
@@ -595,8 +588,6 @@ class CaseDetailPanel(QWidget):
             self.add_note(Path(path))
 
     def open_attachment(self, *_args: Any) -> None:
-        from desktop.services.cases.notes import attachment_copy
-
         if self.detail is None:
             return
         row = self.notes.currentRow()
@@ -606,6 +597,5 @@ class CaseDetailPanel(QWidget):
         if chosen is None:
             self.ctx.info("This note has no attachment.")
             return
-        self.ctx.runner.run(lambda _c: attachment_copy(self.ctx.app, chosen),
-                            on_done=lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p))),
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: case_notes.attachment_copy(self.ctx.app, chosen),
+              success=lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p)))).run()

@@ -15,13 +15,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.services.daily_run import run_daily
+from desktop.ui.common.operations import Changes, Mutation
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
+
+#: what a daily run may change: case stages, penalties on the ledgers, due notices, the hot list
+ESCALATION_CHANGES = Changes(cases=True, payments=True, notices=True)
 
 
 class EscalationDialog(QDialog):
@@ -52,11 +57,12 @@ class EscalationDialog(QDialog):
         row.addWidget(self.as_of)
         row.addStretch(1)
         lay.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        # the bar here; its Cancel goes in the button row below
+        self.cancel_button = QPushButton("Cancel")
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, cancel_button=self.cancel_button)
+        self.progress = self.progress_panel.bar
         self.progress.setFormat("%v / %m")
-        lay.addWidget(self.progress)
+        lay.addWidget(self.progress_panel)
         self.stage = QLabel("")
         self.stage.setStyleSheet("color:#555")
         lay.addWidget(self.stage)
@@ -73,9 +79,8 @@ class EscalationDialog(QDialog):
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda _checked=False: self.start())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
+        self.progress_panel.message.connect(self.stage.setText)
+        self.progress_panel.cancelled.connect(lambda: self.stage.setText("Cancelling… (the run is rolled back)"))
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         for b in (self.run_button, self.cancel_button, self.close_button):
@@ -86,8 +91,6 @@ class EscalationDialog(QDialog):
         return date.fromisoformat(self.as_of.date().toString("yyyy-MM-dd"))
 
     def start(self) -> None:
-        from desktop.services.daily_run import run_daily
-
         day = self.chosen_day()
         app, actor = self.ctx.app, self.ctx.actor
 
@@ -100,32 +103,24 @@ class EscalationDialog(QDialog):
 
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
         self.missing_button.setVisible(False)
         self.report.setPlainText(f"Running the escalation as of {day.isoformat()}…")
-        self.progress.setRange(0, 0)
-        self.task = self.ctx.runner.run(work, on_done=self._done, on_error=self._failed, on_progress=self._progress)
+        self.task = Mutation(self.ctx, self, work, changes=ESCALATION_CHANGES, success=self._done,
+                             failure=self._failed).with_progress(self.progress_panel).run()
 
     def cancel(self) -> None:
+        """As the Cancel button: the run stops and is rolled back."""
         if self.task is not None:
-            self.task.cancel()
-            self.stage.setText("Cancelling… (the run is rolled back)")
-
-    def _progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.stage.setText(text)
+            self.progress_panel.cancel()
 
     def _finish(self) -> None:
         self.task = None
         self.run_button.setEnabled(True)
         self.close_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
 
     def _done(self, result: Any) -> None:
         self._finish()
         self.result = result
-        self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.stage.setText("Done.")
         self.report.setPlainText("\n".join(result.lines()))
@@ -136,8 +131,6 @@ class EscalationDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
         if isinstance(exc, Cancelled):
             self.stage.setText("Cancelled.")
             self.report.setPlainText("Cancelled: nothing was changed (the run is one transaction).")

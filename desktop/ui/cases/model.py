@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -17,23 +18,15 @@ from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.services.cases.queries import CaseFilter, CaseRow, count_cap
+from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
+from desktop.ui.common.widgets import STATUS_COLOURS
 
 PAGE = 256
 MAX_PAGES = 64
 
 Index = QModelIndex | QPersistentModelIndex
 
-STATUS_COLOURS = {
-    CaseStatus.PENDING_REVIEW.value: "#8a5a00",
-    CaseStatus.OPEN.value: "#1d4f91",
-    CaseStatus.UNDER_APPEAL.value: "#6b3fa0",
-    CaseStatus.PAID.value: "#2e7d32",
-    CaseStatus.VOIDED.value: "#777777",
-    CaseStatus.DISMISSED.value: "#777777",
-    CaseStatus.IN_COLLECTIONS.value: "#b71c1c",
-    CaseStatus.WRITTEN_OFF.value: "#777777",
-}
 
 
 class CaseSource:
@@ -54,7 +47,7 @@ class WindowedTableModel(QAbstractTableModel):
     after a new filter's first page (the rows shown); `page_loaded(page)`; `failed(exc)`.
     """
 
-    HEADERS: list[str] = []
+    HEADERS: ClassVar[list[str]] = []
 
     loaded = Signal(int)
     page_loaded = Signal(int)
@@ -81,8 +74,8 @@ class WindowedTableModel(QAbstractTableModel):
         def work(_c: TaskControl) -> tuple[int, list[Any]]:
             return self.count_fn(f), self.page_fn(f, 0, PAGE)
 
-        self.runner.run(work, on_done=lambda r: self._first_loaded(gen, f, r), on_error=self.failed.emit,
-                        owner=self)
+        Query(self.runner, self, work, success=lambda r: self._first_loaded(gen, f, r),
+              failure=self.failed.emit).run()
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
@@ -110,9 +103,8 @@ class WindowedTableModel(QAbstractTableModel):
             return
         self._pending.add(page)
         gen, f = self._generation, self.filter
-        self.runner.run(lambda _c: self.page_fn(f, page * PAGE, PAGE),
-                        on_done=lambda rows: self._page_arrived(gen, page, rows), on_error=self.failed.emit,
-                        owner=self)
+        Query(self.runner, self, lambda _c: self.page_fn(f, page * PAGE, PAGE),
+              success=lambda rows: self._page_arrived(gen, page, rows), failure=self.failed.emit).run()
 
     def _page_arrived(self, gen: int, page: int, rows: list[Any]) -> None:
         self._pending.discard(page)
@@ -192,8 +184,6 @@ class CaseTableModel(WindowedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NEXT_ACTION and r.next_action:
             return describe_next_action(r.next_action)
         if role == Qt.ItemDataRole.ForegroundRole and col == self.NEXT_ACTION and r.next_action_date:
-            from datetime import date
-
             if r.next_action_date < date.today() and r.status in ("open", "in_collections", "under_appeal"):
                 return QBrush(QColor("#b71c1c"))
         if role == Qt.ItemDataRole.ForegroundRole and col == self.PLATE and r.lookalike:

@@ -29,11 +29,13 @@ from desktop.services.cases import queries as cases
 from desktop.services.cases.queries import CaseFilter
 from desktop.ui.cases.detail import CaseDetailPanel
 from desktop.ui.cases.model import CaseSource, CaseTableModel
+from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
 
 
 class CasesView(QWidget):
-    """Signals: `results(count)` when a search has been painted."""
+    """Signals: `results(count)` when a search has been painted. Refreshes its list when cases change
+    (see `_data_changed`)."""
 
     results = Signal(int)
 
@@ -48,7 +50,9 @@ class CasesView(QWidget):
         self.model = CaseTableModel(ctx.runner, source, tz=ctx.tz, parent=self)
         self.model.loaded.connect(self._loaded)
         self._keep_id: int | None = None
+        self._stale = False
         self.model.failed.connect(ctx.error)
+        ctx.bus.subscribe(self, self._data_changed)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 0)
@@ -117,14 +121,13 @@ class CasesView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         split.addWidget(self.table)
         self.detail = CaseDetailPanel(ctx)
-        self.detail.changed.connect(self._case_changed)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([820, 560])
         lay.addWidget(split, 1)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
-        QShortcut(QKeySequence("Escape"), self.search, activated=self.clear_search)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        QShortcut(QKeySequence("Escape"), self.search, self.clear_search)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -161,21 +164,37 @@ class CasesView(QWidget):
             self.worklist.setCurrentIndex(max(index, 0))
 
     def run_escalation(self) -> None:
+        # lazy: the dialog brings the daily run, 85 ms at start-up, and the Cases screen is the first shown
         from desktop.ui.cases.escalation_dialog import EscalationDialog
 
         dlg = EscalationDialog(self.ctx, self)
         dlg.show_worklist.connect(self.show_worklist)
-        dlg.finished_run.connect(lambda _r: self.model.refresh())
         dlg.open()
         self.escalation_dialog = dlg
 
-    def _case_changed(self, citation_id: int) -> None:
-        self._keep_id = citation_id
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        """Cases changed: the list is read again, keeping the shown case selected. A change made here
+        (the detail panel, the escalation) refreshes at once; one from another screen when this one is
+        next shown."""
+        if not changes.cases:
+            return
+        if initiated_by(initiator, self) or self.isVisible():
+            self._refresh_keeping_selection()
+        else:
+            self._stale = True
+
+    def _refresh_keeping_selection(self) -> None:
+        self._stale = False
+        shown = self.detail.detail
+        if shown is not None:
+            self._keep_id = shown.citation.id
         self.model.refresh()
 
     def activate(self) -> None:
         if self.model.rowCount() == 0:
             self.run_search()
+        elif self._stale:
+            self._refresh_keeping_selection()
         self.search.setFocus()
 
     def open_case(self, citation_id: int) -> None:

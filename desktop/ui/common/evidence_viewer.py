@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.persistence.evidence import open_for_display
+from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
 
 MIN_ZOOM = 0.05
@@ -58,8 +60,6 @@ def pil_to_qimage(picture: Any) -> QImage:
 
 def decode_photo(path: Path) -> DecodedPhoto:
     """Decode a photo upright (EXIF orientation applied). Never raises for a bad or missing file."""
-    from desktop.persistence.evidence import open_for_display
-
     try:
         picture, reason = open_for_display(Path(path))
         if picture is None:
@@ -255,7 +255,7 @@ class EvidenceViewer(QWidget):
         if self.runner is None:
             self._show_adjusted(gen, work(None))  # type: ignore[arg-type]
         else:
-            self.runner.run(work, on_done=lambda image: self._show_adjusted(gen, image))
+            Query(self.runner, self, work, success=lambda image: self._show_adjusted(gen, image)).run()
 
     def _show_adjusted(self, gen: int, image: QImage) -> None:
         if gen != self._adjust_gen:

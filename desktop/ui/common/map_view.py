@@ -22,17 +22,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from desktop.services.review.map_html import READY_TITLE
+from desktop.services.review.map_html import READY_TITLE, page_key, render_map_html, update_script
 
 log = logging.getLogger(__name__)
 
 
 def webengine_available() -> bool:
     try:
-        import PySide6.QtWebEngineWidgets  # noqa: F401
+        import PySide6.QtWebEngineWidgets  # noqa: F401  # lazy: Qt WebEngine costs 60 ms at start-up (and may be absent)
     except ImportError:
         return False
     return True
@@ -71,9 +72,9 @@ class CitationMapView(QWidget):
     def _ensure_web(self) -> Any:
         if self._web is not None or self._shut:
             return self._web
-        try:
+        try:  # lazy: Qt WebEngine costs 60 ms at start-up, paid when the first map is shown
             from PySide6.QtWebEngineCore import QWebEnginePage
-            from PySide6.QtWebEngineWidgets import QWebEngineView
+            from PySide6.QtWebEngineWidgets import QWebEngineView  # lazy: with the line above, 60 ms
         except ImportError as exc:  # pragma: no cover - depends on the installation
             self.placeholder.setText(f"Map unavailable: Qt WebEngine is not installed ({exc}).")
             return None
@@ -92,8 +93,6 @@ class CitationMapView(QWidget):
         """Delete the web view now (before the application exits, or WebEngine complains); no map after it."""
         self._shut = True
         if self._web is not None:
-            import shiboken6
-
             web, self._web = self._web, None
             self.stack.removeWidget(web)
             if shiboken6.isValid(web):
@@ -125,8 +124,6 @@ class CitationMapView(QWidget):
     def show_spec(self, spec: Any) -> Path | None:
         """Show a citation's map: the first time by loading a page, then by redrawing in that page
         (much faster than loading a new one). Returns the page file when a page was (re)loaded."""
-        from desktop.services.review.map_html import page_key, render_map_html, update_script
-
         self._serial += 1
         key = page_key(spec)
         web = self._ensure_web()

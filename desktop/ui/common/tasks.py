@@ -1,5 +1,6 @@
-"""The one way to run blocking work (database, HTTP, PDF) off the GUI thread.
+"""The one way to run blocking work (database, HTTP, PDF) off the GUI thread: the engine.
 
+Screens do not call it directly: they use the operations API on top (`desktop.ui.common.operations`).
 `TaskRunner.run(fn, ...)` runs `fn(control, *args)` on a worker thread and calls
 `on_done(result)` or `on_error(exc)` back on the GUI thread. The work function gets a
 `TaskControl` to report progress and to see whether the user pressed Cancel; it never
@@ -158,34 +159,21 @@ class TaskRunner(QObject):
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
-            on_progress: Callable[[int, int, str], None] | None = None,
-            owner: QObject | None = None, **kwargs: Any) -> Task:
+            on_progress: Callable[[int, int, str], None] | None = None, **kwargs: Any) -> Task:
         """Run `fn(control, *args, **kwargs)` on a worker thread.
 
-        With `owner`, the callbacks are dropped once that widget is gone (a view closed while
-        its data was loading), and the task is cancelled.
+        The engine under `desktop.ui.common.operations`: screens use its `Query` and `Mutation`, which
+        add the owner guard, the error channel, progress and the change notice.
         """
         if self.gc_guard is not None:
             self.gc_guard.check()  # collect here, on the GUI thread, rather than on a worker
         task = Task(self)
-
-        def guarded(cb: Callable[..., None]) -> Callable[..., None]:
-            if owner is None:
-                return cb
-
-            def call(*a: Any) -> None:
-                if shiboken6.isValid(owner):
-                    cb(*a)
-            return call
-
-        if owner is not None:
-            owner.destroyed.connect(task.cancel)
         if on_done:
-            task.finished.connect(guarded(on_done))
+            task.finished.connect(on_done)
         if on_error:
-            task.failed.connect(guarded(on_error))
+            task.failed.connect(on_error)
         if on_progress:
-            task.progress.connect(guarded(on_progress))
+            task.progress.connect(on_progress)
         self._tasks.add(task)
         task.finished.connect(lambda _r, t=task: self._tasks.discard(t))
         task.failed.connect(lambda _e, t=task: self._tasks.discard(t))

@@ -12,7 +12,18 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialogButtonBox, QFrame, QLabel, QVBoxLayout, QWidget
 
 from desktop.domain.lifecycle import CaseStatus
-from desktop.ui.cases.model import STATUS_COLOURS
+
+#: the colour of each case status, in the case list and on the status badge
+STATUS_COLOURS = {
+    CaseStatus.PENDING_REVIEW.value: "#8a5a00",
+    CaseStatus.OPEN.value: "#1d4f91",
+    CaseStatus.UNDER_APPEAL.value: "#6b3fa0",
+    CaseStatus.PAID.value: "#2e7d32",
+    CaseStatus.VOIDED.value: "#777777",
+    CaseStatus.DISMISSED.value: "#777777",
+    CaseStatus.IN_COLLECTIONS.value: "#b71c1c",
+    CaseStatus.WRITTEN_OFF.value: "#777777",
+}
 
 
 def status_badge_html(status: str) -> str:

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -42,7 +41,9 @@ from PySide6.QtWidgets import (
 from desktop.domain.roles import Permission, allowed
 from desktop.services.notices import runs as nr
 from desktop.services.notices.documents import DOCUMENT_KINDS, kind_label
+from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.printing import PRINT_DPI, match_page_size, print_pdf  # noqa: F401
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Task, TaskControl
 from desktop.ui.common.widgets import local_time, ok_cancel
 from desktop.ui.context import UiContext
@@ -100,9 +101,14 @@ class ConfirmMailedDialog(QDialog):
         return date.fromisoformat(self.date.date().toString("yyyy-MM-dd"))
 
 
+#: what the screen's actions change: notice pieces and batches, and so the cases' notices and stages
+NOTICE_CHANGES = Changes(notices=True, cases=True)
+
+
 class NoticesView(QWidget):
     """Signals: `refreshed()` when the queue, lists and batches are on screen; `run_finished(result)`;
-    `preview_loaded(batch_id, pages)`; `printed(pages)`; `log_loaded(count)`."""
+    `preview_loaded(batch_id, pages)`; `printed(pages)`; `log_loaded(count)`. The lists are read again
+    when notices or cases change (see `_data_changed`)."""
 
     refreshed = Signal()
     run_finished = Signal(object)
@@ -133,6 +139,8 @@ class NoticesView(QWidget):
         self.tabs.addTab(self._batches_tab(), "Print batches")
         self.tabs.addTab(self._log_tab(), "Mail log")
         self._loaded_once = False
+        self._stale = False
+        ctx.bus.subscribe(self, self._data_changed)
 
     # ------------------------------------------------------------------ tabs
     def _queue_tab(self) -> QWidget:
@@ -155,14 +163,14 @@ class NoticesView(QWidget):
         self.run_button.clicked.connect(self.run_notices)
         self.run_button.setEnabled(allowed(self.role, Permission.RUN_NOTICES))
         row.addWidget(self.run_button)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
+        #: the run's and the printing's progress, with the run's Cancel
+        self.progress_panel = ProgressPanel()
+        self.progress_panel.message.connect(self._progress_text)
+        self.progress_panel.cancelled.connect(self._cancelling)
+        self.progress = self.progress_panel.bar
         self.progress.setTextVisible(True)
-        row.addWidget(self.progress, 1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_run)
-        row.addWidget(self.cancel_button)
+        self.cancel_button = self.progress_panel.cancel_button
+        row.addWidget(self.progress_panel, 1)
         self.run_status = QLabel("")
         self.run_status.setStyleSheet("color:#555")
         self.run_status.setWordWrap(True)
@@ -320,8 +328,26 @@ class NoticesView(QWidget):
     def activate(self) -> None:
         if not self._loaded_once:
             self._loaded_once = True
+            self._stale = False
             self.refresh()
             self.search_log()
+        elif self._stale:
+            self._reload()
+
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        """Notices or cases changed: a change made here is shown at once, one from elsewhere at once if
+        the screen is showing, else when it is next shown."""
+        if not (changes.notices or changes.cases) or not self._loaded_once:
+            return
+        if initiated_by(initiator, self) or self.isVisible():
+            self._reload()
+        else:
+            self._stale = True
+
+    def _reload(self) -> None:
+        self._stale = False
+        self.refresh()
+        self.log_model.refresh()
 
     def refresh(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
@@ -330,7 +356,7 @@ class NoticesView(QWidget):
             return (nr.due_summary(app, actor), nr.held_notices(app, actor),
                     nr.cases_needing_owner_lookup(app, actor), nr.batch_list(app, actor))
 
-        self.ctx.runner.run(work, on_done=self._refreshed, on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=self._refreshed).run()
 
     def _refreshed(self, result: tuple[Any, ...]) -> None:
         due, held, lookups, batches = result
@@ -363,29 +389,24 @@ class NoticesView(QWidget):
                                   lambda: control.cancelled)
 
         self.run_button.setEnabled(False)
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.cancel_button.setVisible(True)
-        self.cancel_button.setEnabled(True)
         self.run_status.setText("Starting the run…")
-        self.task = self.ctx.runner.run(work, on_done=self._run_done, on_error=self._run_failed,
-                                        on_progress=self._run_progress)
+        self.task = Mutation(self.ctx, self, work, changes=NOTICE_CHANGES, success=self._run_done,
+                             failure=self._run_failed).with_progress(self.progress_panel).run()
 
     def cancel_run(self) -> None:
+        """As the Cancel button: the batch being printed is discarded, finished batches stay."""
         if self.task is not None:
-            self.task.cancel()
-            self.cancel_button.setEnabled(False)
-            self.run_status.setText("Cancelling: the batch being printed is discarded, finished batches stay…")
+            self.progress_panel.cancel()
 
-    def _run_progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.run_status.setText(text)
+    def _cancelling(self) -> None:
+        self.run_status.setText("Cancelling: the batch being printed is discarded, finished batches stay…")
+
+    def _progress_text(self, text: str) -> None:
+        if self.task is not None:  # the run's progress; printing reports in the status bar
+            self.run_status.setText(text)
 
     def _run_ended(self) -> None:
         self.task = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
 
     def _run_done(self, result: nr.RunResult) -> None:
         self._run_ended()
@@ -395,9 +416,7 @@ class NoticesView(QWidget):
         if result.batches:
             self.preview_batch = result.batches[0].batch_id
             self.tabs.setCurrentIndex(1)
-        self.refresh()
-        self.log_model.refresh()
-        self.run_finished.emit(result)
+        self.run_finished.emit(result)  # the lists follow through the operation bus
 
     def _run_failed(self, exc: BaseException) -> None:
         self._run_ended()
@@ -413,10 +432,9 @@ class NoticesView(QWidget):
         app, actor = self.ctx.app, self.ctx.actor
         def done(_r: object) -> None:
             self.ctx.info(f"Notice {row.notice_id} is back in the queue.")
-            self.refresh()
 
-        self.ctx.runner.run(lambda _c: nr.release_held(app, actor, row.notice_id), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: nr.release_held(app, actor, row.notice_id), success=done,
+                 changes=NOTICE_CHANGES).run()
 
     # ------------------------------------------------------------------ batches
     def selected_batch(self) -> nr.BatchRow | None:
@@ -479,25 +497,20 @@ class NoticesView(QWidget):
 
     def print_batch(self, b: nr.BatchRow, printer: QPrinter) -> Task:
         """Print a batch on a configured printer in the background, with progress in the run bar."""
-        self.progress.setVisible(True)
-        self.progress.setRange(0, max(b.pages, 1))
 
         def work(control: TaskControl) -> int:
             return print_pdf(b.file_path, printer, lambda d, t: control.progress(d, t, f"Printing page {d} of {t}"),
                              lambda: control.cancelled)
 
         def done(pages: int) -> None:
-            self.progress.setVisible(False)
             self.ctx.info(f"Batch {b.id}: {pages:,} pages sent to {printer.printerName() or printer.outputFileName()}."
                           f" Confirm it mailed once it is posted.")
             self.printed.emit(pages)
 
-        def failed(exc: BaseException) -> None:
-            self.progress.setVisible(False)
-            self.ctx.error(exc)
-
-        return self.ctx.runner.run(work, on_done=done, on_error=failed,
-                                   on_progress=lambda d, t, _s: self.progress.setValue(d))
+        task = Query(self.ctx, self, work, success=done) \
+            .with_progress(self.progress_panel, cancellable=False).run()
+        self.progress_panel.report(0, max(b.pages, 1))
+        return task
 
     def save_selected(self) -> None:
         b = self.selected_batch()
@@ -507,9 +520,8 @@ class NoticesView(QWidget):
                                                 "PDF files (*.pdf)")
         if not target:
             return
-        self.ctx.runner.run(lambda _c: shutil.copyfile(b.file_path, target),
-                            on_done=lambda _r: self.ctx.info(f"Batch {b.id} saved to {target}"),
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: shutil.copyfile(b.file_path, target),
+              success=lambda _r: self.ctx.info(f"Batch {b.id} saved to {target}")).run()
 
     def confirm_selected(self, mailed_on: date | None = None) -> None:
         """Confirm the selected batch mailed; asks for the date unless given."""
@@ -526,10 +538,9 @@ class NoticesView(QWidget):
 
         def done(r: nr.ConfirmResult) -> None:
             self.ctx.info(f"Batch {r.batch_id}: {r.pieces:,} pieces confirmed mailed on {r.mailed_on:%Y-%m-%d}.")
-            self.refresh()
-            self.log_model.refresh()
 
-        self.ctx.runner.run(lambda _c: nr.confirm_mailed(app, actor, b.id, day), on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: nr.confirm_mailed(app, actor, b.id, day), success=done,
+                 changes=NOTICE_CHANGES).run()
 
     def withdraw_selected(self) -> None:
         b = self.selected_batch()
@@ -542,11 +553,9 @@ class NoticesView(QWidget):
         app, actor = self.ctx.app, self.ctx.actor
         def done(n: int) -> None:
             self.ctx.info(f"Batch {b.id} withdrawn; {n:,} pieces are due again.")
-            self.refresh()
-            self.log_model.refresh()
 
-        self.ctx.runner.run(lambda _c: nr.cancel_batch(app, actor, b.id, reason), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: nr.cancel_batch(app, actor, b.id, reason), success=done,
+                 changes=NOTICE_CHANGES).run()
 
     # ------------------------------------------------------------------ mail log
     def search_log(self) -> None:
@@ -593,10 +602,9 @@ class NoticesView(QWidget):
                 self.tabs.setCurrentIndex(1)
             elif run is not None and run.held:
                 self.ctx.info(f"The reprint is held: {run.held[0].reason}")
-            self.refresh()
-            self.log_model.refresh()
 
-        self.ctx.runner.run(lambda _c: nr.reprint(app, actor, r.id, why), on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: nr.reprint(app, actor, r.id, why), success=done,
+                 changes=NOTICE_CHANGES).run()
 
     def record_returned_selected(self, reason: str | None = None) -> None:
         r = self.selected_piece()
@@ -613,11 +621,9 @@ class NoticesView(QWidget):
         def done(got: nr.ReturnedResult) -> None:
             self.ctx.info(f"Piece {got.notice_id} recorded as returned: the address is marked bad, "
                           f"{got.held_pieces} queued piece(s) held, the case is on the owner-lookup list.")
-            self.refresh()
-            self.log_model.refresh()
 
-        self.ctx.runner.run(lambda _c: nr.record_returned(app, actor, r.id, why), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: nr.record_returned(app, actor, r.id, why), success=done,
+                 changes=NOTICE_CHANGES).run()
 
     def show_batch_of_selected(self) -> None:
         r = self.selected_piece()

@@ -27,8 +27,17 @@ from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission
 from desktop.services.payments import daily_close
 from desktop.services.payments import posting as payments
+from desktop.ui.common.operations import Mutation, Query
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import Column, PaymentsTab, RowsModel, make_table, note_label, read_money
+from desktop.ui.payments.common import (
+    PAYMENT_CHANGES,
+    Column,
+    PaymentsTab,
+    RowsModel,
+    make_table,
+    note_label,
+    read_money,
+)
 
 
 class CloseTab(PaymentsTab):
@@ -129,8 +138,7 @@ class CloseTab(PaymentsTab):
             self.verdict.setText("Your role does not close the day.")
             return
         app, actor, day = self.ctx.app, self.ctx.actor, self.selected_day()
-        self.ctx.runner.run(lambda _c: daily_close.daily_close(app, actor, day), on_done=self._arrived,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: daily_close.daily_close(app, actor, day), success=self._arrived).run()
 
     def _arrived(self, result: daily_close.DailyClose) -> None:
         self.drawer_model.set_rows(result.drawers)
@@ -165,10 +173,9 @@ class CloseTab(PaymentsTab):
                                                f"{'over' if diff > 0 else 'short'} by {format_cents(abs(diff))}."))
             self.counted_cash.clear()
             self.counted_cheques.clear()
-            self.load()
 
-        self.ctx.runner.run(lambda _c: daily_close.close_drawer(app, actor, cash, cheques, day=day), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: daily_close.close_drawer(app, actor, cash, cheques, day=day),
+                 changes=PAYMENT_CHANGES, success=done).run()
 
     def export_gl(self) -> None:
         day = self.selected_day()
@@ -177,15 +184,13 @@ class CloseTab(PaymentsTab):
         if not path:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: daily_close.export_gl(app, actor, day, Path(path)),
-                            on_done=lambda lines: self.ctx.info(f"{len(lines)} journal lines written to {path}."),
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: daily_close.export_gl(app, actor, day, Path(path)),
+              success=lambda lines: self.ctx.info(f"{len(lines)} journal lines written to {path}.")).run()
 
     def export_payments(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export payments", "payments.csv", "CSV files (*.csv)")
         if not path:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: payments.export_payments(app, actor, Path(path)),
-                            on_done=lambda n: self.ctx.info(f"{n:,} payments written to {path}."),
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: payments.export_payments(app, actor, Path(path)),
+              success=lambda n: self.ctx.info(f"{n:,} payments written to {path}.")).run()

@@ -1,5 +1,6 @@
 """The pieces every tab of the Payments screen shares: the column-described table model and its table,
-money read from and written to a field, and the base of the tabs that reload when shown.
+money read from and written to a field, and the base of the tabs that reload when shown and when the
+operation bus says payments changed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, allowed
 from desktop.ui.common.list_model import Index, ListTableModel
+from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
 
 
@@ -122,13 +124,28 @@ def read_money(edit: QLineEdit, what: str) -> int:
     return parse_money(text)
 
 
+#: what a payment action may change: the payments and ledgers, the cases they pay (balance, status),
+#: and the notices a paid case no longer needs
+PAYMENT_CHANGES = Changes(payments=True, cases=True, notices=True)
+
+
 class PaymentsTab(QWidget):
-    """A tab that reloads when shown (if something changed since)."""
+    """A tab that reloads when shown, and when payments change: at once for a change made here or while
+    the tab is showing, else when it is next shown."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._stale = True
+        ctx.bus.subscribe(self, self._data_changed)
+
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        if not changes.payments:
+            return
+        if initiated_by(initiator, self) or self.isVisible():
+            self.load()
+        else:
+            self.mark_stale()
 
     def mark_stale(self) -> None:
         self._stale = True
@@ -143,11 +160,10 @@ class PaymentsTab(QWidget):
     def can(self, permission: Permission) -> bool:
         return allowed(self.ctx.actor.role, permission)
 
-    def then_reload(self, message: Callable[[Any], str]) -> Callable[[Any], None]:
-        """An `on_done` that tells the user what happened and reloads the tab."""
+    def then_tell(self, message: Callable[[Any], str]) -> Callable[[Any], None]:
+        """A success callback that tells the user what happened (the tab reloads through the bus)."""
         def done(result: Any) -> None:
             self.ctx.info(message(result))
-            self.load()
         return done
 
 

@@ -39,10 +39,12 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.payments import daily_close
 from desktop.services.payments import posting as payments
 from desktop.services.payments.posting import CounterCase, CounterResult
+from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.printing import print_pdf
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import Column, RowsModel, make_table, money_text, read_money
+from desktop.ui.payments.common import PAYMENT_CHANGES, Column, RowsModel, make_table, money_text, read_money
+from reports.data import ReceiptData
 
 
 def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget) -> None:
@@ -51,11 +53,10 @@ def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget)
     target = app.paths.print_dir / "receipts" / f"receipt-{number}.pdf"
 
     def render(_c: TaskControl) -> Path:
-        from reports.receipts import receipt_pdf  # lazy: ReportLab adds 150 ms to opening Payments
-
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(receipt_pdf(app, actor, payment_id))
+        receipt = ReceiptData.from_plain(payments.receipt_data(app, actor, payment_id))
+        partial.write_bytes(app.renderer.receipt(receipt))
         partial.replace(target)
         return target
 
@@ -64,10 +65,10 @@ def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget)
         if QPrintDialog(printer, parent).exec() != QDialog.DialogCode.Accepted:
             ctx.info(f"Receipt saved as {path}; not printed.")
             return
-        ctx.runner.run(lambda _c: print_pdf(path, printer), on_error=ctx.error,
-                       on_done=lambda n: ctx.info(f"Receipt {number} printed ({n} page{'s' if n != 1 else ''})."))
+        Query(ctx, parent, lambda _c: print_pdf(path, printer),
+              success=lambda n: ctx.info(f"Receipt {number} printed ({n} page{'s' if n != 1 else ''}).")).run()
 
-    ctx.runner.run(render, on_done=rendered, on_error=ctx.error)
+    Query(ctx, parent, render, success=rendered).run()
 
 
 class ReceiptDialog(QDialog):
@@ -119,6 +120,7 @@ class CounterTab(QWidget):
         self.request_id = uuid.uuid4().hex
         self.receipt_dialog: ReceiptDialog | None = None
         self._busy = False
+        ctx.bus.subscribe(self, self._data_changed)
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
         lay.addLayout(left, 3)
@@ -230,8 +232,8 @@ class CounterTab(QWidget):
             return
         app, actor = self.ctx.app, self.ctx.actor
         self.owed.setText("Looking up…")
-        self.ctx.runner.run(lambda _c: payments.counter_lookup(app, actor, text),
-                            on_done=self._cases_arrived, on_error=self._lookup_failed)
+        Query(self.ctx, self, lambda _c: payments.counter_lookup(app, actor, text),
+              success=self._cases_arrived, failure=self._lookup_failed).run()
 
     def _lookup_failed(self, exc: BaseException) -> None:
         self.owed.setText("")
@@ -340,7 +342,8 @@ class CounterTab(QWidget):
                                                                tendered_cents=tendered))
             return result, text
 
-        self.ctx.runner.run(work, on_done=self._posted, on_error=self._post_failed)
+        Mutation(self.ctx, self, work, changes=PAYMENT_CHANGES | Changes(citation_ids=frozenset(ids)),
+                 success=self._posted, failure=self._post_failed).run()
 
     def _post_failed(self, exc: BaseException) -> None:
         self._busy = False
@@ -361,8 +364,7 @@ class CounterTab(QWidget):
         note = f"Payment of {format_cents(result.amount_cents)} posted, receipt {result.receipt_number}"
         if result.overpaid_cents:
             note += f"; {format_cents(result.overpaid_cents)} overpaid is in the refund queue"
-        self.ctx.info(note + ".")
-        self.refresh_drawer()
+        self.ctx.info(note + ".")  # the drawer, the case and the queues follow through the operation bus
         pid = result.payment_id
 
         def print_it() -> None:
@@ -392,8 +394,7 @@ class CounterTab(QWidget):
         if not ok or not text.strip():
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: payments.find_payment(app, actor, text), on_done=self._confirm_reversal,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: payments.find_payment(app, actor, text), success=self._confirm_reversal).run()
 
     def _confirm_reversal(self, row: payments.PaymentRow) -> None:
         if row.status == "reversed":
@@ -412,10 +413,9 @@ class CounterTab(QWidget):
             reopened = f"; reopened {', '.join(result.reopened)}" if result.reopened else ""
             self.ctx.info(f"Payment {pid} reversed: {format_cents(result.reinstated_cents)} reinstated{reopened}; "
                           f"{result.letters_queued} letter(s) queued.")
-            self.refresh_drawer()
 
-        self.ctx.runner.run(lambda _c: payments.reverse_payment(app, actor, pid, reason), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: payments.reverse_payment(app, actor, pid, reason), changes=PAYMENT_CHANGES,
+                 success=done).run()
 
     # ------------------------------------------------------------- drawer
     def refresh_drawer(self) -> None:
@@ -423,8 +423,13 @@ class CounterTab(QWidget):
             self.drawer_label.setText("Counter payments are taken by a clerk signed in as themselves.")
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: daily_close.my_drawer(app, actor), on_done=self._show_drawer,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: daily_close.my_drawer(app, actor), success=self._show_drawer).run()
+
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        """Payments changed: the drawer is read again if the change was made here or the tab is showing
+        (it is read whenever the tab is shown anyway)."""
+        if changes.payments and (initiated_by(initiator, self) or self.isVisible()):
+            self.refresh_drawer()
 
     def _show_drawer(self, drawer: daily_close.DrawerSummary | None) -> None:
         if drawer is None:
@@ -449,5 +454,5 @@ class CounterTab(QWidget):
             self.ctx.error(exc)
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: daily_close.open_drawer(app, actor, cents), on_done=self._show_drawer,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: daily_close.open_drawer(app, actor, cents), changes=Changes(payments=True),
+                 success=self._show_drawer).run()

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -24,9 +23,19 @@ from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission
 from desktop.services.payments import imports as payment_imports
+from desktop.ui.common.operations import Mutation, Query
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import Column, PaymentsTab, RowsModel, make_table, note_label, selected_rows
+from desktop.ui.payments.common import (
+    PAYMENT_CHANGES,
+    Column,
+    PaymentsTab,
+    RowsModel,
+    make_table,
+    note_label,
+    selected_rows,
+)
 
 KIND_LABELS = {"bai2": "BAI2 bank", "lockbox": "Lockbox", "nacha": "NACHA ACH", "processor_csv": "Processor CSV"}
 
@@ -46,14 +55,12 @@ class ImportsTab(PaymentsTab):
         self.import_button = QPushButton("&Import a payment file… (Ctrl+O)")
         self.import_button.clicked.connect(self.choose_file)
         self.import_button.setEnabled(self.can(Permission.IMPORT_DATA))
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel)
+        #: the import's progress (each step's text on the bar), with Cancel
+        self.progress_panel = ProgressPanel(text_format=True, min_total=0)
+        self.progress = self.progress_panel.bar
+        self.cancel_button = self.progress_panel.cancel_button
         bar.addWidget(self.import_button)
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.progress_panel, 1)
         bar.addStretch(0)
         lay.addLayout(bar)
         lay.addWidget(note_label("BAI2 bank statements and lockbox files, NACHA ACH files (returns reverse the payments "
@@ -86,8 +93,7 @@ class ImportsTab(PaymentsTab):
         if not self.can(Permission.IMPORT_DATA):
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: payment_imports.imports_list(app, actor), on_done=self._arrived,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: payment_imports.imports_list(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payment_imports.ImportRow]) -> None:
         self.model.set_rows(rows)
@@ -122,9 +128,6 @@ class ImportsTab(PaymentsTab):
     def import_file(self, path: Path) -> None:
         app, actor = self.ctx.app, self.ctx.actor
         self.import_button.setEnabled(False)
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.cancel_button.setVisible(True)
         self.result.setStyleSheet("")
         self.result.setPlainText(f"Importing {path.name}…")
 
@@ -134,29 +137,24 @@ class ImportsTab(PaymentsTab):
                 control.progress(done, total, text)
             return payment_imports.import_payment_file(app, actor, path, progress)
 
-        def on_progress(done: int, total: int, text: str) -> None:
-            self.progress.setRange(0, max(total, 0))
-            self.progress.setValue(done)
-            self.progress.setFormat(text or "%p%")
-
-        self.task = self.ctx.runner.run(work, on_done=self._imported, on_error=self._failed, on_progress=on_progress)
+        # a file is imported whole or not at all: nothing to announce after a failure
+        self.task = Mutation(self.ctx, self, work, changes=PAYMENT_CHANGES, success=self._imported,
+                             failure=self._failed).with_progress(self.progress_panel).run()
 
     def cancel(self) -> None:
+        """As the Cancel button: the import stops and nothing of the file is kept."""
         if self.task is not None:
-            self.task.cancel()
+            self.progress_panel.cancel()
 
     def _finish(self) -> None:
         self.task = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
         self.import_button.setEnabled(self.can(Permission.IMPORT_DATA))
 
     def _imported(self, outcome: payment_imports.ImportOutcome) -> None:
         self._finish()
         self.result.setPlainText("\n".join(outcome.lines()))
         self.ctx.info(outcome.lines()[0])
-        self.imported.emit(outcome)
-        self.load()
+        self.imported.emit(outcome)  # the list follows through the operation bus
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()

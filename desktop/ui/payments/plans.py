@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 from desktop.domain.roles import Permission
 from desktop.services.cases import queries as cases
 from desktop.services.payments import plans as payment_plans
+from desktop.ui.common.operations import Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import ok_cancel
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import Column, PaymentsTab, RowsModel, make_table, note_label
+from desktop.ui.payments.common import PAYMENT_CHANGES, Column, PaymentsTab, RowsModel, make_table, note_label
 
 
 class EnrolDialog(QDialog):
@@ -91,8 +92,7 @@ class PlansTab(PaymentsTab):
 
     def load(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: payment_plans.plans_list(app, actor), on_done=self._arrived,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: payment_plans.plans_list(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payment_plans.PlanRow]) -> None:
         self.model.set_rows(rows)
@@ -115,15 +115,13 @@ class PlansTab(PaymentsTab):
             cid = cases.find_case_id(app, actor, number)
             return payment_plans.enrol_plan(app, actor, cid, kind, months=months, reason=reason)
 
-        self.ctx.runner.run(work, on_done=self.then_reload(lambda pid: f"Payment plan {pid} set up."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, work, changes=PAYMENT_CHANGES,
+                 success=self.then_tell(lambda pid: f"Payment plan {pid} set up.")).run()
 
     def _checked(self, result: payment_plans.PlanCheckResult) -> None:
-        self.result.setText("<br>".join(result.lines()))
-        self.load()
+        self.result.setText("<br>".join(result.lines()))  # the list follows through the operation bus
 
     def check(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: payment_plans.check_plans(app, actor),
-                            on_done=self._checked,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: payment_plans.check_plans(app, actor), changes=PAYMENT_CHANGES,
+                 success=self._checked).run()

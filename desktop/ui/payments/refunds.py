@@ -21,10 +21,12 @@ from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.services.payments import refunds
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import ok_cancel
 from desktop.ui.context import UiContext
 from desktop.ui.payments.common import (
+    PAYMENT_CHANGES,
     Column,
     PaymentsTab,
     RowsModel,
@@ -102,7 +104,7 @@ class RefundsTab(PaymentsTab):
         def work(_c: TaskControl) -> tuple[list[refunds.RefundQueueRow], list[str]]:
             return refunds.refund_queue(app, actor), refunds.unnoticed_overpayments(app, actor)
 
-        self.ctx.runner.run(work, on_done=self._arrived, on_error=self.ctx.error)
+        Query(self.ctx, self, work, success=self._arrived).run()
 
     def _arrived(self, result: tuple[list[refunds.RefundQueueRow], list[str]]) -> None:
         rows, problems = result
@@ -154,19 +156,18 @@ class RefundsTab(PaymentsTab):
             return
         app, actor = self.ctx.app, self.ctx.actor
         payee, reason, cid = dialog.payee.text(), dialog.reason.text(), row.citation_id
-        self.ctx.runner.run(lambda _c: refunds.request_refund(app, actor, cid, amount_cents=amount, payee_name=payee,
-                                                              reason=reason),
-                            on_done=self.then_reload(lambda rid: f"Refund request {rid} sent for approval."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: refunds.request_refund(app, actor, cid, amount_cents=amount,
+                                                                   payee_name=payee, reason=reason),
+                 changes=PAYMENT_CHANGES | Changes(citation_ids=frozenset({cid})),
+                 success=self.then_tell(lambda rid: f"Refund request {rid} sent for approval.")).run()
 
     def approve(self) -> None:
         row = self._current()
         if row is None or row.refund_id is None:
             return
         app, actor, rid = self.ctx.app, self.ctx.actor, row.refund_id
-        self.ctx.runner.run(lambda _c: refunds.approve_refund(app, actor, rid),
-                            on_done=self.then_reload(lambda _r: f"Refund {rid} approved; the letter is queued."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: refunds.approve_refund(app, actor, rid), changes=PAYMENT_CHANGES,
+                 success=self.then_tell(lambda _r: f"Refund {rid} approved; the letter is queued.")).run()
 
     def reject(self) -> None:
         row = self._current()
@@ -176,6 +177,5 @@ class RefundsTab(PaymentsTab):
         if not ok:
             return
         app, actor, rid = self.ctx.app, self.ctx.actor, row.refund_id
-        self.ctx.runner.run(lambda _c: refunds.reject_refund(app, actor, rid, note),
-                            on_done=self.then_reload(lambda _r: f"Refund {rid} rejected."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: refunds.reject_refund(app, actor, rid, note), changes=PAYMENT_CHANGES,
+                 success=self.then_tell(lambda _r: f"Refund {rid} rejected.")).run()

@@ -24,8 +24,17 @@ from desktop.domain.roles import Permission
 from desktop.services.cases import queries as cases
 from desktop.services.payments import posting as payments
 from desktop.services.payments.posting import source_label
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import Column, PaymentsTab, RowsModel, make_table, note_label, selected_rows
+from desktop.ui.payments.common import (
+    PAYMENT_CHANGES,
+    Column,
+    PaymentsTab,
+    RowsModel,
+    make_table,
+    note_label,
+    selected_rows,
+)
 
 
 class UnmatchedTab(PaymentsTab):
@@ -92,8 +101,7 @@ class UnmatchedTab(PaymentsTab):
         if not self.can(Permission.MATCH_PAYMENTS):
             self.summary.setText("Your role does not match payments.")
             return
-        self.ctx.runner.run(lambda _c: payments.unmatched_payments(app, actor), on_done=self._arrived,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: payments.unmatched_payments(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payments.PaymentRow]) -> None:
         self.model.set_rows(rows)
@@ -117,8 +125,7 @@ class UnmatchedTab(PaymentsTab):
         if not text:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: cases.search_cases(app, actor, text, 100),
-                            on_done=self._cases_arrived, on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: cases.search_cases(app, actor, text, 100), success=self._cases_arrived).run()
 
     def _cases_arrived(self, rows: list[cases.CaseRow]) -> None:
         self.case_model.set_rows(rows)
@@ -143,11 +150,10 @@ class UnmatchedTab(PaymentsTab):
             self.note_edit.clear()
             self.case_model.set_rows([])
             self.search.clear()
-            self.matched.emit(pid)
-            self.load()
+            self.matched.emit(pid)  # the queue follows through the operation bus
 
-        self.ctx.runner.run(lambda _c: payments.match_by_hand(app, actor, pid, ids, note), on_done=done,
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: payments.match_by_hand(app, actor, pid, ids, note),
+                 changes=PAYMENT_CHANGES | Changes(citation_ids=frozenset(ids)), success=done).run()
 
     def reverse(self) -> None:
         pay = selected_rows(self.table)
@@ -159,6 +165,5 @@ class UnmatchedTab(PaymentsTab):
         if not ok:
             return
         app, actor, pid = self.ctx.app, self.ctx.actor, pay[0].id
-        self.ctx.runner.run(lambda _c: payments.reverse_payment(app, actor, pid, reason),
-                            on_done=self.then_reload(lambda _r: f"Payment {pid} reversed."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: payments.reverse_payment(app, actor, pid, reason), changes=PAYMENT_CHANGES,
+                 success=self.then_tell(lambda _r: f"Payment {pid} reversed.")).run()

@@ -42,9 +42,6 @@ class PaymentsView(QWidget):
         self.tabs.addTab(self.close_tab, "&Daily close")
         self.tabs.currentChanged.connect(self._tab_changed)
         lay.addWidget(self.tabs)
-        self.counter.posted.connect(lambda _r: self.refunds.mark_stale())
-        self.imports.imported.connect(lambda _o: self.unmatched.mark_stale())
-        self.imports.imported.connect(lambda _o: self.refunds.mark_stale())
 
     def activate(self) -> None:
         self._tab_changed(self.tabs.currentIndex())

@@ -22,6 +22,7 @@ from desktop.domain.ledger import format_cents
 from desktop.domain.review import check_title
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
+from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
 from desktop.ui.review.dialogs import CorrectDialog, VoidDialog
@@ -32,6 +33,15 @@ if TYPE_CHECKING:
     _WidgetBase = QWidget  # the type checker sees the widget the mixin ends up in
 else:
     _WidgetBase = object
+
+
+#: what a review decision changes: the queue, the case it opens (a fine on its ledger, its first notice)
+REVIEW_CHANGES = Changes(review=True, cases=True, payments=True, notices=True)
+
+
+def decided_changes(citation_id: int) -> Changes:
+    """A decision on one citation, already shown on the screen that made it."""
+    return REVIEW_CHANGES | Changes(citation_ids=frozenset({citation_id}))
 
 
 class ReviewDecisions(_WidgetBase):
@@ -125,8 +135,9 @@ class ReviewDecisions(_WidgetBase):
                           f"next {str(result.next_action or '—').replace('_', ' ')}{when}.")
             self.decided.emit("approved", item.id)
 
-        self.ctx.runner.run(lambda _c: review_service.approve(app, actor, item.id, seen_warnings=seen),
-                            on_done=done, on_error=lambda exc: self._put_back(index, entry, exc))
+        Mutation(self.ctx, self, lambda _c: review_service.approve(app, actor, item.id, seen_warnings=seen),
+                 changes=decided_changes(item.id), success=done,
+                 failure=lambda exc: self._put_back(index, entry, exc)).run()
 
     def void_current(self) -> None:
         taken = self._take_current()
@@ -146,11 +157,12 @@ class ReviewDecisions(_WidgetBase):
         def done(_r: Any) -> None:
             self.ctx.info(f"Voided {item.citation_number} ({reason}).")
             self.decided.emit("voided", item.id)
-            if "duplicate" in item.warning_codes:
-                self.refresh()  # the other half of the pair has been checked again
 
-        self.ctx.runner.run(lambda _c: review_service.void(app, actor, item.id, reason, note),
-                            on_done=done, on_error=lambda exc: self._put_back(index, entry, exc))
+        # voiding one of a duplicate pair checks the other half again: which one is not known here, so
+        # the change names no citation and the queue is read again (see ReviewView._data_changed)
+        changes = REVIEW_CHANGES if "duplicate" in item.warning_codes else decided_changes(item.id)
+        Mutation(self.ctx, self, lambda _c: review_service.void(app, actor, item.id, reason, note),
+                 changes=changes, success=done, failure=lambda exc: self._put_back(index, entry, exc)).run()
 
     def correct_current(self, field: str | None = None) -> None:
         taken = self._take_current()
@@ -204,7 +216,7 @@ class ReviewDecisions(_WidgetBase):
                           f"{result.before or '—'} → {result.after}; {count} warning(s) now.")
             self.decided.emit("corrected", item.id)
 
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self, work, changes=decided_changes(item.id), success=done).run()
 
     def bulk_approve(self) -> None:
         if not self.can_bulk:
@@ -234,10 +246,9 @@ class ReviewDecisions(_WidgetBase):
         def done(result: review_service.BulkResult) -> None:
             skipped = f"; {len(result.skipped):,} left in the queue" if result.skipped else ""
             self.ctx.info(f"Approved {len(result.approved):,} citations in bulk{skipped}.")
-            self.decided.emit("bulk", len(result.approved))
-            self.refresh()
+            self.decided.emit("bulk", len(result.approved))  # the queue follows through the operation bus
 
-        self.ctx.runner.run(work, on_done=done, on_error=self.ctx.error, on_progress=progress)
+        Mutation(self.ctx, self, work, changes=REVIEW_CHANGES, success=done).on_progress(progress).run()
 
     def open_permits(self) -> None:
         plate = self.current.item.plate if self.current else ""

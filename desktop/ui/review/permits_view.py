@@ -38,7 +38,11 @@ from PySide6.QtWidgets import (
 from desktop.domain.roles import Permission, allowed
 from desktop.services.review import permits as permit_service
 from desktop.services.review.permits import PermitRow
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.context import UiContext
+
+#: a permit saved or imported: the permits lists, and the review checks that look permits up
+PERMIT_CHANGES = Changes(permits=True, review=True)
 
 
 class PermitsView(QWidget):
@@ -142,14 +146,15 @@ class PermitsView(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         self.new_permit()
         self.run_search()
+        ctx.bus.subscribe(self, self._data_changed)
 
     # ----------------------------------------------------------- search
     def run_search(self) -> None:
         text, valid_only = self.search.text().strip(), self.valid_only.isChecked()
         self.count.setText("Searching…")
-        self.ctx.runner.run(
-            lambda _c: permit_service.search_permits(self.ctx.app, self.ctx.actor, text, valid_only=valid_only),
-            on_done=self._show_rows, on_error=self.ctx.error)
+        Query(self.ctx, self,
+              lambda _c: permit_service.search_permits(self.ctx.app, self.ctx.actor, text, valid_only=valid_only),
+              success=self._show_rows).run()
 
     def _show_rows(self, rows: list[PermitRow]) -> None:
         self.rows = rows
@@ -224,12 +229,11 @@ class PermitsView(QWidget):
         def done(pid: int) -> None:
             self.ctx.info(f"Permit {values['permit_number']} saved.")
             self.saved.emit(pid)
-            self.search.setText(values["permit_number"])
-            self.run_search()
+            self.search.setText(values["permit_number"])  # the list follows through the operation bus
 
-        self.ctx.runner.run(
-            lambda _c: permit_service.save_permit(self.ctx.app, self.ctx.actor, values, permit_id, reason),
-            on_done=done, on_error=self.ctx.error)
+        Mutation(self.ctx, self,
+                 lambda _c: permit_service.save_permit(self.ctx.app, self.ctx.actor, values, permit_id, reason),
+                 changes=PERMIT_CHANGES, success=done).run()
 
     def import_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import permits", "", "CSV files (*.csv);;All files (*)")
@@ -243,10 +247,17 @@ class PermitsView(QWidget):
         def done(result: Any) -> None:
             self.ctx.info(f"{result.permits:,} permits imported from {path.name}: {result.added:,} added, "
                           f"{result.updated:,} updated.")
-            self.run_search()
 
-        self.ctx.runner.run(lambda _c: permit_service.import_permits(self.ctx.app, self.ctx.actor, path),
-                            on_done=done, on_error=lambda exc: (self.count.setText(""), self.ctx.error(exc)))
+        def failed(exc: BaseException) -> None:
+            self.count.setText("")
+            self.ctx.error(exc)
+
+        Mutation(self.ctx, self, lambda _c: permit_service.import_permits(self.ctx.app, self.ctx.actor, path),
+                 changes=PERMIT_CHANGES, success=done, failure=failed).run()
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        if changes.permits:  # saved or imported here, or in another permits window
+            self.run_search()
 
 
 class PermitsDialog(QDialog):

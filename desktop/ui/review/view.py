@@ -22,6 +22,7 @@ Signals: ``citation_shown(id)`` when a citation's facts and first photo are on s
 from __future__ import annotations
 
 import html
+import logging
 import time
 from collections import OrderedDict
 from typing import Any
@@ -48,6 +49,7 @@ from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
 from desktop.ui.common.evidence_viewer import EvidenceViewer
 from desktop.ui.common.map_view import CitationMapView
+from desktop.ui.common.operations import Changes, Query, initiated_by
 from desktop.ui.context import UiContext
 from desktop.ui.review.decisions import ReviewDecisions
 from desktop.ui.review.evidence_text import (
@@ -58,6 +60,8 @@ from desktop.ui.review.evidence_text import (
     warnings_html,
 )
 from desktop.ui.review.prepared import Prepared, prepare
+
+log = logging.getLogger(__name__)
 
 PREFETCH_AHEAD = 3
 CACHE_SIZE = 12
@@ -85,6 +89,8 @@ class ReviewView(ReviewDecisions, QWidget):
         self._loading: set[int] = set()
         self._waiting_for: int | None = None
         self._queue_loaded_once = False
+        self._stale = False  # a change from another screen arrived since the queue was read
+        ctx.bus.subscribe(self, self._data_changed)
         self._queue_generation = 0
         self._switch_started: float | None = None
         self.last_switch_ms: float | None = None
@@ -98,7 +104,8 @@ class ReviewView(ReviewDecisions, QWidget):
         self._build()
         self._shortcuts()
         # Warm folium up off the GUI thread: the first map would otherwise wait for its import.
-        ctx.runner.run(lambda _c: __import__("folium"))
+        Query(ctx, self, lambda _c: __import__("folium"),
+              failure=lambda exc: log.debug("folium warm-up: %s", exc)).run()  # the map says so itself
 
     # ================================================================= layout
     def _build(self) -> None:
@@ -257,18 +264,32 @@ class ReviewView(ReviewDecisions, QWidget):
 
     # ================================================================= the queue
     def activate(self) -> None:
-        if not self._queue_loaded_once:
+        if not self._queue_loaded_once or self._stale:
             self.refresh()
         self.setFocus()
+
+    def _data_changed(self, changes: Changes, initiator: object) -> None:
+        """Citations to review changed. A decision made here is on screen already, unless it touched
+        citations it cannot name (bulk approval, the other half of a duplicate pair): then the queue is
+        read again. A change from elsewhere (a sync, a permit) waits until the screen is next opened,
+        so the queue never moves under the reviewer's hands."""
+        if not (changes.review or changes.permits) or not self._queue_loaded_once:
+            return
+        if initiated_by(initiator, self):
+            if changes.review and not changes.citation_ids:
+                self.refresh()
+        else:
+            self._stale = True
 
     def refresh(self, keep: int | None = None) -> None:
         """Reload the queue from the database, staying on ``keep`` (default: the citation on screen)."""
         self._queue_generation += 1
+        self._stale = False
         gen = self._queue_generation
         if keep is None:
             keep = self.current.item.id if self.current else None
-        self.ctx.runner.run(lambda _c: review_service.review_queue(self.ctx.app, self.ctx.actor),
-                            on_done=lambda q: self._queue_arrived(gen, q, keep), on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: review_service.review_queue(self.ctx.app, self.ctx.actor),
+              success=lambda q: self._queue_arrived(gen, q, keep)).run()
 
     def _queue_arrived(self, gen: int, queue: review_service.ReviewQueue, keep: int | None) -> None:
         if gen != self._queue_generation:
@@ -364,9 +385,14 @@ class ReviewView(ReviewDecisions, QWidget):
             return
         self._loading.add(cid)
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda control: prepare(app, actor, cid, control),
-                            on_done=lambda p, cid=cid: self._prepared(cid, p),
-                            on_error=lambda exc, cid=cid: self._load_failed(cid, exc))
+        def prepared(p: Prepared) -> None:
+            self._prepared(cid, p)
+
+        def failed(exc: BaseException) -> None:
+            self._load_failed(cid, exc)
+
+        Query(self.ctx, self, lambda control: prepare(app, actor, cid, control), success=prepared,
+              failure=failed).run()
 
     def _prepared(self, cid: int, prepared: Prepared) -> None:
         self._loading.discard(cid)

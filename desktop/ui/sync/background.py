@@ -1,6 +1,7 @@
 """The field syncs that run whichever screen is open: :class:`SyncBackground` runs the syncs (manual and
 automatic every N minutes) and watches the dock drop folder; it lives as long as the window. All work goes
-through the task runner: the window never waits on the network or the database.
+through the operations API: the window never waits on the network or the database, and what a sync or a
+dock bundle stored is announced on the operation bus (`SYNC_CHANGES`), committed batches included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from desktop.services import sync as sync_service
 from desktop.services.sync.endpoints import EndpointRow
 from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
 from desktop.ui.context import UiContext
 
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 AUTO_TICK_MS = 30_000
 DROP_SETTLE_MS = 2_500
+#: what a sync, a dock bundle or a corrected event may change: field data, and new citations for review
+SYNC_CHANGES = Changes(sync=True, review=True, cases=True)
 
 
 # --------------------------------------------------------------------------- background
@@ -99,8 +103,9 @@ class SyncBackground(QObject):
                                          token=token, page_limit=limit, client_options=options)
 
         self.endpoint_id = endpoint_id
-        self.task = self.ctx.runner.run(work, on_done=self._done, on_error=self._failed,
-                                        on_progress=self.progress.emit)
+        # committed page by page: what arrived before a failure or a Cancel is kept, and announced
+        self.task = Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=self._done,
+                             failure=self._failed).on_progress(self.progress.emit).run()
         self.started.emit(endpoint_id)
         self.busy_changed.emit(True)
         return True
@@ -124,8 +129,8 @@ class SyncBackground(QObject):
         if self.running or not self.can_sync:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: sync_service.list_endpoints(app, actor), on_done=self._auto_due,
-                            on_error=lambda exc: log.warning("automatic sync check failed: %s", exc))
+        Query(self.ctx, self, lambda _c: sync_service.list_endpoints(app, actor), success=self._auto_due,
+              failure=lambda exc: log.warning("automatic sync check failed: %s", exc)).run()
 
     def _auto_due(self, endpoints: list[EndpointRow]) -> None:
         started = self._start_due(endpoints)
@@ -184,7 +189,7 @@ class SyncBackground(QObject):
             self._scanning = False
             self.ctx.error(exc)
 
-        self.ctx.runner.run(work, on_done=done, on_error=failed)
+        Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=done, failure=failed).run()
 
 
 def start_background(ctx: UiContext) -> SyncBackground | None:

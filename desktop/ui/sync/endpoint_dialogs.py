@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.endpoints import EndpointRow
+from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.widgets import ok_cancel
 from desktop.ui.context import UiContext
 
@@ -137,8 +138,8 @@ class EndpointDialog(QDialog):
             self.saved.emit(result[0])
             self.accept()
 
-        self.ctx.runner.run(lambda _c: sync_service.save_endpoint(app, actor, endpoint_id, **values),
-                            on_done=done, on_error=failed)
+        Mutation(self.ctx, self, lambda _c: sync_service.save_endpoint(app, actor, endpoint_id, **values),
+                 changes=Changes(sync=True), success=done, failure=failed).run()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "CA bundle", "", "Certificates (*.pem *.crt *.cer);;All (*)")

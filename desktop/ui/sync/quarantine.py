@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.quarantine import QuarantineRow
+from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.context import UiContext
+from desktop.ui.sync.background import SYNC_CHANGES
 from desktop.ui.sync.models import QuarantineTableModel, SkippedTableModel
 from desktop.ui.sync.widgets import html_text, make_table
 
@@ -84,8 +86,8 @@ class ResubmitDialog(QDialog):
         app, actor, qid = self.ctx.app, self.ctx.actor, self.row.id
         self.submit.setEnabled(False)
         self.error.setText("Applying…")
-        self.ctx.runner.run(lambda _c: sync_service.resubmit_quarantined(app, actor, qid, text, note),
-                            on_done=self._done, on_error=self._failed)
+        Mutation(self.ctx, self, lambda _c: sync_service.resubmit_quarantined(app, actor, qid, text, note),
+                 changes=SYNC_CHANGES, success=self._done, failure=self._failed).run()
 
     def _done(self, stats: Any) -> None:
         self.resubmitted.emit(stats)
@@ -111,7 +113,6 @@ class QuarantineActions(_WidgetBase):
 
     if TYPE_CHECKING:
         def refresh(self) -> None: ...
-        def _tell_and_refresh(self, text: str) -> None: ...
 
     def _build_quarantine_tabs(self, tz: Any) -> None:
         page = QWidget()
@@ -208,8 +209,8 @@ class QuarantineActions(_WidgetBase):
         self.reason_label.setText(f"<b>Reason:</b> {html_text(row.reason)}<br><span style='color:#555'>"
                                   f"{row.type or 'unreadable'} · device {row.device_id or '?'}{source}</span>")
         app, actor, qid = self.ctx.app, self.ctx.actor, row.id
-        self.ctx.runner.run(lambda _c: sync_service.quarantine_raw(app, actor, qid),
-                            on_done=self._show_raw(qid), on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.quarantine_raw(app, actor, qid),
+              success=self._show_raw(qid)).run()
 
     def _show_raw(self, qid: int) -> Any:
         def show(raw: str) -> None:
@@ -231,8 +232,7 @@ class QuarantineActions(_WidgetBase):
             if current and self.skipped.row_at(current[0].row()) is row:
                 self.skipped_raw.setPlainText(raw)
 
-        self.ctx.runner.run(lambda _c: sync_service.field_event_raw(app, actor, event_id), on_done=show,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.field_event_raw(app, actor, event_id), success=show).run()
 
     def discard_selected(self) -> None:
         row = self._selected_quarantine()
@@ -244,9 +244,8 @@ class QuarantineActions(_WidgetBase):
         if not ok:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        self.ctx.runner.run(lambda _c: sync_service.discard_quarantined(app, actor, row.id, reason),
-                            on_done=lambda _r: self._tell_and_refresh("Event discarded."),
-                            on_error=self.ctx.error)
+        Mutation(self.ctx, self, lambda _c: sync_service.discard_quarantined(app, actor, row.id, reason),
+                 changes=Changes(sync=True), success=lambda _r: self.ctx.info("Event discarded.")).run()
 
     def resubmit_selected(self) -> None:
         row = self._selected_quarantine()
@@ -256,10 +255,9 @@ class QuarantineActions(_WidgetBase):
 
         def open_editor(raw: str) -> None:
             dialog = ResubmitDialog(self.ctx, row, raw, self)
-            dialog.resubmitted.connect(lambda stats: self._tell_and_refresh(
+            dialog.resubmitted.connect(lambda stats: self.ctx.info(  # the lists follow through the bus
                 f"Corrected event applied ({stats.citations} citation(s) added)."))
             dialog.open()
             self.resubmit_dialog = dialog
 
-        self.ctx.runner.run(lambda _c: sync_service.quarantine_raw(app, actor, row.id), on_done=open_editor,
-                            on_error=self.ctx.error)
+        Query(self.ctx, self, lambda _c: sync_service.quarantine_raw(app, actor, row.id), success=open_editor).run()

@@ -3,8 +3,9 @@ sequence gaps, the quarantine (discard with a reason, re-submit a corrected even
 and dock bundles.
 
 The syncs themselves, manual and automatic, and the drop folder run in desktop.ui.sync.background, which
-lives as long as the window. All work goes through the task runner: the window never waits on the network
-or the database.
+lives as long as the window. All work goes through the operations API (`desktop.ui.common.operations`):
+the window never waits on the network or the database, and the screen reads its lists again when the
+operation bus says field data changed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -36,9 +36,11 @@ from desktop.services import sync as sync_service
 from desktop.services.sync.endpoints import EndpointRow
 from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
+from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, TaskControl
 from desktop.ui.context import UiContext
-from desktop.ui.sync.background import SyncBackground
+from desktop.ui.sync.background import SYNC_CHANGES, SyncBackground
 from desktop.ui.sync.endpoint_dialogs import EndpointDialog, TokenDialog, keyring_note
 from desktop.ui.sync.models import BundleTableModel, DeviceTableModel
 from desktop.ui.sync.quarantine import QuarantineActions
@@ -86,13 +88,14 @@ class SyncView(QuarantineActions, QWidget):
         self._build_header(lay)
         self._build_tabs(lay)
         bg = self.background
-        bg.progress.connect(self._progress)
+        bg.progress.connect(self._sync_progress)
         bg.busy_changed.connect(self._busy)
         bg.finished.connect(self._finished)
         bg.failed.connect(self._failed)
         bg.bundles_imported.connect(self._bundles_imported)
         bg.auto_note.connect(lambda text: self.ctx.messages.info(text, 15000))
         self._busy(bg.running)
+        ctx.bus.subscribe(self, self._data_changed)
 
     # ------------------------------------------------------------ building
 
@@ -119,14 +122,16 @@ class SyncView(QuarantineActions, QWidget):
         self.sync_button.setToolTip("Pull every waiting event and photo, then push reference data (F5)")
         self.sync_button.clicked.connect(self.sync_now)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_sync)
         bar.addWidget(self.sync_button)
         bar.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
+        #: the background sync's bar, and its Cancel beside Sync now (an unknown total stays indeterminate)
+        self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
+                                            idle_format="idle", min_total=0, cancel_button=self.cancel_button)
+        self.progress = self.progress_panel.bar
         self.progress.setMinimumWidth(240)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m events")
-        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.progress_panel, 1)
+        self.progress_panel.cancelled.connect(self._cancelling)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Automatic sync every"))
         self.auto_minutes = QSpinBox()
@@ -198,7 +203,13 @@ class SyncView(QuarantineActions, QWidget):
                     sync_service.list_quarantine(app, actor, status), sync_service.count_open_quarantine(app, actor),
                     sync_service.list_imported_bundles(app, actor), sync_service.list_skipped_events(app, actor))
 
-        self.ctx.runner.run(work, on_done=self._loaded, on_error=self.ctx.error)
+        started = self._refreshes
+
+        def loaded(data: tuple[Any, ...]) -> None:
+            if started == self._refreshes:  # a refresh begun since (a change announced meanwhile) shows newer data
+                self._loaded(data)
+
+        Query(self.ctx, self, work, success=loaded).run()
 
     def _loaded(self, data: tuple[Any, ...]) -> None:
         endpoints, devices, quarantine, open_count, bundles, skipped = data
@@ -258,8 +269,7 @@ class SyncView(QuarantineActions, QWidget):
             self._devices_reading = False
             log.debug("device list during a sync: %s", exc)
 
-        self.ctx.runner.run(lambda _c: sync_service.list_devices(app, actor), on_done=done, on_error=failed,
-                            owner=self)
+        Query(self.ctx, self, lambda _c: sync_service.list_devices(app, actor), success=done, failure=failed).run()
 
     def current_endpoint(self) -> EndpointRow | None:
         endpoint_id = self.endpoint_box.currentData() if hasattr(self, "endpoint_box") else None
@@ -286,10 +296,9 @@ class SyncView(QuarantineActions, QWidget):
     def edit_endpoint(self, endpoint: EndpointRow | None) -> None:
         dialog = EndpointDialog(self.ctx, endpoint, self)
 
-        def saved(endpoint_id: int) -> None:
+        def saved(endpoint_id: int) -> None:  # the list follows through the operation bus
             self._select_after_refresh = endpoint_id
             self.ctx.info(f"Endpoint {dialog.values()['name']} saved.")
-            self.refresh()
 
         dialog.saved.connect(saved)
         dialog.open()
@@ -300,16 +309,18 @@ class SyncView(QuarantineActions, QWidget):
         if ep is None or ep.auto_sync_minutes == self.auto_minutes.value():
             return
         app, actor, minutes = self.ctx.app, self.ctx.actor, self.auto_minutes.value()
-        self.ctx.runner.run(
-            lambda _c: sync_service.save_endpoint(app, actor, ep.id, name=ep.name, url=ep.url,
-                                                  ca_bundle=ep.ca_bundle, auto_sync_minutes=minutes),
-            on_done=lambda _r: self._tell_and_refresh(
-                f"Automatic sync of {ep.name}: {'every ' + str(minutes) + ' min' if minutes else 'off'}."),
-            on_error=self.ctx.error)
+        Mutation(self.ctx, self,
+                 lambda _c: sync_service.save_endpoint(app, actor, ep.id, name=ep.name, url=ep.url,
+                                                       ca_bundle=ep.ca_bundle, auto_sync_minutes=minutes),
+                 changes=Changes(sync=True),
+                 success=lambda _r: self.ctx.info(
+                     f"Automatic sync of {ep.name}: {'every ' + str(minutes) + ' min' if minutes else 'off'}.")).run()
 
-    def _tell_and_refresh(self, text: str) -> None:
-        self.ctx.info(text)
-        self.refresh()
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """Field data, endpoints or the quarantine changed (here, by a sync in the background, or by
+        another screen): the lists are read again."""
+        if changes.sync:
+            self.refresh()
 
     # ------------------------------------------------------------ syncing
 
@@ -325,38 +336,38 @@ class SyncView(QuarantineActions, QWidget):
                 return
             token = dialog.token.text()
             sync_service.TOKENS.remember(ep.url, token, dialog.remember.isChecked())
-        self.progress.setRange(0, 0)
         self.status.setText(f"Syncing with <b>{html_text(ep.name)}</b>…")
         self.background.sync(ep.id, token)
 
     def cancel_sync(self) -> None:
+        """As the Cancel button: the sync stops after the page being stored."""
         if self.background is not None:
-            self.cancel_button.setEnabled(False)
-            self.status.setText("Cancelling… (the page being stored is finished first)")
-            self.background.cancel()
+            self.progress_panel.cancel()
+
+    def _cancelling(self) -> None:
+        self.status.setText("Cancelling… (the page being stored is finished first)")
 
     def _busy(self, busy: bool) -> None:
         self.sync_button.setEnabled(not busy and self.current_endpoint() is not None)
-        self.cancel_button.setEnabled(busy)
-        self.progress.setFormat("%v / %m events" if busy else "idle")
-        if not busy:
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
+        bg = self.background
+        if busy and not self.progress_panel.busy and bg is not None:
+            self.progress_panel.begin(cancel=bg.cancel)
+        elif not busy and self.progress_panel.busy:
+            self.progress_panel.end()
 
-    def _progress(self, done: int, total: int, text: str) -> None:
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
-        else:
-            self.progress.setRange(0, 0)
+    def _sync_progress(self, done: int, total: int, text: str) -> None:
+        self.progress_panel.report(done, total)
+        self._progress(done, total, text)
+
+    def _progress(self, _done: int, _total: int, text: str) -> None:
+        """The status line, and the device list while batches are committed."""
         if text:
             self.status.setText(html_text(text))
         if "events received" in text:  # a batch was committed
             self._devices_during_sync()
 
     def _finished(self, summary: SyncSummary) -> None:
-        self.ctx.messages.info(summary.line(), 12000)
-        self.refresh()
+        self.ctx.messages.info(summary.line(), 12000)  # the lists follow through the operation bus
 
     def _failed(self, exc: BaseException) -> None:
         kept = getattr(exc, "sync_summary", None)
@@ -367,7 +378,6 @@ class SyncView(QuarantineActions, QWidget):
             self.ctx.messages.info(text, 12000)
         elif not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
             self.ctx.error(exc)  # an automatic sync's failure is shown on the screen, without a dialog
-        self.refresh()
 
     # ------------------------------------------------------------ bundles
 
@@ -391,7 +401,9 @@ class SyncView(QuarantineActions, QWidget):
                     out.append((path.name, False, str(exc)))
             return out
 
-        self.ctx.runner.run(work, on_done=self._imported, on_error=self.ctx.error, on_progress=self._progress)
+        Mutation(self.ctx, self, work, changes=SYNC_CHANGES, partial=True, success=self._imported) \
+            .with_progress(self.progress_panel, cancellable=False, bar_format="%v / %m bundles") \
+            .on_progress(self._progress).run()
 
     def _imported(self, results: list[tuple[str, bool, str]]) -> None:
         lines = [(f"<span style='color:{'#2e7d32' if ok else '#b71c1c'}'>{'✔' if ok else '✖'}</span> "
@@ -399,7 +411,6 @@ class SyncView(QuarantineActions, QWidget):
         self.bundle_log.setText("<br>".join(lines))
         self.tabs.setCurrentIndex(3)
         self.ctx.info(f"{sum(ok for _n, ok, _t in results)} of {len(results)} bundles imported.")
-        self.refresh()
 
     def _bundles_imported(self, results: list[sync_service.DropResult]) -> None:
         self._imported([(r.name, r.ok, r.line) for r in results])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from desktop.bootstrap import make_app_context
 from desktop.cli import main
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
@@ -27,7 +28,7 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     paths.ensure()
     db = Database(paths.default_db_url)
     upgrade(db)
-    app = AppContext(db=db, paths=paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    app = make_app_context(db, paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
     system = Actor.system("test")
     users.add_user(app, system, "admin", "Ada Admin", "admin", "admin-password-1")
     admin = users.actor_for(app, "admin")

@@ -8,12 +8,12 @@ refuse a file imported twice.
 
 from __future__ import annotations
 
-import gzip
 from datetime import UTC, tzinfo
 from pathlib import Path
 
 from desktop.services.payments.importers.bai2_files import parse_bai2_bytes, parse_lockbox_bytes
 from desktop.services.payments.importers.common import (
+    DEFAULT_MAX_BYTES,
     AchReturn,
     FileKind,
     ImportedFile,
@@ -21,6 +21,9 @@ from desktop.services.payments.importers.common import (
     ImportRejected,
     PaymentMethod,
     SkippedRecord,
+    gunzip_bounded,
+    read_bounded,
+    too_large,
 )
 from desktop.services.payments.importers.nacha import parse_nacha_bytes
 from desktop.services.payments.importers.processor_csv import (
@@ -29,7 +32,7 @@ from desktop.services.payments.importers.processor_csv import (
 )
 
 __all__ = [
-    "AchReturn", "FileKind", "ImportRejected", "ImportedFile", "ImportedPayment", "PaymentMethod",
+    "DEFAULT_MAX_BYTES", "AchReturn", "FileKind", "ImportRejected", "ImportedFile", "ImportedPayment", "PaymentMethod",
     "SkippedRecord", "read_payment_bytes", "read_payment_file", "sniff_format",
 ]
 
@@ -56,13 +59,22 @@ def sniff_format(data: bytes) -> FileKind | None:
     return None
 
 
-def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC) -> ImportedFile:
-    """Parse raw file bytes (gzip is undone first). ``bank_tz`` is the zone of the bank's local times."""
+def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC, *, currency: str | None = None,
+                       max_bytes: int = DEFAULT_MAX_BYTES) -> ImportedFile:
+    """Parse raw file bytes (gzip is undone first, streamed and capped at ``max_bytes``). ``bank_tz`` is
+    the zone of the bank's local times; with ``currency`` (the office's), a file with payments in
+    another currency is refused."""
+    if len(data) > max_bytes:
+        raise ImportRejected(too_large(len(data), max_bytes), None, file_name or None)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ImportRejected(f"the compressed file is damaged ({exc}).", None, file_name or None) from None
+        data = gunzip_bounded(data, file_name, max_bytes)
+    parsed = _parse(data, file_name, bank_tz)
+    if currency is not None:
+        parsed.refuse_other_currencies(currency)
+    return parsed
+
+
+def _parse(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     kind = sniff_format(data)
     if kind is FileKind.BAI2:
         return parse_bai2_bytes(data, file_name, bank_tz)
@@ -79,11 +91,9 @@ def read_payment_bytes(data: bytes, file_name: str = "", bank_tz: tzinfo = UTC) 
     )
 
 
-def read_payment_file(path: str | Path, bank_tz: tzinfo = UTC) -> ImportedFile:
-    """Read and parse one payment file from disk, whatever its format."""
+def read_payment_file(path: str | Path, bank_tz: tzinfo = UTC, *, currency: str | None = None,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImportedFile:
+    """Read and parse one payment file from disk, whatever its format (refused unread when too large)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportRejected(f"the file could not be read ({exc.strerror}).", None, path.name) from None
-    return read_payment_bytes(data, path.name, bank_tz)
+    return read_payment_bytes(read_bounded(path, max_bytes), path.name, bank_tz, currency=currency,
+                              max_bytes=max_bytes)

@@ -36,6 +36,7 @@ from typing import Any
 from bai2 import bai2 as bai2_api
 from bai2.constants import TypeCodes, TypeCodeTransaction
 
+from desktop.domain.payment_identity import bai2_id, lockbox_id
 from desktop.services.payments.importers.common import (
     FileKind,
     ImportedFile,
@@ -202,6 +203,54 @@ def _structure_check(records: list[_Logical]) -> None:
         raise ImportRejected("the file ends without a file trailer record (99).", records[-1].last_line)
 
 
+# BAI2 times. BAI, "Cash Management Balance Reporting Specifications, Version 2" (2005), Data Element
+# Definitions, Time: "Military format, 24 hours ... 0000 indicates the beginning of the day and 2400
+# indicates the end of the day for the date indicated. Some processors use 9999 to indicate the end
+# of the day. Be prepared to recognize 9999 as end-of-day when receiving transmissions."
+# End of day is meaningful for the Group Header (02) As-of-Time (field 5 after the record code) and
+# the Transaction Detail (16) value time of funds type V; the File Header (01) Creation Time (field 4)
+# is the moment the file was made, a clock time 0000-2359. The clock form hh:mm:ss some banks send
+# (NatWest) is accepted as a clock time.
+_END_OF_DAY = frozenset({"2400", "9999"})
+_CLOCK = re.compile(r"^(\d\d):(\d\d):(\d\d)$")
+
+
+def _time_problem(text: str, end_of_day_allowed: bool) -> str | None:
+    """Why a BAI2 time field is not a time (``None`` when it is, or is blank)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text in _END_OF_DAY:
+        return None if end_of_day_allowed else f"{text} (end of day) is only allowed as an as-of or value time"
+    clock = _CLOCK.match(text)
+    if clock is not None:
+        hours, minutes, seconds = (int(part) for part in clock.groups())
+        return None if hours <= 23 and minutes <= 59 and seconds <= 59 else "it is not a time of day"
+    if len(text) != 4 or not text.isdigit():
+        return "it is not four digits (hhmm)"
+    if int(text[:2]) > 23 or int(text[2:]) > 59:
+        return "it is not a time between 0000 and 2359" + (" (or 2400/9999 for the end of the day)"
+                                                           if end_of_day_allowed else "")
+    return None
+
+
+def _check_times(records: list[_Logical]) -> None:
+    """Validate the 01 creation time, the 02 as-of time and the 16 value times (see the comment above)."""
+    for record in records:
+        fields = record.text.split(",")
+        if record.code == "01" and len(fields) > 3:
+            what, text, end_of_day = "creation time", fields[3], False
+        elif record.code == "02" and len(fields) > 4:
+            what, text, end_of_day = "as-of time", fields[4], True
+        elif record.code == "16" and len(fields) > 4 and fields[2].strip() == "V":
+            what, text, end_of_day = "value time", fields[4], True
+        else:
+            continue
+        problem = _time_problem(_strip_record_end(text), end_of_day)
+        if problem is not None:
+            raise ImportRejected(f"the {what} {text.strip()!r} is not valid: {problem}.", record.first_line)
+
+
 def _local_to_utc(day: date | None, moment: time | None, bank_tz: tzinfo) -> datetime | None:
     if day is None:
         return None
@@ -235,6 +284,7 @@ def _parse_bai2(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     digest = file_digest(data)
     records = _logical_records(_decode(data))
     _structure_check(records)
+    _check_times(records)
     normalised = [
         f"{record.code},{_normalise_detail(_strip_record_end(record.text)) if record.code == '16' else _strip_record_end(record.text)}/"
         for record in records
@@ -324,6 +374,7 @@ def _parse_bai2(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     result.account_ids = tuple(accounts)
     result.control_total_cents = trailer.file_control_total or 0
     result.control_count = trailer.number_of_records or 0
+    result.number_identities()
     return result
 
 
@@ -381,6 +432,7 @@ def _classify_detail(result: ImportedFile, digest: str, account_number: str, cur
         line_numbers=lines,
         currency=currency,
         type_code=code,
+        identity=bai2_id(account_number, value_date, amount, bank_reference, code, customer_reference),
     ))
 
 
@@ -558,6 +610,7 @@ def _parse_lockbox(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile
                              lines[-1][0])
     if not seen_trailer:
         raise ImportRejected("the file ends without its destination trailer record (9).", lines[-1][0])
+    result.number_identities()
     return result
 
 
@@ -576,4 +629,5 @@ def _lockbox_payment(result: ImportedFile, digest: str, lockbox_number: str, dep
         payer=check.remitter,
         method=PaymentMethod.LOCKBOX,
         line_numbers=(check.line, *(line for line, _ in check.memo_lines)),
+        identity=lockbox_id(lockbox_number, deposit_date, check.batch, check.item, check.check_number),
     ))

@@ -26,13 +26,13 @@ count) that does not match the entries. ``.gz`` files are read transparently.
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
+from desktop.domain.payment_identity import ach_id
 from desktop.services.payments.importers.common import (
     AchReturn,
     FileKind,
@@ -42,8 +42,10 @@ from desktop.services.payments.importers.common import (
     PaymentMethod,
     SkippedRecord,
     file_digest,
+    gunzip_bounded,
     make_external_id,
     parse_hhmm,
+    read_bounded,
 )
 
 RECORD_LENGTH = 94
@@ -244,12 +246,9 @@ def parse_nacha_bytes(
 def read_nacha(path: str | Path, bank_tz: tzinfo = UTC) -> ImportedFile:
     """Read a NACHA file from disk; ``.gz`` files are decompressed first."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_bounded(path)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ImportRejected(f"the compressed file is damaged ({exc}).", None, path.name) from None
+        data = gunzip_bounded(data, path.name)
     return parse_nacha_bytes(data, path.name, bank_tz)
 
 
@@ -373,6 +372,7 @@ def _parse(data: bytes, file_name: str, bank_tz: tzinfo) -> ImportedFile:
     result.control_debit_cents = int(control[31:43])
     result.control_credit_cents = int(control[43:55])
     result.control_total_cents = result.control_debit_cents + result.control_credit_cents
+    result.number_identities()
     return result
 
 
@@ -537,6 +537,7 @@ def _classify(result: ImportedFile, batch: _Batch, item: _Entry, digest: str) ->
                 method=PaymentMethod.ACH,
                 line_numbers=lines,
                 type_code=str(code),
+                identity=ach_id(item.trace, batch.effective_date),
             )
         )
     elif kind_digit == 2:
@@ -553,7 +554,7 @@ def _classify(result: ImportedFile, batch: _Batch, item: _Entry, digest: str) ->
 
 
 def _classify_return(result: ImportedFile, batch: _Batch, item: _Entry, lines: tuple[int, ...]) -> None:
-    for line_no, record in item.addenda:
+    for _line_no, record in item.addenda:
         addenda_type = record[1:3]
         if addenda_type == "99":
             code = record[3:6]

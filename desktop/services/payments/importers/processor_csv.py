@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import parse_money
+from desktop.domain.payment_identity import processor_id
 from desktop.services.payments.importers.common import (
     FileKind,
     ImportedFile,
@@ -182,12 +183,14 @@ def _parse(data: bytes, file_name: str) -> ImportedFile:
                 line_numbers=(line_no,),
                 currency=row_currency,
                 type_code=cells["card_brand"].lower(),
+                identity=processor_id(transaction_id),
             ))
     except csv.Error as exc:
         raise ImportRejected(f"this row is not valid CSV ({exc}).", reader.line_num) from None
     result.currency = currency or "USD"
     result.control_total_cents = control_total
     result.control_count = len(result.payments)
+    result.number_identities()
     return result
 
 
