@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -374,7 +374,17 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float = geo.QR_
 
 # ---------------------------------------------------------------- document base
 
-DataT = TypeVar("DataT")
+class DocumentData(Protocol):
+    """What every document's data carries: the profile it prints under and the issuing agency."""
+
+    @property
+    def profile_code(self) -> str: ...
+
+    @property
+    def agency(self) -> AgencyInfo: ...
+
+
+DataT = TypeVar("DataT", bound=DocumentData)
 
 
 class Document(ABC, Generic[DataT]):
@@ -387,7 +397,7 @@ class Document(ABC, Generic[DataT]):
 
     def __init__(self, data: DataT) -> None:
         self.data = data
-        self.profile: PrintProfile = print_profile(getattr(data, "profile_code"))
+        self.profile: PrintProfile = print_profile(data.profile_code)
 
     @property
     def page_size(self) -> tuple[float, float]:
@@ -395,7 +405,7 @@ class Document(ABC, Generic[DataT]):
 
     @property
     def agency(self) -> AgencyInfo:
-        return getattr(self.data, "agency")  # type: ignore[no-any-return]
+        return self.data.agency
 
     def money(self, cents: int) -> str:
         return money(cents, self.profile.currency_symbol)
@@ -484,7 +494,7 @@ class Document(ABC, Generic[DataT]):
             canvas.saveState()
         out.setFillColor(colors.black)
         out.setFont(FONT, layout.font_size)
-        for line, baseline in zip(self.address_lines(recipient), layout.baselines):
+        for line, baseline in zip(self.address_lines(recipient), layout.baselines, strict=False):
             out.drawString(layout.text_x, baseline, line.upper() if self.profile.uses_imb else line)
         if text is None:
             canvas.restoreState()

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
+from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -39,8 +40,6 @@ _OK = colors.HexColor("#1e6b32")
 def _image(path: str, max_w: float, max_h: float) -> Flowable:
     """An image scaled to fit the box, aspect kept; a clear placeholder line when the file is unreadable."""
     try:
-        from reportlab.lib.utils import ImageReader
-
         iw, ih = ImageReader(path).getSize()
     except Exception as exc:  # noqa: BLE001 - any unreadable image becomes a visible note, not a crash
         return text(f"[Image {os.path.basename(path)} could not be read: {exc}]", "small")

@@ -8,7 +8,7 @@ pages with a running header.
 from __future__ import annotations
 
 import io
-from typing import ClassVar
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -22,8 +22,10 @@ from reports.base import (
     RULE,
     SHADE,
     StoryDocument,
+    draw_code128,
     fmt_datetime,
     key_value_rows,
+    money,
     para,
     text,
 )
@@ -38,6 +40,7 @@ from reports.data import (
     RefundLetterData,
     ReversalLetterData,
 )
+from reports.profiles import print_profile
 
 _TABLE = TableStyle([
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -76,7 +79,7 @@ def grid(header: list[str], rows: list[list[str]], widths: list[float], right_co
     return t
 
 
-class MailedLetter(StoryDocument[object]):
+class MailedLetter(StoryDocument[Any]):
     """Common shape of a mailed letter: date and reference line, subject, body, signature."""
 
     mailed = True
@@ -100,7 +103,7 @@ class MailedLetter(StoryDocument[object]):
                      colWidths=[330, 182], hAlign="LEFT")
         head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT)]))
-        name = getattr(self.data, "recipient").name
+        name = self.data.recipient.name
         return [head, Spacer(0, 8), text(f"Dear {name},")]
 
     def citation_block(self) -> list[Flowable]:
@@ -128,7 +131,7 @@ class MailedLetter(StoryDocument[object]):
         return para("Questions: " + escape(", ".join(b for b in bits if b)) + ".", "small")
 
 
-def ledger_table(doc: StoryDocument[object], lines: tuple[LedgerLine, ...]) -> Table:
+def ledger_table(doc: StoryDocument[Any], lines: tuple[LedgerLine, ...]) -> Table:
     rows = [[doc.date(line.posted_on), line.description, line.reference, doc.money(line.amount_cents)]
             for line in lines]
     return grid(["Date", "Entry", "Reference", "Amount"], rows, [80, 240, 110, 82], right_cols=(3,))
@@ -277,7 +280,7 @@ class PaymentReceipt(MailedLetter):
         return getattr(self.data, "recipient", None) is not None
 
     def reference(self) -> str:
-        return f"Receipt {getattr(self.data, 'receipt_number')}"
+        return f"Receipt {self.data.receipt_number}"
 
     def heading(self) -> list[Flowable]:
         d: ReceiptData = self.data  # type: ignore[assignment]
@@ -321,16 +324,12 @@ class ThermalReceipt:
     LINE = 10.5
 
     def __init__(self, data: ReceiptData) -> None:
-        from reports.profiles import print_profile
-
         self.data = data
         self.profile = print_profile(data.profile_code)
 
     def _lines(self) -> list[tuple[str, str, str]]:
         """(font, left, right) lines; right may be ""."""
-        from reports.base import fmt_datetime as fdt
-        from reports.base import money
-
+        fdt = fmt_datetime
         d = self.data
         sym = self.profile.currency_symbol
         out: list[tuple[str, str, str]] = [(FONT_BOLD, d.agency.name, ""), (FONT, d.agency.department, "")]
@@ -369,8 +368,6 @@ class ThermalReceipt:
                 if right:
                     c.drawRightString(self.WIDTH - margin, y, right)
             y -= self.LINE
-        from reports.base import draw_code128
-
         draw_code128(c, self.data.receipt_number, margin, margin, bar_height=22)
         c.showPage()
         c.save()

@@ -40,9 +40,9 @@ def make_print_derivative(src: str | os.PathLike[str], dest: str | os.PathLike[s
         problem = jpeg_problem(Path(src).read_bytes())
         if problem:
             raise CorruptPhoto(problem)
-    with Image.open(src) as im:
-        im.draft("RGB", (long_edge, long_edge))
-        im = ImageOps.exif_transpose(im)
+    with Image.open(src) as opened:
+        opened.draft("RGB", (long_edge, long_edge))
+        im: Image.Image = ImageOps.exif_transpose(opened)
         if im.mode != "RGB":
             im = im.convert("RGB")
         im.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)

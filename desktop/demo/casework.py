@@ -152,7 +152,7 @@ def _holds(app: AppContext, day: Any, step: int) -> None:
     with at_app.uow(actor) as uow:
         if step == 0:
             for cid, why in zip(candidates, ("Owner in hospital (letter from the family)",
-                                             "Vehicle reported stolen; waiting for the police report")):
+                                             "Vehicle reported stolen; waiting for the police report"), strict=False):
                 case = case_ops.load_case(uow, cid)
                 if not case_ops.active_holds(uow, cid):
                     case_ops.place_hold(uow, case, "supervisor", why)

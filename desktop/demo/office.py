@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 import desktop.demo as pkg
 from desktop.demo.photos import street_photo
@@ -408,7 +408,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
             for table, batch_rows in ((Citation, rows), (CitationViolation, violations), (EvidencePhoto, photos),
                                       (Payment, payments), (LedgerEntry, ledger)):
                 if batch_rows:
-                    s.execute(table.__table__.insert(), batch_rows)
+                    s.execute(insert(table), batch_rows)
             _set(s, "demo.citations", upto)
             if not large:
                 for r in rows:
@@ -494,7 +494,7 @@ def _owners(app: AppContext, seed: int, have: int, want: int, anchor: datetime, 
                              address_problem=_problem(raw) if bad else None,
                              valid_from=valid_from, valid_to=None))
         with app.uow(Actor.system("demo")) as uow:
-            uow.session.execute(RegisteredOwner.__table__.insert(), rows)
+            uow.session.execute(insert(RegisteredOwner), rows)
             _set(uow.session, "demo.plates", end)
             if start == 0:
                 _permits(uow.session, seed, anchor)

@@ -145,7 +145,7 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     bank_cases = [next(c) for _ in range(6)]
     items = []
-    for n, (cid, number, plate, balance, owner) in enumerate(bank_cases[:5]):
+    for n, (_cid, number, _plate, balance, owner) in enumerate(bank_cases[:5]):
         head, _sep, tail = number.partition("-")
         written = [f"CIT {number}", f"TICKET {head} {tail}", f"PARKING {number.lower()}", f"REF {number}",
                    f"CITATION NO {head}-{tail}"][n]

@@ -44,7 +44,7 @@ def street_photo(plate: str, jurisdiction: str, colour: str, make: str, taken_at
     img = Image.new("RGB", size, (120, 150, 190))
     d = ImageDraw.Draw(img)
     # sky to street: buildings, sidewalk, road
-    for i in range(6):
+    for _building in range(6):
         bx = rnd.randint(-40, w - 60)
         bw = rnd.randint(90, 220)
         bh = rnd.randint(120, 260)

@@ -175,7 +175,7 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 self.checkpointer = Checkpointer(parsed.database)
             _sqlite_setup(self.engine, self.checkpointer)
-            write_engine = self.engine.execution_options(sqlite_immediate=True)
+            write_engine: Engine = self.engine.execution_options(sqlite_immediate=True)
         else:
             write_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)

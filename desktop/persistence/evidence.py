@@ -23,8 +23,8 @@ from typing import Any
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from desktop.domain.errors import UserError
 from desktop.domain.digests import is_sha256_hex
+from desktop.domain.errors import UserError
 
 _TAG_MAKE = 0x010F
 _TAG_MODEL = 0x0110

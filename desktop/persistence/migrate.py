@@ -79,9 +79,28 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
     from alembic import command  # lazy: alembic costs 260 ms, and a schema already at head never needs it
 
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return taken
+    # SQLite changes a table by rebuilding it (alembic's batch mode), which a populated office's foreign keys
+    # refuse: the procedure of https://www.sqlite.org/lang_altertable.html#otheralter turns them off outside
+    # the transaction, and checks every reference before the migration commits.
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection  # outside any transaction, where the pragma takes effect
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise UserError(f"The upgrade would leave {len(broken)} broken reference(s) (first: table "
+                                    f"{broken[0][0]}, row {broken[0][1]}); nothing was changed.")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
     return taken
 
 

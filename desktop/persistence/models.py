@@ -513,7 +513,10 @@ class Payment(Base):
     """Money received, from the counter, the bank, the lockbox or the card processor."""
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_payment_external"),)
+    # identity_key is unique through an index, not a table constraint: adding a constraint to SQLite rebuilds the
+    # table, which a populated office's ledger (it references payments) does not allow with foreign keys on
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_payment_external"),
+                      Index("uq_payments_identity_key", "identity_key", unique=True))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source: Mapped[str] = mapped_column(String(20))
     method: Mapped[str] = mapped_column(String(20))
@@ -540,7 +543,7 @@ class Payment(Base):
     #: SHA-256 of the payment's identity from the bank's own identifiers (desktop.domain.payment_identity),
     #: unique: the same bank, lockbox, ACH or card payment can be posted once whatever file it comes in.
     #: NULL for payments not from a file (counter, plans).
-    identity_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    identity_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Refund(Base):

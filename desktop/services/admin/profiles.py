@@ -230,7 +230,7 @@ def profile_changes(old: dict[str, Any], new: dict[str, Any], limit: int = 40) -
             for key in sorted(set(a) | set(b)):
                 walk(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 walk(x, y, f"{path}[{i}]")
         elif a != b:
             out.append(f"{path}: {json.dumps(a)} -> {json.dumps(b)}")
@@ -264,7 +264,7 @@ def apply_form_values(definition: dict[str, Any], rows: list[dict[str, Any]],
     stages = data.get("stages", [])
     if len(rows) != len(stages):
         raise UserError("The form and the profile disagree on the number of stages; edit the JSON instead.")
-    for stage, row in zip(stages, rows):
+    for stage, row in zip(stages, rows, strict=True):
         stage.setdefault("trigger", {})["days"] = row["trigger.days"]
         penalty = {}
         if row.get("penalty.fixed_cents"):

@@ -32,7 +32,7 @@ def hasher() -> Any:
 
 
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    return str(hasher().hash(password))
 
 
 def _check_new(username: str, password: str, role: str) -> Role:

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.domain.digests import is_sha256_hex
 from desktop.domain.errors import UserError
 from desktop.persistence.evidence import EvidenceStore, verify_photo
-from desktop.domain.digests import is_sha256_hex
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"

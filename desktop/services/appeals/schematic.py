@@ -188,7 +188,7 @@ def render_map(data: MapInput, size: tuple[int, int] = (960, 600)) -> Image.Imag
     draw.text((cx, cy), "C", fill="white", font=label_font, anchor="mm")
     # photo points, each joined to the citation with its distance (labels first, markers on top)
     spots = [px(p.lon, p.lat) for p in data.photos]
-    for p, (x, y) in zip(data.photos, spots):
+    for p, (x, y) in zip(data.photos, spots, strict=True):
         _dashed(draw, (x, y), (cx, cy), PHOTO + (200,), 2 * SCALE, 7 * SCALE)
         if math.dist((x, y), (cx, cy)) > 70 * SCALE:  # short lines: the distance is in the legend
             mx, my = (x + cx) / 2, (y + cy) / 2
@@ -225,7 +225,7 @@ def render_map(data: MapInput, size: tuple[int, int] = (960, 600)) -> Image.Imag
     legend = [(CITATION, "C", f"Citation {c.label}"
                + (f" (GPS accuracy {data.accuracy_m:.0f} m)" if data.accuracy_m else ""))]
     legend += [(PHOTO, str(i), f"Photo {i}: {p.label}, {distance_text(d)} from C")
-               for i, (p, d) in enumerate(zip(data.photos, photo_distances(c, data.photos)), 1)]
+               for i, (p, d) in enumerate(zip(data.photos, photo_distances(c, data.photos), strict=True), 1)]
     if data.zone_rings:
         legend.append((ZONE_LINE[:3], "", f"Zone {data.zone_code} {data.zone_name}".strip()))
     lx = w - margin // 2 - 440 * SCALE

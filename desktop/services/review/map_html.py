@@ -215,7 +215,7 @@ def render_map_html(spec: MapSpec, serial: int = 0) -> str:
     citation in the same page (``update_script``). The title becomes ``READY_TITLE:<serial>`` when drawn.
     """
     import folium  # lazy: folium costs ~500 ms; the review queue and every map view import this module
-    from branca.element import Template  # type: ignore[attr-defined]  # lazy: part of folium's cost
+    from branca.element import Template  # lazy: part of folium's cost
 
     assets = local_assets()
     m = folium.Map(location=[spec.citation_lat, spec.citation_lon], zoom_start=18, tiles=None,

@@ -27,7 +27,6 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_demo_is_idempotent_and_exports(cli, capsys, tmp_path: Path) -> None:
-    import re
 
     assert cli("demo", "--citations", "60") == 0
     first = capsys.readouterr().out

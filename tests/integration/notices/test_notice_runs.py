@@ -174,7 +174,7 @@ def test_imb_and_code128_encode_the_piece_and_sit_where_the_envelope_needs_them(
                  key=lambda r: r[0])
     assert citation.text == _number(app, cid) and len(got) == len(want)
     x0 = got[0][0] - want[0][0]
-    assert all(abs((gx - x0) - wx) < 0.01 and abs(gw - ww) < 0.01 for (gx, _, gw, _), (wx, _, ww, _) in zip(got, want))
+    assert all(abs((gx - x0) - wx) < 0.01 and abs(gw - ww) < 0.01 for (gx, _, gw, _), (wx, _, ww, _) in zip(got, want, strict=True))
     # and it sits inside the top panel, right of the return window
     assert x0 + width <= insert.page_width - 0.5 * geo.INCH + 0.01 and base_y > insert.fold_ys[0]
 

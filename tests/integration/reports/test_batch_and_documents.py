@@ -56,7 +56,7 @@ def test_batch_one_page_per_notice_under_150_kb_a_page(tmp_path: Path, evidence_
     pdf = result.path.read_bytes()
     r = reader(pdf)
     assert len(r.pages) == 44
-    for page, notice in zip(r.pages, notices):
+    for page, notice in zip(r.pages, notices, strict=False):
         assert notice.facts.citation_number in page.extract_text()
     assert result.bytes_written / result.pages <= 150 * 1024
     assert seen[-1] == (44, 44) and len(seen) == 44
@@ -84,7 +84,7 @@ def test_cancel_leaves_no_file(tmp_path: Path, evidence_photos: list[EvidencePho
 def test_failure_mid_batch_leaves_no_file(tmp_path: Path, evidence_photos: list[EvidencePhoto]) -> None:
     notices = _notices(evidence_photos, 6)
     notices[4] = replace(notices[4], photo=EvidencePhoto(str(tmp_path / "missing.jpg")))
-    with pytest.raises(Exception):
+    with pytest.raises(OSError, match="missing.jpg"):
         render_batch(notices, tmp_path / "run.pdf")
     assert list(tmp_path.iterdir()) == []
 

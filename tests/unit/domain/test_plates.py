@@ -81,7 +81,7 @@ def test_confusable_variants_are_one_character_off_and_bounded() -> None:
     variants = confusable_variants("B0S-1")
     assert variants == ["80S1", "BOS1", "B051", "B0SI"]
     for v in variants:
-        assert sum(a != b for a, b in zip(v, "B0S1")) == 1
+        assert sum(a != b for a, b in zip(v, "B0S1", strict=True)) == 1
         assert plate_search_key(v) == plate_search_key("B0S1")
     assert len(confusable_variants("OOOOOOOO", limit=5)) == 5
     assert confusable_variants("ACDEFG") == []

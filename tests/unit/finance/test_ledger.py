@@ -140,7 +140,7 @@ def test_apply_payment_across_preserves_the_sum_and_never_over_applies(
     assert remainder >= 0
     assert all(share > 0 for _, share in applied)
     positive = [(case_id, balance) for case_id, balance in cases if balance > 0]
-    for (case_id, share), (expected_id, balance) in zip(applied, positive):
+    for (case_id, share), (expected_id, balance) in zip(applied, positive, strict=False):
         assert case_id == expected_id and share <= balance
     if remainder > 0:
         assert sum(share for _, share in applied) == sum(balance for _, balance in positive)

@@ -26,8 +26,9 @@ log = logging.getLogger("alembic.runtime.migration")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("identity_key", sa.String(length=64), nullable=True))
+    # a plain ADD COLUMN and a unique index: no table rebuild, which SQLite refuses for a table that the
+    # ledger's rows reference while foreign keys are on (a populated office)
+    op.add_column("payments", sa.Column("identity_key", sa.String(length=64), nullable=True))
     bind = op.get_bind()
     payments = sa.table("payments", sa.column("id", sa.BigInteger), sa.column("source", sa.String),
                         sa.column("external_id", sa.String), sa.column("amount_cents", sa.BigInteger),
@@ -52,11 +53,10 @@ def upgrade() -> None:
     for pid, first in twice:
         log.warning("payment %s is the same bank payment as payment %s (posted twice by an earlier version); "
                     "check its case and reverse it", pid, first)
-    with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.create_unique_constraint("uq_payments_identity_key", ["identity_key"])
+    op.create_index("uq_payments_identity_key", "payments", ["identity_key"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("uq_payments_identity_key", table_name="payments")
     with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_payments_identity_key", type_="unique")
         batch_op.drop_column("identity_key")
