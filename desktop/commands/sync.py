@@ -2,7 +2,8 @@
 
     sync --endpoint URL --token TOKEN [--ca-bundle FILE] [--no-push] [--limit N] [--retries N]
     import-bundle FILE...
-    devices add DEVICE_ID --public-key BASE64 [--officer BADGE]
+    devices add DEVICE_ID [--public-key BASE64] [--officer BADGE]
+    devices held | accept NAME [--public-key BASE64] | refuse NAME --reason TEXT
     devices list
     export quarantine --out FILE
 """
@@ -39,11 +40,24 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("devices", help="handheld devices")
     dsub = p.add_subparsers(dest="devices_command", required=True)
-    a = dsub.add_parser("add", help="register a device's Ed25519 public key (its events must then be signed)")
+    a = dsub.add_parser("add", help="register a device, with its Ed25519 public key (its events must then be signed)")
     a.add_argument("device_id")
-    a.add_argument("--public-key", required=True, metavar="BASE64", help="base64 of the 32-byte Ed25519 public key")
+    a.add_argument("--public-key", metavar="BASE64",
+                   help="base64 of the 32-byte Ed25519 public key (without it, its events are accepted unsigned)")
     a.add_argument("--officer", metavar="BADGE", help="the officer the device is issued to")
     a.set_defaults(handler=cmd_devices_add)
+    h = dsub.add_parser("held", help="dock bundles of unregistered devices, held for a supervisor")
+    h.set_defaults(handler=cmd_devices_held)
+    acc = dsub.add_parser("accept", help="accept a held dock bundle: register its device, then import it")
+    acc.add_argument("bundle", metavar="NAME")
+    acc.add_argument("--public-key", metavar="BASE64", help="the key the handheld shows (then its events must be "
+                                                              "signed with it)")
+    acc.add_argument("--officer", metavar="BADGE")
+    acc.set_defaults(handler=cmd_devices_accept)
+    ref = dsub.add_parser("refuse", help="refuse a held dock bundle (nothing of it is stored)")
+    ref.add_argument("bundle", metavar="NAME")
+    ref.add_argument("--reason", required=True)
+    ref.set_defaults(handler=cmd_devices_refuse)
     ls = dsub.add_parser("list", help="devices with last seen, last sequence, gaps and pending events")
     ls.set_defaults(handler=cmd_devices_list)
 
@@ -136,10 +150,41 @@ def cmd_devices_add(env: Any) -> int:
     from desktop.services.sync import devices  # lazy: ~600 ms at every command's start-up
 
     app = env.app()
+    if not env.args.public_key:
+        devices.add_device(app, env.actor(app), env.args.device_id, env.args.officer)
+        print(f"device {env.args.device_id} registered without a key: its events are accepted unsigned")
+        return 0
     fingerprint = devices.register_device(app, env.actor(app), env.args.device_id, env.args.public_key,
                                           env.args.officer)
     print(f"device {env.args.device_id} registered with key {fingerprint}; from now on its unsigned or wrongly "
           "signed events are quarantined")
+    return 0
+
+
+def cmd_devices_held(env: Any) -> int:
+    from desktop.services.sync import bundles  # lazy: ~600 ms at every command's start-up
+
+    app = env.app()
+    for row in bundles.list_held_bundles(app, env.actor(app)):
+        print(f"{row.name}\tdevice {row.device_id}\theld {row.held_at:%Y-%m-%d %H:%M}\t{row.size:,} bytes")
+    return 0
+
+
+def cmd_devices_accept(env: Any) -> int:
+    from desktop.services.sync import bundles  # lazy: ~600 ms at every command's start-up
+
+    app = env.app()
+    result = bundles.accept_held_bundle(app, env.actor(app), env.args.bundle, env.args.public_key, env.args.officer)
+    print(result.line())
+    return 0
+
+
+def cmd_devices_refuse(env: Any) -> int:
+    from desktop.services.sync import bundles  # lazy: ~600 ms at every command's start-up
+
+    app = env.app()
+    bundles.refuse_held_bundle(app, env.actor(app), env.args.bundle, env.args.reason)
+    print(f"{env.args.bundle}: refused; nothing of it was stored")
     return 0
 
 

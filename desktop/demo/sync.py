@@ -23,7 +23,7 @@ from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import Officer, Setting
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.sync.bundles import import_bundle
-from desktop.services.sync.devices import register_device
+from desktop.services.sync.devices import add_device, register_device
 from desktop.services.sync.endpoints import save_endpoint
 from desktop.services.sync.run import sync_now
 
@@ -86,6 +86,8 @@ def extend_demo(app: AppContext, progress: Callable[[str, int, int], None]) -> N
     progress("Field sync: a docked handheld", 2, 3)
     docked = FieldSimulator(seed=23, devices=1, citations=8, token="dock", day=day, first_device=17,
                             photo_size=(640, 480), malformed_events=1)
+    for device in docked.devices:  # a bundle of an unregistered device would be held for a supervisor
+        add_device(app, actor, device.device_id, device.officer_badge)
     with tempfile.TemporaryDirectory() as folder:
         for path in docked.write_bundles(Path(folder)):
             import_bundle(app, actor, path)

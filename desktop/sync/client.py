@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -28,8 +29,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from desktop.domain.errors import UserError
+from desktop.domain.jsonlimits import MAX_JSON_DEPTH, json_depth_ok
 from desktop.sync.wire import (
     REFERENCE_KINDS,
     EndpointStatus,
@@ -42,6 +47,19 @@ from desktop.sync.wire import (
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 16 * 1024  # small enough that a cut-off download keeps most of what arrived
+
+#: one request, from connecting to its answer's last byte (not per read: a server dripping a byte at a
+#: time is cut off when this has passed)
+REQUEST_DEADLINE = 120.0
+#: an event page larger than this is refused as it arrives (never held whole in memory)
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+#: a photo larger than this is refused as it arrives
+MAX_PHOTO_BYTES = 64 * 1024 * 1024
+#: any other answer (status, errors, reference push)
+MAX_SMALL_BYTES = 4 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+#: what is kept of a refused answer (for the quarantine): its first bytes only
+EXCERPT_BYTES = 4 * 1024
 
 
 # --------------------------------------------------------------------------- errors
@@ -81,6 +99,26 @@ class ReferenceVersionConflict(FieldEndpointError):
         self.kind = kind
         self.version = version
         self.held_version = held_version
+
+
+class RequestDeadlineExceeded(FieldEndpointError):
+    """The sync's own deadline passed while waiting on the endpoint (never retried)."""
+
+
+class AnswerTooLarge(FieldEndpointError):
+    """An answer was larger than its limit; it was refused as soon as the limit was passed."""
+
+    def __init__(self, message: str, limit: int, received: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.received = received
+
+    def __reduce__(self) -> Any:  # (raised in the sync's helper process, raised again here)
+        return (type(self), (str(self), self.limit, self.received), self.__dict__)
+
+
+class RedirectRefused(FieldEndpointError):
+    """The endpoint answered with a redirect; Curbdesk follows none."""
 
 
 class SyncCancelled(UserError):
@@ -194,6 +232,99 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+# --------------------------------------------------------------------------- deadlines
+
+
+class _Watch:
+    """One request's deadline: when it passes, the connection's socket is shut down, which ends any read
+    waiting on it at once (a per-read timeout alone never ends a server that drips a byte at a time)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(seconds, 0.0)
+        self.connection: HTTPConnection | None = None
+        self.fired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        _CURRENT.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _CURRENT.watch = None
+
+    def attach(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self.connection = connection
+            fired = self.fired
+        if fired:
+            self._shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            connection = self.connection
+        if connection is not None:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection: HTTPConnection) -> None:
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
+
+
+_CURRENT = threading.local()
+
+
+def _attach(connection: HTTPConnection) -> None:
+    watch: _Watch | None = getattr(_CURRENT, "watch", None)
+    if watch is not None:
+        watch.attach(connection)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        _attach(self)  # (a TLS handshake dripped a byte at a time is cut off too)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        _attach(self)  # (a TLS handshake dripped a byte at a time is cut off too)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections the current request's :class:`_Watch` can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 # --------------------------------------------------------------------------- client
 
 
@@ -220,6 +351,11 @@ class FieldClient:
         cancel: CancelHook = None,
         sleep: Callable[[float], None] | None = None,
         session: requests.Session | None = None,
+        deadline: float = REQUEST_DEADLINE,
+        sync_deadline_at: float | None = None,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+        max_photo_bytes: int = MAX_PHOTO_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -232,7 +368,17 @@ class FieldClient:
         self.max_retry_after = max_retry_after
         self.cancel = cancel
         self._sleep = sleep
+        #: seconds one request may take from connecting to the last byte of its answer
+        self.deadline = float(deadline)
+        #: the whole sync's end (``time.time()``), shared by every client of one sync; None: no limit
+        self.sync_deadline_at = sync_deadline_at
+        self.max_page_bytes = int(max_page_bytes)
+        self.max_photo_bytes = int(max_photo_bytes)
+        self.max_json_depth = int(max_json_depth)
         self.session = session or requests.Session()
+        adapter = _WatchedAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.headers.update(
             {
                 "Authorization": f"Bearer {token}",
@@ -267,7 +413,25 @@ class FieldClient:
         if self.cancelled():
             raise SyncCancelled("Sync was cancelled.")
 
+    def _sync_left(self) -> float | None:
+        """Seconds left of the sync's deadline (None: no deadline); raises once it has passed."""
+        if self.sync_deadline_at is None:
+            return None
+        left = self.sync_deadline_at - time.time()
+        if left <= 0:
+            raise self._past_deadline()
+        return left
+
+    def _past_deadline(self) -> RequestDeadlineExceeded:
+        return RequestDeadlineExceeded(
+            f"{self._where()} kept the sync waiting past its time limit, so the sync stopped; "
+            "everything stored before is kept. Try again later (the limit is sync.deadline_minutes)."
+        )
+
     def _wait(self, seconds: float) -> None:
+        left = self._sync_left()
+        if left is not None and seconds >= left:
+            raise self._past_deadline()  # the sync would be over before the next attempt
         if self._sleep is not None:
             self._sleep(seconds)
         elif isinstance(self.cancel, threading.Event):
@@ -334,51 +498,67 @@ class FieldClient:
         last = "no attempt was made"
         for attempt in range(self.max_retries + 1):
             self._check_cancel()
+            left = self._sync_left()
+            budget = self.deadline if left is None else min(self.deadline, left)
+            connect, read = self.timeout
             retry_after: float | None = None
-            try:
-                self.attempts += 1
-                response = self.session.request(
-                    method,
-                    self._url(path),
-                    params=params,
-                    json=json_body,
-                    headers=headers() if headers else None,
-                    timeout=self.timeout,
-                    stream=stream,
-                    verify=self.verify,
-                )
+            with _Watch(budget) as watch:
                 try:
-                    if response.status_code in ok:
-                        return handle(response)
-                    if response.status_code == 429 or response.status_code >= 500:
-                        retry_after = self._retry_after(response)
-                        body = error_body(response.text)
-                        raise _Transient(
-                            f"{response.status_code} {body.error or response.reason}".strip(), retry_after
-                        )
-                    body = error_body(response.text)
-                    if on_error is not None:
-                        result = on_error(response, body, attempt)
-                        if result is not None:
+                    self.attempts += 1
+                    response = self.session.request(
+                        method,
+                        self._url(path),
+                        params=params,
+                        json=json_body,
+                        headers=headers() if headers else None,
+                        timeout=(min(connect, budget), min(read, budget)),
+                        stream=True,  # every body is read here, with its size capped and the deadline watched
+                        allow_redirects=False,
+                        verify=self.verify,
+                    )
+                    try:
+                        status = response.status_code
+                        if 300 <= status < 400:
+                            where = urlsplit(response.headers.get("Location", "")).netloc or "another address"
+                            raise RedirectRefused(
+                                f"{self._where()} redirected the request to {where[:100]}; Curbdesk follows no "
+                                "redirects. Enter the endpoint's final address in Devices & Sync."
+                            )
+                        if status in ok:
+                            result = handle(response)
+                            if watch.fired:  # a body cut off at the deadline may look complete
+                                raise _Transient(f"no complete answer within {budget:.0f} s")
                             return result
-                    self._raise_for_final(response, body)
-                finally:
-                    response.close()
-            except requests.exceptions.SSLError as exc:
-                raise EndpointCertificateError(
-                    f"{self._where()} did not present a certificate we trust ({_short(exc)}). "
-                    "Check the CA bundle in Devices & Sync."
-                ) from None
-            except (
-                requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
-                last = f"connection failed: {_short(exc)}"
-            except _Transient as exc:
-                last = exc.what
-                retry_after = exc.retry_after
+                        if status == 429 or status >= 500:
+                            retry_after = self._retry_after(response)
+                            body = self._error_body(response)
+                            raise _Transient(f"{status} {body.error or response.reason}".strip(), retry_after)
+                        body = self._error_body(response)
+                        if on_error is not None:
+                            result = on_error(response, body, attempt)
+                            if result is not None:
+                                return result
+                        self._raise_for_final(response, body)
+                    finally:
+                        response.close()
+                except requests.exceptions.SSLError as exc:
+                    raise EndpointCertificateError(
+                        f"{self._where()} did not present a certificate we trust ({_short(exc)}). "
+                        "Check the CA bundle in Devices & Sync."
+                    ) from None
+                except (
+                    requests.exceptions.ConnectionError,
+                    requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError,
+                ) as exc:
+                    last = f"connection failed: {_short(exc)}"
+                except _Transient as exc:
+                    last = exc.what
+                    retry_after = exc.retry_after
+                if watch.fired:
+                    last = f"no complete answer within {budget:.0f} s"
+            self._sync_left()
             if attempt < self.max_retries:
                 delay = self._delay(attempt, retry_after)
                 log.info("field endpoint %s %s: %s; retry %d in %.1fs", method, path, last, attempt + 1, delay)
@@ -388,10 +568,49 @@ class FieldClient:
             f"(last: {last}). Try again later."
         )
 
-    def _json(self, response: requests.Response) -> Any:
+    def _read(self, response: requests.Response, limit: int, what: str) -> bytes:
+        """The answer's body, refused (:class:`AnswerTooLarge`) as soon as it passes ``limit`` bytes."""
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(what, limit, int(declared), b"")
+        body = bytearray()
+        for chunk in response.iter_content(256 * 1024):
+            body += chunk
+            if len(body) > limit:
+                raise self._too_large(what, limit, len(body), bytes(body[:EXCERPT_BYTES]))
+            if self.cancelled():
+                raise SyncCancelled("Sync was cancelled.")
+        return bytes(body)
+
+    def _too_large(self, what: str, limit: int, received: int, excerpt: bytes) -> AnswerTooLarge:
+        error = AnswerTooLarge(
+            f"{self._where()} sent {what} larger than {_megabytes(limit)}; it was refused as it arrived and "
+            "nothing of it was stored. Ask the fleet administrator to check the endpoint.",
+            limit,
+            received,
+        )
+        error.excerpt = excerpt  # type: ignore[attr-defined]
+        return error
+
+    def _error_body(self, response: requests.Response) -> ErrorBody:
         try:
-            return response.json()
-        except ValueError:
+            data = self._read(response, MAX_ERROR_BYTES, "an error answer")
+        except AnswerTooLarge:
+            return ErrorBody(error="", detail="(an error answer too large to show)")
+        return error_body(data.decode("utf-8", "replace"))
+
+    def _json(self, response: requests.Response, limit: int = MAX_SMALL_BYTES, what: str = "an answer") -> Any:
+        return self._decode(self._read(response, limit, what), what)
+
+    def _decode(self, data: bytes, what: str) -> Any:
+        if not json_depth_ok(data, self.max_json_depth):
+            raise FieldEndpointError(
+                f"{self._where()} sent {what} nested more than {self.max_json_depth} levels deep; it was "
+                "refused. Ask the fleet administrator to check the endpoint."
+            )
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
             # a body cut short or garbled in transit: worth another attempt
             raise _Transient("the answer was not complete JSON") from None
 
@@ -421,11 +640,17 @@ class FieldClient:
             params["after"] = after
 
         def handle(response: requests.Response) -> EventPage:
+            content = self._read(response, self.max_page_bytes, "an event page")
+            if not json_depth_ok(content, self.max_json_depth):
+                raise FieldEndpointError(
+                    f"{self._where()} sent an event page nested more than {self.max_json_depth} levels deep; "
+                    "it was refused and nothing of it was stored. Ask the fleet administrator to check the endpoint."
+                )
             try:
-                split = split_event_page(response.content.decode("utf-8"))
+                split = split_event_page(content.decode("utf-8"))
             except UnicodeDecodeError:
                 split = None
-            data, texts = split if split is not None else (self._json(response), None)
+            data, texts = split if split is not None else (self._decode(content, "an event page"), None)
             if (
                 not isinstance(data, dict)
                 or not isinstance(data.get("events"), list)
@@ -450,8 +675,8 @@ class FieldClient:
         while True:
             page = self.events(cursor, limit)
             yield page
-            if not page.more or page.next is None:
-                return
+            if not page.more or page.next is None or page.next == cursor:
+                return  # (a cursor that does not advance would ask for the same page for ever)
             cursor = page.next
 
     def photo(
@@ -492,9 +717,20 @@ class FieldClient:
                     part.unlink(missing_ok=True)
                     raise _Transient("the endpoint answered an unexpected range")
                 mode = "ab"
+            cap = self.max_photo_bytes
+            declared = response.headers.get("Content-Length", "").strip()
+            if declared.isdigit() and (have if mode == "ab" else 0) + int(declared) > cap:
+                part.unlink(missing_ok=True)
+                raise self._too_large(f"photo {sha256[:12]}…", cap, int(declared), b"")
+            written = have if mode == "ab" else 0
             try:
                 with open(part, mode) as out:
                     for chunk in response.iter_content(CHUNK_BYTES):
+                        written += len(chunk)
+                        if written > cap:
+                            out.close()
+                            part.unlink(missing_ok=True)
+                            raise self._too_large(f"photo {sha256[:12]}…", cap, written, b"")
                         out.write(chunk)
                         if progress is not None:
                             progress(len(chunk))
@@ -592,6 +828,10 @@ class FieldClient:
             on_error=on_error,
         )
         return accepted
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
 
 
 def _content_range_start(value: str) -> int | None:

@@ -58,8 +58,8 @@ def fetch_pages(client: FieldClient, cursor: str | None, limit: int, run: int) -
             log.debug("a page further into a run failed; it is asked for again next", exc_info=True)
             return pages
         pages.append(page)
-        if len(pages) >= run or not (page.more and page.next):
-            return pages
+        if len(pages) >= run or not (page.more and page.next) or page.next == cursor:
+            return pages  # (a cursor that does not advance ends the run: the sync says so)
         cursor = page.next
 
 

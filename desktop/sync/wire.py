@@ -60,6 +60,7 @@ from desktop.domain import text as widths
 from desktop.domain.canonical import canonical_json as _canonical
 from desktop.domain.canonical import may_spell_non_finite
 from desktop.domain.errors import UserError
+from desktop.domain.jsonlimits import json_depth_ok
 
 PROTOCOL_VERSION = 1
 
@@ -562,6 +563,8 @@ class ErrorBody(BaseModel):
 def error_body(text: str) -> ErrorBody:
     """Read ``{"error", "detail"}`` from an error answer, tolerating anything."""
     try:
+        if not json_depth_ok(text):
+            raise ValueError("nested too deeply")
         data = json.loads(text)
         if isinstance(data, dict):
             return ErrorBody.model_validate(

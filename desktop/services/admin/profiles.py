@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
+from desktop.domain.jsonlimits import MAX_JSON_DEPTH, json_depth_ok
 from desktop.domain.profiles import JurisdictionProfile, parse_profile
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, JurisdictionProfileVersion, User
@@ -149,6 +150,9 @@ def cases_using(app: AppContext, actor: Actor) -> dict[tuple[str, int], int]:
 def validate_definition(text_or_data: str | dict[str, Any], code: str | None = None) -> tuple[dict[str, Any], JurisdictionProfile]:
     """Parse JSON text (or an object) into a validated profile; ``UserError`` names the problem."""
     if isinstance(text_or_data, str):
+        if not json_depth_ok(text_or_data):
+            raise UserError(f"The profile nests arrays and objects more than {MAX_JSON_DEPTH} levels deep; "
+                            "a profile is a few levels at most.")
         try:
             data = json.loads(text_or_data)
         except json.JSONDecodeError as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from desktop.domain import geo, zones
 from desktop.domain.errors import UserError
+from desktop.domain.jsonlimits import MAX_JSON_DEPTH, json_depth_ok
 from desktop.domain.roles import Permission
 from desktop.domain.text import text_problem
 from desktop.persistence.models import Setting, Zone
@@ -35,6 +36,9 @@ class ZoneImportResult:
 
 def _read_collection(path: Path, max_bytes: int) -> Any:
     text = imports.read_text(path, max_bytes, "zones file (UTF-8 GeoJSON)")
+    if not json_depth_ok(text):
+        raise UserError(f"{Path(path).name} nests arrays and objects more than {MAX_JSON_DEPTH} levels deep: "
+                        "it is not a GeoJSON zone file.")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -22,13 +22,18 @@ One module per concern; the names the screens call are gathered here (``sync_ser
 
 from desktop.services.sync.bundles import (
     BundleResult,
+    DeviceNotRegistered,
     DropResult,
+    HeldBundleRow,
     ImportedBundleRow,
+    accept_held_bundle,
     import_bundle,
+    list_held_bundles,
     list_imported_bundles,
+    refuse_held_bundle,
     scan_drop_folder,
 )
-from desktop.services.sync.devices import DeviceRow, list_devices, register_device
+from desktop.services.sync.devices import DeviceRow, add_device, list_devices, register_device
 from desktop.services.sync.endpoints import (
     TOKENS,
     EndpointRow,
@@ -75,7 +80,9 @@ __all__ = [
     "REFERENCE_ORDER",
     "TOKENS",
     "BundleResult",
+    "DeviceNotRegistered",
     "DeviceRow",
+    "HeldBundleRow",
     "DropResult",
     "EndpointRow",
     "ImportedBundleRow",
@@ -83,6 +90,8 @@ __all__ = [
     "SkippedEventRow",
     "SyncSummary",
     "TokenStore",
+    "accept_held_bundle",
+    "add_device",
     "citations_from_field",
     "count_open_quarantine",
     "delete_endpoint",
@@ -95,6 +104,7 @@ __all__ = [
     "import_bundle",
     "list_devices",
     "list_endpoints",
+    "list_held_bundles",
     "list_imported_bundles",
     "list_quarantine",
     "list_skipped_events",
@@ -103,6 +113,7 @@ __all__ = [
     "quarantine_raw",
     "recover_missing_photos",
     "reference_items",
+    "refuse_held_bundle",
     "register_device",
     "resubmit_quarantined",
     "save_endpoint",

@@ -18,14 +18,18 @@ from desktop.domain.lifecycle import PhotoIntegrity
 from desktop.domain.roles import Permission
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import ImportedBundle
+from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.sync.devices import add_device, is_registered, register_device
 from desktop.services.sync.ingest import Ingestor, IngestStats
 from desktop.services.sync.photo_sources import BundlePhotos, PhotoOutcome, PhotoSource
 from desktop.services.sync.run import CancelHook, Progress, cancel_fn, no_progress, recover_missing_photos
-from desktop.sync.bundle import BundleRejected, read_bundle
+from desktop.sync.bundle import BUNDLE_NAME, BundleRejected, read_bundle
 from desktop.sync.client import SyncCancelled
 
 BUNDLE_CHUNK = 500
+#: the data folder's folder of dock bundles held until a supervisor accepts their device
+HELD_BUNDLES = "held-bundles"
 
 
 @dataclass
@@ -35,10 +39,15 @@ class BundleResult:
     stats: IngestStats = field(default_factory=IngestStats)
     already_imported: bool = False
     recovered_photos: int = 0
+    #: its device is not registered here: kept aside for a supervisor to accept (nothing of it stored)
+    held: bool = False
 
     def line(self) -> str:
         if self.already_imported:
             return f"{self.path.name}: already imported, nothing new"
+        if self.held:
+            return (f"{self.path.name}: held, nothing stored: device {self.device_id} is not registered here. "
+                    "A supervisor can accept it in Devices & Sync (registering the device) or refuse it")
         s = self.stats
         return (f"{self.path.name}: {s.events:,} events, {s.citations:,} citations, {s.photos:,} photos, "
                 f"{s.quarantined:,} quarantined, {s.duplicates:,} duplicates ignored"
@@ -54,10 +63,18 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class DeviceNotRegistered(BundleRejected):
+    """A dock bundle of a device this office has not registered, refused (``sync.unregistered_devices``)."""
+
+
 def import_bundle(app: AppContext, actor: Actor, path: Path, progress: Progress | None = None,
                   cancel: CancelHook = None) -> BundleResult:
     """Import one dock bundle. A bundle that does not agree with its manifest is rejected whole
-    (:class:`~desktop.sync.bundle.BundleRejected`, nothing stored); the same bundle twice stores nothing new."""
+    (:class:`~desktop.sync.bundle.BundleRejected`, nothing stored); the same bundle twice stores nothing new.
+
+    A bundle of a device not registered here (anyone can write a ZIP file) stores nothing: by the setting
+    ``sync.unregistered_devices`` it is held for a supervisor to accept (:func:`accept_held_bundle`) or
+    refused (:class:`DeviceNotRegistered`)."""
     note = progress or no_progress
     cancelled = cancel_fn(cancel)
     path = Path(path)
@@ -73,6 +90,17 @@ def import_bundle(app: AppContext, actor: Actor, path: Path, progress: Progress 
             return result
     bundle = read_bundle(path)
     result.device_id = bundle.device_id
+    if not is_registered(app, bundle.device_id):
+        with app.db.reading() as s:
+            policy = str(settings_service.get(s, "sync.unregistered_devices")).strip().lower()
+        if policy == "refuse":
+            raise DeviceNotRegistered(
+                f"Dock bundle {path.name} was refused: device {bundle.device_id} is not registered in this office "
+                "(sync.unregistered_devices is refuse). Nothing from it was stored. Register the device in "
+                "Devices & Sync and import the bundle again.")
+        _hold(app, actor, path, bundle.device_id, bundle.event_count)
+        result.held = True
+        return result
     lines = list(bundle.lines())
     store = EvidenceStore(app.paths.evidence_dir)
     photos = BundlePhotos(bundle, store)
@@ -93,6 +121,92 @@ def import_bundle(app: AppContext, actor: Actor, path: Path, progress: Progress 
         note(min((n + 1) * BUNDLE_CHUNK, len(lines)), len(lines), f"{path.name}: {result.stats.events:,} events")
     result.recovered_photos = recover_missing_photos(app, actor, _OnlyFrom(photos, bundle.photo_digests), cancelled)
     return result
+
+
+def _held_dir(app: AppContext) -> Path:
+    return app.paths.data_dir / HELD_BUNDLES
+
+
+def _hold(app: AppContext, actor: Actor, path: Path, device_id: str, events: int) -> None:
+    """A copy of the bundle in the data folder's held bundles (complete or not at all), and an audit entry."""
+    folder = _held_dir(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        return  # held already (the same name is the same device and export time)
+    temp = target.with_name("." + target.name + ".part")
+    shutil.copyfile(path, temp)
+    temp.replace(target)
+    with app.uow(actor, Permission.SYNC_FIELD_DATA) as uow:
+        uow.audit("bundle.held", "device", device_id, after={"bundle": path.name, "events": events},
+                  reason="dock bundle of a device not registered here")
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class HeldBundleRow:
+    name: str
+    device_id: str
+    held_at: datetime
+    size: int
+
+
+def list_held_bundles(app: AppContext, actor: Actor) -> list[HeldBundleRow]:
+    """Dock bundles of unregistered devices waiting for a supervisor, oldest first."""
+    with app.reader(actor, Permission.SYNC_FIELD_DATA):
+        pass
+    folder = _held_dir(app)
+    rows = []
+    for path in sorted(folder.glob("*.zip")) if folder.is_dir() else []:
+        match = BUNDLE_NAME.match(path.name)
+        if match is None:
+            continue
+        stat = path.stat()
+        rows.append(HeldBundleRow(path.name, match["device_id"], datetime.fromtimestamp(stat.st_mtime), stat.st_size))
+    return sorted(rows, key=lambda r: r.held_at)
+
+
+def _held_path(app: AppContext, name: str) -> Path:
+    path = _held_dir(app) / Path(name).name
+    if Path(name).name != name or not BUNDLE_NAME.match(name) or not path.is_file():
+        raise UserError(f"There is no held dock bundle called {name}.")
+    return path
+
+
+def accept_held_bundle(app: AppContext, actor: Actor, name: str, public_key_b64: str | None = None,
+                       officer_badge: str | None = None) -> BundleResult:
+    """A supervisor accepts a held bundle: its device is registered (with the key the handheld shows, when
+    given: then its events must be signed with it) and the bundle is imported like any other."""
+    path = _held_path(app, name)
+    match = BUNDLE_NAME.match(name)
+    assert match is not None
+    device_id = match["device_id"]
+    if public_key_b64:
+        register_device(app, actor, device_id, public_key_b64, officer_badge)
+    else:
+        add_device(app, actor, device_id, officer_badge)
+    result = import_bundle(app, actor, path)
+    with app.uow(actor, Permission.MANAGE_DEVICES) as uow:
+        uow.audit("bundle.accepted", "device", device_id, after={"bundle": name, "citations": result.stats.citations},
+                  reason="held dock bundle accepted")
+        uow.commit()
+    path.unlink(missing_ok=True)
+    return result
+
+
+def refuse_held_bundle(app: AppContext, actor: Actor, name: str, reason: str) -> None:
+    """A supervisor refuses a held bundle: it is filed under ``refused/`` and nothing of it is stored."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("Give a reason for refusing the bundle.")
+    path = _held_path(app, name)
+    with app.uow(actor, Permission.MANAGE_DEVICES) as uow:
+        uow.audit("bundle.refused", "device", BUNDLE_NAME.match(name)["device_id"],  # type: ignore[index]
+                  after={"bundle": name}, reason=reason)
+        uow.commit()
+    refused = path.parent / "refused"
+    refused.mkdir(exist_ok=True)
+    shutil.move(str(path), _unique(refused / path.name))
 
 
 class _OnlyFrom:
@@ -152,8 +266,9 @@ def scan_drop_folder(app: AppContext, actor: Actor, progress: Progress | None = 
             target.with_name(target.name + ".reason.txt").write_text(str(exc) + "\n", encoding="utf-8")
             results.append(DropResult(path.name, False, str(exc), target))
             continue
-        imported.mkdir(exist_ok=True)
-        target = _unique(imported / path.name)
+        filed = folder / "held" if result.held else imported
+        filed.mkdir(exist_ok=True)
+        target = _unique(filed / path.name)
         shutil.move(str(path), target)
         results.append(DropResult(path.name, True, result.line(), target))
     return results

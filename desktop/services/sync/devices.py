@@ -81,3 +81,27 @@ def register_device(app: AppContext, actor: Actor, device_id: str, public_key_b6
                   after={"key": fingerprint, "officer_badge": device.officer_badge})
         uow.commit()
     return fingerprint
+
+
+def add_device(app: AppContext, actor: Actor, device_id: str, officer_badge: str | None = None) -> None:
+    """Register a handheld without a key (its events are then accepted unsigned, as ``unsigned``): a
+    supervisor's word that the device is the office's. Registering its key (:func:`register_device`) is
+    stronger: then only events it signed are accepted. Nothing happens if it is registered already."""
+    device_id = (device_id or "").strip()
+    if not device_id or len(device_id) > 64:
+        raise UserError("A device id is 1 to 64 characters (e.g. HH-0042).")
+    if officer_badge is not None and (not officer_badge.strip() or len(officer_badge) > 32):
+        raise UserError("An officer badge is 1 to 32 characters.")
+    with app.uow(actor, Permission.MANAGE_DEVICES) as uow:
+        s = uow.session
+        if s.get(Device, device_id) is not None:
+            return
+        s.add(Device(device_id=device_id, seq_gaps=[], active=True,
+                     officer_badge=officer_badge.strip() if officer_badge else None))
+        uow.audit("device.registered", "device", device_id, after={"key": None, "officer_badge": officer_badge})
+        uow.commit()
+
+
+def is_registered(app: AppContext, device_id: str) -> bool:
+    with app.db.reading() as s:
+        return s.get(Device, device_id) is not None

@@ -32,6 +32,7 @@ amendments in :mod:`~desktop.services.sync.ingest_changes`, the bulk writing in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -83,7 +84,7 @@ from desktop.services.sync.ingest_storage import (
     reserve_citation_ids,
     table,
 )
-from desktop.services.sync.photo_sources import PhotoOutcome, PhotoSource, StorePhotos
+from desktop.services.sync.photo_sources import PhotoHold, PhotoOutcome, PhotoSource, StorePhotos
 from desktop.sync import wire
 from desktop.sync.client import SyncCancelled
 from desktop.sync.collector import collector_paused
@@ -97,6 +98,23 @@ INT64_MAX = wire.INT64_MAX
 
 #: an empty JSON list column (observations, warnings), one object for every row so the bulk insert encodes it once
 _NONE_LISTED: tuple[Any, ...] = ()
+
+
+#: the data folder's folder of photos held with quarantined events (:class:`PhotoHold`)
+QUARANTINE_PHOTOS = "quarantine-photos"
+#: a quarantined event's text is kept whole up to this many characters; beyond, its start, size and digest
+QUARANTINE_RAW_MAX = 64 * 1024
+QUARANTINE_EXCERPT = 4 * 1024
+
+
+def bounded_raw(text: str) -> str:
+    """What the quarantine keeps of an event's text: all of it, or for a huge one a bounded excerpt with the
+    size and SHA-256 of the whole (an endpoint cannot fill the database through the quarantine)."""
+    if len(text) <= QUARANTINE_RAW_MAX:
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    return (f"{text[:QUARANTINE_EXCERPT]}\n… (cut: the event was {len(data):,} bytes, "
+            f"sha256 {hashlib.sha256(data).hexdigest()})")
 
 
 # --------------------------------------------------------------------------- results
@@ -186,6 +204,10 @@ class Ingestor:
         self.expected_device = expected_device
         self.permission = permission
         self._reference: IngestReference | None = None
+        #: photos of events bound for the quarantine: kept apart until a supervisor accepts the event
+        self.held = PhotoHold(app.paths.data_dir / QUARANTINE_PHOTOS)
+        #: signature checks made while deciding which photos to fetch, reused by the transaction (by item)
+        self._signatures: dict[int, tuple[str | None, tuple[str | None, str]]] = {}
 
     # ------------------------------------------------------------ public
 
@@ -204,6 +226,7 @@ class Ingestor:
                 progress: Callable[[str, int, int], None] | None,
                 cancelled: Callable[[], bool] | None) -> tuple[IngestStats, list[int]]:
         prepared = [prepare(item) for item in items]
+        self._signatures.clear()
         outcomes = self.fetch_photos(prepared, progress, cancelled)
         durability_hook(self.app.db.engine)
         for attempt in (1, 2):
@@ -244,7 +267,8 @@ class Ingestor:
         replaced instead of making the corrected event a duplicate of it.
         """
         item = prepare(text)
-        outcomes = self.fetch_photos([item], None, None)
+        self._signatures.clear()
+        outcomes = self.fetch_photos([item], None, None, resubmitted=True)
         with self.app.uow(self.actor, Permission.RESOLVE_QUARANTINE) as uow:
             state = self._apply(uow, [item], outcomes, replaces=replaces_event_id, resubmitted=True)
             if state.stats.quarantined:
@@ -255,21 +279,36 @@ class Ingestor:
         return state.stats
 
     def fetch_photos(self, prepared: Sequence[_Item], progress: Callable[[str, int, int], None] | None,
-                     cancelled: Callable[[], bool] | None) -> dict[str, PhotoOutcome]:
-        """Fetch every photo the batch's new events reference (outside any write transaction)."""
+                     cancelled: Callable[[], bool] | None, *, resubmitted: bool = False) -> dict[str, PhotoOutcome]:
+        """Fetch every photo the batch's new events reference (outside any write transaction).
+
+        Photos of events the transaction will quarantine (unreadable, badly signed, of another device,
+        a conflicting citation number) are never stored as evidence: they are kept in :attr:`held` until
+        a supervisor accepts the event."""
         refs = [(it, photo_refs(it)) for it in prepared]
-        ids = [it.storable_id for it, listed in refs if it.storable_id and listed]
+        # (a re-submitted event stands in for its own quarantined row: its photos are wanted all the same)
+        ids = [] if resubmitted else [it.storable_id for it, listed in refs if it.storable_id and listed]
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:
                 for chunk in chunks(ids):
                     known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
+        refs = [(it, listed) for it, listed in refs if listed and it.storable_id not in known]
+        bound = self._bound_for_quarantine([it for it, _ in refs], resubmitted)
         wanted: dict[str, int | None] = {}
+        held: dict[str, None] = {}
         for it, listed in refs:
-            if it.storable_id in known:
-                continue
             for sha, declared in listed:
-                wanted.setdefault(sha, declared)
+                if id(it) in bound:
+                    held.setdefault(sha, None)
+                else:
+                    wanted.setdefault(sha, declared)
+        hold = getattr(self.photos, "hold", None)
+        if hold is not None:
+            for sha in held:
+                if sha not in wanted:
+                    _check_cancel(cancelled)
+                    hold(sha, self.held)
         outcomes: dict[str, PhotoOutcome] = {}
         total = len(wanted)
         workers = min(getattr(self.photos, "concurrency", 1), total)
@@ -295,6 +334,44 @@ class Ingestor:
                 raise
         return outcomes
 
+    def _bound_for_quarantine(self, items: Sequence[_Item], resubmitted: bool) -> set[int]:
+        """The items (by ``id``) that the transaction will quarantine, as far as can be told beforehand."""
+        if not items:
+            return set()
+        device_ids = sorted({it.device_id for it in items if it.device_id and len(it.device_id) <= 64})
+        numbers = sorted({it.citation_number for it in items
+                          if it.citation_number is not None and it.type == wire.CITATION_ISSUED})
+        devices: dict[str, Device] = {}
+        digests: dict[str, str | None] = {}
+        with self.app.db.reading() as s:
+            for chunk in chunks(device_ids):
+                devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
+            for chunk in chunks(numbers):
+                digests.update(s.execute(select(Citation.citation_number, Citation.content_digest)
+                                         .where(Citation.citation_number.in_(chunk))).all())
+        bound: set[int] = set()
+        for it in items:
+            if it.reason is not None or (self.expected_device is not None and it.device_id != self.expected_device):
+                bound.add(id(it))
+                continue
+            problem, _state = self._check_signature(it, devices.get(it.device_id or ""), resubmitted)
+            if problem:
+                bound.add(id(it))
+            elif it.type == wire.CITATION_ISSUED and it.citation_number is not None:
+                first = digests.setdefault(it.citation_number, it.digest)
+                if first != it.digest:
+                    bound.add(id(it))  # a conflict: the first version is kept, this one quarantined
+        return bound
+
+    def _check_signature(self, it: _Item, device: Device | None, resubmitted: bool) -> tuple[str | None, str]:
+        key = device.public_key if device is not None else None
+        cached = self._signatures.get(id(it))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        result = check_signature(it, device, resubmitted)
+        self._signatures[id(it)] = (key, result)
+        return result
+
     # ------------------------------------------------------------ the transaction
 
     def _reference_data(self, session: Session) -> IngestReference:
@@ -317,7 +394,7 @@ class Ingestor:
                                       .where(FieldEvent.event_id.in_(chunk))).all())
         if replaces is not None and existing.get(replaces) == QUARANTINED:
             del existing[replaces]
-        idless = [it.raw_text for it in prepared if it.storable_id is None]
+        idless = [bounded_raw(it.raw_text) for it in prepared if it.storable_id is None]
         known_idless: set[str] = set()
         for chunk in chunks(idless):
             # events without a usable id are recognised by their text (the quarantine is small: no index needed)
@@ -347,17 +424,17 @@ class Ingestor:
                         stats.duplicates += 1
                         continue
                     seen.add(key)
-                elif it.raw_text in known_idless:
+                elif bounded_raw(it.raw_text) in known_idless:
                     stats.duplicates += 1
                     continue
                 else:
-                    known_idless.add(it.raw_text)
+                    known_idless.add(bounded_raw(it.raw_text))
                 stats.events += 1
                 self._track(s, it, devices, trackers, state)
                 if it.reason is not None:
                     self._quarantine(state, it, it.reason)
                     continue
-                problem, signature_state = check_signature(it, devices.get(it.device_id or ""), resubmitted)
+                problem, signature_state = self._check_signature(it, devices.get(it.device_id or ""), resubmitted)
                 if problem:
                     self._quarantine(state, it, problem)
                     continue
@@ -456,7 +533,7 @@ class Ingestor:
         state.stats.quarantined += 1
         state.quarantine.append(dict(
             event_id=_clip(it.event_id, 100), device_id=_clip(it.device_id, 64), type=_clip(it.type, 64),
-            reason=reason, raw=it.raw_text, source=self.source, received_at=state.now, status="open",
+            reason=reason, raw=bounded_raw(it.raw_text), source=self.source, received_at=state.now, status="open",
             resolved_by=None, resolved_at=None, resolution=None))
         state.records.append(AuditRecord(
             "field_event.quarantined", "field_event", _clip(it.event_id, 100) or "(no event id)",
@@ -464,6 +541,7 @@ class Ingestor:
         if it.storable_id is not None and it.storable_id != state.replaces:
             # kept so that the same event delivered again is recognised (and not quarantined twice)
             row = self._event_row(it, QUARANTINED, state.now)
+            row["raw"] = bounded_raw(row["raw"])
             self._keep_event(state, row, None)
 
     def _track(self, s: Session, it: _Item, devices: dict[str, Device], trackers: dict[str, SeqTracker],
@@ -473,6 +551,8 @@ class Ingestor:
             return
         if seq < 0 or seq > INT64_MAX:
             return
+        if self.expected_device is not None and device_id != self.expected_device:
+            return  # another device's event inside a dock bundle (quarantined) makes up no device
         device = devices.get(device_id)
         if device is None:
             if it.reason is not None:

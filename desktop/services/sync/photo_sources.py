@@ -12,7 +12,9 @@ next sync asks again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Callable
@@ -25,8 +27,8 @@ from PIL import Image
 
 from desktop.domain.lifecycle import PhotoIntegrity
 from desktop.persistence.evidence import EvidenceStore, read_exif, verify_photo
-from desktop.sync.bundle import Bundle
-from desktop.sync.client import FieldClient, PhotoNotFound
+from desktop.sync.bundle import Bundle, BundleRejected
+from desktop.sync.client import AnswerTooLarge, FieldClient, PhotoNotFound
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +111,57 @@ def _accept(store: EvidenceStore, data: bytes, sha256: str, declared_bytes: int 
     return outcome, ""
 
 
-class StorePhotos:
-    """Photos only from the evidence store (a re-submitted event: nothing to download)."""
+class PhotoHold:
+    """Photos of quarantined events, kept apart from the evidence store (a folder of the data folder) until
+    a supervisor accepts their event: only then are they checked again and stored as evidence. What the
+    endpoint deletes after the ack is thus not lost, and nothing of a refused event is ever evidence."""
 
-    def __init__(self, store: EvidenceStore, missing_reason: str = "never received") -> None:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.folder / f"{sha256}.held"
+
+    def holds(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put(self, data: bytes, sha256: str) -> bool:
+        """Keep the bytes when they are the photo named (anything else is not worth keeping)."""
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(sha256)
+        temp = target.with_name(target.name + ".part")
+        temp.write_bytes(data)
+        os.replace(temp, target)
+        return True
+
+    def release(self, store: EvidenceStore, sha256: str, declared_bytes: int | None) -> PhotoOutcome | None:
+        """The held photo checked and moved into the evidence store (its event was accepted); None if not held."""
+        path = self.path_for(sha256)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        outcome, reason = _accept(store, data, sha256, declared_bytes, 1)
+        path.unlink(missing_ok=True)
+        return outcome or PhotoOutcome(sha256, PhotoIntegrity.INTEGRITY_FAILED, reason, attempts=1)
+
+
+class StorePhotos:
+    """Photos only from the evidence store, or held with a quarantined event (a re-submitted event: nothing to
+    download)."""
+
+    def __init__(self, store: EvidenceStore, missing_reason: str = "never received",
+                 held: PhotoHold | None = None) -> None:
         self.store = store
         self.missing_reason = missing_reason
+        self.held = held
 
     def fetch(self, sha256: str, declared_bytes: int | None) -> PhotoOutcome:
         found = outcome_from_store(self.store, sha256, declared_bytes)
+        if found is None and self.held is not None:
+            found = self.held.release(self.store, sha256, declared_bytes)
         return found or PhotoOutcome(sha256, PhotoIntegrity.MISSING, self.missing_reason)
 
 
@@ -172,6 +216,12 @@ class HttpPhotos:
                 part.unlink(missing_ok=True)
                 return PhotoOutcome(sha256, PhotoIntegrity.MISSING, "the endpoint does not hold it (404)",
                                     attempts=attempt)
+            except AnswerTooLarge as exc:
+                dest.unlink(missing_ok=True)
+                part.unlink(missing_ok=True)
+                return PhotoOutcome(sha256, PhotoIntegrity.INTEGRITY_FAILED,
+                                    f"larger than the limit of {exc.limit:,} bytes (refused as it arrived)",
+                                    attempts=attempt)
             data = dest.read_bytes()
             dest.unlink(missing_ok=True)
             outcome, reason = _accept(self.store, data, sha256, declared_bytes, attempt)
@@ -180,9 +230,25 @@ class HttpPhotos:
             log.info("photo %s failed its check (%s), attempt %d", sha256[:12], reason, attempt)
         return PhotoOutcome(sha256, PhotoIntegrity.INTEGRITY_FAILED, f"{reason} (fetched twice)", attempts=2)
 
+    def hold(self, sha256: str, held: PhotoHold) -> None:
+        """Download a quarantined event's photo into ``held`` (never the evidence store)."""
+        if held.holds(sha256) or self.store.path_for(sha256).is_file():
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.work_dir / f"{sha256}.held-download"
+        try:
+            self._client().photo(sha256, dest, durable=False)
+            held.put(dest.read_bytes(), sha256)
+        except (PhotoNotFound, AnswerTooLarge):
+            pass  # nothing to keep
+        finally:
+            dest.unlink(missing_ok=True)
+            dest.with_name(dest.name + ".part").unlink(missing_ok=True)
+
 
 class BundlePhotos:
-    """Photos from a dock bundle (already checked against their names by the bundle reader)."""
+    """Photos from a dock bundle, checked here like any other (protocol rule 3): a photo whose bytes do not
+    match its name fails integrity, and only its citation is flagged."""
 
     def __init__(self, bundle: Bundle, store: EvidenceStore) -> None:
         self.bundle = bundle
@@ -194,11 +260,25 @@ class BundlePhotos:
             return found
         if sha256 not in self.bundle.photo_members:
             return PhotoOutcome(sha256, PhotoIntegrity.MISSING, "not in the dock bundle", attempts=1)
-        data = self.bundle.read_photo(sha256)
+        try:
+            data = self.bundle.read_photo(sha256)
+        except BundleRejected as exc:  # (inflates past its declared size: a damaged member)
+            return PhotoOutcome(sha256, PhotoIntegrity.INTEGRITY_FAILED, f"unreadable in the bundle ({exc})",
+                                attempts=1)
         outcome, reason = _accept(self.store, data, sha256, declared_bytes, 1)
         if outcome is not None:
             return outcome
         return PhotoOutcome(sha256, PhotoIntegrity.INTEGRITY_FAILED, reason, attempts=1)
+
+
+    def hold(self, sha256: str, held: PhotoHold) -> None:
+        """Keep a quarantined event's photo from the bundle in ``held`` (never the evidence store)."""
+        if sha256 not in self.bundle.photo_members or held.holds(sha256):
+            return
+        try:
+            held.put(self.bundle.read_photo(sha256), sha256)
+        except BundleRejected:
+            pass
 
 
 def verified_at(outcome: PhotoOutcome, now: datetime) -> datetime | None:

@@ -15,8 +15,8 @@ from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import QuarantinedEvent, User
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.imports import csv_writer
-from desktop.services.sync.ingest import Ingestor, IngestStats, QuarantinedAgain
-from desktop.services.sync.photo_sources import StorePhotos
+from desktop.services.sync.ingest import QUARANTINE_PHOTOS, Ingestor, IngestStats, QuarantinedAgain
+from desktop.services.sync.photo_sources import PhotoHold, StorePhotos
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ def resubmit_quarantined(app: AppContext, actor: Actor, quarantine_id: int, corr
                   reason=q.resolution)
 
     ingestor = Ingestor(app, actor, f"resubmitted:quarantine {quarantine_id}",
-                        StorePhotos(EvidenceStore(app.paths.evidence_dir), "not received before the re-submission"),
+                        StorePhotos(EvidenceStore(app.paths.evidence_dir), "not received before the re-submission",
+                                    held=PhotoHold(app.paths.data_dir / QUARANTINE_PHOTOS)),
                         permission=Permission.RESOLVE_QUARANTINE)
     try:
         return ingestor.resubmit(corrected, original_event_id, resolve)

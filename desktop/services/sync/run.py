@@ -7,8 +7,10 @@ acknowledged). Photos recorded as missing are asked for again at the end (also a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +23,21 @@ from desktop.domain.lifecycle import PhotoIntegrity, evidence_status
 from desktop.domain.roles import Permission
 from desktop.domain.wording import counted
 from desktop.persistence.evidence import EvidenceStore
-from desktop.persistence.models import Device, EvidencePhoto, SyncEndpoint
+from desktop.persistence.models import Device, EvidencePhoto, QuarantinedEvent, SyncEndpoint
+from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.sync.endpoints import TOKENS, get_endpoint
 from desktop.services.sync.ingest import Ingestor, IngestStats
 from desktop.services.sync.photo_sources import HttpPhotos, PhotoSource
 from desktop.services.sync.reference import push_reference
 from desktop.sync import wire
-from desktop.sync.client import EndpointUnavailable, FieldClient, FieldEndpointError, SyncCancelled
+from desktop.sync.client import (
+    AnswerTooLarge,
+    EndpointUnavailable,
+    FieldClient,
+    FieldEndpointError,
+    SyncCancelled,
+)
 from desktop.sync.decoder import Decoder, picklable
 from desktop.sync.pages import PagePrefetcher
 
@@ -132,7 +141,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     if not token:
         raise UserError(f"No token for the endpoint {ep.name}: it is not in {TOKENS.where()}. "
                         "Enter it in Devices & Sync (or give --token on the command line).")
-    options = dict(client_options or {})
+    limits = _limits(app)
+    options = {**limits.client_options(), **(client_options or {})}
     client = FieldClient(ep.url, token, ca_bundle=ep.ca_bundle, cancel=cancelled, **options)
     summary = SyncSummary(ep.name)
     store = EvidenceStore(app.paths.evidence_dir)
@@ -166,24 +176,36 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         pages = PagePrefetcher(make_client(), page_limit, run=run_pages, decoder=decoder, cancelled=cancelled)
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
                             review_checks=review_checks)
+        asked: set[str | None] = {cursor}
         while True:
             if cancelled():
                 raise SyncCancelled("Sync was cancelled.")
             try:
                 run = pages.get(cursor)
+            except AnswerTooLarge as exc:
+                _quarantine_refused_page(app, actor, ep.name, cursor, exc)
+                raise
             except FieldEndpointError as exc:
                 if exc.status == 400 and cursor is not None and not summary.restarted_from_oldest:
                     # the endpoint no longer knows our cursor (it was reset): start from the oldest it holds;
                     # events already stored are recognised by their ids
                     log.warning("endpoint %s refused cursor %s; starting from the oldest event", ep.name, cursor)
                     cursor = None
+                    asked = {None}  # (the reset endpoint's cursors may be the ones it gave before)
                     summary.restarted_from_oldest = True
                     continue
                 raise
             items = run.items
+            stuck: str | None = None
             for page in run.pages:
+                if page.more and page.next in asked:
+                    stuck = page.next  # the same cursor again: its events are stored, then the sync stops
+                    break
                 cursor = page.next or cursor
-            more = bool(run.pages[-1].more and run.pages[-1].next)
+                asked.add(cursor)
+            more = bool(run.pages[-1].more and run.pages[-1].next) and stuck is None
+            too_many = more and summary.pages + len(run.pages) >= limits.max_pages
+            more = more and not too_many
             if more:
                 pages.prefetch(cursor)  # on its way while this run is stored
             done = summary.stats.received
@@ -210,6 +232,16 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
             note(done, max(total, done),
                  f"{done:,} events received: {s.citations:,} citations, {s.photos:,} photos, "
                  f"{s.quarantined:,} quarantined")
+            if stuck is not None:
+                raise CursorNotAdvancing(
+                    f"The field endpoint at {ep.url} gave the cursor {stuck[:40]!r} a second time, so the sync "
+                    f"stopped after {counted(summary.stats.received, 'event')} (all stored). Ask the fleet administrator "
+                    "to check the endpoint.")
+            if too_many:
+                raise TooManyPages(
+                    f"The sync stopped after {summary.pages:,} pages (sync.max_pages) with the endpoint still "
+                    f"saying more wait; the {counted(summary.stats.received, 'event')} received are stored. Sync again "
+                    "for the rest.")
             if not more:
                 break
         if acked is not None and acked != ep.acked_cursor:
@@ -239,6 +271,62 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         if photos is not None:
             photos.close()
         client.close()
+
+
+class CursorNotAdvancing(FieldEndpointError):
+    """The endpoint gave a cursor it had given before: asking again would never end."""
+
+
+class TooManyPages(FieldEndpointError):
+    """The sync asked for as many pages as ``sync.max_pages`` allows."""
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    """The limits a sync holds an endpoint to (settings ``sync.*``)."""
+
+    request_seconds: float
+    deadline_minutes: float
+    max_page_bytes: int
+    max_photo_bytes: int
+    max_pages: int
+
+    def client_options(self) -> dict[str, Any]:
+        return {"deadline": self.request_seconds, "sync_deadline_at": time.time() + self.deadline_minutes * 60,
+                "max_page_bytes": self.max_page_bytes, "max_photo_bytes": self.max_photo_bytes}
+
+
+def _limits(app: AppContext) -> SyncLimits:
+    mb = 1024 * 1024
+    with app.db.reading() as s:
+        def number(key: str) -> int:
+            return max(1, int(settings_service.get(s, key)))
+
+        return SyncLimits(float(number("sync.request_seconds")), float(number("sync.deadline_minutes")),
+                          number("sync.max_page_mb") * mb, number("sync.max_photo_mb") * mb,
+                          number("sync.max_pages"))
+
+
+def _quarantine_refused_page(app: AppContext, actor: Actor, endpoint: str, cursor: str | None,
+                             exc: AnswerTooLarge) -> None:
+    """An event page refused for its size: its first bytes, how much arrived and the digest of those bytes
+    go to the quarantine (once), never the page itself."""
+    excerpt: bytes = getattr(exc, "excerpt", b"")
+    reason = (f"event page after cursor {cursor!r} refused: larger than {exc.limit:,} bytes "
+              f"({exc.received:,} bytes had arrived; the first {len(excerpt):,}, sha256 "
+              f"{hashlib.sha256(excerpt).hexdigest()}, are kept here)")
+    raw = excerpt.decode("utf-8", "replace")
+    source = f"endpoint:{endpoint}"[:200]
+    with app.uow(actor, Permission.SYNC_FIELD_DATA) as uow:
+        s = uow.session
+        if s.scalar(select(QuarantinedEvent.id).where(QuarantinedEvent.reason == reason,
+                                                      QuarantinedEvent.source == source).limit(1)) is not None:
+            return
+        s.add(QuarantinedEvent(event_id=None, device_id=None, type="(event page)", reason=reason, raw=raw,
+                               source=source, received_at=app.now(), status="open"))
+        uow.audit("field_event.quarantined", "field_event", "(event page)", after={"source": source},
+                  reason=reason)
+        uow.commit()
 
 
 def _device_gap_summary(app: AppContext, summary: SyncSummary) -> None:

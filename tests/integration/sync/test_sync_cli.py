@@ -154,6 +154,9 @@ def test_import_bundle_command(cli: Any, capsys: Any, tmp_path: Path) -> None:
     paths = sim.write_bundles(tmp_path / "b")
     bad = tmp_path / "b" / "HH-0009-20261124T000000Z.zip"
     bad.write_bytes(b"not a zip")
+    for device_id in sim.device_keys:  # the office's handhelds (registered without their keys: unsigned events)
+        assert cli("devices", "add", device_id) == 0
+    capsys.readouterr()
     assert cli("import-bundle", *map(str, paths), str(bad)) == 2
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()

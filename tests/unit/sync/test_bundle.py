@@ -106,10 +106,13 @@ def test_missing_members_and_non_zip_are_rejected(tmp_path: Path) -> None:
     _reject(path, "not a readable ZIP")
 
 
-def test_photo_named_with_the_wrong_digest_is_rejected(tmp_path: Path) -> None:
+def test_photo_named_with_the_wrong_digest_is_read_for_the_ingest_to_flag(tmp_path: Path) -> None:
+    """The manifest does not cover the photos: a photo whose bytes do not match its name follows protocol
+    rule 3 at the ingest (its citation flagged), it is no reason to refuse the device's whole day."""
     photo = _photo()
-    _reject(_raw_bundle(tmp_path, "HH-0042-20261124T235901Z.zip", {f"photos/{'a' * 64}.jpg": photo}),
-            "does not match its name")
+    bundle = read_bundle(_raw_bundle(tmp_path, "HH-0042-20261124T235901Z.zip", {f"photos/{'a' * 64}.jpg": photo}))
+    assert bundle.photo_digests == {"a" * 64}
+    assert bundle.read_photo("a" * 64) == photo
 
 
 def test_photo_with_a_bad_name_is_rejected(tmp_path: Path) -> None:
