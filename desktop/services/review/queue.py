@@ -240,8 +240,6 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
                 check = store_.check(p.sha256)
                 if check.status == "mismatch":
                     integrity, reason = "integrity_failed", check.reason
-                elif check.status == "missing":
-                    reason = check.reason
             exif = photo_exif(p, app.paths.evidence_dir) if integrity != "integrity_failed" else None
             lat = (exif or {}).get("latitude")
             lon = (exif or {}).get("longitude")
