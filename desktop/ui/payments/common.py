@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -156,6 +157,13 @@ class PaymentsTab(QWidget):
 
     def load(self) -> None:
         raise NotImplementedError
+
+    def summary_column(self) -> QVBoxLayout:
+        """The tab's column layout, opened by `self.summary`: the line that says what was loaded."""
+        lay = QVBoxLayout(self)
+        self.summary = note_label("Loading…")
+        lay.addWidget(self.summary)
+        return lay
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.ctx.actor.role, permission)
