@@ -29,10 +29,11 @@ from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.widgets import row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES
 from desktop.ui.sync.models import QuarantineTableModel, SkippedTableModel
-from desktop.ui.sync.widgets import html_text, make_table
+from desktop.ui.sync.widgets import html_text
 
 if TYPE_CHECKING:
     _WidgetBase = QWidget  # the type checker sees the widget the mixin ends up in
@@ -142,7 +143,7 @@ class QuarantineActions(_WidgetBase):
         qlay.addLayout(qbar)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.quarantine = QuarantineTableModel(tz, self)
-        self.quarantine_table = make_table(self.quarantine)
+        self.quarantine_table = row_table(self.quarantine)
         for col, width in enumerate([120, 80, 110, 100, 90]):
             self.quarantine_table.setColumnWidth(col, width)
         self.quarantine_table.selectionModel().selectionChanged.connect(lambda *_a: self._quarantine_selected())
@@ -166,7 +167,7 @@ class QuarantineActions(_WidgetBase):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.skipped = SkippedTableModel(tz, self)
-        self.skipped_table = make_table(self.skipped)
+        self.skipped_table = row_table(self.skipped)
         for col, width in enumerate([120, 80, 60, 160, 240]):
             self.skipped_table.setColumnWidth(col, width)
         self.skipped_table.selectionModel().selectionChanged.connect(lambda *_a: self._skipped_selected())

@@ -39,12 +39,13 @@ from desktop.sync.client import SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, TaskControl
+from desktop.ui.common.widgets import row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES, SyncBackground
 from desktop.ui.sync.endpoint_dialogs import EndpointDialog, TokenDialog, keyring_note
 from desktop.ui.sync.models import BundleTableModel, DeviceTableModel
 from desktop.ui.sync.quarantine import QuarantineActions
-from desktop.ui.sync.widgets import html_text, make_table
+from desktop.ui.sync.widgets import html_text
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class SyncView(QuarantineActions, QWidget):
         lay.addWidget(self.tabs, 1)
         tz = self.ctx.tz
         self.devices = DeviceTableModel(tz, self)
-        self.device_table = make_table(self.devices)
+        self.device_table = row_table(self.devices)
         for col, width in enumerate([100, 150, 130, 80, 240, 70, 100]):
             self.device_table.setColumnWidth(col, width)
         self.tabs.addTab(self.device_table, "Devices")
@@ -177,7 +178,7 @@ class SyncView(QuarantineActions, QWidget):
         bbar.addWidget(self.import_button)
         blay.addLayout(bbar)
         self.bundles = BundleTableModel(tz, self)
-        self.bundle_table = make_table(self.bundles)
+        self.bundle_table = row_table(self.bundles)
         self.bundle_table.setColumnWidth(0, 320)
         self.bundle_table.setColumnWidth(2, 140)
         blay.addWidget(self.bundle_table, 1)
