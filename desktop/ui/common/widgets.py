@@ -60,6 +60,14 @@ def load_thumbnail(path: Path, size: int = 200) -> QImage | None:
                         Qt.TransformationMode.SmoothTransformation)
 
 
+def rich_label(html: str) -> QLabel:
+    """A label of rich text the user can select and copy (a header, a status line)."""
+    label = QLabel(html)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 def row_table(model: QAbstractItemModel, widths: Sequence[int] = (), *, multi: bool = False,
               read_only: bool = False) -> QTableView:
     """A table of rows over ``model``: whole rows selected (one, or several with ``multi``), alternating

@@ -39,7 +39,7 @@ from desktop.sync.client import SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, TaskControl
-from desktop.ui.common.widgets import row_table
+from desktop.ui.common.widgets import rich_label, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES, SyncBackground
 from desktop.ui.sync.endpoint_dialogs import EndpointDialog, TokenDialog, keyring_note
@@ -143,10 +143,8 @@ class SyncView(QuarantineActions, QWidget):
         self.auto_minutes.editingFinished.connect(self._save_auto_minutes)
         bar.addWidget(self.auto_minutes)
         lay.addLayout(bar)
-        self.status = QLabel("Loading…")
+        self.status = rich_label("Loading…")
         self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setStyleSheet("background:#f6f8fa; border:1px solid #dde2e7; padding:6px;")
         lay.addWidget(self.status)
 
