@@ -479,11 +479,7 @@ class HearingWorkspace(QWidget):
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
 
         def work(control: TaskControl) -> Path:
-            def progress(done: int, total: int, text: str) -> None:
-                control.check()
-                control.progress(done, total, text)
-
-            return build_packet(app, actor, aid, progress=progress)
+            return build_packet(app, actor, aid, progress=control.step)
 
         self.packet_button.setEnabled(False)
 
