@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QImage
@@ -21,6 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.lifecycle import CaseStatus
+
+if TYPE_CHECKING:
+    #: the base of a mixin of a screen's methods: the type checker sees the widget the mixin ends up in
+    WidgetMixin = QWidget
+else:
+    WidgetMixin = object
 
 #: the colour of each case status, in the case list and on the status badge
 STATUS_COLOURS = {

@@ -29,16 +29,11 @@ from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.operations import Changes, Mutation, Query
-from desktop.ui.common.widgets import row_table
+from desktop.ui.common.widgets import WidgetMixin, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES
 from desktop.ui.sync.models import QuarantineTableModel, SkippedTableModel
 from desktop.ui.sync.widgets import html_text
-
-if TYPE_CHECKING:
-    _WidgetBase = QWidget  # the type checker sees the widget the mixin ends up in
-else:
-    _WidgetBase = object
 
 
 class ResubmitDialog(QDialog):
@@ -103,7 +98,7 @@ class ResubmitDialog(QDialog):
             self.ctx.error(exc)
 
 
-class QuarantineActions(_WidgetBase):
+class QuarantineActions(WidgetMixin):
     """The Quarantine and Unknown events tabs of SyncView: built by `_build_quarantine_tabs`, then the
     selection, the raw event and the supervisor's discard and re-submit."""
 
