@@ -138,9 +138,7 @@ class QuarantineActions(WidgetMixin):
         qlay.addLayout(qbar)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.quarantine = QuarantineTableModel(tz, self)
-        self.quarantine_table = row_table(self.quarantine)
-        for col, width in enumerate([120, 80, 110, 100, 90]):
-            self.quarantine_table.setColumnWidth(col, width)
+        self.quarantine_table = row_table(self.quarantine, [120, 80, 110, 100, 90])
         self.quarantine_table.selectionModel().selectionChanged.connect(lambda *_a: self._quarantine_selected())
         split.addWidget(self.quarantine_table)
         viewer = QWidget()
@@ -162,9 +160,7 @@ class QuarantineActions(WidgetMixin):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.skipped = SkippedTableModel(tz, self)
-        self.skipped_table = row_table(self.skipped)
-        for col, width in enumerate([120, 80, 60, 160, 240]):
-            self.skipped_table.setColumnWidth(col, width)
+        self.skipped_table = row_table(self.skipped, [120, 80, 60, 160, 240])
         self.skipped_table.selectionModel().selectionChanged.connect(lambda *_a: self._skipped_selected())
         split.addWidget(self.skipped_table)
         skipped_side = QWidget()

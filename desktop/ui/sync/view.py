@@ -153,9 +153,7 @@ class SyncView(QuarantineActions, QWidget):
         lay.addWidget(self.tabs, 1)
         tz = self.ctx.tz
         self.devices = DeviceTableModel(tz, self)
-        self.device_table = row_table(self.devices)
-        for col, width in enumerate([100, 150, 130, 80, 240, 70, 100]):
-            self.device_table.setColumnWidth(col, width)
+        self.device_table = row_table(self.devices, [100, 150, 130, 80, 240, 70, 100])
         self.tabs.addTab(self.device_table, "Devices")
         self._build_quarantine_tabs(tz)
 
