@@ -29,7 +29,6 @@ from sqlalchemy import text as sql_text
 from desktop.bootstrap import make_app_context
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
-from desktop.persistence.migrate import upgrade
 from desktop.services import sync as sync_service
 from desktop.services.core import audit
 from desktop.services.core.context import Actor, AppContext
@@ -83,14 +82,9 @@ def fresh_app(folder: Path, template: Path) -> AppContext:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"
-    db = Database(f"sqlite:///{path}")
-    upgrade(db)
-    with db.engine.connect() as c:
-        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.dispose()
-    return path
+def template(sqlite_template: Path) -> Path:
+    """The migrated SQLite file each round copies (the suite's own template)."""
+    return sqlite_template
 
 
 class Round:
@@ -129,6 +123,15 @@ class Round:
         if self.app is not None:
             self.app.db.dispose()
 
+    def measure(self, benchmark: Any, rounds: int) -> sync_service.SyncSummary:
+        """The benchmark's rounds of this sync (the last one's summary), the last round closed after."""
+        try:
+            summary: sync_service.SyncSummary = benchmark.pedantic(self.run, setup=self.setup, rounds=rounds,
+                                                                    iterations=1)
+            return summary
+        finally:
+            self.close()
+
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator[dict[str, Any]]:
@@ -140,10 +143,7 @@ def test_bench_ingest_without_photos(benchmark: Any, tmp_path_factory: pytest.Te
                                      ingested: dict[str, Any]) -> None:
     base = tmp_path_factory.mktemp("ingest")
     rounds = Round(base, template, CITATIONS, photos=False)
-    try:
-        summary = benchmark.pedantic(rounds.run, setup=rounds.setup, rounds=5, iterations=1)
-    finally:
-        rounds.close()
+    summary = rounds.measure(benchmark, 5)
     assert summary.stats.citations == CITATIONS and summary.stats.quarantined == 0
     median = benchmark.stats.stats.median
     benchmark.extra_info["citations"] = CITATIONS
@@ -161,10 +161,7 @@ def test_bench_ingest_without_photos_in_one_process(benchmark: Any, tmp_path_fac
     process gains."""
     base = tmp_path_factory.mktemp("ingest-one")
     rounds = Round(base, template, CITATIONS, photos=False, helper_process_from=None)
-    try:
-        summary = benchmark.pedantic(rounds.run, setup=rounds.setup, rounds=3, iterations=1)
-    finally:
-        rounds.close()
+    summary = rounds.measure(benchmark, 3)
     assert summary.stats.citations == CITATIONS and summary.helper_runs == 0
     benchmark.extra_info["citations_per_s"] = round(CITATIONS / benchmark.stats.stats.median)
 
@@ -253,10 +250,7 @@ def test_bench_photo_ingest(benchmark: Any, tmp_path_factory: pytest.TempPathFac
                             ingested: dict[str, Any]) -> None:
     base = tmp_path_factory.mktemp("photos")
     rounds = Round(base, template, PHOTO_CITATIONS, photos=True)
-    try:
-        summary = benchmark.pedantic(rounds.run, setup=rounds.setup, rounds=3, iterations=1)
-    finally:
-        rounds.close()
+    summary = rounds.measure(benchmark, 3)
     assert summary.stats.photos > PHOTO_CITATIONS and summary.stats.photos_failed == 0
     evidence = base / f"round{rounds.n}" / "evidence"
     files = sorted(p for p in evidence.rglob("*.jpg") if "thumbs" not in p.parts)

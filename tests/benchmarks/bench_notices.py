@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
@@ -157,6 +158,24 @@ def _requeue(app: Any, ids: list[int]) -> None:
         s.commit()
 
 
+def _measure_runs(benchmark: Any, app: Any, ids: list[int], run: Callable[..., Any], args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Any:
+    """Three measured calls of ``run(*args, **kwargs)``, the pieces queued again before each: the last result."""
+    results: list[Any] = []
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        _requeue(app, ids)
+        return args, dict(kwargs)
+
+    def once(*a: Any, **kw: Any) -> Any:
+        r = run(*a, **kw)
+        results.append(r)
+        return r
+
+    benchmark.pedantic(once, setup=setup, rounds=3, iterations=1)
+    return results[-1]
+
+
 def _run_bench(benchmark: Any, tmp_path: Path, name: str, count: int, **run: Any) -> dict[str, float]:
     from desktop.services.notices.runs import run_notices
 
@@ -164,19 +183,7 @@ def _run_bench(benchmark: Any, tmp_path: Path, name: str, count: int, **run: Any
     run_notices(app, mail, tmp_path / "warm", **run)  # makes the print derivatives once, as in production
     out = tmp_path / "out"
     clock = _Clock(run_notices)
-    results: list[Any] = []
-
-    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
-        _requeue(app, ids)
-        return (app, mail, out), dict(run)
-
-    def once(*a: Any, **kw: Any) -> Any:
-        r = clock(*a, **kw)
-        results.append(r)
-        return r
-
-    benchmark.pedantic(once, setup=setup, rounds=3, iterations=1)
-    last = results[-1]
+    last = _measure_runs(benchmark, app, ids, clock, (app, mail, out), run)
     assert last.printed == count and not last.held
     size = sum(b.bytes_written for b in last.batches) / last.pages
     figures = _report(benchmark, name, count, clock.median(), size)
@@ -208,19 +215,8 @@ def _run_bench_parallel(benchmark: Any, tmp_path: Path, count: int) -> dict[str,
     app, mail, ids = _office(tmp_path, count)
     settings.set_value(app, Actor.system("bench"), "mail.parallel_min_pieces", 100)
     run_notices(app, mail, tmp_path / "warm", batch_size=150, workers=2)
-    results: list[Any] = []
-
-    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
-        _requeue(app, ids)
-        return (app, mail, tmp_path / "out"), {"batch_size": 150, "workers": 2}
-
-    def once(*a: Any, **kw: Any) -> Any:
-        r = run_notices(*a, **kw)
-        results.append(r)
-        return r
-
-    benchmark.pedantic(once, setup=setup, rounds=3, iterations=1)
-    last = results[-1]
+    last = _measure_runs(benchmark, app, ids, run_notices, (app, mail, tmp_path / "out"),
+                         {"batch_size": 150, "workers": 2})
     assert last.printed == count and len(last.batches) == count // 150
     wall = count / benchmark.stats.stats.median
     benchmark.extra_info.update(pages_per_second_wall=round(wall, 1), processes=2)

@@ -111,17 +111,12 @@ def _view(qtbot, demo):  # type: ignore[no-untyped-def]
     from desktop.ui.common.tasks import TaskRunner
     from desktop.ui.context import UiContext
     from desktop.ui.review.prepared import prepare
-    from desktop.ui.review.view import ReviewView
+    from tests.helpers.review_view import open_review_view
 
     app, actor, ids = demo
     ctx = UiContext(app=app, actor=actor, runner=TaskRunner(), messages=MessageChannel(interactive=False),
                     tz=ZoneInfo("America/Los_Angeles"))
-    view = ReviewView(ctx)
-    qtbot.addWidget(view, before_close_func=lambda w: w.map.shutdown())
-    view.resize(1400, 850)
-    view.show()
-    with qtbot.waitSignal(view.queue_loaded, timeout=60000):
-        view.activate()
+    view = open_review_view(qtbot, ctx, "queue_loaded", 60000)
     wanted = [e.id for e in view.entries[:6]]
     for cid in wanted:
         view.cache[cid] = prepare(app, actor, cid)

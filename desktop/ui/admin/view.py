@@ -319,19 +319,28 @@ class ProfilesTab(QWidget):
                  changes=Changes(profiles=True), success=done, failure=failed).run()
 
 
-class UsersTab(QWidget):
-    """Signal: `loaded(count)`."""
+class _RowsTab(QWidget):
+    """A tab that lists `rows` in `table` (under an optional line of `intro`). Signal: `loaded(count)`."""
 
     loaded = Signal(int)
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Any, headers: list[str], intro: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.rows: list[Any] = []
-        lay = QVBoxLayout(self)
-        self.table = _table(["Username", "Name", "Role", "Active", "Last sign-in", "Failed sign-ins"])
+        self.column = QVBoxLayout(self)
+        if intro:
+            self.column.addWidget(QLabel(intro))
+        self.table = _table(headers)
+        self.column.addWidget(self.table)
+
+
+class UsersTab(_RowsTab):
+    """Signal: `loaded(count)`."""
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, ["Username", "Name", "Role", "Active", "Last sign-in", "Failed sign-ins"], "", parent)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        lay.addWidget(self.table)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add user…")
         self.add_button.clicked.connect(lambda _c=False: self.add_user())
@@ -340,7 +349,7 @@ class UsersTab(QWidget):
         row.addWidget(self.add_button)
         row.addWidget(self.toggle_button)
         row.addStretch(1)
-        lay.addLayout(row)
+        self.column.addLayout(row)
         self.may = allowed(ctx.actor.role, Permission.MANAGE_USERS)
         self.add_button.setEnabled(self.may)
         self.toggle_button.setEnabled(self.may)
@@ -400,21 +409,14 @@ class UsersTab(QWidget):
                  changes=Changes(users=True)).run()
 
 
-class SettingsTab(QWidget):
+class SettingsTab(_RowsTab):
     """Signal: `loaded(count)`."""
 
-    loaded = Signal(int)
-
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.rows: list[Any] = []
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Every setting is declared once with its type, default and help. Double-click a value "
-                             "to change it."))
-        self.table = _table(["Setting", "Value", "Default", "What it does"])
+        super().__init__(ctx, ["Setting", "Value", "Default", "What it does"],
+                         "Every setting is declared once with its type, default and help. Double-click a value "
+                         "to change it.", parent)
         self.table.itemChanged.connect(self._changed)
-        lay.addWidget(self.table)
         self.may = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
 
     def refresh(self) -> None:

@@ -30,9 +30,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFrame,
-    QGraphicsPixmapItem,
-    QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
@@ -43,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.common.evidence_viewer import picture_scene
 from desktop.ui.common.operations import Changes, Query
 from desktop.ui.common.tasks import TaskControl
 
@@ -90,14 +88,8 @@ class ZoomView(QGraphicsView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
-        self.item = QGraphicsPixmapItem()
-        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.scene().addItem(self.item)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.item = picture_scene(self)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        self.setBackgroundBrush(Qt.GlobalColor.black)
-        self.setFrameShape(QFrame.Shape.NoFrame)
         self.fit_mode = True
         self.scale_factor = 1.0
 

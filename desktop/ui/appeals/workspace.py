@@ -60,7 +60,7 @@ from desktop.ui.appeals.widgets import (
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
-from desktop.ui.common.widgets import local_time, status_badge_html
+from desktop.ui.common.widgets import local_time, rich_label, status_badge_html
 
 
 class ClickableLabel(QLabel):
@@ -88,9 +88,7 @@ class HearingWorkspace(QWidget):
         self.previews: list[QWidget] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel("<span style='color:#666'>Select an appeal on the docket.</span>")
-        self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header = rich_label("<span style='color:#666'>Select an appeal on the docket.</span>")
         lay.addWidget(self.header)
         columns = QSplitter(Qt.Orientation.Horizontal)
         lay.addWidget(columns, 1)
@@ -481,11 +479,7 @@ class HearingWorkspace(QWidget):
         app, actor, aid = self.ctx.app, self.ctx.actor, ws.appeal_id
 
         def work(control: TaskControl) -> Path:
-            def progress(done: int, total: int, text: str) -> None:
-                control.check()
-                control.progress(done, total, text)
-
-            return build_packet(app, actor, aid, progress=progress)
+            return build_packet(app, actor, aid, progress=control.step)
 
         self.packet_button.setEnabled(False)
 

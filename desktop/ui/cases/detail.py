@@ -44,7 +44,7 @@ from desktop.services.cases import owners
 from desktop.services.cases.queries import CaseDetail, case_detail
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
-from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, status_badge_html
+from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, rich_label, status_badge_html
 
 INTEGRITY_TEXT = {"verified": "✔ verified", "integrity_failed": "✖ failed integrity",
                   "missing": "✖ missing", "pending": "… pending"}
@@ -141,9 +141,7 @@ class CaseDetailPanel(QWidget):
         self._load_gen = 0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
-        self.header = QLabel("<span style='color:#666'>Select a case to see its details.</span>")
-        self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header = rich_label("<span style='color:#666'>Select a case to see its details.</span>")
         lay.addWidget(self.header)
         self.next_box = QLabel()
         self.next_box.setTextFormat(Qt.TextFormat.RichText)

@@ -95,11 +95,7 @@ class EscalationDialog(QDialog):
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(control: TaskControl) -> Any:
-            def progress(done: int, total: int, text: str) -> None:
-                control.check()
-                control.progress(done, total, text)
-
-            return run_daily(app, actor, day, progress)
+            return run_daily(app, actor, day, control.step)
 
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)

@@ -11,22 +11,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.services.cases.queries import CaseFilter, CaseRow, count_cap
+from desktop.ui.common.list_model import ROW_ROLE, Index
 from desktop.ui.common.operations import Query
 from desktop.ui.common.tasks import TaskControl, TaskRunner
 from desktop.ui.common.widgets import STATUS_COLOURS
 
 PAGE = 256
 MAX_PAGES = 64
-
-Index = QModelIndex | QPersistentModelIndex
-
 
 
 class CaseSource:
@@ -48,6 +46,9 @@ class WindowedTableModel(QAbstractTableModel):
     """
 
     HEADERS: ClassVar[list[str]] = []
+    #: the column whose text is coloured by the row's status
+    STATUS: ClassVar[int] = -1
+    ROW_ROLE = ROW_ROLE
 
     loaded = Signal(int)
     page_loaded = Signal(int)
@@ -138,26 +139,9 @@ class WindowedTableModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-
-class CaseTableModel(WindowedTableModel):
-    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`.
-
-    A text search is counted only up to ``cases.SEARCH_COUNT_CAP`` (``capped`` says there are more)."""
-
-    CITATION, ISSUED, PLATE, STATE, VIOLATION, STATUS, OWNER, BALANCE, NEXT_ACTION, EVIDENCE = range(10)
-    HEADERS = ["Citation", "Issued", "Plate", "State", "Violation", "Status", "Registered owner",
-               "Balance", "Next action", "Evidence"]
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
-        super().__init__(runner, source.count, source.page, CaseFilter(), parent)
-        self.source = source
-        self.tz = tz
-
-    def count_cap(self, f: Any) -> int | None:
-        return count_cap(f)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """An unloaded row shows "…" (and asks for its page); a loaded one answers `ROW_ROLE` with itself,
+        its text by `_display()`, the `STATUS` column's colour by the status, the rest by `row_data()`."""
         if not index.isValid():
             return None
         r = self.row_at(index.row())
@@ -173,6 +157,34 @@ class CaseTableModel(WindowedTableModel):
             return self._display(r, col)
         if role == Qt.ItemDataRole.ForegroundRole and col == self.STATUS:
             return QBrush(QColor(STATUS_COLOURS.get(r.status, "#000000")))
+        return self.row_data(r, col, role)
+
+    def _display(self, r: Any, col: int) -> str:
+        raise NotImplementedError
+
+    def row_data(self, r: Any, col: int, role: int) -> Any:
+        """A loaded row's answer for the roles `data()` leaves to the subclass (tool tips, colours...)."""
+        return None
+
+
+class CaseTableModel(WindowedTableModel):
+    """Signals: `loaded(count)` after a new filter's first page; `page_loaded(page)`; `failed(exc)`.
+
+    A text search is counted only up to ``cases.SEARCH_COUNT_CAP`` (``capped`` says there are more)."""
+
+    CITATION, ISSUED, PLATE, STATE, VIOLATION, STATUS, OWNER, BALANCE, NEXT_ACTION, EVIDENCE = range(10)
+    HEADERS = ["Citation", "Issued", "Plate", "State", "Violation", "Status", "Registered owner",
+               "Balance", "Next action", "Evidence"]
+
+    def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
+        super().__init__(runner, source.count, source.page, CaseFilter(), parent)
+        self.source = source
+        self.tz = tz
+
+    def count_cap(self, f: Any) -> int | None:
+        return count_cap(f)
+
+    def row_data(self, r: CaseRow, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and col == self.EVIDENCE and r.evidence_status != "ok":
             return QBrush(QColor("#b71c1c"))
         if role == Qt.ItemDataRole.TextAlignmentRole and col == self.BALANCE:

@@ -80,6 +80,19 @@ def adjusted_copy(source: Any, brightness: int, contrast: int) -> QImage:
     return pil_to_qimage(source.point(lut * 3))
 
 
+def picture_scene(view: QGraphicsView) -> QGraphicsPixmapItem:
+    """Give `view` a scene of one smoothly scaled picture on black, panned by dragging, with no frame, and
+    return the picture's item."""
+    view.setScene(QGraphicsScene(view))
+    item = QGraphicsPixmapItem()
+    item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+    view.scene().addItem(item)
+    view.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+    view.setBackgroundBrush(Qt.GlobalColor.black)
+    view.setFrameShape(QFrame.Shape.NoFrame)
+    return item
+
+
 class PhotoView(QGraphicsView):
     """Zoomable, pannable, rotatable view of one image. Signal: `zoom_changed(factor)`."""
 
@@ -87,16 +100,10 @@ class PhotoView(QGraphicsView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
-        self.item = QGraphicsPixmapItem()
-        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.scene().addItem(self.item)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.item = picture_scene(self)
         self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setBackgroundBrush(Qt.GlobalColor.black)
-        self.setFrameShape(QFrame.Shape.NoFrame)
         self.rotation = 0
         self.zoom = 1.0
         self.fitted = True

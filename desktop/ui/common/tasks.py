@@ -46,6 +46,11 @@ class TaskControl:
         if self._cancel.is_set():
             raise Cancelled()
 
+    def step(self, done: int, total: int, text: str = "") -> None:
+        """Progress from work that may stop here: raises Cancelled once Cancel was asked, else reports."""
+        self.check()
+        self.progress(done, total, text)
+
 
 class _TaskSignals(QObject):
     done = Signal(object)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialogButtonBox, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialogButtonBox,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.domain.lifecycle import CaseStatus
+
+if TYPE_CHECKING:
+    #: the base of a mixin of a screen's methods: the type checker sees the widget the mixin ends up in
+    WidgetMixin = QWidget
+else:
+    WidgetMixin = object
 
 #: the colour of each case status, in the case list and on the status badge
 STATUS_COLOURS = {
@@ -49,6 +64,38 @@ def load_thumbnail(path: Path, size: int = 200) -> QImage | None:
         return None
     return image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                         Qt.TransformationMode.SmoothTransformation)
+
+
+def rich_label(html: str) -> QLabel:
+    """A label of rich text the user can select and copy (a header, a status line)."""
+    label = QLabel(html)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def row_table(model: QAbstractItemModel, widths: Sequence[int] = (), *, multi: bool = False,
+              read_only: bool = False) -> QTableView:
+    """A table of rows over ``model``: whole rows selected (one, or several with ``multi``), alternating
+    colours, 24-pixel rows without numbers or wrapping, columns the user can widen (first at ``widths``),
+    the last stretched to the edge; with ``read_only`` no cell opens an editor."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
+                           else QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(24)
+    table.setWordWrap(False)
+    if read_only:
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for col, width in enumerate(widths):
+        table.setColumnWidth(col, width)
+    header.setStretchLastSection(True)
+    return table
 
 
 def ok_cancel(accept: Callable[[], Any], reject: Callable[[], Any], ok_text: str | None = None) -> QDialogButtonBox:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop.services.notices.documents import kind_label
 from desktop.services.notices.runs import STATUS_LABELS, MailLogFilter, MailLogRow
-from desktop.ui.cases.model import PAGE, WindowedTableModel
+from desktop.ui.cases.model import WindowedTableModel
 from desktop.ui.common.list_model import ROW_ROLE, Index, ListTableModel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.common.widgets import local_time
@@ -78,22 +78,8 @@ class MailLogModel(WindowedTableModel):
         super().__init__(runner, count, page, MailLogFilter(), parent)
         self.tz = tz
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self.row_at(index.row())
-        if r is None:
-            if role == Qt.ItemDataRole.DisplayRole:
-                self._request(index.row() // PAGE)
-                return "…" if index.column() == 0 else ""
-            return None
-        if role == ROW_ROLE:
-            return r
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(r, index.column())
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == self.STATUS:
-            return QBrush(QColor(STATUS_COLOURS.get(r.status, "#000000")))
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == len(self.HEADERS) - 1:
+    def row_data(self, r: MailLogRow, col: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and col == len(self.HEADERS) - 1:
             return r.note
         return None
 

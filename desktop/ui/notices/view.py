@@ -18,7 +18,6 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -45,29 +43,12 @@ from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.printing import PRINT_DPI, match_page_size, print_pdf  # noqa: F401
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Task, TaskControl
-from desktop.ui.common.widgets import local_time, ok_cancel
+from desktop.ui.common.widgets import local_time, ok_cancel, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.notices.models import ROW_ROLE, STATUS_COLOURS, Column, MailLogModel, RowsModel
 
 RETURN_REASONS = ["Moved, left no address", "Attempted - not known", "No such number", "Insufficient address",
                   "Vacant", "Refused", "Unable to forward", "Deceased"]
-
-
-def _table(model: Any, widths: list[int]) -> QTableView:
-    t = QTableView()
-    t.setModel(model)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.verticalHeader().setVisible(False)
-    t.verticalHeader().setDefaultSectionSize(24)
-    t.setWordWrap(False)
-    header = t.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    for col, width in enumerate(widths):
-        t.setColumnWidth(col, width)
-    return t
 
 
 def _selected(table: QTableView) -> Any:
@@ -153,7 +134,7 @@ class NoticesView(QWidget):
             Column("Pieces", lambda r: f"{r.count:,}", right=True),
             Column("Queued since", lambda r: local_time(r.oldest, self.ctx.tz)),
         ], self)
-        self.due_table = _table(self.due_model, [280, 80, 140])
+        self.due_table = row_table(self.due_model, [280, 80, 140])
         self.due_table.setMaximumHeight(130)
         due_lay.addWidget(self.due_table)
         row = QHBoxLayout()
@@ -189,7 +170,7 @@ class NoticesView(QWidget):
             Column("Held since", lambda r: local_time(r.since, self.ctx.tz)),
             Column("Why", lambda r: r.reason, colour=lambda _r: "#8a4b00"),
         ], self)
-        self.held_table = _table(self.held_model, [125, 75, 190, 150, 120])
+        self.held_table = row_table(self.held_model, [125, 75, 190, 150, 120])
         held_lay.addWidget(self.held_table)
         hrow = QHBoxLayout()
         self.release_button = QPushButton("Put back in the queue")
@@ -209,7 +190,7 @@ class NoticesView(QWidget):
             Column("Since", lambda r: local_time(r.since, self.ctx.tz)),
             Column("Why", lambda r: r.reason),
         ], self)
-        self.lookup_table = _table(self.lookup_model, [130, 80, 200, 120])
+        self.lookup_table = row_table(self.lookup_model, [130, 80, 200, 120])
         lookup_lay.addWidget(self.lookup_table)
         split.addWidget(lookup_box)
         split.setStretchFactor(0, 3)
@@ -236,7 +217,7 @@ class NoticesView(QWidget):
             Column("Mailed on", lambda r: local_time(r.mailed_at, self.ctx.tz, "%Y-%m-%d") if r.mailed_at else ""),
             Column("Confirmed by", lambda r: r.confirmed_by),
         ], self)
-        self.batch_table = _table(self.batch_model, [50, 115, 190, 55, 50, 125, 80])
+        self.batch_table = row_table(self.batch_model, [50, 115, 190, 55, 50, 125, 80])
         self.batch_table.selectionModel().selectionChanged.connect(lambda *_: self._batch_selected())
         llay.addWidget(self.batch_table, 1)
         brow = QHBoxLayout()
@@ -306,7 +287,7 @@ class NoticesView(QWidget):
                                       lambda f, off, lim: nr.mail_log(app, actor, f, off, lim), self.ctx.tz, self)
         self.log_model.loaded.connect(self._log_loaded)
         self.log_model.failed.connect(self.ctx.error)
-        self.log_table = _table(self.log_model, [55, 120, 270, 70, 50, 60, 160, 55, 85, 85, 85, 85])
+        self.log_table = row_table(self.log_model, [55, 120, 270, 70, 50, 60, 160, 55, 85, 85, 85, 85])
         self.log_table.selectionModel().selectionChanged.connect(lambda *_: self._log_buttons())
         lay.addWidget(self.log_table, 1)
         row = QHBoxLayout()

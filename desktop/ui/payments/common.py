@@ -13,11 +13,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,6 +25,7 @@ from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, allowed
 from desktop.ui.common.list_model import Index, ListTableModel
 from desktop.ui.common.operations import Changes, initiated_by
+from desktop.ui.common.widgets import row_table
 from desktop.ui.context import UiContext
 
 
@@ -86,22 +86,8 @@ class RowsModel(ListTableModel):
 
 
 def make_table(model: RowsModel, *, multi: bool = False) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
-                           else QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(24)
-    table.setWordWrap(False)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for i, col in enumerate(model.columns):
-        table.setColumnWidth(i, col.width)
-    header.setStretchLastSection(True)
-    return table
+    """A read-only table of the model's rows, each column at its `Column.width`."""
+    return row_table(model, [c.width for c in model.columns], multi=multi, read_only=True)
 
 
 def selected_rows(table: QTableView) -> list[Any]:
@@ -156,6 +142,13 @@ class PaymentsTab(QWidget):
 
     def load(self) -> None:
         raise NotImplementedError
+
+    def summary_column(self) -> QVBoxLayout:
+        """The tab's column layout, opened by `self.summary`: the line that says what was loaded."""
+        lay = QVBoxLayout(self)
+        self.summary = note_label("Loading…")
+        lay.addWidget(self.summary)
+        return lay
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.ctx.actor.role, permission)

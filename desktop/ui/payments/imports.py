@@ -132,10 +132,7 @@ class ImportsTab(PaymentsTab):
         self.result.setPlainText(f"Importing {path.name}…")
 
         def work(control: TaskControl) -> payment_imports.ImportOutcome:
-            def progress(done: int, total: int, text: str) -> None:
-                control.check()
-                control.progress(done, total, text)
-            return payment_imports.import_payment_file(app, actor, path, progress)
+            return payment_imports.import_payment_file(app, actor, path, control.step)
 
         # a file is imported whole or not at all: nothing to announce after a failure
         self.task = Mutation(self.ctx, self, work, changes=PAYMENT_CHANGES, success=self._imported,

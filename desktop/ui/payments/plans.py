@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -44,8 +43,7 @@ class EnrolDialog(QDialog):
         form.addRow("&Plan", self.kind)
         form.addRow("&Months", self.months)
         form.addRow("&Reason", self.reason)
-        buttons = ok_cancel(self.accept, self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self.accept, self.reject))
 
 
 class PlansTab(PaymentsTab):
@@ -55,9 +53,7 @@ class PlansTab(PaymentsTab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        lay = QVBoxLayout(self)
-        self.summary = note_label("Loading…")
-        lay.addWidget(self.summary)
+        lay = self.summary_column()
         self.model = RowsModel([
             Column("Plan", lambda r: r.id, width=50),
             Column("Citation", lambda r: r.citation_number, width=125),

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -49,8 +48,7 @@ class RequestRefundDialog(QDialog):
         form.addRow("&Amount", self.amount)
         form.addRow("&Payee", self.payee)
         form.addRow("&Reason", self.reason)
-        buttons = ok_cancel(self.accept, self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self.accept, self.reject))
 
 
 class RefundsTab(PaymentsTab):
@@ -60,9 +58,7 @@ class RefundsTab(PaymentsTab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        lay = QVBoxLayout(self)
-        self.summary = note_label("Loading…")
-        lay.addWidget(self.summary)
+        lay = self.summary_column()
         self.check = note_label("")
         lay.addWidget(self.check)
         self.model = RowsModel([

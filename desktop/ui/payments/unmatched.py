@@ -32,7 +32,6 @@ from desktop.ui.payments.common import (
     PaymentsTab,
     RowsModel,
     make_table,
-    note_label,
     selected_rows,
 )
 
@@ -45,9 +44,7 @@ class UnmatchedTab(PaymentsTab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        lay = QVBoxLayout(self)
-        self.summary = note_label("Loading…")
-        lay.addWidget(self.summary)
+        lay = self.summary_column()
         split = QSplitter(Qt.Orientation.Horizontal)
         self.model = RowsModel([
             Column("Value date", lambda r: r.value_date, "date", 90),

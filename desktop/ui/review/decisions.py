@@ -24,16 +24,11 @@ from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
 from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.tasks import TaskControl
+from desktop.ui.common.widgets import WidgetMixin
 from desktop.ui.context import UiContext
 from desktop.ui.review.dialogs import CorrectDialog, VoidDialog
 from desktop.ui.review.permits_view import PermitsDialog
 from desktop.ui.review.prepared import Prepared, prepare
-
-if TYPE_CHECKING:
-    _WidgetBase = QWidget  # the type checker sees the widget the mixin ends up in
-else:
-    _WidgetBase = object
-
 
 #: what a review decision changes: the queue, the case it opens (a fine on its ledger, its first notice)
 REVIEW_CHANGES = Changes(review=True, cases=True, payments=True, notices=True)
@@ -44,7 +39,7 @@ def decided_changes(citation_id: int) -> Changes:
     return REVIEW_CHANGES | Changes(citation_ids=frozenset({citation_id}))
 
 
-class ReviewDecisions(_WidgetBase):
+class ReviewDecisions(WidgetMixin):
     """Approve, void, correct and bulk approve for ReviewView: it takes the citation on screen out of the
     queue, saves the decision in the background and puts the citation back should saving fail."""
 

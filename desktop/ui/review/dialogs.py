@@ -5,6 +5,8 @@ Both are keyboard-first: the first field has the focus, Enter accepts, Escape ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -29,6 +31,22 @@ def _make_default(buttons: QDialogButtonBox, ok: QPushButton) -> None:
         if isinstance(button, QPushButton):
             button.setAutoDefault(False)
     ok.setDefault(True)
+
+
+def _problem_and_buttons(lay: QVBoxLayout, ok_text: str, accept: Callable[[], None],
+                         reject: Callable[[], None]) -> tuple[QLabel, QPushButton]:
+    """The foot of a decision dialog: a red line for what is missing, then Cancel and the ``ok_text`` button
+    (the default) wired to ``accept`` and ``reject``. Returns the line and the button."""
+    problem = QLabel()
+    problem.setStyleSheet("color:#b71c1c")
+    lay.addWidget(problem)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.accepted.connect(accept)
+    buttons.rejected.connect(reject)
+    lay.addWidget(buttons)
+    _make_default(buttons, ok)
+    return problem, ok
 
 
 class ReturnAcceptsPlainTextEdit(QPlainTextEdit):
@@ -65,15 +83,7 @@ class VoidDialog(QDialog):
         self.note.accepted.connect(self._try_accept)
         form.addRow("&Note", self.note)
         lay.addLayout(form)
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color:#b71c1c")
-        lay.addWidget(self.problem)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton("&Void citation", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self._try_accept)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-        _make_default(buttons, self.ok)
+        self.problem, self.ok = _problem_and_buttons(lay, "&Void citation", self._try_accept, self.reject)
         self.reason.setFocus()
 
     @property
@@ -119,15 +129,7 @@ class CorrectDialog(QDialog):
         self.reason.setPlaceholderText("Why (e.g. photo 1 shows 7ABC128)")
         form.addRow("&Reason", self.reason)
         lay.addLayout(form)
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color:#b71c1c")
-        lay.addWidget(self.problem)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        ok = buttons.addButton("&Correct", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self._try_accept)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-        _make_default(buttons, ok)
+        self.problem, _ok = _problem_and_buttons(lay, "&Correct", self._try_accept, self.reject)
         self.field.currentIndexChanged.connect(self._field_changed)
         if field is not None:
             self.field.setCurrentIndex(max(0, self.field.findData(field)))

@@ -434,12 +434,7 @@ class ReviewView(ReviewDecisions, QWidget):
         self.facts.setText(facts_html(item, self.ctx.tz))
         self.warnings.setText(warnings_html(item))
         self.photo_index = 0
-        self.brightness.blockSignals(True)
-        self.contrast.blockSignals(True)
-        self.brightness.setValue(0)
-        self.contrast.setValue(0)
-        self.brightness.blockSignals(False)
-        self.contrast.blockSignals(False)
+        self._reset_adjustments()
         self._show_photo()
         try:
             self.map.show_spec(item.map)
@@ -471,12 +466,7 @@ class ReviewView(ReviewDecisions, QWidget):
         index = self.photo_index
         photo = p.photos[index]
         meta = p.item.photos[index]
-        self.brightness.blockSignals(True)
-        self.contrast.blockSignals(True)
-        self.brightness.setValue(0)
-        self.contrast.setValue(0)
-        self.brightness.blockSignals(False)
-        self.contrast.blockSignals(False)
+        self._reset_adjustments()
         self.viewer.show_photo(photo)
         text, colour = INTEGRITY_TEXT.get(meta.integrity, (meta.integrity, "#555"))
         self.photo_title.setText(
@@ -484,6 +474,15 @@ class ReviewView(ReviewDecisions, QWidget):
             f"<span style='color:{colour}'><b>{html.escape(text)}</b></span>")
         self.exif.setText(exif_html(p.item, index, photo, self.ctx.tz))
 
+
+    def _reset_adjustments(self) -> None:
+        """Brightness and contrast back to 0, without adjusting the photo shown."""
+        self.brightness.blockSignals(True)
+        self.contrast.blockSignals(True)
+        self.brightness.setValue(0)
+        self.contrast.setValue(0)
+        self.brightness.blockSignals(False)
+        self.contrast.blockSignals(False)
 
     def _adjust(self) -> None:
         self.viewer.set_adjustments(self.brightness.value(), self.contrast.value())

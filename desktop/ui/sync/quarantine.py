@@ -29,15 +29,11 @@ from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.widgets import WidgetMixin, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES
 from desktop.ui.sync.models import QuarantineTableModel, SkippedTableModel
-from desktop.ui.sync.widgets import html_text, make_table
-
-if TYPE_CHECKING:
-    _WidgetBase = QWidget  # the type checker sees the widget the mixin ends up in
-else:
-    _WidgetBase = object
+from desktop.ui.sync.widgets import html_text
 
 
 class ResubmitDialog(QDialog):
@@ -102,7 +98,7 @@ class ResubmitDialog(QDialog):
             self.ctx.error(exc)
 
 
-class QuarantineActions(_WidgetBase):
+class QuarantineActions(WidgetMixin):
     """The Quarantine and Unknown events tabs of SyncView: built by `_build_quarantine_tabs`, then the
     selection, the raw event and the supervisor's discard and re-submit."""
 
@@ -142,9 +138,7 @@ class QuarantineActions(_WidgetBase):
         qlay.addLayout(qbar)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.quarantine = QuarantineTableModel(tz, self)
-        self.quarantine_table = make_table(self.quarantine)
-        for col, width in enumerate([120, 80, 110, 100, 90]):
-            self.quarantine_table.setColumnWidth(col, width)
+        self.quarantine_table = row_table(self.quarantine, [120, 80, 110, 100, 90])
         self.quarantine_table.selectionModel().selectionChanged.connect(lambda *_a: self._quarantine_selected())
         split.addWidget(self.quarantine_table)
         viewer = QWidget()
@@ -166,9 +160,7 @@ class QuarantineActions(_WidgetBase):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.skipped = SkippedTableModel(tz, self)
-        self.skipped_table = make_table(self.skipped)
-        for col, width in enumerate([120, 80, 60, 160, 240]):
-            self.skipped_table.setColumnWidth(col, width)
+        self.skipped_table = row_table(self.skipped, [120, 80, 60, 160, 240])
         self.skipped_table.selectionModel().selectionChanged.connect(lambda *_a: self._skipped_selected())
         split.addWidget(self.skipped_table)
         skipped_side = QWidget()

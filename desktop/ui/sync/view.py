@@ -39,12 +39,13 @@ from desktop.sync.client import SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, TaskControl
+from desktop.ui.common.widgets import rich_label, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES, SyncBackground
 from desktop.ui.sync.endpoint_dialogs import EndpointDialog, TokenDialog, keyring_note
 from desktop.ui.sync.models import BundleTableModel, DeviceTableModel
 from desktop.ui.sync.quarantine import QuarantineActions
-from desktop.ui.sync.widgets import html_text, make_table
+from desktop.ui.sync.widgets import html_text
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +143,8 @@ class SyncView(QuarantineActions, QWidget):
         self.auto_minutes.editingFinished.connect(self._save_auto_minutes)
         bar.addWidget(self.auto_minutes)
         lay.addLayout(bar)
-        self.status = QLabel("Loading…")
+        self.status = rich_label("Loading…")
         self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setStyleSheet("background:#f6f8fa; border:1px solid #dde2e7; padding:6px;")
         lay.addWidget(self.status)
 
@@ -154,9 +153,7 @@ class SyncView(QuarantineActions, QWidget):
         lay.addWidget(self.tabs, 1)
         tz = self.ctx.tz
         self.devices = DeviceTableModel(tz, self)
-        self.device_table = make_table(self.devices)
-        for col, width in enumerate([100, 150, 130, 80, 240, 70, 100]):
-            self.device_table.setColumnWidth(col, width)
+        self.device_table = row_table(self.devices, [100, 150, 130, 80, 240, 70, 100])
         self.tabs.addTab(self.device_table, "Devices")
         self._build_quarantine_tabs(tz)
 
@@ -177,7 +174,7 @@ class SyncView(QuarantineActions, QWidget):
         bbar.addWidget(self.import_button)
         blay.addLayout(bbar)
         self.bundles = BundleTableModel(tz, self)
-        self.bundle_table = make_table(self.bundles)
+        self.bundle_table = row_table(self.bundles)
         self.bundle_table.setColumnWidth(0, 320)
         self.bundle_table.setColumnWidth(2, 140)
         blay.addWidget(self.bundle_table, 1)

@@ -15,8 +15,8 @@ from desktop.domain.roles import Role
 from desktop.persistence.models import Citation
 from desktop.services.review.checks import recheck_pending
 from desktop.ui.review.dialogs import CorrectDialog, VoidDialog
-from desktop.ui.review.view import ReviewView
 from tests.helpers.review_data import ISSUED, add_pending
+from tests.helpers.review_view import open_review_view
 
 
 def status(app, cid) -> str:
@@ -41,22 +41,12 @@ def queue(reference):
     return ids
 
 
-def open_view(qtbot, ctx) -> ReviewView:
-    view = ReviewView(ctx)
-    qtbot.addWidget(view, before_close_func=lambda w: w.map.shutdown())
-    view.resize(1400, 850)
-    view.show()
-    with qtbot.waitSignal(view.citation_shown, timeout=20000):
-        view.activate()
-    return view
-
-
 def press(qtbot, view, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     qtbot.keyClick(view, key, modifier)
 
 
 def test_approve_with_a_shows_the_next_citation_at_once(qtbot, ui, queue, reference) -> None:
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
     assert [e.id for e in view.entries] == queue  # the warning first, then oldest first
     assert view.current.item.citation_number == "Q-1"
     assert "Plate format" in view.warnings.text() and "matches no CA format" in view.warnings.text()
@@ -80,7 +70,7 @@ def test_approve_with_a_shows_the_next_citation_at_once(qtbot, ui, queue, refere
 
 
 def test_navigation_photos_zoom_rotation_and_brightness(qtbot, ui, queue, reference) -> None:
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
     with qtbot.waitSignal(view.citation_shown, timeout=20000):
         press(qtbot, view, Qt.Key.Key_J)
     assert view.current.item.citation_number == "Q-2"
@@ -137,7 +127,7 @@ def _answer_modal(qtbot, kind, answer) -> list:
 
 
 def test_v_opens_the_void_dialog_with_a_suggested_reason(qtbot, ui, queue, reference) -> None:
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
 
     def answer(dialog: VoidDialog) -> None:
         assert dialog.reason_code == "DEFECTIVE_PLATE"  # suggested by the plate-format warning
@@ -161,7 +151,7 @@ def test_v_opens_the_void_dialog_with_a_suggested_reason(qtbot, ui, queue, refer
 
 
 def test_c_corrects_the_plate_and_the_warning_goes(qtbot, ui, queue, reference) -> None:
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
 
     def answer(dialog: CorrectDialog) -> None:
         assert dialog.field_name == "plate" and dialog.was.text() == "7ABC12"
@@ -181,7 +171,7 @@ def test_c_corrects_the_plate_and_the_warning_goes(qtbot, ui, queue, reference) 
 def test_approving_a_citation_with_an_error_asks_first(qtbot, ui, reference) -> None:
     flagged = add_pending(reference, number="E-1", make="HOND")  # registered as a Toyota
     recheck_pending(reference)
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
 
     def cancel(box: QMessageBox) -> None:
         assert "Make vs registration" in box.text()
@@ -196,7 +186,7 @@ def test_approving_a_citation_with_an_error_asks_first(qtbot, ui, reference) -> 
 def test_a_citation_decided_elsewhere_leaves_the_queue(qtbot, ui, queue, reference, actors) -> None:
     from desktop.services.review import queue as review
 
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
     review.void(reference, actors[Role.SUPERVISOR], queue[0], "OFFICER_ERROR", "")  # someone else, meanwhile
     with qtbot.waitSignal(ui.messages.error_shown, timeout=20000) as err:
         press(qtbot, view, Qt.Key.Key_A)
@@ -207,7 +197,7 @@ def test_a_citation_decided_elsewhere_leaves_the_queue(qtbot, ui, queue, referen
 def test_a_new_warning_brings_the_citation_back(qtbot, ui, queue, reference) -> None:
     from desktop.persistence.models import HotlistEntry
 
-    view = open_view(qtbot, ui)
+    view = open_review_view(qtbot, ui)
     with qtbot.waitSignal(view.citation_shown, timeout=20000):
         press(qtbot, view, Qt.Key.Key_J)  # Q-2, no warnings on screen
     with reference.db.write_session() as s:  # the hot list arrives while the clerk looks at it
@@ -225,10 +215,10 @@ def test_a_new_warning_brings_the_citation_back(qtbot, ui, queue, reference) -> 
 
 
 def test_supervisor_bulk_approves_the_clean_ones(qtbot, ui, queue, reference, monkeypatch) -> None:
-    clerk_view = open_view(qtbot, ui)
+    clerk_view = open_review_view(qtbot, ui)
     assert not clerk_view.bulk_button.isVisible()
     supervisor = ui.for_role(Role.SUPERVISOR)
-    view = open_view(qtbot, supervisor)
+    view = open_review_view(qtbot, supervisor)
     assert view.bulk_button.isVisible()
     asked = []
     monkeypatch.setattr(QMessageBox, "question",

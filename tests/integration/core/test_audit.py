@@ -14,6 +14,14 @@ def _write(app: AppContext, n: int) -> None:
             uow.commit()
 
 
+def _verify_after(app: AppContext, sql: str) -> audit.VerifyResult:
+    """Five entries written, then ``sql`` run on the log behind the application's back: what verify says."""
+    _write(app, 5)
+    with app.db.engine.begin() as c:
+        c.execute(text(sql))
+    return audit.verify(app.db)
+
+
 def test_intact_chain_verifies(any_app: AppContext) -> None:
     _write(any_app, 5)
     result = audit.verify(any_app.db)
@@ -21,27 +29,18 @@ def test_intact_chain_verifies(any_app: AppContext) -> None:
 
 
 def test_edited_entry_is_named(any_app: AppContext) -> None:
-    _write(any_app, 5)
-    with any_app.db.engine.begin() as c:
-        c.execute(text("UPDATE audit_log SET reason = 'nothing to see' WHERE id = 3"))
-    result = audit.verify(any_app.db)
+    result = _verify_after(any_app, "UPDATE audit_log SET reason = 'nothing to see' WHERE id = 3")
     assert not result.ok and result.first_bad_id == 3
     assert "changed" in result.message()
 
 
 def test_deleted_entry_is_found(app: AppContext) -> None:
-    _write(app, 5)
-    with app.db.engine.begin() as c:
-        c.execute(text("DELETE FROM audit_log WHERE id = 2"))
-    result = audit.verify(app.db)
+    result = _verify_after(app, "DELETE FROM audit_log WHERE id = 2")
     assert not result.ok and result.first_bad_id == 2
 
 
 def test_truncated_tail_is_found(app: AppContext) -> None:
-    _write(app, 5)
-    with app.db.engine.begin() as c:
-        c.execute(text("DELETE FROM audit_log WHERE id = 5"))
-    result = audit.verify(app.db)
+    result = _verify_after(app, "DELETE FROM audit_log WHERE id = 5")
     assert not result.ok and "removed" in (result.problem or "")
 
 

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from desktop.domain.roles import Role
 from desktop.persistence.models import (
     Appeal,
@@ -54,17 +56,24 @@ def _appeal(app: AppContext, citation_id: int, **kw: object) -> int:
         return a.id
 
 
+def _paid(s: Session, citation_id: int, memo: str, *, dedupe: bool = False, **payment: object) -> Payment:
+    """A $63 payment received at T0 and its entry on the case's ledger (keyed against a second posting when
+    ``dedupe``)."""
+    p = Payment(amount_cents=6300, received_at=T0, value_date=T0.date(), **payment)
+    s.add(p)
+    s.flush()
+    s.add(LedgerEntry(citation_id=citation_id, kind="payment", amount_cents=-6300, at=T0, effective_date=T0.date(),
+                      payment_id=p.id, dedupe_key=f"payment:{p.id}" if dedupe else None, memo=memo))
+    return p
+
+
 def test_every_letter_kind_prints_from_the_database(app: AppContext, actors: dict[Role, Actor], tmp_path: Path) -> None:
     hearing_officer = actors[Role.HEARING_OFFICER]
     # refund after a dismissal
     refund_case, _ = queue_case(app, kind="x_unused", stage=None, photo=False)
     with app.db.write_session() as s:
-        p = Payment(source="processor", method="card", external_id="ch_1", amount_cents=6300, received_at=T0,
-                    value_date=T0.date(), status="matched", card_last4="4242")
-        s.add(p)
-        s.flush()
-        s.add(LedgerEntry(citation_id=refund_case, kind="payment", amount_cents=-6300, at=T0, effective_date=T0.date(),
-                          payment_id=p.id, dedupe_key=f"payment:{p.id}", memo="card payment"))
+        _paid(s, refund_case, "card payment", dedupe=True, source="processor", method="card", external_id="ch_1",
+              status="matched", card_last4="4242")
         s.add(LedgerEntry(citation_id=refund_case, kind="adjustment", amount_cents=-6300, at=T0,
                           effective_date=T0.date(), memo="Dismissed on review"))
         r = Refund(citation_id=refund_case, amount_cents=6300, reason="The citation was dismissed on review; your "
@@ -76,12 +85,8 @@ def test_every_letter_kind_prints_from_the_database(app: AppContext, actors: dic
     # returned cheque with a fee
     rev_case, _ = queue_case(app, kind="x_unused", stage=None, photo=False)
     with app.db.write_session() as s:
-        p = Payment(source="lockbox", method="check", external_id="lb-77", amount_cents=6300, received_at=T0,
-                    value_date=T0.date(), status="reversed", cheque_number="1042")
-        s.add(p)
-        s.flush()
-        s.add(LedgerEntry(citation_id=rev_case, kind="payment", amount_cents=-6300, at=T0, effective_date=T0.date(),
-                          payment_id=p.id, memo="check payment"))
+        p = _paid(s, rev_case, "check payment", source="lockbox", method="check", external_id="lb-77",
+                  status="reversed", cheque_number="1042")
         s.add(LedgerEntry(citation_id=rev_case, kind="reversal", amount_cents=6300, at=T0 + timedelta(days=3),
                           effective_date=(T0 + timedelta(days=3)).date(), payment_id=p.id,
                           memo="R01 Insufficient funds"))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from desktop.domain.case_plan import (
+    CaseSchedule,
     ContestDecided,
     ContestFiled,
     Hold,
@@ -101,14 +102,18 @@ def test_california_case_through_every_stage() -> None:
     assert s.stage_start("collections") == date(2024, 4, 3)
 
 
-def test_california_review_and_hearing_deadlines() -> None:
-    ca = load_profile("CA")
-    issued = datetime(2024, 1, 10, 9, 15, tzinfo=LA)
+def _plan_after_ca_review(decided_on: date, outcome: ContestOutcome, as_of: date) -> CaseSchedule:
+    """A $63 California citation of 10 Jan 2024 whose initial review, filed on 20 Jan, was decided."""
     events = [
         ContestFiled("initial_review", date(2024, 1, 20)),
-        ContestDecided("initial_review", date(2024, 2, 9), ContestOutcome.UPHELD),
+        ContestDecided("initial_review", decided_on, outcome),
     ]
-    s = plan_case(ca, issued, 6300, events, date(2024, 2, 9))
+    return plan_case(load_profile("CA"), datetime(2024, 1, 10, 9, 15, tzinfo=LA), 6300, events, as_of)
+
+
+def test_california_review_and_hearing_deadlines() -> None:
+    ca = load_profile("CA")
+    s = _plan_after_ca_review(date(2024, 2, 9), ContestOutcome.UPHELD, date(2024, 2, 9))
     # Hearing within 21 days of the review result.
     assert s.appeal_deadlines["administrative_hearing"] == date(2024, 3, 1)
     assert appeal_deadline(ca, "administrative_hearing", date(2024, 2, 9)) == date(2024, 3, 1)
@@ -132,13 +137,7 @@ def test_california_indigent_plan_limits() -> None:
 
 
 def test_dismissed_review_closes_the_case() -> None:
-    ca = load_profile("CA")
-    issued = datetime(2024, 1, 10, 9, 15, tzinfo=LA)
-    events = [
-        ContestFiled("initial_review", date(2024, 1, 20)),
-        ContestDecided("initial_review", date(2024, 1, 25), ContestOutcome.DISMISSED),
-    ]
-    s = plan_case(ca, issued, 6300, events, date(2024, 2, 1))
+    s = _plan_after_ca_review(date(2024, 1, 25), ContestOutcome.DISMISSED, date(2024, 2, 1))
     assert s.closed and s.next_action is None
 
 
