@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(_c: TaskControl) -> Path:
-            return maintenance.backup_database(app, actor, Path(path))
+            # the save dialog has already asked before replacing an existing file
+            return maintenance.backup_database(app, actor, Path(path), force=True)
 
         Query(self.ctx, self, work, success=lambda p: self.ctx.info(f"Backup written to {p}")) \
             .with_progress(self.progress_panel, "Backing up…").run()

@@ -177,6 +177,8 @@ def accept_held_bundle(app: AppContext, actor: Actor, name: str, public_key_b64:
                        officer_badge: str | None = None) -> BundleResult:
     """A supervisor accepts a held bundle: its device is registered (with the key the handheld shows, when
     given: then its events must be signed with it) and the bundle is imported like any other."""
+    with app.reader(actor, Permission.MANAGE_DEVICES):  # the role first: no word of which bundles exist
+        pass
     path = _held_path(app, name)
     match = BUNDLE_NAME.match(name)
     assert match is not None
@@ -196,6 +198,8 @@ def accept_held_bundle(app: AppContext, actor: Actor, name: str, public_key_b64:
 
 def refuse_held_bundle(app: AppContext, actor: Actor, name: str, reason: str) -> None:
     """A supervisor refuses a held bundle: it is filed under ``refused/`` and nothing of it is stored."""
+    with app.reader(actor, Permission.MANAGE_DEVICES):  # the role first: no word of which bundles exist
+        pass
     reason = (reason or "").strip()
     if not reason:
         raise UserError("Give a reason for refusing the bundle.")

@@ -83,6 +83,9 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "import-bundle": (["import-bundle", str(files / "bundle.zip")], "hearing"),
         "devices add": (["devices", "add", "HH-9", "--public-key", "A" * 43 + "="], "clerk"),
         "devices list": (["devices", "list"], "hearing"),
+        "devices held": (["devices", "held"], "hearing"),
+        "devices accept": (["devices", "accept", "HH-9-20261124T100000Z.zip"], "clerk"),
+        "devices refuse": (["devices", "refuse", "HH-9-20261124T100000Z.zip", "--reason", "x"], "clerk"),
     }
 
 
