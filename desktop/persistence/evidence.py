@@ -26,6 +26,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from desktop.domain.digests import is_sha256_hex
 from desktop.domain.errors import UserError
+from desktop.persistence.files import fsync_dir
 
 _TAG_MAKE = 0x010F
 _TAG_MODEL = 0x0110
@@ -211,7 +212,7 @@ class EvidenceStore:
                     self._check_existing(final, digest)
                     return StoredPhoto(digest, final, final.stat().st_size, created=False)
                 os.replace(temp, final)  # file systems without hard links
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         finally:
             temp.unlink(missing_ok=True)
         try:
@@ -303,16 +304,6 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1024 * 1024), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- EXIF

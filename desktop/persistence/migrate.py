@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 
 from desktop.domain.errors import UserError
 from desktop.persistence.db import Database
+from desktop.persistence.files import fsync_dir, fsync_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -144,8 +145,8 @@ def backup(db: Database, target: Path, *, force: bool = False) -> Path:
             _sqlite_copy(str(db.url.database), partial)
         else:
             _pg_dump(db, partial)
-        _fsync_file(partial)
-        _fsync_dir(target.parent)  # the temporary file's entry, then its final name (in _settle)
+        fsync_file(partial)
+        fsync_dir(target.parent)  # the temporary file's entry, then its final name (in _settle)
         _settle(partial, target, force)
     finally:
         partial.unlink(missing_ok=True)
@@ -193,24 +194,6 @@ def _pg_dump(db: Database, partial: Path) -> None:
         raise UserError(f"pg_dump failed: {last}")
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _settle(partial: Path, target: Path, force: bool) -> None:
     """Give the finished copy its name: replace only when forced; otherwise a link that fails if a file
     of that name appeared meanwhile (never overwrites, even against a race)."""
@@ -227,7 +210,7 @@ def _settle(partial: Path, target: Path, force: bool) -> None:
                 raise UserError(f"{target} already exists: choose another file name, or replace it with "
                                 "--force.") from None
             os.replace(partial, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def make_revision(message: str, scratch_db: Path) -> None:

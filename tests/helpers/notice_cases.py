@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from desktop.bootstrap import make_app_context
 from desktop.demo.photos import street_photo
+from desktop.paths import AppPaths
+from desktop.persistence.db import Database
 from desktop.persistence.evidence import EvidenceStore
+from desktop.persistence.migrate import upgrade
 from desktop.persistence.models import EvidencePhoto, LedgerEntry, Notice, RegisteredOwner
-from desktop.services.core.context import AppContext
+from desktop.services.admin import users
+from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices.documents import address_snapshot
 from tests.helpers.factories import add_citation
 
@@ -79,3 +85,19 @@ def queue_case(app: AppContext, *, kind: str = "notice_of_delinquent_violation",
         s.add(n)
         s.commit()
         return cid, n.id
+
+
+def mail_office(data: Path, *, clerk: bool = False) -> AppContext:
+    """A new office in ``data`` on 24 November 2026 at 18:00 UTC, with an administrator and a mail office (and a
+    clerk) whose passwords are ``<role>-password-1``, for the notice commands."""
+    paths = AppPaths(data)
+    paths.ensure()
+    db = Database(paths.default_db_url)
+    upgrade(db)
+    app = make_app_context(db, paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    users.add_user(app, Actor.system("test"), "admin", "Ada Admin", "admin", "admin-password-1")
+    admin = users.actor_for(app, "admin")
+    users.add_user(app, admin, "mail", "Morgan Diaz", "mail_office", "mail-password-1")
+    if clerk:
+        users.add_user(app, admin, "clerk", "Casey Nguyen", "clerk", "clerk-password-1")
+    return app

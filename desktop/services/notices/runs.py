@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.domain.roles import Permission
+from desktop.persistence.files import fsync_dir
 from desktop.persistence.models import (
     Citation,
     Hold,
@@ -359,16 +360,6 @@ def _writer_alive(host: str, pid: int) -> bool:
     return True
 
 
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish(staged: Path, final: Path) -> None:
     """Give a recorded batch its final name (never over another file), durably. Idempotent: when the
     staged file is gone and the final one is there, another run already did it."""
@@ -387,7 +378,7 @@ def publish(staged: Path, final: Path) -> None:
             raise
         os.replace(staged, final)
     staged.unlink(missing_ok=True)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 def recover_leftovers(session: Session, out: Path) -> list[str]:

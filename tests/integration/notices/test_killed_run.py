@@ -14,23 +14,18 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from desktop.bootstrap import make_app_context
-from desktop.paths import AppPaths
-from desktop.persistence.db import Database
-from desktop.persistence.migrate import upgrade
 from desktop.persistence.models import Notice, NoticeBatch
 from desktop.services.admin import users
 from desktop.services.core import settings
-from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.context import AppContext
 from desktop.services.notices import runs as nr
-from tests.helpers.notice_cases import queue_case
+from tests.helpers.notice_cases import mail_office, queue_case
 
 ROOT = Path(__file__).resolve().parents[3]
 PIECES = 36
@@ -39,15 +34,8 @@ BATCH = 6
 
 @pytest.fixture
 def office(tmp_path: Path) -> AppContext:
-    paths = AppPaths(tmp_path / "data")
-    paths.ensure()
-    db = Database(paths.default_db_url)
-    upgrade(db)
-    app = make_app_context(db, paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
-    system = Actor.system("test")
-    users.add_user(app, system, "admin", "Ada Admin", "admin", "admin-password-1")
+    app = mail_office(tmp_path / "data")
     admin = users.actor_for(app, "admin")
-    users.add_user(app, admin, "mail", "Morgan Diaz", "mail_office", "mail-password-1")
     settings.set_value(app, admin, "mail.batch_size", BATCH)
     for i in range(PIECES):
         queue_case(app, photo=(i % 6 == 0))

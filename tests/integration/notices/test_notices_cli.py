@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from desktop.bootstrap import make_app_context
-from desktop.paths import AppPaths
-from desktop.persistence.db import Database
-from desktop.persistence.migrate import upgrade
 from desktop.persistence.models import Notice, NoticeBatch
-from desktop.services.admin import users
-from desktop.services.core.context import Actor, AppContext
-from tests.helpers.notice_cases import queue_case
+from desktop.services.core.context import AppContext
+from tests.helpers.notice_cases import mail_office, queue_case
 from tests.helpers.signed_in import signed_in
 
 PASSWORDS = {"admin": "admin-password-1", "mail": "mail-password-1", "clerk": "clerk-password-1"}
@@ -26,17 +20,7 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     data = tmp_path / "data"
     monkeypatch.setenv("CURBDESK_DATA_DIR", str(data))
     monkeypatch.delenv("CURBDESK_DB", raising=False)
-    paths = AppPaths(data)
-    paths.ensure()
-    db = Database(paths.default_db_url)
-    upgrade(db)
-    app = make_app_context(db, paths, clock=lambda: datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
-    system = Actor.system("test")
-    users.add_user(app, system, "admin", "Ada Admin", "admin", "admin-password-1")
-    admin = users.actor_for(app, "admin")
-    users.add_user(app, admin, "mail", "Morgan Diaz", "mail_office", "mail-password-1")
-    users.add_user(app, admin, "clerk", "Casey Nguyen", "clerk", "clerk-password-1")
-    return app
+    return mail_office(data, clerk=True)
 
 
 def test_due_confirm_returned(office: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path,
