@@ -19,16 +19,7 @@ from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import (
-    CondPageBreak,
-    Flowable,
-    Image,
-    KeepTogether,
-    PageBreak,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from reports.base import ACCENT, ALERT, SHADE, StoryDocument, fmt_datetime, key_value_rows, para, text
 from reports.data import DocketData, HearingPacketData, SignatureStatus

@@ -17,15 +17,7 @@ from sqlalchemy import func, select, update
 
 from desktop.demo.office import LA, STREETS, VIOLATIONS, ZONES, demo_plate
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    Citation,
-    CitationViolation,
-    LedgerEntry,
-    Notice,
-    RegisteredOwner,
-    Setting,
-    User,
-)
+from desktop.persistence.models import Citation, CitationViolation, LedgerEntry, Notice, RegisteredOwner, Setting, User
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases import owners
 from desktop.services.cases import steps as case_ops

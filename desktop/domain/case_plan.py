@@ -17,13 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from desktop.domain.errors import UserError
-from desktop.domain.profiles import (
-    ContestOutcome,
-    DeadlineAction,
-    JurisdictionProfile,
-    PaymentPlanRule,
-    TriggerKind,
-)
+from desktop.domain.profiles import ContestOutcome, DeadlineAction, JurisdictionProfile, PaymentPlanRule, TriggerKind
 
 
 @dataclass(frozen=True)

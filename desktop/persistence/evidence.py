@@ -90,7 +90,7 @@ def _cached_digest(path: Path) -> str:
         known = _DIGESTS.get(key)
     if known is not None:
         return known
-    digest = _file_sha256(path)
+    digest = file_sha256(path)
     if _stat_key(path, os.stat(path)) == key:  # unchanged while it was read: the digest is of this version
         with _DIGESTS_LOCK:
             if len(_DIGESTS) >= _DIGESTS_MAX:
@@ -262,10 +262,10 @@ class EvidenceStore:
     def verify(self, sha256: str) -> bool:
         """True when the stored file still hashes to its name."""
         path = self.path_for(sha256)
-        return path.is_file() and _file_sha256(path) == sha256
+        return path.is_file() and file_sha256(path) == sha256
 
     def _check_existing(self, path: Path, digest: str) -> None:
-        if _file_sha256(path) != digest:
+        if file_sha256(path) != digest:
             raise EvidenceTampered(
                 f"The stored evidence file {path.name} no longer matches its digest. "
                 "It has been altered on disk; restore it from a backup."
@@ -298,7 +298,8 @@ class EvidenceStore:
         return target
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1024 * 1024), b""):

@@ -35,14 +35,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from desktop.domain.errors import UserError
 from desktop.domain.jsonlimits import MAX_JSON_DEPTH, json_depth_ok
-from desktop.sync.wire import (
-    REFERENCE_KINDS,
-    EndpointStatus,
-    ErrorBody,
-    ReceivedEvent,
-    error_body,
-    is_sha256_hex,
-)
+from desktop.sync.wire import REFERENCE_KINDS, EndpointStatus, ErrorBody, ReceivedEvent, error_body, is_sha256_hex
 
 log = logging.getLogger(__name__)
 

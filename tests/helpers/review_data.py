@@ -9,14 +9,7 @@ from zoneinfo import ZoneInfo
 
 from desktop.demo.photos import street_photo
 from desktop.persistence.evidence import EvidenceStore
-from desktop.persistence.models import (
-    Citation,
-    CitationViolation,
-    EvidencePhoto,
-    RegisteredOwner,
-    ViolationCode,
-    Zone,
-)
+from desktop.persistence.models import Citation, CitationViolation, EvidencePhoto, RegisteredOwner, ViolationCode, Zone
 from desktop.services.cases.queries import plate_key
 from desktop.services.core.context import AppContext
 

@@ -24,13 +24,7 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission, Role, allowed
 from desktop.domain.text import clean_text
 from desktop.persistence.models import Appeal, AppealDocument, Citation, RegisteredOwner, User
-from desktop.services.appeals.common import (
-    case_by_number,
-    case_history,
-    case_profile,
-    lock_appeal,
-    queue_letter,
-)
+from desktop.services.appeals.common import case_by_number, case_history, case_profile, lock_appeal, queue_letter
 from desktop.services.appeals.documents import AppealDocumentStore, CheckedDocument, check_document
 from desktop.services.cases.balances import ledger_money
 from desktop.services.cases.steps import load_case, move, place_hold

@@ -15,15 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from reports.data import (
-    BatchResult,
-    DocketData,
-    HearingPacketData,
-    LetterData,
-    MailPiece,
-    NoticeData,
-    ReceiptData,
-)
+from reports.data import BatchResult, DocketData, HearingPacketData, LetterData, MailPiece, NoticeData, ReceiptData
 
 #: `progress(done, total)` after each piece of a batch.
 BatchProgress = Callable[[int, int], None]

@@ -43,15 +43,7 @@ from desktop.domain.errors import NotFound, UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.domain.roles import Permission
 from desktop.persistence.files import fsync_dir
-from desktop.persistence.models import (
-    Citation,
-    Hold,
-    Notice,
-    NoticeBatch,
-    RegisteredOwner,
-    Setting,
-    User,
-)
+from desktop.persistence.models import Citation, Hold, Notice, NoticeBatch, RegisteredOwner, Setting, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone

@@ -63,12 +63,7 @@ from desktop.services.payments.importers import (
     read_payment_bytes,
 )
 from desktop.services.payments.importers.common import read_bounded
-from desktop.services.payments.posting import (
-    NOT_YET_PAYABLE,
-    _balances,
-    apply_to_cases,
-    reverse_in,
-)
+from desktop.services.payments.posting import NOT_YET_PAYABLE, _balances, apply_to_cases, reverse_in
 
 log = logging.getLogger(__name__)
 

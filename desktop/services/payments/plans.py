@@ -23,14 +23,7 @@ from sqlalchemy import select
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.ledger import EntryKind, format_cents
 from desktop.domain.lifecycle import CaseStatus
-from desktop.domain.plans import (
-    AgencyTerms,
-    IndigentPlanRules,
-    Instalment,
-    PlanStatus,
-    make_plan,
-    plan_status,
-)
+from desktop.domain.plans import AgencyTerms, IndigentPlanRules, Instalment, PlanStatus, make_plan, plan_status
 from desktop.domain.plans import PaymentPlan as PlanTerms
 from desktop.domain.profiles import load_profile
 from desktop.domain.roles import Permission

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import PhotoIntegrity
 from desktop.domain.roles import Permission
+from desktop.persistence import evidence
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import ImportedBundle
 from desktop.services.core import settings as settings_service
@@ -55,14 +55,6 @@ class BundleResult:
                 + (f", {s.photos_failed} photos failed integrity" if s.photos_failed else ""))
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class DeviceNotRegistered(BundleRejected):
     """A dock bundle of a device this office has not registered, refused (``sync.unregistered_devices``)."""
 
@@ -82,7 +74,7 @@ def import_bundle(app: AppContext, actor: Actor, path: Path, progress: Progress 
         pass  # permission first, before reading a possibly large file
     if not path.is_file():
         raise UserError(f"Dock bundle {path} does not exist.")
-    digest = _file_sha256(path)
+    digest = evidence.file_sha256(path)
     result = BundleResult(path)
     with app.db.reading() as s:
         if s.get(ImportedBundle, digest) is not None:

@@ -31,13 +31,7 @@ from desktop.services.sync.ingest import Ingestor, IngestStats
 from desktop.services.sync.photo_sources import HttpPhotos, PhotoSource
 from desktop.services.sync.reference import push_reference
 from desktop.sync import wire
-from desktop.sync.client import (
-    AnswerTooLarge,
-    EndpointUnavailable,
-    FieldClient,
-    FieldEndpointError,
-    SyncCancelled,
-)
+from desktop.sync.client import AnswerTooLarge, EndpointUnavailable, FieldClient, FieldEndpointError, SyncCancelled
 from desktop.sync.decoder import Decoder, picklable
 from desktop.sync.pages import PagePrefetcher
 

@@ -50,13 +50,7 @@ from desktop.services.appeals.packet import (
 from desktop.ui.appeals.deadline_text import AMBER, GREEN, RED, currency_for, days_left_text
 from desktop.ui.appeals.decision import DecisionPanel
 from desktop.ui.appeals.dialogs import ScheduleDialog
-from desktop.ui.appeals.widgets import (
-    AppealPhotoPanel,
-    ImagePreviewDialog,
-    PdfPreviewDialog,
-    PhotoItem,
-    appeal_changes,
-)
+from desktop.ui.appeals.widgets import AppealPhotoPanel, ImagePreviewDialog, PdfPreviewDialog, PhotoItem, appeal_changes
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl

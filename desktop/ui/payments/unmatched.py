@@ -6,16 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
@@ -26,14 +17,7 @@ from desktop.services.payments import posting as payments
 from desktop.services.payments.posting import source_label
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.context import UiContext
-from desktop.ui.payments.common import (
-    PAYMENT_CHANGES,
-    Column,
-    PaymentsTab,
-    RowsModel,
-    make_table,
-    selected_rows,
-)
+from desktop.ui.payments.common import PAYMENT_CHANGES, Column, PaymentsTab, RowsModel, make_table, selected_rows
 
 
 class UnmatchedTab(PaymentsTab):

@@ -4,11 +4,7 @@ queue, imports, payment plans and the daily close, one tab each, each in its own
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from desktop.ui.context import UiContext
 from desktop.ui.payments.close import CloseTab

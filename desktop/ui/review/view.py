@@ -52,13 +52,7 @@ from desktop.ui.common.map_view import CitationMapView
 from desktop.ui.common.operations import Changes, Query, initiated_by
 from desktop.ui.context import UiContext
 from desktop.ui.review.decisions import ReviewDecisions
-from desktop.ui.review.evidence_text import (
-    INTEGRITY_TEXT,
-    SEVERITY_COLOURS,
-    exif_html,
-    facts_html,
-    warnings_html,
-)
+from desktop.ui.review.evidence_text import INTEGRITY_TEXT, SEVERITY_COLOURS, exif_html, facts_html, warnings_html
 from desktop.ui.review.prepared import Prepared, prepare
 
 log = logging.getLogger(__name__)

@@ -9,16 +9,7 @@ from sqlalchemy import func, select
 
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    Appeal,
-    AppealDocument,
-    AuditEntry,
-    Citation,
-    Hold,
-    LedgerEntry,
-    Notice,
-    Refund,
-)
+from desktop.persistence.models import Appeal, AppealDocument, AuditEntry, Citation, Hold, LedgerEntry, Notice, Refund
 from desktop.services import appeals
 from desktop.services.appeals.documents import AppealDocumentStore, DocumentRejected
 from desktop.services.appeals.intake import AppealRequest

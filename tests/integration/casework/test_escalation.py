@@ -13,14 +13,7 @@ from desktop.domain.case_plan import Hold as PlanHold
 from desktop.domain.case_plan import NoticeMailed, plan_case
 from desktop.domain.ladder import ladder
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    AuditEntry,
-    Citation,
-    HotlistEntry,
-    LedgerEntry,
-    Notice,
-    OwnerLookup,
-)
+from desktop.persistence.models import AuditEntry, Citation, HotlistEntry, LedgerEntry, Notice, OwnerLookup
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases import escalation
 from desktop.services.cases import steps as case_ops

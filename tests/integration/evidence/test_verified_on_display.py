@@ -85,8 +85,8 @@ def test_check_is_cached_per_version_of_the_file(tmp_path: Path, monkeypatch: py
     store = EvidenceStore(tmp_path)
     stored = store.put(other_jpeg("GOODCAM"))
     hashed: list[Path] = []
-    real = evidence_module._file_sha256
-    monkeypatch.setattr(evidence_module, "_file_sha256", lambda p: hashed.append(p) or real(p))
+    real = evidence_module.file_sha256
+    monkeypatch.setattr(evidence_module, "file_sha256", lambda p: hashed.append(p) or real(p))
     for _ in range(5):
         assert store.check(stored.sha256).ok
     assert len(hashed) <= 1  # hashed once (or not at all: put() left nothing cached, the first check did)

@@ -10,15 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    Appeal,
-    AppealDocument,
-    Hearing,
-    LedgerEntry,
-    Notice,
-    Payment,
-    Refund,
-)
+from desktop.persistence.models import Appeal, AppealDocument, Hearing, LedgerEntry, Notice, Payment, Refund
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices import runs as nr
 from tests.helpers.notice_cases import queue_case

@@ -8,16 +8,7 @@ from typing import Any
 import pytest
 
 from desktop.services.core.context import AppContext
-from tests.helpers.review_data import (  # noqa: F401 - re-exported for the tests of this folder
-    ISSUED,
-    LA,
-    LAT,
-    LON,
-    ZONE,
-    add_pending,
-    seed_reference,
-    warnings_of,
-)
+from tests.helpers.review_data import ISSUED, LA, LAT, LON, ZONE, add_pending, seed_reference, warnings_of  # noqa: F401 - re-exported for the tests of this folder
 
 
 @pytest.fixture

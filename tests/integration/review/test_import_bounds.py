@@ -16,15 +16,7 @@ from sqlalchemy import func, select
 from desktop.domain.errors import UserError
 from desktop.domain.imports import MAX_LINE_CHARS, neutralise
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    AuditEntry,
-    Citation,
-    Payment,
-    Permit,
-    QuarantinedEvent,
-    RegisteredOwner,
-    Zone,
-)
+from desktop.persistence.models import AuditEntry, Citation, Payment, Permit, QuarantinedEvent, RegisteredOwner, Zone
 from desktop.services.cases import collections, owners, queries
 from desktop.services.core import settings
 from desktop.services.core.imports import MB, read_limited

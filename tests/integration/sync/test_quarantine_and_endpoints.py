@@ -17,14 +17,7 @@ from sqlalchemy import select
 from desktop.demo.simulator import FieldSimulator
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
-from desktop.persistence.models import (
-    AuditEntry,
-    Citation,
-    Device,
-    FieldEvent,
-    QuarantinedEvent,
-    SyncEndpoint,
-)
+from desktop.persistence.models import AuditEntry, Citation, Device, FieldEvent, QuarantinedEvent, SyncEndpoint
 from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext

@@ -4,13 +4,7 @@ import pytest
 
 from desktop.domain.errors import IllegalTransition
 from desktop.domain.ledger import format_cents
-from desktop.domain.lifecycle import (
-    CaseStatus,
-    EvidenceStatus,
-    PhotoIntegrity,
-    check_move,
-    evidence_status,
-)
+from desktop.domain.lifecycle import CaseStatus, EvidenceStatus, PhotoIntegrity, check_move, evidence_status
 
 S = CaseStatus
 

@@ -9,14 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from desktop.domain.errors import UserError
-from desktop.domain.plans import (
-    AgencyTerms,
-    IndigentPlanRules,
-    PlanStatus,
-    add_months,
-    make_plan,
-    plan_status,
-)
+from desktop.domain.plans import AgencyTerms, IndigentPlanRules, PlanStatus, add_months, make_plan, plan_status
 
 START = date(2024, 1, 31)
 

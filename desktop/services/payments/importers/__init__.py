@@ -26,10 +26,7 @@ from desktop.services.payments.importers.common import (
     too_large,
 )
 from desktop.services.payments.importers.nacha import parse_nacha_bytes
-from desktop.services.payments.importers.processor_csv import (
-    looks_like_processor_csv,
-    parse_processor_csv_bytes,
-)
+from desktop.services.payments.importers.processor_csv import looks_like_processor_csv, parse_processor_csv_bytes
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "AchReturn", "FileKind", "ImportRejected", "ImportedFile", "ImportedPayment", "PaymentMethod",
