@@ -1,5 +1,8 @@
 """The base renderer every Curbdesk document shares (pretix `base/invoicing/pdf.py` style).
 
+(Over 600 lines, knowingly: the base document with the fonts, barcodes and envelope-window drawing every
+printed piece uses.)
+
 A document holds one data object and its jurisdiction's `PrintProfile`; the base fixes page size
 (US Letter, A4 for England), margins, fonts, colours and paragraph styles, and draws the things every
 mailed piece has: letterhead / return address in the upper window, the recipient block in the address

@@ -1,5 +1,8 @@
 """Enforcement zones and their parking regulations, and whether a rule supports a citation.
 
+(Over 600 lines, knowingly: the GeoJSON reading, its validation and the zone lookup share the geometry
+types.)
+
 Zones come from GeoJSON FeatureCollections. Three property layouts are read:
 
 * DataSF "Parking regulations" (``regulation``, ``days``, ``hours``, ``hrlimit``,

@@ -1,5 +1,8 @@
 """The mapped tables: the whole case life cycle, from field event to closed case.
 
+(Over 600 lines, knowingly: every mapped table in one module, which Alembic's autogenerate and the schema
+test compare with the migrations.)
+
 Money columns are integer cents. Time columns are UTC and come back tz-aware.
 A case's balance is never stored: it is the sum of its ledger entries.
 Identifiers from outside (citation numbers, event ids, digests) are kept exactly as received.

@@ -1,5 +1,8 @@
 """HTTP client for a field endpoint (field sync protocol v1): status, event pages, photos, ack, reference push.
 
+(Over 600 lines, knowingly: one protocol client: the deadline watch, size caps and retries wrap each of its
+requests.)
+
 The client moves bytes and nothing else: it returns events as raw dicts exactly
 as received (validation is :mod:`desktop.sync.wire`'s job) and writes photos to
 disk (verification is :mod:`desktop.persistence.evidence`'s job).

@@ -1,5 +1,8 @@
 """Everything a hearing officer sees about one appeal, and the printed documents made from it.
 
+(Over 600 lines, knowingly: the workspace read and the packet are one gathering of the evidence; the
+letters' data (letter_data) is the next seam to cut.)
+
 ``load_workspace`` gathers the evidence in one read: the citation, its photos with their EXIF and
 their digests verified again now (the stored file is re-hashed and compared with the digest recorded
 at sync), the device signature state, the officer's remarks and chalk observations, the review

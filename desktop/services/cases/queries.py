@@ -1,5 +1,8 @@
 """Finding and reading cases: search, the windowed case list, the case detail, the CSV export.
 
+(Over 600 lines, knowingly: search, the windowed list and the case detail share their SQL text and row
+mappers.)
+
 Search is one indexed lookup per way of finding a case (citation number, plate key, VIN,
 owner name, street address), so a search over a million citations touches only the rows that match.
 The identifying matches (citation number, plate, VIN, address) are few: they are joined by UNION and

@@ -1,5 +1,8 @@
 """What a queued mail piece prints: the document for its kind, and its data built from the database.
 
+(Over 600 lines, knowingly: one builder per document kind, sharing the address, agency and photo derivation
+they all need.)
+
 A `Notice` row says which case and which kind of document; this module turns it into the frozen data
 that `reports` prints (NoticeData, RefundLetterData, ...), or into the reason it cannot be printed (a
 `Held` with a clerk-readable reason). Nothing here writes to the database: `notice_runs` does that.

@@ -1,5 +1,8 @@
 """Notice runs and the mail log: print the queued pieces in batches, confirm the mailing, returned mail.
 
+(Over 600 lines, knowingly: the run, the recovery of a killed run's files and the mail log share the batch
+bookkeeping.)
+
 The daily escalation queues `Notice` rows (status 'queued'); other areas queue letters the same way.
 A run builds each piece's data (`notice_documents`), holds the ones that cannot go out (with the reason,
 on the clerk's list), takes a block of mail-piece serials, renders the rest in batches (one PDF per

@@ -1,5 +1,8 @@
 """The ingest pipeline: field events into the database, the same for an endpoint page and a dock bundle.
 
+(Over 600 lines, knowingly: the batch loop and its accept / quarantine / hold decisions are one pass over a
+batch; its rules, changes and storage are already apart.)
+
 One call of :meth:`Ingestor.ingest` takes a batch of events exactly as received
 (dicts from ``GET /v1/events`` or JSON lines from a bundle) and applies the
 protocol's rules in one transaction:

@@ -1,6 +1,9 @@
 """The Notices screen: the day's queue and the clerk's list, print runs, batch preview and printing,
 confirming a batch mailed, and the mail log (reprint, returned mail).
 
+(Over 600 lines, knowingly: the three tabs (queue, print batches, mail log) share the print and reprint
+actions and their state.)
+
 Everything blocking (the run, printing, the queries) goes through the TaskRunner; the preview is Qt's PDF
 viewer over the batch file. `print_pdf` renders each page with QPdfDocument into a QImage and paints it
 on the QPrinter: the one print path, used by the Print button and tested against a PDF-file printer.

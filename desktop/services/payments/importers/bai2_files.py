@@ -1,5 +1,7 @@
 """Bank statement (BAI2) and lockbox (BAI fixed-width) files: incoming payments with control totals.
 
+(Over 600 lines, knowingly: BAI2 statements and lockbox files share one record reader and its checks.)
+
 BAI2 files are parsed with the ``bai2`` package (``bai2.bai2.parse_from_lines``: note the module
 path, ``import bai2`` alone does not expose it). We first rebuild logical records ourselves,
 keeping physical line numbers, because the package does not report positions and trips on real
