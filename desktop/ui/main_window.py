@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -67,7 +67,10 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.areas = areas or AREAS
         self.setWindowTitle(f"Curbdesk — {ctx.actor.full_name or ctx.actor.username} ({ctx.actor.role.label})")
-        self.resize(1440, 880)
+        # 1440 x 880, but never larger than the screen it opens on (a 1366 x 768 laptop cut off the right edge)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1440, room.width()) if room else 1440, min(880, room.height()) if room else 880)
         central = QWidget()
         lay = QHBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)

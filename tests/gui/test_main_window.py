@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 from sqlalchemy import select
 
@@ -130,3 +131,12 @@ def test_backup_and_audit_check_from_the_menu_go_through_the_services(qtbot, ui_
         actions = s.execute(select(AuditEntry.action, AuditEntry.username)
                             .order_by(AuditEntry.id.desc()).limit(2)).all()
     assert [tuple(a) for a in actions] == [("audit.verified", "admin"), ("database.backed_up", "admin")]
+
+
+def test_the_window_never_opens_larger_than_the_screen(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A 1366 x 768 laptop lost the right edge of every screen to a fixed 1440 x 880 window."""
+    window = MainWindow(ui_ctx)
+    qtbot.addWidget(window)
+    room = QGuiApplication.primaryScreen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert window.width() == min(1440, room.width())

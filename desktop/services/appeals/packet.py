@@ -730,16 +730,7 @@ def _write_pdf(pdf: bytes, folder: Path, stem: str) -> Path:
     while base.exists():
         base = folder / f"{stem}-{n}.pdf"
         n += 1
-    fd, tmp = tempfile.mkstemp(prefix=".pdf-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.replace(tmp, base)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return base
+    return _replace(base, pdf)
 
 
 def render_letter(app: AppContext, actor: Actor, appeal_id: int, kind: str, hearing_id: int | None = None) -> Path:
