@@ -24,6 +24,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop.domain import postal
+
 
 class NoticeKind(enum.StrEnum):
     """Which mailed notice of the escalation ladder a `NoticeData` is."""
@@ -137,14 +139,7 @@ class Recipient:
     @property
     def routing_code(self) -> str:
         """IMb routing code: 5, 9 or 11 digits (ZIP, ZIP+4, ZIP+4+delivery point), or "" if no US ZIP."""
-        zip5 = self.zip_code.strip()[:5]
-        if not (len(zip5) == 5 and zip5.isdigit()):
-            return ""
-        if self.zip4 and len(self.zip4) == 4 and self.zip4.isdigit():
-            if self.delivery_point and len(self.delivery_point) == 2 and self.delivery_point.isdigit():
-                return zip5 + self.zip4 + self.delivery_point
-            return zip5 + self.zip4
-        return zip5
+        return postal.routing_code(self.zip_code, self.zip4, self.delivery_point)
 
     def last_line(self, uk_style: bool = False) -> str:
         """City/state/ZIP line as USPS Pub. 28 wants it (or town + postcode for UK mail)."""

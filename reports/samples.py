@@ -205,7 +205,7 @@ def sample_reversal(profile: str = "CA") -> ReversalLetterData:
 def sample_hearing_notice(profile: str = "CA") -> HearingNoticeData:
     return HearingNoticeData(
         profile_code=profile, agency=AGENCIES[profile], recipient=RECIPIENTS[profile], letter_date=date(2025, 4, 2),
-        appeal_number="AP-2025-00412", facts=sample_facts(profile), hearing_at=_ts(22, 17, 30), mode="In person",
+        appeal_number="AP0000412", facts=sample_facts(profile), hearing_at=_ts(22, 17, 30), mode="In person",
         location_lines=("Hearing Room 2, City Hall Annex", "455 Marina Way, Riverside Bay CA"),
         join_instructions="Check in at the second-floor reception 15 minutes before your hearing.",
         reschedule_by=date(2025, 4, 15),
@@ -222,7 +222,7 @@ def sample_decision(profile: str = "CA", decision: Decision = Decision.REDUCED) 
                   "ENG": "Traffic Penalty Tribunal (independent adjudicator)"}[profile]
     return DecisionLetterData(
         profile_code=profile, agency=AGENCIES[profile], recipient=RECIPIENTS[profile], letter_date=date(2025, 4, 24),
-        appeal_number="AP-2025-00412", facts=sample_facts(profile), level="Administrative hearing",
+        appeal_number="AP0000412", facts=sample_facts(profile), level="Administrative hearing",
         decision=decision,
         reason_text="The meter log shows a payment of 40 minutes at 17:05 and the citation was issued at 17:49, "
                     "four minutes after expiry. The appellant's receipt supports a grace period under the "
@@ -240,7 +240,7 @@ def sample_decision(profile: str = "CA", decision: Decision = Decision.REDUCED) 
 def sample_acknowledgement(profile: str = "CA") -> AcknowledgementData:
     return AcknowledgementData(
         profile_code=profile, agency=AGENCIES[profile], recipient=RECIPIENTS[profile], letter_date=date(2025, 3, 20),
-        appeal_number="AP-2025-00412", facts=sample_facts(profile), received_at=_ts(19, 16, 12), channel="Online",
+        appeal_number="AP0000412", facts=sample_facts(profile), received_at=_ts(19, 16, 12), channel="Online",
         level="Initial review" if profile != "ENG" else "Representation",
         grounds="The pay station on the block was out of order; I paid by app for the wrong zone.",
         documents_received=("statement.pdf", "pay-station-photo.jpg"), decision_due_by=date(2025, 5, 14),
@@ -255,7 +255,7 @@ def sample_docket(profile: str = "CA", entries: int = 14) -> DocketData:
              "Tomasz Kowalski", "Grace Nakamura")
     for i in range(entries):
         f = sample_facts(profile, i + 1)
-        rows.append(DocketEntry(_ts(22, 16, 0) + timedelta(minutes=20 * i), f"AP-2025-{412 + i:05d}",
+        rows.append(DocketEntry(_ts(22, 16, 0) + timedelta(minutes=20 * i), f"AP{412 + i:07d}",
                                 f.citation_number, f.plate, names[i % len(names)], modes[i % 4], f.violation_code,
                                 f.fine_cents, notes="Interpreter: Spanish" if i == 3 else ""))
     return DocketData(profile, AGENCIES[profile], date(2025, 3, 22), TIMEZONES[profile],
@@ -269,7 +269,7 @@ def sample_packet(profile: str, photos: tuple[EvidencePhoto, ...], map_png: str 
     digests = tuple(DigestRow(p.path.rsplit("/", 1)[-1], p.sha256, p.sha256 if i else p.sha256)
                     for i, p in enumerate(photos))
     return HearingPacketData(
-        profile_code=profile, agency=AGENCIES[profile], appeal_number="AP-2025-00412", facts=facts,
+        profile_code=profile, agency=AGENCIES[profile], appeal_number="AP0000412", facts=facts,
         appellant_name=RECIPIENTS[profile].name, prepared_at=_ts(21, 22, 10), prepared_by="K. Sato (ksato)",
         hearing_at=_ts(22, 17, 30), grounds="Pay station out of order",
         appellant_statement="I arrived at 9:40 and the pay station on Harbor Blvd showed an error. I used the "
@@ -286,7 +286,7 @@ def sample_packet(profile: str, photos: tuple[EvidencePhoto, ...], map_png: str 
                   TimelineRow(_ts(4, 23, 2), "sync", "Received from field", "batch 2025-03-04/17"),
                   TimelineRow(_ts(5, 16, 30), "K. Sato", "Approved in review"),
                   TimelineRow(_ts(10, 12, 0), "notice run", "Notice of violation mailed", "serial 100000001"),
-                  TimelineRow(_ts(19, 16, 12), "online", "Contest received", "AP-2025-00412")),
+                  TimelineRow(_ts(19, 16, 12), "online", "Contest received", "AP0000412")),
         ledger=(LedgerLine(date(2025, 3, 4), "Fine", 6300),),
         appellant_documents=appellant_docs,
     )

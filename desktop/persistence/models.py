@@ -319,6 +319,8 @@ class RegisteredOwner(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str | None] = mapped_column(String(8))
     zip: Mapped[str | None] = mapped_column(String(10))
+    #: the USPS delivery point (2 digits) of a ZIP+4 address, when the registry gives it (IMb routing code)
+    delivery_point: Mapped[str | None] = mapped_column(String(2))
     #: ok, unparsed (a clerk must fix it), bad (mail came back)
     address_status: Mapped[str] = mapped_column(String(16), default="ok")
     address_problem: Mapped[str | None] = mapped_column(Text(1000))

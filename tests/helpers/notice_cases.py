@@ -33,7 +33,8 @@ def add_owner(app: AppContext, *, plate: str, name: str = "GARCIA, MARIA", juris
         o = RegisteredOwner(plate=plate, jurisdiction=jurisdiction, name=name, name_key=name.upper(),
                             address_raw=raw, address_line1=fields.get("address_line1"),
                             address_line2=fields.get("address_line2"), city=fields.get("city"),
-                            state=fields.get("state"), zip=fields.get("zip"), address_status="ok",
+                            state=fields.get("state"), zip=fields.get("zip"),
+                            delivery_point=fields.get("delivery_point"), address_status="ok",
                             valid_from=date(2020, 1, 1), source="test registry",
                             imported_at=datetime(2026, 1, 1, tzinfo=UTC))
         s.add(o)

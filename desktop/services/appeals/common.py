@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import appeals as rules
+from desktop.domain import postal
 from desktop.domain.appeals import AppealStatus, CaseHistory, appeal_number
 from desktop.domain.case_plan import ContestDecided, ContestFiled
 from desktop.domain.errors import NotFound, UserError
@@ -118,7 +119,8 @@ def user_name(session: Session, user_id: int | None) -> str:
 def _appellant_snapshot(appeal: Appeal, **extra: Any) -> dict[str, Any]:
     lines = [ln.strip() for ln in (appeal.appellant_address or "").splitlines() if ln.strip()]
     return {"source": "appellant", "appeal_id": appeal.id, "appeal_number": appeal_number(appeal.id),
-            "name": appeal.appellant_name, "lines": lines, "email": appeal.appellant_email, **extra}
+            "name": appeal.appellant_name, "lines": lines, "zip": postal.postcode_in(lines),
+            "email": appeal.appellant_email, **extra}
 
 
 def queue_letter(uow: UnitOfWork, case: Citation, appeal: Appeal, kind: str, dedupe_key: str,

@@ -9,10 +9,15 @@ their notices are held until a clerk fixes them.
 The import file (``main.py import owners FILE``) is CSV with a header row:
 
 ``plate,jurisdiction,owner_name,address,vehicle_make,vehicle_model,vehicle_year,vin,valid_from,valid_to``
+(and optionally ``zip4,delivery_point``)
 
 ``plate``, ``jurisdiction``, ``owner_name``, ``address`` and ``valid_from`` are required; dates are
-``YYYY-MM-DD`` (or ``MM/DD/YYYY``); an empty ``valid_to`` means "still registered". The file is taken
-all or nothing: one bad line and nothing is written, with every problem listed by line number.
+``YYYY-MM-DD`` (or ``MM/DD/YYYY``); an empty ``valid_to`` means "still registered". ``zip4`` (four digits)
+and ``delivery_point`` (two digits) are what a CASS-certified address service returns for a US address;
+with both, the notice's Intelligent Mail barcode carries the 11-digit routing code (``desktop.domain.postal``).
+A ZIP+4 written in the address itself counts too; a ``zip4`` that contradicts it, or a delivery point without
+a ZIP+4, is refused by line. The file is taken all or nothing: one bad line and nothing is written, with
+every problem listed by line number.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
+from desktop.domain import postal
 from desktop.domain import text as widths
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import NotFound, UserError
@@ -46,7 +52,7 @@ from desktop.services.core.imports import decode_text
 from desktop.services.core.sqltext import Sql
 
 COLUMNS = ("plate", "jurisdiction", "owner_name", "address", "vehicle_make", "vehicle_model", "vehicle_year",
-           "vin", "valid_from", "valid_to")
+           "vin", "valid_from", "valid_to", "zip4", "delivery_point")
 #: the widths of the free-text columns a row fills (``RegisteredOwner``)
 _WIDTHS = {"owner_name": widths.NAME, "address": widths.ADDRESS, "vehicle_make": 32, "vehicle_model": 64,
            "plate": 64, "jurisdiction": 8, "vin": 64, "vehicle_year": 16, "valid_from": 64, "valid_to": 64}
@@ -77,6 +83,8 @@ class OwnerRow:
     vin: str | None
     valid_from: date
     valid_to: date | None
+    zip4: str | None = None
+    delivery_point: str | None = None
 
 
 @dataclass
@@ -116,7 +124,8 @@ def _date(text: str, column: str, line: int, errors: list[str]) -> date | None:
 
 #: the longest value each column may hold (the registry's columns; a longer one is refused by line)
 FIELD_LIMITS = {"plate": 16, "jurisdiction": 8, "owner_name": 200, "address": 500, "vehicle_make": 32,
-                "vehicle_model": 64, "vehicle_year": 8, "vin": 32, "valid_from": 20, "valid_to": 20}
+                "vehicle_model": 64, "vehicle_year": 8, "vin": 32, "valid_from": 20, "valid_to": 20, "zip4": 10,
+                "delivery_point": 10}
 
 
 def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
@@ -198,6 +207,7 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
         valid_to = _date(get.get("valid_to", ""), "valid_to", line, errors)
         if valid_from and valid_to and valid_to < valid_from:
             errors.append(f"line {line}: valid_to {valid_to} is before valid_from {valid_from}.")
+        zip4, delivery_point = _postal_columns(get, address, line, errors)
         if len(errors) > before or valid_from is None:
             continue
         key = (plate, jur, valid_from)
@@ -206,7 +216,7 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
             continue
         seen[key] = line
         rows.append(OwnerRow(line, plate, jur, owner, address, get.get("vehicle_make") or None,
-                             get.get("vehicle_model") or None, year, vin, valid_from, valid_to))
+                             get.get("vehicle_model") or None, year, vin, valid_from, valid_to, zip4, delivery_point))
     by_plate: dict[tuple[str, str], list[OwnerRow]] = {}
     for r in rows:
         by_plate.setdefault((r.plate, r.jurisdiction), []).append(r)
@@ -225,14 +235,39 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
     return rows
 
 
-def address_fields(raw: str) -> dict[str, Any]:
-    """The standardised address columns of an owner, or the flag and the reason a clerk must fix it."""
+def _postal_columns(get: dict[str, str], address: str, line: int, errors: list[str]) -> tuple[str | None, str | None]:
+    """The row's ZIP+4 add-on and delivery point, checked against each other and the address (USPS-B-3200:
+    a delivery point is part of the routing code only after a ZIP+4)."""
+    zip4 = get.get("zip4", "").replace("-", "").strip() or None
+    dp = get.get("delivery_point", "").strip() or None
+    if zip4 is not None and (problem := postal.zip4_problem(zip4)):
+        errors.append(f"line {line}: zip4 {problem}.")
+        return None, None
+    if dp is not None and (problem := postal.delivery_point_problem(dp)):
+        errors.append(f"line {line}: delivery_point {problem}.")
+        return None, None
+    written = standardize(address) if (zip4 or dp) and address else None
+    in_address = written.zip4 if written is not None and not isinstance(written, AddressProblem) else None
+    if zip4 and in_address and zip4 != in_address:
+        errors.append(f"line {line}: zip4 {zip4} contradicts the ZIP+4 {in_address} written in the address.")
+        return None, None
+    if dp and not (zip4 or in_address):
+        errors.append(f"line {line}: delivery_point {dp} needs a ZIP+4 (give zip4, or the ZIP+4 in the address).")
+        return None, None
+    return zip4, dp
+
+
+def address_fields(raw: str, zip4: str | None = None, delivery_point: str | None = None) -> dict[str, Any]:
+    """The standardised address columns of an owner, or the flag and the reason a clerk must fix it. A ZIP+4
+    and delivery point the registry gave in their own columns complete the ZIP (the routing code)."""
     result = standardize(raw)
     if isinstance(result, AddressProblem):
         return {"address_raw": raw, "address_line1": None, "address_line2": None, "city": None, "state": None,
-                "zip": None, "address_status": "unparsed", "address_problem": result.reason}
+                "zip": None, "delivery_point": None, "address_status": "unparsed", "address_problem": result.reason}
+    plus4 = result.zip4 or zip4
     return {"address_raw": raw, "address_line1": result.delivery_line, "address_line2": None, "city": result.city,
-            "state": result.state, "zip": result.zip_code, "address_status": "ok", "address_problem": None}
+            "state": result.state, "zip": f"{result.zip5}-{plus4}" if plus4 else result.zip5,
+            "delivery_point": delivery_point if plus4 else None, "address_status": "ok", "address_problem": None}
 
 
 def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress | None = None) -> ImportResult:
@@ -249,7 +284,7 @@ def import_owners(app: AppContext, actor: Actor, path: Path, progress: Progress 
     with app.uow(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
         for i, r in enumerate(rows):
-            fields = address_fields(r.address)
+            fields = address_fields(r.address, r.zip4, r.delivery_point)
             unparsed += fields["address_status"] != "ok"
             values = dict(name=r.name, name_key=r.name.upper(), vehicle_make=r.make, vehicle_model=r.model,
                           vehicle_year=r.year, vin=r.vin, valid_to=r.valid_to, **fields)

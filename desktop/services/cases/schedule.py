@@ -165,7 +165,8 @@ def owner_changed(uow: UnitOfWork, case: Citation) -> int:
 def address_snapshot(owner: RegisteredOwner) -> dict[str, Any]:
     """The owner's address as a notice keeps it (the same keys as the set-based run writes)."""
     return {"name": owner.name, "line1": owner.address_line1, "line2": owner.address_line2, "city": owner.city,
-            "state": owner.state, "zip": owner.zip, "raw": owner.address_raw, "status": owner.address_status}
+            "state": owner.state, "zip": owner.zip, "delivery_point": owner.delivery_point, "raw": owner.address_raw,
+            "status": owner.address_status}
 
 
 def refresh_cases(app: AppContext, actor: Actor, citation_ids: Sequence[int]) -> None:

@@ -56,7 +56,11 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("agency.wording", dict, {},
                 "replacement wording for printed documents, by key (see reports.profiles.WORDING_KEYS)"),
     SettingSpec("mail.mailer_id", str, "314159", "USPS Mailer ID for the Intelligent Mail barcode (6 or 9 digits)"),
-    SettingSpec("mail.service_type_id", str, "300", "IMb service type (3 digits; 300 = First-Class, no services)"),
+    SettingSpec("mail.address_correction", str, "none",
+                "address correction the IMb asks for: none (STID 300), basic (OneCode ACS, STID 230) or "
+                "full_service (Full-Service ACS, STID 320); see desktop.domain.postal"),
+    SettingSpec("mail.service_type_id", str, "",
+                "IMb service type, 3 digits, only to override mail.address_correction (empty: derived from it)"),
     SettingSpec("mail.barcode_id", str, "00", "IMb barcode identifier (2 digits; 00 = no endorsement line)"),
     SettingSpec("mail.next_serial", int, 1, "next mail-piece serial number; every notice run takes a block"),
     SettingSpec("mail.batch_size", int, 500, "notices per print batch (one PDF each)"),

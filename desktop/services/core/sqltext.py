@@ -145,7 +145,8 @@ class Sql:
     def address_json(self, o: str) -> str:
         pairs = ", ".join(f"'{k}', {o}.{col}" for k, col in (
             ("name", "name"), ("line1", "address_line1"), ("line2", "address_line2"), ("city", "city"),
-            ("state", "state"), ("zip", "zip"), ("raw", "address_raw"), ("status", "address_status")))
+            ("state", "state"), ("zip", "zip"), ("delivery_point", "delivery_point"), ("raw", "address_raw"),
+            ("status", "address_status")))
         fn = "json_build_object" if self.pg else "json_object"
         return f"CASE WHEN {o}.id IS NULL THEN NULL ELSE {fn}({pairs}) END"
 

@@ -36,9 +36,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.domain import case_plan
+from desktop.domain import case_plan, postal
 from desktop.domain import profiles as prof
 from desktop.domain.addresses import AddressProblem, standardize
+from desktop.domain.appeals import appeal_number as appeal_reference
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.paths import AppPaths
@@ -172,8 +173,9 @@ class MailSettings:
 
 def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
     """The IMb settings, checked: a bad Mailer ID is the operator's to fix, not a crash."""
-    ms = MailSettings(str(settings.get(session, "mail.mailer_id")).strip(),
-                      str(settings.get(session, "mail.service_type_id")).strip(),
+    stid = postal.service_type_id(str(settings.get(session, "mail.address_correction")),
+                                  explicit=str(settings.get(session, "mail.service_type_id") or ""))
+    ms = MailSettings(str(settings.get(session, "mail.mailer_id")).strip(), stid,
                       str(settings.get(session, "mail.barcode_id")).strip(),
                       str(settings.get(session, "agency.timezone")))
     if ms.mailer_id:
@@ -181,7 +183,8 @@ def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
             renderer.tracking_code(ms.piece(0))
         except ValueError as exc:
             raise UserError(f"The mail settings are wrong for the Intelligent Mail barcode: {exc}. "
-                            f"Fix mail.mailer_id / mail.service_type_id / mail.barcode_id.") from None
+                            f"Fix mail.mailer_id / mail.address_correction / mail.service_type_id / "
+                            f"mail.barcode_id.") from None
     try:
         ZoneInfo(ms.timezone)
     except Exception:  # noqa: BLE001 - any failure means the setting is unusable
@@ -206,12 +209,42 @@ def mailing_name(name: str) -> str:
     return name
 
 
+_PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "bin", "binti", "al"}
+
+
+def _cased(word: str) -> str:
+    """One word of an all-capitals registry name in ordinary case: MCDONALD -> McDonald, O'BRIEN -> O'Brien,
+    SMITH-JONES -> Smith-Jones; particles (van, de, ...) stay lower case inside a name."""
+    if "-" in word:
+        return "-".join(_cased(p) for p in word.split("-"))
+    if "'" in word[1:]:
+        head, _, tail = word.partition("'")
+        return f"{_cased(head)}'{_cased(tail)}" if len(head) <= 2 else word.capitalize()
+    low = word.lower()
+    if low.startswith("mc") and len(low) > 2:
+        return "Mc" + low[2:].capitalize()
+    return low.capitalize()
+
+
+def envelope_name(name: str, uk: bool = False) -> str:
+    """The addressee line: registry order turned into mailing order ("MARSH, PETER" -> "PETER MARSH"); in the
+    UK style an all-capitals name is written in ordinary case ("Peter Marsh", as Royal Mail addresses it), a
+    name already in mixed case is kept as written."""
+    name = mailing_name(name)
+    if not uk or not name.isupper():
+        return name
+    words = name.split()
+    return " ".join(w.lower() if 0 < i < len(words) - 1 and w.lower() in _PARTICLES else _cased(w)
+                    for i, w in enumerate(words))
+
+
 def address_snapshot(owner: RegisteredOwner) -> dict[str, Any]:
     """The owner's address as a notice keeps it (what was printed must be known later)."""
     return {
         "owner_id": owner.id, "name": owner.name, "address_raw": owner.address_raw,
         "address_line1": owner.address_line1, "address_line2": owner.address_line2, "city": owner.city,
-        "state": owner.state, "zip": owner.zip, "address_status": owner.address_status,
+        "state": owner.state, "zip": owner.zip, "delivery_point": owner.delivery_point,
+        "address_status": owner.address_status,
     }
 
 
@@ -252,7 +285,8 @@ def recipient_from_snapshot(snapshot: Mapping[str, Any] | None, profile_code: st
         if not (line1 and city and _UK_POSTCODE.match(postcode)):
             what = "postcode" if not _UK_POSTCODE.match(postcode) else "street or town"
             return Held(f"The address cannot be mailed: the {what} is missing or wrong ('{raw or line1}').")
-        return Recipient(name, tuple(p for p in (line1, line2) if p), city, state, postcode.upper())
+        return Recipient(envelope_name(name, uk=True), tuple(p for p in (line1, line2) if p), city, state,
+                         postcode.upper())
     text = f"{line1} {line2}, {city}, {state} {postcode}" if line1 and city else raw
     if not text.strip():
         return Held("No owner address: the registry record has no address; look the owner up again.")
@@ -260,8 +294,11 @@ def recipient_from_snapshot(snapshot: Mapping[str, Any] | None, profile_code: st
     if isinstance(std, AddressProblem):
         why = std.reason[:1].lower() + std.reason[1:]
         return Held(f"The owner's address cannot be mailed: {why.rstrip('.')} ('{' '.join(text.split())}').")
+    # the delivery point belongs to the ZIP+4 it came with: kept only while the address still carries that ZIP+4
+    dp = _first(snapshot, "delivery_point")
+    same = bool(std.zip4) and postcode.replace("-", "")[5:] in ("", std.zip4)
     return Recipient(mailing_name(name).upper(), (std.delivery_line,), std.city, std.state, std.zip5,
-                     zip4=std.zip4)
+                     zip4=std.zip4, delivery_point=dp if same and not postal.delivery_point_problem(dp or "x") else None)
 
 
 # --------------------------------------------------------------------------- photos
@@ -759,7 +796,9 @@ class PieceBuilder:
         if last is not None and last.method == "card":
             method = "Credit to the card used" + (f" (ending {last.card_last4})" if last.card_last4 else "")
         if refund.payee_name:
-            recipient = replace(recipient, name=mailing_name(refund.payee_name).upper())
+            uk = profile.code.upper() == "ENG"
+            recipient = replace(recipient, name=envelope_name(refund.payee_name, uk=uk) if uk
+                                else mailing_name(refund.payee_name).upper())
         return RefundLetterData(
             profile_code=profile.code.upper(), agency=self.agency(profile), recipient=recipient,
             letter_date=self.today(profile), citation_number=case.citation.citation_number,
@@ -802,7 +841,8 @@ _APPEAL_LETTERS = frozenset({"decision_letter", "hearing_notice", "appeal_acknow
 
 
 def appeal_number(appeal: Appeal) -> str:
-    return f"AP-{appeal.filed_at.year}-{appeal.id:05d}"
+    """The one appeal reference every screen and letter shows (``desktop.domain.appeals.appeal_number``)."""
+    return appeal_reference(appeal.id)
 
 
 def _outcome(decision: str) -> prof.ContestOutcome | None:

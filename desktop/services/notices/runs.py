@@ -42,6 +42,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop.domain import postal
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.domain.roles import Permission
@@ -909,7 +910,8 @@ def mail_log(app: AppContext, actor: Actor, f: MailLogFilter, offset: int = 0, l
     for n, number, printed_at in rows:
         snap = n.address_snapshot or {}
         out.append(MailLogRow(n.id, n.citation_id, number, n.kind, n.status, n.batch_id, n.serial,
-                              mailing_name(str(snap.get("name", ""))), str(snap.get("zip") or snap.get("postcode") or ""),
+                              mailing_name(str(snap.get("name", ""))),
+                              str(snap.get("zip") or snap.get("postcode") or postal.postcode_in(snap.get("lines") or [])),
                               n.queued_at, printed_at, n.mailed_at, n.returned_at,
                               n.return_reason or n.hold_reason or "", n.reprint_of))
     return out

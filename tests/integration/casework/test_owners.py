@@ -185,3 +185,47 @@ def test_cli_import_owners_reports_and_fails_cleanly(tmp_path: Path, monkeypatch
     assert main(["import", "owners", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: bad.csv: nothing imported") and "line 2: valid_from 'yesterday'" in err
+
+
+POSTAL_HEADER = HEADER.rstrip("\n") + ",zip4,delivery_point\n"
+
+
+def test_the_import_keeps_zip4_and_delivery_point_and_refuses_bad_ones(app: AppContext, actors: dict,
+                                                                        tmp_path: Path) -> None:
+    clerk = actors[Role.CLERK]
+    good = tmp_path / "postal.csv"
+    good.write_text(POSTAL_HEADER
+                    + '7POS001,CA,"GARCIA, MARIA","1234 W Olympic Blvd, Los Angeles, CA 90015",,,,,2024-01-01,,2231,34\n'
+                    + '7POS002,CA,"LEE, KIM","PO Box 30420, Los Angeles CA 90030-0420",,,,,2024-01-01,,,20\n'
+                    + '7POS003,CA,"ROE, ANA","9 Pine St, Los Angeles, CA 90012",,,,,2024-01-01,,,\n', encoding="utf-8")
+    assert owners.import_owners(app, clerk, good).added == 3
+    with app.db.reading() as s:
+        got = {o.plate: (o.zip, o.delivery_point) for o in s.scalars(select(RegisteredOwner))}
+    assert got == {"7POS001": ("90015-2231", "34"),  # ZIP+4 from its own column
+                   "7POS002": ("90030-0420", "20"),  # ZIP+4 written in the address, delivery point beside it
+                   "7POS003": ("90012", None)}  # a missing ZIP+4 is no error: the IMb routes on 5 digits
+    bad = tmp_path / "bad.csv"
+    bad.write_text(POSTAL_HEADER
+                   + '7POS004,CA,"A, B","1 Main St, Los Angeles, CA 90015",,,,,2024-01-01,,22,\n'
+                   + '7POS005,CA,"A, B","1 Main St, Los Angeles, CA 90015",,,,,2024-01-01,,2231,345\n'
+                   + '7POS006,CA,"A, B","1 Main St, Los Angeles, CA 90015",,,,,2024-01-01,,,34\n'
+                   + '7POS007,CA,"A, B","1 Main St, Los Angeles, CA 90015-1111",,,,,2024-01-01,,2222,34\n',
+                   encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        owners.import_owners(app, clerk, bad)
+    text = str(err.value)
+    assert "nothing imported, 4 problem(s)" in text
+    assert "line 2: zip4 '22' is not a ZIP+4 add-on (four digits)" in text
+    assert "line 3: delivery_point '345' is not a delivery point (two digits, 00 to 99)" in text
+    assert "line 4: delivery_point 34 needs a ZIP+4" in text
+    assert "line 5: zip4 2222 contradicts the ZIP+4 1111 written in the address" in text
+    with app.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(RegisteredOwner)) == 3
+    # a clerk's corrected address drops the delivery point of the old one
+    with app.db.reading() as s:
+        owner_id = s.scalar(select(RegisteredOwner.id).where(RegisteredOwner.plate == "7POS001"))
+    owners.correct_address(app, actors[Role.SUPERVISOR], owner_id, "77 New St, Los Angeles, CA 90016",
+                           "owner moved")
+    with app.db.reading() as s:
+        moved = s.get_one(RegisteredOwner, owner_id)
+        assert (moved.zip, moved.delivery_point) == ("90016", None)
