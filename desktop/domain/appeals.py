@@ -107,12 +107,13 @@ class CaseHistory:
     decided: Mapping[str, tuple[date, ContestOutcome]] = field(default_factory=dict)
 
 
-def _anchor(counted_from: str, history: CaseHistory) -> date | None:
+def _anchor(profile: JurisdictionProfile, counted_from: str, history: CaseHistory) -> date | None:
     kind, _, ref = counted_from.partition(":")
     if kind == "issue":
         return history.issue_date
     if kind == "notice":
-        return history.notices_mailed.get(ref)
+        mailed = history.notices_mailed.get(ref)
+        return None if mailed is None else profile.service.served_on(mailed)  # counted from service
     decided = history.decided.get(ref)
     if decided is None or decided[1] is ContestOutcome.DISMISSED:
         return None
@@ -134,7 +135,7 @@ def request_deadline(profile: JurisdictionProfile, level_key: str, history: Case
     level = profile.appeal_level(level_key)
     best: date | None = None
     for window in level.request_windows:
-        anchor = _anchor(window.counted_from, history)
+        anchor = _anchor(profile, window.counted_from, history)
         if anchor is not None:
             candidate = anchor + timedelta(days=window.days)
             best = candidate if best is None or candidate > best else best

@@ -44,10 +44,22 @@ class ContestFiled:
 
 @dataclass(frozen=True)
 class ContestDecided:
+    """A decision; `letter_mailed_on` is the day its letter (the notice of the decision) was posted, when it
+    was: the law's day counts after a decision run from its service, not from the day it was taken."""
+
     level_key: str
     decided_on: date
     outcome: ContestOutcome
     reduced_fine_cents: int | None = None
+    letter_mailed_on: date | None = None
+
+
+def decision_served_on(profile: JurisdictionProfile, decision: ContestDecided) -> date:
+    """When the decision counts as served: its letter's service date, or (letter not mailed yet) the decision
+    date itself, the earliest it could be (the notice run holds what may not go out before the real one)."""
+    if decision.letter_mailed_on is None:
+        return decision.decided_on
+    return profile.service.served_on(decision.letter_mailed_on)
 
 
 CaseEvent = NoticeMailed | Hold | ContestFiled | ContestDecided
@@ -234,7 +246,8 @@ def plan_case(
     for event in events:
         if isinstance(event, NoticeMailed):
             profile.stage(event.stage_key)  # unknown stages are a bug in the caller
-            mailed.setdefault(event.stage_key, event.mailed_on)
+            # the law counts from service (England: two working days after posting), see profiles
+            mailed.setdefault(event.stage_key, profile.service.served_on(event.mailed_on))
         elif isinstance(event, Hold):
             intervals.append(_Interval(event.start, event.end, event.reason, event.review_on))
         elif isinstance(event, ContestFiled):
@@ -262,7 +275,7 @@ def plan_case(
         level = profile.appeal_level(level_key)
         if decision.outcome is not ContestOutcome.DISMISSED and level.rejection_grace_days is not None:
             filed_on = filed.get(level_key, decision.decided_on)
-            floors.append((filed_on, decision.decided_on + timedelta(days=level.rejection_grace_days)))
+            floors.append((filed_on, decision_served_on(profile, decision) + timedelta(days=level.rejection_grace_days)))
 
     stage_dates: list[StageDate] = []
     starts: list[date | None] = []
@@ -325,7 +338,7 @@ def plan_case(
             else:
                 ref_decision = decided.get(ref)
                 anchor_date = (
-                    ref_decision.decided_on
+                    decision_served_on(profile, ref_decision)
                     if ref_decision is not None and ref_decision.outcome is not ContestOutcome.DISMISSED
                     else None
                 )
@@ -458,7 +471,8 @@ def _discount_offer(
         for level_key, decision in decided.items():
             level = profile.appeal_level(level_key)
             if level.reoffers_discount and decision.outcome is not ContestOutcome.DISMISSED:
-                windows.append(decision.decided_on + timedelta(days=rule.reoffer_days_after_rejection))
+                windows.append(decision_served_on(profile, decision)
+                               + timedelta(days=rule.reoffer_days_after_rejection))
     open_windows = [w for w in windows if w >= today]
     if not open_windows:
         return None

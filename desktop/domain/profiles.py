@@ -12,8 +12,10 @@ Conventions (documented once, used everywhere):
   is ``X + N``: a 14-day discount on a PCN issued 1 March runs to 15 March.
   An agency that counts strictly "beginning with" the day of service (TMA 2004
   regulations) sets 13 in its profile.
-* A notice counts from the day it was MAILED (recorded by the mail office), not
-  from the day it was due. The deemed-service days of the post are not added.
+* A notice counts from the day it was SERVED: the day it was mailed (recorded by
+  the mail office, not the day it was due), moved on by the profile's service
+  rule (``ServiceRule``: England, the second working day after posting).
+  A decision counts from the service of its letter when that letter was mailed.
 * Holds (a case under appeal, a supervisor's hold) pause every clock: a
   deadline whose window overlaps a hold moves later by the overlap. An open
   hold (no end yet) leaves the dates it touches unknown until it ends.
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import PRINTABLE_CURRENCIES
+from desktop.domain.service_days import ServiceRule
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 
@@ -195,6 +198,8 @@ class JurisdictionProfile:
     tribunal: Tribunal | None = None
     """The next appeal level every authority under this law shares (None: it depends on the authority,
     e.g. England: the Traffic Penalty Tribunal, or London Tribunals for a London council)."""
+    service: ServiceRule = ServiceRule()
+    """When a posted notice or letter counts as served: the day its day counts begin."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -437,7 +442,25 @@ def parse_profile(data: Mapping[str, Any], where: str = "profile") -> Jurisdicti
         notes=tuple(r.get("notes", list, required=False, default=[])),
         spelling=_spelling(r),
         tribunal=_tribunal(r),
+        service=_service(r),
     )
+
+
+def _service(r: _Reader) -> ServiceRule:
+    raw = r.get("service", dict, required=False)
+    if raw is None:
+        return ServiceRule()
+    sr = r.child("service", raw)
+    days = sr.get("working_days_after_posting", int, required=False, default=0)
+    if not 0 <= days <= 10:
+        raise sr.fail("working_days_after_posting must be between 0 and 10.")
+    extra = []
+    for text in sr.get("non_working_days", list, required=False, default=[]):
+        try:
+            extra.append(date.fromisoformat(str(text)))
+        except ValueError:
+            raise sr.fail(f"non_working_days: {str(text)[:20]!r} is not a date (YYYY-MM-DD).") from None
+    return ServiceRule(days, tuple(extra), sr.get("legal_basis", str, required=False, default=""))
 
 
 def _spelling(r: _Reader) -> str:

@@ -42,6 +42,7 @@ from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
+from desktop.domain.service_days import ServiceRule
 from desktop.domain.wording import counted
 from desktop.persistence.models import Appeal, Citation, LedgerEntry
 from desktop.services.admin import profiles as profile_store
@@ -156,6 +157,7 @@ class _Version:
     effective_from: date | None = None
     until: date | None = None
     currency: str = "USD"
+    service: ServiceRule = ServiceRule()
 
     @property
     def label(self) -> str:
@@ -182,7 +184,8 @@ class _Run:
                 self.versions.append(_Version(
                     v.code, v.version, v.profile.timezone, ladder(v.profile),
                     None if i == 0 else v.effective_from,
-                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None, v.profile.currency))
+                    ordered[i + 1].effective_from if i + 1 < len(ordered) else None, v.profile.currency,
+                    v.profile.service))
         self.result = EscalationResult(as_of)
         self.review_days = int(settings_service.get(self.s, "holds.review_days"))
         self.final_review_days = int(settings_service.get(self.s, "escalation.final_review_days"))
@@ -268,6 +271,10 @@ class _Run:
                     f"c.fine_cents AS fine FROM citations c WHERE {where}"), {}
         if rung.anchor is Anchor.MAILING:
             mailed = sql.local_date("n.mailed_at", v.tz)
+            if v.service.working_days:  # the clock starts at service, not at posting (see ServiceRule)
+                self._fill_service(v, mailed)
+                mailed = (f"(SELECT sv.served FROM esc_service sv WHERE sv.code = '{v.code}' "
+                          f"AND sv.mailed = {mailed})")
             span = sql.days_between(sql.local_date("h.ended_at", v.tz), sql.local_date("h.started_at", v.tz))
             held = (f"COALESCE((SELECT SUM({span}) FROM holds h WHERE h.citation_id = c.id "
                     f"AND h.ended_at IS NOT NULL AND h.started_at >= n.mailed_at), 0)")
@@ -279,6 +286,19 @@ class _Run:
         # Entered before its date was kept (older data): count from today.
         return (f"SELECT c.id AS id, {sql.add_days(':as_of', str(rung.days))} AS d, c.status AS status, "
                 f"c.owner_id AS owner_id, c.fine_cents AS fine FROM citations c WHERE {where}"), {"as_of": self.as_of}
+
+    def _fill_service(self, v: _Version, mailed: str) -> None:
+        """`esc_service` rows for every day a notice of `v`'s profile was mailed (a few hundred dates at
+        most), each with the day it counts as served: computed here, joined by the set-based statements."""
+        sql = self.sql
+        days = sql.rows(f"""SELECT DISTINCT {mailed} FROM notices n JOIN citations c ON c.id = n.citation_id
+                            WHERE c.profile_code = :code AND n.mailed_at IS NOT NULL
+                              AND NOT EXISTS (SELECT 1 FROM esc_service sv WHERE sv.code = :code
+                                              AND sv.mailed = {mailed})""", code=v.code)
+        for (day,) in days:
+            posted = day if isinstance(day, date) else date.fromisoformat(str(day))
+            sql.fill("esc_service", "INSERT INTO esc_service (code, mailed, served) VALUES (:code, :mailed, :served)",
+                     code=v.code, mailed=posted, served=v.service.served_on(posted))
 
     @staticmethod
     def _tag(v: _Version, rung: Rung) -> str:

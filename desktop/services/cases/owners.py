@@ -53,6 +53,8 @@ from desktop.services.core.sqltext import Sql
 
 COLUMNS = ("plate", "jurisdiction", "owner_name", "address", "vehicle_make", "vehicle_model", "vehicle_year",
            "vin", "valid_from", "valid_to", "zip4", "delivery_point")
+#: the columns an error about the header names (the two postal ones are optional and documented above)
+_NAMED = ", ".join(COLUMNS[:10])
 #: the widths of the free-text columns a row fills (``RegisteredOwner``)
 _WIDTHS = {"owner_name": widths.NAME, "address": widths.ADDRESS, "vehicle_make": 32, "vehicle_model": 64,
            "plate": 64, "jurisdiction": 8, "vin": 64, "vehicle_year": 16, "valid_from": 64, "valid_to": 64}
@@ -141,10 +143,10 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
         raise UserError(f"{name} is empty: expected a header row with {', '.join(COLUMNS)}.")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise UserError(f"{name}: the header lacks {', '.join(missing)} (columns: {', '.join(COLUMNS)}).")
+        raise UserError(f"{name}: the header lacks {', '.join(missing)} (columns: {_NAMED}).")
     problems = header_problems(header, REQUIRED)
     if problems:
-        raise UserError(cut(f"{name}: line 1, the header: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})."))
+        raise UserError(cut(f"{name}: line 1, the header: {'; '.join(problems)} (columns: {_NAMED})."))
     rows: list[OwnerRow] = []
     errors: list[str] = []
     this_year = date.today().year

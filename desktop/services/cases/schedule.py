@@ -135,7 +135,8 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
             held = sum((local_day(h.ended_at, tz) - local_day(h.started_at, tz)).days
                        for h in s.scalars(select(Hold).where(Hold.citation_id == case.id, Hold.ended_at.is_not(None),
                                                              Hold.started_at >= notice.mailed_at)) if h.ended_at)
-            case.next_stage_on = local_day(notice.mailed_at, tz) + timedelta(days=rung.days + held)
+            served = profile.service.served_on(local_day(notice.mailed_at, tz))  # counted from service
+            case.next_stage_on = served + timedelta(days=rung.days + held)
     if notice is not None and notice.status in UNMAILED:
         pending = rung.owner_code if notice.status == "held" else rung.mail_code
         case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)

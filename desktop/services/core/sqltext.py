@@ -203,6 +203,8 @@ class Sql:
             "esc_undated": ("id BIGINT PRIMARY KEY, d DATE, status VARCHAR(20), owner_id BIGINT, fine BIGINT, "
                             "tag VARCHAR(120), new INTEGER"),
             "esc_plates": "plate VARCHAR(16), jurisdiction VARCHAR(8), PRIMARY KEY (plate, jurisdiction)",
+            # a profile's mailing dates and the days they count as served (England: 2 working days later)
+            "esc_service": "code VARCHAR(16), mailed DATE, served DATE, PRIMARY KEY (code, mailed)",
         }
         for name, cols in specs.items():
             if self.pg:

@@ -231,7 +231,7 @@ def envelope_name(name: str, uk: bool = False) -> str:
     UK style an all-capitals name is written in ordinary case ("Peter Marsh", as Royal Mail addresses it), a
     name already in mixed case is kept as written."""
     name = mailing_name(name)
-    if not uk or not name.isupper():
+    if not uk or not name.isupper() or _BUSINESS.search(name):
         return name
     words = name.split()
     return " ".join(w.lower() if 0 < i < len(words) - 1 and w.lower() in _PARTICLES else _cased(w)

@@ -158,7 +158,8 @@ def test_intake_preview_offers_the_profiles_grounds(app, actors) -> None:
     keys = [g.key for g in preview.grounds]
     assert "procedural_impropriety" in keys and "compelling_reasons" in keys
     assert [g.statutory for g in preview.grounds if g.key == "compelling_reasons"] == [False]
-    assert preview.request_deadline.isoformat() == "2026-12-08"
+    # posted Tuesday 10 November, served Thursday 12th: the 28 days beginning then end on 9 December
+    assert preview.request_deadline.isoformat() == "2026-12-09"
 
 
 # --------------------------------------------------------------------------- decisions

@@ -166,16 +166,18 @@ def test_new_york_case_through_every_stage(app: AppContext, clock) -> None:  # t
 
 def test_england_case_through_every_stage(app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
     issued = datetime(2024, 3, 1, 14, 0, tzinfo=ZoneInfo(TZ["ENG"]))
-    cid, stages = _walk(app, clock, "ENG", issued, 7000, 95)
+    cid, stages = _walk(app, clock, "ENG", issued, 7000, 105)
+    # each notice is mailed the day it is due and served on the second working day after (Easter 2024: Good
+    # Friday 29 March, Easter Monday 1 April; Friday 17 May is served Tuesday 21 May)
     assert stages == [
         (date(2024, 3, 1), "pcn"),
         (date(2024, 3, 29), "notice_to_owner"),     # 28 days after the PCN
-        (date(2024, 4, 26), "charge_certificate"),  # 28 days after the Notice to Owner was served
-        (date(2024, 5, 10), "order_for_recovery"),  # 14 days after the charge certificate
-        (date(2024, 5, 31), "final:collections_referral"),  # 21 days for a witness statement
+        (date(2024, 5, 1), "charge_certificate"),   # after the 28 days beginning with the NtO's service, 3 April
+        (date(2024, 5, 17), "order_for_recovery"),  # 14 days after the charge certificate's service, 3 May
+        (date(2024, 6, 11), "final:collections_referral"),  # 21 days for a witness statement
     ]
     c, penalties, notices = _snapshot(app, cid)
-    assert penalties == [("penalty:charge_certificate", 3500, date(2024, 4, 26))]  # +50 %
+    assert penalties == [("penalty:charge_certificate", 3500, date(2024, 5, 1))]  # +50 %
     assert [k for _s, k, _st, _m in notices] == ["notice_to_owner", "charge_certificate", "order_for_recovery"]
     assert c.status == "in_collections"
 

@@ -121,7 +121,8 @@ def test_new_york_and_england_notices_follow_their_profiles(app: AppContext, act
     assert "NOTICE TO OWNER" in eng and "\u00a370.00" in eng and "\u00a3105.00" in eng
     assert "28 days" in eng and "deemed accepted" in eng and "Charge Certificate" in eng
     assert "Mr Thomas Ellery" in eng and "AV3 7QT" in eng
-    assert "Contest by 22 December 2026" in eng  # 28 days from the (assumed) mailing on 24 November
+    # posted Tuesday 24 November, served Thursday 26th; 28 days beginning with the day of service end 23 December
+    assert "Contest by 23 December 2026" in eng
     assert "Contest by" not in nyc  # the 30 days to dispute ran out before this notice: no past date printed
 
 

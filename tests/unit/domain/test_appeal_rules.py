@@ -59,7 +59,9 @@ def test_england_informal_challenge_then_representations_after_the_notice_to_own
     served = CaseHistory(ISSUE, notices_mailed={"notice_to_owner": date(2026, 4, 2)})
     level = rules.choose_level(ENG, served)
     assert level.key == "representations"
-    assert rules.request_deadline(ENG, "representations", served) == date(2026, 4, 30)
+    # posted Thursday 2 April 2026: Good Friday and Easter Monday are not working days, so it is served on
+    # Wednesday 8 April (the second working day after posting), and the 28 days beginning then end on 5 May
+    assert rules.request_deadline(ENG, "representations", served) == date(2026, 5, 5)
 
 
 def test_england_56_days_then_deemed_accepted_on_day_57() -> None:
@@ -73,7 +75,8 @@ def test_england_56_days_then_deemed_accepted_on_day_57() -> None:
 
 def test_england_tribunal_within_28_days_of_a_rejection() -> None:
     nxt = rules.next_level(ENG, "representations", date(2026, 6, 1), ContestOutcome.UPHELD)
-    assert nxt is not None and nxt.level.key == "tribunal" and nxt.deadline == date(2026, 6, 29)
+    # 28 days beginning with the day of the rejection (the letter counts from its own service)
+    assert nxt is not None and nxt.level.key == "tribunal" and nxt.deadline == date(2026, 6, 28)
     assert rules.next_level(ENG, "representations", date(2026, 6, 1), ContestOutcome.DISMISSED) is None
 
 

@@ -51,3 +51,18 @@ def test_the_service_type_follows_the_address_correction_option() -> None:
 ])
 def test_the_postcode_of_a_written_address(lines: list[str], expected: str) -> None:
     assert postal.postcode_in(lines) == expected
+
+
+@pytest.mark.parametrize(("registry", "uk", "expected"), [
+    ("MARSH, PETER", True, "Peter Marsh"),  # England: mailing order, ordinary case (issue 15)
+    ("MCDONALD, ANNE-MARIE", True, "Anne-Marie McDonald"),
+    ("O'BRIEN, SEAN", True, "Sean O'Brien"),
+    ("VAN DER BERG, JAN", True, "Jan van der Berg"),
+    ("Mr Thomas Ellery", True, "Mr Thomas Ellery"),  # written in mixed case: kept as written
+    ("ACME LEASING, LLC", True, "ACME LEASING, LLC"),  # a business keeps its registry form
+    ("GARCIA, MARIA", False, "MARIA GARCIA"),  # US: mailing order, capitals as USPS Pub. 28 prefers
+])
+def test_the_addressee_line_is_in_mailing_order(registry: str, uk: bool, expected: str) -> None:
+    from desktop.services.notices.documents import envelope_name
+
+    assert envelope_name(registry, uk=uk) == expected

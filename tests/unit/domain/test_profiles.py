@@ -217,40 +217,45 @@ def test_nyc_dispute_then_appeal_deadline() -> None:
 
 
 def test_england_case_through_every_stage_with_discount() -> None:
+    """Every date under the 2007 regulations' counting: periods of N days BEGINNING WITH the day of service
+    end on day N-1 after it, and a posted notice is served on the second working day after posting."""
     eng = load_profile("ENG")
     issued = datetime(2024, 3, 1, 14, 0, tzinfo=LDN)
     fine = 7000
     s = plan_case(eng, issued, fine, [], date(2024, 3, 1))
-    assert s.discount is not None
-    assert (s.discount.amount_payable_cents, s.discount.until) == (3500, date(2024, 3, 15))
-    s = plan_case(eng, issued, fine, [], date(2024, 3, 16))
+    assert s.discount is not None  # 14 days beginning with 1 March (the PCN served on the vehicle)
+    assert (s.discount.amount_payable_cents, s.discount.until) == (3500, date(2024, 3, 14))
+    s = plan_case(eng, issued, fine, [], date(2024, 3, 15))
     assert s.discount is None
 
     s = plan_case(eng, issued, fine, [], date(2024, 3, 29))
     assert s.current_stage == "notice_to_owner"
     assert s.next_action is not None and s.next_action.code == "mail_notice_to_owner"
 
+    # posted on Good Friday 29 March 2024: Easter Monday is no working day either, served Wednesday 3 April
     events: list = [NoticeMailed("notice_to_owner", date(2024, 3, 29))]
     s = plan_case(eng, issued, fine, events, date(2024, 3, 30))
-    assert s.appeal_deadlines["representations"] == date(2024, 4, 26)
-    assert s.contest_deadline == date(2024, 4, 26)
+    assert s.appeal_deadlines["representations"] == date(2024, 4, 30)  # 28 days beginning with 3 April
+    assert s.contest_deadline == date(2024, 4, 30)
     assert s.next_action is not None and s.next_action.code == "charge_certificate"
-    assert s.next_action.due_on == date(2024, 4, 26)
+    assert s.next_action.due_on == date(2024, 5, 1)  # only after those 28 days (reg. 21)
 
-    s = plan_case(eng, issued, fine, events, date(2024, 4, 26))
+    s = plan_case(eng, issued, fine, events, date(2024, 4, 30))
+    assert s.current_stage == "notice_to_owner"  # the last day to pay or make representations
+    s = plan_case(eng, issued, fine, events, date(2024, 5, 1))
     assert s.current_stage == "charge_certificate"
     assert [(p.stage_key, p.amount_cents) for p in s.penalties] == [("charge_certificate", 3500)]
     assert s.amount_due_cents == 10500
-    events.append(NoticeMailed("charge_certificate", date(2024, 4, 26)))
-    s = plan_case(eng, issued, fine, events, date(2024, 4, 27))
+    events.append(NoticeMailed("charge_certificate", date(2024, 5, 1)))  # Wednesday: served Friday 3 May
+    s = plan_case(eng, issued, fine, events, date(2024, 5, 2))
     assert s.next_action is not None and s.next_action.code == "order_for_recovery"
-    assert s.next_action.due_on == date(2024, 5, 10)
+    assert s.next_action.due_on == date(2024, 5, 17)
 
-    events.append(NoticeMailed("order_for_recovery", date(2024, 5, 10)))
-    s = plan_case(eng, issued, fine, events, date(2024, 5, 10))
+    events.append(NoticeMailed("order_for_recovery", date(2024, 5, 17)))  # Friday: served Tuesday 21 May
+    s = plan_case(eng, issued, fine, events, date(2024, 5, 17))
     assert s.current_stage == "order_for_recovery"
     assert s.next_action is not None and s.next_action.code == "collections_referral"
-    assert s.next_action.due_on == date(2024, 5, 31)
+    assert s.next_action.due_on == date(2024, 6, 11)
 
 
 def test_england_representations_deemed_accepted_after_56_days() -> None:
@@ -278,13 +283,37 @@ def test_england_rejection_reoffers_discount_and_moves_charge_certificate() -> N
         ContestFiled("representations", date(2024, 4, 10)),
         ContestDecided("representations", date(2024, 5, 1), ContestOutcome.UPHELD),
     ]
+    # the notice of rejection not mailed yet: counted from the decision itself, the earliest it could be
     s = plan_case(eng, issued, 7000, events, date(2024, 5, 2))
-    assert s.discount is not None and s.discount.until == date(2024, 5, 15)
-    assert s.appeal_deadlines["tribunal"] == date(2024, 5, 29)
+    assert s.discount is not None and s.discount.until == date(2024, 5, 14)
+    assert s.appeal_deadlines["tribunal"] == date(2024, 5, 28)
     # 28 days to pay or appeal after the Notice of Rejection before the Charge Certificate.
     assert s.stage_start("charge_certificate") == date(2024, 5, 29)
-    s = plan_case(eng, issued, 7000, events, date(2024, 5, 16))
+    s = plan_case(eng, issued, 7000, events, date(2024, 5, 15))
     assert s.discount is None
+    # mailed Thursday 2 May 2024: Monday 6 May is a bank holiday, so it is served Tuesday 7 May; every
+    # period after the rejection begins then (the issue's Charge Certificate 13 days after a rejection)
+    events[2] = ContestDecided("representations", date(2024, 5, 1), ContestOutcome.UPHELD,
+                               letter_mailed_on=date(2024, 5, 2))
+    s = plan_case(eng, issued, 7000, events, date(2024, 5, 8))
+    assert s.discount is not None and s.discount.until == date(2024, 5, 20)
+    assert s.appeal_deadlines["tribunal"] == date(2024, 6, 3)
+    assert s.stage_start("charge_certificate") == date(2024, 6, 4)
+
+
+def test_english_working_days_and_deemed_service() -> None:
+    from desktop.domain.service_days import bank_holidays_england
+
+    assert bank_holidays_england(2026) == {date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 4),
+                                           date(2026, 5, 25), date(2026, 8, 31), date(2026, 12, 25),
+                                           date(2026, 12, 28)}  # Boxing Day on a Saturday: Monday 28th
+    assert {date(2022, 12, 26), date(2022, 12, 27)} <= bank_holidays_england(2022)  # Christmas on a Sunday
+    assert date(2027, 1, 1) in bank_holidays_england(2027) and date(2028, 1, 3) in bank_holidays_england(2028)
+    rule = load_profile("ENG").service
+    assert rule.served_on(date(2026, 11, 24)) == date(2026, 11, 26)  # Tuesday -> Thursday
+    assert rule.served_on(date(2026, 11, 26)) == date(2026, 11, 30)  # Thursday -> Monday
+    assert rule.served_on(date(2026, 12, 23)) == date(2026, 12, 29)  # Christmas and Boxing Day (moved) skipped
+    assert load_profile("CA").service.served_on(date(2026, 11, 24)) == date(2026, 11, 24)  # from the mailing
 
 
 # ---------------------------------------------------------------- versions and validation

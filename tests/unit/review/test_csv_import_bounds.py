@@ -22,7 +22,7 @@ from desktop.services.review.permits import parse_permits_csv
 TZ = ZoneInfo("America/Los_Angeles")
 OWNER_HEADER = ",".join(OWNER_COLUMNS)
 PERMIT_HEADER = ",".join(PERMIT_COLUMNS)
-OWNER_LINE = '7ABC123,CA,"GARCIA, MARIA","1 Main St, Los Angeles, CA 90012",TOYT,CAMRY,2019,,2020-01-01,'
+OWNER_LINE = '7ABC123,CA,"GARCIA, MARIA","1 Main St, Los Angeles, CA 90012",TOYT,CAMRY,2019,,2020-01-01,,1234,56'
 PERMIT_LINE = "RPP-1,residential,GARCIA,7ABC123:CA,Z-1,2026-01-01,2026-12-31"
 
 
@@ -53,7 +53,7 @@ def test_the_shared_helpers() -> None:
 def test_owners_header_fields_lengths_and_dates() -> None:
     assert "'plate' repeat" in _owner_error(OWNER_HEADER + ",plate\n" + OWNER_LINE + ",X\n")
     message = _owner_error(f"{OWNER_HEADER}\n{OWNER_LINE},extra\n{OWNER_LINE.rsplit(',', 3)[0]}\n")
-    assert "line 2: 11 fields, the header has 10" in message and "line 3: 7 fields, the header has 10" in message
+    assert "line 2: 13 fields, the header has 12" in message and "line 3: 9 fields, the header has 12" in message
     long_name = OWNER_LINE.replace('"GARCIA, MARIA"', "N" * 300_000)
     message = _owner_error(f"{OWNER_HEADER}\n{long_name}\n")
     assert "line 2" in message and len(message) < 400
@@ -172,7 +172,7 @@ def test_valid_owner_rows_round_trip(rows: list[tuple[str, str, date]]) -> None:
     writer = csv.writer(out)
     writer.writerow(OWNER_COLUMNS)
     for plate, name, day in rows:
-        writer.writerow([plate, "CA", name, "1 Main St, Los Angeles, CA 90012", "", "", "", "", day.isoformat(), ""])
+        writer.writerow([plate, "CA", name, "1 Main St, Los Angeles, CA 90012", "", "", "", "", day.isoformat(), "", "", ""])
     parsed = parse_owner_csv(out.getvalue().encode(), "x.csv")
     assert [(r.plate, r.name, r.valid_from) for r in parsed] == [
         (plate, " ".join(name.split()), day) for plate, name, day in rows]
