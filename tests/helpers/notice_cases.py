@@ -8,6 +8,7 @@ from typing import Any
 
 from desktop.bootstrap import make_app_context
 from desktop.demo.photos import street_photo
+from desktop.domain.profiles import TriggerKind, load_profile
 from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.persistence.evidence import EvidenceStore
@@ -86,8 +87,25 @@ def queue_case(app: AppContext, *, kind: str = "notice_of_delinquent_violation",
                    owner_id=owner_id, address_snapshot=address_snapshot(o) if o is not None and snapshot else None,
                    dedupe_key=f"notice:{stage or kind}")
         s.add(n)
+        previous = _previous_stage(profile, stage)
+        if previous is not None:  # the notice this one follows, mailed the day after it was due
+            s.add(Notice(citation_id=cid, kind=previous[1], stage=previous[0], status="mailed",
+                         queued_at=issued + timedelta(days=21), mailed_at=issued + timedelta(days=22),
+                         owner_id=owner_id, dedupe_key=f"notice:{previous[0]}"))
         s.commit()
         return cid, n.id
+
+
+def _previous_stage(profile: str, stage: str | None) -> tuple[str, str] | None:
+    """(stage key, notice kind) of the notice `stage` counts from, when it counts from the previous mailing."""
+    p = load_profile(profile)
+    keys = [s.key for s in p.stages]
+    if stage not in keys or keys.index(stage) == 0:
+        return None
+    this, before = p.stages[keys.index(stage)], p.stages[keys.index(stage) - 1]
+    if this.trigger.kind is not TriggerKind.DAYS_AFTER_PREVIOUS_NOTICE_MAILED or before.notice_kind is None:
+        return None
+    return before.key, before.notice_kind
 
 
 def mail_office(data: Path, *, clerk: bool = False) -> AppContext:

@@ -83,13 +83,19 @@ def contest_events(session: Session, citation_id: int) -> list[ContestFiled | Co
         return []
     profile = case_profile(case)
     events: list[ContestFiled | ContestDecided] = []
+    # the decision letters mailed: the law counts what follows a decision from the service of its letter
+    letters = dict(session.execute(select(Notice.dedupe_key, Notice.mailed_at).where(
+        Notice.citation_id == citation_id, Notice.kind == "decision_letter", Notice.mailed_at.is_not(None),
+        Notice.reprint_of.is_(None))).tuples().all())
     for a in session.scalars(select(Appeal).where(Appeal.citation_id == citation_id).order_by(Appeal.id)):
         if a.status == AppealStatus.WITHDRAWN:
             continue
         events.append(ContestFiled(a.level, rules.local_date(a.filed_at, profile)))
         if a.decision and a.decided_at is not None:
+            mailed = letters.get(f"decision_letter:{a.id}")
             events.append(ContestDecided(a.level, rules.local_date(a.decided_at, profile),
-                                         ContestOutcome(a.decision), a.reduced_fine_cents))
+                                         ContestOutcome(a.decision), a.reduced_fine_cents,
+                                         rules.local_date(mailed, profile) if mailed is not None else None))
     return events
 
 

@@ -512,8 +512,11 @@ class PieceBuilder:
             if a.decided_at is not None and a.decision:
                 outcome = _outcome(a.decision)
                 if outcome is not None:
+                    letter = next((n.mailed_at for n in case.mailed if n.dedupe_key == f"decision_letter:{a.id}"
+                                   and n.mailed_at is not None), None)
                     out.append(case_plan.ContestDecided(a.level, self.local_date(a.decided_at, profile), outcome,
-                                                   a.reduced_fine_cents))
+                                                        a.reduced_fine_cents,
+                                                        self.local_date(letter, profile) if letter else None))
         return out
 
     def recipient(self, notice: Notice, case: CaseFacts, profile_code: str) -> Recipient | Held:
@@ -597,6 +600,10 @@ class PieceBuilder:
         schedule = case_plan.plan_case(profile, c.issued_at, c.fine_cents, events, as_of=notice_date)
         balance = case.balance_cents
         index = profile.stage_index(stage_key) if stage_key else 0
+        if stage_key is not None and notice.reprint_of is None and index > 0:
+            early = self._before_its_time(profile, profile.stages[index], schedule.stage_start(stage_key), notice_date)
+            if early is not None:
+                return early
         later = profile.stages[index + 1:]
         steps: list[PenaltyStep] = []
         running = balance
@@ -618,10 +625,16 @@ class PieceBuilder:
             last = profile.stages[index]
             days = last.final_deadline_days or last.contest_deadline_days or 21
             due_date = notice_date + timedelta(days=days)
+        if due_date < notice_date:
+            return Held(f"Its pay-by date, {due_date:%d %b %Y}, has passed on the day it would be mailed; the daily "
+                        f"escalation must move the case to its next step before a notice goes out.")
         discount_cents = discount_deadline = None
-        if schedule.discount is not None and balance == schedule.fine_cents:
+        if (schedule.discount is not None and balance == schedule.fine_cents
+                and schedule.discount.until >= notice_date):
             discount_cents, discount_deadline = schedule.discount.amount_payable_cents, schedule.discount.until
         contest_deadline = schedule.contest_deadline
+        if stage_key is not None and profile.stages[index].contest_deadline_days is None:
+            contest_deadline = None  # this notice opens no window (England's Charge Certificate: no contest line)
         if contest_deadline is not None and contest_deadline < notice_date:
             contest_deadline = None  # a window that closed before this notice is not printed as a deadline
         photo = self.photo(case)
@@ -641,6 +654,21 @@ class PieceBuilder:
         if not self.renderer.prints_notice(data):
             return Held(f"A {kind_label(notice.kind).lower()} does not exist under the {profile.name} rules.")
         return data
+
+    @staticmethod
+    def _before_its_time(profile: prof.JurisdictionProfile, stage: prof.Stage, legal_start: date | None,
+                         notice_date: date) -> Held | None:
+        """Why the notice of `stage` may not be mailed on `notice_date` (None when it may): the law's time
+        for it has not come (England's Charge Certificate: only after the 28 days beginning with the service
+        of the Notice to Owner or of the notice of rejection, reg. 21 of the 2007 General Regulations)."""
+        if legal_start is None:
+            return Held(f"The {stage.name} cannot go out yet: the notice before it has not been mailed, or a hold "
+                        f"or an undecided appeal keeps its date open.")
+        if legal_start > notice_date:
+            why = f" ({stage.note})" if stage.note else ""
+            return Held(f"The {stage.name} may not be served before {legal_start:%d %b %Y} under the {profile.name} "
+                        f"rules{why}; release it on or after that day.")
+        return None
 
     # ---- letters queued by other areas
     @staticmethod

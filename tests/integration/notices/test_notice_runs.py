@@ -301,7 +301,8 @@ def test_batches_by_kind_and_size_presorted_by_zip(app: AppContext, actors: dict
     for z in zips:
         queue_case(app, photo=False, owner_kwargs={"address_line1": "100 MAIN ST", "city": "LOS ANGELES", "state": "CA",
                                                        "zip": z})
-    queue_case(app, photo=False, kind="final_notice", stage="final_notice")
+    # a final notice after its delinquent notice was mailed more than 30 days ago
+    queue_case(app, photo=False, kind="final_notice", stage="final_notice", issued_at=datetime(2026, 9, 1, tzinfo=UTC))
     result = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path)
     kinds = [(b.kind, b.pieces) for b in result.batches]
     assert sorted(kinds) == [("final_notice", 1), ("notice_of_delinquent_violation", 1),
