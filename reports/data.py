@@ -56,7 +56,7 @@ class SignatureStatus(enum.StrEnum):
 
 #: The words a printed document spells differently in British English (US spelling -> GB spelling).
 _GB_SPELLING = {"check": "cheque", "checks": "cheques", "color": "colour", "colors": "colours",
-                "license": "licence", "center": "centre", "canceled": "cancelled"}
+                "license": "licence", "center": "centre", "canceled": "cancelled", "honoring": "honouring"}
 
 
 @dataclass(frozen=True)
@@ -363,6 +363,8 @@ class DecisionLetterData:
     next_level_deadline: date | None = None
     next_level_instructions: str = ""
     mail: MailPiece = field(default_factory=MailPiece)
+    discount_cents: int | None = None  # England: the discounted amount offered again after a rejection
+    discount_deadline: date | None = None
 
 
 @dataclass(frozen=True)

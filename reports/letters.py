@@ -161,6 +161,10 @@ class HearingNotice(MailedLetter):
             out.append(text(f"If you cannot attend, ask to reschedule by {self.date(d.reschedule_by)}. If you do not "
                             f"attend and have not rescheduled, the hearing officer will decide on the evidence "
                             f"on file."))
+        else:
+            out.append(text("The hearing is too close for a request to reschedule by post. If you cannot attend, "
+                            f"telephone {self.agency.phone} before the hearing; otherwise the hearing officer will "
+                            f"decide on the evidence on file."))
         out.append(text("You may instead ask for the hearing to be decided on written evidence only; send it to "
                          "the address above so it arrives before the hearing date."))
         return out + [self.contact()] + self.signature()
@@ -193,6 +197,10 @@ class DecisionLetter(MailedLetter):
         if d.amount_due_cents and d.pay_by_date:
             out.append(text(f"Please pay {self.money(d.amount_due_cents)} by {self.date(d.pay_by_date)} at "
                             f"{self.agency.pay_url(d.facts.citation_number)} or by mail to the address above."))
+        if d.discount_cents is not None and d.discount_deadline is not None:
+            out.append(text(f"The discount is offered again: if payment of {self.money(d.discount_cents)} reaches "
+                            f"us by {self.date(d.discount_deadline)}, the penalty charge is settled at that "
+                            f"reduced amount."))
         if d.next_level:
             deadline = f" by {self.date(d.next_level_deadline)}" if d.next_level_deadline else ""
             out.append(para(f"<b>If you disagree.</b> You may appeal this decision to the {escape(d.next_level)}"
@@ -255,8 +263,10 @@ class ReversalLetter(MailedLetter):
         out = self.heading() + [
             text(f"Your {d.instrument.lower()} payment of {self.money(d.amount_cents)} made on "
                  f"{self.date(d.payment_date)} for {self.profile.citation_label.lower()} {d.citation_number} "
-                 f"was returned unpaid by your bank (reason {d.return_reason_code}: {d.return_reason}). "
-                 f"The payment has been reversed on your account."),
+                 f"was returned unpaid by your bank"
+                 + (f" with return code {d.return_reason_code} ({d.return_reason})" if d.return_reason_code
+                    else (f": {d.return_reason.rstrip('.')}" if d.return_reason else ""))
+                 + ". The payment has been reversed on your account."),
             facts_table(key_value_rows([
                 ("Returned item", f"{d.instrument}, {d.instrument_reference}"),
                 ("Amount reversed", self.money(d.amount_cents)),
@@ -295,11 +305,11 @@ class PaymentReceipt(MailedLetter):
     def story(self) -> list[Flowable]:
         d: ReceiptData = self.data  # type: ignore[assignment]
         rows = [("Received", fmt_datetime(d.received_at, d.timezone_name, self.profile)), ("From", d.payer_name),
-                ("Method", f"{d.method}" + (f" ({d.method_detail})" if d.method_detail else "")),
+                ("Method", d.agency.spell(d.method) + (f" ({d.method_detail})" if d.method_detail else "")),
                 ("Amount received", self.money(d.amount_cents))]
         if d.tendered_cents is not None:
             rows += [("Tendered", self.money(d.tendered_cents)), ("Change", self.money(d.change_cents))]
-        rows += [("Cashier", d.cashier), ("Workstation", d.workstation)]
+        rows += [("Cashier", d.cashier), ("Workstation", d.workstation)]  # an empty one is left out
         alloc = [[a.citation_number, a.plate, self.money(a.applied_cents), self.money(a.balance_after_cents)]
                  for a in d.allocations]
         total = sum(a.applied_cents for a in d.allocations)
@@ -310,8 +320,8 @@ class PaymentReceipt(MailedLetter):
             grid([f"{self.profile.citation_label} number", "Plate", "Applied", "Balance after"], alloc,
                  [170, 120, 110, 112], right_cols=(2, 3)),
             Spacer(0, 10),
-            text("Thank you. Keep this receipt as proof of payment. A payment by check or bank transfer is "
-                 "credited subject to the bank honouring it."),
+            text(f"Thank you. Keep this receipt as proof of payment. A payment by {self.agency.spell('check')} or "
+                 f"bank transfer is credited subject to the bank {self.agency.spell('honoring')} it."),
             self.contact(),
         ]
 
@@ -336,12 +346,13 @@ class ThermalReceipt:
         out += [(FONT, line, "") for line in d.agency.return_address_lines]
         out += [(FONT, d.agency.phone, ""), ("rule", "", ""), (FONT_BOLD, "PAYMENT RECEIPT", ""),
                 (FONT, "Receipt", d.receipt_number), (FONT, fdt(d.received_at, d.timezone_name, self.profile), ""),
-                (FONT, "Cashier", d.cashier), (FONT, "Station", d.workstation), ("rule", "", "")]
+                *[(FONT, label, value) for label, value in (("Cashier", d.cashier), ("Station", d.workstation))
+                  if value], ("rule", "", "")]
         for a in d.allocations:
             out += [(FONT, a.citation_number, money(a.applied_cents, sym)),
                     (FONT, f"  {a.plate}  bal. after", money(a.balance_after_cents, sym))]
         out += [("rule", "", ""), (FONT_BOLD, "TOTAL", money(d.amount_cents, sym)),
-                (FONT, d.method + (f" {d.method_detail}" if d.method_detail else ""), "")]
+                (FONT, d.agency.spell(d.method) + (f" {d.method_detail}" if d.method_detail else ""), "")]
         if d.tendered_cents is not None:
             out += [(FONT, "Tendered", money(d.tendered_cents, sym)), (FONT, "Change", money(d.change_cents, sym))]
         out += [("rule", "", ""), (FONT, "Thank you. Keep this receipt.", "")]

@@ -219,6 +219,8 @@ class MailedNotice(Document[NoticeData]):
             ("Contravention" if self.profile.code == "ENG" else "Violation",
              f"{f.violation_code}  {f.violation_description}"),
         ]
+        if f.plate_expiry and self.profile.code != "ENG":  # CA Vehicle Code 40202(a): the registration expiry
+            rows.append(("Registration expires", f.plate_expiry))
         if f.meter_number:
             rows.append(("Meter", f.meter_number))
         if f.officer_badge:
@@ -489,7 +491,7 @@ class DelinquentNotice(MailedNotice):
 
     def keys_for_page(self) -> list[str]:
         keys = ["consequence.delinquent", "pay", "contest"]
-        keys.append("plan" if self.profile.code == "CA" else "penalties")
+        keys += ["plan", "non_liability"] if self.profile.code == "CA" else ["penalties"]
         return keys
 
 
@@ -501,7 +503,7 @@ class FinalNotice(MailedNotice):
     def keys_for_page(self) -> list[str]:
         keys = ["consequence.final", "pay"]
         if self.profile.code == "CA":
-            keys += ["contest", "plan"]
+            keys += ["contest", "plan", "non_liability"]
         elif self.profile.code == "NYC":
             keys += ["contest", "penalties"]
         return keys

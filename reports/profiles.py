@@ -56,6 +56,12 @@ _CA = {
         "If the vehicle described is not yours, or the make does not match your registration, tell us: the "
         "citation will be cancelled (Vehicle Code 40209)."
     ),
+    "non_liability": (
+        "<b>Not your vehicle?</b> If you had sold or transferred the vehicle before the date of the violation, "
+        "or it was rented or leased to someone else, you are not liable: send us an affidavit of non-liability "
+        "(Vehicle Code 40209) with the name and address of the buyer, renter or lessee and the date of the "
+        "transfer, and this notice will be cancelled as to you. Forms: {web} or {phone}."
+    ),
     "footer": "Issued under California Vehicle Code Sections 40200-40230.",
 }
 

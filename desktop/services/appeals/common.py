@@ -86,7 +86,7 @@ def contest_events(session: Session, citation_id: int) -> list[ContestFiled | Co
     # the decision letters mailed: the law counts what follows a decision from the service of its letter
     letters = dict(session.execute(select(Notice.dedupe_key, Notice.mailed_at).where(
         Notice.citation_id == citation_id, Notice.kind == "decision_letter", Notice.mailed_at.is_not(None),
-        Notice.reprint_of.is_(None))).tuples().all())
+        Notice.reprint_of.is_(None))).all())
     for a in session.scalars(select(Appeal).where(Appeal.citation_id == citation_id).order_by(Appeal.id)):
         if a.status == AppealStatus.WITHDRAWN:
             continue

@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import appeals as rules
 from desktop.domain.appeals import AppealStatus, Channel, HearingMode, appeal_number
+from desktop.domain.checks import normalize_make
+from desktop.domain.colours import colour_name
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.geo import haversine_m
 from desktop.domain.ledger import EntryKind
@@ -66,11 +68,12 @@ from desktop.persistence.models import (
 )
 from desktop.services.appeals.common import case_profile, queue_letter
 from desktop.services.appeals.documents import PDF, AppealDocumentStore, file_sha256, pdf_page_count
+from desktop.services.appeals.letter_terms import decision_expected, decision_terms, reschedule_by
 from desktop.services.appeals.lists import docket
 from desktop.services.appeals.schematic import MapInput, MapPoint, write_map_png, zone_rings
 from desktop.services.cases.balances import ledger_money
 from desktop.services.core import settings
-from desktop.services.core.agency import agency_info
+from desktop.services.core.agency import agency_info, require_identity
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext
 from reports import data as rd
@@ -604,7 +607,8 @@ def citation_facts(session: Session, case: Citation, profile: JurisdictionProfil
         select(LedgerEntry).where(LedgerEntry.citation_id == case.id, LedgerEntry.kind == EntryKind.PENALTY.value))))
     return rd.CitationFacts(
         citation_number=case.citation_number, issued_at=case.issued_at, timezone_name=profile.timezone,
-        plate=case.plate, plate_jurisdiction=case.jurisdiction, make=case.make or "", color=case.color or "",
+        plate=case.plate, plate_jurisdiction=case.jurisdiction, make=normalize_make(case.make) or "",
+        color=colour_name(case.color, profile.spelling),
         location=case.address or f"{case.lat:.5f}, {case.lon:.5f}", violation_code=case.violation_code,
         violation_description=case.violation_description, fine_cents=case.fine_cents, penalty_cents=penalties,
         paid_cents=paid, balance_cents=charges - paid, officer_badge=case.officer_badge,
@@ -629,7 +633,8 @@ def acknowledgement_data(session: Session, appeal: Appeal, today: date) -> rd.Ac
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         received_at=appeal.filed_at, channel=Channel(appeal.channel).label, level=level.name,
         grounds="; ".join(texts.get(str(g), str(g)) for g in appeal.grounds or []), documents_received=docs,
-        decision_due_by=appeal.decide_by, penalties_paused=appeal.status in rules.PENDING_STATUSES)
+        decision_due_by=decision_expected(appeal.decide_by, today),
+        penalties_paused=appeal.status in rules.PENDING_STATUSES)
 
 
 def hearing_notice_data(session: Session, appeal: Appeal, hearing: Hearing, today: date) -> rd.HearingNoticeData:
@@ -645,13 +650,13 @@ def hearing_notice_data(session: Session, appeal: Appeal, hearing: Hearing, toda
         HearingMode.VIDEO: "A link to join will be e-mailed to "
                            + (appeal.appellant_email or "the address you gave us") + " the day before.",
     }[mode]
-    reschedule = rules.local_date(hearing.scheduled_at, profile) - timedelta(days=3)
+    reschedule = reschedule_by(profile, rules.local_date(hearing.scheduled_at, profile), today, 3)
     return rd.HearingNoticeData(
         profile_code=_letter_profile(profile), agency=agency_info(session, profile.code),
         recipient=_recipient(session, appeal, case),
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         hearing_at=hearing.scheduled_at, mode=mode.label, location_lines=location, join_instructions=join,
-        reschedule_by=reschedule if reschedule >= today else None,
+        reschedule_by=reschedule,
         what_to_bring=("This notice", "Any photographs, receipts or documents you rely on",
                        "Witnesses, if any (they may speak at the hearing)"))
 
@@ -669,30 +674,24 @@ def decision_letter_data(session: Session, appeal: Appeal, today: date) -> rd.De
         LedgerEntry.citation_id == case.id, LedgerEntry.dedupe_key == f"appeal:{appeal.id}:adjustment")) or 0
     refund = session.scalar(select(LedgerEntry.amount_cents).where(
         LedgerEntry.citation_id == case.id, LedgerEntry.dedupe_key == f"appeal:{appeal.id}:refund")) or 0
-    decided_on = rules.local_date(appeal.decided_at, profile)
-    nxt = rules.next_level(profile, appeal.level, decided_on, outcome)
     due = max(0, charges - paid)
     if appeal.status == AppealStatus.DEEMED_ACCEPTED:
         decided_by = "operation of law (no decision within the time allowed)"
     else:
         decided_by = _name(session, appeal.decided_by) + ", Hearing Officer"
-    instructions = ""
-    if nxt is not None:
-        agency = agency_info(session, profile.code)
-        where = ", ".join(agency.contest_lines)
-        instructions = (f"Quote appeal {appeal_number(appeal.id)}. " + (nxt.level.note or "")
-                        + (f" ({nxt.level.legal_basis})" if nxt.level.legal_basis else "")
-                        + (f" Requests to us go to {where}." if where and "court" not in nxt.level.name.lower()
-                           and "tribunal" not in nxt.level.name.lower() else ""))
+    agency = agency_info(session, profile.code)
+    terms = decision_terms(profile, agency, appeal.level, outcome, today, int(due), int(charges),
+                           f"appeal {appeal_number(appeal.id)}")
     return rd.DecisionLetterData(
-        profile_code=_letter_profile(profile), agency=agency_info(session, profile.code),
+        profile_code=_letter_profile(profile), agency=agency,
         recipient=_recipient(session, appeal, case),
         letter_date=today, appeal_number=appeal_number(appeal.id), facts=citation_facts(session, case, profile),
         level=level.name, decision=rd.Decision(outcome.value), reason_text=appeal.decision_reason or "",
         decided_by=decided_by, original_amount_cents=int(charges - adjustment), new_amount_cents=int(charges),
-        amount_due_cents=int(due), pay_by_date=rules.pay_by_after_decision(profile, appeal.level, decided_on) if due else None,
-        refund_due_cents=int(refund), next_level=nxt.level.name if nxt else "",
-        next_level_deadline=nxt.deadline if nxt else None, next_level_instructions=instructions.strip())
+        amount_due_cents=int(due), pay_by_date=terms.pay_by, refund_due_cents=int(refund),
+        next_level=terms.next_level, next_level_deadline=terms.next_level_deadline,
+        next_level_instructions=terms.next_level_instructions,
+        discount_cents=terms.discount_cents, discount_deadline=terms.discount_deadline)
 
 
 def _hearing_for(session: Session, appeal: Appeal, hearing_id: int | None) -> Hearing:
@@ -743,6 +742,7 @@ def render_letter(app: AppContext, actor: Actor, appeal_id: int, kind: str, hear
         case = s.get(Citation, appeal.citation_id)
         assert case is not None
         today = rules.local_date(app.now(), case_profile(case))
+        require_identity(s, case.profile_code)  # never a letter under another profile's authority
         if kind == "hearing_notice":
             hearing_id = _hearing_for(s, appeal, hearing_id).id
         letter = letter_data(s, appeal_id, kind, today, hearing_id)

@@ -588,11 +588,13 @@ class _Run:
     # -- 4. notices ------------------------------------------------------------------------------
     def cancel_notices_of_closed_cases(self) -> None:
         """Unmailed notices of cases closed since they were queued (paid, dismissed ...) are not sent.
-        Run before the new notices are queued, so it reads only the notices still waiting from before."""
+        Run before the new notices are queued, so it reads only the notices still waiting from before.
+        Only the ladder's notices (they have a stage): the letters a closing queues (a deemed acceptance's
+        decision and refund letters, a refund letter after payment) are what the closed case still owes."""
         sql = self.sql
         self.result.notices_cancelled += sql.run(f"""
             UPDATE notices SET status = 'cancelled', hold_reason = 'case closed before mailing'
-            WHERE status IN ('queued', 'held')
+            WHERE status IN ('queued', 'held') AND stage IS NOT NULL
               AND EXISTS (SELECT 1 FROM citations c WHERE c.id = notices.citation_id
                           AND c.status IN {sql.in_list(CLOSED)})""")
 

@@ -40,6 +40,8 @@ from desktop.domain import case_plan, postal
 from desktop.domain import profiles as prof
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.appeals import appeal_number as appeal_reference
+from desktop.domain.checks import normalize_make
+from desktop.domain.colours import colour_name
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.paths import AppPaths
@@ -58,6 +60,7 @@ from desktop.persistence.models import (
     User,
 )
 from desktop.persistence.models import EvidencePhoto as EvidenceRow
+from desktop.services.appeals.letter_terms import decision_expected, decision_terms, reschedule_by
 from desktop.services.core import settings
 from desktop.services.core.agency import agency_info
 from desktop.services.core.printing import DocumentRenderer
@@ -421,7 +424,7 @@ def load_cases(session: Session, citation_ids: Iterable[int], chunk: int = 500) 
 _ENTRY_TEXT = {"fine": "Fine", "penalty": "Penalty", "payment": "Payment", "refund": "Refund",
                "reversal": "Payment returned", "adjustment": "Adjustment", "discount": "Discount",
                "write_off": "Written off", "late_fee_waiver": "Late fees waived", "reinstatement": "Reinstated"}
-_METHODS = {"cash": "Cash", "check": "Check", "cheque": "Cheque", "card": "Card", "ach": "ACH debit",
+_METHODS = {"cash": "Cash", "check": "Check", "cheque": "Check", "card": "Card", "ach": "ACH debit",
             "money_order": "Money order", "wire": "Wire transfer"}
 
 
@@ -480,7 +483,8 @@ class PieceBuilder:
         paid = -sum(e.amount_cents for e in case.ledger if e.kind in ("payment", "reversal"))
         return CitationFacts(
             citation_number=c.citation_number, issued_at=c.issued_at, timezone_name=self.profile(c).timezone,
-            plate=c.plate, plate_jurisdiction=c.jurisdiction, make=c.make or "", color=c.color or "",
+            plate=c.plate, plate_jurisdiction=c.jurisdiction, make=normalize_make(c.make) or "",
+            color=colour_name(c.color, self.profile(c).spelling),
             location=c.address or c.zone_code or f"{c.lat:.5f}, {c.lon:.5f}",
             violation_code=c.violation_code, violation_description=c.violation_description,
             fine_cents=c.fine_cents, penalty_cents=penalties, paid_cents=max(paid, 0),
@@ -719,35 +723,30 @@ class PieceBuilder:
                     "accepted": Decision.DISMISSED, "reduced": Decision.REDUCED}.get(appeal.decision or "")
         if decision is None:
             return Held(f"The appeal's decision '{appeal.decision}' has no decision letter.")
-        decided_on = self.local_date(appeal.decided_at or self.now, profile)
         balance = case.balance_cents
         c = case.citation
         new_amount = {Decision.DISMISSED: 0, Decision.REDUCED: appeal.reduced_fine_cents or c.fine_cents,
                       Decision.UPHELD: c.fine_cents}[decision]
-        nxt = next((lv for lv in profile.appeal_levels for w in lv.request_windows
-                    if w.counted_from == f"decision:{appeal.level}"), None)
-        next_deadline = None
-        if nxt is not None and decision is not Decision.DISMISSED:
-            days = next(w.days for w in nxt.request_windows if w.counted_from == f"decision:{appeal.level}")
-            next_deadline = decided_on + timedelta(days=days)
-        grace = None
-        try:
-            grace = profile.appeal_level(appeal.level).rejection_grace_days
-        except UserError:
-            pass
-        letter_date = self.today(profile)
+        letter_date = self.today(profile)  # the day it is printed is the day it is mailed
+        agency = self.agency(profile)
+        number = appeal_number(appeal)
+        terms = decision_terms(profile, agency, appeal.level, _outcome(appeal.decision or "") or
+                               prof.ContestOutcome.UPHELD, letter_date, max(balance, 0), new_amount,
+                               f"appeal {number}")
+        deemed = appeal.status == "deemed_accepted"
         return DecisionLetterData(
-            profile_code=profile.code.upper(), agency=self.agency(profile),
+            profile_code=profile.code.upper(), agency=agency,
             recipient=self._appeal_recipient(appeal, recipient, profile.code), letter_date=letter_date,
-            appeal_number=appeal_number(appeal), facts=self.facts(case), level=self._level_name(profile, appeal.level),
-            decision=decision, reason_text=appeal.decision_reason or "", decided_by=self.user_name(appeal.decided_by),
+            appeal_number=number, facts=self.facts(case), level=self._level_name(profile, appeal.level),
+            decision=decision, reason_text=appeal.decision_reason or "",
+            decided_by=("operation of law (no decision within the time allowed)" if deemed
+                        else self.user_name(appeal.decided_by)),
             original_amount_cents=c.fine_cents, new_amount_cents=new_amount, amount_due_cents=max(balance, 0),
-            pay_by_date=(decided_on + timedelta(days=grace or 21)) if balance > 0 else None,
-            refund_due_cents=max(-balance, 0),
-            next_level=nxt.name if nxt is not None and decision is not Decision.DISMISSED else "",
-            next_level_deadline=next_deadline,
-            next_level_instructions=nxt.note if nxt is not None else "",
+            pay_by_date=terms.pay_by, refund_due_cents=max(-balance, 0),
+            next_level=terms.next_level, next_level_deadline=terms.next_level_deadline,
+            next_level_instructions=terms.next_level_instructions,
             mail=self.mail.piece(notice.serial or 0),
+            discount_cents=terms.discount_cents, discount_deadline=terms.discount_deadline,
         )
 
     def _appeal_acknowledgement(self, notice: Notice, case: CaseFacts, profile: prof.JurisdictionProfile,
@@ -764,7 +763,8 @@ class PieceBuilder:
             recipient=self._appeal_recipient(appeal, recipient, profile.code), letter_date=self.today(profile),
             appeal_number=appeal_number(appeal), facts=self.facts(case), received_at=appeal.filed_at,
             channel=appeal.channel.replace("_", " ").capitalize(), level=self._level_name(profile, appeal.level),
-            grounds=grounds, documents_received=docs, decision_due_by=appeal.decide_by,
+            grounds=grounds, documents_received=docs,
+            decision_due_by=decision_expected(appeal.decide_by, self.today(profile)),
             penalties_paused=True, mail=self.mail.piece(notice.serial or 0),
         )
 
@@ -781,6 +781,11 @@ class PieceBuilder:
         appeal = next((a for a in case.appeals if a.id == hearing.appeal_id), None)
         if appeal is None:
             return Held("The hearing's appeal belongs to another case.")
+        letter_date = self.today(profile)
+        hearing_day = self.local_date(hearing.scheduled_at, profile)
+        if hearing_day < profile.service.served_on(letter_date):
+            return Held(f"The hearing on {hearing_day:%d %b %Y} would be over before this notice is served; "
+                        f"schedule a new hearing date (a new notice is queued with it) and cancel this piece.")
         mode = hearing.mode.replace("_", " ").capitalize()
         instructions = {
             "In person": "Check in at the hearing office reception 15 minutes before the time above.",
@@ -794,7 +799,7 @@ class PieceBuilder:
             appeal_number=appeal_number(appeal), facts=self.facts(case), hearing_at=hearing.scheduled_at, mode=mode,
             location_lines=tuple(p.strip() for p in (hearing.location or "").split(",") if p.strip()),
             join_instructions=instructions,
-            reschedule_by=self.local_date(hearing.scheduled_at, profile) - timedelta(days=7),
+            reschedule_by=reschedule_by(profile, hearing_day, letter_date, 7),
             what_to_bring=("This notice", "Photo identification",
                            "Any evidence: photographs, receipts, permits, witness statements"),
             mail=self.mail.piece(notice.serial or 0),
@@ -808,10 +813,15 @@ class PieceBuilder:
 
     def _refund_letter(self, notice: Notice, case: CaseFacts, profile: prof.JurisdictionProfile,
                        recipient: Recipient) -> RefundLetterData | Held:
-        target = self._letter_target(notice)
+        # an appeal's refund letter ("refund_letter:appeal:<appeal id>") names its refund in the snapshot; a
+        # payments refund letter ("refund_letter:<refund id>") in its key
+        snap = notice.address_snapshot if isinstance(notice.address_snapshot, dict) else {}
+        target = snap.get("refund_id")
+        if target is None and ":appeal:" not in (notice.dedupe_key or ""):
+            target = self._letter_target(notice)
         q = select(Refund).where(Refund.citation_id == case.citation.id)
         if target is not None:
-            q = q.where(Refund.id == target)
+            q = q.where(Refund.id == int(target))
         refund = self.session.scalars(q.order_by(Refund.id.desc())).first()
         if refund is None or refund.status == "rejected":
             return Held("No approved refund was found for this refund letter.")
@@ -820,7 +830,7 @@ class PieceBuilder:
         payments = [p for p in self._payments(case) if p.status != "reversed"]
         last = payments[-1] if payments else None
         refund_entry = next((e for e in reversed(case.ledger) if e.kind == "refund"), None)
-        method = "Check"
+        method = self.agency(profile).spell("Check")
         if last is not None and last.method == "card":
             method = "Credit to the card used" + (f" (ending {last.card_last4})" if last.card_last4 else "")
         if refund.payee_name:
@@ -845,9 +855,13 @@ class PieceBuilder:
         payment = payments[-1]
         reversal = next((e for e in reversed(case.ledger)
                          if e.kind == "reversal" and e.payment_id in (payment.id, None)), None)
-        memo = (reversal.memo or "") if reversal else ""
+        # the bank's reason as the payments office recorded it ("R01 insufficient funds"); the ledger memo
+        # ("payment 598 reversed: ...") is the office's own note and is not printed
+        memo = (payment.reversal_reason or "").strip()
+        if not memo and reversal is not None:
+            memo = re.sub(r"^payment \d+ reversed:\s*", "", reversal.memo or "")
         m = re.match(r"\s*(R\d{2}|[A-Z]{1,2}\d{1,3})\b[\s:,-]*(.*)", memo)
-        code, reason = (m.group(1), m.group(2) or "Returned by the bank") if m else ("", memo or "Returned by the bank")
+        code, reason = (m.group(1), m.group(2) or "returned by the bank") if m else ("", memo)
         fee = sum(e.amount_cents for e in case.ledger
                   if e.amount_cents > 0 and e.kind in ("penalty", "adjustment")
                   and "fee" in ((e.memo or "") + (e.dedupe_key or "")).lower()
@@ -856,10 +870,11 @@ class PieceBuilder:
         return ReversalLetterData(
             profile_code=profile.code.upper(), agency=self.agency(profile), recipient=recipient, letter_date=today,
             citation_number=case.citation.citation_number, payment_date=payment.value_date,
-            amount_cents=payment.amount_cents, instrument=_METHODS.get(payment.method, payment.method.title()),
+            amount_cents=payment.amount_cents,
+            instrument=self.agency(profile).spell(_METHODS.get(payment.method, payment.method.title())),
             instrument_reference=(f"no. {payment.cheque_number}" if payment.cheque_number
                                   else payment.reference or payment.external_id),
-            return_reason_code=code or "-", return_reason=reason, returned_item_fee_cents=fee,
+            return_reason_code=code, return_reason=reason, returned_item_fee_cents=fee,
             balance_cents=max(case.balance_cents, 0), pay_by_date=today + timedelta(days=21),
             mail=self.mail.piece(notice.serial or 0),
         )

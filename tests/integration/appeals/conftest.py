@@ -13,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation, Device, EvidencePhoto, LedgerEntry, Notice, Zone
 from tests.helpers.factories import add_citation
+from tests.helpers.identities import give_identity
 
 REAL_GPS = Path("/work/shared/data/photos_exif/gps")
 
@@ -57,6 +58,7 @@ def make_case(app, *, profile: str = "CA", issued_at: datetime | None = None, fi
               photos: int = 0, zone: bool = False, **extra) -> int:
     """A case under `profile`; optionally paid, with a penalty, a mailed notice, stored photos and a zone."""
     issued = issued_at or datetime(2026, 11, 20, 17, 15, tzinfo=UTC)
+    give_identity(app, profile)
     if profile == "ENG":
         extra.setdefault("jurisdiction", "GB")
         extra.setdefault("plate", "KX19ABC")

@@ -89,8 +89,13 @@ def test_decision_letter_england_tribunal_and_deemed_acceptance(app, actors, clo
     appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], rejected.appeal_id, "upheld",
                           "The CEO's photographs show the vehicle on a single yellow line in force.")
     text = flat(text_of(render_letter(app, actors[Role.CLERK], rejected.appeal_id, "decision_letter")))
-    assert "UPHELD" in text and "Traffic Penalty Tribunal" in text and "by 7 January 2027" in text
+    # mailed Thursday 10 December, served Monday 14th: 28 days beginning then to appeal, and the 50 %
+    # discount offered again for 14 days beginning then; a council outside London: the Traffic Penalty Tribunal
+    assert "UPHELD" in text and "Traffic Penalty Tribunal" in text and "by 10 January 2027" in text
+    assert "London Tribunals" not in text and "Springfield House" in text
     assert "£70.00" in text and "AV3 7QT" in text
+    assert "payment of £35.00 reaches us by 27 December 2026" in text
+    assert "Exmoor Vale City Council" in text and "City of Los Angeles" not in text
 
     other = make_case(app, profile="ENG", fine_cents=7000, paid_cents=7000, status="paid",
                       issued_at=datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
