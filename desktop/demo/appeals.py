@@ -321,7 +321,10 @@ ENG_CASES = [
     (113, 28, 21, 7000, None),   # representations undecided 60 days: deemed accepted by the daily run
     (70, 28, 14, 0, None),       # representations awaiting a decision
     (100, 28, 12, 0, 9),         # representations rejected 9 days ago: tribunal window open
+    (31, None, None, 0, None),   # PCN unpaid 31 days: the daily run queues its Notice to Owner
+    (75, 28, None, 0, None),     # NtO mailed 47 days ago, no representations: its Charge Certificate is due
 ]
+ENG_OWNERS = ["ELLERY, THOMAS", "OKONJO, GRACE", "MARSH, PETER", "MCDONALD, AILSA", "VAN DER BERG, JOOST"]
 ENG_STATEMENTS = [
     ("procedural_impropriety", ("The Notice to Owner gave the wrong date for the contravention, and I had already "
      "paid in full within the discount period by card (reference attached). Please cancel the charge and refund me.")),
@@ -350,16 +353,18 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
             number = f"AV8041{2001 + n:04d}"
             if s.scalar(select(Citation.id).where(Citation.citation_number == number)):
                 continue
-            plate = ["KX19ABC", "LD68VNR", "AV21KPT"][n]
+            plate = ["KX19ABC", "LD68VNR", "AV21KPT", "GU70XRM", "EK17BWD"][n]
             lat, lon = 51.14870 + 0.0004 * n, 0.87225 - 0.0006 * n
             owner = RegisteredOwner(
-                plate=plate, jurisdiction="GB", name=["ELLERY, THOMAS", "OKONJO, GRACE", "MARSH, PETER"][n],
-                name_key=["ELLERY, THOMAS", "OKONJO, GRACE", "MARSH, PETER"][n],
+                plate=plate, jurisdiction="GB", name=ENG_OWNERS[n], name_key=ENG_OWNERS[n],
                 address_raw=["14 Orchard Rise, Ashford TN23 7QT", "3 Mill Lane, Ashford TN24 8DB",
-                              "22 Station Road, Ashford TN23 1PP"][n],
-                address_line1=["14 Orchard Rise", "3 Mill Lane", "22 Station Road"][n], city="Ashford", state="",
-                zip=["TN23 7QT", "TN24 8DB", "TN23 1PP"][n], address_status="ok",
-                vehicle_make=["VAUXHALL", "FORD", "NISSAN"][n], vehicle_model=["CORSA", "FOCUS", "QASHQAI"][n],
+                             "22 Station Road, Ashford TN23 1PP", "7 Beaver Road, Ashford TN23 7RR",
+                             "41 Kingsnorth Road, Ashford TN23 6HU"][n],
+                address_line1=["14 Orchard Rise", "3 Mill Lane", "22 Station Road", "7 Beaver Road",
+                               "41 Kingsnorth Road"][n], city="Ashford", state="",
+                zip=["TN23 7QT", "TN24 8DB", "TN23 1PP", "TN23 7RR", "TN23 6HU"][n], address_status="ok",
+                vehicle_make=["VAUXHALL", "FORD", "NISSAN", "KIA", "TOYOTA"][n],
+                vehicle_model=["CORSA", "FOCUS", "QASHQAI", "PICANTO", "YARIS"][n],
                 vehicle_year=2019, valid_from=date(2020, 1, 1), source="DVLA demo extract", imported_at=issued)
             s.add(owner)
             s.flush()
@@ -367,8 +372,9 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                 citation_number=number, source_event_id=f"demo-{number}", device_id="HH-ENG-01",
                 officer_badge="CEO 2231", issued_at=issued, received_at=issued + timedelta(minutes=20), plate=plate,
                 plate_key=plate_key(plate), jurisdiction="GB", plate_type=None, make=owner.vehicle_make,
-                model=owner.vehicle_model, color=["SILVER", "BLUE", "WHITE"][n], lat=lat, lon=lon, accuracy_m=5.0,
-                address=["High Street (outside No. 42), Ashford", "Bank Street, Ashford", "Elwick Road, Ashford"][n],
+                model=owner.vehicle_model, color=["SILVER", "BLUE", "WHITE", "RED", "GREY"][n], lat=lat, lon=lon,
+                accuracy_m=5.0, address=["High Street (outside No. 42), Ashford", "Bank Street, Ashford",
+                                         "Elwick Road, Ashford", "North Street, Ashford", "Godinton Road, Ashford"][n],
                 violation_code="01", violation_description="Parked in a restricted street during prescribed hours",
                 fine_cents=7000, handheld_fine_cents=7000, observations=[], remarks="Vehicle observed 10 minutes; "
                 "no loading seen.", status="open", evidence_status="ok", signature_state="valid",
@@ -395,6 +401,8 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                                         effective_date=issued.date(), dedupe_key="fine", memo="01 restricted street"))
             uow.audit("citation.approved", "citation", cid, after={"status": "open"})
             uow.commit()
+        if nto_after is None:
+            continue  # the daily run queues its Notice to Owner
         nto = issued + timedelta(days=nto_after)
         with at_clock(app, nto).uow(system) as uow:
             uow.session.add(Notice(citation_id=cid, kind="notice_to_owner", stage="notice_to_owner", status="mailed",
@@ -419,7 +427,8 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                 paid_case.closed_at = paid_at
                 uow.audit("payment.posted", "citation", cid, after={"amount_cents": paid}, reason="paid in full")
                 uow.commit()
-        ids.append((cid, number, nto + timedelta(days=reps_after), n))
+        if reps_after is not None:
+            ids.append((cid, number, nto + timedelta(days=reps_after), n))
     for cid, number, reps_at, n in ids:
         ground, statement = ENG_STATEMENTS[n]
         with app.db.reading() as s:

@@ -1,7 +1,9 @@
-"""Vehicle colour codes as a letter prints them: the two- and three-letter codes handhelds and registries
+"""Vehicle makes and colour codes as a letter prints them: the two- and three-letter codes handhelds and registries
 send (NCIC-style: GY / GRY, WT / WHI, ...) to the word, in the authority's spelling (Gray / Grey)."""
 
 from __future__ import annotations
+
+from desktop.domain.checks import normalize_make
 
 _NAMES = {
     "WT": "White", "WHI": "White", "BK": "Black", "BLK": "Black", "GY": "Gray", "GRY": "Gray",
@@ -24,3 +26,10 @@ def colour_name(code: str | None, spelling: str = "US") -> str:
         return ""
     name = _NAMES.get(raw.upper().replace(".", ""), raw.capitalize() if raw.isupper() else raw)
     return _GB.get(name, name) if spelling.upper() == "GB" else _US.get(name, name)
+
+
+def make_name(raw: str | None) -> str:
+    """The make as a letter prints it: a known code by its name ("TOYT" -> "Toyota", resources/reference/
+    makes.csv), an unknown word in ordinary case ("VAUXHALL" -> "Vauxhall"; short ones like "BMW" kept)."""
+    name = normalize_make(raw) or ""
+    return name.title() if name.isupper() and len(name) > 3 and " " not in name else name

@@ -36,8 +36,7 @@ from sqlalchemy.orm import Session
 
 from desktop.domain import appeals as rules
 from desktop.domain.appeals import AppealStatus, Channel, HearingMode, appeal_number
-from desktop.domain.checks import normalize_make
-from desktop.domain.colours import colour_name
+from desktop.domain.colours import colour_name, make_name
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.geo import haversine_m
 from desktop.domain.ledger import EntryKind
@@ -607,7 +606,7 @@ def citation_facts(session: Session, case: Citation, profile: JurisdictionProfil
         select(LedgerEntry).where(LedgerEntry.citation_id == case.id, LedgerEntry.kind == EntryKind.PENALTY.value))))
     return rd.CitationFacts(
         citation_number=case.citation_number, issued_at=case.issued_at, timezone_name=profile.timezone,
-        plate=case.plate, plate_jurisdiction=case.jurisdiction, make=normalize_make(case.make) or "",
+        plate=case.plate, plate_jurisdiction=case.jurisdiction, make=make_name(case.make),
         color=colour_name(case.color, profile.spelling),
         location=case.address or f"{case.lat:.5f}, {case.lon:.5f}", violation_code=case.violation_code,
         violation_description=case.violation_description, fine_cents=case.fine_cents, penalty_cents=penalties,

@@ -40,8 +40,7 @@ from desktop.domain import case_plan, postal
 from desktop.domain import profiles as prof
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.appeals import appeal_number as appeal_reference
-from desktop.domain.checks import normalize_make
-from desktop.domain.colours import colour_name
+from desktop.domain.colours import colour_name, make_name
 from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CLOSED_STATES, CaseStatus
 from desktop.paths import AppPaths
@@ -483,7 +482,7 @@ class PieceBuilder:
         paid = -sum(e.amount_cents for e in case.ledger if e.kind in ("payment", "reversal"))
         return CitationFacts(
             citation_number=c.citation_number, issued_at=c.issued_at, timezone_name=self.profile(c).timezone,
-            plate=c.plate, plate_jurisdiction=c.jurisdiction, make=normalize_make(c.make) or "",
+            plate=c.plate, plate_jurisdiction=c.jurisdiction, make=make_name(c.make),
             color=colour_name(c.color, self.profile(c).spelling),
             location=c.address or c.zone_code or f"{c.lat:.5f}, {c.lon:.5f}",
             violation_code=c.violation_code, violation_description=c.violation_description,
