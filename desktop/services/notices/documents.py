@@ -8,13 +8,15 @@ that `reports` prints (NoticeData, RefundLetterData, ...), or into the reason it
 `Held` with a clerk-readable reason). Nothing here writes to the database: `notice_runs` does that.
 
 Where each part comes from:
-- the agency (names, addresses, wording, pay address) from the declared settings `agency.*`;
+- the agency (names, addresses, wording, pay address, spelling, tribunal) from the identity of the case's
+  profile (`desktop.services.core.agency`: `agency.identity`, the flat `agency.*` for the home profile);
 - the recipient from the notice's address snapshot (or the case's registered owner), standardised the
   USPS way by `desktop.domain.addresses.standardize`; an address that cannot be standardised holds the
   notice, and so does an owner whose mail came back;
 - the amounts from the ledger (the balance is the sum of the entries, never a stored number) and the
-  dates from the jurisdiction profile (`plan_case`): the printed deadlines assume the piece is mailed on
-  the notice date, so they are never later than the legal ones, which run from the confirmed mailing;
+  dates from the jurisdiction profile (`plan_case`): the printed deadlines take the piece as mailed on the
+  day it is printed (so a batch printed late is counted again) and served as the profile's service rule
+  says; a notice before its legal date, or whose pay-by date is past, is held with the reason;
 - the main evidence photo from a print derivative made once per photo and kept under
   `print/derivatives`; a missing, altered or damaged photo holds the notice;
 - the Intelligent Mail barcode from the Mailer ID setting and the piece's serial.
