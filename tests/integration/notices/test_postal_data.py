@@ -9,11 +9,14 @@ from pathlib import Path
 from reportlab.graphics.barcode.usps4s import USPS_4State
 
 from desktop.domain.roles import Role
+from desktop.services import appeals
 from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices import runs as nr
 from reports import geometry as geo
 from tests.helpers.notice_cases import queue_case
+from tests.integration.appeals.conftest import make_case
+from tests.integration.appeals.test_intake_and_decisions import request
 from tests.integration.notices.test_notice_runs import _imb_bars
 
 ADDRESS = {"address_line1": "4410 W OLYMPIC BLVD APT 12", "city": "LOS ANGELES", "state": "CA",
@@ -60,3 +63,10 @@ def test_a_missing_zip4_routes_on_five_digits_and_no_correction_is_stid_300(
     queue_case(app, owner_kwargs={**ADDRESS, "zip": "90019"})  # a delivery point alone is not used
     [batch] = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path).batches
     assert _drawn_barcode(batch.path.read_bytes()) == _barcode_of("00" + "300" + "123456" + "000000009", "90019")
+
+
+def test_the_mail_log_shows_the_zip_of_appeal_letters(app: AppContext, actors: dict[Role, Actor]) -> None:
+    cid = make_case(app)
+    appeals.file_appeal(app, actors[Role.CLERK], request(app, cid))  # queues the acknowledgement
+    rows = nr.mail_log(app, actors[Role.CLERK], nr.MailLogFilter(kind="appeal_acknowledgement"))
+    assert [(r.recipient, r.zip_code) for r in rows] == [("Maria Garcia", "90026")]
