@@ -70,8 +70,8 @@ def cmd_notices(env: Any) -> int:
         print(file=sys.stderr)
     print(result.summary())
     for h in result.held:
-        print(f"  {'withdrawn' if h.cancelled else 'held'} notice {h.notice_id} ({h.citation_number}): {h.reason}",
-              file=sys.stderr)
+        what = "withdrawn" if h.cancelled else "waiting" if h.waiting else "held"
+        print(f"  {what} notice {h.notice_id} ({h.citation_number}): {h.reason}", file=sys.stderr)
     return 0
 
 

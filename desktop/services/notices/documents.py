@@ -135,10 +135,13 @@ def kind_label(kind: str) -> str:
 
 @dataclass(frozen=True)
 class Held:
-    """Why a piece cannot be printed; `cancel` when it should not go out at all (the case closed)."""
+    """Why a piece cannot be printed; `cancel` when it should not go out at all (the case closed); `wait`
+    when it may go out later by itself (its legal date has not come: it stays queued with the reason, and
+    the first run on or after that date prints it)."""
 
     reason: str
     cancel: bool = False
+    wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -672,7 +675,8 @@ class PieceBuilder:
         if legal_start > notice_date:
             why = f" ({stage.note})" if stage.note else ""
             return Held(f"The {stage.name} may not be served before {legal_start:%d %b %Y} under the {profile.name} "
-                        f"rules{why}; release it on or after that day.")
+                        f"rules{why}; it waits in the queue and the first run on or after that day prints it.",
+                        wait=True)
         return None
 
     # ---- letters queued by other areas

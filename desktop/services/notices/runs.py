@@ -98,6 +98,7 @@ class HeldPiece:
     kind: str
     reason: str
     cancelled: bool = False
+    waiting: bool = False  # left queued until its legal date (not on the clerk's held list)
 
 
 @dataclass
@@ -123,7 +124,11 @@ class RunResult:
 
     @property
     def held_count(self) -> int:
-        return sum(1 for h in self.held if not h.cancelled)
+        return sum(1 for h in self.held if not h.cancelled and not h.waiting)
+
+    @property
+    def waiting_count(self) -> int:
+        return sum(1 for h in self.held if h.waiting)
 
     @property
     def cancelled_count(self) -> int:
@@ -137,6 +142,8 @@ class RunResult:
                 f"held {self.held_count:,}")
         if self.cancelled_count:
             text += f", withdrawn {self.cancelled_count:,} (case closed)"
+        if self.waiting_count:
+            text += f", {self.waiting_count:,} waiting for their legal date"
         if self.skipped:
             text += f", left {len(self.skipped):,} changed by someone else"
         if self.batches:
@@ -424,7 +431,7 @@ def _record_holds(app: AppContext, actor: Actor, held: list[tuple[Notice, Held]]
                   result: RunResult) -> None:
     with app.uow(actor, Permission.RUN_NOTICES) as uow:
         for n, why in held:
-            status = "cancelled" if why.cancel else "held"
+            status = "cancelled" if why.cancel else "queued" if why.wait else "held"
             changed = uow.session.execute(
                 update(Notice).where(Notice.id == n.id, Notice.status == "queued")
                 .values(status=status, hold_reason=why.reason)
@@ -432,9 +439,13 @@ def _record_holds(app: AppContext, actor: Actor, held: list[tuple[Notice, Held]]
             if not changed:
                 result.skipped.append(n.id)
                 continue
-            uow.audit(f"notice.{status}", "citation", n.citation_id,
-                      after={"notice": n.id, "kind": n.kind, "status": status}, reason=why.reason)
-            result.held.append(HeldPiece(n.id, numbers.get(n.citation_id, ""), n.kind, why.reason, why.cancel))
+            if why.wait and n.hold_reason == why.reason:
+                pass  # waiting as before: audited when it first waited
+            else:
+                uow.audit(f"notice.{'waiting' if why.wait else status}", "citation", n.citation_id,
+                          after={"notice": n.id, "kind": n.kind, "status": status}, reason=why.reason)
+            result.held.append(HeldPiece(n.id, numbers.get(n.citation_id, ""), n.kind, why.reason, why.cancel,
+                                         why.wait))
         uow.commit()
 
 
