@@ -791,7 +791,8 @@ class PieceBuilder:
         if hearing_day < profile.service.served_on(letter_date):
             return Held(f"The hearing on {hearing_day:%d %b %Y} would be over before this notice is served; "
                         f"schedule a new hearing date (a new notice is queued with it) and cancel this piece.")
-        mode = hearing.mode.replace("_", " ").capitalize()
+        mode = {"phone": "Telephone", "telephone": "Telephone"}.get(hearing.mode,
+                                                                    hearing.mode.replace("_", " ").capitalize())
         instructions = {
             "In person": "Check in at the hearing office reception 15 minutes before the time above.",
             "Video": "A link to join will be e-mailed to you the day before; you may also ask for it by phone.",

@@ -167,6 +167,7 @@ def test_acknowledgement_and_hearing_notice_print_no_past_date(app, actors, cloc
     text, held = _run(app, actors, tmp_path / "hn", "hearing_notice")
     assert text is not None, held
     assert not re.search(r"reschedule by [A-Z][a-z]+ \d", text) and "too close for a request to reschedule by post" in text
+    assert "Telephone" in text and "will call you" in text  # the mode's own instructions
     # a notice that would arrive after the hearing is held instead of printed
     clock.now = datetime(2026, 12, 9, 18, 0, tzinfo=UTC)
     with app.db.write_session() as s:
