@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from reports.base import (
     ACCENT,
+    BLACK,
     FONT,
     FONT_BOLD,
     RULE,
@@ -350,12 +353,23 @@ class ThermalReceipt:
         return out
 
     def render(self) -> bytes:
-        lines = self._lines()
         margin = 4 * 72 / 25.4
+        width = self.WIDTH - 2 * margin
+        lines: list[tuple[str, str, str]] = []
+        for font, left, right in self._lines():
+            if font == "rule":
+                lines.append((font, left, right))
+                continue
+            # wrapped at spaces to the paper's printable width (left of the amount when there is one)
+            room = width - (pdfmetrics.stringWidth(right, font, 8) + 6 if right else 0)
+            parts = simpleSplit(left, font, 8, room) or [""]
+            lines += [(font, part, right if k == len(parts) - 1 else "") for k, part in enumerate(parts)]
         height = len(lines) * self.LINE + 2 * margin + 40
         buf = io.BytesIO()
         c = Canvas(buf, pagesize=(self.WIDTH, height), pageCompression=1, invariant=1)
         c.setTitle(self.title)
+        c.setFillColor(BLACK)
+        c.setStrokeColor(BLACK)
         y = height - margin - 9
         for font, left, right in lines:
             if font == "rule":
@@ -364,7 +378,7 @@ class ThermalReceipt:
                 c.setDash()
             else:
                 c.setFont(font, 8)
-                c.drawString(margin, y, left[:44])
+                c.drawString(margin, y, left)
                 if right:
                     c.drawRightString(self.WIDTH - margin, y, right)
             y -= self.LINE
