@@ -35,13 +35,6 @@ FILES = {
     FONT_MONO: "DejaVuSansMono.ttf",
 }
 
-#: Vertical extent of DejaVu Sans capitals and descenders, as fractions of the font size (hhea metrics of
-#: the font: cap height 0.729 em; descender 0.236 em). The window layout measures lines with these.
-CAP_HEIGHT = 0.73
-ASCENT = 0.76  # accented capitals (É, Ł) reach a little above the cap height
-DESCENT = 0.24
-
-
 def font_path(name: str) -> Path:
     """Where the bundled TrueType file of `name` lives."""
     return resource("fonts", FILES[name])

@@ -334,9 +334,10 @@ Measure = Callable[[str, float], float]
 
 
 def line_extent(line: str) -> tuple[float, float]:
-    """(ascent, descent) of a printed line as fractions of the font size (see reports.fonts)."""
+    """(ascent, descent) of a printed line as fractions of the font size, measured on DejaVu Sans (the
+    bundled font, reports.fonts): capitals and digits 0.73 em, ascenders 0.76 em, descenders 0.24 em."""
     plain = line.isascii()
-    ascent = 0.76 if plain else 0.95  # accents over capitals: Ễ, Ł's stroke stays below
+    ascent = 0.76 if plain else 1.07  # stacked accents over capitals (Ễ, Ẳ) reach 1.07 em in DejaVu Sans
     descent = 0.24 if (not plain or any(c in "gjpqyQJ,;()[]{}|_@" for c in line)) else 0.02
     return ascent, descent
 
