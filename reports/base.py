@@ -42,7 +42,7 @@ from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfbase import pdfmetrics  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph  # noqa: E402
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, TableStyle  # noqa: E402
 
 from reports import fonts  # noqa: E402
 from reports import geometry as geo  # noqa: E402
@@ -559,7 +559,8 @@ class Document(ABC, Generic[DataT]):
         """Recipient address (and IMb above it) placed for the envelope window; returns the layout used."""
         layout = self.address_layout(recipient, mail)
         if layout.imb_bars is not None:
-            draw_imb(canvas, make_imb(mail, recipient.routing_code), layout.imb_bars.x - geo.IMB_CLEAR_ZONE_X_IN * geo.INCH,
+            draw_imb(canvas, make_imb(mail, recipient.routing_code),  # given its clear zones' corner
+                     layout.imb_bars.x - geo.IMB_CLEAR_ZONE_X_IN * geo.INCH,
                      layout.imb_bars.y - geo.IMB_CLEAR_ZONE_Y_IN * geo.INCH)
         out: Any = text or canvas
         if text is None:
@@ -707,6 +708,13 @@ class StoryDocument(Document[DataT]):
         ])
         doc.build(self.story())
         return int(doc.page)
+
+
+def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
+    """A platypus table style whose cells' own font and colour are ours: a Table sets Helvetica in RGB
+    black around every cell (even one holding a paragraph), which would name an unembedded font and put
+    an RGB colour on the page."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("TEXTCOLOR", (0, 0), (-1, -1), INK), *commands])
 
 
 def key_value_rows(pairs: Sequence[tuple[str, str]]) -> list[list[Paragraph]]:

@@ -424,8 +424,8 @@ class ReturnBlockLayout:
     lines: tuple[tuple[str, bool, float, float], ...]  # (text, bold, size, baseline)
 
 
-def return_block_layout(insert: FoldedInsert, name: str, lines: Sequence[str], measure: Callable[[str, float, bool], float],
-                        indent: float = 0.0) -> ReturnBlockLayout | None:
+def return_block_layout(insert: FoldedInsert, name: str, lines: Sequence[str],
+                        measure: Callable[[str, float, bool], float], indent: float = 0.0) -> ReturnBlockLayout | None:
     """The return address (name in bold, then `lines`) wrapped into the upper window's safe area, type
     shrunk until it fits; None when the envelope has no upper window. LayoutError when it cannot fit."""
     safe = insert.return_safe_area()

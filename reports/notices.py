@@ -485,10 +485,10 @@ class MailedNotice(Document[NoticeData]):
             if width > room:  # a long name: smaller type, never cut (down to 6 pt, then two lines)
                 size = max(6.0, size * room / width)
             text.setFont(font, size)
-            parts = _wrap(value, font, size, room)
-            for k, part in enumerate(parts[:2]):
-                text.drawRightString(cx + cw, y + (len(parts[:2]) - 1 - k) * (size + 0.5) - (3 if len(parts) > 1 else 0),
-                                     part)
+            parts = _wrap(value, font, size, room)[:2]  # at 6 pt two lines hold any registry name
+            for k, part in enumerate(parts):
+                lift = (len(parts) - 1 - k) * (size + 0.5) - (3 if len(parts) > 1 else 0)
+                text.drawRightString(cx + cw, y + lift, part)
             y -= 13
         draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH, text=text)
         # Scan line for the remittance processor: citation, amount in cents, due date.

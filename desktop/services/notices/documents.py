@@ -268,7 +268,8 @@ def recipient_from_snapshot(snapshot: Mapping[str, Any] | None, profile_code: st
 
 
 class PhotoDerivatives:
-    """Print derivatives of evidence photos, made once per photo under `print/derivatives/<sha>.jpg`.
+    """Print derivatives of evidence photos, made once per photo under `print/derivatives/<sha>.grey.jpg`
+    (one channel: notices print in black ink only), usually by the daily run (`notices.print_copies`).
 
     The original is checked against its digest and for a whole JPEG structure before the derivative is
     made; an existing derivative is reused while the original still matches its digest (checked once per version
@@ -282,7 +283,7 @@ class PhotoDerivatives:
         self._failed: dict[str, Held] = {}  # checked once per run
 
     def path_for(self, sha256: str) -> Path:
-        return self.dir / f"{sha256.lower()}.jpg"
+        return self.dir / f"{sha256.lower()}.grey.jpg"  # grey since issue 15 (older colour copies are unused)
 
     def ensure(self, sha256: str) -> Path | Held:
         """The derivative's path, or why this photo cannot be printed."""

@@ -31,7 +31,6 @@ import re
 import socket
 import time as clock
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -63,6 +62,7 @@ from desktop.services.notices.documents import (
     load_cases,
     mailing_name,
 )
+from desktop.services.notices.print_copies import make_copies
 from reports.data import BatchResult
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,10 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
                     return result
                 note(i, len(queued), f"Preparing the notices… {i:,} of {len(queued):,}")
             got = builder.build(n, cases.get(n.citation_id))
+            if not isinstance(got, Held):
+                misfit = app.renderer.layout_problem(got.data)  # an address too long for the window
+                if misfit is not None:
+                    got = Held(misfit)
             if isinstance(got, Held):
                 held.append((n, got))
             else:
@@ -290,23 +294,8 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
 
 
 def _prefetch_photos(builder: PieceBuilder, cases: Sequence[Any], note: Progress, stop: Cancel) -> None:
-    """Make the missing print derivatives on a few threads (Pillow releases the GIL while it decodes)."""
-    shas = sorted({c.photo.sha256 for c in cases if c.photo is not None
-                   and not builder.photos.path_for(c.photo.sha256).exists()})
-    if not shas:
-        return
-    made = [0]
-
-    def one(sha: str) -> None:
-        if stop():
-            return
-        builder.photos.ensure(sha)
-        made[0] += 1
-        if made[0] % 20 == 0:
-            note(made[0], len(shas), f"Making print copies of the photos… {made[0]:,} of {len(shas):,}")
-
-    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
-        list(pool.map(one, shas))
+    """Make the print copies the daily run has not made yet (see `notices.print_copies`)."""
+    make_copies(builder.photos, [c.photo.sha256 for c in cases if c.photo is not None], note, stop)
 
 
 def _batch_path(out: Path, stamp: str, batch: Sequence[PieceData], number: int) -> Path:
