@@ -485,7 +485,7 @@ class MailedNotice(Document[NoticeData]):
             if width > room:  # a long name: smaller type, never cut (down to 6 pt, then two lines)
                 size = max(6.0, size * room / width)
             text.setFont(font, size)
-            parts = _wrap(value, font, size, room)[:2]  # at 6 pt two lines hold any registry name
+            parts = _wrap(value, font, size, room)[:2]  # a name longer than this never fits the window: held
             for k, part in enumerate(parts):
                 lift = (len(parts) - 1 - k) * (size + 0.5) - (3 if len(parts) > 1 else 0)
                 text.drawRightString(cx + cw, y + lift, part)

@@ -164,10 +164,27 @@ class MailSettings:
     service_type_id: str
     barcode_id: str
     timezone: str
+    colour: bool = False  # mail.colour
+    envelope: str = ""  # mail.envelope: a name or a JSON definition (a file's contents, read once)
 
     def piece(self, serial: int) -> MailPiece:
         digits = 15 - len(self.mailer_id) if self.mailer_id else 9
-        return MailPiece(self.mailer_id, serial % 10**digits, self.barcode_id, self.service_type_id)
+        return MailPiece(self.mailer_id, serial % 10**digits, self.barcode_id, self.service_type_id,
+                         colour=self.colour, envelope=self.envelope)
+
+
+def envelope_setting(session: Session) -> str:
+    """`mail.envelope` as the documents take it: a name or JSON as set, or the contents of the JSON file it
+    names; UserError when that file cannot be read (a definition that does not hold together holds the
+    pieces, with the reason, when the run lays them out)."""
+    value = str(settings.get(session, "mail.envelope") or "").strip()
+    if not value or value.startswith("{") or value.replace("_", "").isalnum():
+        return value
+    try:
+        return Path(value).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"mail.envelope names the file {value}, which cannot be read ({exc.__class__.__name__}); "
+                        f"fix the setting or the file.") from None
 
 
 def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
@@ -175,7 +192,8 @@ def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
     ms = MailSettings(str(settings.get(session, "mail.mailer_id")).strip(),
                       str(settings.get(session, "mail.service_type_id")).strip(),
                       str(settings.get(session, "mail.barcode_id")).strip(),
-                      str(settings.get(session, "agency.timezone")))
+                      str(settings.get(session, "agency.timezone")),
+                      bool(settings.get(session, "mail.colour")), envelope_setting(session))
     if ms.mailer_id:
         try:
             renderer.tracking_code(ms.piece(0))

@@ -219,6 +219,7 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
         processes = int(workers if workers is not None else settings.get(s, "mail.render_processes"))
         out = Path(os.path.abspath(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches"))
         tz = _agency_tz(s)
+        batch_file_mode(s)  # a wrong setting stops the run before anything is printed
         result.recovered = recover_leftovers(uow.session, out)
         if not queued:
             result.seconds = clock.perf_counter() - started
@@ -344,9 +345,26 @@ def _writer_alive(host: str, pid: int) -> bool:
     return True
 
 
-def publish(staged: Path, final: Path) -> None:
-    """Give a recorded batch its final name (never over another file), durably. Idempotent: when the
-    staged file is gone and the final one is there, another run already did it."""
+def batch_file_mode(session: Session) -> int:
+    """The permissions a batch file gets (`mail.file_mode`, octal): readable by the print server's group
+    (0640) rather than the owner alone; UserError for a value that is not a sensible file mode."""
+    raw = str(settings.get(session, "mail.file_mode")).strip()
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        mode = -1
+    if not (0o400 <= mode <= 0o666 and mode & 0o400):
+        raise UserError(f"mail.file_mode '{raw}' is not a file mode: give an octal mode the owner can read, "
+                        f"such as 0640 (owner read/write, group read) or 0644.")
+    return mode
+
+
+def publish(staged: Path, final: Path, mode: int | None = None) -> None:
+    """Give a recorded batch its final name (never over another file) and its permissions (`mode`, see
+    `batch_file_mode`), durably. Idempotent: when the staged file is gone and the final one is there,
+    another run already did it."""
+    if mode is not None and staged.exists():
+        os.chmod(staged, mode)  # the final name is a hard link to the same file: it has them from the start
     try:
         os.link(staged, final)
     except FileExistsError:
@@ -393,7 +411,7 @@ def recover_leftovers(session: Session, out: Path) -> list[str]:
             if final.exists():
                 leftover.unlink(missing_ok=True)
             else:
-                publish(leftover, final)
+                publish(leftover, final, batch_file_mode(session))
                 done.append(f"finished batch {rows[0].id} ({final.name})")
         elif not alive:
             leftover.unlink(missing_ok=True)
@@ -530,7 +548,9 @@ def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], ren
     except BaseException:
         _remove(staged)
         raise
-    publish(staged, path)  # if this fails the row stands and the next run names the staged file
+    with app.db.reading() as s:
+        mode = batch_file_mode(s)
+    publish(staged, path, mode)  # if this fails the row stands and the next run names the staged file
     result.batches.append(BatchInfo(row.id, path, batch[0].kind, batch[0].profile_code, len(batch),
                                     rendered.pages, rendered.bytes_written))
     return []
