@@ -363,7 +363,9 @@ class ThermalReceipt:
                 continue
             # wrapped at spaces to the paper's printable width (left of the amount when there is one)
             room = width - (pdfmetrics.stringWidth(right, font, 8) + 6 if right else 0)
+            indent = " " * (len(left) - len(left.lstrip(" ")))  # the plate line is indented under its citation
             parts = simpleSplit(left, font, 8, room) or [""]
+            parts[0] = indent + parts[0]
             lines += [(font, part, right if k == len(parts) - 1 else "") for k, part in enumerate(parts)]
         height = len(lines) * self.LINE + 2 * margin + 40
         buf = io.BytesIO()

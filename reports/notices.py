@@ -282,9 +282,10 @@ class MailedNotice(Document[NoticeData]):
         photo_w = self.PHOTO_W
         left_w = w - 2 * MARGIN - photo_w - 14
         y = top - 15
-        label_w = 92
+        rows = self._facts_rows()
+        label_w = max(92.0, max(text.stringWidth(label, FONT_BOLD, 7.2) for label, _ in rows) + 6)
         value_w = left_w - label_w - 4
-        for label, value in self._facts_rows():
+        for label, value in rows:
             text.setFont(FONT_BOLD, 7.2)
             text.setFillColor(self.ink.grey)
             text.drawString(MARGIN, y, label)
