@@ -30,6 +30,7 @@ Sources named below:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,7 +64,10 @@ RETURN_CLEARANCE = INCH / 16
 # Pub. 25: address type of 8 point or more (10-12 point recommended).
 ADDRESS_FONT_MAX = 10.0
 ADDRESS_FONT_MIN = 8.0
-ADDRESS_LEADING = 1.1
+# Baseline to baseline: at least 1.05 em (capitals are 0.73 em: a 0.32 em gap), and more where an accent
+# over a capital would come within 0.06 em of the line above's comma or descender.
+ADDRESS_LEADING = 1.05
+ADDRESS_LINE_GAP = 0.06
 
 # Code 128 (ISO/IEC 15417) and QR (ISO/IEC 18004) sizes as printed.
 CODE128_BAR_WIDTH = 0.010 * INCH
@@ -335,11 +339,30 @@ Measure = Callable[[str, float], float]
 
 def line_extent(line: str) -> tuple[float, float]:
     """(ascent, descent) of a printed line as fractions of the font size, measured on DejaVu Sans (the
-    bundled font, reports.fonts): capitals and digits 0.73 em, ascenders 0.76 em, descenders 0.24 em."""
-    plain = line.isascii()
-    ascent = 0.76 if plain else 1.07  # stacked accents over capitals (Ễ, Ẳ) reach 1.07 em in DejaVu Sans
-    descent = 0.24 if (not plain or any(c in "gjpqyQJ,;()[]{}|_@" for c in line)) else 0.02
+    bundled font, reports.fonts): capitals and digits 0.73 em, ascenders 0.76 em, one accent over a capital
+    (Á, Ñ) 0.93 em, two stacked (Ễ) 1.07 em; descenders and marks below (Ş, Ą) 0.24 em."""
+    above = below = 0
+    descends = False
+    for ch in line:
+        if ch.isascii():
+            descends = descends or ch in "gjpqyQJ,;()[]{}|_@"
+            continue
+        marks = unicodedata.normalize("NFD", ch)[1:]
+        above = max(above, sum(1 for m in marks if unicodedata.combining(m) == 230))
+        below = max(below, sum(1 for m in marks if unicodedata.combining(m) in (202, 220)))
+        descends = descends or ch in "ąęįųĄĘĮŲ"
+    ascent = (0.76, 0.93, 1.07)[min(above, 2)]
+    descent = 0.24 if (descends or below) else 0.02
     return ascent, descent
+
+
+def baselines_for(lines: Sequence[str], first_baseline: float, size: float) -> tuple[float, ...]:
+    """Each line's baseline: ADDRESS_LEADING apart, or further where ink would come closer than the gap."""
+    out = [first_baseline]
+    for prev, line in zip(lines, lines[1:], strict=False):
+        step = max(ADDRESS_LEADING, line_extent(prev)[1] + line_extent(line)[0] + ADDRESS_LINE_GAP) * size
+        out.append(out[-1] - step)
+    return tuple(out)
 
 
 def wrap_line(line: str, width: float, size: float, measure: Measure) -> list[str]:
@@ -393,15 +416,15 @@ def address_block_layout(insert: FoldedInsert, lines: Sequence[str] | int, with_
         wrapped = [piece for line in texts for piece in wrap_line(line, safe.width, size, measure)]
         first_ascent = line_extent(wrapped[0])[0] * size
         last_descent = line_extent(wrapped[-1])[1] * size
-        text_h = first_ascent + (len(wrapped) - 1) * leading + last_descent
+        text_h = first_ascent - baselines_for(wrapped, 0.0, size)[-1] + last_descent
         if imb_h + text_h <= safe.height + 1e-6:
             break
         if size - 0.5 < ADDRESS_FONT_MIN - 1e-6:
             fit = int((safe.height - imb_h - first_ascent - last_descent) // leading) + 1
             raise AddressDoesNotFit(
-                f"the address needs {len(wrapped)} lines in the {insert.envelope.name} window and {max(fit, 0)} "
-                f"fit (at {ADDRESS_FONT_MIN:g} point, with the window's 1/8 in clearance at the insert's limits); "
-                f"shorten the name or the address lines")
+                f"the address needs {len(wrapped)} lines in the address window of the {insert.envelope.name} "
+                f"envelope and {max(fit, 0)} fit (at {ADDRESS_FONT_MIN:g} point, with the window's 1/8 in clearance "
+                f"at the insert's limits); shorten the name or the address lines")
         size -= 0.5
     top = safe.top
     imb = imb_bars = None
@@ -410,7 +433,7 @@ def address_block_layout(insert: FoldedInsert, lines: Sequence[str] | int, with_
         cz_x = IMB_CLEAR_ZONE_X_IN * INCH
         imb = Rect(imb_bars.x - cz_x, imb_bars.y - cz_y, bars_w + 2 * cz_x, bars_h + 2 * cz_y)
     first_baseline = top - imb_h - first_ascent
-    baselines = tuple(first_baseline - i * leading for i in range(len(wrapped)))
+    baselines = baselines_for(wrapped, first_baseline, size)
     total_h = imb_h + text_h
     block = Rect(safe.x, top - total_h, safe.width, total_h)
     return AddressBlockLayout(block, imb, imb_bars, safe.x, baselines, size, leading, tuple(wrapped))

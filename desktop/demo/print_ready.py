@@ -2,9 +2,11 @@
 wrap in the envelope window, and a company name too long for any window (its notice is held, with the
 reason, on the clerk's list).
 
-Runs before the mail room (ORDER 65 < notices' 70): a few owners of the earliest open California cases,
-whose delinquent notices the mail room prints in its first batches, get these names as a registry would
-send them ("LAST, FIRST"). Idempotent: a second run changes nothing.
+Runs after the daily escalation's demo (ORDER 90 > casework's 80): the owners of a few California cases
+whose notice of delinquent violation is due (queued) get these names as a registry would send them
+("LAST, FIRST"), and so do the address snapshots of those queued notices. The mail office's next run
+(`main.py notices --due`, or printing the due notices on the Notices screen) prints them and holds the
+company's with the reason. Idempotent: a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from desktop.domain.lifecycle import CaseStatus
-from desktop.persistence.models import Citation, RegisteredOwner, Setting
+from desktop.persistence.models import Citation, Notice, RegisteredOwner, Setting
 from desktop.services.core.context import Actor, AppContext
 
-ORDER = 65
+ORDER = 90
 MARKER = "demo.print_names"
 
 Progress = Callable[[str, int, int], None]
@@ -39,17 +40,25 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
         s = uow.session
         if s.get(Setting, MARKER) is not None:
             return
-        owners = list(s.scalars(
-            select(RegisteredOwner).join(Citation, Citation.owner_id == RegisteredOwner.id)
-            .where(Citation.status == CaseStatus.OPEN.value, Citation.profile_code == "CA",
-                   RegisteredOwner.address_status == "ok")
-            .order_by(Citation.issued_at, Citation.id).limit(40)))
-        picked = list(dict.fromkeys(owners))[2:2 + len(NAMES)]  # an owner with two cases once
-        for i, (owner, name) in enumerate(zip(picked, NAMES, strict=False)):
+        due = list(s.execute(
+            select(Notice, RegisteredOwner).join(RegisteredOwner, RegisteredOwner.id == Notice.owner_id)
+            .join(Citation, Citation.id == Notice.citation_id)
+            .where(Notice.status == "queued", Notice.kind == "notice_of_delinquent_violation",
+                   Citation.profile_code == "CA", RegisteredOwner.address_status == "ok")
+            .order_by(Notice.id).limit(40)).all())
+        by_owner: dict[int, list[Notice]] = {}
+        owners: dict[int, RegisteredOwner] = {}
+        for notice, owner in due:
+            by_owner.setdefault(owner.id, []).append(notice)
+            owners[owner.id] = owner
+        for i, (owner_id, name) in enumerate(zip(list(by_owner)[:len(NAMES)], NAMES, strict=False)):
+            owner = owners[owner_id]
             before = owner.name
             owner.name = owner.name_key = name
+            for notice in by_owner[owner_id]:  # what the escalation snapshotted is what prints
+                notice.address_snapshot = {**(notice.address_snapshot or {}), "name": name}
             uow.audit("owner.corrected", "registered_owner", owner.id, before={"name": before}, after={"name": name},
                       reason="demo: names that test the printed notice")
-            progress("Owners with long and accented names", i + 1, len(picked))
+            progress("Owners with long and accented names", i + 1, len(NAMES))
         s.add(Setting(key=MARKER, value=True))
         uow.commit()

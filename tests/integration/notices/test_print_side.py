@@ -59,7 +59,7 @@ def test_an_address_too_long_for_the_window_is_held_with_the_reason(app: AppCont
     result = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path)
     assert result.printed == 1 and result.held_count == 1
     [held] = result.held
-    assert held.notice_id == long_one and "lines in the #10 double window window" in held.reason
+    assert held.notice_id == long_one and "lines in the address window of the #10 double window envelope" in held.reason
     assert "shorten the name or the address lines" in held.reason
     assert {r.notice_id for r in nr.held_notices(app, actors[Role.CLERK])} == {long_one}
 

@@ -222,7 +222,7 @@ def test_an_address_too_long_for_the_window_is_refused_with_the_reason() -> None
     n = replace(sample_notice("ENG", NoticeKind.NOTICE_TO_OWNER), recipient=r)
     doc = notice_class_for(n)(n)
     problem = doc.layout_problem()
-    assert problem is not None and "lines in the DL window" in problem and "shorten" in problem
+    assert problem is not None and "lines in the address window of the DL window envelope" in problem and "shorten" in problem
     with pytest.raises(geo.AddressDoesNotFit):
         doc.render()
     assert notice_class_for(sample_notice("ENG", NoticeKind.NOTICE_TO_OWNER))(
