@@ -41,12 +41,20 @@ from reports.base import (
     fmt_datetime,
 )
 from reports.data import NoticeData, NoticeKind
+from reports.geometry import LayoutError
 from reports.profiles import wording
 
 _WORDING_STYLE = ParagraphStyle("notice_wording", parent=STYLES["small"], fontSize=7.4, leading=8.9,
                                 spaceAfter=3.5)
 _WORDING_STYLE_TIGHT = ParagraphStyle("notice_wording_tight", parent=_WORDING_STYLE, fontSize=6.9,
                                       leading=8.2, spaceAfter=2.5)
+# Tighter still, for the longest standing wording (England's eight grounds of representation) in a top
+# panel made taller for the envelope window: DejaVu Sans sets wider than the Helvetica it replaced.
+_WORDING_STYLES = (_WORDING_STYLE, _WORDING_STYLE_TIGHT,
+                   ParagraphStyle("notice_wording_6.5", parent=_WORDING_STYLE, fontSize=6.5, leading=7.7,
+                                  spaceAfter=2.2),
+                   ParagraphStyle("notice_wording_6.1", parent=_WORDING_STYLE, fontSize=6.1, leading=7.2,
+                                  spaceAfter=2.0))
 
 # Laid-out standing wording, per (class, profile, agency, column width, contest text); see module doc.
 # One cache per thread: a Paragraph holds its canvas while it draws, so two threads rendering batches
@@ -302,9 +310,17 @@ class MailedNotice(Document[NoticeData]):
             self._section_bar(canvas, MARGIN, y, left_w, "IF NOT PAID", text)
             y -= 14
             for step in self.data.penalty_schedule:
-                text.setFont(FONT, 7.8)
                 when = f"after {self.date(step.effective_on)}" if step.effective_on else ""
-                text.drawString(MARGIN, y, f"{step.description} {when}".strip())
+                line = f"{step.description} {when}".strip()
+                room = left_w - 120  # left of the two amounts
+                size = min(7.8, max(6.0, 7.8 * room / max(text.stringWidth(line, FONT, 7.8), 1.0)))
+                text.setFont(FONT, size)
+                parts = _wrap(line, FONT, size, room)
+                for part in parts[:-1]:
+                    text.drawString(MARGIN, y, part)
+                    y -= size + 1.5
+                text.drawString(MARGIN, y, parts[-1])
+                text.setFont(FONT, 7.8)
                 text.drawRightString(MARGIN + left_w - 70, y, f"+{self.money(step.added_cents)}")
                 text.setFont(FONT_BOLD, 7.8)
                 text.drawRightString(MARGIN + left_w, y, self.money(step.total_due_cents))
@@ -369,11 +385,14 @@ class MailedNotice(Document[NoticeData]):
         w, _ = self.page_size
         gap = 14
         col_w = (w - 2 * MARGIN - gap) / 2
-        for style in (_WORDING_STYLE, _WORDING_STYLE_TIGHT):
+        for style in _WORDING_STYLES:
             items = self._wrapped(col_w, style)
             if self._columns(items, top - bottom) is not None:
                 break
-        columns = self._columns(items, top - bottom) or [items]
+        columns = self._columns(items, top - bottom)
+        if columns is None:  # never printed over the coupon: an agency's own wording too long for the page
+            raise LayoutError(f"the standing wording of the {self.title.lower()} does not fit its page even at "
+                              f"6.1 point; shorten the agency's wording overrides")
         for i, col in enumerate(columns):
             x = MARGIN + i * (col_w + gap)
             y = top
