@@ -119,6 +119,21 @@ class MailedNotice(Document[NoticeData]):
         canvas.showPage()
         return 1
 
+    def layout_problem(self) -> str | None:
+        """The envelope's checks, and the standing wording's: it must fit between the photo and the coupon
+        (an agency's wording overrides can make it too long for the page)."""
+        problem = super().layout_problem()
+        if problem is not None:
+            return problem
+        w, _ = self.page_size
+        highest = self.insert.fold_ys[0] - 14 - 8 - self.PHOTO_W * 0.75 - 12 - 8  # under the photo at best
+        col_w = (w - 2 * MARGIN - 14) / 2
+        room = highest - (MARGIN + self.COUPON_HEIGHT + 30)
+        if self._columns(self._wrapped(col_w, _WORDING_STYLES[-1]), room) is None:
+            return (f"The {self.title.lower()} cannot be printed: its standing wording does not fit the page even at "
+                    f"6.1 point; shorten the agency's wording overrides (agency.wording).")
+        return None
+
     def _draw_static_frame(self, canvas: Canvas) -> None:
         """Letterhead, fixed labels, boxes, fold marks and the coupon's fixed text."""
         w, h = self.page_size

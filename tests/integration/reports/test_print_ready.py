@@ -124,3 +124,16 @@ def test_agency_name_of_any_length_wraps_on_the_thermal_receipt() -> None:
 
 def test_mail_piece_defaults_print_black_only() -> None:
     assert MailPiece().colour is False and MailPiece().envelope == ""
+
+
+def test_agency_wording_too_long_for_the_page_is_refused_not_printed_over_the_coupon() -> None:
+    from reports.geometry import LayoutError
+
+    n = sample_notice("ENG", NoticeKind.NOTICE_TO_OWNER)
+    long = "<b>How to pay.</b> " + "Pay by any of the many ways listed here, all of them explained at length. " * 60
+    wordy = replace(n, agency=replace(n.agency, wording_overrides={"pay": long}))
+    doc = notice_class_for(wordy)(wordy)
+    assert "shorten the agency's wording overrides" in (doc.layout_problem() or "")
+    with pytest.raises(LayoutError):
+        doc.render()
+    assert notice_class_for(n)(n).layout_problem() is None
