@@ -1,5 +1,8 @@
 """The mass-mailed notices: violation, Notice to Owner, delinquent, final, Charge Certificate.
 
+(Over 600 lines, knowingly: one page layout shared by the five notices, its parts fitted around the
+envelope's windows, and the five thin classes that pick their wording.)
+
 One page each, drawn straight on the canvas so a notice run prints hundreds of pages a second. The
 standing wording (how to pay, how to contest, the statutory consequences) depends only on the profile and
 the agency, so it is laid out once per process and drawn again on every page; only the facts, amounts,
