@@ -47,7 +47,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 from reports import fonts  # noqa: E402
 from reports import geometry as geo  # noqa: E402
 from reports.data import AgencyInfo, MailPiece, Recipient  # noqa: E402
-from reports.ink import MONO, Palette, palette  # noqa: E402
+from reports.ink import COLOUR, MONO, Palette, palette  # noqa: E402
 from reports.profiles import PrintProfile, print_profile  # noqa: E402
 from reports.qr import encode as qr_encode  # noqa: E402
 from reports.qr import encode_rows as qr_encode_rows  # noqa: E402
@@ -226,6 +226,8 @@ class PageText:
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
+        # the ASCII subset's resource name per font, kept with the canvas (one file) for every page after
+        self._ascii_names: dict[str, str] = canvas.__dict__.setdefault("_curbdesk_ascii_subsets", {})
         self.ops: list[str] = []
         self._font = FONT
         self._size = 10.0
@@ -237,7 +239,7 @@ class PageText:
         self._font, self._size = font, size
 
     def setFillColor(self, color: colors.Color) -> None:
-        self._fill = fill_operator(color)
+        self._fill = _PALETTE_FILLS.get(id(color)) or fill_operator(color)
 
     def stringWidth(self, text: str, font: str | None = None, size: float | None = None) -> float:
         font = font or self._font
@@ -253,7 +255,10 @@ class PageText:
         if getattr(font, "_dynamicFont", False):
             doc = self.canvas._doc
             if text.isascii() and text.isprintable():
-                chunks = [(_ascii_subset(font, doc), text.encode("ascii"))]
+                name = self._ascii_names.get(self._font)
+                if name is None:
+                    name = self._ascii_names[self._font] = _ascii_subset(font, doc)
+                chunks = [(name, text.encode("ascii"))]
             else:
                 chunks = [(font.getSubsetInternalName(subset, doc), raw)
                           for subset, raw in font.splitString(text, doc)]
@@ -290,6 +295,11 @@ class PageText:
         self.ops = []
         self._emitted_font = None
         self._emitted_fill = None
+
+
+#: The fill operators of the palettes' colours (module constants, alive for the process), by identity.
+_PALETTE_FILLS: dict[int, str] = {id(c): fill_operator(c) for p in (MONO, COLOUR) for c in vars(p).values()
+                                  if isinstance(c, colors.Color)}
 
 
 def doc_font_name(canvas: Canvas, font: str) -> str:
