@@ -11,9 +11,12 @@
 - `reports.hearing`: HearingDocket, HearingPacket.
 - `reports.batch`: render_batch, render_jobs_parallel, render_batches_parallel, render_letter_batch,
   stamp_reprint.
-- `reports.geometry`: every mailing dimension (window envelopes, IMb, Code 128, QR) with its source.
+- `reports.geometry`: every mailing dimension (window envelopes with their fold and play, IMb, Code 128,
+  QR) with its source; the address and return blocks' layout; agency-defined envelopes.
+- `reports.fonts`: the bundled DejaVu fonts every document embeds.
+- `reports.ink`: the CMYK palettes: black ink only (default) or the agency colours.
 - `reports.profiles`: jurisdiction print profiles and their standing wording.
-- `reports.photos`: make_print_derivative, jpeg_problem.
+- `reports.photos`: make_print_derivative (grey for notices), jpeg_problem.
 - `reports.receipts`: receipt_pdf(ReceiptData).
 - `reports.qr`: the QR encoder for pay links (the `qrcode` package's symbol, faster).
 

@@ -39,25 +39,35 @@ from reportlab.graphics.barcode.usps4s import USPS_4State  # noqa: E402
 from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.enums import TA_LEFT  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle  # noqa: E402
+from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfbase import pdfmetrics  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph  # noqa: E402
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, TableStyle  # noqa: E402
 
+from reports import fonts  # noqa: E402
 from reports import geometry as geo  # noqa: E402
 from reports.data import AgencyInfo, MailPiece, Recipient  # noqa: E402
+from reports.ink import COLOUR, MONO, Palette, palette  # noqa: E402
 from reports.profiles import PrintProfile, print_profile  # noqa: E402
 from reports.qr import encode as qr_encode  # noqa: E402
 from reports.qr import encode_rows as qr_encode_rows  # noqa: E402
 
+fonts.register()
+rl_config.canvas_basefontname = fonts.FONT  # a new canvas's initial font: never an unembedded Helvetica
+
 MARGIN = 0.5 * geo.INCH
-FONT = "Helvetica"
-FONT_BOLD = "Helvetica-Bold"
-FONT_OBLIQUE = "Helvetica-Oblique"
-INK = colors.HexColor("#1a1a1a")
-ACCENT = colors.HexColor("#1f3a5f")  # agency navy
-RULE = colors.HexColor("#9aa5b1")
-SHADE = colors.HexColor("#eef1f5")
-ALERT = colors.HexColor("#8b1e1e")
+FONT = fonts.FONT
+FONT_BOLD = fonts.FONT_BOLD
+FONT_OBLIQUE = fonts.FONT_OBLIQUE
+FONT_MONO = fonts.FONT_MONO
+# The black-only palette (reports.ink): story documents' paragraph and table styles print with it.
+INK = MONO.ink
+ACCENT = MONO.accent
+RULE = MONO.rule
+SHADE = MONO.shade
+ALERT = MONO.alert
+GREY = MONO.grey
+BLACK = MONO.black
 
 
 def _style(name: str, size: float, leading: float, font: str = FONT, **kw: Any) -> ParagraphStyle:
@@ -74,7 +84,7 @@ STYLES: dict[str, ParagraphStyle] = {
     "h2": _style("h2", 10.5, 13, FONT_BOLD, textColor=ACCENT, spaceBefore=8, spaceAfter=4),
     "cell": _style("cell", 8, 9.6),
     "cell_bold": _style("cell_bold", 8, 9.6, FONT_BOLD),
-    "label": _style("label", 7, 8.4, FONT_BOLD, textColor=colors.HexColor("#4a5561")),
+    "label": _style("label", 7, 8.4, FONT_BOLD, textColor=GREY),
 }
 
 
@@ -156,7 +166,7 @@ def _emit_rects(canvas: Canvas, x: float, y: float, rects: list[tuple[float, flo
     """
     ops = "\n".join(f"{rx + x:.3f} {ry + y:.3f} {rw:.3f} {rh:.3f} re" for rx, ry, rw, rh in rects)
     canvas.saveState()
-    canvas.setFillColor(colors.black)
+    canvas.setFillColor(BLACK)
     canvas.addLiteral(ops + "\nf")
     canvas.restoreState()
 
@@ -165,13 +175,41 @@ _PDF_ESCAPES = {i: f"\\{i:03o}" for i in range(256) if i < 32 or i > 126}
 _PDF_ESCAPES.update({ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)"})
 
 
+def fill_operator(color: colors.Color) -> str:
+    """The PDF fill-colour operator of a colour: `c m y k k` for CMYK (all of ours), `r g b rg` otherwise."""
+    if isinstance(color, colors.CMYKColor):
+        return f"{color.cyan:.3f} {color.magenta:.3f} {color.yellow:.3f} {color.black:.3f} k"
+    r, g, b = color.rgb()
+    return f"{r:.3f} {g:.3f} {b:.3f} rg"
+
+
 @cache
-def _winansi_widths(font: str) -> list[int] | None:
-    """Glyph widths (1/1000 em) by WinAnsi code of a standard font; None for any other encoding."""
+def _winansi_widths(font: str) -> list[float] | None:
+    """Glyph widths (1/1000 em) by WinAnsi code of a standard font, or by code 0-126 of a TrueType font
+    (whose printable ASCII is encoded as itself, see `_ascii_subset`); None for any other font."""
     f = pdfmetrics.getFont(font)
-    if getattr(f, "encName", "") != "WinAnsiEncoding" or getattr(f, "_dynamicFont", False):
+    if getattr(f, "_dynamicFont", False):
+        widths = f.face.charWidths
+        return [float(widths.get(code, f.face.defaultWidth)) for code in range(127)]
+    if getattr(f, "encName", "") != "WinAnsiEncoding":
         return None
-    return list(f.widths)
+    return [float(w) for w in f.widths]
+
+
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(32, 127))
+
+
+def _ascii_subset(font: Any, doc: Any) -> str:
+    """The page-resource name of the subset of a TrueType font that holds printable ASCII in this file.
+
+    ReportLab encodes printable ASCII as itself in a TrueType font's first subset ("ASCII readable")
+    once each character has been used; using them all once per file lets every ASCII string skip the
+    per-character `splitString` (about a fifth of a notice page) at the cost of 95 glyphs in the file.
+    """
+    state = font.state.get(doc)
+    if state is None or 126 not in state.assignments:
+        font.splitString(_PRINTABLE_ASCII, doc)
+    return str(font.getSubsetInternalName(0, doc))
 
 
 class PageText:
@@ -179,19 +217,21 @@ class PageText:
 
     ReportLab's drawString opens a text object per call and formats every number with its pure-Python
     `fp_str`; with some forty strings a page that was a third of a notice's cost. This collects the strings
-    (standard fonts, WinAnsi text) and writes them with fixed 3-decimal positions when `flush()` is called
-    at the end of the page. It has the same method names as ReportLab's Canvas so that drawing code reads
-    the same; text that WinAnsi cannot encode goes through the canvas as before. Positions and glyphs are
-    those drawString would produce: the text matrix is set to (x, y) and the width for right or centred
-    alignment comes from the same font metrics.
+    and writes them with fixed 3-decimal positions when `flush()` is called at the end of the page. It has
+    the same method names as ReportLab's Canvas so that drawing code reads the same. Positions and glyphs
+    are those drawString would produce: the text matrix is set to (x, y), a TrueType font's text is split
+    into the font's embedded subsets by ReportLab itself (`splitString`, so the glyphs are the ones the
+    file embeds), and the width for right or centred alignment comes from the same font metrics.
     """
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
+        # the ASCII subset's resource name per font, kept with the canvas (one file) for every page after
+        self._ascii_names: dict[str, str] = canvas.__dict__.setdefault("_curbdesk_ascii_subsets", {})
         self.ops: list[str] = []
         self._font = FONT
         self._size = 10.0
-        self._fill = "0 0 0 rg"
+        self._fill = "0 0 0 1 k"
         self._emitted_font: tuple[str, float] | None = None
         self._emitted_fill: str | None = None
 
@@ -199,42 +239,48 @@ class PageText:
         self._font, self._size = font, size
 
     def setFillColor(self, color: colors.Color) -> None:
-        r, g, b = color.rgb()
-        self._fill = f"{r:.3f} {g:.3f} {b:.3f} rg"
+        self._fill = _PALETTE_FILLS.get(id(color)) or fill_operator(color)
 
     def stringWidth(self, text: str, font: str | None = None, size: float | None = None) -> float:
         font = font or self._font
         size = self._size if size is None else size
         widths = _winansi_widths(font)
-        try:
-            encoded = text.encode("cp1252") if widths is not None else None
-        except UnicodeEncodeError:
-            encoded = None
-        if widths is None or encoded is None:
-            return float(pdfmetrics.stringWidth(text, font, size))
-        return sum(map(widths.__getitem__, encoded)) * size / 1000.0
+        if widths is not None and text.isascii() and text.isprintable():
+            return sum(map(widths.__getitem__, text.encode("ascii"))) * size / 1000.0
+        return float(pdfmetrics.stringWidth(text, font, size))
 
     def drawString(self, x: float, y: float, text: str) -> None:
-        widths = _winansi_widths(self._font)
-        try:
-            encoded = text.encode("cp1252") if widths is not None else None
-        except UnicodeEncodeError:
-            encoded = None
-        if encoded is None:  # let ReportLab pick substitution fonts
-            self.canvas.saveState()
-            self.canvas.setFont(self._font, self._size)
-            self.canvas.setFillColorRGB(*(float(v) for v in self._fill.split()[:3]))
-            self.canvas.drawString(x, y, text)
-            self.canvas.restoreState()
-            return
         ops = self.ops
-        if self._emitted_font != (self._font, self._size):
-            ops.append(f"{self.canvas._doc.getInternalFontName(self._font)} {self._size:.2f} Tf")
-            self._emitted_font = (self._font, self._size)
+        font = pdfmetrics.getFont(self._font)
+        if getattr(font, "_dynamicFont", False):
+            doc = self.canvas._doc
+            if text.isascii() and text.isprintable():
+                name = self._ascii_names.get(self._font)
+                if name is None:
+                    name = self._ascii_names[self._font] = _ascii_subset(font, doc)
+                chunks = [(name, text.encode("ascii"))]
+            else:
+                chunks = [(font.getSubsetInternalName(subset, doc), raw)
+                          for subset, raw in font.splitString(text, doc)]
+        else:
+            try:
+                chunks = [(doc_font_name(self.canvas, self._font), text.encode("cp1252"))]
+            except UnicodeEncodeError:  # a standard font cannot show it: let ReportLab substitute
+                self.canvas.saveState()
+                self.canvas.setFont(self._font, self._size)
+                self.canvas.addLiteral(self._fill)
+                self.canvas.drawString(x, y, text)
+                self.canvas.restoreState()
+                return
         if self._emitted_fill != self._fill:
             ops.append(self._fill)
             self._emitted_fill = self._fill
-        ops.append(f"1 0 0 1 {x:.3f} {y:.3f} Tm ({encoded.decode('latin-1').translate(_PDF_ESCAPES)}) Tj")
+        ops.append(f"1 0 0 1 {x:.3f} {y:.3f} Tm")
+        for name, raw in chunks:
+            if self._emitted_font != (name, self._size):
+                ops.append(f"{name} {self._size:.2f} Tf")
+                self._emitted_font = (name, self._size)
+            ops.append(f"({raw.decode('latin-1').translate(_PDF_ESCAPES)}) Tj")
 
     def drawRightString(self, x: float, y: float, text: str) -> None:
         self.drawString(x - self.stringWidth(text), y, text)
@@ -249,6 +295,16 @@ class PageText:
         self.ops = []
         self._emitted_font = None
         self._emitted_fill = None
+
+
+#: The fill operators of the palettes' colours (module constants, alive for the process), by identity.
+_PALETTE_FILLS: dict[int, str] = {id(c): fill_operator(c) for p in (MONO, COLOUR) for c in vars(p).values()
+                                  if isinstance(c, colors.Color)}
+
+
+def doc_font_name(canvas: Canvas, font: str) -> str:
+    """The page-resource name of a standard (non-embedded) font in this canvas's file."""
+    return str(canvas._doc.getInternalFontName(font))
 
 
 def code128_bars(value: str, bar_height: float) -> tuple[float, list[tuple[float, float, float, float]]]:
@@ -292,7 +348,7 @@ def draw_code128(canvas: Canvas, value: str, x: float, y: float, bar_height: flo
         out: Any = text or canvas
         out.setFont(FONT, 7.5)
         if text is not None:
-            text.setFillColor(colors.black)
+            text.setFillColor(BLACK)
         out.drawCentredString(x + width / 2, y + 1.5, value)
     return width
 
@@ -305,7 +361,7 @@ def draw_imb(canvas: Canvas, widget: USPS_4State, x: float, y: float) -> None:
     """
     frags = _imb_fragments(widget.widthSize, widget.heightSize, round(x, 3), round(y, 3))
     canvas.saveState()
-    canvas.setFillColor(colors.black)
+    canvas.setFillColor(BLACK)
     canvas.addLiteral("\n".join([frags[i][b] for i, b in enumerate(widget.barcodes)]) + "\nf")
     canvas.restoreState()
 
@@ -369,7 +425,7 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float = geo.QR_
     module = size / (n + 8)
     side = n * module
     canvas.saveState()
-    canvas.setFillColor(colors.black)
+    canvas.setFillColor(BLACK)
     canvas.addLiteral(f"{side:.4f} 0 0 {side:.4f} {x + 4 * module:.4f} {y + 4 * module:.4f} cm\n"
                       f"BI /W {n} /H {n} /BPC 1 /IM true /D [1 0] /F /AHx ID\n{hexrows}>\nEI")
     canvas.restoreState()
@@ -393,7 +449,9 @@ DataT = TypeVar("DataT", bound=DocumentData)
 class Document(ABC, Generic[DataT]):
     """One printed document about one data object.
 
-    Subclasses set `title` and implement `draw`. `render()` gives the finished PDF.
+    Subclasses set `title` and implement `draw`. `render()` gives the finished PDF. `insert` is the paper,
+    fold and envelope the piece is laid out for (the profile's, or the agency's from `MailPiece.envelope`);
+    `ink` the palette it prints with (black only unless `MailPiece.colour`).
     """
 
     title: ClassVar[str] = "Document"
@@ -401,10 +459,13 @@ class Document(ABC, Generic[DataT]):
     def __init__(self, data: DataT) -> None:
         self.data = data
         self.profile: PrintProfile = print_profile(data.profile_code)
+        mail = getattr(data, "mail", None)
+        self.ink: Palette = palette(bool(getattr(mail, "colour", False)))
+        self.insert: geo.FoldedInsert = geo.insert_from_spec(getattr(mail, "envelope", ""), self.profile.insert)
 
     @property
     def page_size(self) -> tuple[float, float]:
-        return self.profile.page_size
+        return (self.insert.page_width, self.insert.page_height)
 
     @property
     def agency(self) -> AgencyInfo:
@@ -437,35 +498,59 @@ class Document(ABC, Generic[DataT]):
     # ---- shared page furniture
 
     def draw_fold_marks(self, canvas: Canvas) -> None:
+        """Short ticks at both edges where the folding machine folds (see geometry.FoldedInsert)."""
         canvas.saveState()
-        canvas.setStrokeColor(RULE)
+        canvas.setStrokeColor(self.ink.rule)
         canvas.setLineWidth(0.5)
-        for y in self.profile.insert.fold_ys:
+        for y in self.insert.fold_ys:
             canvas.line(0, y, 0.18 * geo.INCH, y)
             canvas.line(self.page_size[0] - 0.18 * geo.INCH, y, self.page_size[0], y)
         canvas.restoreState()
 
-    def draw_letterhead(self, canvas: Canvas) -> None:
-        """Agency logo, name, department and return address, in the upper window when the envelope has one."""
+    def return_layout(self) -> geo.ReturnBlockLayout | None:
+        """The agency's name and return address laid out in the upper window (None: no upper window)."""
         agency = self.agency
-        origin = geo.return_block_origin(self.profile.insert)
-        x, top = origin if origin else (MARGIN, self.page_size[1] - MARGIN)
+        indent = 40.0 if agency.logo_path and os.path.exists(agency.logo_path) else 0.0
+        return _return_layout(self.insert, agency.name, (agency.department, *agency.return_address_lines), indent)
+
+    def draw_letterhead(self, canvas: Canvas) -> None:
+        """Agency logo, name, department and return address, in the upper window when the envelope has one
+        (wrapped and sized to stay in it at every position of the insert), else at the top left."""
+        agency = self.agency
+        layout = self.return_layout()
         canvas.saveState()
-        if agency.logo_path and os.path.exists(agency.logo_path):
-            canvas.drawImage(agency.logo_path, x, top - 34, width=34, height=34, preserveAspectRatio=True,
-                             mask="auto")
-            x += 40
-        canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, 10.5)
-        canvas.drawString(x, top - 10, agency.name)
-        canvas.setFillColor(INK)
-        canvas.setFont(FONT, 7.8)
-        y = top - 20
-        for line in (agency.department, *agency.return_address_lines):
-            if line:
-                canvas.drawString(x, y, line)
-                y -= 9
+        if layout is None:
+            x, top = MARGIN, self.page_size[1] - MARGIN
+            if agency.logo_path and os.path.exists(agency.logo_path):
+                self.draw_logo(canvas, x, top - 34)
+                x += 40
+            canvas.setFillColor(self.ink.accent)
+            canvas.setFont(FONT_BOLD, 10.5)
+            canvas.drawString(x, top - 10, agency.name)
+            canvas.setFillColor(self.ink.ink)
+            canvas.setFont(FONT, 7.8)
+            y = top - 20
+            for line in (agency.department, *agency.return_address_lines):
+                if line:
+                    canvas.drawString(x, y, line)
+                    y -= 9
+        else:
+            if layout.x > (self.insert.return_safe_area() or geo.Rect(0, 0, 0, 0)).x + 1:
+                first = layout.lines[0]
+                self.draw_logo(canvas, layout.x - 40, first[3] + first[2] * 0.76 - 34)
+            for line, bold, size, baseline in layout.lines:
+                canvas.setFillColor(self.ink.accent if bold else self.ink.ink)
+                canvas.setFont(FONT_BOLD if bold else FONT, size)
+                canvas.drawString(layout.x, baseline, line)
         canvas.restoreState()
+
+    def draw_logo(self, canvas: Canvas, x: float, y: float) -> None:
+        """The agency's logo in a 34 pt square; in black-only printing as a grey image (K only)."""
+        path = self.agency.logo_path
+        if not path or not os.path.exists(path):
+            return
+        image: Any = path if self.ink.name == "colour" else _grey_logo(path)
+        canvas.drawImage(image, x, y, width=34, height=34, preserveAspectRatio=True, mask="auto")
 
     def address_lines(self, recipient: Recipient) -> list[str]:
         uk = self.profile.code == "ENG"
@@ -480,28 +565,67 @@ class Document(ABC, Generic[DataT]):
             lines.append(recipient.zip_code.upper())
         if recipient.country:
             lines.append(recipient.country.upper())
-        return [line for line in lines if line]
+        lines = [line for line in lines if line]
+        return [line.upper() for line in lines] if self.profile.uses_imb else lines
 
     def address_layout(self, recipient: Recipient, mail: MailPiece) -> geo.AddressBlockLayout:
+        """The recipient block laid out for the window; AddressDoesNotFit when it cannot be (a held piece)."""
         with_imb = self.profile.uses_imb and bool(mail.mailer_id) and bool(recipient.routing_code)
-        return geo.address_block_layout(self.profile.insert, len(self.address_lines(recipient)), with_imb)
+        return _address_layout(self.insert, tuple(self.address_lines(recipient)), with_imb)
+
+    def layout_problem(self) -> str | None:
+        """Why this piece cannot be laid out for its envelope (None when it can): checked before a run prints."""
+        try:
+            recipient = getattr(self.data, "recipient", None)
+            if recipient is not None:
+                self.address_layout(recipient, getattr(self.data, "mail", MailPiece()))
+            self.return_layout()
+        except geo.LayoutError as exc:
+            return f"The piece cannot be printed for its envelope: {exc}."
+        return None
 
     def draw_address_block(self, canvas: Canvas, recipient: Recipient, mail: MailPiece,
                            text: PageText | None = None) -> geo.AddressBlockLayout:
         """Recipient address (and IMb above it) placed for the envelope window; returns the layout used."""
         layout = self.address_layout(recipient, mail)
-        if layout.imb_bars is not None and layout.imb is not None:
-            draw_imb(canvas, make_imb(mail, recipient.routing_code), layout.imb.x, layout.imb.y)
+        if layout.imb_bars is not None:
+            draw_imb(canvas, make_imb(mail, recipient.routing_code),  # given its clear zones' corner
+                     layout.imb_bars.x - geo.IMB_CLEAR_ZONE_X_IN * geo.INCH,
+                     layout.imb_bars.y - geo.IMB_CLEAR_ZONE_Y_IN * geo.INCH)
         out: Any = text or canvas
         if text is None:
             canvas.saveState()
-        out.setFillColor(colors.black)
+        out.setFillColor(BLACK)
         out.setFont(FONT, layout.font_size)
-        for line, baseline in zip(self.address_lines(recipient), layout.baselines, strict=False):
-            out.drawString(layout.text_x, baseline, line.upper() if self.profile.uses_imb else line)
+        for line, baseline in zip(layout.lines, layout.baselines, strict=True):
+            out.drawString(layout.text_x, baseline, line)
         if text is None:
             canvas.restoreState()
         return layout
+
+
+@lru_cache(maxsize=4096)
+def _address_layout(insert: geo.FoldedInsert, lines: tuple[str, ...], with_imb: bool) -> geo.AddressBlockLayout:
+    return geo.address_block_layout(insert, lines, with_imb, lambda t, size: pdfmetrics.stringWidth(t, FONT, size))
+
+
+@lru_cache(maxsize=16)
+def _return_layout(insert: geo.FoldedInsert, name: str, lines: tuple[str, ...],
+                   indent: float) -> geo.ReturnBlockLayout | None:
+    def measure(t: str, size: float, bold: bool) -> float:
+        return float(pdfmetrics.stringWidth(t, FONT_BOLD if bold else FONT, size))
+
+    return geo.return_block_layout(insert, name, lines, measure, indent)
+
+
+@lru_cache(maxsize=8)
+def _grey_logo(path: str) -> Any:
+    from PIL import Image  # lazy: Pillow costs about 28 ms; only a logo in black-only printing needs it
+
+    with Image.open(path) as im:
+        grey = im.convert("LA") if "A" in im.getbands() or "transparency" in im.info else im.convert("L")
+        grey.load()
+    return ImageReader(grey)
 
 
 class StoryDocument(Document[DataT]):
@@ -526,9 +650,8 @@ class StoryDocument(Document[DataT]):
     def first_frame(self) -> Frame:
         w, h = self.page_size
         top = h - MARGIN - 34  # below the running header
-        if self.mailed:
-            window = self.profile.insert.address_window_on_page()
-            top = window.y - 0.2 * geo.INCH
+        if self.mailed:  # below all the address window can show, and a little air
+            top = self.insert.ever_visible(self.insert.envelope.address_window).y - 0.15 * geo.INCH
         return Frame(MARGIN, MARGIN + 14, w - 2 * MARGIN, top - MARGIN - 14, leftPadding=0, rightPadding=0,
                      topPadding=0, bottomPadding=0, id="first")
 
@@ -550,20 +673,20 @@ class StoryDocument(Document[DataT]):
     def draw_plain_header(self, canvas: Canvas) -> None:
         w, h = self.page_size
         canvas.saveState()
-        canvas.setFillColor(ACCENT)
+        canvas.setFillColor(self.ink.accent)
         canvas.setFont(FONT_BOLD, 10.5)
         canvas.drawString(MARGIN, h - MARGIN - 8, self.agency.name)
         canvas.setFont(FONT, 7.8)
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
         canvas.drawString(MARGIN, h - MARGIN - 18, self.agency.department)
         canvas.setFont(FONT_BOLD, 10.5)
-        canvas.setFillColor(ACCENT)
+        canvas.setFillColor(self.ink.accent)
         canvas.drawRightString(w - MARGIN, h - MARGIN - 8, self.title.upper())
         canvas.setFont(FONT, 7.8)
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
         if self.reference():
             canvas.drawRightString(w - MARGIN, h - MARGIN - 18, self.reference())
-        canvas.setStrokeColor(ACCENT)
+        canvas.setStrokeColor(self.ink.accent)
         canvas.setLineWidth(1.2)
         canvas.line(MARGIN, h - MARGIN - 25, w - MARGIN, h - MARGIN - 25)
         canvas.restoreState()
@@ -574,11 +697,11 @@ class StoryDocument(Document[DataT]):
     def draw_footer(self, canvas: Canvas, page: int, pages: int | None) -> None:
         w, _ = self.page_size
         canvas.saveState()
-        canvas.setStrokeColor(RULE)
+        canvas.setStrokeColor(self.ink.rule)
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN, MARGIN + 9, w - MARGIN, MARGIN + 9)
         canvas.setFont(FONT, 6.8)
-        canvas.setFillColor(colors.HexColor("#4a5561"))
+        canvas.setFillColor(self.ink.grey)
         left = " \u00b7 ".join(p for p in (self.agency.name, self.agency.phone, self.agency.web_url) if p)
         canvas.drawString(MARGIN, MARGIN, left)
         label = f"Page {page} of {pages}" if pages else f"Page {page}"
@@ -615,6 +738,13 @@ class StoryDocument(Document[DataT]):
         ])
         doc.build(self.story())
         return int(doc.page)
+
+
+def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
+    """A platypus table style whose cells' own font and colour are ours: a Table sets Helvetica in RGB
+    black around every cell (even one holding a paragraph), which would name an unembedded font and put
+    an RGB colour on the page."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("TEXTCOLOR", (0, 0), (-1, -1), INK), *commands])
 
 
 def key_value_rows(pairs: Sequence[tuple[str, str]]) -> list[list[Paragraph]]:

@@ -27,7 +27,9 @@ from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
+from reports.base import FONT_BOLD
 from reports.data import BatchResult, NoticeData
+from reports.ink import MONO
 from reports.notices import notice_class_for
 
 Progress = Callable[[int, int], None]
@@ -200,8 +202,8 @@ def stamp_reprint(pdf: bytes, text: str = "REPRINT - DUPLICATE OF A LETTER ALREA
     w, h = float(first.mediabox.width), float(first.mediabox.height)
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(w, h), invariant=1)
-    c.setFillColorRGB(0.545, 0.118, 0.118)
-    c.setFont("Helvetica-Bold", 8)
+    c.setFillColor(MONO.alert)
+    c.setFont(FONT_BOLD, 8)
     c.drawRightString(w - 36, h - 30, text)
     c.save()
     stamp = PdfReader(io.BytesIO(buf.getvalue())).pages[0]

@@ -212,6 +212,11 @@ class MailPiece:
     serial: int = 0  # per-piece serial: 9 digits with a 6-digit MID, 6 digits with a 9-digit MID
     barcode_id: str = "00"  # 2 digits, second digit 0-4; "00" = no optional endorsement line
     service_type_id: str = "300"  # 3 digits; 300 = First-Class Mail, basic IMb, no services requested
+    # How the piece prints (settings mail.colour, mail.envelope): black ink only unless `colour`; the
+    # envelope, fold and paper named or described by `envelope` ("" = the profile's own; see
+    # reports.geometry.insert_from_spec).
+    colour: bool = False
+    envelope: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Spacer, Table
 
-from reports.base import ACCENT, ALERT, SHADE, StoryDocument, fmt_datetime, key_value_rows, para, text
+from reports.base import ACCENT, ALERT, SHADE, StoryDocument, fmt_datetime, key_value_rows, para, table_style, text
 from reports.data import DocketData, HearingPacketData, SignatureStatus
 from reports.letters import facts_table, grid, ledger_table
 
@@ -128,7 +128,7 @@ class HearingPacket(StoryDocument[HearingPacketData]):
         for i in range(0, len(cells), 2):
             pair = cells[i:i + 2] + ([Spacer(0, 0)] if len(cells[i:i + 2]) == 1 else [])
             t = Table([pair], colWidths=[cell_w + 6, cell_w + 6], hAlign="LEFT")
-            t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
             tables.append(t)
         # The heading stays with the first row of photos.
@@ -153,7 +153,7 @@ class HearingPacket(StoryDocument[HearingPacketData]):
         box = Table([[para(f"<font color='{colour}'><b>Device signature: {escape(label)}</b></font><br/>"
                            f"{escape(who)}<br/>"
                            f"{escape(sig.detail)}", "small")]], colWidths=[self._w()], hAlign="LEFT")
-        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, _OK if ok else ALERT),
+        box.setStyle(table_style([("BOX", (0, 0), (-1, -1), 1, _OK if ok else ALERT),
                                  ("BACKGROUND", (0, 0), (-1, -1), SHADE)]))
         out += [box, Spacer(0, 8)]
         if d.digests:

@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 
 from reports.base import (
     ACCENT,
+    BLACK,
     FONT,
     FONT_BOLD,
     RULE,
@@ -27,6 +30,7 @@ from reports.base import (
     key_value_rows,
     money,
     para,
+    table_style,
     text,
 )
 from reports.data import (
@@ -42,7 +46,7 @@ from reports.data import (
 )
 from reports.profiles import print_profile
 
-_TABLE = TableStyle([
+_TABLE = table_style([
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
     ("TOPPADDING", (0, 0), (-1, -1), 2.5),
@@ -63,7 +67,7 @@ def grid(header: list[str], rows: list[list[str]], widths: list[float], right_co
     for row in rows:
         data.append([text(v, "cell") for v in row])
     t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style = TableStyle([
+    style = table_style([
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
         ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
@@ -101,7 +105,7 @@ class MailedLetter(StoryDocument[Any]):
                        para(f"<para alignment='right'>{escape(self.date(letter_date))}<br/>"
                             f"{escape(self.reference())}</para>", "small")]],
                      colWidths=[330, 182], hAlign="LEFT")
-        head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        head.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT)]))
         name = self.data.recipient.name
         return [head, Spacer(0, 8), text(f"Dear {name},")]
@@ -181,7 +185,7 @@ class DecisionLetter(MailedLetter):
                    Decision.DISMISSED: "DISMISSED - the citation is cancelled",
                    Decision.REDUCED: "REDUCED - the amount owed is lowered"}[d.decision]
         box = Table([[para(f"<b>Decision: {escape(outcome)}</b>", "body")]], colWidths=[512], hAlign="LEFT")
-        box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), SHADE), ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
+        box.setStyle(table_style([("BACKGROUND", (0, 0), (-1, -1), SHADE), ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
                                  ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
         out = self.heading() + [
             text(f"The {d.level.lower()} of your appeal {d.appeal_number} has been decided by {d.decided_by}."),
@@ -298,7 +302,7 @@ class PaymentReceipt(MailedLetter):
                        para(f"<para alignment='right'>{escape(self.reference())}"
                             f"{'<br/><b>REPRINT</b>' if d.reprint else ''}</para>", "small")]],
                      colWidths=[330, 182], hAlign="LEFT")
-        head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        head.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT)]))
         return [head, Spacer(0, 8)]
 
@@ -361,12 +365,25 @@ class ThermalReceipt:
         return out
 
     def render(self) -> bytes:
-        lines = self._lines()
         margin = 4 * 72 / 25.4
+        width = self.WIDTH - 2 * margin
+        lines: list[tuple[str, str, str]] = []
+        for font, left, right in self._lines():
+            if font == "rule":
+                lines.append((font, left, right))
+                continue
+            # wrapped at spaces to the paper's printable width (left of the amount when there is one)
+            room = width - (pdfmetrics.stringWidth(right, font, 8) + 6 if right else 0)
+            indent = " " * (len(left) - len(left.lstrip(" ")))  # the plate line is indented under its citation
+            parts = simpleSplit(left, font, 8, room) or [""]
+            parts[0] = indent + parts[0]
+            lines += [(font, part, right if k == len(parts) - 1 else "") for k, part in enumerate(parts)]
         height = len(lines) * self.LINE + 2 * margin + 40
         buf = io.BytesIO()
         c = Canvas(buf, pagesize=(self.WIDTH, height), pageCompression=1, invariant=1)
         c.setTitle(self.title)
+        c.setFillColor(BLACK)
+        c.setStrokeColor(BLACK)
         y = height - margin - 9
         for font, left, right in lines:
             if font == "rule":
@@ -375,7 +392,7 @@ class ThermalReceipt:
                 c.setDash()
             else:
                 c.setFont(font, 8)
-                c.drawString(margin, y, left[:44])
+                c.drawString(margin, y, left)
                 if right:
                     c.drawRightString(self.WIDTH - margin, y, right)
             y -= self.LINE

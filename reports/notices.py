@@ -1,5 +1,8 @@
 """The mass-mailed notices: violation, Notice to Owner, delinquent, final, Charge Certificate.
 
+(Over 600 lines, knowingly: one page layout shared by the five notices, its parts fitted around the
+envelope's windows, and the five thin classes that pick their wording.)
+
 One page each, drawn straight on the canvas so a notice run prints hundreds of pages a second. The
 standing wording (how to pay, how to contest, the statutory consequences) depends only on the profile and
 the agency, so it is laid out once per process and drawn again on every page; only the facts, amounts,
@@ -16,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import lru_cache
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
@@ -28,14 +31,10 @@ from reportlab.platypus import Paragraph
 
 from reports import geometry as geo
 from reports.base import (
-    ACCENT,
-    ALERT,
     FONT,
     FONT_BOLD,
-    INK,
+    FONT_MONO,
     MARGIN,
-    RULE,
-    SHADE,
     STYLES,
     Document,
     PageText,
@@ -45,13 +44,20 @@ from reports.base import (
     fmt_datetime,
 )
 from reports.data import NoticeData, NoticeKind
+from reports.geometry import LayoutError
 from reports.profiles import wording
 
 _WORDING_STYLE = ParagraphStyle("notice_wording", parent=STYLES["small"], fontSize=7.4, leading=8.9,
                                 spaceAfter=3.5)
 _WORDING_STYLE_TIGHT = ParagraphStyle("notice_wording_tight", parent=_WORDING_STYLE, fontSize=6.9,
                                       leading=8.2, spaceAfter=2.5)
-_GREY = colors.HexColor("#4a5561")
+# Tighter still, for the longest standing wording (England's eight grounds of representation) in a top
+# panel made taller for the envelope window: DejaVu Sans sets wider than the Helvetica it replaced.
+_WORDING_STYLES = (_WORDING_STYLE, _WORDING_STYLE_TIGHT,
+                   ParagraphStyle("notice_wording_6.5", parent=_WORDING_STYLE, fontSize=6.5, leading=7.7,
+                                  spaceAfter=2.2),
+                   ParagraphStyle("notice_wording_6.1", parent=_WORDING_STYLE, fontSize=6.1, leading=7.2,
+                                  spaceAfter=2.0))
 
 # Laid-out standing wording, per (class, profile, agency, column width, contest text); see module doc.
 # One cache per thread: a Paragraph holds its canvas while it draws, so two threads rendering batches
@@ -94,8 +100,8 @@ class MailedNotice(Document[NoticeData]):
     PHOTO_W: ClassVar[float] = 2.55 * geo.INCH
 
     def _static_key(self) -> str:
-        key = (type(self).__name__, self.profile.code, self.data.kind.value, self.page_size, self.agency,
-               self.data.how_to_contest)
+        key = (type(self).__name__, self.profile.code, self.data.kind.value, self.insert, self.agency,
+               self.data.how_to_contest, self.ink.name)
         return hashlib.sha1(repr(key).encode()).hexdigest()[:16]
 
     def draw(self, canvas: Canvas) -> int:
@@ -116,30 +122,50 @@ class MailedNotice(Document[NoticeData]):
         canvas.showPage()
         return 1
 
+    def layout_problem(self) -> str | None:
+        """The envelope's checks, and the standing wording's: it must fit between the photo and the coupon
+        (an agency's wording overrides can make it too long for the page)."""
+        problem = super().layout_problem()
+        if problem is not None:
+            return problem
+        w, _ = self.page_size
+        highest = self.insert.fold_ys[0] - 14 - 8 - self.PHOTO_W * 0.75 - 12 - 8  # under the photo at best
+        col_w = (w - 2 * MARGIN - 14) / 2
+        room = highest - (MARGIN + self.COUPON_HEIGHT + 30)
+        if self._columns(self._wrapped(col_w, _WORDING_STYLES[-1]), room) is None:
+            return (f"The {self.title.lower()} cannot be printed: its standing wording does not fit the page even at "
+                    f"6.1 point; shorten the agency's wording overrides (agency.wording).")
+        return None
+
     def _draw_static_frame(self, canvas: Canvas) -> None:
         """Letterhead, fixed labels, boxes, fold marks and the coupon's fixed text."""
         w, h = self.page_size
         self.draw_letterhead(canvas)
         self.draw_fold_marks(canvas)
         right = w - MARGIN
-        canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, 12.5)
-        canvas.drawRightString(right, h - MARGIN - 10, self.title)
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.accent)
+        size, lines = self._title_lines()
+        canvas.setFont(FONT_BOLD, size)
+        y = h - MARGIN - 10
+        for line in lines:
+            canvas.drawRightString(right, y, line)
+            y -= size * 1.15
+        canvas.setFillColor(self.ink.ink)
         canvas.setFont(FONT, 8)
-        canvas.drawRightString(right - 95, h - MARGIN - 26, "Notice date")
-        canvas.drawRightString(right - 95, h - MARGIN - 37, f"{self.profile.citation_label} number")
+        y = self._facts_top()
+        canvas.drawRightString(right - 95, y, "Notice date")
+        canvas.drawRightString(right - 95, y - 11, f"{self.profile.citation_label} number")
         box = self._amount_box()
         canvas.saveState()
-        canvas.setFillColor(SHADE)
-        canvas.setStrokeColor(ACCENT)
+        canvas.setFillColor(self.ink.shade)
+        canvas.setStrokeColor(self.ink.accent)
         canvas.setLineWidth(0.8)
         canvas.rect(box.x, box.y, box.width, box.height, stroke=1, fill=1)
         canvas.setFont(FONT, 6.3)
-        canvas.setFillColor(_GREY)
-        canvas.drawCentredString(box.right - geo.QR_SIZE / 2 - 2, box.y + 3, "Scan to pay")
+        canvas.setFillColor(self.ink.grey)
+        canvas.drawCentredString(box.right - geo.QR_SIZE / 2 - 2, box.top - geo.QR_SIZE - 12, "Scan to pay")
         canvas.restoreState()
-        top = self.profile.insert.fold_ys[0] - 14
+        top = self.insert.fold_ys[0] - 14
         photo_w = self.PHOTO_W
         left_w = w - 2 * MARGIN - photo_w - 14
         self._section_bar(canvas, MARGIN, top, left_w, "PARTICULARS OF THE " + (
@@ -149,39 +175,65 @@ class MailedNotice(Document[NoticeData]):
 
     # ---- top third
 
+    def _title_lines(self) -> tuple[float, list[str]]:
+        """The title's size and lines: right of anything the upper window can show (the return address's
+        keep-out, or the middle of the sheet), wrapped, at most two lines."""
+        return _title_layout(self.title, self.page_size[0], self._title_left())
+
+    def _title_left(self) -> float:
+        w, h = self.page_size
+        left = w / 2
+        for area in self.insert.keep_out():
+            if area.top > h - 1.6 * geo.INCH:  # an upper window: the title and the barcode stay right of it
+                left = max(left, area.right + geo.WINDOW_CLEARANCE)
+        return left
+
+    def _facts_top(self) -> float:
+        """Baseline of the notice date, under the title."""
+        _, h = self.page_size
+        size, lines = self._title_lines()
+        return h - MARGIN - 10 - (len(lines) - 1) * size * 1.15 - 16
+
     def _draw_title(self, canvas: Canvas, text: PageText) -> None:
         w, h = self.page_size
         d = self.data
         right = w - MARGIN
-        y = h - MARGIN - 26
-        text.setFillColor(INK)
+        y = self._facts_top()
+        text.setFillColor(self.ink.ink)
         text.setFont(FONT_BOLD, 8.5)
         for value in (self.date(d.notice_date), d.facts.citation_number):
             text.drawRightString(right, y, value)
             y -= 11
         draw_code128(canvas, d.facts.citation_number, right, y - 34, anchor_right=True, text=text)
         if d.reprint:
-            text.setFillColor(ALERT)
+            text.setFillColor(self.ink.alert)
             text.setFont(FONT_BOLD, 7.5)
             text.drawRightString(right, y - 44, "REPRINT - DUPLICATE OF A NOTICE ALREADY MAILED")
-            text.setFillColor(INK)
+            text.setFillColor(self.ink.ink)
 
     def _amount_box(self) -> geo.Rect:
+        """Right of everything the address window can show at any position of the insert (DMM 601.6.3:
+        nothing but the address in the window), from the window's lowest reach to just above its top."""
         w, _ = self.page_size
-        window = self.profile.insert.address_window_on_page()
-        x = window.right + 0.2 * geo.INCH
-        return geo.Rect(x, window.y, w - MARGIN - x, window.height + 0.1 * geo.INCH)
+        reach = self.insert.ever_visible(self.insert.envelope.address_window)
+        x = reach.right + geo.WINDOW_CLEARANCE
+        return geo.Rect(x, reach.y, w - MARGIN - x, reach.height + 0.1 * geo.INCH)
+
+    def qr_origin(self) -> tuple[float, float]:
+        """Lower-left corner of the pay QR code (quiet zone included), at the amount box's top right."""
+        box = self._amount_box()
+        return box.right - geo.QR_SIZE - 2, box.top - geo.QR_SIZE - 4
 
     def _draw_amount_box(self, canvas: Canvas, text: PageText) -> None:
         d = self.data
         box = self._amount_box()
-        canvas.saveState()
         qr = geo.QR_SIZE
-        draw_qr(canvas, self.agency.pay_url(d.facts.citation_number, d.facts.plate),
-                box.right - qr - 2, box.y + (box.height - qr) / 2, qr)
+        qx, qy = self.qr_origin()
+        draw_qr(canvas, self.agency.pay_url(d.facts.citation_number, d.facts.plate), qx, qy, qr)
         x = box.x + 8
+        width = box.width - qr - 16  # the text column left of the code
         y = box.top - 13
-        text.setFillColor(_GREY)
+        text.setFillColor(self.ink.grey)
         text.setFont(FONT_BOLD, 7)
         lines: list[tuple[str, str, float]] = []
         if d.discount_cents is not None and d.discount_deadline is not None:
@@ -197,13 +249,20 @@ class MailedNotice(Document[NoticeData]):
                 lines.append((FONT, f"After that date: {self.money(d.amount_due_after_cents)}", 7.5))
         if d.contest_deadline is not None:
             lines.append((FONT, f"Contest by {self.date(d.contest_deadline)}", 7.5))
-        text.setFillColor(INK)
+        text.setFillColor(self.ink.ink)
         y -= 4
         for font, value, size in lines:
-            y -= size + 2.5
+            if size > 10:  # the amount: one line, smaller type when a large sum would not fit
+                size = min(size, size * width / max(text.stringWidth(value, font, size), 1.0))
+                y -= size + 2.5
+                text.setFont(font, size)
+                text.drawString(x, y, value)
+                continue
             text.setFont(font, size)
-            text.drawString(x, y, value)
-        canvas.restoreState()
+            y -= 2.5
+            for part in _wrap(value, font, size, width):  # never into the code or past the box
+                y -= size
+                text.drawString(x, y, part)
 
     # ---- middle
 
@@ -235,29 +294,30 @@ class MailedNotice(Document[NoticeData]):
 
     def _section_bar(self, canvas: Canvas, x: float, y: float, width: float, label: str,
                      text: PageText | None = None) -> None:
-        canvas.setFillColor(ACCENT)
+        canvas.setFillColor(self.ink.accent)
         canvas.rect(x, y - 3, width, 12, stroke=0, fill=1)
         out: Any = text or canvas
-        out.setFillColor(colors.white)
+        out.setFillColor(self.ink.paper)
         out.setFont(FONT_BOLD, 7.5)
         out.drawString(x + 4, y, label)
-        out.setFillColor(INK)
-        canvas.setFillColor(INK)
+        out.setFillColor(self.ink.ink)
+        canvas.setFillColor(self.ink.ink)
 
     def _draw_facts_and_photo(self, canvas: Canvas, text: PageText) -> float:
         """Draws the facts (left) and the photo (right) below the upper fold; returns the lowest y used."""
         w, h = self.page_size
-        top = self.profile.insert.fold_ys[0] - 14
+        top = self.insert.fold_ys[0] - 14
         photo_w = self.PHOTO_W
         left_w = w - 2 * MARGIN - photo_w - 14
         y = top - 15
-        label_w = 92
+        rows = self._facts_rows()
+        label_w = max(92.0, max(text.stringWidth(label, FONT_BOLD, 7.2) for label, _ in rows) + 6)
         value_w = left_w - label_w - 4
-        for label, value in self._facts_rows():
+        for label, value in rows:
             text.setFont(FONT_BOLD, 7.2)
-            text.setFillColor(_GREY)
+            text.setFillColor(self.ink.grey)
             text.drawString(MARGIN, y, label)
-            text.setFillColor(INK)
+            text.setFillColor(self.ink.ink)
             text.setFont(FONT, 8.2)
             one_line = " ".join(value.split())  # what the line breaker would make of a line that fits
             fits = text.stringWidth(one_line, FONT, 8.2) <= value_w  # most values do: skip the line breaker
@@ -270,9 +330,17 @@ class MailedNotice(Document[NoticeData]):
             self._section_bar(canvas, MARGIN, y, left_w, "IF NOT PAID", text)
             y -= 14
             for step in self.data.penalty_schedule:
-                text.setFont(FONT, 7.8)
                 when = f"after {self.date(step.effective_on)}" if step.effective_on else ""
-                text.drawString(MARGIN, y, f"{step.description} {when}".strip())
+                line = f"{step.description} {when}".strip()
+                room = left_w - 120  # left of the two amounts
+                size = min(7.8, max(6.0, 7.8 * room / max(text.stringWidth(line, FONT, 7.8), 1.0)))
+                text.setFont(FONT, size)
+                parts = _wrap(line, FONT, size, room)
+                for part in parts[:-1]:
+                    text.drawString(MARGIN, y, part)
+                    y -= size + 1.5
+                text.drawString(MARGIN, y, parts[-1])
+                text.setFont(FONT, 7.8)
                 text.drawRightString(MARGIN + left_w - 70, y, f"+{self.money(step.added_cents)}")
                 text.setFont(FONT_BOLD, 7.8)
                 text.drawRightString(MARGIN + left_w, y, self.money(step.total_due_cents))
@@ -285,26 +353,27 @@ class MailedNotice(Document[NoticeData]):
         photo = self.data.photo
         if photo is not None:
             canvas.drawImage(photo.path, px, py, photo_w, photo_h, preserveAspectRatio=True, anchor="c")
-            canvas.setStrokeColor(RULE)
+            canvas.setStrokeColor(self.ink.rule)
             canvas.setLineWidth(0.5)
             canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
             text.setFont(FONT, 6.8)
-            text.setFillColor(_GREY)
+            text.setFillColor(self.ink.grey)
             caption = photo.caption
             if photo.taken_at is not None:
                 caption = (caption + "  " if caption else "") + "Taken " + fmt_datetime(
                     photo.taken_at, self.data.facts.timezone_name, self.profile)
             text.drawString(px, py - 8, caption[:90])
-            text.setFillColor(INK)
+            text.setFillColor(self.ink.ink)
             lowest = min(lowest, py - 12)
         else:
-            canvas.setStrokeColor(RULE)
+            canvas.setStrokeColor(self.ink.rule)
             canvas.rect(px, py, photo_w, photo_h, stroke=1, fill=0)
             text.setFont(FONT, 7.5)
-            text.setFillColor(_GREY)
-            text.drawCentredString(px + photo_w / 2, py + photo_h / 2,
-                                     "Photographs may be viewed online or on request.")
-            text.setFillColor(INK)
+            text.setFillColor(self.ink.grey)
+            for k, part in enumerate(_wrap("Photographs may be viewed online or on request.", FONT, 7.5,
+                                           photo_w - 12)):
+                text.drawCentredString(px + photo_w / 2, py + photo_h / 2 - k * 9, part)
+            text.setFillColor(self.ink.ink)
             lowest = min(lowest, py - 4)
         return lowest
 
@@ -336,11 +405,14 @@ class MailedNotice(Document[NoticeData]):
         w, _ = self.page_size
         gap = 14
         col_w = (w - 2 * MARGIN - gap) / 2
-        for style in (_WORDING_STYLE, _WORDING_STYLE_TIGHT):
+        for style in _WORDING_STYLES:
             items = self._wrapped(col_w, style)
             if self._columns(items, top - bottom) is not None:
                 break
-        columns = self._columns(items, top - bottom) or [items]
+        columns = self._columns(items, top - bottom)
+        if columns is None:  # never printed over the coupon: an agency's own wording too long for the page
+            raise LayoutError(f"the standing wording of the {self.title.lower()} does not fit its page even at "
+                              f"6.1 point; shorten the agency's wording overrides")
         for i, col in enumerate(columns):
             x = MARGIN + i * (col_w + gap)
             y = top
@@ -348,10 +420,10 @@ class MailedNotice(Document[NoticeData]):
                 p.drawOn(canvas, x, y - ph + p.style.spaceAfter)
                 y -= ph
         canvas.setFont(FONT, 6.2)
-        canvas.setFillColor(_GREY)
+        canvas.setFillColor(self.ink.grey)
         footer = wording(self.profile, self.agency, "footer")
         canvas.drawString(MARGIN, bottom - 10, footer)
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
 
     @staticmethod
     def _columns(items: list[tuple[Paragraph, float]], height: float) -> list[list[tuple[Paragraph, float]]] | None:
@@ -384,22 +456,22 @@ class MailedNotice(Document[NoticeData]):
         w, _ = self.page_size
         top = MARGIN + self.COUPON_HEIGHT
         canvas.saveState()
-        canvas.setStrokeColor(RULE)
+        canvas.setStrokeColor(self.ink.rule)
         canvas.setDash(3, 2)
         canvas.line(0.25 * geo.INCH, top + 6, w - 0.25 * geo.INCH, top + 6)
         canvas.restoreState()
         canvas.setFont(FONT, 6.5)
-        canvas.setFillColor(_GREY)
+        canvas.setFillColor(self.ink.grey)
         slip = "payment slip" if self.profile.code == "ENG" else "portion"
         canvas.drawCentredString(w / 2, top + 9, f"DETACH AND RETURN THIS {slip.upper()} WITH YOUR PAYMENT")
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
         # Left: remittance address, laid out for a #9 reply envelope window.
         x = MARGIN
         y = top - 12
         canvas.setFont(FONT_BOLD, 7)
-        canvas.setFillColor(_GREY)
+        canvas.setFillColor(self.ink.grey)
         canvas.drawString(x, y, "MAIL PAYMENT TO")
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
         y -= 12
         canvas.setFont(FONT_BOLD, 9)
         canvas.drawString(x + 0.25 * geo.INCH, y, self.agency.payee)
@@ -409,9 +481,9 @@ class MailedNotice(Document[NoticeData]):
             canvas.drawString(x + 0.25 * geo.INCH, y, line)
         y -= 18
         canvas.setFont(FONT_BOLD, 7)
-        canvas.setFillColor(_GREY)
+        canvas.setFillColor(self.ink.grey)
         canvas.drawString(x, y, "CONTEST BY MAIL")
-        canvas.setFillColor(INK)
+        canvas.setFillColor(self.ink.ink)
         canvas.setFont(FONT, 7.5)
         for line in self.agency.contest_lines[:3]:
             y -= 9
@@ -421,15 +493,15 @@ class MailedNotice(Document[NoticeData]):
         y = top - 12
         for label, _ in self._coupon_rows():
             canvas.setFont(FONT_BOLD, 7)
-            canvas.setFillColor(_GREY)
+            canvas.setFillColor(self.ink.grey)
             canvas.drawString(cx, y, label.upper())
-            canvas.setStrokeColor(RULE)
+            canvas.setStrokeColor(self.ink.rule)
             canvas.setLineWidth(0.3)
             canvas.line(cx, y - 3, cx + cw, y - 3)
             y -= 13
         canvas.drawString(cx, y - 4, "AMOUNT ENCLOSED")
-        canvas.setFillColor(INK)
-        canvas.setStrokeColor(INK)
+        canvas.setFillColor(self.ink.ink)
+        canvas.setStrokeColor(self.ink.ink)
         canvas.setLineWidth(0.8)
         canvas.rect(cx + cw - 110, y - 9, 110, 16, stroke=1, fill=0)
         canvas.setFont(FONT, 9)
@@ -444,17 +516,41 @@ class MailedNotice(Document[NoticeData]):
         cx = w / 2 + 10
         cw = w - MARGIN - cx
         y = top - 12
-        text.setFillColor(INK)
+        text.setFillColor(self.ink.ink)
+        room = cw - 78  # right of the longest label
         for label, value in self._coupon_rows():
-            text.setFont(FONT_BOLD if label == "Amount due" else FONT, 8.5)
-            text.drawRightString(cx + cw, y, value[:40])
+            font = FONT_BOLD if label == "Amount due" else FONT
+            size = 8.5
+            width = text.stringWidth(value, font, size)
+            if width > room:  # a long name: smaller type, never cut (down to 6 pt, then two lines)
+                size = max(6.0, size * room / width)
+            text.setFont(font, size)
+            parts = _wrap(value, font, size, room)[:2]  # a name longer than this never fits the window: held
+            for k, part in enumerate(parts):
+                lift = (len(parts) - 1 - k) * (size + 0.5) - (3 if len(parts) > 1 else 0)
+                text.drawRightString(cx + cw, y + lift, part)
             y -= 13
         draw_code128(canvas, f.citation_number, cx, MARGIN + 10, bar_height=0.25 * geo.INCH, text=text)
         # Scan line for the remittance processor: citation, amount in cents, due date.
-        text.setFillColor(INK)
-        text.setFont("Courier", 8.5)
+        text.setFillColor(self.ink.ink)
+        text.setFont(FONT_MONO, 8.5)
         text.drawRightString(w - MARGIN, MARGIN,
                                f"{f.citation_number} {d.amount_due_cents:09d} {d.due_date:%Y%m%d} {self.profile.code}")
+
+
+@lru_cache(maxsize=64)
+def _title_layout(title: str, page_w: float, left: float) -> tuple[float, list[str]]:
+    width = page_w - MARGIN - left
+    for size in (12.5, 11.5, 10.5, 9.5):
+        lines = simpleSplit(title, FONT_BOLD, size, width)
+        if len(lines) <= 2:
+            return size, lines
+    return 9.5, lines
+
+
+@lru_cache(maxsize=1024)
+def _wrap(value: str, font: str, size: float, width: float) -> list[str]:
+    return simpleSplit(value, font, size, width) or [""]
 
 
 class NoticeOfViolation(MailedNotice):

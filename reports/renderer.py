@@ -85,6 +85,16 @@ class ReportLabRenderer:
             return False
         return True
 
+    def layout_problem(self, data: NoticeData | LetterData) -> str | None:
+        from reports.geometry import LayoutError  # lazy: ReportLab costs about 140 ms at start-up
+        from reports.notices import notice_class_for  # lazy: ReportLab costs about 140 ms at start-up
+
+        try:
+            doc = notice_class_for(data)(data) if isinstance(data, NoticeData) else letter_document(data)
+        except LayoutError as exc:  # the envelope setting itself
+            return f"The envelope setting (mail.envelope) is wrong: {exc}."
+        return doc.layout_problem()  # type: ignore[no-any-return]
+
     def tracking_code(self, piece: MailPiece) -> str:
         from reports.base import imb_tracking  # lazy: ReportLab costs about 140 ms at start-up
 
@@ -108,7 +118,7 @@ class ReportLabRenderer:
 
         return receipt_pdf(receipt)
 
-    def print_copy(self, original: Path, out: Path) -> Path:
+    def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
         from reports import photos  # lazy: Pillow costs about 28 ms at start-up
 
-        return photos.make_print_derivative(original, out)
+        return photos.make_print_derivative(original, out, grey=grey)

@@ -15,6 +15,7 @@ from desktop.services.appeals.deadlines import apply_appeal_deadlines
 from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
 from desktop.services.core import audit
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.notices.print_copies import make_print_copies
 from desktop.services.payments.plans import check_plans
 
 
@@ -26,7 +27,8 @@ def _section(title: str, lines: list[str]) -> list[str]:
 def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
               progress: Progress | None = None) -> EscalationResult:
     """The whole daily run: appeal deadlines first (England's deemed acceptance closes cases), then
-    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation.
+    payment plans (a default reinstates waived fees and ends the plan's hold), then the escalation, then
+    the print copies of the photos of the notices it queued (so the notice run need not make them).
 
     The invoking user must be allowed to run the escalation; the steps then act as the system account
     (their automatic work needs powers no one role holds, such as applying deadlines), named in the
@@ -42,7 +44,10 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
         progress(0, 0, "Payment plans")
     plans = check_plans(app, actor, as_of)
     result = run_escalation(app, actor, as_of, progress)
-    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+    # the photos of the notices just queued get their print copies now, off the notice run's critical path
+    copies = make_print_copies(app, actor, progress)
+    result.other_steps = (_section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+                          + _section("Print copies", copies.lines()))
     # last: anchor the audit head (and the sealed tables' counts) in the checkpoint file outside the database
     result.other_steps.append(audit.checkpoint(app.db).line)
     return result

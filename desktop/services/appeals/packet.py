@@ -830,7 +830,7 @@ def _print_copy_verified(app: AppContext, sha256: str, deriv: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        app.renderer.print_copy(Path(tmp), deriv)
+        app.renderer.print_copy(Path(tmp), deriv, grey=False)  # a kerb's colour is evidence
     finally:
         os.unlink(tmp)
 

@@ -52,6 +52,12 @@ class DocumentRenderer(Protocol):
         """Whether a notice of this kind exists under the rules of its profile."""
         ...
 
+    def layout_problem(self, data: NoticeData | LetterData) -> str | None:
+        """Why a mailed piece cannot be laid out for its envelope (an address too long for the window even
+        wrapped, an envelope setting that does not hold together), in a sentence for the clerk; None when
+        it can be printed."""
+        ...
+
     def tracking_code(self, piece: MailPiece) -> str:
         """The Intelligent Mail barcode tracking code of a piece; ValueError when the mail settings
         cannot make one."""
@@ -73,7 +79,8 @@ class DocumentRenderer(Protocol):
         """A payment receipt as a PDF."""
         ...
 
-    def print_copy(self, original: Path, out: Path) -> Path:
-        """A print-resolution copy of an evidence photo written at `out` (its path returned); OSError,
-        ValueError or SyntaxError when the original is damaged."""
+    def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
+        """A print-resolution copy of an evidence photo written at `out` (its path returned): grey for the
+        notices (black ink only), in colour (`grey=False`) for the hearing packet; OSError, ValueError or
+        SyntaxError when the original is damaged."""
         ...

@@ -67,6 +67,14 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("mail.parallel_min_pieces", int, 1000, "runs with at least this many pieces use several processes"),
     SettingSpec("mail.render_processes", int, 0, "processes for large notice runs (0: one per CPU core)"),
     SettingSpec("mail.out_dir", str, "", "folder for print batches (default: the data folder's print folder)"),
+    SettingSpec("mail.file_mode", str, "0640",
+                "permissions of print batch files, octal (0640: the print server's group may read them)"),
+    SettingSpec("mail.colour", bool, False,
+                "print the agency colours on notices and letters (off: black ink only, billed as black and white)"),
+    SettingSpec("mail.envelope", str, "",
+                "envelope, paper and fold the mail is laid out for: empty (the profile's: #10 double window on "
+                "Letter, DL on A4), no10, dl, a JSON definition or the path of a JSON file "
+                "(see reports.geometry.insert_from_spec)"),
     SettingSpec("review.photo_minutes", int, 15, "photo time may differ from issue time by this many minutes"),
     SettingSpec("review.photo_metres", int, 100, "photo GPS may be this far from the citation location"),
     SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),
@@ -151,6 +159,11 @@ def is_demo_database(app: AppContext) -> bool:
 
 def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:
     spec = _spec(key)
+    if spec.type is bool and isinstance(value, str):
+        words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+        if value.strip().lower() not in words:
+            raise UserError(f"{key} is on or off (true/false): {spec.help}.")
+        value = words[value.strip().lower()]
     if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
         try:
             value = spec.type(value)

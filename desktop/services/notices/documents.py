@@ -172,10 +172,27 @@ class MailSettings:
     service_type_id: str
     barcode_id: str
     timezone: str
+    colour: bool = False  # mail.colour
+    envelope: str = ""  # mail.envelope: a name or a JSON definition (a file's contents, read once)
 
     def piece(self, serial: int) -> MailPiece:
         digits = 15 - len(self.mailer_id) if self.mailer_id else 9
-        return MailPiece(self.mailer_id, serial % 10**digits, self.barcode_id, self.service_type_id)
+        return MailPiece(self.mailer_id, serial % 10**digits, self.barcode_id, self.service_type_id,
+                         colour=self.colour, envelope=self.envelope)
+
+
+def envelope_setting(session: Session) -> str:
+    """`mail.envelope` as the documents take it: a name or JSON as set, or the contents of the JSON file it
+    names; UserError when that file cannot be read (a definition that does not hold together holds the
+    pieces, with the reason, when the run lays them out)."""
+    value = str(settings.get(session, "mail.envelope") or "").strip()
+    if not value or value.startswith("{") or value.replace("_", "").isalnum():
+        return value
+    try:
+        return Path(value).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"mail.envelope names the file {value}, which cannot be read ({exc.__class__.__name__}); "
+                        f"fix the setting or the file.") from None
 
 
 def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
@@ -184,7 +201,8 @@ def mail_settings(session: Session, renderer: DocumentRenderer) -> MailSettings:
                                   explicit=str(settings.get(session, "mail.service_type_id") or ""))
     ms = MailSettings(str(settings.get(session, "mail.mailer_id")).strip(), stid,
                       str(settings.get(session, "mail.barcode_id")).strip(),
-                      str(settings.get(session, "agency.timezone")))
+                      str(settings.get(session, "agency.timezone")),
+                      bool(settings.get(session, "mail.colour")), envelope_setting(session))
     if ms.mailer_id:
         try:
             renderer.tracking_code(ms.piece(0))
@@ -312,7 +330,8 @@ def recipient_from_snapshot(snapshot: Mapping[str, Any] | None, profile_code: st
 
 
 class PhotoDerivatives:
-    """Print derivatives of evidence photos, made once per photo under `print/derivatives/<sha>.jpg`.
+    """Print derivatives of evidence photos, made once per photo under `print/derivatives/<sha>.grey.jpg`
+    (one channel: notices print in black ink only), usually by the daily run (`notices.print_copies`).
 
     The original is checked against its digest and for a whole JPEG structure before the derivative is
     made; an existing derivative is reused while the original still matches its digest (checked once per version
@@ -326,7 +345,7 @@ class PhotoDerivatives:
         self._failed: dict[str, Held] = {}  # checked once per run
 
     def path_for(self, sha256: str) -> Path:
-        return self.dir / f"{sha256.lower()}.jpg"
+        return self.dir / f"{sha256.lower()}.grey.jpg"  # grey since issue 15 (older colour copies are unused)
 
     def ensure(self, sha256: str) -> Path | Held:
         """The derivative's path, or why this photo cannot be printed."""

@@ -31,7 +31,6 @@ import re
 import socket
 import time as clock
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -65,6 +64,7 @@ from desktop.services.notices.documents import (
     load_cases,
     mailing_name,
 )
+from desktop.services.notices.print_copies import make_copies
 from reports.data import BatchResult
 
 log = logging.getLogger(__name__)
@@ -228,6 +228,7 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
         processes = int(workers if workers is not None else settings.get(s, "mail.render_processes"))
         out = Path(os.path.abspath(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches"))
         tz = _agency_tz(s)
+        batch_file_mode(s)  # a wrong setting stops the run before anything is printed
         result.recovered = recover_leftovers(uow.session, out)
         if not queued:
             result.seconds = clock.perf_counter() - started
@@ -250,6 +251,10 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
                     return result
                 note(i, len(queued), f"Preparing the notices… {i:,} of {len(queued):,}")
             got = builder.build(n, cases.get(n.citation_id))
+            if not isinstance(got, Held):
+                misfit = app.renderer.layout_problem(got.data)  # an address too long for the window
+                if misfit is not None:
+                    got = Held(misfit)
             if isinstance(got, Held):
                 held.append((n, got))
             else:
@@ -301,23 +306,8 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
 
 
 def _prefetch_photos(builder: PieceBuilder, cases: Sequence[Any], note: Progress, stop: Cancel) -> None:
-    """Make the missing print derivatives on a few threads (Pillow releases the GIL while it decodes)."""
-    shas = sorted({c.photo.sha256 for c in cases if c.photo is not None
-                   and not builder.photos.path_for(c.photo.sha256).exists()})
-    if not shas:
-        return
-    made = [0]
-
-    def one(sha: str) -> None:
-        if stop():
-            return
-        builder.photos.ensure(sha)
-        made[0] += 1
-        if made[0] % 20 == 0:
-            note(made[0], len(shas), f"Making print copies of the photos… {made[0]:,} of {len(shas):,}")
-
-    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
-        list(pool.map(one, shas))
+    """Make the print copies the daily run has not made yet (see `notices.print_copies`)."""
+    make_copies(builder.photos, [c.photo.sha256 for c in cases if c.photo is not None], note, stop)
 
 
 def _batch_path(out: Path, stamp: str, batch: Sequence[PieceData], number: int) -> Path:
@@ -366,9 +356,26 @@ def _writer_alive(host: str, pid: int) -> bool:
     return True
 
 
-def publish(staged: Path, final: Path) -> None:
-    """Give a recorded batch its final name (never over another file), durably. Idempotent: when the
-    staged file is gone and the final one is there, another run already did it."""
+def batch_file_mode(session: Session) -> int:
+    """The permissions a batch file gets (`mail.file_mode`, octal): readable by the print server's group
+    (0640) rather than the owner alone; UserError for a value that is not a sensible file mode."""
+    raw = str(settings.get(session, "mail.file_mode")).strip()
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        mode = -1
+    if not (0o400 <= mode <= 0o666 and mode & 0o400):
+        raise UserError(f"mail.file_mode '{raw}' is not a file mode: give an octal mode the owner can read, "
+                        f"such as 0640 (owner read/write, group read) or 0644.")
+    return mode
+
+
+def publish(staged: Path, final: Path, mode: int | None = None) -> None:
+    """Give a recorded batch its final name (never over another file) and its permissions (`mode`, see
+    `batch_file_mode`), durably. Idempotent: when the staged file is gone and the final one is there,
+    another run already did it."""
+    if mode is not None and staged.exists():
+        os.chmod(staged, mode)  # the final name is a hard link to the same file: it has them from the start
     try:
         os.link(staged, final)
     except FileExistsError:
@@ -415,7 +422,7 @@ def recover_leftovers(session: Session, out: Path) -> list[str]:
             if final.exists():
                 leftover.unlink(missing_ok=True)
             else:
-                publish(leftover, final)
+                publish(leftover, final, batch_file_mode(session))
                 done.append(f"finished batch {rows[0].id} ({final.name})")
         elif not alive:
             leftover.unlink(missing_ok=True)
@@ -556,7 +563,9 @@ def _record_batch(app: AppContext, actor: Actor, batch: Sequence[PieceData], ren
     except BaseException:
         _remove(staged)
         raise
-    publish(staged, path)  # if this fails the row stands and the next run names the staged file
+    with app.db.reading() as s:
+        mode = batch_file_mode(s)
+    publish(staged, path, mode)  # if this fails the row stands and the next run names the staged file
     result.batches.append(BatchInfo(row.id, path, batch[0].kind, batch[0].profile_code, len(batch),
                                     rendered.pages, rendered.bytes_written))
     return []

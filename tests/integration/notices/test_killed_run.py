@@ -153,11 +153,11 @@ def test_a_batch_recorded_but_not_yet_named_is_named_not_printed_again(office: A
     real = nr.publish
     calls = [0]
 
-    def die_after_commit(staged: Path, final: Path) -> None:
+    def die_after_commit(staged: Path, final: Path, mode: int | None = None) -> None:
         calls[0] += 1
         if calls[0] == 2:
             raise KeyboardInterrupt  # stands for SIGKILL between the commit and the rename
-        real(staged, final)
+        real(staged, final, mode)
 
     monkeypatch.setattr(nr, "publish", die_after_commit)
     mail = users.actor_for(office, "mail")

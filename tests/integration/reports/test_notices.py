@@ -8,7 +8,7 @@ import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports import geometry as geo
-from reports.base import make_imb
+from reports.base import FONT, make_imb
 from reports.data import EvidencePhoto, NoticeKind
 from reports.notices import (
     ChargeCertificate,
@@ -90,20 +90,19 @@ def test_address_lines_print_inside_the_window_when_folded(profile: str, kind: N
     doc = notice_class_for(n)(n)
     pdf = doc.render()
     layout = doc.address_layout(n.recipient, n.mail)
-    insert = doc.profile.insert
+    insert = doc.insert
     window = insert.envelope.address_window.inset(geo.WINDOW_CLEARANCE)
     runs = text_runs(pdf)
-    lines = doc.address_lines(n.recipient)
-    for line in lines:
-        printed = line.upper() if doc.profile.uses_imb else line
+    for printed in layout.lines:
         match = [r for r in runs if r.text == printed]
         assert match, f"address line {printed!r} not found on the page"
         run = match[0]
-        width = stringWidth(printed, "Helvetica", run.font_size)
-        box = geo.Rect(run.x, run.y - 0.22 * run.font_size, width, 0.97 * run.font_size)
+        width = stringWidth(printed, FONT, run.font_size)
+        ascent, descent = geo.line_extent(printed)
+        box = geo.Rect(run.x, run.y - descent * run.font_size, width, (ascent + descent) * run.font_size)
         assert layout.block.contains(box, tolerance=0.5)
-        for sx in (-insert.play_x, 0.0, insert.play_x):
-            assert window.contains(insert.page_to_envelope(box, sx, 0.0)), (line, sx)
+        for sx, sy in insert.extreme_positions():
+            assert window.contains(insert.page_to_envelope(box, sx, sy)), (printed, sx, sy)
 
 
 def test_imb_drawn_in_address_block_encodes_tracking_and_routing() -> None:
@@ -127,7 +126,7 @@ def test_imb_drawn_in_address_block_encodes_tracking_and_routing() -> None:
     # Bars' extent respects the clear zones inside the block.
     assert bars[0][0] >= layout.imb.x + 0.125 * 72 - 0.01
     assert bars[-1][0] + bars[-1][2] <= layout.imb.right - 0.125 * 72 + 0.01
-    assert layout.block.contains(layout.imb)
+    assert layout.block.contains(layout.imb_bars)
 
 
 def test_citation_code128_and_scan_line() -> None:

@@ -27,9 +27,7 @@ def test_every_module_of_the_pay_qr_is_where_it_belongs(tmp_path: Path) -> None:
     page = Image.open(tmp_path / "p.png").convert("L")
     rows = encode_rows(n.agency.pay_url(n.facts.citation_number, n.facts.plate))
     count = len(rows)
-    box = doc._amount_box()
-    x = box.right - geo.QR_SIZE - 2
-    y = box.y + (box.height - geo.QR_SIZE) / 2
+    x, y = doc.qr_origin()
     module = geo.QR_SIZE / (count + 8)
     height = doc.page_size[1]
     wrong = []
