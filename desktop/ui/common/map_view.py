@@ -1,4 +1,7 @@
-"""The citation map in a Qt WebEngine view, offline.
+"""The map component of every screen (Review, the Appeals workspace, and later the compliance map): a Qt
+WebEngine view of a ``MapSpec`` page, offline, over a street map served on the ``curbdesk-tiles`` scheme
+(``desktop.ui.common.map_tiles``). It fills whatever space its layout gives it; other screens add their
+own shapes and legend lines through ``MapSpec.overlays``.
 
 The page comes from ``desktop.services.review.map_html`` (folium with Leaflet and jQuery from the installed
 xstatic packages). It is written to a file in this view's own temporary folder and loaded by its
@@ -26,7 +29,8 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from desktop.services.review.map_html import READY_TITLE, page_key, render_map_html, update_script
+from desktop.services.review.map_html import READY_TITLE, MapSpec, page_key, render_map_html, update_script
+from desktop.ui.common.map_tiles import install_tile_handler
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,9 @@ def webengine_available() -> bool:
     return True
 
 
-class CitationMapView(QWidget):
+class MapView(QWidget):
+    """One map. Signals: ``ready()`` once the shown map is drawn and laid out, ``failed(str)``."""
+
     ready = Signal()
     failed = Signal(str)
 
@@ -55,6 +61,7 @@ class CitationMapView(QWidget):
         self._loading = False
         self._shut = False
         self.is_ready = False
+        self.spec: MapSpec | None = None
         self.placeholder = QLabel("The map appears here.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -121,7 +128,7 @@ class CitationMapView(QWidget):
         self.stack.setCurrentWidget(web)
         return path
 
-    def show_spec(self, spec: Any) -> Path | None:
+    def show_spec(self, spec: MapSpec) -> Path | None:
         """Show a citation's map: the first time by loading a page, then by redrawing in that page
         (much faster than loading a new one). Returns the page file when a page was (re)loaded."""
         self._serial += 1
@@ -129,6 +136,12 @@ class CitationMapView(QWidget):
         web = self._ensure_web()
         if web is None:
             return None
+        self.spec = spec
+        layer = spec.tile_layer()
+        if layer is not None and layer.source is not None:
+            server = install_tile_handler()
+            if server is not None:
+                server.add(layer.source)
         if self._page_key != key:
             self._page_key = key
             return self.show_html(render_map_html(spec, self._serial), self._serial)
@@ -171,3 +184,18 @@ class CitationMapView(QWidget):
         """The map as it is painted now (a QImage), for screenshots and tests."""
         target = self._web if self._web is not None else self
         return target.grab().toImage()
+
+
+    def layout_info(self, callback: Any) -> None:
+        """Ask the page where its markers and legend are (JSON text: legend box, marker points, size, zoom,
+        tiles loaded) and call ``callback`` with it; for tests and screenshots."""
+        if self._web is not None:
+            self._web.page().runJavaScript("cdLayout()", 0, callback)
+
+    def set_legend_open(self, open_: bool) -> None:
+        if self._web is not None:
+            self._web.page().runJavaScript(f"cdToggleLegend({'true' if open_ else 'false'})")
+
+
+CitationMapView = MapView
+"""The name the Review screen has always used."""
