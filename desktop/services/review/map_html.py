@@ -267,7 +267,7 @@ function cdToggleLegend(open) {
 function cdLayout() {
   var pts = [];
   cdGroup.eachLayer(function (l) {
-    if (l instanceof L.CircleMarker) { var p = cdMap.latLngToContainerPoint(l.getLatLng()); pts.push([p.x, p.y]); }
+    if (l instanceof L.CircleMarker && !(l instanceof L.Circle)) { var p = cdMap.latLngToContainerPoint(l.getLatLng()); pts.push([p.x, p.y]); }
   });
   var size = cdMap.getSize();
   return JSON.stringify({legend: cdLegendRect(), markers: pts, width: size.x, height: size.y,

@@ -90,8 +90,9 @@ def register_tile_scheme() -> bool:
     if QWebEngineUrlScheme.schemeByName(QByteArray(TILE_SCHEME.encode())).name().isEmpty():
         scheme = QWebEngineUrlScheme(QByteArray(TILE_SCHEME.encode()))
         scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
-        scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme | QWebEngineUrlScheme.Flag.LocalAccessAllowed
-                        | QWebEngineUrlScheme.Flag.CorsEnabled)
+        # Local: the map page is a file:// page, and local pages may only load other local content
+        # (QWebEngineSettings.LocalContentCanAccessRemoteUrls stays off).
+        scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme | QWebEngineUrlScheme.Flag.LocalScheme)
         QWebEngineUrlScheme.registerScheme(scheme)
     _registered = True
     return True

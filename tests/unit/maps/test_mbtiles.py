@@ -10,14 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop.services.maps.mbtiles import (
-    MAX_TILE_BYTES,
-    MBTiles,
-    MBTilesError,
-    check_mbtiles,
-    tms_row,
-    write_mbtiles,
-)
+from desktop.services.maps.mbtiles import MAX_TILE_BYTES, MBTiles, MBTilesError, check_mbtiles, tms_row, write_mbtiles
 
 
 def png(colour: tuple[int, int, int]) -> bytes:
