@@ -158,10 +158,14 @@ def zone_index(session: Session) -> StreetIndex:
     return StreetIndex(features)
 
 
-def tile_layer(session: Session, data_dir: Path) -> TileLayer:
-    """The street map the settings and the data give, with its source (see the module's docstring)."""
+def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None = None) -> TileLayer:
+    """The street map the settings and the data give, with its source (see the module's docstring).
+
+    ``at`` (lat, lon): the spot the map is about. Outside the MBTiles file's area the streets drawn from the
+    zones are shown instead when there are any, else the MBTiles layer with a note saying so."""
     note = ""
     configured = str(settings.get(session, MBTILES_SETTING) or "").strip()
+    outside: TileLayer | None = None
     if configured:
         try:
             source = open_mbtiles(resolve_mbtiles_path(configured, data_dir))
@@ -170,17 +174,38 @@ def tile_layer(session: Session, data_dir: Path) -> TileLayer:
             log.warning("map: %s", exc)
         else:
             info = source.reader.info
-            return TileLayer("mbtiles", f"{TILE_SCHEME}://{source.key}/{{z}}/{{x}}/{{y}}",
-                             info.attribution or info.name, info.min_zoom, info.max_zoom, "", source)
+            layer = TileLayer("mbtiles", f"{TILE_SCHEME}://{source.key}/{{z}}/{{x}}/{{y}}",
+                              info.attribution or info.name, info.min_zoom, info.max_zoom, "", source)
+            if at is None or info.bounds is None or _inside(at, info.bounds):
+                return layer
+            note = f"This spot is outside the street map installed ({info.name})."
+            outside = TileLayer(layer.kind, layer.url, layer.attribution, layer.min_zoom, layer.max_native_zoom,
+                                note + " Plain background.", source)
     url = str(settings.get(session, "map.tile_url") or "").strip()
     if url:
         return TileLayer("server", url, str(settings.get(session, "map.tile_attribution") or "Map tiles"), 0, 19, note)
     bind = session.get_bind()
     streets = street_source(session, str(getattr(bind, "url", bind)))
-    if streets is not None:
+    if streets is not None and (at is None or _near(at, streets.index)):
         return TileLayer("streets", f"{TILE_SCHEME}://{streets.key}/{{z}}/{{x}}/{{y}}", STREETS_ATTRIBUTION, 0,
-                         STREETS_MAX_ZOOM, note, streets)
+                         STREETS_MAX_ZOOM, note + (" Streets drawn from the imported zones." if note else ""), streets)
+    if outside is not None:
+        return outside
+    if streets is not None:
+        return TileLayer("none", note=note or "No imported street or zone lies near this spot: plain background.")
     return TileLayer("none", note=note or "No street map installed and no zones imported: plain background.")
+
+
+def _inside(at: tuple[float, float], bounds: tuple[float, float, float, float]) -> bool:
+    lat, lon = at
+    west, south, east, north = bounds
+    return south <= lat <= north and west <= lon <= east
+
+
+def _near(at: tuple[float, float], index: StreetIndex, degrees: float = 0.01) -> bool:
+    """Whether any imported street or zone lies within about a kilometre of the spot."""
+    lat, lon = at
+    return bool(index.query(lon - degrees, lat - degrees, lon + degrees, lat + degrees))
 
 
 def forget_sources() -> None:

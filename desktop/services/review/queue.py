@@ -228,7 +228,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         c = _load_one(uow, citation_id)
         cs = check_settings(s)
         outcome = evaluate(s, [c], app.paths.evidence_dir, cs)[0]
-        tiles = tile_layer(s, app.paths.data_dir)
+        tiles = tile_layer(s, app.paths.data_dir, (c.lat, c.lon))
         store_ = EvidenceStore(app.paths.evidence_dir)
         photos = []
         far_limit = cs.config.photo_distance_m + (c.accuracy_m or 0.0)

@@ -27,7 +27,8 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QLabel, QStackedLayout, QToolButton, QVBoxLayout, QWidget
 
 from desktop.services.review.map_html import READY_TITLE, MapSpec, page_key, render_map_html, update_script
 from desktop.ui.common.map_tiles import install_tile_handler
@@ -49,7 +50,7 @@ class MapView(QWidget):
     ready = Signal()
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, expandable: bool = False) -> None:
         super().__init__(parent)
         self._web: Any = None
         self._folder = Path(tempfile.mkdtemp(prefix="curbdesk-map-"))
@@ -70,6 +71,17 @@ class MapView(QWidget):
         self.stack.setContentsMargins(0, 0, 0, 0)
         self.stack.addWidget(self.placeholder)
         self.setMinimumHeight(160)
+        #: "Larger map": the same map in a window nearly the size of the screen
+        self.larger_button: QToolButton | None = None
+        self.dialog: MapDialog | None = None
+        if expandable:
+            self.larger_button = QToolButton(self)
+            self.larger_button.setText("⤢ Larger map")
+            self.larger_button.setToolTip("Open this map in a large window")
+            self.larger_button.setStyleSheet("QToolButton{background:rgba(255,255,255,.92); border:1px solid #99a;"
+                                             "border-radius:3px; padding:2px 6px; font-weight:600;}")
+            self.larger_button.clicked.connect(self.open_larger)
+            self.larger_button.setEnabled(False)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -108,6 +120,8 @@ class MapView(QWidget):
 
     # ----------------------------------------------------------- showing a map
     def show_message(self, text: str) -> None:
+        if self.larger_button is not None:
+            self.larger_button.setEnabled(False)
         self.placeholder.setText(text)
         self.stack.setCurrentWidget(self.placeholder)
 
@@ -137,6 +151,8 @@ class MapView(QWidget):
         if web is None:
             return None
         self.spec = spec
+        if self.larger_button is not None:
+            self.larger_button.setEnabled(True)
         layer = spec.tile_layer()
         if layer is not None and layer.source is not None:
             server = install_tile_handler()
@@ -195,6 +211,40 @@ class MapView(QWidget):
     def set_legend_open(self, open_: bool) -> None:
         if self._web is not None:
             self._web.page().runJavaScript(f"cdToggleLegend({'true' if open_ else 'false'})")
+
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.larger_button is not None:
+            # below Leaflet's zoom buttons, clear of the legend in the top right corner
+            self.larger_button.adjustSize()
+            self.larger_button.move(10, 78)
+            self.larger_button.raise_()
+
+    def open_larger(self) -> None:
+        if self.spec is None:
+            return
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
+            self.dialog.close()
+        self.dialog = MapDialog(self.spec, self.window())
+        self.dialog.show()
+
+
+class MapDialog(QDialog):
+    """A map in a window of nine tenths of the screen (closed with Esc), its web view released on closing."""
+
+    def __init__(self, spec: MapSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(spec.title or "Map")
+        self.map = MapView(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.map)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        self.resize(int(area.width() * 0.9), int(area.height() * 0.9))
+        self.finished.connect(lambda _r: self.map.shutdown())
+        self.map.show_spec(spec)
 
 
 CitationMapView = MapView
