@@ -37,7 +37,7 @@ LABEL_MARGIN_PX = 160
 """World pixels around a tile in which a feature may still put a label into it."""
 STREET_SUFFIX = re.compile(
     r"\b(st|street|ave|av|avenue|blvd|boulevard|bl|dr|drive|rd|road|way|pl|place|ter|terrace|ln|lane|ct|court|"
-    r"hwy|highway|pkwy|parkway|cir|circle|aly|alley|plz|plaza|sq|square|row|walk|loop|path|trl|expy|fwy)\.?$",
+    r"hwy|highway|pkwy|parkway|cir|circle|aly|alley|plz|plaza|sq|square|row|walk|loop|path|trl|expy|fwy|broadway)\.?$",
     re.IGNORECASE)
 
 
