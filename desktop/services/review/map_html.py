@@ -116,6 +116,8 @@ def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
     return geo.haversine_m(a_lat, a_lon, b_lat, b_lon)
 
 
+STREET_CONTEXT_M = 120.0
+LEGEND_DESCRIPTION_CHARS = 70
 SMALL_ZONE_M = 600.0
 """A zone whose bounding box is smaller than this (a blockface, a small lot) is fitted into view whole."""
 
@@ -137,8 +139,9 @@ def _bounds(spec: MapSpec) -> list[list[float]]:
         if geo.haversine_m(box.min_lat, box.min_lon, box.max_lat, box.max_lon) <= SMALL_ZONE_M:
             lats += [box.min_lat, box.max_lat]
             lons += [box.min_lon, box.max_lon]
-    # Leave room for the accuracy circle and show the block around the point (about 50 m each way).
-    pad = max(spec.accuracy_m or 0.0, 50.0) / 111_320
+    # Leave room for the accuracy circle and show the block around the point (about 50 m each way); over a
+    # street map, the streets around it (about 120 m each way: the nearest crossings).
+    pad = max(spec.accuracy_m or 0.0, STREET_CONTEXT_M if spec.tile_layer() is not None else 50.0) / 111_320
     return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
 
 
@@ -176,6 +179,11 @@ def legend_rows(spec: MapSpec) -> list[tuple[str, str]]:
     return rows
 
 
+def _short(text: str) -> str:
+    """A zone's rules cut for the legend (the whole text is the zone's tooltip)."""
+    return text if len(text) <= LEGEND_DESCRIPTION_CHARS else text[:LEGEND_DESCRIPTION_CHARS - 1].rstrip() + "…"
+
+
 def _legend(spec: MapSpec) -> str:
     rows = [f"<span style='color:{CITATION_COLOUR}'>&#9679;</span> citation"
             + (f" (GPS &plusmn;{spec.accuracy_m:.0f} m)" if spec.accuracy_m else "")]
@@ -187,7 +195,7 @@ def _legend(spec: MapSpec) -> str:
         colour = ZONE_COLOUR if zone.is_area else STREET_COLOUR
         rows.append(f"<span style='color:{colour}'>&#9644;</span> {html.escape(zone.code)}: "
                     f"{html.escape(zone_relation(spec, zone))}"
-                    + (f"<br>&nbsp;&nbsp;<span style='color:#666'>{html.escape(zone.description)}</span>"
+                    + (f"<br>&nbsp;&nbsp;<span style='color:#666'>{html.escape(_short(zone.description))}</span>"
                        if zone.description else ""))
     if not spec.zones:
         rows.append("no zone known at this location")
@@ -317,6 +325,8 @@ _LEGEND_CSS = (
     "max-height:45%;overflow:auto;font:11px sans-serif;color:#333;background:rgba(255,255,255,.92);"
     "border:1px solid #aab;border-radius:4px;padding:2px 6px 4px 6px;}"
     "#cd-legend-box.cd-folded #cd-legend{display:none;}"
+    ".leaflet-control-attribution{font-size:9px !important;max-width:60%;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis;}"
     "#cd-legend-toggle{font:600 11px sans-serif;border:none;background:none;padding:2px 0;cursor:pointer;"
     "color:#1f2a37;}"
 )
