@@ -247,7 +247,7 @@ def map_data(spec: MapSpec) -> dict[str, Any]:
 _DRAW_JS = """
 var cdMap = {name};
 var cdGroup = L.featureGroup().addTo(cdMap);
-var cdBounds = null, cdMaxZoom = 19, cdLabels = false;
+var cdBounds = null, cdMaxZoom = 19, cdLabels = false, CD_LEFT = 56;
 function cdLegendRect() {
   var box = document.getElementById('cd-legend-box');
   var r = box.getBoundingClientRect(), m = cdMap.getContainer().getBoundingClientRect();
@@ -258,11 +258,12 @@ function cdFit() {
   if (!cdBounds) { return; }
   var size = cdMap.getSize(), lg = cdLegendRect(), pad = 24;
   var right = cdLabels ? 130 : pad;  // a photo's label runs to the right of its dot
-  var tl = [pad, pad], br = [right, pad + 14];  // the scale bar and the attribution at the bottom
+  // the zoom buttons (and the window's Larger map button) keep the left column, the scale bar the bottom
+  var tl = [CD_LEFT, pad], br = [right, 56];
   var needTop = lg.bottom + 14, needRight = size.x - lg.left + 14;
   if (needTop * size.x <= needRight * size.y) { tl[1] = Math.max(pad, needTop); }
   else { br[0] = Math.max(right, needRight + (cdLabels ? 110 : 0)); }
-  if (size.x - tl[0] - br[0] < 60 || size.y - tl[1] - br[1] < 60) { tl = [pad, pad]; br = [right, pad]; }
+  if (size.x - tl[0] - br[0] < 60 || size.y - tl[1] - br[1] < 60) { tl = [CD_LEFT, pad]; br = [right, pad]; }
   cdMap.fitBounds(cdBounds, {maxZoom: cdMaxZoom, paddingTopLeft: tl, paddingBottomRight: br, animate: false});
 }
 function cdToggleLegend(open) {

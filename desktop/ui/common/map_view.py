@@ -76,10 +76,12 @@ class MapView(QWidget):
         self.dialog: MapDialog | None = None
         if expandable:
             self.larger_button = QToolButton(self)
-            self.larger_button.setText("⤢ Larger map")
-            self.larger_button.setToolTip("Open this map in a large window")
-            self.larger_button.setStyleSheet("QToolButton{background:rgba(255,255,255,.92); border:1px solid #99a;"
-                                             "border-radius:3px; padding:2px 6px; font-weight:600;}")
+            self.larger_button.setText("⤢")
+            self.larger_button.setToolTip("Larger map: open this map in a large window")
+            self.larger_button.setAccessibleName("Larger map")
+            self.larger_button.setFixedSize(34, 34)
+            self.larger_button.setStyleSheet("QToolButton{background:white; border:2px solid rgba(0,0,0,.25);"
+                                             "border-radius:4px; font-size:16pt; font-weight:600;}")
             self.larger_button.clicked.connect(self.open_larger)
             self.larger_button.setEnabled(False)
         app = QCoreApplication.instance()
@@ -216,9 +218,8 @@ class MapView(QWidget):
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         if self.larger_button is not None:
-            # below Leaflet's zoom buttons, clear of the legend in the top right corner
-            self.larger_button.adjustSize()
-            self.larger_button.move(10, 78)
+            # under Leaflet's zoom buttons, in the left column the page keeps free of markers
+            self.larger_button.move(10, 84)
             self.larger_button.raise_()
 
     def open_larger(self) -> None:

@@ -132,6 +132,8 @@ def test_the_legend_never_covers_a_marker(qtbot, size: tuple[int, int]) -> None:
             clear = (x + radius < box["left"] or x - radius > box["right"]
                      or y + radius < box["top"] or y - radius > box["bottom"])
             assert clear, (size, legend_open, (x, y), box)
+            # nor the zoom buttons and the Larger map button, in the top left column (10-44 px wide)
+            assert x - radius > 44 or y - radius > 118, (size, (x, y))
     folded = _layout(qtbot, view)
     view.set_legend_open(False)
     assert _layout(qtbot, view)["legend"]["bottom"] < folded["legend"]["bottom"]  # folding makes it smaller
