@@ -22,21 +22,16 @@ import pytest
 from desktop.demo.office import ZONES
 from desktop.demo.street_map import build_demo_map, demo_features
 from desktop.domain.roles import Role
-from desktop.persistence.models import Zone
 from desktop.services.maps.mbtiles import MBTiles, tms_row
 from desktop.services.maps.street_tiles import StreetIndex, render_tile, tile_of, tiles_covering
 from desktop.services.maps.tiles import StreetTileSource, zone_index
 from desktop.services.review.zone_imports import import_zones
+from tests.helpers.maps import add_demo_zones
 
 
 @pytest.fixture
 def demo_zones(app, actors):
-    with app.uow(actors[Role.ADMIN]) as uow:
-        for code, name, south, west, north, east in ZONES:
-            ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-            uow.session.add(Zone(code=code, name=name, regulations=[],
-                                 geometry={"type": "Polygon", "coordinates": [ring]}))
-        uow.commit()
+    add_demo_zones(app, actors[Role.ADMIN])
     return app
 
 

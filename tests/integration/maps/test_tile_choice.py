@@ -19,6 +19,7 @@ from desktop.services.maps.mbtiles import MBTiles, check_mbtiles
 from desktop.services.maps.street_tiles import BACKGROUND, LABEL, STREET, street_label, tile_of
 from desktop.services.maps.tiles import forget_sources, tile_layer
 from desktop.services.review.zone_imports import import_zones
+from tests.helpers.maps import add_demo_zones
 
 #: a San Francisco citation on Haight St between Masonic and Ashbury, inside the regulations file's area
 HAIGHT = (37.77005, -122.44640)
@@ -73,12 +74,7 @@ def test_a_bad_mbtiles_file_is_named_and_the_map_falls_back(app, actors, tmp_pat
 
 
 def test_the_demo_map_covers_the_demo_citations(app, actors) -> None:
-    with app.uow(actors[Role.ADMIN]) as uow:
-        for code, name, south, west, north, east in ZONES:
-            ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-            uow.session.add(Zone(code=code, name=name, regulations=[],
-                                 geometry={"type": "Polygon", "coordinates": [ring]}))
-        uow.commit()
+    add_demo_zones(app, actors[Role.ADMIN])
     made = build_demo_map(app)
     assert made.path == Path(app.paths.data_dir) / DEMO_MAP and made.tiles > 300
     info = check_mbtiles(made.path)
