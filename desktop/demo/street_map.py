@@ -7,7 +7,7 @@ so a line through them (their principal axis) is the block; the blocks of one st
 are the street. ``derive_streets`` made the file (``python -m desktop.demo.street_map CSV OUT``); it is
 kept in the repository so that the demo needs nothing outside it.
 
-``build_demo_map`` draws those streets and the demo's zones into tiles (zooms 13-17 over the demo area; the
+``build_demo_map`` draws those streets and the demo's zones into tiles (zooms 11-17 over the demo area; the
 map magnifies zoom 17 beyond), writes ``<data>/maps/demo-downtown.mbtiles`` and points ``map.mbtiles_path``
 at it, so the demo's maps are never blank.
 """
@@ -46,7 +46,7 @@ ORDER = 90  # after every area that adds citations: the map is checked against t
 
 STREETS_RESOURCE = ("maps", "la-downtown-streets.geojson")
 DEMO_MAP = Path("maps") / "demo-downtown.mbtiles"
-ZOOMS = range(13, 18)
+ZOOMS = range(11, 18)
 #: the demo area (south, west, north, east): the nine downtown zones with a margin
 DEMO_BOUNDS = (34.028, -118.275, 34.072, -118.220)
 _LATLNG = re.compile(r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")

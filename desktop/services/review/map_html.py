@@ -359,8 +359,10 @@ def render_map_html(spec: MapSpec, serial: int = 0) -> str:
     ))
     layer = spec.tile_layer()
     if layer is not None:
+        # Leaflet magnifies the closest zoom the tiles have and shrinks the farthest (maxNativeZoom, minNativeZoom)
         folium.TileLayer(tiles=layer.url, attr=html.escape(layer.attribution or "Map tiles"), max_zoom=spec.max_zoom,
-                         max_native_zoom=min(layer.max_native_zoom, spec.max_zoom), name="tiles").add_to(m)
+                         max_native_zoom=min(layer.max_native_zoom, spec.max_zoom),
+                         min_native_zoom=min(layer.min_zoom, layer.max_native_zoom), name="tiles").add_to(m)
     root.html.add_child(folium.Element(
         "<div id='cd-legend-box'><button id='cd-legend-toggle' type='button' onclick='cdToggleLegend()' "
         "title='Show or hide the legend'>Legend &#9652;</button><div id='cd-legend'></div></div>"))

@@ -78,7 +78,7 @@ def test_the_demo_map_covers_the_demo_citations(app, actors) -> None:
     made = build_demo_map(app)
     assert made.path == Path(app.paths.data_dir) / DEMO_MAP and made.tiles > 300
     info = check_mbtiles(made.path)
-    assert (info.min_zoom, info.max_zoom, info.format) == (13, 17, "png")
+    assert (info.min_zoom, info.max_zoom, info.format) == (11, 17, "png")
     with app.db.reading() as s:
         assert s.get(Setting, "map.mbtiles_path").value == str(DEMO_MAP)
         layer = tile_layer(s, app.paths.data_dir, (34.05, -118.25))
