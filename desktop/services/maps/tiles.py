@@ -178,7 +178,7 @@ def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None 
                               info.attribution or info.name, info.min_zoom, info.max_zoom, "", source)
             if at is None or info.bounds is None or _inside(at, info.bounds):
                 return layer
-            note = f"This spot is outside the street map installed ({info.name})."
+            note = f"Outside the installed street map ({info.name})."
             outside = TileLayer(layer.kind, layer.url, layer.attribution, layer.min_zoom, layer.max_native_zoom,
                                 note + " Plain background.", source)
     url = str(settings.get(session, "map.tile_url") or "").strip()
@@ -188,7 +188,7 @@ def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None 
     streets = street_source(session, str(getattr(bind, "url", bind)))
     if streets is not None and (at is None or _near(at, streets.index)):
         return TileLayer("streets", f"{TILE_SCHEME}://{streets.key}/{{z}}/{{x}}/{{y}}", STREETS_ATTRIBUTION, 0,
-                         STREETS_MAX_ZOOM, note + (" Streets drawn from the imported zones." if note else ""), streets)
+                         STREETS_MAX_ZOOM, note + (" Streets from the imported zones." if note else ""), streets)
     if outside is not None:
         return outside
     if streets is not None:
