@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from desktop.persistence.models import Zone
 from desktop.services.core import settings
+from desktop.services.core.context import Actor, AppContext
 from desktop.services.maps import TILE_SCHEME
-from desktop.services.maps.mbtiles import MBTiles, MBTilesError
+from desktop.services.maps.mbtiles import MBTiles, MBTilesError, MBTilesInfo, check_mbtiles
 from desktop.services.maps.street_tiles import StreetIndex, features_from_geometry, render_tile
 
 log = logging.getLogger(__name__)
@@ -215,3 +216,23 @@ def forget_sources() -> None:
             source.reader.close()
         _mbtiles.clear()
         _streets.clear()
+
+
+def use_mbtiles(app: AppContext, actor: Actor, path: Path) -> MBTilesInfo:
+    """Check an MBTiles file and make it the office's street map (``map.mbtiles_path``; administrators).
+    ``MBTilesError`` (one sentence) when the file cannot be used: the setting is then left as it was."""
+    info = check_mbtiles(resolve_mbtiles_path(str(path), app.paths.data_dir))
+    settings.set_value(app, actor, MBTILES_SETTING, str(path))
+    return info
+
+
+def configured_mbtiles(app: AppContext) -> tuple[Path | None, MBTilesInfo | None, str]:
+    """The MBTiles file the settings name (None when none), what it holds, or why it cannot be used."""
+    value = str(settings.read(app, MBTILES_SETTING) or "").strip()
+    if not value:
+        return None, None, ""
+    path = resolve_mbtiles_path(value, app.paths.data_dir)
+    try:
+        return path, check_mbtiles(path), ""
+    except MBTilesError as exc:
+        return path, None, str(exc)
