@@ -24,6 +24,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain.roles import Permission, require
 from desktop.persistence.models import Zone
 from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
@@ -221,6 +222,7 @@ def forget_sources() -> None:
 def use_mbtiles(app: AppContext, actor: Actor, path: Path) -> MBTilesInfo:
     """Check an MBTiles file and make it the office's street map (``map.mbtiles_path``; administrators).
     ``MBTilesError`` (one sentence) when the file cannot be used: the setting is then left as it was."""
+    require(actor.role, Permission.MANAGE_SETTINGS, actor.username)  # before the file is even opened
     info = check_mbtiles(resolve_mbtiles_path(str(path), app.paths.data_dir))
     settings.set_value(app, actor, MBTILES_SETTING, str(path))
     return info
