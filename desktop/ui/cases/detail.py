@@ -363,8 +363,9 @@ class CaseDetailPanel(QWidget):
         t.setRowCount(len(d.timeline))
         for i, item in enumerate(d.timeline):
             colour = QColor(KIND_COLOURS.get(item.kind, "#333333"))
+            detail = item.detail + (f" (written {local_time(item.recorded, self.ctx.tz)})" if item.recorded else "")
             cells = [local_time(item.at, self.ctx.tz), item.who,
-                     f"{KIND_LABELS.get(item.kind, item.kind.capitalize())} · {item.what}", item.detail]
+                     f"{KIND_LABELS.get(item.kind, item.kind.capitalize())} · {item.what}", detail.strip()]
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if col == 2:
