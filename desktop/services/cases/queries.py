@@ -517,8 +517,8 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
             if a.decided_at:
                 items.append(TimelineItem(a.decided_at, who(a.decided_by), f"Appeal decided: {a.decision or a.status}",
                                           a.decision_reason or "", "appeal"))
-    for n, item in enumerate(items):  # audit-trail order first, then the order gathered (a stable sort)
-        item.seq = item.seq if item.seq not in (0, _NO_AUDIT) else _NO_AUDIT + n
+    for k, item in enumerate(items):  # audit-trail order first, then the order gathered (a stable sort)
+        item.seq = item.seq if item.seq not in (0, _NO_AUDIT) else _NO_AUDIT + k
     items.sort(key=lambda t: (t.at, t.rank, t.seq))
     return items
 
