@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from desktop.domain import geo, plates
 from desktop.domain.case_plan import plan_case
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import EntryKind
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.profiles import load_profile_versions, profile_for
@@ -292,6 +293,8 @@ class Approved:
     profile: str
     next_action: str | None
     next_action_date: date | None
+    next_action_text: str = "—"
+    """the next action in words ("If unpaid: delinquent notice"), never its code"""
 
 
 def _require_reviewable(case: Citation) -> None:
@@ -333,7 +336,7 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
         "next_action": case.next_action,
         "next_action_date": case.next_action_date.isoformat() if case.next_action_date else None})
     return Approved(case.citation_number, case.fine_cents, f"{profile.code} {profile.version}", case.next_action,
-                    case.next_action_date)
+                    case.next_action_date, describe_next_action(case.next_action, profile))
 
 
 def approve(app: AppContext, actor: Actor, citation_id: int, *,

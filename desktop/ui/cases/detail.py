@@ -2,6 +2,9 @@
 the ledger with its balance, the notices, notes and attachments, the schedule under the case's
 jurisdiction profile, and the clerk's actions (owner lookup and entry, holds, notes).
 
+(Over 600 lines, knowingly: the panel and its two small dialogs; the mailed piece's preview lives in
+``notice_preview``. Moving the dialogs out is left for when the Cases screen's layout work has landed.)
+
 Every database call goes through the TaskRunner; the panel only paints what comes back.
 """
 
@@ -250,6 +253,26 @@ class CaseDetailPanel(QWidget):
     def _data_changed(self, changes: Changes, _initiator: object) -> None:
         if self.detail is not None and changes.touches_citation(self.detail.citation.id):
             self.reload()
+
+    def clear(self, text: str) -> None:
+        """Show no case (a search found nothing): the previous case's facts must not stay on screen."""
+        self._load_gen += 1
+        self._photo_gen += 1
+        self.detail = None
+        self.header.setText(f"<span style='color:#666'>{text}</span>")
+        self.next_box.setVisible(False)
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        while self.photo_row.count():
+            item = self.photo_row.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for table in (self.timeline, self.ledger, self.notices, self.schedule, self.notes):
+            table.setRowCount(0)
+        for button in (self.lookup_button, self.owner_button, self.address_button, self.hold_button,
+                       self.release_button, self.note_button, self.attach_button):
+            button.setEnabled(False)
 
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
