@@ -566,10 +566,10 @@ class FieldClient:
                 log.info("field endpoint %s %s: %s; retry %d in %.1fs", method, path, last, attempt + 1, delay)
                 self._wait(delay)
         if unreachable is not None:
-            where = urlsplit(self.base_url)
-            port = where.port or (443 if where.scheme == "https" else 80)
+            address = urlsplit(self.base_url)
+            port = address.port or (443 if address.scheme == "https" else 80)
             raise EndpointUnavailable(
-                f"Could not reach the endpoint at {where.hostname}:{port}: {unreachable}. Check that the field "
+                f"Could not reach the endpoint at {address.hostname}:{port}: {unreachable}. Check that the field "
                 "endpoint is running and that its address in Devices & Sync is right, then sync again."
             )
         raise EndpointUnavailable(
