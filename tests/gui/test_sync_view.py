@@ -318,3 +318,20 @@ def test_an_unreachable_endpoint_says_so_in_one_sentence_and_the_status_ends(app
     assert "HTTPConnectionPool" not in text and "Max retries" not in text and text.count(". ") <= 2
     qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=10000)
     assert "Connecting" not in view.status.text() and "Could not reach" in view.status.text()
+
+
+def test_a_handheld_shows_its_officers_name_or_why_not(app: AppContext) -> None:
+    """The demo's roster names every handheld's officer; a badge not on the roster says so."""
+    from desktop.demo import officers
+    from desktop.persistence.models import Device
+
+    with app.db.write_session() as s:
+        s.add(Device(device_id="HH-0013", officer_badge="8606", seq_gaps=[]))
+        s.commit()
+    model = DeviceTableModel(ZoneInfo("UTC"))
+    model.set_rows(sync_service.list_devices(app, SYSTEM))
+    assert model.index(0, DeviceTableModel.OFFICER).data() == "8606 (not on the officer roster)"
+    officers.extend_demo(app, lambda *_a: None)
+    model.set_rows(sync_service.list_devices(app, SYSTEM))
+    name = model.index(0, DeviceTableModel.OFFICER).data()
+    assert name.startswith("8606 ") and "roster" not in name and len(name.split()) == 3

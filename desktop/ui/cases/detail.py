@@ -45,6 +45,7 @@ from desktop.services.cases import holds as case_holds
 from desktop.services.cases import notes as case_notes
 from desktop.services.cases import owners
 from desktop.services.cases.queries import CaseDetail, case_detail
+from desktop.ui.cases.notice_preview import show_sent_piece
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, rich_label, status_badge_html
@@ -196,6 +197,8 @@ class CaseDetailPanel(QWidget):
         self.ledger = self._table(["Date", "Entry", "Amount", "Memo"])
         self.tabs.addTab(self.ledger, "Ledger")
         self.notices = self._table(["Notice", "Status", "Queued", "Mailed", "To / reason"])
+        self.notices.setToolTip("Double-click a printed or mailed notice to see it as it was sent")
+        self.notices.doubleClicked.connect(lambda index: self.show_sent(index.row()))
         self.tabs.addTab(self.notices, "Notices")
         self.schedule = self._table(["Step", "Date", "Penalty", "Notice"])
         self.tabs.addTab(self.schedule, "Schedule")
@@ -608,6 +611,11 @@ class CaseDetailPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Attach a file to the case")
         if path:
             self.add_note(Path(path))
+
+    def show_sent(self, row: int) -> None:
+        """A notice double-clicked: its pages as printed, for a clerk on the phone (`notice_preview`)."""
+        if self.detail is not None and 0 <= row < len(self.detail.notices):
+            self.sent_dialog = show_sent_piece(self.ctx, self, self.detail.notices[row].id)
 
     def open_attachment(self, *_args: Any) -> None:
         if self.detail is None:
