@@ -249,3 +249,24 @@ def test_an_overpayment_asks_once_naming_the_refund(qtbot, app, people, make_cas
     assert posted.args[0].overpaid_cents == 10600 and ledger_balance(app, cid) == -10600
     counter.receipt_dialog.accept()
     _drain(view)
+
+
+def test_the_tendered_label_is_not_clipped_at_1366(qtbot, app, people) -> None:
+    """Every label of the counter's form is as wide as its text ("Tendered" lost its last letter)."""
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    view = _view(qtbot, app, people["clerk"])
+    view.resize(1366 - 190, 768 - 60)
+    form = view.counter.tendered.parentWidget().layout()
+    assert isinstance(form, QFormLayout)
+    label = form.labelForField(view.counter.tendered)
+    assert isinstance(label, QLabel)
+    qtbot.waitUntil(lambda: label.width() > 0)
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        widget = item.widget() if item is not None else None
+        if isinstance(widget, QLabel) and widget.text():
+            text = widget.text().replace("&", "")
+            need = widget.fontMetrics().boundingRect(text).width()
+            assert widget.width() >= need + 2, (text, widget.width(), need)
+    _drain(view)

@@ -190,6 +190,11 @@ class CounterTab(QWidget):
         self.post_button = QPushButton("&Post payment (Enter)")
         self.post_button.clicked.connect(lambda _checked=False: self.submit())
         form.addRow(self.post_button)
+        for row in range(form.rowCount()):  # a little room after each label: "Tendered" lost its last letter
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if isinstance(label, QLabel):
+                label.setMinimumWidth(label.sizeHint().width() + 6)
 
         right_widget = QWidget()
         right_widget.setMaximumWidth(470)
