@@ -192,9 +192,9 @@ class CounterTab(QWidget):
         form.addRow(self.post_button)
         for row in range(form.rowCount()):  # a little room after each label: "Tendered" lost its last letter
             item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            label = item.widget() if item is not None else None
-            if isinstance(label, QLabel):
-                label.setMinimumWidth(label.sizeHint().width() + 6)
+            form_label = item.widget() if item is not None else None
+            if isinstance(form_label, QLabel):
+                form_label.setMinimumWidth(form_label.sizeHint().width() + 6)
 
         right_widget = QWidget()
         right_widget.setMaximumWidth(470)
