@@ -371,6 +371,8 @@ class UsersTab(_RowsTab):
         self.note.setVisible(not self.may)
         self.column.insertWidget(0, self.note)
         self.table.setVisible(self.may)
+        if not self.may:
+            self.column.insertStretch(2, 1)  # the sentence at the top, the buttons at the bottom
 
     def refresh(self) -> None:
         if not self.may:
@@ -443,6 +445,10 @@ class SettingsTab(_RowsTab):
         self.intro.setWordWrap(True)
         self.column.insertWidget(0, self.intro)
         self.table.itemChanged.connect(self._changed)
+        header = self.table.horizontalHeader()  # at 1366 wide the value must stay in view beside its label
+        for col, width in enumerate([380, 330, 200]):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, width)
 
     def refresh(self) -> None:
         Query(self.ctx, self, lambda _c: list_settings(self.ctx.app, self.ctx.actor), success=self._show).run()
