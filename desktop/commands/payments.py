@@ -157,13 +157,12 @@ def cmd_overpayments(env: Any) -> int:
 
 
 def cmd_counter(env: Any) -> int:
-    from desktop.services.cases.queries import find_case_id  # lazy: 0.9 s at start-up
-    from desktop.services.payments.posting import post_counter_payment  # lazy: 0.9 s at start-up
+    from desktop.services.payments.posting import counter_case_ids, post_counter_payment  # lazy: 0.9 s at start-up
 
     args = env.args
     app = env.app()
     actor = env.actor(app)
-    ids = [find_case_id(app, actor, number) for number in args.citations]
+    ids = counter_case_ids(app, actor, args.citations)
     amount = parse_money(args.amount)
     confirmed = parse_money(args.confirm_refund) if args.confirm_refund else None
 

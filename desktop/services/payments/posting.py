@@ -284,6 +284,19 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         return rows
 
 
+def counter_case_ids(app: AppContext, actor: Actor, citation_numbers: Sequence[str]) -> list[int]:
+    """The cases a counter payment names, by citation number (the command line's way in), for a user who
+    may take payments."""
+    with app.reader(actor, Permission.POST_PAYMENTS) as uow:
+        ids = []
+        for number in citation_numbers:
+            cid = uow.session.scalar(select(Citation.id).where(Citation.citation_number == number.strip()))
+            if cid is None:
+                raise NotFound(f"There is no citation {number.strip()}.")
+            ids.append(int(cid))
+        return ids
+
+
 def _same_owner_cases(s: Session, case: Citation) -> list[Citation]:
     if case.owner_id is not None:
         others = s.scalars(select(Citation).where(Citation.owner_id == case.owner_id))
