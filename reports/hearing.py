@@ -4,11 +4,10 @@ The packet reproduces everything the officer decides on: the citation, the photo
 EXIF, each evidence file's recorded digest against the one computed when the packet was built, the device
 signature's state, the case timeline, the ledger and what the appellant sent.
 
-Appellant documents: images are reproduced on their own pages. PDFs are NOT merged into the packet:
-ReportLab cannot import PDF pages and pypdf is only a test dependency, so each PDF is listed in an
-"Appellant documents" schedule with its file name, page count, date received and SHA-256, and the
-officer opens the original (identified by that digest) from the case file. That keeps the packet a
-faithful index of the evidence without re-encoding the appellant's file.
+Appellant documents: images are reproduced on their own pages; PDFs are appended after the packet, page
+for page, by `render_packet` (``reports.appendix``: bounded, and a broken or hostile file costs one
+sentence on a title sheet, never the packet). The "Appellant documents" schedule lists each with its file
+name, page count, date received and SHA-256.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Spacer, Table
 
+from reports.appendix import append_appellant_pdfs
 from reports.base import ACCENT, ALERT, SHADE, StoryDocument, fmt_datetime, key_value_rows, para, table_style, text
 from reports.data import DocketData, HearingPacketData, SignatureStatus
 from reports.letters import facts_table, grid, ledger_table
@@ -191,7 +191,7 @@ class HearingPacket(StoryDocument[HearingPacketData]):
             return []
         rows = []
         for doc in d.appellant_documents:
-            how = "reproduced below" if doc.is_image else "original on file (not reproduced)"
+            how = "reproduced below" if doc.is_image else "appended at the end"
             pages = str(doc.page_count) if doc.page_count is not None else ""
             rows.append([doc.file_name, doc.media_type, pages,
                          fmt_datetime(doc.received_at, d.facts.timezone_name, self.profile), doc.sha256, how])
@@ -207,4 +207,10 @@ class HearingPacket(StoryDocument[HearingPacketData]):
         return out
 
 
-__all__ = ["HearingDocket", "HearingPacket", "ACCENT"]
+__all__ = ["HearingDocket", "HearingPacket", "ACCENT", "render_packet"]
+
+
+def render_packet(data: HearingPacketData) -> bytes:
+    """The evidence packet with the appellant's own PDFs appended (``reports.appendix``)."""
+    packet = HearingPacket(data)
+    return append_appellant_pdfs(packet.render(), data.appellant_documents, packet.page_size)

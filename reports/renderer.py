@@ -104,9 +104,9 @@ class ReportLabRenderer:
         return letter_document(letter).render()  # type: ignore[no-any-return]
 
     def hearing_packet(self, packet: HearingPacketData) -> bytes:
-        from reports.hearing import HearingPacket  # lazy: ReportLab costs about 140 ms at start-up
+        from reports.hearing import render_packet  # lazy: ReportLab costs about 140 ms at start-up
 
-        return HearingPacket(packet).render()
+        return render_packet(packet)
 
     def docket(self, docket: DocketData) -> bytes:
         from reports.hearing import HearingDocket  # lazy: ReportLab costs about 140 ms at start-up

@@ -147,12 +147,13 @@ def _appellant(session: Any, case: Citation) -> tuple[str, str]:
 
 
 def _pick(session: Any, used: set[int], filed_at: datetime, window_days: int = 21) -> Citation | None:
-    """An open Californian case that could be contested on ``filed_at`` (within the window after issue)."""
+    """An open Californian case that could be contested on ``filed_at`` (within the window after issue, and
+    approved before it: an appeal filed before the approval put the case's timeline out of order)."""
     lo = filed_at - timedelta(days=window_days) + timedelta(hours=2)
     hi = filed_at - timedelta(hours=6)
     q = (select(Citation).where(Citation.status == "open", Citation.profile_code == "CA",
                                 Citation.issued_at >= lo, Citation.issued_at <= hi, Citation.owner_id.is_not(None),
-                                Citation.evidence_status == "ok")
+                                Citation.evidence_status == "ok", Citation.approved_at <= filed_at - timedelta(hours=1))
          .order_by(Citation.issued_at.desc(), Citation.id))
     for case in session.scalars(q.limit(50)):
         if case.id not in used:

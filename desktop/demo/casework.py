@@ -19,6 +19,7 @@ from desktop.demo.office import LA, STREETS, VIOLATIONS, ZONES, demo_plate
 from desktop.domain.roles import Role
 from desktop.persistence.models import Citation, CitationViolation, LedgerEntry, Notice, RegisteredOwner, Setting, User
 from desktop.services.admin import profiles as profile_store
+from desktop.services.admin import users as user_service
 from desktop.services.cases import owners
 from desktop.services.cases import steps as case_ops
 from desktop.services.cases.escalation import run_escalation
@@ -187,7 +188,7 @@ def extend_demo(app: AppContext, progress: Any) -> None:
             _mail_office(app, day + timedelta(days=1))
     # Cases that did not need a notice yet: the clerks looked their owners up (each lookup recorded).
     at_today = replace(app, clock=lambda: _at(today, 8))
-    owners.assign_owners(at_today, system, owners.PURPOSES[1], statuses=None)
+    owners.assign_owners(at_today, user_service.actor_for(app, "clerk"), owners.PURPOSES[1], statuses=None)
     with app.uow(system) as uow:
         uow.session.add(Setting(key=DONE_KEY, value=today.isoformat()))
         uow.commit()

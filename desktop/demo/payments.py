@@ -125,9 +125,10 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
                                   payer_name=_person(cheque_case[4]), request_id="demo-counter-2")
     payments.post_counter_payment(app, clerk, [card_case[0]], card_case[3], "card", card_reference="AUTH 02211A",
                                   card_last4="4242", payer_name=_person(card_case[4]), request_id="demo-counter-3")
-    # Paid $20 more than owed: lands in the refund queue.
+    # Paid $20 more than owed, which the clerk was asked to confirm: lands in the refund queue.
     payments.post_counter_payment(app, clerk, [over_case[0]], over_case[3] + 2000, "cash",
-                                  payer_name=_person(over_case[4]), request_id="demo-counter-4")
+                                  payer_name=_person(over_case[4]), request_id="demo-counter-4",
+                                  confirmed_overpaid_cents=2000)
     bounced = payments.post_counter_payment(app, clerk2, [bounced_case[0]], bounced_case[3], "cheque",
                                             cheque_number="5510", payer_name=_person(bounced_case[4]),
                                             request_id="demo-counter-5")

@@ -120,6 +120,16 @@ def overpayment_cents(entries: Iterable[LedgerEntry]) -> int:
     return -balance if balance < 0 else 0
 
 
+def overpayment_needs_confirmation(overpaid_cents: int, owed_cents: int, limit_cents: int,
+                                   limit_percent: int) -> bool:
+    """Whether money taken beyond what is owed is large enough that the clerk must confirm it first
+    ($200 on a $94 balance, or 2000 typed for 20.00): more than ``limit_cents``, or more than
+    ``limit_percent`` % of what is owed. Exactly at a limit needs no confirmation; nothing over, never."""
+    if overpaid_cents <= 0:
+        return False
+    return overpaid_cents > max(limit_cents, 0) or overpaid_cents * 100 > max(owed_cents, 0) * max(limit_percent, 0)
+
+
 CaseId = TypeVar("CaseId", bound=Hashable)
 
 

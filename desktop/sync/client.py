@@ -493,6 +493,7 @@ class FieldClient:
         error is raised.
         """
         last = "no attempt was made"
+        unreachable: str | None = None  # why the endpoint could not be reached, while no attempt reached it
         for attempt in range(self.max_retries + 1):
             self._check_cancel()
             left = self._sync_left()
@@ -521,6 +522,7 @@ class FieldClient:
                                 f"{self._where()} redirected the request to {where[:100]}; Curbdesk follows no "
                                 "redirects. Enter the endpoint's final address in Devices & Sync."
                             )
+                        unreachable = None  # it answered: a later failure is not "could not reach"
                         if status in ok:
                             result = handle(response)
                             if watch.fired:  # a body cut off at the deadline may look complete
@@ -550,6 +552,9 @@ class FieldClient:
                     requests.exceptions.ContentDecodingError,
                 ) as exc:
                     last = f"connection failed: {_short(exc)}"
+                    reason = _unreachable_reason(exc)
+                    if reason is not None and (attempt == 0 or unreachable is not None):
+                        unreachable = reason
                 except _Transient as exc:
                     last = exc.what
                     retry_after = exc.retry_after
@@ -560,6 +565,13 @@ class FieldClient:
                 delay = self._delay(attempt, retry_after)
                 log.info("field endpoint %s %s: %s; retry %d in %.1fs", method, path, last, attempt + 1, delay)
                 self._wait(delay)
+        if unreachable is not None:
+            address = urlsplit(self.base_url)
+            port = address.port or (443 if address.scheme == "https" else 80)
+            raise EndpointUnavailable(
+                f"Could not reach the endpoint at {address.hostname}:{port}: {unreachable}. Check that the field "
+                "endpoint is running and that its address in Devices & Sync is right, then sync again."
+            )
         raise EndpointUnavailable(
             f"{self._where()} did not answer properly after {self.max_retries + 1} attempts "
             f"(last: {last}). Try again later."
@@ -834,6 +846,39 @@ def _megabytes(limit: int) -> str:
 def _content_range_start(value: str) -> int | None:
     match = re.match(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", value.strip())
     return int(match.group(1)) if match else None
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    """Why no connection could be made, in words (urllib3's "HTTPConnectionPool(...): Max retries exceeded"
+    is not for a clerk); None when a connection was made and then broke (that is not "unreachable")."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "no answer to the connection (timed out)"
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+            exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return None
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        cur = stack.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cur, socket.gaierror):
+            return "no computer of that name was found"
+        if isinstance(cur, OSError) and cur.errno in (101, 113, 10051, 10065):
+            return "the network cannot reach it"
+        stack += [cur.__cause__, cur.__context__, getattr(cur, "reason", None)]
+        stack += [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
+    text = str(exc)
+    if "Connection refused" in text or "[Errno 111]" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "Failed to resolve" in text or "getaddrinfo failed" in text:
+        return "no computer of that name was found"
+    if "NewConnectionError" in text:
+        return "no connection could be made"
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -117,3 +117,21 @@ def test_bench_packet_one_click(benchmark, app, actors, one_appeal, tmp_path: Pa
         benchmark.extra_info["vs_reportlab_only"] = round(median / base, 1)
         print(f"\nbuild_packet: {median * 1000:.0f} ms (ReportLab alone {base * 1000:.0f} ms, x{median / base:.1f})")
     assert median < 3.0
+
+
+def test_bench_packet_with_the_appellants_pdf_appended(benchmark, app, actors, one_appeal, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The packet as the renderer now prints it (the appellant's 2-page PDF appended after a title sheet),
+    against the same run's ReportLab-only baseline above: what reproducing the appellant's file costs."""
+    from reports.hearing import render_packet
+
+    actor = actors[Role.HEARING_OFFICER]
+    data = packet_data(app, actor, load_workspace(app, actor, one_appeal), tmp_path / "deriv")
+    pdf = benchmark.pedantic(lambda: render_packet(data), rounds=5, iterations=1, warmup_rounds=1)
+    assert pdf.startswith(b"%PDF")
+    median = benchmark.stats.stats.median
+    base = _measured.get("packet_baseline")
+    if base:
+        benchmark.extra_info["vs_reportlab_only"] = round(median / base, 2)
+        print(f"\nrender_packet with the appellant's PDF: {median * 1000:.0f} ms (ReportLab alone "
+              f"{base * 1000:.0f} ms, +{(median - base) * 1000:.0f} ms)")
+    assert median < 3.0

@@ -94,3 +94,27 @@ def test_a_search_past_the_cap_says_narrow_it(qtbot, ui_ctx, monkeypatch) -> Non
     with qtbot.waitSignal(view.results, timeout=10000):
         view.run_search()
     assert not view.model.capped and view.count_label.text() == "No case matches this search."
+
+
+def test_a_search_that_finds_nothing_clears_the_previous_case(qtbot, ui_ctx) -> None:
+    """One match says "1 matching case" (not "cases"); then a search with no match empties the detail panel
+    with a sentence instead of leaving the previous case's facts on screen."""
+    _fill(ui_ctx.app, 2)
+    target = add_citation(ui_ctx.app, number="HH0042-000999", plate="8ONE999")
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    view.show()
+    shown: list[int] = []
+    view.detail.shown.connect(shown.append)
+    view.search.setText("HH0042-000999")
+    with qtbot.waitSignal(view.results, timeout=10000):
+        view.run_search()
+    assert view.count_label.text().startswith("1 matching case,")
+    qtbot.waitUntil(lambda: target in shown, timeout=10000)
+    view.search.setText("ZZZZZZZZ")
+    with qtbot.waitSignal(view.results, timeout=10000):
+        view.run_search()
+    assert view.detail.detail is None
+    assert "HH0042-000999" not in view.detail.header.text() and "No case matches" in view.detail.header.text()
+    assert view.detail.ledger.rowCount() == 0 and view.detail.timeline.rowCount() == 0
+    assert not view.detail.note_button.isEnabled()

@@ -178,15 +178,16 @@ def test_admin_saves_a_new_profile_version_from_the_form(qtbot, app: AppContext,
     assert tab.current.code == "NYC" and tab.form.rowCount() == 5
     penalty_col = [k for k, _t in __import__("desktop.ui.admin.view", fromlist=["FORM_COLUMNS"]).FORM_COLUMNS].index(
         "penalty.fixed_cents")
-    tab.form.item(1, penalty_col).setText("1500")
+    assert tab.form.item(1, penalty_col).text() == "$10.00"  # money, not cents
+    tab.form.item(1, penalty_col).setText("$15.00")
     with qtbot.waitSignal(tab.validated, timeout=5000) as checked:
         tab.validate()
     assert checked.args[0] is True and "1000 -> 1500" in checked.args[1]
     tab.form.item(1, penalty_col).setText("ten")
     with qtbot.waitSignal(tab.validated, timeout=5000) as checked:
         tab.validate()
-    assert checked.args[0] is False and "not a whole number" in checked.args[1]
-    tab.form.item(1, penalty_col).setText("1500")
+    assert checked.args[0] is False and "not an amount of money" in checked.args[1]
+    tab.form.item(1, penalty_col).setText("15.00")
     tab.reason.setText("Council resolution 2026-12")
     with qtbot.waitSignal(tab.saved, timeout=10000) as saved:
         tab.save()

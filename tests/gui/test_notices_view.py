@@ -211,3 +211,30 @@ def test_models_pass_the_model_tester(qtbot, qtmodeltester, view: NoticesView, a
         view.search_log()
     for model in (view.batch_model, view.held_model, view.log_model):
         qtmodeltester.check(model)
+
+
+def test_the_held_notices_why_is_read_whole_at_1366(qtbot, app: AppContext, actors) -> None:  # type: ignore[no-untyped-def]
+    """At 1366x768 the reason a notice is held wraps in its cell instead of being cut off."""
+    from PySide6.QtCore import QRect, Qt
+
+    queue_case(app, owner_kwargs={"address_raw": "GENERAL DELIVERY"})
+    ctx = _ctx(app, actors[Role.MAIL_OFFICE])
+    v = NoticesView(ctx)
+    qtbot.addWidget(v)
+    v.resize(1366 - 190, 768 - 60)  # the main window's area beside the navigation, under menu and status bar
+    v.show()
+    with qtbot.waitSignal(v.refreshed, timeout=TIMEOUT):
+        v.activate()
+    with qtbot.waitSignal(v.run_finished, timeout=TIMEOUT):
+        v.run_button.click()
+    qtbot.waitUntil(lambda: v.held_model.rowCount() == 1, timeout=TIMEOUT)
+    table = v.held_table
+    why = v.held_model.index(0, v.held_model.columnCount() - 1)
+    text = why.data()
+    assert len(text) > 40
+    qtbot.waitUntil(lambda: table.visualRect(why).height() > 24, timeout=5000)
+    cell = table.visualRect(why)
+    need = table.fontMetrics().boundingRect(QRect(0, 0, cell.width() - 8, 10_000),
+                                            int(Qt.TextFlag.TextWordWrap), text)
+    assert cell.height() >= need.height(), (cell, need, text)
+    ctx.runner.wait_all(10_000)

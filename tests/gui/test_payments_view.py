@@ -158,7 +158,7 @@ def test_a_malformed_file_is_refused_with_its_line(qtbot, app, people, bank_file
 
 def test_refund_queue_buttons_follow_the_supervisor_rule(qtbot, app, people, make_case) -> None:
     cid = make_case("O-00001")
-    payments.post_counter_payment(app, people["clerk"], [cid], 8300, "cash")
+    payments.post_counter_payment(app, people["clerk"], [cid], 8300, "cash", confirmed_overpaid_cents=2000)
     refunds.request_refund(app, people["supervisor"], cid, reason="overpaid")
     own = _view(qtbot, app, people["supervisor"])
     with qtbot.waitSignal(own.refunds.loaded, timeout=5000):
@@ -222,3 +222,51 @@ def test_supervisor_reverses_a_bounced_cheque_from_the_counter(qtbot, app, peopl
     assert not clerk_view.counter.reverse_button.isEnabled()
     _drain(view)
     _drain(clerk_view)
+
+
+def test_an_overpayment_asks_once_naming_the_refund(qtbot, app, people, make_case, monkeypatch) -> None:
+    """$200 cash on a $94 balance: one question naming the $106 refund; No posts nothing, Yes posts it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    cid = make_case("OV-00001", fine_cents=9400)
+    view = _view(qtbot, app, people["clerk"])
+    counter = view.counter
+    asked: list[str] = []
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answers[len(asked) - 1])
+    qtbot.keyClicks(counter.lookup, "OV-00001")
+    with qtbot.waitSignal(counter.cases_loaded, timeout=5000):
+        qtbot.keyClick(counter.lookup, Qt.Key.Key_Return)
+    counter.amount.selectAll()
+    qtbot.keyClicks(counter.amount, "200.00")
+    qtbot.keyClick(counter.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(asked) == 1 and not counter._busy)
+    assert "$106.00" in asked[0] and "refund queue" in asked[0]
+    assert ledger_balance(app, cid) == 9400 and counter.amount.hasFocus()
+    with qtbot.waitSignal(counter.posted, timeout=5000) as posted:
+        qtbot.keyClick(counter.amount, Qt.Key.Key_Return)
+    assert len(asked) == 2  # asked once per attempt, not again after Yes
+    assert posted.args[0].overpaid_cents == 10600 and ledger_balance(app, cid) == -10600
+    counter.receipt_dialog.accept()
+    _drain(view)
+
+
+def test_the_tendered_label_is_not_clipped_at_1366(qtbot, app, people) -> None:
+    """Every label of the counter's form is as wide as its text ("Tendered" lost its last letter)."""
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    view = _view(qtbot, app, people["clerk"])
+    view.resize(1366 - 190, 768 - 60)
+    form = view.counter.tendered.parentWidget().layout()
+    assert isinstance(form, QFormLayout)
+    label = form.labelForField(view.counter.tendered)
+    assert isinstance(label, QLabel)
+    qtbot.waitUntil(lambda: label.width() > 0)
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        widget = item.widget() if item is not None else None
+        if isinstance(widget, QLabel) and widget.text():
+            text = widget.text().replace("&", "")
+            need = widget.fontMetrics().boundingRect(text).width()
+            assert widget.width() >= need + 2, (text, widget.width(), need)
+    _drain(view)

@@ -295,3 +295,43 @@ def test_the_device_list_fills_while_a_sync_runs(app: AppContext, make_view: Any
         qtbot.waitUntil(lambda: any(n > 0 for n, _running in during), timeout=30000)
     assert any(n > 0 and running for n, running in during)
     qtbot.waitUntil(lambda: view.devices.rowCount() == 3, timeout=10000)
+
+
+def test_an_unreachable_endpoint_says_so_in_one_sentence_and_the_status_ends(app: AppContext, make_view: Any,
+                                                                             qtbot: Any) -> None:
+    """Nothing listens on the port: one sentence a clerk can act on (no "HTTPConnectionPool … Max retries"),
+    and the status line no longer says "Connecting…"."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    sync_service.save_endpoint(app, SYSTEM, None, name="Gateway", url=url)
+    sync_service.TOKENS.remember(url, "t", persist=False)
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    with qtbot.waitSignal(view.ctx.messages.error_shown, timeout=60000) as shown:
+        view.sync_button.click()
+    text = shown.args[0]
+    assert text.startswith(f"Could not reach the endpoint at 127.0.0.1:{port}: connection refused. Check ")
+    assert "HTTPConnectionPool" not in text and "Max retries" not in text and text.count(". ") <= 2
+    qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=10000)
+    assert "Connecting" not in view.status.text() and "Could not reach" in view.status.text()
+
+
+def test_a_handheld_shows_its_officers_name_or_why_not(app: AppContext) -> None:
+    """The demo's roster names every handheld's officer; a badge not on the roster says so."""
+    from desktop.demo import officers
+    from desktop.persistence.models import Device
+
+    with app.db.write_session() as s:
+        s.add(Device(device_id="HH-0013", officer_badge="8606", seq_gaps=[]))
+        s.commit()
+    model = DeviceTableModel(ZoneInfo("UTC"))
+    model.set_rows(sync_service.list_devices(app, SYSTEM))
+    assert model.index(0, DeviceTableModel.OFFICER).data() == "8606 (not on the officer roster)"
+    officers.extend_demo(app, lambda *_a: None)
+    model.set_rows(sync_service.list_devices(app, SYSTEM))
+    name = model.index(0, DeviceTableModel.OFFICER).data()
+    assert name.startswith("8606 ") and "roster" not in name and len(name.split()) == 3

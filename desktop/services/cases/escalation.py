@@ -59,8 +59,9 @@ log = logging.getLogger(__name__)
 #: Cases the escalation moves along.
 ESCALATING = (CaseStatus.OPEN.value, CaseStatus.IN_COLLECTIONS.value)
 CLOSED = tuple(s.value for s in CaseStatus if s.is_closed)
-#: The DPPA permissible purpose recorded with every owner lookup made for a notice.
-NOTICE_PURPOSE = "notice of violation (18 U.S.C. 2721(b)(4))"
+#: The DPPA permissible purpose recorded with every owner lookup the daily run makes for a notice (a
+#: clerk's own lookups name the clerk's purpose: ``owners.PURPOSES``).
+NOTICE_PURPOSE = "notice mailing: automatic lookup by the daily run (18 U.S.C. 2721(b)(4))"
 HOTLIST_REASON = "boot-eligible"
 #: The indexes of the columns a case's step rewrites (stage, its dates, the next action).
 NEXT_STEP_INDEXES = ("ix_citation_status_next", "ix_citation_status_stage_on", "ix_citation_status_action")

@@ -60,13 +60,15 @@ _WIDTHS = {"owner_name": widths.NAME, "address": widths.ADDRESS, "vehicle_make":
            "plate": 64, "jurisdiction": 8, "vin": 64, "vehicle_year": 16, "valid_from": 64, "valid_to": 64}
 REQUIRED = ("plate", "jurisdiction", "owner_name", "address", "valid_from")
 
-#: Permissible purposes a clerk picks from (18 U.S.C. 2721(b)); the first is the notice run's.
+#: Permissible purposes a clerk picks from (18 U.S.C. 2721(b)). The daily run records its own
+#: (``escalation.NOTICE_PURPOSE``); an automatic job may not record a clerk's (`CLERK_ONLY_PURPOSES`).
 PURPOSES = (
-    escalation.NOTICE_PURPOSE,
+    "notice of violation to the registered owner (18 U.S.C. 2721(b)(4))",
     "clerk enquiry on a citation (18 U.S.C. 2721(b)(4))",
     "use by a government agency in carrying out its functions (18 U.S.C. 2721(b)(1))",
     "service of process / appeal correspondence (18 U.S.C. 2721(b)(4))",
 )
+CLERK_ONLY_PURPOSES = frozenset(p for p in PURPOSES if p.startswith("clerk enquiry"))
 MAX_ERRORS_SHOWN = 12
 
 Progress = Callable[[int, int], None]
@@ -378,7 +380,11 @@ def assign_owners(app: AppContext, actor: Actor, purpose: str = escalation.NOTIC
                   statuses: Sequence[str] | None = schedule.MUST_HAVE_NEXT_ACTION) -> int:
     """Set-based: the owner on the violation date for every case in ``statuses`` (default: the open
     ones; None: all), those without one or all of them, each lookup recorded with its purpose.
-    Returns how many cases got an owner or a different one."""
+    Returns how many cases got an owner or a different one. An automatic job (the system account) cannot
+    record a clerk's enquiry as its purpose: the lookup log must say what really asked."""
+    if actor.is_system and purpose in CLERK_ONLY_PURPOSES:
+        raise UserError(f"An automatic lookup by {actor.username} cannot be recorded as \"{purpose}\": name the "
+                        f"job's own purpose (e.g. \"{escalation.NOTICE_PURPOSE}\").")
     with app.uow(actor, Permission.LOOKUP_OWNERS) as uow:
         sql = Sql(uow.session)
         sql.temp_tables()

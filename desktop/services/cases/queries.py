@@ -351,6 +351,12 @@ class TimelineItem:
     detail: str = ""
     kind: str = "case"
     """sync, review, ledger, payment, notice, hold, note, owner, appeal, escalation, case"""
+    recorded: datetime | None = None
+    """When the entry was written, where that differs from `at` (an audit entry written after the fact)."""
+    rank: int = 9
+    """At one instant, causes come first (`CAUSAL_RANK`)."""
+    seq: int = 0
+    """The audit trail's order where the item has an audit entry, else the order it was gathered in."""
 
 
 @dataclass
@@ -407,6 +413,29 @@ def _money(cents: int) -> str:
     return format_cents(cents)
 
 
+#: At one instant, what causes what: the citation arrives, is approved, its fine is posted; the owner is
+#: looked up before the notice addressed to them is queued, and the notice's penalty follows; the notice is
+#: mailed; then money moves, and the status moves it causes (paid, reopened) follow in audit-trail order.
+CAUSAL_RANK = {"received": 0, "approved": 1, "fine": 2, "lookup": 3, "notice": 4, "penalty": 5, "mailed": 6}
+_LATER = 9
+_NO_AUDIT = 1 << 62
+
+
+def _effective_at(e: AuditEntry, c: Citation, payments_at: list[datetime]) -> datetime:
+    """When what the audit entry records happened: its own time, except for the receipt and the approval
+    (the citation carries their times: a dock bundle or the demo may write the entry later) and a
+    summary "payment posted" entry (at the payment it records)."""
+    if e.action == "citation.received" and c.received_at is not None:
+        return min(c.received_at, e.at)
+    if e.action == "citation.approved" and c.approved_at is not None:
+        return min(c.approved_at, e.at)
+    if e.action == "payment.posted":
+        earlier = [at for at in payments_at if at <= e.at]
+        if earlier:
+            return max(earlier)
+    return e.at
+
+
 def build_timeline(d: CaseDetail) -> list[TimelineItem]:
     """Everything that happened, oldest first: the audit trail plus the ledger, notices, notes and
     lookups (which bulk work such as the daily escalation records in their own tables)."""
@@ -416,10 +445,11 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
         return names.get(uid, default) if uid is not None else default
 
     items: list[TimelineItem] = []
-    ledger_in_audit: set[int] = set()
+    ledger_in_audit: dict[int, int] = {}
     for e in d.history:
         if e.action.startswith("ledger.") and isinstance(e.after, dict) and "entry" in e.after:
-            ledger_in_audit.add(int(e.after["entry"]))
+            ledger_in_audit[int(e.after["entry"])] = e.id
+    payments_at = sorted(entry.at for entry in d.ledger if entry.kind == "payment")
     for e in d.history:
         if e.action.startswith("ledger.") or e.action == "note.added":
             continue  # shown from the ledger and the notes, which carry the amounts and the text
@@ -431,8 +461,12 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
         if e.action in ("escalation.judgment", "escalation.charge_certificate", "escalation.order_for_recovery",
                         "citation.in_collections") and e.reason:
             detail = e.reason
-        items.append(TimelineItem(e.at, e.username, what, detail,
-                                  _AUDIT_KIND.get(e.action, e.action.split(".")[0])))
+        at = _effective_at(e, d.citation, payments_at)
+        rank = {"citation.received": CAUSAL_RANK["received"],
+                "citation.approved": CAUSAL_RANK["approved"]}.get(e.action, _LATER)
+        items.append(TimelineItem(at, e.username, what, detail, _AUDIT_KIND.get(e.action, e.action.split(".")[0]),
+                                  recorded=e.at if abs((e.at - at).total_seconds()) > 60 else None,
+                                  rank=rank, seq=e.id))
     for entry in d.ledger:
         kind = entry.kind
         label = {"fine": "Fine", "penalty": "Penalty", "payment": "Payment", "discount": "Discount",
@@ -443,24 +477,27 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
         items.append(TimelineItem(entry.at, who(entry.user_id, "system" if kind != "payment" else "payment import"),
                                   f"{label} {sign}{_money(abs(entry.amount_cents))}",
                                   (entry.memo or "") + (f" (for {entry.effective_date})" if kind == "penalty" else ""),
-                                  "payment" if kind in ("payment", "refund", "reversal") else "ledger"))
+                                  "payment" if kind in ("payment", "refund", "reversal") else "ledger",
+                                  rank=CAUSAL_RANK.get(kind, _LATER), seq=ledger_in_audit.get(entry.id, _NO_AUDIT)))
     for n in d.notices:
         kind = n.kind.replace("_", " ")
         if n.status == "held":
             items.append(TimelineItem(n.queued_at, "daily escalation", f"Notice held: {kind}", n.hold_reason or "",
-                                      "notice"))
+                                      "notice", rank=CAUSAL_RANK["notice"], seq=_NO_AUDIT))
         elif n.status == "cancelled":
             items.append(TimelineItem(n.queued_at, "daily escalation", f"Notice queued, then cancelled: {kind}",
-                                      n.hold_reason or "", "notice"))
+                                      n.hold_reason or "", "notice", rank=CAUSAL_RANK["notice"], seq=_NO_AUDIT))
         else:
             to = ""
             if isinstance(n.address_snapshot, dict):
                 snap = n.address_snapshot
                 to = f"to {snap.get('name') or ''}, {snap.get('line1') or snap.get('raw') or ''} {snap.get('city') or ''}"
-            items.append(TimelineItem(n.queued_at, "daily escalation", f"Notice queued: {kind}", to.strip(), "notice"))
+            items.append(TimelineItem(n.queued_at, "daily escalation", f"Notice queued: {kind}", to.strip(), "notice",
+                                      rank=CAUSAL_RANK["notice"], seq=_NO_AUDIT))
         if n.mailed_at:
             items.append(TimelineItem(n.mailed_at, "mail office", f"Notice mailed: {kind}",
-                                      f"piece {n.serial}" if n.serial else "", "notice"))
+                                      f"piece {n.serial}" if n.serial else "", "notice", rank=CAUSAL_RANK["mailed"],
+                                      seq=_NO_AUDIT))
         if n.returned_at:
             items.append(TimelineItem(n.returned_at, "mail office", f"Mail returned: {kind}",
                                       n.return_reason or "", "notice"))
@@ -470,7 +507,7 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
     for lookup in d.lookups:
         found = "found" if lookup.owner_id else "no owner on file"
         items.append(TimelineItem(lookup.at, who(lookup.user_id, "daily escalation"), f"Owner lookup: {found}",
-                                  f"purpose: {lookup.purpose}", "owner"))
+                                  f"purpose: {lookup.purpose}", "owner", rank=CAUSAL_RANK["lookup"], seq=_NO_AUDIT))
     audited_appeals = any(e.action.startswith("appeal") for e in d.history)
     if not audited_appeals:
         for a in d.appeals:
@@ -480,7 +517,9 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
             if a.decided_at:
                 items.append(TimelineItem(a.decided_at, who(a.decided_by), f"Appeal decided: {a.decision or a.status}",
                                           a.decision_reason or "", "appeal"))
-    items.sort(key=lambda t: t.at)
+    for k, item in enumerate(items):  # audit-trail order first, then the order gathered (a stable sort)
+        item.seq = item.seq if item.seq not in (0, _NO_AUDIT) else _NO_AUDIT + k
+    items.sort(key=lambda t: (t.at, t.rank, t.seq))
     return items
 
 

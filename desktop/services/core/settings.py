@@ -110,6 +110,11 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("payments.daily_feeds", list, ["bank", "lockbox", "processor"],
                 "payment files expected every business day (bank, lockbox, ach, processor); a missing one "
                 "is listed in the daily close"),
+    SettingSpec("payments.overpay_confirm_cents", int, 2000,
+                "a counter payment more than this many cents above what is owed must be confirmed by the clerk "
+                "(the refund it creates is named)"),
+    SettingSpec("payments.overpay_confirm_percent", int, 25,
+                "...or more than this percentage of what is owed (0: every overpayment is confirmed)"),
     SettingSpec("payments.plan_months", int, 12, "default length in months of an agency payment plan"),
     SettingSpec("payments.max_file_mb", int, 20,
                 "largest payment file imported, in MB, before and after gzip is undone (larger files are refused)"),

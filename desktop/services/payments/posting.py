@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from desktop.domain import text as widths
-from desktop.domain.errors import ConcurrencyConflict, NotFound, UserError
-from desktop.domain.ledger import EntryKind, apply_payment_across, format_cents
+from desktop.domain.errors import ConcurrencyConflict, NotFound, OverpaymentNotConfirmed, UserError
+from desktop.domain.ledger import EntryKind, apply_payment_across, format_cents, overpayment_needs_confirmation
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.matching import normalise_citation
 from desktop.domain.payment_identity import stored_identity_key
@@ -284,6 +284,19 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         return rows
 
 
+def counter_case_ids(app: AppContext, actor: Actor, citation_numbers: Sequence[str]) -> list[int]:
+    """The cases a counter payment names, by citation number (the command line's way in), for a user who
+    may take payments."""
+    with app.reader(actor, Permission.POST_PAYMENTS) as uow:
+        ids = []
+        for number in citation_numbers:
+            cid = uow.session.scalar(select(Citation.id).where(Citation.citation_number == number.strip()))
+            if cid is None:
+                raise NotFound(f"There is no citation {number.strip()}.")
+            ids.append(int(cid))
+        return ids
+
+
 def _same_owner_cases(s: Session, case: Citation) -> list[Citation]:
     if case.owner_id is not None:
         others = s.scalars(select(Citation).where(Citation.owner_id == case.owner_id))
@@ -317,13 +330,19 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
                          method: str, *, payer_name: str = "", cheque_number: str | None = None,
                          card_reference: str | None = None, card_last4: str | None = None,
                          request_id: str | None = None, expected_versions: Mapping[int, int] | None = None,
-                         tendered_cents: int | None = None) -> CounterResult:
+                         tendered_cents: int | None = None,
+                         confirmed_overpaid_cents: int | None = None) -> CounterResult:
     """Take a payment at the counter for one or several cases of the same owner.
 
     Cash, cheque (with its number) or card (the terminal's reference and the last four digits;
     a full card number is refused). The payment goes into the clerk's drawer for today, which
     is opened with the default float if it is not open yet. `request_id` makes the call
     idempotent: the same request posted twice returns the first result.
+
+    Money beyond what is owed becomes a credit for the refund queue. Above the agency's limits
+    (``payments.overpay_confirm_cents`` / ``payments.overpay_confirm_percent``) the payment is refused
+    with `OverpaymentNotConfirmed` unless `confirmed_overpaid_cents` is exactly the refund it creates:
+    the screen and the command line ask the clerk once, naming that amount, and call again.
     """
     method = method.strip().lower()
     if method in ("cheque", "chq"):
@@ -384,6 +403,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
             owed = sum(max(case_ops.balance(uow, c.id), 0) for c in cases)
             if owed <= 0:
                 raise UserError("Nothing is owed on the chosen cases; no payment is needed.")
+            _check_overpayment(s, amount_cents, owed, confirmed_overpaid_cents)
             now = app.now()
             day = agency_date(s, now)
             drawer = _drawer_for_posting(uow, day)
@@ -408,6 +428,22 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
         if existing is None:
             raise
         return existing
+
+
+def _check_overpayment(s: Session, amount_cents: int, owed_cents: int, confirmed_cents: int | None) -> None:
+    """Refuse an unconfirmed overpayment over the agency's limits (a $200 note on a $94 balance, 2000 typed
+    for 20.00): the clerk confirms the exact refund it creates, or corrects the amount."""
+    overpaid = amount_cents - owed_cents
+    limit_cents = int(settings.get(s, "payments.overpay_confirm_cents"))
+    limit_percent = int(settings.get(s, "payments.overpay_confirm_percent"))
+    if not overpayment_needs_confirmation(overpaid, owed_cents, limit_cents, limit_percent):
+        return
+    if confirmed_cents == overpaid:
+        return
+    raise OverpaymentNotConfirmed(
+        f"{format_cents(amount_cents)} is {format_cents(overpaid)} more than the {format_cents(owed_cents)} owed: "
+        f"{format_cents(overpaid)} would go to the refund queue. Check the amount; take it only if the payer "
+        f"means to overpay.", overpaid_cents=overpaid, owed_cents=owed_cents)
 
 
 class _AlreadyPosted(Exception):

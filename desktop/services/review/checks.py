@@ -14,6 +14,7 @@ citations, inside its own transaction: it loads everything for the batch in a ha
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -331,6 +332,7 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
         hot = tuple(checks.HotlistEntry(h.plate, h.reason, h.jurisdiction or None) for h in batch.hotlist.get(key, ()))
         owner = _owner_on(batch.owners.get((key, c.jurisdiction.upper()), ()), day)
         match = match_location(index, c.lat, c.lon, c.zone_code, cs.zone_metres)
+        citation = dataclasses.replace(citation, zone_code=match.code)  # one zone for every check
         context = checks.ReviewContext(
             photos=tuple(photo_for_review(p, evidence_dir, tz) for p in c.photos),
             permits=permits,

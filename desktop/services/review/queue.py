@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from desktop.domain import geo, plates
 from desktop.domain.case_plan import plan_case
 from desktop.domain.errors import NotFound, UserError
+from desktop.domain.ladder import describe_next_action
 from desktop.domain.ledger import EntryKind
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.profiles import load_profile_versions, profile_for
@@ -180,7 +181,7 @@ class ReviewItem:
     lon: float
     accuracy_m: float | None
     address: str | None
-    zone_code: str | None
+    zone_code: str | None  # resolved once for the checks, the text and the map (ZoneMatch.code; zone_note: why)
     space: str | None
     violations: tuple[ViolationView, ...]
     fine_cents: int
@@ -196,6 +197,7 @@ class ReviewItem:
     map: MapSpec
     local_tz: str = "UTC"
     extra: dict[str, Any] = field(default_factory=dict)
+    zone_note: str = ""
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
@@ -271,14 +273,14 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         id=c.id, citation_number=c.citation_number, status=c.status, issued_at=c.issued_at, received_at=c.received_at,
         officer_badge=c.officer_badge, device_id=c.device_id, plate=c.plate, jurisdiction=c.jurisdiction,
         plate_type=c.plate_type, make=c.make, model=c.model, colour=c.color, lat=c.lat, lon=c.lon,
-        accuracy_m=c.accuracy_m, address=c.address, zone_code=c.zone_code, space=c.space,
+        accuracy_m=c.accuracy_m, address=c.address, zone_code=outcome.zones.code, space=c.space,
         violations=tuple(ViolationView(v.code, v.description or "", v.fine_cents, v.handheld_fine_cents)
                          for v in c.violations),
         fine_cents=c.fine_cents, observations=tuple(o for o in c.observations or () if isinstance(o, dict)),
         remarks=c.remarks, evidence_status=c.evidence_status, signature_state=c.signature_state,
         warnings=warnings, passed=tuple(code for code in ALL_CHECKS if code not in stored_codes),
         registered_make=outcome.registered_make, photos=tuple(photos), zones=tuple(zones), map=spec,
-        local_tz=cs.tz,
+        local_tz=cs.tz, zone_note=outcome.zones.note,
     )
 
 
@@ -292,6 +294,8 @@ class Approved:
     profile: str
     next_action: str | None
     next_action_date: date | None
+    next_action_text: str = "—"
+    """the next action in words ("If unpaid: delinquent notice"), never its code"""
 
 
 def _require_reviewable(case: Citation) -> None:
@@ -333,7 +337,7 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
         "next_action": case.next_action,
         "next_action_date": case.next_action_date.isoformat() if case.next_action_date else None})
     return Approved(case.citation_number, case.fine_cents, f"{profile.code} {profile.version}", case.next_action,
-                    case.next_action_date)
+                    case.next_action_date, describe_next_action(case.next_action, profile))
 
 
 def approve(app: AppContext, actor: Actor, citation_id: int, *,

@@ -102,6 +102,27 @@ class ZoneMatch:
 
     area: StoredZone | None
     streets: tuple[tuple[StoredZone, float], ...] = ()
+    declared: str | None = None
+    """the zone code the handheld recorded (which may not be a known zone)"""
+
+    @property
+    def code(self) -> str | None:
+        """The one zone every check and every line of text uses: the area zone found, else what the
+        handheld recorded."""
+        return self.area.code if self.area is not None else self.declared
+
+    @property
+    def note(self) -> str:
+        """Why the zone is what it is, where the handheld's code and the zones on file disagree ("" if not)."""
+        if self.area is not None:
+            if self.declared and self.declared != self.area.code:
+                return (f"the handheld's zone {self.declared} is not a known zone; the location lies in "
+                        f"{self.area.code}, whose rules are checked")
+            return ""
+        if self.declared:
+            return (f"the handheld's zone {self.declared} is not a known zone, and no known zone holds the "
+                    f"location: no zone rules to check")
+        return "no zone known here"
 
     @property
     def regulations(self) -> tuple[zones.ZoneRegulation, ...]:
@@ -175,7 +196,7 @@ def match_location(index: ZoneIndex, lat: float | None, lon: float | None, zone_
     if area is not None and not area.is_area:
         area = None
     if lat is None or lon is None:
-        return ZoneMatch(area)
+        return ZoneMatch(area, declared=zone_code)
     candidates = index.near(lat, lon, within_m)
     if area is None:
         for candidate in candidates:
@@ -193,7 +214,7 @@ def match_location(index: ZoneIndex, lat: float | None, lon: float | None, zone_
         if best is None or distance < best[1]:
             nearest[street.source] = (street, distance)
     streets = tuple(sorted(nearest.values(), key=lambda pair: pair[1]))
-    return ZoneMatch(area, streets)
+    return ZoneMatch(area, streets, zone_code)
 
 
 def list_zones(app: AppContext, actor: Actor) -> list[tuple[str, str, int, str]]:

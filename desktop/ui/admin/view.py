@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, Role, allowed
 from desktop.services.admin import profiles as profile_store
 from desktop.services.admin import users
@@ -48,7 +49,7 @@ from desktop.ui.common.widgets import local_time, ok_cancel
 
 #: The numbers of a stage shown in the form, with their column titles.
 FORM_COLUMNS = [("key", "Stage"), ("trigger.days", "Starts (days)"), ("trigger.kind", "counted from"),
-                ("notice_kind", "Notice"), ("penalty.fixed_cents", "Penalty (cents)"),
+                ("notice_kind", "Notice"), ("penalty.fixed_cents", "Penalty"),
                 ("penalty.percent_of_fine", "Penalty (% of fine)"), ("contest_deadline_days", "Contest within (days)"),
                 ("final_deadline_days", "Last stage lasts (days)"), ("on_deadline", "When its time runs out")]
 EDITABLE = {"trigger.days", "penalty.fixed_cents", "penalty.percent_of_fine", "contest_deadline_days",
@@ -209,7 +210,13 @@ class ProfilesTab(QWidget):
                     text = TRIGGER_TEXT.get(str(raw), str(raw))
                 if key in ("notice_kind", "on_deadline") and raw:
                     text = str(raw).replace("_", " ")
+                if key == "key":  # the stage's name, its code only in the tooltip
+                    text = str(values.get("name") or raw or "").replace("_", " ")
+                if key == "penalty.fixed_cents":
+                    text = format_cents(int(raw or 0))
                 item = QTableWidgetItem(text)
+                if key == "key":
+                    item.setToolTip(f"stage code {raw}")
                 if key not in EDITABLE or not self.may_edit:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                     item.setForeground(QBrush(QColor("#555555")))
@@ -235,6 +242,9 @@ class ProfilesTab(QWidget):
                 text = (cell.text() if cell is not None else "").strip()
                 if not text:
                     values[key] = None if key in ("contest_deadline_days", "final_deadline_days") else 0
+                    continue
+                if key == "penalty.fixed_cents":
+                    values[key] = parse_money(text)  # "$15.00", "15" or "15.00"; a clear sentence if not
                     continue
                 try:
                     values[key] = int(text)
@@ -353,6 +363,16 @@ class UsersTab(_RowsTab):
         self.may = allowed(ctx.actor.role, Permission.MANAGE_USERS)
         self.add_button.setEnabled(self.may)
         self.toggle_button.setEnabled(self.may)
+        self.note = QLabel("" if self.may else (
+            f"Only an administrator sees and manages user accounts; you are signed in as "
+            f"{ctx.actor.role.label}. Ask an administrator to add a user, or to disable or enable one."))
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#8a5a00")
+        self.note.setVisible(not self.may)
+        self.column.insertWidget(0, self.note)
+        self.table.setVisible(self.may)
+        if not self.may:
+            self.column.insertStretch(2, 1)  # the sentence at the top, the buttons at the bottom
 
     def refresh(self) -> None:
         if not self.may:
@@ -412,18 +432,34 @@ class UsersTab(_RowsTab):
 class SettingsTab(_RowsTab):
     """Signal: `loaded(count)`."""
 
+    KEY = 3
+    NONE = "(none)"
+
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, ["Setting", "Value", "Default", "What it does"],
-                         "Every setting is declared once with its type, default and help. Double-click a value "
-                         "to change it.", parent)
-        self.table.itemChanged.connect(self._changed)
         self.may = allowed(ctx.actor.role, Permission.MANAGE_SETTINGS)
+        super().__init__(ctx, ["Setting", "Value", "Default", "Key"], "", parent)
+        self.intro = QLabel(
+            "Every setting is declared once with its type, default and help. Double-click a value to change it "
+            "(a list: its lines separated by ';')." if self.may else
+            f"Read only: only an administrator changes settings (you are signed in as {ctx.actor.role.label}).")
+        self.intro.setWordWrap(True)
+        self.column.insertWidget(0, self.intro)
+        self.table.itemChanged.connect(self._changed)
+        header = self.table.horizontalHeader()  # at 1366 wide the value must stay in view beside its label
+        for col, width in enumerate([380, 330, 200]):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, width)
 
     def refresh(self) -> None:
         Query(self.ctx, self, lambda _c: list_settings(self.ctx.app, self.ctx.actor), success=self._show).run()
 
-    @staticmethod
-    def _text(value: Any) -> str:
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        """A value as a clerk reads it: a list of lines joined by ';', "(none)" for an empty one."""
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return "; ".join(value) if value else cls.NONE
+        if value in ({}, None, ""):
+            return cls.NONE if value != "" else ""
         return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
 
     def _show(self, rows: list[Any]) -> None:
@@ -431,10 +467,15 @@ class SettingsTab(_RowsTab):
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            for col, text in enumerate([r.key, self._text(r.value), self._text(r.default), r.help]):
+            label = r.help[:1].upper() + r.help[1:]
+            for col, text in enumerate([label, self._text(r.value), self._text(r.default), r.key]):
                 item = QTableWidgetItem(text)
                 if col != 1 or not self.may:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if col in (0, 1):
+                    item.setToolTip(f"{r.key}: {r.help}")
+                if col == self.KEY:
+                    item.setForeground(QBrush(QColor("#777777")))
                 self.table.setItem(i, col, item)
         self.table.blockSignals(False)
         self.loaded.emit(len(rows))
@@ -445,9 +486,13 @@ class SettingsTab(_RowsTab):
         spec = self.rows[item.row()]
         text = item.text()
         value: Any = text
-        if spec.type_name in ("list", "dict"):
+        lines = isinstance(spec.default, list) and all(isinstance(v, str) for v in spec.default) and \
+            not text.strip().startswith("[")
+        if spec.type_name == "list" and lines:
+            value = [] if text.strip() in ("", self.NONE) else [p.strip() for p in text.split(";") if p.strip()]
+        elif spec.type_name in ("list", "dict"):
             try:
-                value = json.loads(text)
+                value = json.loads(text) if text.strip() not in ("", self.NONE) else type(spec.default)()
             except json.JSONDecodeError:
                 self.ctx.error(UserError(f"{spec.key} takes a JSON {spec.type_name}."))
                 self.refresh()

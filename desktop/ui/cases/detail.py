@@ -2,6 +2,9 @@
 the ledger with its balance, the notices, notes and attachments, the schedule under the case's
 jurisdiction profile, and the clerk's actions (owner lookup and entry, holds, notes).
 
+(Over 600 lines, knowingly: the panel and its two small dialogs; the mailed piece's preview lives in
+``notice_preview``. Moving the dialogs out is left for when the Cases screen's layout work has landed.)
+
 Every database call goes through the TaskRunner; the panel only paints what comes back.
 """
 
@@ -42,6 +45,7 @@ from desktop.services.cases import holds as case_holds
 from desktop.services.cases import notes as case_notes
 from desktop.services.cases import owners
 from desktop.services.cases.queries import CaseDetail, case_detail
+from desktop.ui.cases.notice_preview import show_sent_piece
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import load_thumbnail, local_time, ok_cancel, rich_label, status_badge_html
@@ -193,6 +197,8 @@ class CaseDetailPanel(QWidget):
         self.ledger = self._table(["Date", "Entry", "Amount", "Memo"])
         self.tabs.addTab(self.ledger, "Ledger")
         self.notices = self._table(["Notice", "Status", "Queued", "Mailed", "To / reason"])
+        self.notices.setToolTip("Double-click a printed or mailed notice to see it as it was sent")
+        self.notices.doubleClicked.connect(lambda index: self.show_sent(index.row()))
         self.tabs.addTab(self.notices, "Notices")
         self.schedule = self._table(["Step", "Date", "Penalty", "Notice"])
         self.tabs.addTab(self.schedule, "Schedule")
@@ -250,6 +256,26 @@ class CaseDetailPanel(QWidget):
     def _data_changed(self, changes: Changes, _initiator: object) -> None:
         if self.detail is not None and changes.touches_citation(self.detail.citation.id):
             self.reload()
+
+    def clear(self, text: str) -> None:
+        """Show no case (a search found nothing): the previous case's facts must not stay on screen."""
+        self._load_gen += 1
+        self._photo_gen += 1
+        self.detail = None
+        self.header.setText(f"<span style='color:#666'>{text}</span>")
+        self.next_box.setVisible(False)
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        while self.photo_row.count():
+            item = self.photo_row.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for table in (self.timeline, self.ledger, self.notices, self.schedule, self.notes):
+            table.setRowCount(0)
+        for button in (self.lookup_button, self.owner_button, self.address_button, self.hold_button,
+                       self.release_button, self.note_button, self.attach_button):
+            button.setEnabled(False)
 
     def show_detail(self, d: CaseDetail) -> None:
         self.detail = d
@@ -363,8 +389,9 @@ class CaseDetailPanel(QWidget):
         t.setRowCount(len(d.timeline))
         for i, item in enumerate(d.timeline):
             colour = QColor(KIND_COLOURS.get(item.kind, "#333333"))
+            detail = item.detail + (f" (written {local_time(item.recorded, self.ctx.tz)})" if item.recorded else "")
             cells = [local_time(item.at, self.ctx.tz), item.who,
-                     f"{KIND_LABELS.get(item.kind, item.kind.capitalize())} · {item.what}", item.detail]
+                     f"{KIND_LABELS.get(item.kind, item.kind.capitalize())} · {item.what}", detail.strip()]
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if col == 2:
@@ -584,6 +611,11 @@ class CaseDetailPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Attach a file to the case")
         if path:
             self.add_note(Path(path))
+
+    def show_sent(self, row: int) -> None:
+        """A notice double-clicked: its pages as printed, for a clerk on the phone (`notice_preview`)."""
+        if self.detail is not None and 0 <= row < len(self.detail.notices):
+            self.sent_dialog = show_sent_piece(self.ctx, self, self.detail.notices[row].id)
 
     def open_attachment(self, *_args: Any) -> None:
         if self.detail is None:

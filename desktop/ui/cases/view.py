@@ -210,7 +210,14 @@ class CasesView(QWidget):
             self.count_label.setText(f"More than {count:,} {what} — narrow the search (the first {count:,} are "
                                      f"listed, {order})")
         else:
+            if count == 1:
+                what = "case" if f.is_empty else "matching case"
+                if f.worklist:
+                    what = f"case in '{cases.WORKLISTS.get(f.worklist, f.worklist)}'"
             self.count_label.setText(f"{count:,} {what}, {order}" if count else "No case matches this search.")
+        if not count:
+            self.detail.clear("No case matches this search, so no case is shown. Check the spelling, or search "
+                              "by citation number, plate, owner, VIN or address.")
         keep, self._keep_id = self._keep_id, None
         if count:
             row = 0

@@ -237,6 +237,11 @@ class EvidenceViewer(QWidget):
     def rotate(self, degrees: int = 90) -> None:
         self.view.rotate_by(degrees)
 
+    def reset_view(self) -> None:
+        """Upright and fitted again (brightness and contrast are the screen's sliders)."""
+        self.view.rotation = 0
+        self.view.fit()
+
     # ----------------------------------------------------------- adjustments (on a copy)
     def set_adjustments(self, brightness: int, contrast: int) -> None:
         self.brightness = max(-100, min(100, int(brightness)))

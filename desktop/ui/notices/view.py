@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -173,7 +174,10 @@ class NoticesView(QWidget):
             Column("Held since", lambda r: local_time(r.since, self.ctx.tz)),
             Column("Why", lambda r: r.reason, colour=lambda _r: "#8a4b00"),
         ], self)
-        self.held_table = row_table(self.held_model, [125, 75, 190, 150, 120])
+        self.held_table = row_table(self.held_model, [110, 70, 150, 130, 110])
+        # the reason is the point of the list: wrapped in its cell, the row as tall as it needs
+        self.held_table.setWordWrap(True)
+        self.held_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         held_lay.addWidget(self.held_table)
         hrow = QHBoxLayout()
         self.release_button = QPushButton("Put back in the queue")

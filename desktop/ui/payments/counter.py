@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.domain.errors import ConcurrencyConflict, UserError
+from desktop.domain.errors import ConcurrencyConflict, OverpaymentNotConfirmed, UserError
 from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission, allowed
@@ -187,8 +188,13 @@ class CounterTab(QWidget):
         self.owed = QLabel("")
         form.addRow("Owed", self.owed)
         self.post_button = QPushButton("&Post payment (Enter)")
-        self.post_button.clicked.connect(self.submit)
+        self.post_button.clicked.connect(lambda _checked=False: self.submit())
         form.addRow(self.post_button)
+        for row in range(form.rowCount()):  # a little room after each label: "Tendered" lost its last letter
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            form_label = item.widget() if item is not None else None
+            if isinstance(form_label, QLabel):
+                form_label.setMinimumWidth(form_label.sizeHint().width() + 6)
 
         right_widget = QWidget()
         right_widget.setMaximumWidth(470)
@@ -297,8 +303,9 @@ class CounterTab(QWidget):
             self.change.setText("")
 
     # ------------------------------------------------------------- posting
-    def submit(self) -> None:
-        """Enter anywhere in the form: go to the field still missing, or post."""
+    def submit(self, confirmed_overpaid_cents: int | None = None) -> None:
+        """Enter anywhere in the form: go to the field still missing, or post. An overpayment over the
+        agency's limits is refused by the service; the clerk is then asked once (`_post_failed`)."""
         if self._busy:
             return
         chosen = self.chosen()
@@ -332,7 +339,8 @@ class CounterTab(QWidget):
             "payer_name": self.payer.text(), "cheque_number": self.cheque_number.text() or None,
             "card_reference": self.card_reference.text() or None,
             "card_last4": self.card_last4.text().strip() or None, "request_id": request,
-            "expected_versions": versions, "tendered_cents": tendered}
+            "expected_versions": versions, "tendered_cents": tendered,
+            "confirmed_overpaid_cents": confirmed_overpaid_cents}
         self._busy = True
         self.post_button.setEnabled(False)
 
@@ -348,12 +356,28 @@ class CounterTab(QWidget):
     def _post_failed(self, exc: BaseException) -> None:
         self._busy = False
         self.post_button.setEnabled(True)
+        if isinstance(exc, OverpaymentNotConfirmed):
+            self._confirm_overpayment(exc)
+            return
         self.ctx.error(exc)
 
         if isinstance(exc, ConcurrencyConflict):
             self.find_cases()  # show the new balance; the clerk checks the amount and posts again
         else:
             self.amount.setFocus()
+
+    def _confirm_overpayment(self, exc: OverpaymentNotConfirmed) -> None:
+        """Ask once, naming the refund the payment creates; Yes posts it, No goes back to the amount."""
+        refund = format_cents(exc.overpaid_cents)
+        answer = QMessageBox.question(
+            self, "Overpayment", f"{exc}\n\nTake it and put {refund} in the refund queue?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.submit(confirmed_overpaid_cents=exc.overpaid_cents)
+            return
+        self.ctx.info(f"Not posted: the amount is {refund} more than owed. Correct it and press Enter.")
+        self.amount.setFocus()
+        self.amount.selectAll()
 
     def _posted(self, outcome: tuple[CounterResult, str]) -> None:
         result, text = outcome

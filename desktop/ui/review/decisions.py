@@ -119,8 +119,8 @@ class ReviewDecisions(WidgetMixin):
 
         def done(result: review_service.Approved) -> None:
             when = f" on {result.next_action_date}" if result.next_action_date else ""
-            self.ctx.info(f"Approved {result.citation_number}: fine {format_cents(result.fine_cents)} posted, "
-                          f"next {str(result.next_action or '—').replace('_', ' ')}{when}.")
+            self.ctx.info(f"Approved {result.citation_number}: fine {format_cents(result.fine_cents)} posted. "
+                          f"Next action{when}: {result.next_action_text}.")
             self.decided.emit("approved", item.id)
 
         Mutation(self.ctx, self, lambda _c: review_service.approve(app, actor, item.id, seen_warnings=seen),

@@ -30,9 +30,25 @@ SIGNATURE_TEXT = {
 }
 
 
-def _data_text(data: Any, names: dict[str, str] | None = None, limit: int = 240) -> str:
-    """The numbers behind a warning on one line; photo digests are named "photo 1", "photo 2"..."""
+def _said(value: Any, explanation: str) -> bool:
+    """Whether every value in `value` is already written in the warning's explanation."""
+    if isinstance(value, dict):
+        return all(_said(k, explanation) and _said(v, explanation) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_said(v, explanation) for v in value)
+    if value is None or value == "":
+        return True
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text in explanation
+
+
+def _data_text(data: Any, names: dict[str, str] | None = None, limit: int = 240, explanation: str = "") -> str:
+    """The numbers behind a warning on one line, leaving out what the explanation already says (a zone-rule
+    warning was written twice, the second time in grey as "unsupported: …"); photo digests are named
+    "photo 1", "photo 2"..."""
     names = names or {}
+    if explanation and _said(data, explanation):
+        return ""
 
     def plain(value: Any) -> str:
         if isinstance(value, dict):
@@ -47,7 +63,7 @@ def _data_text(data: Any, names: dict[str, str] | None = None, limit: int = 240)
         return ""
     if isinstance(data, dict):
         parts = [f"{str(key).replace('_', ' ')}: {plain(value)}" for key, value in data.items()
-                 if value not in (None, [], {}, "")]
+                 if value not in (None, [], {}, "") and not (explanation and _said(value, explanation))]
         text = "; ".join(parts)
     else:
         text = plain(data)
@@ -82,7 +98,8 @@ def facts_html(i: ReviewItem, tz: Any) -> str:
         ("Location", (f"{e(i.address or '—')} · zone {e(i.zone_code or '—')}"
                       f"{' · space ' + e(i.space) if i.space else ''} · ±{i.accuracy_m or 0:.0f} m")),
         ("Zone rules", "<br>".join(f"<b>{e(z.code)}</b> {e(z.description or 'no posted rules')}" for z in i.zones)
-         or "<span style='color:#666'>no zone known here</span>"),
+         + (f"<br><span style='color:#b26a00'>{e(i.zone_note)}</span>" if i.zones and i.zone_note else "")
+         or f"<span style='color:#666'>{e(i.zone_note or 'no zone known here')}</span>"),
         ("Observed", obs or "—"),
         ("Remarks", e(i.remarks or "—")),
         ("Evidence", (f"{e(i.evidence_status.replace('_', ' '))} · "
@@ -100,7 +117,7 @@ def warnings_html(i: ReviewItem) -> str:
     for w in i.warnings:
         severity = str(w.get("severity", "warning"))
         colour = SEVERITY_COLOURS.get(severity, "#333")
-        data = _data_text(w.get("data"), names)
+        data = _data_text(w.get("data"), names, explanation=str(w.get("explanation", "")))
         parts.append(
             f"<p style='margin:2px 0 6px 0'><span style='background:{colour}; color:white'>&nbsp;{e(severity.upper())}"
             f"&nbsp;</span> <b>{e(check_title(str(w.get('code'))))}</b>: {e(str(w.get('explanation', '')))}"

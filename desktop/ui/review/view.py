@@ -30,6 +30,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -482,10 +483,21 @@ class ReviewView(ReviewDecisions, QWidget):
         self.viewer.set_adjustments(self.brightness.value(), self.contrast.value())
 
     def reset_adjustments(self) -> None:
+        """Ctrl+0: the photo as it came, fitted, upright, with brightness and contrast at zero."""
+        self.viewer.reset_view()
         self.brightness.setValue(0)
         self.contrast.setValue(0)
 
+    def _keep_keyboard(self) -> None:
+        """The map's first page load (Qt WebEngine starting its renderer) takes the activation away from our
+        window, so the first J after Ctrl+1 went nowhere until a click: give the keys back to this screen,
+        if it is on screen and no other window of ours has taken them."""
+        if self.isVisible() and QApplication.activeWindow() is None:
+            self.window().activateWindow()
+            self.setFocus()
+
     def _map_ready(self) -> None:
+        self._keep_keyboard()
         if self._switch_started is not None:
             self.last_switch_ms = (time.perf_counter() - self._switch_started) * 1000
             self._switch_started = None

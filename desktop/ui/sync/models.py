@@ -73,8 +73,10 @@ class DeviceTableModel(_RowsModel[DeviceRow]):
         if column == self.DEVICE:
             return d.device_id
         if column == self.OFFICER:
-            badge = d.officer_badge or "—"
-            return f"{badge} {d.officer_name}" if d.officer_name else badge
+            if not d.officer_badge:
+                return "— (no officer assigned)"
+            return f"{d.officer_badge} {d.officer_name}" if d.officer_name else \
+                f"{d.officer_badge} (not on the officer roster)"
         if column == self.LAST_SEEN:
             return _when(d.last_seen_at, self.tz)
         if column == self.LAST_SEQ:

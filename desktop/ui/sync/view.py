@@ -372,8 +372,13 @@ class SyncView(QuarantineActions, QWidget):
             text = "Sync cancelled."
             if kept is not None:
                 text += f" Kept: {kept.stats.events:,} events, {kept.stats.citations:,} citations."
+            self.status.setText(html_text(text))
             self.ctx.messages.info(text, 12000)
-        elif not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
+            return
+        # the status line ends with what went wrong, never on "Connecting…"
+        said = str(exc) if isinstance(exc, UserError) else "an unexpected error (details in the report)"
+        self.status.setText(f"<b style='color:#b71c1c'>Sync failed:</b> {html_text(said)}")
+        if not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
             self.ctx.error(exc)  # an automatic sync's failure is shown on the screen, without a dialog
 
     # ------------------------------------------------------------ bundles

@@ -64,7 +64,8 @@ def test_approve_with_a_shows_the_next_citation_at_once(qtbot, ui, queue, refere
     assert "Q-2" in view.facts.text() and view.position.text() == "1 of 3"
     with qtbot.waitSignal(ui.messages.notified, timeout=20000) as note:
         pass
-    assert note.args[0].startswith("Approved Q-1: fine $63.00 posted, next next stage:delinquent notice on 2026-12-11")
+    assert note.args[0].startswith("Approved Q-1: fine $63.00 posted. Next action on 2026-12-11: If unpaid: "
+                                   "notice of delinquent parking violation")  # words, never "next next stage:…"
     assert status(reference, queue[0]) == "open"
     qtbot.waitUntil(lambda: view.map.is_ready, timeout=20000)
 
@@ -228,3 +229,46 @@ def test_supervisor_bulk_approves_the_clean_ones(qtbot, ui, queue, reference, mo
     assert "Approve the 3 citation(s) that carry no warning?" in asked[0]
     assert loaded.args == [1]
     assert [status(reference, i) for i in queue] == ["pending_review", "open", "open", "open"]
+
+
+def test_ctrl_0_resets_the_whole_view(qtbot, ui, queue, reference) -> None:
+    """Ctrl+0 undoes zoom, rotation, brightness and contrast (a rotated photo stayed rotated)."""
+    view = open_review_view(qtbot, ui)
+    fitted = view.viewer.view.zoom
+    press(qtbot, view, Qt.Key.Key_Plus)
+    press(qtbot, view, Qt.Key.Key_R)
+    with qtbot.waitSignal(view.viewer.adjusted, timeout=5000):
+        press(qtbot, view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert view.viewer.view.rotation == 90 and view.brightness.value() == 10
+    press(qtbot, view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.viewer.view.rotation == 0
+    assert view.viewer.view.fitted and view.viewer.view.zoom == pytest.approx(fitted, rel=0.05)
+    assert view.brightness.value() == 0 and view.contrast.value() == 0
+
+
+def test_the_first_j_after_ctrl_1_moves_on(qtbot, ui, queue, reference) -> None:
+    """From another screen, Ctrl+1 then J shows the next citation: no click needed to give Review the keys."""
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(ui)
+    qtbot.addWidget(window, before_close_func=lambda w: w.views["review"].map.shutdown()
+                    if "review" in w.views else None)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    window.show_area("cases")
+    qtbot.waitUntil(lambda: window.views["cases"].search.hasFocus())
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    view = window.views["review"]
+    qtbot.waitUntil(lambda: view.current is not None and view.current.item.citation_number == "Q-1", timeout=20000)
+    qtbot.waitUntil(lambda: view.map.is_ready, timeout=20000)
+    with qtbot.waitSignal(view.citation_shown, timeout=20000):
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_J)
+    assert view.current.item.citation_number == "Q-2"
+    # Back and forth: the keys still reach Review at once.
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(view.citation_shown, timeout=20000):
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_J)
+    assert view.current.item.citation_number == "Q-3"

@@ -146,7 +146,8 @@ def test_packet_has_digests_verified_signature_state_timeline_and_documents(app,
     assert "Device signature: VALID" in text
     assert "Case timeline" in text and "Appeal filed" in text and "Chalk mark first seen" in text
     assert "Officer's remarks" in text and "Meter display flashing expired." in text
-    assert "Appellant documents" in text and "meter-receipt.pdf" in text and "original on file" in text
+    assert "Appellant documents" in text and "meter-receipt.pdf" in text and "appended at the" in text
+    assert "Receipt for parking meter payment (page 2)" in text  # the appellant's own PDF, reproduced
     assert "Photo metadata (EXIF)" in text and "NIKON" in text
     assert "Schematic (no street map)" in text
     reader = PdfReader(str(out))

@@ -79,6 +79,7 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "payments overpayments": (["payments", "overpayments"], "hearing"),
         "map check": (["map", "check"], None),
         "map use": (["map", "use", str(files.parent / "data" / "maps" / "demo-downtown.mbtiles")], "supervisor"),
+        "payments counter": (["payments", "counter", "NOPE-1", "--amount", "10", "--method", "cash"], "hearing"),
         "review queue": (["review", "queue"], "hearing"),
         "review recheck": (["review", "recheck"], "hearing"),
         "sync": (["sync", "--endpoint", "http://127.0.0.1:9", "--token", "t", "--retries", "0"], "hearing"),

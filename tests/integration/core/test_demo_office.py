@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from desktop.demo.office import build_demo
 from desktop.domain.roles import Role
-from desktop.persistence.models import Citation, Device, Payment, RegisteredOwner
+from desktop.persistence.models import Appeal, Citation, Device, Officer, OwnerLookup, Payment, RegisteredOwner
 from desktop.services.admin import users
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.payments import posting
@@ -28,6 +28,16 @@ def test_demo_devices_were_seen_and_bad_addresses_say_why(app: AppContext) -> No
                                  .where(RegisteredOwner.address_problem.is_not(None))).all())
     assert all(seen[f"HH-{n:04d}"] is not None for n in range(1, 13)), seen
     assert problems and all("cannot be mailed" not in p for p in problems), problems
+    # issue 16: every handheld's officer is on the roster; no appeal was filed before its case was approved;
+    # the owner lookups the demo's clerks made are recorded as a clerk's, with the clerk's purpose
+    with app.db.reading() as s:
+        unnamed = s.scalars(select(Device.device_id).outerjoin(Officer, Officer.badge == Device.officer_badge)
+                            .where(Device.officer_badge.is_not(None), Officer.name.is_(None))).all()
+        early = s.scalar(select(func.count()).select_from(Appeal).join(Citation, Citation.id == Appeal.citation_id)
+                         .where(Appeal.filed_at < Citation.approved_at))
+        automatic_enquiries = s.scalar(select(func.count()).select_from(OwnerLookup).where(
+            OwnerLookup.user_id.is_(None), OwnerLookup.purpose.like("clerk enquiry%")))
+    assert unnamed == [] and early == 0 and automatic_enquiries == 0
 
 
 @pytest.mark.postgres

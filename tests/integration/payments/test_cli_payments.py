@@ -77,3 +77,27 @@ def test_gl_plans_and_reconcile_commands(cli, capsys, tmp_path: Path) -> None:
     assert cli("payments", "overpayments") == 0
     assert cli("export", "gl", "--date", "24/11/2026", "--out", str(gl)) == 2
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_counter_payment_overpaid_needs_the_confirm_flag(cli, capsys, tmp_path: Path) -> None:
+    """`payments counter`: $200 on a $94 balance is refused in one line naming the $106 refund and the flag;
+    with --confirm-refund 106.00 it posts, the $106 in the refund queue."""
+    from desktop.bootstrap import make_app_context
+    from desktop.paths import AppPaths
+    from desktop.persistence.db import Database
+    from tests.helpers.factories import add_citation
+    from tests.integration.payments.conftest import ledger_balance
+
+    paths = AppPaths(tmp_path / "data")
+    db = Database(paths.default_db_url)
+    app = make_app_context(db, paths)
+    cid = add_citation(app, number="CLI-00094", fine_cents=9400)
+    assert cli("payments", "counter", "CLI-00094", "--amount", "200.00", "--method", "cash") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "$106.00" in err[0] and "--confirm-refund 106.00" in err[0]
+    assert ledger_balance(app, cid) == 9400
+    assert cli("payments", "counter", "CLI-00094", "--amount", "200.00", "--method", "cash",
+               "--confirm-refund", "106.00") == 0
+    assert "$106.00 overpaid is in the refund queue" in capsys.readouterr().out
+    assert ledger_balance(app, cid) == -10600
+    db.dispose()

@@ -129,7 +129,7 @@ def test_an_import_and_the_counter_at_the_same_time(pg_app, pg_people, tmp_path)
 
 def test_two_supervisors_approving_one_refund_pay_it_once(pg_app, pg_people) -> None:
     cid = _maker(pg_app)(fine_cents=6300)
-    payments.post_counter_payment(pg_app, pg_people["clerk"], [cid], 8300, "cash")
+    payments.post_counter_payment(pg_app, pg_people["clerk"], [cid], 8300, "cash", confirmed_overpaid_cents=2000)
     rid = refunds.request_refund(pg_app, pg_people["clerk"], cid, reason="overpaid")
     out = _together(lambda: refunds.approve_refund(pg_app, pg_people["supervisor"], rid),
                     lambda: refunds.approve_refund(pg_app, pg_people["supervisor2"], rid))

@@ -85,7 +85,7 @@ def test_cases_of_different_owners_are_refused(app, people, make_case) -> None:
 
 def test_overpayment_lands_in_the_refund_queue(app, people, make_case) -> None:
     cid = make_case(fine_cents=6300)
-    result = payments.post_counter_payment(app, people["clerk"], [cid], 8300, "cash")
+    result = payments.post_counter_payment(app, people["clerk"], [cid], 8300, "cash", confirmed_overpaid_cents=2000)
     assert result.overpaid_cents == 2000
     assert ledger_balance(app, cid) == -2000
     (row,) = refunds.refund_queue(app, people["clerk"])

@@ -38,7 +38,8 @@ def test_bounced_cheque_reversal_reinstates_and_reopens(app, people, make_case) 
 
 def _overpaid(app, people, make_case, extra: int = 2000) -> int:
     cid = make_case(fine_cents=6300)
-    payments.post_counter_payment(app, people["clerk"], [cid], 6300 + extra, "cash", payer_name="Lin Park")
+    payments.post_counter_payment(app, people["clerk"], [cid], 6300 + extra, "cash", payer_name="Lin Park",
+                                   confirmed_overpaid_cents=extra)
     return cid
 
 
@@ -100,7 +101,8 @@ def test_request_rules(app, people, make_case) -> None:
 
 def test_reversal_after_a_request_is_caught_before_money_goes_out(app, people, make_case) -> None:
     cid = make_case(fine_cents=6300)
-    cheque = payments.post_counter_payment(app, people["clerk"], [cid], 12600, "cheque", cheque_number="9")
+    cheque = payments.post_counter_payment(app, people["clerk"], [cid], 12600, "cheque", cheque_number="9",
+                                            confirmed_overpaid_cents=6300)
     rid = refunds.request_refund(app, people["clerk"], cid, reason="cheque written for twice the fine")
     payments.reverse_payment(app, people["supervisor"], cheque.payment_id, "cheque 9 returned unpaid")
     problems = refunds.unnoticed_overpayments(app, people["clerk"])
@@ -116,7 +118,8 @@ def test_nothing_overpaid_goes_unnoticed(app, people, make_case) -> None:
     clerk = people["clerk"]
     ids = [make_case(plate=f"{n}ABC{n:03d}", fine_cents=5000 + n * 100) for n in range(1, 9)]
     for n, cid in enumerate(ids):
-        payments.post_counter_payment(app, clerk, [cid], 5000 + (n + 1) * 100 + (n % 3) * 700, "cash")
+        payments.post_counter_payment(app, clerk, [cid], 5000 + (n + 1) * 100 + (n % 3) * 700, "cash",
+                                       confirmed_overpaid_cents=(n % 3) * 700)
     refunds.request_refund(app, clerk, ids[1], reason="overpaid")
     refunds.approve_refund(app, people["supervisor"], refunds.request_refund(app, clerk, ids[2], reason="overpaid"))
     queue = refunds.refund_queue(app, clerk)

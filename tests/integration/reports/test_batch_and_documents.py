@@ -120,7 +120,7 @@ def test_hearing_packet_integrity_and_appellant_documents(tmp_path: Path, eviden
     t = " ".join(p.extract_text() for p in r.pages)
     assert "Device signature: VALID" in t
     assert "All 3 evidence files match" in t
-    assert "statement.pdf" in t and "original on file" in t and "c" * 32 in t.replace("\n", "")
+    assert "statement.pdf" in t and "appended at the" in t and "c" * 32 in t.replace("\n", "")
     assert "Appellant document: receipt.jpg" in r.pages[-1].extract_text()  # image reproduced on its own page
     assert f"Page {len(r.pages)} of {len(r.pages)}" in t
     bad = _packet(tmp_path, evidence_photos, tamper=True).render()
@@ -184,3 +184,45 @@ def test_every_document_rasterises(tmp_path: Path, evidence_photos: list[Evidenc
         with Image.open(png) as im:
             colours = im.convert("L").getextrema()
             assert colours[0] < 60 and colours[1] > 240, name  # real ink on white paper
+
+
+def _pdf(path: Path, pages: int, words: str) -> Path:
+    from reportlab.pdfgen.canvas import Canvas
+
+    c = Canvas(str(path))
+    for n in range(pages):
+        c.drawString(72, 720, f"{words} page {n + 1}")
+        c.showPage()
+    c.save()
+    return path
+
+
+def test_the_appellants_pdf_is_in_the_packet_and_a_hostile_one_cannot_break_it(
+        tmp_path: Path, evidence_photos: list[EvidencePhoto]) -> None:
+    """The appellant's statement is reproduced page for page after the packet (no longer "original on file,
+    not reproduced"); a long one is cut at the bound; garbage, a truncated file and a missing one each cost one
+    sentence on a title sheet."""
+    from reports.appendix import MAX_PAGES_PER_DOCUMENT
+    from reports.hearing import render_packet
+
+    statement = _pdf(tmp_path / "statement.pdf", 2, "I was loading at the kerb")
+    long = _pdf(tmp_path / "bank-statements.pdf", MAX_PAGES_PER_DOCUMENT + 5, "Statement")
+    garbage = tmp_path / "evil.pdf"
+    garbage.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Pages /Kids [1 0 R] /Count 99999999 >> endobj\n" + b"\x00" * 500)
+    truncated = tmp_path / "cut.pdf"
+    truncated.write_bytes(statement.read_bytes()[:300])
+    docs = tuple(AppellantDocument(p.name, str(p), "e" * 64, "application/pdf")
+                 for p in (statement, long, garbage, truncated, tmp_path / "gone.pdf"))
+    data = sample_packet("CA", tuple(replace(p, sha256="a" * 64) for p in evidence_photos[:3]), None, docs)
+    plain = reader(HearingPacket(data).render())
+    r = reader(render_packet(data))
+    texts = [p.extract_text() for p in r.pages]
+    base = len(plain.pages)
+    assert texts[base].startswith("Appellant document: statement.pdf")
+    assert "I was loading at the kerb page 1" in texts[base + 1] and "I was loading at the kerb page 2" in texts[base + 2]
+    assert sum("Statement page" in t for t in texts) == MAX_PAGES_PER_DOCUMENT
+    assert any(f"first {MAX_PAGES_PER_DOCUMENT} of {MAX_PAGES_PER_DOCUMENT + 5} pages" in t for t in texts)
+    for name in ("evil.pdf", "cut.pdf", "gone.pdf"):
+        (sheet,) = [t for t in texts if t.startswith(f"Appellant document: {name}")]
+        assert "could not be reproduced" in sheet and "the original is on file" in sheet
+    assert len(r.pages) == base + 3 + 1 + MAX_PAGES_PER_DOCUMENT + 3
