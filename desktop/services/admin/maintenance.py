@@ -69,7 +69,8 @@ def upgrade_database(app: AppContext, actor: Actor | None) -> Upgraded:
         actor = Actor.system("migration")
     else:
         _check(app, actor, Permission.UPGRADE_DATABASE)
-    taken = upgrade(app.db)
+    # SQLite is copied beside its file; PostgreSQL is dumped into the data folder's backups/ (pg_dump)
+    taken = upgrade(app.db, backup_dir=None if app.db.is_sqlite else app.paths.data_dir / "backups")
     after = current_revision(app.db)
     if before != after:
         with app.uow(actor, Permission.UPGRADE_DATABASE) as uow:
