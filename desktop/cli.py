@@ -56,7 +56,11 @@ class CliEnv:
         from desktop.persistence.db import Database
         from desktop.persistence.migrate import schema_state, upgrade
 
-        self.paths.ensure()
+        try:
+            self.paths.ensure()
+        except OSError as exc:
+            raise UserError(f"The data folder {self.paths.data_dir} cannot be written ({exc.strerror}): give one "
+                            "you may write to with --data-dir or CURBDESK_DATA_DIR.") from None
         db = Database(self.db_url)
         self.opened.append(db)
         db.check_connection()

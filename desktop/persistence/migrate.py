@@ -9,6 +9,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +61,11 @@ def _revision_graph() -> tuple[set[str], set[str]]:
         for part in re.findall(r"['\"]([^'\"]+)['\"]", down):
             parents.add(part)
     return revisions, parents
+
+
+def known_revisions() -> set[str]:
+    """Every revision this program's migrations know (an older schema is one of them)."""
+    return _revision_graph()[0]
 
 
 def head_revision(db: Database | None = None) -> str | None:
@@ -235,11 +242,11 @@ def _sqlite_copy(source_path: str, partial: Path) -> None:
         src.close()
 
 
-def _pgpass_field(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(":", "\\:")
-
-
-def _pg_dump(db: Database, partial: Path) -> None:
+@contextmanager
+def pg_connection_env(db: Database) -> Iterator[tuple[str, dict[str, str]]]:
+    """The libpq URL without its password, and an environment that hands the password to pg_dump, pg_restore
+    or psql through a temporary password file (mode 0600), never on a command line (every user of the
+    machine can read those in the process list)."""
     url = db.url.set(drivername="postgresql")
     password = url.password
     env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
@@ -247,18 +254,23 @@ def _pg_dump(db: Database, partial: Path) -> None:
     if password is not None:
         fd, passfile = tempfile.mkstemp(prefix="curbdesk-pgpass-")  # mode 0600: only this user reads it
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"*:*:*:*:{_pgpass_field(str(password))}\n")
+            value = str(password).replace("\\", "\\\\").replace(":", "\\:")
+            fh.write(f"*:*:*:*:{value}\n")
         env["PGPASSFILE"] = passfile
         url = url._replace(password=None)  # URL.set() ignores None
     try:
-        result = subprocess.run(
-            ["pg_dump", "--format=custom", "--no-password", "--file", str(partial),
-             "--dbname", url.render_as_string(hide_password=False)],
-            capture_output=True, text=True, check=False, env=env,
-        )
+        yield url.render_as_string(hide_password=False), env
     finally:
         if passfile is not None:
             os.unlink(passfile)
+
+
+def _pg_dump(db: Database, partial: Path) -> None:
+    with pg_connection_env(db) as (url, env):
+        result = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-password", "--file", str(partial), "--dbname", url],
+            capture_output=True, text=True, check=False, env=env,
+        )
     if result.returncode != 0:
         last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
         raise UserError(f"pg_dump failed: {last}")
