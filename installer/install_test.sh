@@ -13,12 +13,17 @@ DEB=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ -x "$ROOT/usr/bin/apt-get" ] || { echo "$ROOT is not a Debian system (no apt-get)" >&2; exit 2; }
 
+# Mounted fresh (never --rbind: a recursive bind cannot be taken down by one umount, and a chroot deleted
+# with a host folder still mounted in it deletes from the host), and always unmounted on the way out.
 cleanup() {
-    for m in dev/pts dev sys proc; do umount "$ROOT/$m" 2>/dev/null || true; done
+    for m in dev/pts dev sys proc; do
+        umount "$ROOT/$m" 2>/dev/null || umount -l "$ROOT/$m" 2>/dev/null || true
+    done
+    if grep -q " $ROOT/" /proc/mounts; then echo "still mounted under $ROOT: unmount before deleting it" >&2; fi
 }
 trap cleanup EXIT
 mount -t proc proc "$ROOT/proc"
-mount --rbind /sys "$ROOT/sys"
+mount -t sysfs sysfs "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"

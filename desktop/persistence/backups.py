@@ -17,6 +17,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -173,6 +175,19 @@ def restore(db: Database, info: BackupInfo) -> None:
         _restore_pg(db, info.path)
 
 
+class _DatabaseBusy(sqlite3.OperationalError):
+    pass
+
+
+def _give_up_after(seconds: float) -> Callable[[int, int, int], None]:
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, _remaining: int, _total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise _DatabaseBusy("the database is in use by another program")
+    return progress
+
+
 def _restore_sqlite(db: Database, source: Path) -> None:
     target = db.url.database
     if not target or target == ":memory:":
@@ -187,7 +202,9 @@ def _restore_sqlite(db: Database, source: Path) -> None:
     try:
         src = sqlite3.connect(f"file:{source}?immutable=1", uri=True)
         try:
-            src.backup(dest)  # one step (pages=-1): one write transaction on the destination
+            # one step (pages=-1): one write transaction on the destination. Python's backup() retries a busy
+            # destination for ever; this gives up after LOCK_TIMEOUT_SECONDS (nothing copied by then)
+            src.backup(dest, progress=_give_up_after(LOCK_TIMEOUT_SECONDS))
         finally:
             src.close()
         dest.execute("PRAGMA journal_mode=WAL")  # as every Curbdesk database runs (persistence.db)
