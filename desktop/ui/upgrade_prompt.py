@@ -45,10 +45,10 @@ def offer_upgrade(qapp: Any, runner: Any, app: Any, state: Any, login: Any, mess
         tell(None, state.older_message(where) + " Ask an administrator to sign in here and upgrade it; "
                    "until then Curbdesk cannot open it.")
         return None
-    if not ask(None, state.older_message(where) + "\n\nUpgrade it now? A backup is taken first; other "
-                     "workstations should be signed out meanwhile."):
+    if not ask(None, state.older_message(where) + "\n\nUpgrade it now? Other workstations should be "
+                     "signed out meanwhile."):
         return None
-    outcome = _run_with_progress(qapp, runner, login, lambda _c: maintenance.upgrade_database(app, actor),
+    outcome = _run_with_progress(qapp, runner, lambda _c: maintenance.upgrade_database(app, actor),
                                  "Upgrading the database (a backup first)…")
     if "err" in outcome:
         messages.error(outcome["err"])
@@ -60,9 +60,11 @@ def offer_upgrade(qapp: Any, runner: Any, app: Any, state: Any, login: Any, mess
     return users.login(app, actor.username, login.password.text(), via="sign-in after the upgrade")
 
 
-def _run_with_progress(qapp: Any, runner: Any, owner: Any, work: Any, text: str) -> dict[str, Any]:
+def _run_with_progress(qapp: Any, runner: Any, work: Any, text: str) -> dict[str, Any]:
     """Run `work` on the task runner behind a small window with a busy bar; the GUI keeps painting."""
-    dlg = QDialog(owner)
+    # the sign-in window is closed by now (accepted): the progress window owns the work, so that its outcome
+    # arrives (`operations.owner_alive` drops the callbacks of a closed window's work)
+    dlg = QDialog(None)
     dlg.setWindowTitle(TITLE)
     lay = QVBoxLayout(dlg)
     lay.addWidget(QLabel(text))
@@ -71,9 +73,9 @@ def _run_with_progress(qapp: Any, runner: Any, owner: Any, work: Any, text: str)
     panel.cancel_button.setVisible(False)  # a migration runs in one transaction: it is not cut short
     lay.addWidget(panel)
     outcome: dict[str, Any] = {}
-    task = Query(runner, owner, work, success=lambda r: outcome.update(ok=r),
-                 failure=lambda e: outcome.update(err=e)).with_progress(panel).run()
     dlg.show()
+    task = Query(runner, dlg, work, success=lambda r: outcome.update(ok=r),
+                 failure=lambda e: outcome.update(err=e)).with_progress(panel).run()
     while task.running:
         qapp.processEvents()
         runner.pool.waitForDone(30)
