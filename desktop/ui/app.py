@@ -84,7 +84,6 @@ def run_gui(env: Any) -> int:
     messages = MessageChannel()
     set_channel(messages)
     install_excepthook()
-    env.paths.ensure()
     configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
     first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
@@ -95,6 +94,14 @@ def run_gui(env: Any) -> int:
         messages.interactive = False
         messages.error_shown.connect(lambda text: (print("error: " + text.strip().splitlines()[-1], flush=True),
                                                    qapp.exit(3)))
+    try:
+        env.paths.ensure()
+    except OSError as exc:  # a read-only or missing share: one sentence, nothing created
+        from desktop.domain.errors import UserError
+
+        messages.error(UserError(f"The data folder {env.paths.data_dir} cannot be written ({exc.strerror}): "
+                                 "start Curbdesk with one you may write to (--data-dir or CURBDESK_DATA_DIR)."))
+        return 2
 
     from desktop.ui.login import LoginDialog
     from desktop.ui.paint import first_paint_hook

@@ -26,6 +26,8 @@ from desktop.persistence.db import Database
 from desktop.services.admin import maintenance, users
 from tests.integration.core.test_upgrade_release_0_1_0 import FIXTURES
 
+pytestmark = pytest.mark.slow  # each test builds a small demo office (about 5 s, several times that on a busy machine)
+
 TABLES = ("citations", "payments", "ledger_entries", "users", "audit_log")
 ADMIN = ("admin", "curbdesk-admin")
 
