@@ -42,7 +42,7 @@ in_root test -f /usr/share/icons/hicolor/256x256/apps/curbdesk.png
 
 echo "--- smoke test as an ordinary user"
 in_root id smoketest >/dev/null 2>&1 || in_root useradd -m smoketest
-in_root runuser -u smoketest -- env HOME=/home/smoketest sh /tmp/smoke.sh /usr/bin/curbdesk
+in_root runuser -u smoketest -- env HOME=/home/smoketest LANG=C.UTF-8 sh /tmp/smoke.sh /usr/bin/curbdesk
 
 echo "--- remove the package: the program goes, the user's data stays"
 in_root apt-get remove -y -q curbdesk
