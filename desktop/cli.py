@@ -74,8 +74,8 @@ class CliEnv:
                 upgrade(db)
                 current = head
             elif state.status == "older":
-                raise UserError(state.older_message(db.display_name())
-                                + " Run `main.py --as ADMIN db upgrade`.")
+                raise UserError(state.older_message(
+                    db.display_name(), "an administrator runs `main.py --as USER db upgrade` first"))
         elif current is None and sign_in:
             raise UserError(f"There is no Curbdesk database at {db.display_name()}.")
         app = make_app_context(db, self.paths)

@@ -119,11 +119,15 @@ def cmd_db_backup(env: Any) -> int:
 
 
 def cmd_db_restore(env: Any) -> int:
+    from sqlalchemy.engine import make_url  # lazy: 0.5 s at start-up (SQLAlchemy, with the line above)
+
     from desktop.persistence.backups import identify  # lazy: 0.5 s at start-up (SQLAlchemy)
     from desktop.persistence.migrate import schema_state  # lazy: 0.5 s at start-up (SQLAlchemy)
     from desktop.services.admin import maintenance  # lazy: 0.5 s at start-up
 
-    identify(env.args.file)  # a file that is no backup is refused before a new database file is made for it
+    target = make_url(env.db_url)
+    if target.get_backend_name() == "sqlite" and not Path(target.database or "").exists():
+        identify(env.args.file)  # a file that is no backup is refused before a new database file is made for it
     app = env.app(migrate=False, sign_in=False)
     state = schema_state(app.db)
     # An empty database has no accounts to sign in with (a new workstation after a disaster); any other is

@@ -104,9 +104,9 @@ class SchemaState:
                     "choose an empty database or a Curbdesk one.")
         return None
 
-    def older_message(self, display_name: str) -> str:
+    def older_message(self, display_name: str, how: str = "an administrator upgrades it") -> str:
         return (f"The database {display_name} has the schema of an earlier release ({self.current}); this Curbdesk "
-                f"{__version__} needs {self.head}: an administrator upgrades it (a backup is taken first).")
+                f"{__version__} needs {self.head}: {how} (a backup is taken first).")
 
 
 def schema_state(db: Database) -> SchemaState:
