@@ -52,7 +52,7 @@ def smoke() -> None:
             r = subprocess.run(["sh", str(ROOT / "installer" / "smoke.sh"), str(exe)], env=env, check=False)
         if r.returncode != 0:
             sys.exit("smoke test failed (above)")
-        size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file())
+        size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file() and not f.is_symlink())
         print(f"bundle {size / 1e6:.0f} MB at {DIST}")
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,7 +73,7 @@ def smoke() -> None:
         print(run("verify-audit"))
         print(run("export", "citations", "--out", str(Path(tmp) / "c.csv")))
         print(run(extra={"CURBDESK_DEMO_LOGIN": "clerk", "CURBDESK_EXIT_AFTER_PAINT": "1"}))
-    size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"smoke test passed; bundle {size / 1e6:.0f} MB at {DIST}")
 
 
