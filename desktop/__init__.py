@@ -1,6 +1,7 @@
 """Curbdesk: the back office of a parking enforcement agency."""
 
-__version__ = "0.1.0"
+#: the one place the version is written (pyproject.toml reads it; so do the installers)
+__version__ = "0.2.0"
 
 import time as _time
 

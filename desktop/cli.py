@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import desktop.commands
+from desktop import __version__
 from desktop.commands._auth import authenticate
 from desktop.domain.errors import UserError
 from desktop.logs import setup_logging
@@ -53,21 +54,28 @@ class CliEnv:
         refused: upgrading it is `db upgrade`, an administrator's command."""
         from desktop.bootstrap import make_app_context
         from desktop.persistence.db import Database
-        from desktop.persistence.migrate import current_revision, head_revision, upgrade
+        from desktop.persistence.migrate import schema_state, upgrade
 
-        self.paths.ensure()
+        try:
+            self.paths.ensure()
+        except OSError as exc:
+            raise UserError(f"The data folder {self.paths.data_dir} cannot be written ({exc.strerror}): give one "
+                            "you may write to with --data-dir or CURBDESK_DATA_DIR.") from None
         db = Database(self.db_url)
         self.opened.append(db)
         db.check_connection()
-        current = current_revision(db)
-        head = head_revision(db)
+        state = schema_state(db)
+        refusal = state.refusal(db.display_name())
+        if refusal:
+            raise UserError(refusal)
+        current, head = state.current, state.head
         if migrate:
-            if current is None:
+            if state.status == "empty":
                 upgrade(db)
                 current = head
-            elif current != head:
-                raise UserError(f"The database's schema ({current}) is not this program's ({head}): "
-                                "an administrator runs `main.py --as USER db upgrade` first.")
+            elif state.status == "older":
+                raise UserError(state.older_message(
+                    db.display_name(), "an administrator runs `main.py --as USER db upgrade` first"))
         elif current is None and sign_in:
             raise UserError(f"There is no Curbdesk database at {db.display_name()}.")
         app = make_app_context(db, self.paths)
@@ -107,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the command as this user (default: $CURBDESK_USER); the password comes from "
                              "$CURBDESK_PASSWORD or is asked on the terminal. Unattended jobs use an API token "
                              "in $CURBDESK_TOKEN instead (main.py users token issue)")
+    parser.add_argument("--version", action="version", version=f"Curbdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to the console")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():

@@ -1,4 +1,4 @@
-"""Foundation commands: demo, db upgrade/backup, verify-audit, users, export citations."""
+"""Foundation commands: demo, db upgrade/backup/restore, verify-audit, users, export citations."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def register(sub: Any) -> None:
     b.add_argument("file", type=Path)
     b.add_argument("--force", action="store_true", help="replace the file if it exists")
     b.set_defaults(handler=cmd_db_backup)
+    r = dsub.add_parser("restore", help="replace the database with a backup (checked first; all or nothing)")
+    r.add_argument("file", type=Path, help="a backup: SQLite file, or pg_dump custom format (.pgdump)")
+    r.add_argument("--force", action="store_true",
+                   help="replace a database that is not empty (administrators; a copy of it is taken first)")
+    r.set_defaults(handler=cmd_db_restore)
 
     p = sub.add_parser("verify-audit", help="check the audit trail, its seal and the sealed rows; write a checkpoint")
     p.set_defaults(handler=cmd_verify_audit)
@@ -110,6 +115,37 @@ def cmd_db_backup(env: Any) -> int:
     app = env.app(migrate=False)  # signs in first; refuses a missing database
     target = maintenance.backup_database(app, env.actor(app), env.args.file, force=env.args.force)
     print(f"backup written to {target} ({target.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_db_restore(env: Any) -> int:
+    from sqlalchemy.engine import make_url  # lazy: 0.5 s at start-up (SQLAlchemy, with the line above)
+
+    from desktop.persistence.backups import identify  # lazy: 0.5 s at start-up (SQLAlchemy)
+    from desktop.persistence.migrate import schema_state  # lazy: 0.5 s at start-up (SQLAlchemy)
+    from desktop.services.admin import maintenance  # lazy: 0.5 s at start-up
+
+    target = make_url(env.db_url)
+    if target.get_backend_name() == "sqlite" and not Path(target.database or "").exists():
+        identify(env.args.file)  # a file that is no backup is refused before a new database file is made for it
+    app = env.app(migrate=False, sign_in=False)
+    state = schema_state(app.db)
+    # An empty database has no accounts to sign in with (a new workstation after a disaster); any other is
+    # replaced only with --force, asked before the password, and by an administrator.
+    actor = None
+    if state.status != "empty":
+        if not env.args.force:
+            raise UserError(f"The database {app.db.display_name()} is not empty: restoring {env.args.file} would "
+                            "replace everything in it; add --force to replace it (a copy of it is taken first).")
+        actor = authenticate(app, env.args, any_schema=state.status != "current")
+    done = maintenance.restore_database(app, actor, env.args.file, force=env.args.force)
+    print(f"restored {app.db.display_name()} from {done.source} (schema {done.revision})"
+          + (f"; the database as it was is at {done.safety_backup}" if done.safety_backup else ""))
+    if done.old_checkpoints:
+        print(f"the old trail's checkpoints were set aside in {done.old_checkpoints}; run verify-audit to anchor "
+              "the restored one")
+    if done.needs_upgrade:
+        print("the backup has an earlier release's schema: an administrator runs `main.py --as USER db upgrade`")
     return 0
 
 

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     EXPORT_DATA = "export data"
     BACKUP = "back up the database"
     UPGRADE_DATABASE = "upgrade the database schema"
+    RESTORE_DATABASE = "restore the database from a backup"
+    VIEW_ACTIVITY = "view the activity log"
 
 
 P = Permission

@@ -9,12 +9,16 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
+from desktop import __version__
 from desktop.domain.errors import UserError
 from desktop.persistence.db import Database
 from desktop.persistence.files import fsync_dir, fsync_file
@@ -44,8 +48,8 @@ def current_revision(db: Database) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def head_revision(db: Database | None = None) -> str | None:
-    """The newest revision in the migrations folder: the one no other revision builds on."""
+def _revision_graph() -> tuple[set[str], set[str]]:
+    """Every revision in the migrations folder, and every revision another one builds on."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for f in (MIGRATIONS / "versions").glob("*.py"):
@@ -56,26 +60,99 @@ def head_revision(db: Database | None = None) -> str | None:
         down = found.get("down_revision", "None")
         for part in re.findall(r"['\"]([^'\"]+)['\"]", down):
             parents.add(part)
+    return revisions, parents
+
+
+def known_revisions() -> set[str]:
+    """Every revision this program's migrations know (an older schema is one of them)."""
+    return _revision_graph()[0]
+
+
+def head_revision(db: Database | None = None) -> str | None:
+    """The newest revision in the migrations folder: the one no other revision builds on."""
+    revisions, parents = _revision_graph()
     heads = revisions - parents
     if len(heads) > 1:
         raise UserError(f"The schema has several newest revisions ({', '.join(sorted(heads))}); merge them.")
     return next(iter(heads), None)
 
 
-def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
-    """Bring the schema to the newest revision; back up a non-empty SQLite file first.
+#: tables every Curbdesk schema has had since the first revision: a database without them is not ours
+CURBDESK_TABLES = frozenset({"users", "citations", "audit_log", "settings"})
 
-    Returns the path of the backup taken, if any.
-    """
-    current = current_revision(db)
+
+@dataclass(frozen=True)
+class SchemaState:
+    """How a database's schema stands against this program's migrations.
+
+    ``status`` is one of ``empty`` (no tables at all: set it up), ``current``, ``older`` (a revision of an
+    earlier release: ``db upgrade``), ``newer`` (a revision this program does not know, on a Curbdesk
+    database: made by a newer release) or ``foreign`` (tables, but not Curbdesk's)."""
+
+    current: str | None
+    head: str | None
+    status: str
+
+    def refusal(self, display_name: str) -> str | None:
+        """The one sentence that refuses to work on this database, or None when the schema is this program's
+        (``older`` is left to the caller: administrators upgrade it, everybody else is told to ask one)."""
+        if self.status == "newer":
+            return (f"The database {display_name} was made by a newer release of Curbdesk (schema {self.current}); "
+                    f"this Curbdesk {__version__} knows schemas up to {self.head}: install the newer release.")
+        if self.status == "foreign":
+            return (f"The database {display_name} belongs to another application (it has no Curbdesk tables): "
+                    "choose an empty database or a Curbdesk one.")
+        return None
+
+    def older_message(self, display_name: str, how: str = "an administrator upgrades it") -> str:
+        return (f"The database {display_name} has the schema of an earlier release ({self.current}); this Curbdesk "
+                f"{__version__} needs {self.head}: {how} (a backup is taken first).")
+
+
+def schema_state(db: Database) -> SchemaState:
+    """Read the schema's revision and tables (no Alembic import) and compare them with this program's."""
+    with db.engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        current = (conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                   if "alembic_version" in tables else None)
+    revisions, _parents = _revision_graph()
     head = head_revision(db)
+    if not tables:
+        status = "empty"
+    elif not CURBDESK_TABLES <= tables:
+        status = "foreign"
+    elif current is None:
+        status = "foreign"  # our tables but no revision: not made by our migrations
+    elif current == head:
+        status = "current"
+    elif current in revisions:
+        status = "older"
+    else:
+        status = "newer"
+    return SchemaState(current, head, status)
+
+
+def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
+    """Bring the schema to the newest revision; back up a non-empty SQLite file (or, given ``backup_dir``, a
+    PostgreSQL database) first.
+
+    Returns the path of the backup taken, if any. A database of another application, or one made by a newer
+    release, is refused in one sentence before anything is touched.
+    """
+    state = schema_state(db)
+    refusal = state.refusal(db.display_name())
+    if refusal:
+        raise UserError(refusal)
+    current, head = state.current, state.head
     if current == head:
         return None
     taken: str | None = None
-    if current is not None and db.is_sqlite and db.url.database not in (None, "", ":memory:"):
+    sqlite_file = db.is_sqlite and db.url.database not in (None, "", ":memory:")
+    # a PostgreSQL database is dumped (pg_dump) when the caller names a folder: the upgrade use case does
+    if current is not None and (sqlite_file or (not db.is_sqlite and backup_dir is not None)):
         folder = backup_dir or Path(str(db.url.database)).parent / "backups"
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        target = folder / f"before-{head}-{stamp}.sqlite3"
+        target = folder / f"before-{head}-{stamp}.{'sqlite3' if db.is_sqlite else 'pgdump'}"
         backup(db, target)
         taken = str(target)
         log.info("backed up %s to %s before migrating", db.display_name(), target)
@@ -165,11 +242,11 @@ def _sqlite_copy(source_path: str, partial: Path) -> None:
         src.close()
 
 
-def _pgpass_field(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(":", "\\:")
-
-
-def _pg_dump(db: Database, partial: Path) -> None:
+@contextmanager
+def pg_connection_env(db: Database) -> Iterator[tuple[str, dict[str, str]]]:
+    """The libpq URL without its password, and an environment that hands the password to pg_dump, pg_restore
+    or psql through a temporary password file (mode 0600), never on a command line (every user of the
+    machine can read those in the process list)."""
     url = db.url.set(drivername="postgresql")
     password = url.password
     env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
@@ -177,18 +254,23 @@ def _pg_dump(db: Database, partial: Path) -> None:
     if password is not None:
         fd, passfile = tempfile.mkstemp(prefix="curbdesk-pgpass-")  # mode 0600: only this user reads it
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"*:*:*:*:{_pgpass_field(str(password))}\n")
+            value = str(password).replace("\\", "\\\\").replace(":", "\\:")
+            fh.write(f"*:*:*:*:{value}\n")
         env["PGPASSFILE"] = passfile
         url = url._replace(password=None)  # URL.set() ignores None
     try:
-        result = subprocess.run(
-            ["pg_dump", "--format=custom", "--no-password", "--file", str(partial),
-             "--dbname", url.render_as_string(hide_password=False)],
-            capture_output=True, text=True, check=False, env=env,
-        )
+        yield url.render_as_string(hide_password=False), env
     finally:
         if passfile is not None:
             os.unlink(passfile)
+
+
+def _pg_dump(db: Database, partial: Path) -> None:
+    with pg_connection_env(db) as (url, env):
+        result = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-password", "--file", str(partial), "--dbname", url],
+            capture_output=True, text=True, check=False, env=env,
+        )
     if result.returncode != 0:
         last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
         raise UserError(f"pg_dump failed: {last}")

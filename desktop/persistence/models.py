@@ -743,7 +743,9 @@ class AuditEntry(Base):
     """One append-only audit record; `hash` covers its content and the previous entry's hash."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),
+                      # the Activity screen: one kind of entry, newest first (services/admin/activity.py)
+                      Index("ix_audit_action_id", "action", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime]
     user_id: Mapped[int | None] = mapped_column(Integer)

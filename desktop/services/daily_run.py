@@ -1,22 +1,41 @@
 """The daily run: every step the office runs once a day, in order, as one use case for the screens and
 the command line.
 
-An orchestrator above the workflows it calls: appeal deadlines first (England's deemed acceptance
+An orchestrator above the workflows it calls: the nightly backup first (``backup.nightly_keep``; before the
+run changes anything), appeal deadlines (England's deemed acceptance
 closes cases), then payment plans (a default reinstates waived fees and ends the plan's hold), then
 the escalation of every case along its profile's ladder. Nothing in the services imports it.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
+from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
+from desktop.services.admin.maintenance import nightly_backup
 from desktop.services.appeals.deadlines import apply_appeal_deadlines
 from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
 from desktop.services.core import audit
+from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices.print_copies import make_print_copies
 from desktop.services.payments.plans import check_plans
+
+log = logging.getLogger(__name__)
+
+
+def _backup_line(app: AppContext, actor: Actor) -> str:
+    """Tonight's backup, named by the agency's real today (not ``as_of``, which may replay another day). A
+    backup that fails is reported on its line and in the log; the run goes on (the cases must still move)."""
+    with app.db.reading() as session:
+        today = agency_date(session, app.now())
+    try:
+        return nightly_backup(app, actor, today).line()
+    except UserError as exc:
+        log.error("nightly backup failed: %s", exc)
+        return f"Nightly backup FAILED: {exc}"
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
@@ -38,6 +57,9 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
     if not actor.is_system:
         actor = Actor.system(f"daily-run by {actor.username}"[:57])  # the audit username is 64 characters
     if progress:
+        progress(0, 0, "Nightly backup")
+    backup_line = _backup_line(app, actor)
+    if progress:
         progress(0, 0, "Appeal deadlines")
     deadlines = apply_appeal_deadlines(app, actor, as_of)
     if progress:
@@ -46,8 +68,8 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
     result = run_escalation(app, actor, as_of, progress)
     # the photos of the notices just queued get their print copies now, off the notice run's critical path
     copies = make_print_copies(app, actor, progress)
-    result.other_steps = (_section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
-                          + _section("Print copies", copies.lines()))
+    result.other_steps = ([backup_line] + _section("Appeal deadlines", deadlines.lines())
+                          + _section("Payment plans", plans.lines()) + _section("Print copies", copies.lines()))
     # last: anchor the audit head (and the sealed tables' counts) in the checkpoint file outside the database
     result.other_steps.append(audit.checkpoint(app.db).line)
     return result

@@ -26,16 +26,26 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
     # lazy, as every database import here: SQLAlchemy and the services cost ~480 ms, and the sign-in
     # paints before they are imported
     from desktop.bootstrap import make_app_context
+    from desktop.domain.errors import UserError
     from desktop.persistence.db import Database
-    from desktop.persistence.migrate import upgrade
+    from desktop.persistence.migrate import schema_state, upgrade
     from desktop.services.admin import users
     from desktop.services.core import settings
 
     db = Database(env.db_url)
     db.check_connection()
-    upgrade(db)
+    state = schema_state(db)
+    refusal = state.refusal(db.display_name())  # a newer release's database, or another application's
+    if refusal:
+        db.dispose()
+        raise UserError(refusal)
+    if state.status == "empty":
+        upgrade(db)
     app = make_app_context(db, env.paths)
-    return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app)}
+    # an earlier release's schema is not upgraded here: the sign-in decides (administrators are offered it)
+    older = state if state.status == "older" else None
+    return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app),
+            "older": older}
 
 
 def _preload_main_window(start_area: str) -> None:
@@ -76,7 +86,6 @@ def run_gui(env: Any) -> int:
     messages = MessageChannel()
     set_channel(messages)
     install_excepthook()
-    env.paths.ensure()
     configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
     first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
@@ -87,6 +96,14 @@ def run_gui(env: Any) -> int:
         messages.interactive = False
         messages.error_shown.connect(lambda text: (print("error: " + text.strip().splitlines()[-1], flush=True),
                                                    qapp.exit(3)))
+    try:
+        env.paths.ensure()
+    except OSError as exc:  # a read-only or missing share: one sentence, nothing created
+        from desktop.domain.errors import UserError
+
+        messages.error(UserError(f"The data folder {env.paths.data_dir} cannot be written ({exc.strerror}): "
+                                 "start Curbdesk with one you may write to (--data-dir or CURBDESK_DATA_DIR)."))
+        return 2
 
     from desktop.ui.login import LoginDialog
     from desktop.ui.paint import first_paint_hook
@@ -110,12 +127,13 @@ def run_gui(env: Any) -> int:
                 login.reject()
                 return
             login.show()
-        if auto:
+        if auto and result.get("older") is None:
             actor = _auto_login(app)
             if actor is not None:
                 login.actor = actor
                 login.accept()
                 return
+        login.any_schema = result.get("older") is not None  # sign-in reads only what every release has
         login.set_app(app, _demo_accounts() if result["is_demo"] else None)
         if login.actor is None:  # still typing: load the main window meanwhile
             QTimer.singleShot(0, lambda: _preload_main_window(start_area))
@@ -147,6 +165,15 @@ def run_gui(env: Any) -> int:
         runner.wait_all(2000)
         return 0
     app = state["app"]
+    if state.get("older") is not None:
+        from desktop.ui.upgrade_prompt import offer_upgrade
+
+        actor = offer_upgrade(qapp, runner, app, state["older"], login, messages)
+        if actor is None:
+            runner.wait_all(2000)
+            app.db.dispose()
+            return 2
+        login.actor = actor
     signed_in_at = time.perf_counter()
     window = open_main_window(app, login.actor, runner, messages, start_area)
     if probe:

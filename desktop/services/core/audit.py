@@ -28,6 +28,7 @@ from desktop.domain.errors import UserError
 from desktop.persistence.bulk import insert_rows
 from desktop.persistence.db import Database
 from desktop.persistence.models import AuditEntry, AuditHead
+from desktop.services.core import activity
 from desktop.services.core.jsonable import jsonable
 from desktop.services.core.seal import (
     DB_IDENT_KEY,
@@ -148,6 +149,8 @@ def append(session: Session, *, at: datetime, user_id: int | None, username: str
     )
     session.add(entry)
     _move_head(session, head, entry_id, digest)
+    if action in activity.ACTIONS:  # one line in the rotating log once this commits
+        activity.note(session, [(at, username, action, entity_type, str(entity_id), after_j, reason)])
     return entry
 
 
@@ -188,6 +191,8 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
                          after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
         last_hash = digest
     insert_rows(session, cast(Table, AuditEntry.__table__), rows)
+    activity.note(session, [(at, username, r["action"], r["entity_type"], r["entity_id"], r["after"], r["reason"])
+                            for r in rows if r["action"] in activity.ACTIONS])
     _move_head(session, head, last_id, last_hash)
     return len(rows)
 

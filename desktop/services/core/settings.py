@@ -131,6 +131,12 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "an account stays locked this many minutes after five failed sign-ins in a row (at least 1)"),
     SettingSpec("security.token_max_days", int, 366, "the longest an API token for unattended jobs may last"),
 
+    SettingSpec("backup.nightly_keep", int, 0,
+                "nightly backups the daily run takes and keeps (the newest N; 0: none are taken)"),
+    SettingSpec("backup.nightly_dir", str, "",
+                "folder of the nightly backups (default: the backups folder in the data folder of the "
+                "workstation that runs the daily run); put it on another disk"),
+
     SettingSpec("patrol.assignments", list, [],
                 "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
 ]}

@@ -44,6 +44,7 @@ from desktop.services.admin.profiles import (
     validate_definition,
 )
 from desktop.services.core import settings as settings_service
+from desktop.ui.admin.activity import ActivityTab
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
@@ -507,7 +508,7 @@ class SettingsTab(_RowsTab):
 
 
 class AdminView(QWidget):
-    """The Administration area: Profiles, Users, Settings; each tab shows changes announced on the bus."""
+    """The Administration area: Profiles, Users, Settings, Activity; each tab shows changes announced on the bus."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -521,6 +522,9 @@ class AdminView(QWidget):
         self.tabs.addTab(self.profiles, "Jurisdiction profiles")
         self.tabs.addTab(self.users, "Users")
         self.tabs.addTab(self.settings, "Settings")
+        self.activity = ActivityTab(ctx)  # sign-ins, payments, syncs, runs... (administrators)
+        self.tabs.addTab(self.activity, "Activity")
+        self.tabs.currentChanged.connect(self._tab_shown)
         lay.addWidget(self.tabs)
         self._loaded = False
         ctx.bus.subscribe(self, self._data_changed)
@@ -536,9 +540,14 @@ class AdminView(QWidget):
         if changes.settings:
             self.settings.refresh()
 
+    def _tab_shown(self, index: int) -> None:
+        if self._loaded and self.tabs.widget(index) is self.activity:
+            self.activity.refresh(self.activity.page)  # what happened since it was last shown
+
     def activate(self) -> None:
         if not self._loaded:
             self._loaded = True
             self.profiles.refresh()
             self.users.refresh()
             self.settings.refresh()
+            self.activity.refresh()

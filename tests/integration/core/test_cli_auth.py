@@ -45,6 +45,7 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
     return {
         "db upgrade": (["db", "upgrade"], "supervisor"),
         "db backup": (["db", "backup", o("b.sqlite3")], "supervisor"),
+        "db restore": (["db", "restore", o("b.sqlite3"), "--force"], "supervisor"),
         "verify-audit": (["verify-audit"], "clerk"),
         "users add": (["users", "add", "mallory", "--role", "admin", "--name", "Mallory", "--password-stdin"],
                       "supervisor"),
