@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         lay.setSpacing(0)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(190)
+        self.nav.setFixedWidth(168)  # the longest area name fits; every pixel counts on a 1366-pixel laptop
         self.nav.setIconSize(QSize(18, 18))
         self.stack = QStackedWidget()
         self.views: dict[str, QWidget] = {}
