@@ -56,6 +56,16 @@ AREAS = [
     Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin.view:AdminView"),
 ]
 
+#: Where each role starts (the area it works in all day); the others start on Cases.
+#: CURBDESK_START_AREA overrides it for everyone (the screenshots, the start-up measurement).
+START_AREAS = {"hearing_officer": "appeals", "mail_office": "notices"}
+
+
+def start_area_for(role: object) -> str:
+    """The first screen for a user of ``role`` (a Role or its value)."""
+    return START_AREAS.get(str(getattr(role, "value", role)), "cases")
+
+
 #: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
 #: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
 BACKGROUND = ["desktop.ui.sync.background:start_background"]
@@ -234,4 +244,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-__all__ = ["MainWindow", "AREAS", "Area", "Qt", "first_paint_hook"]
+__all__ = ["MainWindow", "AREAS", "Area", "START_AREAS", "Qt", "first_paint_hook", "start_area_for"]

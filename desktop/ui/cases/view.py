@@ -123,7 +123,7 @@ class CasesView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         M = CaseTableModel
         widths = {M.CITATION: 112, M.ISSUED: 118, M.PLATE: 76, M.STATE: 44, M.VIOLATION: 210, M.STATUS: 112,
-                  M.OWNER: 150, M.BALANCE: 68, M.NEXT_ACTION: 170, M.EVIDENCE: 80}
+                  M.OWNER: 140, M.BALANCE: 68, M.NEXT_ACTION: 170, M.EVIDENCE: 80}
         for col, width in widths.items():
             self.table.setColumnWidth(col, width)
         # What a clerk on the phone needs first is at the left, inside a laptop's 1366 pixels: the citation, the
