@@ -8,8 +8,6 @@ Each screen is opened as the role that works there (Review as a clerk, Appeals a
 the window is given the size asked for, and the picture is saved once the screen's background work is done.
 """
 
-# Deferred imports: this module is a tool, never imported by the application; its imports are at the top.
-
 from __future__ import annotations
 
 import argparse
@@ -22,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from desktop.bootstrap import make_app_context
 from desktop.paths import AppPaths
@@ -33,11 +31,13 @@ from desktop.ui.common.messages import MessageChannel, set_channel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
 from desktop.ui.main_window import MainWindow
+from desktop.ui.style import STYLESHEET
 
 
 @dataclass(frozen=True)
 class Shot:
-    """One picture: the file name, who is signed in, which area, and what to do before it is taken."""
+    """One picture: the file name, who is signed in, which area, and what to do before it is taken (when
+    that returns a window, the picture is of that window)."""
 
     name: str
     user: str
@@ -50,6 +50,12 @@ def _tab(area: str, index: int) -> Callable[[MainWindow], None]:
     def go(window: MainWindow) -> None:
         window.views[area].tabs.setCurrentIndex(index)  # type: ignore[attr-defined]
     return go
+
+
+def _help(window: MainWindow) -> QWidget:
+    window.help_for_screen()
+    assert window.help_window is not None
+    return window.help_window
 
 
 SHOTS = [
@@ -70,6 +76,7 @@ SHOTS = [
     Shot("admin", "admin", "admin"),
     Shot("admin-users", "admin", "admin", _tab("admin", 1)),
     Shot("admin-settings", "admin", "admin", _tab("admin", 2)),
+    Shot("help-appeals", "hearing", "appeals", _help),
 ]
 
 
@@ -105,8 +112,6 @@ def take(shots: list[Shot], data_dir: Path, out: Path, width: int, height: int) 
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
-    from desktop.ui.style import STYLESHEET
-
     qapp.setStyle("Fusion")
     qapp.setStyleSheet(STYLESHEET)
     paths = AppPaths.resolve(data_dir)
@@ -121,11 +126,14 @@ def take(shots: list[Shot], data_dir: Path, out: Path, width: int, height: int) 
         window = open_window(app_ctx, shot.user, runner, messages, width, height)
         window.show_area(shot.area)
         settle(qapp, runner)
+        subject: QWidget = window
         if shot.prepare is not None:
-            shot.prepare(window)
+            shown = shot.prepare(window)
+            if isinstance(shown, QWidget):
+                subject = shown
             settle(qapp, runner)
         path = out / f"{shot.name}.png"
-        window.grab().save(str(path))
+        subject.grab().save(str(path))
         written.append(path)
         for w in qapp.topLevelWidgets():
             if isinstance(w, QDialog) and w.isVisible():
