@@ -105,8 +105,11 @@ def test_hearing_officer_decides_from_the_workspace(app, actors, docket, qtbot) 
     qtbot.waitUntil(panel.dismiss.isChecked)  # a mnemonic clicks the button after its short animation
     assert panel.effect.text().startswith("Appeal granted: the citation is cancelled; nothing is owed.")
     panel.reason.setFocus()
+    told: list[str] = []
+    view.ctx.messages.notified.connect(lambda text, _ms: told.append(text))
     with qtbot.waitSignal(panel.decided, timeout=10000) as blocker:
         qtbot.keyClick(panel.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: any("Appeal granted: the citation is cancelled" in t for t in told))
     assert blocker.args[0].decision == "dismissed"
     assert asked and "Appeal granted: the citation is cancelled; nothing is owed." in asked[0]
     assert blocker.args[0].outcome_text == "Appeal granted: the citation is cancelled; nothing is owed."

@@ -463,12 +463,8 @@ class HearingWorkspace(QWidget):
                  changes=appeal_changes(aid)).run()
 
     def _decided(self, result: appeals.DecisionResult) -> None:
-        ws = self.ws
-        cur = currency_for(ws.profile_code) if ws else "USD"
-        extra = f"; {format_cents(result.refund_cents, cur)} refunded" if result.refund_cents else ""
-        nxt = f"; next level {result.next_level} by {result.next_level_deadline}" if result.next_level else ""
-        self.ctx.info(f"{result.number} {result.decision}: case {result.case_status.replace('_', ' ')}{extra}{nxt}. "
-                      f"The decision letter is queued for mailing.")  # shown again through the bus
+        nxt = f" Next level: {result.next_level} by {result.next_level_deadline}." if result.next_level else ""
+        self.ctx.info(f"{result.number}: {result.outcome_text}{nxt} The decision letter is queued for mailing.")
 
     def cancel_task(self) -> None:
         """As the Cancel button under the letters: the letter or packet being made is abandoned."""
