@@ -67,7 +67,7 @@ HELP = ("<b>J</b>/<b>K</b> next/previous · <b>A</b> approve · <b>V</b> void ·
 
 
 #: the brightness and contrast sliders never get narrower than this (pixels at 100 %)
-SLIDER_MIN_WIDTH = 80
+SLIDER_MIN_WIDTH = 64
 
 
 class ReviewView(ReviewDecisions, QWidget):
@@ -140,7 +140,7 @@ class ReviewView(ReviewDecisions, QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         self.queue_list = QListWidget()
         self.queue_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.queue_list.setMinimumWidth(250)
+        self.queue_list.setMinimumWidth(220)
         self.queue_list.currentRowChanged.connect(self._row_clicked)
         split.addWidget(self.queue_list)
 
@@ -159,7 +159,7 @@ class ReviewView(ReviewDecisions, QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setToolTip(tip)
             b.clicked.connect(slot)
-            b.setMaximumWidth(40)
+            b.setMaximumWidth(36)
             tools.addWidget(b)
             return b
 
@@ -209,6 +209,9 @@ class ReviewView(ReviewDecisions, QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(info)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # the facts wrap rather than scroll sideways; the column keeps room for them at 150 % scaling
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
         right.addWidget(scroll)
         self.map = CitationMapView()
         self.map.ready.connect(self._map_ready)
