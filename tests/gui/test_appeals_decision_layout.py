@@ -95,3 +95,17 @@ def test_each_role_starts_on_its_own_screen() -> None:
     assert start_area_for(Role.HEARING_OFFICER) == "appeals"
     assert start_area_for(Role.MAIL_OFFICE) == "notices"
     assert start_area_for(Role.CLERK) == "cases"
+
+
+def test_a_decided_appeal_shows_its_own_decision_not_the_last_choice_made(app, actors, docket, qtbot) -> None:  # noqa: F811
+    appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], docket["third"], "reduced",
+                          "Mitigating circumstances accepted; the fine is halved.", 3150)
+    view = open_view(app, actors[Role.HEARING_OFFICER], qtbot)
+    panel = view.workspace.decision
+    panel.dismiss.click()  # on the open appeal shown first
+    with qtbot.waitSignal(view.workspace.loaded, timeout=10000):
+        view.select_appeal(docket["third"])
+    assert panel.reduce.isChecked() and not panel.dismiss.isChecked() and not panel.button.isEnabled()
+    assert panel.amount.text() == "31.50" and panel.reason.toPlainText().startswith("Mitigating")
+    assert "Appeal partly granted (fine reduced)" in panel.effect.text()
+    assert "the motorist now owes $31.50" in panel.effect.text()

@@ -126,6 +126,10 @@ class DecisionPanel(QGroupBox):
             w.setEnabled(enabled)
         self.amount.setEnabled(enabled and self.reduce.isChecked())
         self.effect.setTextFormat(Qt.TextFormat.RichText)
+        # the choices show this appeal's decision, or none: never the previous appeal's
+        self._show_choice(ws.decision if ws is not None and not pending else None,
+                          ws.reduced_fine_cents if ws is not None else None,
+                          (ws.decision_reason or "") if ws is not None and not pending else "")
         if ws is None:
             self.effect.setText("")
             return
@@ -153,13 +157,15 @@ class DecisionPanel(QGroupBox):
         if not self.may_decide:
             self.effect.setText("Only a hearing officer may decide an appeal.")
             return
-        self.group.setExclusive(False)
-        for b in (self.uphold, self.dismiss, self.reduce):
-            b.setChecked(False)
-        self.group.setExclusive(True)
-        self.amount.clear()
-        self.reason.clear()
         self._explain()
+
+    def _show_choice(self, decision: str | None, reduced_cents: int | None, reason: str) -> None:
+        self.group.setExclusive(False)
+        for (key, _text), b in zip(CHOICES, (self.uphold, self.dismiss, self.reduce), strict=True):
+            b.setChecked(key == decision)
+        self.group.setExclusive(True)
+        self.amount.setText(f"{reduced_cents / 100:.2f}" if decision == "reduced" and reduced_cents else "")
+        self.reason.setPlainText(reason)
 
     def _choice(self) -> str | None:
         checked = self.group.checkedId()
