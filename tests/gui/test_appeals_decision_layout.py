@@ -109,3 +109,18 @@ def test_a_decided_appeal_shows_its_own_decision_not_the_last_choice_made(app, a
     assert panel.amount.text() == "31.50" and panel.reason.toPlainText().startswith("Mitigating")
     assert "Appeal partly granted (fine reduced)" in panel.effect.text()
     assert "the motorist now owes $31.50" in panel.effect.text()
+
+
+def test_a_hearing_officer_signs_in_to_the_appeals_screen(app, actors, qtbot) -> None:
+    from desktop.ui.app import open_main_window
+    from desktop.ui.common.messages import MessageChannel
+    from desktop.ui.common.tasks import TaskRunner
+
+    runner = TaskRunner()
+    window = open_main_window(app, actors[Role.HEARING_OFFICER], runner, MessageChannel(interactive=False))
+    qtbot.addWidget(window)
+    assert window.current_area() == "appeals"
+    clerk_window = open_main_window(app, actors[Role.CLERK], runner, MessageChannel(interactive=False))
+    qtbot.addWidget(clerk_window)
+    assert clerk_window.current_area() == "cases"
+    runner.wait_all(10000)
