@@ -56,6 +56,7 @@ def run_gui(env: Any) -> int:
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QDialog
 
+    from desktop.ui.common.map_tiles import register_tile_scheme
     from desktop.ui.common.messages import MessageChannel, install_excepthook, set_channel
     from desktop.ui.common.operations import Query
     from desktop.ui.common.tasks import TaskRunner
@@ -65,6 +66,7 @@ def run_gui(env: Any) -> int:
     # application object exists.
     if QApplication.instance() is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        register_tile_scheme()  # the street map's tiles (curbdesk-tiles://), declared before the application
     # instance() is typed as the core application; the one that exists here is always a QApplication
     qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     qapp.setApplicationName("Curbdesk")

@@ -9,7 +9,11 @@ import pytest
 
 from desktop.domain.roles import Role
 from desktop.services.core.context import AppContext
+from desktop.ui.common.map_tiles import register_tile_scheme
 from tests.helpers.sync_helpers import simulator_factory  # noqa: F401  (fixture of the sync screen's tests)
+
+# The street map's URL scheme must be declared before pytest-qt creates the application, as the app does.
+register_tile_scheme()
 
 
 @pytest.fixture

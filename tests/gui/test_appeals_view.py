@@ -49,7 +49,7 @@ def docket(app, actors, clock):
 def open_view(app, actor, qtbot, *, wait_workspace: bool = True) -> AppealsView:
     ctx = ui(app, actor, qtbot)
     view = AppealsView(ctx)
-    qtbot.addWidget(view)
+    qtbot.addWidget(view, before_close_func=lambda v: v.workspace.map.shutdown())
     view.setMinimumSize(1400, 900)  # explicit: the offscreen plugin cannot propagate size hints
     view.show()
     view.activateWindow()
@@ -86,7 +86,11 @@ def test_docket_sorted_by_days_left_with_overdue_in_red(app, actors, docket, qtb
         assert text in html, text
     assert "The meter was broken" in ws.appeal_text.toHtml()
     assert ws.documents.count() == 1 and ws.timeline.rowCount() >= 5
-    assert ws.map.pixmap() is not None and not ws.map.pixmap().isNull()
+    # the same map component as Review, full size in its pane, with the citation and its photos on it
+    qtbot.waitUntil(lambda: ws.map.is_ready, timeout=30000)
+    assert ws.map.spec is not None and ws.map.spec.citation_lat == ws.ws.lat
+    assert len(ws.map.spec.photos) == 2 and ws.map.larger_button is not None and ws.map.larger_button.isEnabled()
+    assert ws.map.height() >= 200 and ws.map.width() >= 300
 
 
 def test_hearing_officer_decides_from_the_workspace(app, actors, docket, qtbot) -> None:

@@ -72,6 +72,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("map.tile_url", str, "",
                 "map tile server, e.g. https://tiles.example.gov/{z}/{x}/{y}.png (empty: plain background, no tiles)"),
     SettingSpec("map.tile_attribution", str, "", "the attribution line the tile server requires"),
+    SettingSpec("map.mbtiles_path", str, "",
+                "street map for every map screen: an MBTiles file of raster tiles (relative: in the data folder)"),
     SettingSpec("zones.revision", int, 0, "bumped by every zone import so every workstation reloads zone rules"),
     SettingSpec("scofflaw.unpaid_cases", int, 3, "unpaid cases past their final stage that make a plate boot-eligible"),
     SettingSpec("holds.review_days", int, 30, "a case on hold comes up for review this many days after the hold began"),

@@ -39,6 +39,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.maps.tiles import tile_layer
 from desktop.services.review.checks import (
     REVIEWABLE,
     CheckOutcome,
@@ -227,8 +228,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         c = _load_one(uow, citation_id)
         cs = check_settings(s)
         outcome = evaluate(s, [c], app.paths.evidence_dir, cs)[0]
-        tile_url = str(settings.get(s, "map.tile_url") or "")
-        attribution = str(settings.get(s, "map.tile_attribution") or "")
+        tiles = tile_layer(s, app.paths.data_dir, (c.lat, c.lon))
         store_ = EvidenceStore(app.paths.evidence_dir)
         photos = []
         far_limit = cs.config.photo_distance_m + (c.accuracy_m or 0.0)
@@ -266,7 +266,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         c.lat, c.lon, c.accuracy_m, f"{c.citation_number} {c.plate}",
         tuple(PhotoPoint(p.latitude, p.longitude, f"Photo {i + 1}", (p.distance_m or 0) > far_limit)
               for i, p in enumerate(photos) if p.latitude is not None and p.longitude is not None),
-        tuple(zones), tile_url, attribution)
+        tuple(zones), tiles=tiles)
     return ReviewItem(
         id=c.id, citation_number=c.citation_number, status=c.status, issued_at=c.issued_at, received_at=c.received_at,
         officer_badge=c.officer_badge, device_id=c.device_id, plate=c.plate, jurisdiction=c.jurisdiction,

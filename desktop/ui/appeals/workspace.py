@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -39,32 +38,18 @@ from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission, allowed
 from desktop.services import appeals
-from desktop.services.appeals.packet import (
-    AppealWorkspace,
-    build_packet,
-    exif_lines,
-    load_workspace,
-    map_png,
-    render_letter,
-)
+from desktop.services.appeals.packet import AppealWorkspace, build_packet, exif_lines, load_workspace, render_letter
+from desktop.services.appeals.workspace_map import workspace_map
+from desktop.services.review.map_html import MapSpec
 from desktop.ui.appeals.deadline_text import AMBER, GREEN, RED, currency_for, days_left_text
 from desktop.ui.appeals.decision import DecisionPanel, decided_words, deemed_by_law
 from desktop.ui.appeals.dialogs import ScheduleDialog
 from desktop.ui.appeals.widgets import AppealPhotoPanel, ImagePreviewDialog, PdfPreviewDialog, PhotoItem, appeal_changes
+from desktop.ui.common.map_view import MapView
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import local_time, rich_label, status_badge_html
-
-
-class ClickableLabel(QLabel):
-    """A label that says when it is clicked (the map opens larger)."""
-
-    clicked = Signal()
-
-    def mousePressEvent(self, event: Any) -> None:
-        self.clicked.emit()
-        super().mousePressEvent(event)
 
 
 class HearingWorkspace(QWidget):
@@ -94,20 +79,11 @@ class HearingWorkspace(QWidget):
         self.left_tabs = QTabWidget()
         self.photos = AppealPhotoPanel(ctx)
         self.left_tabs.addTab(self.photos, "Pho&tos")
-        # The map: the schematic PNG of the citation, scaled to the whole tab. MAP WIDGET SPOT: when the shared
-        # offline map widget (branch map-offline) lands, it replaces this label here, full size, as in Review.
-        self.map = ClickableLabel("Map")
-        self.map.setToolTip("Click to open the map in its own window, zoomable")
-        self.map.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.map.clicked.connect(self.enlarge_map)
-        self._map_path: Path | None = None
-        self.map.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.map.setMinimumSize(120, 120)
-        self.map.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.map.setStyleSheet("background:#f6f4ee; border:1px solid #d5d9de;")
-        self._map_pixmap: QPixmap | None = None
+        #: the same map component as Review (interactive, a street map offline, "Larger map" opens it big), the
+        #: whole height and width of the column in its own tab
+        self.map = MapView(expandable=True)
+        self.map.show_message("Select an appeal on the docket.")
         self.left_tabs.addTab(self.map, "&Map")
-        self.left_tabs.currentChanged.connect(lambda _i: self._fit_map())
         columns.addWidget(self.left_tabs)
 
         # 2. and 3.: the evidence beside the appeal; under both, the decision and the letters (never scrolled)
@@ -202,9 +178,9 @@ class HearingWorkspace(QWidget):
         gen = self._generation
         app, actor = self.ctx.app, self.ctx.actor
 
-        def work(_c: TaskControl) -> tuple[AppealWorkspace, Path | None]:
+        def work(_c: TaskControl) -> tuple[AppealWorkspace, MapSpec]:
             ws = load_workspace(app, actor, appeal_id)
-            return ws, map_png(app, ws) if ws.map_input is not None else None
+            return ws, workspace_map(app, ws)
 
         Query(self.ctx, self, work, success=lambda r: self._show(gen, *r)).run()
 
@@ -226,7 +202,7 @@ class HearingWorkspace(QWidget):
         self.documents.clear()
         self.timeline.setRowCount(0)
         self.photos.set_photos([])
-        self.map.clear()
+        self.map.show_message("No appeal selected.")
         self.decision.set_workspace(None)
         self._set_actions(None)
 
@@ -234,7 +210,7 @@ class HearingWorkspace(QWidget):
         """Times of a case show in its own jurisdiction's zone (an English PCN in London time)."""
         return ZoneInfo(self.ws.timezone_name) if self.ws is not None else self.ctx.tz
 
-    def _show(self, gen: int, ws: AppealWorkspace, map_path: Path | None) -> None:
+    def _show(self, gen: int, ws: AppealWorkspace, map_spec: MapSpec) -> None:
         if gen != self._generation:
             return
         self.ws = ws
@@ -262,9 +238,7 @@ class HearingWorkspace(QWidget):
         self.header.setToolTip(self.header.text())
         self.photos.set_photos([PhotoItem(p.path, f"{p.caption} {local_time(p.taken_at, tz, '%H:%M:%S')}",
                                           p.verified, p.verification_text) for p in ws.photos])
-        self._map_path = map_path
-        self._map_pixmap = QPixmap(str(map_path)) if map_path else None
-        self._fit_map()
+        self.map.show_spec(map_spec)
         self.evidence.setHtml(self._evidence_html(ws))
         self.appeal_text.setHtml(self._appeal_html(ws))
         self.documents.clear()
@@ -297,19 +271,6 @@ class HearingWorkspace(QWidget):
         self.decision.set_workspace(ws)
         self._set_actions(ws)
         self.loaded.emit(ws.appeal_id)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._fit_map()
-
-    def _fit_map(self) -> None:
-        if self._map_pixmap is None or self._map_pixmap.isNull():
-            self.map.setText("No map")
-            return
-        size = self.map.size()
-        self.map.setPixmap(self._map_pixmap.scaled(size.width() - 4, size.height() - 4,
-                                                   Qt.AspectRatioMode.KeepAspectRatio,
-                                                   Qt.TransformationMode.SmoothTransformation))
 
     def _set_actions(self, ws: AppealWorkspace | None) -> None:
         role = self.ctx.actor.role
@@ -412,8 +373,7 @@ class HearingWorkspace(QWidget):
 
     # ------------------------------------------------------------------ actions
     def enlarge_map(self) -> None:
-        if self._map_path is not None and self.ws is not None:
-            self._show_dialog(ImagePreviewDialog(self._map_path, f"Map of citation {self.ws.citation_number}", self))
+        self.map.open_larger()
 
     def open_document(self, item: QListWidgetItem) -> None:
         ws = self.ws

@@ -1,4 +1,7 @@
-"""The citation map in a Qt WebEngine view, offline.
+"""The map component of every screen (Review, the Appeals workspace, and later the compliance map): a Qt
+WebEngine view of a ``MapSpec`` page, offline, over a street map served on the ``curbdesk-tiles`` scheme
+(``desktop.ui.common.map_tiles``). It fills whatever space its layout gives it; other screens add their
+own shapes and legend lines through ``MapSpec.overlays``.
 
 The page comes from ``desktop.services.review.map_html`` (folium with Leaflet and jQuery from the installed
 xstatic packages). It is written to a file in this view's own temporary folder and loaded by its
@@ -24,9 +27,11 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QLabel, QStackedLayout, QToolButton, QVBoxLayout, QWidget
 
-from desktop.services.review.map_html import READY_TITLE, page_key, render_map_html, update_script
+from desktop.services.review.map_html import READY_TITLE, MapSpec, page_key, render_map_html, update_script
+from desktop.ui.common.map_tiles import install_tile_handler
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +44,13 @@ def webengine_available() -> bool:
     return True
 
 
-class CitationMapView(QWidget):
+class MapView(QWidget):
+    """One map. Signals: ``ready()`` once the shown map is drawn and laid out, ``failed(str)``."""
+
     ready = Signal()
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, expandable: bool = False) -> None:
         super().__init__(parent)
         self._web: Any = None
         self._folder = Path(tempfile.mkdtemp(prefix="curbdesk-map-"))
@@ -55,6 +62,7 @@ class CitationMapView(QWidget):
         self._loading = False
         self._shut = False
         self.is_ready = False
+        self.spec: MapSpec | None = None
         self.placeholder = QLabel("The map appears here.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -63,6 +71,19 @@ class CitationMapView(QWidget):
         self.stack.setContentsMargins(0, 0, 0, 0)
         self.stack.addWidget(self.placeholder)
         self.setMinimumHeight(160)
+        #: "Larger map": the same map in a window nearly the size of the screen
+        self.larger_button: QToolButton | None = None
+        self.dialog: MapDialog | None = None
+        if expandable:
+            self.larger_button = QToolButton(self)
+            self.larger_button.setText("⤢")
+            self.larger_button.setToolTip("Larger map: open this map in a large window")
+            self.larger_button.setAccessibleName("Larger map")
+            self.larger_button.setFixedSize(34, 34)
+            self.larger_button.setStyleSheet("QToolButton{background:white; border:2px solid rgba(0,0,0,.25);"
+                                             "border-radius:4px; font-size:16pt; font-weight:600;}")
+            self.larger_button.clicked.connect(self.open_larger)
+            self.larger_button.setEnabled(False)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -101,6 +122,8 @@ class CitationMapView(QWidget):
 
     # ----------------------------------------------------------- showing a map
     def show_message(self, text: str) -> None:
+        if self.larger_button is not None:
+            self.larger_button.setEnabled(False)
         self.placeholder.setText(text)
         self.stack.setCurrentWidget(self.placeholder)
 
@@ -121,7 +144,7 @@ class CitationMapView(QWidget):
         self.stack.setCurrentWidget(web)
         return path
 
-    def show_spec(self, spec: Any) -> Path | None:
+    def show_spec(self, spec: MapSpec) -> Path | None:
         """Show a citation's map: the first time by loading a page, then by redrawing in that page
         (much faster than loading a new one). Returns the page file when a page was (re)loaded."""
         self._serial += 1
@@ -129,6 +152,14 @@ class CitationMapView(QWidget):
         web = self._ensure_web()
         if web is None:
             return None
+        self.spec = spec
+        if self.larger_button is not None:
+            self.larger_button.setEnabled(True)
+        layer = spec.tile_layer()
+        if layer is not None and layer.source is not None:
+            server = install_tile_handler()
+            if server is not None:
+                server.add(layer.source)
         if self._page_key != key:
             self._page_key = key
             return self.show_html(render_map_html(spec, self._serial), self._serial)
@@ -171,3 +202,51 @@ class CitationMapView(QWidget):
         """The map as it is painted now (a QImage), for screenshots and tests."""
         target = self._web if self._web is not None else self
         return target.grab().toImage()
+
+
+    def layout_info(self, callback: Any) -> None:
+        """Ask the page where its markers and legend are (JSON text: legend box, marker points, size, zoom,
+        tiles loaded) and call ``callback`` with it; for tests and screenshots."""
+        if self._web is not None:
+            self._web.page().runJavaScript("cdLayout()", 0, callback)
+
+    def set_legend_open(self, open_: bool) -> None:
+        if self._web is not None:
+            self._web.page().runJavaScript(f"cdToggleLegend({'true' if open_ else 'false'})")
+
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.larger_button is not None:
+            # under Leaflet's zoom buttons, in the left column the page keeps free of markers
+            self.larger_button.move(10, 84)
+            self.larger_button.raise_()
+
+    def open_larger(self) -> None:
+        if self.spec is None:
+            return
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
+            self.dialog.close()
+        self.dialog = MapDialog(self.spec, self.window())
+        self.dialog.show()
+
+
+class MapDialog(QDialog):
+    """A map in a window of nine tenths of the screen (closed with Esc), its web view released on closing."""
+
+    def __init__(self, spec: MapSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(spec.title or "Map")
+        self.map = MapView(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.map)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        self.resize(int(area.width() * 0.9), int(area.height() * 0.9))
+        self.finished.connect(lambda _r: self.map.shutdown())
+        self.map.show_spec(spec)
+
+
+CitationMapView = MapView
+"""The name the Review screen has always used."""

@@ -217,7 +217,7 @@ class ReviewView(ReviewDecisions, QWidget):
         self.map.ready.connect(self._map_ready)
         self.map.failed.connect(lambda why: self.map.show_message(f"Map unavailable: {why}"))
         right.addWidget(self.map)
-        right.setSizes([480, 300])
+        right.setSizes([330, 420])  # the map gets the larger share: streets need room to be read
         split.addWidget(right)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 3)

@@ -70,3 +70,36 @@ def test_a_configured_tile_server_is_used() -> None:
 def test_write_map_file(tmp_path: Path) -> None:
     path = write_map_file(SPEC, tmp_path)
     assert path.parent == tmp_path and path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_the_legend_colours_are_the_colours_drawn() -> None:
+    """The legend said blue where the far photo's line is orange: each legend colour is one the map draws."""
+    from desktop.services.review.map_html import FAR_PHOTO_COLOUR, PHOTO_COLOUR, legend_rows
+
+    data = map_data(SPEC)
+    drawn = {data["colours"]["citation"]} | {z["colour"] for z in data["zones"]}
+    drawn |= {data["colours"]["far"] if p["far"] else data["colours"]["photo"] for p in data["photos"]}
+    rows = legend_rows(SPEC)
+    assert {colour for colour, _text in rows} == drawn
+    assert (FAR_PHOTO_COLOUR, "photo GPS far from the citation") in rows
+    assert f"color:{FAR_PHOTO_COLOUR}" in data["legend"]
+    only_far = MapSpec(34.05, -118.25, None, photos=(PhotoPoint(34.06, -118.25, "Photo 1", far=True),))
+    assert PHOTO_COLOUR not in {colour for colour, _text in legend_rows(only_far)}  # no blue row, no blue line
+    assert f"color:{PHOTO_COLOUR}" not in map_data(only_far)["legend"]
+
+
+def test_other_screens_add_shapes_with_a_legend() -> None:
+    """The compliance map (issue 18) colours zones by a measure: overlays with their legend lines."""
+    from desktop.services.review.map_html import Overlay, legend_rows
+
+    square = {"type": "Polygon", "coordinates": [[[-118.26, 34.04], [-118.24, 34.04], [-118.24, 34.06],
+                                                  [-118.26, 34.06], [-118.26, 34.04]]]}
+    spec = MapSpec(34.05, -118.25, None, overlays=(
+        Overlay(square, "#d32f2f", "Z-A: 41 % compliant", "under 50 % compliant"),
+        Overlay({"type": "Point", "coordinates": [-118.27, 34.07]}, "#388e3c", "meter 12", "over 90 % compliant")))
+    data = map_data(spec)
+    assert [o["colour"] for o in data["overlays"]] == ["#d32f2f", "#388e3c"]
+    assert ("#d32f2f", "under 50 % compliant") in legend_rows(spec) and "over 90 % compliant" in data["legend"]
+    (south, west), (north, east) = data["bounds"]
+    assert south < 34.04 and north > 34.07 and west < -118.27 and east > -118.24  # the view fits the overlays
+    assert "d.overlays.forEach" in render_map_html(spec)
