@@ -27,6 +27,7 @@ from desktop.paths import AppPaths
 from desktop.persistence.db import Database
 from desktop.services.admin import users
 from desktop.services.core.context import AppContext
+from desktop.ui.common.map_tiles import register_tile_scheme
 from desktop.ui.common.messages import MessageChannel, set_channel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
@@ -110,6 +111,7 @@ def take(shots: list[Shot], data_dir: Path, out: Path, width: int, height: int) 
     """Take ``shots`` of the demo office in ``data_dir`` into ``out``; the files written."""
     if QApplication.instance() is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        register_tile_scheme()  # the street map's tiles, declared before the application as in desktop.ui.app
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setStyle("Fusion")
