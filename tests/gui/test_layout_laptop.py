@@ -4,7 +4,11 @@ the window stays inside the screen, and no control on the screen shown is cut of
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,3 +113,23 @@ def test_the_review_sliders_keep_a_usable_width(qtbot, demo_app) -> None:
     assert_visible(window, view.brightness, view.contrast, view.approve_button, view.void_button)
     assert view.brightness.width() >= SLIDER_MIN_WIDTH and view.contrast.width() >= SLIDER_MIN_WIDTH
     window.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("factor", "size"), [("1.25", (1536, 864)), ("1.5", (1280, 720))],
+                         ids=["125%", "150%"])
+def test_every_screen_fits_a_full_hd_screen_at_125_and_150_percent(demo_app, factor, size) -> None:
+    """Qt's own scaling, as Windows applies it: a 1920 x 1080 screen at 125 % or 150 % is 1536 x 864 or
+    1280 x 720 device-independent pixels. Text and controls scale; no screen may need a wider window."""
+    env = {**os.environ, "QT_SCALE_FACTOR": factor, "QT_QPA_PLATFORM": "offscreen",
+           "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    out = subprocess.run([sys.executable, "-m", "tests.helpers.scaled_probe", str(demo_app.db.engine.url),
+                          str(demo_app.paths.data_dir), str(size[0]), str(size[1])],
+                         cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = [line.split() for line in out.stdout.splitlines() if line.strip()]
+    assert len(lines) >= 17, out.stdout
+    too_big = [f"{name}: {w}x{h}, needs {lw}x{lh}" for name, w, h, lw, lh in lines
+               if (int(w), int(h)) != size or int(lw) > size[0] or int(lh) > size[1]]
+    assert too_big == []
