@@ -6,10 +6,15 @@ links between chapters itself.
 
 from __future__ import annotations
 
+import argparse
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import (
+    QDesktopServices,
     QImage,
     QKeySequence,
     QPixmap,
@@ -39,6 +44,28 @@ def chapter_for(area_key: str | None) -> Path:
     return manual_dir() / "index.md"
 
 
+def export_html(out: Path) -> Path:
+    """The manual as HTML pages in ``out`` (links between chapters kept, pictures copied): to read it in a
+    web browser or print it. Returns the contents page.
+
+        python -m desktop.ui.help --html OUT
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    source = manual_dir()
+    for page in sorted(source.glob("*.md")):
+        doc = QTextDocument()
+        doc.setMarkdown(page.read_text(encoding="utf-8"))
+        body = re.sub(r'href="([\w-]+)\.md(#[^"]*)?"', r'href="\1.html\2"', doc.toHtml())
+        body = body.replace("</head>", "<style>img { max-width: 100%; height: auto; }</style></head>", 1)
+        (out / f"{page.stem}.html").write_text(body, encoding="utf-8")
+    shots = source / "shots"
+    if shots.is_dir():
+        (out / "shots").mkdir(exist_ok=True)
+        for picture in shots.glob("*.png"):
+            shutil.copyfile(picture, out / "shots" / picture.name)
+    return out / "index.html"
+
+
 class HelpWindow(QDialog):
     """The manual, opened at one chapter; Back, Forward and Contents move about it. Not modal: it can stay
     open beside the screen it explains."""
@@ -54,6 +81,10 @@ class HelpWindow(QDialog):
         for b in (self.back_button, self.forward_button, self.contents_button):
             nav.addWidget(b)
         nav.addStretch(1)
+        self.browser_button = QPushButton("Open in &web browser")
+        self.browser_button.setToolTip("The manual as web pages, to read beside the application or to print")
+        self.browser_button.clicked.connect(self.open_in_browser)
+        nav.addWidget(self.browser_button)
         lay.addLayout(nav)
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
@@ -113,9 +144,21 @@ class HelpWindow(QDialog):
             cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
             cursor.setCharFormat(image_format)
 
+    def open_in_browser(self) -> None:
+        folder = Path(tempfile.gettempdir()) / "curbdesk-manual"
+        index = export_html(folder)
+        page = folder / Path(self.page()).with_suffix(".html").name
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(page if page.is_file() else index)))
+
     def page(self) -> str:
         """The file name of the chapter shown (``appeals.md``)."""
         return Path(self.browser.source().toLocalFile()).name
 
     def text(self) -> str:
         return self.browser.toPlainText()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Write the user manual as HTML pages.")
+    parser.add_argument("--html", required=True, type=Path, help="the folder to write")
+    print(export_html(parser.parse_args().html))

@@ -86,3 +86,16 @@ def test_the_manual_ships_with_its_links_and_pictures() -> None:
             assert (root / target).is_file(), f"{page.name} links to {target}, which is missing"
     index = (root / "index.md").read_text(encoding="utf-8")
     assert all(f"({key}.md)" in index for key in BUILT)
+
+
+def test_the_manual_exports_as_web_pages_with_their_links_and_pictures(qapp, tmp_path) -> None:
+    from desktop.ui.help import export_html
+
+    index = export_html(tmp_path / "manual")
+    text = index.read_text(encoding="utf-8")
+    for key in BUILT:
+        assert f'href="{key}.html"' in text and (tmp_path / "manual" / f"{key}.html").is_file()
+    appeals_page = (tmp_path / "manual" / "appeals.html").read_text(encoding="utf-8")
+    pictures = re.findall(r'src="([^"]+)"', appeals_page)
+    assert pictures and all((tmp_path / "manual" / p).is_file() for p in pictures)
+    assert "Record decision" in appeals_page and ".md\"" not in appeals_page
