@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import format_cents
 from desktop.domain.profiles import AppealLevel, ContestOutcome, JurisdictionProfile
 from desktop.domain.text import REASON, clean_text
 
@@ -313,3 +314,36 @@ def check_reason(reason: str) -> str:
     if len(text) < MIN_REASON_CHARS:
         raise UserError("Write the reason for the decision (at least a sentence); it is printed in the letter.")
     return clean_text((reason or "").strip(), "The reason for the decision", REASON)
+
+
+def deemed_accepted_on(decide_by: date) -> date:
+    """The day a contest undecided by ``decide_by`` counts as accepted (England: the day after the 56th)."""
+    return decide_by + timedelta(days=1)
+
+
+def outcome_text(decision: str, charges_cents: int, paid_cents: int, currency: str,
+                 new_amount_cents: int | None = None) -> str:
+    """What a decision means for the motorist, in plain words (the confirmation, the screen, the status bar):
+    ``"Appeal rejected: the citation stands; the motorist owes $73.00."``"""
+    def money(cents: int) -> str:
+        return format_cents(cents, currency)
+
+    if decision == "upheld":
+        owed = charges_cents - paid_cents
+        return ("Appeal rejected: the citation stands; "
+                + (f"the motorist owes {money(owed)}." if owed > 0 else "it is paid in full; nothing more is owed."))
+    if decision == "dismissed":
+        effect = dismissal_effect(charges_cents, paid_cents)
+        return ("Appeal granted: the citation is cancelled; nothing is owed"
+                + (f" and {money(effect.refund_cents)} is refunded to the motorist." if effect.refund_cents else "."))
+    if decision == "reduced":
+        if new_amount_cents is None:
+            return "Appeal partly granted: the fine is reduced to the amount given."
+        effect = reduction_effect(charges_cents, paid_cents, new_amount_cents)
+        owed = effect.balance_after(paid_cents)
+        parts = [f"the fine is reduced to {money(new_amount_cents)}",
+                 f"the motorist owes {money(owed)}" if owed > 0 else "nothing more is owed"]
+        if effect.refund_cents:
+            parts.append(f"{money(effect.refund_cents)} is refunded to the motorist")
+        return "Appeal partly granted: " + "; ".join(parts) + "."
+    raise ValueError(f"unknown decision {decision!r}")

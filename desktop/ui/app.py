@@ -90,7 +90,7 @@ def run_gui(env: Any) -> int:
     first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
     auto = os.environ.get("CURBDESK_DEMO_LOGIN")
-    start_area = os.environ.get("CURBDESK_START_AREA", "cases")
+    start_area = os.environ.get("CURBDESK_START_AREA")  # unset: the signed-in role's own screen
     probe = os.environ.get("CURBDESK_EXIT_AFTER_PAINT")
     if probe:  # a measurement or smoke test: an error ends the process with a non-zero code
         messages.interactive = False
@@ -136,7 +136,7 @@ def run_gui(env: Any) -> int:
         login.any_schema = result.get("older") is not None  # sign-in reads only what every release has
         login.set_app(app, _demo_accounts() if result["is_demo"] else None)
         if login.actor is None:  # still typing: load the main window meanwhile
-            QTimer.singleShot(0, lambda: _preload_main_window(start_area))
+            QTimer.singleShot(0, lambda: _preload_main_window(start_area or "cases"))
 
     def failed(exc: BaseException) -> None:
         state["failed"] = True
@@ -279,11 +279,12 @@ def agency_timezone(app: Any) -> Any:
     return read_agency_zone(app)
 
 
-def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases") -> Any:
+def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str | None = None) -> Any:
+    """The main window on ``start_area``, or on the signed-in role's own screen (Appeals for a hearing officer)."""
     from desktop.ui.context import UiContext
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.main_window import MainWindow, start_area_for
 
     ctx = UiContext(app=app, actor=actor, runner=runner, messages=messages, tz=agency_timezone(app))
     window = MainWindow(ctx)
-    window.show_area(start_area)
+    window.show_area(start_area or start_area_for(actor.role))
     return window

@@ -31,6 +31,7 @@ from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import PlaceholderPage
 from desktop.ui.context import UiContext
+from desktop.ui.help import HelpWindow, chapter_for
 from desktop.ui.paint import first_paint_hook
 
 
@@ -56,6 +57,16 @@ AREAS = [
     Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin.view:AdminView"),
 ]
 
+#: Where each role starts (the area it works in all day); the others start on Cases.
+#: CURBDESK_START_AREA overrides it for everyone (the screenshots, the start-up measurement).
+START_AREAS = {"hearing_officer": "appeals", "mail_office": "notices"}
+
+
+def start_area_for(role: object) -> str:
+    """The first screen for a user of ``role`` (a Role or its value)."""
+    return START_AREAS.get(str(getattr(role, "value", role)), "cases")
+
+
 #: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
 #: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
 BACKGROUND = ["desktop.ui.sync.background:start_background"]
@@ -77,7 +88,7 @@ class MainWindow(QMainWindow):
         lay.setSpacing(0)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(190)
+        self.nav.setFixedWidth(168)  # the longest area name fits; every pixel counts on a 1366-pixel laptop
         self.nav.setIconSize(QSize(18, 18))
         self.stack = QStackedWidget()
         self.views: dict[str, QWidget] = {}
@@ -94,6 +105,7 @@ class MainWindow(QMainWindow):
         self._status_bar()
         ctx.messages.notified.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.background: list[object] = []
+        self.help_window: HelpWindow | None = None
         QTimer.singleShot(2000, self, self._start_background)
 
     def _start_background(self) -> None:
@@ -147,7 +159,9 @@ class MainWindow(QMainWindow):
         self.escalation_action.setEnabled(allowed(self.ctx.actor.role, Permission.RUN_ESCALATION))
         self._action(tools, "&Verify audit trail", None, self.verify_audit)
         help_ = bar.addMenu("&Help")
-        self._action(help_, "&Keyboard shortcuts", "F1", self.shortcuts)
+        self._action(help_, "&Help for this screen", "F1", self.help_for_screen)
+        self._action(help_, "&User manual", None, self.user_manual)
+        self._action(help_, "&Keyboard shortcuts", None, self.shortcuts)
         self._action(help_, "&About Curbdesk", None, self.about)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
@@ -217,12 +231,27 @@ class MainWindow(QMainWindow):
         Query(self.ctx, self, work, success=done) \
             .with_progress(self.progress_panel, "Verifying the audit trail…").run()
 
+    def current_area(self) -> str | None:
+        row = self.nav.currentRow()
+        return self.areas[row].key if 0 <= row < len(self.areas) else None
+
+    def help_for_screen(self) -> None:
+        """F1: the user manual at the chapter of the screen in view (its keys and what each control does)."""
+        self._open_help(chapter_for(self.current_area()))
+
+    def user_manual(self) -> None:
+        self._open_help(chapter_for(None))
+
     def shortcuts(self) -> None:
-        lines = "".join(f"<tr><td><b>{a.shortcut}</b></td><td>{a.title.replace('&&', '&')}</td></tr>"
-                        for a in self.areas)
-        QMessageBox.information(self, "Keyboard shortcuts",
-                                f"<table>{lines}<tr><td><b>Ctrl+F</b></td><td>Search cases</td></tr>"
-                                f"<tr><td><b>Ctrl+E</b></td><td>Export citations</td></tr></table>")
+        """The keys that work everywhere: the manual's contents lists them."""
+        self._open_help(chapter_for(None))
+
+    def _open_help(self, page: Path) -> None:
+        if self.help_window is None:
+            self.help_window = HelpWindow(self)
+        self.help_window.show_page(page)
+        self.help_window.show()
+        self.help_window.activateWindow()
 
     def about(self) -> None:
         QMessageBox.about(self, "About Curbdesk",
@@ -234,4 +263,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-__all__ = ["MainWindow", "AREAS", "Area", "Qt", "first_paint_hook"]
+__all__ = ["MainWindow", "AREAS", "Area", "START_AREAS", "Qt", "first_paint_hook", "start_area_for"]

@@ -107,18 +107,31 @@ def test_hearing_officer_decides_from_the_workspace(app, actors, docket, qtbot) 
     # dismiss, with the keyboard: Alt+D picks it, Ctrl+Return records it
     qtbot.keyClick(panel.reason, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(panel.dismiss.isChecked)  # a mnemonic clicks the button after its short animation
-    assert "charges of $63.00 are cancelled" in panel.effect.text()
+    assert panel.effect.text().startswith("Appeal granted: the citation is cancelled; nothing is owed.")
     panel.reason.setFocus()
+    told: list[str] = []
+    view.ctx.messages.notified.connect(lambda text, _ms: told.append(text))
     with qtbot.waitSignal(panel.decided, timeout=10000) as blocker:
         qtbot.keyClick(panel.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert blocker.args[0].decision == "dismissed" and asked and "dismiss" in asked[0]
+    qtbot.waitUntil(lambda: any("Appeal granted: the citation is cancelled" in t for t in told))
+    assert blocker.args[0].decision == "dismissed"
+    assert asked and "Appeal granted: the citation is cancelled; nothing is owed." in asked[0]
+    assert blocker.args[0].outcome_text == "Appeal granted: the citation is cancelled; nothing is owed."
     with app.db.reading() as s:
         assert s.get(Citation, docket["overdue_case"]).status == "dismissed"
         assert s.get(Appeal, docket["overdue"]).decision_reason.startswith("The meter fault")
-    # the docket refreshes: the decided appeal leaves the open list
+    # the docket refreshes: the decided appeal stays listed (after the open ones) with its outcome, still
+    # selected, and the counts agree with the rows
+    qtbot.waitUntil(lambda: view.model.row_of(docket["overdue"]) == 2, timeout=10000)
+    row = view.model.row_of(docket["overdue"])
+    assert view.model.data(view.model.index(row, AppealTableModel.STATUS)) == "Appeal granted (citation cancelled)"
+    assert "2 open appeals" in view.summary.text() and "1 closed recently" in view.summary.text()
+    qtbot.waitUntil(lambda: view.workspace.ws is not None and not view.workspace.ws.is_pending, timeout=10000)
+    assert view.workspace.ws.appeal_id == docket["overdue"]
+    assert "Appeal granted (citation cancelled)" in panel.effect.text()
+    # "Open appeals" only: it leaves the list
+    view.scope.setCurrentIndex(0)
     qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=10000)
-    qtbot.waitUntil(lambda: view.workspace.ws is not None and view.workspace.ws.appeal_id != docket["overdue"],
-                    timeout=10000)
 
 
 def test_only_a_hearing_officer_sees_the_decision_enabled(app, actors, docket, qtbot) -> None:

@@ -44,6 +44,8 @@ class DecisionResult:
     balance_cents: int
     next_level: str | None
     next_level_deadline: date | None
+    #: what the decision means for the motorist, in plain words ("Appeal rejected: the citation stands; ...")
+    outcome_text: str = ""
 
 
 def _refund(uow: UnitOfWork, case: Citation, appeal: Appeal, amount_cents: int, reason: str) -> None:
@@ -124,7 +126,8 @@ def close_appeal(uow: UnitOfWork, case: Citation, appeal: Appeal, outcome: Conte
     nxt = rules.next_level(profile, appeal.level, decided_on, outcome)
     queue_letter(uow, case, appeal, "decision_letter", f"decision_letter:{appeal.id}")
     return DecisionResult(appeal.id, number, outcome.value, case.status, adjustment, refund, balance,
-                          nxt.level.name if nxt else None, nxt.deadline if nxt else None)
+                          nxt.level.name if nxt else None, nxt.deadline if nxt else None,
+                          rules.outcome_text(outcome.value, charges, paid, profile.currency, new_amount_cents))
 
 
 def decide_appeal(app: AppContext, actor: Actor, appeal_id: int, decision: str, reason: str,
@@ -141,6 +144,7 @@ def decide_appeal(app: AppContext, actor: Actor, appeal_id: int, decision: str, 
         if appeal.status not in rules.PENDING_STATUSES:
             raise UserError(f"Appeal {appeal_number(appeal_id)} is already "
                             f"{appeal.status.replace('_', ' ')}; a decision cannot be taken twice.")
+        _refuse_if_deemed_accepted(uow, appeal, case)
         before = {"status": appeal.status, "case_status": case.status}
         result = close_appeal(uow, case, appeal, outcome, text, new_amount_cents, AppealStatus.DECIDED)
         uow.audit("appeal.decided", "citation", case.id, before=before,
@@ -151,6 +155,24 @@ def decide_appeal(app: AppContext, actor: Actor, appeal_id: int, decision: str, 
                   reason=text)
         uow.commit()
         return result
+
+
+def _refuse_if_deemed_accepted(uow: UnitOfWork, appeal: Appeal, case: Citation) -> None:
+    """England (Traffic Management Act 2004; the Civil Enforcement of Parking Contraventions (England)
+    Representations and Appeals Regulations 2007, as the ENG profile cites them): representations not decided
+    within 56 days are deemed accepted, by law, on the 57th day, whether or not the daily run has recorded it yet. A decision
+    taken after that would contradict the law, so it is refused here (not merely greyed out on screen)."""
+    if appeal.decide_by is None:
+        return
+    profile = case_profile(case)
+    today = rules.local_date(uow.app.now(), profile)
+    if rules.deemed_accepted(profile, appeal.level, appeal.decide_by, today):
+        level = profile.appeal_level(appeal.level)
+        raise UserError(
+            f"Appeal {appeal_number(appeal.id)} was deemed accepted by law on "
+            f"{rules.deemed_accepted_on(appeal.decide_by).isoformat()} (not decided within "
+            f"{level.decision_within_days} days): the citation is cancelled by the next daily run and a decision "
+            f"can no longer be recorded.")
 
 
 def withdraw_appeal(app: AppContext, actor: Actor, appeal_id: int, reason: str) -> None:

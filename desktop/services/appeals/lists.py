@@ -7,7 +7,7 @@ Read-only use cases: they check the permission to see cases and write nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ class AppealRow:
     hearing_at: datetime | None = None
     hearing_mode: str | None = None
     decision: str | None = None
+    decided_at: datetime | None = None
 
     @property
     def overdue(self) -> bool:
@@ -63,8 +64,10 @@ class AppealRow:
 
 
 def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, text: str = "",
-                 limit: int = 2000) -> list[AppealRow]:
-    """Appeals, the most urgent first (fewest days left; overdue at the top); decided ones after.
+                 limit: int = 2000, decided_within_days: int | None = None) -> list[AppealRow]:
+    """Appeals, the most urgent first (fewest days left; overdue at the top); decided ones after, the latest
+    first. ``pending_only`` with ``decided_within_days``: the open ones and those closed (decided, deemed
+    accepted, withdrawn) in the last so many days, so that an appeal just decided stays in view.
 
     Reads only the columns the docket shows (no JSON columns decoded, no entities built): a busy
     office's few thousand open appeals list in a fraction of a second.
@@ -73,10 +76,14 @@ def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, te
         s = uow.session
         q = (select(Appeal.id, Appeal.level, Appeal.appellant_name, Appeal.channel, Appeal.status, Appeal.filed_at,
                     Appeal.decide_by, Appeal.decision, Citation.id, Citation.citation_number, Citation.plate,
-                    Citation.profile_code, Citation.issued_at)
+                    Citation.profile_code, Citation.issued_at, Appeal.decided_at)
              .join(Citation, Citation.id == Appeal.citation_id))
-        if pending_only:
-            q = q.where(Appeal.status.in_(rules.PENDING_STATUSES))
+        is_pending = Appeal.status.in_(rules.PENDING_STATUSES)
+        if pending_only and decided_within_days is not None:
+            since = app.now() - timedelta(days=decided_within_days)
+            q = q.where(or_(is_pending, Appeal.decided_at >= since))
+        elif pending_only:
+            q = q.where(is_pending)
         needle = " ".join(text.split())
         if needle:
             like = f"%{needle}%"
@@ -86,8 +93,8 @@ def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, te
         hearings: dict[int, tuple[int, datetime, str]] = {}
         hq = (select(Hearing.appeal_id, Hearing.id, Hearing.scheduled_at, Hearing.mode)
               .join(Appeal, Appeal.id == Hearing.appeal_id).where(Hearing.status.in_(ACTIVE_HEARING)))
-        if pending_only:
-            hq = hq.where(Appeal.status.in_(rules.PENDING_STATUSES))
+        if pending_only and decided_within_days is None:
+            hq = hq.where(is_pending)
         for appeal_id, hid, at, mode in s.execute(hq):
             if appeal_id not in hearings or at > hearings[appeal_id][1]:
                 hearings[appeal_id] = (hid, at, mode)
@@ -96,7 +103,7 @@ def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, te
     profiles: dict[tuple[str, date], JurisdictionProfile] = {}
     out = []
     for (appeal_id, level_key, name, channel, status, filed_at, decide_by, decision, cid, number, plate,
-         code, issued_at) in rows:
+         code, issued_at, decided_at) in rows:
         versions = profile_versions(code)
         key = (code, issued_at.astimezone(versions[0].tz).date())
         profile = profiles.get(key)
@@ -112,10 +119,11 @@ def list_appeals(app: AppContext, actor: Actor, *, pending_only: bool = True, te
             appeal_id, appeal_number(appeal_id), cid, number, plate, profile.code, level.key, level.name, name,
             channel, status, filed_at, decide_by, left, level.decision_within_days is not None,
             level.deemed_accepted_if_undecided, h[0] if h else None, h[1] if h else None, h[2] if h else None,
-            decision))
+            decision, decided_at))
     big = 10 ** 6
-    out.sort(key=lambda r: (0 if r.status in rules.PENDING_STATUSES else 1,
-                            r.days_left if r.days_left is not None else big, r.appeal_id))
+    out.sort(key=lambda r: (0, r.days_left if r.days_left is not None else big, r.appeal_id)
+             if r.status in rules.PENDING_STATUSES
+             else (1, -(r.decided_at.timestamp() if r.decided_at else 0), -r.appeal_id))
     return out
 
 

@@ -41,6 +41,7 @@ from desktop.services.appeals.documents import CheckedDocument, check_file
 from desktop.services.core import settings
 from desktop.ui.appeals.widgets import appeal_changes
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.screen_fit import fit_to_screen
 from desktop.ui.common.tasks import TaskControl
 from desktop.ui.common.widgets import ok_cancel
 
@@ -65,7 +66,7 @@ class IntakeDialog(QDialog):
         self.preview: appeals.IntakePreview | None = None
         self.documents: list[tuple[Path, CheckedDocument]] = []
         self.setWindowTitle("New appeal")
-        self.resize(760, 820)
+        fit_to_screen(self, 760, 820)
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         self.citation = QLineEdit(citation_number)
@@ -340,7 +341,7 @@ class ScheduleDialog(QDialog):
         self.adjourn_id = adjourn_hearing_id
         self.officers: list[appeals.OfficerChoice] = []
         self.setWindowTitle(("Adjourn the hearing of " if adjourn_hearing_id else "Schedule a hearing for ") + number)
-        self.resize(520, 560)
+        fit_to_screen(self, 520, 560)
         form = QFormLayout(self)
         if decide_by:
             note = QLabel(f"To be decided by <b>{decide_by.isoformat()}</b>.")

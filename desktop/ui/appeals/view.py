@@ -14,12 +14,13 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -28,15 +29,21 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.appeals import PENDING_STATUSES, HearingMode
 from desktop.domain.roles import Permission, allowed
+from desktop.domain.wording import counted
 from desktop.services import appeals
 from desktop.services.appeals.packet import render_docket
 from desktop.ui.appeals.deadline_text import AMBER, GREY, RED, days_left_text
+from desktop.ui.appeals.decision import decided_words
 from desktop.ui.appeals.dialogs import DocketDialog, IntakeDialog
 from desktop.ui.appeals.widgets import APPEAL_CHANGES, PdfPreviewDialog
 from desktop.ui.appeals.workspace import HearingWorkspace
 from desktop.ui.common.list_model import Index, ListTableModel
 from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.widgets import local_time
+
+#: the docket's scopes: (label, days a closed appeal stays listed; None: only open ones; -1: all)
+SCOPES: list[tuple[str, int | None]] = [("Open appeals", None), ("Open and closed in the last 7 days", 7),
+                                        ("All appeals", -1)]
 
 
 class AppealTableModel(ListTableModel):
@@ -91,7 +98,7 @@ class AppealTableModel(ListTableModel):
 
     def _display(self, r: appeals.AppealRow, col: int) -> str:
         if col == self.DAYS:
-            return days_left_text(r.days_left, r.status)
+            return days_left_text(r.days_left, r.status, r.deemed_rule)
         if col == self.DECIDE_BY:
             return (r.decide_by.isoformat() if r.decide_by else "—") + ("" if r.statutory else " (target)")
         if col == self.APPEAL:
@@ -107,7 +114,7 @@ class AppealTableModel(ListTableModel):
         if col == self.APPELLANT:
             return r.appellant_name
         if col == self.STATUS:
-            return (r.decision or r.status).replace("_", " ")
+            return decided_words(r.status, r.decision) if r.status not in PENDING_STATUSES else r.status
         if col == self.HEARING:
             if r.hearing_at is None:
                 return ""
@@ -150,9 +157,13 @@ class AppealsView(QWidget):
         self.filter.setClearButtonEnabled(True)
         self.filter.returnPressed.connect(self.refresh)
         bar.addWidget(self.filter, 1)
-        self.show_all = QCheckBox("Include decided")
-        self.show_all.toggled.connect(lambda _on: self.refresh())
-        bar.addWidget(self.show_all)
+        self.scope = QComboBox()
+        for text, value in SCOPES:
+            self.scope.addItem(text, value)
+        self.scope.setCurrentIndex(1)  # decided appeals stay in view a week: the outcome of one just decided
+        self.scope.setToolTip("Which appeals the docket lists")
+        self.scope.currentIndexChanged.connect(lambda _i: self.refresh())
+        bar.addWidget(self.scope)
         refresh = QPushButton("Refresh")
         refresh.setToolTip("F5")
         refresh.clicked.connect(self.refresh)
@@ -160,6 +171,8 @@ class AppealsView(QWidget):
         lay.addLayout(bar)
         self.summary = QLabel("Loading…")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        # never wider than the screen: a long summary is cut at the right (its whole text is the tooltip)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.summary)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -170,14 +183,19 @@ class AppealsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(False)
-        for col, width in enumerate([140, 120, 84, 118, 84, 44, 190, 170, 90]):
+        for col, width in enumerate([130, 100, 80, 115, 75, 42, 150, 135, 200]):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         split.addWidget(self.table)
         self.workspace = HearingWorkspace(ctx)
         split.addWidget(self.workspace)
-        split.setSizes([170, 660])
+        # the docket shows five rows; the workspace below gets the rest of a laptop's 768 pixels (it needs about
+        # 470 to show the decision and the letters without scrolling)
+        split.setChildrenCollapsible(False)
+        self.table.setMinimumHeight(22 * 3 + 26)
+        split.setSizes([22 * 5 + 28, 700])
+        split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
         lay.addWidget(split, 1)
         self._pending_select: int | None = None
@@ -197,12 +215,13 @@ class AppealsView(QWidget):
 
     def refresh(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
-        text, everything = self.filter.text(), self.show_all.isChecked()
+        text, scope = self.filter.text(), self.scope.currentData()
         current = self.workspace.ws.appeal_id if self.workspace.ws is not None else None
         if self._pending_select is None:
             self._pending_select = current
-        Query(self.ctx, self, lambda _c: appeals.list_appeals(app, actor, pending_only=not everything, text=text),
-              success=self._rows).run()
+        Query(self.ctx, self, lambda _c: appeals.list_appeals(
+            app, actor, pending_only=scope != -1, text=text, decided_within_days=scope if scope != -1 else None),
+            success=self._rows).run()
 
     def _data_changed(self, changes: Changes, initiator: object) -> None:
         """Appeals changed: the list is read again now if the change was made here or the screen is
@@ -213,16 +232,26 @@ class AppealsView(QWidget):
     def _rows(self, rows: list[appeals.AppealRow]) -> None:
         self.model.set_rows(rows)
         pending = [r for r in rows if r.status in PENDING_STATUSES]
-        overdue = sum(1 for r in pending if r.overdue)
+        closed = len(rows) - len(pending)
+        overdue = sum(1 for r in pending if r.overdue and not r.deemed_rule)
+        deemed = sum(1 for r in pending if r.overdue and r.deemed_rule)
         soon = sum(1 for r in pending if r.days_left is not None and 0 <= r.days_left <= self.model.due_soon_days)
         hearings = sum(1 for r in pending if r.hearing_at is not None)
-        parts = [f"<b>{len(pending)}</b> open appeals, most urgent first"]
+        # counted from the rows listed, so that the count and the list never disagree
+        parts = [f"<b>{counted(len(pending), 'open appeal')}</b>" + (", most urgent first" if pending else "")]
+        if closed:
+            parts.append(f"{closed} closed recently" if self.scope.currentData() not in (None, -1)
+                         else f"{closed} closed")
         if overdue:
             parts.append(f"<span style='color:{RED}'><b>{overdue} past their decision deadline</b></span>")
+        if deemed:
+            parts.append(f"<span style='color:{RED}'><b>{deemed} deemed accepted by law</b> (recorded by the next "
+                         f"daily run)</span>")
         if soon:
             parts.append(f"<span style='color:{AMBER}'>{soon} due within {self.model.due_soon_days} days</span>")
         parts.append(f"{hearings} with a hearing booked")
         self.summary.setText(" · ".join(parts))
+        self.summary.setToolTip(self.summary.text())
         target = self._pending_select
         self._pending_select = None
         row = self.model.row_of(target) if target is not None else -1

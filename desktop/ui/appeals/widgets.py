@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from desktop.ui.common.evidence_viewer import picture_scene
 from desktop.ui.common.operations import Changes, Query
+from desktop.ui.common.screen_fit import fit_to_screen
 from desktop.ui.common.tasks import TaskControl
 
 THUMB = 72
@@ -243,7 +244,7 @@ class ImagePreviewDialog(QDialog):
     def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(900, 700)
+        fit_to_screen(self, 900, 700)
         lay = QVBoxLayout(self)
         self.view = ZoomView()
         self.view.set_image(read_image(path))
@@ -260,7 +261,8 @@ class PdfPreviewDialog(QDialog):
         super().__init__(parent)
         self.path = Path(path)
         self.setWindowTitle(f"{title} — {self.path.name}")
-        self.resize(820, 980)
+        # a letter page is tall: the whole height of the screen at most (it was 980 px, taller than a laptop)
+        fit_to_screen(self, 820, 980)
         lay = QVBoxLayout(self)
         self.document = QPdfDocument(self)
         self.document.load(str(self.path))

@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -24,15 +22,17 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.domain import appeals as rules
 from desktop.domain.appeals import Channel, HearingMode
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
@@ -42,7 +42,7 @@ from desktop.services.appeals.packet import AppealWorkspace, build_packet, exif_
 from desktop.services.appeals.workspace_map import workspace_map
 from desktop.services.review.map_html import MapSpec
 from desktop.ui.appeals.deadline_text import AMBER, GREEN, RED, currency_for, days_left_text
-from desktop.ui.appeals.decision import DecisionPanel
+from desktop.ui.appeals.decision import DecisionPanel, decided_words, deemed_by_law
 from desktop.ui.appeals.dialogs import ScheduleDialog
 from desktop.ui.appeals.widgets import AppealPhotoPanel, ImagePreviewDialog, PdfPreviewDialog, PhotoItem, appeal_changes
 from desktop.ui.common.map_view import MapView
@@ -68,26 +68,36 @@ class HearingWorkspace(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.header = rich_label("<span style='color:#666'>Select an appeal on the docket.</span>")
+        self.header.setWordWrap(False)  # one line always: a wrapped header would move everything below it
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.header)
         columns = QSplitter(Qt.Orientation.Horizontal)
+        columns.setChildrenCollapsible(False)
         lay.addWidget(columns, 1)
 
-        # 1. photos and the map
-        left = QSplitter(Qt.Orientation.Vertical)
+        # 1. photos and the map, each the full height of the column (one tab each)
+        self.left_tabs = QTabWidget()
         self.photos = AppealPhotoPanel(ctx)
-        left.addWidget(self.photos)
-        #: the same map component as Review, interactive, with a street map; "Larger map" opens it big
+        self.left_tabs.addTab(self.photos, "Pho&tos")
+        #: the same map component as Review (interactive, a street map offline, "Larger map" opens it big), the
+        #: whole height and width of the column in its own tab
         self.map = MapView(expandable=True)
         self.map.show_message("Select an appeal on the docket.")
-        left.addWidget(self.map)
-        left.setSizes([330, 230])
-        columns.addWidget(left)
+        self.left_tabs.addTab(self.map, "&Map")
+        columns.addWidget(self.left_tabs)
 
-        # 2. the evidence: facts, integrity, EXIF, remarks, checks; the timeline
-        middle = QSplitter(Qt.Orientation.Vertical)
+        # 2. and 3.: the evidence beside the appeal; under both, the decision and the letters (never scrolled)
+        right_side = QWidget()
+        rs = QVBoxLayout(right_side)
+        rs.setContentsMargins(0, 0, 0, 0)
+        rs.setSpacing(4)
+        reading = QSplitter(Qt.Orientation.Horizontal)
+        reading.setChildrenCollapsible(False)
+        rs.addWidget(reading, 1)
+        self.middle_tabs = QTabWidget()
         self.evidence = QTextBrowser()
         self.evidence.setOpenLinks(False)
-        middle.addWidget(self.evidence)
+        self.middle_tabs.addTab(self.evidence, "E&vidence")
         self.timeline = QTableWidget(0, 4)
         self.timeline.setHorizontalHeaderLabels(["When", "Who", "What", "Detail"])
         self.timeline.verticalHeader().setVisible(False)
@@ -96,26 +106,29 @@ class HearingWorkspace(QWidget):
         self.timeline.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.timeline.horizontalHeader().setStretchLastSection(True)
         self.timeline.setWordWrap(False)
-        middle.addWidget(self.timeline)
-        middle.setSizes([460, 220])
-        columns.addWidget(middle)
+        self.middle_tabs.addTab(self.timeline, "Time&line")
+        reading.addWidget(self.middle_tabs)
 
-        # 3. the appeal, the hearing, the decision, the letters
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 0, 0, 0)
+        appeal = QWidget()
+        rl = QVBoxLayout(appeal)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.setSpacing(3)
         self.appeal_text = QTextBrowser()
-        self.appeal_text.setMinimumHeight(120)
-        rl.addWidget(self.appeal_text, 3)
-        rl.addWidget(QLabel("<b>Appellant's documents</b> (double-click to open)"))
+        self.appeal_text.setMinimumHeight(60)
+        rl.addWidget(self.appeal_text, 1)
+        docs_label = QLabel("<b>Appellant's documents</b> (double-click or Enter opens one)")
+        docs_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        rl.addWidget(docs_label)
         self.documents = QListWidget()
-        self.documents.setMaximumHeight(58)
+        self.documents.setFixedHeight(self.documents.fontMetrics().lineSpacing() * 2 + 10)
         self.documents.itemActivated.connect(self.open_document)
         rl.addWidget(self.documents)
         hearing_row = QHBoxLayout()
         self.hearing_label = QLabel()
         self.hearing_label.setWordWrap(True)
         self.hearing_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hearing_label.setFixedHeight(self.hearing_label.fontMetrics().lineSpacing() * 2 + 2)
+        self.hearing_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         hearing_row.addWidget(self.hearing_label, 1)
         self.schedule_button = QPushButton("Sc&hedule…")
         self.schedule_button.clicked.connect(self.schedule)
@@ -124,40 +137,38 @@ class HearingWorkspace(QWidget):
         hearing_row.addWidget(self.schedule_button)
         hearing_row.addWidget(self.withdraw_button)
         rl.addLayout(hearing_row)
+        appeal.setMinimumWidth(260)
+        reading.addWidget(appeal)
+        reading.setSizes([400, 400])
+
         self.decision = DecisionPanel(ctx)
         self.decision.decided.connect(self._decided)
-        rl.addWidget(self.decision)
-        letters = QGridLayout()
+        rs.addWidget(self.decision)
+        letters = QHBoxLayout()
+        letters.setSpacing(4)
         self.letter_buttons: dict[str, QPushButton] = {}
-        for i, (kind, text) in enumerate((("appeal_acknowledgement", "Acknowledgement"),
-                                          ("hearing_notice", "Hearing notice"),
-                                          ("decision_letter", "Decision letter"))):
+        for kind, text in (("appeal_acknowledgement", "Acknowledgement"), ("hearing_notice", "Hearing notice"),
+                           ("decision_letter", "Decision letter")):
             b = QPushButton(text)
             b.setToolTip(f"Print the {text.lower()} (also queued for the mail run)")
             b.clicked.connect(lambda _=False, k=kind: self.print_letter(k))
-            letters.addWidget(b, i // 2, i % 2)
+            letters.addWidget(b)
             self.letter_buttons[kind] = b
         self.packet_button = QPushButton("Evidence &packet")
         self.packet_button.setToolTip("Everything on this screen as one PDF (Ctrl+P)")
         self.packet_button.clicked.connect(self.make_packet)
-        letters.addWidget(self.packet_button, 1, 1)
-        rl.addLayout(letters)
-        #: letters and the packet: the bar shows what is being made, then each step, with Cancel
+        letters.addWidget(self.packet_button)
+        #: letters and the packet: the bar shows what is being made, then each step, with Cancel (on the same
+        #: row as the buttons, so that it appearing moves nothing)
         self.progress_panel = ProgressPanel(label_format=True, text_format=True)
         self.progress = self.progress_panel.bar
         self.cancel_button = self.progress_panel.cancel_button
-        rl.addWidget(self.progress_panel)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        right.setMinimumWidth(320)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(right)
-        columns.addWidget(scroll)
-        columns.setSizes([430, 430, 470])
+        letters.addWidget(self.progress_panel, 1)
+        rs.addLayout(letters)
+        columns.addWidget(right_side)
+        columns.setSizes([380, 800])
         columns.setStretchFactor(0, 1)
-        columns.setStretchFactor(1, 1)
-        columns.setStretchFactor(2, 1)
+        columns.setStretchFactor(1, 2)
         self._set_actions(None)
         ctx.bus.subscribe(self, self._data_changed)
 
@@ -208,16 +219,23 @@ class HearingWorkspace(QWidget):
         colour = RED if ws.days_left is not None and ws.days_left < 0 else (
             AMBER if ws.days_left is not None and ws.days_left <= 7 else GREEN)
         deadline = ""
-        if ws.is_pending and ws.decide_by:
-            deadline = (f"<span style='background:{colour}; color:white; padding:2px 8px; border-radius:8px;'>"
-                        f"&nbsp;{days_left_text(ws.days_left, ws.status)}&nbsp;</span> decide by "
+        if ws.is_pending and ws.decide_by and deemed_by_law(ws):
+            deadline = (f"<span style='background:{RED}; color:white;'>&nbsp;DEEMED ACCEPTED&nbsp;</span> by law "
+                        f"since <b>{rules.deemed_accepted_on(ws.decide_by).isoformat()}</b> (not decided by "
+                        f"{ws.decide_by.isoformat()})")
+        elif ws.is_pending and ws.decide_by:
+            deadline = (f"<span style='background:{colour}; color:white;'>"
+                        f"&nbsp;{days_left_text(ws.days_left, ws.status, ws.deemed_rule)}&nbsp;</span> decide by "
                         f"<b>{ws.decide_by.isoformat()}</b> ("
                         + ("legal deadline; deemed accepted after it" if ws.deemed_rule
                            else "the profile's deadline" if ws.statutory else "the agency's target") + ")")
+        elif not ws.is_pending:
+            deadline = f"<b>{html.escape(decided_words(ws.status, ws.decision))}</b>"
         self.header.setText(
             f"<span style='font-size:15pt; font-weight:600'>{ws.number}</span>&nbsp; {html.escape(ws.level_name)}"
             f" ({ws.profile_code}) on citation <b>{ws.citation_number}</b> &nbsp;{status_badge_html(ws.case_status)}"
             f"&nbsp; balance <b>{format_cents(ws.balance_cents, cur)}</b>&nbsp;&nbsp;{deadline}")
+        self.header.setToolTip(self.header.text())
         self.photos.set_photos([PhotoItem(p.path, f"{p.caption} {local_time(p.taken_at, tz, '%H:%M:%S')}",
                                           p.verified, p.verification_text) for p in ws.photos])
         self.map.show_spec(map_spec)
@@ -405,12 +423,8 @@ class HearingWorkspace(QWidget):
                  changes=appeal_changes(aid)).run()
 
     def _decided(self, result: appeals.DecisionResult) -> None:
-        ws = self.ws
-        cur = currency_for(ws.profile_code) if ws else "USD"
-        extra = f"; {format_cents(result.refund_cents, cur)} refunded" if result.refund_cents else ""
-        nxt = f"; next level {result.next_level} by {result.next_level_deadline}" if result.next_level else ""
-        self.ctx.info(f"{result.number} {result.decision}: case {result.case_status.replace('_', ' ')}{extra}{nxt}. "
-                      f"The decision letter is queued for mailing.")  # shown again through the bus
+        nxt = f" Next level: {result.next_level} by {result.next_level_deadline}." if result.next_level else ""
+        self.ctx.info(f"{result.number}: {result.outcome_text}{nxt} The decision letter is queued for mailing.")
 
     def cancel_task(self) -> None:
         """As the Cancel button under the letters: the letter or packet being made is abandoned."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -31,6 +32,11 @@ from desktop.ui.cases.detail import CaseDetailPanel
 from desktop.ui.cases.model import CaseSource, CaseTableModel
 from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
+
+#: the list's columns from the left (the model's order is unchanged)
+VISIBLE_FIRST = (CaseTableModel.CITATION, CaseTableModel.PLATE, CaseTableModel.STATUS, CaseTableModel.BALANCE,
+                 CaseTableModel.OWNER, CaseTableModel.ISSUED, CaseTableModel.VIOLATION, CaseTableModel.NEXT_ACTION,
+                 CaseTableModel.STATE, CaseTableModel.EVIDENCE)
 
 
 class CasesView(QWidget):
@@ -115,16 +121,31 @@ class CasesView(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate([130, 120, 90, 50, 230, 120, 170, 80, 170, 80]):
+        M = CaseTableModel
+        widths = {M.CITATION: 112, M.ISSUED: 118, M.PLATE: 76, M.STATE: 44, M.VIOLATION: 210, M.STATUS: 112,
+                  M.OWNER: 140, M.BALANCE: 68, M.NEXT_ACTION: 170, M.EVIDENCE: 80}
+        for col, width in widths.items():
             self.table.setColumnWidth(col, width)
+        # What a clerk on the phone needs first is at the left, inside a laptop's 1366 pixels: the citation, the
+        # plate, the status, the balance and the owner; when, what and the next step follow (the model's
+        # columns keep their order: only the view's is changed)
+        for visual, col in enumerate(VISIBLE_FIRST):
+            header.moveSection(header.visualIndex(col), visual)
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selected)
         split.addWidget(self.table)
         self.detail = CaseDetailPanel(ctx)
+        # A fixed minimum: the panel's natural minimum follows the case shown (a long owner name, an address),
+        # and the splitter moved with it from case to case
+        self.detail.setMinimumWidth(self.detail.minimumSizeHint().width())  # its buttons, measured once, empty
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.table.setMinimumWidth(300)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([820, 560])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([560, 600])
+        self.split = split
         lay.addWidget(split, 1)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Escape"), self.search, self.clear_search)

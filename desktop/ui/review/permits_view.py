@@ -39,6 +39,7 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.review import permits as permit_service
 from desktop.services.review.permits import PermitRow
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.screen_fit import fit_to_screen
 from desktop.ui.context import UiContext
 
 #: a permit saved or imported: the permits lists, and the review checks that look permits up
@@ -266,7 +267,7 @@ class PermitsDialog(QDialog):
     def __init__(self, ctx: UiContext, initial: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Permits")
-        self.resize(1100, 560)
+        fit_to_screen(self, 1100, 560)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.view = PermitsView(ctx, initial, self)

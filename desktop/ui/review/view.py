@@ -67,6 +67,10 @@ HELP = ("<b>J</b>/<b>K</b> next/previous · <b>A</b> approve · <b>V</b> void ·
         "<b>Ctrl+↑↓</b> brightness · <b>Ctrl+←→</b> contrast · <b>Ctrl+P</b> permits · <b>F5</b> reload")
 
 
+#: the brightness and contrast sliders never get narrower than this (pixels at 100 %)
+SLIDER_MIN_WIDTH = 64
+
+
 class ReviewView(ReviewDecisions, QWidget):
     citation_shown = Signal(int)
     map_ready = Signal(int)
@@ -137,7 +141,7 @@ class ReviewView(ReviewDecisions, QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         self.queue_list = QListWidget()
         self.queue_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.queue_list.setMinimumWidth(250)
+        self.queue_list.setMinimumWidth(220)
         self.queue_list.currentRowChanged.connect(self._row_clicked)
         split.addWidget(self.queue_list)
 
@@ -156,7 +160,7 @@ class ReviewView(ReviewDecisions, QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setToolTip(tip)
             b.clicked.connect(slot)
-            b.setMaximumWidth(44)
+            b.setMaximumWidth(36)
             tools.addWidget(b)
             return b
 
@@ -166,18 +170,22 @@ class ReviewView(ReviewDecisions, QWidget):
         tool("Fit", self.viewer.zoom_fit, "Whole photo (0)")
         tool("+", self.viewer.zoom_in, "Zoom in (+)")
         tool("⟳", lambda: self.viewer.rotate(90), "Rotate 90° (R)")
-        tools.addSpacing(12)
-        tools.addWidget(QLabel("Brightness"))
+        tools.addSpacing(8)
+        # short labels and a floor under the sliders: at 1366 x 768 they had shrunk to a few pixels
         self.brightness = QSlider(Qt.Orientation.Horizontal)
         self.contrast = QSlider(Qt.Orientation.Horizontal)
-        for slider in (self.brightness, self.contrast):
+        for slider, short, name, keys in ((self.brightness, "Light", "Brightness", "Ctrl+Up / Ctrl+Down"),
+                                          (self.contrast, "Contrast", "Contrast", "Ctrl+Right / Ctrl+Left")):
             slider.setRange(-100, 100)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            slider.setMinimumWidth(SLIDER_MIN_WIDTH)
             slider.setMaximumWidth(140)
+            slider.setToolTip(f"{name} ({keys})")
             slider.valueChanged.connect(self._adjust)
-        tools.addWidget(self.brightness)
-        tools.addWidget(QLabel("Contrast"))
-        tools.addWidget(self.contrast)
+            label = QLabel(short)
+            label.setToolTip(slider.toolTip())
+            tools.addWidget(label)
+            tools.addWidget(slider, 1)
         tool("Orig.", self.reset_adjustments, "Back to the photo as stored (Ctrl+0)")
         tools.addStretch(1)
         cl.addLayout(tools)
@@ -202,6 +210,9 @@ class ReviewView(ReviewDecisions, QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(info)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # the facts wrap rather than scroll sideways; the column keeps room for them at 150 % scaling
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
         right.addWidget(scroll)
         self.map = CitationMapView()
         self.map.ready.connect(self._map_ready)

@@ -29,6 +29,7 @@ from desktop.domain.errors import UserError
 from desktop.services import sync as sync_service
 from desktop.services.sync.quarantine import QuarantineRow
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.screen_fit import fit_to_screen
 from desktop.ui.common.widgets import WidgetMixin, row_table
 from desktop.ui.context import UiContext
 from desktop.ui.sync.background import SYNC_CHANGES
@@ -49,7 +50,7 @@ class ResubmitDialog(QDialog):
         self.ctx = ctx
         self.row = row
         self.setWindowTitle(f"Re-submit a corrected event — {row.type or 'unreadable event'}")
-        self.resize(760, 620)
+        fit_to_screen(self, 760, 620)
         lay = QVBoxLayout(self)
         why = QLabel(f"<b>Quarantined because:</b> {html_text(row.reason)}")
         why.setWordWrap(True)

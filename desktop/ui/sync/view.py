@@ -104,7 +104,11 @@ class SyncView(QuarantineActions, QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("<b>Field endpoint</b>"))
         self.endpoint_box = QComboBox()
-        self.endpoint_box.setMinimumWidth(260)
+        self.endpoint_box.setMinimumWidth(220)
+        # sized by a fixed number of characters, not by the longest endpoint name and URL (which pushed the
+        # window past a 1366-pixel screen); the whole name shows in the open list and the tooltip
+        self.endpoint_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.endpoint_box.setMinimumContentsLength(24)
         self.endpoint_box.currentIndexChanged.connect(self._endpoint_changed)
         bar.addWidget(self.endpoint_box)
         self.add_button = QPushButton("Add…")
@@ -129,7 +133,7 @@ class SyncView(QuarantineActions, QWidget):
         self.progress_panel = ProgressPanel(self, hide_when_idle=False, busy_format="%v / %m events",
                                             idle_format="idle", min_total=0, cancel_button=self.cancel_button)
         self.progress = self.progress_panel.bar
-        self.progress.setMinimumWidth(240)
+        self.progress.setMinimumWidth(140)
         self.progress.setTextVisible(True)
         bar.addWidget(self.progress_panel, 1)
         self.progress_panel.cancelled.connect(self._cancelling)

@@ -289,6 +289,29 @@ def test_england_representations_deemed_accepted_on_day_57_with_refund_and_audit
     assert len(ledger(app, cid)) == 4
 
 
+def test_a_decision_after_the_deemed_acceptance_day_is_refused_before_the_daily_run(app, actors, clock) -> None:
+    """England: on day 57 the representations are accepted by law; the hearing officer can no longer
+    reject them, even though the daily run has not recorded the acceptance yet."""
+    cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
+                    notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    filed = appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
+    clock.now = datetime(2027, 1, 20, 12, 0, tzinfo=UTC)  # decide-by 2027-01-19 has passed
+    with pytest.raises(UserError, match=r"deemed accepted by law on 2027-01-20 \(not decided within 56 days\)"):
+        appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld",
+                              "The contravention is clearly shown in the photographs.")
+    assert case_row(app, cid).status == "under_appeal" and ledger(app, cid) == [("fine", 7000)]
+
+
+def test_on_the_56th_day_the_decision_is_still_taken_and_named_in_plain_words(app, actors, clock) -> None:
+    cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
+                    notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    filed = appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
+    clock.now = datetime(2027, 1, 19, 12, 0, tzinfo=UTC)
+    result = appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld",
+                                   "The contravention is clearly shown in the photographs.")
+    assert result.outcome_text == "Appeal rejected: the citation stands; the motorist owes £70.00."
+
+
 def test_overdue_appeals_elsewhere_are_surfaced_not_changed(app, actors, clock) -> None:
     cid, aid = _filed(app, actors)
     clock.now += timedelta(days=35)

@@ -122,3 +122,32 @@ def test_a_decision_needs_a_written_reason() -> None:
 def test_only_the_hearing_officer_role_may_decide(role: Role) -> None:
     assert allowed(role, Permission.DECIDE_APPEALS) is (role is Role.HEARING_OFFICER)
     assert allowed(role, Permission.OVERRIDE_DEADLINES) is (role in (Role.SUPERVISOR, Role.ADMIN))
+
+
+# --------------------------------------------------------------------------- the outcome in plain words
+
+
+@pytest.mark.parametrize(("decision", "charges", "paid", "new", "currency", "expected"), [
+    ("upheld", 7300, 0, None, "USD", "Appeal rejected: the citation stands; the motorist owes $73.00."),
+    ("upheld", 7300, 7300, None, "USD", "Appeal rejected: the citation stands; it is paid in full; nothing more is "
+                                        "owed."),
+    ("dismissed", 7300, 0, None, "USD", "Appeal granted: the citation is cancelled; nothing is owed."),
+    ("dismissed", 7000, 7000, None, "GBP", "Appeal granted: the citation is cancelled; nothing is owed and £70.00 "
+                                           "is refunded to the motorist."),
+    ("reduced", 12600, 0, 3500, "USD", "Appeal partly granted: the fine is reduced to $35.00; the motorist owes "
+                                       "$35.00."),
+    ("reduced", 12600, 5000, 3500, "USD", "Appeal partly granted: the fine is reduced to $35.00; nothing more is "
+                                          "owed; $15.00 is refunded to the motorist."),
+    ("reduced", 12600, 3500, 3500, "USD", "Appeal partly granted: the fine is reduced to $35.00; nothing more is "
+                                          "owed."),
+])
+def test_a_decision_names_the_cases_outcome_in_plain_words(decision, charges, paid, new, currency,
+                                                           expected) -> None:
+    assert rules.outcome_text(decision, charges, paid, currency, new) == expected
+
+
+def test_an_english_contest_is_deemed_accepted_on_the_57th_day() -> None:
+    decide_by = date(2027, 1, 19)
+    assert rules.deemed_accepted_on(decide_by) == date(2027, 1, 20)
+    assert not rules.deemed_accepted(ENG, "representations", decide_by, decide_by)
+    assert rules.deemed_accepted(ENG, "representations", decide_by, rules.deemed_accepted_on(decide_by))
