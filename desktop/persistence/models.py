@@ -407,6 +407,8 @@ class Citation(Base):
     #: days spent on hold so far: every clock counted from the issue date moves by them
     held_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the clerk whose review queue holds this citation (a supervisor's assignment); NULL: everyone's queue
+    review_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     #: optimistic concurrency: bumped on every change to the case row

@@ -91,15 +91,10 @@ def test_cancel_leaves_no_file_and_keeps_an_older_one(app: AppContext, tmp_path:
     for ext in ("pdf", "xlsx", "csv"):
         out = tmp_path / f"l.{ext}"
         out.write_text("the earlier export")
-        asked = []
-
-        def cancel() -> bool:
-            asked.append(1)
-            return True
-
+        asked: list[int] = []
         rows = ((f"C{i}", i, None, i) for i in range(1000))
         with pytest.raises(exports.ExportCancelled):
-            exports.export_table(app, _table(), rows, out, cancel=cancel)
+            exports.export_table(app, _table(), rows, out, cancel=lambda asked=asked: asked.append(1) is None)
         assert asked and out.read_text() == "the earlier export"
         assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
 
