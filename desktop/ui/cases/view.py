@@ -29,6 +29,7 @@ from desktop.services.cases import queries as cases
 from desktop.services.cases.queries import CaseFilter
 from desktop.ui.cases.detail import CaseDetailPanel
 from desktop.ui.cases.model import CaseSource, CaseTableModel
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
 
@@ -102,6 +103,9 @@ class CasesView(QWidget):
         self.escalate_button.setVisible(allowed(ctx.actor.role, Permission.RUN_ESCALATION))
         self.escalate_button.clicked.connect(lambda _checked=False: self.run_escalation())
         info.addWidget(self.escalate_button)
+        #: the list as it was last searched (its filter goes in the printout's header)
+        self.export_bar = ListExportBar(ctx, "cases", lambda: self.model.filter)
+        info.addWidget(self.export_bar)
         lay.addLayout(info)
 
         split = QSplitter(Qt.Orientation.Horizontal)

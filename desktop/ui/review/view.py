@@ -48,6 +48,7 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
 from desktop.ui.common.evidence_viewer import EvidenceViewer
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.map_view import CitationMapView
 from desktop.ui.common.operations import Changes, Query, initiated_by
 from desktop.ui.context import UiContext
@@ -131,6 +132,8 @@ class ReviewView(ReviewDecisions, QWidget):
         self.bulk_button.setVisible(self.can_bulk)
         button("Permits…", self.open_permits, "Search and edit parking permits (Ctrl+P)")
         button("Reload", lambda: self.refresh(), "Reload the queue (F5)")
+        self.export_bar = ListExportBar(self.ctx, "review-queue", lambda: None)
+        bar.addWidget(self.export_bar)
         outer.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
