@@ -13,7 +13,7 @@ from desktop.domain.errors import UserError
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission, Role, allowed
 from desktop.persistence.models import Citation, User
-from desktop.services.core.context import UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.review.checks import REVIEWABLE
 
 
@@ -41,3 +41,12 @@ def assign_in(uow: UnitOfWork, case: Citation, user: User | None) -> None:
     case.review_assignee_id = after
     uow.audit("review.assigned", "citation", case.id, before={"assignee": before},
               after={"assignee": after, "username": user.username if user is not None else None})
+
+
+def reviewers(app: AppContext, actor: Actor) -> list[tuple[str, str]]:
+    """(username, full name) of every active account that reviews citations: whose queue a supervisor
+    may move citations to."""
+    with app.reader(actor, Permission.BULK_CHANGE) as uow:
+        rows = uow.session.execute(select(User.username, User.full_name, User.role).where(User.active.is_(True))
+                                   .order_by(User.username)).all()
+    return [(name, full or name) for name, full, role in rows if allowed(Role(role), Permission.REVIEW_CITATIONS)]
