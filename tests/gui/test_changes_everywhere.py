@@ -98,3 +98,19 @@ def test_another_programs_payment_reaches_the_screens_through_the_feed(qtbot, ap
     qtbot.waitUntil(lambda: _balance_in_list(cases, "HH0001-000902") == 0, timeout=2000)
     feed.stop()
     ctx.runner.wait_all(5000)
+
+
+def test_a_case_on_the_counter_paid_elsewhere_shows_its_new_balance(qtbot, app, people) -> None:  # type: ignore[no-untyped-def]
+    make = _maker(app)
+    cid = make("HH0001-000903", fine_cents=6300)
+    ctx, _cases, payments_view = _screens(qtbot, app, people["clerk"])
+    counter = payments_view.counter
+    counter.lookup.setText("HH0001-000903")
+    with qtbot.waitSignal(counter.cases_loaded, timeout=5000):
+        counter.find_cases()
+    assert counter.amount.text() == "63.00"
+    posting.post_counter_payment(app, people["clerk2"], [cid], 2000, "cash")  # the next window, same case
+    ctx.bus.notify(Changes(cases=True, payments=True, citation_ids=frozenset({cid})), None)
+    qtbot.waitUntil(lambda: counter.case_model.rows[0][0].balance_cents == 4300, timeout=2000)
+    assert counter.amount.text() == "43.00" and counter.case_model.rows[0][1]  # still ticked, amount follows
+    ctx.runner.wait_all(5000)
