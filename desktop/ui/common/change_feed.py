@@ -13,6 +13,7 @@ Notes that arrive close together (a batch of bulk work, an import) are merged an
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -20,7 +21,6 @@ from desktop.persistence.db import Database
 from desktop.services.core.changes import ChangeListener, ChangeNote
 from desktop.ui.common.operations import Changes, OperationBus
 from desktop.ui.common.tasks import Task, TaskControl, TaskRunner
-from desktop.ui.context import UiContext
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ def is_external(initiator: object) -> bool:
     return isinstance(initiator, ChangeFeed)
 
 
-def start_change_feed(ctx: UiContext) -> ChangeFeed:
-    """Started by the main window after it opens (``BACKGROUND``); stops when the window's runner stops
+def start_change_feed(ctx: Any) -> ChangeFeed:
+    """Started by the main window after it opens (``BACKGROUND``) with its `UiContext`; stops when the window's runner stops
     its work (closing the window). Losing and regaining the connection is told in the status bar."""
     feed = ChangeFeed(ctx.app.db, ctx.runner, ctx.bus)
     feed.state.connect(lambda text: ctx.messages.info(text, 15000))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
@@ -23,12 +23,24 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QMenu, QToolButton, QWidget
 
 from desktop.services import lists
+from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.exports import ExportCancelled, ExportResult
-from desktop.ui.common.operations import Query
+from desktop.ui.common.operations import OpsHost, Query
 from desktop.ui.common.printing import print_pdf
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
-from desktop.ui.context import UiContext
+
+
+class ExportHost(OpsHost, Protocol):
+    """What the bar needs of the UI context (`desktop.ui.context.UiContext` is one)."""
+
+    app: AppContext
+    actor: Actor
+
+    def info(self, text: str) -> None: ...
+
+    def error(self, exc: BaseException) -> None: ...
+
 
 #: (menu text, format, file filter)
 CHOICES = (("Save as &PDF…", "pdf", "PDF files (*.pdf)"), ("&Spreadsheet (XLSX)…", "xlsx", "Excel workbooks (*.xlsx)"),
@@ -50,7 +62,7 @@ class ListExportBar(QWidget):
 
     exported = Signal(object)
 
-    def __init__(self, ctx: UiContext, key: str, current_filter: Callable[[], Any], parent: QWidget | None = None, *,
+    def __init__(self, ctx: ExportHost, key: str, current_filter: Callable[[], Any], parent: QWidget | None = None, *,
                  choose_path: ChoosePath | None = None, choose_printer: ChoosePrinter | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
