@@ -95,7 +95,7 @@ class BulkDialog(QDialog):
         else:
             form.addRow(QLabel("Each citation is checked again now; those with a warning stay in the queue."))
         lay.addLayout(form)
-        self.progress_panel = ProgressPanel(self, hide_when_idle=False)
+        self.progress_panel = ProgressPanel(self, text_format=True)
         lay.addWidget(self.progress_panel)
         self.result_text = QPlainTextEdit()
         self.result_text.setReadOnly(True)
@@ -166,5 +166,7 @@ class BulkDialog(QDialog):
         self.result_text.setPlainText("\n".join(lines))
         self.result_text.setVisible(True)
         self.ok_button.setVisible(False)
+        for widget in (self.use_selected, self.use_list, self.code, self.reason, self.assignee):
+            widget.setEnabled(False)  # done: a second run is a new dialog
         self.ctx.info(outcome.summary())
         self.finished_bulk.emit(outcome)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -177,12 +176,10 @@ class CasesView(QWidget):
         else:
             self.worklist.setCurrentIndex(max(index, 0))
 
-    def _bulk_button(self) -> QToolButton:
-        button = QToolButton()
-        button.setText("Bulk…")
+    def _bulk_button(self) -> QPushButton:
+        button = QPushButton("Bulk")
         button.setToolTip("Supervisors: void, hold, release, move to a clerk's review queue or approve the selected "
                           "cases (Ctrl/Shift+click) or every case of the list")
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(button)
         for action in BulkAction:
             act = menu.addAction(TITLES[action] + "…")

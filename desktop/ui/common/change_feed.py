@@ -97,6 +97,13 @@ def start_change_feed(ctx: Any) -> ChangeFeed:
     """Started by the main window after it opens (``BACKGROUND``) with its `UiContext`; stops when the window's runner stops
     its work (closing the window). Losing and regaining the connection is told in the status bar."""
     feed = ChangeFeed(ctx.app.db, ctx.runner, ctx.bus)
-    feed.state.connect(lambda text: ctx.messages.info(text, 15000))
+    said: list[str] = []
+
+    def tell(text: str) -> None:
+        if said:  # the first "listening" is not news; a lost or regained connection is
+            ctx.messages.info(text, 15000)
+        said.append(text)
+
+    feed.state.connect(tell)
     feed.start()
     return feed

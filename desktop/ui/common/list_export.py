@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QMenu, QPushButton, QWidget
 
 from desktop.services import lists
 from desktop.services.core.context import Actor, AppContext
@@ -73,11 +73,9 @@ class ListExportBar(QWidget):
         self.choose_printer = choose_printer or _ask_printer
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.button = QToolButton()
-        self.button.setText("Print / Export…")
+        self.button = QPushButton("Print / Export")
         self.button.setToolTip(f"Print the {self.source.title.lower()} as listed (with its filter), or save it as "
                                "PDF, XLSX or CSV")
-        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.button)
         self.print_action = QAction("&Print…", self)
         self.print_action.triggered.connect(lambda _c=False: self.print_list())
