@@ -81,9 +81,9 @@ def _col(title: str, kind: ColumnKind = T, width: float = 1.0) -> TableColumn:
 # ------------------------------------------------------------------ the case list and its work lists
 
 CASE_COLUMNS = (
-    _col("Citation", width=1.2), _col("Issued", DT, 1.2), _col("Plate", width=0.8), _col("State", width=0.45),
-    _col("Violation", width=1.9), _col("Status", width=0.9), _col("Owner", width=1.6), _col("Balance", M, 0.8),
-    _col("Next action", width=1.5), _col("Due", D, 0.8), _col("Warnings", N, 0.6), _col("On hold", width=0.55),
+    _col("Citation", width=1.15), _col("Issued", DT, 1.25), _col("Plate", width=0.8), _col("State", width=0.45),
+    _col("Violation", width=1.4), _col("Status", width=0.75), _col("Owner", width=1.25), _col("Balance", M, 0.8),
+    _col("Next action", width=2.4), _col("Due", D, 0.8), _col("Warnings", N, 0.75), _col("On hold", width=0.65),
 )
 
 
