@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 import uuid
@@ -151,19 +152,16 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         _collected(session).add(areas, case_of(obj), appeal_of(obj))
 
 
+_WRITES = re.compile(r"\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
 def _statement_tables(statement: Any) -> list[str]:
-    """The tables a DML statement writes: its ``table`` (Core/ORM DML) or the words after UPDATE / INSERT
-    INTO / DELETE FROM (SQL text)."""
+    """The tables a DML statement writes: its ``table`` (Core/ORM DML) or the names after UPDATE / INSERT
+    INTO / DELETE FROM (SQL text; a SELECT ... FOR UPDATE names none)."""
     table = getattr(statement, "table", None)
     if table is not None and getattr(table, "name", None):
         return [str(table.name)]
-    words = str(getattr(statement, "text", "")).split()
-    out = []
-    for i, word in enumerate(words[:-1]):
-        w = word.upper()
-        if w == "UPDATE" or (w in ("INTO", "FROM") and i and words[i - 1].upper() in ("INSERT", "DELETE")):
-            out.append(words[i + 1].strip('"').lower())
-    return out
+    return [name.lower() for name in _WRITES.findall(str(getattr(statement, "text", "")))]
 
 
 def _on_execute(state: ORMExecuteState) -> None:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from desktop.domain.roles import Role
+from desktop.persistence.models import Citation
 from desktop.services.cases.holds import place_supervisor_hold
 from desktop.services.core.changes import CHANNEL, ORIGIN, ChangeListener, ChangeNote
 from desktop.services.core.context import AppContext
@@ -132,3 +133,23 @@ def test_payload_round_trip_and_limits() -> None:
     assert ChangeNote.from_payload(note.payload()) == note
     assert len(ChangeNote(frozenset({"cases"}), frozenset(range(10**9, 10**9 + 400))).payload()) < 8000
     assert ChangeNote.from_payload("not json").citation_ids is None
+
+
+def test_what_a_transaction_touched_is_collected(app: AppContext) -> None:
+    """Objects flushed give their case ids; a bulk statement (the daily run's UPDATE) flags any case."""
+    from desktop.services.core import changes
+
+    cid = add_citation(app, number="COL-1")
+    with app.db.write_session() as s:
+        case = s.get(Citation, cid)
+        assert case is not None
+        case.on_hold = True
+        s.flush()
+        note = s.info[changes._KEY].note()
+        assert note.citation_ids == frozenset({cid}) and {"cases", "review"} <= note.areas
+        s.execute(text("UPDATE citations SET stage = stage WHERE status = 'open'"))
+        assert s.info[changes._KEY].note().citation_ids is None
+        s.rollback()
+    with app.db.write_session() as s:
+        s.execute(text("SELECT id FROM citations"))
+        assert changes._KEY not in s.info  # a read touches nothing
