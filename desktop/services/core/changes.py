@@ -175,15 +175,18 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # before_commit runs before the commit's own flush: flush now, so what it writes is collected too
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     collected = session.info.get(_KEY)
     if not isinstance(collected, _Collected):
         return
     note = collected.note()
     if note is None:
         return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": note.payload()})
+    session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": note.payload()})
 
 
 def _forget(session: Session, *_a: Any) -> None:

@@ -153,3 +153,15 @@ def test_what_a_transaction_touched_is_collected(app: AppContext) -> None:
     with app.db.write_session() as s:
         s.execute(text("SELECT id FROM citations"))
         assert changes._KEY not in s.info  # a read touches nothing
+
+
+@pytest.mark.postgres
+def test_a_change_flushed_only_by_the_commit_is_heard(pg_app: AppContext, heard_pg: Heard) -> None:
+    cid = add_citation(pg_app, number="PG-4")
+    heard_pg.next(timeout=2.0)  # the set-up's insert
+    with pg_app.db.write_session() as s:
+        case = s.get(Citation, cid)
+        assert case is not None
+        case.stage = "delinquent_notice"  # no flush before commit: the commit's own flush writes it
+        s.commit()
+    assert heard_pg.next(timeout=2.0).citation_ids == frozenset({cid})
