@@ -68,6 +68,7 @@ def cmd_bulk(env: Any) -> int:
     actor = env.actor(app)
     request = bulk.check_request(bulk.BulkRequest(bulk.BulkAction(a.bulk_action), getattr(a, "reason", "") or "",
                                                   getattr(a, "code", "") or "", getattr(a, "assignee", "") or ""))
+    bulk.check_allowed(app, actor, request)
     f = CaseFilter(text=a.text, date_from=a.date_from, date_to=a.date_to, statuses=tuple(a.status),
                    worklist=a.worklist)
     if a.citation and not f.is_empty:

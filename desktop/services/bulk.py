@@ -125,6 +125,15 @@ def check_request(request: BulkRequest) -> BulkRequest:
     return BulkRequest(request.action, reason, request.void_code, request.assignee.strip())
 
 
+def check_allowed(app: AppContext, actor: Actor, request: BulkRequest) -> None:
+    """Refuse at once (PermissionDenied, one sentence) a user who may not do ``request`` in bulk, and a clerk's
+    queue that is no reviewer's."""
+    with app.reader(actor, Permission.BULK_CHANGE) as uow:
+        uow.require(PERMISSIONS[request.action])
+        if request.action is BulkAction.ASSIGN:
+            assignment.reviewer(uow, request.assignee)
+
+
 def ids_for_filter(app: AppContext, actor: Actor, f: CaseFilter) -> list[int]:
     """The cases the case list shows for ``f`` (in its order), refused past ``MAX_CASES``."""
     out: list[int] = []
@@ -181,11 +190,7 @@ def run_bulk(app: AppContext, actor: Actor, request: BulkRequest, citation_ids: 
         raise UserError("No case is selected.")
     if len(ids) > MAX_CASES:
         raise UserError(f"{len(ids):,} cases are more than one bulk action takes ({MAX_CASES:,}): do them in parts.")
-    needed = PERMISSIONS[request.action]
-    with app.reader(actor, Permission.BULK_CHANGE) as uow:  # refused before anything is touched
-        uow.require(needed)
-        if request.action is BulkAction.ASSIGN:
-            assignment.reviewer(uow, request.assignee)
+    check_allowed(app, actor, request)  # refused before anything is touched
     outcome = BulkOutcome(request.action, len(ids))
     for start in range(0, len(ids), batch_size):
         if cancel is not None and cancel():
