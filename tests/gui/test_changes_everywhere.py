@@ -4,7 +4,10 @@ the same screens through the change feed (SQLite: the next data_version poll).""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,10 +22,10 @@ from desktop.ui.common.operations import Changes
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
 from desktop.ui.payments.view import PaymentsView
-from tests.conftest import make_app
 from tests.integration.payments.conftest import _maker, _people
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -75,8 +78,7 @@ def test_a_counter_payment_refreshes_the_open_case_and_the_case_list(qtbot, app,
     ctx.runner.wait_all(5000)
 
 
-def test_another_programs_payment_reaches_the_screens_through_the_feed(qtbot, app, people, tmp_path,  # type: ignore[no-untyped-def]
-                                                                       clock) -> None:
+def test_another_programs_payment_reaches_the_screens_through_the_feed(qtbot, app, people) -> None:  # type: ignore[no-untyped-def]
     make = _maker(app)
     cid = make("HH0001-000902", fine_cents=6300)
     ctx, cases, _payments = _screens(qtbot, app, people["clerk"])
@@ -87,13 +89,19 @@ def test_another_programs_payment_reaches_the_screens_through_the_feed(qtbot, ap
     ctx.bus.subscribe(cases, lambda changes, initiator: heard.append((changes, initiator)))
     feed.start()
     qtbot.waitUntil(lambda: feed.task is not None and feed.task.running, timeout=2000)
-    other = make_app(str(app.db.url), tmp_path, clock, migrate=False)  # another workstation on the same file
-    try:
-        with qtbot.waitSignal(feed.heard, timeout=3000):
-            posting.post_counter_payment(other, people["clerk2"], [cid], 6300, "cash")
-    finally:
-        other.db.dispose()
-    assert any(is_external(initiator) and changes.cases for changes, initiator in heard)
+    # another workstation on the same file: another process, through the same services
+    script = ("import sys; from pathlib import Path; from desktop.bootstrap import make_app_context; "
+              "from desktop.paths import AppPaths; from desktop.persistence.db import Database; "
+              "from desktop.services.admin import users; from desktop.services.payments import posting; "
+              "app = make_app_context(Database(sys.argv[1]), AppPaths(Path(sys.argv[2]))); "
+              "posting.post_counter_payment(app, users.actor_for(app, 'clerk2'), [int(sys.argv[3])], 6300, 'cash')")
+    with qtbot.waitSignal(feed.heard, timeout=3000):
+        done = subprocess.run([sys.executable, "-c", script, app.db.url.render_as_string(hide_password=False),
+                               str(app.paths.data_dir), str(cid)], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert any(is_external(initiator) and changes.cases and cid in changes.citation_ids
+               for changes, initiator in heard)
     qtbot.waitUntil(lambda: "$0.00" in cases.detail.header.text(), timeout=2000)
     qtbot.waitUntil(lambda: _balance_in_list(cases, "HH0001-000902") == 0, timeout=2000)
     feed.stop()

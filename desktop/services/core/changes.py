@@ -6,6 +6,10 @@ ledger, holds, notices, notes, appeals, hearings, payments, refunds) and what it
 (``do_orm_execute``: an ``UPDATE citations ...`` of the daily run names no ids, so its area is flagged
 with "any case"). Nothing is sent for a rolled-back transaction.
 
+**Sending (SQLite).** Just before the commit the session adds one row to ``change_log`` (origin and the
+same JSON as below), for every transaction that wrote anything, even one touching no area; the oldest
+rows are pruned as new ones come (``KEEP_ENTRIES``).
+
 **Sending (PostgreSQL).** Just before the commit the session runs ``SELECT pg_notify('curbdesk_changes',
 payload)``: NOTIFY is transactional, so the other workstations hear it when, and only if, the
 transaction commits (https://www.postgresql.org/docs/current/sql-notify.html). The payload is JSON:
@@ -20,7 +24,10 @@ socket at most ``poll_seconds`` at a time; when the connection drops it reconnec
 (1, 2, 4 … 30 s) and then reports one "anything may have changed" note, since notes sent while it was
 away are lost. On SQLite there is no NOTIFY: it reads ``PRAGMA data_version`` every ``poll_seconds``,
 which changes when another connection (another process, or this one's other connections) committed
-(https://www.sqlite.org/pragma.html#pragma_data_version), and reports "anything may have changed".
+(https://www.sqlite.org/pragma.html#pragma_data_version), and then the ``change_log`` rows after the last
+one it saw: those of another origin are reported with their cases and areas, this process's own are left
+out (its screens heard them from the bus), and a change that left no row (a program that keeps no log,
+or rows pruned before they were read) is reported as "anything may have changed".
 """
 
 from __future__ import annotations
@@ -33,13 +40,25 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, insert, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from desktop.persistence.db import Database
-from desktop.persistence.models import Appeal, CaseNote, Citation, Hearing, Hold, LedgerEntry, Notice, Payment, Refund
+from desktop.persistence.models import (
+    Appeal,
+    CaseNote,
+    ChangeLogEntry,
+    Citation,
+    Hearing,
+    Hold,
+    LedgerEntry,
+    Notice,
+    Payment,
+    Refund,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +68,9 @@ ORIGIN = uuid.uuid4().hex[:12]
 #: more ids than this are sent as "any" (keeps a note small: PostgreSQL refuses payloads over 8000 bytes)
 MAX_IDS = 400
 AREAS = ("cases", "payments", "appeals", "notices", "review")
+#: SQLite's change log keeps the newest entries only (a poller behind by more hears "anything changed")
+KEEP_ENTRIES = 5000
+PRUNE_EVERY = 500
 
 _KEY = "curbdesk.changes"
 
@@ -78,7 +100,8 @@ class ChangeNote:
         try:
             raw = json.loads(data)
             c, p = raw.get("c"), raw.get("p")
-            return cls(frozenset(str(a) for a in raw.get("a") or AREAS),
+            areas = raw["a"] if isinstance(raw.get("a"), list) else AREAS
+            return cls(frozenset(str(a) for a in areas),
                        frozenset(int(i) for i in c) if c is not None else None,
                        frozenset(int(i) for i in p) if p is not None else None, str(raw.get("o") or ""))
         except (ValueError, TypeError, AttributeError):
@@ -86,9 +109,10 @@ class ChangeNote:
 
 
 class _Collected:
-    """What one session's transaction has touched so far."""
+    """What one session's transaction has touched so far (``wrote``: it wrote anything at all)."""
 
     def __init__(self) -> None:
+        self.wrote = False
         self.areas: set[str] = set()
         self.citations: set[int] | None = set()
         self.appeals: set[int] | None = set()
@@ -144,6 +168,8 @@ def _collected(session: Session) -> _Collected:
 
 
 def _after_flush(session: Session, _ctx: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        _collected(session).wrote = True
     for obj in (*session.new, *session.dirty, *session.deleted):
         tracked = _TRACKED.get(type(obj))
         if tracked is None:
@@ -168,25 +194,35 @@ def _on_execute(state: ORMExecuteState) -> None:
     statement = state.statement
     if not (state.is_insert or state.is_update or state.is_delete or hasattr(statement, "text")):
         return
-    for table in _statement_tables(statement):
+    tables = _statement_tables(statement)
+    if tables:
+        _collected(state.session).wrote = True
+    for table in tables:
         areas = _TABLES.get(table)
         if areas:
             _collected(state.session).add(areas, any_case="cases" in areas)
 
 
 def _before_commit(session: Session) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
     # before_commit runs before the commit's own flush: flush now, so what it writes is collected too
     if session.new or session.dirty or session.deleted:
         session.flush()
     collected = session.info.get(_KEY)
-    if not isinstance(collected, _Collected):
+    if not isinstance(collected, _Collected) or not collected.wrote:
         return
     note = collected.note()
-    if note is None:
+    if session.get_bind().dialect.name == "postgresql":
+        if note is not None:
+            session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                            {"channel": CHANNEL, "payload": note.payload()})
         return
-    session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": note.payload()})
+    # SQLite: every write leaves an entry, even one touching no area, so that a poller can tell a change
+    # of ours (or of another Curbdesk) from one by a program that writes none
+    payload = (note or ChangeNote(frozenset(), frozenset(), frozenset(), ORIGIN)).payload()
+    new_id = session.execute(insert(ChangeLogEntry).values(at=datetime.now(UTC), origin=ORIGIN, payload=payload)
+                             .returning(ChangeLogEntry.id)).scalar_one()
+    if new_id % PRUNE_EVERY == 0:
+        session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.id <= new_id - KEEP_ENTRIES))
 
 
 def _forget(session: Session, *_a: Any) -> None:
@@ -280,14 +316,37 @@ class ChangeListener:
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
         try:
             seen = conn.execute("PRAGMA data_version").fetchone()[0]
+            last = self._last_logged(conn)
             self._state(True, "Watching the database file for other programs' changes.")
             while not stop.wait(self.poll_seconds):
                 now = conn.execute("PRAGMA data_version").fetchone()[0]
                 if now != seen:
                     seen = now
-                    self.report(ChangeNote.anything())
+                    last = self._read_log(conn, last)
         finally:
             conn.close()
+
+    @staticmethod
+    def _last_logged(conn: sqlite3.Connection) -> int | None:
+        try:
+            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM change_log").fetchone()[0])
+        except sqlite3.OperationalError:
+            return None  # a database without the log (older schema): every change is "anything"
+
+    def _read_log(self, conn: sqlite3.Connection, last: int | None) -> int | None:
+        """The entries after ``last``: each of another origin told; none at all means a program that keeps
+        no log (or a gap: pruned before this poll saw them) changed the file, told as "anything"."""
+        if last is None:
+            self.report(ChangeNote.anything())
+            return self._last_logged(conn)
+        rows = conn.execute("SELECT id, origin, payload FROM change_log WHERE id > ? ORDER BY id", (last,)).fetchall()
+        if not rows or (last and rows[0][0] > last + 1):
+            self.report(ChangeNote.anything())
+        for _id, origin, payload in rows:
+            note = ChangeNote.from_payload(payload)
+            if origin != self.origin and note.areas:
+                self.report(note)
+        return int(rows[-1][0]) if rows else last
 
 
 __all__ = ["AREAS", "CHANNEL", "ChangeListener", "ChangeNote", "MAX_IDS", "ORIGIN", "install"]

@@ -165,3 +165,25 @@ def test_a_change_flushed_only_by_the_commit_is_heard(pg_app: AppContext, heard_
         case.stage = "delinquent_notice"  # no flush before commit: the commit's own flush writes it
         s.commit()
     assert heard_pg.next(timeout=2.0).citation_ids == frozenset({cid})
+
+
+def test_sqlite_another_desks_change_is_heard_with_its_cases_and_own_changes_are_not(app: AppContext) -> None:
+    """Through the change log: another Curbdesk's write is reported with its case ids; this process's own
+    writes are left out (its screens heard them from the operation bus already)."""
+    theirs = Heard(app)  # listens as another desk: this process's writes are "theirs" to it
+    own = Heard(app, origin=ORIGIN)
+    try:
+        theirs.wait_connected()
+        own.wait_connected()
+        cid = add_citation(app, number="SQ-1")
+        note = theirs.next(timeout=2.0)
+        assert note.citation_ids == frozenset({cid}) and "cases" in note.areas
+        path = app.db.url.database
+        assert path
+        with sqlite3.connect(path) as other:  # then a program that keeps no log
+            other.execute("CREATE TABLE another_programs_table (x INTEGER)")
+        first = own.next(timeout=2.0)
+        assert first.citation_ids is None  # the program's change; our own insert was left out
+    finally:
+        theirs.close()
+        own.close()
