@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from desktop.persistence.db import Database
@@ -218,11 +218,30 @@ def _before_commit(session: Session) -> None:
         return
     # SQLite: every write leaves an entry, even one touching no area, so that a poller can tell a change
     # of ours (or of another Curbdesk) from one by a program that writes none
+    if not _has_log(session):
+        return  # a schema older than the log (``db upgrade`` signs in and backs up before migrating)
     payload = (note or ChangeNote(frozenset(), frozenset(), frozenset(), ORIGIN)).payload()
-    new_id = session.execute(insert(ChangeLogEntry).values(at=datetime.now(UTC), origin=ORIGIN, payload=payload)
-                             .returning(ChangeLogEntry.id)).scalar_one()
+    # the DB-API directly: this runs on every write transaction (a third of the ORM insert's cost)
+    cursor = session.connection().exec_driver_sql(
+        "INSERT INTO change_log (at, origin, payload) VALUES (?, ?, ?) RETURNING id",
+        (datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), ORIGIN, payload))
+    new_id = int(cursor.scalar_one())
     if new_id % PRUNE_EVERY == 0:
-        session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.id <= new_id - KEEP_ENTRIES))
+        session.connection().exec_driver_sql("DELETE FROM change_log WHERE id <= ?", (new_id - KEEP_ENTRIES,))
+
+
+#: databases (by URL) known to have the change log; one without it is asked again on each write (only while
+#: an older schema waits for ``db upgrade``)
+_HAS_LOG: set[str] = set()
+
+
+def _has_log(session: Session) -> bool:
+    key = str(session.connection().engine.url)
+    if key not in _HAS_LOG:
+        if not inspect(session.connection()).has_table(ChangeLogEntry.__tablename__):
+            return False
+        _HAS_LOG.add(key)
+    return True
 
 
 def _forget(session: Session, *_a: Any) -> None:
