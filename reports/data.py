@@ -525,3 +525,38 @@ class BatchResult:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+
+class ColumnKind(enum.StrEnum):
+    """How a column of a printed or exported list is typed: XLSX writes numbers, dates and money as
+    real cells; the PDF aligns numbers and money to the right."""
+
+    TEXT = "text"
+    INT = "int"
+    MONEY = "money"  # integer cents
+    DATE = "date"
+    DATETIME = "datetime"  # timezone-aware; shown in the table's timezone
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a list: its heading, its kind, and its share of the page width (PDF)."""
+
+    title: str
+    kind: ColumnKind = ColumnKind.TEXT
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A list as printed: what it is, the filter it was made with, who made it and when. The rows come
+    separately, as an iterator (a list of a million cases is never held in memory)."""
+
+    title: str
+    filter_text: str
+    columns: tuple[TableColumn, ...]
+    made_by: str
+    made_at: datetime
+    timezone_name: str
+    agency_name: str = ""
+    currency_symbol: str = "$"

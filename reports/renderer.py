@@ -8,7 +8,7 @@ printed, not when the application starts (the sign-in window paints before Repor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from reports.data import (
     ReceiptData,
     RefundLetterData,
     ReversalLetterData,
+    TableData,
 )
 
 BatchProgress = Callable[[int, int], None]
@@ -117,6 +118,11 @@ class ReportLabRenderer:
         from reports.receipts import receipt_pdf  # lazy: ReportLab costs about 140 ms at start-up
 
         return receipt_pdf(receipt)
+
+    def table_pdf(self, table: TableData, rows: Iterable[Sequence[Any]], out_path: Path) -> int:
+        from reports.tables import write_table_pdf  # lazy: ReportLab costs about 140 ms at start-up
+
+        return write_table_pdf(table, rows, out_path)
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
         from reports import photos  # lazy: Pillow costs about 28 ms at start-up

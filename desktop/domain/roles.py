@@ -23,6 +23,7 @@ class Permission(StrEnum):
     VIEW_CASES = "view cases"
     REVIEW_CITATIONS = "review citations"
     BULK_APPROVE = "approve citations in bulk"
+    BULK_CHANGE = "change many cases at once"
     EDIT_CASES = "edit cases"
     LOOKUP_OWNERS = "look up registered owners"
     IMPORT_DATA = "import data"
@@ -68,7 +69,7 @@ _SUPERVISOR = (
     _CLERK
     | _MAIL
     | {
-        P.BULK_APPROVE, P.REVERSE_PAYMENTS, P.APPROVE_REFUNDS, P.OVERRIDE_DEADLINES,
+        P.BULK_APPROVE, P.BULK_CHANGE, P.REVERSE_PAYMENTS, P.APPROVE_REFUNDS, P.OVERRIDE_DEADLINES,
         P.SCHEDULE_HEARINGS, P.RUN_ESCALATION, P.PLACE_HOLDS, P.RESOLVE_QUARANTINE,
         P.MANAGE_DEVICES, P.MANAGE_PERMITS, P.VIEW_AUDIT,
     }

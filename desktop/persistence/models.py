@@ -409,6 +409,8 @@ class Citation(Base):
     #: days spent on hold so far: every clock counted from the issue date moves by them
     held_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the clerk whose review queue holds this citation (a supervisor's assignment); NULL: everyone's queue
+    review_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     #: optimistic concurrency: bumped on every change to the case row
@@ -771,3 +773,16 @@ class AuditHead(Base):
     key_id: Mapped[str | None] = mapped_column(String(16))
     #: HMAC of (last_id, last_hash) under the office's audit key: the head cannot be moved without the key
     mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChangeLogEntry(Base):
+    """What one committed write transaction changed, on SQLite (PostgreSQL sends it with NOTIFY instead):
+    another process polling the file reads the entries after the last one it saw and leaves out its own
+    (``services.core.changes``). Short-lived: old entries are pruned as new ones are written."""
+
+    __tablename__ = "change_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    origin: Mapped[str] = mapped_column(String(32))
+    #: {"a": [areas], "c": [case ids] | null, "p": [appeal ids] | null}
+    payload: Mapped[str] = mapped_column(String(8000))

@@ -69,7 +69,7 @@ def start_area_for(role: object) -> str:
 
 #: Non-visual helpers started shortly after the window opens ("module:function" taking the UiContext):
 #: they keep working whichever screen is shown (automatic field sync, the dock drop folder).
-BACKGROUND = ["desktop.ui.sync.background:start_background"]
+BACKGROUND = ["desktop.ui.sync.background:start_background", "desktop.ui.common.change_feed:start_change_feed"]
 
 
 class MainWindow(QMainWindow):

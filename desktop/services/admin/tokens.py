@@ -35,7 +35,9 @@ SCOPES: dict[str, frozenset[str] | None] = {
     "backup": frozenset({"db backup", "verify-audit"}),
     "read": frozenset({"export citations", "export collections", "export payments", "export gl",
                        "export quarantine", "appeals list", "appeals docket", "appeals packet", "profiles list",
-                       "profiles show", "notices log", "review queue", "devices list", "verify-audit"}),
+                       "profiles show", "notices log", "review queue", "devices list", "verify-audit",
+                       "export cases", "export review-queue", "export held-notices", "export appeals",
+                       "export mail-log", "export payment-list"}),
     "all": None,
 }
 

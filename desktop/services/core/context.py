@@ -17,7 +17,7 @@ from desktop.paths import AppPaths
 from desktop.persistence import locks
 from desktop.persistence.db import Database
 from desktop.persistence.models import User
-from desktop.services.core import audit, seal
+from desktop.services.core import audit, changes, seal
 from desktop.services.core.printing import DocumentRenderer
 
 
@@ -56,6 +56,8 @@ class AppContext:
     def __post_init__(self) -> None:
         # every session of the database signs the audit head and the sealed rows with the office's key
         seal.attach(self.db, self.paths)
+        # every write session tells the other workstations what it changed (on PostgreSQL, at commit)
+        changes.install()
 
     def now(self) -> datetime:
         return self.clock()

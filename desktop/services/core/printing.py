@@ -11,11 +11,20 @@ The agency block every document carries comes from `desktop.services.core.agency
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from reports.data import BatchResult, DocketData, HearingPacketData, LetterData, MailPiece, NoticeData, ReceiptData
+from reports.data import (
+    BatchResult,
+    DocketData,
+    HearingPacketData,
+    LetterData,
+    MailPiece,
+    NoticeData,
+    ReceiptData,
+    TableData,
+)
 
 #: `progress(done, total)` after each piece of a batch.
 BatchProgress = Callable[[int, int], None]
@@ -77,6 +86,11 @@ class DocumentRenderer(Protocol):
 
     def receipt(self, receipt: ReceiptData) -> bytes:
         """A payment receipt as a PDF."""
+        ...
+
+    def table_pdf(self, table: TableData, rows: Iterable[Sequence[Any]], out_path: Path) -> int:
+        """Any list as a PDF at `out_path` (header with the filter, who and when; page numbers); rows are read
+        once, as they come; returns how many were printed."""
         ...
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:

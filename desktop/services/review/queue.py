@@ -11,6 +11,11 @@
   violation code, each audited with before/after and checked again.
 
 Every use case checks the actor's permission, runs in one unit of work and writes the audit trail.
+The per-case steps (``approve_if_clean``, ``void_in``) also run inside the batches of bulk work
+(``desktop.services.bulk``).
+
+(Over 600 lines, knowingly: the queue, the item and the three decisions share the re-check, the case
+opening and the duplicate re-check; splitting them would scatter one workflow's rules.)
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class QueueEntry:
     warning_codes: tuple[str, ...]
     worst: str | None
     """The worst severity among the warnings (error, warning) or None."""
+    assignee_id: int | None = None
+    """The clerk whose queue it is in (a supervisor's assignment), or None: everyone's."""
 
 
 @dataclass(frozen=True)
@@ -110,22 +117,25 @@ def _sort_key(e: QueueEntry) -> tuple[int, int, datetime, int]:
     return (0 if e.warning_count else 1, rank, e.issued_at, e.id)
 
 
-def review_queue(app: AppContext, actor: Actor) -> ReviewQueue:
-    """Every citation waiting for review: warnings first (errors before warnings), then oldest first."""
+def review_queue(app: AppContext, actor: Actor, *, assignee_id: int | None = None) -> ReviewQueue:
+    """Every citation waiting for review: warnings first (errors before warnings), then oldest first.
+    With ``assignee_id``: only those assigned to that clerk's queue."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
-        rows = uow.session.execute(
-            select(Citation.id, Citation.citation_number, Citation.issued_at, Citation.plate, Citation.jurisdiction,
-                   Citation.violation_code, Citation.warning_count, Citation.review_warnings)
-            .where(Citation.status == CaseStatus.PENDING_REVIEW.value)
-        ).all()
+        q = (select(Citation.id, Citation.citation_number, Citation.issued_at, Citation.plate, Citation.jurisdiction,
+                    Citation.violation_code, Citation.warning_count, Citation.review_warnings,
+                    Citation.review_assignee_id)
+             .where(Citation.status == CaseStatus.PENDING_REVIEW.value))
+        if assignee_id is not None:
+            q = q.where(Citation.review_assignee_id == assignee_id)
+        rows = uow.session.execute(q).all()
     entries = []
     counts: Counter[str] = Counter()
-    for cid, number, issued, plate, state, code, count, warnings in rows:
+    for cid, number, issued, plate, state, code, count, warnings, assignee in rows:
         codes = tuple(str(w.get("code")) for w in warnings or [] if isinstance(w, dict))
         worst = min((str(w.get("severity")) for w in warnings or [] if isinstance(w, dict)),
                     key=lambda s: SEVERITY_RANK.get(s, 3), default=None)
         counts.update(set(codes))
-        entries.append(QueueEntry(cid, number, issued, plate, state, code, int(count or 0), codes, worst))
+        entries.append(QueueEntry(cid, number, issued, plate, state, code, int(count or 0), codes, worst, assignee))
     entries.sort(key=_sort_key)
     return ReviewQueue(tuple(entries), dict(counts))
 
@@ -374,6 +384,19 @@ class BulkResult:
     """(citation number, why it was left in the queue)"""
 
 
+def approve_if_clean(uow: UnitOfWork, case: Citation, how: str = "approved in bulk (no warnings)") -> str | None:
+    """Approve ``case`` in the caller's unit of work if it is waiting for review and the checks, run again
+    now, find no warning; otherwise say why it was left (e.g. "has warnings (photo location)")."""
+    if case.status != CaseStatus.PENDING_REVIEW.value:
+        return f"is {CaseStatus(case.status).label.lower()}"
+    outcome = _recheck(uow, case)
+    if outcome.warnings:
+        titles = ", ".join(check_title(str(w["code"])) for w in outcome.warnings)
+        return f"has warnings ({titles})"
+    _open_case(uow, case, [], how)
+    return None
+
+
 def bulk_approve(app: AppContext, actor: Actor, citation_ids: Sequence[int],
                  progress: Callable[[int, int], None] | None = None) -> BulkResult:
     """Approve many citations at once (supervisors): only those with no warning, checked again now.
@@ -394,15 +417,10 @@ def bulk_approve(app: AppContext, actor: Actor, citation_ids: Sequence[int],
             if case is None:
                 result.skipped.append((str(cid), "no such citation"))
                 continue
-            if case.status != CaseStatus.PENDING_REVIEW.value:
-                result.skipped.append((case.citation_number, f"is {CaseStatus(case.status).label.lower()}"))
+            why = approve_if_clean(uow, case)
+            if why is not None:
+                result.skipped.append((case.citation_number, why))
                 continue
-            outcome = _recheck(uow, case)
-            if outcome.warnings:
-                titles = ", ".join(check_title(str(w["code"])) for w in outcome.warnings)
-                result.skipped.append((case.citation_number, f"has warnings ({titles})"))
-                continue
-            _open_case(uow, case, [], "approved in bulk (no warnings)")
             result.approved.append(case.citation_number)
         if progress is not None:
             progress(total, total)
@@ -417,6 +435,15 @@ def bulk_approve(app: AppContext, actor: Actor, citation_ids: Sequence[int],
 
 def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note: str = "") -> None:
     """Void a citation in review, with a reason code (``VoidReason``) and a note."""
+    reason, note = void_reason(reason_code, note)
+    with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
+        case = case_ops.load_case(uow, citation_id)
+        void_in(uow, case, reason, note)
+        uow.commit()
+
+
+def void_reason(reason_code: str, note: str = "") -> tuple[VoidReason, str]:
+    """The void reason of ``reason_code`` and the cleaned note; one sentence when either will not do."""
     try:
         reason = VoidReason(str(reason_code).strip().upper())
     except ValueError:
@@ -427,25 +454,28 @@ def void(app: AppContext, actor: Actor, citation_id: int, reason_code: str, note
         raise UserError("Write a note saying why the citation is voided (the reason is 'Other').")
     if len(note) > 2000:
         raise UserError("The note is too long (at most 2,000 characters).")
-    with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
-        case = case_ops.load_case(uow, citation_id)
-        _require_reviewable(case)
-        warnings = [str(w.get("code")) for w in case.review_warnings or [] if isinstance(w, dict)]
-        case_ops.move(uow, case, CaseStatus.VOIDED, reason=f"{reason.label}" + (f": {note}" if note else ""),
-                      action="citation.voided")
-        uow.audit("review.void_reason", "citation", case.id,
-                  after={"reason_code": reason.value, "warnings": warnings}, reason=note or reason.label)
-        # Citations that looked like duplicates of this one may no longer be.
-        cfg = check_settings(uow.session).config
-        window = timedelta(minutes=cfg.duplicate_minutes)
-        others = list(uow.session.scalars(select(Citation.id).where(
-            Citation.plate_key == case.plate_key, Citation.id != case.id,
-            Citation.issued_at.between(case.issued_at - window, case.issued_at + window),
-            Citation.status.in_(REVIEWABLE))))
-        if others:
-            uow.session.flush()
-            recheck_citations(uow, others)
-        uow.commit()
+    return reason, note
+
+
+def void_in(uow: UnitOfWork, case: Citation, reason: VoidReason, note: str) -> None:
+    """Void ``case`` in the caller's unit of work: only a citation waiting for review (``NotInReview``
+    otherwise); the citations that looked like its duplicates are checked again."""
+    _require_reviewable(case)
+    warnings = [str(w.get("code")) for w in case.review_warnings or [] if isinstance(w, dict)]
+    case_ops.move(uow, case, CaseStatus.VOIDED, reason=f"{reason.label}" + (f": {note}" if note else ""),
+                  action="citation.voided")
+    uow.audit("review.void_reason", "citation", case.id,
+              after={"reason_code": reason.value, "warnings": warnings}, reason=note or reason.label)
+    # Citations that looked like duplicates of this one may no longer be.
+    cfg = check_settings(uow.session).config
+    window = timedelta(minutes=cfg.duplicate_minutes)
+    others = list(uow.session.scalars(select(Citation.id).where(
+        Citation.plate_key == case.plate_key, Citation.id != case.id,
+        Citation.issued_at.between(case.issued_at - window, case.issued_at + window),
+        Citation.status.in_(REVIEWABLE))))
+    if others:
+        uow.session.flush()
+        recheck_citations(uow, others)
 
 
 # --------------------------------------------------------------------------- correct

@@ -32,11 +32,13 @@ from desktop.domain.roles import Permission, allowed
 from desktop.domain.wording import counted
 from desktop.services import appeals
 from desktop.services.appeals.packet import render_docket
+from desktop.services.lists import AppealsFilter
 from desktop.ui.appeals.deadline_text import AMBER, GREY, RED, days_left_text
 from desktop.ui.appeals.decision import decided_words
 from desktop.ui.appeals.dialogs import DocketDialog, IntakeDialog
 from desktop.ui.appeals.widgets import APPEAL_CHANGES, PdfPreviewDialog
 from desktop.ui.appeals.workspace import HearingWorkspace
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.list_model import Index, ListTableModel
 from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.widgets import local_time
@@ -168,6 +170,9 @@ class AppealsView(QWidget):
         refresh.setToolTip("F5")
         refresh.clicked.connect(self.refresh)
         bar.addWidget(refresh)
+        self.export_bar = ListExportBar(ctx, "appeals", lambda: AppealsFilter(
+            pending_only=not self.show_all.isChecked(), text=self.filter.text()))
+        bar.addWidget(self.export_bar)
         lay.addLayout(bar)
         self.summary = QLabel("Loading…")
         self.summary.setTextFormat(Qt.TextFormat.RichText)

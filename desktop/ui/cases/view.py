@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -26,10 +27,14 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission, allowed
+from desktop.services.bulk import BulkAction
 from desktop.services.cases import queries as cases
 from desktop.services.cases.queries import CaseFilter
+from desktop.services.lists import describe_cases
+from desktop.ui.cases.bulk_dialog import TITLES, BulkDialog
 from desktop.ui.cases.detail import CaseDetailPanel
 from desktop.ui.cases.model import CaseSource, CaseTableModel
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.operations import Changes, initiated_by
 from desktop.ui.context import UiContext
 
@@ -59,6 +64,7 @@ class CasesView(QWidget):
         self._stale = False
         self.model.failed.connect(ctx.error)
         ctx.bus.subscribe(self, self._data_changed)
+        self.bulk_allowed = allowed(ctx.actor.role, Permission.BULK_CHANGE)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 0)
@@ -108,13 +114,20 @@ class CasesView(QWidget):
         self.escalate_button.setVisible(allowed(ctx.actor.role, Permission.RUN_ESCALATION))
         self.escalate_button.clicked.connect(lambda _checked=False: self.run_escalation())
         info.addWidget(self.escalate_button)
+        #: the list as it was last searched (its filter goes in the printout's header)
+        self.export_bar = ListExportBar(ctx, "cases", lambda: self.model.filter)
+        info.addWidget(self.export_bar)
+        self.bulk_button = self._bulk_button()
+        info.addWidget(self.bulk_button)
         lay.addLayout(info)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # several rows (Ctrl/Shift+click) for a supervisor's bulk work; the detail shows the one clicked
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection
+                                    if self.bulk_allowed else QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
@@ -183,6 +196,31 @@ class CasesView(QWidget):
             self.run_search()
         else:
             self.worklist.setCurrentIndex(max(index, 0))
+
+    def _bulk_button(self) -> QPushButton:
+        button = QPushButton("Bulk")
+        button.setToolTip("Supervisors: void, hold, release, move to a clerk's review queue or approve the selected "
+                          "cases (Ctrl/Shift+click) or every case of the list")
+        menu = QMenu(button)
+        for action in BulkAction:
+            act = menu.addAction(TITLES[action] + "…")
+            act.triggered.connect(lambda _c=False, a=action: self.open_bulk(a))
+        button.setMenu(menu)
+        button.setVisible(self.bulk_allowed)
+        return button
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        found = (self.model.row_at(r) for r in rows)
+        return [r.id for r in found if r is not None]
+
+    def open_bulk(self, action: BulkAction) -> BulkDialog:
+        """The bulk dialog for the selected cases or the whole list (as last searched)."""
+        f = self.model.filter
+        dlg = BulkDialog(self.ctx, action, self.selected_ids(), f, describe_cases(f), self)
+        dlg.open()
+        self.bulk_dialog = dlg
+        return dlg
 
     def run_escalation(self) -> None:
         # lazy: the dialog brings the daily run, 85 ms at start-up, and the Cases screen is the first shown

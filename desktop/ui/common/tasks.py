@@ -46,6 +46,15 @@ class TaskControl:
         if self._cancel.is_set():
             raise Cancelled()
 
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for Cancel (a listener's pause between polls); True once cancelled."""
+        return self._cancel.wait(seconds)
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when Cancel was asked: for a long-running listener's own loop (``TaskRunner.listen``)."""
+        return self._cancel
+
     def step(self, done: int, total: int, text: str = "") -> None:
         """Progress from work that may stop here: raises Cancelled once Cancel was asked, else reports."""
         self.check()
@@ -160,6 +169,9 @@ class TaskRunner(QObject):
         self.gc_guard = install_main_thread_gc()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
+        #: long-lived listeners (``listen``), apart from the work pool
+        self.listeners = QThreadPool(self)
+        self.listeners.setMaxThreadCount(2)
         self._tasks: set[Task] = set()
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
@@ -185,10 +197,22 @@ class TaskRunner(QObject):
         self.pool.start(_Runnable(task, fn, args, kwargs))
         return task
 
+    def listen(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+        """Run a long-lived listener, ``fn(control, ...)``, until it is cancelled (the change feed's
+        LISTEN loop): on a pool of its own, so it never takes a worker the screens' work needs. It
+        reports through its own signals (or ``control.progress``) and must return soon after Cancel."""
+        task = Task(self)
+        self._tasks.add(task)
+        task.finished.connect(lambda _r, t=task: self._tasks.discard(t))
+        task.failed.connect(lambda _e, t=task: self._tasks.discard(t))
+        self.listeners.start(_Runnable(task, fn, args, kwargs))
+        return task
+
     def active(self) -> int:
         return len(self._tasks)
 
     def wait_all(self, msecs: int = 30000) -> bool:
         for t in list(self._tasks):
             t.cancel()
-        return self.pool.waitForDone(msecs)
+        done = self.pool.waitForDone(msecs)
+        return self.listeners.waitForDone(msecs) and done

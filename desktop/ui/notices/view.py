@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.roles import Permission, allowed
 from desktop.services.notices import runs as nr
 from desktop.services.notices.documents import DOCUMENT_KINDS, kind_label
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.operations import Changes, Mutation, Query, initiated_by
 from desktop.ui.common.printing import PRINT_DPI, match_page_size, print_pdf  # noqa: F401
 from desktop.ui.common.progress import ProgressPanel
@@ -186,6 +187,8 @@ class NoticesView(QWidget):
         self.release_button.setEnabled(allowed(self.role, Permission.EDIT_CASES))
         hrow.addWidget(self.release_button)
         hrow.addStretch(1)
+        self.held_export = ListExportBar(self.ctx, "held-notices", lambda: None)
+        hrow.addWidget(self.held_export)
         held_lay.addLayout(hrow)
         split.addWidget(held_box)
         lookup_box = QGroupBox("Cases waiting for a new owner lookup (returned mail)")
@@ -285,6 +288,8 @@ class NoticesView(QWidget):
                 self.log_kind.addItem(dk.label, key)
         self.log_kind.currentIndexChanged.connect(self.search_log)
         bar.addWidget(self.log_kind)
+        self.log_export = ListExportBar(self.ctx, "mail-log", lambda: self.log_model.filter)
+        bar.addWidget(self.log_export)
         lay.addLayout(bar)
         self.log_count = QLabel("")
         self.log_count.setStyleSheet("color:#555")

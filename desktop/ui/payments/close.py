@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission
+from desktop.services.lists import PaymentsFilter
 from desktop.services.payments import daily_close
 from desktop.services.payments import posting as payments
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.operations import Mutation, Query
 from desktop.ui.context import UiContext
 from desktop.ui.payments.common import (
@@ -70,6 +72,9 @@ class CloseTab(PaymentsTab):
         for b in (self.gl_button, self.export_button):
             b.setEnabled(self.can(Permission.EXPORT_DATA))
             bar.addWidget(b)
+        #: the day's payments as a list (printed or to a spreadsheet)
+        self.list_export = ListExportBar(ctx, "payment-list", lambda: PaymentsFilter(day=self.selected_day()))
+        bar.addWidget(self.list_export)
         lay.addLayout(bar)
         QShortcut(QKeySequence("F5"), self, self.load)
 

@@ -451,9 +451,38 @@ class CounterTab(QWidget):
 
     def _data_changed(self, changes: Changes, initiator: object) -> None:
         """Payments changed: the drawer is read again if the change was made here or the tab is showing
-        (it is read whenever the tab is shown anyway)."""
+        (it is read whenever the tab is shown anyway). A case on the counter changed elsewhere (another
+        screen, another workstation): its balance is read again, keeping the ticks and what was typed."""
         if changes.payments and (initiated_by(initiator, self) or self.isVisible()):
             self.refresh_drawer()
+        listed = [case for case, _ticked in self.case_model.rows]
+        if listed and not initiated_by(initiator, self) and any(changes.touches_citation(c.id) for c in listed):
+            self._reread_listed(listed)
+
+    def _reread_listed(self, listed: list[CounterCase]) -> None:
+        app, actor = self.ctx.app, self.ctx.actor
+        text = self.lookup.text().strip() or listed[0].citation_number
+        ticked = {case.id for case in self.chosen()}
+        typed_owed = self.amount.text() == money_text(sum(max(c.balance_cents, 0) for c in self.chosen()))
+
+        def arrived(rows: list[CounterCase]) -> None:
+            if [c.id for c, _t in self.case_model.rows] != [c.id for c in listed]:
+                return  # the clerk has looked up something else meanwhile
+            self.case_model.set_rows([(row, row.id in ticked) for row in rows])
+            if typed_owed:
+                self._refresh_amount()  # the amount was the balance owed: it follows the new balance
+            self.ctx.info("A case on the counter was changed elsewhere: its balance was read again.")
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, UserError):
+                self.ctx.error(exc)
+            elif [c.id for c, _t in self.case_model.rows] == [c.id for c in listed]:
+                self.case_model.set_rows([])  # nothing is owed any more: said in one sentence
+                self.owed.setText("")
+                self.ctx.info(f"Changed elsewhere: {exc}")
+
+        Query(self.ctx, self, lambda _c: payments.counter_lookup(app, actor, text), success=arrived,
+              failure=failed).run()
 
     def _show_drawer(self, drawer: daily_close.DrawerSummary | None) -> None:
         if drawer is None:

@@ -31,6 +31,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -49,6 +50,7 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
 from desktop.ui.common.evidence_viewer import EvidenceViewer
+from desktop.ui.common.list_export import ListExportBar
 from desktop.ui.common.map_view import CitationMapView
 from desktop.ui.common.operations import Changes, Query, initiated_by
 from desktop.ui.context import UiContext
@@ -136,6 +138,12 @@ class ReviewView(ReviewDecisions, QWidget):
         self.bulk_button.setVisible(self.can_bulk)
         button("Permits…", self.open_permits, "Search and edit parking permits (Ctrl+P)")
         button("Reload", lambda: self.refresh(), "Reload the queue (F5)")
+        self.mine_only = QCheckBox("&My queue")
+        self.mine_only.setToolTip("Only the citations a supervisor moved to your review queue")
+        self.mine_only.toggled.connect(lambda _on: self.refresh())
+        bar.addWidget(self.mine_only)
+        self.export_bar = ListExportBar(self.ctx, "review-queue", lambda: None)
+        bar.addWidget(self.export_bar)
         outer.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -294,7 +302,8 @@ class ReviewView(ReviewDecisions, QWidget):
         gen = self._queue_generation
         if keep is None:
             keep = self.current.item.id if self.current else None
-        Query(self.ctx, self, lambda _c: review_service.review_queue(self.ctx.app, self.ctx.actor),
+        mine = self.ctx.actor.user_id if self.mine_only.isChecked() else None
+        Query(self.ctx, self, lambda _c: review_service.review_queue(self.ctx.app, self.ctx.actor, assignee_id=mine),
               success=lambda q: self._queue_arrived(gen, q, keep)).run()
 
     def _queue_arrived(self, gen: int, queue: review_service.ReviewQueue, keep: int | None) -> None:
@@ -318,6 +327,8 @@ class ReviewView(ReviewDecisions, QWidget):
         text = f"{mark} {e.citation_number}   {e.plate} {e.jurisdiction}"
         if e.warning_count:
             text += f"   ({e.warning_count})"
+        if e.assignee_id is not None:  # a supervisor moved it to one clerk's queue
+            text += "   · mine" if e.assignee_id == self.ctx.actor.user_id else "   · another clerk's"
         item = QListWidgetItem(text)
         if e.worst:
             item.setForeground(QColor(SEVERITY_COLOURS.get(e.worst, "#333")))

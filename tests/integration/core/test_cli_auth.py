@@ -90,6 +90,17 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "devices held": (["devices", "held"], "hearing"),
         "devices accept": (["devices", "accept", "HH-9-20261124T100000Z.zip"], "clerk"),
         "devices refuse": (["devices", "refuse", "HH-9-20261124T100000Z.zip", "--reason", "x"], "clerk"),
+        "export cases": (["export", "cases", "--status", "open", "--out", o("cases.xlsx")], None),
+        "export review-queue": (["export", "review-queue", "--out", o("rq.pdf")], "hearing"),
+        "export held-notices": (["export", "held-notices", "--out", o("held.csv")], None),
+        "export appeals": (["export", "appeals", "--out", o("ap.pdf")], None),
+        "export mail-log": (["export", "mail-log", "--out", o("ml.csv")], None),
+        "export payment-list": (["export", "payment-list", "--out", o("pl.xlsx")], None),
+        "bulk void": (["bulk", "void", "--citation", "NOPE-1", "--code", "DUPLICATE", "--yes"], "clerk"),
+        "bulk hold": (["bulk", "hold", "--citation", "NOPE-1", "--reason", "x", "--yes"], "clerk"),
+        "bulk release": (["bulk", "release", "--citation", "NOPE-1", "--reason", "x", "--yes"], "clerk"),
+        "bulk assign": (["bulk", "assign", "--citation", "NOPE-1", "--to", "clerk", "--yes"], "clerk"),
+        "bulk approve": (["bulk", "approve", "--citation", "NOPE-1", "--yes"], "clerk"),
     }
 
 
