@@ -49,6 +49,7 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "users add": (["users", "add", "mallory", "--role", "admin", "--name", "Mallory", "--password-stdin"],
                       "supervisor"),
         "users list": (["users", "list"], "supervisor"),
+        "users passwd": (["users", "passwd", "admin"], "clerk"),
         "users token issue": (["users", "token", "issue", "clerk", "--scope", "all"], "supervisor"),
         "users token list": (["users", "token", "list"], "supervisor"),
         "users token revoke": (["users", "token", "revoke", "1"], "supervisor"),
