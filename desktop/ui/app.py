@@ -89,7 +89,7 @@ def run_gui(env: Any) -> int:
     from desktop.ui.login import LoginDialog
     from desktop.ui.paint import first_paint_hook
 
-    login = LoginDialog(None)
+    login = LoginDialog(None, runner=runner)
     state: dict[str, Any] = {}
 
     def opened(result: dict[str, Any]) -> None:
@@ -146,11 +146,19 @@ def run_gui(env: Any) -> int:
         return 0
     app = state["app"]
     signed_in_at = time.perf_counter()
-    window = open_main_window(app, login.actor, runner, messages, start_area)
+    from desktop.ui.session import WorkstationSession
+
+    # Sign out and a locked screen leave no main window open for a while: the application quits when the
+    # session ends (Quit, or Cancel on the sign-in window), not when the last window closes.
+    qapp.setQuitOnLastWindowClosed(False)
+    demo = bool(state.get("is_demo"))
+    session = WorkstationSession(
+        app, runner, lambda actor: open_main_window(app, actor, runner, messages, start_area, demo=demo))
+    session.ended.connect(qapp.quit)
+    window = session.start(login.actor)
     if probe:
         window.signed_in_at = signed_in_at
         _exit_after_first_paint(qapp.quit, window)
-    window.show()
     code = qapp.exec()
     runner.wait_all(5000)
     app.db.dispose()
@@ -250,11 +258,12 @@ def agency_timezone(app: Any) -> Any:
     return read_agency_zone(app)
 
 
-def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases") -> Any:
+def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str = "cases", *,
+                     demo: bool = False) -> Any:
     from desktop.ui.context import UiContext
     from desktop.ui.main_window import MainWindow
 
-    ctx = UiContext(app=app, actor=actor, runner=runner, messages=messages, tz=agency_timezone(app))
+    ctx = UiContext(app=app, actor=actor, runner=runner, messages=messages, tz=agency_timezone(app), demo=demo)
     window = MainWindow(ctx)
     window.show_area(start_area)
     return window

@@ -43,6 +43,7 @@ from desktop.services.admin.profiles import (
     validate_definition,
 )
 from desktop.services.core import settings as settings_service
+from desktop.ui import accounts
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
@@ -346,13 +347,16 @@ class UsersTab(_RowsTab):
         self.add_button.clicked.connect(lambda _c=False: self.add_user())
         self.toggle_button = QPushButton("Disable / enable…")
         self.toggle_button.clicked.connect(lambda _c=False: self.toggle())
+        self.reset_button = QPushButton("Reset password…")
+        self.reset_button.clicked.connect(lambda _c=False: self.reset_password())
         row.addWidget(self.add_button)
         row.addWidget(self.toggle_button)
+        row.addWidget(self.reset_button)
         row.addStretch(1)
         self.column.addLayout(row)
         self.may = allowed(ctx.actor.role, Permission.MANAGE_USERS)
-        self.add_button.setEnabled(self.may)
-        self.toggle_button.setEnabled(self.may)
+        for button in (self.add_button, self.toggle_button, self.reset_button):
+            button.setEnabled(self.may)
 
     def refresh(self) -> None:
         if not self.may:
@@ -393,6 +397,13 @@ class UsersTab(_RowsTab):
         args = (username.text().strip(), full.text().strip(), role.currentData(), password.text())
         Mutation(self.ctx, self, lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
                  changes=Changes(users=True), success=lambda _r: self.ctx.info(f"User {args[0]} added.")).run()
+
+    def reset_password(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.rows):
+            self.ctx.info("Select a user first.")
+            return
+        accounts.reset_password(self.ctx, self, self.rows[row].username)
 
     def toggle(self) -> None:
         row = self.table.currentRow()
@@ -476,6 +487,8 @@ class AdminView(QWidget):
         self.tabs.addTab(self.profiles, "Jurisdiction profiles")
         self.tabs.addTab(self.users, "Users")
         self.tabs.addTab(self.settings, "Settings")
+        self.sign_ins = accounts.SignInEventsTab(ctx)
+        self.tabs.addTab(self.sign_ins, "Sign-ins")
         lay.addWidget(self.tabs)
         self._loaded = False
         ctx.bus.subscribe(self, self._data_changed)
@@ -488,6 +501,7 @@ class AdminView(QWidget):
             self.profiles.refresh()
         if changes.users:
             self.users.refresh()
+            self.sign_ins.refresh()
         if changes.settings:
             self.settings.refresh()
 
@@ -497,3 +511,4 @@ class AdminView(QWidget):
             self.profiles.refresh()
             self.users.refresh()
             self.settings.refresh()
+            self.sign_ins.refresh()
