@@ -52,6 +52,11 @@ class SignatureStatus(enum.StrEnum):
     UNKNOWN_KEY = "unknown_key"
 
 
+#: The words a printed document spells differently in British English (US spelling -> GB spelling).
+_GB_SPELLING = {"check": "cheque", "checks": "cheques", "color": "colour", "colors": "colours",
+                "license": "licence", "center": "centre", "canceled": "cancelled"}
+
+
 @dataclass(frozen=True)
 class AgencyInfo:
     """The issuing agency as its settings describe it (names, addresses, wording are settings, not code).
@@ -78,6 +83,20 @@ class AgencyInfo:
     signature_name: str = ""
     signature_title: str = ""
     wording_overrides: Mapping[str, str] = field(default_factory=dict, hash=False)
+    currency: str = "USD"  # ISO 4217 code of the amounts this authority prints
+    spelling: str = "US"  # "US" (check, color) or "GB" (cheque, colour)
+    tribunal_name: str = ""  # the next, independent appeal level (court or tribunal) letters name
+    tribunal_address_lines: tuple[str, ...] = ()
+    tribunal_web_url: str = ""
+
+    def spell(self, us_word: str) -> str:
+        """`us_word` in this authority's spelling ("check" -> "cheque" for GB), keeping its capitals."""
+        gb = _GB_SPELLING.get(us_word.lower()) if self.spelling.upper() == "GB" else None
+        if gb is None:
+            return us_word
+        if us_word.isupper():
+            return gb.upper()
+        return gb.capitalize() if us_word[:1].isupper() else gb
 
     def pay_url(self, citation_number: str, plate: str = "") -> str:
         """The online payment address for one citation."""

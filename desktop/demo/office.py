@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 import desktop.demo as pkg
+from desktop.demo.agencies import set_identities
 from desktop.demo.photos import street_photo
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import UserError
@@ -244,6 +245,7 @@ def _reference_data(app: AppContext, seed: int) -> None:
                 s.add(ViolationCode(code=code, description=desc, fine_cents=fine,
                                     effective_from=date(2025, 7, 1), kind=kind))
         _set(s, "agency.profile", _setting(s, "agency.profile", "CA"))
+        set_identities(s, actor)  # California under Los Angeles, England under its own council
         uow.audit("demo.reference_data", "setting", "demo", reason="demo office created")
         uow.commit()
 

@@ -165,6 +165,15 @@ class PaymentPlanRule:
 
 
 @dataclass(frozen=True)
+class Tribunal:
+    """The independent appeal level beyond the issuing authority (a court or tribunal) as letters name it."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
 class JurisdictionProfile:
     code: str
     name: str
@@ -181,6 +190,11 @@ class JurisdictionProfile:
     vehicle_description_mismatch_rule: str = ""
     legal_basis: str = ""
     notes: tuple[str, ...] = ()
+    spelling: str = "US"
+    """"US" or "GB": how the documents of this jurisdiction spell check/cheque, color/colour."""
+    tribunal: Tribunal | None = None
+    """The next appeal level every authority under this law shares (None: it depends on the authority,
+    e.g. England: the Traffic Penalty Tribunal, or London Tribunals for a London council)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -421,7 +435,25 @@ def parse_profile(data: Mapping[str, Any], where: str = "profile") -> Jurisdicti
         vehicle_description_mismatch_rule=r.get("vehicle_description_mismatch_rule", str, required=False, default=""),
         legal_basis=r.get("legal_basis", str, required=False, default=""),
         notes=tuple(r.get("notes", list, required=False, default=[])),
+        spelling=_spelling(r),
+        tribunal=_tribunal(r),
     )
+
+
+def _spelling(r: _Reader) -> str:
+    spelling = r.get("spelling", str, required=False, default="US")
+    if spelling not in ("US", "GB"):
+        raise r.fail(f"spelling must be \"US\" or \"GB\", not {spelling[:10]!r}.")
+    return str(spelling)
+
+
+def _tribunal(r: _Reader) -> Tribunal | None:
+    raw = r.get("tribunal", dict, required=False)
+    if raw is None:
+        return None
+    t = r.child("tribunal", raw)
+    return Tribunal(name=t.get("name", str), address=tuple(t.get("address", list, required=False, default=[])),
+                    web_url=t.get("web_url", str, required=False, default=""))
 
 
 def load_profile_versions(code: str, directory: Path | None = None) -> list[JurisdictionProfile]:

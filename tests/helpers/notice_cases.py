@@ -17,6 +17,7 @@ from desktop.services.admin import users
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices.documents import address_snapshot
 from tests.helpers.factories import add_citation
+from tests.helpers.identities import give_identity
 
 _n = [0]
 
@@ -59,6 +60,7 @@ def queue_case(app: AppContext, *, kind: str = "notice_of_delinquent_violation",
     """One case at `stage` with its notice queued; returns (citation_id, notice_id)."""
     _n[0] += 1
     i = _n[0]
+    give_identity(app, profile)
     plate = citation.pop("plate", f"8NTC{i:03d}")
     issued = issued_at or datetime(2026, 10, 30, 17, 15, tzinfo=UTC)
     owner_id = add_owner(app, plate=plate, jurisdiction="GB" if profile == "ENG" else "CA",

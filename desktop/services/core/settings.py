@@ -50,6 +50,9 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("agency.logo_path", str, "", "an image file printed in the letterhead (optional)"),
     SettingSpec("agency.signature_name", str, "", "who signs letters (default: the department)"),
     SettingSpec("agency.signature_title", str, "", "the signer's title"),
+    SettingSpec("agency.identity", dict, {},
+                "the issuing authority per jurisdiction profile code (see desktop.services.core.agency); the "
+                "home profile falls back to the agency.* settings above"),
     SettingSpec("agency.wording", dict, {},
                 "replacement wording for printed documents, by key (see reports.profiles.WORDING_KEYS)"),
     SettingSpec("mail.mailer_id", str, "314159", "USPS Mailer ID for the Intelligent Mail barcode (6 or 9 digits)"),

@@ -49,6 +49,7 @@ from desktop.persistence.files import fsync_dir
 from desktop.persistence.models import Citation, Hold, Notice, NoticeBatch, RegisteredOwner, Setting, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
+from desktop.services.core.agency import require_identity
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.printing import DocumentRenderer
@@ -226,6 +227,8 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
         note(0, len(queued), "Preparing the notices…")
         builder = PieceBuilder(s, app.paths, app.now(), app.renderer)
         cases = load_cases(s, [n.citation_id for n in queued])
+        for code in sorted({c.citation.profile_code.upper() for c in cases.values()}):
+            require_identity(s, code)  # nothing printed under a profile without its own issuing authority
         _prefetch_photos(builder, [cases[n.citation_id] for n in queued
                                    if n.citation_id in cases and n.kind in DOCUMENT_KINDS
                                    and DOCUMENT_KINDS[n.kind].is_notice], note, stop)

@@ -8,8 +8,9 @@ from datetime import date
 from desktop.domain.roles import Role
 from desktop.services.appeals.packet import letter_data, render_letter
 from desktop.services.core import settings
-from desktop.services.core.agency import agency_info
+from desktop.services.core.agency import agency_info, save_identity
 from tests.integration.appeals.test_letters_and_packet import filed, flat, text_of
+from tests.integration.core.test_agency_identity import EXETER_LIKE
 
 AGENCY = {
     "agency.signature_name": "Dana Whitfield",
@@ -53,4 +54,13 @@ def test_an_english_case_gets_its_profiles_wording(app, actors) -> None:  # type
         assert dict(agency.wording_overrides) == {"footer": "Issued under the TMA 2004."}
         assert dict(agency_info(s, "eng").wording_overrides) == {"footer": "Issued under the TMA 2004."}
         assert dict(agency_info(s).wording_overrides) == {"footer": "Issued by Riverside Bay."}
-    assert agency.signature_name == "Dana Whitfield"
+    # England's documents are issued by England's own authority: nothing of the home (California) one
+    assert agency.signature_name == "" and agency.name != "City of Los Angeles"
+    admin = actors[Role.ADMIN]
+    with app.uow(admin) as uow:
+        save_identity(uow.session, admin, "ENG", dict(EXETER_LIKE, signature_name="Morag Pell"))
+        uow.commit()
+    with app.db.reading() as s:
+        agency = letter_data(s, aid, "appeal_acknowledgement", date(2026, 11, 24)).agency
+    assert agency.name == "Exmoor Vale City Council" and agency.signature_name == "Morag Pell"
+    assert agency.web_url == "www.exmoorvale.gov.uk/parking" and agency.spelling == "GB"
