@@ -58,9 +58,13 @@ def check_password_policy(password: str, username: str, full_name: str = "") -> 
         raise UserError(problem)
 
 
+def check_username(username: str) -> None:
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum() or len(username) > 64:
+        raise UserError("A username is letters, digits, dots, dashes and underscores (up to 64).")
+
+
 def _check_new(username: str, password: str, role: str, full_name: str = "") -> Role:
-    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise UserError("A username is letters, digits, dots, dashes and underscores.")
+    check_username(username)
     check_password_policy(password, username, full_name)
     try:
         return Role(role)
