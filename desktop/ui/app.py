@@ -75,12 +75,26 @@ def run_gui(env: Any) -> int:
     set_channel(messages)
     install_excepthook()
     env.paths.ensure()
-    configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
-    first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
     auto = os.environ.get("CURBDESK_DEMO_LOGIN")
     start_area = os.environ.get("CURBDESK_START_AREA", "cases")
     probe = os.environ.get("CURBDESK_EXIT_AFTER_PAINT")
+    configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
+    profile = None if configured else _connection_profile(messages)
+    if profile is not None:
+        configured = True
+        if not _database_password(profile):
+            return 0
+        env.db_url = _profile_url(profile)
+    first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
+    if first_demo and not (auto or probe):  # a first run: set up a real agency, join one, or try the demo
+        chosen = _first_run_wizard(env, runner)
+        if chosen is None:
+            runner.wait_all(2000)
+            return 0
+        if chosen != "demo":
+            env.db_url = chosen
+            first_demo = False
     if probe:  # a measurement or smoke test: an error ends the process with a non-zero code
         messages.interactive = False
         messages.error_shown.connect(lambda text: (print("error: " + text.strip().splitlines()[-1], flush=True),
@@ -163,6 +177,54 @@ def run_gui(env: Any) -> int:
     runner.wait_all(5000)
     app.db.dispose()
     return int(code)
+
+
+def _connection_profile(messages: Any) -> Any:
+    """This user's connection profile (the office's database), or None."""
+    from desktop.persistence.connections import load_profile  # lazy: 30 ms, only without --db
+
+    try:
+        return load_profile()
+    except Exception as exc:  # noqa: BLE001 - an unreadable profile: said once, then the default database
+        messages.error(exc)
+        return None
+
+
+def _profile_url(profile: Any) -> str:
+    from desktop.persistence.connections import profile_url  # lazy: as above, 30 ms
+
+    return str(profile_url(profile))
+
+
+def _database_password(profile: Any) -> bool:
+    """A PostgreSQL profile whose password is neither in the keyring nor in PGPASSWORD nor replaced by a client
+    certificate: ask for it (kept in memory until Curbdesk closes). False when the user cancels."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    from desktop.persistence.connections import PASSWORDS  # lazy: as above, 30 ms
+
+    if profile.kind != "postgresql" or profile.sslcert or os.environ.get("PGPASSWORD") or PASSWORDS.has(profile.key):
+        return True
+    password, ok = QInputDialog.getText(None, "Curbdesk — database password",
+                                        f"Password of {profile.user} for {profile.database} on {profile.host}:",
+                                        QLineEdit.EchoMode.Password)
+    if not ok:
+        return False
+    PASSWORDS.remember(profile.key, password, persist=False)
+    return True
+
+
+def _first_run_wizard(env: Any, runner: Any) -> str | None:
+    """The first-run wizard: "demo", the URL of the office set up or joined, or None when cancelled."""
+    from PySide6.QtWidgets import QDialog
+
+    from desktop.bootstrap import make_app_context  # lazy: 760 ms, only at a first run
+    from desktop.ui.setup_wizard import SetupWizard
+
+    wizard = SetupWizard(runner, env.paths, lambda db: make_app_context(db, env.paths))
+    if wizard.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return "demo" if wizard.outcome == "demo" else wizard.db_url
 
 
 def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: Any) -> bool:
