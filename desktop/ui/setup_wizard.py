@@ -186,12 +186,13 @@ class IdentityForm(QWidget):
                  ("Office hours", self.office_hours), ("Logo (PNG or JPEG)", self.logo)]
         if not has_tribunal:
             right += [("Tribunal (next appeal level) *", self.tribunal), ("Tribunal's web address", self.tribunal_web)]
-        for col, rows in ((0, left), (2, right)):
-            for row, (label, widget) in enumerate(rows):
-                grid.addWidget(QLabel(label), row, col, Qt.AlignmentFlag.AlignTop)
-                grid.addWidget(widget, row, col + 1)
+        for col, rows in ((0, left), (1, right)):
+            form = QFormLayout()
+            for label, widget in rows:
+                form.addRow(label, widget)
+            grid.addLayout(form, 0, col, Qt.AlignmentFlag.AlignTop)
+        grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
         self.has_tribunal = has_tribunal
 
     def values(self) -> dict[str, Any]:
@@ -383,6 +384,12 @@ class DatabasePage(Page):
                 return True
             return self.refuse(UserError("Test the connection first."))
         _profile, state = self.tested
+        try:
+            changed = check_profile(self.profile()) != _profile
+        except UserError as exc:
+            return self.refuse(exc)
+        if changed:
+            return self.refuse(UserError("The settings changed since the test: test the connection again."))
         if joining and state.state != "curbdesk":
             return self.refuse(UserError("There is no Curbdesk office in that database to join: check the database "
                                          "name, or go back and set up a new office."))
@@ -517,6 +524,8 @@ class CreatePage(Page):
             self.outcome.setText(f"<b>The office is set up</b> in {built.display}.{kept}<ul>{lines}</ul>Press Finish "
                                  f"and sign in as {plan.admin.username}.")
             self.done = True
+            cancel = w.button(QWizard.WizardButton.CancelButton)
+            cancel.setEnabled(False)  # the office exists now: Finish opens it
             self.completeChanged.emit()
 
         def failed(exc: BaseException) -> None:
