@@ -62,6 +62,9 @@ class LoginDialog(QDialog):
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        if locked_for is not None:  # between two users of a workstation, Cancel leaves Curbdesk
+            self.setMinimumWidth(420)
+            buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit Curbdesk")
         self.username.setFocus()
         if locked_for:
             self.username.setText(locked_for)

@@ -170,6 +170,9 @@ class WorkstationSession(QObject):
     # ----------------------------------------------------------- the sign-in window
     def _ask(self, locked_for: str | None) -> None:
         dlg = LoginDialog(self.app, runner=self.runner, locked_for=locked_for)
+        if locked_for is None:  # after a sign-out: the next user starts from an empty window
+            dlg.setWindowTitle("Curbdesk — sign in")
+            dlg.setMinimumWidth(420)
         self.dialog = dlg
         dlg.accepted.connect(lambda: self._signed_in(dlg))
         dlg.rejected.connect(lambda: self._gave_up(dlg))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -61,12 +62,22 @@ class SignInEvent:
     detail: str
 
 
+def _until(iso: Any, zone: ZoneInfo) -> str:
+    if not iso:
+        return ""
+    try:
+        return f"locked until {datetime.fromisoformat(str(iso)).astimezone(zone):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return f"locked until {iso}"
+
+
 def sign_in_events(app: AppContext, actor: Actor, *, failures_only: bool = False, limit: int = 500) -> list[SignInEvent]:
     """The newest sign-in events from the audit trail, for the administrators (failed sign-ins and lockouts
     with the name that was typed)."""
     actions = ("user.sign_in_failed", "user.locked") if failures_only else SIGN_IN_ACTIONS
     with app.reader(actor, Permission.MANAGE_USERS) as uow:
         names = {uid: name for uid, name in uow.session.execute(select(User.id, User.username))}
+        zone = ZoneInfo(str(settings_service.get(uow.session, "agency.timezone")))
         rows = uow.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(actions))
                                    .order_by(AuditEntry.id.desc()).limit(limit)).all()
         out = []
@@ -77,6 +88,6 @@ def sign_in_events(app: AppContext, actor: Actor, *, failures_only: bool = False
             detail = "; ".join(x for x in (
                 e.reason or "", "while locked" if after.get("locked") else "",
                 "account disabled" if after.get("disabled") else "",
-                f"until {after['locked_until']}" if after.get("locked_until") else "") if x)
+                _until(after.get("locked_until"), zone)) if x)
             out.append(SignInEvent(e.at, e.action.removeprefix("user."), str(account), e.username, detail))
         return out
