@@ -137,3 +137,21 @@ def test_users_passwd_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         db.dispose()
     assert main(["verify-audit"]) == 2  # no credentials: refused as every command
+
+
+def test_the_demo_shows_failed_sign_ins_to_administrators(app: AppContext) -> None:
+    from desktop.demo.accounts import extend_demo
+    from desktop.demo.office import DEMO_USERS
+
+    for username, full, role, password in DEMO_USERS:
+        if not users.has_users(app):
+            users.add_first_administrator(app, username, full, password)
+        else:
+            users.add_user(app, users.actor_for(app, "admin"), username, full, role.value, password)
+    extend_demo(app)
+    extend_demo(app)  # idempotent
+    events = sign_in_events(app, users.actor_for(app, "admin"))
+    assert [(e.action, e.account) for e in events] == [("signed_in", "hearing"), ("sign_in_failed", "hearing"),
+                                                       ("sign_in_failed", "jsmith"), ("sign_in_failed", "hearing")]
+    with app.db.reading() as s:
+        assert s.scalar(select(User.failed_logins).where(User.username == "hearing")) == 0
