@@ -124,3 +124,13 @@ def test_an_unreachable_server_is_named_by_the_database_layer(pg_server: str) ->
             db.check_connection()
     finally:
         db.dispose()
+
+
+def test_tls_asked_of_a_server_without_it_is_named(pg_server: str) -> None:
+    """The development server runs without TLS (ssl = off): sslmode=require must refuse, in one sentence."""
+    db = Database(pg_server + "?sslmode=require")
+    try:
+        with pytest.raises(UserError, match="^The server does not offer TLS, but sslmode require asks for it"):
+            db.check_connection()
+    finally:
+        db.dispose()

@@ -229,6 +229,7 @@ def test_an_empty_existing_database_is_emptied_again_when_the_setup_fails(
 
 
 def test_a_local_office_is_built_aside_and_moved_into_place(office_files: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "office" / "springfield.sqlite3"
     config = _write(office_files, f'kind = "sqlite"\npath = "{target}"')
@@ -237,11 +238,8 @@ def test_a_local_office_is_built_aside_and_moved_into_place(office_files: Path, 
     profile = load_profile()
     assert profile == ConnectionProfile(kind="sqlite", path=str(target), host="", port=5432, database="curbdesk")
     assert main(["--as", "clerk1", "review", "queue"]) == 2  # no password given: the command asks for one
-    os.environ["CURBDESK_PASSWORD"] = PASSWORDS["T_CLERK1_PASSWORD"]
-    try:
-        assert main(["--as", "clerk1", "review", "queue"]) == 0
-    finally:
-        del os.environ["CURBDESK_PASSWORD"]
+    monkeypatch.setenv("CURBDESK_PASSWORD", PASSWORDS["T_CLERK1_PASSWORD"])
+    assert main(["--as", "clerk1", "review", "queue"]) == 0
 
 
 @pytest.mark.parametrize(("change", "says"), [
