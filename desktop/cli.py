@@ -61,6 +61,7 @@ class CliEnv:
         db = Database(self.db_url)
         self.opened.append(db)
         db.check_connection()
+        db.check_rights()
         current = current_revision(db)
         head = head_revision(db)
         if migrate:

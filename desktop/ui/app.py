@@ -33,6 +33,7 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
 
     db = Database(env.db_url)
     db.check_connection()
+    db.check_rights()
     upgrade(db)
     app = make_app_context(db, env.paths)
     return {"app": app, "has_users": users.has_users(app), "is_demo": settings.is_demo_database(app)}

@@ -134,3 +134,27 @@ def test_tls_asked_of_a_server_without_it_is_named(pg_server: str) -> None:
             db.check_connection()
     finally:
         db.dispose()
+
+
+def test_a_user_without_rights_on_the_office_is_told_so(pg_url: str) -> None:
+    """The server lets the user in (pg_hba), but nobody granted it Curbdesk's tables."""
+    import uuid
+
+    import psycopg
+
+    role = f"curbdesk_norights_{uuid.uuid4().hex[:6]}"
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    db = Database(pg_url.replace("postgres@", f"{role}@"))
+    try:
+        db.check_connection()  # connecting is allowed
+        with pytest.raises(UserError, match=f"^User {role} has no rights on the database curbdesk_t_"):
+            db.check_rights()
+    finally:
+        db.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'REVOKE ALL ON DATABASE "{pg_url.rsplit("/", 1)[1]}" FROM "{role}"')
+        with psycopg.connect(admin.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
