@@ -168,7 +168,8 @@ def run_gui(env: Any) -> int:
     qapp.setQuitOnLastWindowClosed(False)
     demo = bool(state.get("is_demo"))
     session = WorkstationSession(
-        app, runner, lambda actor: open_main_window(app, actor, runner, messages, start_area, demo=demo))
+        app, runner, lambda actor: open_main_window(app, actor, runner, messages, start_area, demo=demo),
+        demo_accounts=_demo_accounts() if demo else None)
     session.ended.connect(qapp.quit)
     window = session.start(login.actor)
     if probe:

@@ -62,9 +62,9 @@ class LoginDialog(QDialog):
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         if locked_for is not None:  # between two users of a workstation, Cancel leaves Curbdesk
-            self.setMinimumWidth(420)
-            buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit Curbdesk")
+            self.between_users()
         self.username.setFocus()
         if locked_for:
             self.username.setText(locked_for)
@@ -74,6 +74,11 @@ class LoginDialog(QDialog):
             self.error.setStyleSheet("color:#555")
             self.error.setText("Opening the database…")
         self.show_demo_accounts(demo_accounts)
+
+    def between_users(self) -> None:
+        """A workstation's sign-in after a sign-out or at a locked screen: Cancel leaves Curbdesk."""
+        self.setMinimumWidth(420)
+        self.cancel_button.setText("Quit Curbdesk")
 
     def show_demo_accounts(self, demo_accounts: list[tuple[str, str, str]] | None) -> None:
         if not demo_accounts:

@@ -95,8 +95,10 @@ class WorkstationSession(QObject):
 
     def __init__(self, app: Any, runner: TaskRunner, open_window: Callable[[Any], Any], *,
                  idle_clock: Callable[[], float] = time.monotonic, idle_check_ms: int = 5000,
-                 parent: QObject | None = None) -> None:
+                 demo_accounts: list[tuple[str, str, str]] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        #: the demo's accounts, shown again on the sign-in after a sign-out (None for a real office)
+        self.demo_accounts = demo_accounts
         self.app = app
         self.runner = runner
         self.open_window = open_window
@@ -171,8 +173,8 @@ class WorkstationSession(QObject):
     def _ask(self, locked_for: str | None) -> None:
         dlg = LoginDialog(self.app, runner=self.runner, locked_for=locked_for)
         if locked_for is None:  # after a sign-out: the next user starts from an empty window
-            dlg.setWindowTitle("Curbdesk — sign in")
-            dlg.setMinimumWidth(420)
+            dlg.between_users()
+            dlg.show_demo_accounts(self.demo_accounts)
         self.dialog = dlg
         dlg.accepted.connect(lambda: self._signed_in(dlg))
         dlg.rejected.connect(lambda: self._gave_up(dlg))

@@ -69,7 +69,7 @@ def test_sign_out_shows_the_sign_in_and_the_next_user_gets_a_fresh_window(qtbot,
     sign_out.trigger()
     dlg = session.dialog
     assert dlg is not None and dlg.isVisible() and not first.isVisible()
-    assert dlg.username.text() == ""
+    assert dlg.username.text() == "" and dlg.cancel_button.text() == "Quit Curbdesk"
     with qtbot.waitSignal(session.window_opened, timeout=5000) as opened_signal:
         _sign_in(qtbot, dlg, "supervisor", PASSWORDS[Role.SUPERVISOR])
     second = opened_signal.args[0]
