@@ -42,7 +42,8 @@ office_hours = "Mon-Fri 8:00 a.m. to 5:00 p.m."
 
 [mail]                               # USPS Intelligent Mail barcode
 mailer_id = "123456"                 # 6 digits, or 9 starting with 9
-service_type_id = "300"
+address_correction = "none"          # none (STID 300), basic (OneCode ACS, 230), full_service (Full-Service ACS, 320)
+# service_type_id = "300"            # only to override what the address correction sets
 barcode_id = "00"
 
 [database]                           # kind = "sqlite" with path = "..." for one workstation
@@ -207,7 +208,8 @@ def read_plan(path: Path, paths: Any) -> tuple[Any, bool]:
     plan = OfficePlan(
         profiles=tuple(profiles), identities=identities, database=profile, admin=admin,
         timezone=str(ag.get("timezone", "America/Los_Angeles")), mailer_id=str(mail.get("mailer_id", "")),
-        service_type_id=str(mail.get("service_type_id", "300")), barcode_id=str(mail.get("barcode_id", "00")),
+        address_correction=str(mail.get("address_correction", "none")),
+        service_type_id=str(mail.get("service_type_id", "")), barcode_id=str(mail.get("barcode_id", "00")),
         db_password=db_password, accounts=tuple(accounts), reference=tuple(refs),
         create_database=bool(dbt.get("create", True)))
     return plan, bool(dbt.get("remember_password", True))

@@ -39,7 +39,7 @@ from desktop.persistence.db import Database
 from desktop.persistence.migrate import current_revision, head_revision, upgrade
 from desktop.persistence.models import Base, Setting
 from desktop.services.admin import users
-from desktop.services.core import agency
+from desktop.services.core import agency, settings
 from desktop.services.core.context import Actor, AppContext
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,10 @@ class OfficePlan:
     admin: NewAccount
     timezone: str = "America/Los_Angeles"
     mailer_id: str = ""
-    service_type_id: str = "300"
+    #: Address correction the barcode asks for (none, basic, full_service): it sets the IMb service type
+    address_correction: str = "none"
+    #: an explicit IMb service type; empty: derived from the address correction (or the program's default)
+    service_type_id: str = ""
     barcode_id: str = "00"
     db_password: str | None = None
     accounts: tuple[NewAccount, ...] = ()
@@ -99,15 +102,22 @@ def known_profiles() -> list[prof.JurisdictionProfile]:
 # --------------------------------------------------------------------------- checks before anything is made
 
 
-def check_postal(mailer_id: str, service_type_id: str, barcode_id: str) -> None:
+ADDRESS_CORRECTION = ("none", "basic", "full_service")
+
+
+def check_postal(mailer_id: str, service_type_id: str, barcode_id: str, address_correction: str = "none") -> None:
     """The Intelligent Mail barcode's fields (USPS-B-3200, "Intelligent Mail Barcode 4-State Specification",
     section 2.1): a Mailer ID of 6 digits (first digit 0-8) or 9 digits (first digit 9); a 3-digit Service
-    Type Identifier; a 2-digit Barcode Identifier whose second digit is 0-4."""
+    Type Identifier when one is given (else it follows the address correction); a 2-digit Barcode Identifier
+    whose second digit is 0-4."""
     if not re.fullmatch(r"[0-8]\d{5}|9\d{8}", mailer_id or ""):
         raise UserError("The USPS Mailer ID is 6 digits (not starting with 9) or 9 digits (starting with 9), as "
                         "the Business Customer Gateway shows it.")
-    if not re.fullmatch(r"\d{3}", service_type_id or ""):
-        raise UserError("The IMb service type is 3 digits (300: First-Class Mail without extra services).")
+    if address_correction not in ADDRESS_CORRECTION:
+        raise UserError("Address correction is none, basic (OneCode ACS) or full_service (Full-Service ACS).")
+    if service_type_id and not re.fullmatch(r"\d{3}", service_type_id):
+        raise UserError("The IMb service type is 3 digits (300: First-Class Mail without extra services), or "
+                        "empty to follow the address correction.")
     if not re.fullmatch(r"\d[0-4]", barcode_id or ""):
         raise UserError("The IMb barcode identifier is 2 digits, the second 0-4 (00: no presort endorsement).")
 
@@ -177,7 +187,7 @@ def check_plan(plan: OfficePlan, paths: AppPaths) -> OfficePlan:
         zoneinfo.ZoneInfo(plan.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise UserError(f"'{plan.timezone}' is not a time zone; use its IANA name, e.g. America/Los_Angeles.") from None
-    check_postal(plan.mailer_id, plan.service_type_id, plan.barcode_id)
+    check_postal(plan.mailer_id, plan.service_type_id, plan.barcode_id, plan.address_correction)
     check_identities(plan.profiles, plan.identities)
     check_accounts(plan)
     for ref in plan.reference:
@@ -349,15 +359,22 @@ def _configure(app: AppContext, plan: OfficePlan, actor: Actor) -> None:
         s = uow.session
         home = plan.profiles[0]
         _blank_flat_settings(s, home)
-        for key, value in (("agency.timezone", plan.timezone), ("agency.currency", prof.load_profile(home).currency),
-                           ("mail.mailer_id", plan.mailer_id), ("mail.service_type_id", plan.service_type_id),
-                           ("mail.barcode_id", plan.barcode_id)):
+        values = {"agency.timezone": plan.timezone, "agency.currency": prof.load_profile(home).currency,
+                  "mail.mailer_id": plan.mailer_id, "mail.barcode_id": plan.barcode_id}
+        if plan.service_type_id:  # else the setting's own default (or what the address correction derives)
+            values["mail.service_type_id"] = plan.service_type_id
+        if "mail.address_correction" in settings.SETTINGS:  # the postal settings of issue 15 (branch mail-law)
+            values["mail.address_correction"] = plan.address_correction
+        elif plan.address_correction != "none" and not plan.service_type_id:
+            values["mail.service_type_id"] = {"basic": "230", "full_service": "320"}[plan.address_correction]
+        for key, value in values.items():
             _put(s, key, value)
         s.flush()
         for code in plan.profiles:
             agency.save_identity(s, actor, code, dict(plan.identities.get(code, {})), now=app.now())
         uow.audit("office.set_up", "setting", "office",
                   after={"profiles": list(plan.profiles), "timezone": plan.timezone, "mailer_id": plan.mailer_id,
+                         "address_correction": plan.address_correction,
                          "database": app.db.display_name()})
         uow.commit()
 

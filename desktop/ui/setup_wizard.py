@@ -249,19 +249,27 @@ class PostalPage(Page):
         form = QFormLayout()
         self.mailer_id = QLineEdit()
         self.mailer_id.setPlaceholderText("6 digits, or 9 starting with 9")
-        self.service_type = QLineEdit("300")
+        self.correction = QComboBox()
+        for value, text in (("none", "None (service type 300: First-Class Mail, no extra services)"),
+                            ("basic", "Basic: OneCode ACS (service type 230)"),
+                            ("full_service", "Full-Service ACS (service type 320)")):
+            self.correction.addItem(text, value)
+        self.service_type = QLineEdit("")
+        self.service_type.setPlaceholderText("empty: set by the address correction")
         self.barcode_id = QLineEdit("00")
         form.addRow("USPS Mailer ID *", self.mailer_id)
-        form.addRow("Service type", self.service_type)
+        form.addRow("Address correction (ACS)", self.correction)
+        form.addRow("Service type (override)", self.service_type)
         form.addRow("Barcode identifier", self.barcode_id)
         self.column.addLayout(form)
-        self.column.addWidget(_note("300: First-Class Mail without extra services. 00: no presort endorsement."))
+        self.column.addWidget(_note("The service type follows the address correction the post office provides; "
+                                    "give one only to override it. 00: no presort endorsement."))
         self.finish_layout()
 
     def validatePage(self) -> bool:  # noqa: N802
         try:
             office_setup.check_postal(self.mailer_id.text().strip(), self.service_type.text().strip(),
-                                      self.barcode_id.text().strip())
+                                      self.barcode_id.text().strip(), self.correction.currentData())
         except UserError as exc:
             return self.refuse(exc)
         self.error.setText("")
@@ -571,6 +579,7 @@ class SetupWizard(QWizard):
             profiles=self.profiles.codes(), identities=self.identity.identities(),
             database=self.database.profile(), admin=self.admin.account(),
             timezone=self.profiles.timezone.currentText().strip(), mailer_id=self.postal.mailer_id.text().strip(),
+            address_correction=self.postal.correction.currentData(),
             service_type_id=self.postal.service_type.text().strip(), barcode_id=self.postal.barcode_id.text().strip(),
             db_password=self.database.password.text() or None, reference=self.imports.files())
 

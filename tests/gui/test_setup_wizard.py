@@ -58,8 +58,10 @@ def _fill_springfield(wizard: SetupWizard, tmp_path: Path) -> None:
     wizard.next()
     assert wizard.currentId() == P_POSTAL and "Mailer ID is 6 digits" in wizard.postal.error.text()
     wizard.postal.mailer_id.setText("123456")
+    wizard.postal.correction.setCurrentIndex(wizard.postal.correction.findData("basic"))
     wizard.next()
     assert wizard.currentId() == P_DATABASE
+    assert wizard.plan().address_correction == "basic" and wizard.plan().service_type_id == ""
 
 
 def _admin_and_imports(wizard: SetupWizard) -> None:

@@ -246,6 +246,8 @@ def test_a_local_office_is_built_aside_and_moved_into_place(office_files: Path, 
     ({'logo_path = "seal.png"': 'logo_path = "notes.png"'}, "the logo notes.png is not a readable image"),
     ({'phone = "(555) 010-0100"\n': ""}, "The agency identity for CA lacks what its documents print: public telephone number"),
     ({'mailer_id = "123456"': 'mailer_id = "912345"'}, "The USPS Mailer ID is 6 digits"),
+    ({'mailer_id = "123456"': 'mailer_id = "123456"\naddress_correction = "fancy"'}, "Address correction is none"),
+    ({'mailer_id = "123456"': 'mailer_id = "123456"\nservice_type_id = "30"'}, "The IMb service type is 3 digits"),
     ({'profiles = ["CA"]': 'profiles = ["CA", "TX"]'}, "there is no jurisdiction profile TX"),
     ({'password_env = "T_CLERK1_PASSWORD"': 'password_env = "T_NOT_SET"'}, "T_NOT_SET"),
     ({'password_env = "T_CLERK2_PASSWORD"': 'password = "robin"'}, "a password never goes in the set-up file"),
@@ -261,6 +263,24 @@ def test_bad_input_is_one_sentence_and_nothing_is_made(office_files: Path, tmp_p
     assert err.startswith("error: ") and says in err and len(err.splitlines()) == 1, err
     assert not target.exists() and list(tmp_path.glob("*.sqlite3*")) == []
     assert load_profile() is None
+
+
+def test_address_correction_sets_the_service_type(office_files: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "office.sqlite3"
+    config = _write(office_files, f'kind = "sqlite"\npath = "{target}"',
+                    **{'mailer_id = "123456"': 'mailer_id = "901234567"\naddress_correction = "full_service"'})
+    assert main(["setup", "--config", str(config)]) == 0, capsys.readouterr().err
+    db = Database(f"sqlite:///{target}")
+    try:
+        with db.reading() as s:
+            assert settings.get(s, "mail.mailer_id") == "901234567"
+            if "mail.address_correction" in settings.SETTINGS:  # issue 15's postal settings (branch mail-law)
+                assert settings.get(s, "mail.address_correction") == "full_service"
+            else:
+                assert settings.get(s, "mail.service_type_id") == "320"  # Full-Service ACS (USPS STID table)
+    finally:
+        db.dispose()
 
 
 def test_a_data_folder_that_cannot_be_written_is_named(office_files: Path, tmp_path: Path,
