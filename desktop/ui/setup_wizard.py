@@ -529,8 +529,11 @@ class CreatePage(Page):
             kept = {"keyring": " The database password is in the system keyring.",
                     "memory": " This workstation has no keyring: the database password is asked at each start.",
                     "none": ""}[where]
-            self.outcome.setText(f"<b>The office is set up</b> in {built.display}.{kept}<ul>{lines}</ul>Press Finish "
-                                 f"and sign in as {plan.admin.username}.")
+            key = (f"<p>Every workstation of the office needs its audit key, {w.paths.audit_key_file}: copy it to a "
+                   "protected share and point each workstation at it (CURBDESK_AUDIT_KEY).</p>"
+                   if plan.database.kind == "postgresql" else "")
+            self.outcome.setText(f"<b>The office is set up</b> in {built.display}.{kept}<ul>{lines}</ul>{key}Press "
+                                 f"Finish and sign in as {plan.admin.username}.")
             self.done = True
             cancel = w.button(QWizard.WizardButton.CancelButton)
             cancel.setEnabled(False)  # the office exists now: Finish opens it
