@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from desktop.commands._auth import authenticate
 from desktop.domain.errors import UserError
 from desktop.logs import setup_logging
 from desktop.paths import AppPaths, resolve_db_url
+from desktop.persistence.connections import load_profile, profile_url
 
 # Deferred imports: the database layer and the services (SQLAlchemy and 37 mapped tables, 305 ms) and the GUI
 # (PySide6, 92 ms) are imported only by the path that needs them, so that the sign-in window paints in about
@@ -64,6 +66,7 @@ class CliEnv:
         db = Database(self.db_url)
         self.opened.append(db)
         db.check_connection()
+        db.check_rights()
         state = schema_state(db)
         refusal = state.refusal(db.display_name())
         if refusal:
@@ -106,6 +109,19 @@ def _name_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
                 _name_commands(sub, (*prefix, name))
 
 
+def configured_db_url(db: str | None, paths: AppPaths) -> str:
+    """--db, else CURBDESK_DB, else this user's connection profile (the office's server; the password from the
+    keyring), else the data folder's SQLite file."""
+    if db or os.environ.get("CURBDESK_DB"):
+        return resolve_db_url(db, paths)
+    try:
+        profile = load_profile()
+    except UserError as exc:
+        log.warning("%s", exc)
+        profile = None
+    return profile_url(profile) if profile is not None else resolve_db_url(None, paths)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py", description="Curbdesk: the back office of a parking enforcement agency.")
@@ -129,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = AppPaths.resolve(args.data_dir)
     setup_logging(paths.log_dir, verbose=args.verbose, console=args.command is not None)
-    db_url = resolve_db_url(args.db, paths)
+    db_url = configured_db_url(args.db, paths)
     env = CliEnv(args, paths, db_url)
     handler: Callable[[CliEnv], int] | None = getattr(args, "handler", None)
     if handler is None:

@@ -16,7 +16,7 @@ from typing import Any
 from desktop.domain.errors import UserError
 
 
-def _username(args: argparse.Namespace) -> str:
+def acting_username(args: argparse.Namespace) -> str:
     return (getattr(args, "as_user", None) or os.environ.get("CURBDESK_USER") or "").strip()
 
 
@@ -43,7 +43,7 @@ def authenticate(app: Any, args: argparse.Namespace, *, any_schema: bool = False
     from desktop.services.admin import tokens, users  # lazy: the services cost 0.5 s at start-up
 
     command = getattr(args, "command_path", args.command)
-    username = _username(args)
+    username = acting_username(args)
     if username:
         password = password_for(username)
         if any_schema:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.commands._auth import authenticate
+from desktop.commands._auth import NO_CREDENTIALS, acting_username, authenticate, password_for
 from desktop.commands._shared import subcommand_group
 from desktop.domain.errors import UserError
 
@@ -45,6 +46,12 @@ def register(sub: Any) -> None:
     a.add_argument("--name", required=True, help="full name")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     a.set_defaults(handler=cmd_users_add)
+    pw = usub.add_parser("passwd", help="change your own password (the current one first), or, as an administrator "
+                                        "(--as ADMIN), reset another's: they choose a new one at their next sign-in")
+    pw.add_argument("username")
+    pw.add_argument("--password-stdin", action="store_true",
+                    help="read the new password from standard input instead of asking twice on the terminal")
+    pw.set_defaults(handler=cmd_users_passwd)
     ls = usub.add_parser("list", help="list the accounts")
     ls.set_defaults(handler=cmd_users_list)
     t = usub.add_parser("token", help="API tokens for unattended jobs (cron, Task Scheduler)")
@@ -179,6 +186,46 @@ def cmd_users_add(env: Any) -> int:
     else:
         uid = users.add_user(app, actor, env.args.username, env.args.name, env.args.role, password)
     print(f"user {env.args.username} ({env.args.role}) added with id {uid}")
+    return 0
+
+
+def _new_password(env: Any, username: str) -> str:
+    if env.args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"New password for {username}: ")
+    if getpass.getpass("Again: ") != password:
+        raise UserError("The two passwords differ; nothing was changed.")
+    return password
+
+
+def cmd_users_passwd(env: Any) -> int:
+    """Your own password (proved by the current one, which also replaces a password an administrator
+    reset), or, signed in as an administrator, another user's (reset: they change it at their next sign-in)."""
+    from desktop.services.admin import users  # lazy: 0.5 s at start-up
+
+    name = env.args.username
+    acting = acting_username(env.args)
+    if not acting and os.environ.get("CURBDESK_TOKEN", "").strip():
+        app = env.app()  # the token's user resets another's password (administrators only)
+        actor = env.actor(app)
+        if actor.username == name:
+            raise UserError(f"Changing your own password needs your current one: main.py users passwd {name} at a "
+                            "terminal, without a token.")
+        users.reset_password(app, actor, name, _new_password(env, name), "command line")
+        print(f"password of {name} reset; {name} chooses a new one at the next sign-in")
+        return 0
+    if not acting and os.environ.get("CURBDESK_PASSWORD") is None and not sys.stdin.isatty():
+        raise UserError(NO_CREDENTIALS)
+    if (acting or name) == name:
+        app = env.app(sign_in=False)
+        current = password_for(name) if os.environ.get("CURBDESK_PASSWORD") is not None or not sys.stdin.isatty() \
+            else getpass.getpass(f"Current password for {name}: ")
+        users.change_own_password(app, name, current, _new_password(env, name), via="command line: users passwd")
+        print(f"password of {name} changed")
+        return 0
+    app = env.app()
+    users.reset_password(app, env.actor(app), name, _new_password(env, name), "command line")
+    print(f"password of {name} reset; {name} chooses a new one at the next sign-in")
     return 0
 
 

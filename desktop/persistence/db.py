@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, String, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 
 from desktop.domain.errors import UserError
 from desktop.domain.text import text_problem
+from desktop.persistence.connections import explain_connection_error, profile_from_url
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,8 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         elif self.dialect == "postgresql":
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+            if "connect_timeout" not in parsed.query:  # a host that drops packets answers in 10 s, not minutes
+                kwargs["connect_args"] = {"connect_timeout": 10}
         try:
             self.engine = create_engine(parsed, **kwargs)
         except NoSuchModuleError as exc:
@@ -245,7 +248,27 @@ class Database:
                 conn.execute(text("SELECT 1"))
         except OperationalError as exc:
             detail = " ".join(str(exc.orig).split())
+            if self.dialect == "postgresql":
+                profile = profile_from_url(self.url.render_as_string(hide_password=False))
+                sentence = explain_connection_error(detail, profile)
+                if sentence:
+                    raise UserError(sentence) from exc
             raise UserError(f"Cannot reach the database {self.display_name()}: {detail}") from exc
+
+    def check_rights(self) -> None:
+        """Whether this database user may read Curbdesk's tables (a user the server lets in without rights on
+        them is told so in one sentence, before any screen or command fails on its first query)."""
+        if self.dialect != "postgresql":
+            return
+        try:
+            with self.engine.connect() as conn:
+                if inspect(conn).has_table("users"):
+                    conn.execute(text("SELECT 1 FROM users LIMIT 1"))
+        except ProgrammingError as exc:
+            detail = " ".join(str(exc.orig).split())
+            profile = profile_from_url(self.url.render_as_string(hide_password=False))
+            raise UserError(explain_connection_error(detail, profile)
+                            or f"The database {self.display_name()} refused: {detail[:200]}") from exc
 
     def dispose(self) -> None:
         if self.checkpointer is not None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -77,6 +78,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     #: set by too many failed sign-ins; the account signs in again after this time (security.lockout_minutes)
     locked_until: Mapped[datetime | None]
+    #: set by an administrator's password reset: nothing but choosing a new password until it is chosen
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: HMAC of username, role, active and password hash under the office's audit key (desktop.services.core.seal)
     row_mac: Mapped[str | None] = mapped_column(String(64))
 

@@ -34,6 +34,7 @@ def _open_database(env: Any, control: Any) -> dict[str, Any]:
 
     db = Database(env.db_url)
     db.check_connection()
+    db.check_rights()
     state = schema_state(db)
     refusal = state.refusal(db.display_name())  # a newer release's database, or another application's
     if refusal:
@@ -86,8 +87,6 @@ def run_gui(env: Any) -> int:
     messages = MessageChannel()
     set_channel(messages)
     install_excepthook()
-    configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
-    first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
     runner = TaskRunner()
     auto = os.environ.get("CURBDESK_DEMO_LOGIN")
     start_area = os.environ.get("CURBDESK_START_AREA")  # unset: the signed-in role's own screen
@@ -104,11 +103,27 @@ def run_gui(env: Any) -> int:
         messages.error(UserError(f"The data folder {env.paths.data_dir} cannot be written ({exc.strerror}): "
                                  "start Curbdesk with one you may write to (--data-dir or CURBDESK_DATA_DIR)."))
         return 2
+    configured = bool(env.args.db or os.environ.get("CURBDESK_DB"))
+    profile = None if configured else _connection_profile(messages)
+    if profile is not None:
+        configured = True
+        if not _database_password(profile):
+            return 0
+        env.db_url = _profile_url(profile)
+    first_demo = not configured and not os.path.exists(env.paths.data_dir / "curbdesk.sqlite3")
+    if first_demo and not (auto or probe):  # a first run: set up a real agency, join one, or try the demo
+        chosen = _first_run_wizard(env, runner)
+        if chosen is None:
+            runner.wait_all(2000)
+            return 0
+        if chosen != "demo":
+            env.db_url = chosen
+            first_demo = False
 
     from desktop.ui.login import LoginDialog
     from desktop.ui.paint import first_paint_hook
 
-    login = LoginDialog(None)
+    login = LoginDialog(None, runner=runner)
     state: dict[str, Any] = {}
 
     def opened(result: dict[str, Any]) -> None:
@@ -175,15 +190,72 @@ def run_gui(env: Any) -> int:
             return 2
         login.actor = actor
     signed_in_at = time.perf_counter()
-    window = open_main_window(app, login.actor, runner, messages, start_area)
+    from desktop.ui.session import WorkstationSession
+
+    # Sign out and a locked screen leave no main window open for a while: the application quits when the
+    # session ends (Quit, or Cancel on the sign-in window), not when the last window closes.
+    qapp.setQuitOnLastWindowClosed(False)
+    demo = bool(state.get("is_demo"))
+    session = WorkstationSession(
+        app, runner, lambda actor: open_main_window(app, actor, runner, messages, start_area, demo=demo),
+        demo_accounts=_demo_accounts() if demo else None)
+    session.ended.connect(qapp.quit)
+    window = session.start(login.actor)
     if probe:
         window.signed_in_at = signed_in_at
         _exit_after_first_paint(qapp.quit, window)
-    window.show()
     code = qapp.exec()
     runner.wait_all(5000)
     app.db.dispose()
     return int(code)
+
+
+def _connection_profile(messages: Any) -> Any:
+    """This user's connection profile (the office's database), or None."""
+    from desktop.persistence.connections import load_profile  # lazy: 30 ms, only without --db
+
+    try:
+        return load_profile()
+    except Exception as exc:  # noqa: BLE001 - an unreadable profile: said once, then the default database
+        messages.error(exc)
+        return None
+
+
+def _profile_url(profile: Any) -> str:
+    from desktop.persistence.connections import profile_url  # lazy: as above, 30 ms
+
+    return str(profile_url(profile))
+
+
+def _database_password(profile: Any) -> bool:
+    """A PostgreSQL profile whose password is neither in the keyring nor in PGPASSWORD nor replaced by a client
+    certificate: ask for it (kept in memory until Curbdesk closes). False when the user cancels."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    from desktop.persistence.connections import PASSWORDS  # lazy: as above, 30 ms
+
+    if profile.kind != "postgresql" or profile.sslcert or os.environ.get("PGPASSWORD") or PASSWORDS.has(profile.key):
+        return True
+    password, ok = QInputDialog.getText(None, "Curbdesk — database password",
+                                        f"Password of {profile.user} for {profile.database} on {profile.host}:",
+                                        QLineEdit.EchoMode.Password)
+    if not ok:
+        return False
+    PASSWORDS.remember(profile.key, password, persist=False)
+    return True
+
+
+def _first_run_wizard(env: Any, runner: Any) -> str | None:
+    """The first-run wizard: "demo", the URL of the office set up or joined, or None when cancelled."""
+    from PySide6.QtWidgets import QDialog
+
+    from desktop.bootstrap import make_app_context  # lazy: 760 ms, only at a first run
+    from desktop.ui.setup_wizard import SetupWizard
+
+    wizard = SetupWizard(runner, env.paths, lambda db: make_app_context(db, env.paths))
+    if wizard.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return "demo" if wizard.outcome == "demo" else wizard.db_url
 
 
 def _build_first_demo(qapp: Any, runner: Any, app: Any, messages: Any, parent: Any) -> bool:
@@ -279,12 +351,13 @@ def agency_timezone(app: Any) -> Any:
     return read_agency_zone(app)
 
 
-def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str | None = None) -> Any:
+def open_main_window(app: Any, actor: Any, runner: Any, messages: Any, start_area: str | None = None, *,
+                     demo: bool = False) -> Any:
     """The main window on ``start_area``, or on the signed-in role's own screen (Appeals for a hearing officer)."""
     from desktop.ui.context import UiContext
     from desktop.ui.main_window import MainWindow, start_area_for
 
-    ctx = UiContext(app=app, actor=actor, runner=runner, messages=messages, tz=agency_timezone(app))
+    ctx = UiContext(app=app, actor=actor, runner=runner, messages=messages, tz=agency_timezone(app), demo=demo)
     window = MainWindow(ctx)
     window.show_area(start_area or start_area_for(actor.role))
     return window

@@ -23,6 +23,8 @@ class UiContext:
     tz: Any
     #: app-wide "data changed" notices from mutations; one per signed-in session
     bus: OperationBus = field(default_factory=OperationBus)
+    #: the demo office: every window says so ("— DEMO" in the title bar)
+    demo: bool = False
 
     def evidence_path(self, sha256: str) -> Path:
         return EvidenceStore(self.app.paths.evidence_dir).path_for(sha256)

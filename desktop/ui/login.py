@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.domain.errors import UserError
+from desktop.ui.common.tasks import TaskRunner
 
 if TYPE_CHECKING:  # imported lazily: the sign-in window paints before SQLAlchemy loads
     from desktop.services.core.context import Actor, AppContext
@@ -21,14 +22,24 @@ class LoginDialog(QDialog):
     """
 
     def __init__(self, app: AppContext | None, demo_accounts: list[tuple[str, str, str]] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, runner: TaskRunner | None = None,
+                 locked_for: str | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.actor: Actor | None = None
-        self.setWindowTitle("Curbdesk — sign in")
+        #: runs the password change an administrator's reset asks for (made on first need when not given)
+        self.runner = runner
+        self.locked_for = locked_for
+        self.change_dialog: QDialog | None = None
+        self.setWindowTitle("Curbdesk — locked" if locked_for else "Curbdesk — sign in")
         lay = QVBoxLayout(self)
         title = QLabel("<h2 style='margin:0'>Curbdesk</h2><span style='color:#555'>Parking enforcement back office</span>")
         lay.addWidget(title)
+        if locked_for:
+            note = QLabel(f"<b>The screen is locked.</b> {locked_for} signs in again to carry on where they were; "
+                          "anyone else who signs in here gets a fresh window (the locked work is closed).")
+            note.setWordWrap(True)
+            lay.addWidget(note)
         form = QFormLayout()
         self.username = QLineEdit()
         self.password = QLineEdit()
@@ -51,7 +62,13 @@ class LoginDialog(QDialog):
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if locked_for is not None:  # between two users of a workstation, Cancel leaves Curbdesk
+            self.between_users()
         self.username.setFocus()
+        if locked_for:
+            self.username.setText(locked_for)
+            self.password.setFocus()
         self.pending = False
         #: the database has an earlier release's schema: check the password only (nothing is written)
         self.any_schema = False
@@ -60,9 +77,16 @@ class LoginDialog(QDialog):
             self.error.setText("Opening the database…")
         self.show_demo_accounts(demo_accounts)
 
+    def between_users(self) -> None:
+        """A workstation's sign-in after a sign-out or at a locked screen: Cancel leaves Curbdesk."""
+        self.setMinimumWidth(420)
+        self.cancel_button.setText("Quit Curbdesk")
+
     def show_demo_accounts(self, demo_accounts: list[tuple[str, str, str]] | None) -> None:
         if not demo_accounts:
             return
+        if not self.windowTitle().endswith("DEMO"):
+            self.setWindowTitle(self.windowTitle() + " — DEMO")
         rows = "".join(f"<tr><td><code>{u}</code></td><td>{role}</td><td><code>{pw}</code></td></tr>"
                        for u, role, pw in demo_accounts)
         self.hint.setText(f"<b>Demo database.</b> Accounts:<table cellspacing=4>{rows}</table>")
@@ -85,15 +109,41 @@ class LoginDialog(QDialog):
         # lazy: the services (SQLAlchemy) cost 650 ms at start-up, before the sign-in could paint
         from desktop.services.admin import users
 
+        username, password = self.username.text().strip(), self.password.text()
+        via = "unlocked the screen" if self.locked_for and username == self.locked_for else None
         try:
-            check = users.check_password_any_schema if self.any_schema else users.login
-            self.actor = check(self.app, self.username.text().strip(), self.password.text())
+            if self.any_schema:
+                self.actor = users.check_password_any_schema(self.app, username, password)
+            else:
+                self.actor = users.login(self.app, username, password, via=via)
+        except users.PasswordChangeRequired as exc:
+            self.error.setText(str(exc))
+            self._change_password(username, password, str(exc))
+            return
         except UserError as exc:
             self.error.setText(str(exc))
             self.password.selectAll()
             self.password.setFocus()
             return
         self.accept()
+
+
+    def _change_password(self, username: str, current: str, reason: str) -> None:
+        """An administrator reset this password: the user chooses their own, then is signed in with it."""
+        from desktop.ui.accounts import ChangePasswordDialog  # lazy: needed only after a reset, 40 ms
+
+        if self.runner is None:
+            self.runner = TaskRunner(self)
+        assert self.app is not None
+        dlg = ChangePasswordDialog(self.app, username, self.runner, current=current, reason=reason, parent=self)
+        self.change_dialog = dlg
+
+        def changed(new: str) -> None:
+            self.password.setText(new)
+            self.try_login()
+
+        dlg.changed.connect(changed)
+        dlg.open()
 
 
 class FirstAdminDialog(QDialog):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,6 +26,7 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services.admin import maintenance
 from desktop.services.cases.queries import export_citations
 from desktop.services.core.audit import VerifyResult
+from desktop.ui.accounts import ChangePasswordDialog
 from desktop.ui.common.operations import Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import TaskControl
@@ -73,11 +74,18 @@ BACKGROUND = ["desktop.ui.sync.background:start_background", "desktop.ui.common.
 
 
 class MainWindow(QMainWindow):
+    """Signals: `sign_out_requested` (File › Sign out), `lock_requested` (File › Lock screen), handled by the
+    workstation's session (`desktop.ui.session`)."""
+
+    sign_out_requested = Signal()
+    lock_requested = Signal()
+
     def __init__(self, ctx: UiContext, areas: list[Area] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.areas = areas or AREAS
-        self.setWindowTitle(f"Curbdesk — {ctx.actor.full_name or ctx.actor.username} ({ctx.actor.role.label})")
+        self.setWindowTitle(f"Curbdesk — {ctx.actor.full_name or ctx.actor.username} ({ctx.actor.role.label})"
+                            + (" — DEMO" if ctx.demo else ""))
         # 1440 x 880, but never larger than the screen it opens on (a 1366 x 768 laptop cut off the right edge)
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
@@ -150,6 +158,10 @@ class MainWindow(QMainWindow):
         self._action(file, "&Export citations…", "Ctrl+E", self.export_citations)
         self._action(file, "&Back up database…", "Ctrl+Shift+B", self.backup)
         file.addSeparator()
+        self._action(file, "C&hange password…", None, self.change_password)
+        self._action(file, "&Lock screen", "Ctrl+L", self.lock_requested.emit)
+        self._action(file, "&Sign out / switch user", "Ctrl+Shift+Q", self.sign_out_requested.emit)
+        file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         go = bar.addMenu("&Go")
         for i, area in enumerate(self.areas):
@@ -181,12 +193,22 @@ class MainWindow(QMainWindow):
         self.progress = self.progress_panel.bar
         self.cancel_button = self.progress_panel.cancel_button
         sb.addPermanentWidget(self.progress_panel)
+        if self.ctx.demo:
+            demo = QLabel("  DEMO  ")
+            demo.setToolTip("A demo office with made-up data; a real office is set up with main.py setup")
+            demo.setStyleSheet("background:#e65100; color:white; font-weight:bold")
+            sb.addPermanentWidget(demo)
         who = QLabel(f"  {self.ctx.actor.username} · {self.ctx.actor.role.label}  ")
         db = QLabel(f"  {self.ctx.app.db.display_name()}  ")
         db.setStyleSheet("color:#555")
         sb.addPermanentWidget(who)
         sb.addPermanentWidget(db)
         sb.showMessage("Ready", 3000)
+
+    def change_password(self) -> None:
+        dlg = ChangePasswordDialog(self.ctx.app, self.ctx.actor.username, self.ctx.runner, parent=self)
+        dlg.changed.connect(lambda _new: self.ctx.info("Your password was changed."))
+        dlg.open()
 
     def export_citations(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export citations", "citations.csv", "CSV files (*.csv)")

@@ -1,25 +1,28 @@
-"""Users, roles and signing in. Passwords are hashed with argon2id."""
+"""Users, roles and signing in. Passwords are hashed with argon2id; new ones follow the password policy
+(`desktop.domain.passwords`, with the common-password list shipped in resources/passwords/)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain import passwords as policy
 from desktop.domain import text as widths
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission, Role
 from desktop.domain.text import clean_text
 from desktop.persistence.models import User
+from desktop.resources import resource
 from desktop.services.core import settings
-from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext, UnitOfWork
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = policy.MIN_LENGTH
 LOCKOUT_AFTER = 5
 
 
@@ -40,11 +43,29 @@ def hash_password(password: str) -> str:
     return str(hasher().hash(password))
 
 
-def _check_new(username: str, password: str, role: str) -> Role:
-    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise UserError("A username is letters, digits, dots, dashes and underscores.")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"A password needs at least {MIN_PASSWORD} characters.")
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords, lowercased (resources/passwords/README.md says where from)."""
+    path = resource("passwords", "common-passwords.txt")
+    return frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def check_password_policy(password: str, username: str, full_name: str = "") -> None:
+    """Refuse a new password the policy does not allow, in one sentence (see `desktop.domain.passwords`)."""
+    problem = policy.password_problem(password, username=username, full_name=full_name,
+                                      common=common_passwords())
+    if problem is not None:
+        raise UserError(problem)
+
+
+def check_username(username: str) -> None:
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum() or len(username) > 64:
+        raise UserError("A username is letters, digits, dots, dashes and underscores (up to 64).")
+
+
+def _check_new(username: str, password: str, role: str, full_name: str = "") -> Role:
+    check_username(username)
+    check_password_policy(password, username, full_name)
     try:
         return Role(role)
     except ValueError:
@@ -58,8 +79,8 @@ def has_users(app: AppContext) -> bool:
 
 def add_user(app: AppContext, actor: Actor, username: str, full_name: str, role: str, password: str) -> int:
     """Create an account. The very first account may be created without an acting admin."""
-    chosen = _check_new(clean_text(username, "The username", 64), password, role)
     clean_text(full_name, "The full name", widths.NAME)
+    chosen = _check_new(clean_text(username, "The username", 64), password, role, full_name)
     with app.uow(actor) as uow:
         first = not uow.session.scalar(select(func.count()).select_from(User))
         if first:
@@ -110,51 +131,134 @@ def _lockout(session: Session) -> timedelta:
     return timedelta(minutes=max(1, int(settings.get(session, "security.lockout_minutes"))))
 
 
+class PasswordChangeRequired(UserError):
+    """The password was right, but an administrator reset it: the user chooses a new one before anything
+    else (`change_own_password` with the password they were given)."""
+
+
+def _fail(uow: UnitOfWork, user: User | None, username: str, via: str | None) -> NoReturn:
+    """Record a failed sign-in (audited, also for a name no account has), commit, and refuse."""
+    if user is not None and user.active:
+        user.failed_logins += 1
+    uow.audit("user.sign_in_failed", "user", user.id if user is not None else username[:64] or "(empty)",
+              after={"username": username[:64], "failed_logins": user.failed_logins if user is not None else None},
+              reason=via)
+    if user is not None and user.active and user.failed_logins >= LOCKOUT_AFTER:
+        user.locked_until = uow.app.now() + _lockout(uow.session)
+        uow.audit("user.locked", "user", user.id, after={"locked_until": user.locked_until.isoformat()},
+                  reason=f"{user.failed_logins} failed sign-ins in a row")
+    uow.commit()
+    raise UserError(SIGN_IN_FAILED)
+
+
+def _check_password(uow: UnitOfWork, username: str, password: str, via: str | None) -> User:
+    """The account whose password this is, in `uow`; a failure is counted, audited, committed and refused
+    with SIGN_IN_FAILED."""
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        hasher().hash(password)  # spend the same time as a real check
+        _fail(uow, None, username, via)
+    now = uow.app.now()
+    if user.locked_until is not None:
+        if now < user.locked_until:
+            hasher().hash(password)
+            uow.audit("user.sign_in_failed", "user", user.id, after={"username": username, "locked": True},
+                      reason=via)
+            uow.commit()
+            raise UserError(SIGN_IN_FAILED)
+        user.locked_until = None
+        user.failed_logins = 0
+        uow.audit("user.unlocked", "user", user.id, after={"locked_until": None},
+                  reason="the lockout time passed")
+    try:
+        hasher().verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        _fail(uow, user, username, via)
+    if not user.active:
+        uow.audit("user.sign_in_failed", "user", user.id, after={"username": username, "disabled": True},
+                  reason=via)
+        uow.commit()  # keeps an expired lock's release
+        raise UserError(SIGN_IN_FAILED)
+    return user
+
+
 def login(app: AppContext, username: str, password: str, *, via: str | None = None) -> Actor:
     """Check a password and return the signed-in actor; every failure raises UserError(SIGN_IN_FAILED).
 
     Five failures in a row lock the account for `security.lockout_minutes` (audited as user.locked); the
     first attempt after that time unlocks it (audited as user.unlocked), so a guesser can delay an
     administrator but never keep them out for good. Failures while locked are not counted and do not
-    extend the lock. `via` names where the sign-in came from (the command line's command), for the audit."""
+    extend the lock. Every failure is audited (user.sign_in_failed, with the name typed) for the
+    administrators to see. `via` names where the sign-in came from (the command line's command, the
+    locked screen), for the audit. A right password that an administrator has reset raises
+    PasswordChangeRequired: nothing else until a new one is chosen."""
     with app.uow(Actor.system("login")) as uow:
-        user = uow.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            hasher().hash(password)  # spend the same time as a real check
-            raise UserError(SIGN_IN_FAILED)
-        now = app.now()
-        if user.locked_until is not None:
-            if now < user.locked_until:
-                hasher().hash(password)
-                raise UserError(SIGN_IN_FAILED)
-            user.locked_until = None
+        user = _check_password(uow, username, password, via)
+        if user.must_change_password:
             user.failed_logins = 0
-            uow.audit("user.unlocked", "user", user.id, after={"locked_until": None},
-                      reason="the lockout time passed")
-        try:
-            hasher().verify(user.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            if user.active:
-                user.failed_logins += 1
-                if user.failed_logins >= LOCKOUT_AFTER:
-                    user.locked_until = now + _lockout(uow.session)
-                    uow.audit("user.locked", "user", user.id,
-                              after={"locked_until": user.locked_until.isoformat()},
-                              reason=f"{user.failed_logins} failed sign-ins in a row")
             uow.commit()
-            raise UserError(SIGN_IN_FAILED) from None
-        if not user.active:
-            uow.commit()  # keeps an expired lock's release
-            raise UserError(SIGN_IN_FAILED)
+            raise PasswordChangeRequired(
+                f"An administrator has reset the password of {username}: choose a new one before signing in "
+                f"(on the command line: main.py users passwd {username}).")
         if hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
-        user.last_login_at = now
+        user.last_login_at = uow.app.now()
         actor = Actor(user.id, user.username, Role(user.role), user.full_name)
         uow.actor = actor  # the trail names who signed in (locks and unlocks stay the system's doing)
         uow.audit("user.signed_in", "user", user.id, reason=via)
         uow.commit()
         return actor
+
+
+def change_own_password(app: AppContext, username: str, current: str, new: str, *, via: str | None = None) -> None:
+    """A user changes their own password, proving it with the current one (which counts towards the lockout
+    like a sign-in when wrong). Also how a password an administrator reset is replaced."""
+    with app.uow(Actor.system("login")) as uow:
+        user = _check_password(uow, username, current, via)
+        if new == current:
+            raise UserError("The new password must differ from the current one.")
+        check_password_policy(new, user.username, user.full_name)
+        was_reset = user.must_change_password
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        user.failed_logins = 0
+        uow.actor = Actor(user.id, user.username, Role(user.role), user.full_name)
+        uow.audit("user.password_changed", "user", user.id,
+                  reason="replacing a password an administrator reset" if was_reset else via)
+        uow.commit()
+
+
+def reset_password(app: AppContext, actor: Actor, username: str, new: str, reason: str = "") -> None:
+    """An administrator sets another user's password (forgotten, or a new starter's): the user must choose
+    their own at the next sign-in. Also ends a lockout. Audited (never the password)."""
+    with app.uow(actor, Permission.MANAGE_USERS) as uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise UserError(f"There is no user called {username}.")
+        if user.id == actor.user_id:
+            raise UserError("Change your own password with Change password (main.py users passwd), not a reset.")
+        check_password_policy(new, user.username, user.full_name)
+        user.password_hash = hash_password(new)
+        user.must_change_password = True
+        user.failed_logins = 0
+        before_lock = user.locked_until
+        user.locked_until = None
+        uow.audit("user.password_reset", "user", user.id,
+                  before={"locked_until": before_lock.isoformat() if before_lock else None},
+                  after={"must_change_password": True}, reason=reason or None)
+        uow.commit()
+
+
+def sign_out(app: AppContext, actor: Actor, how: str = "signed out") -> None:
+    """The user left the workstation (File > Sign out, switch user) or the screen locked: audited, so the
+    administrators see who was at a desk when."""
+    if actor.is_system:
+        return
+    with app.uow(actor) as uow:
+        action = {"signed out": "user.signed_out", "screen locked": "user.screen_locked"}.get(how, "user.signed_out")
+        uow.audit(action, "user", actor.user_id or 0, reason=how)
+        uow.commit()
 
 
 _OLD_SCHEMA_USER = select(User.id, User.username, User.full_name, User.role, User.active, User.password_hash)

@@ -130,6 +130,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("security.lockout_minutes", int, 15,
                 "an account stays locked this many minutes after five failed sign-ins in a row (at least 1)"),
     SettingSpec("security.token_max_days", int, 366, "the longest an API token for unattended jobs may last"),
+    SettingSpec("security.idle_lock_minutes", int, 10,
+                "a workstation left idle this many minutes locks its screen (0: never); the work on it is kept"),
 
     SettingSpec("backup.nightly_keep", int, 0,
                 "nightly backups the daily run takes and keeps (the newest N; 0: none are taken)"),

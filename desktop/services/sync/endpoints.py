@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import SyncEndpoint
+from desktop.secrets import SecretStore
 from desktop.services.core.context import Actor, AppContext
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- tokens
 
 
-class TokenStore:
+class TokenStore(SecretStore):
     """Endpoint tokens: the system keyring where available, else this process's memory only.
 
     A token is never written to the database or to a file: without a keyring the
@@ -37,82 +37,6 @@ class TokenStore:
     """
 
     SERVICE = "Curbdesk field sync"
-
-    def __init__(self) -> None:
-        self._session: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._probed = False
-        self._cached: Any = None
-
-    def _backend(self) -> Any:
-        """The keyring backend, or None when this computer has no usable one (probed once)."""
-        if self._probed:
-            return self._cached
-        try:
-            # a keyring that cannot even be imported is one more computer without a keyring
-            import keyring  # lazy: 15-90 ms at the app's start-up, and only Sync needs it
-            from keyring.backends import fail  # lazy: as above
-
-            backend: Any = keyring.get_keyring()
-            if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
-                backend = None
-        except Exception:  # noqa: BLE001 - no usable keyring is an ordinary situation
-            backend = None
-        self._cached, self._probed = backend, True
-        return backend
-
-    def reset(self) -> None:
-        """Forget the session tokens and probe the keyring again (tests, or after installing one)."""
-        with self._lock:
-            self._session.clear()
-        self._probed = False
-
-    def keyring_available(self) -> bool:
-        return self._backend() is not None
-
-    def where(self) -> str:
-        return "the system keyring" if self.keyring_available() else "memory only, until Curbdesk closes"
-
-    def get(self, url: str) -> str | None:
-        with self._lock:
-            if url in self._session:
-                return self._session[url]
-        backend = self._backend()
-        if backend is None:
-            return None
-        try:
-            value = backend.get_password(self.SERVICE, url)
-        except Exception as exc:  # noqa: BLE001 - a locked or broken keyring: ask the user instead
-            log.warning("keyring read failed: %s", exc)
-            return None
-        return value or None
-
-    def remember(self, url: str, token: str, persist: bool = True) -> str:
-        """Keep the token; returns 'keyring' or 'session' (where it went)."""
-        with self._lock:
-            self._session[url] = token
-        backend = self._backend() if persist else None
-        if backend is None:
-            return "session"
-        try:
-            backend.set_password(self.SERVICE, url, token)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("keyring write failed: %s", exc)
-            return "session"
-        return "keyring"
-
-    def forget(self, url: str) -> None:
-        with self._lock:
-            self._session.pop(url, None)
-        backend = self._backend()
-        if backend is not None:
-            try:
-                backend.delete_password(self.SERVICE, url)
-            except Exception as exc:  # noqa: BLE001 - nothing stored is fine
-                log.debug("no token to forget for %s: %s", url, exc)
-
-    def has(self, url: str) -> bool:
-        return self.get(url) is not None
 
 
 TOKENS = TokenStore()

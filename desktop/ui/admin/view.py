@@ -45,6 +45,7 @@ from desktop.services.admin.profiles import (
 )
 from desktop.services.core import settings as settings_service
 from desktop.ui.admin.activity import ActivityTab
+from desktop.ui import accounts
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
@@ -357,13 +358,16 @@ class UsersTab(_RowsTab):
         self.add_button.clicked.connect(lambda _c=False: self.add_user())
         self.toggle_button = QPushButton("Disable / enable…")
         self.toggle_button.clicked.connect(lambda _c=False: self.toggle())
+        self.reset_button = QPushButton("Reset password…")
+        self.reset_button.clicked.connect(lambda _c=False: self.reset_password())
         row.addWidget(self.add_button)
         row.addWidget(self.toggle_button)
+        row.addWidget(self.reset_button)
         row.addStretch(1)
         self.column.addLayout(row)
         self.may = allowed(ctx.actor.role, Permission.MANAGE_USERS)
-        self.add_button.setEnabled(self.may)
-        self.toggle_button.setEnabled(self.may)
+        for button in (self.add_button, self.toggle_button, self.reset_button):
+            button.setEnabled(self.may)
         self.note = QLabel("" if self.may else (
             f"Only an administrator sees and manages user accounts; you are signed in as "
             f"{ctx.actor.role.label}. Ask an administrator to add a user, or to disable or enable one."))
@@ -414,6 +418,13 @@ class UsersTab(_RowsTab):
         args = (username.text().strip(), full.text().strip(), role.currentData(), password.text())
         Mutation(self.ctx, self, lambda _c: users.add_user(self.ctx.app, self.ctx.actor, *args),
                  changes=Changes(users=True), success=lambda _r: self.ctx.info(f"User {args[0]} added.")).run()
+
+    def reset_password(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.rows):
+            self.ctx.info("Select a user first.")
+            return
+        accounts.reset_password(self.ctx, self, self.rows[row].username)
 
     def toggle(self) -> None:
         row = self.table.currentRow()
@@ -525,6 +536,8 @@ class AdminView(QWidget):
         self.activity = ActivityTab(ctx)  # sign-ins, payments, syncs, runs... (administrators)
         self.tabs.addTab(self.activity, "Activity")
         self.tabs.currentChanged.connect(self._tab_shown)
+        self.sign_ins = accounts.SignInEventsTab(ctx)
+        self.tabs.addTab(self.sign_ins, "Sign-ins")
         lay.addWidget(self.tabs)
         self._loaded = False
         ctx.bus.subscribe(self, self._data_changed)
@@ -537,6 +550,7 @@ class AdminView(QWidget):
             self.profiles.refresh()
         if changes.users:
             self.users.refresh()
+            self.sign_ins.refresh()
         if changes.settings:
             self.settings.refresh()
 
@@ -551,3 +565,4 @@ class AdminView(QWidget):
             self.users.refresh()
             self.settings.refresh()
             self.activity.refresh()
+            self.sign_ins.refresh()

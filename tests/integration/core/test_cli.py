@@ -96,7 +96,8 @@ def test_unreachable_postgres_is_one_clear_line() -> None:
     r = subprocess.run([sys.executable, "main.py", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x",
                         "export", "citations", "--out", "/tmp/never.csv"], cwd=ROOT,
                        capture_output=True, text=True, check=False)
-    assert r.returncode == 2 and "Cannot reach the database" in r.stderr
+    # one sentence naming what to fix (issue 17): the host and port, and the server itself
+    assert r.returncode == 2 and r.stderr.startswith("error: Nothing answers at 127.0.0.1:1: check the host and port")
     assert len(r.stderr.strip().splitlines()) == 1
 
 

@@ -29,10 +29,12 @@ def _lock(app: AppContext, username: str) -> None:
 
 
 def _actions(app: AppContext, username: str) -> list[str]:
+    """The account's audited changes of state (every failed sign-in is audited too: tested on its own)."""
     with app.db.reading() as s:
         uid = s.scalar(select(User.id).where(User.username == username))
         return list(s.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "user",
-                                                              AuditEntry.entity_id == str(uid))
+                                                              AuditEntry.entity_id == str(uid),
+                                                              AuditEntry.action != "user.sign_in_failed")
                               .order_by(AuditEntry.id)))
 
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[3]
 #: ``domain <- persistence, sync (transport) <- services <- reports.data``; the services use persistence
 #: and the sync transport as their adapters, and reach ReportLab only through the printing port
 #: (``desktop.services.core.printing``), implemented in ``reports`` and injected at start-up.
-BASE = ("desktop.paths", "desktop.resources", "desktop.logs", "desktop.version", "desktop")
+BASE = ("desktop.paths", "desktop.resources", "desktop.logs", "desktop.version", "desktop.secrets", "desktop")
 LAYERS: dict[str, tuple[str, ...]] = {
     "desktop.domain": ("desktop.domain",),
     "desktop.persistence": ("desktop.domain", "desktop.persistence", *BASE),
