@@ -2,7 +2,7 @@
 log through which SQLite workstations see each other's changes (issue 16, changes seen everywhere)
 
 Revision ID: desk_bulk_0001
-Revises: security_sec_postgres
+Revises: mail_law_0001
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "desk_bulk_0001"
-down_revision = "security_sec_postgres"
+down_revision = "mail_law_0001"
 branch_labels = None
 depends_on = None
 

@@ -4,14 +4,14 @@ The Activity screen pages through the administrator's kinds of entry (sign-ins, 
 notice runs...) newest first; without this index every page scanned the whole trail.
 
 Revision ID: golive_install_0001
-Revises: security_sec_postgres
+Revises: golive_setup_0001
 """
 from __future__ import annotations
 
 from alembic import op
 
 revision = "golive_install_0001"
-down_revision = "security_sec_postgres"
+down_revision = "golive_setup_0001"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """golive-setup: an administrator's password reset makes the user choose a new one at the next sign-in
 
 Revision ID: golive_setup_0001
-Revises: security_sec_postgres
+Revises: desk_bulk_0001
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "golive_setup_0001"
-down_revision = "security_sec_postgres"
+down_revision = "desk_bulk_0001"
 branch_labels = None
 depends_on = None
 
