@@ -46,6 +46,7 @@ PAGE = 1000
 class AppealsFilter:
     pending_only: bool = True
     text: str = ""
+    decided_within_days: int | None = None  # with pending_only: also those decided within so many days
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,16 @@ APPEAL_COLUMNS = (_col("Appeal", width=0.9), _col("Citation", width=1.1), _col("
 
 
 def _appeal_rows(app: AppContext, actor: Actor, f: AppealsFilter) -> Iterator[tuple[Any, ...]]:
-    for a in appeal_lists.list_appeals(app, actor, pending_only=f.pending_only, text=f.text, limit=1_000_000):
+    for a in appeal_lists.list_appeals(app, actor, pending_only=f.pending_only, text=f.text, limit=1_000_000,
+                                         decided_within_days=f.decided_within_days):
         yield (a.number, a.citation_number, a.plate, a.level_name, a.appellant_name, a.channel,
                a.status.replace("_", " "), a.filed_at, a.decide_by, a.days_left, a.hearing_at, a.decision or "")
 
 
 def describe_appeals(f: AppealsFilter) -> str:
     what = "pending appeals, most urgent first" if f.pending_only else "every appeal, pending first"
+    if f.pending_only and f.decided_within_days is not None:
+        what = f"pending appeals and those closed in the last {f.decided_within_days} days"
     return what + (f"; search '{f.text}'" if f.text.strip() else "")
 
 

@@ -44,8 +44,8 @@ from desktop.services.admin.profiles import (
     validate_definition,
 )
 from desktop.services.core import settings as settings_service
-from desktop.ui.admin.activity import ActivityTab
 from desktop.ui import accounts
+from desktop.ui.admin.activity import ActivityTab
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 

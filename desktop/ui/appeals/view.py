@@ -170,8 +170,7 @@ class AppealsView(QWidget):
         refresh.setToolTip("F5")
         refresh.clicked.connect(self.refresh)
         bar.addWidget(refresh)
-        self.export_bar = ListExportBar(ctx, "appeals", lambda: AppealsFilter(
-            pending_only=not self.show_all.isChecked(), text=self.filter.text()))
+        self.export_bar = ListExportBar(ctx, "appeals", self._export_filter)
         bar.addWidget(self.export_bar)
         lay.addLayout(bar)
         self.summary = QLabel("Loading…")
@@ -217,6 +216,11 @@ class AppealsView(QWidget):
     def focus_filter(self) -> None:
         self.filter.setFocus()
         self.filter.selectAll()
+
+    def _export_filter(self) -> AppealsFilter:
+        scope = self.scope.currentData()
+        return AppealsFilter(pending_only=scope != -1, text=self.filter.text(),
+                             decided_within_days=scope if scope != -1 else None)
 
     def refresh(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
