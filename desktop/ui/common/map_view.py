@@ -160,6 +160,9 @@ class MapView(QWidget):
             server = install_tile_handler()
             if server is not None:
                 server.add(layer.source)
+        # The page is a local file, which WebEngine lets load only local content: a tile server the agency
+        # configured (map.tile_url) is the one remote address it may reach, and only while one is shown.
+        self._allow_remote(layer is not None and layer.kind == "server")
         if self._page_key != key:
             self._page_key = key
             return self.show_html(render_map_html(spec, self._serial), self._serial)
@@ -172,6 +175,14 @@ class MapView(QWidget):
         else:
             web.page().runJavaScript(script)
         return None
+
+    def _allow_remote(self, allow: bool) -> None:
+        from PySide6.QtWebEngineCore import QWebEngineSettings  # lazy: loaded with the web view, 0 ms more
+
+        if self._web is not None:
+            page_settings = self._web.page().settings()
+            page_settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, allow)
+            page_settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
 
     @property
     def web_view(self) -> Any:

@@ -159,3 +159,40 @@ def test_the_larger_map_opens_the_same_map_nearly_screen_size(qtbot, green_mbtil
     assert dialog.map.spec is view.spec
     dialog.close()
     qtbot.waitUntil(lambda: dialog.map.web_view is None, timeout=5000)  # its web view released on closing
+
+
+def test_a_configured_tile_server_is_reached_over_http(qtbot) -> None:
+    """map.tile_url: the page is a local file, which WebEngine keeps from remote addresses unless told; the
+    view allows them only while a tile server is shown (real HTTP on 127.0.0.1)."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            asked.append(self.path)
+            body = green_tile()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        view = MapView()
+        qtbot.addWidget(view, before_close_func=lambda w: w.shutdown())
+        view.resize(500, 300)
+        view.show()
+        url = f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+        _show(qtbot, view, MapSpec(LAT, LON, None, "C1", tile_url=url, tile_attribution="City GIS"))
+        qtbot.waitUntil(lambda: _layout(qtbot, view)["tiles"] >= 4, timeout=20000)
+        assert asked and all(p.endswith(".png") for p in asked)
+    finally:
+        server.shutdown()
+        server.server_close()
