@@ -121,7 +121,7 @@ def small_office(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_startup_imports_stay_lazy(small_office: Path) -> None:
     """folium, ReportLab and Qt WebEngine are not imported before the first paint. Only WebEngine's core module
-    is: the street map's URL scheme must be declared before the QApplication exists (19-27 ms measured)."""
+    is: the street map's URL scheme must be declared before the QApplication exists (20-40 ms measured)."""
     office = small_office
     probe = ("import runpy, sys\n"
              "sys.argv = ['main.py']\n"

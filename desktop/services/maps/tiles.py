@@ -24,10 +24,12 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from desktop.domain.roles import Permission, require
 from desktop.persistence.models import Zone
 from desktop.services.core import settings
+from desktop.services.core.context import Actor, AppContext
 from desktop.services.maps import TILE_SCHEME
-from desktop.services.maps.mbtiles import MBTiles, MBTilesError
+from desktop.services.maps.mbtiles import MBTiles, MBTilesError, MBTilesInfo, check_mbtiles
 from desktop.services.maps.street_tiles import StreetIndex, features_from_geometry, render_tile
 
 log = logging.getLogger(__name__)
@@ -178,7 +180,7 @@ def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None 
                               info.attribution or info.name, info.min_zoom, info.max_zoom, "", source)
             if at is None or info.bounds is None or _inside(at, info.bounds):
                 return layer
-            note = f"This spot is outside the street map installed ({info.name})."
+            note = f"Outside the installed street map ({info.name})."
             outside = TileLayer(layer.kind, layer.url, layer.attribution, layer.min_zoom, layer.max_native_zoom,
                                 note + " Plain background.", source)
     url = str(settings.get(session, "map.tile_url") or "").strip()
@@ -188,7 +190,7 @@ def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None 
     streets = street_source(session, str(getattr(bind, "url", bind)))
     if streets is not None and (at is None or _near(at, streets.index)):
         return TileLayer("streets", f"{TILE_SCHEME}://{streets.key}/{{z}}/{{x}}/{{y}}", STREETS_ATTRIBUTION, 0,
-                         STREETS_MAX_ZOOM, note + (" Streets drawn from the imported zones." if note else ""), streets)
+                         STREETS_MAX_ZOOM, note + (" Streets from the imported zones." if note else ""), streets)
     if outside is not None:
         return outside
     if streets is not None:
@@ -215,3 +217,24 @@ def forget_sources() -> None:
             source.reader.close()
         _mbtiles.clear()
         _streets.clear()
+
+
+def use_mbtiles(app: AppContext, actor: Actor, path: Path) -> MBTilesInfo:
+    """Check an MBTiles file and make it the office's street map (``map.mbtiles_path``; administrators).
+    ``MBTilesError`` (one sentence) when the file cannot be used: the setting is then left as it was."""
+    require(actor.role, Permission.MANAGE_SETTINGS, actor.username)  # before the file is even opened
+    info = check_mbtiles(resolve_mbtiles_path(str(path), app.paths.data_dir))
+    settings.set_value(app, actor, MBTILES_SETTING, str(path))
+    return info
+
+
+def configured_mbtiles(app: AppContext) -> tuple[Path | None, MBTilesInfo | None, str]:
+    """The MBTiles file the settings name (None when none), what it holds, or why it cannot be used."""
+    value = str(settings.read(app, MBTILES_SETTING) or "").strip()
+    if not value:
+        return None, None, ""
+    path = resolve_mbtiles_path(value, app.paths.data_dir)
+    try:
+        return path, check_mbtiles(path), ""
+    except MBTilesError as exc:
+        return path, None, str(exc)

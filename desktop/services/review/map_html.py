@@ -266,8 +266,20 @@ function cdFit() {
   if (size.x - tl[0] - br[0] < 60 || size.y - tl[1] - br[1] < 60) { tl = [CD_LEFT, pad]; br = [right, pad]; }
   cdMap.fitBounds(cdBounds, {maxZoom: cdMaxZoom, paddingTopLeft: tl, paddingBottomRight: br, animate: false});
 }
+var cdLegendChosen = false;  // the user opened or folded the legend: keep it so
+function cdAutoFold() {
+  // a legend that would take more than a fifth of a small map starts folded (its button opens it)
+  if (cdLegendChosen) { return; }
+  var box = document.getElementById('cd-legend-box'), size = cdMap.getSize();
+  box.classList.remove('cd-folded');
+  var r = box.getBoundingClientRect();
+  var fold = r.width * r.height > size.x * size.y * 0.2;
+  box.classList.toggle('cd-folded', fold);
+  document.getElementById('cd-legend-toggle').textContent = fold ? 'Legend \u25BE' : 'Legend \u25B4';
+}
 function cdToggleLegend(open) {
   var box = document.getElementById('cd-legend-box');
+  cdLegendChosen = true;
   if (open === undefined) { open = box.classList.contains('cd-folded'); }
   box.classList.toggle('cd-folded', !open);
   document.getElementById('cd-legend-toggle').textContent = open ? 'Legend \u25B4' : 'Legend \u25BE';
@@ -315,10 +327,12 @@ function cdShow(d, serial) {
     .bindTooltip(d.title).addTo(cdGroup);
   document.getElementById('cd-legend').innerHTML = d.legend;
   cdBounds = d.bounds; cdMaxZoom = d.max_zoom; cdLabels = d.photos.length > 0;
+  cdMap.invalidateSize();
+  cdAutoFold();
   cdFit();
   document.title = '{ready}:' + serial;
 }
-window.addEventListener('resize', cdFit);
+window.addEventListener('resize', function () { cdMap.invalidateSize(); cdAutoFold(); cdFit(); });
 """
 
 _LEGEND_CSS = (

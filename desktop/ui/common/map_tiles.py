@@ -83,7 +83,7 @@ def register_tile_scheme() -> bool:
     global _registered
     if _registered:
         return True
-    try:  # lazy: Qt WebEngine Core costs 20 ms (measured), only on the way into the GUI
+    try:  # lazy: Qt WebEngine Core and the declaration cost 20-40 ms (measured), only on the way into the GUI
         from PySide6.QtWebEngineCore import QWebEngineUrlScheme
     except ImportError:  # pragma: no cover - depends on the installation
         return False

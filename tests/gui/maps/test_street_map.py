@@ -137,3 +137,25 @@ def test_the_legend_never_covers_a_marker(qtbot, size: tuple[int, int]) -> None:
     folded = _layout(qtbot, view)
     view.set_legend_open(False)
     assert _layout(qtbot, view)["legend"]["bottom"] < folded["legend"]["bottom"]  # folding makes it smaller
+
+
+def test_the_larger_map_opens_the_same_map_nearly_screen_size(qtbot, green_mbtiles: MBTilesSource) -> None:
+    view = MapView(expandable=True)
+    qtbot.addWidget(view, before_close_func=lambda w: w.shutdown())
+    view.resize(420, 260)
+    view.show()
+    assert view.larger_button is not None and not view.larger_button.isEnabled()  # nothing shown yet
+    layer = TileLayer("mbtiles", "curbdesk-tiles://mtest-green/{z}/{x}/{y}", "test", 12, 19, "", green_mbtiles)
+    _show(qtbot, view, FAR)
+    assert view.larger_button.isEnabled() and view.larger_button.geometry().left() < 50
+    view.spec = MapSpec(FAR.citation_lat, FAR.citation_lon, FAR.accuracy_m, FAR.title, FAR.photos, FAR.zones,
+                        tiles=layer)
+    view.larger_button.click()
+    dialog = view.dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.map.is_ready, timeout=30000)
+    screen = dialog.screen().availableGeometry()
+    assert dialog.width() >= screen.width() * 0.85 and dialog.height() >= screen.height() * 0.85
+    assert dialog.map.spec is view.spec
+    dialog.close()
+    qtbot.waitUntil(lambda: dialog.map.web_view is None, timeout=5000)  # its web view released on closing

@@ -77,6 +77,8 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "plans check": (["plans", "check"], "clerk"),
         "payments reconcile": (["payments", "reconcile"], "hearing"),
         "payments overpayments": (["payments", "overpayments"], "hearing"),
+        "map check": (["map", "check"], None),
+        "map use": (["map", "use", str(files.parent / "data" / "maps" / "demo-downtown.mbtiles")], "supervisor"),
         "review queue": (["review", "queue"], "hearing"),
         "review recheck": (["review", "recheck"], "hearing"),
         "sync": (["sync", "--endpoint", "http://127.0.0.1:9", "--token", "t", "--retries", "0"], "hearing"),

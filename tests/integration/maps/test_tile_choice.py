@@ -107,3 +107,27 @@ def test_street_lines_from_the_meter_inventory(shared_data: Path) -> None:
     shipped = json.loads((Path(__file__).resolve().parents[3] / "resources" / "maps" /
                           "la-downtown-streets.geojson").read_text(encoding="utf-8"))
     assert shipped["features"] == collection["features"]  # the shipped file is what the derivation makes
+
+
+def test_an_administrator_installs_a_checked_mbtiles(app, actors, tmp_path: Path) -> None:
+    from desktop.domain.errors import UserError
+    from desktop.services.maps.mbtiles import MBTilesError, write_mbtiles
+    from desktop.services.maps.tiles import configured_mbtiles, use_mbtiles
+
+    good = tmp_path / "city.mbtiles"
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (1, 2, 3)).save(buf, "PNG")
+    write_mbtiles(good, {"name": "City streets", "format": "png"}, [(12, 700, 1600, buf.getvalue())])
+    bad = tmp_path / "bad.mbtiles"
+    bad.write_text("hello")
+    with pytest.raises(MBTilesError, match="not an MBTiles file"):
+        use_mbtiles(app, actors[Role.ADMIN], bad)
+    assert configured_mbtiles(app) == (None, None, "")  # a refused file leaves the setting as it was
+    with pytest.raises(UserError):  # permissions are the service's: a clerk cannot change the office's map
+        use_mbtiles(app, actors[Role.CLERK], good)
+    info = use_mbtiles(app, actors[Role.ADMIN], good)
+    assert info.name == "City streets"
+    path, info, problem = configured_mbtiles(app)
+    assert path == good and info is not None and problem == ""
+    good.write_text("overwritten by something else")
+    assert "not an MBTiles file" in configured_mbtiles(app)[2]
