@@ -6,6 +6,8 @@ adds its own kinds, so the group's subparsers must be created once and found aga
 
 from __future__ import annotations
 
+import argparse
+from datetime import date
 from typing import Any
 
 #: id(subparsers of main.py) -> {group name: (subparsers, the group's own subparsers)}
@@ -24,3 +26,11 @@ def subcommand_group(sub: Any, name: str, help: str) -> Any:
         groups[name] = parser.add_subparsers(dest=f"{name}_kind", required=True, metavar="KIND")
         parser.set_defaults(**{f"{name}_sub": groups[name]})
     return groups[name]
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a date as YYYY-MM-DD, refused in one sentence otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None

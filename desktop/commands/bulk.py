@@ -13,19 +13,11 @@ Exit 3 when some were refused.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 from typing import Any
 
+from desktop.commands._shared import iso_date
 from desktop.domain.errors import UserError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def register(sub: Any) -> None:
@@ -42,8 +34,8 @@ def register(sub: Any) -> None:
         sel.add_argument("--text", default="")
         sel.add_argument("--status", action="append", default=[], metavar="STATUS")
         sel.add_argument("--worklist", metavar="LIST")
-        sel.add_argument("--from", dest="date_from", type=_date, metavar="DATE")
-        sel.add_argument("--to-date", dest="date_to", type=_date, metavar="DATE")
+        sel.add_argument("--from", dest="date_from", type=iso_date, metavar="DATE")
+        sel.add_argument("--to-date", dest="date_to", type=iso_date, metavar="DATE")
         if action == "void":
             a.add_argument("--code", required=True, metavar="CODE",
                            help="DEFECTIVE_PLATE, MAKE_MISMATCH, VALID_PERMIT, DUPLICATE, EVIDENCE_FAILED, "

@@ -10,20 +10,11 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.commands._shared import subcommand_group
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+from desktop.commands._shared import iso_date, subcommand_group
 
 
 def _out(p: Any) -> None:
@@ -39,8 +30,8 @@ def register(sub: Any) -> None:
                    help="open, paid, under_appeal ... (repeat for several)")
     c.add_argument("--worklist", metavar="LIST",
                    help="due, without_next_action, held_notices, owner_address, no_owner, on_hold, in_collections")
-    c.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="issued on or after")
-    c.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="issued on or before")
+    c.add_argument("--from", dest="date_from", type=iso_date, metavar="DATE", help="issued on or after")
+    c.add_argument("--to", dest="date_to", type=iso_date, metavar="DATE", help="issued on or before")
     _out(c)
     c.set_defaults(handler=cmd_export_cases)
     r = esub.add_parser("review-queue", help="the review queue (PDF, XLSX or CSV)")
@@ -62,7 +53,7 @@ def register(sub: Any) -> None:
     _out(m)
     m.set_defaults(handler=cmd_export_mail_log)
     p = esub.add_parser("payment-list", help="payments as listed on screen (PDF, XLSX or CSV)")
-    p.add_argument("--day", type=_date, metavar="DATE", help="value date")
+    p.add_argument("--day", type=iso_date, metavar="DATE", help="value date")
     p.add_argument("--source", default="")
     p.add_argument("--status", default="")
     _out(p)

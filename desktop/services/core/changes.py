@@ -280,6 +280,8 @@ class ChangeListener:
         self.origin = origin
         self.on_state = on_state
         self.connected = False
+        #: SQLite: the last change_log entry read (None: the database has no log)
+        self.last_logged: int | None = None
 
     def _state(self, connected: bool, text_: str) -> None:
         if connected != self.connected:
@@ -335,13 +337,13 @@ class ChangeListener:
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
         try:
             seen = conn.execute("PRAGMA data_version").fetchone()[0]
-            last = self._last_logged(conn)
+            self.last_logged = self._last_logged(conn)
             self._state(True, "Watching the database file for other programs' changes.")
             while not stop.wait(self.poll_seconds):
                 now = conn.execute("PRAGMA data_version").fetchone()[0]
                 if now != seen:
                     seen = now
-                    last = self._read_log(conn, last)
+                    self.last_logged = self._read_log(conn, self.last_logged)
         finally:
             conn.close()
 

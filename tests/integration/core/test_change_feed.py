@@ -180,6 +180,12 @@ def test_sqlite_another_desks_change_is_heard_with_its_cases_and_own_changes_are
         assert note.citation_ids == frozenset({cid}) and "cases" in note.areas
         path = app.db.url.database
         assert path
+        with sqlite3.connect(path) as conn:
+            newest = conn.execute("SELECT MAX(id) FROM change_log").fetchone()[0]
+        deadline = time.monotonic() + 5
+        while (own.listener.last_logged or 0) < newest:  # own has read our entry (and told nothing)
+            assert time.monotonic() < deadline
+            own.stop.wait(0.01)
         with sqlite3.connect(path) as other:  # then a program that keeps no log
             other.execute("CREATE TABLE another_programs_table (x INTEGER)")
         first = own.next(timeout=2.0)
