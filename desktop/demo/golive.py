@@ -7,7 +7,7 @@ Last of the extensions (after the daily runs the others replay), idempotent: it 
 from __future__ import annotations
 
 from desktop.demo.office import DEMO_USERS, Progress
-from desktop.services.admin import activity, maintenance, users
+from desktop.services.admin import maintenance, users
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import AppContext
@@ -28,5 +28,5 @@ def extend_demo(app: AppContext, progress: Progress) -> None:
     settings.set_value(app, admin, "backup.nightly_keep", 7)
     maintenance.nightly_backup(app, admin, today)
     signed_in = {name: users.login(app, name, passwords[name], via="demo: the morning") for name in MORNING}
-    activity.record_sign_out(app, signed_in["clerk2"], via="File › Sign out (demo)")
+    users.sign_out(app, signed_in["clerk2"], "File › Sign out (demo)")
     progress("Nightly backups and the morning's sign-ins", 1, 1)

@@ -11,7 +11,7 @@ import pytest
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Role
-from desktop.services.admin import activity, users
+from desktop.services.admin import users
 from desktop.ui.admin.activity import ActivityTab
 from desktop.ui.admin.view import AdminView
 from tests.conftest import PASSWORDS
@@ -30,7 +30,7 @@ def morning(app, actors) -> None:  # type: ignore[no-untyped-def]
     with app.uow(actors[Role.SUPERVISOR]) as uow:
         uow.audit("sync.finished", "sync_endpoint", 1, reason="failed: the endpoint answered 503")
         uow.commit()
-    activity.record_sign_out(app, actors[Role.CLERK], via="File › Sign out")
+    users.sign_out(app, actors[Role.CLERK], "File › Sign out")
 
 
 def test_the_administrator_filters_and_pages_the_activity(qtbot, ui_ctx, actors) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -122,14 +121,3 @@ def usernames(app: AppContext, actor: Actor) -> list[str]:
     """The accounts that appear in the activity filter's list (administrators only)."""
     with app.reader(actor, Permission.VIEW_ACTIVITY) as uow:
         return list(uow.session.scalars(select(User.username).order_by(User.username)))
-
-
-def record_sign_out(app: AppContext, actor: Actor, *, via: str = "sign out", details: dict[str, Any] | None = None
-                    ) -> None:
-    """Audit a sign-out (File › Sign out, switching user, the idle lock handing over to another user): one entry
-    ``user.signed_out`` of the user who leaves, which the Activity screen and the log show."""
-    if actor.is_system:
-        return
-    with app.uow(actor) as uow:
-        uow.audit(activity.SIGNED_OUT, "user", actor.user_id or actor.username, reason=via, after=details)
-        uow.commit()

@@ -8,7 +8,7 @@ back transaction never reaches the log. The Activity screen reads the same entri
 (`desktop.services.admin.activity`).
 
 Other areas add an action by listing it in ``KINDS``; the accounts work records a sign-out with
-``desktop.services.admin.activity.record_sign_out`` and failed sign-ins as ``user.sign_in_failed``.
+``desktop.services.admin.users.sign_out`` and failed sign-ins as ``user.sign_in_failed``.
 """
 
 from __future__ import annotations

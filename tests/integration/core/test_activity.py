@@ -11,7 +11,7 @@ import pytest
 
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
-from desktop.services.admin import activity, users
+from desktop.services.admin import users
 from desktop.services.admin.activity import ActivityFilter, list_activity
 from desktop.services.core import activity as vocabulary
 from desktop.services.core.context import Actor
@@ -36,7 +36,7 @@ def office_day(app, actors, clock) -> None:  # type: ignore[no-untyped-def]
     with app.uow(Actor.system("daily-run by supervisor")) as uow:  # what a daily run that changed cases writes
         uow.audit("escalation.run", "escalation", "2026-11-24", after={"penalties": 12, "notices_queued": 30})
         uow.commit()
-    activity.record_sign_out(app, actors[Role.CLERK], via="File › Sign out")
+    users.sign_out(app, actors[Role.CLERK], "File › Sign out")
 
 
 def test_the_administrators_activity_newest_first_with_kind_user_and_outcome(app, actors, clock) -> None:
@@ -65,7 +65,9 @@ def test_filters_by_user_kind_outcome_and_dates_and_pages(app, actors, clock) ->
     assert clerk_rows and {r.username for r in clerk_rows} == {"clerk"}
     assert {r.kind for r in list_activity(app, admin, ActivityFilter(kind="sign-in")).rows} == {"sign-in"}
     failed = list_activity(app, admin, ActivityFilter(outcome="failed")).rows
-    assert [r.action for r in failed] == ["sync.finished"]
+    # the sync that failed, and the wrong passwords (each failed sign-in is audited)
+    assert sorted({r.action for r in failed}) == ["sync.finished", "user.sign_in_failed"]
+    assert sum(r.action == "user.sign_in_failed" for r in failed) == users.LOCKOUT_AFTER
     assert [r.action for r in list_activity(app, admin, ActivityFilter(outcome="locked")).rows] == ["user.locked"]
     ok = list_activity(app, admin, ActivityFilter(outcome="ok")).rows
     assert "sync.finished" not in {r.action for r in ok} and "user.locked" not in {r.action for r in ok}
@@ -100,12 +102,12 @@ def test_each_committed_entry_is_one_line_in_the_rotating_log(app, actors, clock
         uow.audit("payment.counter", "payment", 18, after={"amount_cents": 4500, "method": "check"})
         uow.audit("note.added", "citation", 4)  # not activity
         uow.commit()
-    activity.record_sign_out(app, actors[Role.CLERK])
+    users.sign_out(app, actors[Role.CLERK])
     lines = [r.getMessage() for r in caplog.records if r.name == "curbdesk.activity"]
     assert lines == [
         "sign-in ok user=clerk action=user.signed_in user 2",
         "payment ok user=clerk action=payment.counter payment 18 (amount_cents=4500, method=check)",
-        "sign-out ok user=clerk action=user.signed_out user 2: sign out",
+        "sign-out ok user=clerk action=user.signed_out user 2: signed out",
     ]
 
 
