@@ -44,7 +44,8 @@ def register(sub: Any) -> None:
         elif action in ("hold", "release"):
             a.add_argument("--reason", required=True)
         elif action == "assign":
-            a.add_argument("--to", dest="assignee", required=True, metavar="USERNAME")
+            a.add_argument("--to", dest="assignee", required=True, metavar="USERNAME",
+                           help="the clerk; '-' sends them back to everyone's queue")
         a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         a.add_argument("--batch-size", type=int, default=200)
         a.set_defaults(handler=cmd_bulk)

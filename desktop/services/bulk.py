@@ -39,6 +39,8 @@ from desktop.services.review.checks import REVIEWABLE
 #: cases per transaction: small enough that a batch holds its row locks for well under a second on the
 #: shared PostgreSQL server, large enough that the per-batch work (lock, audit head) is paid rarely
 BATCH_SIZE = 200
+#: the assignee that sends citations back to everyone's review queue
+EVERYONE = "-"
 #: the most cases one bulk action may take (a filter that selects more is refused: narrow it)
 MAX_CASES = 20_000
 
@@ -77,9 +79,12 @@ class BulkRequest:
     def describe(self, count: int) -> str:
         """The confirmation's sentence, naming the count: "Void 5 citations (Duplicate: ...)?"."""
         what = f"{count:,} citation{'s' if count != 1 else ''}"
+        if self.action is BulkAction.ASSIGN:
+            where = "back to everyone's" if self.assignee == EVERYONE else f"to {self.assignee}'s"
+            return f"Move {what} {where} review queue?"
         extra = {BulkAction.VOID: f" ({self.void_code}{': ' + self.reason if self.reason else ''})",
                  BulkAction.HOLD: f" ({self.reason})", BulkAction.RELEASE: f" ({self.reason})",
-                 BulkAction.ASSIGN: f" to {self.assignee}'s queue", BulkAction.APPROVE: " (those without warnings)"}
+                 BulkAction.ASSIGN: "", BulkAction.APPROVE: " (those without warnings)"}
         return f"{self.action.verb.capitalize()} {what}{extra[self.action]}?"
 
 
@@ -130,7 +135,7 @@ def check_allowed(app: AppContext, actor: Actor, request: BulkRequest) -> None:
     queue that is no reviewer's."""
     with app.reader(actor, Permission.BULK_CHANGE) as uow:
         uow.require(PERMISSIONS[request.action])
-        if request.action is BulkAction.ASSIGN:
+        if request.action is BulkAction.ASSIGN and request.assignee != EVERYONE:
             assignment.reviewer(uow, request.assignee)
 
 
@@ -208,7 +213,8 @@ def _run_batch(app: AppContext, actor: Actor, request: BulkRequest, batch: Seque
     refused: list[tuple[str, str]] = []
     with app.uow(actor, Permission.BULK_CHANGE) as uow:
         uow.require(PERMISSIONS[request.action])
-        assignee = assignment.reviewer(uow, request.assignee) if request.action is BulkAction.ASSIGN else None
+        assignee = (assignment.reviewer(uow, request.assignee)
+                    if request.action is BulkAction.ASSIGN and request.assignee != EVERYONE else None)
         for cid in batch:
             try:
                 case = case_ops.load_case(uow, cid)

@@ -112,6 +112,7 @@ class BulkDialog(QDialog):
     def _fill_reviewers(self, rows: list[tuple[str, str]]) -> None:
         for username, full in rows:
             self.assignee.addItem(f"{full} ({username})", username)
+        self.assignee.addItem("Everyone's queue (no clerk)", bulk.EVERYONE)
 
     def request(self) -> BulkRequest:
         return BulkRequest(self.action, self.reason.text(), str(self.code.currentData() or ""),

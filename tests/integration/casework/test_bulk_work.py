@@ -77,6 +77,11 @@ def test_assign_to_a_clerks_review_queue(app: AppContext, actors: dict[Role, Act
     mine = review_queue(app, clerk, assignee_id=clerk.user_id)
     assert [e.citation_number for e in mine.entries] == ["R-0", "R-1"]
     assert review_queue(app, clerk).total == 3
+    back = run_bulk(app, actors[Role.SUPERVISOR], BulkRequest(BulkAction.ASSIGN, assignee="-"), ids[:1])
+    assert back.done == ["R-0"]
+    assert [e.citation_number for e in review_queue(app, clerk, assignee_id=clerk.user_id).entries] == ["R-1"]
+    assert BulkRequest(BulkAction.ASSIGN, assignee="-").describe(2) == "Move 2 citations back to everyone's review queue?"
+    assert BulkRequest(BulkAction.ASSIGN, assignee="clerk").describe(1) == "Move 1 citation to clerk's review queue?"
     with pytest.raises(UserError, match="does not review citations"):
         run_bulk(app, actors[Role.SUPERVISOR], BulkRequest(BulkAction.ASSIGN, assignee="mail_office"), ids)
 
