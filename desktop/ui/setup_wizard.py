@@ -120,7 +120,8 @@ class StartPage(Page):
         for n, b in enumerate((self.new, self.join, self.demo)):
             self.group.addButton(b, n)
             self.column.addWidget(b)
-        self.new.setChecked(True)
+        # the demo is the default (README's first command opens it with one Enter); a real agency picks the first
+        self.demo.setChecked(True)
         self.column.addWidget(_note("For scripted installs the same set-up runs from a file: main.py setup --config "
                                     "office.toml (main.py setup --example prints one)."))
         self.finish_layout()

@@ -36,6 +36,7 @@ def _wizard(qtbot, tmp_path: Path) -> SetupWizard:  # type: ignore[no-untyped-de
 
 
 def _fill_springfield(wizard: SetupWizard, tmp_path: Path) -> None:
+    wizard.start.new.setChecked(True)
     wizard.next()  # set up my agency
     wizard.next()  # California, ticked already
     assert wizard.currentId() == P_IDENTITY
@@ -179,7 +180,7 @@ def test_a_local_office_and_its_refusals(qtbot, tmp_path: Path) -> None:
 
 def test_the_demo_is_one_click(qtbot, tmp_path: Path) -> None:
     wizard = _wizard(qtbot, tmp_path)
-    wizard.start.demo.setChecked(True)
+    assert wizard.start.demo.isChecked()  # the default: a first start with no database opens the demo on Enter
     assert wizard.start.nextId() == -1
     wizard.accept()
     assert wizard.outcome == "demo"
