@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
 
 from desktop.services.admin import users
 from desktop.services.core import settings
@@ -49,22 +48,36 @@ class IdleMonitor(QObject):
         self.clock = clock
         self.last_input = clock()
         self.fired = False
+        self.watched: QObject | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(check_ms)
         self.timer.timeout.connect(self.check)
 
-    def start(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+    def start(self, window: QObject | None = None) -> None:
+        """Watch `window` (the main window's QWindow: every key, click and move on it arrives there first).
+
+        Not an application-wide filter: a Python filter on the QApplication is called for the internal
+        objects of Qt WebEngine's map too, and PySide6 6.12 crashes the process making wrappers for them
+        (seen on the Review screen: a segmentation fault within seconds)."""
+        if window is not self.watched:
+            self._unwatch()
+            if window is not None:
+                window.installEventFilter(self)
+            self.watched = window
         self.touch()
         self.timer.start()
 
+    def _unwatch(self) -> None:
+        if self.watched is not None:
+            try:
+                self.watched.removeEventFilter(self)
+            except RuntimeError:  # the window is already gone
+                pass
+        self.watched = None
+
     def stop(self) -> None:
         self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        self._unwatch()
 
     def touch(self) -> None:
         self.last_input = self.clock()
@@ -134,6 +147,10 @@ class WorkstationSession(QObject):
             QTimer.singleShot(0, self.ended.emit)
         return False
 
+    def _input_window(self) -> QObject | None:
+        """The QWindow the main window's input arrives at (None before it is shown)."""
+        return self.window.windowHandle() if self.window is not None else None
+
     def _arm_idle_lock(self) -> None:
         app = self.app
 
@@ -142,7 +159,7 @@ class WorkstationSession(QObject):
 
         def arm(m: int) -> None:
             self.idle.timeout_s = m * 60
-            self.idle.start()
+            self.idle.start(self._input_window())
 
         Query(self.runner, self, minutes, success=arm).run()
 
@@ -191,7 +208,7 @@ class WorkstationSession(QObject):
             self.window.show()
             self.window.activateWindow()
             self.idle.touch()
-            self.idle.start()
+            self.idle.start(self._input_window())
             self.unlocked.emit()
             return
         if self.window is not None:  # someone else at a locked screen: the locked session ends
