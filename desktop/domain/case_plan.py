@@ -62,6 +62,24 @@ def decision_served_on(profile: JurisdictionProfile, decision: ContestDecided) -
     return profile.service.served_on(decision.letter_mailed_on)
 
 
+def rejection_floor(profile: JurisdictionProfile, decision: ContestDecided) -> date | None:
+    """The first day the next step of the ladder may come after a decision against the motorist, or None.
+
+    England: a Charge Certificate may be served only once the 28 days BEGINNING WITH the service of the notice
+    of rejection (of representations, or the adjudicator's refusal of an appeal) have ended unpaid: the motorist
+    may appeal, or pay, within them (reg. 21 of the Civil Enforcement of Parking Contraventions (England)
+    General Regulations 2007, carried into the 2022 regulations; the Representations and Appeals Regulations
+    2007). Those 28 days are service (day 1) to service + 27, so the first day after them is service + 28: the
+    level's ``rejection_grace_days`` (28) counts the full period, as the profile's Charge Certificate trigger
+    does (the windows a motorist may act in are written 27 in the profile: their last day). Service of the
+    letter: ``decision_served_on``. Both this calculator and the daily escalation use this rule.
+    """
+    level = profile.appeal_level(decision.level_key)
+    if decision.outcome is ContestOutcome.DISMISSED or level.rejection_grace_days is None:
+        return None
+    return decision_served_on(profile, decision) + timedelta(days=level.rejection_grace_days)
+
+
 CaseEvent = NoticeMailed | Hold | ContestFiled | ContestDecided
 
 
@@ -272,10 +290,9 @@ def plan_case(
     # Rejections: the next step may not come sooner than the grace after the decision.
     floors: list[tuple[date, date]] = []  # (filed_on, earliest next step)
     for level_key, decision in decided.items():
-        level = profile.appeal_level(level_key)
-        if decision.outcome is not ContestOutcome.DISMISSED and level.rejection_grace_days is not None:
-            filed_on = filed.get(level_key, decision.decided_on)
-            floors.append((filed_on, decision_served_on(profile, decision) + timedelta(days=level.rejection_grace_days)))
+        floor = rejection_floor(profile, decision)
+        if floor is not None:
+            floors.append((filed.get(level_key, decision.decided_on), floor))
 
     stage_dates: list[StageDate] = []
     starts: list[date | None] = []
