@@ -19,6 +19,7 @@ from desktop.domain.roles import Role
 from desktop.persistence.models import Appeal, Citation, LedgerEntry, Notice
 from desktop.services import appeals
 from desktop.services.cases.escalation import run_escalation
+from desktop.services.cases.queries import case_detail
 from desktop.services.core.context import Actor
 from tests.integration.appeals.conftest import make_case
 from tests.integration.appeals.test_intake_and_decisions import request
@@ -99,6 +100,9 @@ def test_charge_certificate_waits_28_days_from_service_of_the_rejection(app, act
     clock.now = _at(decided)
     run_escalation(app, RUN, decided)
     assert _state(app, cid)[3] == legal  # the date a clerk sees is the law's
+    # and the case screen's calculator (plan_case) is fed the decision too: the same day
+    detail = case_detail(app, actors[Role.CLERK], cid)
+    assert detail.schedule is not None and detail.schedule.stage_start("charge_certificate") == legal
     _walk(app, clock, cid, decided, legal)
 
 
