@@ -28,6 +28,12 @@ ENG = load_profile("ENG")
 RUN = Actor.system("escalate")
 
 
+@pytest.fixture
+def app(any_app):  # type: ignore[no-untyped-def]
+    """Each walk on SQLite and on PostgreSQL (the run's floor step is SQL on both)."""
+    return any_app
+
+
 def _at(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
 
