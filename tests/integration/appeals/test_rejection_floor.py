@@ -23,6 +23,7 @@ from desktop.services.cases.queries import case_detail
 from desktop.services.core.context import Actor
 from tests.integration.appeals.conftest import make_case
 from tests.integration.appeals.test_intake_and_decisions import request
+from tests.integration.appeals.test_law_dates import _run
 
 ENG = load_profile("ENG")
 RUN = Actor.system("escalate")
@@ -144,3 +145,26 @@ def test_tribunal_refusal_also_waits_28_days_from_its_service(app, actors, clock
     legal = ENG.service.served_on(tribunal_decided) + timedelta(days=28)  # Thu 14 Jan -> served Mon 18 Jan -> 15 Feb
     assert legal == date(2027, 2, 15)
     _walk(app, clock, cid, tribunal_decided, legal)
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_rejection_posted_after_its_last_day_is_held_not_printed(app, actors, clock, tmp_path, late: bool) -> None:  # type: ignore[no-untyped-def]
+    """Reg. 6 (2022): a decision served after the 56 days beginning with receipt counts for nothing. Filed Tue
+    24 Nov 2026: posted Thu 14 Jan 2027 it is served Mon 18 Jan (day 56); posted Fri 15 Jan, Tue 19 Jan."""
+    cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
+                    notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    filed = appeals.file_appeal(app, actors[Role.CLERK], request(
+        app, cid, grounds=["did_not_occur"], appellant_address="14 Orchard Rise\nAshford TN23 7QT"))
+    assert filed.decide_by == date(2027, 1, 14)
+    clock.now = _at(date(2027, 1, 14))  # decided on the last day it can be posted
+    appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld", "The signs were in place.")
+    printed_on = date(2027, 1, 15) if late else date(2027, 1, 14)
+    clock.now = _at(printed_on)
+    text, held = _run(app, actors, tmp_path / "d", "decision_letter")
+    if not late:
+        assert text is not None and not held
+        return
+    assert text is None and len(held) == 1
+    assert "served on 19 Jan 2027" in held[0] and "last day to post it was 14 Jan 2027" in held[0]
+    assert "deemed accepted" in held[0]
