@@ -11,8 +11,8 @@ once that notice was mailed, ``decision:<level>`` once that level was decided ag
 Californian whose initial review was upheld goes on to the administrative hearing, and an English
 owner served with a Notice to Owner makes formal representations rather than an informal challenge.
 
-Decision deadlines: the profile's ``decision_within_days`` (England: 56 days, deemed accepted after
-that); a level without one gets the agency's service target (``target_days``), marked as a target so
+Decision deadlines: the profile's ``decision_within_days`` (England: the decision must be SERVED within 56
+days beginning with receipt, so decide_by is the last day it can be posted; deemed accepted after that); a level without one gets the agency's service target (``target_days``), marked as a target so
 that nobody mistakes it for a legal limit.
 
 Money: a decision never edits a balance. Dismissal cancels every charge (one ADJUSTMENT down to zero)
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from desktop.domain import case_plan
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import format_cents
 from desktop.domain.profiles import AppealLevel, ContestOutcome, JurisdictionProfile
@@ -235,10 +236,13 @@ class DecisionDeadline:
 
 
 def decision_deadline(profile: JurisdictionProfile, level_key: str, filed_on: date, target_days: int) -> DecisionDeadline:
+    """The day to decide by. A legal limit comes from ``case_plan.decision_deadline`` (England: the last day
+    the decision can be POSTED and still be served within the 56 days beginning with receipt, reg. 6 of the
+    2022 Representations and Appeals Regulations, cited there); otherwise the agency's own target."""
     level = profile.appeal_level(level_key)
-    if level.decision_within_days is not None:
-        return DecisionDeadline(filed_on + timedelta(days=level.decision_within_days), True,
-                                level.deemed_accepted_if_undecided)
+    legal = case_plan.decision_deadline(profile, level_key, filed_on)
+    if legal is not None:
+        return DecisionDeadline(legal, True, level.deemed_accepted_if_undecided)
     return DecisionDeadline(filed_on + timedelta(days=target_days), False, False)
 
 
@@ -317,7 +321,9 @@ def check_reason(reason: str) -> str:
 
 
 def deemed_accepted_on(decide_by: date) -> date:
-    """The day a contest undecided by ``decide_by`` counts as accepted (England: the day after the 56th)."""
+    """The day a contest undecided by ``decide_by`` is treated as accepted: the day after the last day a
+    decision could be posted and still be served within England's 56 days (``case_plan.decision_deadline``);
+    from then no decision can be served in time, so the daily run cancels the case."""
     return decide_by + timedelta(days=1)
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from desktop.domain.errors import UserError
 from desktop.domain.profiles import ContestOutcome, DeadlineAction, JurisdictionProfile, PaymentPlanRule, TriggerKind
+from desktop.domain.service_days import is_working_day
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,24 @@ def decision_served_on(profile: JurisdictionProfile, decision: ContestDecided) -
     if decision.letter_mailed_on is None:
         return decision.decided_on
     return profile.service.served_on(decision.letter_mailed_on)
+
+
+def rejection_floor(profile: JurisdictionProfile, decision: ContestDecided) -> date | None:
+    """The first day the next step of the ladder may come after a decision against the motorist, or None.
+
+    England: a Charge Certificate may be served only once the 28 days BEGINNING WITH the service of the notice
+    of rejection (of representations, or the adjudicator's refusal of an appeal) have ended unpaid: the motorist
+    may appeal, or pay, within them (reg. 21 of the Civil Enforcement of Parking Contraventions (England)
+    General Regulations 2007, carried into the 2022 regulations; the Representations and Appeals Regulations
+    2007). Those 28 days are service (day 1) to service + 27, so the first day after them is service + 28: the
+    level's ``rejection_grace_days`` (28) counts the full period, as the profile's Charge Certificate trigger
+    does (the windows a motorist may act in are written 27 in the profile: their last day). Service of the
+    letter: ``decision_served_on``. Both this calculator and the daily escalation use this rule.
+    """
+    level = profile.appeal_level(decision.level_key)
+    if decision.outcome is ContestOutcome.DISMISSED or level.rejection_grace_days is None:
+        return None
+    return decision_served_on(profile, decision) + timedelta(days=level.rejection_grace_days)
 
 
 CaseEvent = NoticeMailed | Hold | ContestFiled | ContestDecided
@@ -186,11 +205,44 @@ def appeal_deadline(
 
 
 def decision_deadline(profile: JurisdictionProfile, level: str, received_on: date) -> date | None:
-    """Last day to decide a contest received on ``received_on`` (England: 56 days), if the profile sets one."""
+    """Last day to decide a contest received on ``received_on``, if the profile sets a limit.
+
+    Where an undecided contest is deemed accepted (England), the limit is on SERVICE of the decision: the
+    enforcement authority must "within the period of 56 days beginning with the date on which it receives the
+    representations ... serve on the recipient a notice of its decision", failing which it "is deemed ... to
+    have accepted the representations" (reg. 6(3), (4)(b) and (7) of the Civil Enforcement of Road Traffic
+    Contraventions (Representations and Appeals) (England) Regulations 2022; reg. 5(2)(b) and (5) of the
+    Representations and Appeals Regulations 2007 before them). The period's last day is receipt + 55 (day 1 is
+    the day received), and a posted decision is served on the profile's service day (England: the second
+    working day after posting, bank holidays skipped). So the deadline is the LAST (working) DAY THE DECISION
+    CAN BE POSTED and still be served within the period (``last_day_to_post``). The reading that protects both: the
+    motorist is never sent a decision served too late to count, and the council never issues one that a
+    tribunal would set aside; a decision that would be served late is refused, and the contest is treated
+    as accepted the day after this deadline, since no decision can be served in time any more.
+
+    Elsewhere (no deemed acceptance: California, New York) the profile's days run from receipt to the
+    decision, as before: ``received_on + decision_within_days``.
+    """
     appeal = profile.appeal_level(level)
     if appeal.decision_within_days is None:
         return None
+    if appeal.deemed_accepted_if_undecided:
+        period_ends = received_on + timedelta(days=appeal.decision_within_days - 1)  # "beginning with" receipt
+        return last_day_to_post(profile, period_ends)
     return received_on + timedelta(days=appeal.decision_within_days)
+
+
+def last_day_to_post(profile: JurisdictionProfile, served_by: date) -> date:
+    """The last day a letter can be posted and still count as served on or before ``served_by``.
+
+    Where service counts working days (England), that day is itself a working day: a letter put in the post
+    on a Sunday or a bank holiday is in practice collected the next working day, so the deadline shown never
+    relies on a weekend posting (the safe side for the motorist and the council alike)."""
+    rule = profile.service
+    day = served_by
+    while rule.served_on(day) > served_by or (rule.working_days and not is_working_day(day, rule.non_working_days)):
+        day -= timedelta(days=1)
+    return day
 
 
 def payment_plan_installments(rule: PaymentPlanRule, amount_cents: int) -> list[int]:
@@ -272,10 +324,9 @@ def plan_case(
     # Rejections: the next step may not come sooner than the grace after the decision.
     floors: list[tuple[date, date]] = []  # (filed_on, earliest next step)
     for level_key, decision in decided.items():
-        level = profile.appeal_level(level_key)
-        if decision.outcome is not ContestOutcome.DISMISSED and level.rejection_grace_days is not None:
-            filed_on = filed.get(level_key, decision.decided_on)
-            floors.append((filed_on, decision_served_on(profile, decision) + timedelta(days=level.rejection_grace_days)))
+        floor = rejection_floor(profile, decision)
+        if floor is not None:
+            floors.append((filed.get(level_key, decision.decided_on), floor))
 
     stage_dates: list[StageDate] = []
     starts: list[date | None] = []
@@ -392,8 +443,9 @@ def plan_case(
             return schedule(
                 NextAction(
                     "cancel_deemed_accepted",
-                    f"{level.name} not decided within {level.decision_within_days} days of {filed_on}: "
-                    f"deemed accepted on {deadline}; cancel the penalty charge.",
+                    f"{level.name} not decided within {level.decision_within_days} days of {filed_on} (no "
+                    f"decision posted by {deadline}, the last day one is served in time): deemed accepted; "
+                    f"cancel the penalty charge.",
                     deadline,
                 ),
                 closed=True,

@@ -72,11 +72,11 @@ def test_an_english_appeal_past_its_56_days_is_shown_deemed_accepted_with_the_de
     cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
                     notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
-    clock.now = datetime(2027, 1, 28, 12, 0, tzinfo=UTC)  # 9 days past 2027-01-19; no daily run since
+    clock.now = datetime(2027, 1, 28, 12, 0, tzinfo=UTC)  # past the last posting day 2027-01-14; no daily run since
     view = open_view(app, actors[Role.HEARING_OFFICER], qtbot)
     panel = view.workspace.decision
     assert not panel.button.isEnabled() and not panel.uphold.isEnabled() and not panel.reason.isEnabled()
-    assert "Deemed accepted by law on 2027-01-20" in panel.effect.text()
+    assert "Deemed accepted by law on 2027-01-15" in panel.effect.text()
     assert "DEEMED ACCEPTED" in view.workspace.header.text() and "OVERDUE" not in view.workspace.header.text()
     assert view.model.data(view.model.index(0, AppealTableModel.DAYS)) == "deemed accepted"
     assert "1 deemed accepted by law" in view.summary.text()

@@ -27,6 +27,7 @@ from desktop.domain.case_plan import ContestDecided, ContestFiled
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.profiles import ContestOutcome, JurisdictionProfile, load_profile_versions, profile_for
 from desktop.persistence.models import Appeal, Citation, Notice, User
+from desktop.services.cases import schedule
 from desktop.services.cases.steps import load_case
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import UnitOfWork
@@ -77,26 +78,11 @@ def case_history(session: Session, case: Citation, profile: JurisdictionProfile)
 
 
 def contest_events(session: Session, citation_id: int) -> list[ContestFiled | ContestDecided]:
-    """The case's contests as ``plan_case`` events (for the daily escalation's schedule)."""
+    """The case's contests as ``plan_case`` events (``schedule.contest_events``, for its own profile)."""
     case = session.get(Citation, citation_id)
     if case is None:
         return []
-    profile = case_profile(case)
-    events: list[ContestFiled | ContestDecided] = []
-    # the decision letters mailed: the law counts what follows a decision from the service of its letter
-    letters = dict(session.execute(select(Notice.dedupe_key, Notice.mailed_at).where(
-        Notice.citation_id == citation_id, Notice.kind == "decision_letter", Notice.mailed_at.is_not(None),
-        Notice.reprint_of.is_(None))).all())
-    for a in session.scalars(select(Appeal).where(Appeal.citation_id == citation_id).order_by(Appeal.id)):
-        if a.status == AppealStatus.WITHDRAWN:
-            continue
-        events.append(ContestFiled(a.level, rules.local_date(a.filed_at, profile)))
-        if a.decision and a.decided_at is not None:
-            mailed = letters.get(f"decision_letter:{a.id}")
-            events.append(ContestDecided(a.level, rules.local_date(a.decided_at, profile),
-                                         ContestOutcome(a.decision), a.reduced_fine_cents,
-                                         rules.local_date(mailed, profile) if mailed is not None else None))
-    return events
+    return schedule.contest_events(session, case, case_profile(case))
 
 
 def lock_appeal(uow: UnitOfWork, appeal_id: int) -> tuple[Appeal, Citation]:

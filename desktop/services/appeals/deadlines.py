@@ -116,7 +116,9 @@ def _deem_accepted(app: AppContext, actor: Actor, appeal_id: int, as_of: date | 
         level = profile.appeal_level(appeal.level)
         reason = (f"Deemed accepted: the {level.name.lower()} received on "
                   f"{rules.local_date(appeal.filed_at, profile).isoformat()} was not decided within "
-                  f"{level.decision_within_days} days (by {appeal.decide_by.isoformat()}). {level.legal_basis}.")
+                  f"{level.decision_within_days} days: no decision was posted by {appeal.decide_by.isoformat()}, the "
+                  f"last day a posted decision is served within the {level.decision_within_days} days beginning with "
+                  f"its receipt. {level.legal_basis}.")
         before = {"status": appeal.status, "case_status": case.status}
         result = close_appeal(uow, case, appeal, ContestOutcome.DISMISSED, reason, None,
                                AppealStatus.DEEMED_ACCEPTED)

@@ -158,10 +158,11 @@ def decide_appeal(app: AppContext, actor: Actor, appeal_id: int, decision: str, 
 
 
 def _refuse_if_deemed_accepted(uow: UnitOfWork, appeal: Appeal, case: Citation) -> None:
-    """England (Traffic Management Act 2004; the Civil Enforcement of Parking Contraventions (England)
-    Representations and Appeals Regulations 2007, as the ENG profile cites them): representations not decided
-    within 56 days are deemed accepted, by law, on the 57th day, whether or not the daily run has recorded it yet. A decision
-    taken after that would contradict the law, so it is refused here (not merely greyed out on screen)."""
+    """England (reg. 6 of the Representations and Appeals Regulations 2022, reg. 5 of the 2007 ones): the
+    decision must be SERVED within the 56 days beginning with receipt, else the representations are deemed
+    accepted. ``decide_by`` is the last day a decision can be posted and still be served in time
+    (``case_plan.decision_deadline``); one taken after it would be served too late to count, so it is refused
+    here (not merely greyed out on screen), whether or not the daily run has recorded the acceptance yet."""
     if appeal.decide_by is None:
         return
     profile = case_profile(case)
@@ -171,8 +172,10 @@ def _refuse_if_deemed_accepted(uow: UnitOfWork, appeal: Appeal, case: Citation) 
         raise UserError(
             f"Appeal {appeal_number(appeal.id)} was deemed accepted by law on "
             f"{rules.deemed_accepted_on(appeal.decide_by).isoformat()} (not decided within "
-            f"{level.decision_within_days} days): the citation is cancelled by the next daily run and a decision "
-            f"can no longer be recorded.")
+            f"{level.decision_within_days} days): a decision posted now would be served after the "
+            f"{level.decision_within_days} days beginning with the day the representations were received (the last "
+            f"day to post one was {appeal.decide_by.isoformat()}), so the citation is cancelled by the next daily run "
+            f"and a decision can no longer be recorded.")
 
 
 def withdraw_appeal(app: AppContext, actor: Actor, appeal_id: int, reason: str) -> None:

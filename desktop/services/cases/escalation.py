@@ -36,15 +36,17 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, literal, select
 
+from desktop.domain import case_plan
 from desktop.domain.ladder import FINAL_PREFIX, Anchor, Rung, ladder
 from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.profiles import ContestOutcome
 from desktop.domain.roles import Permission
 from desktop.domain.service_days import ServiceRule
 from desktop.domain.wording import counted
-from desktop.persistence.models import Appeal, Citation, LedgerEntry
+from desktop.persistence.models import Appeal, Citation, LedgerEntry, Notice
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION, UNMAILED
 from desktop.services.core import audit
@@ -217,6 +219,7 @@ class _Run:
             self.step("Scheduling new cases…")
             self.cancel_notices_of_closed_cases()
             self.collect_undated()
+            self.rejection_floors()
             for v in self.versions:
                 self.advance(v)
             self.step("Dating next steps (mailed notices)…")
@@ -237,6 +240,49 @@ class _Run:
         return self.result
 
     # -- 1. cases of no known profile --------------------------------------------------------------
+    def rejection_floors(self) -> None:
+        """Cases resumed after a decision against the motorist: their next step waits for the law's floor.
+
+        The next step's date counts from the ladder's notice (and moves by the hold while the appeal was
+        pending), but after a rejection the law also says "not before": England's Charge Certificate (and its
+        50 % increase) only after the 28 days beginning with the service of the notice of rejection
+        (``case_plan.rejection_floor``, which cites the regulations; the same rule ``plan_case`` applies). The
+        decision letter's service comes from its mailing; while it is not mailed, from a posting today (so the
+        step never comes before the letter is served). Run before ``advance``: a case below its floor gets the
+        floor as its next step's date (and the next action with it). Reads the open cases with a decided,
+        not dismissed appeal: a small share of the cases."""
+        versions = profile_store.versions_by_key(self.s)
+        letter_key = literal("decision_letter:") + cast(Appeal.id, String)
+        rows = self.s.execute(
+            select(Citation.id, Citation.profile_code, Citation.profile_version, Citation.next_stage_on,
+                   Appeal.level, Appeal.decided_at, Appeal.decision, Notice.mailed_at)
+            .join(Appeal, Appeal.citation_id == Citation.id)
+            .outerjoin(Notice, and_(Notice.citation_id == Citation.id, Notice.dedupe_key == letter_key,
+                                    Notice.reprint_of.is_(None), Notice.mailed_at.is_not(None)))
+            .where(Citation.status.in_(ESCALATING), Citation.on_hold.is_(False), Citation.stage.is_not(None),
+                   Appeal.decided_at.is_not(None), Appeal.decision.in_(("upheld", "reduced")),
+                   Appeal.status != "withdrawn")).all()
+        floors: dict[int, tuple[date | None, date]] = {}
+        for cid, code, version, next_on, level, decided_at, decision, mailed_at in rows:
+            profile = versions.get((code, version))
+            if profile is None or decided_at is None or level not in {lv.key for lv in profile.appeal_levels}:
+                continue
+            tz = ZoneInfo(profile.timezone)
+            decided_on = decided_at.astimezone(tz).date()
+            posted = mailed_at.astimezone(tz).date() if mailed_at is not None else max(decided_on, self.as_of)
+            floor = case_plan.rejection_floor(profile, case_plan.ContestDecided(
+                level, decided_on, ContestOutcome(decision), letter_mailed_on=posted))
+            if floor is not None and (cid not in floors or floor > floors[cid][1]):
+                floors[cid] = (next_on, floor)
+        sql = self.sql
+        for cid, (next_on, floor) in floors.items():
+            if next_on is not None and next_on < floor:
+                sql.run("UPDATE citations SET next_stage_on = :d, version = version + 1 WHERE id = :id", d=floor, id=cid)
+                sql.run("INSERT INTO esc_touched (id) VALUES (:id) ON CONFLICT (id) DO NOTHING", id=cid)
+                self.result.dated += 1
+            elif next_on is None:
+                sql.run("UPDATE esc_undated SET d = :d WHERE id = :id AND d < :d", d=floor, id=cid)
+
     def schedule_new(self) -> None:
         """New cases are scheduled with the others whose next step gets a date (``collect_undated``):
         the version in force on the issue date, its first stage. Here only those whose profile is not

@@ -46,6 +46,7 @@ from desktop.persistence.models import (
     User,
 )
 from desktop.services.admin import profiles as profile_store
+from desktop.services.cases.schedule import contest_events
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.imports import csv_writer
@@ -579,7 +580,9 @@ def case_detail(app: AppContext, actor: Actor, citation_id: int) -> CaseDetail:
                                  and any(st.key == n.stage for st in profile.stages)]
             events += [case_plan.Hold(h.started_at.astimezone(tz).date(),
                                           h.ended_at.astimezone(tz).date() if h.ended_at else None, h.kind)
-                       for h in holds]
+                       for h in holds if h.kind != "appeal"]  # an appeal's pause comes from the appeal itself
+            # and its decision: after a rejection the next step waits for the law (rejection_floor)
+            events += contest_events(s, c, profile)
             try:
                 detail.schedule = case_plan.plan_case(profile, c.issued_at, c.fine_cents, events, today)
             except Exception:  # noqa: BLE001 - the panel still shows the case without the calculator's view

@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop.domain.case_plan import ContestDecided, ContestFiled
 from desktop.domain.ladder import Anchor, ladder
 from desktop.domain.lifecycle import CaseStatus
+from desktop.domain.profiles import ContestOutcome
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Appeal, Citation, Hold, Notice, RegisteredOwner
 from desktop.services.admin import profiles as profile_store
@@ -142,6 +144,27 @@ def reschedule_case(uow: UnitOfWork, case: Citation) -> None:
         case.next_action, case.next_action_date = pending, local_day(notice.queued_at, tz)
     else:
         case.next_action, case.next_action_date = rung.next_code or "review", case.next_stage_on
+
+
+def contest_events(session: Session, case: Citation, profile: Any) -> list[ContestFiled | ContestDecided]:
+    """The case's contests as ``plan_case`` events: each appeal filed (withdrawn ones left out) and its decision,
+    with the day its decision letter was mailed (the law counts what follows a decision from the service of
+    that letter: England's Charge Certificate only after the 28 days beginning with it, reg. 21)."""
+    tz = profile.timezone
+    letters = dict(session.execute(select(Notice.dedupe_key, Notice.mailed_at).where(
+        Notice.citation_id == case.id, Notice.kind == "decision_letter", Notice.mailed_at.is_not(None),
+        Notice.reprint_of.is_(None))).all())
+    levels = {lv.key for lv in profile.appeal_levels}
+    events: list[ContestFiled | ContestDecided] = []
+    for a in session.scalars(select(Appeal).where(Appeal.citation_id == case.id).order_by(Appeal.id)):
+        if a.status == "withdrawn" or a.level not in levels:
+            continue
+        events.append(ContestFiled(a.level, local_day(a.filed_at, tz)))
+        if a.decision and a.decided_at is not None:
+            mailed = letters.get(f"decision_letter:{a.id}")
+            events.append(ContestDecided(a.level, local_day(a.decided_at, tz), ContestOutcome(a.decision),
+                                         a.reduced_fine_cents, local_day(mailed, tz) if mailed is not None else None))
+    return events
 
 
 def owner_changed(uow: UnitOfWork, case: Citation) -> int:

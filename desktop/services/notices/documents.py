@@ -738,6 +738,23 @@ class PieceBuilder:
                 return got
         return fallback
 
+    @staticmethod
+    def _served_too_late(profile: prof.JurisdictionProfile, appeal: Appeal, decision: Decision,
+                         letter_date: date) -> Held | None:
+        """England: a rejection must be SERVED within the 56 days beginning with receipt of the representations
+        (reg. 6(3), (4)(b), (7) of the Representations and Appeals Regulations 2022); ``decide_by`` is the last
+        day it can be posted (``case_plan.decision_deadline``). Posted later it would count for nothing and the
+        representations are deemed accepted, so it is held for a supervisor rather than printed."""
+        level = next((lv for lv in profile.appeal_levels if lv.key == appeal.level), None)
+        if (decision is Decision.DISMISSED or appeal.status == "deemed_accepted" or level is None
+                or not level.deemed_accepted_if_undecided or appeal.decide_by is None
+                or letter_date <= appeal.decide_by):
+            return None
+        return Held(f"Posted today this decision would be served on {profile.service.served_on(letter_date):%d %b %Y}, "
+                    f"after the {level.decision_within_days} days beginning with the day the representations were "
+                    f"received (the last day to post it was {appeal.decide_by:%d %b %Y}): by law they are deemed "
+                    f"accepted ({level.legal_basis}); a supervisor must cancel the penalty charge.")
+
     def _decision_letter(self, notice: Notice, case: CaseFacts, profile: prof.JurisdictionProfile,
                          recipient: Recipient) -> DecisionLetterData | Held:
         appeal = self._appeal(notice, case, decided=True)
@@ -752,6 +769,9 @@ class PieceBuilder:
         new_amount = {Decision.DISMISSED: 0, Decision.REDUCED: appeal.reduced_fine_cents or c.fine_cents,
                       Decision.UPHELD: c.fine_cents}[decision]
         letter_date = self.today(profile)  # the day it is printed is the day it is mailed
+        late = self._served_too_late(profile, appeal, decision, letter_date)
+        if late is not None:
+            return late
         agency = self.agency(profile)
         number = appeal_number(appeal)
         terms = decision_terms(profile, agency, appeal.level, _outcome(appeal.decision or "") or

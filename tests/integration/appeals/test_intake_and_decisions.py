@@ -262,9 +262,11 @@ def test_england_representations_deemed_accepted_on_day_57_with_refund_and_audit
                     notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     filed = appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
     assert filed.level_key == "representations"
-    assert filed.decide_by.isoformat() == "2027-01-19"  # received 24 Nov + 56 days
+    # received Tue 24 Nov: the 56 days beginning with it end Mon 18 Jan 2027, and the decision must be SERVED
+    # by then (reg. 6): posted Thu 14 Jan it is served Mon 18 Jan (second working day); posted Fri 15, Tue 19
+    assert filed.decide_by.isoformat() == "2027-01-14"
     system = Actor.system("escalate")
-    day56 = datetime(2027, 1, 19, 12, 0, tzinfo=UTC)
+    day56 = datetime(2027, 1, 14, 12, 0, tzinfo=UTC)  # the last day a decision can be posted
     clock.now = day56
     summary = appeals.apply_appeal_deadlines(app, system)
     assert summary.deemed_accepted == [] and [d.days_left for d in summary.due_soon] == [0]
@@ -295,18 +297,20 @@ def test_a_decision_after_the_deemed_acceptance_day_is_refused_before_the_daily_
     cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
                     notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     filed = appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
-    clock.now = datetime(2027, 1, 20, 12, 0, tzinfo=UTC)  # decide-by 2027-01-19 has passed
-    with pytest.raises(UserError, match=r"deemed accepted by law on 2027-01-20 \(not decided within 56 days\)"):
+    clock.now = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)  # posted today it would be served Tue 19 Jan: too late
+    with pytest.raises(UserError, match=r"deemed accepted by law on 2027-01-15 \(not decided within 56 days\): a "
+                                        r"decision posted now would be served after the 56 days .* last day to post "
+                                        r"one was 2027-01-14"):
         appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld",
                               "The contravention is clearly shown in the photographs.")
     assert case_row(app, cid).status == "under_appeal" and ledger(app, cid) == [("fine", 7000)]
 
 
-def test_on_the_56th_day_the_decision_is_still_taken_and_named_in_plain_words(app, actors, clock) -> None:
+def test_on_the_last_day_a_decision_can_be_posted_it_is_still_taken_and_named_in_plain_words(app, actors, clock) -> None:
     cid = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
                     notice_mailed=datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     filed = appeals.file_appeal(app, actors[Role.CLERK], request(app, cid, grounds=["procedural_impropriety"]))
-    clock.now = datetime(2027, 1, 19, 12, 0, tzinfo=UTC)
+    clock.now = datetime(2027, 1, 14, 12, 0, tzinfo=UTC)  # posted today, served Mon 18 Jan: day 56
     result = appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld",
                                    "The contravention is clearly shown in the photographs.")
     assert result.outcome_text == "Appeal rejected: the citation stands; the motorist owes £70.00."
@@ -337,7 +341,9 @@ def test_docket_sorted_by_days_left(app, actors, clock) -> None:
     clock.now += timedelta(days=28)
     rows = appeals.list_appeals(app, actors[Role.CLERK])
     assert [r.appeal_id for r in rows][:2] == [first, second]
-    assert [r.days_left for r in rows] == [-1, 2, 28]
+    # the English one: received Fri 27 Nov, its decision must be served by Thu 21 Jan (56 days beginning with
+    # receipt), so posted by Tue 19 Jan: 25 days after 25 Dec
+    assert [r.days_left for r in rows] == [-1, 2, 25]
     assert rows[2].deemed_rule and rows[2].statutory
     assert appeals.list_appeals(app, actors[Role.CLERK], text="KX19")[0].profile_code == "ENG"
 

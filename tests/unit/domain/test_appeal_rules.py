@@ -1,6 +1,6 @@
 """Appeal rules per jurisdiction profile: levels, request windows, decision deadlines, money effects."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -64,13 +64,28 @@ def test_england_informal_challenge_then_representations_after_the_notice_to_own
     assert rules.request_deadline(ENG, "representations", served) == date(2026, 5, 5)
 
 
-def test_england_56_days_then_deemed_accepted_on_day_57() -> None:
-    d = rules.decision_deadline(ENG, "representations", date(2026, 5, 1), target_days=30)
+@pytest.mark.parametrize(("received", "period_ends", "last_post"), [
+    # Fri 1 May 2026: the 56 days beginning with it end Thu 25 Jun; posted Tue 23 Jun -> served Thu 25 Jun
+    (date(2026, 5, 1), date(2026, 6, 25), date(2026, 6, 23)),
+    # Tue 24 Nov 2026: the 56 days end Mon 18 Jan 2027; posted Thu 14 Jan -> served Mon 18 Jan (weekend skipped)
+    (date(2026, 11, 24), date(2027, 1, 18), date(2027, 1, 14)),
+    # Wed 3 Feb 2027: the 56 days end Tue 30 Mar; Good Friday 26 Mar and Easter Monday 29 Mar are bank
+    # holidays, so the last posting is Wed 24 Mar (served Tue 30 Mar); Thu 25 Mar would be served Wed 31 Mar
+    (date(2027, 2, 3), date(2027, 3, 30), date(2027, 3, 24)),
+])
+def test_england_decision_must_be_served_within_56_days_beginning_with_receipt(
+        received: date, period_ends: date, last_post: date) -> None:
+    """Reg. 6(3), (4)(b), (7) of the Representations and Appeals Regulations 2022: the decision notice must be
+    SERVED within the 56 days beginning with receipt; decide_by is the last day it can be posted."""
+    assert period_ends == received + timedelta(days=55)  # day 1 is the day received
+    d = rules.decision_deadline(ENG, "representations", received, target_days=30)
     assert d.statutory and d.deemed_accepted_after
-    assert d.decide_by == date(2026, 6, 26)  # 56 days after receipt
-    assert not rules.deemed_accepted(ENG, "representations", d.decide_by, date(2026, 6, 26))
-    assert rules.deemed_accepted(ENG, "representations", d.decide_by, date(2026, 6, 27))
-    assert rules.days_left(d.decide_by, date(2026, 6, 27)) == -1
+    assert d.decide_by == last_post
+    # at the limit: posted on the last day it is served on or before the period's last day; a day later, after
+    assert ENG.service.served_on(last_post) <= period_ends < ENG.service.served_on(last_post + timedelta(days=1))
+    assert not rules.deemed_accepted(ENG, "representations", d.decide_by, last_post)
+    assert rules.deemed_accepted(ENG, "representations", d.decide_by, last_post + timedelta(days=1))
+    assert rules.days_left(d.decide_by, last_post + timedelta(days=1)) == -1
 
 
 def test_england_tribunal_within_28_days_of_a_rejection() -> None:

@@ -262,15 +262,18 @@ def test_england_representations_deemed_accepted_after_56_days() -> None:
     eng = load_profile("ENG")
     issued = datetime(2024, 3, 1, 14, 0, tzinfo=LDN)
     events = [NoticeMailed("notice_to_owner", date(2024, 3, 29)), ContestFiled("representations", date(2024, 4, 10))]
-    assert decision_deadline(eng, "representations", date(2024, 4, 10)) == date(2024, 6, 5)
+    # the 56 days beginning with Wed 10 Apr end Tue 4 Jun; the decision must be SERVED by then (reg. 6), so
+    # posted by Fri 31 May (served Tue 4 Jun, the second working day); posted Mon 3 Jun it is served Wed 5 Jun
+    # (a Sunday posting would count as served Tue 4 Jun too, but the deadline never relies on weekend post)
+    assert decision_deadline(eng, "representations", date(2024, 4, 10)) == date(2024, 5, 31)
 
-    s = plan_case(eng, issued, 7000, events, date(2024, 6, 5))  # day 56: still open
+    s = plan_case(eng, issued, 7000, events, date(2024, 5, 31))  # the last day to post: still open
     assert not s.closed and s.on_hold
     assert s.next_action is not None and s.next_action.code == "decide_representations"
-    assert s.next_action.due_on == date(2024, 6, 5)
+    assert s.next_action.due_on == date(2024, 5, 31)
     assert s.penalties == ()
 
-    s = plan_case(eng, issued, 7000, events, date(2024, 6, 6))  # day 57: deemed accepted
+    s = plan_case(eng, issued, 7000, events, date(2024, 6, 1))  # no decision can be served in time: accepted
     assert s.closed and s.closed_reason == "deemed_accepted"
     assert s.next_action is not None and s.next_action.code == "cancel_deemed_accepted"
 
