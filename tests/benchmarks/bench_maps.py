@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.demo.office import ZONES
 from desktop.demo import street_map
+from desktop.demo.office import ZONES
 from desktop.demo.street_map import build_demo_map, demo_features
 from desktop.domain.roles import Role
 from desktop.services.maps.mbtiles import MBTiles, tms_row
