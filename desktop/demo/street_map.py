@@ -1,4 +1,5 @@
-"""The demo office's street map: an MBTiles of downtown Los Angeles, drawn from data we have.
+"""The demo office's street map: an MBTiles of downtown Los Angeles and of the demo's San Francisco citations,
+drawn from data we have.
 
 The streets come from ``resources/maps/la-downtown-streets.geojson``: centre lines derived from the City of
 Los Angeles' metered parking inventory (LADOT, 33,989 meters with their block face and position; MIT, via
@@ -10,8 +11,8 @@ kept in the repository so that the demo needs nothing outside it.
 The field simulator also writes citations in San Francisco (``fleet.CITIES["SF"]``: the Mission, 0.012° around
 its centre). Their streets are ``resources/maps/sf-demo-streets.geojson``: the street centre lines of DataSF's
 street-sweeping blockfaces (SFMTA; via andreibratescu707/San-Francisco-Parking-Permit-Map, which states no
-licence; DataSF publishes its data under the ODC Public Domain Dedication and License 1.0, see
-/work/shared/data/PROVENANCE.md). A block's two kerb lines are averaged into its centre line and a street's
+licence; DataSF releases its data under the ODC Public Domain Dedication and License 1.0,
+https://datasf.org/blog/data-license-liberation-day; see /work/shared/data/PROVENANCE.md). A block's two kerb lines are averaged into its centre line and a street's
 blocks merged where they meet (``derive_sf_streets``; ``python -m desktop.demo.street_map SWEEPING.geojson
 OUT``). The file we hold stops at Church St and 18th St (west of -122.4266, north of 37.7589): the north-west
 corner of the citations' area; further into the Mission the map says it has no streets there.
