@@ -1,4 +1,5 @@
-"""The demo office's street map: an MBTiles of downtown Los Angeles, drawn from data we have.
+"""The demo office's street map: an MBTiles of downtown Los Angeles and of the demo's San Francisco citations,
+drawn from data we have.
 
 The streets come from ``resources/maps/la-downtown-streets.geojson``: centre lines derived from the City of
 Los Angeles' metered parking inventory (LADOT, 33,989 meters with their block face and position; MIT, via
@@ -7,7 +8,16 @@ so a line through them (their principal axis) is the block; the blocks of one st
 are the street. ``derive_streets`` made the file (``python -m desktop.demo.street_map CSV OUT``); it is
 kept in the repository so that the demo needs nothing outside it.
 
-``build_demo_map`` draws those streets and the demo's zones into tiles (zooms 11-17 over the demo area; the
+The field simulator also writes citations in San Francisco (``fleet.CITIES["SF"]``: the Mission, 0.012° around
+its centre). Their streets are ``resources/maps/sf-demo-streets.geojson``: the street centre lines of DataSF's
+street-sweeping blockfaces (SFMTA; via andreibratescu707/San-Francisco-Parking-Permit-Map, which states no
+licence; DataSF releases its data under the ODC Public Domain Dedication and License 1.0,
+https://datasf.org/blog/data-license-liberation-day; see /work/shared/data/PROVENANCE.md). A block's two kerb lines are averaged into its centre line and a street's
+blocks merged where they meet (``derive_sf_streets``; ``python -m desktop.demo.street_map SWEEPING.geojson
+OUT``). The file we hold stops at Church St and 18th St (west of -122.4266, north of 37.7589): the north-west
+corner of the citations' area; further into the Mission the map says it has no streets there.
+
+``build_demo_map`` draws those streets and the demo's zones into tiles (zooms 11-17 over both demo areas; the
 map magnifies zoom 17 beyond), writes ``<data>/maps/demo-downtown.mbtiles`` and points ``map.mbtiles_path``
 at it, so the demo's maps are never blank.
 """
@@ -27,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shapely.geometry import MultiLineString
+from shapely.ops import linemerge
 from sqlalchemy import select
 
 from desktop.persistence.models import Citation, Setting, Zone
@@ -49,6 +61,9 @@ DEMO_MAP = Path("maps") / "demo-downtown.mbtiles"
 ZOOMS = range(11, 18)
 #: the demo area (south, west, north, east): the nine downtown zones with a margin
 DEMO_BOUNDS = (34.028, -118.275, 34.072, -118.220)
+SF_STREETS_RESOURCE = ("maps", "sf-demo-streets.geojson")
+#: the San Francisco citations' area (south, west, north, east): fleet.CITIES["SF"]'s centre ± 0.012° and a margin
+SF_BOUNDS = (37.748, -122.435, 37.776, -122.407)
 _LATLNG = re.compile(r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
 _SUFFIX = {"AV": "AVE", "BL": "BLVD", "BLV": "BLVD", "PL": "PL", "DR": "DR"}
 
@@ -168,15 +183,76 @@ def _join(segments: list[tuple[tuple[float, float], tuple[float, float]]], cos0:
     return lines
 
 
-def demo_features(app: AppContext) -> list[MapFeature]:
-    """The streets of the resource file and the zones of the database."""
-    features: list[MapFeature] = []
-    path = resource(*STREETS_RESOURCE)
-    collection = json.loads(path.read_text(encoding="utf-8"))
+def derive_sf_streets(geojson_path: Path, bounds: tuple[float, float, float, float] = SF_BOUNDS) -> dict[str, Any]:
+    """Street centre lines from DataSF's street-sweeping blockfaces (a line per kerb and sweeping day), as a
+    GeoJSON FeatureCollection: one line per block (its kerb lines averaged), a street's blocks merged where
+    they meet. Blocks with a point inside ``bounds`` are kept."""
+    south, west, north, east = bounds
+    sides: dict[tuple[str, str], set[tuple[tuple[float, float], ...]]] = defaultdict(set)
+    collection = json.loads(Path(geojson_path).read_text(encoding="utf-8"))
     for feature in collection.get("features", []):
-        made = features_from_geometry(str(feature.get("properties", {}).get("name", "")), feature.get("geometry"))
-        if made is not None:
-            features.append(made)
+        geometry, props = feature.get("geometry") or {}, feature.get("properties") or {}
+        name = str(props.get("Corridor") or "").strip()
+        if geometry.get("type") != "LineString" or not name:
+            continue
+        line = tuple((float(x), float(y)) for x, y in geometry["coordinates"])
+        if len(line) < 2 or not any(south <= y <= north and west <= x <= east for x, y in line):
+            continue
+        sides[(name, str(props.get("Limits") or ""))].add(_oriented(line))
+    streets: dict[str, list[tuple[tuple[float, float], ...]]] = defaultdict(list)
+    for (name, _limits), lines in sorted(sides.items()):
+        ordered = sorted(lines)
+        pair = [line for line in ordered if len(line) == len(ordered[0])][:2]
+        middle = tuple((round(sum(p[i][0] for p in pair) / len(pair), 6), round(sum(p[i][1] for p in pair) / len(pair), 6))
+                       for i in range(len(pair[0])))
+        streets[name].append(middle)
+    cos0 = math.cos(math.radians((south + north) / 2))
+    features = []
+    for name in sorted(streets):
+        merged = linemerge(MultiLineString(_snapped(streets[name], cos0)))
+        for part in sorted(getattr(merged, "geoms", [merged]), key=lambda g: tuple(g.coords)):
+            features.append({"type": "Feature", "properties": {"name": name},
+                             "geometry": {"type": "LineString",
+                                          "coordinates": [[round(x, 6), round(y, 6)] for x, y in part.coords]}})
+    return {"type": "FeatureCollection", "features": features,
+            "properties": {"source": "DataSF (SFMTA) Street Sweeping blockfaces, centre lines derived; PDDL 1.0"}}
+
+
+def _snapped(lines: list[tuple[tuple[float, float], ...]], cos0: float, metres: float = 15
+             ) -> list[tuple[tuple[float, float], ...]]:
+    """The lines with each end moved onto an earlier end within ``metres``: a block with one kerb swept ends
+    a few metres off its neighbour's centre line, and the two should join."""
+    ends: list[tuple[float, float]] = []
+
+    def snap(p: tuple[float, float]) -> tuple[float, float]:
+        for q in ends:
+            if math.dist(_metres(p, cos0), _metres(q, cos0)) <= metres:
+                return q
+        ends.append(p)
+        return p
+
+    snapped = [(snap(line[0]), *line[1:-1], snap(line[-1])) for line in lines]
+    return [line for line in snapped if len(set(line)) > 1]
+
+
+def _oriented(line: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The line running west to east, or south to north when it runs more north-south: a block's two kerb
+    lines then start at the same end."""
+    (x0, y0), (x1, y1) = line[0], line[-1]
+    forward = x1 >= x0 if abs(x1 - x0) >= abs(y1 - y0) else y1 >= y0
+    return line if forward else line[::-1]
+
+
+def demo_features(app: AppContext) -> list[MapFeature]:
+    """The streets of the resource files and the zones of the database."""
+    features: list[MapFeature] = []
+    for name in (STREETS_RESOURCE, SF_STREETS_RESOURCE):
+        collection = json.loads(resource(*name).read_text(encoding="utf-8"))
+        for feature in collection.get("features", []):
+            made = features_from_geometry(str(feature.get("properties", {}).get("name", "")),
+                                          feature.get("geometry"))
+            if made is not None:
+                features.append(made)
     with app.db.reading() as session:
         for zone in session.scalars(select(Zone).order_by(Zone.code)):
             made = features_from_geometry(zone.name, zone.geometry)
@@ -207,9 +283,12 @@ def build_demo_map(app: AppContext, progress: Callable[[str, int, int], None] | 
     """Render the demo area into ``<data>/maps/demo-downtown.mbtiles`` and make it the office's map."""
     started = time.perf_counter()
     index = StreetIndex(demo_features(app))
-    south, west, north, east = DEMO_BOUNDS
     dest = Path(app.paths.data_dir) / DEMO_MAP
-    wanted = [(z, x, y) for z in ZOOMS for x, y in tiles_covering(west, south, east, north, z)]
+    wanted = [(z, x, y) for south, west, north, east in (DEMO_BOUNDS, SF_BOUNDS)
+              for z in ZOOMS for x, y in tiles_covering(west, south, east, north, z)]
+    wanted = sorted(set(wanted))  # at zoom 11 and below the two areas could share a tile
+    south, west = min(DEMO_BOUNDS[0], SF_BOUNDS[0]), min(DEMO_BOUNDS[1], SF_BOUNDS[1])
+    north, east = max(DEMO_BOUNDS[2], SF_BOUNDS[2]), max(DEMO_BOUNDS[3], SF_BOUNDS[3])
 
     def tiles() -> Iterator[tuple[int, int, int, bytes]]:
         for done, (z, x, y) in enumerate(wanted, 1):
@@ -220,14 +299,15 @@ def build_demo_map(app: AppContext, progress: Callable[[str, int, int], None] | 
                 yield z, x, y, png
 
     count = write_mbtiles(dest, {
-        "name": "Curbdesk demo: downtown Los Angeles", "format": "png", "type": "baselayer", "version": "1",
+        "name": "Curbdesk demo: downtown Los Angeles and San Francisco", "format": "png", "type": "baselayer", "version": "1",
         "minzoom": str(ZOOMS.start), "maxzoom": str(ZOOMS.stop - 1), "bounds": f"{west},{south},{east},{north}",
-        "attribution": "Streets: LADOT meter inventory (LA open data)",
-        "description": "Generated by main.py demo from the demo's zones and LADOT block faces.",
+        "attribution": "Streets: LADOT meter inventory (LA open data); DataSF street sweeping (PDDL)",
+        "description": "Generated by main.py demo from the demo's zones, LADOT block faces and DataSF blockfaces.",
     }, tiles())
     with app.db.reading() as session:
         positions = session.execute(select(Citation.lat, Citation.lon)).all()
-    covered = sum(1 for lat, lon in positions if south <= lat <= north and west <= lon <= east)
+    covered = sum(1 for lat, lon in positions for s, w, n, e in (DEMO_BOUNDS, SF_BOUNDS)
+                  if s <= lat <= n and w <= lon <= e)
     with app.uow(Actor.system("demo")) as uow:
         row = uow.session.get(Setting, MBTILES_SETTING)
         if row is None:
@@ -241,7 +321,9 @@ def build_demo_map(app: AppContext, progress: Callable[[str, int, int], None] | 
 
 
 if __name__ == "__main__":  # python -m desktop.demo.street_map LADOT.csv resources/maps/la-downtown-streets.geojson
-    out = derive_streets(Path(sys.argv[1]))
+    # or: python -m desktop.demo.street_map street_sweeping.geojson resources/maps/sf-demo-streets.geojson
+    source = Path(sys.argv[1])
+    out = derive_sf_streets(source) if source.suffix == ".geojson" else derive_streets(source)
     Path(sys.argv[2]).parent.mkdir(parents=True, exist_ok=True)
     Path(sys.argv[2]).write_text(json.dumps(out, separators=(",", ":")), encoding="utf-8")
     print(f"{len(out['features'])} street lines")

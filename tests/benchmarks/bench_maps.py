@@ -4,7 +4,8 @@ Run with ``pytest tests/benchmarks/bench_maps.py --benchmark-only``.
 
 Group ``demo-map`` (what ``main.py demo`` adds to make the demo's street map, over the demo's zones and the
 LA street lines): baseline: drawing only the zoom-17 tiles of one demo zone (a fifth of the area at the
-map's closest zoom); whole job: every tile of the demo area at zooms 13-17, written as an MBTiles file.
+map's closest zoom); Los Angeles only: the whole job without the San Francisco area (what the demo drew
+before it had SF streets); whole job: every tile of both demo areas at zooms 11-17, written as an MBTiles file.
 
 Group ``map-tile`` (one tile as the map page asks for it, what the scheme handler does per request):
 baseline: the same indexed lookup with plain sqlite3 and no safeguards; MBTiles: the bounded, read-only
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.demo import street_map
 from desktop.demo.office import ZONES
 from desktop.demo.street_map import build_demo_map, demo_features
 from desktop.domain.roles import Role
@@ -41,6 +43,13 @@ def test_baseline_one_zone_at_zoom_17(benchmark, demo_zones) -> None:
     _code, _name, south, west, north, east = ZONES[4]  # the Historic Core
     tiles = list(tiles_covering(west, south, east, north, 17))
     benchmark.pedantic(lambda: [render_tile(index, 17, x, y) for x, y in tiles], rounds=3, iterations=1)
+
+
+@pytest.mark.benchmark(group="demo-map")
+def test_baseline_demo_map_los_angeles_only(benchmark, demo_zones, monkeypatch) -> None:
+    monkeypatch.setattr(street_map, "SF_BOUNDS", street_map.DEMO_BOUNDS)  # the SF area adds no tile
+    made = benchmark.pedantic(lambda: build_demo_map(demo_zones), rounds=3, iterations=1)
+    assert made.tiles > 300
 
 
 @pytest.mark.benchmark(group="demo-map")

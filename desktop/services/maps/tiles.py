@@ -30,7 +30,7 @@ from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.maps import TILE_SCHEME
 from desktop.services.maps.mbtiles import MBTiles, MBTilesError, MBTilesInfo, check_mbtiles
-from desktop.services.maps.street_tiles import StreetIndex, features_from_geometry, render_tile
+from desktop.services.maps.street_tiles import StreetIndex, features_from_geometry, render_tile, tile_of
 
 log = logging.getLogger(__name__)
 
@@ -178,11 +178,17 @@ def tile_layer(session: Session, data_dir: Path, at: tuple[float, float] | None 
             info = source.reader.info
             layer = TileLayer("mbtiles", f"{TILE_SCHEME}://{source.key}/{{z}}/{{x}}/{{y}}",
                               info.attribution or info.name, info.min_zoom, info.max_zoom, "", source)
-            if at is None or info.bounds is None or _inside(at, info.bounds):
+            if at is None or info.bounds is None:
                 return layer
-            note = f"Outside the installed street map ({info.name})."
+            if not _inside(at, info.bounds):
+                note, background = f"Outside the installed street map ({info.name}).", " Plain background."
+            elif source.reader.tile(info.max_zoom, *tile_of(at[1], at[0], info.max_zoom)) is None:
+                # within its bounds but with no tile at the spot: a file of several areas (the demo's)
+                note, background = f"The installed street map ({info.name}) has no streets at this spot.", ""
+            else:
+                return layer
             outside = TileLayer(layer.kind, layer.url, layer.attribution, layer.min_zoom, layer.max_native_zoom,
-                                note + " Plain background.", source)
+                                note + background, source)
     url = str(settings.get(session, "map.tile_url") or "").strip()
     if url:
         return TileLayer("server", url, str(settings.get(session, "map.tile_attribution") or "Map tiles"), 0, 19, note)

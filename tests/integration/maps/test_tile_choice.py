@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from desktop.demo.fleet import CITIES
 from desktop.demo.office import ZONES
-from desktop.demo.street_map import DEMO_BOUNDS, DEMO_MAP, ZOOMS, build_demo_map, derive_streets, street_name
+from desktop.demo.street_map import (
+    DEMO_BOUNDS,
+    DEMO_MAP,
+    SF_BOUNDS,
+    ZOOMS,
+    build_demo_map,
+    derive_sf_streets,
+    derive_streets,
+    street_name,
+)
 from desktop.domain.roles import Role
 from desktop.persistence.models import Setting, Zone
 from desktop.services.core import settings
@@ -95,6 +105,30 @@ def test_the_demo_map_covers_the_demo_citations(app, actors) -> None:
     x, y = tile_of(-118.2468, 34.0487, 17)  # Spring St at 4th, in the Historic Core
     pixels = colours(reader.tile(17, x, y)[0])
     assert pixels.count(STREET) > 1000
+    # San Francisco: the field simulator's citations lie within 0.012° of its centre (fleet._citation)
+    lat0, lon0 = CITIES["SF"]["center"]
+    south, west, north, east = SF_BOUNDS
+    assert south <= lat0 - 0.012 and lat0 + 0.012 <= north and west <= lon0 - 0.012 and lon0 + 0.012 <= east
+    assert info.bounds is not None and info.bounds[0] <= west and info.bounds[1] <= south
+    for lat, lon in ((lat0 - 0.012, lon0 - 0.012), (lat0 + 0.012, lon0 + 0.012), (lat0, lon0)):
+        for zoom in range(11, 14):  # the whole area at the zooms that show a district
+            assert reader.tile(zoom, *tile_of(lon, lat, zoom)) is not None, (zoom, lat, lon)
+    # where the street-sweeping file reaches (its north-west corner: Market, Sanchez, 14th-18th), named streets
+    for lat, lon in ((37.767735, -122.432414), (37.766053, -122.43199), (37.765128, -122.431028)):  # demo spots
+        with app.db.reading() as s:
+            layer = tile_layer(s, app.paths.data_dir, (lat, lon))
+        assert layer.kind == "mbtiles" and layer.note == "", (lat, lon)
+        for zoom in ZOOMS:
+            assert reader.tile(zoom, *tile_of(lon, lat, zoom)) is not None, (zoom, lat, lon)
+    pixels = colours(reader.tile(17, *tile_of(-122.43065, 37.76427, 17))[0])  # Sanchez St at 16th
+    assert pixels.count(STREET) > 1000
+    assert sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, LABEL, strict=True)) < 25) > 30  # names
+    # further into the Mission the file holds no streets: the map says so rather than show a blank ground
+    with app.db.reading() as s:
+        layer = tile_layer(s, app.paths.data_dir, (37.7590, -122.4150))  # Mission St at 20th
+    assert layer.kind == "mbtiles" and layer.source is not None
+    assert layer.note == "The installed street map (Curbdesk demo: downtown Los Angeles and San Francisco) " \
+                         "has no streets at this spot."
 
 
 def test_street_lines_from_the_meter_inventory(shared_data: Path) -> None:
@@ -107,6 +141,34 @@ def test_street_lines_from_the_meter_inventory(shared_data: Path) -> None:
     shipped = json.loads((Path(__file__).resolve().parents[3] / "resources" / "maps" /
                           "la-downtown-streets.geojson").read_text(encoding="utf-8"))
     assert shipped["features"] == collection["features"]  # the shipped file is what the derivation makes
+
+
+def test_sf_street_lines_from_the_sweeping_blockfaces(shared_data: Path) -> None:
+    collection = derive_sf_streets(shared_data / "parking_zones_meters" / "street_sweeping.geojson")
+    names = {f["properties"]["name"] for f in collection["features"]}
+    assert {"Market St", "Church St", "Sanchez St", "Noe St", "14th St", "16th St", "18th St"} <= names
+    assert len(collection["features"]) < 2 * len(names)  # a street's blocks are joined into one line
+    shipped = json.loads((Path(__file__).resolve().parents[3] / "resources" / "maps" /
+                          "sf-demo-streets.geojson").read_text(encoding="utf-8"))
+    assert shipped["features"] == collection["features"]  # the shipped file is what the derivation makes
+
+
+def test_sf_blockfaces_become_centre_lines(tmp_path: Path) -> None:
+    def kerb(name: str, limits: str, coords: list[list[float]]) -> dict:
+        return {"type": "Feature", "properties": {"Corridor": name, "Limits": limits},
+                "geometry": {"type": "LineString", "coordinates": coords}}
+
+    source = tmp_path / "sweeping.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        kerb("16th St", "A St - B St", [[-122.4300, 37.7640], [-122.4290, 37.7640]]),  # north kerb
+        kerb("16th St", "A St - B St", [[-122.4290, 37.7638], [-122.4300, 37.7638]]),  # south kerb, drawn backwards
+        kerb("16th St", "A St - B St", [[-122.4300, 37.7640], [-122.4290, 37.7640]]),  # another sweeping day
+        kerb("16th St", "B St - C St", [[-122.4290, 37.76392], [-122.4280, 37.7639]]),  # one kerb, 2 m off
+        kerb("Far St", "X St - Y St", [[-122.5000, 37.7000], [-122.4990, 37.7000]]),  # outside the area
+    ]}), encoding="utf-8")
+    features = derive_sf_streets(source)["features"]
+    assert [f["properties"]["name"] for f in features] == ["16th St"]  # the blocks joined, the far one left out
+    assert features[0]["geometry"]["coordinates"] == [[-122.43, 37.7639], [-122.429, 37.7639], [-122.428, 37.7639]]
 
 
 def test_an_administrator_installs_a_checked_mbtiles(app, actors, tmp_path: Path) -> None:
