@@ -399,6 +399,9 @@ def check_plate_photo(citation: CitationForReview, reading: plate_reading.Stored
     if agree is plate_reading.Agreement.LOOKALIKE:
         return _ok(code, f"Photo {reading.position + 1} reads {shown}: the typed {typed} differs only by "
                          "look-alike characters.", **data)
+    if plates.plate_format_ok(reading.plate, citation.plate_jurisdiction) is False:
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}, which is no {citation.plate_jurisdiction} "
+                         f"plate format (partly read?); not compared with {typed}.", **data)
     if confidence < config.plate_read_confidence:
         return _ok(code, f"Photo {reading.position + 1} may read {shown}; too uncertain to compare with {typed}.",
                    **data)

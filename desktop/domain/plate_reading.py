@@ -10,6 +10,7 @@ region it found, with the recogniser's confidence (0..1). Here they become at mo
   state name, a slogan or a sign; all-letter vanity plates are therefore never read, which only means
   "not readable", never a false warning) and is not a placeholder;
 * a camera's date or time stamp (``2026-11-19``, ``20261119``, ``14:05``) is never a plate;
+* a line read inside a longer one from an overlapping region is part of it, not a reading of its own;
 * two different plates read with confidence in one photo give no reading ("two plates in the photo"):
   the reader cannot know which car was cited.
 
@@ -107,6 +108,11 @@ def choose(lines: Iterable[TextLine], *, min_height_px: int = 10) -> PhotoReadin
         if blurred:
             return PhotoReading(ReadStatus.NOT_READABLE, reason="the plate is too blurred to read")
         return PhotoReading(ReadStatus.NOT_READABLE, reason="no plate found in the photo")
+    # a region cut inside the plate reads part of it ("204" of "4SMX204"), often more confidently: the
+    # whole line wins over any part of it read from an overlapping region
+    candidates = [(text, line) for text, line in candidates
+                  if not any(text != other and text in other and _overlap(line.box, o.box)
+                             for other, o in candidates)]
     candidates.sort(key=lambda pair: -pair[1].confidence)
     best_text, best = candidates[0]
     for text, line in candidates[1:]:

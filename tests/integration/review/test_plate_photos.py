@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from desktop.bootstrap import make_app_context
+from desktop.demo.photos import street_photo
 from desktop.domain.errors import PermissionDenied
 from desktop.domain.roles import Role
 from desktop.paths import AppPaths
@@ -21,7 +22,6 @@ from desktop.persistence.models import Citation, PlateReading
 from desktop.services.review import plate_ocr, plates
 from desktop.services.review import queue as review
 from desktop.services.review.checks import recheck_pending
-from desktop.demo.photos import street_photo
 from tests.helpers.review_data import photo_bytes
 from tests.helpers.signed_in import ADMIN_PASSWORD, new_office, signed_in
 

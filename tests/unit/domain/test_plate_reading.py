@@ -99,3 +99,14 @@ def test_best_reading_is_the_most_confident_photo() -> None:
     assert best is not None and best.photo_digest == "c"
     assert plate_reading.best_reading(rows[:1]) == rows[0]
     assert plate_reading.best_reading([]) is None
+
+
+def test_a_part_of_the_plate_read_from_an_inner_region_loses_to_the_whole_line() -> None:
+    inner = (60, 12, 100, 38)
+    reading = plate_reading.choose([line("4SMX204", 0.97), line("204", 0.999, inner)])
+    assert reading.plate == "4SMX204"
+
+
+def test_a_reading_in_no_format_of_the_state_is_not_compared() -> None:
+    partial = checks.check_plate_photo(_citation("6WDA038"), _stored("DA038", 0.99), None, checks.CheckConfig())
+    assert partial.ok and "which is no CA plate format" in partial.explanation
