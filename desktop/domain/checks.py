@@ -391,7 +391,7 @@ def check_plate_photo(citation: CitationForReview, reading: plate_reading.Stored
     typed = plates.normalize_plate(citation.plate)
     agree = plate_reading.agreement(typed, reading.plate)
     confidence = reading.confidence or 0.0
-    shown = f"{reading.plate} ({confidence:.0%})"
+    shown = f"{reading.plate} ({plate_reading.percent(confidence)})"
     data = {"typed": typed, "read": reading.plate, "confidence": round(confidence, 4), "photo": reading.position + 1,
             "agreement": agree.value}
     if agree is plate_reading.Agreement.SAME:

@@ -22,6 +22,7 @@ confidence reaches the agency's threshold).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,11 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
+def percent(confidence: float | None) -> str:
+    """A confidence as a clerk reads it: rounded down, so 0.995 is "99%" (never a certain-looking "100%")."""
+    return f"{math.floor((confidence or 0.0) * 100)}%"
+
+
 def agreement(typed: str, read: str) -> Agreement:
     """The typed plate against the photo's, with the look-alike characters of plate search folded."""
     t, r = plates.normalize_plate(typed), plates.normalize_plate(read)
@@ -161,5 +167,5 @@ def best_reading(readings: Sequence[StoredReading]) -> StoredReading | None:
     return min(readings, key=lambda r: r.position) if readings else None
 
 
-__all__ = ["READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
+__all__ = ["percent", "READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
            "looks_like_plate", "choose", "agreement", "best_reading"]

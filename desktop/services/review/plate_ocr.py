@@ -239,8 +239,8 @@ def _cut_line(bgr: Any, scale: float, ox: int, oy: int, chars: list[tuple[int, i
     return LineCrop(crop, (cx0, cy0, cx1, cy1), height, score)
 
 
-def crop_png(data: bytes, box: tuple[int, int, int, int] | list[int], *, margin: float = 0.6,
-             scale_to: int = 360) -> bytes | None:
+def crop_png(data: bytes, box: tuple[int, int, int, int] | list[int], *, margin: float = 0.5,
+             scale_to: int = 300) -> bytes | None:
     """The plate region of a photo as a PNG, enlarged to ``scale_to`` px wide (for the screen and the packet)."""
     from PIL import Image  # lazy: Pillow's import, 60 ms
 
@@ -248,7 +248,7 @@ def crop_png(data: bytes, box: tuple[int, int, int, int] | list[int], *, margin:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             x0, y0, x1, y1 = (int(v) for v in box)
-            mx, my = int((x1 - x0) * margin / 2), int((y1 - y0) * margin * 1.5)
+            mx, my = int((x1 - x0) * margin / 2), int((y1 - y0) * margin)
             region = img.convert("RGB").crop((max(0, x0 - mx), max(0, y0 - my), min(img.width, x1 + mx),
                                               min(img.height, y1 + my)))
     except (OSError, ValueError) as exc:

@@ -48,7 +48,7 @@ class PlatePhotoView:
             return f"Not readable: {self.reason or 'no plate found'}"
         said = {"same": "as typed", "lookalike": f"look-alike of the typed {self.typed}",
                 "differs": f"DIFFERS from the typed {self.typed}"}.get(self.agreement or "", "")
-        return f"Photo {self.photo_number} reads {self.plate} ({(self.confidence or 0):.0%}): {said}"
+        return f"Photo {self.photo_number} reads {self.plate} ({plate_reading.percent(self.confidence)}): {said}"
 
 
 def plate_photo_view(session: Session, citation: Citation, store: EvidenceStore) -> PlatePhotoView:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import QDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox, QWidget
 
 from desktop.domain.ledger import format_cents
+from desktop.domain.plate_reading import percent
 from desktop.domain.review import check_title
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
@@ -187,7 +188,7 @@ class ReviewDecisions(WidgetMixin):
             self.ctx.info(f"The plate is already {view.plate}.")
             return
         reason = (f"plate misread: photo {view.photo_number} reads {view.plate} "
-                  f"({(view.confidence or 0):.0%}, plate reader)")
+                  f"({percent(view.confidence)}, plate reader)")
         self._save_correction(item, entry, "plate", view.plate, reason)
 
     def _save_correction(self, item: review_service.ReviewItem, entry: QueueEntry, which: str, value: str,

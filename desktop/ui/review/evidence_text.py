@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop.domain.ledger import format_cents
+from desktop.domain.plate_reading import percent
 from desktop.domain.review import check_title
 from desktop.services.review.queue import ReviewItem
 from desktop.ui.common.evidence_viewer import DecodedPhoto
@@ -177,7 +178,7 @@ def plate_photo_html(view: Any) -> str:
         hint = " · <b>T</b> take the read plate" if view.agreement != "same" else ""
         return (f"Typed <span style='font-size:13pt'><b>{e(view.typed)}</b></span> · photo {view.photo_number} reads "
                 f"<span style='font-size:13pt; color:{colour}'><b>{e(view.plate)}</b></span> "
-                f"({(view.confidence or 0):.0%}) <span style='color:{colour}'><b>{e(verdict)}</b></span>{hint}")
+                f"({percent(view.confidence)}) <span style='color:{colour}'><b>{e(verdict)}</b></span>{hint}")
     if view.state == "unavailable":
         return f"<span style='color:#b26a00'>Plate photo check unavailable: {e(view.reason)}</span>"
     if view.state == "pending":

@@ -41,6 +41,6 @@ def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None 
             photos.append(decode_photo(p.path))
     crop = None
     if item.plate_photo is not None and item.plate_photo.crop_png:
-        image = QImage.fromData(item.plate_photo.crop_png, b"PNG")
-        crop = None if image.isNull() else image
+        image = QImage()
+        crop = image if image.loadFromData(item.plate_photo.crop_png) and not image.isNull() else None
     return Prepared(item, photos, time.perf_counter() - started, crop)
