@@ -136,7 +136,7 @@ class CheckConfig:
     duplicate_minutes: int = 30
     duplicate_distance_m: float = 50.0
     late_arrival_hours: int = 24
-    plate_read_confidence: float = 0.90
+    plate_read_confidence: float = 0.95
     """A photo's plate differing from the typed one warns only when read at least this confidently."""
 
 
@@ -399,6 +399,9 @@ def check_plate_photo(citation: CitationForReview, reading: plate_reading.Stored
     if agree is plate_reading.Agreement.LOOKALIKE:
         return _ok(code, f"Photo {reading.position + 1} reads {shown}: the typed {typed} differs only by "
                          "look-alike characters.", **data)
+    if plate_reading.is_part_of(reading.plate, typed):
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}, the typed {typed} with characters missing "
+                         "(partly read?); not compared.", **data)
     if plates.plate_format_ok(reading.plate, citation.plate_jurisdiction) is False:
         return _ok(code, f"Photo {reading.position + 1} reads {shown}, which is no {citation.plate_jurisdiction} "
                          f"plate format (partly read?); not compared with {typed}.", **data)

@@ -17,7 +17,8 @@ region it found, with the recogniser's confidence (0..1). Here they become at mo
 Compared with the typed plate with the look-alike rules used for search (``plates.plate_search_key``:
 O/0, I/1, B/8, S/5, Z/2): the same plate, a look-alike of it (no warning: the photo cannot tell an O
 from a 0 better than the officer), or a different plate (the "Plate photo" warning, when the reading's
-confidence reaches the agency's threshold).
+confidence reaches the agency's threshold, it is a plate format of the state, and it is not just the typed
+plate with characters missing, which a dirty or cut-off plate reads as).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from enum import StrEnum
 
 from desktop.domain import plates
 
-READER_VERSION = "plates-1"
+READER_VERSION = "plates-2"
 """Bumped when region finding or the choice of line changes: readings of an older version are read again."""
 
 _NOT_ALPHABET = re.compile(r"[^A-Z0-9]")
@@ -129,6 +130,15 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
+def is_part_of(read: str, typed: str) -> bool:
+    """The reading is the typed plate with characters left out (a dirty or cut-off character, not a typing
+    slip the photo proves): "NUP25" of "NXUP25"."""
+    if len(read) >= len(typed):
+        return False
+    rest = iter(typed)
+    return all(ch in rest for ch in read)
+
+
 def percent(confidence: float | None) -> str:
     """A confidence as a clerk reads it: rounded down, so 0.995 is "99%" (never a certain-looking "100%")."""
     return f"{math.floor((confidence or 0.0) * 100)}%"
@@ -167,5 +177,5 @@ def best_reading(readings: Sequence[StoredReading]) -> StoredReading | None:
     return min(readings, key=lambda r: r.position) if readings else None
 
 
-__all__ = ["percent", "READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
+__all__ = ["is_part_of", "percent", "READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
            "looks_like_plate", "choose", "agreement", "best_reading"]

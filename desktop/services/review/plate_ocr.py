@@ -3,7 +3,7 @@
 Region finding (OpenCV, ~10 ms a photo): the photo is scaled to 640 px, contrast-equalised (CLAHE, for
 night shots and glare), and its edges give closed shapes; a shape is a plate candidate when it is
 rectangle-like, 1.3 to 6.5 times as wide as high (US plates are 2:1, UK plates 4.7:1) and holds 3 to 10
-dark-on-light (or light-on-dark) components of one height in a row: the characters. The row's box,
+dark-on-light components of one height in a row: the characters. The row's box,
 straightened by the slope of the characters' centres, is cut from the full-size photo.
 
 Recognition: the PP-OCRv4 recogniser of ``rapidocr-onnxruntime`` (its ONNX model ships inside the wheel:
@@ -141,12 +141,14 @@ def _characters(patch: Any) -> list[tuple[int, int, int, int]]:
     ph, pw = patch.shape[:2]
     best: list[tuple[int, int, int, int]] = []
     _t, dark = cv2.threshold(patch, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    for mask in (dark, 255 - dark):
+    # dark characters on a light plate only: light-on-dark text is a camera's time stamp far more often than a
+    # plate (the few dark plates with light characters are left "not readable")
+    for mask in (dark,):
         count, _labels, stats, _c = cv2.connectedComponentsWithStats(mask, connectivity=8)
         comps = []
         for i in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[i])
-            if not (0.25 * ph <= h <= 0.95 * ph) or w > 0.3 * pw or h < 6:
+            if not (0.18 * ph <= h <= 0.95 * ph) or w > 0.3 * pw or h < 6:
                 continue
             if h < w * 0.9 or h > w * 15 or area < 0.12 * w * h or x == 0 or x + w >= pw:
                 continue
@@ -198,8 +200,8 @@ def find_plate_lines(bgr: Any) -> list[LineCrop]:
         found.append((char_h * (1.0 if 4 <= len(chars) <= 9 else 0.5), box, chars))
     found.sort(key=lambda f: -f[0])
     out: list[LineCrop] = []
-    for score, (x, y, _x1, _y1), chars in found[:MAX_CANDIDATES]:
-        out.append(_cut_line(bgr, scale, x, y, chars, score))
+    for score, (x, y, x1, _y1), chars in found[:MAX_CANDIDATES]:
+        out.append(_cut_line(bgr, scale, x, y, x1, chars, score))
     return out
 
 
@@ -211,19 +213,20 @@ def _same(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return union > 0 and inter / union > 0.7
 
 
-def _cut_line(bgr: Any, scale: float, ox: int, oy: int, chars: list[tuple[int, int, int, int]],
+def _cut_line(bgr: Any, scale: float, ox: int, oy: int, ox1: int, chars: list[tuple[int, int, int, int]],
               score: float) -> LineCrop:
-    """The characters' row from the full-size photo, padded and levelled."""
+    """The characters' row from the full-size photo, across the whole plate (a character the component
+    filter missed, touching its neighbour or the border, is still read), padded and levelled."""
     import cv2  # lazy: 0.3 s (see top)
     import numpy as np  # lazy: 0.3 s (see top)
 
-    x0 = min(c[0] for c in chars) + ox
+    x0 = min(min(c[0] for c in chars) + ox, ox + 2)
     y0 = min(c[1] for c in chars) + oy
-    x1 = max(c[0] + c[2] for c in chars) + ox
+    x1 = max(max(c[0] + c[2] for c in chars) + ox, ox1 - 2)
     y1 = max(c[1] + c[3] for c in chars) + oy
     fx0, fy0, fx1, fy1 = (int(round(v / scale)) for v in (x0, y0, x1, y1))
     height = fy1 - fy0
-    pad_y, pad_x = max(2, int(height * 0.2)), max(3, int(height * 0.35))
+    pad_y, pad_x = max(2, int(height * 0.2)), 0
     H, W = bgr.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, fx0 - pad_x), max(0, fy0 - pad_y), min(W, fx1 + pad_x), min(H, fy1 + pad_y)
     crop = bgr[cy0:cy1, cx0:cx1]

@@ -66,7 +66,7 @@ def _stored(plate: str | None, conf: float = 0.97, status: str = "read", reason:
 
 
 def test_plate_photo_check_warns_only_on_a_confident_different_plate() -> None:
-    cfg = checks.CheckConfig(plate_read_confidence=0.9)
+    cfg = checks.CheckConfig(plate_read_confidence=0.9)  # an agency that set 90 %
     differs = checks.check_plate_photo(_citation("7GAM76"), _stored("7GAM761"), None, cfg)
     assert not differs.ok and differs.severity is checks.Severity.WARNING
     assert differs.explanation == "Photo 1 reads 7GAM761 (97%), typed 7GAM76."
@@ -108,5 +108,19 @@ def test_a_part_of_the_plate_read_from_an_inner_region_loses_to_the_whole_line()
 
 
 def test_a_reading_in_no_format_of_the_state_is_not_compared() -> None:
-    partial = checks.check_plate_photo(_citation("6WDA038"), _stored("DA038", 0.99), None, checks.CheckConfig())
+    partial = checks.check_plate_photo(_citation("7ABC123"), _stored("12AB", 0.99), None, checks.CheckConfig())
     assert partial.ok and "which is no CA plate format" in partial.explanation
+
+
+def test_a_reading_that_only_misses_characters_of_the_typed_plate_is_not_compared() -> None:
+    assert plate_reading.is_part_of("NUP25", "NXUP25") and not plate_reading.is_part_of("6LYA328", "6LYA32")
+    partial = checks.check_plate_photo(_citation("7GAM761"), _stored("7GM761", 0.99), None, checks.CheckConfig())
+    assert partial.ok and "characters missing" in partial.explanation
+    missed = checks.check_plate_photo(_citation("7GAM76"), _stored("7GAM761", 0.99), None, checks.CheckConfig())
+    assert not missed.ok  # the officer left a character out: the photo shows all seven
+
+
+def test_the_default_threshold_is_95_percent() -> None:
+    assert checks.CheckConfig().plate_read_confidence == 0.95
+    unsure = checks.check_plate_photo(_citation("7GAM768"), _stored("7GAM761", 0.94), None, checks.CheckConfig())
+    assert unsure.ok and "too uncertain" in unsure.explanation
