@@ -156,3 +156,20 @@ def test_plates_read_command(tmp_path, monkeypatch, capsys) -> None:
     assert main(["plates", "read"]) == 0
     assert "1 photos read" in capsys.readouterr().out  # the older citation's photo, not the first one again
     assert signed_in(monkeypatch, {}, default=None)(["plates", "read"]) == 2
+
+
+def test_plate_search_also_finds_the_plate_read_from_the_photo(reference, actors) -> None:
+    from desktop.services.cases.queries import search_cases
+
+    typed_right = add_pending(reference, plate="7GAM761", number="S-1")
+    mistyped = add_pending(reference, plate="7GAM766", number="S-2", photos=[plate_photo("7GAM761")])
+    other = add_pending(reference, plate="8XYZ999", number="S-3")
+    assert {r.id for r in search_cases(reference, actors[Role.CLERK], "7GAM761")} == {typed_right}
+    plates.read_plates(reference, actors[Role.CLERK])
+    rows = {r.id: r for r in search_cases(reference, actors[Role.CLERK], "7GAM761")}
+    assert set(rows) == {typed_right, mistyped}
+    assert rows[mistyped].photo_read and rows[mistyped].plate == "7GAM766"
+    assert not rows[typed_right].photo_read
+    by_typed = search_cases(reference, actors[Role.CLERK], "7GAM766")
+    assert [(r.id, r.photo_read) for r in by_typed] == [(mistyped, False)]
+    assert [r.id for r in search_cases(reference, actors[Role.CLERK], "8XYZ999")] == [other]
