@@ -3,12 +3,13 @@ the command line.
 
 An orchestrator above the workflows it calls: appeal deadlines first (England's deemed acceptance
 closes cases), then payment plans (a default reinstates waived fees and ends the plan's hold), then
-the escalation of every case along its profile's ladder. Nothing in the services imports it.
+the escalation of every case along its profile's ladder, then the plates in the photos no workstation
+read yet (issue 20). Nothing in the services imports it.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from desktop.domain.roles import Permission
 from desktop.services.appeals.deadlines import apply_appeal_deadlines
@@ -16,6 +17,10 @@ from desktop.services.cases.escalation import EscalationResult, Progress, run_es
 from desktop.services.core import audit
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.payments.plans import check_plans
+from desktop.services.review.plates import read_plates
+
+PLATE_DAYS = 30
+"""The daily run reads the plates in the photos of citations issued in the last this many days."""
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
@@ -42,7 +47,13 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
         progress(0, 0, "Payment plans")
     plans = check_plans(app, actor, as_of)
     result = run_escalation(app, actor, as_of, progress)
-    result.other_steps = _section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+    if progress:
+        progress(0, 0, "Plate photos")
+    # the photos a sync brought in and no workstation read yet (the last PLATE_DAYS days: never the whole archive)
+    day = as_of or app.now().date()
+    photos = read_plates(app, actor, day - timedelta(days=PLATE_DAYS))
+    result.other_steps = (_section("Appeal deadlines", deadlines.lines()) + _section("Payment plans", plans.lines())
+                          + _section("Plate photos", photos.lines()))
     # last: anchor the audit head (and the sealed tables' counts) in the checkpoint file outside the database
     result.other_steps.append(audit.checkpoint(app.db).line)
     return result

@@ -173,3 +173,14 @@ def test_plate_search_also_finds_the_plate_read_from_the_photo(reference, actors
     by_typed = search_cases(reference, actors[Role.CLERK], "7GAM766")
     assert [(r.id, r.photo_read) for r in by_typed] == [(mistyped, False)]
     assert [r.id for r in search_cases(reference, actors[Role.CLERK], "8XYZ999")] == [other]
+
+
+def test_the_daily_run_reads_the_photos_no_workstation_read(reference, actors) -> None:
+    from desktop.services.daily_run import run_daily
+
+    cid = add_pending(reference, plate="7GAM766", photos=[plate_photo("7GAM761")])
+    lines = run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1)).lines()
+    assert any(line.startswith("Plate photos: 1 photos read") for line in lines), lines
+    assert "plate_photo" in warnings_of(reference, cid)
+    again = run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1)).lines()
+    assert any(line.startswith("Plate photos: 0 photos read") for line in again), again
