@@ -295,3 +295,23 @@ def test_the_device_list_fills_while_a_sync_runs(app: AppContext, make_view: Any
         qtbot.waitUntil(lambda: any(n > 0 for n, _running in during), timeout=30000)
     assert any(n > 0 and running for n, running in during)
     qtbot.waitUntil(lambda: view.devices.rowCount() == 3, timeout=10000)
+
+
+def test_the_plates_are_read_in_the_background_after_the_sync(app: AppContext, make_view: Any, qtbot: Any,
+                                                                simulator_factory: Factory) -> None:
+    from sqlalchemy import func, select
+
+    from desktop.persistence.models import Citation, EvidencePhoto, PlateReading
+
+    sim = simulator_factory(citations=6, devices=1)
+    view = _clerk_view_on(app, sim, make_view, qtbot, page_limit=50)
+    with qtbot.waitSignal(view.background.plates_read, timeout=120000) as read:
+        view.sync_button.click()
+    run = read.args[0]
+    with app.db.reading() as s:
+        readings = s.scalar(select(func.count()).select_from(PlateReading))
+        unread = s.scalar(select(func.count()).select_from(EvidencePhoto).join(Citation)
+                          .outerjoin(PlateReading, PlateReading.photo_id == EvidencePhoto.id)
+                          .where(Citation.status == "pending_review", PlateReading.id.is_(None)))
+    assert run.photos == readings > 0 and unread == 0  # every photo of a citation in review was read
+    assert run.read > 0 and not run.unavailable
