@@ -192,7 +192,7 @@ class CaseTableModel(WindowedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == self.VIOLATION:
             return r.violation_description
         if role == Qt.ItemDataRole.ToolTipRole and col == self.PLATE and r.photo_read:
-            return "Found by the plate read from its evidence photo: the plate typed on it is another."
+            return "◎ Found by the plate read from its evidence photo: the plate typed on it is another."
         if role == Qt.ItemDataRole.ToolTipRole and col == self.PLATE and r.lookalike:
             return "Found by a look-alike character (O/0, I/1, B/8, S/5, Z/2): check the plate."
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NEXT_ACTION and r.next_action:
@@ -211,7 +211,7 @@ class CaseTableModel(WindowedTableModel):
             at = r.issued_at.astimezone(self.tz) if self.tz else r.issued_at
             return at.strftime("%Y-%m-%d %H:%M")
         if col == self.PLATE:
-            return r.plate + ("  ≈" if r.lookalike else "") + ("  (photo reads it)" if r.photo_read else "")
+            return r.plate + ("  ≈" if r.lookalike else "") + ("  ◎" if r.photo_read else "")  # ◎: see the tooltip
         if col == self.STATE:
             return r.jurisdiction
         if col == self.VIOLATION:
