@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import plate_reading, plates
-from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.plate_reading import ReadStatus, StoredReading
 from desktop.persistence.evidence import EvidenceMissing, EvidenceStore, EvidenceTampered
 from desktop.persistence.models import Citation, EvidencePhoto, PlateReading
@@ -72,7 +71,6 @@ def plate_photo_view(session: Session, citation: Citation, store: EvidenceStore)
                           reading.reason, reading.engine, crop)
 
 
-REVIEWABLE = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 
 
 def stored(row: PlateReading, position: int) -> StoredReading:
@@ -107,27 +105,4 @@ def unavailable_reason() -> str | None:
     return None if status.available else status.reason
 
 
-def citations_read_as(session: Session, plate: str, limit: int = 200) -> list[int]:
-    """Citations one of whose photos reads this plate (look-alike characters folded), newest first."""
-    key = plates.plate_search_key(plate)
-    if not key:
-        return []
-    return list(session.scalars(
-        select(PlateReading.citation_id).join(Citation, Citation.id == PlateReading.citation_id)
-        .where(PlateReading.plate_key == key, PlateReading.status == ReadStatus.READ.value)
-        .group_by(PlateReading.citation_id, Citation.issued_at)
-        .order_by(Citation.issued_at.desc()).limit(limit)))
-
-
-def pending_in_review(session: Session) -> int:
-    """Photos of citations in review without a current reading (for the screens' status line)."""
-    version = engine_status().version
-    return len(list(session.scalars(
-        select(EvidencePhoto.id).join(Citation, Citation.id == EvidencePhoto.citation_id)
-        .outerjoin(PlateReading, PlateReading.photo_id == EvidencePhoto.id)
-        .where(Citation.status.in_(REVIEWABLE), or_(PlateReading.id.is_(None), PlateReading.engine != version))
-        .limit(10_000))))
-
-
-
-__all__ = ["PlatePhotoView", "plate_photo_view", "readings_by_citation", "citations_read_as", "unavailable_reason", "pending_in_review", "stored"]
+__all__ = ["PlatePhotoView", "plate_photo_view", "readings_by_citation", "unavailable_reason", "stored"]
