@@ -315,3 +315,15 @@ def test_the_plates_are_read_in_the_background_after_the_sync(app: AppContext, m
                           .where(Citation.status == "pending_review", PlateReading.id.is_(None)))
     assert run.photos == readings > 0 and unread == 0  # every photo of a citation in review was read
     assert run.read > 0 and not run.unavailable
+
+
+def test_an_idle_workstation_reads_the_plates_no_one_read(app: AppContext, make_view: Any, qtbot: Any) -> None:
+    from tests.helpers.review_data import add_pending
+
+    add_pending(app, plate="7ABC123")
+    view = make_view(Role.CLERK)
+    timer = view.background.plates_timer
+    assert timer.isActive() and timer.interval() == 300_000
+    with qtbot.waitSignal(view.background.plates_read, timeout=60000) as read:
+        timer.timeout.emit()  # as when five idle minutes have passed
+    assert read.args[0].photos == 1 and read.args[0].read == 1

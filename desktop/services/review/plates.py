@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.domain import plates
@@ -74,18 +74,29 @@ def shared_reader() -> PlateReader:
     return _reader
 
 
-def _pending(session: Session, version: str, since: date | None, limit: int,
-             in_review_only: bool = False) -> list[tuple[EvidencePhoto, Any]]:
+def _pending_query(version: str, since: date | None, in_review_only: bool) -> Select[EvidencePhoto, PlateReading]:
+    """The photos without a reading of this reader version (of citations issued since, or still in review)."""
     q = (select(EvidencePhoto, PlateReading)
          .join(Citation, Citation.id == EvidencePhoto.citation_id)
          .outerjoin(PlateReading, PlateReading.photo_id == EvidencePhoto.id)
-         .where(or_(PlateReading.id.is_(None), PlateReading.engine != version))
-         .order_by(EvidencePhoto.id).limit(limit))
+         .where(or_(PlateReading.id.is_(None), PlateReading.engine != version)))
     if since is not None:
         q = q.where(Citation.issued_at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
     if in_review_only:
         q = q.where(Citation.status.in_(REVIEWABLE))
+    return q
+
+
+def _pending(session: Session, version: str, since: date | None, limit: int,
+             in_review_only: bool = False) -> list[tuple[EvidencePhoto, Any]]:
+    q = _pending_query(version, since, in_review_only).order_by(EvidencePhoto.id).limit(limit)
     return [(p, r) for p, r in session.execute(q).all()]
+
+
+def pending_count(session: Session, since: date | None = None, in_review_only: bool = False) -> int:
+    """How many photos wait to be read (one counting query)."""
+    q = _pending_query(engine_status().version or "?", since, in_review_only)
+    return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
 
 def read_photo(store: EvidenceStore, photo: EvidencePhoto, reader: PlateReader) -> tuple[PhotoReading, int]:
@@ -109,7 +120,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
     """Read every photo without a current reading (of citations issued on or after ``since``; only of
     citations still in review with ``in_review_only``)."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
-        total = len(_pending(uow.session, engine_status().version or "?", since, 1_000_000, in_review_only))
+        total = pending_count(uow.session, since, in_review_only)
     run = ReadRun()
     try:
         reader = reader or shared_reader()
@@ -172,4 +183,4 @@ def _store(s: Session, photo: EvidencePhoto, existing: PlateReading | None, resu
         s.add(row)
 
 
-__all__ = ["read_plates", "ReadRun", "shared_reader", "read_photo"]
+__all__ = ["read_plates", "ReadRun", "shared_reader", "read_photo", "pending_count"]

@@ -25,6 +25,8 @@ from desktop.ui.context import UiContext
 log = logging.getLogger(__name__)
 
 AUTO_TICK_MS = 30_000
+#: an idle workstation reads the plates no one read yet (photos of citations in review) this often
+PLATES_IDLE_MS = 300_000
 DROP_SETTLE_MS = 2_500
 #: what a sync, a dock bundle or a corrected event may change: field data, and new citations for review
 SYNC_CHANGES = Changes(sync=True, review=True, cases=True)
@@ -77,6 +79,11 @@ class SyncBackground(QObject):
         self.watcher: Any = None
         if self.can_sync:
             self.auto_timer.start()
+        self.plates_timer = QTimer(self)
+        self.plates_timer.setInterval(PLATES_IDLE_MS)
+        self.plates_timer.timeout.connect(lambda: None if self.running else self.read_plates())
+        if self.can_review:
+            self.plates_timer.start()
             self._watch_drop_folder()
 
     @classmethod
@@ -126,8 +133,9 @@ class SyncBackground(QObject):
             self.read_plates()
 
     def read_plates(self) -> None:
-        """After a sync: read the plates in the new photos of citations in review, in the background, once the
-        sync is done (never inside it, never slowing it); a sync that starts meanwhile cancels the reading.
+        """After a sync (and every PLATES_IDLE_MS while no sync runs): read the plates in the photos of citations
+        in review not read yet, in the background (never inside a sync, never slowing it); a sync that starts
+        meanwhile cancels the reading.
         Announces ``plates_read(ReadRun)``; an unavailable reader is said once in the status bar."""
         if self.plates_task is not None or not self.can_review:
             return
