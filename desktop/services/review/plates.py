@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.domain import plates
@@ -128,43 +129,68 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
         run.unavailable = str(exc)
         return run
     store = EvidenceStore(app.paths.evidence_dir)
-    done = 0
+    done = conflicts = 0
     while True:
         if cancelled is not None and cancelled():
             break
-        with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
-            s = uow.session
-            batch = _pending(s, reader.version, since, BATCH, in_review_only)
-            if not batch:
+        part = ReadRun()
+        try:
+            size = _read_batch(app, actor, reader, store, since, in_review_only, part)
+        except IntegrityError:
+            # another workstation stored readings of these photos first: theirs stand, go on with the rest
+            conflicts += 1
+            log.info("plate readings of this batch were stored by another workstation first")
+            if conflicts > 3:
                 break
-            touched: set[int] = set()
-            for photo, existing in batch:
-                try:
-                    result, ms = read_photo(store, photo, reader)
-                except Exception as exc:  # noqa: BLE001 - one odd photo must not stop the run
-                    log.exception("plate reading failed for photo %s", photo.id)
-                    result, ms = PhotoReading(ReadStatus.SKIPPED, reason=f"the reader failed: {exc}"[:480]), 0
-                _store(s, photo, existing, result, reader.version, ms, app.now())
-                run.photos += 1
-                run.milliseconds += ms
-                if result.status is ReadStatus.READ:
-                    run.read += 1
-                elif result.status is ReadStatus.NOT_READABLE:
-                    run.not_readable += 1
-                else:
-                    run.skipped += 1
-                touched.add(photo.citation_id)
-            s.flush()
-            counts = recheck_citations(uow, touched)
-            run.citations_checked += len(counts)
-            for c in s.scalars(select(Citation).where(Citation.id.in_(counts))):
-                if any(isinstance(w, dict) and w.get("code") == "plate_photo" for w in c.review_warnings or ()):
-                    run.differs.add(c.citation_number)
-            uow.commit()
-        done += len(batch)
+            continue
+        if not size:
+            break
+        run.photos += part.photos
+        run.read += part.read
+        run.not_readable += part.not_readable
+        run.skipped += part.skipped
+        run.milliseconds += part.milliseconds
+        run.citations_checked += part.citations_checked
+        run.differs |= part.differs
+        done += size
         if progress is not None:
             progress(min(done, total), total)
     return run
+
+
+def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: EvidenceStore, since: date | None,
+                in_review_only: bool, run: ReadRun) -> int:
+    """Read one batch of photos, store the readings, check their citations again, commit; its size (0: none)."""
+    with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
+        s = uow.session
+        batch = _pending(s, reader.version, since, BATCH, in_review_only)
+        if not batch:
+            return 0
+        touched: set[int] = set()
+        for photo, existing in batch:
+            try:
+                result, ms = read_photo(store, photo, reader)
+            except Exception as exc:  # noqa: BLE001 - one odd photo must not stop the run
+                log.exception("plate reading failed for photo %s", photo.id)
+                result, ms = PhotoReading(ReadStatus.SKIPPED, reason=f"the reader failed: {exc}"[:480]), 0
+            _store(s, photo, existing, result, reader.version, ms, app.now())
+            run.photos += 1
+            run.milliseconds += ms
+            if result.status is ReadStatus.READ:
+                run.read += 1
+            elif result.status is ReadStatus.NOT_READABLE:
+                run.not_readable += 1
+            else:
+                run.skipped += 1
+            touched.add(photo.citation_id)
+        s.flush()
+        counts = recheck_citations(uow, touched)
+        run.citations_checked += len(counts)
+        for c in s.scalars(select(Citation).where(Citation.id.in_(counts))):
+            if any(isinstance(w, dict) and w.get("code") == "plate_photo" for w in c.review_warnings or ()):
+                run.differs.add(c.citation_number)
+        uow.commit()
+        return len(batch)
 
 
 def _store(s: Session, photo: EvidencePhoto, existing: PlateReading | None, result: PhotoReading, version: str,

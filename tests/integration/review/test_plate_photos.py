@@ -184,3 +184,34 @@ def test_the_daily_run_reads_the_photos_no_workstation_read(reference, actors) -
     assert "plate_photo" in warnings_of(reference, cid)
     again = run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1)).lines()
     assert any(line.startswith("Plate photos: 0 photos read") for line in again), again
+
+
+def test_a_photo_read_by_another_workstation_first_keeps_its_reading(pg_app, monkeypatch) -> None:
+    """PostgreSQL (several workstations; on SQLite the write lock serialises the readers)."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import seed_users
+    from tests.helpers.review_data import seed_reference
+
+    reference = pg_app
+    seed_reference(reference)
+    actors = seed_users(reference)
+    cid = add_pending(reference, plate="7GAM761")
+    real = plates.read_photo
+    raced: list[int] = []
+
+    def first_elsewhere(store, photo, reader):  # type: ignore[no-untyped-def]
+        if not raced:  # another workstation commits its reading of this photo while we read it
+            raced.append(photo.id)
+            with reference.db.write_session() as other:
+                other.add(PlateReading(photo_id=photo.id, citation_id=photo.citation_id, sha256=photo.sha256,
+                                       status="read", plate="7GAM761", plate_key="7GAM761", confidence=0.9,
+                                       engine=reader.version, read_at=datetime(2026, 11, 20, tzinfo=UTC)))
+                other.commit()
+        return real(store, photo, reader)
+
+    monkeypatch.setattr(plates, "read_photo", first_elsewhere)
+    run = plates.read_plates(reference, actors[Role.CLERK])
+    assert raced and run.photos == 0  # our batch gave way; nothing was left to read
+    rows = readings(reference, cid)
+    assert len(rows) == 1 and rows[0].confidence == 0.9
