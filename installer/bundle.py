@@ -23,12 +23,13 @@ PACKAGE_DATA = [
     "branca",
     "usaddress",    # the trained address model
     "reportlab",    # fonts
+    "rapidocr_onnxruntime",  # the plate reader's ONNX models (issue 20; nothing is downloaded)
 ]
 
 #: modules imported by name at run time (plugins, lazily chosen drivers), beyond what is imported directly
 HIDDEN_IMPORTS = [
     "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "psycopg", "argon2",
-    "keyring.backends", "xstatic.pkg.leaflet", "xstatic.pkg.jquery",
+    "keyring.backends", "xstatic.pkg.leaflet", "xstatic.pkg.jquery", "rapidocr_onnxruntime.ch_ppocr_rec",
 ]
 #: every module of these packages: commands and screens are imported by name (desktop.cli, main_window);
 #: ReportLab imports each barcode (reportlab.graphics.barcode.code93 ...) and font table by name

@@ -452,6 +452,15 @@ class AppellantDocument:
 
 
 @dataclass(frozen=True)
+class PlateReadingRow:
+    """The plate read from the evidence photo (issue 20): the enlarged crop and one line saying what it reads."""
+
+    summary: str
+    crop_png_path: str | None = None
+    engine: str = ""
+
+
+@dataclass(frozen=True)
 class HearingPacketData:
     """Everything a hearing officer sees about one appeal, printed as one evidence packet."""
 
@@ -474,6 +483,7 @@ class HearingPacketData:
     timeline: tuple[TimelineRow, ...] = ()
     ledger: tuple[LedgerLine, ...] = ()
     appellant_documents: tuple[AppellantDocument, ...] = ()
+    plate_reading: PlateReadingRow | None = None
 
 
 @dataclass(frozen=True)

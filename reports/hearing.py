@@ -109,7 +109,8 @@ class HearingPacket(StoryDocument[HearingPacketData]):
         ]
         if d.appellant_statement:
             out += [para("Appellant's statement", "h2"), text(d.appellant_statement)]
-        out += self._photos() + self._map() + self._integrity() + self._timeline() + self._appellant()
+        out += self._photos() + self._plate_reading() + self._map() + self._integrity() + self._timeline() \
+            + self._appellant()
         return out
 
     def _photos(self) -> list[Flowable]:
@@ -133,6 +134,18 @@ class HearingPacket(StoryDocument[HearingPacketData]):
             tables.append(t)
         # The heading stays with the first row of photos.
         return [KeepTogether(out[1:] + tables[:1])] + tables[1:]
+
+    def _plate_reading(self) -> list[Flowable]:
+        r = self.data.plate_reading
+        if r is None:
+            return []
+        out: list[Flowable] = [para("Plate read from the photo", "h2")]
+        if r.crop_png_path:
+            out.append(_image(r.crop_png_path, 240, 120))
+        out.append(text(r.summary))
+        if r.engine:
+            out.append(text(f"Read by {r.engine}; the reading is an aid, the photograph is the evidence.", "small"))
+        return [KeepTogether(out)]
 
     def _map(self) -> list[Flowable]:
         d = self.data

@@ -1,4 +1,5 @@
-"""Review commands: import zones (GeoJSON) and permits (CSV), show the review queue, check it again."""
+"""Review commands: import zones (GeoJSON) and permits (CSV), show the review queue, check it again, read the
+plates in the evidence photos."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.commands._shared import subcommand_group
+from desktop.commands.casework import _date
 from desktop.domain.roles import Permission, require
 
 
@@ -29,6 +31,13 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_review_queue)
     r = rsub.add_parser("recheck", help="run the review checks again on every waiting citation")
     r.set_defaults(handler=cmd_review_recheck)
+
+    p = sub.add_parser("plates", help="plates read from the evidence photos")
+    psub = p.add_subparsers(dest="plates_command", required=True, metavar="ACTION")
+    r = psub.add_parser("read", help="read the plate in every photo not read yet and check those citations again")
+    r.add_argument("--since", type=_date, metavar="DATE",
+                   help="only photos of citations issued on or after this date (YYYY-MM-DD)")
+    r.set_defaults(handler=cmd_plates_read)
 
 
 def cmd_import_zones(env: Any) -> int:
@@ -74,3 +83,14 @@ def cmd_review_recheck(env: Any) -> int:
     n = recheck_pending(app)
     print(f"{n:,} waiting citations checked again")
     return 0
+
+
+def cmd_plates_read(env: Any) -> int:
+    """Exit 0 when done (also with unreadable or skipped photos), 3 when the plate reader is unavailable."""
+    from desktop.services.review.plates import read_plates  # lazy: 0.8 s at start-up
+
+    app = env.app()
+    result = read_plates(app, env.actor(app), env.args.since)
+    for line in result.lines():
+        print(line)
+    return 3 if result.unavailable else 0

@@ -8,9 +8,11 @@ deterministic, recorded in the ``demo.review`` setting and done once):
 * a make that differs from the registration, a stolen plate on the hot list, a misread plate,
   a duplicate written by a second officer minutes later, a citation that reached the office a day
   late, a photo taken long before the citation, a missing photo, a chalked vehicle whose time
-  limit had not yet run out, a street-cleaning citation outside the sweeping window;
+  limit had not yet run out, a street-cleaning citation outside the sweeping window; three plates typed
+  one character off what their photo shows (a digit, a letter, the leading digit: the "Plate photo" check);
 
-then it runs the review checks over the whole queue. The demo's districts post meters, sweeping
+then it runs the review checks over the whole queue, and reads the plates in the photos of the citations
+in review (the other photos wait for ``main.py plates read``). The demo's districts post meters, sweeping
 and (in three districts) preferential parking; a waiting citation whose code those rules cannot
 support (and that is not one of the examples above) is re-coded to what the district posts, so
 that the queue is not flooded with zone-rule warnings no real office would see.
@@ -43,12 +45,13 @@ from desktop.persistence.models import (
 )
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.review.checks import evaluate, recheck_pending
+from desktop.services.review.plates import read_plates
 
 ORDER = 30
 LA = ZoneInfo("America/Los_Angeles")
 KEY = "demo.review"
 EXAMPLES = ("make", "hotlist", "plate", "duplicate", "late", "photo_time", "missing_photo", "chalk",
-            "permit", "fine")
+            "permit", "fine", "plate_photo_digit", "plate_photo_letter", "plate_photo_first")
 OTHER_MAKES = {"TOYT": "HOND", "HOND": "TOYT", "NISS": "MAZD", "FORD": "CHEV", "CHEV": "FORD", "BMW": "MERZ",
                "MERZ": "BMW", "TESL": "TOYT"}
 
@@ -168,6 +171,13 @@ def _make_examples(app: AppContext, done: dict[str, str]) -> dict[str, str]:
                     c.handheld_fine_cents = c.fine_cents - 500
                     for v in c.violations:
                         v.handheld_fine_cents = v.fine_cents - 500
+            elif kind.startswith("plate_photo_"):
+                c = take(lambda c: c.jurisdiction == "CA" and len(c.plate) == 7 and len(c.photos) >= 1
+                         and c.photos[0].caption == "plate" and c.photos[0].integrity == "verified")
+                if c is not None:
+                    c.plate = one_off(c.plate, kind.removeprefix("plate_photo_"))
+                    c.plate_key = plates.plate_search_key(c.plate)
+                    c.owner_id = None
             else:  # pragma: no cover
                 c = None
             # Recorded even when no citation fitted, so that a second run adds nothing.
@@ -175,6 +185,21 @@ def _make_examples(app: AppContext, done: dict[str, str]) -> dict[str, str]:
         uow.audit("demo.review_examples", "setting", KEY, after=made)
         uow.commit()
     return made
+
+
+def one_off(plate: str, where: str) -> str:
+    """The plate with one character typed wrong, never a look-alike of it (the photo shows the right one):
+    ``digit`` the last digit, ``letter`` the first letter, ``first`` the leading digit."""
+    chars = list(plate)
+    if where == "letter":
+        i = next((k for k, ch in enumerate(chars) if ch.isalpha()), len(chars) - 1)
+        chars[i] = "N" if chars[i] == "M" else ("M" if chars[i] == "N" else chr((ord(chars[i]) - 65 + 1) % 26 + 65))
+        if chars[i] in "IOBSZ":  # a look-alike of a digit: not a typing slip the photo can prove
+            chars[i] = "K"
+    else:
+        i = 0 if where == "first" else max(k for k, ch in enumerate(chars) if ch.isdigit())
+        chars[i] = str((int(chars[i]) + 3) % 10) if chars[i].isdigit() else "7"
+    return "".join(chars)
 
 
 def _duplicate_of(app: AppContext, s: Any, c: Citation) -> None:
@@ -251,4 +276,6 @@ def extend_demo(app: AppContext, progress: Any) -> None:
             setting.value = value
         uow.commit()
     recheck_pending(app)
+    # the plates in the photos of the citations in review (the rest wait for `plates read` / the daily run)
+    read_plates(app, Actor.system("demo"), in_review_only=True)
     progress("Review queue", 3, 3)

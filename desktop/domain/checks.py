@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from desktop.domain import geo, plates, zones
+from desktop.domain import geo, plate_reading, plates, zones
 
 MAKES_CSV = Path(__file__).resolve().parents[2] / "resources" / "reference" / "makes.csv"
 
@@ -123,6 +123,10 @@ class ReviewContext:
     zone_regulations: tuple[zones.ZoneRegulation, ...] = ()
     nearby_citations: tuple[NearbyCitation, ...] = ()
     local_tz: str = "UTC"
+    plate_reading: plate_reading.StoredReading | None = None
+    """The plate read from the citation's photos (the best of them), None when none was read yet."""
+    plate_reader_unavailable: str | None = None
+    """Why the plate reader cannot run on this installation (then the "Plate photo" check is unavailable)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class CheckConfig:
     duplicate_minutes: int = 30
     duplicate_distance_m: float = 50.0
     late_arrival_hours: int = 24
+    plate_read_confidence: float = 0.95
+    """A photo's plate differing from the typed one warns only when read at least this confidently."""
 
 
 def _ok(code: str, text: str, **data: Any) -> CheckResult:
@@ -371,6 +377,40 @@ def check_late_arrival(citation: CitationForReview, config: CheckConfig) -> Chec
     return _ok(code, f"Arrived {hours:.1f} h after issue.", hours=round(hours, 1))
 
 
+def check_plate_photo(citation: CitationForReview, reading: plate_reading.StoredReading | None,
+                      unavailable: str | None, config: CheckConfig) -> CheckResult:
+    """The plate read from the photo against the typed plate, look-alike characters forgiven."""
+    code = "plate_photo"
+    if reading is None:
+        if unavailable:
+            return _ok(code, f"Plate photo check unavailable: {unavailable}", state="unavailable")
+        return _ok(code, "The photos have not been read yet.", state="pending")
+    if reading.status != plate_reading.ReadStatus.READ.value or not reading.plate:
+        return _ok(code, f"Photo plate not readable: {reading.reason or 'no reading'}.", state=reading.status,
+                   reason=reading.reason)
+    typed = plates.normalize_plate(citation.plate)
+    agree = plate_reading.agreement(typed, reading.plate)
+    confidence = reading.confidence or 0.0
+    shown = f"{reading.plate} ({plate_reading.percent(confidence)})"
+    data = {"typed": typed, "read": reading.plate, "confidence": round(confidence, 4), "photo": reading.position + 1,
+            "agreement": agree.value}
+    if agree is plate_reading.Agreement.SAME:
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}, as typed.", **data)
+    if agree is plate_reading.Agreement.LOOKALIKE:
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}: the typed {typed} differs only by "
+                         "look-alike characters.", **data)
+    if plate_reading.is_part_of(reading.plate, typed):
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}, the typed {typed} with characters missing "
+                         "(partly read?); not compared.", **data)
+    if plates.plate_format_ok(reading.plate, citation.plate_jurisdiction) is False:
+        return _ok(code, f"Photo {reading.position + 1} reads {shown}, which is no {citation.plate_jurisdiction} "
+                         f"plate format (partly read?); not compared with {typed}.", **data)
+    if confidence < config.plate_read_confidence:
+        return _ok(code, f"Photo {reading.position + 1} may read {shown}; too uncertain to compare with {typed}.",
+                   **data)
+    return _bad(code, Severity.WARNING, f"Photo {reading.position + 1} reads {shown}, typed {typed}.", **data)
+
+
 def check_evidence_integrity(photos: Sequence[PhotoForReview]) -> CheckResult:
     code = "evidence_integrity"
     failed = [p.digest for p in photos if p.integrity is Integrity.FAILED]
@@ -395,6 +435,7 @@ def run_checks(
         check_photo_times(citation, context.photos, cfg),
         check_photo_locations(citation, context.photos, cfg),
         check_plate_format(citation),
+        check_plate_photo(citation, context.plate_reading, context.plate_reader_unavailable, cfg),
         check_make(citation, context.registered_make),
         check_hotlist(citation, context.hotlist),
         check_permit(citation, context.permits),

@@ -52,6 +52,7 @@ _REASON_FOR_WARNING: tuple[tuple[str, VoidReason], ...] = (
     ("evidence_integrity", VoidReason.EVIDENCE_FAILED),
     ("zone_rules", VoidReason.ZONE_RULES),
     ("plate_format", VoidReason.DEFECTIVE_PLATE),
+    ("plate_photo", VoidReason.DEFECTIVE_PLATE),
 )
 
 
@@ -85,6 +86,7 @@ CHECK_TITLES = {
     "photo_time": "Photo time",
     "photo_location": "Photo location",
     "plate_format": "Plate format",
+    "plate_photo": "Plate photo",
     "make_mismatch": "Make vs registration",
     "hotlist": "Hot list",
     "valid_permit": "Valid permit",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -468,6 +469,30 @@ class EvidencePhoto(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     verified_at: Mapped[datetime | None]
     citation: Mapped[Citation] = relationship(back_populates="photos")
+
+
+class PlateReading(Base):
+    """The plate read from one evidence photo (issue 20): its text, confidence and region, or why not.
+
+    Written by ``desktop.services.review.plates``; a photo whose engine or reader version changed is read
+    again. ``plate_key`` is the look-alike folded plate, so plate search finds photo readings by index."""
+
+    __tablename__ = "plate_readings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("evidence_photos.id"), unique=True)
+    citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: read, not_readable, skipped
+    status: Mapped[str] = mapped_column(String(20))
+    plate: Mapped[str | None] = mapped_column(String(16), index=True)
+    plate_key: Mapped[str | None] = mapped_column(String(16), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    #: [x0, y0, x1, y1] in the stored photo's pixels
+    box: Mapped[list[int] | None] = mapped_column(JSON)
+    engine: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    read_at: Mapped[datetime]
+    milliseconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class CaseNote(Base):

@@ -4,13 +4,14 @@ the command line.
 An orchestrator above the workflows it calls: the nightly backup first (``backup.nightly_keep``; before the
 run changes anything), appeal deadlines (England's deemed acceptance
 closes cases), then payment plans (a default reinstates waived fees and ends the plan's hold), then
-the escalation of every case along its profile's ladder. Nothing in the services imports it.
+the escalation of every case along its profile's ladder, then the plates in the photos no workstation
+read yet (issue 20). Nothing in the services imports it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
@@ -22,6 +23,10 @@ from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices.print_copies import make_print_copies
 from desktop.services.payments.plans import check_plans
+from desktop.services.review.plates import read_plates
+
+PLATE_DAYS = 30
+"""The daily run reads the plates in the photos of citations issued in the last this many days."""
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +73,14 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
     result = run_escalation(app, actor, as_of, progress)
     # the photos of the notices just queued get their print copies now, off the notice run's critical path
     copies = make_print_copies(app, actor, progress)
+    if progress:
+        progress(0, 0, "Plate photos")
+    # the photos a sync brought in and no workstation read yet (the last PLATE_DAYS days: never the whole archive)
+    day = as_of or app.now().date()
+    photos = read_plates(app, actor, day - timedelta(days=PLATE_DAYS))
     result.other_steps = ([backup_line] + _section("Appeal deadlines", deadlines.lines())
-                          + _section("Payment plans", plans.lines()) + _section("Print copies", copies.lines()))
+                          + _section("Payment plans", plans.lines()) + _section("Print copies", copies.lines())
+                          + _section("Plate photos", photos.lines()))
     # last: anchor the audit head (and the sealed tables' counts) in the checkpoint file outside the database
     result.other_steps.append(audit.checkpoint(app.db).line)
     return result

@@ -335,3 +335,33 @@ def test_a_handheld_shows_its_officers_name_or_why_not(app: AppContext) -> None:
     model.set_rows(sync_service.list_devices(app, SYSTEM))
     name = model.index(0, DeviceTableModel.OFFICER).data()
     assert name.startswith("8606 ") and "roster" not in name and len(name.split()) == 3
+def test_the_plates_are_read_in_the_background_after_the_sync(app: AppContext, make_view: Any, qtbot: Any,
+                                                                simulator_factory: Factory) -> None:
+    from sqlalchemy import func, select
+
+    from desktop.persistence.models import Citation, EvidencePhoto, PlateReading
+
+    sim = simulator_factory(citations=6, devices=1)
+    view = _clerk_view_on(app, sim, make_view, qtbot, page_limit=50)
+    with qtbot.waitSignal(view.background.plates_read, timeout=120000) as read:
+        view.sync_button.click()
+    run = read.args[0]
+    with app.db.reading() as s:
+        readings = s.scalar(select(func.count()).select_from(PlateReading))
+        unread = s.scalar(select(func.count()).select_from(EvidencePhoto).join(Citation)
+                          .outerjoin(PlateReading, PlateReading.photo_id == EvidencePhoto.id)
+                          .where(Citation.status == "pending_review", PlateReading.id.is_(None)))
+    assert run.photos == readings > 0 and unread == 0  # every photo of a citation in review was read
+    assert run.read > 0 and not run.unavailable
+
+
+def test_an_idle_workstation_reads_the_plates_no_one_read(app: AppContext, make_view: Any, qtbot: Any) -> None:
+    from tests.helpers.review_data import add_pending
+
+    add_pending(app, plate="7ABC123")
+    view = make_view(Role.CLERK)
+    timer = view.background.plates_timer
+    assert timer.isActive() and timer.interval() == 300_000
+    with qtbot.waitSignal(view.background.plates_read, timeout=60000) as read:
+        timer.timeout.emit()  # as when five idle minutes have passed
+    assert read.args[0].photos == 1 and read.args[0].read == 1

@@ -27,7 +27,7 @@ PREFIX = "cdt_"
 #: The commands each scope allows (the command line's names: "import payments", "db backup" ...).
 #: A command not listed in any scope needs a token of scope "all" or a password.
 SCOPES: dict[str, frozenset[str] | None] = {
-    "daily-run": frozenset({"escalate", "appeals deadlines", "plans check"}),
+    "daily-run": frozenset({"escalate", "appeals deadlines", "plans check", "plates read"}),
     "imports": frozenset({"import owners", "import payments", "import zones", "import permits",
                           "import-bundle", "payments reconcile"}),
     "sync": frozenset({"sync", "import-bundle"}),

@@ -75,6 +75,7 @@ from desktop.services.core import settings
 from desktop.services.core.agency import agency_info, require_identity
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.review.plate_readings import plate_photo_view
 from reports import data as rd
 
 Progress = Callable[[int, int, str], None]
@@ -803,6 +804,7 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
         profile = case_profile(case)
         agency = agency_info(s, profile.code)
         facts = citation_facts(s, case, profile)
+        plate_row = _plate_reading_row(s, case, EvidenceStore(app.paths.evidence_dir), work_dir)
     hearing = ws.scheduled_hearing
     distances = ", ".join(f"photo {i} {p.distance_m:.0f} m" for i, p in enumerate(ws.photos, 1)
                           if p.distance_m is not None)
@@ -820,7 +822,21 @@ def packet_data(app: AppContext, actor: Actor, ws: AppealWorkspace, work_dir: Pa
         signature=rd.SignatureState(sig.status, sig.signer, sig.key_id, "Ed25519" if sig.key_id else "", sig.detail),
         timeline=tuple(timeline), ledger=tuple(ws.ledger),
         appellant_documents=tuple(rd.AppellantDocument(d.filename, str(d.path), d.sha256, d.mime_type, d.added_at,
-                                                       d.page_count) for d in ws.documents))
+                                                       d.page_count) for d in ws.documents),
+        plate_reading=plate_row)
+
+
+def _plate_reading_row(s: Session, case: Citation, store: EvidenceStore, work_dir: Path) -> rd.PlateReadingRow | None:
+    """The plate read from the photos, with its crop written beside the print copies (None: never read)."""
+    view = plate_photo_view(s, case, store)
+    if view.state in ("pending", "unavailable"):
+        return None
+    crop_path = None
+    if view.crop_png:
+        path = work_dir / f"plate-{case.id}.png"
+        path.write_bytes(view.crop_png)
+        crop_path = str(path)
+    return rd.PlateReadingRow(view.summary, crop_path, view.engine)
 
 
 def _print_copy_verified(app: AppContext, sha256: str, deriv: Path) -> None:

@@ -42,6 +42,7 @@ from desktop.persistence.models import (
     LedgerEntry,
     Notice,
     OwnerLookup,
+    PlateReading,
     RegisteredOwner,
     User,
 )
@@ -113,6 +114,8 @@ class CaseRow:
     """Found by a look-alike plate (O/0, I/1, B/8, S/5, Z/2), not the plate as typed."""
     stage: str | None = None
     on_hold: bool = False
+    photo_read: bool = False
+    """Found because a photo of it reads the searched plate, while the plate typed on it is another."""
 
 
 class _Query:
@@ -162,7 +165,10 @@ def _text_matches(q: _Query, text: str) -> None:
     q.matches.append(f"SELECT id FROM citations WHERE citation_number IN ({q.value(text)}, {q.value(upper)})")
     plate = normalise_plate(text)
     if plate and plate.isalnum() and len(plate) <= 10:
-        q.matches.append(f"SELECT id FROM citations WHERE plate_key = {q.value(plate_key(plate))}")
+        key = q.value(plate_key(plate))
+        q.matches.append(f"SELECT id FROM citations WHERE plate_key = {key}")
+        # the plate read from an evidence photo (issue 20): a mistyped citation is found by its real plate
+        q.matches.append(f"SELECT citation_id FROM plate_readings WHERE plate_key = {key} AND status = 'read'")
     compact = upper.replace(" ", "")
     if 11 <= len(compact) <= 17 and compact.isalnum():
         vin = q.value(compact)
@@ -298,10 +304,11 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def _row(r: Any, typed_plate: str | None) -> CaseRow:
+def _row(r: Any, typed_plate: str | None, read_as: frozenset[int] = frozenset()) -> CaseRow:
     lookalike = bool(typed_plate) and r[3] != typed_plate and plate_key(r[3]) == plate_key(typed_plate or "")
+    photo_read = int(r[0]) in read_as and plate_key(r[3]) != plate_key(typed_plate or "")
     return CaseRow(int(r[0]), r[1], _when(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], int(r[11] or 0),
-                   r[12], _day(r[13]), int(r[14] or 0), lookalike, r[15], bool(r[16]))
+                   r[12], _day(r[13]), int(r[14] or 0), lookalike, r[15], bool(r[16]), photo_read)
 
 
 def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: int = 256) -> list[CaseRow]:
@@ -322,13 +329,19 @@ def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: 
             size = skip + len(got) if got else int(sql.scalar(
                 f"SELECT COUNT(*) FROM (SELECT 1 {source} LIMIT {skip}) n", **q.params) or 0)
             start += size
-    typed = normalise_plate(f.text) if f.text.strip() else None
-    return [_row(r, typed) for r in rows]
+        typed = normalise_plate(f.text) if f.text.strip() else None
+        read_as: frozenset[int] = frozenset()
+        others = [int(r[0]) for r in rows if typed and plate_key(r[3]) != plate_key(typed)]
+        if others:  # which of them a photo reading found (one indexed query for the page)
+            read_as = frozenset(int(i) for i in uow.session.scalars(
+                select(PlateReading.citation_id).where(PlateReading.plate_key == plate_key(typed or ""),
+                                                       PlateReading.citation_id.in_(others))))
+    return [_row(r, typed, read_as) for r in rows]
 
 
 def search_cases(app: AppContext, actor: Actor, text: str, limit: int = 50) -> list[CaseRow]:
-    """The quick search box: citation number, plate (also one look-alike character off), owner name,
-    VIN, street address (of the violation or of the owner)."""
+    """The quick search box: citation number, plate (also one look-alike character off, and the plate read
+    from a citation's photo: ``photo_read``), owner name, VIN, street address (of the violation or of the owner)."""
     if not text.strip():
         return []
     return case_page(app, actor, CaseFilter(text=text), 0, limit)

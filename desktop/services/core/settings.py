@@ -80,6 +80,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),
     SettingSpec("review.duplicate_metres", int, 50, "...and within this distance"),
     SettingSpec("review.late_hours", int, 24, "a citation arriving later than this after issue is flagged"),
+    SettingSpec("review.plate_read_percent", int, 95,
+                "the plate read from a photo must be this confident (%) to warn that it differs from the typed one"),
     SettingSpec("review.zone_metres", int, 15,
                 "a street-segment zone (imported blockface rules) applies to a citation this close to it"),
     SettingSpec("review.code_table", str, "LA",

@@ -46,6 +46,7 @@ from desktop.persistence.models import (
 from desktop.services.core import settings
 from desktop.services.core.context import AppContext, UnitOfWork
 from desktop.services.core.jsonable import jsonable
+from desktop.services.review.plate_readings import readings_by_citation, unavailable_reason
 from desktop.services.review.zones import ZoneMatch, match_location, zone_index
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def check_settings(session: Session) -> CheckSettings:
         duplicate_minutes=int(settings.get(session, "review.duplicate_minutes")),
         duplicate_distance_m=float(settings.get(session, "review.duplicate_metres")),
         late_arrival_hours=int(settings.get(session, "review.late_hours")),
+        plate_read_confidence=int(settings.get(session, "review.plate_read_percent")) / 100,
     )
     return CheckSettings(cfg, str(settings.get(session, "agency.timezone")),
                          str(settings.get(session, "review.code_table")),
@@ -311,6 +313,8 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
     tz = ZoneInfo(cs.tz)
     batch = _load_batch(session, cits, cs.config)
     index = zone_index(session)
+    readings = readings_by_citation(session, [c.id for c in cits])
+    reader_unavailable = unavailable_reason()
     # the duplicate check only looks at citations of the same plate: hand each one just those (handing
     # every citation the whole batch made the check quadratic in the batch size)
     nearby_by_plate: dict[str, list[checks.NearbyCitation]] = defaultdict(list)
@@ -343,6 +347,8 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
             nearby_citations=tuple(n for n in nearby_by_plate.get(plates.plate_search_key(citation.plate), ())
                                    if n.citation_number != c.citation_number),
             local_tz=cs.tz,
+            plate_reading=readings.get(c.id),
+            plate_reader_unavailable=reader_unavailable,
         )
         results = tuple(checks.run_checks(citation, context, cs.config))
         out.append(CheckOutcome(c.id, results, match, context.registered_make))

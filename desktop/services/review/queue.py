@@ -56,6 +56,7 @@ from desktop.services.review.checks import (
     store,
 )
 from desktop.services.review.map_html import MapSpec, PhotoPoint, ZoneShape
+from desktop.services.review.plate_readings import PlatePhotoView, plate_photo_view
 
 
 class ReviewChanged(UserError):
@@ -208,14 +209,16 @@ class ReviewItem:
     local_tz: str = "UTC"
     extra: dict[str, Any] = field(default_factory=dict)
     zone_note: str = ""
+    plate_photo: PlatePhotoView | None = None
+    """The plate read from the photos, with its enlarged crop (issue 20)."""
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
         return tuple(str(w.get("code")) for w in self.warnings)
 
 
-ALL_CHECKS = ("evidence_integrity", "photo_time", "photo_location", "plate_format", "make_mismatch", "hotlist",
-              "valid_permit", "duplicate", "fine_schedule", "zone_rules", "late_arrival")
+ALL_CHECKS = ("evidence_integrity", "photo_time", "photo_location", "plate_format", "plate_photo", "make_mismatch",
+              "hotlist", "valid_permit", "duplicate", "fine_schedule", "zone_rules", "late_arrival")
 
 
 def _load_one(uow: UnitOfWork, citation_id: int) -> Citation:
@@ -264,6 +267,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
                 path = Path(app.paths.evidence_dir) / "not-a-digest"
             photos.append(PhotoView(p.sha256, p.position, p.caption or "", integrity, reason, path,
                                     p.taken_at, exif, lat, lon, distance))
+        plate_photo = plate_photo_view(s, c, store_)
         s.expunge_all()  # EXIF read here is not written from a read-only view
     warnings = tuple(c.review_warnings or ())
     stored_codes = {str(w.get("code")) for w in warnings if isinstance(w, dict)}
@@ -290,7 +294,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         remarks=c.remarks, evidence_status=c.evidence_status, signature_state=c.signature_state,
         warnings=warnings, passed=tuple(code for code in ALL_CHECKS if code not in stored_codes),
         registered_make=outcome.registered_make, photos=tuple(photos), zones=tuple(zones), map=spec,
-        local_tz=cs.tz, zone_note=outcome.zones.note,
+        local_tz=cs.tz, zone_note=outcome.zones.note, plate_photo=plate_photo,
     )
 
 

@@ -191,6 +191,8 @@ class CaseTableModel(WindowedTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == self.VIOLATION:
             return r.violation_description
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.PLATE and r.photo_read:
+            return "◎ Found by the plate read from its evidence photo: the plate typed on it is another."
         if role == Qt.ItemDataRole.ToolTipRole and col == self.PLATE and r.lookalike:
             return "Found by a look-alike character (O/0, I/1, B/8, S/5, Z/2): check the plate."
         if role == Qt.ItemDataRole.ToolTipRole and col == self.NEXT_ACTION and r.next_action:
@@ -198,7 +200,7 @@ class CaseTableModel(WindowedTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == self.NEXT_ACTION and r.next_action_date:
             if r.next_action_date < date.today() and r.status in ("open", "in_collections", "under_appeal"):
                 return QBrush(QColor("#b71c1c"))
-        if role == Qt.ItemDataRole.ForegroundRole and col == self.PLATE and r.lookalike:
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.PLATE and (r.lookalike or r.photo_read):
             return QBrush(QColor("#8a5a00"))
         return None
 
@@ -209,7 +211,7 @@ class CaseTableModel(WindowedTableModel):
             at = r.issued_at.astimezone(self.tz) if self.tz else r.issued_at
             return at.strftime("%Y-%m-%d %H:%M")
         if col == self.PLATE:
-            return r.plate + ("  ≈" if r.lookalike else "")
+            return r.plate + ("  ≈" if r.lookalike else "") + ("  ◎" if r.photo_read else "")  # ◎: see the tooltip
         if col == self.STATE:
             return r.jurisdiction
         if col == self.VIOLATION:

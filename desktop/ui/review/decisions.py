@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import QDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox, QWidget
 
 from desktop.domain.ledger import format_cents
+from desktop.domain.plate_reading import percent
 from desktop.domain.review import check_title
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import QueueEntry
@@ -170,7 +171,28 @@ class ReviewDecisions(WidgetMixin):
         self._regain_keyboard(dialog)
         if not accepted:
             return
-        which, value, reason = dialog.field_name, dialog.new_value, dialog.reason_text
+        self._save_correction(item, entry, dialog.field_name, dialog.new_value, dialog.reason_text)
+
+    def take_read_plate(self) -> None:
+        """One key (T): the plate becomes the one read from the photo (audited as a correction, checked again)."""
+        taken = self._take_current()
+        if taken is None:
+            return
+        _index, entry, prepared = taken
+        item = prepared.item
+        view = item.plate_photo
+        if view is None or view.state != "read" or not view.plate:
+            self.ctx.info("No plate was read from this citation's photos: correct it with C.")
+            return
+        if view.plate == item.plate:
+            self.ctx.info(f"The plate is already {view.plate}.")
+            return
+        reason = (f"plate misread: photo {view.photo_number} reads {view.plate} "
+                  f"({percent(view.confidence)}, plate reader)")
+        self._save_correction(item, entry, "plate", view.plate, reason)
+
+    def _save_correction(self, item: review_service.ReviewItem, entry: QueueEntry, which: str, value: str,
+                         reason: str) -> None:
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(control: TaskControl) -> tuple[review_service.Corrected, Prepared, QueueEntry]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop.domain.ledger import format_cents
+from desktop.domain.plate_reading import percent
 from desktop.domain.review import check_title
 from desktop.services.review.queue import ReviewItem
 from desktop.ui.common.evidence_viewer import DecodedPhoto
@@ -180,3 +181,23 @@ def _parse(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def plate_photo_html(view: Any) -> str:
+    """The plate read from the photos beside the typed one: reading, confidence, and what T does."""
+    e = html.escape
+    if view is None:
+        return "<span style='color:#666'>—</span>"
+    if view.state == "read" and view.plate:
+        colour = {"same": "#2e7d32", "lookalike": "#455a64", "differs": "#b71c1c"}.get(view.agreement or "", "#333")
+        verdict = {"same": "as typed", "lookalike": "look-alike characters only",
+                   "differs": "DIFFERS"}.get(view.agreement or "", "")
+        hint = " · <b>T</b> take the read plate" if view.agreement != "same" else ""
+        return (f"Typed <span style='font-size:13pt'><b>{e(view.typed)}</b></span> · photo {view.photo_number} reads "
+                f"<span style='font-size:13pt; color:{colour}'><b>{e(view.plate)}</b></span> "
+                f"({percent(view.confidence)}) <span style='color:{colour}'><b>{e(verdict)}</b></span>{hint}")
+    if view.state == "unavailable":
+        return f"<span style='color:#b26a00'>Plate photo check unavailable: {e(view.reason)}</span>"
+    if view.state == "pending":
+        return "<span style='color:#666'>The photos have not been read yet (<i>plates read</i>, the daily run).</span>"
+    return f"<span style='color:#666'>Not readable: {e(view.reason or 'no plate found')}</span>"

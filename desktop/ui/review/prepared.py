@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtGui import QImage
+
 from desktop.services.review import queue as review_service
 from desktop.services.review.queue import ReviewItem
 from desktop.ui.common.evidence_viewer import DecodedPhoto, decode_photo
@@ -21,6 +23,8 @@ class Prepared:
     item: ReviewItem
     photos: list[DecodedPhoto]
     seconds: float = 0.0
+    plate_crop: QImage | None = None
+    """The plate read from the photo, enlarged (decoded here, off the GUI thread)."""
 
 
 def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None = None) -> Prepared:
@@ -35,4 +39,8 @@ def prepare(app: Any, actor: Any, citation_id: int, control: TaskControl | None 
             photos.append(DecodedPhoto(None, "the photo was declared by the handheld but never received"))
         else:
             photos.append(decode_photo(p.path))
-    return Prepared(item, photos, time.perf_counter() - started)
+    crop = None
+    if item.plate_photo is not None and item.plate_photo.crop_png:
+        image = QImage()
+        crop = image if image.loadFromData(item.plate_photo.crop_png) and not image.isNull() else None
+    return Prepared(item, photos, time.perf_counter() - started, crop)

@@ -8,7 +8,8 @@ desktop.ui.review.decisions.
 
 Keys: J / PgDown next, K / PgUp previous, A approve, V void, C correct, ] / N next photo,
 [ / P previous photo, + / - / 0 zoom, R rotate, Ctrl+Up/Down brightness, Ctrl+Right/Left contrast,
-Ctrl+0 original, Ctrl+P permits, Ctrl+Shift+A approve in bulk (supervisors), F5 reload the queue.
+Ctrl+0 original, Ctrl+P permits, Ctrl+Shift+A approve in bulk (supervisors), F5 reload the queue,
+T take the plate read from the photo (shown enlarged above the facts with its confidence).
 
 Speed: the next three citations (facts, decoded photos and the rendered map page) are prepared in
 the background, so approving shows the next one at once; the decision itself is saved in the
@@ -28,7 +29,7 @@ from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -55,7 +56,14 @@ from desktop.ui.common.map_view import CitationMapView
 from desktop.ui.common.operations import Changes, Query, initiated_by
 from desktop.ui.context import UiContext
 from desktop.ui.review.decisions import ReviewDecisions
-from desktop.ui.review.evidence_text import INTEGRITY_TEXT, SEVERITY_COLOURS, exif_html, facts_html, warnings_html
+from desktop.ui.review.evidence_text import (
+    INTEGRITY_TEXT,
+    SEVERITY_COLOURS,
+    exif_html,
+    facts_html,
+    plate_photo_html,
+    warnings_html,
+)
 from desktop.ui.review.prepared import Prepared, prepare
 
 log = logging.getLogger(__name__)
@@ -65,6 +73,7 @@ CACHE_SIZE = 12
 
 
 HELP = ("<b>J</b>/<b>K</b> next/previous · <b>A</b> approve · <b>V</b> void · <b>C</b> correct · "
+        "<b>T</b> take the read plate · "
         "<b>]</b>/<b>[</b> photo · <b>+</b>/<b>−</b>/<b>0</b> zoom · <b>R</b> rotate · "
         "<b>Ctrl+↑↓</b> brightness · <b>Ctrl+←→</b> contrast · <b>Ctrl+P</b> permits · <b>F5</b> reload")
 
@@ -207,6 +216,16 @@ class ReviewView(ReviewDecisions, QWidget):
         self.warnings = self._rich_label()
         self.warnings.setObjectName("warnings")
         self.exif = self._rich_label()
+        self.plate_crop = QLabel()
+        self.plate_crop.setObjectName("plate_crop")
+        self.plate_crop.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.plate_text = self._rich_label()
+        self.plate_text.setObjectName("plate_text")
+        head = QLabel("<b>Plate photo</b>")
+        head.setStyleSheet("color:#1f2a37; border-bottom:1px solid #d5d9de; margin-top:6px;")
+        il.addWidget(head)
+        il.addWidget(self.plate_crop)
+        il.addWidget(self.plate_text)
         for title, label in (("Citation", self.facts), ("Warnings", self.warnings), ("Photo", self.exif)):
             head = QLabel(f"<b>{title}</b>")
             head.setStyleSheet("color:#1f2a37; border-bottom:1px solid #d5d9de; margin-top:6px;")
@@ -253,6 +272,7 @@ class ReviewView(ReviewDecisions, QWidget):
             (("A",), self.approve_current),
             (("V",), self.void_current),
             (("C",), self.correct_current),
+            (("T",), self.take_read_plate),
             (("]", "N"), self.next_photo),
             (("[", "P"), self.previous_photo),
             (("+", "="), self.viewer.zoom_in),
@@ -390,6 +410,8 @@ class ReviewView(ReviewDecisions, QWidget):
             self.facts.setText(f"<span style='color:#666'>{loading}</span>")
             self.warnings.setText("")
             self.exif.setText("")
+            self.plate_text.setText("")
+            self.plate_crop.clear()
             self.photo_title.setText("")
             self.viewer.show_message(loading)
             self._load(cid)
@@ -450,6 +472,7 @@ class ReviewView(ReviewDecisions, QWidget):
         item = p.item
         self.facts.setText(facts_html(item, self.ctx.tz))
         self.warnings.setText(warnings_html(item))
+        self._show_plate_photo(p)
         self.photo_index = 0
         self._reset_adjustments()
         self._show_photo()
@@ -459,6 +482,16 @@ class ReviewView(ReviewDecisions, QWidget):
             self.map.show_message(f"Map unavailable: {exc}")
         self.citation_shown.emit(item.id)
 
+
+    def _show_plate_photo(self, p: Prepared) -> None:
+        view = p.item.plate_photo
+        if p.plate_crop is not None:
+            self.plate_crop.setPixmap(QPixmap.fromImage(p.plate_crop))
+            self.plate_crop.setVisible(True)
+        else:
+            self.plate_crop.clear()
+            self.plate_crop.setVisible(False)
+        self.plate_text.setText(plate_photo_html(view))
 
     # ================================================================= photos
     def next_photo(self) -> None:

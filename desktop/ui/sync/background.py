@@ -14,6 +14,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from desktop.domain.roles import Permission, allowed
 from desktop.services import sync as sync_service
+from desktop.services.review.plates import ReadRun, read_plates
 from desktop.services.sync.endpoints import EndpointRow
 from desktop.services.sync.run import SyncSummary
 from desktop.sync.client import SyncCancelled
@@ -24,6 +25,8 @@ from desktop.ui.context import UiContext
 log = logging.getLogger(__name__)
 
 AUTO_TICK_MS = 30_000
+#: an idle workstation reads the plates no one read yet (photos of citations in review) this often
+PLATES_IDLE_MS = 300_000
 DROP_SETTLE_MS = 2_500
 #: what a sync, a dock bundle or a corrected event may change: field data, and new citations for review
 SYNC_CHANGES = Changes(sync=True, review=True, cases=True)
@@ -48,6 +51,7 @@ class SyncBackground(QObject):
     bundles_imported = Signal(object)
     auto_note = Signal(str)
     auto_checked = Signal(bool)
+    plates_read = Signal(object)
 
     _instances: ClassVar[dict[int, SyncBackground]] = {}
 
@@ -59,6 +63,8 @@ class SyncBackground(QObject):
         self.page_limit = sync_service.PAGE_LIMIT
         self.client_options: dict[str, Any] = {}
         self.can_sync = allowed(ctx.actor.role, Permission.SYNC_FIELD_DATA)
+        self.can_review = allowed(ctx.actor.role, Permission.REVIEW_CITATIONS)
+        self.plates_task: Task | None = None
         #: whether the last sync was started by the timer (its failure goes to the status bar, not a dialog)
         self.automatic = False
         self._noted: set[int] = set()
@@ -73,6 +79,11 @@ class SyncBackground(QObject):
         self.watcher: Any = None
         if self.can_sync:
             self.auto_timer.start()
+        self.plates_timer = QTimer(self)
+        self.plates_timer.setInterval(PLATES_IDLE_MS)
+        self.plates_timer.timeout.connect(lambda: None if self.running else self.read_plates())
+        if self.can_review:
+            self.plates_timer.start()
             self._watch_drop_folder()
 
     @classmethod
@@ -118,6 +129,32 @@ class SyncBackground(QObject):
         self.task = None
         self.busy_changed.emit(False)
         self.finished.emit(summary)
+        if summary.stats.photos:
+            self.read_plates()
+
+    def read_plates(self) -> None:
+        """After a sync (and every PLATES_IDLE_MS while no sync runs): read the plates in the photos of citations
+        in review not read yet, in the background (never inside a sync, never slowing it); a sync that starts
+        meanwhile cancels the reading.
+        Announces ``plates_read(ReadRun)``; an unavailable reader is said once in the status bar."""
+        if self.plates_task is not None or not self.can_review:
+            return
+        app, actor = self.ctx.app, self.ctx.actor
+
+        def work(control: TaskControl) -> ReadRun:
+            return read_plates(app, actor, progress=lambda d, t: control.progress(d, t, "Reading plates…"),
+                               cancelled=lambda: control.cancelled or self.running, in_review_only=True)
+
+        def done(run: ReadRun) -> None:
+            self.plates_task = None
+            self.plates_read.emit(run)
+
+        def failed(exc: BaseException) -> None:
+            self.plates_task = None
+            log.warning("plate reading after the sync failed: %s", exc)
+
+        self.plates_task = Mutation(self.ctx, self, work, changes=Changes(review=True), partial=True, success=done,
+                                    failure=failed).run()
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
@@ -182,6 +219,7 @@ class SyncBackground(QObject):
             self._scanning = False
             if results:
                 self.bundles_imported.emit(results)
+                self.read_plates()
             if any(p.suffix.lower() == ".zip" for p in folder.glob("*") if p.is_file()):
                 self.drop_timer.start()  # files still being copied: look again shortly
 

@@ -205,3 +205,25 @@ def test_map_is_a_real_image_with_the_zone() -> None:
     assert image.size == (480, 300) and len(image.getcolors(1 << 16) or []) > 20
     assert zone_rings({"type": "Point", "coordinates": [1, 2]}) == ()
     assert isinstance(image, Image.Image)
+
+
+def test_packet_shows_the_plate_read_from_the_photo_with_its_crop(app, actors) -> None:
+    from desktop.persistence.models import PlateReading
+
+    cid, aid = filed(app, actors, photos=1)
+    plain = flat(text_of(build_packet(app, actors[Role.HEARING_OFFICER], aid, app.paths.print_dir / "p0.pdf")))
+    assert "Plate read from the photo" not in plain  # never read: nothing claimed
+    with app.db.write_session() as s:
+        photo = s.scalars(select(EvidencePhoto).where(EvidencePhoto.citation_id == cid)).one()
+        s.add(PlateReading(photo_id=photo.id, citation_id=cid, sha256=photo.sha256, status="read", plate="KX19ABD",
+                           plate_key="KX19A8D", confidence=0.97, box=[100, 100, 300, 160], engine="test-engine",
+                           read_at=datetime(2026, 11, 20, tzinfo=UTC)))
+        s.commit()
+    out = build_packet(app, actors[Role.HEARING_OFFICER], aid, app.paths.print_dir / "p1.pdf")
+    text = flat(text_of(out))
+    assert "Plate read from the photo" in text
+    assert "Photo 1 reads KX19ABD (97%): DIFFERS from the typed 7ABC123" in text
+    assert "Read by test-engine" in text
+    reader = PdfReader(str(out))
+    before = PdfReader(str(app.paths.print_dir / "p0.pdf"))
+    assert sum(len(p.images) for p in reader.pages) == sum(len(p.images) for p in before.pages) + 1  # the crop

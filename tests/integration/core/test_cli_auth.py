@@ -78,6 +78,7 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "notices returned": (["notices", "returned", "1", "--reason", "Moved"], "hearing"),
         "notices log": (["notices", "log"], None),
         "plans check": (["plans", "check"], "clerk"),
+        "plates read": (["plates", "read"], "hearing"),
         "payments reconcile": (["payments", "reconcile"], "hearing"),
         "payments overpayments": (["payments", "overpayments"], "hearing"),
         "map check": (["map", "check"], None),
@@ -260,7 +261,7 @@ def test_a_token_runs_its_scope_as_its_user_until_revoked(office: Path, capsys: 
     assert main(["import", "payments", str(LOCKBOX)]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: This API token (scope daily-run) may not run 'import payments'; it may run: appeals deadlines, "
-        "escalate, plans check.")
+        "escalate, plans check, plates read.")
     with sqlite3.connect(office / "curbdesk.sqlite3") as c:
         trail = c.execute("select action, username from audit_log where action like 'token.%' order by id").fetchall()
         steps = {u for (u,) in c.execute("select distinct username from audit_log where username like 'system:%'")}

@@ -178,8 +178,8 @@ def test_zone_rules_overtime_chalk(sf_two_hour_zone: tuple) -> None:  # type: ig
 def test_run_checks_returns_every_check(sf_two_hour_zone: tuple) -> None:  # type: ignore[type-arg]
     results = run_checks(_citation(), ReviewContext(photos=(_gps_photo("DSCN0010.jpg"),), registered_make="LEXS"))
     assert [r.code for r in results] == [
-        "evidence_integrity", "photo_time", "photo_location", "plate_format", "make_mismatch", "hotlist",
-        "valid_permit", "duplicate", "fine_schedule", "zone_rules", "late_arrival",
+        "evidence_integrity", "photo_time", "photo_location", "plate_format", "plate_photo", "make_mismatch",
+        "hotlist", "valid_permit", "duplicate", "fine_schedule", "zone_rules", "late_arrival",
     ]
     by_code = {r.code: r for r in results}
     assert by_code["make_mismatch"].ok

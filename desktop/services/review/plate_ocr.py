@@ -1,0 +1,270 @@
+"""Reading a licence plate from a photo, offline: find the plate, then recognise only its text line.
+
+Region finding (OpenCV, ~10 ms a photo): the photo is scaled to 640 px, contrast-equalised (CLAHE, for
+night shots and glare), and its edges give closed shapes; a shape is a plate candidate when it is
+rectangle-like, 1.3 to 6.5 times as wide as high (US plates are 2:1, UK plates 4.7:1) and holds 3 to 10
+dark-on-light components of one height in a row: the characters. The row's box,
+straightened by the slope of the characters' centres, is cut from the full-size photo.
+
+Recognition: the PP-OCRv4 recogniser of ``rapidocr-onnxruntime`` (its ONNX model ships inside the wheel:
+nothing is downloaded, ever) runs on those few crops only, never on the whole photo (which costs ~0.5 s
+reading every timestamp and sign). The best plate-like line is chosen by
+``desktop.domain.plate_reading.choose``.
+
+Unavailable: the package missing, or its model file missing or not the file the wheel installed (its
+SHA-256 is checked against the wheel's RECORD), makes ``engine_status()`` say why; nothing else breaks.
+
+# Deferred imports: cv2, numpy and onnxruntime cost 0.6 s at start-up; only a reading needs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from desktop.domain import plate_reading
+from desktop.domain.plate_reading import PhotoReading, ReadStatus, TextLine
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTION = "rapidocr-onnxruntime"
+REC_MODEL = "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"
+WORK_WIDTH = 640
+MAX_CANDIDATES = 4
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    available: bool
+    version: str
+    """``rapidocr-onnxruntime 1.4.4 PP-OCRv4-rec plates-1``: stored with every reading."""
+    reason: str = ""
+    model_path: Path | None = None
+
+
+def _record_digest(dist: metadata.Distribution, relative: str) -> str | None:
+    for f in dist.files or ():
+        if str(f) == relative and f.hash is not None:
+            return f.hash.value
+    return None
+
+
+@lru_cache(maxsize=1)
+def engine_status() -> EngineStatus:
+    """Whether the plate reader can run here, and which version it is (checked once per process)."""
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return EngineStatus(False, "", f"the OCR package {DISTRIBUTION} is not installed")
+    version = f"{DISTRIBUTION} {dist.version} PP-OCRv4-rec {plate_reading.READER_VERSION}"
+    return check_model(Path(str(dist.locate_file(REC_MODEL))), _record_digest(dist, REC_MODEL), version)
+
+
+def check_model(path: Path, recorded: str | None, version: str) -> EngineStatus:
+    """The model file is there and is the file its wheel installed (``recorded``: urlsafe base64 SHA-256)."""
+    if not path.is_file():
+        return EngineStatus(False, version, f"the plate model file is missing ({path.name})")
+    if recorded is not None:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=").decode()
+        if digest != recorded:
+            return EngineStatus(False, version, f"the plate model file is damaged ({path.name} does not match "
+                                                "its installed digest); reinstall Curbdesk")
+    return EngineStatus(True, version, "", path)
+
+
+class ReaderUnavailable(Exception):
+    """The plate reader cannot run on this installation (the message says why)."""
+
+
+class PlateReader:
+    """Finds and reads plates. One per process (the model loads in ~0.1 s); safe to share between threads."""
+
+    def __init__(self, status: EngineStatus | None = None, threads: int = 1) -> None:
+        self.status = status or engine_status()
+        if not self.status.available or self.status.model_path is None:
+            raise ReaderUnavailable(self.status.reason)
+        try:
+            from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer  # lazy: onnxruntime, 0.6 s (see top)
+
+            self._rec = TextRecognizer({
+                "model_path": str(self.status.model_path), "use_cuda": False, "use_dml": False,
+                "intra_op_num_threads": threads, "inter_op_num_threads": 1,
+                "rec_img_shape": [3, 48, 320], "rec_batch_num": 6,
+            })
+        except Exception as exc:  # noqa: BLE001 - a damaged model or runtime: the check is unavailable
+            raise ReaderUnavailable(f"the plate model cannot be loaded: {exc}") from exc
+        self._lock = threading.Lock()
+        self.version = self.status.version
+
+    def read_bytes(self, data: bytes) -> PhotoReading:
+        """One photo's reading (a photo that does not decode is SKIPPED with the reason)."""
+        import cv2  # lazy: 0.3 s (see top)
+        import numpy as np  # lazy: 0.3 s (see top)
+
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            return PhotoReading(ReadStatus.SKIPPED, reason="the photo cannot be decoded")
+        return self.read_image(image)
+
+    def read_image(self, bgr: Any) -> PhotoReading:
+        crops = find_plate_lines(bgr)
+        if not crops:
+            return PhotoReading(ReadStatus.NOT_READABLE, reason="no plate found in the photo")
+        with self._lock:  # one inference at a time per session: the two cores are shared
+            results, _elapsed = self._rec([c.image for c in crops])
+        lines = [TextLine(str(text), float(score), c.box, c.height)
+                 for (text, score), c in zip(results, crops, strict=True)]
+        return plate_reading.choose(lines)
+
+
+@dataclass
+class LineCrop:
+    image: Any
+    box: tuple[int, int, int, int]
+    height: int
+    score: float
+
+
+def _characters(patch: Any) -> list[tuple[int, int, int, int]]:
+    """The character-like components of a candidate plate: one row of similar heights (x, y, w, h)."""
+    import cv2  # lazy: 0.3 s (see top)
+
+    ph, pw = patch.shape[:2]
+    best: list[tuple[int, int, int, int]] = []
+    _t, dark = cv2.threshold(patch, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    # dark characters on a light plate only: light-on-dark text is a camera's time stamp far more often than a
+    # plate (the few dark plates with light characters are left "not readable")
+    for mask in (dark,):
+        count, _labels, stats, _c = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        comps = []
+        for i in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            if not (0.18 * ph <= h <= 0.95 * ph) or w > 0.3 * pw or h < 6:
+                continue
+            if h < w * 0.9 or h > w * 15 or area < 0.12 * w * h or x == 0 or x + w >= pw:
+                continue
+            comps.append((x, y, w, h))
+        if len(comps) < 3:
+            continue
+        heights = sorted(c[3] for c in comps)
+        top = heights[-1]
+        row = [c for c in comps if c[3] >= 0.7 * top]
+        centre = sorted(c[1] + c[3] / 2 for c in row)[len(row) // 2]
+        row = [c for c in row if abs(c[1] + c[3] / 2 - centre) <= 0.35 * top]
+        if len(row) > len(best):
+            best = row
+    return best if 3 <= len(best) <= 10 else []
+
+
+def find_plate_lines(bgr: Any) -> list[LineCrop]:
+    """The text lines of the likeliest plates in a photo, cut from the full-size image, best first."""
+    import cv2  # lazy: 0.3 s (see top)
+    import numpy as np  # lazy: 0.3 s (see top)
+
+    h, w = bgr.shape[:2]
+    scale = min(1.0, WORK_WIDTH / max(w, h))
+    small = cv2.resize(bgr, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 150)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    sh, sw = gray.shape[:2]
+    area_all = sh * sw
+    found: list[tuple[float, tuple[int, int, int, int], list[tuple[int, int, int, int]]]] = []
+    seen: list[tuple[int, int, int, int]] = []
+    for contour in contours:
+        x, y, bw, bh = cv2.boundingRect(contour)
+        if bh < 12 or bw < 30 or not (1.3 <= bw / bh <= 6.5) or not (0.002 * area_all <= bw * bh <= 0.3 * area_all):
+            continue
+        if cv2.contourArea(cv2.convexHull(contour)) < 0.6 * bw * bh:
+            continue
+        box = (x, y, x + bw, y + bh)
+        if any(_same(box, other) for other in seen):
+            continue
+        chars = _characters(gray[y:y + bh, x:x + bw])
+        if not chars:
+            continue
+        seen.append(box)
+        char_h = sorted(c[3] for c in chars)[len(chars) // 2]
+        # the plate's number is the tallest row of characters on it; 5-8 of them is a plate's usual length
+        found.append((char_h * (1.0 if 4 <= len(chars) <= 9 else 0.5), box, chars))
+    found.sort(key=lambda f: -f[0])
+    out: list[LineCrop] = []
+    for score, (x, y, x1, _y1), chars in found[:MAX_CANDIDATES]:
+        out.append(_cut_line(bgr, scale, x, y, x1, chars, score))
+    return out
+
+
+def _same(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return union > 0 and inter / union > 0.7
+
+
+def _cut_line(bgr: Any, scale: float, ox: int, oy: int, ox1: int, chars: list[tuple[int, int, int, int]],
+              score: float) -> LineCrop:
+    """The characters' row from the full-size photo, across the whole plate (a character the component
+    filter missed, touching its neighbour or the border, is still read), padded and levelled."""
+    import cv2  # lazy: 0.3 s (see top)
+    import numpy as np  # lazy: 0.3 s (see top)
+
+    x0 = min(min(c[0] for c in chars) + ox, ox + 2)
+    y0 = min(c[1] for c in chars) + oy
+    x1 = max(max(c[0] + c[2] for c in chars) + ox, ox1 - 2)
+    y1 = max(c[1] + c[3] for c in chars) + oy
+    fx0, fy0, fx1, fy1 = (int(round(v / scale)) for v in (x0, y0, x1, y1))
+    height = fy1 - fy0
+    pad_y, pad_x = max(2, int(height * 0.2)), 0
+    H, W = bgr.shape[:2]
+    cx0, cy0, cx1, cy1 = max(0, fx0 - pad_x), max(0, fy0 - pad_y), min(W, fx1 + pad_x), min(H, fy1 + pad_y)
+    crop = bgr[cy0:cy1, cx0:cx1]
+    if len(chars) >= 3:
+        xs = np.array([c[0] + c[2] / 2 for c in chars], dtype=np.float32)
+        ys = np.array([c[1] + c[3] / 2 for c in chars], dtype=np.float32)
+        slope = float(np.polyfit(xs, ys, 1)[0]) if float(xs.std()) > 0 else 0.0
+        angle = float(np.degrees(np.arctan(slope)))
+        if abs(angle) > 2:
+            ch, cw = crop.shape[:2]
+            matrix = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
+            crop = cv2.warpAffine(crop, matrix, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return LineCrop(crop, (cx0, cy0, cx1, cy1), height, score)
+
+
+def crop_png(data: bytes, box: tuple[int, int, int, int] | list[int], *, margin: float = 0.5,
+             scale_to: int = 300) -> bytes | None:
+    """The plate region of a photo as a PNG, enlarged to ``scale_to`` px wide (for the screen and the packet)."""
+    from PIL import Image  # lazy: Pillow's import, 60 ms
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            x0, y0, x1, y1 = (int(v) for v in box)
+            mx, my = int((x1 - x0) * margin / 2), int((y1 - y0) * margin)
+            region = img.convert("RGB").crop((max(0, x0 - mx), max(0, y0 - my), min(img.width, x1 + mx),
+                                              min(img.height, y1 + my)))
+    except (OSError, ValueError) as exc:
+        log.info("plate crop failed: %s", exc)
+        return None
+    factor = scale_to / max(1, region.width)
+    region = region.resize((scale_to, max(1, int(region.height * factor))), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    region.save(out, "PNG")
+    return out.getvalue()
+
+
+def timed_read(reader: PlateReader, data: bytes) -> tuple[PhotoReading, int]:
+    started = time.perf_counter()
+    result = reader.read_bytes(data)
+    return result, int((time.perf_counter() - started) * 1000)
