@@ -201,3 +201,30 @@ def seed_users(app: AppContext) -> dict[Role, Actor]:
 @pytest.fixture
 def actors(app: AppContext) -> dict[Role, Actor]:
     return seed_users(app)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """End Qt's work while the interpreter is whole: a pool thread still running Python, or a widget
+    deleted by the finalizer after QApplication, crashes the process after the last test passed."""
+    import sys
+
+    if "desktop.ui.common.tasks" not in sys.modules:
+        return
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.common.tasks import stop_all_runners
+
+    stop_all_runners(10000)
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.aboutToQuit.emit()  # what quitting does first: map views drop their web pages, runners wait
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()

@@ -29,3 +29,14 @@ def ui_ctx(qapp, app: AppContext, actors: dict) -> Iterator:
                     tz=ZoneInfo("America/Los_Angeles"))
     yield ctx
     runner.wait_all(10000)
+
+
+@pytest.fixture(autouse=True)
+def _runners_end_with_their_test() -> Iterator[None]:
+    """Work and listeners a test started end with it: a change-feed listener left polling would run
+    Python on a Qt thread until the interpreter finalizes, which crashes the process at exit."""
+    from desktop.ui.common.tasks import live_runners, stop_all_runners
+
+    before = set(map(id, live_runners()))
+    yield
+    stop_all_runners(10000, only=[r for r in live_runners() if id(r) not in before])

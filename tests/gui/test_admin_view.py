@@ -7,6 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from desktop.domain.roles import Role
@@ -90,3 +91,30 @@ def test_the_profile_form_shows_stage_names_and_money(qtbot, app, runner) -> Non
         row = s.scalars(select(JurisdictionProfileVersion).where(JurisdictionProfileVersion.code == "NYC",
                                                                  JurisdictionProfileVersion.version == 2)).one()
     assert row.definition["stages"][1]["penalty"] == {"fixed_cents": 1500}
+
+
+def test_the_agency_identity_is_a_form_not_raw_json(qtbot, app, runner) -> None:  # type: ignore[no-untyped-def]
+    from desktop.services.core.agency import identity
+
+    actors = seed_users(app)
+    clerk = _view(qtbot, app, actors[Role.CLERK], runner).settings
+    assert clerk.identity_button.isHidden()
+    settings = _view(qtbot, app, actors[Role.ADMIN], runner).settings
+    row = next(i for i, r in enumerate(settings.rows) if r.key == "agency.identity")
+    value = settings.table.item(row, 1)
+    assert not value.flags() & Qt.ItemFlag.ItemIsEditable  # its JSON is not typed in the table
+    settings.table.itemDoubleClicked.emit(value)  # a double-click opens the form instead
+    qtbot.waitUntil(lambda: settings.identity_dialog is not None and settings.identity_dialog.isVisible(),
+                    timeout=10000)
+    dialog = settings.identity_dialog
+    assert dialog is not None
+    tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert tabs[0].startswith("CA: ") and any(t.startswith("ENG: ") and "(incomplete)" in t for t in tabs)
+    ca = dialog.forms["CA"]
+    with app.db.reading() as s:
+        assert ca.name.text() == identity(s, "CA")["name"]  # filled with what the documents print today
+    ca.phone.setText("(555) 010-0142")
+    with qtbot.waitSignal(dialog.saved, timeout=10000):
+        dialog.save()
+    with app.db.reading() as s:
+        assert identity(s, "CA")["phone"] == "(555) 010-0142"

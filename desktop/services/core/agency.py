@@ -26,15 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.domain import profiles as prof
 from desktop.domain.errors import UserError
 from desktop.domain.ledger import PRINTABLE_CURRENCIES
 from desktop.domain.roles import Permission, Role, require
-from desktop.persistence.models import Setting, User
+from desktop.persistence.models import JurisdictionProfileVersion, Setting, User
 from desktop.services.core import audit, settings
-from desktop.services.core.context import Actor
+from desktop.services.core.context import Actor, AppContext
 from reports.data import AgencyInfo
 
 IDENTITY_SETTING = "agency.identity"
@@ -257,6 +258,60 @@ def _logo_problem(path: Path) -> str:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return f"the logo {path.name} is not a readable image (use PNG or JPEG)"
     return ""
+
+
+@dataclass(frozen=True)
+class ProfileIdentity:
+    """One profile's identity as the Settings screen edits it."""
+
+    code: str
+    profile_name: str
+    law_names_tribunal: bool  # the law names the tribunal: the form does not ask for one
+    values: dict[str, Any]    # `identity(...)`: every field, what the documents print today
+    missing: tuple[str, ...]  # the labels of required fields still empty
+
+
+def office_identities(app: AppContext, actor: Actor) -> list[ProfileIdentity]:
+    """The identity of every profile the office runs cases under (its home profile first): what the
+    Settings screen's identity form shows. Administrators only, like every change of it."""
+    with app.reader(actor, Permission.MANAGE_SETTINGS) as uow:
+        s = uow.session
+        home = home_profile(s)
+        codes = {str(c).upper() for c in s.scalars(select(JurisdictionProfileVersion.code).distinct())}
+        codes |= set(_stored(s)) | {home}
+        out = []
+        for code in sorted(codes, key=lambda c: (c != home, c)):
+            try:
+                p = _profile(code)
+            except UserError:
+                continue  # a stored entry for a profile this version does not know: not editable here
+            out.append(ProfileIdentity(code, p.name, p.tribunal is not None, identity(s, code),
+                                       tuple(FIELDS_BY_KEY[k].label for k in missing_identity_fields(s, code))))
+        return out
+
+
+def update_identities(app: AppContext, actor: Actor,
+                      forms: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Save, per profile code, the fields of its form that differ from what its documents print today (so
+    the home profile keeps following the flat `agency.*` settings for the fields not touched). One
+    transaction: a form refused (its sentence names the profile) leaves every profile as it was. Audited
+    per profile. Returns the keys changed per profile (none: nothing was saved)."""
+    changed_by_code: dict[str, list[str]] = {}
+    with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:
+        for code, values in forms.items():
+            current = identity(uow.session, code)
+            changed = {k: v for k, v in values.items()
+                       if k in FIELDS_BY_KEY and _normal(FIELDS_BY_KEY[k], None if _empty(v) else v)
+                       != _normal(FIELDS_BY_KEY[k], None if _empty(current.get(k)) else current.get(k))}
+            if changed:
+                try:
+                    save_identity(uow.session, actor, code, changed, now=app.now())
+                except UserError as exc:
+                    raise UserError(f"{code}: {exc}") from exc
+                changed_by_code[code.upper()] = sorted(changed)
+        if changed_by_code:
+            uow.commit()
+    return changed_by_code
 
 
 def agency_info(session: Session, profile_code: str | None = None) -> AgencyInfo:

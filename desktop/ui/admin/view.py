@@ -43,9 +43,11 @@ from desktop.services.admin.profiles import (
     save_new_version,
     validate_definition,
 )
+from desktop.services.core import agency
 from desktop.services.core import settings as settings_service
 from desktop.ui import accounts
 from desktop.ui.admin.activity import ActivityTab
+from desktop.ui.admin.identity import IdentityDialog
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.widgets import local_time, ok_cancel
 
@@ -456,7 +458,18 @@ class SettingsTab(_RowsTab):
             f"Read only: only an administrator changes settings (you are signed in as {ctx.actor.role.label}).")
         self.intro.setWordWrap(True)
         self.column.insertWidget(0, self.intro)
+        self.identity_button = QPushButton("Agency identity…")
+        self.identity_button.setToolTip("The issuing authority of each profile's notices, letters and packets: "
+                                        "name, return address, telephone, web and payment links, logo")
+        self.identity_button.clicked.connect(lambda _c=False: self.edit_identity())
+        self.identity_button.setVisible(self.may)
+        row = QHBoxLayout()
+        row.addWidget(self.identity_button)
+        row.addStretch(1)
+        self.column.insertLayout(1, row)
+        self.identity_dialog: IdentityDialog | None = None
         self.table.itemChanged.connect(self._changed)
+        self.table.itemDoubleClicked.connect(self._double_clicked)
         header = self.table.horizontalHeader()  # at 1366 wide the value must stay in view beside its label
         for col, width in enumerate([380, 330, 200]):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
@@ -482,7 +495,7 @@ class SettingsTab(_RowsTab):
             label = r.help[:1].upper() + r.help[1:]
             for col, text in enumerate([label, self._text(r.value), self._text(r.default), r.key]):
                 item = QTableWidgetItem(text)
-                if col != 1 or not self.may:
+                if col != 1 or not self.may or r.key == agency.IDENTITY_SETTING:  # that one has its form
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 if col in (0, 1):
                     item.setToolTip(f"{r.key}: {r.help}")
@@ -491,6 +504,19 @@ class SettingsTab(_RowsTab):
                 self.table.setItem(i, col, item)
         self.table.blockSignals(False)
         self.loaded.emit(len(rows))
+
+    def _double_clicked(self, item: QTableWidgetItem) -> None:
+        if self.may and 0 <= item.row() < len(self.rows) and self.rows[item.row()].key == agency.IDENTITY_SETTING:
+            self.edit_identity()
+
+    def edit_identity(self) -> None:
+        """The identity form of every profile the office runs, filled with what the documents print today."""
+        def show(identities: list[agency.ProfileIdentity]) -> None:
+            self.identity_dialog = IdentityDialog(self.ctx, identities, self)
+            self.identity_dialog.saved.connect(self.refresh)
+            self.identity_dialog.open()
+
+        Query(self.ctx, self, lambda _c: agency.office_identities(self.ctx.app, self.ctx.actor), success=show).run()
 
     def _changed(self, item: QTableWidgetItem) -> None:
         if item.column() != 1 or not 0 <= item.row() < len(self.rows):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -149,6 +150,30 @@ class MainThreadGC(QObject):
 
 _gc_guard: MainThreadGC | None = None
 
+_quit_hooked = threading.Event()
+
+#: Every live runner: what ``stop_all_runners`` waits for before the application (or the test session) ends.
+_RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
+
+
+def live_runners() -> list[TaskRunner]:
+    return [r for r in list(_RUNNERS) if shiboken6.isValid(r)]
+
+
+def stop_all_runners(msecs: int = 10000, only: list[TaskRunner] | None = None) -> bool:
+    """Cancel and wait for every runner's work and listeners (or those in ``only``).
+
+    A pool thread still running Python when the interpreter finalizes crashes the process (a segfault
+    after the last line of output): Qt's threads are not Python's, and CPython ends a thread that asks for
+    the interpreter during finalization in a way C++ frames do not survive. Everything that ends the
+    application (``aboutToQuit``) or a test session calls this first.
+    """
+    ok = True
+    for runner in (only if only is not None else live_runners()):
+        if shiboken6.isValid(runner):
+            ok = runner.wait_all(msecs) and ok
+    return ok
+
 
 def install_main_thread_gc() -> MainThreadGC | None:
     """Install the GUI-thread collector once per application (called by every TaskRunner)."""
@@ -173,6 +198,11 @@ class TaskRunner(QObject):
         self.listeners = QThreadPool(self)
         self.listeners.setMaxThreadCount(2)
         self._tasks: set[Task] = set()
+        _RUNNERS.add(self)
+        app = QCoreApplication.instance()
+        if app is not None and not _quit_hooked.is_set():
+            _quit_hooked.set()
+            app.aboutToQuit.connect(stop_all_runners)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
