@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 
 from desktop.domain import appeals as rules
+from desktop.domain import case_plan
 from desktop.domain.appeals import AppealStatus, appeal_number
 from desktop.domain.ledger import format_cents
 from desktop.domain.profiles import ContestOutcome
@@ -47,11 +48,16 @@ class DeadlineSummary:
     deemed_accepted: list[DeadlineItem] = field(default_factory=list)
     overdue: list[DeadlineItem] = field(default_factory=list)
     due_soon: list[DeadlineItem] = field(default_factory=list)
+    #: statutory deadlines stored under an earlier rule, set again by today's (``correct_statutory_deadlines``)
+    corrected: list[tuple[DeadlineItem, date]] = field(default_factory=list)
     checked: int = 0
 
     def lines(self) -> list[str]:
         out = [f"{self.checked} open appeals checked"
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "") + "."]
+        for d, was in self.corrected:
+            out.append(f"DEADLINE CORRECTED {d.number} (citation {d.citation_number}, {d.level_name}): decide-by "
+                       f"{was.isoformat()} -> {d.decide_by.isoformat()}, as the law counts it.")
         for d in self.deemed_accepted:
             out.append(f"DEEMED ACCEPTED {d.number} (citation {d.citation_number}, {d.level_name}): not decided "
                        f"by {d.decide_by.isoformat()}; case cancelled"
@@ -74,6 +80,7 @@ def apply_appeal_deadlines(app: AppContext, actor: Actor, as_of: date | None = N
     is its own unit of work; running the rule twice changes nothing the second time.
     """
     summary = DeadlineSummary(as_of)
+    summary.corrected = correct_statutory_deadlines(app, actor)
     with app.reader(actor, Permission.RUN_ESCALATION) as uow:
         s = uow.session
         soon = int(settings.get(s, "appeals.due_soon_days"))
@@ -102,6 +109,53 @@ def apply_appeal_deadlines(app: AppContext, actor: Actor, as_of: date | None = N
         if refund is not None:
             summary.deemed_accepted.append(dataclasses.replace(item, refund_cents=refund))
     return summary
+
+
+def correct_statutory_deadlines(app: AppContext, actor: Actor) -> list[tuple[DeadlineItem, date]]:
+    """Set again each pending appeal's LEGAL deadline that was stored under an earlier rule.
+
+    The deadline is stored when the appeal is filed. Release 0.2 counts England's 56 days to the SERVICE of
+    the decision (reg. 6 of the Civil Enforcement of Road Traffic Contraventions (Representations and Appeals)
+    (England) Regulations 2022, with the profile's service rule: ``case_plan.decision_deadline``), where 0.1
+    counted them to its posting; appeals filed before the upgrade kept the later day, which the law does not
+    give. Each one that differs is corrected in its own audited change, before the deemed-acceptance rule
+    reads it (so the run that corrects a deadline already past applies the law to it). Only levels where an
+    undecided appeal is deemed accepted are read (the count that changed, and where a wrong day decides the
+    case); other deadlines are reminders the agency may have moved. Running it twice changes nothing the
+    second time.
+    """
+    with app.reader(actor, Permission.RUN_ESCALATION) as uow:
+        rows = uow.session.execute(select(Appeal.id, Appeal.level, Appeal.filed_at, Appeal.decide_by, Citation)
+                                   .join(Citation, Citation.id == Appeal.citation_id)
+                                   .where(Appeal.status.in_(rules.PENDING_STATUSES),
+                                          Appeal.decide_by.is_not(None))).all()
+        wrong = []
+        for appeal_id, level_key, filed_at, decide_by, case in rows:
+            profile = case_profile(case)
+            if not profile.appeal_level(level_key).deemed_accepted_if_undecided:
+                continue
+            legal = case_plan.decision_deadline(profile, level_key, rules.local_date(filed_at, profile))
+            if legal is not None and legal != decide_by:
+                wrong.append((appeal_id, legal))
+    corrected = []
+    for appeal_id, legal in wrong:
+        with app.uow(actor, Permission.RUN_ESCALATION) as uow:
+            appeal, case = lock_appeal(uow, appeal_id)
+            was = appeal.decide_by
+            if appeal.status not in rules.PENDING_STATUSES or was is None or was == legal:
+                continue
+            profile = case_profile(case)
+            level = profile.appeal_level(appeal.level)
+            appeal.decide_by = legal
+            uow.audit("appeal.deadline_corrected", "citation", case.id,
+                      before={"appeal": appeal_number(appeal.id), "decide_by": was.isoformat()},
+                      after={"appeal": appeal_number(appeal.id), "decide_by": legal.isoformat()},
+                      reason=f"The decision deadline is counted as the law counts it: {level.legal_basis}.")
+            uow.commit()
+            today = rules.local_date(app.now(), profile)
+            corrected.append((DeadlineItem(appeal.id, appeal_number(appeal.id), case.citation_number, level.name,
+                                           legal, rules.days_left(legal, today), currency=profile.currency), was))
+    return corrected
 
 
 def _deem_accepted(app: AppContext, actor: Actor, appeal_id: int, as_of: date | None) -> int | None:

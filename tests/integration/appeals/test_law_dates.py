@@ -176,3 +176,38 @@ def test_acknowledgement_and_hearing_notice_print_no_past_date(app, actors, cloc
         s.commit()
     text, held = _run(app, actors, tmp_path / "hn2", "hearing_notice")
     assert text is None and "would be over before this notice is served" in held[0]
+
+
+def test_pending_english_appeals_filed_under_the_old_count_get_the_legal_deadline(
+        app, actors, clock) -> None:  # type: ignore[no-untyped-def]
+    """Release 0.1 counted England's 56 days to the decision's POSTING; an appeal filed then still carries that
+    later day after the upgrade. The daily rule sets it again as the law counts it (to service), audited, once,
+    and leaves a deadline that decides nothing by itself (California's, where nothing is deemed) alone."""
+    from desktop.domain import case_plan
+    from desktop.persistence.models import AuditEntry
+
+    eng_case = make_case(app, profile="ENG", fine_cents=7000, issued_at=datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
+                         notice_mailed=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    eng = appeals.file_appeal(app, actors[Role.CLERK], request(
+        app, eng_case, grounds=["procedural_impropriety"], appellant_address="3 Mill Lane\nAshford TN24 8DB"))
+    ca = appeals.file_appeal(app, actors[Role.CLERK], request(app, make_case(app)))
+    with app.db.write_session() as s:  # what 0.1 stored: day 56 itself; and a CA deadline moved by its agency
+        a = s.get_one(Appeal, eng.appeal_id)
+        legal = a.decide_by
+        received = a.filed_at.astimezone(ENG.tz).date()
+        a.decide_by = received + timedelta(days=55)
+        c = s.get_one(Appeal, ca.appeal_id)
+        ca_target = c.decide_by + timedelta(days=9)
+        c.decide_by = ca_target
+        s.commit()
+    assert legal == case_plan.decision_deadline(ENG, "representations", received) and legal < received + timedelta(55)
+    summary = appeals.apply_appeal_deadlines(app, Actor.system("escalate"))
+    assert [(d.number, d.decide_by, was) for d, was in summary.corrected] == [
+        (summary.corrected[0][0].number, legal, received + timedelta(days=55))]
+    assert any(line.startswith("DEADLINE CORRECTED") for line in summary.lines())
+    with app.db.reading() as s:
+        assert s.get_one(Appeal, eng.appeal_id).decide_by == legal
+        assert s.get_one(Appeal, ca.appeal_id).decide_by == ca_target  # nothing is deemed in CA: kept
+        audits = s.scalars(select(AuditEntry).where(AuditEntry.action == "appeal.deadline_corrected")).all()
+    assert len(audits) == 1 and "56-day" in (audits[0].reason or "")
+    assert appeals.apply_appeal_deadlines(app, Actor.system("escalate")).corrected == []  # once only
