@@ -203,10 +203,15 @@ def actors(app: AppContext) -> dict[Role, Actor]:
     return seed_users(app)
 
 
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """End Qt's work while the interpreter is whole: a pool thread still running Python, or a widget
     deleted by the finalizer after QApplication, crashes the process after the last test passed."""
     import sys
+
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
 
     if "desktop.ui.common.tasks" not in sys.modules:
         return
@@ -228,3 +233,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
     gc.collect()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Once pytest has reported, a run that loaded Qt ends without the interpreter's finalizers.
+
+    The session's Qt objects were ended above while everything was whole; what is left is CPython tearing
+    down modules in an order Qt's C++ destructors (WebEngine's profile, the application object) do not
+    expect, which has crashed a run that had passed every test (SIGSEGV after the summary, exit 139). The
+    result is already written; the exit status is pytest's own. CURBDESK_TEST_FINALIZE=1 keeps the
+    finalizers, to look for such a crash on purpose."""
+    import sys
+
+    if "PySide6.QtCore" not in sys.modules or os.environ.get("CURBDESK_TEST_FINALIZE") == "1":
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(config.stash.get(_EXIT_STATUS, 0))
