@@ -94,9 +94,13 @@ def test_the_profile_form_shows_stage_names_and_money(qtbot, app, runner) -> Non
 
 
 def test_the_agency_identity_is_a_form_not_raw_json(qtbot, app, runner) -> None:  # type: ignore[no-untyped-def]
-    from desktop.services.core.agency import identity
+    from desktop.services.core.agency import identity, save_identity
+    from tests.helpers.identities import IDENTITIES
 
     actors = seed_users(app)
+    with app.uow(actors[Role.ADMIN]) as uow:  # England's tribunal has an address the form does not show
+        save_identity(uow.session, actors[Role.ADMIN], "ENG", IDENTITIES["ENG"], now=app.now())
+        uow.commit()
     clerk = _view(qtbot, app, actors[Role.CLERK], runner).settings
     assert clerk.identity_button.isHidden()
     settings = _view(qtbot, app, actors[Role.ADMIN], runner).settings
@@ -109,12 +113,16 @@ def test_the_agency_identity_is_a_form_not_raw_json(qtbot, app, runner) -> None:
     dialog = settings.identity_dialog
     assert dialog is not None
     tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert tabs[0].startswith("CA: ") and any(t.startswith("ENG: ") and "(incomplete)" in t for t in tabs)
+    assert tabs[0].startswith("CA: ") and "ENG: England" in tabs
     ca = dialog.forms["CA"]
     with app.db.reading() as s:
         assert ca.name.text() == identity(s, "CA")["name"]  # filled with what the documents print today
+    with app.db.reading() as s:
+        eng_before = identity(s, "ENG")
+    assert eng_before["tribunal"]["address"]
     ca.phone.setText("(555) 010-0142")
     with qtbot.waitSignal(dialog.saved, timeout=10000):
         dialog.save()
     with app.db.reading() as s:
         assert identity(s, "CA")["phone"] == "(555) 010-0142"
+        assert identity(s, "ENG") == eng_before  # a tab saved untouched loses nothing (the fields not on it)

@@ -37,8 +37,10 @@ class IdentityDialog(QDialog):
             form = IdentityForm(pi.code, pi.profile_name, pi.law_names_tribunal)
             form.set_values(pi.values)
             self.forms[pi.code] = form
-            title = f"{pi.code}: {pi.profile_name}" + (" (incomplete)" if pi.missing else "")
+            short = pi.profile_name.split(" (")[0]  # "England", not its statute in brackets
+            title = f"{pi.code}: {short}" + (" (incomplete)" if pi.missing else "")
             self.tabs.addTab(form, title)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, pi.profile_name)
         lay.addWidget(self.tabs)
         missing = [f"{pi.code} lacks {', '.join(pi.missing)}" for pi in identities if pi.missing]
         self.problem = QLabel("Notices cannot be printed until this is filled in: " + "; ".join(missing) + "."

@@ -77,7 +77,9 @@ class IdentityForm(QWidget):
             grid.addLayout(form, 0, col, Qt.AlignmentFlag.AlignTop)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
+        grid.setRowStretch(1, 1)  # the rows keep their height; the space left stays below them
         self.has_tribunal = has_tribunal
+        self.tribunal_address: list[str] = []
 
     def set_values(self, values: dict[str, Any]) -> None:
         """Fill the form from an identity (`agency.identity(...)`: every field present)."""
@@ -93,6 +95,9 @@ class IdentityForm(QWidget):
         tribunal = values.get("tribunal") or {}
         self.tribunal.setText(tribunal.get("name") or "")
         self.tribunal_web.setText(tribunal.get("web_url") or "")
+        self.tribunal_address = list(tribunal.get("address") or [])  # not on the form: kept as it is
+        for edit in self.findChildren(QLineEdit):
+            edit.setCursorPosition(0)  # a long line shows its start, not its end
 
     def values(self, *, keep_empty: bool = False) -> dict[str, Any]:
         """The fields as typed; without `keep_empty` the empty ones are left out (a new office), with it an
@@ -104,6 +109,6 @@ class IdentityForm(QWidget):
             "pay_url": self.pay_url.text().strip(), "email": self.email.text().strip(),
             "office_hours": self.office_hours.text().strip(), "logo_path": self.logo.text()}
         if not self.has_tribunal and (self.tribunal.text().strip() or keep_empty):
-            out["tribunal"] = {"name": self.tribunal.text().strip(), "address": [],
+            out["tribunal"] = {"name": self.tribunal.text().strip(), "address": self.tribunal_address,
                                "web_url": self.tribunal_web.text().strip()}
         return out if keep_empty else {k: v for k, v in out.items() if v}
