@@ -87,6 +87,23 @@ def long_fields(header: Sequence[str], row: Sequence[str], limit: int = MAX_FIEL
     return [header[i] if i < len(header) else f"field {i + 1}" for i, v in enumerate(row) if len(v) > limit]
 
 
+def row_problem(header: Sequence[str], row: Sequence[str], limit: int = MAX_FIELD_CHARS) -> str | None:
+    """What is wrong with a CSV data row's shape before its values are read, in the words every importer
+    uses: a field count that differs from the header's, or values longer than ``limit`` characters (the
+    first three named). None when the shape is fine. A blank row is the caller's to skip."""
+    if len(row) != len(header):
+        return f"{len(row)} fields, the header has {len(header)}"
+    too_long = long_fields(header, row, limit)
+    if too_long:
+        return f"{', '.join(too_long[:3])} longer than {limit} characters"
+    return None
+
+
+def blank_row(row: Sequence[str]) -> bool:
+    """A CSV row with nothing in it (an empty line, or only separators and spaces): skipped by importers."""
+    return not any(cell.strip() for cell in row)
+
+
 def year_problem(day: date) -> str | None:
     """Why a date cannot be meant (outside ``MIN_YEAR``..``MAX_YEAR``), or None."""
     if MIN_YEAR <= day.year <= MAX_YEAR:

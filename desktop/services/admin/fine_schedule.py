@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from desktop.domain.errors import UserError
-from desktop.domain.imports import cut, header_problems, long_fields, quoted, year_problem
+from desktop.domain.imports import blank_row, cut, header_problems, quoted, row_problem, year_problem
 from desktop.domain.roles import Permission
 from desktop.persistence.models import ViolationCode
 from desktop.services.core import imports
@@ -86,14 +86,11 @@ def parse_fine_schedule(text: str, name: str, default_from: date) -> list[FineLi
     errors: list[str] = []
     seen: dict[tuple[str, date], int] = {}
     for number, row in enumerate(reader, start=2):
-        if not any(v.strip() for v in row):
+        if blank_row(row):
             continue
-        if len(row) != len(header):
-            errors.append(f"line {number}: {len(row)} fields, the header has {len(header)}")
-            continue
-        too_long = long_fields(header, row)
-        if too_long:
-            errors.append(f"line {number}: {', '.join(too_long)} too long")
+        shape = row_problem(header, row)
+        if shape:
+            errors.append(f"line {number}: {shape}")
             continue
         v = {h: row[i].strip() for i, h in enumerate(header)}
         try:

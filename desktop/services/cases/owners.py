@@ -39,7 +39,7 @@ from desktop.domain import postal
 from desktop.domain import text as widths
 from desktop.domain.addresses import AddressProblem, standardize
 from desktop.domain.errors import NotFound, UserError
-from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, quoted, year_problem
+from desktop.domain.imports import MAX_FIELD_CHARS, blank_row, cut, header_problems, quoted, year_problem
 from desktop.domain.plates import normalize_plate, plate_is_plausible
 from desktop.domain.roles import Permission
 from desktop.domain.text import clean_text, text_problem
@@ -162,7 +162,7 @@ def parse_owner_csv(data: bytes, name: str = "file") -> list[OwnerRow]:
         if cells is None:
             break
         line = reader.line_num
-        if not any(c.strip() for c in cells):
+        if blank_row(cells):
             continue
         if len(cells) != len(header):
             errors.append(f"line {line}: {len(cells)} fields, the header has {len(header)}.")

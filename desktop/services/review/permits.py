@@ -32,7 +32,7 @@ from sqlalchemy import func, or_, select
 
 from desktop.domain import plates
 from desktop.domain.errors import NotFound, UserError
-from desktop.domain.imports import MAX_FIELD_CHARS, cut, header_problems, long_fields, quoted, year_problem
+from desktop.domain.imports import blank_row, cut, header_problems, quoted, row_problem, year_problem
 from desktop.domain.roles import Permission
 from desktop.domain.text import text_problem
 from desktop.persistence.models import Citation, Permit, PermitPlate, Zone
@@ -209,14 +209,11 @@ def parse_permits_csv(text: str, tz: ZoneInfo, known_zones: set[str] | None = No
     try:
         for row in reader:
             line = reader.line_num
-            if not row or not any(cell.strip() for cell in row):
+            if blank_row(row):
                 continue
-            if len(row) != len(header):
-                errors.append(f"line {line}: {len(row)} fields, the header has {len(header)}")
-                continue
-            too_long = long_fields(header, row)
-            if too_long:
-                errors.append(f"line {line}: {', '.join(too_long[:3])} longer than {MAX_FIELD_CHARS} characters")
+            shape = row_problem(header, row)
+            if shape:
+                errors.append(f"line {line}: {shape}")
                 continue
             try:
                 permit = build_permit(dict(zip(header, row, strict=True)), tz)
