@@ -148,7 +148,8 @@ class _Router:
         return best
 
     def order(self, stops: Sequence[str], priority: Mapping[str, float]) -> list[str]:
-        """Nearest neighbour from the highest-priority stop, then 2-opt with the first stop fixed."""
+        """The shortest of: nearest neighbour from the highest-priority stop, and the order the stops were
+        inserted in (which is known to fit the shift); each improved with 2-opt keeping its first stop."""
         if len(stops) <= 2:
             return sorted(stops, key=lambda z: -priority[z])
         left = sorted(stops, key=lambda z: (-priority[z], z))
@@ -157,6 +158,10 @@ class _Router:
             nxt = min(left, key=lambda z: (self.cost(route[-1], z), -priority[z], z))
             left.remove(nxt)
             route.append(nxt)
+        candidates = [self._two_opt(route), self._two_opt(list(stops))]
+        return min(candidates, key=self.route_cost)  # ties: the one led by the highest priority
+
+    def _two_opt(self, route: list[str]) -> list[str]:
         improved = True
         while improved:
             improved = False

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from desktop.domain.errors import UserError
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Officer, PatrolPlan, PatrolShift
-from desktop.services.core.clock import agency_zone
+from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
 
 
@@ -144,12 +144,13 @@ def plan_vs_actual(app: AppContext, actor: Actor, day: date) -> DayActual:
     beat, with nothing planned)."""
     with app.reader(actor, Permission.VIEW_REPORTS) as uow:
         s = uow.session
-        names = dict(s.execute(select(Officer.badge, Officer.name)).tuples())
+        names = {b: n for b, n in s.execute(select(Officer.badge, Officer.name))}
         return _day(s, day, agency_zone(s), names)
 
 
 def officers_over_period(app: AppContext, actor: Actor, first: date, last: date) -> list[OfficerPeriod]:
-    """Per officer over the days from ``first`` to ``last`` (both included) that have a saved plan."""
+    """Per officer over the days from ``first`` to ``last`` (both included) that have a saved plan; days from
+    today on are left out (their patrol is not over)."""
     if last < first:
         raise UserError("The period ends before it starts: give the earlier day first.")
     if (last - first).days > 366:
@@ -157,7 +158,8 @@ def officers_over_period(app: AppContext, actor: Actor, first: date, last: date)
     with app.reader(actor, Permission.VIEW_REPORTS) as uow:
         s = uow.session
         tz = agency_zone(s)
-        names = dict(s.execute(select(Officer.badge, Officer.name)).tuples())
+        last = min(last, agency_date(s, app.now()) - timedelta(days=1))
+        names = {b: n for b, n in s.execute(select(Officer.badge, Officer.name))}
         days = list(s.scalars(select(PatrolPlan.day).where(PatrolPlan.day >= first, PatrolPlan.day <= last)
                               .order_by(PatrolPlan.day)))
         results = [_day(s, d, tz, names) for d in days]

@@ -244,7 +244,8 @@ def edit_beats(draft: PlanDraft, beats: Sequence[pp.Beat]) -> PlanDraft:
     return replace(draft, beats=beats, problems=tuple(problems))
 
 
-def _blocking(problems: Sequence[str]) -> list[str]:
+def blocking_problems(problems: Sequence[str]) -> list[str]:
+    """The problems that stop a save (a zone without geometry or an uncovered must-cover zone only warn)."""
     return [p for p in problems if "without a travel estimate" not in p and "must-cover" not in p]
 
 
@@ -258,7 +259,7 @@ def save_plan(app: AppContext, actor: Actor, draft: PlanDraft, reason: str | Non
     the expertise, an unknown zone) or when another save came first (`ConcurrencyConflict`: who and when; the
     draft is untouched, so the supervisor can reload, compare and save again)."""
     checked = edit_beats(draft, draft.beats)
-    blocking = _blocking(checked.problems)
+    blocking = blocking_problems(checked.problems)
     if blocking:
         raise UserError("The plan is not saved: " + " ".join(blocking))
     now = app.now()
