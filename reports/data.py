@@ -13,6 +13,9 @@ Conventions:
   boundary (batch rendering pickles them).
 - `profile_code` is one of the jurisdiction profiles in `reports.profiles`
   ("CA", "NYC", "ENG").
+
+Over 600 lines: this is the whole contract of the printing port (the only module of `reports` the services
+may import, tests/unit/core/test_architecture.py), so every document's data lives here side by side.
 """
 
 from __future__ import annotations

@@ -114,3 +114,27 @@ def test_plan_vs_actual_page_shows_missed_and_extra_zones(qtbot, ui_ctx, app, ac
     assert ["1001", "Officer 1001", "All zones", "120", "70", "", "coverage 50 %"] in cells
     view.tabs.setCurrentIndex(1)
     assert view.officers.rowCount() == 2 and view.officers.item(0, 5).text() == "50 %"
+
+
+def test_the_manual_names_every_key_button_and_tab_of_the_patrol_pages(qtbot, ui_ctx, app, actors) -> None:
+    """As tests/gui/test_help.py does for each area, for the two pages the Patrol & Reports area hosts."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QAbstractButton, QCheckBox, QPushButton, QRadioButton, QTabWidget
+
+    from desktop.ui.help import chapter_for
+    from tests.gui.test_help import label
+
+    seed_office(app)
+    _saved_plan(app, actors[Role.SUPERVISOR])
+    chapter = chapter_for("reports").read_text(encoding="utf-8")
+    assert "## Patrol plan" in chapter and "## Plan vs actual" in chapter
+    views = [_view(qtbot, ui_ctx, actors[Role.SUPERVISOR]), PlanActualView(ui_ctx)]
+    missing = []
+    for view in views:
+        keys = {sc.key().toString(QKeySequence.SequenceFormat.PortableText) for sc in view.findChildren(QShortcut)}
+        missing += sorted(f"key {k}" for k in keys if f"`{k}`" not in chapter)
+        buttons = {label(b.text()) for b in view.findChildren(QAbstractButton)
+                   if isinstance(b, QPushButton | QRadioButton | QCheckBox) and label(b.text())}
+        tabs = {label(t.tabText(i)) for t in view.findChildren(QTabWidget) for i in range(t.count())}
+        missing += sorted(f"control {b!r}" for b in buttons | tabs if b not in chapter)
+    assert missing == []
