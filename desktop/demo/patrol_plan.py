@@ -118,7 +118,7 @@ def extend_demo(app: AppContext, progress: Any) -> None:
                 beats[1] = beats[1].__class__(beats[1].badge, beats[1].name, beats[1].shift_start,
                                               beats[1].shift_minutes, (*beats[1].stops[:-1], a))
                 edited = plans.edit_beats(first, beats)
-                if not plans.blocking_problems(edited.problems):
+                if not plans.blocking_problems(edited):
                     plans.save_plan(app, supervisor, edited, reason="demo: swapped the last zones of two beats")
     with app.uow(Actor.system("demo")) as uow:
         uow.session.add(Setting(key="demo.patrol_plan", value={"yesterday": yesterday.isoformat(),

@@ -234,19 +234,28 @@ def make_plan(app: AppContext, actor: Actor, day: date, roster: Sequence[pp.Offi
 
 def edit_beats(draft: PlanDraft, beats: Sequence[pp.Beat]) -> PlanDraft:
     """The draft with the supervisor's beats (zones moved, reordered, minutes changed): travel recomputed for
-    the new order, and the problems of the edited plan listed."""
+    the new order, and the problems of the edited plan listed (those that stop a save first)."""
     infos = draft.zone_infos
     beats = tuple(pp.retime(b, infos, draft.constraints.travel_kmh) for b in beats)
     problems = pp.check_beats(beats, infos, draft.constraints)
+    problems += [f"Officer {o.badge} ({o.name}) has no shift on this day: no beat is planned."
+                 for o in draft.roster if not o.shift_minutes]
+    covered = {s.zone for b in beats for s in b.stops}
+    left = [z for z in sorted(infos, key=lambda c: (-infos[c].priority, c))
+            if z not in covered and z not in draft.constraints.must_cover]
+    if left:
+        problems.append("Zones in no beat: " + ", ".join(left) + ".")
     no_geometry = sorted({s.zone for b in beats for s in b.stops if s.zone in infos
                           and (infos[s.zone].lat is None or infos[s.zone].lon is None)})
     problems += [f"Zone {z} has no geometry: it is placed without a travel estimate." for z in no_geometry]
     return replace(draft, beats=beats, problems=tuple(problems))
 
 
-def blocking_problems(problems: Sequence[str]) -> list[str]:
-    """The problems that stop a save (a zone without geometry or an uncovered must-cover zone only warn)."""
-    return [p for p in problems if "without a travel estimate" not in p and "must-cover" not in p]
+def blocking_problems(draft: PlanDraft) -> list[str]:
+    """What stops the draft being saved: a beat over its shift, a specialist zone without the expertise, an
+    unknown zone, a stop without minutes. (An uncovered must-cover zone, a zone in no beat, a zone without
+    geometry and an officer without a shift are said, not refused.)"""
+    return [p for p in pp.check_beats(draft.beats, draft.zone_infos, draft.constraints) if "must-cover" not in p]
 
 
 # ---------------------------------------------------------------- saving
@@ -259,7 +268,7 @@ def save_plan(app: AppContext, actor: Actor, draft: PlanDraft, reason: str | Non
     the expertise, an unknown zone) or when another save came first (`ConcurrencyConflict`: who and when; the
     draft is untouched, so the supervisor can reload, compare and save again)."""
     checked = edit_beats(draft, draft.beats)
-    blocking = blocking_problems(checked.problems)
+    blocking = blocking_problems(checked)
     if blocking:
         raise UserError("The plan is not saved: " + " ".join(blocking))
     now = app.now()
