@@ -94,6 +94,11 @@ def test_clerk_sees_the_plan_but_may_not_change_it(qtbot, ui_ctx, app, actors) -
     assert not view.make_button.isEnabled() and not view.save_button.isEnabled()
     assert view.print_button.isEnabled()
     assert view.lists[0].dragDropMode() == view.lists[0].DragDropMode.NoDragDrop
+    qtbot.mouseClick(view.print_button, Qt.MouseButton.LeftButton)  # printing is for everyone
+    qtbot.waitUntil(lambda: getattr(view, "preview", None) is not None, timeout=15000)
+    printed = app.paths.print_dir / "patrol-plan-2026-11-25-v1.pdf"
+    assert printed.read_bytes().startswith(b"%PDF")
+    view.preview.close()
 
 
 def test_plan_vs_actual_page_shows_missed_and_extra_zones(qtbot, ui_ctx, app, actors) -> None:

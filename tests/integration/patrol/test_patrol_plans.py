@@ -72,14 +72,13 @@ def test_save_versions_and_a_stale_save_is_refused_with_nothing_lost(app: AppCon
     mine, theirs = plans.load_plan(app, sup, TOMORROW), plans.load_plan(app, admin, TOMORROW)
     assert mine is not None and theirs is not None and mine.version == theirs.version == 1
     beats = list(theirs.beats)
-    moved = beats[0].stops[-1]
+    moved = beats[0].stops[-1]  # the last zone of the first beat goes to the second beat, for 30 minutes
     beats[0] = replace(beats[0], stops=beats[0].stops[:-1])
-    beats[1] = replace(beats[1], stops=(*beats[1].stops, replace(moved, minutes=30)))
-    if moved.zone in beats[1].zones[:-1]:
-        beats[1] = replace(beats[1], stops=beats[1].stops[:-1])
+    second = tuple(s for s in beats[1].stops if s.zone != moved.zone)
+    beats[1] = replace(beats[1], stops=(*(replace(s, minutes=max(30, s.minutes - 30)) for s in second),
+                                        replace(moved, minutes=30)))
     edited = plans.edit_beats(theirs, beats)
-    beats[1] = replace(beats[1], stops=tuple(replace(s, minutes=max(30, s.minutes - 30)) for s in beats[1].stops))
-    edited = plans.edit_beats(theirs, beats)
+    assert plans.blocking_problems(edited) == []
     v2 = plans.save_plan(app, admin, edited, reason="moved a zone")
     assert v2.version == 2
     with pytest.raises(ConcurrencyConflict, match=r"admin saved version 2 of the patrol plan of 2026-11-25 at "
