@@ -59,6 +59,7 @@ def test_drag_a_zone_between_beats_then_save(qtbot, ui_ctx, app, actors) -> None
     assert "changed, not saved" in view.version_label.text() and view.save_button.isEnabled()
     assert not view.print_button.isEnabled()
     assert view.table.rowCount() == 3 and view.table.item(2, 2).text() == "Z-B"
+    assert view.lists[1].styleSheet() == ""  # within its shift
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.version_label.text().startswith("Version 2"), timeout=10000)
     saved = plans.load_plan(app, sup, TOMORROW)

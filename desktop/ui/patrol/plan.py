@@ -349,6 +349,8 @@ class PatrolPlanView(QWidget):
             lst.model().rowsMoved.connect(self._lists_changed)
             if not self.may_edit:
                 lst.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+            if b.used_minutes > b.shift_minutes:  # over its shift: Save refuses until it is fixed
+                lst.setStyleSheet("QListWidget { border: 2px solid #b00020; }")
             self._header(header, b)
             cl.addWidget(header)
             cl.addWidget(lst, 1)
