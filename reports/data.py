@@ -13,6 +13,9 @@ Conventions:
   boundary (batch rendering pickles them).
 - `profile_code` is one of the jurisdiction profiles in `reports.profiles`
   ("CA", "NYC", "ENG").
+
+Over 600 lines: this is the whole contract of the printing port (the only module of `reports` the services
+may import, tests/unit/core/test_architecture.py), so every document's data lives here side by side.
 """
 
 from __future__ import annotations
@@ -570,3 +573,49 @@ class TableData:
     timezone_name: str
     agency_name: str = ""
     currency_symbol: str = "$"
+
+
+# --------------------------------------------------------------------------- patrol plans
+
+
+@dataclass(frozen=True)
+class PatrolZoneShape:
+    """A zone as the printed beat map draws it: its outer rings in (lon, lat), empty without geometry."""
+
+    code: str
+    name: str
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+    priority: float
+
+
+@dataclass(frozen=True)
+class PatrolStopLine:
+    zone: str
+    zone_name: str
+    minutes: int
+    travel_minutes: int | None  # None: no travel estimate (a zone without geometry)
+    arrive: str  # "HH:MM" local, "" when the shift start is unknown
+
+
+@dataclass(frozen=True)
+class PatrolBeatPage:
+    badge: str
+    officer_name: str
+    shift_start: str | None
+    shift_minutes: int
+    stops: tuple[PatrolStopLine, ...]
+
+
+@dataclass(frozen=True)
+class PatrolPlanPrint:
+    """A day's patrol plan as printed: one page per beat with a map of the beat's zones among the others."""
+
+    agency_name: str
+    day: date
+    version: int
+    saved_by: str
+    saved_at: datetime
+    timezone_name: str
+    beats: tuple[PatrolBeatPage, ...]
+    zones: tuple[PatrolZoneShape, ...]
+    notes: tuple[str, ...] = ()

@@ -22,6 +22,7 @@ from reports.data import (
     LetterData,
     MailPiece,
     NoticeData,
+    PatrolPlanPrint,
     ReceiptData,
     RefundLetterData,
     ReversalLetterData,
@@ -123,6 +124,11 @@ class ReportLabRenderer:
         from reports.tables import write_table_pdf  # lazy: ReportLab costs about 140 ms at start-up
 
         return write_table_pdf(table, rows, out_path)
+
+    def patrol_plan(self, plan: PatrolPlanPrint) -> bytes:
+        from reports.patrol_plan import patrol_plan_pdf  # lazy: ReportLab costs about 140 ms at start-up
+
+        return patrol_plan_pdf(plan)
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
         from reports import photos  # lazy: Pillow costs about 28 ms at start-up

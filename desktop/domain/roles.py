@@ -55,6 +55,7 @@ class Permission(StrEnum):
     UPGRADE_DATABASE = "upgrade the database schema"
     RESTORE_DATABASE = "restore the database from a backup"
     VIEW_ACTIVITY = "view the activity log"
+    PATROL_PLAN = "make and change patrol plans"
 
 
 P = Permission
@@ -71,7 +72,7 @@ _SUPERVISOR = (
     | {
         P.BULK_APPROVE, P.BULK_CHANGE, P.REVERSE_PAYMENTS, P.APPROVE_REFUNDS, P.OVERRIDE_DEADLINES,
         P.SCHEDULE_HEARINGS, P.RUN_ESCALATION, P.PLACE_HOLDS, P.RESOLVE_QUARANTINE,
-        P.MANAGE_DEVICES, P.MANAGE_PERMITS, P.VIEW_AUDIT,
+        P.MANAGE_DEVICES, P.MANAGE_PERMITS, P.VIEW_AUDIT, P.PATROL_PLAN,
     }
 )
 #: Deciding appeals is the hearing officer's alone: not even an administrator decides.

@@ -215,6 +215,54 @@ class PatrolCheck(Base):
     result: Mapped[str] = mapped_column(String(16))
 
 
+class PatrolPlan(Base):
+    """The patrol plan of one day: the beats now in force (``patrol_plan_beats``), its version (optimistic:
+    a save names the version it was made from and is refused when another save came first) and the
+    constraints and roster it was made with."""
+
+    __tablename__ = "patrol_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    constraints: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    roster: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[str] = mapped_column(String(100))
+    beats: Mapped[list[PatrolPlanBeat]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", lazy="selectin", order_by="PatrolPlanBeat.position")
+
+
+class PatrolPlanBeat(Base):
+    """One officer's beat: the zones in visiting order with minutes and travel (``[{zone, minutes,
+    travel_minutes}]``)."""
+
+    __tablename__ = "patrol_plan_beats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("patrol_plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    officer_badge: Mapped[str] = mapped_column(String(32))
+    officer_name: Mapped[str] = mapped_column(String(200))
+    shift_start: Mapped[str | None] = mapped_column(String(5))
+    shift_minutes: Mapped[int] = mapped_column(Integer)
+    stops: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    plan: Mapped[PatrolPlan] = relationship(back_populates="beats")
+
+
+class PatrolPlanVersion(Base):
+    """Every saved version of a plan, whole, as saved (who, when): nothing a save replaced is lost."""
+
+    __tablename__ = "patrol_plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("patrol_plans.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 # --------------------------------------------------------------------------- reference
 
 

@@ -22,6 +22,7 @@ from reports.data import (
     LetterData,
     MailPiece,
     NoticeData,
+    PatrolPlanPrint,
     ReceiptData,
     TableData,
 )
@@ -91,6 +92,10 @@ class DocumentRenderer(Protocol):
     def table_pdf(self, table: TableData, rows: Iterable[Sequence[Any]], out_path: Path) -> int:
         """Any list as a PDF at `out_path` (header with the filter, who and when; page numbers); rows are read
         once, as they come; returns how many were printed."""
+        ...
+
+    def patrol_plan(self, plan: PatrolPlanPrint) -> bytes:
+        """A day's patrol plan as a PDF: one page per beat with a map of its zones."""
         ...
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:

@@ -142,7 +142,15 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "workstation that runs the daily run); put it on another disk"),
 
     SettingSpec("patrol.assignments", list, [],
-                "patrol assignments pushed to the handhelds: [{officer_badge, date, zones, priority}]"),
+                "patrol assignments pushed to the handhelds when no patrol plan is saved for the days ahead: "
+                "[{officer_badge, date, zones, priority}]"),
+    SettingSpec("patrol.shift_start", str, "08:00", "when a planned patrol shift starts by default (HH:MM, local)"),
+    SettingSpec("patrol.shift_hours", float, 8.0, "how long a planned patrol shift lasts by default, in hours"),
+    SettingSpec("patrol.visit_minutes", int, 60, "the shortest planned visit of a zone in a patrol plan, in minutes"),
+    SettingSpec("patrol.travel_kmh", float, 15.0,
+                "average speed between zones along streets, for the travel time of patrol plans (km/h)"),
+    SettingSpec("patrol.history_weeks", int, 8,
+                "weeks of citations, checks and shifts behind a patrol plan's zone priorities"),
 ]}
 
 

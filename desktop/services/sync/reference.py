@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
-from desktop.persistence.models import HotlistEntry, Permit, Setting, SyncEndpoint, ViolationCode
+from desktop.persistence.models import HotlistEntry, Permit, SyncEndpoint, ViolationCode
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.patrol.plans import assignments as patrol_assignments
 from desktop.services.sync.endpoints import TOKENS, get_endpoint
 from desktop.sync.client import FieldClient, ReferenceVersionConflict
 
@@ -53,20 +54,11 @@ def _violation_codes(session: Session, now: datetime) -> list[dict[str, Any]]:
                 .order_by(ViolationCode.code, ViolationCode.effective_from))]
 
 
-def _assignments(session: Session, now: datetime) -> list[dict[str, Any]]:
-    row = session.get(Setting, "patrol.assignments")
-    value = row.value if row is not None else []
-    items = []
-    for a in value if isinstance(value, list) else []:
-        if isinstance(a, dict) and a.get("officer_badge") and a.get("date"):
-            items.append({"officer_badge": str(a["officer_badge"]), "date": str(a["date"]),
-                          "zones": list(a.get("zones") or []), "priority": a.get("priority", 0)})
-    return items
-
-
 #: Where each kind of reference data comes from; another area (patrol planning) may replace a provider.
 REFERENCE_PROVIDERS: dict[str, Callable[[Session, datetime], list[dict[str, Any]]]] = {
-    "permits": _permits, "hotlist": _hotlist, "violation-codes": _violation_codes, "assignments": _assignments,
+    "permits": _permits, "hotlist": _hotlist, "violation-codes": _violation_codes,
+    # the saved patrol plans of the days ahead; the hand-written ``patrol.assignments`` setting for other days
+    "assignments": patrol_assignments,
 }
 
 

@@ -1,0 +1,1 @@
+"""Patrol pages of the Patrol & Reports area."""

@@ -1,0 +1,1 @@
+from tests.helpers.sync_helpers import simulator_factory  # noqa: F401
