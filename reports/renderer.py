@@ -24,6 +24,7 @@ from reports.data import (
     NoticeData,
     ReceiptData,
     RefundLetterData,
+    ReportDocData,
     ReversalLetterData,
     TableData,
 )
@@ -123,6 +124,11 @@ class ReportLabRenderer:
         from reports.tables import write_table_pdf  # lazy: ReportLab costs about 140 ms at start-up
 
         return write_table_pdf(table, rows, out_path)
+
+    def report_pdf(self, report: ReportDocData, out_path: Path) -> int:
+        from reports.management import write_report_pdf  # lazy: ReportLab graphics cost about 140 ms at start-up
+
+        return write_report_pdf(report, out_path)
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
         from reports import photos  # lazy: Pillow costs about 28 ms at start-up

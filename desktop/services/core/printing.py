@@ -23,6 +23,7 @@ from reports.data import (
     MailPiece,
     NoticeData,
     ReceiptData,
+    ReportDocData,
     TableData,
 )
 
@@ -91,6 +92,11 @@ class DocumentRenderer(Protocol):
     def table_pdf(self, table: TableData, rows: Iterable[Sequence[Any]], out_path: Path) -> int:
         """Any list as a PDF at `out_path` (header with the filter, who and when; page numbers); rows are read
         once, as they come; returns how many were printed."""
+        ...
+
+    def report_pdf(self, report: ReportDocData, out_path: Path) -> int:
+        """A management report as a PDF at `out_path`: its chart drawn, its summary, then its tables (page
+        numbers on every page); returns how many table rows were printed."""
         ...
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
