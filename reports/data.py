@@ -13,6 +13,9 @@ Conventions:
   boundary (batch rendering pickles them).
 - `profile_code` is one of the jurisdiction profiles in `reports.profiles`
   ("CA", "NYC", "ENG").
+
+Over 600 lines: the one module of plain data that every document takes; the services may import nothing
+else of `reports` (the layer table of tests/unit/core/test_architecture.py), so it is not split.
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ def build_chart(data: ChartData) -> QChart:
         hidden.setRange(0, max(len(data.categories) - 1, 1))
         hidden.setVisible(False)
         chart.addAxis(hidden, Qt.AlignmentFlag.AlignBottom)
-        for s in chart.series():
-            s.attachAxis(hidden)
+        for series in chart.series():
+            series.attachAxis(hidden)
         return chart
     bars = QStackedBarSeries() if data.kind == "stacked" else QBarSeries()
     for i, s in enumerate(data.series):

@@ -77,13 +77,14 @@ class ReportPage(QWidget):
         bar.addWidget(QLabel("To"))
         bar.addWidget(self.date_to)
         self.zone, self.officer, self.code, self.profile = (QLineEdit() for _ in range(4))
-        for edit, hint, width in ((self.zone, "any zone", 150), (self.officer, "any officer (badge)", 150),
+        line_edit: QLineEdit
+        for line_edit, hint, width in ((self.zone, "any zone", 150), (self.officer, "any officer (badge)", 150),
                                   (self.code, "any code", 100), (self.profile, "any profile", 100)):
-            edit.setPlaceholderText(hint)
-            edit.setMaximumWidth(width)
-            edit.setClearButtonEnabled(True)
-            edit.returnPressed.connect(self.refresh)
-            bar.addWidget(edit)
+            line_edit.setPlaceholderText(hint)
+            line_edit.setMaximumWidth(width)
+            line_edit.setClearButtonEnabled(True)
+            line_edit.returnPressed.connect(self.refresh)
+            bar.addWidget(line_edit)
         self.group = QComboBox()
         for key, name in GROUPS.items():
             self.group.addItem(f"by {name}", key)
@@ -183,6 +184,8 @@ class ReportPage(QWidget):
         self.result = result
         while self.chart_stack.count() > 1:
             old = self.chart_stack.widget(1)
+            if old is None:
+                break
             self.chart_stack.removeWidget(old)
             old.deleteLater()
         if result.chart is not None:

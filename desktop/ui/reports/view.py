@@ -80,8 +80,9 @@ class ReportsView(QWidget):
             if navigate is not None:
                 navigate.connect(self.go_to_area)
             old = self.stack.widget(index)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self.stack.insertWidget(index, page)
             self.built[key] = page
         self.stack.setCurrentIndex(index)

@@ -93,7 +93,7 @@ def test_review_outcomes_per_officer_with_the_reasons(app, actors, office) -> No
     per = {row[0]: row[1:] for row in r.tables[0].rows}
     assert per["1234"] == (1, 0, 1, 0)  # approved as issued, after correction, voided, in review
     assert per["5678"] == (0, 1, 0, 1)
-    assert r.tables[1].rows == (("1234", "DUPLICATE", 1),)
+    assert r.tables[1].rows == (("1234", "Duplicate of another citation", 1),)
 
 
 def test_revenue_by_day_and_channel_leaves_out_reversals(app, actors, office) -> None:
