@@ -21,7 +21,7 @@ from desktop.services.reports.catalog import run_report
 from desktop.services.reports.dashboard import dashboard
 from desktop.services.reports.model import ReportFilter
 from desktop.services.reports.output import export_report
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, seed_users
 from tests.helpers.factories import add_citation
 
 UTC = timezone.utc
@@ -34,6 +34,10 @@ def at(day: int, hour: int = 20, month: int = 11) -> datetime:
 
 @pytest.fixture
 def office(app: AppContext, actors: dict[Role, Actor]) -> dict[str, int]:
+    return build_office(app)
+
+
+def build_office(app: AppContext) -> dict[str, int]:
     ids = {
         "A": add_citation(app, issued_at=at(10), officer_badge="1234", zone_code="Z1", approved_at=at(10, 22)),
         "B": add_citation(app, issued_at=at(10, 21), officer_badge="1234", zone_code="Z1", status="voided"),
@@ -202,3 +206,19 @@ def test_command_line(app, actors, office, tmp_path, monkeypatch, capsys) -> Non
                 "--out", str(tmp_path / "clerk.csv")) == 2
     assert "may not see the management reports" in capsys.readouterr().err
     assert not (tmp_path / "clerk.csv").exists()
+
+
+def test_every_report_counts_the_same_on_sqlite_and_postgresql(any_app: AppContext) -> None:
+    build_office(any_app)
+    sup = seed_users(any_app)[Role.SUPERVISOR]
+    days = {row[0]: row[1] for row in run_report(any_app, sup, "citations", WEEK).tables[0].rows}
+    assert days[date(2026, 11, 10)] == 2 and days[date(2026, 11, 12)] == 2 and sum(days.values()) == 4
+    review = {row[0]: row[1:] for row in run_report(any_app, sup, "review", WEEK).tables[0].rows}
+    assert review["5678"] == (0, 1, 0, 1)
+    owed = {row[0]: row[2] for row in run_report(any_app, sup, "ageing", WEEK).tables[0].rows}
+    assert owed["0-30 days"] == 13600 and owed["In collections"] == 6300
+    assert len(run_report(any_app, sup, "revenue", WEEK).tables[1].rows) == 2
+    assert run_report(any_app, sup, "notices", WEEK).tables[0].rows[0][1:3] == (2, 1)
+    assert len(run_report(any_app, sup, "appeals", WEEK).tables[0].rows) == 2
+    assert sum(row[1] for row in run_report(any_app, sup, "plans", WEEK).tables[0].rows) == 3
+    assert len(dashboard(any_app, sup).figures) == 6
