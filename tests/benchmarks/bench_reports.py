@@ -79,3 +79,36 @@ def test_dashboard(benchmark, app: AppContext) -> None:  # type: ignore[no-untyp
     board = benchmark.pedantic(lambda: dashboard(app, actor), rounds=5, iterations=1)
     assert len(board.figures) == 6
     assert benchmark.stats.stats.median <= DASHBOARD_GOAL_S
+
+
+# ------------------------------------------------------------------ request to painted chart (GUI)
+
+@pytest.mark.benchmark(group="reports-paint-1m")
+@pytest.mark.parametrize("key", list(REPORTS))
+def test_report_until_painted(benchmark, app: AppContext, period: ReportFilter, qtbot, key: str) -> None:  # type: ignore[no-untyped-def]
+    """The report counted, its chart and tables built and the page painted (synchronously: the work a click
+    starts, without the thread hop)."""
+    from zoneinfo import ZoneInfo  # lazy: a benchmark module; 0 ms
+
+    from desktop.ui.common.messages import MessageChannel
+    from desktop.ui.common.tasks import TaskRunner
+    from desktop.ui.context import UiContext
+    from desktop.ui.reports import report_page
+
+    actor = Actor.system("bench")
+    ctx = UiContext(app=app, actor=actor, runner=TaskRunner(), messages=MessageChannel(interactive=False),
+                    tz=ZoneInfo("America/Los_Angeles"))
+    cls = next(c for c in vars(report_page).values()
+               if isinstance(c, type) and issubclass(c, report_page.ReportPage) and c.KEY == key)
+    page = cls(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+
+    def request_and_paint() -> None:
+        page.show_result(run_report(app, actor, key, period))
+        page.repaint()
+
+    benchmark.pedantic(request_and_paint, rounds=3, iterations=1)
+    assert page.result is not None
+    assert benchmark.stats.stats.median <= REPORT_GOAL_S, f"{key}: {benchmark.stats.stats.median:.2f} s"
