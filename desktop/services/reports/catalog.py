@@ -164,8 +164,9 @@ def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
 
     table_rows = tuple((name(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in ordered)
     top = table_rows[:TOP]
-    chart = ChartData("bar", tuple(r[0] for r in top), (ChartSeries("Citations", tuple(float(r[1]) for r in top)),),
-                      GROUPS[f.group].capitalize(), "Citations (count)")
+    chart = ChartData("bar", tuple(str(r[0]).split(" ")[0] if f.group == "officer" else r[0] for r in top),
+                      (ChartSeries("Citations", tuple(float(r[1]) for r in top)),),
+                      "Officer (badge)" if f.group == "officer" else GROUPS[f.group].capitalize(), "Citations (count)")
     if len(table_rows) > TOP:
         summary += (f"The chart shows the {TOP} with the most citations; the table lists all {len(table_rows)}.",)
     table = ReportTable(f"Citations by {GROUPS[f.group]}", (_col(GROUPS[f.group].capitalize(), T, 2),
@@ -224,10 +225,10 @@ def review_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
     if not any(sum(r[1:]) for r in table_rows):
         return ReportResult("review", title, f, None, (), empty=_nothing("citations were reviewed", f))
     shown = sorted(table_rows, key=lambda r: -(r[1] + r[2] + r[3]))[:TOP]
-    chart = ChartData("stacked", tuple(r[0] for r in shown), (
+    chart = ChartData("stacked", tuple(str(r[0]).split(" ")[0] for r in shown), (
         ChartSeries("Approved as issued", tuple(float(r[1]) for r in shown)),
         ChartSeries("Approved after correction", tuple(float(r[2]) for r in shown)),
-        ChartSeries("Voided", tuple(float(r[3]) for r in shown))), "Officer", "Citations (count)")
+        ChartSeries("Voided", tuple(float(r[3]) for r in shown))), "Officer (badge)", "Citations (count)")
     officers = ReportTable("Outcomes by officer", (
         _col("Officer", T, 2), _col("Approved as issued", N), _col("Approved after correction", N),
         _col("Voided", N), _col("Still in review", N)), tuple(table_rows))

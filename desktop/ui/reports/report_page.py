@@ -216,7 +216,7 @@ class ReportPage(QWidget):
             for c, (value, col) in enumerate(zip(row, table.columns, strict=True)):
                 item = QTableWidgetItem(cell_text(value, col.kind, tz, result.currency_symbol))
                 if col.kind in right:
-                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 w.setItem(r, c, item)
         w.resizeColumnsToContents()
         w.horizontalHeader().setStretchLastSection(True)
