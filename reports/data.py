@@ -14,8 +14,8 @@ Conventions:
 - `profile_code` is one of the jurisdiction profiles in `reports.profiles`
   ("CA", "NYC", "ENG").
 
-Over 600 lines: this is the whole contract of the printing port (the only module of `reports` the services
-may import, tests/unit/core/test_architecture.py), so every document's data lives here side by side.
+Over 600 lines: the one module of plain data that every document takes; the services may import nothing
+else of `reports` (the layer table of tests/unit/core/test_architecture.py), so it is not split.
 """
 
 from __future__ import annotations
@@ -549,6 +549,8 @@ class ColumnKind(enum.StrEnum):
     MONEY = "money"  # integer cents
     DATE = "date"
     DATETIME = "datetime"  # timezone-aware; shown in the table's timezone
+    NUMBER = "number"  # a decimal figure (float), shown with one decimal (an average of days)
+    PERCENT = "percent"  # a share as a fraction 0..1, shown as 82.5 %
 
 
 @dataclass(frozen=True)
@@ -619,3 +621,50 @@ class PatrolPlanPrint:
     beats: tuple[PatrolBeatPage, ...]
     zones: tuple[PatrolZoneShape, ...]
     notes: tuple[str, ...] = ()
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One series of a chart: its name (the legend) and one value per category."""
+
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A management report's chart: bars (stacked when there are several series) or a line, over
+    categories (days, weeks, officers, kinds), with the axis titles and the unit of the values."""
+
+    kind: str  # "bar", "stacked" or "line"
+    categories: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    x_title: str
+    y_title: str  # with its unit: "Citations (count)", "Amount ($)"
+    money: bool = False  # the values are currency units (dollars, not cents)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of a report: a heading, typed columns and its (few, aggregated) rows."""
+
+    title: str
+    columns: tuple[TableColumn, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class ReportDocData:
+    """A management report as printed: the heading, its period and filter, who and when, the chart, one
+    or more tables and a few summary sentences; ``empty_text`` when there was nothing to chart."""
+
+    title: str
+    filter_text: str
+    made_by: str
+    made_at: datetime
+    timezone_name: str
+    agency_name: str
+    chart: ChartData | None
+    tables: tuple[ReportTable, ...]
+    summary: tuple[str, ...] = ()
+    empty_text: str = ""
+    currency_symbol: str = "$"

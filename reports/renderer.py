@@ -25,6 +25,7 @@ from reports.data import (
     PatrolPlanPrint,
     ReceiptData,
     RefundLetterData,
+    ReportDocData,
     ReversalLetterData,
     TableData,
 )
@@ -129,6 +130,11 @@ class ReportLabRenderer:
         from reports.patrol_plan import patrol_plan_pdf  # lazy: ReportLab costs about 140 ms at start-up
 
         return patrol_plan_pdf(plan)
+
+    def report_pdf(self, report: ReportDocData, out_path: Path) -> int:
+        from reports.management import write_report_pdf  # lazy: ReportLab graphics cost about 140 ms at start-up
+
+        return write_report_pdf(report, out_path)
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
         from reports import photos  # lazy: Pillow costs about 28 ms at start-up

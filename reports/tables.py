@@ -37,7 +37,8 @@ MARGIN = 36.0
 ROW_H = 12.5
 BODY_SIZE = 7.6
 HEAD_SIZE = 7.6
-RIGHT = frozenset({ColumnKind.INT, ColumnKind.MONEY, ColumnKind.DATE, ColumnKind.DATETIME})
+RIGHT = frozenset({ColumnKind.INT, ColumnKind.MONEY, ColumnKind.DATE, ColumnKind.DATETIME, ColumnKind.NUMBER,
+                   ColumnKind.PERCENT})
 PAD = 3.0
 
 
@@ -53,6 +54,10 @@ def cell_text(value: Any, kind: ColumnKind, tz: ZoneInfo, symbol: str = "$") -> 
         return money(int(value), symbol)
     if kind is ColumnKind.INT:
         return f"{int(value):,}"
+    if kind is ColumnKind.NUMBER:
+        return f"{float(value):,.1f}"
+    if kind is ColumnKind.PERCENT:
+        return f"{float(value) * 100:.1f} %"
     if kind is ColumnKind.DATETIME and isinstance(value, datetime):
         local = value.astimezone(tz) if value.tzinfo else value
         return local.strftime("%Y-%m-%d %H:%M")
@@ -130,6 +135,20 @@ class TablePrinter:
     def draw(self, canvas: Canvas, rows: Iterable[Sequence[Any]], progress: Progress | None = None,
              cancel: Cancel | None = None) -> int:
         """Every row onto ``canvas``; returns how many were drawn."""
+        count = self.draw_pages(canvas, rows, progress, cancel)
+        canvas.beginForm("total")
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(INK)
+        canvas.drawString(PAGE[0] - MARGIN - 19, MARGIN - 16, str(self.page))
+        canvas.endForm()
+        if progress is not None:
+            progress(count, count)
+        return count
+
+    def draw_pages(self, canvas: Canvas, rows: Iterable[Sequence[Any]], progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> int:
+        """Every row onto ``canvas``, its pages numbered on from ``self.page``, each footer drawing the form
+        "total" (the caller defines it once the last page is known); returns how many rows were drawn."""
         t = self.table
         kinds = [c.kind for c in t.columns]
         count = 0
@@ -163,7 +182,7 @@ class TablePrinter:
                 if progress is not None:
                     progress(count, 0)
         if not started:
-            self.page = 1
+            self.page += 1
             y = self._header(canvas)
             canvas.setFont(FONT, 9)
             canvas.drawString(MARGIN + PAD, y - 10, "Nothing matches this filter.")
@@ -171,13 +190,6 @@ class TablePrinter:
         canvas.drawString(MARGIN + PAD, max(y - 14, bottom), f"{count:,} rows")
         self._footer(canvas)
         canvas.showPage()
-        canvas.beginForm("total")
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(INK)
-        canvas.drawString(PAGE[0] - MARGIN - 19, MARGIN - 16, str(self.page))
-        canvas.endForm()
-        if progress is not None:
-            progress(count, count)
         return count
 
 

@@ -411,6 +411,9 @@ class Citation(Base):
         Index("ix_citation_status_next", "status", "next_action_date"),
         Index("ix_citation_status_stage_on", "status", "next_stage_on", "stage"),
         Index("ix_citation_status_action", "status", "next_action"),
+        # the management reports count a period's citations from this index alone (reports_0001)
+        Index("ix_citations_report", "issued_at", "officer_badge", "zone_code", "violation_code", "profile_code",
+              "status", "fine_cents", "approved_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)
@@ -591,7 +594,9 @@ class LedgerEntry(Base):
     memo: Mapped[str | None] = mapped_column(String(300))
     #: HMAC of case, kind, amount, dates, payment and reversal under the office's audit key
     row_mac: Mapped[str | None] = mapped_column(String(64))
-    __table_args__ = (UniqueConstraint("citation_id", "dedupe_key", name="uq_ledger_dedupe"),)
+    __table_args__ = (UniqueConstraint("citation_id", "dedupe_key", name="uq_ledger_dedupe"),
+                      # the receivables ageing adds up each case's ledger from this index alone (reports_0001)
+                      Index("ix_ledger_owed", "citation_id", "effective_date", "amount_cents"))
 
 
 class PaymentImport(Base):
@@ -688,6 +693,7 @@ class Refund(Base):
 
 class PaymentPlan(Base):
     __tablename__ = "payment_plans"
+    __table_args__ = (Index("ix_payment_plans_created_at", "created_at"),)  # the plans report (reports_0001)
     id: Mapped[int] = mapped_column(primary_key=True)
     citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -709,6 +715,7 @@ class Appeal(Base):
     """A contest of a citation at one level (initial review, hearing, representations, tribunal)."""
 
     __tablename__ = "appeals"
+    __table_args__ = (Index("ix_appeals_filed_at", "filed_at"),)  # the appeals report's period (reports_0001)
     id: Mapped[int] = mapped_column(primary_key=True)
     citation_id: Mapped[int] = mapped_column(ForeignKey("citations.id"), index=True)
     level: Mapped[str] = mapped_column(String(32))
@@ -810,6 +817,7 @@ class Notice(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(100))
     __table_args__ = (
         Index("ix_notice_status_queued", "status", "queued_at"),
+        Index("ix_notices_mailed_at", "mailed_at"),  # the notices report's period (reports_0001)
         UniqueConstraint("citation_id", "dedupe_key", name="uq_notice_dedupe"),
     )
 

@@ -52,15 +52,16 @@ AREAS = [
     Area("payments", "Payments", "Ctrl+3", "desktop.ui.payments.view:PaymentsView"),
     Area("appeals", "Appeals", "Ctrl+4", "desktop.ui.appeals.view:AppealsView"),
     Area("notices", "Notices", "Ctrl+5", "desktop.ui.notices.view:NoticesView"),
-    Area("reports", "Patrol && Reports", "Ctrl+6", None,
-         "Patrol planning and management reports are not built yet."),
+    Area("reports", "Patrol && Reports", "Ctrl+6", "desktop.ui.reports.view:ReportsView"),
     Area("sync", "Devices && Sync", "Ctrl+7", "desktop.ui.sync.view:SyncView"),
     Area("admin", "Administration", "Ctrl+8", "desktop.ui.admin.view:AdminView"),
 ]
 
 #: Where each role starts (the area it works in all day); the others start on Cases.
 #: CURBDESK_START_AREA overrides it for everyone (the screenshots, the start-up measurement).
-START_AREAS = {"hearing_officer": "appeals", "mail_office": "notices"}
+START_AREAS = {"hearing_officer": "appeals", "mail_office": "notices",
+               # supervisors and administrators start on the dashboard (issue 18), the area's first page
+               "supervisor": "reports", "admin": "reports"}
 
 
 def start_area_for(role: object) -> str:

@@ -78,6 +78,9 @@ SHOTS = [
     Shot("admin-users", "admin", "admin", _tab("admin", 1)),
     Shot("admin-settings", "admin", "admin", _tab("admin", 2)),
     Shot("help-appeals", "hearing", "appeals", _help),
+    Shot("reports-dashboard", "supervisor", "reports"),
+    Shot("reports-revenue", "supervisor", "reports", lambda w: w.views["reports"].open_page("report-revenue")),  # type: ignore[attr-defined]
+    Shot("reports-review", "supervisor", "reports", lambda w: w.views["reports"].open_page("report-review")),  # type: ignore[attr-defined]
 ]
 
 

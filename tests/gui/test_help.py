@@ -20,7 +20,8 @@ from desktop.ui.main_window import AREAS, MainWindow
 
 #: who sees the most of each screen (a supervisor's extra buttons, the hearing officer's decision)
 WHO = {"review": Role.SUPERVISOR, "cases": Role.SUPERVISOR, "payments": Role.SUPERVISOR,
-       "appeals": Role.SUPERVISOR, "notices": Role.MAIL_OFFICE, "sync": Role.SUPERVISOR, "admin": Role.ADMIN}
+       "appeals": Role.SUPERVISOR, "notices": Role.MAIL_OFFICE, "sync": Role.SUPERVISOR, "admin": Role.ADMIN,
+       "reports": Role.SUPERVISOR}
 BUILT = [a.key for a in AREAS if a.view is not None]
 
 

@@ -20,10 +20,10 @@ def add_citation(app: AppContext, *, plate: str = "7ABC123", status: str = "open
     issued = issued_at or datetime(2026, 11, 20, 17, 15, tzinfo=timezone.utc)
     with app.db.write_session() as s:
         c = Citation(
-            citation_number=number or f"T{_counter[0]:07d}", device_id="HH-0001", officer_badge="1234",
+            citation_number=number or f"T{_counter[0]:07d}", device_id="HH-0001", officer_badge=extra.pop("officer_badge", "1234"),
             issued_at=issued, received_at=issued + timedelta(minutes=10), plate=plate, plate_key=plate_key(plate),
             jurisdiction=extra.pop("jurisdiction", "CA"), make=extra.pop("make", "TOYT"), lat=34.05, lon=-118.25,
-            violation_code="88.13B+", violation_description="METER EXP.", fine_cents=fine_cents,
+            violation_code=extra.pop("violation_code", "88.13B+"), violation_description="METER EXP.", fine_cents=fine_cents,
             handheld_fine_cents=fine_cents, status=status, evidence_status="ok", observations=[],
             review_warnings=[], **extra,
         )

@@ -96,6 +96,10 @@ def _plain(value: Any, kind: ColumnKind, tz: ZoneInfo) -> Any:
         return (value.astimezone(tz) if value.tzinfo else value).isoformat(timespec="seconds")
     if kind is ColumnKind.DATE and isinstance(value, date):
         return value.isoformat()
+    if kind is ColumnKind.NUMBER:
+        return f"{float(value):.1f}"
+    if kind is ColumnKind.PERCENT:
+        return f"{float(value) * 100:.1f}"
     return value
 
 
@@ -120,13 +124,7 @@ def write_xlsx(table: TableData, rows: Iterable[Sequence[Any]], out: Path) -> in
         sheet = book.add_worksheet((table.title[:31] or "List").translate(str.maketrans("[]:*?/\\", "       ")))
         bold = book.add_format({"bold": True})
         head = book.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1})
-        symbol = table.currency_symbol.replace('"', "")
-        formats: dict[ColumnKind, Any] = {
-            ColumnKind.MONEY: book.add_format({"num_format": f'"{symbol}"#,##0.00;-"{symbol}"#,##0.00'}),
-            ColumnKind.INT: book.add_format({"num_format": "#,##0"}),
-            ColumnKind.DATE: book.add_format({"num_format": "yyyy-mm-dd"}),
-            ColumnKind.DATETIME: book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        }
+        formats = xlsx_formats(book, table.currency_symbol)
         made = table.made_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
         sheet.write_string(0, 0, table.title, bold)
         sheet.write_string(1, 0, f"Filter: {table.filter_text or 'none (every row)'}")
@@ -143,7 +141,7 @@ def write_xlsx(table: TableData, rows: Iterable[Sequence[Any]], out: Path) -> in
                 raise UserError(f"The list has more than {XLSX_MAX_ROWS - _XLSX_TOP - 1:,} rows, more than a "
                                 "spreadsheet holds: narrow the filter, or export it as CSV.")
             for col, (value, kind) in enumerate(zip(row, kinds, strict=True)):
-                _xlsx_cell(sheet, r, col, value, kind, formats, tz)
+                xlsx_cell(sheet, r, col, value, kind, formats, tz)
         count = r - _XLSX_TOP
     except BaseException:
         book.close()
@@ -152,7 +150,20 @@ def write_xlsx(table: TableData, rows: Iterable[Sequence[Any]], out: Path) -> in
     return count
 
 
-def _xlsx_cell(sheet: Any, r: int, col: int, value: Any, kind: ColumnKind, formats: dict[ColumnKind, Any],
+def xlsx_formats(book: Any, currency_symbol: str) -> dict[ColumnKind, Any]:
+    """The cell format of each typed column kind in ``book`` (money with the agency's currency sign)."""
+    symbol = currency_symbol.replace('"', "")
+    return {
+        ColumnKind.MONEY: book.add_format({"num_format": f'"{symbol}"#,##0.00;-"{symbol}"#,##0.00'}),
+        ColumnKind.INT: book.add_format({"num_format": "#,##0"}),
+        ColumnKind.DATE: book.add_format({"num_format": "yyyy-mm-dd"}),
+        ColumnKind.DATETIME: book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        ColumnKind.NUMBER: book.add_format({"num_format": "#,##0.0"}),
+        ColumnKind.PERCENT: book.add_format({"num_format": "0.0%"}),
+    }
+
+
+def xlsx_cell(sheet: Any, r: int, col: int, value: Any, kind: ColumnKind, formats: dict[ColumnKind, Any],
                tz: ZoneInfo) -> None:
     if value is None or value == "":
         return
@@ -161,6 +172,8 @@ def _xlsx_cell(sheet: Any, r: int, col: int, value: Any, kind: ColumnKind, forma
         sheet.write_number(r, col, int(value) / 100, formats[kind])
     elif kind is ColumnKind.INT:
         sheet.write_number(r, col, int(value), formats[kind])
+    elif kind in (ColumnKind.NUMBER, ColumnKind.PERCENT):
+        sheet.write_number(r, col, float(value), formats[kind])
     elif kind is ColumnKind.DATETIME and isinstance(value, datetime):
         local = value.astimezone(tz) if value.tzinfo else value
         sheet.write_datetime(r, col, local.replace(tzinfo=None), formats[kind])

@@ -24,6 +24,7 @@ from reports.data import (
     NoticeData,
     PatrolPlanPrint,
     ReceiptData,
+    ReportDocData,
     TableData,
 )
 
@@ -96,6 +97,11 @@ class DocumentRenderer(Protocol):
 
     def patrol_plan(self, plan: PatrolPlanPrint) -> bytes:
         """A day's patrol plan as a PDF: one page per beat with a map of its zones."""
+        ...
+
+    def report_pdf(self, report: ReportDocData, out_path: Path) -> int:
+        """A management report as a PDF at `out_path`: its chart drawn, its summary, then its tables (page
+        numbers on every page); returns how many table rows were printed."""
         ...
 
     def print_copy(self, original: Path, out: Path, grey: bool = True) -> Path:
