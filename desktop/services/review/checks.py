@@ -15,6 +15,7 @@ citations, inside its own transaction: it loads everything for the batch in a ha
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain import checks, plates, zones
@@ -398,6 +399,75 @@ def recheck_citations(session_or_uow: Session | UnitOfWork, citation_ids: Iterab
     return counts
 
 
+class _Row:
+    """A citation (or its violation, or photo) as the ingest's row dict, read like the ORM object: what
+    :func:`evaluate` asks of a citation, without loading it back from the database."""
+
+    def __init__(self, values: dict[str, Any], **more: Any) -> None:
+        self.__dict__.update(values)
+        self.__dict__.update(more)
+
+
+def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
+                        violations: Sequence[dict[str, Any]], photos: Sequence[dict[str, Any]], *,
+                        evidence_dir: Path | None) -> dict[int, int]:
+    """:func:`recheck_citations` for citations just inserted by the ingest, from the very rows it inserted
+    (``rows`` with their ``id``; their violations and photos with ``citation_id``), in the caller's
+    transaction, after their commit: the same :func:`evaluate` on the same values, the same reference data
+    and nearby citations read from the database, so the same warnings; without the ORM loading each citation
+    back and flushing it (three quarters of the old cost). Rows whose warnings change are updated in one
+    statement (their ``version`` goes up, as the ORM's update did); a photo whose EXIF was read from its
+    file keeps the summary, as :func:`photo_exif` does. Only citations still in review are written.
+    Returns citation id -> number of warnings."""
+    if not rows:
+        return {}
+    by_citation: dict[int, list[_Row]] = defaultdict(list)
+    for v in sorted(violations, key=lambda v: (v["citation_id"], v.get("position") or 0)):
+        by_citation[v["citation_id"]].append(_Row(v))
+    shots: dict[int, list[_Row]] = defaultdict(list)
+    for ph in sorted(photos, key=lambda ph: (ph["citation_id"], ph.get("position") or 0)):
+        shots[ph["citation_id"]].append(_Row(ph))
+    cits = [_Row(r, violations=by_citation.get(r["id"], []), photos=shots.get(r["id"], []))
+            for r in sorted(rows, key=lambda r: r["id"]) if r["status"] in REVIEWABLE]
+    counts: dict[int, int] = {}
+    cs = check_settings(session)
+    changed: list[dict[str, Any]] = []
+    exif: list[dict[str, Any]] = []
+    for start in range(0, len(cits), BATCH):
+        chunk = cits[start:start + BATCH]
+        exif_before = {id(ph): ph.exif for c in chunk for ph in c.photos}
+        for c, outcome in zip(chunk, evaluate(session, chunk, evidence_dir, cs), strict=True):  # type: ignore[arg-type]
+            warnings = outcome.warnings
+            counts[c.id] = len(warnings)
+            stored = c.review_warnings
+            if stored and not isinstance(stored, list):
+                stored = list(stored)
+            if stored and json.loads(json.dumps(stored)) == warnings and c.warning_count == len(warnings):
+                continue
+            if not stored and not warnings and c.warning_count == 0:
+                continue
+            changed.append({"b_id": c.id, "b_version": c.version, "b_warnings": warnings, "b_count": len(warnings)})
+        for c in chunk:
+            for ph in c.photos:
+                if ph.exif is not exif_before[id(ph)]:
+                    exif.append({"b_citation": c.id, "b_sha": ph.sha256, "b_exif": ph.exif})
+    citations = Citation.__table__
+    if changed:
+        # (the version as inserted: a row someone changed since is theirs, as the ORM's versioned update)
+        session.execute(update(citations).where(citations.c.id == bindparam("b_id"),
+                                                citations.c.version == bindparam("b_version"))
+                        .values(review_warnings=bindparam("b_warnings", type_=citations.c.review_warnings.type),
+                                warning_count=bindparam("b_count"), version=citations.c.version + 1)
+                        .execution_options(synchronize_session=False), changed)
+    if exif:
+        table = EvidencePhoto.__table__
+        session.execute(update(table).where(table.c.citation_id == bindparam("b_citation"),
+                                            table.c.sha256 == bindparam("b_sha"))
+                        .values(exif=bindparam("b_exif", type_=table.c.exif.type))
+                        .execution_options(synchronize_session=False), exif)
+    return counts
+
+
 def run_review_checks(app: AppContext, citation_id: int) -> CheckOutcome:
     """Check one citation now and store its warnings (an automatic step: not a user action, not audited)."""
     with app.db.write_session() as session:
@@ -424,5 +494,5 @@ def recheck_pending(app: AppContext, progress: Any = None) -> int:
     return len(ids)
 
 
-__all__ = ["recheck_citations", "run_review_checks", "recheck_pending", "evaluate", "CheckOutcome",
+__all__ = ["recheck_citations", "check_new_citations", "run_review_checks", "recheck_pending", "evaluate", "CheckOutcome",
            "check_settings", "photo_exif", "warnings_of"]
