@@ -14,7 +14,6 @@ citations, inside its own transaction: it loads everything for the batch in a ha
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections import defaultdict
@@ -54,6 +53,8 @@ log = logging.getLogger(__name__)
 
 REVIEWABLE = (CaseStatus.RECEIVED.value, CaseStatus.PENDING_REVIEW.value)
 BATCH = 400
+#: citations checked in one pass by :func:`check_new_citations` (an ingest batch is up to about 2,500)
+FRESH_BATCH = 5000
 
 #: ViolationCode.kind (the fine schedule's vocabulary) -> the zone rule the code relies on.
 #: "no_parking" is deliberately absent: red curbs, hydrants and driveways are painted, not zone rules.
@@ -198,7 +199,9 @@ def _kind(code: str, code_table: str, schedule_kind: str | None) -> zones.Violat
     return _SCHEDULE_KINDS.get(schedule_kind or "")
 
 
-def citation_for_review(c: Citation, cs: CheckSettings, schedule: dict[str, ViolationCode]) -> checks.CitationForReview:
+def citation_for_review(c: Citation, cs: CheckSettings, schedule: dict[str, ViolationCode],
+                        zone_code: str | None | object = ...) -> checks.CitationForReview:
+    """The citation as the checks see it; ``zone_code`` (when given) stands for the citation's own."""
     violations = []
     rows = list(c.violations) or []
     if not rows:
@@ -214,7 +217,8 @@ def citation_for_review(c: Citation, cs: CheckSettings, schedule: dict[str, Viol
     return checks.CitationForReview(
         citation_number=c.citation_number, plate=c.plate, plate_jurisdiction=c.jurisdiction, make=c.make or "",
         issued_at=c.issued_at, received_at=c.received_at, latitude=c.lat, longitude=c.lon,
-        violations=tuple(violations), gps_accuracy_m=c.accuracy_m, zone_code=c.zone_code,
+        violations=tuple(violations), gps_accuracy_m=c.accuracy_m,
+        zone_code=c.zone_code if zone_code is ... else zone_code,  # type: ignore[arg-type]
         code_jurisdiction=cs.code_table, observations=observations_of(c.observations),
     )
 
@@ -301,8 +305,8 @@ def warnings_of(results: Iterable[CheckResult]) -> list[dict[str, Any]]:
     """The failed checks as stored: errors first, then warnings, in the checks' own order."""
     failed = [r for r in results if not r.ok]
     ordered = sorted(enumerate(failed), key=lambda pair: (SEVERITY_RANK.get(pair[1].severity.value, 3), pair[0]))
-    return [{"code": r.code, "severity": r.severity.value, "explanation": r.explanation, "data": jsonable(dict(r.data))}
-            for _i, r in ordered]
+    return [{"code": r.code, "severity": r.severity.value, "explanation": r.explanation,
+             "data": jsonable(dict(r.data)) if r.data else {}} for _i, r in ordered]
 
 
 def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | None,
@@ -314,7 +318,8 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
     tz = ZoneInfo(cs.tz)
     batch = _load_batch(session, cits, cs.config)
     index = zone_index(session)
-    readings = readings_by_citation(session, [c.id for c in cits])
+    # (a reading is of a photo: citations without photos have none, and need no query)
+    readings = readings_by_citation(session, [c.id for c in cits if c.photos])
     reader_unavailable = unavailable_reason()
     # the duplicate check only looks at citations of the same plate: hand each one just those (handing
     # every citation the whole batch made the check quadratic in the batch size)
@@ -322,12 +327,16 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
     for n in batch.nearby:
         nearby_by_plate[plates.plate_search_key(n.plate)].append(n)
     out = []
+    lines_on: dict[tuple[str, date], ViolationCode | None] = {}  # (code, day) -> the line in force
     for c in cits:
         day = c.issued_at.astimezone(tz).date()
         key = plates.normalize_plate(c.plate)
-        schedule = {code: line for code in {v.code for v in c.violations} | {c.violation_code}
-                    if (line := _schedule_on(batch.schedule.get(code, ()), day)) is not None}
-        citation = citation_for_review(c, cs, schedule)
+        schedule = {}
+        for code in {v.code for v in c.violations} | {c.violation_code}:
+            if (code, day) not in lines_on:
+                lines_on[(code, day)] = _schedule_on(batch.schedule.get(code, ()), day)
+            if (line := lines_on[(code, day)]) is not None:
+                schedule[code] = line
         permits = tuple(
             checks.PermitRecord(p.permit_number, pp.plate, frozenset(str(z) for z in p.zones or ()),
                                 p.valid_from, p.valid_to)
@@ -337,7 +346,7 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
         hot = tuple(checks.HotlistEntry(h.plate, h.reason, h.jurisdiction or None) for h in batch.hotlist.get(key, ()))
         owner = _owner_on(batch.owners.get((key, c.jurisdiction.upper()), ()), day)
         match = match_location(index, c.lat, c.lon, c.zone_code, cs.zone_metres)
-        citation = dataclasses.replace(citation, zone_code=match.code)  # one zone for every check
+        citation = citation_for_review(c, cs, schedule, zone_code=match.code)  # one zone for every check
         context = checks.ReviewContext(
             photos=tuple(photo_for_review(p, evidence_dir, tz) for p in c.photos),
             permits=permits,
@@ -433,8 +442,9 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
     cs = check_settings(session)
     changed: list[dict[str, Any]] = []
     exif: list[dict[str, Any]] = []
-    for start in range(0, len(cits), BATCH):
-        chunk = cits[start:start + BATCH]
+    # one pass for the whole batch (a few thousand at most): the reference data is read once
+    for start in range(0, len(cits), FRESH_BATCH):
+        chunk = cits[start:start + FRESH_BATCH]
         exif_before = {id(ph): ph.exif for c in chunk for ph in c.photos}
         for c, outcome in zip(chunk, evaluate(session, chunk, evidence_dir, cs), strict=True):  # type: ignore[arg-type]
             warnings = outcome.warnings

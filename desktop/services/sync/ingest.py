@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.domain.lifecycle import CaseStatus, PhotoIntegrity, evidence_status
@@ -274,6 +274,14 @@ class Ingestor:
                     raise
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
+            except DBAPIError as exc:
+                # the database server ended our session (it restarted, or pg_terminate_backend): the
+                # transaction went with it (or, cut during its COMMIT, went through: its events are then
+                # recognised by their ids). Once more on a new connection; a second loss goes to the caller.
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("the database connection was lost during an ingest batch; applying it again")
+                self._reference = None
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
         return state.stats, state.new_citation_ids, state.new_rows
@@ -293,15 +301,24 @@ class Ingestor:
         """:meth:`_run_review_checks` from the rows the batch inserted (:func:`check_new_citations`): the
         same checks on the same values, without loading every citation back through the ORM."""
         as_rows, reread = new.split()
-        try:
-            with self.app.uow(self.actor) as uow:
-                check_new_citations(uow.session, as_rows, new.violations, new.photos,
-                                    evidence_dir=self.app.paths.evidence_dir)
-                if reread:
-                    recheck_citations(uow, reread)
-                uow.commit()
-        except Exception:  # noqa: BLE001 - the data is safe; say so in the log
-            log.exception("review checks after ingest failed for %d citations", len(new.citations))
+        for attempt in (1, 2):
+            try:
+                with self.app.uow(self.actor) as uow:
+                    check_new_citations(uow.session, as_rows, new.violations, new.photos,
+                                        evidence_dir=self.app.paths.evidence_dir)
+                    if reread:
+                        recheck_citations(uow, reread)
+                    uow.commit()
+                return
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:  # the server ended the session: once more
+                    log.warning("the database connection was lost during the review checks; checking again")
+                    continue
+                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                return
+            except Exception:  # noqa: BLE001 - the data is safe; say so in the log
+                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                return
 
     def resubmit(self, text: str, replaces_event_id: str | None,
                  resolve: Callable[[UnitOfWork, IngestStats], None]) -> IngestStats:
@@ -625,7 +642,8 @@ class Ingestor:
         c = it.issued
         assert c is not None
         violations, fine, handheld, warnings = price_violations(c.violations, c.issued_at, ref, None)
-        photos = photo_rows(it.photos, outcomes, now, self.app.paths.evidence_dir)
+        # (the evidence folder is a path built on each call: not for the many citations without photos)
+        photos = photo_rows(it.photos, outcomes, now, self.app.paths.evidence_dir) if it.photos else []
         states = [PhotoIntegrity(ph["integrity"]) for ph in photos]
         observations = c.observations
         if not isinstance(observations, list) or not observations:
