@@ -21,10 +21,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain import checks, plates, zones
@@ -416,6 +416,9 @@ class _Row:
         self.__dict__.update(values)
         self.__dict__.update(more)
 
+    def __getattr__(self, name: str) -> Any:  # (only for a column the row does not have)
+        raise AttributeError(name)
+
 
 def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
                         violations: Sequence[dict[str, Any]], photos: Sequence[dict[str, Any]], *,
@@ -461,7 +464,7 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
             for ph in c.photos:
                 if ph.exif is not exif_before[id(ph)]:
                     exif.append({"b_citation": c.id, "b_sha": ph.sha256, "b_exif": ph.exif})
-    citations = Citation.__table__
+    citations = cast(Table, Citation.__table__)
     if changed:
         # (the version as inserted: a row someone changed since is theirs, as the ORM's versioned update)
         session.execute(update(citations).where(citations.c.id == bindparam("b_id"),
@@ -470,7 +473,7 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
                                 warning_count=bindparam("b_count"), version=citations.c.version + 1)
                         .execution_options(synchronize_session=False), changed)
     if exif:
-        table = EvidencePhoto.__table__
+        table = cast(Table, EvidencePhoto.__table__)
         session.execute(update(table).where(table.c.citation_id == bindparam("b_citation"),
                                             table.c.sha256 == bindparam("b_sha"))
                         .values(exif=bindparam("b_exif", type_=table.c.exif.type))

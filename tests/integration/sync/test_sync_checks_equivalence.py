@@ -30,7 +30,6 @@ from tests.helpers.ingest_helpers import sync
 from tests.helpers.review_data import ISSUED, LAT, LON, SCHEDULE, seed_reference
 
 
-
 def _data_dir(shared_data: Path) -> Path:
     return shared_data / "citations"
 
