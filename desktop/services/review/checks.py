@@ -422,7 +422,7 @@ class _Row:
 
 def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
                         violations: Sequence[dict[str, Any]], photos: Sequence[dict[str, Any]], *,
-                        evidence_dir: Path | None) -> dict[int, int]:
+                        evidence_dir: Path | None, reread: Sequence[int] = ()) -> dict[int, int]:
     """:func:`recheck_citations` for citations just inserted by the ingest, from the very rows it inserted
     (``rows`` with their ``id``; their violations and photos with ``citation_id``), in the caller's
     transaction, after their commit: the same :func:`evaluate` on the same values, the same reference data
@@ -430,7 +430,11 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
     back and flushing it (three quarters of the old cost). Rows whose warnings change are updated in one
     statement (their ``version`` goes up, as the ORM's update did); a photo whose EXIF was read from its
     file keeps the summary, as :func:`photo_exif` does. Only citations still in review are written.
+    ``reread``: citations of the batch a later event of the same batch changed (voided, amended): their rows,
+    violations and photos are read back as stored (plain rows, not ORM objects), the rest as above.
     Returns citation id -> number of warnings."""
+    if reread:
+        rows, violations, photos = _with_stored(session, rows, violations, photos, reread)
     if not rows:
         return {}
     by_citation: dict[int, list[_Row]] = defaultdict(list)
@@ -479,6 +483,25 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
                         .values(exif=bindparam("b_exif", type_=table.c.exif.type))
                         .execution_options(synchronize_session=False), exif)
     return counts
+
+
+def _with_stored(session: Session, rows: Sequence[dict[str, Any]], violations: Sequence[dict[str, Any]],
+                 photos: Sequence[dict[str, Any]], ids: Sequence[int],
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows plus those of the citations ``ids`` (and their violations and photos) as stored now."""
+    wanted = sorted(set(ids))
+    again = set(wanted)  # (their children as inserted may have changed too: all are read back)
+    out_rows = [r for r in rows if r["id"] not in again]
+    out_violations = [v for v in violations if v["citation_id"] not in again]
+    out_photos = [ph for ph in photos if ph["citation_id"] not in again]
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start:start + BATCH]
+        for target, model, column in ((out_rows, Citation, Citation.id),
+                                      (out_violations, CitationViolation, CitationViolation.citation_id),
+                                      (out_photos, EvidencePhoto, EvidencePhoto.citation_id)):
+            table = cast(Table, model.__table__)
+            target.extend(dict(r) for r in session.execute(select(table).where(column.in_(chunk))).mappings())
+    return out_rows, out_violations, out_photos
 
 
 def run_review_checks(app: AppContext, citation_id: int) -> CheckOutcome:

@@ -305,9 +305,7 @@ class Ingestor:
             try:
                 with self.app.uow(self.actor) as uow:
                     check_new_citations(uow.session, as_rows, new.violations, new.photos,
-                                        evidence_dir=self.app.paths.evidence_dir)
-                    if reread:
-                        recheck_citations(uow, reread)
+                                        evidence_dir=self.app.paths.evidence_dir, reread=reread)
                     uow.commit()
                 return
             except DBAPIError as exc:

@@ -84,6 +84,15 @@ def _run(tmp_path: Path, url: str, events: list[dict[str, Any]], set_based: bool
         sim.start()
         try:
             monkeypatch.setattr(ingest_module, "SET_BASED_CHECKS", set_based)
+            split = ingest_module._NewRows.split
+            reread: list[int] = []
+
+            def counting(self: Any) -> tuple[list[dict[str, Any]], list[int]]:
+                as_rows, ids = split(self)
+                reread.extend(ids)
+                return as_rows, ids
+
+            monkeypatch.setattr(ingest_module._NewRows, "split", counting)
             summary = sync(app, sim, page_limit=40, push=False, helper_process_from=None)
         finally:
             sim.stop()
@@ -91,7 +100,7 @@ def _run(tmp_path: Path, url: str, events: list[dict[str, Any]], set_based: bool
             cases = {c.citation_number: (c.status, c.review_warnings, c.warning_count, c.version)
                      for c in s.scalars(select(Citation))}
             exif = sorted((p.citation.citation_number, p.sha256, repr(p.exif)) for p in s.scalars(select(EvidencePhoto)))
-        return {"cases": cases, "exif": exif, "summary": summary}
+        return {"cases": cases, "exif": exif, "summary": summary, "reread": reread}
     finally:
         app.db.dispose()
 
@@ -119,6 +128,7 @@ def test_set_based_checks_leave_the_same_review_queue(backend: str, tmp_path: Pa
     new = _run(tmp_path / "new", urls[1], events, True, monkeypatch, clock)
     assert old["summary"].stats.citations == new["summary"].stats.citations > 600
     assert old["summary"].stats.voided > 0 and old["summary"].stats.amended > 0
+    assert new["reread"]  # citations voided or amended in their own batch were read back as stored
     assert new["cases"] == old["cases"]
     assert new["exif"] == old["exif"]
     fired = Counter(w["code"] for _s, warnings, _n, _v in new["cases"].values() for w in warnings)
