@@ -14,6 +14,7 @@ citations, inside its own transaction: it loads everything for the batch in a ha
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -193,6 +194,7 @@ def observations_of(raw: Sequence[Any] | None) -> zones.ChalkObservations | None
     return zones.ChalkObservations(first, last, permit)
 
 
+@functools.lru_cache(maxsize=4096)  # a few codes over and over (each citation asked it once per violation)
 def _kind(code: str, code_table: str, schedule_kind: str | None) -> zones.ViolationKind | None:
     if zones.violation_kind_for(code_table, code) is not zones.ViolationKind.OTHER:
         return None  # the domain looks it up itself
