@@ -112,7 +112,7 @@ def cmd_sync(env: Any) -> int:
             print(file=sys.stderr)
         kept = getattr(exc, "sync_summary", None)
         tail = ""
-        if kept is not None and kept.stats.events:
+        if kept is not None and kept.stats.events and not isinstance(exc, run.DatabaseConnectionLost):  # (says it)
             tail = (f" Kept what was committed before: {kept.stats.events:,} events, "
                     f"{kept.stats.citations:,} citations.")
         raise UserError(" ".join(str(exc).split()) + tail) from exc

@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.domain.lifecycle import CaseStatus, PhotoIntegrity, evidence_status
@@ -66,7 +66,7 @@ from desktop.services.core import audit
 from desktop.services.core.audit import AuditRecord
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.seal import seal_row_dicts
-from desktop.services.review.checks import recheck_citations
+from desktop.services.review.checks import check_new_citations, recheck_citations
 from desktop.services.sync.ingest_changes import apply_change
 from desktop.services.sync.ingest_rules import (
     APPLIED,
@@ -107,6 +107,9 @@ _NONE_LISTED: tuple[Any, ...] = ()
 QUARANTINE_PHOTOS = "quarantine-photos"
 #: a quarantined event's text is kept whole up to this many characters; beyond, its start, size and digest
 QUARANTINE_RAW_MAX = 64 * 1024
+#: the review checks after each batch run on the rows it inserted (:func:`check_new_citations`); False: the
+#: citations are loaded back through the ORM (:func:`recheck_citations`), the older path (tests compare them)
+SET_BASED_CHECKS = True
 QUARANTINE_EXCERPT = 4 * 1024
 
 
@@ -164,6 +167,25 @@ class _Pending:
 
 
 @dataclass
+class _NewRows:
+    """The citations a batch inserted, as inserted, and those a void or amendment of the same batch changed
+    after (their rows no longer say what is stored: they are checked from the database)."""
+
+    citations: list[dict[str, Any]]
+    violations: list[dict[str, Any]]
+    photos: list[dict[str, Any]]
+    changed_numbers: set[str] = field(default_factory=set)
+
+    def split(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """The rows to check as they are, and the ids to check from the database."""
+        if not self.changed_numbers:
+            return self.citations, []
+        as_rows = [r for r in self.citations if r["citation_number"] not in self.changed_numbers]
+        reread = [r["id"] for r in self.citations if r["citation_number"] in self.changed_numbers]
+        return as_rows, reread
+
+
+@dataclass
 class _BatchState:
     now: datetime
     stats: IngestStats = field(default_factory=IngestStats)
@@ -178,6 +200,8 @@ class _BatchState:
     replaced_event: dict[str, Any] | None = None
     #: the ids given to the citations this batch created
     new_citation_ids: list[int] = field(default_factory=list)
+    #: the rows inserted for them (citations, violations, photos), for the review checks after the commit
+    new_rows: _NewRows | None = None
     #: the event id a re-submission stands in for (its field_events row exists already)
     replaces: str | None = None
 
@@ -220,14 +244,17 @@ class Ingestor:
         """Apply one batch in one transaction; ``on_commit(session)`` runs just before the commit."""
         with collector_paused():
             # the batch's objects are let go inside: the collection that resumes afterwards need not scan them
-            stats, new_citation_ids = self._ingest(items, on_commit, progress, cancelled)
+            stats, new_citation_ids, new_rows = self._ingest(items, on_commit, progress, cancelled)
         if self.review_checks and new_citation_ids:
-            self._run_review_checks(new_citation_ids)
+            if SET_BASED_CHECKS and new_rows is not None:
+                self._run_review_checks_on_rows(new_rows)
+            else:
+                self._run_review_checks(new_citation_ids)
         return stats
 
     def _ingest(self, items: Sequence[Any], on_commit: Callable[[Session], None] | None,
                 progress: Callable[[str, int, int], None] | None,
-                cancelled: Callable[[], bool] | None) -> tuple[IngestStats, list[int]]:
+                cancelled: Callable[[], bool] | None) -> tuple[IngestStats, list[int], _NewRows | None]:
         prepared = [prepare(item) for item in items]
         self._signatures.clear()
         outcomes = self.fetch_photos(prepared, progress, cancelled)
@@ -247,9 +274,17 @@ class Ingestor:
                     raise
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
+            except DBAPIError as exc:
+                # the database server ended our session (it restarted, or pg_terminate_backend): the
+                # transaction went with it (or, cut during its COMMIT, went through: its events are then
+                # recognised by their ids). Once more on a new connection; a second loss goes to the caller.
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("the database connection was lost during an ingest batch; applying it again")
+                self._reference = None
         state.stats.received = len(items)
         state.stats.photo_bytes = sum(o.stored_bytes for o in outcomes.values())
-        return state.stats, state.new_citation_ids
+        return state.stats, state.new_citation_ids, state.new_rows
 
     def _run_review_checks(self, citation_ids: Sequence[int]) -> None:
         """The review checks (permit, hot list, registration, zone rules, duplicates, EXIF ...) on the
@@ -261,6 +296,27 @@ class Ingestor:
                 uow.commit()
         except Exception:  # noqa: BLE001 - the data is safe; say so in the log
             log.exception("review checks after ingest failed for %d citations", len(citation_ids))
+
+    def _run_review_checks_on_rows(self, new: _NewRows) -> None:
+        """:meth:`_run_review_checks` from the rows the batch inserted (:func:`check_new_citations`): the
+        same checks on the same values, without loading every citation back through the ORM."""
+        as_rows, reread = new.split()
+        for attempt in (1, 2):
+            try:
+                with self.app.uow(self.actor) as uow:
+                    check_new_citations(uow.session, as_rows, new.violations, new.photos,
+                                        evidence_dir=self.app.paths.evidence_dir, reread=reread)
+                    uow.commit()
+                return
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:  # the server ended the session: once more
+                    log.warning("the database connection was lost during the review checks; checking again")
+                    continue
+                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                return
+            except Exception:  # noqa: BLE001 - the data is safe; say so in the log
+                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                return
 
     def resubmit(self, text: str, replaces_event_id: str | None,
                  resolve: Callable[[UnitOfWork, IngestStats], None]) -> IngestStats:
@@ -481,6 +537,8 @@ class Ingestor:
         for chunk in chunks(later_numbers):
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
+        if state.new_rows is not None and state.later:
+            state.new_rows.changed_numbers.update(cast(str, it.citation_number) for it, _ in state.later)
         for it, event_row in state.later:
             outcome = apply_change(cast(UnitOfWork, batched), cases, it, outcomes, ref, now,
                                    self.app.paths.evidence_dir)
@@ -582,7 +640,8 @@ class Ingestor:
         c = it.issued
         assert c is not None
         violations, fine, handheld, warnings = price_violations(c.violations, c.issued_at, ref, None)
-        photos = photo_rows(it.photos, outcomes, now, self.app.paths.evidence_dir)
+        # (the evidence folder is a path built on each call: not for the many citations without photos)
+        photos = photo_rows(it.photos, outcomes, now, self.app.paths.evidence_dir) if it.photos else []
         states = [PhotoIntegrity(ph["integrity"]) for ph in photos]
         observations = c.observations
         if not isinstance(observations, list) or not observations:
@@ -642,6 +701,7 @@ class Ingestor:
         insert_rows(s, table(CitationViolation), violations)
         if photos:
             insert_rows(s, table(EvidencePhoto), photos)
+        state.new_rows = _NewRows(rows, violations, photos)
         state.records.extend(records)
         state.pending = []
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
@@ -214,7 +215,16 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
                     row.cursor = cursor_value
                     row.acked_cursor = acked_value  # the previous batch's ack, recorded with this commit
 
-            stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
+            try:
+                stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                raise DatabaseConnectionLost(
+                    f"The connection to the database was lost twice during the sync (the database server restarted "
+                    f"or ended the session), so it stopped: the {counted(summary.stats.received, 'event')} "
+                    "committed before are kept and nothing of the batch in progress was saved; sync again once "
+                    "the database is back for the rest.") from exc
             summary.stats.add(stats)
             summary.pages += len(run.pages)
             summary.helper_runs = pages.decoded_runs
@@ -265,6 +275,10 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         if photos is not None:
             photos.close()
         client.close()
+
+
+class DatabaseConnectionLost(UserError):
+    """The database server ended the sync's session twice in one batch (restarted, or terminated it)."""
 
 
 class CursorNotAdvancing(FieldEndpointError):
