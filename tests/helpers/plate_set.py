@@ -61,7 +61,14 @@ STYLES = (
           "LLDD LLL"),
     Style("UK_REAR", "GB", (246, 200, 30), (5, 5, 5), "", (5, 5, 5), "DejaVuSansCondensed-Bold.ttf", 4.7,
           "LLDD LLL"),
+    # dark plates with light characters: California's legacy black plate (yellow on black, still valid on
+    # classic cars) and Delaware's navy plate (white digits)
+    Style("CA_BLACK", "CA", (18, 18, 20), (236, 196, 40), "CALIFORNIA", (236, 196, 40), "DejaVuSans-Bold.ttf", 2.0,
+          "LLL DDD"),
+    Style("DE", "DE", (20, 36, 82), (245, 245, 245), "DELAWARE", (230, 190, 60), "DejaVuSansCondensed-Bold.ttf",
+          2.0, "DDDDDD"),
 )
+DARK = frozenset({"CA_BLACK", "DE"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,8 @@ def plate_image(style: Style, text: str, width: int) -> Image.Image:
     height = int(width / style.aspect)
     img = Image.new("RGBA", (width, height), style.background + (255,))
     d = ImageDraw.Draw(img)
-    d.rounded_rectangle([0, 0, width - 1, height - 1], radius=max(3, width // 40), outline=(40, 40, 40), width=2)
+    d.rounded_rectangle([0, 0, width - 1, height - 1], radius=max(3, width // 40),
+                        outline=(150, 150, 150) if style.code in DARK else (40, 40, 40), width=2)
     left = 0
     if style.code.startswith("UK"):
         band = int(width * 0.09)
@@ -179,5 +187,22 @@ def sample(seed: int) -> Sample:
                   dirt, legible, out.getvalue())
 
 
-def labelled_set(count: int, first_seed: int = 1000) -> list[Sample]:
+DEV_SEED = 1000
+"""The development split: the reader was tuned looking at these photos' failures."""
+HELD_OUT_SEED = 50_000
+"""The held-out split: never looked at while tuning, reported next to the development split."""
+
+
+def labelled_set(count: int, first_seed: int = DEV_SEED) -> list[Sample]:
     return [sample(first_seed + i) for i in range(count)]
+
+
+def categories(s: Sample) -> list[str]:
+    """The categories a sample counts in for the per-category table (a photo counts in several)."""
+    out = [f"style {s.style}", "dark plate" if s.style in DARK else "light plate",
+           "angle <3" if abs(s.angle) < 3 else "angle 3-6" if abs(s.angle) < 6 else "angle 6-8",
+           f"blur {s.blur:g}", "width <180" if s.width_px < 180 else "width 180-260" if s.width_px < 260 else "width 260+"]
+    out += [name for name, on in (("glare", s.glare), ("night", s.night), ("dirt", s.dirt)) if on]
+    if not (s.glare or s.night or s.dirt or s.blur):
+        out.append("clean (no glare/night/dirt/blur)")
+    return out

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,27 +104,96 @@ class PlateReader:
         except Exception as exc:  # noqa: BLE001 - a damaged model or runtime: the check is unavailable
             raise ReaderUnavailable(f"the plate model cannot be loaded: {exc}") from exc
         self._lock = threading.Lock()
+        self._columns: tuple[Any, Any, Any] | None = None
         self.version = self.status.version
 
-    def read_bytes(self, data: bytes) -> PhotoReading:
-        """One photo's reading (a photo that does not decode is SKIPPED with the reason)."""
+    def read_bytes(self, data: bytes, jurisdiction: str | None = None) -> PhotoReading:
+        """One photo's reading (a photo that does not decode is SKIPPED with the reason); ``jurisdiction``, the
+        typed state, chooses between look-alike letters and digits by that state's plate formats."""
         import cv2  # lazy: 0.3 s (see top)
         import numpy as np  # lazy: 0.3 s (see top)
 
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             return PhotoReading(ReadStatus.SKIPPED, reason="the photo cannot be decoded")
-        return self.read_image(image)
+        return self.read_image(image, jurisdiction)
 
-    def read_image(self, bgr: Any) -> PhotoReading:
+    def read_image(self, bgr: Any, jurisdiction: str | None = None) -> PhotoReading:
         crops = find_plate_lines(bgr)
         if not crops:
             return PhotoReading(ReadStatus.NOT_READABLE, reason="no plate found in the photo")
-        with self._lock:  # one inference at a time per session: the two cores are shared
-            results, _elapsed = self._rec([c.image for c in crops])
-        lines = [TextLine(str(text), float(score), c.box, c.height)
-                 for (text, score), c in zip(results, crops, strict=True)]
+        decoded = self.recognise([c.image for c in crops])
+        lines = []
+        for (chars, raw), c in zip(decoded, crops, strict=True):
+            text, confidence = plate_reading.best_for_formats(chars, jurisdiction)
+            lines.append(TextLine(plate_reading.with_separators(raw, text), confidence, c.box, c.height))
         return plate_reading.choose(lines)
+
+    def recognise(self, images: list[Any]) -> list[tuple[list[plate_reading.CharChoice], str]]:
+        """Each line image's characters, decoded from the recogniser's per-step probabilities with only the
+        plate alphabet allowed (a lower-case letter counts as its capital; any other symbol is a separator)."""
+        import numpy as np  # lazy: 0.3 s (see top)
+
+        imgc, imgh, imgw = self._rec.rec_image_shape
+        ratio = max([imgw / imgh] + [i.shape[1] / max(1, i.shape[0]) for i in images])
+        batch = np.concatenate([self._rec.resize_norm_img(i, ratio)[np.newaxis, :] for i in images]).astype(np.float32)
+        with self._lock:  # one inference at a time per session: the two cores are shared
+            preds = self._rec.session(batch)[0]
+        return [_ctc_decode(p, *self._alphabet(), self._rec.postprocess_op.character) for p in preds]
+
+    def _alphabet(self) -> tuple[Any, Any, Any]:
+        if self._columns is None:
+            import numpy as np  # lazy: 0.3 s (see top)
+
+            chars = self._rec.postprocess_op.character
+            index = {c: i for i, c in enumerate(chars)}
+            upper = np.array([index.get(c, 0) for c in plate_reading.ALPHABET])
+            lower = np.array([index.get(c.lower(), 0) if c.isalpha() else 0 for c in plate_reading.ALPHABET])
+            other = np.ones(len(chars), dtype=bool)
+            other[0] = False
+            other[upper] = False
+            other[lower] = False
+            self._columns = (upper, lower, other)
+        return self._columns
+
+
+def _ctc_decode(probs: Any, upper: Any, lower: Any, other: Any,
+                symbols: Sequence[str]) -> tuple[list[plate_reading.CharChoice], str]:
+    """Greedy CTC decoding over blank, the 36 plate characters and "anything else" (a separator): each
+    character with its probability and the best letter and best digit at its strongest step; and the line as
+    read with its separators, ``\\x00`` standing for each plate character (a "14:05" is then seen as a time)."""
+    import numpy as np  # lazy: 0.3 s (see top)
+
+    alnum = probs[:, upper] + np.where(lower > 0, probs[:, lower], 0.0)
+    blank = probs[:, 0]
+    rest_all = np.where(other, probs, 0.0)
+    rest_i = rest_all.argmax(axis=1)
+    rest = rest_all[np.arange(len(rest_i)), rest_i]
+    best = alnum.argmax(axis=1)
+    best_p = alnum[np.arange(len(best)), best]
+    out: list[plate_reading.CharChoice] = []
+    raw: list[str] = []
+    previous = -1
+    run_best = -1.0
+    for t in range(probs.shape[0]):
+        if best_p[t] >= blank[t] and best_p[t] >= rest[t]:
+            label = int(best[t])
+            if label != previous:
+                out.append(plate_reading.CharChoice.of(alnum[t]))
+                raw.append("\x00")
+                run_best = float(best_p[t])
+            elif best_p[t] > run_best:  # the same character over several steps: keep its strongest step
+                out[-1] = plate_reading.CharChoice.of(alnum[t])
+                run_best = float(best_p[t])
+            previous = label
+        elif rest[t] > blank[t]:
+            label = -2 - int(rest_i[t])
+            if label != previous:
+                raw.append(symbols[int(rest_i[t])])
+            previous = label
+        else:
+            previous = -1
+    return out, "".join(raw)
 
 
 @dataclass
@@ -134,16 +204,19 @@ class LineCrop:
     score: float
 
 
-def _characters(patch: Any) -> list[tuple[int, int, int, int]]:
-    """The character-like components of a candidate plate: one row of similar heights (x, y, w, h)."""
+def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
+    """The character-like components of a candidate plate: one row of similar heights (x, y, w, h), and
+    whether they are light characters on a dark plate."""
     import cv2  # lazy: 0.3 s (see top)
 
     ph, pw = patch.shape[:2]
     best: list[tuple[int, int, int, int]] = []
+    best_light = False
     _t, dark = cv2.threshold(patch, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    # dark characters on a light plate only: light-on-dark text is a camera's time stamp far more often than a
-    # plate (the few dark plates with light characters are left "not readable")
-    for mask in (dark,):
+    # dark characters on a light plate, then light characters on a dark plate (California's legacy black
+    # plates, Delaware's navy ones); a camera's light time stamp has no plate edge around it, and a date or
+    # time read anyway is never a plate (plate_reading.choose)
+    for light, mask in ((False, dark), (True, cv2.bitwise_not(dark))):
         count, _labels, stats, _c = cv2.connectedComponentsWithStats(mask, connectivity=8)
         comps = []
         for i in range(1, count):
@@ -160,9 +233,13 @@ def _characters(patch: Any) -> list[tuple[int, int, int, int]]:
         row = [c for c in comps if c[3] >= 0.7 * top]
         centre = sorted(c[1] + c[3] / 2 for c in row)[len(row) // 2]
         row = [c for c in row if abs(c[1] + c[3] / 2 - centre) <= 0.35 * top]
+        if light and (max(c[3] for c in row) > 0.65 * ph or len(row) < 4
+                      or max(c[0] + c[2] for c in row) - min(c[0] for c in row) < 0.45 * pw):
+            # light characters must sit on a plate larger than their row (a time stamp's outline hugs it)
+            continue
         if len(row) > len(best):
-            best = row
-    return best if 3 <= len(best) <= 10 else []
+            best, best_light = row, light
+    return (best, best_light) if 3 <= len(best) <= 10 else ([], False)
 
 
 def find_plate_lines(bgr: Any) -> list[LineCrop]:
@@ -180,7 +257,7 @@ def find_plate_lines(bgr: Any) -> list[LineCrop]:
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     sh, sw = gray.shape[:2]
     area_all = sh * sw
-    found: list[tuple[float, tuple[int, int, int, int], list[tuple[int, int, int, int]]]] = []
+    found: list[tuple[float, tuple[int, int, int, int], list[tuple[int, int, int, int]], bool]] = []
     seen: list[tuple[int, int, int, int]] = []
     for contour in contours:
         x, y, bw, bh = cv2.boundingRect(contour)
@@ -191,17 +268,17 @@ def find_plate_lines(bgr: Any) -> list[LineCrop]:
         box = (x, y, x + bw, y + bh)
         if any(_same(box, other) for other in seen):
             continue
-        chars = _characters(gray[y:y + bh, x:x + bw])
+        chars, light = _characters(gray[y:y + bh, x:x + bw])
         if not chars:
             continue
         seen.append(box)
         char_h = sorted(c[3] for c in chars)[len(chars) // 2]
         # the plate's number is the tallest row of characters on it; 5-8 of them is a plate's usual length
-        found.append((char_h * (1.0 if 4 <= len(chars) <= 9 else 0.5), box, chars))
+        found.append((char_h * (1.0 if 4 <= len(chars) <= 9 else 0.5), box, chars, light))
     found.sort(key=lambda f: -f[0])
     out: list[LineCrop] = []
-    for score, (x, y, x1, _y1), chars in found[:MAX_CANDIDATES]:
-        out.append(_cut_line(bgr, scale, x, y, x1, chars, score))
+    for score, (x, y, x1, _y1), chars, light in found[:MAX_CANDIDATES]:
+        out.append(_cut_line(bgr, scale, x, y, x1, chars, score, light))
     return out
 
 
@@ -214,7 +291,7 @@ def _same(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
 
 
 def _cut_line(bgr: Any, scale: float, ox: int, oy: int, ox1: int, chars: list[tuple[int, int, int, int]],
-              score: float) -> LineCrop:
+              score: float, light: bool = False) -> LineCrop:
     """The characters' row from the full-size photo, across the whole plate (a character the component
     filter missed, touching its neighbour or the border, is still read), padded and levelled."""
     import cv2  # lazy: 0.3 s (see top)
@@ -239,6 +316,8 @@ def _cut_line(bgr: Any, scale: float, ox: int, oy: int, ox1: int, chars: list[tu
             ch, cw = crop.shape[:2]
             matrix = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
             crop = cv2.warpAffine(crop, matrix, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if light:  # the recogniser reads dark text on light ground best
+        crop = cv2.bitwise_not(crop)
     return LineCrop(crop, (cx0, cy0, cx1, cy1), height, score)
 
 
