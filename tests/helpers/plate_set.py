@@ -153,12 +153,14 @@ def sample(seed: int) -> Sample:
     d.rounded_rectangle([90, 200, 710, 560], radius=40, fill=body, outline=(20, 20, 20), width=3)  # type: ignore[arg-type]
     d.rectangle([150, 225, 650, 320], fill=(55, 70, 85))
     plate = plate_image(style, text, width)
-    if dirt:
-        pd = ImageDraw.Draw(plate, "RGBA")
+    if dirt:  # brown blotches over the plate (composited: the plate stays opaque under them)
+        mud = Image.new("RGBA", plate.size, (0, 0, 0, 0))
+        pd = ImageDraw.Draw(mud)
         for _ in range(rnd.randint(3, 8)):
             x, y = rnd.randint(0, plate.width), rnd.randint(0, plate.height)
             r = rnd.randint(2, max(3, plate.height // 6))
             pd.ellipse([x - r, y - r, x + r, y + r], fill=(100, 80, 50, rnd.randint(60, 140)))
+        plate = Image.alpha_composite(plate, mud)
     shear = rnd.uniform(-0.08, 0.08)
     plate = plate.transform(plate.size, Image.Transform.AFFINE, (1, shear, -shear * plate.height / 2, 0, 1, 0),
                             resample=Image.Resampling.BICUBIC)

@@ -228,11 +228,7 @@ def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
             comps.append((x, y, w, h))
         if len(comps) < 3:
             continue
-        heights = sorted(c[3] for c in comps)
-        top = heights[-1]
-        row = [c for c in comps if c[3] >= 0.7 * top]
-        centre = sorted(c[1] + c[3] / 2 for c in row)[len(row) // 2]
-        row = [c for c in row if abs(c[1] + c[3] / 2 - centre) <= 0.35 * top]
+        row = _row(comps)
         if light and (max(c[3] for c in row) > 0.65 * ph or len(row) < 4
                       or max(c[0] + c[2] for c in row) - min(c[0] for c in row) < 0.45 * pw):
             # light characters must sit on a plate larger than their row (a time stamp's outline hugs it)
@@ -240,6 +236,19 @@ def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
         if len(row) > len(best):
             best, best_light = row, light
     return (best, best_light) if 3 <= len(best) <= 10 else ([], False)
+
+
+def _row(comps: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The most characters of one height on one line (a character merged with a blob of dirt, or a state
+    name above, does not decide the height); the taller row wins a tie."""
+    best: list[tuple[int, int, int, int]] = []
+    best_h = 0
+    for _x, ry, _w, rh in comps:
+        centre = ry + rh / 2
+        row = [c for c in comps if 0.75 * rh <= c[3] <= 1.3 * rh and abs(c[1] + c[3] / 2 - centre) <= 0.35 * rh]
+        if (len(row), rh) > (len(best), best_h):
+            best, best_h = row, rh
+    return best
 
 
 def find_plate_lines(bgr: Any) -> list[LineCrop]:
