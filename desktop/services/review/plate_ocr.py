@@ -41,6 +41,8 @@ DISTRIBUTION = "rapidocr-onnxruntime"
 REC_MODEL = "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"
 WORK_WIDTH = 640
 MAX_CANDIDATES = 4
+CONFIDENT = 0.9
+"""A first candidate read at least this well is the photo's plate without reading the rest of its outline."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ class PlateReader:
             self._rec = TextRecognizer({
                 "model_path": str(self.status.model_path), "use_cuda": False, "use_dml": False,
                 "intra_op_num_threads": threads, "inter_op_num_threads": 1,
-                "rec_img_shape": [3, 48, 320], "rec_batch_num": 6,
+                # 48 px high as the model was trained; lines are padded to at least 4:1, not PP-OCR's 320 px
+                # for long lines (a plate's row is 4-6:1): a quarter less work a crop
+                "rec_img_shape": [3, 48, 192], "rec_batch_num": 6,
             })
         except Exception as exc:  # noqa: BLE001 - a damaged model or runtime: the check is unavailable
             raise ReaderUnavailable(f"the plate model cannot be loaded: {exc}") from exc
@@ -122,12 +126,28 @@ class PlateReader:
         crops = find_plate_lines(bgr)
         if not crops:
             return PhotoReading(ReadStatus.NOT_READABLE, reason="no plate found in the photo")
-        decoded = self.recognise([c.image for c in crops])
-        lines = []
-        for (chars, raw), c in zip(decoded, crops, strict=True):
+        # the likeliest plate first, with every candidate elsewhere in the photo (a second plate); the other
+        # candidates inside the same plate (its state name, a nested outline) only when the first is no
+        # confident plate: recognition is most of the time a photo takes
+        same = [i for i in range(len(crops)) if _overlap(crops[i].region, crops[0].region)]
+        # of the outlines around the likeliest plate, the widest: an inner one reads only part of the plate
+        primary = max(same, key=lambda i: (crops[i].region[2] - crops[i].region[0], -i))
+        first = [primary] + [i for i in range(len(crops)) if i not in same]
+        lines = self._lines(crops, first, jurisdiction)
+        reading = plate_reading.choose(lines.values())
+        if reading.status is not ReadStatus.READ or (reading.confidence or 0.0) < CONFIDENT:
+            rest = [i for i in range(len(crops)) if i not in lines]
+            if rest:
+                lines |= self._lines(crops, rest, jurisdiction)
+                reading = plate_reading.choose(lines[i] for i in sorted(lines))
+        return reading
+
+    def _lines(self, crops: list[LineCrop], which: list[int], jurisdiction: str | None) -> dict[int, TextLine]:
+        out = {}
+        for i, (chars, raw) in zip(which, self.recognise([crops[i].image for i in which]), strict=True):
             text, confidence = plate_reading.best_for_formats(chars, jurisdiction)
-            lines.append(TextLine(plate_reading.with_separators(raw, text), confidence, c.box, c.height))
-        return plate_reading.choose(lines)
+            out[i] = TextLine(plate_reading.with_separators(raw, text), confidence, crops[i].box, crops[i].height)
+        return out
 
     def recognise(self, images: list[Any]) -> list[tuple[list[plate_reading.CharChoice], str]]:
         """Each line image's characters, decoded from the recogniser's per-step probabilities with only the
@@ -202,6 +222,12 @@ class LineCrop:
     box: tuple[int, int, int, int]
     height: int
     score: float
+    region: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """The candidate plate's outline box in the full-size photo."""
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
 def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
@@ -286,8 +312,10 @@ def find_plate_lines(bgr: Any) -> list[LineCrop]:
         found.append((char_h * (1.0 if 4 <= len(chars) <= 9 else 0.5), box, chars, light))
     found.sort(key=lambda f: -f[0])
     out: list[LineCrop] = []
-    for score, (x, y, x1, _y1), chars, light in found[:MAX_CANDIDATES]:
-        out.append(_cut_line(bgr, scale, x, y, x1, chars, score, light))
+    for score, (x, y, x1, y1), chars, light in found[:MAX_CANDIDATES]:
+        crop = _cut_line(bgr, scale, x, y, x1, chars, score, light)
+        crop.region = (int(x / scale), int(y / scale), int(x1 / scale), int(y1 / scale))
+        out.append(crop)
     return out
 
 
