@@ -37,7 +37,9 @@ READER_VERSION = "plates-3"
 _NOT_ALPHABET = re.compile(r"[^A-Z0-9]")
 _DIGIT = re.compile(r"\d")
 #: A camera's date or time overlay: 2026-11-19, 19/11/2026, 20261119, 14:05 (never a plate).
-_STAMP = re.compile(r"(?:19|20)\d\d[-./]?[01]\d[-./]?[0-3]\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)?\d\d|\d:\d\d")
+_STAMP = re.compile(r"(?:19|20)\d\d[-./]?[01]\d[-./]?[0-3]\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)?\d\d|\d:\d\d"
+                    # a piece of one (a stamp's outline may be cut by the sky behind it): 2026-11, 11-19 14
+                    r"|^(?:19|20)\d\d[-./][01]?\d?$|^\d{1,2}[-./]\d{1,2}(?:\s+\d{1,2})?$")
 
 #: Readings below this confidence are shown but never stored as the photo's plate.
 MIN_READ_CONFIDENCE = 0.60
@@ -56,7 +58,7 @@ READING_FORMATS: dict[str, tuple[re.Pattern[str], ...]] = {
     "GB": (re.compile(r"^[A-Z]{2}\d{2}[A-Z]{3}$"),),
 }
 #: An alternative (a digit for a letter or back) is tried only where the recogniser gave it this much.
-_ALTERNATIVE_FLOOR = 0.02
+_ALTERNATIVE_FLOOR = 0.0005
 _MAX_AMBIGUOUS = 8
 
 

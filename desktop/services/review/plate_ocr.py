@@ -123,7 +123,16 @@ class PlateReader:
         return self.read_image(image, jurisdiction)
 
     def read_image(self, bgr: Any, jurisdiction: str | None = None) -> PhotoReading:
-        crops = find_plate_lines(bgr)
+        prepared = prepare(bgr)
+        reading = self._read(find_plate_lines(prepared), jurisdiction)
+        if reading.status is not ReadStatus.READ or (reading.confidence or 0.0) < CONFIDENT:
+            by_rows = self._read(find_plate_lines(prepared, by_rows=True), jurisdiction)
+            if by_rows.status is ReadStatus.READ and (reading.status is not ReadStatus.READ
+                                                      or (by_rows.confidence or 0.0) > (reading.confidence or 0.0)):
+                return by_rows
+        return reading
+
+    def _read(self, crops: list[LineCrop], jurisdiction: str | None) -> PhotoReading:
         if not crops:
             return PhotoReading(ReadStatus.NOT_READABLE, reason="no plate found in the photo")
         # the likeliest plate first, with every candidate elsewhere in the photo (a second plate); the other
@@ -277,33 +286,59 @@ def _row(comps: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, in
     return best
 
 
-def find_plate_lines(bgr: Any) -> list[LineCrop]:
-    """The text lines of the likeliest plates in a photo, cut from the full-size image, best first."""
+@dataclass
+class Prepared:
+    """A photo scaled to the working size and contrast-equalised (CLAHE: night shots, glare)."""
+
+    bgr: Any
+    scale: float
+    gray: Any
+
+
+def prepare(bgr: Any) -> Prepared:
     import cv2  # lazy: 0.3 s (see top)
-    import numpy as np  # lazy: 0.3 s (see top)
 
     h, w = bgr.shape[:2]
     scale = min(1.0, WORK_WIDTH / max(w, h))
     small = cv2.resize(bgr, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
-    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 150)
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    return Prepared(bgr, scale, cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray))
+
+
+def find_plate_lines(photo: Any, *, by_rows: bool = False) -> list[LineCrop]:
+    """The text lines of the likeliest plates in a photo (a BGR image or ``Prepared``), cut from the full-size
+    image, best first: plates found by their outline, or with ``by_rows`` by their row of characters alone
+    (a plate whose outline is lost: glare over its edge, a car body of its brightness, a bumper line across
+    it; slower, and only tried when the outlines give no confident plate)."""
+    import cv2  # lazy: 0.3 s (see top)
+    import numpy as np  # lazy: 0.3 s (see top)
+
+    prepared = photo if isinstance(photo, Prepared) else prepare(photo)
+    bgr, scale, gray = prepared.bgr, prepared.scale, prepared.gray
+    contours: Sequence[Any] = ()
+    if not by_rows:
+        edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 150)
+        edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     sh, sw = gray.shape[:2]
     area_all = sh * sw
     found: list[tuple[float, tuple[int, int, int, int], list[tuple[int, int, int, int]], bool]] = []
     seen: list[tuple[int, int, int, int]] = []
-    for contour in contours:
+    boxes: list[tuple[int, int, int, int]] = []
+    for contour in ([] if by_rows else contours):
         x, y, bw, bh = cv2.boundingRect(contour)
         if bh < 12 or bw < 30 or not (1.3 <= bw / bh <= 6.5) or not (0.002 * area_all <= bw * bh <= 0.3 * area_all):
             continue
         if cv2.contourArea(cv2.convexHull(contour)) < 0.6 * bw * bh:
             continue
-        box = (x, y, x + bw, y + bh)
+        boxes.append((x, y, x + bw, y + bh))
+    if by_rows:
+        boxes = _text_rows(gray)
+    for x, y, x1, y1 in boxes:
+        box = (x, y, x1, y1)
         if any(_same(box, other) for other in seen):
             continue
-        chars, light = _characters(gray[y:y + bh, x:x + bw])
+        chars, light = _characters(gray[y:y1, x:x1])
         if not chars:
             continue
         seen.append(box)
@@ -316,6 +351,32 @@ def find_plate_lines(bgr: Any) -> list[LineCrop]:
         crop = _cut_line(bgr, scale, x, y, x1, chars, score, light)
         crop.region = (int(x / scale), int(y / scale), int(x1 / scale), int(y1 / scale))
         out.append(crop)
+    return out
+
+
+def _text_rows(gray: Any) -> list[tuple[int, int, int, int]]:
+    """Regions around rows of character strokes, dark on light (black-hat) or light on dark (top-hat),
+    found without any outline: the strokes are joined along the row and the row's box is widened to the
+    plate it would sit on."""
+    import cv2  # lazy: 0.3 s (see top)
+    import numpy as np  # lazy: 0.3 s (see top)
+
+    sh, sw = gray.shape[:2]
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (13, 13))
+    join = cv2.getStructuringElement(cv2.MORPH_RECT, (17, 3))  # a space between groups (IL "LY 96527") too
+    out: list[tuple[int, int, int, int]] = []
+    for op in (cv2.MORPH_BLACKHAT, cv2.MORPH_TOPHAT):
+        strokes = cv2.morphologyEx(gray, op, kernel)
+        _t, mask = cv2.threshold(strokes, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, join)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            if not (10 <= h <= 60) or not (2.0 <= w / h <= 12) or w < 40:
+                continue
+            px, py = int(w * 0.1) + 2, int(h * 0.8)
+            out.append((max(0, x - px), max(0, y - py), min(sw, x + w + px), min(sh, y + h + py)))
     return out
 
 
