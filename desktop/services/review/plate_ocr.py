@@ -251,7 +251,14 @@ def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
     # dark characters on a light plate, then light characters on a dark plate (California's legacy black
     # plates, Delaware's navy ones); a camera's light time stamp has no plate edge around it, and a date or
     # time read anyway is never a plate (plate_reading.choose)
-    for light, mask in ((False, dark), (True, cv2.bitwise_not(dark))):
+    masks = [(False, dark), (True, cv2.bitwise_not(dark))]
+    if ph >= 12:  # a local threshold as well: a glare over part of the plate defeats one threshold for all
+        block = max(11, ph // 2) | 1
+        masks += [(False, cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                                block, 8)),
+                  (True, cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
+                                               block, -8))]
+    for light, mask in masks:
         count, _labels, stats, _c = cv2.connectedComponentsWithStats(mask, connectivity=8)
         comps = []
         for i in range(1, count):
