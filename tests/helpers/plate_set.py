@@ -27,6 +27,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
@@ -178,7 +179,9 @@ def sample(seed: int) -> Sample:
         scene = Image.alpha_composite(scene.convert("RGBA"), overlay).convert("RGB")
     if night:
         scene = scene.point(lambda v: int(v * 0.35))
-        noise = Image.effect_noise(scene.size, 18).convert("RGB")
+        # seeded (Pillow's effect_noise draws from C's rand(): a night photo differed from run to run)
+        grain = np.random.default_rng(seed).normal(128, 18, (scene.height, scene.width)).clip(0, 255)
+        noise = Image.fromarray(grain.astype(np.uint8)).convert("RGB")
         scene = Image.blend(scene, noise, 0.12)
     if blur:
         scene = scene.filter(ImageFilter.GaussianBlur(blur))

@@ -448,7 +448,7 @@ def crop_png(data: bytes, box: tuple[int, int, int, int] | list[int], *, margin:
     return out.getvalue()
 
 
-def timed_read(reader: PlateReader, data: bytes) -> tuple[PhotoReading, int]:
+def timed_read(reader: PlateReader, data: bytes, jurisdiction: str | None = None) -> tuple[PhotoReading, int]:
     started = time.perf_counter()
-    result = reader.read_bytes(data)
+    result = reader.read_bytes(data, jurisdiction)
     return result, int((time.perf_counter() - started) * 1000)
