@@ -211,3 +211,27 @@ def categories(s: Sample) -> list[str]:
     if not (s.glare or s.night or s.dirt or s.blur):
         out.append("clean (no glare/night/dirt/blur)")
     return out
+
+
+def style(code: str) -> Style:
+    return next(s for s in STYLES if s.code == code)
+
+
+def scene_with(plates: list[tuple[str, str, int, tuple[int, int]]], *, blur: float = 0.0,
+               stamp: bool = True) -> bytes:
+    """An 800x600 JPEG of a car's rear with the given plates (style code, text, width, top-left corner)
+    and no other condition: for tests of what the reader does with two plates, a tiny one, a blurred one."""
+    scene = Image.new("RGB", (800, 600), (130, 150, 180))
+    d = ImageDraw.Draw(scene)
+    d.rectangle([0, 330, 800, 600], fill=(68, 70, 74))
+    d.rounded_rectangle([40, 200, 760, 560], radius=40, fill=(150, 40, 40), outline=(20, 20, 20), width=3)
+    for code, text, width, corner in plates:
+        plate = plate_image(style(code), text, width)
+        scene.paste(plate, corner, plate)
+    if stamp:
+        d.text((8, 6), "2026-11-19 09:14:07", fill=(255, 220, 0), font=_font("DejaVuSans.ttf", 16))
+    if blur:
+        scene = scene.filter(ImageFilter.GaussianBlur(blur))
+    out = io.BytesIO()
+    scene.save(out, "JPEG", quality=85)
+    return out.getvalue()
