@@ -25,10 +25,10 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
