@@ -3,13 +3,21 @@
 Region finding (OpenCV, ~10 ms a photo): the photo is scaled to 640 px, contrast-equalised (CLAHE, for
 night shots and glare), and its edges give closed shapes; a shape is a plate candidate when it is
 rectangle-like, 1.3 to 6.5 times as wide as high (US plates are 2:1, UK plates 4.7:1) and holds 3 to 10
-dark-on-light components of one height in a row: the characters. The row's box,
-straightened by the slope of the characters' centres, is cut from the full-size photo.
+components of one height in a row, dark on light or light on dark (California's legacy black plates,
+Delaware's navy ones), under Otsu's threshold or a local one (a glare over part of the plate): the
+characters. The row's box across the whole plate, straightened by the slope of the characters' centres, is
+cut from the full-size photo (a light-on-dark row is inverted). When the outlines give no confident plate,
+a second pass finds plates by their row of character strokes alone (black-hat / top-hat, joined along the
+row): a plate whose outline is lost in glare or against a car body of its own brightness.
 
 Recognition: the PP-OCRv4 recogniser of ``rapidocr-onnxruntime`` (its ONNX model ships inside the wheel:
 nothing is downloaded, ever) runs on those few crops only, never on the whole photo (which costs ~0.5 s
-reading every timestamp and sign). The best plate-like line is chosen by
-``desktop.domain.plate_reading.choose``.
+reading every timestamp and sign): first on the widest outline around the likeliest plate and on any
+candidate elsewhere in the photo (a second plate), on the plate's other outlines only when that reads no
+confident plate. Its per-step probabilities are decoded here with only the plate alphabet allowed
+(``_ctc_decode``; separators kept, so a "14:05" is seen as a time), and the typed state's plate formats
+settle a letter the recogniser found as likely as a digit (``plate_reading.best_for_formats``). The best
+plate-like line is chosen by ``desktop.domain.plate_reading.choose``.
 
 Unavailable: the package missing, or its model file missing or not the file the wheel installed (its
 SHA-256 is checked against the wheel's RECORD), makes ``engine_status()`` say why; nothing else breaks.
@@ -49,7 +57,7 @@ CONFIDENT = 0.9
 class EngineStatus:
     available: bool
     version: str
-    """``rapidocr-onnxruntime 1.4.4 PP-OCRv4-rec plates-1``: stored with every reading."""
+    """``rapidocr-onnxruntime 1.4.4 PP-OCRv4-rec plates-3``: stored with every reading."""
     reason: str = ""
     model_path: Path | None = None
 
