@@ -386,13 +386,36 @@ def _text_rows(gray: Any) -> list[tuple[int, int, int, int]]:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, join)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in contours:
-            x, y, w, h = cv2.boundingRect(contour)
+        pieces = [cv2.boundingRect(c) for c in contours]
+        for x, y, w, h in _join_pieces([p for p in pieces if 8 <= p[3] <= 60]):
             if not (10 <= h <= 60) or not (2.0 <= w / h <= 12) or w < 40:
                 continue
             px, py = int(w * 0.1) + 2, int(h * 0.8)
             out.append((max(0, x - px), max(0, y - py), min(sw, x + w + px), min(sh, y + h + py)))
     return out
+
+
+def _join_pieces(pieces: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Pieces of one row (x, y, w, h) joined: side by side, less than a character's height apart, mostly at
+    the same height (a tilted plate's row breaks where its characters step up or down)."""
+    rows = sorted(pieces)
+    joined = True
+    while joined:
+        joined = False
+        out: list[tuple[int, int, int, int]] = []
+        for x, y, w, h in rows:
+            for k, (ox, oy, ow, oh) in enumerate(out):
+                overlap = min(y + h, oy + oh) - max(y, oy)
+                gap = x - (ox + ow)
+                if overlap >= 0.5 * min(h, oh) and gap <= max(h, oh) and 0.5 <= h / oh <= 2:
+                    nx, ny = min(x, ox), min(y, oy)
+                    out[k] = (nx, ny, max(x + w, ox + ow) - nx, max(y + h, oy + oh) - ny)
+                    joined = True
+                    break
+            else:
+                out.append((x, y, w, h))
+        rows = sorted(out)
+    return rows
 
 
 def _same(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
