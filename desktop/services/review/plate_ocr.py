@@ -152,7 +152,9 @@ class PlateReader:
         first = [primary] + [i for i in range(len(crops)) if i not in same]
         lines = self._lines(crops, first, jurisdiction)
         reading = plate_reading.choose(lines.values())
-        if reading.status is not ReadStatus.READ or (reading.confidence or 0.0) < CONFIDENT:
+        sign = lines[primary].confidence >= CONFIDENT and not any(ch.isdigit() for ch in lines[primary].text)
+        if (reading.status is not ReadStatus.READ or (reading.confidence or 0.0) < CONFIDENT) and not sign:
+            # (a sign read clearly, "NO PARKING", is no plate: the outlines inside it read parts of it)
             rest = [i for i in range(len(crops)) if i not in lines]
             if rest:
                 lines |= self._lines(crops, rest, jurisdiction)
@@ -247,9 +249,10 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
-def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
+def _characters(patch: Any, strict: bool = False) -> tuple[list[tuple[int, int, int, int]], bool]:
     """The character-like components of a candidate plate: one row of similar heights (x, y, w, h), and
-    whether they are light characters on a dark plate."""
+    whether they are light characters on a dark plate. ``strict`` (a region found without an outline): at
+    least 4, most of them clearly taller than wide (a row of windows or tiles is squares)."""
     import cv2  # lazy: 0.3 s (see top)
 
     ph, pw = patch.shape[:2]
@@ -282,6 +285,8 @@ def _characters(patch: Any) -> tuple[list[tuple[int, int, int, int]], bool]:
         if light and (max(c[3] for c in row) > 0.65 * ph or len(row) < 4
                       or max(c[0] + c[2] for c in row) - min(c[0] for c in row) < 0.45 * pw):
             # light characters must sit on a plate larger than their row (a time stamp's outline hugs it)
+            continue
+        if strict and (len(row) < 4 or sorted(c[3] / c[2] for c in row)[len(row) // 2] < 1.25):
             continue
         if len(row) > len(best):
             best, best_light = row, light
@@ -353,7 +358,7 @@ def find_plate_lines(photo: Any, *, by_rows: bool = False) -> list[LineCrop]:
         box = (x, y, x1, y1)
         if any(_same(box, other) for other in seen):
             continue
-        chars, light = _characters(gray[y:y1, x:x1])
+        chars, light = _characters(gray[y:y1, x:x1], strict=by_rows)
         if not chars:
             continue
         seen.append(box)
