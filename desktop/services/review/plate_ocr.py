@@ -391,8 +391,12 @@ def _text_rows(gray: Any) -> list[tuple[int, int, int, int]]:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, join)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        pieces = [cv2.boundingRect(c) for c in contours]
-        for x, y, w, h in _join_pieces([p for p in pieces if 8 <= p[3] <= 60]):
+        pieces: list[tuple[int, int, int, int]] = []
+        for contour in contours:
+            px, py, pw, ph = cv2.boundingRect(contour)
+            if 8 <= ph <= 60:
+                pieces.append((px, py, pw, ph))
+        for x, y, w, h in _join_pieces(pieces):
             if not (10 <= h <= 60) or not (2.0 <= w / h <= 12) or w < 40:
                 continue
             px, py = int(w * 0.1) + 2, int(h * 0.8)
