@@ -31,18 +31,100 @@ from enum import StrEnum
 
 from desktop.domain import plates
 
-READER_VERSION = "plates-2"
+READER_VERSION = "plates-3"
 """Bumped when region finding or the choice of line changes: readings of an older version are read again."""
 
 _NOT_ALPHABET = re.compile(r"[^A-Z0-9]")
 _DIGIT = re.compile(r"\d")
 #: A camera's date or time overlay: 2026-11-19, 19/11/2026, 20261119, 14:05 (never a plate).
-_STAMP = re.compile(r"(?:19|20)\d\d[-./]?[01]\d[-./]?[0-3]\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)?\d\d|\d:\d\d")
+_STAMP = re.compile(r"(?:19|20)\d\d[-./]?[01]\d[-./]?[0-3]\d|[0-3]?\d[-./][01]?\d[-./](?:19|20)?\d\d|\d:\d\d"
+                    # a piece of one (a stamp's outline may be cut by the sky behind it): 2026-11, 11-19 14
+                    r"|^(?:19|20)\d\d[-./][01]?\d?$|^\d{1,2}[-./]\d{1,2}(?:\s+\d{1,2})?$")
 
 #: Readings below this confidence are shown but never stored as the photo's plate.
 MIN_READ_CONFIDENCE = 0.60
 #: A second plate in the same photo counts only when read at least this well.
 SECOND_PLATE_CONFIDENCE = 0.85
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+"""The plate alphabet: the only characters the recogniser may read on a plate."""
+_LETTERS = 26
+
+#: Plate formats used only to choose between a letter and a digit the recogniser found equally plausible,
+#: for plates ``desktop.domain.plates`` has no formats of: Great Britain, current format since September 2001
+#: (DVLA, "Vehicle registration numbers and number plates", INF104: two letters, two digits, three letters).
+READING_FORMATS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "GB": (re.compile(r"^[A-Z]{2}\d{2}[A-Z]{3}$"),),
+}
+#: An alternative (a digit for a letter or back) is tried only where the recogniser gave it this much.
+_ALTERNATIVE_FLOOR = 0.0005
+_MAX_AMBIGUOUS = 8
+
+
+@dataclass(frozen=True)
+class CharChoice:
+    """One character the recogniser read: the best overall, and the best letter and best digit with their
+    probabilities (so a plate format can pick the digit 0 where an O was read in a digits-only place)."""
+
+    char: str
+    p: float
+    letter: str
+    p_letter: float
+    digit: str
+    p_digit: float
+
+    @classmethod
+    def of(cls, probs: Sequence[float]) -> CharChoice:
+        """From the probabilities of the 36 characters of ``ALPHABET`` at one step."""
+        values = [float(v) for v in probs]
+        li = max(range(_LETTERS), key=values.__getitem__)
+        di = max(range(_LETTERS, len(ALPHABET)), key=values.__getitem__)
+        best = li if values[li] >= values[di] else di
+        return cls(ALPHABET[best], values[best], ALPHABET[li], values[li], ALPHABET[di], values[di])
+
+
+def _formats(jurisdiction: str | None) -> tuple[re.Pattern[str], ...]:
+    key = (jurisdiction or "").strip().upper()
+    return READING_FORMATS.get(key) or plates.compiled_formats(key)
+
+
+def best_for_formats(chars: Sequence[CharChoice], jurisdiction: str | None) -> tuple[str, float]:
+    """The text and confidence (mean character probability, as the recogniser reports it) of a decoded line:
+    as read, unless it matches no plate format of ``jurisdiction`` and swapping look-alike letters and digits
+    where the recogniser also saw the other kind makes it match one (the most probable such swap wins)."""
+    text = "".join(c.char for c in chars)
+    if not chars:
+        return "", 0.0
+    mean = sum(c.p for c in chars) / len(chars)
+    formats = _formats(jurisdiction)
+    if not formats or any(f.match(text) for f in formats):
+        return text, mean
+    ambiguous = [i for i, c in enumerate(chars)
+                 if (c.p_digit if c.char.isalpha() else c.p_letter) >= _ALTERNATIVE_FLOOR][:_MAX_AMBIGUOUS]
+    best: tuple[float, str, float] | None = None
+    for mask in range(1, 1 << len(ambiguous)):
+        probs = [c.p for c in chars]
+        swapped = [text[i] for i in range(len(chars))]
+        for bit, i in enumerate(ambiguous):
+            if mask >> bit & 1:
+                c = chars[i]
+                swapped[i], probs[i] = (c.digit, c.p_digit) if c.char.isalpha() else (c.letter, c.p_letter)
+        candidate = "".join(swapped)
+        if not any(f.match(candidate) for f in formats):
+            continue
+        score = sum(math.log(max(p, 1e-9)) for p in probs)
+        if best is None or score > best[0]:
+            best = (score, candidate, sum(probs) / len(probs))
+    if best is None:
+        return text, mean
+    return best[1], best[2]
+
+
+def with_separators(raw: str, text: str) -> str:
+    """The line as read, its plate characters (``\\x00`` in ``raw``) replaced in order by ``text``'s."""
+    chars = iter(text)
+    return "".join(next(chars, "") if ch == "\x00" else ch for ch in raw)
 
 
 class ReadStatus(StrEnum):
@@ -177,5 +259,5 @@ def best_reading(readings: Sequence[StoredReading]) -> StoredReading | None:
     return min(readings, key=lambda r: r.position) if readings else None
 
 
-__all__ = ["is_part_of", "percent", "READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
+__all__ = ["ALPHABET", "CharChoice", "best_for_formats", "READING_FORMATS", "is_part_of", "percent", "READER_VERSION", "ReadStatus", "Agreement", "TextLine", "PhotoReading", "StoredReading", "clean",
            "looks_like_plate", "choose", "agreement", "best_reading"]

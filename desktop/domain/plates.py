@@ -97,6 +97,11 @@ _COMPILED = _compile(PLATE_PATTERNS)
 _FALLBACK = re.compile(r"^(?=.*\d|.{2,})[A-Z0-9]{2,8}$")
 
 
+def compiled_formats(jurisdiction: str) -> tuple[re.Pattern[str], ...]:
+    """The state's plate formats (``^…$`` patterns); empty when none are known."""
+    return _COMPILED.get(jurisdiction.strip().upper(), ())
+
+
 def known_jurisdictions() -> frozenset[str]:
     return frozenset(_COMPILED)
 

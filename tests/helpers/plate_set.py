@@ -27,6 +27,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
@@ -61,7 +62,14 @@ STYLES = (
           "LLDD LLL"),
     Style("UK_REAR", "GB", (246, 200, 30), (5, 5, 5), "", (5, 5, 5), "DejaVuSansCondensed-Bold.ttf", 4.7,
           "LLDD LLL"),
+    # dark plates with light characters: California's legacy black plate (yellow on black, still valid on
+    # classic cars) and Delaware's navy plate (white digits)
+    Style("CA_BLACK", "CA", (18, 18, 20), (236, 196, 40), "CALIFORNIA", (236, 196, 40), "DejaVuSans-Bold.ttf", 2.0,
+          "LLL DDD"),
+    Style("DE", "DE", (20, 36, 82), (245, 245, 245), "DELAWARE", (230, 190, 60), "DejaVuSansCondensed-Bold.ttf",
+          2.0, "DDDDDD"),
 )
+DARK = frozenset({"CA_BLACK", "DE"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,8 @@ def plate_image(style: Style, text: str, width: int) -> Image.Image:
     height = int(width / style.aspect)
     img = Image.new("RGBA", (width, height), style.background + (255,))
     d = ImageDraw.Draw(img)
-    d.rounded_rectangle([0, 0, width - 1, height - 1], radius=max(3, width // 40), outline=(40, 40, 40), width=2)
+    d.rounded_rectangle([0, 0, width - 1, height - 1], radius=max(3, width // 40),
+                        outline=(150, 150, 150) if style.code in DARK else (40, 40, 40), width=2)
     left = 0
     if style.code.startswith("UK"):
         band = int(width * 0.09)
@@ -145,12 +154,14 @@ def sample(seed: int) -> Sample:
     d.rounded_rectangle([90, 200, 710, 560], radius=40, fill=body, outline=(20, 20, 20), width=3)  # type: ignore[arg-type]
     d.rectangle([150, 225, 650, 320], fill=(55, 70, 85))
     plate = plate_image(style, text, width)
-    if dirt:
-        pd = ImageDraw.Draw(plate, "RGBA")
+    if dirt:  # brown blotches over the plate (composited: the plate stays opaque under them)
+        mud = Image.new("RGBA", plate.size, (0, 0, 0, 0))
+        pd = ImageDraw.Draw(mud)
         for _ in range(rnd.randint(3, 8)):
             x, y = rnd.randint(0, plate.width), rnd.randint(0, plate.height)
             r = rnd.randint(2, max(3, plate.height // 6))
             pd.ellipse([x - r, y - r, x + r, y + r], fill=(100, 80, 50, rnd.randint(60, 140)))
+        plate = Image.alpha_composite(plate, mud)
     shear = rnd.uniform(-0.08, 0.08)
     plate = plate.transform(plate.size, Image.Transform.AFFINE, (1, shear, -shear * plate.height / 2, 0, 1, 0),
                             resample=Image.Resampling.BICUBIC)
@@ -168,7 +179,9 @@ def sample(seed: int) -> Sample:
         scene = Image.alpha_composite(scene.convert("RGBA"), overlay).convert("RGB")
     if night:
         scene = scene.point(lambda v: int(v * 0.35))
-        noise = Image.effect_noise(scene.size, 18).convert("RGB")
+        # seeded (Pillow's effect_noise draws from C's rand(): a night photo differed from run to run)
+        grain = np.random.default_rng(seed).normal(128, 18, (scene.height, scene.width)).clip(0, 255)
+        noise = Image.fromarray(grain.astype(np.uint8)).convert("RGB")
         scene = Image.blend(scene, noise, 0.12)
     if blur:
         scene = scene.filter(ImageFilter.GaussianBlur(blur))
@@ -179,5 +192,46 @@ def sample(seed: int) -> Sample:
                   dirt, legible, out.getvalue())
 
 
-def labelled_set(count: int, first_seed: int = 1000) -> list[Sample]:
+DEV_SEED = 1000
+"""The development split: the reader was tuned looking at these photos' failures."""
+HELD_OUT_SEED = 50_000
+"""The held-out split: never looked at while tuning, reported next to the development split."""
+
+
+def labelled_set(count: int, first_seed: int = DEV_SEED) -> list[Sample]:
     return [sample(first_seed + i) for i in range(count)]
+
+
+def categories(s: Sample) -> list[str]:
+    """The categories a sample counts in for the per-category table (a photo counts in several)."""
+    out = [f"style {s.style}", "dark plate" if s.style in DARK else "light plate",
+           "angle <3" if abs(s.angle) < 3 else "angle 3-6" if abs(s.angle) < 6 else "angle 6-8",
+           f"blur {s.blur:g}", "width <180" if s.width_px < 180 else "width 180-260" if s.width_px < 260 else "width 260+"]
+    out += [name for name, on in (("glare", s.glare), ("night", s.night), ("dirt", s.dirt)) if on]
+    if not (s.glare or s.night or s.dirt or s.blur):
+        out.append("clean (no glare/night/dirt/blur)")
+    return out
+
+
+def style(code: str) -> Style:
+    return next(s for s in STYLES if s.code == code)
+
+
+def scene_with(plates: list[tuple[str, str, int, tuple[int, int]]], *, blur: float = 0.0,
+               stamp: bool = True) -> bytes:
+    """An 800x600 JPEG of a car's rear with the given plates (style code, text, width, top-left corner)
+    and no other condition: for tests of what the reader does with two plates, a tiny one, a blurred one."""
+    scene = Image.new("RGB", (800, 600), (130, 150, 180))
+    d = ImageDraw.Draw(scene)
+    d.rectangle([0, 330, 800, 600], fill=(68, 70, 74))
+    d.rounded_rectangle([40, 200, 760, 560], radius=40, fill=(150, 40, 40), outline=(20, 20, 20), width=3)
+    for code, text, width, corner in plates:
+        plate = plate_image(style(code), text, width)
+        scene.paste(plate, corner, plate)
+    if stamp:
+        d.text((8, 6), "2026-11-19 09:14:07", fill=(255, 220, 0), font=_font("DejaVuSans.ttf", 16))
+    if blur:
+        scene = scene.filter(ImageFilter.GaussianBlur(blur))
+    out = io.BytesIO()
+    scene.save(out, "JPEG", quality=85)
+    return out.getvalue()

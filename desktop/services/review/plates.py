@@ -75,9 +75,11 @@ def shared_reader() -> PlateReader:
     return _reader
 
 
-def _pending_query(version: str, since: date | None, in_review_only: bool) -> Select[EvidencePhoto, PlateReading]:
-    """The photos without a reading of this reader version (of citations issued since, or still in review)."""
-    q = (select(EvidencePhoto, PlateReading)
+def _pending_query(version: str, since: date | None,
+                   in_review_only: bool) -> Select[EvidencePhoto, PlateReading, str]:
+    """The photos without a reading of this reader version (of citations issued since, or still in review),
+    with the citation's typed state (its plate formats settle a letter the reader finds as likely as a digit)."""
+    q = (select(EvidencePhoto, PlateReading, Citation.jurisdiction)
          .join(Citation, Citation.id == EvidencePhoto.citation_id)
          .outerjoin(PlateReading, PlateReading.photo_id == EvidencePhoto.id)
          .where(or_(PlateReading.id.is_(None), PlateReading.engine != version)))
@@ -89,9 +91,9 @@ def _pending_query(version: str, since: date | None, in_review_only: bool) -> Se
 
 
 def _pending(session: Session, version: str, since: date | None, limit: int,
-             in_review_only: bool = False) -> list[tuple[EvidencePhoto, Any]]:
+             in_review_only: bool = False) -> list[tuple[EvidencePhoto, Any, str]]:
     q = _pending_query(version, since, in_review_only).order_by(EvidencePhoto.id).limit(limit)
-    return [(p, r) for p, r in session.execute(q).all()]
+    return [(p, r, j) for p, r, j in session.execute(q).all()]
 
 
 def pending_count(session: Session, since: date | None = None, in_review_only: bool = False) -> int:
@@ -100,7 +102,8 @@ def pending_count(session: Session, since: date | None = None, in_review_only: b
     return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
 
-def read_photo(store: EvidenceStore, photo: EvidencePhoto, reader: PlateReader) -> tuple[PhotoReading, int]:
+def read_photo(store: EvidenceStore, photo: EvidencePhoto, reader: PlateReader,
+               jurisdiction: str | None = None) -> tuple[PhotoReading, int]:
     """One photo's reading; a photo that cannot be trusted or decoded is SKIPPED with the reason."""
     if photo.integrity == "missing":
         return PhotoReading(ReadStatus.SKIPPED, reason="the photo was never received"), 0
@@ -112,7 +115,7 @@ def read_photo(store: EvidenceStore, photo: EvidencePhoto, reader: PlateReader) 
         data = store.read_verified(photo.sha256)
     except (EvidenceTampered, EvidenceMissing) as exc:
         return PhotoReading(ReadStatus.SKIPPED, reason=str(exc)[:480]), 0
-    return timed_read(reader, data)
+    return timed_read(reader, data, jurisdiction)
 
 
 def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, progress: Progress | None = None,
@@ -167,9 +170,9 @@ def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: Evide
         if not batch:
             return 0
         touched: set[int] = set()
-        for photo, existing in batch:
+        for photo, existing, jurisdiction in batch:
             try:
-                result, ms = read_photo(store, photo, reader)
+                result, ms = read_photo(store, photo, reader, jurisdiction)
             except Exception as exc:  # noqa: BLE001 - one odd photo must not stop the run
                 log.exception("plate reading failed for photo %s", photo.id)
                 result, ms = PhotoReading(ReadStatus.SKIPPED, reason=f"the reader failed: {exc}"[:480]), 0

@@ -200,7 +200,7 @@ def test_a_photo_read_by_another_workstation_first_keeps_its_reading(pg_app, mon
     real = plates.read_photo
     raced: list[int] = []
 
-    def first_elsewhere(store, photo, reader):  # type: ignore[no-untyped-def]
+    def first_elsewhere(store, photo, reader, jurisdiction=None):  # type: ignore[no-untyped-def]
         if not raced:  # another workstation commits its reading of this photo while we read it
             raced.append(photo.id)
             with reference.db.write_session() as other:
@@ -208,7 +208,7 @@ def test_a_photo_read_by_another_workstation_first_keeps_its_reading(pg_app, mon
                                        status="read", plate="7GAM761", plate_key="7GAM761", confidence=0.9,
                                        engine=reader.version, read_at=datetime(2026, 11, 20, tzinfo=UTC)))
                 other.commit()
-        return real(store, photo, reader)
+        return real(store, photo, reader, jurisdiction)
 
     monkeypatch.setattr(plates, "read_photo", first_elsewhere)
     run = plates.read_plates(reference, actors[Role.CLERK])

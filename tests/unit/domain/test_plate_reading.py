@@ -124,3 +124,49 @@ def test_the_default_threshold_is_95_percent() -> None:
     assert checks.CheckConfig().plate_read_confidence == 0.95
     unsure = checks.check_plate_photo(_citation("7GAM768"), _stored("7GAM761", 0.94), None, checks.CheckConfig())
     assert unsure.ok and "too uncertain" in unsure.explanation
+
+
+def chars(text: str, alternatives: dict[int, tuple[str, float]] | None = None) -> list[plate_reading.CharChoice]:
+    """Decoded characters read at 0.99, with the other kind (a digit for a letter or back) at the given
+    probability where ``alternatives`` says so (else 0.0001, below the floor)."""
+    out = []
+    for i, ch in enumerate(text):
+        other, p_other = (alternatives or {}).get(i, ("0" if ch.isalpha() else "A", 0.0001))
+        if ch.isalpha():
+            out.append(plate_reading.CharChoice(ch, 0.99, ch, 0.99, other, p_other))
+        else:
+            out.append(plate_reading.CharChoice(ch, 0.99, other, p_other, ch, 0.99))
+    return out
+
+
+def test_a_state_format_settles_a_letter_read_where_the_state_puts_a_digit() -> None:
+    # California 1ABC234: an O read in first place is the digit 0 when the recogniser saw a 0 there too
+    text, confidence = plate_reading.best_for_formats(chars("OSJN439", {0: ("0", 0.3)}), "CA")
+    assert text == "0SJN439" and confidence == pytest.approx((6 * 0.99 + 0.3) / 7)
+    # already a format of the state, or no formats known, or no plausible alternative: as read
+    assert plate_reading.best_for_formats(chars("7ABC123", {1: ("4", 0.4)}), "CA")[0] == "7ABC123"
+    assert plate_reading.best_for_formats(chars("OSJN439", {0: ("0", 0.3)}), "ZZ")[0] == "OSJN439"
+    assert plate_reading.best_for_formats(chars("OSJN439", {0: ("0", 0.0001)}), "CA")[0] == "OSJN439"
+    # Great Britain (DVLA: two letters, two digits, three letters), which the typed-plate check has no format of
+    assert plate_reading.best_for_formats(chars("VN31S2W", {5: ("Z", 0.2)}), "GB")[0] == "VN31SZW"
+    assert plate_reading.best_for_formats([], "CA") == ("", 0.0)
+
+
+def test_char_choice_keeps_the_best_letter_and_the_best_digit() -> None:
+    probs = [0.0] * len(plate_reading.ALPHABET)
+    probs[plate_reading.ALPHABET.index("O")] = 0.7
+    probs[plate_reading.ALPHABET.index("0")] = 0.25
+    c = plate_reading.CharChoice.of(probs)
+    assert (c.char, c.letter, c.digit) == ("O", "O", "0") and c.p_digit == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("raw", ["2026-11", "11-19 14", "14:05", "2026-11-19", "04:30:07"])
+def test_pieces_of_a_camera_time_stamp_are_no_plate(raw: str) -> None:
+    reading = plate_reading.choose([line(raw, 0.99)])
+    assert reading.status is ReadStatus.NOT_READABLE and reading.plate is None
+
+
+def test_separators_are_put_back_around_the_chosen_characters() -> None:
+    assert plate_reading.with_separators("\x00\x00-\x00", "0AB") == "0A-B"
+    assert plate_reading.choose([line(plate_reading.with_separators("\x00\x00 \x00\x00\x00\x00\x00", "LY96527"))]).plate \
+        == "LY96527"
