@@ -52,7 +52,7 @@ from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION, UNMAILED
 from desktop.services.core import audit
 from desktop.services.core import settings as settings_service
 from desktop.services.core.clock import agency_date
-from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
 from desktop.services.core.seal import seal_unsealed
 from desktop.services.core.sqltext import Sql
 
@@ -786,15 +786,22 @@ def run_escalation(app: AppContext, actor: Actor, as_of: date | None = None,
     with app.reader(actor, Permission.RUN_ESCALATION):
         pass
     profile_store.seed(app)
-    # Exclusive: the run starts once the writes in flight have committed, and none starts until it commits
-    # (``desktop.persistence.locks``: why this scheme; SQLite's BEGIN IMMEDIATE does the same already).
-    with app.uow(actor, Permission.RUN_ESCALATION, daily_run=True) as uow:
-        day = as_of or agency_date(uow.session, app.now())
-        run = _Run(uow, day, progress)
-        result = run.execute()
-        if result.changed:
-            uow.audit("escalation.run", "escalation", day.isoformat(), after=result.summary())
-        uow.commit()
+
+    def once() -> EscalationResult:
+        # Exclusive: the run starts once the writes in flight have committed, and none starts until it commits
+        # (``desktop.persistence.locks``: why this scheme; SQLite's BEGIN IMMEDIATE does the same already).
+        with app.uow(actor, Permission.RUN_ESCALATION, daily_run=True) as uow:
+            day = as_of or agency_date(uow.session, app.now())
+            run = _Run(uow, day, progress)
+            result = run.execute()
+            if result.changed:
+                uow.audit("escalation.run", "escalation", day.isoformat(), after=result.summary())
+            uow.commit()
+        return result
+
+    # One transaction, all or nothing, and a day already run finds nothing left to do: after a lost connection
+    # (the server restarted mid-run) it is simply run again, once; a server still down gets its sentence.
+    result = retrying(once, idempotent=True)
     result.without_next_action = len(cases_without_next_action(app, limit=None))
     log.info("escalation %s: %s", result.as_of, result.summary())
     return result
