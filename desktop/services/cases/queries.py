@@ -137,8 +137,10 @@ class _Query:
     def prefix(self, column: str, text: str) -> str:
         """``column`` starts with ``text``, written so the column's index is used."""
         if self.pg:
+            # byte order, as SQLite's: under a linguistic database collation only the COLLATE "C" expression
+            # indexes (migration pgscale_0001) serve a LIKE prefix
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return f"{column} LIKE {self.value(escaped + '%')}"
+            return f'{column} COLLATE "C" LIKE {self.value(escaped + "%")}'
         # SQLite: a range on the BINARY index (LIKE would need a NOCASE one)
         return f"{column} >= {self.value(text)} AND {column} < {self.value(text + chr(0xFFFF))}"
 
@@ -238,6 +240,8 @@ def _from(q: _Query) -> str:
 _NEWEST_FIRST = "c.issued_at DESC, c.id DESC"
 #: The owner-name index's own order (no sort of all matches; only each owner's few cases are sorted).
 _BY_OWNER_NAME = "o.name_key, o.id, c.issued_at DESC, c.id DESC"
+#: the same on PostgreSQL, in the byte order of its owner-name index (``ix_owner_name_key_c``)
+_BY_OWNER_NAME_PG = 'o.name_key COLLATE "C", o.id, c.issued_at DESC, c.id DESC'
 
 
 def _segments(q: _Query) -> list[tuple[str, str]]:
@@ -251,7 +255,7 @@ def _segments(q: _Query) -> list[tuple[str, str]]:
     where = "".join(f" AND {w}" for w in q.where)
     for name in q.names:
         out.append((f"FROM registered_owners o JOIN citations c ON c.owner_id = o.id WHERE {name}{where}{listed}",
-                     _BY_OWNER_NAME))
+                     _BY_OWNER_NAME_PG if q.pg else _BY_OWNER_NAME))
     return out
 
 
