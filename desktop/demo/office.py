@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 import desktop.demo as pkg
 from desktop.demo.agencies import set_identities
@@ -457,6 +457,11 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
     if not large:
         run_extensions(app, note)
     _advance_sequences(app)
+    if large and pg:  # rows written by COPY have no planner statistics until autovacuum gets to them
+        note("Planner statistics", 0, 1)
+        with app.uow(Actor.system("demo"), long=True) as uow:
+            uow.session.execute(text("ANALYZE"))
+            uow.commit()
     with app.db.reading() as s:  # counted after the extensions, which may add cases of their own
         total = int(s.scalar(select(func.count()).select_from(Citation)) or 0)
     return DemoResult(added, total, photos_stored)
