@@ -16,6 +16,7 @@ the same day again (a settled day). One JSON line on stdout, with the load avera
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -53,7 +54,7 @@ def _raw_lookup(url: str, plate_key: str) -> Callable[[], Any]:
     return lambda: pg.execute("SELECT id FROM citations WHERE plate_key = %s", (plate_key,)).fetchall()
 
 
-def measure(url: str, mutating: bool) -> dict[str, Any]:
+def measure(url: str, mutating: bool, data_dir: str | None = None) -> dict[str, Any]:
     from desktop.bootstrap import make_app_context
     from desktop.demo.payments import Bai2Item, build_bai2
     from desktop.paths import AppPaths
@@ -66,7 +67,7 @@ def measure(url: str, mutating: bool) -> dict[str, Any]:
     from desktop.services.review import queue
 
     out: dict[str, Any] = {"load_before": os.getloadavg()[0]}
-    data = Path(tempfile.mkdtemp(prefix="curbdesk-scale-"))
+    data = Path(data_dir or tempfile.mkdtemp(prefix="curbdesk-scale-"))
     app = make_app_context(Database(url), AppPaths(data))
     clerk = users.actor_for(app, "clerk")
     admin = users.actor_for(app, "admin")
@@ -76,8 +77,8 @@ def measure(url: str, mutating: bool) -> dict[str, Any]:
         number, plate, plate_key, address = s.execute(text(
             "SELECT citation_number, plate, plate_key, address FROM citations WHERE id >= :i ORDER BY id LIMIT 1"),
             {"i": top // 2}).one()
-        owner = s.execute(text("SELECT name FROM registered_owners WHERE id >= :i ORDER BY id LIMIT 1"),
-                          {"i": top // 6}).scalar()
+        owner = str(s.execute(text("SELECT name FROM registered_owners WHERE id >= :i ORDER BY id LIMIT 1"),
+                              {"i": top // 6}).scalar())
         pending = [int(r[0]) for r in s.execute(text(
             "SELECT id FROM citations WHERE status = 'pending_review' ORDER BY id DESC LIMIT 12"))]
         opened = [int(r[0]) for r in s.execute(text(
@@ -87,11 +88,11 @@ def measure(url: str, mutating: bool) -> dict[str, Any]:
             "ORDER BY id LIMIT 500"), {"i": top // 4}))
     out["citations"] = total
     searches = {"citation number": number, "plate": plate, "owner full name": owner,
-                "owner surname": owner.split(",")[0].lower(), "street address": " ".join(address.split()[:3])}
+                "owner surname": str(owner).split(",")[0].lower(), "street address": " ".join(address.split()[:3])}
     raw = _raw_lookup(url, plate_key)
     out["baseline raw plate lookup"] = _median_ms(raw, 30)
     for kind, typed in searches.items():
-        out[f"search {kind}"] = _median_ms(lambda typed=typed: cases.search_cases(app, clerk, typed, 50), 15)
+        out[f"search {kind}"] = _median_ms(functools.partial(cases.search_cases, app, clerk, str(typed), 50), 15)
 
     def first_page() -> None:
         f = CaseFilter()
@@ -132,8 +133,9 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("--mutating", action="store_true")
     parser.add_argument("--label", default="")
+    parser.add_argument("--data-dir", help="the office's data folder (its audit key: needed by --mutating)")
     args = parser.parse_args()
-    result = {"label": args.label, "db": args.url.split(":", 1)[0], **measure(args.url, args.mutating)}
+    result = {"label": args.label, "db": args.url.split(":", 1)[0], **measure(args.url, args.mutating, args.data_dir)}
     print(json.dumps(result, default=str))
     sys.stdout.flush()
 
