@@ -24,6 +24,7 @@ from desktop.persistence import failures, locks
 from desktop.persistence.db import Database, long_job
 from desktop.persistence.models import User
 from desktop.services.core import audit, changes, seal
+from desktop.services.core.jsonable import jsonable
 from desktop.services.core.printing import DocumentRenderer
 
 
@@ -99,6 +100,7 @@ class UnitOfWork:
         self.actor = actor
         self.permission = permission
         self.committed = False
+        self._deferred_audit: list[dict[str, Any]] = []
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -136,15 +138,34 @@ class UnitOfWork:
     def audit(self, action: str, entity_type: str, entity_id: str | int, *,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
               reason: str | None = None) -> None:
-        audit.append(
-            self.session, at=self.app.now(), user_id=self.actor.user_id, username=self.actor.username,
-            action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
-            reason=reason,
-        )
+        entry: dict[str, Any] = dict(at=self.app.now(), user_id=self.actor.user_id, username=self.actor.username,
+                     action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
+                     reason=reason)
+        if self.long and not self.daily_run:
+            # A long job (an import) appends its entries at its commit: the audit chain's head row, which every
+            # audited write locks until it commits, is then held for the last moment of the job, not for the
+            # minutes of a city's lockbox file, so the clerks' clicks go through meanwhile. (The daily run
+            # needs no such care: every other write waits for it anyway, see persistence.locks.)
+            entry.update(before=jsonable(before) if before is not None else None,  # as they are now
+                         after=jsonable(after) if after is not None else None)
+            self._deferred_audit.append(entry)
+            return
+        audit.append(self.session, **entry)
 
     def commit(self) -> None:
         if _before_commit is not None:
             _before_commit(self)
+        try:
+            for entry in self._deferred_audit:
+                audit.append(self.session, **entry)
+            self._deferred_audit.clear()
+            self.session.flush()
+        except DBAPIError as exc:
+            self.session.rollback()
+            said = failures.translate(exc)
+            if said is None:
+                raise
+            raise said from exc
         try:
             self.session.commit()
         except DBAPIError as exc:

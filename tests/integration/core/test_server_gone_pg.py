@@ -274,3 +274,30 @@ def test_a_workstation_pool_and_the_clicks_limits(pg_app: AppContext) -> None:
         assert s.execute(text("SHOW statement_timeout")).scalar() == "30s"
         assert s.execute(text("SHOW lock_timeout")).scalar() == "5s"
         assert s.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "5min"
+
+
+def test_a_clerk_writes_while_an_import_is_posting(office, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The import appends its audit entries at its commit, so the audit chain's head (which every audited write
+    locks until it commits) is not held while it posts: a clerk's note, made when the import has posted every
+    payment but not committed, goes through at once instead of waiting for the import."""
+    from desktop.services.cases import notes
+
+    app, actors, ids = office
+    during: list[object] = []
+
+    def clerk_meanwhile(uow: UnitOfWork) -> None:
+        if not uow.long or during:
+            return
+        outcome: list[object] = []
+        worker = threading.Thread(target=lambda: outcome.append(
+            notes.add_note(app, actors[Role.CLERK], ids[3], "Owner called about the bank payment.").id))
+        worker.start()
+        worker.join(timeout=60)
+        during.append(outcome[0] if outcome else "blocked")
+
+    monkeypatch.setattr(context, "_before_commit", clerk_meanwhile)
+    payment_imports.import_payment_file(app, actors[Role.CLERK], _bank_file(tmp_path))
+    assert during and isinstance(during[0], int), during
+    with app.db.reading() as s:  # the chain is whole: the note's entry, then the import's
+        actions = [a for (a,) in s.execute(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(8))]
+    assert actions.index("payment_import.imported") < actions.index("note.added")
