@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing as mp
 import os
 import random
@@ -83,6 +84,18 @@ def _percentiles(values: list[float]) -> dict[str, float]:
             "max": round(ordered[-1], 1)}
 
 
+class _RetryCounter(logging.Handler):
+    """Counts the units of work the database undid and the service ran again (``context.retrying`` logs each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deadlocks = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "undid a unit of work" in record.getMessage():
+            self.deadlocks += 1
+
+
 def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, results: Any) -> None:
     """One workstation: its own process, pool and account."""
     try:
@@ -98,6 +111,9 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
 
         app = _app(url)
         me = users.actor_for(app, f"load{k:02d}")
+        retried = _RetryCounter()
+        logging.getLogger("desktop.services.core.context").addHandler(retried)
+        logging.getLogger("desktop.services.core.context").setLevel(logging.INFO)
         with app.db.reading() as s:
             mine = [tuple(r) for r in s.execute(text(
                 "SELECT c.id, c.citation_number, c.plate, (SELECT o.name FROM registered_owners o "
@@ -177,6 +193,7 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
             except Exception:  # noqa: BLE001 - a bug: reported, not raised, so the others go on
                 failed.append(f"{label}: {traceback.format_exc(limit=3)}")
         app.db.dispose()
+        told["deadlocks retried inside the service (not seen)"] += retried.deadlocks
         results.put({"k": k, "times": dict(times), "told": dict(told), "failed": failed, "done": done})
     except Exception:  # noqa: BLE001
         results.put({"k": k, "times": {}, "told": {}, "failed": [traceback.format_exc()], "done": {}})
