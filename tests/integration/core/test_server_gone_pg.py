@@ -301,3 +301,14 @@ def test_a_clerk_writes_while_an_import_is_posting(office, monkeypatch, tmp_path
     with app.db.reading() as s:  # the chain is whole: the note's entry, then the import's
         actions = [a for (a,) in s.execute(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(8))]
     assert actions.index("payment_import.imported") < actions.index("note.added")
+
+
+def test_a_large_run_refreshes_the_planner_statistics(office, clock: FixedClock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app, actors, _ids = office
+    clock.now = datetime.combine(DAY, datetime.min.time(), tzinfo=LA).replace(hour=2)
+    monkeypatch.setattr(escalation, "ANALYZE_AFTER_ROWS", 4)  # this office's run writes 4 penalties and more
+    escalation.run_escalation(app, actors[Role.SUPERVISOR], DAY)
+    with app.db.reading() as s:
+        analysed = dict(s.execute(text("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                       "WHERE relname IN ('citations', 'ledger_entries', 'notices', 'audit_log')")).all())
+    assert analysed == {"citations": True, "ledger_entries": True, "notices": True, "audit_log": True}
