@@ -142,10 +142,11 @@ class UnitOfWork:
                      action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
                      reason=reason)
         if self.long and not self.daily_run:
-            # A long job (an import) appends its entries at its commit: the audit chain's head row, which every
-            # audited write locks until it commits, is then held for the last moment of the job, not for the
-            # minutes of a city's lockbox file, so the clerks' clicks go through meanwhile. (The daily run
-            # needs no such care: every other write waits for it anyway, see persistence.locks.)
+            # A long job (an import) appends its entries at its commit, in one go and stamped with that moment:
+            # the audit chain's head row, which every audited write locks until it commits, is then held for
+            # the last moment of the job, not for the minutes of a city's lockbox file, so the clerks' clicks
+            # go through meanwhile. (The daily run needs no such care: every other write waits for it anyway,
+            # see persistence.locks.)
             entry.update(before=jsonable(before) if before is not None else None,  # as they are now
                          after=jsonable(after) if after is not None else None)
             self._deferred_audit.append(entry)
@@ -156,9 +157,15 @@ class UnitOfWork:
         if _before_commit is not None:
             _before_commit(self)
         try:
-            for entry in self._deferred_audit:
-                audit.append(self.session, **entry)
-            self._deferred_audit.clear()
+            if self._deferred_audit:
+                # one head lock, one multi-row insert, stamped with the moment they are committed (they become
+                # visible together); the chain is the same as appending them one by one
+                first = self._deferred_audit[0]
+                audit.append_many(self.session, [
+                    audit.AuditRecord(e["action"], e["entity_type"], e["entity_id"], e["before"], e["after"],
+                                      e["reason"]) for e in self._deferred_audit],
+                    at=self.app.now(), user_id=first["user_id"], username=first["username"])
+                self._deferred_audit.clear()
             self.session.flush()
         except DBAPIError as exc:
             self.session.rollback()
