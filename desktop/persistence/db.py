@@ -181,6 +181,38 @@ def refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> 
                     raise UserError(f"{label} {problem}; nothing was saved.")
 
 
+#: PostgreSQL connections one workstation keeps open (idle) and the most it opens at once: the GUI thread,
+#: the task engine's four workers and a command-line job never need more than six. Twenty workstations keep
+#: 40 idle connections (plus each one's change listener: 60) and open at most 140 at their busiest, which
+#: is why an office of twenty sets the server's ``max_connections`` to 150 (README, "Sharing one database").
+POOL_SIZE = 2
+POOL_OVERFLOW = 4
+#: how long a click waits for a free connection of its own workstation before it is told so
+POOL_WAIT_SECONDS = 10
+#: per statement, what a clerk's click may take at most / how long it waits for a row another job locked.
+#: Long jobs (the daily run, imports, exports, upgrades, the demo) lift both for their own transaction
+#: (:func:`long_job`). https://www.postgresql.org/docs/15/runtime-config-client.html
+STATEMENT_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 5_000
+#: a workstation that leaves a transaction open (a debugger, a crash) lets go of its locks after 5 minutes
+IDLE_IN_TRANSACTION_MS = 300_000
+SESSION_OPTIONS = (f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} "
+                   f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}")
+#: a long job's lock wait: it waits for clerks' short transactions, never for ever
+LONG_JOB_LOCK_TIMEOUT_MS = 600_000
+
+
+def long_job(session: Session) -> None:
+    """Lift the per-statement limit of a clerk's click for the rest of ``session``'s transaction (the daily
+    run, imports, exports, upgrades: statements that may rightly run minutes at city size), and let it wait
+    up to 10 minutes for a row lock (clerks hold theirs for milliseconds). PostgreSQL only; ``SET LOCAL``,
+    so the pooled connection is back to the click's limits after the commit or rollback."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT set_config('statement_timeout', '0', true), "
+                         "set_config('lock_timeout', :lock, true)"), {"lock": f"{LONG_JOB_LOCK_TIMEOUT_MS}ms"})
+
+
 class Database:
     """One database: its engine, a session factory for reads and one for writes."""
 
@@ -197,9 +229,14 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         elif self.dialect == "postgresql":
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+            kwargs.update(pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                          pool_timeout=POOL_WAIT_SECONDS, pool_recycle=1800)
+            connect_args: dict[str, Any] = {}
             if "connect_timeout" not in parsed.query:  # a host that drops packets answers in 10 s, not minutes
-                kwargs["connect_args"] = {"connect_timeout": 10}
+                connect_args["connect_timeout"] = 10
+            if "options" not in parsed.query:  # a URL's own ?options=... wins (e.g. behind a pooler that refuses them)
+                connect_args["options"] = SESSION_OPTIONS
+            kwargs["connect_args"] = connect_args
         try:
             self.engine = create_engine(parsed, **kwargs)
         except NoSuchModuleError as exc:

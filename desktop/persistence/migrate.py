@@ -161,6 +161,9 @@ def upgrade(db: Database, *, backup_dir: Path | None = None) -> str | None:
     cfg = alembic_config(db)
     if not db.is_sqlite:
         with db.engine.begin() as conn:
+            # an upgrade rewrites and indexes whole tables: no per-statement limit of a clerk's click
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("SET LOCAL lock_timeout = '10min'"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         return taken

@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from desktop.domain import text
@@ -351,6 +352,9 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
+#: PostgreSQL-only indexes on an expression (migration pgscale_0001), which alembic cannot compare
+EXPRESSION_INDEXES = {"ix_owner_name_key_c", "ix_owner_address_line1_c", "ix_citation_address_c"}
+
 # --------------------------------------------------------------------------- owners
 
 
@@ -358,7 +362,13 @@ class RegisteredOwner(Base):
     """A registry response: who a plate was registered to, and when."""
 
     __tablename__ = "registered_owners"
-    __table_args__ = (Index("ix_owner_plate_valid", "plate", "jurisdiction", "valid_from"),)
+    __table_args__ = (
+        Index("ix_owner_plate_valid", "plate", "jurisdiction", "valid_from"),
+        # PostgreSQL under a linguistic collation (en_US, ICU) uses no plain index for LIKE 'GARCIA%': the
+        # owner-name and address searches read these byte-ordered ones instead (migration pgscale_0001)
+        Index("ix_owner_name_key_c", sql_text('(name_key COLLATE "C")'), "id").ddl_if(dialect="postgresql"),
+        Index("ix_owner_address_line1_c", sql_text('(address_line1 COLLATE "C")')).ddl_if(dialect="postgresql"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     plate: Mapped[str] = mapped_column(String(16))
     jurisdiction: Mapped[str] = mapped_column(String(8))
@@ -414,6 +424,7 @@ class Citation(Base):
         # the management reports count a period's citations from this index alone (reports_0001)
         Index("ix_citations_report", "issued_at", "officer_badge", "zone_code", "violation_code", "profile_code",
               "status", "fine_cents", "approved_at"),
+        Index("ix_citation_address_c", sql_text('(address COLLATE "C")')).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)

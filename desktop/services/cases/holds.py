@@ -12,9 +12,10 @@ from desktop.domain.roles import Permission
 from desktop.persistence.models import Citation, Hold
 from desktop.services.cases import steps as case_ops
 from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION
-from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork, retried
 
 
+@retried
 def place_supervisor_hold(app: AppContext, actor: Actor, citation_id: int, reason: str) -> int:
     with app.uow(actor, Permission.PLACE_HOLDS) as uow:
         case = case_ops.load_case(uow, citation_id)
@@ -46,6 +47,7 @@ def release_supervisor_holds_in(uow: UnitOfWork, case: Citation, reason: str) ->
     return len(holds)
 
 
+@retried
 def release_hold(app: AppContext, actor: Actor, citation_id: int, hold_id: int, reason: str) -> None:
     if not reason.strip():
         raise UserError("Say why the hold ends (it goes into the audit trail).")

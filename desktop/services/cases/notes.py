@@ -16,7 +16,7 @@ from desktop.domain.errors import NotFound, UserError
 from desktop.domain.roles import Permission
 from desktop.domain.text import clean_text
 from desktop.persistence.models import CaseNote, Citation
-from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.context import Actor, AppContext, retried
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 MAX_NOTE_CHARS = 4000
@@ -68,6 +68,7 @@ class DocumentStore:
         return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
+@retried
 def add_note(app: AppContext, actor: Actor, citation_id: int, text: str,
              attachment: Path | None = None) -> CaseNote:
     """A note on the case, optionally with a file attached (stored by digest); audited."""

@@ -137,8 +137,10 @@ class _Query:
     def prefix(self, column: str, text: str) -> str:
         """``column`` starts with ``text``, written so the column's index is used."""
         if self.pg:
+            # byte order, as SQLite's: under a linguistic database collation only the COLLATE "C" expression
+            # indexes (migration pgscale_0001) serve a LIKE prefix
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return f"{column} LIKE {self.value(escaped + '%')}"
+            return f'{column} COLLATE "C" LIKE {self.value(escaped + "%")}'
         # SQLite: a range on the BINARY index (LIKE would need a NOCASE one)
         return f"{column} >= {self.value(text)} AND {column} < {self.value(text + chr(0xFFFF))}"
 
@@ -238,6 +240,8 @@ def _from(q: _Query) -> str:
 _NEWEST_FIRST = "c.issued_at DESC, c.id DESC"
 #: The owner-name index's own order (no sort of all matches; only each owner's few cases are sorted).
 _BY_OWNER_NAME = "o.name_key, o.id, c.issued_at DESC, c.id DESC"
+#: the same on PostgreSQL, in the byte order of its owner-name index (``ix_owner_name_key_c``)
+_BY_OWNER_NAME_PG = 'o.name_key COLLATE "C", o.id, c.issued_at DESC, c.id DESC'
 
 
 def _segments(q: _Query) -> list[tuple[str, str]]:
@@ -251,7 +255,7 @@ def _segments(q: _Query) -> list[tuple[str, str]]:
     where = "".join(f" AND {w}" for w in q.where)
     for name in q.names:
         out.append((f"FROM registered_owners o JOIN citations c ON c.owner_id = o.id WHERE {name}{where}{listed}",
-                     _BY_OWNER_NAME))
+                     _BY_OWNER_NAME_PG if q.pg else _BY_OWNER_NAME))
     return out
 
 
@@ -614,49 +618,37 @@ EXPORT_COLUMNS = [
 
 def export_citations(app: AppContext, actor: Actor, out: Path,
                      progress: Callable[[int], None] | None = None, batch: int = 5000) -> int:
-    """Write every citation as CSV (to a temporary file, renamed when complete)."""
+    """Write every citation as CSV (to a temporary file, renamed when complete), in constant memory.
+
+    One statement, read ``batch`` rows at a time: on PostgreSQL through a server-side cursor
+    (``yield_per`` makes SQLAlchemy open a named cursor: the server keeps the result and hands out a batch
+    per fetch), on SQLite from the database file row by row. A case's photo count and balance are
+    correlated subqueries (one indexed look-up each), not an aggregate of every photo and ledger entry
+    held in memory. The export is a long job: free of a click's statement limit."""
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     written = 0
-    with app.reader(actor, Permission.EXPORT_DATA) as uow:
+    with app.reader(actor, Permission.EXPORT_DATA, long=True) as uow:
         s = uow.session
-        photo_counts = (
-            select(EvidencePhoto.citation_id, func.count().label("n"))
-            .where(EvidencePhoto.integrity == "verified")
-            .group_by(EvidencePhoto.citation_id)
-            .subquery()
-        )
-        sums = (
-            select(LedgerEntry.citation_id, func.sum(LedgerEntry.amount_cents).label("bal"))
-            .group_by(LedgerEntry.citation_id)
-            .subquery()
-        )
+        photos = (select(func.count()).select_from(EvidencePhoto)
+                  .where(EvidencePhoto.citation_id == Citation.id, EvidencePhoto.integrity == "verified")
+                  .scalar_subquery())
+        balance = (select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+                   .where(LedgerEntry.citation_id == Citation.id).scalar_subquery())
+        statement = (select(Citation.citation_number, Citation.device_id, Citation.officer_badge,
+                            Citation.issued_at, Citation.plate, Citation.jurisdiction, Citation.violation_code,
+                            Citation.fine_cents, Citation.status, Citation.evidence_status, photos, balance)
+                     .order_by(Citation.id)
+                     .execution_options(yield_per=batch))
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv_writer(fh)  # formulas neutralised (issue 14)
                 w.writerow(EXPORT_COLUMNS)
-                last = 0
-                while True:
-                    rows = s.execute(
-                        select(
-                            Citation.id, Citation.citation_number, Citation.device_id, Citation.officer_badge,
-                            Citation.issued_at, Citation.plate, Citation.jurisdiction, Citation.violation_code,
-                            Citation.fine_cents, Citation.status, Citation.evidence_status,
-                            func.coalesce(photo_counts.c.n, 0), func.coalesce(sums.c.bal, 0),
-                        )
-                        .outerjoin(photo_counts, photo_counts.c.citation_id == Citation.id)
-                        .outerjoin(sums, sums.c.citation_id == Citation.id)
-                        .where(Citation.id > last)
-                        .order_by(Citation.id)
-                        .limit(batch)
-                    ).all()
-                    if not rows:
-                        break
-                    for r in rows:
-                        w.writerow([r[1], r[2] or "", r[3], r[4].isoformat(), r[5], r[6], r[7], r[8],
-                                    r[9], r[10], r[11], r[12]])
-                    written += len(rows)
-                    last = rows[-1][0]
+                for part in s.execute(statement).partitions():
+                    for r in part:
+                        w.writerow([r[0], r[1] or "", r[2], r[3].isoformat(), r[4], r[5], r[6], r[7],
+                                    r[8], r[9], r[10], r[11]])
+                    written += len(part)
                     if progress:
                         progress(written)
             tmp.replace(out)

@@ -54,7 +54,7 @@ from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentIm
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
-from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
 from desktop.services.payments.importers import (
     FileKind,
     ImportedFile,
@@ -193,21 +193,28 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
     except ImportRejected as rejected:
         _audit_rejection(app, actor, file_name, rejected)
         raise
-    for attempt in range(1, RACE_RETRIES + 1):
-        try:
-            with app.uow(actor, Permission.IMPORT_DATA) as uow:
-                outcome = _import(uow, parsed, note)
-                if not (outcome.already_imported or outcome.all_known):
-                    uow.commit()
-                return outcome
-        except IntegrityError:
-            # Another import (or a workstation of an older version, which takes no import lock) posted
-            # some of these payments, or this very file, while this one ran: the unique identity keys
-            # refused the second posting and everything here was rolled back. Run again: the payments
-            # now posted are recognised and only the rest are added.
-            log.info("import of %s lost a race with another import (attempt %d)", file_name, attempt)
-    raise UserError(f"{file_name}: other imports were posting the same payments at the same moment; this file "
-                    f"was not imported and nothing in it was posted. Import it again.")
+
+    def attempts() -> ImportOutcome:
+        for attempt in range(1, RACE_RETRIES + 1):
+            try:
+                # long: a city's lockbox file may post for minutes; it waits for clerks' row locks, never the reverse
+                with app.uow(actor, Permission.IMPORT_DATA, long=True) as uow:
+                    outcome = _import(uow, parsed, note)
+                    if not (outcome.already_imported or outcome.all_known):
+                        uow.commit()
+                    return outcome
+            except IntegrityError:
+                # Another import (or a workstation of an older version, which takes no import lock) posted
+                # some of these payments, or this very file, while this one ran: the unique identity keys
+                # refused the second posting and everything here was rolled back. Run again: the payments
+                # now posted are recognised and only the rest are added.
+                log.info("import of %s lost a race with another import (attempt %d)", file_name, attempt)
+        raise UserError(f"{file_name}: other imports were posting the same payments at the same moment; this file "
+                        f"was not imported and nothing in it was posted. Import it again.")
+
+    # One unit of work, and a file already imported is recognised by its digest: after a lost connection
+    # (a server restart mid-import) it is run again once, so the file is posted exactly once.
+    return retrying(attempts, idempotent=True)
 
 
 def _refuse_unstorable_text(parsed: ImportedFile) -> None:

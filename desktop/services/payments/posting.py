@@ -57,7 +57,7 @@ from desktop.services.cases import balances as ledger_balances
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
-from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
 from desktop.services.core.imports import csv_writer
 from desktop.services.payments import plans as payment_plans
 
@@ -381,9 +381,23 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     request = (request_id or uuid.uuid4().hex).strip()
     if actor.user_id is None:
         raise UserError("Counter payments are taken by a signed-in clerk, not by the system account.")
-    existing = _existing_counter_payment(app, actor, request)
-    if existing is not None:
-        return existing
+
+    def once() -> CounterResult:
+        existing = _existing_counter_payment(app, actor, request)
+        if existing is not None:
+            return existing
+        return _post_counter(app, actor, request, citation_ids, amount_cents, method, payer_name, cheque, reference,
+                             last4, expected_versions, confirmed_overpaid_cents, change)
+
+    # The request id makes it idempotent: after a deadlock, or a connection lost even during the commit, it is
+    # run again and finds the payment if that commit stored it: never posted twice, never half-posted.
+    return retrying(once, idempotent=True)
+
+
+def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Sequence[int], amount_cents: int,
+                  method: str, payer_name: str, cheque: str | None, reference: str | None, last4: str | None,
+                  expected_versions: Mapping[int, int] | None, confirmed_overpaid_cents: int | None,
+                  change: int | None) -> CounterResult:
     try:
         with app.uow(actor, Permission.POST_PAYMENTS) as uow:
             s = uow.session

@@ -44,7 +44,7 @@ from desktop.persistence.models import Citation, CitationViolation, ViolationCod
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone
-from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.core.context import Actor, AppContext, UnitOfWork, retried
 from desktop.services.maps.tiles import tile_layer
 from desktop.services.review.checks import (
     REVIEWABLE,
@@ -354,6 +354,7 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
                     case.next_action_date, describe_next_action(case.next_action, profile))
 
 
+@retried
 def approve(app: AppContext, actor: Actor, citation_id: int, *,
             seen_warnings: Collection[str] | None = None) -> Approved:
     """Approve a citation: the case opens, the fine is posted, the first next action is set.
