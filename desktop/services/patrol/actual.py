@@ -142,7 +142,7 @@ def _day(s: Session, day: date, tz: ZoneInfo, names: dict[str, str]) -> DayActua
 def plan_vs_actual(app: AppContext, actor: Actor, day: date) -> DayActual:
     """Each beat of the day's plan against the officer's shifts of that day (and officers on patrol without a
     beat, with nothing planned)."""
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         s = uow.session
         names = {b: n for b, n in s.execute(select(Officer.badge, Officer.name))}
         return _day(s, day, agency_zone(s), names)
@@ -155,7 +155,7 @@ def officers_over_period(app: AppContext, actor: Actor, first: date, last: date)
         raise UserError("The period ends before it starts: give the earlier day first.")
     if (last - first).days > 366:
         raise UserError("A period of plan against actual is at most a year: choose a shorter one.")
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         s = uow.session
         tz = agency_zone(s)
         last = min(last, agency_date(s, app.now()) - timedelta(days=1))

@@ -174,14 +174,14 @@ def _draft_from_row(s: Session, plan: PatrolPlan) -> PlanDraft:
 
 def load_plan(app: AppContext, actor: Actor, day: date) -> PlanDraft | None:
     """The saved plan of the day as it stands, or None."""
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         plan = uow.session.scalar(select(PatrolPlan).where(PatrolPlan.day == day))
         return _draft_from_row(uow.session, plan) if plan is not None else None
 
 
 def plan_history(app: AppContext, actor: Actor, day: date) -> list[VersionInfo]:
     """Every saved version of the day's plan, newest first."""
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         rows = uow.session.execute(
             select(PatrolPlanVersion).join(PatrolPlan, PatrolPlan.id == PatrolPlanVersion.plan_id)
             .where(PatrolPlan.day == day).order_by(PatrolPlanVersion.version.desc())).scalars()
@@ -190,7 +190,7 @@ def plan_history(app: AppContext, actor: Actor, day: date) -> list[VersionInfo]:
 
 
 def version_content(app: AppContext, actor: Actor, day: date, version: int) -> dict[str, Any]:
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         row = uow.session.scalar(select(PatrolPlanVersion).join(PatrolPlan, PatrolPlan.id == PatrolPlanVersion.plan_id)
                                  .where(PatrolPlan.day == day, PatrolPlanVersion.version == version))
         if row is None:
@@ -202,7 +202,7 @@ def starting_point(app: AppContext, actor: Actor, day: date) -> tuple[tuple[pp.O
     """What a new plan of the day starts from: the roster and constraints of the day's saved plan, else of the
     latest plan saved before it (a supervisor sets them once), else the officers holding handhelds on the
     default shift and no constraints."""
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         s = uow.session
         plan = s.scalar(select(PatrolPlan).where(PatrolPlan.day <= day).order_by(PatrolPlan.day.desc()).limit(1))
         if plan is None:
@@ -217,6 +217,8 @@ def make_plan(app: AppContext, actor: Actor, day: date, roster: Sequence[pp.Offi
               constraints: pp.PlanConstraints | None = None) -> PlanDraft:
     """A new draft of the day's beats (not saved). With no roster or constraints given, those of
     `starting_point`. The draft keeps the version of the day's saved plan, so saving it replaces that."""
+    with app.reader(actor, Permission.PATROL_PLAN):
+        pass  # who may make a plan is said first, before the starting point (which only a reader of reports sees)
     start_roster, start_constraints = starting_point(app, actor, day)
     roster = tuple(roster) if roster is not None else start_roster
     constraints = constraints or start_constraints
@@ -349,7 +351,7 @@ def print_data(app: AppContext, actor: Actor, day: date) -> PatrolPlanPrint:
     draft = load_plan(app, actor, day)
     if draft is None:
         raise NotFound(f"No patrol plan is saved for {day.isoformat()}: make one and save it first.")
-    with app.reader(actor, Permission.VIEW_REPORTS) as uow:
+    with app.reader(actor, Permission.REPORTS_VIEW) as uow:
         s = uow.session
         shapes = {code: (name, _rings(geometry)) for code, name, geometry in
                   s.execute(select(Zone.code, Zone.name, Zone.geometry))}
@@ -386,7 +388,7 @@ def print_plan(app: AppContext, actor: Actor, day: date, out: Path) -> Path:
         os.replace(tmp, out)
     except OSError as exc:
         raise UserError(f"The plan cannot be written to {out} ({exc.strerror}): choose another file.") from None
-    with app.uow(actor, Permission.VIEW_REPORTS) as uow:
+    with app.uow(actor, Permission.REPORTS_VIEW) as uow:
         plan_id = uow.session.scalar(select(PatrolPlan.id).where(PatrolPlan.day == day))
         uow.audit("patrol_plan.printed", "patrol_plan", plan_id or 0, after={"day": day.isoformat(), "file": str(out)})
         uow.commit()

@@ -52,6 +52,7 @@ from desktop.domain.plates import plate_search_key
 from desktop.domain.roles import Permission
 from desktop.persistence.bulk import insert_rows
 from desktop.persistence.evidence import EvidenceStore
+from desktop.persistence.failures import ConnectionLost
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
@@ -274,11 +275,11 @@ class Ingestor:
                     raise
                 log.info("concurrent ingest of the same events; applying the batch again")
                 self._reference = None
-            except DBAPIError as exc:
+            except (DBAPIError, ConnectionLost) as exc:
                 # the database server ended our session (it restarted, or pg_terminate_backend): the
                 # transaction went with it (or, cut during its COMMIT, went through: its events are then
                 # recognised by their ids). Once more on a new connection; a second loss goes to the caller.
-                if not exc.connection_invalidated or attempt == 2:
+                if not connection_lost(exc) or attempt == 2:
                     raise
                 log.warning("the database connection was lost during an ingest batch; applying it again")
                 self._reference = None
@@ -308,8 +309,8 @@ class Ingestor:
                                         evidence_dir=self.app.paths.evidence_dir, reread=reread)
                     uow.commit()
                 return
-            except DBAPIError as exc:
-                if exc.connection_invalidated and attempt == 1:  # the server ended the session: once more
+            except (DBAPIError, ConnectionLost) as exc:
+                if connection_lost(exc) and attempt == 1:  # the server ended the session: once more
                     log.warning("the database connection was lost during the review checks; checking again")
                     continue
                 log.exception("review checks after ingest failed for %d citations", len(new.citations))
@@ -714,6 +715,12 @@ class Ingestor:
             stats.photos_failed += 1
         else:
             stats.photos_missing += 1
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The database server ended the session: the driver's error as it comes, or as the unit of work says it
+    (``failures.ConnectionLost``, raised from a commit)."""
+    return isinstance(exc, ConnectionLost) or (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
 
 
 def _check_cancel(cancelled: Callable[[], bool] | None) -> None:

@@ -24,11 +24,12 @@ from desktop.domain.lifecycle import PhotoIntegrity, evidence_status
 from desktop.domain.roles import Permission
 from desktop.domain.wording import counted
 from desktop.persistence.evidence import EvidenceStore
+from desktop.persistence.failures import ConnectionLost
 from desktop.persistence.models import Device, EvidencePhoto, QuarantinedEvent, SyncEndpoint
 from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.sync.endpoints import TOKENS, get_endpoint
-from desktop.services.sync.ingest import Ingestor, IngestStats
+from desktop.services.sync.ingest import Ingestor, IngestStats, connection_lost
 from desktop.services.sync.photo_sources import HttpPhotos, PhotoSource
 from desktop.services.sync.reference import push_reference
 from desktop.sync import wire
@@ -217,8 +218,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
 
             try:
                 stats = ingestor.ingest(items, on_commit=on_commit, progress=photo_progress, cancelled=cancelled)
-            except DBAPIError as exc:
-                if not exc.connection_invalidated:
+            except (DBAPIError, ConnectionLost) as exc:
+                if not connection_lost(exc):
                     raise
                 raise DatabaseConnectionLost(
                     f"The connection to the database was lost twice during the sync (the database server restarted "

@@ -104,6 +104,10 @@ def _commands(out: Path, files: Path) -> dict[str, tuple[list[str], str | None]]
         "bulk release": (["bulk", "release", "--citation", "NOPE-1", "--reason", "x", "--yes"], "clerk"),
         "bulk assign": (["bulk", "assign", "--citation", "NOPE-1", "--to", "clerk", "--yes"], "clerk"),
         "bulk approve": (["bulk", "approve", "--citation", "NOPE-1", "--yes"], "clerk"),
+        "report": (["report", "citations", "--from", "2026-11-01", "--to", "2026-11-24", "--out", o("r.csv")],
+                   "clerk"),
+        "patrol plan": (["patrol", "plan", "--date", "2026-11-25", "--out", o("pp.pdf")], "clerk"),
+        "patrol actual": (["patrol", "actual", "--date", "2026-11-24"], "clerk"),
     }
 
 

@@ -68,9 +68,10 @@ def test_patrol_plan_makes_saves_and_prints(cli: Any, tmp_path: Path, capsys: py
 
 def test_clerk_may_print_nothing_new_and_bad_dates_are_one_line(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["--as", "casey", "patrol", "plan", "--date", DAY.isoformat()]) == 2
-    assert "casey (clerk) may not make and change patrol plans. Ask a supervisor." in capsys.readouterr().err
-    assert cli(["--as", "casey", "patrol", "actual", "--date", DAY.isoformat()]) == 0
-    assert capsys.readouterr().out.startswith("No plan saved for 2026-11-20: 1 beat(s), coverage —")
+    assert "casey (clerk) may not" in capsys.readouterr().err  # refused before anything is read or made
+    # clerks see the dashboard's work figures only (issue 18, point 7): not plan against actual either
+    assert cli(["--as", "casey", "patrol", "actual", "--date", DAY.isoformat()]) == 2
+    assert "casey (clerk) may not see the management reports" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli(["patrol", "plan", "--date", "20-11-2026"])
     assert "'20-11-2026' is not a date (YYYY-MM-DD)" in capsys.readouterr().err

@@ -132,7 +132,8 @@ def test_clerk_may_not_make_or_save_a_plan(app: AppContext, office: dict[Role, A
     draft = plans.make_plan(app, sup, TOMORROW)
     with pytest.raises(PermissionDenied, match="may not make and change patrol plans"):
         plans.save_plan(app, clerk, draft)
-    assert plans.load_plan(app, clerk, TOMORROW) is None  # viewing is allowed
+    with pytest.raises(PermissionDenied, match="may not see the management reports"):
+        plans.load_plan(app, clerk, TOMORROW)  # clerks see the dashboard's work figures only (issue 18, point 7)
     with app.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(PatrolPlanVersion)) == 0
 
@@ -208,7 +209,7 @@ def test_plan_against_actual_hand_checked(app: AppContext, office: dict[Role, Ac
     add_shift(app, "1002", "Z-E", day, "12:00", 150, vehicles=20)
     add_shift(app, "1003", "Z-C", day, "09:00", 60, vehicles=8)  # on patrol without a beat
     add_shift(app, "1001", "Z-B", TODAY, "08:00", 60)  # another day: not counted
-    result = actual.plan_vs_actual(app, office[Role.CLERK], day)
+    result = actual.plan_vs_actual(app, sup, day)
     assert result.version == 1
     b1, b2, b3 = result.beats
     assert (b1.badge, b1.planned, b1.patrolled) == ("1001", ("Z-A", "Z-B", "Z-C"), ("Z-A", "Z-D"))
