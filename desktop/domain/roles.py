@@ -49,6 +49,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "manage settings"
     VIEW_REPORTS = "view reports"
+    #: the management reports and patrol statistics (issue 18): supervisors and administrators, not clerks
+    REPORTS_VIEW = "view management reports and patrol statistics"
     VIEW_AUDIT = "view the audit trail"
     EXPORT_DATA = "export data"
     BACKUP = "back up the database"
@@ -71,7 +73,7 @@ _SUPERVISOR = (
     | {
         P.BULK_APPROVE, P.BULK_CHANGE, P.REVERSE_PAYMENTS, P.APPROVE_REFUNDS, P.OVERRIDE_DEADLINES,
         P.SCHEDULE_HEARINGS, P.RUN_ESCALATION, P.PLACE_HOLDS, P.RESOLVE_QUARANTINE,
-        P.MANAGE_DEVICES, P.MANAGE_PERMITS, P.VIEW_AUDIT,
+        P.MANAGE_DEVICES, P.MANAGE_PERMITS, P.VIEW_AUDIT, P.REPORTS_VIEW,
     }
 )
 #: Deciding appeals is the hearing officer's alone: not even an administrator decides.

@@ -194,7 +194,11 @@ class ImportedBundle(Base):
 
 
 class PatrolShift(Base):
+    """An officer's shift in a zone (``patrol.shift``): the hours patrolled of the compliance statistics."""
+
     __tablename__ = "patrol_shifts"
+    #: the patrol statistics read a period's shifts from this index alone (desktop.services.patrol.stats)
+    __table_args__ = (Index("ix_patrol_shift_started_zone", "started_at", "zone_code", "ended_at"),)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     officer_badge: Mapped[str] = mapped_column(String(32))
     zone_code: Mapped[str] = mapped_column(String(64), index=True)
@@ -207,6 +211,8 @@ class PatrolCheck(Base):
     """A vehicle checked and found compliant: the other half of the compliance rate."""
 
     __tablename__ = "patrol_checks"
+    #: the patrol statistics count a period's checks from this index alone (desktop.services.patrol.stats)
+    __table_args__ = (Index("ix_patrol_check_checked_zone", "checked_at", "zone_code"),)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     zone_code: Mapped[str] = mapped_column(String(64), index=True)
     checked_at: Mapped[datetime]
@@ -363,6 +369,8 @@ class Citation(Base):
         Index("ix_citation_status_next", "status", "next_action_date"),
         Index("ix_citation_status_stage_on", "status", "next_stage_on", "stage"),
         Index("ix_citation_status_action", "status", "next_action"),
+        #: the patrol statistics count a period's citations per zone and status from this index alone
+        Index("ix_citation_issued_zone_status", "issued_at", "zone_code", "status"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)

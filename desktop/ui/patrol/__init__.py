@@ -1,0 +1,1 @@
+"""Patrol screens: the compliance map (``compliance``)."""

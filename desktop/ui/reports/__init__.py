@@ -1,0 +1,1 @@
+"""The Patrol & Reports area: its pages (``pages.PAGES``)."""
