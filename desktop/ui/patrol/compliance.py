@@ -285,6 +285,7 @@ class ComplianceView(QWidget):
         self.map.picked.connect(self.show_zone)
         QShortcut(QKeySequence("F5"), self, self.refresh)
         self._choosing = False
+        self._asked = 0  # the latest request: an older answer arriving late is dropped
         self.refresh()
 
     # ----------------------------------------------------------- the period
@@ -333,8 +334,11 @@ class ComplianceView(QWidget):
             grid = stats_service.hour_of_week(app, actor, start, end, zone=zone, measure=measure)
             return Loaded(built, grid, start, end)
 
+        self._asked += 1
+        asked = self._asked
         self.summary.setText(f"Reading {start:%d %b %Y} to {end:%d %b %Y}…")
-        Query(self.ctx, self, work, success=self._show, failure=self._failed).run()
+        Query(self.ctx, self, work, success=lambda r: self._show(r) if asked == self._asked else None,
+              failure=self._failed).run()
 
     def _failed(self, exc: BaseException) -> None:
         self.summary.setText(str(exc))
@@ -419,7 +423,12 @@ class ComplianceView(QWidget):
             trend = stats_service.zone_trend(app, actor, zone, start, end) if zone is not None else None
             return grid, trend
 
+        self._asked += 1
+        asked = self._asked
+
         def done(result: tuple[HourGrid, list[WeekPoint] | None]) -> None:
+            if asked != self._asked:
+                return
             grid, trend = result
             self._show_grid(grid)
             if zone is None or trend is None:
@@ -449,4 +458,4 @@ class _SortItem(QTableWidgetItem):
         if isinstance(other, _SortItem) and (self.number is not None or other.number is not None):
             return (self.number if self.number is not None else -1.0) < (
                 other.number if other.number is not None else -1.0)
-        return super().__lt__(other)
+        return self.text() < other.text()  # (QTableWidgetItem's own __lt__ calls back here)

@@ -7,72 +7,24 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
-from desktop.persistence.models import PatrolCheck, PatrolShift, Zone
 from desktop.services.core.context import AppContext
 from desktop.services.patrol import stats
 from desktop.services.patrol.compliance_map import NO_DATA, build_map, compliance_map
 from tests.conftest import seed_users
 from tests.helpers.factories import add_citation
-
-LA = ZoneInfo("America/Los_Angeles")
-MON, SUN = date(2026, 11, 16), date(2026, 11, 22)
-SQUARE = {"type": "Polygon", "coordinates": [[[-118.25, 34.04], [-118.24, 34.04], [-118.24, 34.05],
-                                              [-118.25, 34.05], [-118.25, 34.04]]]}
-
-
-def la(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LA).astimezone(timezone.utc)
-
-
-def _zones(app: AppContext) -> None:
-    with app.db.write_session() as s:
-        s.add(Zone(code="Z-A", name="Alpha", geometry=SQUARE, regulations=[]))
-        s.add(Zone(code="Z-B", name="Bravo", geometry={"type": "Polygon", "coordinates": [[
-            [-118.24, 34.04], [-118.23, 34.04], [-118.23, 34.05], [-118.24, 34.05], [-118.24, 34.04]]]},
-            regulations=[]))
-        s.add(Zone(code="Z-C", name="Charlie lots", geometry=None, regulations=[]))
-        s.commit()
-
-
-_serial = [0]
-
-
-def _check(s, zone: str, at: datetime) -> None:  # type: ignore[no-untyped-def]
-    _serial[0] += 1
-    s.add(PatrolCheck(event_id=f"chk-{_serial[0]}", zone_code=zone, checked_at=at, plate="7ABC123",
-                      jurisdiction="CA", result="paid"))
-
-
-def _shift(s, zone: str, a: datetime, b: datetime | None) -> None:  # type: ignore[no-untyped-def]
-    _serial[0] += 1
-    s.add(PatrolShift(event_id=f"sh-{_serial[0]}", officer_badge="1234", zone_code=zone, started_at=a, ended_at=b,
-                      vehicles_checked=0))
+from tests.helpers.patrol import LA, MON, SUN, add_check, add_shift, add_zones, seed_week
 
 
 @pytest.fixture
 def office(any_app: AppContext):  # type: ignore[no-untyped-def]
     """Z-A patrolled on Monday (6 hours in the period), Z-B never, Z-C (no shape) checked but no shift."""
     actors = seed_users(any_app)
-    _zones(any_app)
-    with any_app.db.write_session() as s:
-        _shift(s, "Z-A", la(MON, 8), la(MON, 12))                          # 4 hours
-        _shift(s, "Z-A", la(MON - timedelta(days=1), 22), la(MON, 2))      # 2 of its 4 hours in the period
-        for minute in range(6):
-            _check(s, "Z-A", la(MON, 9, minute * 5))
-        _check(s, "Z-A", la(SUN + timedelta(days=1), 9))                   # the Monday after: outside
-        _check(s, "Z-C", la(SUN, 7))
-        _check(s, "Z-C", la(SUN, 7, 30))
-        s.commit()
-    for status in ("open", "voided", "dismissed"):
-        add_citation(any_app, status=status, zone_code="Z-A", issued_at=la(MON, 9, 40))
-    add_citation(any_app, status="paid", zone_code="Z-A", issued_at=la(MON, 10, 15))
-    add_citation(any_app, status="open", zone_code="Z-A", issued_at=la(MON - timedelta(days=1), 23))  # before
+    seed_week(any_app)
     return any_app, actors
 
 
@@ -182,7 +134,7 @@ def test_the_figures_agree_with_the_raw_rows(any_app: AppContext) -> None:
     """Random rows across zones, statuses, days and midnight-crossing shifts: every figure is what counting
     the rows one by one gives."""
     actors = seed_users(any_app)
-    _zones(any_app)
+    add_zones(any_app)
     rnd = random.Random(5)
     start, end = date(2026, 11, 2), date(2026, 11, 15)
     lo = datetime(2026, 11, 2, tzinfo=LA).astimezone(timezone.utc)
@@ -192,14 +144,14 @@ def test_the_figures_agree_with_the_raw_rows(any_app: AppContext) -> None:
         for _ in range(300):
             zone = rnd.choice(["Z-A", "Z-B", "Z-C", "Z-NEW"])
             at = lo + timedelta(minutes=rnd.randint(-3000, 23000))
-            _check(s, zone, at)
+            add_check(s, zone, at)
             if lo <= at < hi:
                 expect[zone]["compliant"] += 1
         for _ in range(40):
             zone = rnd.choice(["Z-A", "Z-C", "Z-NEW"])
             a = lo + timedelta(minutes=rnd.randint(-600, 21000))
             b = a + timedelta(minutes=rnd.randint(30, 600))
-            _shift(s, zone, a, b)
+            add_shift(s, zone, a, b)
             expect[zone]["hours"] += max(0.0, (min(b, hi) - max(a, lo)).total_seconds() / 3600)
         s.commit()
     for _ in range(120):
