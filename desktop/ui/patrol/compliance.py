@@ -47,7 +47,6 @@ ZONE_COLUMNS = ("Zone", "Name", "Checked", "Compliant", "Compliance", "Citations
 @dataclass(frozen=True)
 class Loaded:
     map: ComplianceMap
-    grid: HourGrid
     start: date
     end: date
 
@@ -166,9 +165,11 @@ class TrendChart(QChartView):
 
 class ComplianceView(QWidget):
     """The compliance map page. Signals: ``loaded()`` once a period's figures are shown (map may still be
-    painting: ``map.ready``), ``zone_shown(str)`` once a zone's detail and trend are shown."""
+    painting: ``map.ready``), ``grid_shown()`` once the hour-of-week table is, ``zone_shown(str)`` once a
+    zone's detail and trend are shown."""
 
     loaded = Signal()
+    grid_shown = Signal()
     zone_shown = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -285,7 +286,9 @@ class ComplianceView(QWidget):
         self.map.picked.connect(self.show_zone)
         QShortcut(QKeySequence("F5"), self, self.refresh)
         self._choosing = False
-        self._asked = 0  # the latest request: an older answer arriving late is dropped
+        # the latest requests (period, zone): an older answer arriving late is dropped
+        self._asked = 0
+        self._asked_zone = 0
         self.refresh()
 
     # ----------------------------------------------------------- the period
@@ -330,9 +333,7 @@ class ComplianceView(QWidget):
         zone = self.zone
 
         def work(_c: Any) -> Loaded:
-            built = compliance_map(app, actor, start, end, measure)
-            grid = stats_service.hour_of_week(app, actor, start, end, zone=zone, measure=measure)
-            return Loaded(built, grid, start, end)
+            return Loaded(compliance_map(app, actor, start, end, measure), start, end)
 
         self._asked += 1
         asked = self._asked
@@ -356,9 +357,8 @@ class ComplianceView(QWidget):
         self.unshaped.setText(built.unshaped_sentence())
         self.unshaped.setVisible(bool(built.unshaped))
         self._fill_zones(built)
-        self._show_grid(loaded.grid)
-        if self.zone is not None:
-            self.show_zone(self.zone)
+        # the zone's detail and the hour-of-week table next (a second query: the map is not kept waiting)
+        self.show_zone(self.zone)
         self.loaded.emit()
 
     def _fill_zones(self, built: ComplianceMap) -> None:
@@ -423,14 +423,15 @@ class ComplianceView(QWidget):
             trend = stats_service.zone_trend(app, actor, zone, start, end) if zone is not None else None
             return grid, trend
 
-        self._asked += 1
-        asked = self._asked
+        self._asked_zone += 1
+        asked = self._asked_zone
 
         def done(result: tuple[HourGrid, list[WeekPoint] | None]) -> None:
-            if asked != self._asked:
+            if asked != self._asked_zone:
                 return
             grid, trend = result
             self._show_grid(grid)
+            self.grid_shown.emit()
             if zone is None or trend is None:
                 return
             s = self.stats_of(zone)

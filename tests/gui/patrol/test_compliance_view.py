@@ -43,7 +43,8 @@ def test_the_page_is_registered_for_the_reports_area() -> None:
 def test_the_map_paints_zones_with_a_legend_and_a_zone_shows_its_trend(qtbot, week) -> None:  # type: ignore[no-untyped-def]
     app, actors = week
     view = _view(qtbot, app, actors[Role.SUPERVISOR])
-    with qtbot.waitSignal(view.loaded, timeout=20000), qtbot.waitSignal(view.map.ready, timeout=60000):
+    with qtbot.waitSignal(view.loaded, timeout=20000), qtbot.waitSignal(view.map.ready, timeout=60000), \
+            qtbot.waitSignal(view.grid_shown, timeout=20000):
         view.set_period(MON, SUN)
     assert view.zones.rowCount() == 3
     assert "Z-C" in view.unshaped.text() and "no shape" in view.unshaped.text()
@@ -74,7 +75,7 @@ def test_the_map_paints_zones_with_a_legend_and_a_zone_shows_its_trend(qtbot, we
 def test_a_period_with_no_data_says_so(qtbot, week) -> None:  # type: ignore[no-untyped-def]
     app, actors = week
     view = _view(qtbot, app, actors[Role.ADMIN])
-    with qtbot.waitSignal(view.loaded, timeout=20000):
+    with qtbot.waitSignal(view.loaded, timeout=20000), qtbot.waitSignal(view.grid_shown, timeout=20000):
         view.set_period(date(2025, 1, 6), date(2025, 1, 12))
     assert view.summary.text().startswith("No patrol data")
     assert "nothing recorded in this period" in view.heat_title.text()
