@@ -40,8 +40,7 @@ from desktop.ui.common.operations import Query
 from desktop.ui.context import UiContext
 
 PERIODS = (("Last 7 days", 7), ("Last 28 days", 28), ("Last 90 days", 90), ("Last 365 days", 365))
-ZONE_COLUMNS = ("Zone", "Name", "Checked", "Compliant", "Compliance", "Citations", "Voids", "Dismissals",
-                "Hours", "Per hour")
+ZONE_COLUMNS = ("Zone", "Checked", "Compliant", "Rate", "Citations", "Voids", "Dismissed", "Hours", "Per hour")
 
 
 @dataclass(frozen=True)
@@ -61,16 +60,15 @@ def _fmt(measure: str, value: float | None) -> str:
     return f"{value:,.0f}"
 
 
-def heat_colour(value: float | None, peak: float, higher_better: bool) -> QColor:
-    """White (nothing) to a strong colour: red for the bad end of the measure, green for the good."""
+def heat_colour(value: float | None, peak: float, higher_better: bool, rate: bool = False) -> QColor:
+    """Grey for no value; a rate from red (40 % or less) through yellow to green (95 % or more); a count
+    from white to a strong red (the bad end: citations, voids) or green (checks, hours) at the peak."""
     if value is None:
         return QColor("#eeeeee")
+    if rate:
+        return QColor.fromHsvF(0.33 * max(0.0, min(1.0, (value - 0.4) / 0.55)), 0.55, 0.97)
     share = max(0.0, min(1.0, value / peak)) if peak else 0.0
-    if higher_better and peak == 1.0:  # a rate: low is bad (red), high good (green)
-        bad = 1 - share
-        return QColor.fromHsvF(0.33 * (1 - bad), 0.15 + 0.6 * (0.3 + 0.7 * bad) if bad else 0.25, 0.95)
-    hue = 0.33 if higher_better else 0.0
-    return QColor.fromHsvF(hue, 0.08 + 0.72 * share, 0.97 - 0.15 * share)
+    return QColor.fromHsvF(0.33 if higher_better else 0.0, 0.06 + 0.7 * share, 0.98 - 0.12 * share)
 
 
 class HeatTable(QTableWidget):
@@ -100,7 +98,7 @@ class HeatTable(QTableWidget):
                 value = grid.cells[d][h]
                 item = QTableWidgetItem(_fmt(grid.measure, value))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(QBrush(heat_colour(value, peak, higher_better)))
+                item.setBackground(QBrush(heat_colour(value, peak, higher_better, grid.measure == "compliance")))
                 shown = (f"{value:.0%}" if grid.measure == "compliance" else f"{value:,.2f} {unit}") \
                     if value is not None else no_value_text(grid.measure)
                 item.setToolTip(f"{DAYS[d]} {h:02d}:00-{h:02d}:59: {label}: {shown}")
@@ -247,28 +245,26 @@ class ComplianceView(QWidget):
         dl.addWidget(self.detail)
         dl.addWidget(self.trend, 1)
 
+        self.heat_title = QLabel("")
+        self.heat_title.setWordWrap(True)
+        self.heat = HeatTable()
+        heat_page = QWidget()
+        hl = QVBoxLayout(heat_page)
+        hl.setContentsMargins(4, 4, 4, 4)
+        hl.addWidget(self.heat_title)
+        hl.addWidget(self.heat, 1)
+
         self.tabs = QTabWidget()
         self.tabs.addTab(zones_page, "&Zones")
+        self.tabs.addTab(heat_page, "&Hour of week")
         self.tabs.addTab(detail_page, "Zone &detail")
 
-        self.heat_title = QLabel("")
-        self.heat = HeatTable()
-        lower = QWidget()
-        ll = QVBoxLayout(lower)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.heat_title)
-        ll.addWidget(self.heat, 1)
-
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.map)
-        top.addWidget(self.tabs)
-        top.setStretchFactor(0, 5)
-        top.setStretchFactor(1, 6)
-        body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(top)
-        body.addWidget(lower)
-        body.setStretchFactor(0, 3)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self.map)
+        body.addWidget(self.tabs)
+        body.setStretchFactor(0, 1)
         body.setStretchFactor(1, 1)
+        body.setSizes([480, 700])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -330,7 +326,6 @@ class ComplianceView(QWidget):
         app, actor = self.ctx.app, self.ctx.actor
         start, end = self.period_dates()
         measure = self.measure_key()
-        zone = self.zone
 
         def work(_c: Any) -> Loaded:
             return Loaded(compliance_map(app, actor, start, end, measure), start, end)
@@ -369,15 +364,17 @@ class ComplianceView(QWidget):
             rate = f"{s.compliance_rate:.0%}" if s.compliance_rate is not None else "no check"
             vph = f"{s.violations_per_hour:.1f}" if s.violations_per_hour is not None else "not patrolled"
             cells: list[tuple[str, float | None]] = [
-                (s.zone_code, None), (s.zone_name or "(not set up)", None), (f"{s.checks:,}", s.checks),
+                (s.zone_code, None), (f"{s.checks:,}", s.checks),
                 (f"{s.compliant:,}", s.compliant), (rate, s.compliance_rate), (f"{s.citations:,}", s.citations),
                 (f"{s.voids:,}", s.voids), (f"{s.dismissals:,}", s.dismissals),
                 (f"{s.hours_patrolled:,.1f}", s.hours_patrolled), (vph, s.violations_per_hour)]
             for col, (text, number) in enumerate(cells):
                 item = _SortItem(text, number)
-                if col >= 2:
+                if col >= 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(s.sentence() + ("" if s.has_geometry else " Not on the map: no shape imported."))
+                item.setToolTip((s.zone_name or "A zone the office has not set up (named by the field data)")
+                                + ". " + s.sentence()
+                                + ("" if s.has_geometry else " Not on the map: no shape imported."))
                 if col == 0:
                     item.setData(Qt.ItemDataRole.UserRole, s.zone_code)
                     item.setBackground(QBrush(QColor(built.colours.get(s.zone_code, NO_DATA)).lighter(150)))
@@ -442,7 +439,8 @@ class ComplianceView(QWidget):
                 text += " No week of the period has anything to chart."
             self.detail.setText(text)
             self.trend.show_points(zone, trend)
-            self.tabs.setCurrentIndex(1)
+            if self.tabs.currentIndex() == 0:
+                self.tabs.setCurrentIndex(2)
             self.zone_shown.emit(zone)
 
         Query(self.ctx, self, work, success=done, failure=self._failed).run()

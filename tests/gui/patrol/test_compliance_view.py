@@ -81,7 +81,7 @@ def test_a_period_with_no_data_says_so(qtbot, week) -> None:  # type: ignore[no-
     assert "nothing recorded in this period" in view.heat_title.text()
     with qtbot.waitSignal(view.loaded, timeout=20000):
         view.measure.setCurrentIndex(view.measure.findData("violations_per_hour"))
-    assert all(view.zones.item(r, 9).text() == "not patrolled" for r in range(view.zones.rowCount()))
+    assert all(view.zones.item(r, 8).text() == "not patrolled" for r in range(view.zones.rowCount()))
 
 
 def test_a_clerk_is_told_in_words(qtbot, week) -> None:  # type: ignore[no-untyped-def]
