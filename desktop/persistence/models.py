@@ -212,7 +212,7 @@ class PatrolCheck(Base):
 
     __tablename__ = "patrol_checks"
     #: the patrol statistics count a period's checks from this index alone (desktop.services.patrol.stats)
-    __table_args__ = (Index("ix_patrol_check_checked_zone", "checked_at", "zone_code"),)
+    __table_args__ = (Index("ix_patrol_check_zone_checked", "zone_code", "checked_at"),)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     zone_code: Mapped[str] = mapped_column(String(64), index=True)
     checked_at: Mapped[datetime]
@@ -370,7 +370,7 @@ class Citation(Base):
         Index("ix_citation_status_stage_on", "status", "next_stage_on", "stage"),
         Index("ix_citation_status_action", "status", "next_action"),
         #: the patrol statistics count a period's citations per zone and status from this index alone
-        Index("ix_citation_issued_zone_status", "issued_at", "zone_code", "status"),
+        Index("ix_citation_zone_issued_status", "zone_code", "issued_at", "status"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)

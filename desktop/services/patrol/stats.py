@@ -15,10 +15,10 @@ Compliance rate = compliant / checks (None when the zone had no check in the per
 patrolled = citations / hours patrolled (None when the zone was not patrolled: no shift at all, which a
 screen says in words rather than showing 0 %).
 
-Every figure is read from the rows themselves with one ``GROUP BY`` per table; the indexes of migration
-``patrol_stats_0001`` hold every column these queries read, so neither database touches a table row and
-no summary table has to be kept in step with the sync (a 90-day map of the 1,000,000-citation office:
-see tests/benchmarks/bench_patrol_stats.py). Reading them needs ``Permission.REPORTS_VIEW``
+Every figure is read from the rows themselves, zone by zone: the (zone, time) indexes of migration
+``patrol_stats_0001`` hold every column these queries read, so neither database touches a table row or
+sorts one, and no summary table has to be kept in step with the sync (a 90-day map of the
+1,000,000-citation office: see tests/benchmarks/bench_patrol_stats.py). Reading them needs ``Permission.REPORTS_VIEW``
 (supervisors and administrators; not clerks), checked here for the screens and the command line alike.
 """
 
@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
@@ -192,48 +192,62 @@ def zone_stats(app: AppContext, actor: Actor, start: date, end: date, *,
         return zone_stats_in(uow.session, start, end, now=app.now(), zones=zones)
 
 
+#: The zone codes a table names, read with a "loose index scan" on its zone_code index (one index probe per
+#: distinct code, not a scan of the table): the smallest code, then the next larger one, and so on. The
+#: same SQL on SQLite and PostgreSQL (both answer ``min()`` over an indexed column from the index).
+_CODES_SQL = (
+    "WITH RECURSIVE codes(code) AS (SELECT min(zone_code) FROM {table} UNION ALL "
+    "SELECT (SELECT min(zone_code) FROM {table} WHERE zone_code > codes.code) FROM codes "
+    "WHERE codes.code IS NOT NULL) SELECT code FROM codes WHERE code IS NOT NULL")
+
+
+def _codes(session: Session, table: str) -> set[str]:
+    return set(session.scalars(text(_CODES_SQL.format(table=table))))
+
+
+_CHECKS_Q = (select(func.count()).select_from(PatrolCheck)
+             .where(PatrolCheck.zone_code == bindparam("zone"), PatrolCheck.checked_at >= bindparam("lo"),
+                    PatrolCheck.checked_at < bindparam("hi")))
+_CITATIONS_Q = (select(Citation.status, func.count())
+                .where(Citation.zone_code == bindparam("zone"), Citation.issued_at >= bindparam("lo"),
+                       Citation.issued_at < bindparam("hi")).group_by(Citation.status))
+
+
 def zone_stats_in(session: Session, start: date, end: date, *, now: datetime,
                   zones: Sequence[str] | None = None) -> list[ZoneStats]:
-    """`zone_stats` in a session the caller opened (and checked the permission for)."""
+    """`zone_stats` in a session the caller opened (and checked the permission for).
+
+    Counted zone by zone: each count is one range of the (zone, time) indexes of migration
+    ``patrol_stats_0001``, read from the index alone and without sorting. (One ``GROUP BY zone_code`` over
+    the period sorts every row of it first: 1.2 s for the 1,200,000 checks of 90 days of the
+    1,000,000-citation office on SQLite, against 0.17 s for the same counts zone by zone.)"""
     lo, hi = period_bounds(agency_zone(session), start, end)
-    wanted = set(zones) if zones is not None else None
-
-    def where(column: Any) -> ColumnElement[bool] | None:
-        return column.in_(sorted(wanted)) if wanted is not None else None
-
-    cit_q = (select(Citation.zone_code, Citation.status, func.count())
-             .where(Citation.issued_at >= lo, Citation.issued_at < hi).group_by(Citation.zone_code, Citation.status))
-    chk_q = (select(PatrolCheck.zone_code, func.count())
-             .where(PatrolCheck.checked_at >= lo, PatrolCheck.checked_at < hi).group_by(PatrolCheck.zone_code))
-    if wanted is not None:
-        cit_q = cit_q.where(and_(Citation.zone_code.in_(sorted(wanted))))
-        chk_q = chk_q.where(PatrolCheck.zone_code.in_(sorted(wanted)))
-    citations: dict[str, int] = defaultdict(int)
-    voids: dict[str, int] = defaultdict(int)
-    dismissals: dict[str, int] = defaultdict(int)
-    for zone, status, count in session.execute(cit_q):
-        if zone is None:
-            continue
-        citations[zone] += count
-        if status == CaseStatus.VOIDED.value:
-            voids[zone] += count
-        elif status == CaseStatus.DISMISSED.value:
-            dismissals[zone] += count
-    compliant = {zone: int(count) for zone, count in session.execute(chk_q)}
-    hours: dict[str, float] = defaultdict(float)
-    for zone, a, b in _shift_spans(session, lo, hi, now, where(PatrolShift.zone_code)):
-        hours[zone] += (b - a).total_seconds() / 3600
     # (a JSON column may hold JSON null rather than SQL NULL: the shape is looked at, not the column)
     known = {code: (name, isinstance(geometry, dict) and bool(geometry.get("coordinates")))
              for code, name, geometry in session.execute(select(Zone.code, Zone.name, Zone.geometry))}
-    codes = set(known) | set(citations) | set(compliant) | set(hours)
-    if wanted is not None:
-        codes &= wanted
+    if zones is not None:
+        codes = set(zones)
+    else:
+        codes = set(known) | _codes(session, "patrol_checks") | _codes(session, "citations") \
+            | _codes(session, "patrol_shifts")
+    hours: dict[str, float] = defaultdict(float)
+    shift_filter = PatrolShift.zone_code.in_(sorted(codes)) if zones is not None else None
+    for zone, a, b in _shift_spans(session, lo, hi, now, shift_filter):
+        hours[zone] += (b - a).total_seconds() / 3600
     result = []
     for code in sorted(codes):
+        bounds = {"zone": code, "lo": lo, "hi": hi}
+        compliant = int(session.execute(_CHECKS_Q, bounds).scalar() or 0)
+        citations = voids = dismissals = 0
+        for status, count in session.execute(_CITATIONS_Q, bounds):
+            citations += count
+            if status == CaseStatus.VOIDED.value:
+                voids += count
+            elif status == CaseStatus.DISMISSED.value:
+                dismissals += count
         name, shaped = known.get(code, (None, False))
-        result.append(make_stats(code, name, compliant.get(code, 0), citations.get(code, 0), voids.get(code, 0),
-                                 dismissals.get(code, 0), hours.get(code, 0.0), has_geometry=bool(shaped)))
+        result.append(make_stats(code, name, compliant, citations, voids, dismissals, hours.get(code, 0.0),
+                                 has_geometry=bool(shaped)))
     return result
 
 
@@ -274,23 +288,29 @@ class _Hourly:
 
 
 def _hourly(session: Session, lo: datetime, hi: datetime, now: datetime, zone: str | None) -> _Hourly:
+    """Zone by zone (every zone the tables name, when ``zone`` is None), like `zone_stats_in`: one range of
+    the (zone, time) indexes each."""
     cb = _hour_bucket(session, Citation.issued_at)
-    cit_q = select(cb, Citation.status, func.count()).where(Citation.issued_at >= lo, Citation.issued_at < hi)
+    cit_q = (select(cb, Citation.status, func.count())
+             .where(Citation.zone_code == bindparam("zone"), Citation.issued_at >= lo, Citation.issued_at < hi)
+             .group_by(cb, Citation.status))
     kb = _hour_bucket(session, PatrolCheck.checked_at)
-    chk_q = select(kb, func.count()).where(PatrolCheck.checked_at >= lo, PatrolCheck.checked_at < hi)
-    if zone is not None:
-        cit_q = cit_q.where(Citation.zone_code == zone)
-        chk_q = chk_q.where(PatrolCheck.zone_code == zone)
+    chk_q = (select(kb, func.count())
+             .where(PatrolCheck.zone_code == bindparam("zone"), PatrolCheck.checked_at >= lo,
+                    PatrolCheck.checked_at < hi)
+             .group_by(kb))
+    codes = {zone} if zone is not None else _codes(session, "patrol_checks") | _codes(session, "citations")
     out = _Hourly(defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int), [])
-    for bucket, status, count in session.execute(cit_q.group_by(cb, Citation.status)):
-        at = _parse_bucket(bucket)
-        out.citations[at] += count
-        if status == CaseStatus.VOIDED.value:
-            out.voids[at] += count
-        elif status == CaseStatus.DISMISSED.value:
-            out.dismissals[at] += count
-    for bucket, count in session.execute(chk_q.group_by(kb)):
-        out.compliant[_parse_bucket(bucket)] += count
+    for code in sorted(codes):
+        for bucket, status, count in session.execute(cit_q, {"zone": code}):
+            at = _parse_bucket(bucket)
+            out.citations[at] += count
+            if status == CaseStatus.VOIDED.value:
+                out.voids[at] += count
+            elif status == CaseStatus.DISMISSED.value:
+                out.dismissals[at] += count
+        for bucket, count in session.execute(chk_q, {"zone": code}):
+            out.compliant[_parse_bucket(bucket)] += count
     out.shifts = _shift_spans(session, lo, hi, now, PatrolShift.zone_code == zone if zone is not None else None)
     return out
 
