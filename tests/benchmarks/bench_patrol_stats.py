@@ -44,9 +44,11 @@ from desktop.services.admin import users
 from desktop.services.core.context import AppContext
 from desktop.services.patrol.compliance_map import compliance_map
 from desktop.services.patrol.stats import period_bounds
+from desktop.ui.common.map_tiles import register_tile_scheme
 from tests.benchmarks.casework_db import BENCH_DIR, CITATIONS, ROOT, _count, copy_office, demo_office, upgrade
 
 GOAL_S = 1.0
+register_tile_scheme()  # the street map's scheme, declared before pytest-qt makes the application (as the app does)
 LA = ZoneInfo("America/Los_Angeles")
 PG_SERVER = os.environ.get("CURBDESK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PG_NAME = f"curbdesk_bench_patrol_{CITATIONS // 1000}k"

@@ -63,7 +63,7 @@ def test_the_map_paints_zones_with_a_legend_and_a_zone_shows_its_trend(qtbot, we
     # a zone clicked in the table: its sentence and its weekly trend
     with qtbot.waitSignal(view.zone_shown, timeout=20000):
         view.zones.selectRow(next(r for r in range(3) if view.zones.item(r, 0).text() == "Z-A"))
-    assert "10 vehicles checked" in view.detail.text() and view.tabs.currentIndex() == 1
+    assert "10 vehicles checked" in view.detail.text() and view.tabs.tabText(view.tabs.currentIndex()) == "Zone &detail"
     assert len(view.trend.points) == 1 and view.trend.chart().series()
     assert view.heat.grid is not None and view.heat.grid.zone == "Z-A" and view.all_zones_button.isEnabled()
     # a click on the map reports the zone the same way
