@@ -16,8 +16,9 @@ Group ``patrol-90d-<db>``:
   zone_code``: the least any per-zone count of the period reads;
 * service: ``compliance_map`` (every zone's checks, compliant checks, citations by status and hours
   patrolled; the zones' shapes; the street map) for the 90 days;
-* painted (SQLite): the compliance page asked for the 90 days until its table is filled and the map page
-  has drawn the zones (the page sets its title when done).
+* painted: the compliance page asked for the 90 days (with another measure each time) until its table is
+  filled and the map page has drawn the zones (the page sets its title when done); the hour-of-week table,
+  read next in a query of its own, is left to finish before the next round.
 """
 
 from __future__ import annotations
@@ -203,6 +204,9 @@ def test_painted_compliance_map_90_days(benchmark, office, qtbot) -> None:  # ty
         with qtbot.waitSignal(view.loaded, timeout=30000), qtbot.waitSignal(view.map.ready, timeout=30000):
             view.set_period(start, end)
 
-    benchmark.pedantic(run, rounds=7, iterations=1, warmup_rounds=1)
+    def idle() -> None:  # the previous round's hour-of-week table is finished before the clock starts
+        qtbot.waitUntil(lambda: ctx.runner.active() == 0, timeout=60000)
+
+    benchmark.pedantic(run, setup=idle, rounds=7, iterations=1, warmup_rounds=1)
     assert view.zones.rowCount() >= 9
     assert benchmark.stats.stats.median < GOAL_S

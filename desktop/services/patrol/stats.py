@@ -336,6 +336,13 @@ def hour_of_week(app: AppContext, actor: Actor, start: date, end: date, *, zone:
     or all. Counts are totals over the period; rates are worked out per cell from its totals."""
     if measure not in MEASURES:
         raise UserError(f"Unknown measure {measure!r}: choose one of {', '.join(MEASURES)}.")
+    return hour_of_week_all(app, actor, start, end, zone=zone)[measure]
+
+
+def hour_of_week_all(app: AppContext, actor: Actor, start: date, end: date, *,
+                     zone: str | None = None) -> dict[str, HourGrid]:
+    """`hour_of_week` of every measure at once (one read: a screen keeps them, and changing the measure
+    reads nothing again)."""
     _check_period(start, end)
     with _reader(app, actor) as uow:
         tz = agency_zone(uow.session)
@@ -357,21 +364,19 @@ def hour_of_week(app: AppContext, actor: Actor, start: date, end: date, *, zone:
         for hour, part in _split_hours(a, b):
             d, h = cell(hour)
             sums["hours"][d][h] += part
-    rows = []
-    for d in range(7):
-        row: list[float | None] = []
-        for h in range(24):
-            cit, ok, hrs = sums["citations"][d][h], sums["compliant"][d][h], sums["hours"][d][h]
-            if measure == "compliance":
-                row.append(_ratio(ok, ok + cit))
-            elif measure == "violations_per_hour":
-                row.append(_ratio(cit, hrs))
-            elif measure == "checks":
-                row.append(ok + cit)
-            else:
-                row.append(round(sums[measure][d][h], 4))
-        rows.append(tuple(row))
-    return HourGrid(measure, tuple(rows), zone)
+
+    def value(measure: str, d: int, h: int) -> float | None:
+        cit, ok, hrs = sums["citations"][d][h], sums["compliant"][d][h], sums["hours"][d][h]
+        if measure == "compliance":
+            return _ratio(ok, ok + cit)
+        if measure == "violations_per_hour":
+            return _ratio(cit, hrs)
+        if measure == "checks":
+            return ok + cit
+        return round(sums[measure][d][h], 4)
+
+    return {measure: HourGrid(measure, tuple(tuple(value(measure, d, h) for h in range(24)) for d in range(7)), zone)
+            for measure in MEASURES}
 
 
 def zone_trend(app: AppContext, actor: Actor, zone: str, start: date, end: date) -> list[WeekPoint]:

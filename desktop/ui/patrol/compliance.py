@@ -276,15 +276,17 @@ class ComplianceView(QWidget):
         self.start.dateChanged.connect(self._dates_edited)
         self.end.dateChanged.connect(self._dates_edited)
         self.measure.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.reload)
         self.all_zones_button.clicked.connect(lambda: self.show_zone(None))
         self.zones.itemSelectionChanged.connect(self._row_chosen)
         self.map.picked.connect(self.show_zone)
-        QShortcut(QKeySequence("F5"), self, self.refresh)
+        QShortcut(QKeySequence("F5"), self, self.reload)
         self._choosing = False
         # the latest requests (period, zone): an older answer arriving late is dropped
         self._asked = 0
         self._asked_zone = 0
+        #: the hour-of-week tables of every measure for the (period, zone) shown last
+        self._grids: dict[tuple[date, date, str | None], dict[str, HourGrid]] = {}
         self.refresh()
 
     # ----------------------------------------------------------- the period
@@ -322,6 +324,11 @@ class ComplianceView(QWidget):
         return str(self.measure.currentData())
 
     # ----------------------------------------------------------- loading
+    def reload(self) -> None:
+        """Refresh (F5): read everything again (the hour-of-week tables too, kept while the period stays)."""
+        self._grids = {}
+        self.refresh()
+
     def refresh(self) -> None:
         app, actor = self.ctx.app, self.ctx.actor
         start, end = self.period_dates()
@@ -415,19 +422,27 @@ class ComplianceView(QWidget):
         start, end = self.period_dates()
         measure = self.measure_key()
 
-        def work(_c: Any) -> tuple[HourGrid, list[WeekPoint] | None]:
-            grid = stats_service.hour_of_week(app, actor, start, end, zone=zone, measure=measure)
+        key = (start, end, zone)
+        grids = self._grids.get(key)
+        if grids is not None and zone is None:  # the same period: nothing to read again
+            self._show_grid(grids[measure])
+            self.grid_shown.emit()
+            return
+
+        def work(_c: Any) -> tuple[dict[str, HourGrid], list[WeekPoint] | None]:
+            read = grids if grids is not None else stats_service.hour_of_week_all(app, actor, start, end, zone=zone)
             trend = stats_service.zone_trend(app, actor, zone, start, end) if zone is not None else None
-            return grid, trend
+            return read, trend
 
         self._asked_zone += 1
         asked = self._asked_zone
 
-        def done(result: tuple[HourGrid, list[WeekPoint] | None]) -> None:
+        def done(result: tuple[dict[str, HourGrid], list[WeekPoint] | None]) -> None:
             if asked != self._asked_zone:
                 return
-            grid, trend = result
-            self._show_grid(grid)
+            read, trend = result
+            self._grids = {key: read}  # the latest only: a refresh after a sync reads them again
+            self._show_grid(read[measure])
             self.grid_shown.emit()
             if zone is None or trend is None:
                 return
