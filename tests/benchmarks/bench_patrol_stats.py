@@ -54,6 +54,8 @@ LA = ZoneInfo("America/Los_Angeles")
 PG_SERVER = os.environ.get("CURBDESK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PG_NAME = f"curbdesk_bench_patrol_{CITATIONS // 1000}k"
 PG_SCALE = f"curbdesk_scale_{CITATIONS // 1000}k"
+#: the data folder of the scale office (its audit key seals the copy's audit trail too)
+PG_SCALE_DIR = Path(os.environ.get("CURBDESK_BENCH_PG_DIR", f"/tmp/pgscale/pg-{CITATIONS // 1000}k"))
 
 
 def _note(stage: str, done: int, total: int) -> None:
@@ -101,7 +103,11 @@ def _pg_has(name: str, key: str) -> bool:
 
 
 def pg_office(tmp: Path) -> str:
+    """The PostgreSQL office (``tmp``: its data folder, kept under the bench folder)."""
     url = f"{PG_SERVER}/{PG_NAME}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    if (PG_SCALE_DIR / "audit.key").is_file() and not (tmp / "audit.key").is_file():
+        shutil.copyfile(PG_SCALE_DIR / "audit.key", tmp / "audit.key")
     if not _pg_has(PG_NAME, "demo.citations"):
         admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -144,7 +150,7 @@ def office(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             create_engine(f"{PG_SERVER}/postgres").connect().close()
         except Exception as exc:  # noqa: BLE001
             pytest.skip(f"PostgreSQL not reachable: {exc}")
-        tmp = tmp_path_factory.mktemp("pg-patrol")
+        tmp = BENCH_DIR / "patrol-pg"
         app = make_app_context(Database(pg_office(tmp)), AppPaths(tmp))
     actor = users.actor_for(app, "supervisor")
     yield request.param, app, actor, _period(app)
