@@ -165,11 +165,23 @@ def add_patrols(app: AppContext, progress: Progress, *, seed: int = 11, batch: i
     return len(shifts), written
 
 
+_COLUMNS = ("event_id", "zone_code", "checked_at", "plate", "jurisdiction", "result")
+
+
 def _flush(app: AppContext, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     with app.uow(Actor.system("demo")) as uow:
-        uow.session.execute(insert(PatrolCheck), rows)
+        connection = uow.session.connection()
+        if connection.dialect.name == "postgresql":
+            # COPY: the 1,000,000-citation office's 4.8 M checks in minutes, not the hour INSERTs take
+            dbapi: Any = connection.connection.dbapi_connection
+            with dbapi.cursor() as cursor, cursor.copy(
+                    f"COPY patrol_checks ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(tuple(row[c] for c in _COLUMNS))
+        else:
+            uow.session.execute(insert(PatrolCheck), rows)
         uow.commit()
     count = len(rows)
     rows.clear()
