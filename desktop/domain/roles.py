@@ -49,7 +49,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "manage settings"
     VIEW_REPORTS = "view reports"
-    #: the management reports and the dashboard's management figures (issue 18): supervisors, administrators
+    #: the management reports, the patrol statistics and plans, the dashboard's management figures (issue 18):
+    #: supervisors and administrators, not clerks
     REPORTS_VIEW = "see the management reports"
     VIEW_AUDIT = "view the audit trail"
     EXPORT_DATA = "export data"

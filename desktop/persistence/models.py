@@ -195,7 +195,11 @@ class ImportedBundle(Base):
 
 
 class PatrolShift(Base):
+    """An officer's shift in a zone (``patrol.shift``): the hours patrolled of the compliance statistics."""
+
     __tablename__ = "patrol_shifts"
+    #: the patrol statistics read a period's shifts from this index alone (desktop.services.patrol.stats)
+    __table_args__ = (Index("ix_patrol_shift_started_zone", "started_at", "zone_code", "ended_at"),)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     officer_badge: Mapped[str] = mapped_column(String(32))
     zone_code: Mapped[str] = mapped_column(String(64), index=True)
@@ -208,6 +212,8 @@ class PatrolCheck(Base):
     """A vehicle checked and found compliant: the other half of the compliance rate."""
 
     __tablename__ = "patrol_checks"
+    #: the patrol statistics count a period's checks from this index alone (desktop.services.patrol.stats)
+    __table_args__ = (Index("ix_patrol_check_zone_checked", "zone_code", "checked_at"),)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     zone_code: Mapped[str] = mapped_column(String(64), index=True)
     checked_at: Mapped[datetime]
@@ -425,6 +431,8 @@ class Citation(Base):
         Index("ix_citations_report", "issued_at", "officer_badge", "zone_code", "violation_code", "profile_code",
               "status", "fine_cents", "approved_at"),
         Index("ix_citation_address_c", sql_text('(address COLLATE "C")')).ddl_if(dialect="postgresql"),
+        #: the patrol statistics count a period's citations per zone and status from this index alone
+        Index("ix_citation_zone_issued_status", "zone_code", "issued_at", "status"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Patrol: compliance and demand statistics per zone (``stats``), and their map (``compliance_map``)."""

@@ -72,6 +72,8 @@ class Overlay:
     tip: str = ""
     legend: str = ""
     fill_opacity: float = 0.25
+    key: str = ""
+    """When set, clicking the shape tells the viewer (``MapView.picked``) this key (e.g. a zone code)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class MapSpec:
     max_zoom: int = 19
     tiles: TileLayer | None = None
     overlays: tuple[Overlay, ...] = ()
+    marker: bool = True
+    """Draw the citation's dot at (citation_lat, citation_lon); a map of zones alone (the compliance map)
+    leaves it out, and is fitted to its overlays."""
 
     def tile_layer(self) -> TileLayer | None:
         """The street map: ``tiles``, else a tile server given the old way (``tile_url``), else none."""
@@ -125,6 +130,8 @@ SMALL_ZONE_M = 600.0
 def _bounds(spec: MapSpec) -> list[list[float]]:
     lats = [spec.citation_lat] + [p.lat for p in spec.photos]
     lons = [spec.citation_lon] + [p.lon for p in spec.photos]
+    if not spec.marker and spec.overlays:
+        lats, lons = [], []
     for overlay in spec.overlays:
         positions = geo.flatten_positions(overlay.geometry.get("coordinates"))
         if positions:
@@ -141,6 +148,8 @@ def _bounds(spec: MapSpec) -> list[list[float]]:
             lons += [box.min_lon, box.max_lon]
     # Leave room for the accuracy circle and show the block around the point (about 50 m each way); over a
     # street map, the streets around it (about 120 m each way: the nearest crossings).
+    if not lats:
+        lats, lons = [spec.citation_lat], [spec.citation_lon]
     pad = max(spec.accuracy_m or 0.0, STREET_CONTEXT_M if spec.tile_layer() is not None else 50.0) / 111_320
     return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
 
@@ -165,6 +174,8 @@ def zone_relation(spec: MapSpec, zone: ZoneShape) -> str:
 def legend_rows(spec: MapSpec) -> list[tuple[str, str]]:
     """The legend as (colour, text) lines: each colour is the one its shape is drawn in."""
     rows = [(CITATION_COLOUR, "citation" + (f" (GPS ±{spec.accuracy_m:.0f} m)" if spec.accuracy_m else ""))]
+    if not spec.marker:
+        rows = []
     if any(not p.far for p in spec.photos):
         rows.append((PHOTO_COLOUR, "photo GPS, dashed line = distance"))
     if any(p.far for p in spec.photos):
@@ -186,7 +197,7 @@ def _short(text: str) -> str:
 
 def _legend(spec: MapSpec) -> str:
     rows = [f"<span style='color:{CITATION_COLOUR}'>&#9679;</span> citation"
-            + (f" (GPS &plusmn;{spec.accuracy_m:.0f} m)" if spec.accuracy_m else "")]
+            + (f" (GPS &plusmn;{spec.accuracy_m:.0f} m)" if spec.accuracy_m else "")] if spec.marker else []
     if any(not p.far for p in spec.photos):
         rows.append(f"<span style='color:{PHOTO_COLOUR}'>&#9679;</span> photo GPS, dashed line = distance")
     if any(p.far for p in spec.photos):
@@ -197,7 +208,7 @@ def _legend(spec: MapSpec) -> str:
                     f"{html.escape(zone_relation(spec, zone))}"
                     + (f"<br>&nbsp;&nbsp;<span style='color:#666'>{html.escape(_short(zone.description))}</span>"
                        if zone.description else ""))
-    if not spec.zones:
+    if not spec.zones and spec.marker:
         rows.append("no zone known at this location")
     seen: set[str] = set()
     for overlay in spec.overlays:
@@ -226,10 +237,11 @@ def map_data(spec: MapSpec) -> dict[str, Any]:
         note = f"<i>{html.escape(why)}</i><br>"
     else:
         note = f"<i>{html.escape(layer.note)}</i><br>" if layer.note else ""
-    overlays = [{"geometry": o.geometry, "colour": o.colour, "tip": html.escape(o.tip), "fill": o.fill_opacity}
+    overlays = [{"geometry": o.geometry, "colour": o.colour, "tip": html.escape(o.tip), "fill": o.fill_opacity,
+                 "key": o.key}
                 for o in spec.overlays]
     return {
-        "lat": lat, "lon": lon, "accuracy": spec.accuracy_m,
+        "lat": lat, "lon": lon, "accuracy": spec.accuracy_m, "marker": spec.marker,
         "accuracy_tip": f"GPS accuracy ±{spec.accuracy_m:.0f} m" if spec.accuracy_m else "",
         "title": html.escape(spec.title or "Citation location"), "photos": photos, "zones": zones,
         "overlays": overlays,
@@ -247,7 +259,7 @@ def map_data(spec: MapSpec) -> dict[str, Any]:
 _DRAW_JS = """
 var cdMap = {name};
 var cdGroup = L.featureGroup().addTo(cdMap);
-var cdBounds = null, cdMaxZoom = 19, cdLabels = false, CD_LEFT = 56;
+var cdBounds = null, cdMaxZoom = 19, cdLabels = false, CD_LEFT = 56, cdPicks = 0;
 function cdLegendRect() {
   var box = document.getElementById('cd-legend-box');
   var r = box.getBoundingClientRect(), m = cdMap.getContainer().getBoundingClientRect();
@@ -307,6 +319,9 @@ function cdShow(d, serial) {
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {radius: 6, color: 'white', weight: 2,
                                                                           fillColor: o.colour, fillOpacity: 1}); }});
     if (o.tip) { shape.bindTooltip(o.tip, {sticky: true}); }
+    if (o.key) {  // the viewer reads the pick from the URL's fragment (MapView.picked)
+      shape.on('click', function () { cdPicks += 1; window.location.hash = 'pick:' + cdPicks + ':' + encodeURIComponent(o.key); });
+    }
     shape.addTo(cdGroup);
   });
   if (d.accuracy) {
@@ -322,9 +337,11 @@ function cdShow(d, serial) {
     L.marker([p.lat, p.lon], {interactive: false, icon: L.divIcon({className: '', iconSize: [1, 1],
       iconAnchor: [-10, 8], html: "<span class='cd-label'>" + p.label + "</span>"})}).addTo(cdGroup);
   });
-  L.circleMarker([d.lat, d.lon], {radius: 8, color: 'white', weight: 2, fill: true,
-                                  fillColor: d.colours.citation, fillOpacity: 1.0})
-    .bindTooltip(d.title).addTo(cdGroup);
+  if (d.marker) {
+    L.circleMarker([d.lat, d.lon], {radius: 8, color: 'white', weight: 2, fill: true,
+                                    fillColor: d.colours.citation, fillOpacity: 1.0})
+      .bindTooltip(d.title).addTo(cdGroup);
+  }
   document.getElementById('cd-legend').innerHTML = d.legend;
   cdBounds = d.bounds; cdMaxZoom = d.max_zoom; cdLabels = d.photos.length > 0;
   cdMap.invalidateSize();

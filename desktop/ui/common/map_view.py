@@ -49,6 +49,8 @@ class MapView(QWidget):
 
     ready = Signal()
     failed = Signal(str)
+    #: the key of an overlay the user clicked (``Overlay.key``: a zone code on the compliance map)
+    picked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, expandable: bool = False) -> None:
         super().__init__(parent)
@@ -106,6 +108,7 @@ class MapView(QWidget):
         web.setPage(page)
         web.loadFinished.connect(self._load_finished)
         web.titleChanged.connect(self._title_changed)
+        web.urlChanged.connect(self._url_changed)
         self.stack.addWidget(web)
         self._web = web
         return web
@@ -199,6 +202,11 @@ class MapView(QWidget):
             self._web.page().runJavaScript(script)
         elif self._web is not None:
             self._title_changed(self._web.title())
+
+    def _url_changed(self, url: QUrl) -> None:
+        fragment = url.fragment()
+        if fragment.startswith("pick:"):
+            self.picked.emit(QUrl.fromPercentEncoding(fragment.split(":", 2)[2].encode()))
 
     def _title_changed(self, title: str) -> None:
         if title == f"{READY_TITLE}:{self._expected}":

@@ -1,1 +1,1 @@
-"""Patrol pages of the Patrol & Reports area."""
+"""Patrol pages of the Patrol & Reports area: the compliance map, the patrol plan, plan vs actual."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "Dashboard", "desktop.ui.reports.dashboard:DashboardPage"),
+    ("compliance", "Compliance map", "desktop.ui.patrol.compliance:ComplianceView"),
     ("patrol-plan", "Patrol plan", "desktop.ui.patrol.plan:PatrolPlanView"),
     ("plan-actual", "Plan vs actual", "desktop.ui.patrol.actual:PlanActualView"),
     ("report-citations", "Citations issued", "desktop.ui.reports.report_page:CitationsReportPage"),
