@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -84,6 +85,22 @@ def _checked(rows: Iterable[Sequence[Any]], width: int, progress: Progress | Non
 
 def _partial(out: Path) -> Path:
     return out.with_name(f".{out.name}.{os.getpid()}.partial")
+
+
+@contextmanager
+def written_whole(out: Path) -> Iterator[Path]:
+    """Write to the path yielded; when the block ends, it becomes ``out`` in one rename. A failure leaves no
+    half-written file (and ``out`` as it was): an OSError is one sentence naming the file."""
+    tmp = _partial(out)
+    try:
+        yield tmp
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _plain(value: Any, kind: ColumnKind, tz: ZoneInfo) -> Any:
@@ -196,21 +213,13 @@ def export_table(app: AppContext, table: TableData, rows: Iterable[Sequence[Any]
     if not out.parent.is_dir():
         raise UserError(f"There is no folder {out.parent} to write {out.name} in.")
     checked = _checked(rows, len(table.columns), progress, cancel)
-    tmp = _partial(out)
-    try:
+    with written_whole(out) as tmp:
         if chosen == "pdf":
             count = app.renderer.table_pdf(table, checked, tmp)
         elif chosen == "xlsx":
             count = write_xlsx(table, checked, tmp)
         else:
             count = write_csv(table, checked, tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     if progress is not None:
         progress(count, count)
     return ExportResult(out, chosen, count)

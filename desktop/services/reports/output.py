@@ -8,7 +8,6 @@ list); each file is written beside its target and renamed when complete, and the
 
 from __future__ import annotations
 
-import os
 from datetime import UTC
 from pathlib import Path
 
@@ -121,21 +120,13 @@ def write_report(app: AppContext, actor: Actor, result: ReportResult, out: Path,
     """A report already run (what the screen shows) to ``out``; audited."""
     who = f"{actor.full_name} ({actor.username})" if actor.full_name else actor.username
     doc = document(result, who)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
+    with exports.written_whole(out) as tmp:
         if fmt == "pdf":
             count = app.renderer.report_pdf(doc, tmp)
         elif fmt == "xlsx":
             count = write_xlsx(doc, tmp)
         else:
             count = write_csv(doc, tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     with app.uow(actor, Permission.REPORTS_VIEW) as uow:
         uow.audit("report.exported", "report", result.key, after={
             "filter": result.filter.describe(), "format": fmt, "rows": count, "file": out.name,
