@@ -134,6 +134,7 @@ def run_gui(env: Any) -> int:
                 login.reject()
                 return
             result["has_users"] = result["is_demo"] = True
+            state.update(result)  # the main window reads it: a demo built here says DEMO like any other
         if not result["has_users"]:
             from desktop.ui.login import FirstAdminDialog
 
