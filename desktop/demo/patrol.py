@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from desktop.demo.office import LA, ensure_utc
+from desktop.domain import geo
 from desktop.persistence.models import Citation, Officer, PatrolCheck, PatrolShift, Setting, Zone
 from desktop.services.core.context import Actor, AppContext
 
@@ -97,7 +98,10 @@ def add_patrols(app: AppContext, progress: Progress, *, seed: int = 11, batch: i
     with app.uow(Actor.system("demo")) as uow:
         for code, name, shape in EXTRA_ZONES:
             if uow.session.get(Zone, code) is None:
-                uow.session.add(Zone(code=code, name=name, geometry=shape, regulations=[], source="demo"))
+                # the centre the patrol plan measures travel from, as the zone importer sets it
+                lon, lat = geo.polygon_centroid(shape["coordinates"]) if shape else (None, None)
+                uow.session.add(Zone(code=code, name=name, geometry=shape, regulations=[], source="demo",
+                                     centroid_lat=lat, centroid_lon=lon))
         uow.commit()
         zones = {code: regs for code, regs in uow.session.execute(select(Zone.code, Zone.regulations))}
     rnd = random.Random(seed)

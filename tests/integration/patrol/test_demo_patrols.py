@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from desktop.demo import office
 from desktop.demo.patrol import add_patrols
-from desktop.persistence.models import PatrolCheck, PatrolShift
+from desktop.persistence.models import PatrolCheck, PatrolShift, Zone
 from desktop.services.admin import users
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import AppContext
@@ -26,6 +26,10 @@ def test_the_demo_office_has_believable_patrols(app: AppContext, monkeypatch: py
         assert s.scalar(select(func.count()).select_from(PatrolShift)) > 100
         checks = s.scalar(select(func.count()).select_from(PatrolCheck))
         today = agency_date(s, app.now())
+        # a zone with a shape has the centre the patrol plan measures travel from (the importer's centroid)
+        park = s.get_one(Zone, "Z-ELYSIAN-PARK")
+        assert park.centroid_lat == pytest.approx(34.072) and park.centroid_lon == pytest.approx(-118.2395)
+        assert s.get_one(Zone, "Z-UNION-STATION").centroid_lat is None
     assert add_patrols(app, lambda *_a: None) == (0, 0)  # done once
     supervisor = users.actor_for(app, "supervisor")
     assert supervisor is not None
