@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -102,11 +103,14 @@ def cmd_sync(env: Any) -> int:
     endpoint_id = endpoints.endpoint_for_url(app, actor, args.endpoint, ca_bundle)
     token = args.token or os.environ.get(TOKEN_ENV) or None
     progress = _progress_printer()
+    helpers_from = run.HELPER_PROCESS_FROM if args.helper_process_from is None else args.helper_process_from
+    # The objects of every module loaded so far live as long as the command: frozen, the collections the
+    # sync's batches set off look at the sync's own objects only (a tenth of the command's CPU otherwise).
+    gc.freeze()
     try:
         summary = run.sync_now(app, actor, endpoint_id, progress, token=token, page_limit=args.limit,
                                push=not args.no_push, client_options={"max_retries": args.retries},
-                               helper_process_from=(run.HELPER_PROCESS_FROM if args.helper_process_from is None
-                                                    else args.helper_process_from))
+                               helper_process_from=helpers_from, checks_process_from=helpers_from)
     except UserError as exc:
         if progress:
             print(file=sys.stderr)

@@ -87,6 +87,7 @@ def _serve(conn: Connection, base_url: str, token: str, ca_bundle: str | None, o
     through the pipe itself, 64 KB at a time, each run would hold both processes up while it is read."""
     gc.disable()  # a run's objects are freed as soon as they are sent; a collection after each suffices
     client = FieldClient(base_url, token, ca_bundle=ca_bundle, **options)
+    gc.freeze()  # the modules' objects: never collected, never looked at again
     conn.send((_READY,))
     stream, cursor, credit, active, sent = 0, None, 0, False, 0
     try:
@@ -129,7 +130,10 @@ def _serve(conn: Connection, base_url: str, token: str, ca_bundle: str | None, o
                 active = False
             credit -= 1
             del reply
+            # what the run left is collected and the survivors frozen: the next collection looks at the next
+            # run's objects only, not again at every module's
             gc.collect()
+            gc.freeze()
     finally:
         client.close()
 

@@ -435,10 +435,34 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
     ``reread``: citations of the batch a later event of the same batch changed (voided, amended): their rows,
     violations and photos are read back as stored (plain rows, not ORM objects), the rest as above.
     Returns citation id -> number of warnings."""
+    results = compute_new_citation_checks(session, rows, violations, photos, evidence_dir=evidence_dir,
+                                          reread=reread)
+    write_check_results(session, results)
+    return results.counts
+
+
+@dataclass
+class CheckResults:
+    """What :func:`compute_new_citation_checks` found, to write with :func:`write_check_results` (plain values:
+    they cross from the process that computed them to the one that writes them)."""
+
+    #: citation id -> number of warnings
+    counts: dict[int, int]
+    #: the rows whose warnings change: b_id, b_version (as read), b_warnings, b_count
+    changed: list[dict[str, Any]]
+    #: photos whose EXIF summary was read from the file: b_citation, b_sha, b_exif
+    exif: list[dict[str, Any]]
+
+
+def compute_new_citation_checks(session: Session, rows: Sequence[dict[str, Any]],
+                                violations: Sequence[dict[str, Any]], photos: Sequence[dict[str, Any]], *,
+                                evidence_dir: Path | None, reread: Sequence[int] = ()) -> CheckResults:
+    """The reading and computing half of :func:`check_new_citations`: writes nothing, so it may run on a
+    snapshot of the database taken right after the batch's commit (on another process)."""
     if reread:
         rows, violations, photos = _with_stored(session, rows, violations, photos, reread)
     if not rows:
-        return {}
+        return CheckResults({}, [], [])
     by_citation: dict[int, list[_Row]] = defaultdict(list)
     for v in sorted(violations, key=lambda v: (v["citation_id"], v.get("position") or 0)):
         by_citation[v["citation_id"]].append(_Row(v))
@@ -470,6 +494,13 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
             for ph in c.photos:
                 if ph.exif is not exif_before[id(ph)]:
                     exif.append({"b_citation": c.id, "b_sha": ph.sha256, "b_exif": ph.exif})
+    return CheckResults(counts, changed, exif)
+
+
+def write_check_results(session: Session, results: CheckResults) -> None:
+    """The writing half of :func:`check_new_citations`, in the caller's transaction: each changed row only if
+    its version is still the one the checks read (a row someone changed since is theirs)."""
+    changed, exif = results.changed, results.exif
     citations = cast(Table, Citation.__table__)
     if changed:
         # (the version as inserted: a row someone changed since is theirs, as the ORM's versioned update)
@@ -484,7 +515,6 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
                                             table.c.sha256 == bindparam("b_sha"))
                         .values(exif=bindparam("b_exif", type_=table.c.exif.type))
                         .execution_options(synchronize_session=False), exif)
-    return counts
 
 
 def _with_stored(session: Session, rows: Sequence[dict[str, Any]], violations: Sequence[dict[str, Any]],

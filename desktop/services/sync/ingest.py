@@ -68,6 +68,7 @@ from desktop.services.core.audit import AuditRecord
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
 from desktop.services.core.seal import seal_row_dicts
 from desktop.services.review.checks import check_new_citations, recheck_citations
+from desktop.services.sync.checks_process import Batch, ChecksProcess
 from desktop.services.sync.ingest_changes import apply_change
 from desktop.services.sync.ingest_rules import (
     APPLIED,
@@ -224,6 +225,8 @@ class Ingestor:
                  permission: Permission = Permission.SYNC_FIELD_DATA, review_checks: bool = True) -> None:
         #: run the review checks on new citations once their batch is committed
         self.review_checks = review_checks
+        #: where a large sync's checks are computed meanwhile (set by the sync); None: in line after each batch
+        self.checks_process: ChecksProcess | None = None
         self.app = app
         self.actor = actor
         self.source = source[:200]
@@ -248,7 +251,13 @@ class Ingestor:
             stats, new_citation_ids, new_rows = self._ingest(items, on_commit, progress, cancelled)
         if self.review_checks and new_citation_ids:
             if SET_BASED_CHECKS and new_rows is not None:
-                self._run_review_checks_on_rows(new_rows)
+                as_rows, reread = new_rows.split()
+                batch = Batch(as_rows, new_rows.violations, new_rows.photos, reread,
+                              frozenset(r["citation_number"] for r in new_rows.citations))
+                if self.checks_process is not None:
+                    self.checks_process.submit(batch)
+                else:
+                    self.run_review_checks_on_batch(batch)
             else:
                 self._run_review_checks(new_citation_ids)
         return stats
@@ -260,13 +269,22 @@ class Ingestor:
         self._signatures.clear()
         outcomes = self.fetch_photos(prepared, progress, cancelled)
         durability_hook(self.app.db.engine)
+        checks = self.checks_process
+        if checks is not None:
+            checks.before_batch(prepared)
         for attempt in (1, 2):
             try:
                 with durable_commits(), self.app.uow(self.actor, self.permission) as uow:
+                    if checks is not None:
+                        checks.write_ready(uow.session)  # the earlier batches' warnings, before this one's reads
                     state = self._apply(uow, prepared, outcomes)
                     if on_commit is not None:
                         on_commit(uow.session)
+                    if checks is not None:
+                        checks.before_commit()
                     uow.commit()
+                if checks is not None:
+                    checks.committed()
                 break
             except IntegrityError:
                 # another workstation stored some of these events (or citation numbers) between our
@@ -298,25 +316,24 @@ class Ingestor:
         except Exception:  # noqa: BLE001 - the data is safe; say so in the log
             log.exception("review checks after ingest failed for %d citations", len(citation_ids))
 
-    def _run_review_checks_on_rows(self, new: _NewRows) -> None:
+    def run_review_checks_on_batch(self, new: Batch) -> None:
         """:meth:`_run_review_checks` from the rows the batch inserted (:func:`check_new_citations`): the
         same checks on the same values, without loading every citation back through the ORM."""
-        as_rows, reread = new.split()
         for attempt in (1, 2):
             try:
                 with self.app.uow(self.actor) as uow:
-                    check_new_citations(uow.session, as_rows, new.violations, new.photos,
-                                        evidence_dir=self.app.paths.evidence_dir, reread=reread)
+                    check_new_citations(uow.session, new.rows, new.violations, new.photos,
+                                        evidence_dir=self.app.paths.evidence_dir, reread=new.reread)
                     uow.commit()
                 return
             except (DBAPIError, ConnectionLost) as exc:
                 if connection_lost(exc) and attempt == 1:  # the server ended the session: once more
                     log.warning("the database connection was lost during the review checks; checking again")
                     continue
-                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                log.exception("review checks after ingest failed for %d citations", len(new.numbers))
                 return
             except Exception:  # noqa: BLE001 - the data is safe; say so in the log
-                log.exception("review checks after ingest failed for %d citations", len(new.citations))
+                log.exception("review checks after ingest failed for %d citations", len(new.numbers))
                 return
 
     def resubmit(self, text: str, replaces_event_id: str | None,

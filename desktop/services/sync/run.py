@@ -28,6 +28,7 @@ from desktop.persistence.failures import ConnectionLost
 from desktop.persistence.models import Device, EvidencePhoto, QuarantinedEvent, SyncEndpoint
 from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.sync.checks_process import ChecksProcess
 from desktop.services.sync.endpoints import TOKENS, get_endpoint
 from desktop.services.sync.ingest import Ingestor, IngestStats, connection_lost
 from desktop.services.sync.photo_sources import HttpPhotos, PhotoSource
@@ -115,7 +116,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
              cancel: CancelHook = None, *, token: str | None = None, page_limit: int = PAGE_LIMIT,
              push: bool = True, client_options: dict[str, Any] | None = None,
              review_checks: bool = True, commit_events: int | None = None,
-             helper_process_from: int | None = HELPER_PROCESS_FROM) -> SyncSummary:
+             helper_process_from: int | None = HELPER_PROCESS_FROM,
+             checks_process_from: int | None = HELPER_PROCESS_FROM) -> SyncSummary:
     """Pull every event the endpoint holds, a few pages at a time (each batch of whole pages, up to
     ``commit_events`` events, committed with its cursor, then acked), fetch and verify their photos,
     update the devices, then push reference data.
@@ -127,7 +129,8 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     always does; the ingest benchmark leaves them out and measures them on their own).
 
     ``helper_process_from``: with at least this many events waiting (as the endpoint's status says), pages
-    are fetched and their events prepared on a helper process (None: never)."""
+    are fetched and their events prepared on a helper process (None: never); ``checks_process_from``: the
+    same for the review checks of the committed batches (:mod:`desktop.services.sync.checks_process`)."""
     note = progress or no_progress
     cancelled = cancel_fn(cancel)
     if commit_events is None:
@@ -144,6 +147,7 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
     store = EvidenceStore(app.paths.evidence_dir)
     photos: HttpPhotos | None = None
     pages: PagePrefetcher | None = None
+    checks: ChecksProcess | None = None
     try:
         note(0, 0, f"Connecting to {ep.name}…")
         status = client.status()
@@ -172,6 +176,13 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         pages = PagePrefetcher(make_client(), page_limit, run=run_pages, decoder=decoder, cancelled=cancelled)
         ingestor = Ingestor(app, actor, f"endpoint:{ep.name}", photos, endpoint_label=label,
                             review_checks=review_checks)
+        if review_checks and checks_process_from is not None and total >= checks_process_from:
+            try:
+                checks = ChecksProcess(app.db.url.render_as_string(hide_password=False), app.paths.evidence_dir,
+                                       app.paths.data_dir / "sync-spool", ingestor.run_review_checks_on_batch)
+                ingestor.checks_process = checks
+            except Exception:  # noqa: BLE001 - the checks then run in line, only slower
+                log.warning("could not start the review checks' helper process; checking in line", exc_info=True)
         asked: set[str | None] = {cursor}
         while True:
             if cancelled():
@@ -271,11 +282,28 @@ def sync_now(app: AppContext, actor: Actor, endpoint_id: int, progress: Progress
         _finish(app, actor, endpoint_id, f"failed: {' '.join(str(exc).split())}")
         raise
     finally:
+        if checks is not None:
+            _finish_checks(app, actor, checks)
         if pages is not None:
             pages.close()
         if photos is not None:
             photos.close()
         client.close()
+
+
+def _finish_checks(app: AppContext, actor: Actor, checks: ChecksProcess) -> None:
+    """The review checks of the batches still on their way written (also after a failure or a cancel: their
+    citations are committed). A failure here loses no field data: the citations keep the warnings they were
+    stored with, and Review checks each again when it is shown."""
+    def write(fn: Callable[[Session], None]) -> None:
+        with app.uow(actor) as uow:
+            fn(uow.session)
+            uow.commit()
+
+    try:
+        checks.finish(write)
+    except Exception:  # noqa: BLE001 - said in the log; nothing of the sync is undone
+        log.exception("writing the last review checks of the sync failed")
 
 
 class DatabaseConnectionLost(UserError):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
-from desktop.persistence.bulk import advance_id_sequences, copy_rows
-from desktop.persistence.models import Citation
+from desktop.persistence.bulk import advance_id_sequences, copy_rows, insert_rows
+from desktop.persistence.models import Citation, FieldEvent
 from desktop.services.cases.queries import plate_key
 from desktop.services.core.context import AppContext
 from tests.helpers.factories import add_citation
@@ -40,3 +41,29 @@ def test_copy_writes_what_an_insert_would(any_app: AppContext) -> None:
     assert first.held_days == 0 and first.signature_state == "unsigned" and first.on_hold is False  # the defaults
     assert first.remarks is None and first.id == 1000
     assert add_citation(any_app) > 1002  # the sequence moved past the copied ids
+
+
+def test_insert_rows_copies_what_an_insert_would_and_a_duplicate_key_is_an_integrity_error(
+        any_app: AppContext) -> None:
+    """The ingest's bulk inserts (COPY on PostgreSQL): the same rows SQLAlchemy's INSERT stores, and a key
+    stored already raised as SQLAlchemy raises it (the ingest retries a batch on IntegrityError), leaving the
+    session usable after its rollback."""
+    at = datetime(2026, 11, 24, 9, 15, 2, 5, tzinfo=timezone(timedelta(hours=-8)))
+    rows = [dict(event_id=f"e{n}", device_id="HH-1", seq=n, type="citation.issued", occurred_at=at,
+                 received_at=at + timedelta(seconds=n), source="x", outcome="applied", raw='{"a":1}')
+            for n in range(4)]
+    table = FieldEvent.__table__
+    with any_app.db.write_session() as s:
+        s.execute(insert(table), rows[:2])
+        insert_rows(s, table, rows[2:])  # type: ignore[arg-type]
+        s.commit()
+        with pytest.raises(IntegrityError):
+            insert_rows(s, table, [dict(rows[0], seq=9)])  # type: ignore[arg-type]
+        s.rollback()
+        insert_rows(s, table, [dict(rows[0], event_id="e9", seq=9)])  # type: ignore[arg-type]
+        s.commit()
+    with any_app.db.reading() as s:
+        stored = s.execute(select(FieldEvent.event_id, FieldEvent.occurred_at, FieldEvent.received_at)
+                           .order_by(FieldEvent.seq)).all()
+    assert [r[0] for r in stored] == ["e0", "e1", "e2", "e3", "e9"]
+    assert {r[1] for r in stored} == {at} and stored[3][2] == at + timedelta(seconds=3)

@@ -25,6 +25,7 @@ import desktop.services.sync.ingest as ingest_module
 from desktop.demo.simulator import FieldSimulator
 from desktop.persistence.models import Citation, EvidencePhoto
 from desktop.services.core.context import AppContext
+from desktop.services.sync import checks_process
 from tests.conftest import FixedClock, make_app
 from tests.helpers.ingest_helpers import sync
 from tests.helpers.review_data import ISSUED, LAT, LON, SCHEDULE, seed_reference
@@ -35,7 +36,8 @@ def _data_dir(shared_data: Path) -> Path:
 
 
 def _real_events(folder: Path, count: int) -> list[dict[str, Any]]:
-    """citation.issued events from real rows: NYC plates, states and makes; LA fines for the LA codes."""
+    """citation.issued events from real rows: NYC plates, states and makes; LA fines for the LA codes; every
+    15th, from the 45th on, a void or an amendment of the citation 45 events before (in an earlier batch)."""
     with (folder / "sample_data.csv").open(encoding="utf-8", newline="") as fh:
         la_fines = [int(float(r["fine_amount"]) * 100) for r in itertools.islice(csv.DictReader(fh), 3000)
                     if r["fine_amount"]]
@@ -56,7 +58,7 @@ def _real_events(folder: Path, count: int) -> list[dict[str, Any]]:
         lat = LAT + ((n % 13) - 6) * 0.0004
         lon = LON + ((n % 17) - 8) * 0.0004
         events.append({
-            "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"real-{n}")), "device_id": "HH-0901", "seq": n + 1,
+            "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"real-{n}")), "device_id": "HH-0901",
             "type": "citation.issued", "occurred_at": issued.isoformat(),
             "payload": {
                 "citation_number": f"HH0901-{n:06d}", "officer_badge": "4411", "issued_at": issued.isoformat(),
@@ -71,11 +73,28 @@ def _real_events(folder: Path, count: int) -> list[dict[str, Any]]:
                 "observations": [], "photos": [], "remarks": None,
             },
         })
+        if n >= 45 and n % 15 == 0:
+            # a later event about a citation of an earlier batch: its warnings must be there before it applies
+            target = f"HH0901-{n - 45:06d}"
+            at = (issued + timedelta(seconds=30)).isoformat()
+            if n % 60 == 0:
+                payload: dict[str, Any] = {"citation_number": target, "voided_at": at, "reason": "wrong car"}
+                kind = "citation.voided"
+            else:
+                other = SCHEDULE[(n + 1) % len(SCHEDULE)]
+                payload = {"citation_number": target, "reason": "code corrected",
+                           "changes": {"violations": [{"code": other[0], "description": other[1],
+                                                       "fine_cents": la_fines[(n + 7) % len(la_fines)]}]}}
+                kind = "citation.amended"
+            events.append({"event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"real-change-{n}")),
+                           "device_id": "HH-0901", "type": kind, "occurred_at": at, "payload": payload})
+    for seq, event in enumerate(events, start=1):
+        event["seq"] = seq
     return events
 
 
 def _run(tmp_path: Path, url: str, events: list[dict[str, Any]], set_based: bool,
-         monkeypatch: pytest.MonkeyPatch, clock: FixedClock) -> dict[str, Any]:
+         monkeypatch: pytest.MonkeyPatch, clock: FixedClock, checks_process: bool = False) -> dict[str, Any]:
     app: AppContext = make_app(url, tmp_path, clock, migrate=False)  # one clock: the same arrival delays
     try:
         seed_reference(app)
@@ -93,7 +112,8 @@ def _run(tmp_path: Path, url: str, events: list[dict[str, Any]], set_based: bool
                 return as_rows, ids
 
             monkeypatch.setattr(ingest_module._NewRows, "split", counting)
-            summary = sync(app, sim, page_limit=40, push=False, helper_process_from=None)
+            summary = sync(app, sim, page_limit=40, push=False, helper_process_from=None,
+                           checks_process_from=0 if checks_process else None)
         finally:
             sim.stop()
         with app.db.reading() as s:
@@ -126,6 +146,42 @@ def test_set_based_checks_leave_the_same_review_queue(backend: str, tmp_path: Pa
             urls.append(request.getfixturevalue("pg_url") if name == "old" else _second_pg(request))
     old = _run(tmp_path / "old", urls[0], events, False, monkeypatch, clock)
     new = _run(tmp_path / "new", urls[1], events, True, monkeypatch, clock)
+    _same_queue(old, new)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_checks_on_a_helper_process_leave_the_same_review_queue(
+        backend: str, tmp_path: Path, shared_data: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest, clock: FixedClock) -> None:
+    """The checks computed on their own process (each batch on a snapshot taken right after its commit, the
+    results written by the sync; voids and amendments of citations whose checks are on their way wait for
+    them) leave exactly the queue of the checks run in line after each batch: 20 batches of 40 events, with
+    duplicates, voids and amendments across their boundaries."""
+    events = _real_events(_data_dir(shared_data), 600)
+    urls = []
+    for name in ("inline", "helper"):
+        if backend == "sqlite":
+            urls.append(_copy(sqlite_template, tmp_path / f"db-{name}"))
+        else:
+            urls.append(request.getfixturevalue("pg_url") if name == "inline" else _second_pg(request))
+    made: list[Any] = []
+    original = checks_process.ChecksProcess.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(checks_process.ChecksProcess, "__init__", spy)
+    # the results are taken only where they must be (the longest lag the helper could have)
+    monkeypatch.setattr(checks_process.ChecksProcess, "receive_eagerly", False)
+    inline = _run(tmp_path / "inline", urls[0], events, True, monkeypatch, clock)
+    assert not made
+    helper = _run(tmp_path / "helper", urls[1], events, True, monkeypatch, clock, checks_process=True)
+    assert len(made) == 1 and made[0].helper_batches > 10 and made[0].inline_batches == 0
+    _same_queue(inline, helper)
+
+
+def _same_queue(old: dict[str, Any], new: dict[str, Any]) -> None:
     assert old["summary"].stats.citations == new["summary"].stats.citations > 600
     assert old["summary"].stats.voided > 0 and old["summary"].stats.amended > 0
     assert new["reread"]  # citations voided or amended in their own batch were read back as stored
@@ -156,3 +212,29 @@ def _second_pg(request: pytest.FixtureRequest) -> str:
 
     request.addfinalizer(drop)
     return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+def test_a_checks_helper_that_dies_mid_sync_leaves_every_citation_checked(
+        tmp_path: Path, shared_data: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch,
+        clock: FixedClock) -> None:
+    """The helper killed (as by the system) after a few batches: the batches whose results did not come back
+    and every later one are checked in the sync's own process; the queue is the in-line checks' queue."""
+    events = _real_events(_data_dir(shared_data), 600)
+    inline = _run(tmp_path / "inline", _copy(sqlite_template, tmp_path / "db-inline"), events, True, monkeypatch,
+                  clock)
+    made: list[Any] = []
+    submit = checks_process.ChecksProcess.submit
+
+    def killing(self: Any, batch: Any) -> None:
+        submit(self, batch)
+        made.append(self)
+        if len(made) == 3:
+            self._process.kill()
+            self._process.join()
+
+    monkeypatch.setattr(checks_process.ChecksProcess, "submit", killing)
+    helper = _run(tmp_path / "helper", _copy(sqlite_template, tmp_path / "db-helper"), events, True, monkeypatch,
+                  clock, checks_process=True)
+    process = made[0]
+    assert process.inline_batches >= len(made) - 3 > 5 and process.helper_batches <= 3
+    _same_queue(inline, helper)
