@@ -14,7 +14,9 @@ computed on a spawned process while the application stores the next batch, and g
   :func:`write_check_results`) at the start of its next batch's transaction, or at the end of the sync.
 - **A void or amendment of a citation whose checks are still on their way waits for them.** In line, the
   warnings were written before any later event changed the citation (an amendment keeps them and adds its
-  own); so before a batch with such an event, the application waits for those results and writes them first.
+  own); so once the next batch's new citations are stored, and before its voids and amendments read theirs,
+  the application waits for those results and writes them first (in the feed of a fleet, most batches void
+  or amend a citation of the batch before: the wait comes after most of the batch's own work).
 
 Nothing is lost if the helper cannot start, fails or dies: the batches whose results did not come back
 are checked in line (their citations are committed already; the checks only add warnings), and so is
@@ -123,9 +125,9 @@ def _serve(conn: Connection, url: str, evidence_dir: str | None, spool: str) -> 
 class ChecksProcess:
     """The review checks of one sync's batches on a helper process (see the module's text).
 
-    The ingest calls :meth:`before_batch` before a batch's transaction, :meth:`write_ready` at its start,
-    :meth:`before_commit` before its commit and :meth:`committed` after it, and :meth:`submit` with the new
-    citations once committed; the sync calls :meth:`finish` at its end (also when it failed or was cancelled:
+    The ingest calls :meth:`before_batch` before a batch's transaction, :meth:`begin` at its start,
+    :meth:`before_changes` before its voids and amendments, :meth:`before_commit` before its commit and
+    :meth:`committed` after it, and :meth:`submit` with the new citations once committed; the sync calls :meth:`finish` at its end (also when it failed or was cancelled:
     the batches committed before are checked)."""
 
     def __init__(self, url: str, evidence_dir: Path | None, spool_parent: Path,
@@ -172,40 +174,47 @@ class ChecksProcess:
         except Exception:  # noqa: BLE001 - checked here instead
             self._fail("could not hand a batch to the checks' helper process")
 
-    def before_batch(self, items: Iterable[Any]) -> None:
-        """Before a batch's transaction: if it voids or amends a citation whose checks are still on their way,
-        wait for them (they are written first, as in line). Batches the helper could not check are checked
-        here now (outside any transaction)."""
+    def before_batch(self) -> None:
+        """Before a batch's transaction: batches the helper could not check are checked here now (outside any
+        transaction: on SQLite the ingest's holds the write lock)."""
         self._receive(until=None)  # (also finds out whether it has died)
         self._inline_due()
-        pending = [s for s in self._sent.values() if s.results is None]
-        if not pending:
-            return
-        changed = {it.citation_number for it in items if it.type in CHANGES and it.citation_number is not None}
-        if changed and any(s.batch.numbers & changed for s in pending):
-            self._receive(until=lambda: all(s.results is not None for s in self._sent.values()))
-            self._inline_due()
 
     #: read the answers waiting at each batch (False, for tests: only when they must be had, the longest lag)
     receive_eagerly = True
 
-    def write_ready(self, session: Session) -> None:
-        """At the start of a transaction: write the results that have come back (in batch order)."""
+    def begin(self, session: Session) -> None:
+        """At the start of a batch's transaction: write the results that have come back (in batch order)."""
+        self._writing = []
         if self.receive_eagerly:
             self._receive(until=None)
-        self._writing = []
+        self._write_ready(session)
+
+    def before_changes(self, numbers: Iterable[str], session: Session) -> None:
+        """Inside the transaction, before the batch's voids and amendments (``numbers``) read their citations:
+        those whose checks are still on their way are waited for and written first, as in line. (Only the
+        helper's snapshot is needed meanwhile, and it holds none of the ingest's locks.)"""
+        wanted = set(numbers)
+        if not wanted or not any(s.results is None and s.batch.numbers & wanted for s in self._sent.values()):
+            return
+        self._receive(until=lambda: all(s.results is not None for s in self._sent.values()
+                                        if s.batch.numbers & wanted))
+        self._write_ready(session)
+
+    def _write_ready(self, session: Session) -> None:
         for n, sent in sorted(self._sent.items()):
             if sent.results is None:
                 break
-            write_check_results(session, sent.results)
-            self._writing.append(n)
+            if n not in self._writing:
+                write_check_results(session, sent.results)
+                self._writing.append(n)
 
     def before_commit(self) -> None:
         """Before a batch commits: the helper must hold its snapshot of every batch sent before."""
         self._receive(until=lambda: all(s.snapshot for s in self._sent.values()))
 
     def committed(self) -> None:
-        """The transaction that wrote :meth:`write_ready`'s results committed."""
+        """The transaction that wrote the results of :meth:`begin` and :meth:`before_changes` committed."""
         for n in self._writing:
             self._sent.pop(n, None)
         self._writing = []
@@ -217,7 +226,7 @@ class ChecksProcess:
             self._receive(until=lambda: all(s.results is not None for s in self._sent.values()))
             self._inline_due()
             if self._sent:
-                write(self.write_ready)
+                write(self.begin)
                 self.committed()
         finally:
             self.close()

@@ -271,12 +271,12 @@ class Ingestor:
         durability_hook(self.app.db.engine)
         checks = self.checks_process
         if checks is not None:
-            checks.before_batch(prepared)
+            checks.before_batch()
         for attempt in (1, 2):
             try:
                 with durable_commits(), self.app.uow(self.actor, self.permission) as uow:
                     if checks is not None:
-                        checks.write_ready(uow.session)  # the earlier batches' warnings, before this one's reads
+                        checks.begin(uow.session)  # the earlier batches' warnings that have come back
                     state = self._apply(uow, prepared, outcomes)
                     if on_commit is not None:
                         on_commit(uow.session)
@@ -552,6 +552,8 @@ class Ingestor:
         batched = BatchedAudit(uow, state.records)
         cases: dict[str, Citation] = {}
         later_numbers = sorted({cast(str, it.citation_number) for it, _ in state.later})
+        if self.checks_process is not None:
+            self.checks_process.before_changes(later_numbers, s)  # their checks' warnings first, as in line
         for chunk in chunks(later_numbers):
             cases.update({c.citation_number: c for c in s.scalars(
                 select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
