@@ -199,8 +199,12 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
         results.put({"k": k, "times": {}, "told": {}, "failed": [traceback.format_exc()], "done": {}})
 
 
-def background(url: str, go: Any, results: Any) -> None:
-    """The field sync and the payment import, started with the clerks."""
+def background(url: str, go: Any, results: Any, nice: int = 0) -> None:
+    """The field sync and the payment import, started with the clerks. ``nice``: their client side (and the
+    simulator's) at a lower CPU priority, standing for the other machines they run on in an office (the
+    workstation that imports, the fleet's endpoint); the server's work for them is not lowered."""
+    if nice:
+        os.nice(nice)
     out: dict[str, Any] = {"k": "background", "times": {}, "failed": [], "told": {}, "done": {}}
     sim = None
     try:
@@ -299,7 +303,8 @@ def check(url: str, done: list[dict[str, Any]]) -> dict[str, Any]:
             "matched payments whose ledger differs (since the run began)": int(unbalanced or 0)}
 
 
-def run(url: str, clerks: int, seconds: float, think: float, with_background: bool) -> dict[str, Any]:
+def run(url: str, clerks: int, seconds: float, think: float, with_background: bool,
+        background_nice: int = 0) -> dict[str, Any]:
     ensure_accounts(url, clerks)
     ctx = mp.get_context("spawn")
     go = ctx.Event()
@@ -307,7 +312,7 @@ def run(url: str, clerks: int, seconds: float, think: float, with_background: bo
     results = ctx.Queue()
     procs = [ctx.Process(target=clerk, args=(url, k, seconds, think, ready, go, results)) for k in range(clerks)]
     if with_background:
-        procs.append(ctx.Process(target=background, args=(url, go, results)))
+        procs.append(ctx.Process(target=background, args=(url, go, results, background_nice)))
     for p in procs:
         p.start()
     for _ in range(clerks):
@@ -330,6 +335,7 @@ def run(url: str, clerks: int, seconds: float, think: float, with_background: bo
         failed.extend(r["failed"])
     background_done = [r["done"] for r in got if r["k"] == "background"]
     return {"url": url.split("@")[-1], "clerks": clerks, "seconds": round(wall, 1), "think_s": think,
+            "background_nice": background_nice,
             "load_start": load_start, "load_end": os.getloadavg(),
             "operations": {op: _percentiles(v) for op, v in sorted(times.items())},
             "interactive p95 max": max((_percentiles(times[op]).get("p95", 0) for op in INTERACTIVE if times[op]),
@@ -345,11 +351,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a clerk's clicks (s)")
     parser.add_argument("--no-background", action="store_true")
+    parser.add_argument("--background-nice", type=int, default=0,
+                        help="run the import's and the sync's client side at this niceness (their own machines in an "
+                             "office; the 2 cores here are shared by everything)")
     parser.add_argument("--data-dir", help="the office's data folder (its audit key, evidence)")
     args = parser.parse_args()
     if args.data_dir:
         os.environ["CURBDESK_LOAD_DATA"] = args.data_dir  # the workstations' processes inherit it
-    print(json.dumps(run(args.url, args.clerks, args.seconds, args.think, not args.no_background), default=str))
+    print(json.dumps(run(args.url, args.clerks, args.seconds, args.think, not args.no_background,
+                         args.background_nice), default=str))
 
 
 if __name__ == "__main__":

@@ -141,31 +141,26 @@ class UnitOfWork:
         entry: dict[str, Any] = dict(at=self.app.now(), user_id=self.actor.user_id, username=self.actor.username,
                      action=action, entity_type=entity_type, entity_id=entity_id, before=before, after=after,
                      reason=reason)
-        if self.long and not self.daily_run:
-            # A long job (an import) appends its entries at its commit, in one go and stamped with that moment:
-            # the audit chain's head row, which every audited write locks until it commits, is then held for
-            # the last moment of the job, not for the minutes of a city's lockbox file, so the clerks' clicks
-            # go through meanwhile. (The daily run needs no such care: every other write waits for it anyway,
-            # see persistence.locks.)
-            entry.update(before=jsonable(before) if before is not None else None,  # as they are now
-                         after=jsonable(after) if after is not None else None)
-            self._deferred_audit.append(entry)
+        if self.daily_run:  # (every other write waits for the daily run anyway, see persistence.locks)
+            audit.append(self.session, **entry)
             return
-        audit.append(self.session, **entry)
+        # Appended at the commit: the audit chain's head row, which every audited write locks until it commits,
+        # is then held from the last moment of the transaction (after its own rows are written) to its commit,
+        # not for the whole of a click or the minutes of a city's lockbox file, so twenty workstations' writes
+        # queue on it for a millisecond or two, not for each other's whole transactions. A long job's entries
+        # are stamped with the moment they are committed (they become visible together); a click's keep the
+        # moment of each. Their values are taken now, as they are.
+        entry.update(before=jsonable(before) if before is not None else None,
+                     after=jsonable(after) if after is not None else None)
+        self._deferred_audit.append(entry)
 
     def commit(self) -> None:
         if _before_commit is not None:
             _before_commit(self)
         try:
             if self._deferred_audit:
-                # one head lock, one multi-row insert, stamped with the moment they are committed (they become
-                # visible together); the chain is the same as appending them one by one
-                first = self._deferred_audit[0]
-                audit.append_many(self.session, [
-                    audit.AuditRecord(e["action"], e["entity_type"], e["entity_id"], e["before"], e["after"],
-                                      e["reason"]) for e in self._deferred_audit],
-                    at=self.app.now(), user_id=first["user_id"], username=first["username"])
-                self._deferred_audit.clear()
+                self.session.flush()  # this transaction's own rows first: the head is locked from here to the commit
+                self._append_deferred_audit()
             self.session.flush()
         except DBAPIError as exc:
             self.session.rollback()
@@ -187,6 +182,25 @@ class UnitOfWork:
                 "Someone else changed this case while you were working on it. Reload it and try again."
             ) from exc
         self.committed = True
+
+    def _append_deferred_audit(self) -> None:
+        """One head lock, one multi-row insert per run of entries with the same moment and user (a long job's
+        all stamped with the commit's moment); the chain is the same as appending them one by one."""
+        entries = self._deferred_audit
+        if self.long:
+            now = self.app.now()
+            entries = [dict(e, at=now) for e in entries]
+        start = 0
+        while start < len(entries):
+            first = entries[start]
+            end = start + 1
+            while end < len(entries) and all(entries[end][k] == first[k] for k in ("at", "user_id", "username")):
+                end += 1
+            audit.append_many(self.session, [
+                audit.AuditRecord(e["action"], e["entity_type"], e["entity_id"], e["before"], e["after"], e["reason"])
+                for e in entries[start:end]], at=first["at"], user_id=first["user_id"], username=first["username"])
+            start = end
+        self._deferred_audit.clear()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:

@@ -76,6 +76,10 @@ class Sql:
 
     #: ``indexes_rebuilt`` rebuilds only for statements over at least this many rows
     REBUILD_MIN_ROWS = 100_000
+    #: a work table filled with at least this many rows is analysed (PostgreSQL)
+    ANALYZE_MIN_ROWS = 1_000
+    #: the daily run's work_mem (PostgreSQL, SET LOCAL)
+    WORK_MEM = "256MB"
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -191,6 +195,10 @@ class Sql:
         n = self.run(sql, **params)
         if n:
             self._dirty.add(table)
+            if self.pg and n >= self.ANALYZE_MIN_ROWS:
+                # autovacuum never analyses a temporary table: without this the planner guesses its size
+                # (a few thousand rows) and picks plans for that, e.g. batched hash joins spilled to disk
+                self.run(f"ANALYZE {table}")
         return n
 
     def temp_tables(self) -> None:
@@ -206,6 +214,10 @@ class Sql:
             # a profile's mailing dates and the days they count as served (England: 2 working days later)
             "esc_service": "code VARCHAR(16), mailed DATE, served DATE, PRIMARY KEY (code, mailed)",
         }
+        if self.pg:
+            # hash joins and sorts of a city's case ids in memory, for this transaction only (the server's
+            # default, 4 MB, spilled the first run's joins to disk in batches)
+            self.run(f"SET LOCAL work_mem = '{self.WORK_MEM}'")
         for name, cols in specs.items():
             if self.pg:
                 self.run(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP")
