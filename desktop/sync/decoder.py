@@ -150,20 +150,9 @@ class Decoder:
 
     def __init__(self, base_url: str, token: str, ca_bundle: str | None, options: dict[str, Any], limit: int,
                  run: int, spool_parent: Path | None = None) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        parent = Path(spool_parent) if spool_parent is not None else Path(tempfile.gettempdir())
-        parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_spools(parent)
-        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX, dir=parent)
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, name="curbdesk-sync-decoder", daemon=True,
-                                    args=(child, base_url, token, ca_bundle, options, limit, run, self._spool))
-        try:
-            self._process.start()
-        except BaseException:
-            shutil.rmtree(self._spool, ignore_errors=True)
-            raise
-        child.close()
+        self._conn, self._process, self._spool = start_helper(
+            _serve, "curbdesk-sync-decoder", (base_url, token, ca_bundle, options, limit, run), spool_parent,
+            _SPOOL_PREFIX)
         self._ready = False
         self._broken = False
         self._stream = 0
@@ -245,25 +234,61 @@ class Decoder:
 
     def close(self) -> None:
         """Stop the process (at once: what it may be preparing is not wanted any more)."""
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=5)
-        self._conn.close()
-        shutil.rmtree(self._spool, ignore_errors=True)
+        stop_helper(self._conn, self._process, self._spool, at_once=True)
 
 
 _NOWHERE = object()
 _SPOOL_PREFIX = "curbdesk-sync-"
+#: every helper's spool folder starts so (the decoder's, the review checks')
+_SPOOLS = "curbdesk-"
 STALE_SPOOL_SECONDS = 24 * 3600
+
+
+def start_helper(target: Callable[..., None], name: str, args: tuple[Any, ...], spool_parent: Path | None,
+                 prefix: str) -> tuple[Connection, multiprocessing.process.BaseProcess, str]:
+    """A sync's helper process, spawned (a fresh interpreter, never a fork of the application's threads) as
+    ``target(pipe, *args, spool)``, with its end of the pipe and a spool folder of its own under
+    ``spool_parent`` (the folders a day old, left by a killed sync, are removed first)."""
+    ctx = multiprocessing.get_context("spawn")
+    parent = Path(spool_parent) if spool_parent is not None else Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_spools(parent)
+    spool = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    conn, child = ctx.Pipe()
+    process = ctx.Process(target=target, name=name, daemon=True, args=(child, *args, spool))
+    try:
+        process.start()
+    except BaseException:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise
+    child.close()
+    return conn, process, spool
+
+
+def stop_helper(conn: Connection, process: multiprocessing.process.BaseProcess, spool: str, *,
+                at_once: bool) -> None:
+    """End a helper: at once (terminated), or asked to stop and given 5 s to finish what it is doing; killed
+    if still there. Its pipe is closed and its spool folder removed."""
+    if at_once:
+        if process.is_alive():
+            process.terminate()
+    else:
+        try:
+            conn.send(("stop",))
+        except Exception:  # noqa: BLE001 - it has ended already
+            pass
+    process.join(timeout=5)
+    if process.is_alive():
+        process.kill()
+        process.join(timeout=5)
+    conn.close()
+    shutil.rmtree(spool, ignore_errors=True)
 
 
 def _remove_stale_spools(parent: Path) -> None:
     """Spool folders a day old: left by a sync whose process was killed (a running sync's is younger)."""
     now = time.time()
-    for folder in parent.glob(_SPOOL_PREFIX + "*"):
+    for folder in parent.glob(_SPOOLS + "*"):
         try:
             if now - folder.stat().st_mtime > STALE_SPOOL_SECONDS:
                 shutil.rmtree(folder)

@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 import pickle
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -44,6 +41,7 @@ from sqlalchemy.orm import Session
 from desktop.persistence.db import Database
 from desktop.services.review.checks import CheckResults, compute_new_citation_checks, write_check_results
 from desktop.sync import wire
+from desktop.sync.decoder import start_helper, stop_helper
 
 log = logging.getLogger(__name__)
 
@@ -132,18 +130,9 @@ class ChecksProcess:
 
     def __init__(self, url: str, evidence_dir: Path | None, spool_parent: Path,
                  run_inline: Callable[[Batch], None]) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        spool_parent.mkdir(parents=True, exist_ok=True)
-        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX, dir=spool_parent)
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, name="curbdesk-sync-checks", daemon=True,
-                                    args=(child, url, str(evidence_dir) if evidence_dir else None, self._spool))
-        try:
-            self._process.start()
-        except BaseException:
-            shutil.rmtree(self._spool, ignore_errors=True)
-            raise
-        child.close()
+        self._conn, self._process, self._spool = start_helper(
+            _serve, "curbdesk-sync-checks", (url, str(evidence_dir) if evidence_dir else None), spool_parent,
+            _SPOOL_PREFIX)
         self._run_inline = run_inline
         self._broken = False
         self._next = 0
@@ -285,14 +274,5 @@ class ChecksProcess:
         self._run_inline(batch)
 
     def close(self) -> None:
-        try:
-            self._conn.send(("stop",))
-        except Exception:  # noqa: BLE001 - it has ended already
-            pass
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=5)
-        self._conn.close()
-        shutil.rmtree(self._spool, ignore_errors=True)
+        stop_helper(self._conn, self._process, self._spool, at_once=False)
 
