@@ -16,6 +16,7 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from reports.base import ACCENT, FONT, FONT_BOLD, INK
@@ -112,7 +113,8 @@ def write_report_pdf(doc: ReportDocData, out_path: Path) -> int:
     canvas.drawString(MARGIN, y - 28, fit(f"Period and filter: {doc.filter_text}", w - 2 * MARGIN, FONT, 9))
     canvas.drawString(MARGIN, y - 40, f"Printed by {doc.made_by} on {made}")
     y -= 52
-    lines = doc.summary
+    # each summary sentence wrapped to the page's width (a long one is never cut at the edge)
+    lines = [part for line in doc.summary for part in simpleSplit(line, FONT, 9, w - 2 * MARGIN)]
     chart_h = y - MARGIN - 14 * len(lines) - 20
     if doc.chart is not None:
         drawing = chart_drawing(doc.chart, w - 2 * MARGIN, chart_h)
@@ -124,7 +126,7 @@ def write_report_pdf(doc: ReportDocData, out_path: Path) -> int:
         y -= 50
     canvas.setFont(FONT, 9)
     for line in lines:
-        canvas.drawString(MARGIN, y - 10, fit(line, w - 2 * MARGIN, FONT, 9))
+        canvas.drawString(MARGIN, y - 10, line)
         y -= 14
     pages = 1
     count = 0

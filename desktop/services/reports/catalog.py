@@ -35,6 +35,8 @@ T, N, M, D, F, P = (ColumnKind.TEXT, ColumnKind.INT, ColumnKind.MONEY, ColumnKin
                     ColumnKind.PERCENT)
 #: bars a chart of officers, zones or codes draws (the table lists every one)
 TOP = 20
+#: the sign of the reports' money (their tables, chart axes and summary sentences)
+CURRENCY = "$"
 #: a chart over more days than this draws weeks
 DAILY_CHART_DAYS = 31
 
@@ -140,7 +142,7 @@ def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
         return ReportResult("citations", title, f, None, (), empty=_nothing("citations were issued", f))
     total = sum(int(r[1]) for r in rows)
     fines = sum(int(r[2] or 0) for r in rows)
-    summary: tuple[str, ...] = (f"{total:,} citations issued, {fines / 100:,.2f} in fines as issued.",)
+    summary: tuple[str, ...] = (f"{total:,} citations issued, {_amount(fines)} in fines as issued.",)
     if f.group == "day":
         by_day = _by_local_day(rows, tz)
         day_rows = tuple((d, int(by_day[d][1]) if d in by_day else 0, int(by_day[d][2] or 0) if d in by_day else 0,
@@ -303,7 +305,7 @@ def revenue_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
                                       for ch, v in sorted(by_channel.items(), key=lambda kv: -kv[1][1])))
     days = ReportTable("By day and channel", (_col("Value date", D), _col("Channel", T, 2), _col("Payments", N),
                                               _col("Amount", M)), table_rows)
-    summary = (f"{sum(v[0] for v in by_channel.values()):,} payments, {total / 100:,.2f} received "
+    summary = (f"{sum(v[0] for v in by_channel.values()):,} payments, {_amount(total)} received "
                "(reversed payments left out).",)
     return ReportResult("revenue", title, f, chart, (channel_table, days), summary)
 
@@ -342,7 +344,7 @@ def ageing_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
                       "Age of the case (days since issue)", "Amount owed ($)", money=True)
     table = ReportTable("Owed by age", (_col("Age", T, 2), _col("Cases", N), _col("Owed", M), _col("Share", P)),
                         tuple((x, cases[x], owed[x], owed[x] / total if total else 0.0) for x in labels))
-    summary = (f"{sum(cases.values()):,} cases owe {total / 100:,.2f} in all on {f.end.isoformat()} "
+    summary = (f"{sum(cases.values()):,} cases owe {_amount(total)} in all on {f.end.isoformat()} "
                "(fines, penalties and fees less payments, for cases open, under appeal or in collections; the "
                "period's first day is not used).",)
     return ReportResult("ageing", title, f, chart, (table,), summary)
@@ -506,6 +508,11 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
 )}
 
 
+def _amount(cents: int) -> str:
+    """Money in a summary sentence, with the report's currency sign (as its tables and chart axes)."""
+    return f"{CURRENCY}{cents / 100:,.2f}"
+
+
 def report(key: str) -> Report:
     try:
         return REPORTS[key]
@@ -525,4 +532,4 @@ def _run(uow: UnitOfWork, rep: Report, flt: ReportFilter, now: datetime) -> Repo
     tz = agency_zone(uow.session)
     result = rep.build(Sql(uow.session), flt, tz)
     return ReportResult(result.key, result.title, flt, result.chart, result.tables, result.summary, result.empty,
-                        tz.key, "$", str(settings.get(uow.session, "agency.name")), now)
+                        tz.key, CURRENCY, str(settings.get(uow.session, "agency.name")), now)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from desktop import cli
 from desktop.domain.errors import PermissionDenied, UserError
@@ -112,6 +113,15 @@ def test_receivables_ageing_on_the_last_day(app, actors, office) -> None:
     owed = {row[0]: (row[1], row[2]) for row in r.tables[0].rows}
     assert owed == {"0-30 days": (2, 4300 + 9300), "31-60 days": (1, 6300), "61-90 days": (0, 0),
                     "Over 90 days": (0, 0), "In collections": (1, 6300)}
+    assert r.summary[0].startswith("4 cases owe $262.00 in all on 2026-11-15")  # with the report's currency sign
+
+
+def test_a_printed_report_wraps_its_summary_instead_of_cutting_it(app, actors, office, tmp_path) -> None:
+    """The ageing summary is longer than the page is wide: every word of it is on the printed page."""
+    out = export_report(app, actors[Role.SUPERVISOR], "ageing", WEEK, tmp_path / "ageing.pdf").path
+    printed = " ".join(PdfReader(out).pages[0].extract_text().split())
+    summary = run_report(app, actors[Role.SUPERVISOR], "ageing", WEEK).summary[0]
+    assert len(summary) > 120 and summary in printed
 
 
 def test_notices_appeals_and_plans(app, actors, office) -> None:
