@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
@@ -165,10 +166,42 @@ def _spec(key: str) -> SettingSpec:
         raise UserError(f"There is no setting called {key}.") from None
 
 
+#: ``session.info`` key: the settings rows of the session, by key (all of them, loaded in one query)
+_LOADED = "curbdesk.settings.loaded"
+
+
 def get(session: Session, key: str) -> Any:
+    """A setting's value (its default when the agency never set it). The first read of a session loads every
+    settings row at once (a few dozen small rows) and the session keeps them: a screen such as Review's next
+    citation reads a dozen settings, each a round trip to a PostgreSQL server, and a setting never set was
+    asked for again at every read. Rows the session adds or deletes are followed (``_follow_flushed``)."""
     spec = _spec(key)
-    row = session.get(Setting, key)
+    loaded: dict[str, Setting] | None = session.info.get(_LOADED)
+    if loaded is None:
+        loaded = {row.key: row for row in session.scalars(select(Setting))}
+        session.info[_LOADED] = loaded
+    row = loaded.get(key)
+    if row is None:  # (one the session added and has not flushed yet)
+        row = next((o for o in session.new if isinstance(o, Setting) and o.key == key), None)
     return spec.default if row is None else row.value
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_flushed(session: Session, _context: Any) -> None:
+    """The settings rows a session stores or deletes after its first read."""
+    loaded = session.info.get(_LOADED)
+    if loaded is not None:
+        loaded.update({o.key: o for o in session.new if isinstance(o, Setting)})
+        for o in session.deleted:
+            if isinstance(o, Setting):
+                loaded.pop(o.key, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: Any) -> None:
+    """A session's next transaction reads the settings again (an administrator may have changed them)."""
+    if transaction.parent is None:
+        session.info.pop(_LOADED, None)
 
 
 def read(app: AppContext, key: str) -> Any:
