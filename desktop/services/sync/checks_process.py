@@ -124,9 +124,11 @@ class ChecksProcess:
     """The review checks of one sync's batches on a helper process (see the module's text).
 
     The ingest calls :meth:`before_batch` before a batch's transaction, :meth:`begin` at its start,
-    :meth:`before_changes` before its voids and amendments, :meth:`before_commit` before its commit and
-    :meth:`committed` after it, and :meth:`submit` with the new citations once committed; the sync calls :meth:`finish` at its end (also when it failed or was cancelled:
-    the batches committed before are checked)."""
+    :meth:`before_changes` before its voids and amendments, :meth:`before_commit` before its commit,
+    :meth:`committed` after it, and :meth:`submit` with the new citations once committed. The sync calls
+    :meth:`finish` at its end, also when it failed or was cancelled (the batches committed before are checked).
+    A helper that waits on nothing but its own reads cannot hang the sync: a statement of its session is held
+    to the click's statement timeout on PostgreSQL and fails, and that batch is then checked here."""
 
     def __init__(self, url: str, evidence_dir: Path | None, spool_parent: Path,
                  run_inline: Callable[[Batch], None]) -> None:
