@@ -71,6 +71,16 @@ def heat_colour(value: float | None, peak: float, higher_better: bool, rate: boo
     return QColor.fromHsvF(0.33 if higher_better else 0.0, 0.06 + 0.7 * share, 0.98 - 0.12 * share)
 
 
+def _page(heading: QLabel, body: QWidget) -> QWidget:
+    """A tab's page: its heading above a widget that takes the rest of the height."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(heading)
+    layout.addWidget(body, 1)
+    return page
+
+
 class HeatTable(QTableWidget):
     """7 days x 24 hours, each cell coloured by its value (the value in it, its sentence as tooltip)."""
 
@@ -239,20 +249,12 @@ class ComplianceView(QWidget):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.trend = TrendChart()
-        detail_page = QWidget()
-        dl = QVBoxLayout(detail_page)
-        dl.setContentsMargins(4, 4, 4, 4)
-        dl.addWidget(self.detail)
-        dl.addWidget(self.trend, 1)
+        detail_page = _page(self.detail, self.trend)
 
         self.heat_title = QLabel("")
         self.heat_title.setWordWrap(True)
         self.heat = HeatTable()
-        heat_page = QWidget()
-        hl = QVBoxLayout(heat_page)
-        hl.setContentsMargins(4, 4, 4, 4)
-        hl.addWidget(self.heat_title)
-        hl.addWidget(self.heat, 1)
+        heat_page = _page(self.heat_title, self.heat)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(zones_page, "&Zones")

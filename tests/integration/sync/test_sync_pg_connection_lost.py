@@ -129,3 +129,45 @@ def test_review_checks_whose_session_is_killed_run_again(pg_app: AppContext, pg_
     assert len(calls) > 3
     state = _state(pg_app)
     assert state["citations"] == state["distinct"] == 60 and state["unchecked"] == 0
+
+
+def test_every_session_killed_mid_sync_with_the_checks_on_their_helper(pg_app: AppContext, pg_url: str,
+                                                                       simulator_factory: Factory,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a server restart: every session of the database ended during the third batch, the review checks'
+    helper's too. The batch is applied again (with the checks' results it had written); the helper reconnects
+    (or, had its batch failed, the sync checks that batch itself): nothing duplicated, every citation in the
+    queue checked, the audit chain whole."""
+    from desktop.services.sync import checks_process
+
+    made: list[Any] = []
+    original_init = checks_process.ChecksProcess.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(checks_process.ChecksProcess, "__init__", spy)
+    original = ingest_module.Ingestor._apply
+    seen: list[int] = []
+    database = pg_url.rsplit("/", 1)[1]
+
+    def apply(self: Any, uow: UnitOfWork, *args: Any, **kwargs: Any) -> Any:
+        state = original(self, uow, *args, **kwargs)
+        seen.append(len(seen) + 1)
+        if len(seen) == 3:
+            with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+                ended = conn.execute("select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity "
+                                     "where datname = %s and pid <> pg_backend_pid()", (database,)).fetchone()
+                assert ended is not None and ended[0] >= 2  # the sync's session and the helper's
+        return state
+
+    monkeypatch.setattr(ingest_module.Ingestor, "_apply", apply)
+    sim = simulator_factory(citations=60, photos_per_citation=0)
+    summary = sync(pg_app, sim, page_limit=20, push=False, checks_process_from=0)
+    assert len(made) == 1 and len(seen) > 4  # the third transaction ran twice
+    state = _state(pg_app)
+    assert state["citations"] == state["distinct"] == 60 == summary.stats.citations
+    assert state["events"] == state["distinct_events"] == len(sim.all_events)
+    assert state["unchecked"] == 0
+    assert audit.verify(pg_app.db).ok
