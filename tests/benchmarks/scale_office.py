@@ -6,7 +6,8 @@ PostgreSQL, so the same script run at 250,000, 500,000 and 1,000,000 citations g
 
 Read-only figures (medians of repeated runs, after two warm-up runs): the quick search by citation number,
 plate, owner's full name, owner's surname and street address (``search_cases``, 50 rows with balances); the
-case list's first page (``count_cases`` + ``case_page`` of 256 rows); Review's next citation
+case list's first page (``count_cases`` + ``case_page`` of 256 rows; and as the Cases screen now paints it, with
+``estimate_cases`` in place of the exact count on PostgreSQL at ``ESTIMATE_FROM`` cases or more); Review's next citation
 (``review_item``); a case opened (``case_detail``). Baseline in the same run: the driver's own indexed plate
 look-up (sqlite3 or psycopg, no SQLAlchemy). ``--mutating`` (on a throw-away copy: it changes the office):
 a payment file of 500 payments imported, then the daily escalation's first run over every approved case and
@@ -100,6 +101,15 @@ def measure(url: str, mutating: bool, data_dir: str | None = None) -> dict[str, 
         cases.case_page(app, clerk, f, 0, 256)
 
     out["case list first page"] = _median_ms(first_page, 7)
+
+    def first_paint_page() -> None:  # what the Cases screen waits for before its first paint
+        f = CaseFilter()
+        if cases.estimate_cases(app, clerk, f) is None:
+            cases.count_cases(app, clerk, f)
+        cases.case_page(app, clerk, f, 0, 256)
+
+    out["case list first page, estimated count"] = _median_ms(first_paint_page, 7)
+    out["case list exact count (after the paint)"] = _median_ms(lambda: cases.count_cases(app, clerk, CaseFilter()), 7)
     cycle = {"i": 0}
 
     def next_of(ids: list[int]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import Qt
@@ -118,3 +119,83 @@ def test_a_search_that_finds_nothing_clears_the_previous_case(qtbot, ui_ctx) -> 
     assert "HH0042-000999" not in view.detail.header.text() and "No case matches" in view.detail.header.text()
     assert view.detail.ledger.rowCount() == 0 and view.detail.timeline.rowCount() == 0
     assert not view.detail.note_button.isEnabled()
+
+
+def _estimating_model(ui_ctx, guess: int, counting_may_start) -> CaseTableModel:
+    """A model over PAGE + 40 real cases whose estimate says ``guess``; the exact count waits for the event."""
+    app, actor = ui_ctx.app, ui_ctx.actor
+    _fill(app, PAGE + 40)
+
+    def count(f):
+        assert counting_may_start.wait(10)
+        return cases.count_cases(app, actor, f)
+
+    return CaseTableModel(ui_ctx.runner, CaseSource(count, lambda f, off, lim: cases.case_page(app, actor, f, off, lim),
+                                                    estimate=lambda f: guess))
+
+
+def test_an_estimated_count_too_low_grows_to_the_exact_one(qtbot, qtmodeltester, ui_ctx) -> None:
+    counting = threading.Event()
+    model = _estimating_model(ui_ctx, 100, counting)
+    with qtbot.waitSignal(model.loaded, timeout=10000) as sig:
+        model.set_filter(cases.CaseFilter())
+    assert sig.args == [100] and model.estimated and model.rowCount() == 100
+    with qtbot.waitSignal(model.counted, timeout=10000) as sig:
+        counting.set()
+    assert sig.args == [PAGE + 40] and not model.estimated and model.rowCount() == PAGE + 40
+    assert model.index(PAGE + 39, 0).data() == "…"  # asks for its page
+    qtbot.waitUntil(lambda: model.row_at(PAGE + 39) is not None, timeout=10000)
+    assert model.index(PAGE + 39, CaseTableModel.CITATION).data() == "M-00000"  # the oldest, past the estimate
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_an_estimated_count_too_high_ends_where_the_list_ends(qtbot, qtmodeltester, ui_ctx) -> None:
+    counting = threading.Event()
+    model = _estimating_model(ui_ctx, 5000, counting)
+    with qtbot.waitSignal(model.loaded, timeout=10000):
+        model.set_filter(cases.CaseFilter())
+    assert model.estimated and model.rowCount() == 5000
+    # the clerk scrolls down before the count comes: the short pages say where the list ends
+    with qtbot.waitSignal(model.counted, timeout=10000):
+        assert model.index(4000, 0).data() == "…"
+    assert model.estimated and model.rowCount() == 15 * PAGE  # page 15 was empty: the end is before it
+    while model.estimated:  # each empty page moves the end up a page, until a short one says where it is
+        with qtbot.waitSignal(model.counted, timeout=10000) as sig:
+            assert model.index(model.rowCount() - 1, 0).data() == "…"
+    assert sig.args == [PAGE + 40] and model.rowCount() == PAGE + 40
+    counting.set()  # the exact count, coming last, changes nothing
+    qtbot.waitUntil(lambda: model.row_at(PAGE + 39) is not None, timeout=10000)
+    assert model.rowCount() == PAGE + 40 and model.index(PAGE + 39, CaseTableModel.CITATION).data() == "M-00000"
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_the_count_line_says_about_until_the_list_is_counted(qtbot, ui_ctx, monkeypatch) -> None:
+    counting = threading.Event()
+    _fill(ui_ctx.app, PAGE + 40)
+    exact = cases.count_cases
+    monkeypatch.setattr(cases, "estimate_cases", lambda app, actor, f: 1_200_000)
+
+    def count(app, actor, f):
+        assert counting.wait(10)
+        return exact(app, actor, f)
+
+    monkeypatch.setattr(cases, "count_cases", count)
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.model.loaded, timeout=10000):
+        view.model.refresh()
+    qtbot.waitUntil(lambda: view.count_label.text().startswith("About"), timeout=10000)
+    assert view.count_label.text() == "About 1,200,000 cases, newest first (counting…)"
+    with qtbot.waitSignal(view.model.counted, timeout=10000):
+        counting.set()
+    assert view.count_label.text() == f"{PAGE + 40} cases, newest first"
+
+
+def test_a_list_on_one_page_is_counted_by_its_page_whatever_the_estimate(qtbot, ui_ctx, monkeypatch) -> None:
+    _fill(ui_ctx.app, 3)
+    monkeypatch.setattr(cases, "estimate_cases", lambda app, actor, f: 1_200_000)
+    view = CasesView(ui_ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.model.loaded, timeout=10000) as sig:
+        view.model.refresh()
+    assert sig.args == [3] and not view.model.estimated and view.count_label.text() == "3 cases, newest first"

@@ -14,6 +14,7 @@ clerk narrows the search rather than pages through it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -269,6 +270,34 @@ def describe_order(f: CaseFilter) -> str:
     if f.text.strip() and owner_names(f.text):
         return "exact matches first, then by registered owner, newest first"
     return "newest first"
+
+
+#: On PostgreSQL a list without a text search whose planner estimate reaches this many cases is first shown
+#: with the estimate ("about 1,000,000 cases") and counted exactly afterwards: an exact count reads every
+#: index entry of the list (38 ms at a million on the quiet test machine; linear, so ~350 ms at ten
+#: million), which would hold back the first paint. Below it the exact count is cheap and comes first.
+ESTIMATE_FROM = 200_000
+
+
+def estimate_cases(app: AppContext, actor: Actor, f: CaseFilter) -> int | None:
+    """The planner's estimate of how many cases ``f`` lists, when it is ``ESTIMATE_FROM`` or more on
+    PostgreSQL; None otherwise (SQLite, a text search, or a list small enough to count at once).
+
+    ``EXPLAIN`` plans the same ``FROM ... WHERE`` as ``count_cases`` without running it: its row estimate
+    comes from the table statistics (``pg_class.reltuples`` scaled to the table's current size, the
+    columns' histograms), so it costs well under a millisecond at any size."""
+    if count_cap(f) is not None:
+        return None
+    with app.reader(actor, Permission.VIEW_CASES) as uow:
+        sql = Sql(uow.session)
+        if not sql.pg:
+            return None
+        q = _query(uow.session, f)
+        plan = sql.scalar(f"EXPLAIN (FORMAT JSON) SELECT 1 {_from(q)}", **q.params)
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    rows = int(plan[0]["Plan"]["Plan Rows"])
+    return rows if rows >= ESTIMATE_FROM else None
 
 
 def count_cases(app: AppContext, actor: Actor, f: CaseFilter) -> int:

@@ -31,9 +31,12 @@ class CaseSource:
     """Where the rows come from (injected, so tests can hand in a temporary database)."""
 
     def __init__(self, count: Callable[[CaseFilter], int],
-                 page: Callable[[CaseFilter, int, int], list[CaseRow]]) -> None:
+                 page: Callable[[CaseFilter, int, int], list[CaseRow]],
+                 estimate: Callable[[CaseFilter], int | None] | None = None) -> None:
         self.count = count
         self.page = page
+        #: a quick estimate of a big list's count (None: count it), shown first and counted exactly after
+        self.estimate = estimate
 
 
 class WindowedTableModel(QAbstractTableModel):
@@ -41,8 +44,13 @@ class WindowedTableModel(QAbstractTableModel):
 
     Subclasses set HEADERS and implement `data()` using `row_at(row)`, which is None (and asks for the
     page) until the page has arrived; a subclass whose count stops early overrides `count_cap()`, and
-    `capped` then says the list shows only the first `count_cap` rows of more. Signals: `loaded(count)`
-    after a new filter's first page (the rows shown); `page_loaded(page)`; `failed(exc)`.
+    `capped` then says the list shows only the first `count_cap` rows of more. With an ``estimate``
+    function, a big list is first shown with its estimated count (`estimated` is True) and counted exactly
+    off the GUI thread afterwards: the rows past the estimate are added, or those the list does not have
+    removed, and `counted(count)` says so. Signals: `loaded(count)` after a new filter's first page (the
+    rows shown); `counted(count)` when an estimated count has been corrected (by the exact count, or by a page
+    that came back short: see `estimated`);
+    `page_loaded(page)`; `failed(exc)`.
     """
 
     HEADERS: ClassVar[list[str]] = []
@@ -51,18 +59,22 @@ class WindowedTableModel(QAbstractTableModel):
     ROW_ROLE = ROW_ROLE
 
     loaded = Signal(int)
+    counted = Signal(int)
     page_loaded = Signal(int)
     failed = Signal(object)
 
     def __init__(self, runner: TaskRunner, count: Callable[[Any], int],
-                 page: Callable[[Any, int, int], list[Any]], initial_filter: Any, parent: Any = None) -> None:
+                 page: Callable[[Any, int, int], list[Any]], initial_filter: Any, parent: Any = None,
+                 estimate: Callable[[Any], int | None] | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.count_fn = count
         self.page_fn = page
+        self.estimate_fn = estimate
         self.filter = initial_filter
         self._count = 0
         self.capped = False
+        self.estimated = False
         self._pages: OrderedDict[int, list[Any]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0
@@ -72,8 +84,10 @@ class WindowedTableModel(QAbstractTableModel):
         self._generation += 1
         gen = self._generation
 
-        def work(_c: TaskControl) -> tuple[int, list[Any]]:
-            return self.count_fn(f), self.page_fn(f, 0, PAGE)
+        def work(_c: TaskControl) -> tuple[int, bool, list[Any]]:
+            guess = self.estimate_fn(f) if self.estimate_fn is not None else None
+            count = guess if guess is not None else self.count_fn(f)
+            return count, guess is not None, self.page_fn(f, 0, PAGE)
 
         Query(self.runner, self, work, success=lambda r: self._first_loaded(gen, f, r),
               failure=self.failed.emit).run()
@@ -85,19 +99,44 @@ class WindowedTableModel(QAbstractTableModel):
         """The most rows the count of ``f`` goes to (a count above it means more); None: counted to the end."""
         return None
 
-    def _first_loaded(self, gen: int, f: Any, result: tuple[int, list[Any]]) -> None:
+    def _first_loaded(self, gen: int, f: Any, result: tuple[int, bool, list[Any]]) -> None:
         if gen != self._generation:
             return
         self.beginResetModel()
         self.filter = f
-        count, first = result
+        count, estimated, first = result
         cap = self.count_cap(f)
         self.capped = cap is not None and count > cap
         self._count = min(count, cap) if cap is not None else count
+        self.estimated = estimated
         self._pages = OrderedDict({0: first})
         self._pending.clear()
         self.endResetModel()
+        if estimated and len(first) < PAGE:  # the whole list is on its first page: that is its count
+            self._set_count(len(first))
         self.loaded.emit(self._count)
+        if self.estimated:
+            Query(self.runner, self, lambda _c: self.count_fn(f), success=lambda n: self._counted(gen, n),
+                  failure=self.failed.emit).run()
+
+    def _set_count(self, count: int, *, exact: bool = True) -> None:
+        """The list's length in place of an estimate (``exact``, or at most this): rows added at the end, or
+        removed from it."""
+        self.estimated = not exact
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
+
+    def _counted(self, gen: int, count: int) -> None:
+        if gen != self._generation or not self.estimated:
+            return
+        self._set_count(count)
+        self.counted.emit(self._count)
 
     def _request(self, page: int) -> None:
         if page in self._pending:
@@ -115,6 +154,11 @@ class WindowedTableModel(QAbstractTableModel):
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
         first = page * PAGE
+        if self.estimated and len(rows) < PAGE and first + len(rows) < self._count:
+            # scrolled past the list's end before its exact count came: a short page says where it is, an
+            # empty one that it is before this page
+            self._set_count(first + len(rows), exact=bool(rows))
+            self.counted.emit(self._count)
         last = min(first + PAGE, self._count) - 1
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.HEADERS) - 1))
@@ -146,7 +190,7 @@ class WindowedTableModel(QAbstractTableModel):
             return None
         r = self.row_at(index.row())
         if r is None:
-            if role == Qt.ItemDataRole.DisplayRole:
+            if role == Qt.ItemDataRole.DisplayRole and index.row() // PAGE not in self._pages:
                 self._request(index.row() // PAGE)
                 return "…" if index.column() == 0 else ""
             return None
@@ -177,7 +221,7 @@ class CaseTableModel(WindowedTableModel):
                "Balance", "Next action", "Evidence"]
 
     def __init__(self, runner: TaskRunner, source: CaseSource, tz: Any = None, parent: Any = None) -> None:
-        super().__init__(runner, source.count, source.page, CaseFilter(), parent)
+        super().__init__(runner, source.count, source.page, CaseFilter(), parent, estimate=source.estimate)
         self.source = source
         self.tz = tz
 

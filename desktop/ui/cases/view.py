@@ -57,9 +57,11 @@ class CasesView(QWidget):
         source = CaseSource(
             count=lambda f: cases.count_cases(app, actor, f),
             page=lambda f, off, lim: cases.case_page(app, actor, f, off, lim),
+            estimate=lambda f: cases.estimate_cases(app, actor, f),
         )
         self.model = CaseTableModel(ctx.runner, source, tz=ctx.tz, parent=self)
         self.model.loaded.connect(self._loaded)
+        self.model.counted.connect(self._show_count)
         self._keep_id: int | None = None
         self._stale = False
         self.model.failed.connect(ctx.error)
@@ -259,7 +261,8 @@ class CasesView(QWidget):
     def open_case(self, citation_id: int) -> None:
         self.detail.load(citation_id)
 
-    def _loaded(self, count: int) -> None:
+    def _show_count(self, count: int) -> None:
+        """The count line above the list: exact, capped ("more than"), or an estimate being counted."""
         f = self.model.filter
         what = "cases" if f.is_empty else "matching cases"
         if f.worklist:
@@ -268,12 +271,17 @@ class CasesView(QWidget):
         if self.model.capped:
             self.count_label.setText(f"More than {count:,} {what} — narrow the search (the first {count:,} are "
                                      f"listed, {order})")
+        elif self.model.estimated:
+            self.count_label.setText(f"About {count:,} {what}, {order} (counting…)")
         else:
             if count == 1:
                 what = "case" if f.is_empty else "matching case"
                 if f.worklist:
                     what = f"case in '{cases.WORKLISTS.get(f.worklist, f.worklist)}'"
             self.count_label.setText(f"{count:,} {what}, {order}" if count else "No case matches this search.")
+
+    def _loaded(self, count: int) -> None:
+        self._show_count(count)
         if not count:
             self.detail.clear("No case matches this search, so no case is shown. Check the spelling, or search "
                               "by citation number, plate, owner, VIN or address.")
