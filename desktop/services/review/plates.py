@@ -91,9 +91,32 @@ def _pending_query(version: str, since: date | None,
 
 
 def _pending(session: Session, version: str, since: date | None, limit: int,
-             in_review_only: bool = False) -> list[tuple[EvidencePhoto, Any, str]]:
-    q = _pending_query(version, since, in_review_only).order_by(EvidencePhoto.id).limit(limit)
+             in_review_only: bool = False, after: int = 0) -> list[tuple[EvidencePhoto, Any, str]]:
+    """The next ``limit`` photos to read, of ids above ``after`` (the last batch's last photo): each batch
+    goes on from where the last one ended instead of passing again over every photo before it."""
+    q = (_pending_query(version, since, in_review_only).where(EvidencePhoto.id > after)
+         .order_by(EvidencePhoto.id).limit(limit))
     return [(p, r, j) for p, r, j in session.execute(q).all()]
+
+
+def _first_candidate(session: Session, since: date | None, in_review_only: bool) -> int | None:
+    """The lowest photo id a run of citations issued since ``since`` (or still in review) can read: the first
+    photo of each such citation, by the photos' citation index (0: from the first photo; None: no citation).
+
+    Without it the first batch walked the photos from the first one ever stored, in id order, to reach the
+    recent ones (the planner's plan for ``ORDER BY id LIMIT``): 915,000 photos and 1.9 s a batch on
+    PostgreSQL at a million citations, where the 82,000 photos of the last 30 days took 3,300 batches."""
+    if since is None and not in_review_only:
+        return 0
+    first_of_case = (select(func.min(EvidencePhoto.id)).where(EvidencePhoto.citation_id == Citation.id)
+                     .correlate(Citation).scalar_subquery())
+    q = select(func.min(first_of_case))
+    if since is not None:
+        q = q.where(Citation.issued_at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
+    if in_review_only:
+        q = q.where(Citation.status.in_(REVIEWABLE))
+    first = session.scalar(q)
+    return None if first is None else int(first)
 
 
 def pending_count(session: Session, since: date | None = None, in_review_only: bool = False) -> int:
@@ -125,7 +148,10 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
     citations still in review with ``in_review_only``)."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
         total = pending_count(uow.session, since, in_review_only)
+        first = _first_candidate(uow.session, since, in_review_only) if total else None
     run = ReadRun()
+    if first is None:
+        return run
     try:
         reader = reader or shared_reader()
     except ReaderUnavailable as exc:
@@ -133,12 +159,13 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
         return run
     store = EvidenceStore(app.paths.evidence_dir)
     done = conflicts = 0
+    after = first - 1
     while True:
         if cancelled is not None and cancelled():
             break
         part = ReadRun()
         try:
-            size = _read_batch(app, actor, reader, store, since, in_review_only, part)
+            size, last = _read_batch(app, actor, reader, store, since, in_review_only, part, after)
         except IntegrityError:
             # another workstation stored readings of these photos first: theirs stand, go on with the rest
             conflicts += 1
@@ -148,6 +175,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
             continue
         if not size:
             break
+        after = last
         run.photos += part.photos
         run.read += part.read
         run.not_readable += part.not_readable
@@ -162,13 +190,14 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
 
 
 def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: EvidenceStore, since: date | None,
-                in_review_only: bool, run: ReadRun) -> int:
-    """Read one batch of photos, store the readings, check their citations again, commit; its size (0: none)."""
+                in_review_only: bool, run: ReadRun, after: int) -> tuple[int, int]:
+    """Read one batch of photos of ids above ``after``, store the readings, check their citations again,
+    commit; its size (0: none) and its last photo id."""
     with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
         s = uow.session
-        batch = _pending(s, reader.version, since, BATCH, in_review_only)
+        batch = _pending(s, reader.version, since, BATCH, in_review_only, after)
         if not batch:
-            return 0
+            return 0, after
         touched: set[int] = set()
         for photo, existing, jurisdiction in batch:
             try:
@@ -193,7 +222,7 @@ def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: Evide
             if any(isinstance(w, dict) and w.get("code") == "plate_photo" for w in c.review_warnings or ()):
                 run.differs.add(c.citation_number)
         uow.commit()
-        return len(batch)
+        return len(batch), batch[-1][0].id
 
 
 def _store(s: Session, photo: EvidencePhoto, existing: PlateReading | None, result: PhotoReading, version: str,

@@ -215,3 +215,28 @@ def test_a_photo_read_by_another_workstation_first_keeps_its_reading(pg_app, mon
     assert raced and run.photos == 0  # our batch gave way; nothing was left to read
     rows = readings(reference, cid)
     assert len(rows) == 1 and rows[0].confidence == 0.9
+
+
+def test_each_batch_goes_on_from_the_last_photo_of_the_one_before(reference, actors, monkeypatch) -> None:
+    """The run starts at the first photo of the citations it reads and each batch takes the photos after the
+    last batch's last one (at a million citations the first batch otherwise walked 915,000 older photos:
+    1.9 s a batch instead of 1.5 ms)."""
+    old = add_pending(reference, plate="7OLD001", issued_at=ISSUED - timedelta(days=90),
+                      photos=[{"integrity": "integrity_failed"}])
+    recent = [add_pending(reference, plate=f"7NEW00{i}", photos=[{"integrity": "integrity_failed"}])
+              for i in range(5)]
+    monkeypatch.setattr(plates, "BATCH", 2)
+    asked: list[int] = []
+    pending = plates._pending
+
+    def spy(session, version, since, limit, in_review_only=False, after=0):
+        asked.append(after)
+        return pending(session, version, since, limit, in_review_only, after)
+
+    monkeypatch.setattr(plates, "_pending", spy)
+    run = plates.read_plates(reference, actors[Role.CLERK], since=(ISSUED - timedelta(days=30)).date())
+    assert run.photos == 5 and run.skipped == 5
+    assert not readings(reference, old) and all(len(readings(reference, cid)) == 1 for cid in recent)
+    photo_ids = [readings(reference, cid)[0].photo_id for cid in recent]
+    # from just before the first recent photo, then after the 2nd and the 4th; the last batch finds none
+    assert asked == [photo_ids[0] - 1, photo_ids[1], photo_ids[3], photo_ids[4]]
