@@ -1,6 +1,6 @@
 """Notice commands: print the due notices as batches, confirm a batch mailed, record returned mail.
 
-    notices --due [--out DIR] [--batch-size N] [--workers N]
+    notices --due [--out DIR] [--batch-size N] [--workers N] [--max-pieces N]
     notices confirm BATCH_ID [--mailed-on YYYY-MM-DD]
     notices returned NOTICE_ID --reason TEXT
     notices log [--status S] [--limit N]
@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
                                             "or the data folder's print/batches)")
     p.add_argument("--batch-size", type=int, help="pieces per PDF (default: the mail.batch_size setting)")
     p.add_argument("--workers", type=int, help="processes for large runs (default: mail.render_processes)")
+    p.add_argument("--max-pieces", type=int, help="print at most N pieces, oldest queued first; the rest wait for "
+                                                  "the next run (default: mail.run_max_pieces; 0: no limit)")
     p.set_defaults(handler=cmd_notices)
     nsub = p.add_subparsers(dest="notices_command", metavar="ACTION")
     c = nsub.add_parser("confirm", help="the batch was printed and posted: the mailing date starts the clocks")
@@ -65,7 +67,7 @@ def cmd_notices(env: Any) -> int:
             last[0] = pct
 
     result = run_notices(app, actor, env.args.out, progress, batch_size=env.args.batch_size,
-                         workers=env.args.workers)
+                         workers=env.args.workers, max_pieces=env.args.max_pieces)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(result.summary())

@@ -66,6 +66,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("mail.next_serial", int, 1, "next mail-piece serial number; every notice run takes a block"),
     SettingSpec("mail.batch_size", int, 500, "notices per print batch (one PDF each)"),
     SettingSpec("mail.parallel_min_pieces", int, 1000, "runs with at least this many pieces use several processes"),
+    SettingSpec("mail.run_max_pieces", int, 20000,
+                "the most pieces one notice run prints, oldest queued first (0: no limit); the rest wait for the next run"),
     SettingSpec("mail.render_processes", int, 0, "processes for large notice runs (0: one per CPU core)"),
     SettingSpec("mail.out_dir", str, "", "folder for print batches (default: the data folder's print folder)"),
     SettingSpec("mail.file_mode", str, "0640",

@@ -113,6 +113,9 @@ class RunResult:
     render_seconds: float = 0.0
     #: what the run found of an interrupted run in the batch folder and did with it
     recovered: list[str] = field(default_factory=list)
+    #: queued notices the run did not take because it had printed its most pieces (`mail.run_max_pieces`)
+    left_queued: int = 0
+    run_max_pieces: int = 0
 
     @property
     def printed(self) -> int:
@@ -146,6 +149,9 @@ class RunResult:
             text += f", {self.waiting_count:,} waiting for their legal date"
         if self.skipped:
             text += f", left {len(self.skipped):,} changed by someone else"
+        if self.left_queued:
+            text += (f", {self.left_queued:,} more queued for the next run (at most {self.run_max_pieces:,} "
+                     f"pieces a run: mail.run_max_pieces)")
         if self.batches:
             text += ": " + ", ".join(str(b.path) for b in self.batches)
         if self.recovered:
@@ -193,6 +199,10 @@ def _agency_tz(session: Session) -> ZoneInfo:
     return agency_zone(session)
 
 
+#: queued notices read into memory at a time while a run prepares its pieces
+PREP_CHUNK = 2000
+
+
 def _noop_progress(_done: int, _total: int, _text: str) -> None:
     return None
 
@@ -204,8 +214,12 @@ def _never() -> bool:
 def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] | None = None,
                 progress: Progress | None = None, cancel: Cancel | None = None, *,
                 notice_ids: Sequence[int] | None = None, batch_size: int | None = None,
-                workers: int | None = None) -> RunResult:
+                workers: int | None = None, max_pieces: int | None = None) -> RunResult:
     """Print the queued pieces (or only `notice_ids`) as batches; see the module docstring.
+
+    At most `max_pieces` pieces are printed (None: the `mail.run_max_pieces` setting; 0: no limit), the
+    oldest queued first; the rest stay queued for the next run (`RunResult.left_queued`). Pieces held or
+    waiting for their legal date do not count against it.
 
     `progress(done, total, text)` reports the phase; `cancel()` is polled between pieces. Large runs
     (`mail.parallel_min_pieces` notices or more, in two batches or more) render on several processes
@@ -217,49 +231,74 @@ def run_notices(app: AppContext, actor: Actor, out_dir: str | os.PathLike[str] |
     result = RunResult()
     with app.reader(actor, Permission.RUN_NOTICES) as uow:
         s = uow.session
-        q = select(Notice).where(Notice.status == "queued")
+        q = select(Notice.id).where(Notice.status == "queued")
         if notice_ids is not None:
             q = q.where(Notice.id.in_(list(notice_ids)))
-        queued = list(s.scalars(q.order_by(Notice.queued_at, Notice.id)))
+        queued_ids = list(s.scalars(q.order_by(Notice.queued_at, Notice.id)))
         size = int(batch_size or settings.get(s, "mail.batch_size"))
         if size < 1:
             raise UserError("mail.batch_size must be at least 1.")
+        limit = int(max_pieces if max_pieces is not None else settings.get(s, "mail.run_max_pieces"))
+        if limit < 0:
+            raise UserError("mail.run_max_pieces must be 0 (no limit) or more.")
+        if notice_ids is not None:
+            limit = 0  # the pieces asked for by id (a reprint) are printed whatever the limit
         parallel_min = int(settings.get(s, "mail.parallel_min_pieces"))
         processes = int(workers if workers is not None else settings.get(s, "mail.render_processes"))
         out = Path(os.path.abspath(out_dir or settings.get(s, "mail.out_dir") or app.paths.print_dir / "batches"))
         tz = _agency_tz(s)
         batch_file_mode(s)  # a wrong setting stops the run before anything is printed
         result.recovered = recover_leftovers(uow.session, out)
-        if not queued:
+        if not queued_ids:
             result.seconds = clock.perf_counter() - started
             return result
-        note(0, len(queued), "Preparing the notices…")
+        total = min(len(queued_ids), limit) if limit else len(queued_ids)
+        note(0, total, "Preparing the notices…")
         builder = PieceBuilder(s, app.paths, app.now(), app.renderer)
-        cases = load_cases(s, [n.citation_id for n in queued])
-        for code in sorted({c.citation.profile_code.upper() for c in cases.values()}):
-            require_identity(s, code)  # nothing printed under a profile without its own issuing authority
-        _prefetch_photos(builder, [cases[n.citation_id] for n in queued
-                                   if n.citation_id in cases and n.kind in DOCUMENT_KINDS
-                                   and DOCUMENT_KINDS[n.kind].is_notice], note, stop)
         pieces: list[PieceData] = []
         held: list[tuple[Notice, Held]] = []
-        for i, n in enumerate(queued):
-            if i % 50 == 0:
-                if stop():
-                    result.cancelled = True
-                    result.seconds = clock.perf_counter() - started
-                    return result
-                note(i, len(queued), f"Preparing the notices… {i:,} of {len(queued):,}")
-            got = builder.build(n, cases.get(n.citation_id))
-            if not isinstance(got, Held):
-                misfit = app.renderer.layout_problem(got.data)  # an address too long for the window
-                if misfit is not None:
-                    got = Held(misfit)
-            if isinstance(got, Held):
-                held.append((n, got))
-            else:
-                pieces.append(got)
-        numbers = {cid: c.citation.citation_number for cid, c in cases.items()}
+        numbers: dict[int, str] = {}
+        identified: set[str] = set()
+        considered = 0
+        # The queue is read PREP_CHUNK notices at a time (the cases of a chunk, then the next), so a run over a
+        # city's backlog holds one chunk's rows, not half a million; the run stops taking notices once it has
+        # ``limit`` pieces to print.
+        for start in range(0, len(queued_ids), PREP_CHUNK):
+            if limit and len(pieces) >= limit:
+                break
+            queued = list(s.scalars(select(Notice).where(Notice.id.in_(queued_ids[start:start + PREP_CHUNK]),
+                                                         Notice.status == "queued")
+                                    .order_by(Notice.queued_at, Notice.id)))
+            cases = load_cases(s, [n.citation_id for n in queued])
+            for code in sorted({c.citation.profile_code.upper() for c in cases.values()} - identified):
+                require_identity(s, code)  # nothing printed under a profile without its own issuing authority
+                identified.add(code)
+            _prefetch_photos(builder, [cases[n.citation_id] for n in queued
+                                       if n.citation_id in cases and n.kind in DOCUMENT_KINDS
+                                       and DOCUMENT_KINDS[n.kind].is_notice], note, stop)
+            for n in queued:
+                if limit and len(pieces) >= limit:
+                    break
+                if considered % 50 == 0:
+                    if stop():
+                        result.cancelled = True
+                        result.seconds = clock.perf_counter() - started
+                        return result
+                    note(min(considered, total), total, f"Preparing the notices… {considered:,} of {total:,}")
+                considered += 1
+                got = builder.build(n, cases.get(n.citation_id))
+                if not isinstance(got, Held):
+                    misfit = app.renderer.layout_problem(got.data)  # an address too long for the window
+                    if misfit is not None:
+                        got = Held(misfit)
+                if isinstance(got, Held):
+                    held.append((n, got))
+                else:
+                    pieces.append(got)
+            numbers.update({cid: c.citation.citation_number for cid, c in cases.items()})
+        if limit and len(pieces) >= limit:
+            result.left_queued = len(queued_ids) - considered
+            result.run_max_pieces = limit
     if stop():
         result.cancelled = True
         result.seconds = clock.perf_counter() - started

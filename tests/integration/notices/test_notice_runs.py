@@ -563,3 +563,39 @@ def test_batches_render_in_two_threads_at_once(tmp_path: Path) -> None:
         t.join()
     assert not errors
     assert all(len(reader(p.read_bytes()).pages) == 40 for p in tmp_path.glob("*.pdf"))
+
+
+def test_a_run_prints_at_most_its_limit_oldest_first_and_the_next_run_goes_on(
+        app: AppContext, actors: dict[Role, Actor], tmp_path: Path, monkeypatch) -> None:
+    """A city's backlog (500,000 pieces after the first daily run at a million citations) is printed over
+    several runs of ``mail.run_max_pieces`` each, read a chunk at a time; held pieces do not use up a run."""
+    monkeypatch.setattr(nr, "PREP_CHUNK", 2)  # several chunks in each run
+    no_owner = queue_case(app, photo=False, owner=False)  # the oldest: held, does not count
+    cases = [queue_case(app, photo=False) for _ in range(6)]
+    mail = actors[Role.MAIL_OFFICE]
+    first = nr.run_notices(app, mail, tmp_path, max_pieces=4)
+    assert first.printed == 4 and first.held_count == 1 and first.left_queued == 2, first.summary()
+    assert "2 more queued for the next run (at most 4 pieces a run: mail.run_max_pieces)" in first.summary()
+    assert [_notice(app, nid).status for _c, nid in cases] == ["printed"] * 4 + ["queued"] * 2  # oldest first
+    assert _notice(app, no_owner[1]).status == "held"
+    second = nr.run_notices(app, mail, tmp_path, max_pieces=4)
+    assert second.printed == 2 and second.left_queued == 0 and "more queued" not in second.summary()
+    assert {_notice(app, nid).status for _c, nid in cases} == {"printed"}
+
+
+def test_the_limit_is_a_setting_and_zero_prints_everything(app: AppContext, actors: dict[Role, Actor],
+                                                           tmp_path: Path, monkeypatch) -> None:
+    from desktop.domain.errors import UserError
+    from desktop.services.core import settings
+
+    monkeypatch.setattr(nr, "PREP_CHUNK", 2)
+    cases = [queue_case(app, photo=False) for _ in range(5)]
+    settings.set_value(app, actors[Role.ADMIN], "mail.run_max_pieces", 3)
+    assert nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path).printed == 3
+    settings.set_value(app, actors[Role.ADMIN], "mail.run_max_pieces", 0)
+    more = [queue_case(app, photo=False) for _ in range(3)]
+    run = nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path)
+    assert run.printed == 5 and run.left_queued == 0  # the 2 left over and the 3 new, across four chunks
+    assert {_notice(app, nid).status for _c, nid in cases + more} == {"printed"}
+    with pytest.raises(UserError, match="mail.run_max_pieces must be 0"):
+        nr.run_notices(app, actors[Role.MAIL_OFFICE], tmp_path, max_pieces=-1)

@@ -69,3 +69,17 @@ def test_usage_errors_are_one_line(office: AppContext, capsys: pytest.CaptureFix
     assert capsys.readouterr().err.strip() == "error: There is no print batch 99."
     with pytest.raises(SystemExit):
         main(["notices", "confirm", "1", "--mailed-on", "yesterday"])
+
+
+def test_max_pieces_prints_the_oldest_and_says_how_many_wait(office: AppContext, capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    main = signed_in(monkeypatch, PASSWORDS)
+    for _ in range(3):
+        queue_case(office)
+    out = tmp_path / "batches"
+    assert main(["--as", "mail", "notices", "--due", "--out", str(out), "--max-pieces", "2"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("printed 2 pieces in 1 batch (2 pages), held 0, 1 more queued for the next run "
+                           "(at most 2 pieces a run: mail.run_max_pieces): "), line
+    with office.db.reading() as s:
+        assert list(s.scalars(select(Notice.status).order_by(Notice.id))) == ["printed", "printed", "queued"]
