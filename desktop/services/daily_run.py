@@ -18,7 +18,7 @@ from desktop.domain.roles import Permission
 from desktop.services.admin.maintenance import nightly_backup
 from desktop.services.appeals.deadlines import apply_appeal_deadlines
 from desktop.services.cases.escalation import EscalationResult, Progress, run_escalation
-from desktop.services.core import audit
+from desktop.services.core import audit, settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.notices.print_copies import make_print_copies
@@ -77,7 +77,9 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
         progress(0, 0, "Plate photos")
     # the photos a sync brought in and no workstation read yet (the last PLATE_DAYS days: never the whole archive)
     day = as_of or app.now().date()
-    photos = read_plates(app, actor, day - timedelta(days=PLATE_DAYS))
+    with app.db.reading() as session:
+        most = int(settings.get(session, "plates.daily_run_max_photos"))
+    photos = read_plates(app, actor, day - timedelta(days=PLATE_DAYS), max_photos=most)
     result.other_steps = ([backup_line] + _section("Appeal deadlines", deadlines.lines())
                           + _section("Payment plans", plans.lines()) + _section("Print copies", copies.lines())
                           + _section("Plate photos", photos.lines()))

@@ -78,6 +78,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "envelope, paper and fold the mail is laid out for: empty (the profile's: #10 double window on "
                 "Letter, DL on A4), no10, dl, a JSON definition or the path of a JSON file "
                 "(see reports.geometry.insert_from_spec)"),
+    SettingSpec("plates.daily_run_max_photos", int, 5000,
+                "the most photos the daily run reads plates in (about 55 ms each; 0: all); idle workstations read the rest"),
     SettingSpec("review.photo_minutes", int, 15, "photo time may differ from issue time by this many minutes"),
     SettingSpec("review.photo_metres", int, 100, "photo GPS may be this far from the citation location"),
     SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),

@@ -50,6 +50,8 @@ class ReadRun:
     differs: set[str] = field(default_factory=set)
     """Citation numbers now carrying the "Plate photo" warning."""
     milliseconds: int = 0
+    #: photos still without a reading when the run stopped at its ``max_photos``
+    left: int = 0
 
     def lines(self) -> list[str]:
         if self.unavailable:
@@ -57,6 +59,10 @@ class ReadRun:
         rate = f" ({self.photos / (self.milliseconds / 1000):.1f} photos/s)" if self.milliseconds and self.photos else ""
         out = [f"{self.photos:,} photos read{rate}: {self.read:,} plates read, {self.not_readable:,} not readable, "
                f"{self.skipped:,} skipped; {self.citations_checked:,} citations in review checked again"]
+        if self.left:
+            some = "1 more photo waits" if self.left == 1 else f"{self.left:,} more photos wait"
+            out.append(f"{some} to be read (at most {self.photos:,} a daily run): idle workstations read "
+                       f"{'it' if self.left == 1 else 'them'}, or `main.py plates read`")
         if self.differs:
             numbers = sorted(self.differs)
             out.append(f"Photo plate differs from the typed plate on {len(numbers):,}: "
@@ -143,9 +149,10 @@ def read_photo(store: EvidenceStore, photo: EvidencePhoto, reader: PlateReader,
 
 def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, progress: Progress | None = None,
                 reader: PlateReader | None = None, cancelled: Callable[[], bool] | None = None,
-                in_review_only: bool = False) -> ReadRun:
+                in_review_only: bool = False, max_photos: int = 0) -> ReadRun:
     """Read every photo without a current reading (of citations issued on or after ``since``; only of
-    citations still in review with ``in_review_only``)."""
+    citations still in review with ``in_review_only``), or the first ``max_photos`` of them (0: all; the
+    rest are counted in ``ReadRun.left``)."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
         total = pending_count(uow.session, since, in_review_only)
         first = _first_candidate(uow.session, since, in_review_only) if total else None
@@ -163,9 +170,13 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
     while True:
         if cancelled is not None and cancelled():
             break
+        if max_photos and run.photos >= max_photos:
+            run.left = max(total - run.photos, 0)
+            break
         part = ReadRun()
         try:
-            size, last = _read_batch(app, actor, reader, store, since, in_review_only, part, after)
+            size, last = _read_batch(app, actor, reader, store, since, in_review_only, part, after,
+                                     min(BATCH, max_photos - run.photos) if max_photos else BATCH)
         except IntegrityError:
             # another workstation stored readings of these photos first: theirs stand, go on with the rest
             conflicts += 1
@@ -190,12 +201,12 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
 
 
 def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: EvidenceStore, since: date | None,
-                in_review_only: bool, run: ReadRun, after: int) -> tuple[int, int]:
+                in_review_only: bool, run: ReadRun, after: int, limit: int) -> tuple[int, int]:
     """Read one batch of photos of ids above ``after``, store the readings, check their citations again,
     commit; its size (0: none) and its last photo id."""
     with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
         s = uow.session
-        batch = _pending(s, reader.version, since, BATCH, in_review_only, after)
+        batch = _pending(s, reader.version, since, limit, in_review_only, after)
         if not batch:
             return 0, after
         touched: set[int] = set()
