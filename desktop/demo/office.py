@@ -49,6 +49,7 @@ from desktop.persistence.models import (
 from desktop.services.admin import users as user_service
 from desktop.services.cases.queries import plate_key
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.core.seal import SEALED, seal_row_dicts
 
 log = logging.getLogger(__name__)
 LA = ZoneInfo("America/Los_Angeles")
@@ -324,6 +325,7 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
             s = uow.session
             next_id = int(s.scalar(select(func.coalesce(func.max(Citation.id), 0))) or 0) + 1
             pay_id = int(s.scalar(select(func.coalesce(func.max(Payment.id), 0))) or 0) + 1
+            entry_id = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.id), 0))) or 0) + 1
             for i in range(index, upto):
                 rnd = random.Random(seed * 1_000_003 + i)
                 device = i % 12
@@ -411,9 +413,10 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                         if integrity != "verified":
                             rows[-1]["evidence_status"] = "integrity_failed"
                 if approved_at:
-                    ledger.append(dict(citation_id=cid, kind="fine", amount_cents=fine, at=approved_at,
+                    ledger.append(dict(id=entry_id, citation_id=cid, kind="fine", amount_cents=fine, at=approved_at,
                                        effective_date=issued.date(), user_id=admin_id, payment_id=None,
                                        dedupe_key="fine", memo=f"{code} {desc}"))
+                    entry_id += 1
                     rows[-1]["next_action"] = "delinquent_notice" if status == CaseStatus.OPEN else None
                     rows[-1]["next_action_date"] = (issued + timedelta(days=21)).date() if status == CaseStatus.OPEN else None
                     rows[-1]["stage"] = "citation" if status == CaseStatus.OPEN else None
@@ -426,18 +429,25 @@ def build_demo(app: AppContext, citations: int = 2000, seed: int = 7,
                                          reference=cnum, payer_name=None,
                                          card_last4=f"{rnd.randint(0, 9999):04d}" if method == "card" else None,
                                          status="matched", match_method="citation_number"))
-                    ledger.append(dict(citation_id=cid, kind="payment", amount_cents=-fine, at=paid_at,
+                    ledger.append(dict(id=entry_id, citation_id=cid, kind="payment", amount_cents=-fine, at=paid_at,
                                        effective_date=paid_at.date(), payment_id=pay_id, user_id=None,
                                        dedupe_key=f"payment:{pay_id}", memo=f"{method} payment"))
+                    entry_id += 1
                     pay_id += 1
             # Core inserts of uniform rows: one executemany per table, not one statement per row.
             for table, batch_rows in ((Citation, rows), (CitationViolation, violations), (EvidencePhoto, photos),
                                       (Payment, payments), (LedgerEntry, ledger)):
+                # sealed as the application seals what it writes (a Core insert has no mapper event to do it):
+                # otherwise the office's first audit checkpoint adopts every row, a million-row UPDATE in
+                # its first daily run
+                if table in SEALED:
+                    seal_row_dicts(s, table, batch_rows)
                 if batch_rows and large and pg:  # COPY: the million-citation office in minutes
                     copy_rows(s, table, batch_rows)
                 elif batch_rows:
                     s.execute(insert(table), batch_rows)
-            advance_id_sequences(s, Citation.__tablename__, Payment.__tablename__)  # explicit ids above
+            advance_id_sequences(s, Citation.__tablename__, Payment.__tablename__,  # explicit ids above
+                                 LedgerEntry.__tablename__)
             _set(s, "demo.citations", upto)
             if not large:
                 for r in rows:

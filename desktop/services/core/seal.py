@@ -287,22 +287,37 @@ def seal_row_dicts(session: Session, model: type[Base], rows: Sequence[dict[str,
         row["row_mac"] = row_mac(table, row["id"], [row.get(f) for f in fields])
 
 
+#: rows ``seal_unsealed`` reads, seals and writes at a time
+SEAL_CHUNK = 20_000
+
+
 def seal_unsealed(session: Session, model: type[Base], *where: Any) -> int:
     """Seal the rows an INSERT ... SELECT has just written (``row_mac`` NULL, matching `where`), in the
-    same transaction; the write lock is held, so nothing else can slip in between."""
+    same transaction; the write lock is held, so nothing else can slip in between.
+
+    In chunks of ``SEAL_CHUNK`` rows: the ids of the rows to seal are read first (one pass, as before), then
+    each chunk's columns by its id range, so memory holds one chunk. The first audit checkpoint of an office
+    whose rows were written before its key (a migration) adopts all of them: at a million citations, 2.8
+    million rows held at once took the process to 1.9 GB."""
     seal = seal_of(session)
     if seal is None:
         return 0
     tbl = cast(Table, model.__table__)
     fields = SEALED[model]
     cols = [tbl.c.id, *(tbl.c[f] for f in fields)]
-    rows = session.execute(select(*cols).where(tbl.c.row_mac.is_(None), *where)).all()
-    if not rows:
-        return 0
-    params = [{"b_id": r[0], "b_mac": seal.row_mac(tbl.name, r[0], r[1:])} for r in rows]
+    cond = [tbl.c.row_mac.is_(None), *where]
+    ids = sorted(session.scalars(select(tbl.c.id).where(*cond)))
     stmt = update(tbl).where(tbl.c.id == bindparam("b_id")).values(row_mac=bindparam("b_mac"))
-    session.connection().execute(stmt, params)
-    return len(params)
+    done = 0
+    for start in range(0, len(ids), SEAL_CHUNK):
+        # the chunk is a run of the sorted ids: its id range holds exactly these rows of the condition
+        lo, hi = ids[start], ids[min(start + SEAL_CHUNK, len(ids)) - 1]
+        rows = session.execute(select(*cols).where(*cond, tbl.c.id >= lo, tbl.c.id <= hi)).all()
+        if rows:
+            session.connection().execute(
+                stmt, [{"b_id": r[0], "b_mac": seal.row_mac(tbl.name, r[0], r[1:])} for r in rows])
+            done += len(rows)
+    return done
 
 
 def _before_insert(_mapper: Mapper[Any], _conn: Connection, target: Any) -> None:

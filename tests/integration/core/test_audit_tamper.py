@@ -262,11 +262,18 @@ def test_daily_run_writes_a_checkpoint_and_reports_it(app: AppContext) -> None:
     assert any(ln.startswith("Audit checkpoint refused") for ln in report), report
 
 
-def test_entries_before_the_key_existed_are_anchored_by_the_first_checkpoint(app: AppContext) -> None:
+@pytest.mark.parametrize("chunk", [20_000, 2])
+def test_entries_before_the_key_existed_are_anchored_by_the_first_checkpoint(app: AppContext, chunk: int,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """An office upgraded from before the key: rows and entries without seals verify by the old chain,
-    and the first checkpoint seals them as they are."""
+    and the first checkpoint seals them as they are (a chunk at a time: with chunks of 2, seven citations)."""
+    from desktop.services.core import seal
+
+    monkeypatch.setattr(seal, "SEAL_CHUNK", chunk)
     seed_users(app)
+    others = [add_citation(app, number=f"OLD-{i}") for i in range(3)]
     cid = add_citation(app)
+    others += [add_citation(app, number=f"NEW-{i}") for i in range(3)]
     _sql(app, "UPDATE audit_head SET mac = NULL, key_id = NULL", "UPDATE users SET row_mac = NULL",
          "UPDATE citations SET row_mac = NULL", "UPDATE ledger_entries SET row_mac = NULL")
     first = audit.verify(app.db)
@@ -274,7 +281,8 @@ def test_entries_before_the_key_existed_are_anchored_by_the_first_checkpoint(app
     with app.db.reading() as s:
         assert s.execute(text("SELECT count(*) FROM citations WHERE row_mac IS NULL")).scalar_one() == 0
     _sql(app, f"UPDATE citations SET fine_cents = 1 WHERE id = {cid}")
-    assert f"citation {cid}" in _broken(app).message()
+    found = _broken(app).message()
+    assert f"citation {cid}:" in found and not any(f"citation {o}:" in found for o in others), found
 
 
 def test_cli_prints_one_line_per_finding_and_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

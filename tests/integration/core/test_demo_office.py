@@ -40,6 +40,29 @@ def test_demo_devices_were_seen_and_bad_addresses_say_why(app: AppContext) -> No
     assert unnamed == [] and early == 0 and automatic_enquiries == 0
 
 
+def _unsealed(app: AppContext) -> dict[str, int]:
+    from desktop.services.core.seal import SEALED
+
+    with app.db.reading() as s:
+        return {model.__tablename__: int(s.scalar(select(func.count()).select_from(model)  # type: ignore[attr-defined]
+                                                  .where(model.row_mac.is_(None))) or 0)  # type: ignore[attr-defined]
+                for model in SEALED}
+
+
+def test_the_demo_seals_its_rows_as_the_application_does(app: AppContext) -> None:
+    """The demo's bulk-inserted citations, payments and ledger entries carry their seals: otherwise the office's
+    first audit checkpoint (its first daily run) adopted every row, at a million citations a million-row
+    UPDATE of each sealed table."""
+    from desktop.services.core import audit
+    from desktop.services.core.seal import seal_of_db
+
+    assert seal_of_db(app.db) is not None
+    build_demo(app, 120, seed=7)
+    assert _unsealed(app) == {"citations": 0, "ledger_entries": 0, "payments": 0, "users": 0}
+    result = audit.verify(app.db)
+    assert result.ok and result.rows > 120, result.message()
+
+
 @pytest.mark.postgres
 def test_demo_on_a_new_postgresql_database_then_the_office_numbers_its_own_rows(pg_app: AppContext) -> None:
     """The demo writes citations and payments with explicit ids; PostgreSQL's sequences must be moved past
@@ -53,3 +76,4 @@ def test_demo_on_a_new_postgresql_database_then_the_office_numbers_its_own_rows(
         assert cid > int(s.scalar(select(func.max(Citation.id)).where(Citation.citation_number != "AFTER-DEMO-1")))
         assert paid.payment_id == int(s.scalar(select(func.max(Payment.id))))
         assert s.get(Citation, cid).status == "paid"
+    assert _unsealed(pg_app) == {"citations": 0, "ledger_entries": 0, "payments": 0, "users": 0}
