@@ -19,10 +19,8 @@ import argparse
 import functools
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,24 +28,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from tests.benchmarks.scale_office import _median_ms
+
 REPEAT = 15
-
-
-def _median_ms(fn: Callable[[], Any], settle: Callable[[], Any] | None = None) -> float:
-    """``settle`` runs after each call, outside the timing (the exact count a painted list starts after its
-    paint must not run into the next measurement)."""
-    for _ in range(2):
-        fn()
-        if settle is not None:
-            settle()
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-        if settle is not None:
-            settle()
-    return round(statistics.median(times), 2)
 
 
 def measure(url: str) -> dict[str, Any]:
@@ -103,8 +86,8 @@ def measure(url: str) -> dict[str, Any]:
     searches = {"citation number": str(number), "plate": str(plate), "owner full name": owner,
                 "owner surname": owner.split(",")[0].lower(), "street address": " ".join(str(address).split()[:3])}
     for kind, typed in searches.items():
-        out[f"search {kind}: service"] = _median_ms(functools.partial(cases.search_cases, app, clerk, typed, 50))
-        out[f"search {kind}: painted"] = _median_ms(painted(CaseFilter(text=typed)), settle)
+        out[f"search {kind}: service"] = _median_ms(functools.partial(cases.search_cases, app, clerk, typed, 50), REPEAT)
+        out[f"search {kind}: painted"] = _median_ms(painted(CaseFilter(text=typed)), REPEAT, settle)
 
     def first_page() -> None:
         f = CaseFilter()
@@ -112,8 +95,8 @@ def measure(url: str) -> dict[str, Any]:
             cases.count_cases(app, clerk, f)
         cases.case_page(app, clerk, f, 0, 256)
 
-    out["case list: service"] = _median_ms(first_page)
-    out["case list: painted"] = _median_ms(painted(CaseFilter()), settle)
+    out["case list: service"] = _median_ms(first_page, REPEAT)
+    out["case list: painted"] = _median_ms(painted(CaseFilter()), REPEAT, settle)
     out["case list: painted with the estimate"] = cases.estimate_cases(app, clerk, CaseFilter()) is not None
     runner.wait_all(30000)
     view.close()

@@ -32,14 +32,16 @@ from typing import Any
 from sqlalchemy import text
 
 
-def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    for _ in range(2):
-        fn()
+def _median_ms(fn: Callable[[], Any], repeat: int, settle: Callable[[], Any] | None = None) -> float:
+    """The median of ``repeat`` calls after two warm-ups; ``settle`` runs after each call, outside the timing."""
     times = []
-    for _ in range(repeat):
+    for n in range(2 + repeat):
         started = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - started) * 1000)
+        if n >= 2:
+            times.append((time.perf_counter() - started) * 1000)
+        if settle is not None:
+            settle()
     return round(statistics.median(times), 3)
 
 
