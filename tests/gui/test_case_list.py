@@ -199,3 +199,24 @@ def test_a_list_on_one_page_is_counted_by_its_page_whatever_the_estimate(qtbot, 
     with qtbot.waitSignal(view.model.loaded, timeout=10000) as sig:
         view.model.refresh()
     assert sig.args == [3] and not view.model.estimated and view.count_label.text() == "3 cases, newest first"
+
+
+def test_count_and_first_page_are_asked_for_together_and_a_failure_is_told_once(qtbot, ui_ctx) -> None:
+    both_running = threading.Barrier(2, timeout=10)
+
+    def count(f):
+        both_running.wait()  # returns only if the page is being fetched at the same time
+        raise RuntimeError("the server closed the connection")
+
+    def page(f, off, lim):
+        both_running.wait()
+        raise RuntimeError("the server closed the connection")
+
+    model = CaseTableModel(ui_ctx.runner, CaseSource(count, page))
+    told: list[BaseException] = []
+    model.failed.connect(told.append)
+    with qtbot.waitSignal(model.failed, timeout=10000):
+        model.set_filter(cases.CaseFilter())
+    assert ui_ctx.runner.pool.waitForDone(10000)
+    qtbot.waitUntil(lambda: not ui_ctx.runner._tasks, timeout=10000)
+    assert len(told) == 1 and "server closed" in str(told[0]) and model.rowCount() == 0

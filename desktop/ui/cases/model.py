@@ -83,16 +83,32 @@ class WindowedTableModel(QAbstractTableModel):
 
     # --------------------------------------------------------------- loading
     def set_filter(self, f: Any) -> None:
+        """The list of ``f``: its count (or estimate) and its first page, asked for at once on two worker
+        threads (each its own database connection), shown when both have come. One after the other they
+        took their sum: at a million on PostgreSQL an owner's surname is counted to 1,001 in ~15 ms and its
+        first 256 rows with balances take as long."""
         self._generation += 1
         gen = self._generation
+        parts: dict[str, Any] = {}
 
-        def work(_c: TaskControl) -> tuple[int, bool, list[Any]]:
+        def counting(_c: TaskControl) -> tuple[int, bool]:
             guess = self.estimate_fn(f) if self.estimate_fn is not None else None
-            count = guess if guess is not None else self.count_fn(f)
-            return count, guess is not None, self.page_fn(f, 0, PAGE)
+            return (guess, True) if guess is not None else (self.count_fn(f), False)
 
-        Query(self.runner, self, work, success=lambda r: self._first_loaded(gen, f, r),
-              failure=self.failed.emit).run()
+        def arrived(part: str, value: Any) -> None:
+            parts[part] = value
+            if gen == self._generation and "count" in parts and "page" in parts and "failed" not in parts:
+                count, estimated = parts["count"]
+                self._first_loaded(gen, f, (count, estimated, parts["page"]))
+
+        def failed(exc: BaseException) -> None:
+            if gen == self._generation and "failed" not in parts:
+                parts["failed"] = exc  # one message, though both halves fail (the server is gone)
+                self.failed.emit(exc)
+
+        Query(self.runner, self, counting, success=lambda r: arrived("count", r), failure=failed).run()
+        Query(self.runner, self, lambda _c: self.page_fn(f, 0, PAGE), success=lambda r: arrived("page", r),
+              failure=failed).run()
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
