@@ -126,6 +126,22 @@ def _values(rows: Sequence[dict[str, Any]], processors: tuple[tuple[str, Callabl
     return out
 
 
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """Ids for a bulk insert without RETURNING (which SQLite would run one row at a time), for rows whose
+    seal covers their id and so must know it before they are written.
+
+    PostgreSQL hands them out from the table's sequence; on SQLite the write transaction holds the database
+    lock (BEGIN IMMEDIATE), so the next ids after the highest are ours."""
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return [int(i) for i in session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table, "n": count})]
+    first = int(session.scalar(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")) or 0) + 1
+    return list(range(first, first + count))
+
+
 def advance_id_sequences(session: Session, *tables: str) -> None:
     """After rows were inserted with explicit ids (the demo, a copy): move each table's id sequence past the
     largest id, so that the next row the database numbers itself does not collide (PostgreSQL; SQLite

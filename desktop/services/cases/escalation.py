@@ -47,6 +47,7 @@ from desktop.domain.profiles import ContestOutcome
 from desktop.domain.roles import Permission
 from desktop.domain.service_days import ServiceRule
 from desktop.domain.wording import counted
+from desktop.persistence.bulk import insert_rows, reserve_ids
 from desktop.persistence.models import Appeal, Citation, LedgerEntry, Notice
 from desktop.services.admin import profiles as profile_store
 from desktop.services.cases.schedule import MUST_HAVE_NEXT_ACTION, UNMAILED
@@ -54,7 +55,7 @@ from desktop.services.core import audit
 from desktop.services.core import settings as settings_service
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
-from desktop.services.core.seal import seal_unsealed
+from desktop.services.core.seal import seal_of, seal_row_dicts
 from desktop.services.core.sqltext import Sql
 
 log = logging.getLogger(__name__)
@@ -472,14 +473,15 @@ class _Run:
         if not fixed and not pct:
             return
         amount = f"({fixed} + (b.fine * {pct} + 50) / 100)"
-        inserted = self.sql.insert_ignore(
-            "ledger_entries", "citation_id, kind, amount_cents, at, effective_date, user_id, dedupe_key, memo",
-            f"SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo FROM esc_batch b WHERE {amount} > 0",
-            "citation_id, dedupe_key", now=self.now, uid=self.uid, dkey=rung.penalty_dedupe_key,
-            memo=f"{rung.name} ({v.label})")
-        if inserted:  # seal the new penalties with the office key (desktop.services.core.seal)
-            seal_unsealed(self.s, LedgerEntry, LedgerEntry.dedupe_key == rung.penalty_dedupe_key,
-                          LedgerEntry.at == self.now)
+        memo = f"{rung.name} ({v.label})"
+        if seal_of(self.s) is None:  # no office key: the database writes them in one statement
+            inserted = self.sql.insert_ignore(
+                "ledger_entries", "citation_id, kind, amount_cents, at, effective_date, user_id, dedupe_key, memo",
+                f"SELECT b.id, 'penalty', {amount}, :now, b.d, :uid, :dkey, :memo FROM esc_batch b "
+                f"WHERE {amount} > 0", "citation_id, dedupe_key", now=self.now, uid=self.uid,
+                dkey=rung.penalty_dedupe_key, memo=memo)
+        else:
+            inserted = self._sealed_penalties(amount, rung.penalty_dedupe_key, memo)
         total = self.sql.scalar(
             "SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l JOIN esc_batch b ON b.id = l.citation_id "
             "WHERE l.dedupe_key = :dkey AND l.at = :now", dkey=rung.penalty_dedupe_key, now=self.now) \
@@ -489,6 +491,25 @@ class _Run:
         self.result.penalties_cents += int(total or 0)
         by_currency = self.result.penalties_by_currency
         by_currency[v.currency] = by_currency.get(v.currency, 0) + int(total or 0)
+
+    def _sealed_penalties(self, amount: str, dkey: str, memo: str) -> int:
+        """The batch's penalties not posted yet (the dedupe key's ``ON CONFLICT DO NOTHING``, as a filter),
+        sealed with the office key here and written by one bulk insert (COPY on PostgreSQL), their ids
+        taken first since the seal covers them. Inserted by the database and sealed after, one UPDATE a row,
+        the first run at a million citations spent 12 s inserting 504,000 penalties and 28 s sealing them."""
+        rows = self.sql.rows(f"""
+            SELECT b.id, {amount}, b.d FROM esc_batch b
+            WHERE {amount} > 0
+              AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.citation_id = b.id AND l.dedupe_key = :dkey)
+            ORDER BY b.id""", dkey=dkey)
+        ids = reserve_ids(self.s, "ledger_entries", len(rows))
+        entries = [dict(id=entry_id, citation_id=int(cid), kind="penalty", amount_cents=int(cents), at=self.now,
+                        effective_date=d if isinstance(d, date) else date.fromisoformat(str(d)), user_id=self.uid,
+                        payment_id=None, reverses_id=None, dedupe_key=dkey, memo=memo)
+                   for entry_id, (cid, cents, d) in zip(ids, rows, strict=True)]
+        seal_row_dicts(self.s, LedgerEntry, entries)
+        insert_rows(self.s, LedgerEntry.__table__, entries)  # type: ignore[arg-type]
+        return len(entries)
 
     def _owner_match(self, tz: str, alias: str = "c") -> str:
         issue = self.sql.local_date(f"{alias}.issued_at", tz)

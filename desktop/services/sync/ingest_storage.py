@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, event, func, select, text
+from sqlalchemy import Engine, Table, event
 from sqlalchemy.orm import Session
 
+from desktop.persistence.bulk import reserve_ids
 from desktop.persistence.evidence import EvidenceStore
 from desktop.persistence.models import Citation
 from desktop.services.core.audit import AuditRecord
@@ -66,17 +67,8 @@ def table(model: type[Any]) -> Table:
 
 
 def reserve_citation_ids(session: Session, count: int) -> list[int]:
-    """Ids for a bulk insert without RETURNING (which SQLite would run one row at a time).
-
-    PostgreSQL hands them out from the table's sequence; on SQLite the write transaction
-    holds the database lock (BEGIN IMMEDIATE), so the next ids after the highest are ours.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('citations', 'id')) FROM generate_series(1, :n)"),
-            {"n": count}))
-    first = int(session.scalar(select(func.coalesce(func.max(Citation.id), 0))) or 0) + 1
-    return list(range(first, first + count))
+    """Ids for a bulk insert of citations (see ``persistence.bulk.reserve_ids``)."""
+    return reserve_ids(session, Citation.__tablename__, count)
 
 
 class BatchedAudit:

@@ -315,7 +315,8 @@ def test_key_location_follows_the_environment(tmp_path: Path, monkeypatch: pytes
 
 
 def test_penalties_posted_by_the_daily_run_are_sealed(any_app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
-    """The escalation inserts penalties with INSERT ... SELECT; they are sealed in the same transaction."""
+    """The escalation seals its penalties as it writes them (their ids reserved first, one bulk insert), in
+    the same transaction; the next run posts none twice."""
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
@@ -331,5 +332,9 @@ def test_penalties_posted_by_the_daily_run_are_sealed(any_app: AppContext, clock
         pid = s.execute(text("SELECT id FROM ledger_entries WHERE kind = 'penalty'")).scalar_one()
         assert s.execute(text(f"SELECT row_mac FROM ledger_entries WHERE id = {pid}")).scalar_one()
     assert audit.verify(any_app.db).ok
+    again = run_daily(any_app, actors[Role.SUPERVISOR], date(2026, 9, 22)).lines()
+    assert not any("penalty posted" in ln or "penalties posted" in ln for ln in again), again
+    with any_app.db.reading() as s:
+        assert s.execute(text("SELECT count(*) FROM ledger_entries WHERE kind = 'penalty'")).scalar_one() == 1
     _sql(any_app, f"UPDATE ledger_entries SET amount_cents = 1 WHERE id = {pid}")
     assert _broken(any_app).problems[0].startswith(f"ledger entry {pid}: ")
