@@ -338,3 +338,24 @@ def test_penalties_posted_by_the_daily_run_are_sealed(any_app: AppContext, clock
         assert s.execute(text("SELECT count(*) FROM ledger_entries WHERE kind = 'penalty'")).scalar_one() == 1
     _sql(any_app, f"UPDATE ledger_entries SET amount_cents = 1 WHERE id = {pid}")
     assert _broken(any_app).problems[0].startswith(f"ledger entry {pid}: ")
+
+
+def test_penalties_are_written_a_chunk_at_a_time(app: AppContext, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from desktop.services.cases import escalation
+    from tests.helpers.casework import add_owner, at_local
+
+    monkeypatch.setattr(escalation, "PENALTY_CHUNK", 2)
+    actors = seed_users(app)
+    for n in range(5):
+        add_owner(app, f"7CHK00{n}", "GARCIA, MARIA")
+        add_citation(app, plate=f"7CHK00{n}", issued_at=datetime(2026, 9, 1, 10, tzinfo=ZoneInfo("America/Los_Angeles")))
+    clock.now = at_local(date(2026, 9, 22), "CA", 6)
+    lines = run_daily(app, actors[Role.SUPERVISOR], date(2026, 9, 22)).lines()
+    assert "  5 penalties posted ($315.00)" in lines, lines
+    with app.db.reading() as s:
+        rows = s.execute(text("SELECT citation_id, row_mac FROM ledger_entries WHERE kind = 'penalty'")).all()
+    assert len({cid for cid, _mac in rows}) == 5 and all(mac for _cid, mac in rows)
+    assert audit.verify(app.db).ok
