@@ -59,6 +59,10 @@ class WindowedTableModel(QAbstractTableModel):
     #: the column whose text is coloured by the row's status
     STATUS: ClassVar[int] = -1
     ROW_ROLE = ROW_ROLE
+    #: the roles `data()` and `row_data()` answer; a subclass answering another adds it here
+    ANSWERED_ROLES: ClassVar[frozenset[int]] = frozenset({
+        Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole, ROW_ROLE})
 
     loaded = Signal(int)
     counted = Signal(int)
@@ -210,8 +214,9 @@ class WindowedTableModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """An unloaded row shows "…" (and asks for its page); a loaded one answers `ROW_ROLE` with itself,
-        its text by `_display()`, the `STATUS` column's colour by the status, the rest by `row_data()`."""
-        if not index.isValid():
+        its text by `_display()`, the `STATUS` column's colour by the status, the rest by `row_data()`.
+        Roles outside `ANSWERED_ROLES` get None at once: a paint asks seven roles of every visible cell."""
+        if role not in self.ANSWERED_ROLES or not index.isValid():
             return None
         r = self.row_at(index.row())
         if r is None:
