@@ -271,8 +271,9 @@ class CasesView(QWidget):
         if self.model.capped:
             self.count_label.setText(f"More than {count:,} {what} — narrow the search (the first {count:,} are "
                                      f"listed, {order})")
-        elif self.model.estimated:
-            self.count_label.setText(f"About {count:,} {what}, {order} (counting…)")
+        elif self.model.estimated:  # a text search's first page before its count, or a big list's estimate
+            first = "At least" if cases.count_cap(f) is not None else "About"
+            self.count_label.setText(f"{first} {count:,} {what}, {order} (counting…)")
         else:
             if count == 1:
                 what = "case" if f.is_empty else "matching case"
