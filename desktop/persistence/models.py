@@ -27,9 +27,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    literal_column,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from desktop.domain import text
 from desktop.persistence.types import UTCDateTime
@@ -360,6 +363,12 @@ class Setting(Base):
 
 #: PostgreSQL-only indexes on an expression (migration pgscale_0001), which alembic cannot compare
 EXPRESSION_INDEXES = {"ix_owner_name_key_c", "ix_owner_address_line1_c", "ix_citation_address_c"}
+#: The citation number as payments and the counter compare it: upper case, without dashes and spaces
+#: (``domain.matching.normalise_citation``). The SQL text of the index ``ix_citation_number_key`` (migration
+#: payments_0002, both databases); ``citation_number_key()`` is the same expression for queries.
+CITATION_NUMBER_KEY_SQL = "replace(replace(upper(citation_number), '-', ''), ' ', '')"
+#: indexes on an expression on both databases, which alembic cannot compare either
+EVERYWHERE_EXPRESSION_INDEXES = {"ix_citation_number_key"}
 
 # --------------------------------------------------------------------------- owners
 
@@ -433,6 +442,8 @@ class Citation(Base):
         Index("ix_citation_address_c", sql_text('(address COLLATE "C")')).ddl_if(dialect="postgresql"),
         #: the patrol statistics count a period's citations per zone and status from this index alone
         Index("ix_citation_zone_issued_status", "zone_code", "issued_at", "status"),
+        #: a payment's reference or a number typed at the counter, compared without dashes and spaces
+        Index("ix_citation_number_key", sql_text(f"({CITATION_NUMBER_KEY_SQL})")),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     citation_number: Mapped[str] = mapped_column(String(64), unique=True)
@@ -500,6 +511,18 @@ class Citation(Base):
         back_populates="citation", cascade="all, delete-orphan", order_by="EvidencePhoto.position"
     )
     owner: Mapped[RegisteredOwner | None] = relationship()
+
+
+def citation_number_key() -> ColumnElement[str]:
+    """``CITATION_NUMBER_KEY_SQL`` as a query expression, which the index ``ix_citation_number_key`` serves.
+
+    Its strings are literals, not bound parameters: neither database matches an index on an expression to a
+    query whose expression holds parameters (PostgreSQL would read all the citations, once per look-up)."""
+    def quoted(value: str) -> ColumnElement[str]:
+        return literal_column(f"'{value}'")
+
+    return func.replace(func.replace(func.upper(Citation.citation_number), quoted("-"), quoted("")),
+                        quoted(" "), quoted(""))
 
 
 class CitationViolation(Base):

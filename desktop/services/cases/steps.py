@@ -5,6 +5,7 @@ A hold placed or released reschedules the case at once (``schedule.hold_changed`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from desktop.services.cases.schedule import hold_changed
 from desktop.services.core.context import UnitOfWork
 
 HOLD_KINDS = ("appeal", "payment_plan", "supervisor", "returned_mail")
+#: cases locked by one statement (``load_cases``)
+LOCK_CHUNK = 500
 
 
 def load_case(uow: UnitOfWork, citation_id: int, *, for_update: bool = True) -> Citation:
@@ -31,6 +34,22 @@ def load_case(uow: UnitOfWork, citation_id: int, *, for_update: bool = True) -> 
     if c is None:
         raise NotFound(f"Case {citation_id} does not exist.")
     return c
+
+
+def load_cases(uow: UnitOfWork, citation_ids: Iterable[int]) -> dict[int, Citation]:
+    """The case rows by id, locked as ``load_case`` locks one, always in id order (two jobs locking
+    overlapping cases never deadlock), in one statement per 500 cases instead of one per case."""
+    ids = sorted({int(i) for i in citation_ids})
+    found: dict[int, Citation] = {}
+    for start in range(0, len(ids), LOCK_CHUNK):
+        # ORDER BY before FOR UPDATE: the rows are locked in the order they are sorted in
+        found.update({c.id: c for c in uow.session.scalars(
+            select(Citation).where(Citation.id.in_(ids[start:start + LOCK_CHUNK])).order_by(Citation.id)
+            .with_for_update())})
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"Case {missing[0]} does not exist.")
+    return found
 
 
 def move(uow: UnitOfWork, case: Citation, target: CaseStatus, reason: str | None = None,

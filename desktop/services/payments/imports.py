@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,7 @@ from desktop.domain.payment_identity import identity_key
 from desktop.domain.plates import normalize_plate
 from desktop.domain.roles import Permission
 from desktop.domain.text import text_problem
-from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User
+from desktop.persistence.models import Citation, LedgerEntry, Payment, PaymentImport, User, citation_number_key
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
@@ -294,7 +294,8 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
         return outcome
     # Phase 2: lock every case involved, in id order, before writing anything.
     wanted = sorted({cid for p in planned for cid in p.case_ids} | {cid for _, _, cids in returns for cid in cids})
-    locked = {cid: case_ops.load_case(uow, cid) for cid in wanted}
+    locked = case_ops.load_cases(uow, wanted)
+    running = _running_balances(s, wanted)
 
     now = uow.app.now()
     batch = PaymentImport(sha256=parsed.sha256, filename=parsed.file_name[:300], kind=parsed.kind.value,
@@ -319,7 +320,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
         outcome.total_cents += item.amount_cents
         if plan.case_ids:
             cases = sorted((locked[cid] for cid in plan.case_ids), key=lambda c: (c.issued_at, c.id))
-            allocations = apply_to_cases(uow, payment, cases,
+            allocations = apply_to_cases(uow, payment, cases, running=running,
                                          memo=f"{source} payment from {parsed.file_name} ({plan.note})")
             outcome.matched += 1
             outcome.matched_cents += item.amount_cents
@@ -367,6 +368,14 @@ def _noon(s: Session, day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=agency_zone(s))
 
 
+def _running_balances(s: Session, case_ids: Sequence[int]) -> dict[int, int]:
+    """The locked cases' balances before the file posts (``apply_to_cases`` keeps them up to date)."""
+    out: dict[int, int] = {}
+    for start in range(0, len(case_ids), 500):
+        out.update(_balances(s, case_ids[start:start + 500]))
+    return out
+
+
 def _known_identity_keys(s: Session, keys: Sequence[str]) -> set[str]:
     known: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -391,7 +400,7 @@ def _known_deposits(s: Session, deposits: Sequence[dict[str, Any]]) -> set[str]:
 def _citation_index(s: Session, references: Sequence[str]) -> dict[str, tuple[int, str, str]]:
     """Normalised citation number -> (case id, status, citation number) for every candidate in the references."""
     candidates = sorted({c for ref in references for c in citation_candidates(ref)})
-    key = func.replace(func.replace(func.upper(Citation.citation_number), "-", ""), " ", "")
+    key = citation_number_key()  # the index ix_citation_number_key: one look-up per candidate, not a scan
     found: dict[str, tuple[int, str, str]] = {}
     for start in range(0, len(candidates), 500):
         chunk = candidates[start:start + 500]

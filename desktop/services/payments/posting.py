@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -52,6 +52,7 @@ from desktop.persistence.models import (
     PaymentImport,
     RegisteredOwner,
     User,
+    citation_number_key,
 )
 from desktop.services.cases import balances as ledger_balances
 from desktop.services.cases import steps as case_ops
@@ -150,9 +151,7 @@ def _lock_cases(uow: UnitOfWork, citation_ids: Sequence[int]) -> list[Citation]:
     then return them oldest first, the order money is applied in."""
     if not citation_ids:
         raise UserError("Choose at least one case to pay.")
-    unique = sorted({int(i) for i in citation_ids})
-    cases = [case_ops.load_case(uow, cid) for cid in unique]
-    return sorted(cases, key=lambda c: (c.issued_at, c.id))
+    return sorted(case_ops.load_cases(uow, citation_ids).values(), key=lambda c: (c.issued_at, c.id))
 
 
 def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mapping[int, int] | None) -> None:
@@ -167,11 +166,16 @@ def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mappin
                 f"post again.")
 
 
-def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation], memo: str) -> list[Allocation]:
+def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation], memo: str, *,
+                   running: dict[int, int] | None = None) -> list[Allocation]:
     """Post `payment` to `cases` (locked, oldest first): each case paid off in turn, any remainder as a
     credit on the last case paid (or the first case when none owed anything). Runs in the caller's unit
-    of work; closes paid cases and completes payment plans that are paid off."""
-    balances = [(case.id, case_ops.balance(uow, case.id)) for case in cases]
+    of work; closes paid cases and completes payment plans that are paid off.
+
+    ``running``: the locked cases' balances, read once by a caller posting many payments (a file), and kept
+    up to date here; without it each case's balance is read from its ledger."""
+    balances = [(case.id, running[case.id] if running is not None else case_ops.balance(uow, case.id))
+                for case in cases]
     applied, remainder = apply_payment_across(balances, payment.amount_cents)
     shares: dict[int, int] = dict(applied)
     if remainder:
@@ -187,6 +191,8 @@ def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation],
                               payment_id=payment.id, dedupe_key=f"payment:{payment.id}")
         # The case is locked, so its balance is what it was less what was just posted.
         after = before[case.id] - share if entry is not None else case_ops.balance(uow, case.id)
+        if running is not None:
+            running[case.id] = after
         status = CaseStatus(case.status)
         if after <= 0 and status in CLOSE_WHEN_PAID:
             case_ops.move(uow, case, CaseStatus.PAID,
@@ -251,8 +257,7 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         found = s.scalar(select(Citation).where(Citation.citation_number == typed))
         if found is None:
             key = normalise_citation(typed)
-            found = s.scalar(select(Citation).where(
-                func.replace(func.replace(func.upper(Citation.citation_number), "-", ""), " ", "") == key))
+            found = s.scalar(select(Citation).where(citation_number_key() == key))
         primary_ids: set[int] = set()
         if found is not None:
             primary_ids = {found.id}
