@@ -71,20 +71,25 @@ def move(uow: UnitOfWork, case: Citation, target: CaseStatus, reason: str | None
 
 def post(uow: UnitOfWork, case: Citation, kind: EntryKind, amount_cents: int, *, memo: str,
          effective: date | None = None, payment_id: int | None = None, reverses_id: int | None = None,
-         dedupe_key: str | None = None, at: datetime | None = None) -> LedgerEntry | None:
-    """Add one ledger entry. With a `dedupe_key`, a second post of the same key is a no-op (returns None)."""
+         dedupe_key: str | None = None, at: datetime | None = None, entry_id: int | None = None) -> LedgerEntry | None:
+    """Add one ledger entry. With a `dedupe_key`, a second post of the same key is a no-op (returns None).
+
+    ``entry_id``: an id the caller reserved (``persistence.bulk.reserve_ids``) for an entry it knows is new
+    (its dedupe key names a payment created in the same transaction): no look-up and no write yet; the
+    entry is written, sealed, with the session's next flush (a file of thousands of payments in one batch)."""
     validate_entry(kind, amount_cents)
-    if dedupe_key is not None:
+    if dedupe_key is not None and entry_id is None:
         exists = uow.session.scalar(select(LedgerEntry.id).where(
             LedgerEntry.citation_id == case.id, LedgerEntry.dedupe_key == dedupe_key))
         if exists:
             return None
     now = at or uow.app.now()
-    entry = LedgerEntry(citation_id=case.id, kind=kind.value, amount_cents=amount_cents, at=now,
+    entry = LedgerEntry(id=entry_id, citation_id=case.id, kind=kind.value, amount_cents=amount_cents, at=now,
                         effective_date=effective or now.date(), user_id=uow.actor.user_id,
                         payment_id=payment_id, reverses_id=reverses_id, dedupe_key=dedupe_key, memo=memo)
     uow.session.add(entry)
-    uow.session.flush()
+    if entry_id is None:
+        uow.session.flush()
     uow.audit(f"ledger.{kind.value}", "citation", case.id,
               after={"entry": entry.id, "kind": kind.value, "amount_cents": amount_cents, "memo": memo})
     return entry

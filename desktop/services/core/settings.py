@@ -24,6 +24,8 @@ class SettingSpec:
     type: type
     default: Any
     help: str
+    #: the smallest value ``set_value`` takes (a number setting)
+    minimum: int | None = None
 
 
 SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
@@ -67,7 +69,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("mail.batch_size", int, 500, "notices per print batch (one PDF each)"),
     SettingSpec("mail.parallel_min_pieces", int, 1000, "runs with at least this many pieces use several processes"),
     SettingSpec("mail.run_max_pieces", int, 20000,
-                "the most pieces one notice run prints, oldest queued first (0: no limit); the rest wait for the next run"),
+                "the most pieces one notice run prints, oldest queued first (0: no limit); the rest wait for the next run",
+                minimum=0),
     SettingSpec("mail.render_processes", int, 0, "processes for large notice runs (0: one per CPU core)"),
     SettingSpec("mail.out_dir", str, "", "folder for print batches (default: the data folder's print folder)"),
     SettingSpec("mail.file_mode", str, "0640",
@@ -79,7 +82,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "Letter, DL on A4), no10, dl, a JSON definition or the path of a JSON file "
                 "(see reports.geometry.insert_from_spec)"),
     SettingSpec("plates.daily_run_max_photos", int, 5000,
-                "the most photos the daily run reads plates in (about 55 ms each; 0: all); idle workstations read the rest"),
+                "the most photos the daily run reads plates in (about 55 ms each; 0: all); idle workstations read the rest",
+                minimum=0),
     SettingSpec("review.photo_minutes", int, 15, "photo time may differ from issue time by this many minutes"),
     SettingSpec("review.photo_metres", int, 100, "photo GPS may be this far from the citation location"),
     SettingSpec("review.duplicate_minutes", int, 30, "same plate and violation within this time is a likely duplicate"),
@@ -231,6 +235,8 @@ def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:
             value = spec.type(value)
         except (TypeError, ValueError):
             raise UserError(f"{key} takes a {spec.type.__name__}: {spec.help}.") from None
+    if spec.minimum is not None and value < spec.minimum:
+        raise UserError(f"{key} must be {spec.minimum} or more, not {value}: {spec.help}.")
     with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:
         row = uow.session.get(Setting, key)
         before = None if row is None else row.value

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import textwrap
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -167,13 +167,14 @@ def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mappin
 
 
 def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation], memo: str, *,
-                   running: dict[int, int] | None = None) -> list[Allocation]:
+                   running: dict[int, int] | None = None, entry_ids: Iterator[int] | None = None) -> list[Allocation]:
     """Post `payment` to `cases` (locked, oldest first): each case paid off in turn, any remainder as a
     credit on the last case paid (or the first case when none owed anything). Runs in the caller's unit
     of work; closes paid cases and completes payment plans that are paid off.
 
     ``running``: the locked cases' balances, read once by a caller posting many payments (a file), and kept
-    up to date here; without it each case's balance is read from its ledger."""
+    up to date here; without it each case's balance is read from its ledger. ``entry_ids``: ids reserved for
+    the entries of a payment created in this transaction (``case_ops.post``: written at the next flush)."""
     balances = [(case.id, running[case.id] if running is not None else case_ops.balance(uow, case.id))
                 for case in cases]
     applied, remainder = apply_payment_across(balances, payment.amount_cents)
@@ -188,7 +189,8 @@ def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation],
         if not share:
             continue
         entry = case_ops.post(uow, case, EntryKind.PAYMENT, -share, memo=memo, effective=payment.value_date,
-                              payment_id=payment.id, dedupe_key=f"payment:{payment.id}")
+                              payment_id=payment.id, dedupe_key=f"payment:{payment.id}",
+                              entry_id=next(entry_ids) if entry_ids is not None else None)
         # The case is locked, so its balance is what it was less what was just posted.
         after = before[case.id] - share if entry is not None else case_ops.balance(uow, case.id)
         if running is not None:

@@ -63,3 +63,19 @@ def test_the_next_transaction_of_a_session_reads_them_again(any_app: AppContext)
             other.commit()
         s.commit()
         assert settings.get(s, "review.zone_metres") == 9
+
+
+def test_a_count_setting_below_its_minimum_is_refused_and_nothing_is_written(app: AppContext) -> None:
+    import pytest
+
+    from desktop.domain.errors import UserError
+    from desktop.domain.roles import Role
+    from tests.conftest import seed_users
+
+    admin = seed_users(app)[Role.ADMIN]
+    for key in ("plates.daily_run_max_photos", "mail.run_max_pieces"):
+        with pytest.raises(UserError, match=f"{key} must be 0 or more, not -1"):
+            settings.set_value(app, admin, key, "-1")
+        assert settings.read(app, key) == settings.SETTINGS[key].default
+        settings.set_value(app, admin, key, 0)  # 0 (no limit) is taken
+        assert settings.read(app, key) == 0
