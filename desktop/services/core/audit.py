@@ -173,26 +173,45 @@ def append_many(session: Session, records: Sequence[AuditRecord], *, at: datetim
     The chain is the same as appending them one by one with :func:`append`; the head
     row is updated through the session so later :func:`append` calls continue it.
     """
-    if not records:
+    return append_runs(session, [AuditRun(records, at, user_id, username)])
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """Entries that share who and when (a click's entries each have their own moment)."""
+
+    records: Sequence[AuditRecord]
+    at: datetime
+    user_id: int | None
+    username: str
+
+
+def append_runs(session: Session, runs: Sequence[AuditRun]) -> int:
+    """:func:`append_many` for several runs at once: still one head lock, one multi-row insert and one move of
+    the head, however many moments and users the entries have (a click's three entries: three round trips
+    under the office-wide head lock instead of nine). The chain is the same as appending them one by one."""
+    runs = [run for run in runs if run.records]
+    if not runs:
         return 0
     head = _locked_head(session)
-    at = at.astimezone(timezone.utc)
     last_id, last_hash = head.last_id, head.last_hash
-    digest_of = _Hasher(at, user_id, username)
     rows: list[dict[str, Any]] = []
-    for record in records:
-        before_j = jsonable(record.before) if record.before is not None else None
-        after_j = jsonable(record.after) if record.after is not None else None
-        last_id += 1
-        digest = digest_of(last_id, record.action, record.entity_type, str(record.entity_id), before_j, after_j,
-                           record.reason, last_hash)
-        rows.append(dict(id=last_id, at=at, user_id=user_id, username=username, action=record.action,
-                         entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
-                         after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
-        last_hash = digest
+    for run in runs:
+        at = run.at.astimezone(timezone.utc)
+        digest_of = _Hasher(at, run.user_id, run.username)
+        for record in run.records:
+            before_j = jsonable(record.before) if record.before is not None else None
+            after_j = jsonable(record.after) if record.after is not None else None
+            last_id += 1
+            digest = digest_of(last_id, record.action, record.entity_type, str(record.entity_id), before_j, after_j,
+                               record.reason, last_hash)
+            rows.append(dict(id=last_id, at=at, user_id=run.user_id, username=run.username, action=record.action,
+                             entity_type=record.entity_type, entity_id=str(record.entity_id), before=before_j,
+                             after=after_j, reason=record.reason, prev_hash=last_hash, hash=digest))
+            last_hash = digest
     insert_rows(session, cast(Table, AuditEntry.__table__), rows)
-    activity.note(session, [(at, username, r["action"], r["entity_type"], r["entity_id"], r["after"], r["reason"])
-                            for r in rows if r["action"] in activity.ACTIONS])
+    activity.note(session, [(r["at"], r["username"], r["action"], r["entity_type"], r["entity_id"], r["after"],
+                             r["reason"]) for r in rows if r["action"] in activity.ACTIONS])
     _move_head(session, head, last_id, last_hash)
     return len(rows)
 

@@ -184,22 +184,25 @@ class UnitOfWork:
         self.committed = True
 
     def _append_deferred_audit(self) -> None:
-        """One head lock, one multi-row insert per run of entries with the same moment and user (a long job's
-        all stamped with the commit's moment); the chain is the same as appending them one by one."""
+        """One head lock, one multi-row insert and one move of the head for all of them, each run of entries
+        with the same moment and user hashed with it (a long job's all stamped with the commit's moment); the
+        chain is the same as appending them one by one."""
         entries = self._deferred_audit
         if self.long:
             now = self.app.now()
             entries = [dict(e, at=now) for e in entries]
+        runs: list[audit.AuditRun] = []
         start = 0
         while start < len(entries):
             first = entries[start]
             end = start + 1
             while end < len(entries) and all(entries[end][k] == first[k] for k in ("at", "user_id", "username")):
                 end += 1
-            audit.append_many(self.session, [
-                audit.AuditRecord(e["action"], e["entity_type"], e["entity_id"], e["before"], e["after"], e["reason"])
-                for e in entries[start:end]], at=first["at"], user_id=first["user_id"], username=first["username"])
+            runs.append(audit.AuditRun(
+                [audit.AuditRecord(e["action"], e["entity_type"], e["entity_id"], e["before"], e["after"], e["reason"])
+                 for e in entries[start:end]], first["at"], first["user_id"], first["username"]))
             start = end
+        audit.append_runs(self.session, runs)
         self._deferred_audit.clear()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

@@ -59,3 +59,35 @@ def test_concurrent_writers_keep_one_chain(pg_app: AppContext) -> None:
         list(pool.map(lambda k: _write(pg_app, 5), range(6)))
     result = audit.verify(pg_app.db)
     assert result.ok and result.checked == 30
+
+
+def test_a_clicks_entries_at_their_own_moments_take_the_head_once(any_app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+    """A click's entries keep the moment of each, and all of them are chained under one lock of the head:
+    one read and one move of the head per commit, not one per entry (every writer of the office waits on it)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.lower().split()))
+
+    start = clock.now
+    with any_app.uow(Actor.system("test")) as uow:
+        for i in range(3):
+            clock.now = start + timedelta(seconds=i)
+            uow.audit("thing.changed", "thing", i, after={"v": i})
+        event.listen(any_app.db.engine, "before_cursor_execute", note)
+        try:
+            uow.commit()
+        finally:
+            event.remove(any_app.db.engine, "before_cursor_execute", note)
+    head_reads = [st for st in seen if st.startswith("select") and "from audit_head" in st]
+    head_moves = [st for st in seen if st.startswith("update audit_head")]
+    assert (len(head_reads), len(head_moves)) == (1, 1), seen
+    with any_app.db.engine.connect() as c:
+        moments = list(c.execute(text("SELECT at FROM audit_log ORDER BY id")).scalars())
+    assert len(moments) == 3 and len(set(moments)) == 3  # each entry kept its own moment
+    result = audit.verify(any_app.db)
+    assert result.ok and result.checked == 3, result.message()
