@@ -136,8 +136,11 @@ def test_imports_refuse_unstorable_text(any_app: AppContext, tmp_path: Path) -> 
                      audited=True)
         registry = tmp_path / "owners.csv"
         cell = '"' + owner.replace('"', '""') + '"'
-        registry.write_text(f"{','.join(owners.COLUMNS)}\n7ABC123,CA,{cell},\"1 Main St, Los Angeles, CA 90012\","
-                            ",,,,2020-01-01,\n", encoding="utf-8")
+        # every column of the header, the owner's name the only bad one (a row shorter than its header is
+        # refused for that before its values are read)
+        fields = ["7ABC123", "CA", cell, '"1 Main St, Los Angeles, CA 90012"', "", "", "", "", "2020-01-01", ""]
+        fields += [""] * (len(owners.COLUMNS) - len(fields))
+        registry.write_text(f"{','.join(owners.COLUMNS)}\n{','.join(fields)}\n", encoding="utf-8")
         if owner.strip():
             _refused(any_app, lambda: owners.import_owners(any_app, actors[Role.SUPERVISOR], registry),
                      RegisteredOwner)
