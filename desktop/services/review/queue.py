@@ -336,9 +336,9 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
     tz = profile.tz
     issue_date = case.issued_at.astimezone(tz).date()
     description = case.violation_description or ""
-    if case.fine_cents > 0:
-        case_ops.post(uow, case, EntryKind.FINE, case.fine_cents, memo=f"{case.violation_code} {description}".strip(),
-                      effective=issue_date, dedupe_key="fine")
+    # the case's new columns are all set before the fine is posted (whose write flushes the case): one new
+    # version of the case row, entered once in each of its indexes, instead of two (the schedule does not
+    # depend on the ledger; the audit keeps the order approved, fine, scheduled)
     schedule = plan_case(profile, case.issued_at, case.fine_cents, [], as_of=now.astimezone(tz).date())
     case.profile_code = profile.code
     case.profile_version = versions.index(profile) + 1
@@ -346,6 +346,9 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
     case.next_action = schedule.next_action.code if schedule.next_action else None
     case.next_action_date = schedule.next_action.due_on if schedule.next_action else None
     case.approved_at = now
+    if case.fine_cents > 0:
+        case_ops.post(uow, case, EntryKind.FINE, case.fine_cents, memo=f"{case.violation_code} {description}".strip(),
+                      effective=issue_date, dedupe_key="fine")
     uow.audit("citation.scheduled", "citation", case.id, after={
         "profile": profile.code, "profile_version": profile.version, "stage": case.stage,
         "next_action": case.next_action,
