@@ -22,16 +22,20 @@ def balance_of(session: Session, citation_id: int) -> int:
                               .where(LedgerEntry.citation_id == citation_id)) or 0)
 
 
+#: cases whose balances one statement reads (a payment file's thousands in several)
+BALANCE_CHUNK = 500
+
+
 def balances(session: Session, ids: Sequence[int]) -> dict[int, int]:
     """The balance of each case: the sum of its ledger."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(LedgerEntry.citation_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.citation_id.in_(ids))
-        .group_by(LedgerEntry.citation_id)
-    ).all()
-    found = {int(cid): int(total or 0) for cid, total in rows}
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), BALANCE_CHUNK):
+        rows = session.execute(
+            select(LedgerEntry.citation_id, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.citation_id.in_(ids[start:start + BALANCE_CHUNK]))
+            .group_by(LedgerEntry.citation_id)
+        ).all()
+        found.update({int(cid): int(total or 0) for cid, total in rows})
     return {i: found.get(i, 0) for i in ids}
 
 

@@ -298,7 +298,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     # Phase 2: lock every case involved, in id order, before writing anything.
     wanted = sorted({cid for p in planned for cid in p.case_ids} | {cid for _, _, cids in returns for cid in cids})
     locked = case_ops.load_cases(uow, wanted)
-    running = _running_balances(s, wanted)
+    running = _balances(s, wanted)  # kept up to date by apply_to_cases as the file posts
 
     now = uow.app.now()
     batch = PaymentImport(sha256=parsed.sha256, filename=parsed.file_name[:300], kind=parsed.kind.value,
@@ -382,14 +382,6 @@ def _payment(s: Session, plan: _Planned, payment_id: int, source: str, import_id
 
 def _noon(s: Session, day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=agency_zone(s))
-
-
-def _running_balances(s: Session, case_ids: Sequence[int]) -> dict[int, int]:
-    """The locked cases' balances before the file posts (``apply_to_cases`` keeps them up to date)."""
-    out: dict[int, int] = {}
-    for start in range(0, len(case_ids), 500):
-        out.update(_balances(s, case_ids[start:start + 500]))
-    return out
 
 
 def _known_identity_keys(s: Session, keys: Sequence[str]) -> set[str]:
