@@ -13,7 +13,7 @@ server parses no INSERT): an ingest batch's rows in about half the time of SQLAl
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -132,14 +132,35 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
 
     PostgreSQL hands them out from the table's sequence; on SQLite the write transaction holds the database
     lock (BEGIN IMMEDIATE), so the next ids after the highest are ours."""
-    if count <= 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return [int(i) for i in session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table, "n": count})]
-    first = int(session.scalar(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")) or 0) + 1
-    return list(range(first, first + count))
+    return reserve_ids_of(session, {table: count})[table]
+
+
+def reserve_ids_of(session: Session, counts: Mapping[str, int]) -> dict[str, list[int]]:
+    """``reserve_ids`` for several tables in one round trip (a counter payment: its payment and its ledger
+    entries), by table name."""
+    wanted = [(table, n) for table, n in counts.items() if n > 0]
+    out: dict[str, list[int]] = {table: [] for table in counts}
+    if not wanted:
+        return out
+    params: dict[str, Any] = {}
+    parts: list[str] = []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for k, (table, n) in enumerate(wanted):
+        params[f"t{k}"], params[f"n{k}"] = table, n
+        if postgres:
+            parts.append(f"SELECT {k} AS k, nextval(pg_get_serial_sequence(:t{k}, 'id')) AS id "
+                         f"FROM generate_series(1, :n{k})")
+        else:
+            if not table.isidentifier():
+                raise ValueError(f"not a table name: {table!r}")
+            parts.append(f"SELECT {k} AS k, COALESCE(MAX(id), 0) + 1 AS id FROM {table}")
+    for k, first in session.execute(text(" UNION ALL ".join(parts)), params):
+        table, n = wanted[int(k)]
+        if postgres:
+            out[table].append(int(first))
+        else:  # the write transaction holds the database lock: the next ids after the highest are ours
+            out[table] = list(range(int(first), int(first) + n))
+    return out
 
 
 def advance_id_sequences(session: Session, *tables: str) -> None:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
@@ -106,11 +106,35 @@ def _stored(row: JurisdictionProfileVersion, usernames: dict[int, str] | None = 
                          (usernames or {}).get(row.created_by or -1))
 
 
+#: ``session.info`` key: the stored versions the session's transaction read (``all_versions``)
+_LOADED = "curbdesk.profiles.loaded"
+
+
 def all_versions(session: Session) -> list[StoredProfile]:
-    """Every stored version, by code then version."""
-    rows = session.scalars(select(JurisdictionProfileVersion)
-                           .order_by(JurisdictionProfileVersion.code, JurisdictionProfileVersion.version))
-    return [_stored(r) for r in rows]
+    """Every stored version, by code then version. Read once per transaction: a hold placed or a case
+    rescheduled asks for them three times, each a round trip and a parse check of every definition. A flush
+    that writes a version, and the transaction's end, forget them (``_forget``)."""
+    loaded: list[StoredProfile] | None = session.info.get(_LOADED)
+    if loaded is None:
+        rows = session.scalars(select(JurisdictionProfileVersion)
+                               .order_by(JurisdictionProfileVersion.code, JurisdictionProfileVersion.version))
+        loaded = session.info[_LOADED] = [_stored(r) for r in rows]
+    return list(loaded)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_written(session: Session, _context: Any) -> None:
+    """A version added, changed or deleted in this session: the next read sees it."""
+    if _LOADED in session.info and any(isinstance(o, JurisdictionProfileVersion)
+                                       for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_LOADED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    """The next transaction reads them again (an administrator may have saved a version meanwhile)."""
+    if transaction.parent is None:
+        session.info.pop(_LOADED, None)
 
 
 def versions_by_key(session: Session) -> dict[tuple[str, int], JurisdictionProfile]:

@@ -114,10 +114,11 @@ def place_hold(uow: UnitOfWork, case: Citation, kind: str, reason: str) -> Hold:
     hold = Hold(citation_id=case.id, kind=kind, reason=reason.strip(), started_at=uow.app.now(),
                 created_by=uow.actor.user_id)
     uow.session.add(hold)
+    uow.session.flush()  # the hold (and whatever the caller added: an appeal) is written; then the case
     case.on_hold = True
-    uow.session.flush()
     uow.audit("hold.placed", "citation", case.id, after={"hold": hold.id, "kind": kind}, reason=reason)
-    hold_changed(uow, case)
+    with uow.session.no_autoflush:  # the case row is written once, with its next action (not once a query)
+        hold_changed(uow, case)
     return hold
 
 
@@ -129,4 +130,5 @@ def release_hold(uow: UnitOfWork, case: Citation, hold: Hold, reason: str) -> No
     uow.session.flush()
     case.on_hold = bool(active_holds(uow, case.id))
     uow.audit("hold.released", "citation", case.id, before={"hold": hold.id, "kind": hold.kind}, reason=reason)
-    hold_changed(uow, case, released=hold)  # the case's dates move by the pause
+    with uow.session.no_autoflush:  # everything else was flushed above: the case row is written once
+        hold_changed(uow, case, released=hold)  # the case's dates move by the pause

@@ -43,6 +43,7 @@ from desktop.domain.payment_identity import stored_identity_key
 from desktop.domain.plates import normalize_plate, plate_search_key
 from desktop.domain.roles import Permission
 from desktop.domain.text import clean_text
+from desktop.persistence.bulk import reserve_ids_of
 from desktop.persistence.models import (
     CashDrawer,
     Citation,
@@ -214,10 +215,13 @@ def _new_payment(uow: UnitOfWork, *, source: str, method: str, external_id: str,
                  payer_name: str | None = None, card_last4: str | None = None,
                  cheque_number: str | None = None, import_id: int | None = None, drawer_id: int | None = None,
                  status: str = "matched", match_method: str | None = None,
-                 match_note: str | None = None) -> Payment:
+                 match_note: str | None = None, payment_id: int | None = None,
+                 receipt_number: str | None = None) -> Payment:
+    """The payment row, written now. With ``payment_id`` reserved (``bulk.reserve_ids_of``) it is written
+    sealed, with its receipt number, in one INSERT (without it: the INSERT, then its seal)."""
     if amount_cents <= 0:
         raise UserError(f"A payment must be a positive amount (got {format_cents(amount_cents)}).")
-    payment = Payment(source=source, method=method, external_id=external_id, amount_cents=amount_cents,
+    payment = Payment(id=payment_id, receipt_number=receipt_number, source=source, method=method, external_id=external_id, amount_cents=amount_cents,
                       received_at=received_at, value_date=value_date, reference=reference or None,
                       payer_name=payer_name or None, card_last4=card_last4, cheque_number=cheque_number,
                       import_id=import_id, drawer_id=drawer_id, user_id=uow.actor.user_id, status=status,
@@ -390,9 +394,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
         raise UserError("Counter payments are taken by a signed-in clerk, not by the system account.")
 
     def once() -> CounterResult:
-        existing = _existing_counter_payment(app, actor, request)
-        if existing is not None:
-            return existing
+        # (a request already posted is found under the cases' lock, before anything is checked or written)
         return _post_counter(app, actor, request, citation_ids, amount_cents, method, payer_name, cheque, reference,
                              last4, expected_versions, confirmed_overpaid_cents, change)
 
@@ -421,21 +423,27 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
                 if status in NOT_YET_PAYABLE or status is CaseStatus.VOIDED:
                     raise UserError(f"Citation {case.citation_number} is {status.label.lower()}: it cannot be paid.")
             _check_versions(uow, cases, expected_versions)
-            owed = sum(max(case_ops.balance(uow, c.id), 0) for c in cases)
+            running = _balances(s, [c.id for c in cases])  # one read for every case (they are locked)
+            owed = sum(max(running[c.id], 0) for c in cases)
             if owed <= 0:
                 raise UserError("Nothing is owed on the chosen cases; no payment is needed.")
             _check_overpayment(s, amount_cents, owed, confirmed_overpaid_cents)
             now = app.now()
             day = agency_date(s, now)
             drawer = _drawer_for_posting(uow, day)
+            # The ids first (one round trip): the payment is then written sealed with its receipt number,
+            # and each ledger entry sealed, without a look-up for a duplicate (its payment is new).
+            ids = reserve_ids_of(s, {Payment.__tablename__: 1, LedgerEntry.__tablename__: len(cases)})
+            payment_id = ids[Payment.__tablename__][0]
             payment = _new_payment(
                 uow, source="counter", method=method, external_id=request, amount_cents=amount_cents,
                 received_at=now, value_date=day, reference=reference,
                 payer_name=payer_name, card_last4=last4, cheque_number=cheque, drawer_id=drawer.id,
-                match_method="counter")
-            payment.receipt_number = f"R{day:%y%m%d}-{payment.id:06d}"
-            allocations = apply_to_cases(uow, payment, cases, memo=f"{method_label(method)} at the counter, receipt "
-                                                                   f"{payment.receipt_number}")
+                match_method="counter", payment_id=payment_id, receipt_number=f"R{day:%y%m%d}-{payment_id:06d}")
+            allocations = apply_to_cases(uow, payment, cases, running=running,
+                                         entry_ids=iter(ids[LedgerEntry.__tablename__]),
+                                         memo=f"{method_label(method)} at the counter, receipt "
+                                              f"{payment.receipt_number}")
             overpaid = max(amount_cents - owed, 0)
             uow.audit("payment.counter", "payment", payment.id,
                       after={"amount_cents": amount_cents, "method": method, "receipt": payment.receipt_number,
