@@ -3,14 +3,18 @@
 Each workstation is a process of its own (as on the office floor: its own interpreter, its own connection
 pool), signed in as its own account, doing a clerk's mix through the services with a pause between clicks:
 searches (plate, citation number, owner name), cases opened, counter payments, Review approvals, notes and
-supervisor holds placed and released. Meanwhile one field sync (the local simulator, in a process of its
-own) and one payment import (a BAI2 file) run, as at 06:00 in an office. Every call is timed; afterwards
+supervisor holds placed and released. Meanwhile a city's day of background work runs in two processes of
+its own, started with the clerks: one field sync of 30,000 citations from the local simulator (review checks
+included) and one lockbox file of 20,000 payments (``Background``; ``--repeat`` runs them again and again for
+the whole window). Each click is timed, and the clicks made while the sync or the import ran are reported
+apart ("while a sync or an import ran"). Afterwards
 the database is checked: every payment a clerk was told was posted is there exactly once and its ledger
 entries add up to it, every note and hold a clerk made is there, every approval holds, and every case a
 clerk paid has a balance of zero (a balance is the sum of its ledger entries). A deadlock that reached a
 clerk, or any error other than a sentence for the clerk, is counted as a failure.
 
-    python -m tests.benchmarks.load_office URL --clerks 20 --seconds 60 [--no-background] [--think 1.0]
+    python -m tests.benchmarks.load_office URL --clerks 20 --seconds 60 [--no-background | --repeat]
+        [--sync-citations N] [--import-payments N] [--background-nice N] [--think 1.0]
 
 Each workstation works on its own share of the cases (cases ``id % 23 == k``; the import pays cases of
 share 21), so two clerks never pay the same case: contention is on what an office shares (the drawer
@@ -35,6 +39,7 @@ import time
 import traceback
 import uuid
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,6 +132,7 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
         to_pay = [c for c in mine[:150]]
         others = mine[150:]
         times: dict[str, list[float]] = defaultdict(list)
+        ends: dict[str, list[float]] = defaultdict(list)  # when each click ended (wall clock, for the overlap)
         told: dict[str, int] = defaultdict(int)  # sentences a clerk read, by kind
         failed: list[str] = []
         done: dict[str, list[Any]] = {"payments": [], "notes": [], "holds": [], "approved": [], "paid_cases": []}
@@ -179,11 +185,13 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
                     label = "hold place"
                     hid = holds.place_supervisor_hold(app, me, case[0], "Owner disputes the plate: checking photos.")
                     times[label].append((time.perf_counter() - started) * 1000)
+                    ends[label].append(time.time())
                     label = "hold release"
                     started = time.perf_counter()
                     holds.release_hold(app, me, case[0], hid, "Photos checked: the plate is right.")
                     done["holds"].append(hid)
                 times[label].append((time.perf_counter() - started) * 1000)
+                ends[label].append(time.time())
             except failures.TransientConflict:
                 failed.append(f"{label}: a deadlock reached the clerk")
             except UserError as exc:
@@ -194,19 +202,44 @@ def clerk(url: str, k: int, seconds: float, think: float, ready: Any, go: Any, r
                 failed.append(f"{label}: {traceback.format_exc(limit=3)}")
         app.db.dispose()
         told["deadlocks retried inside the service (not seen)"] += retried.deadlocks
-        results.put({"k": k, "times": dict(times), "told": dict(told), "failed": failed, "done": done})
+        results.put({"k": k, "times": dict(times), "ends": dict(ends), "told": dict(told), "failed": failed,
+                     "done": done})
     except Exception:  # noqa: BLE001
-        results.put({"k": k, "times": {}, "told": {}, "failed": [traceback.format_exc()], "done": {}})
+        results.put({"k": k, "times": {}, "ends": {}, "told": {}, "failed": [traceback.format_exc()], "done": {}})
 
 
-def background(url: str, go: Any, results: Any, nice: int = 0) -> None:
-    """The field sync and the payment import, started with the clerks. ``nice``: their client side (and the
-    simulator's) at a lower CPU priority, standing for the other machines they run on in an office (the
-    workstation that imports, the fleet's endpoint); the server's work for them is not lowered."""
-    if nice:
-        os.nice(nice)
-    out: dict[str, Any] = {"k": "background", "times": {}, "failed": [], "told": {}, "done": {}}
-    sim = None
+@dataclass(frozen=True)
+class Background:
+    """The work beside the clerks. By default one field sync of a city's day (30,000 citations, review checks
+    included, as ``main.py sync`` runs it) and one lockbox file (20,000 payments), started with the clerks and
+    run at once, each as fast as it goes; ``repeat``: each run again as soon as it ends, for the whole window
+    (a stress far beyond an office's day: about 60,000 citations and 60,000 payments a minute)."""
+
+    sync_citations: int = 30_000
+    import_payments: int = 20_000
+    repeat: bool = False
+    nice: int = 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def background(url: str, job: str, seconds: float, go: Any, results: Any, work: Background) -> None:
+    """A job beside the clerks (``Background``): ``sync``, the field sync (a simulator of its own, clean
+    citations without photos, the review checks run as the user's sync runs them), or ``import``, the bank's
+    payment file (payments of open cases). The sync and the import are two processes, so both run at once.
+    ``work.nice``: their client side (and the simulator's) at a lower CPU priority, standing for the other
+    machines they run on in an office (the workstation that imports, the fleet's endpoint); the server's work
+    for them is not lowered."""
+    if work.nice:
+        os.nice(work.nice)
+    size = work.sync_citations if job == "sync" else work.import_payments
+    label = f"field sync ({size:,} citations)" if job == "sync" else f"payment import ({size:,} payments)"
+    out: dict[str, Any] = {"k": "background", "times": {label: []}, "failed": [], "told": {}, "done": {},
+                           "busy": []}
     try:
         from sqlalchemy import text
 
@@ -218,39 +251,53 @@ def background(url: str, go: Any, results: Any, nice: int = 0) -> None:
 
         app = _app(url)
         admin = users.actor_for(app, "admin")
-        with app.db.reading() as s:
-            payable = list(s.execute(text(
-                "SELECT citation_number, fine_cents FROM citations WHERE status = 'open' AND id % :n = :k "
-                "ORDER BY id LIMIT 2000"), {"n": SHARES, "k": IMPORT_SHARE}))
-        bank = build_bai2([Bai2Item("142", int(fine), f"CIT {num}", f"L{n}") for n, (num, fine) in enumerate(payable)],
-                          date.today(), file_id=uuid.uuid4().hex[:8])
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        first_device = 100 + random.Random().randrange(800)
-        sim = subprocess.Popen([sys.executable, "-m", "desktop.demo.simulator", "--port", str(port), "--token",
-                                "load", "--devices", "4", "--citations", "2000", "--first-device",
-                                str(first_device), "--seed", str(first_device), "--no-photos"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert sim.stdout is not None and "listening on" in sim.stdout.readline()
         system = Actor.system("load-sync")
-        endpoint = sync_service.endpoint_for_url(app, system, f"http://127.0.0.1:{port}")
+        rounds = stored = asked = after = 0
         go.wait()
-        started = time.perf_counter()
-        outcome = payment_imports.import_payment_bytes(app, admin, bank, "load.bai2")
-        out["times"]["payment import (2,000 payments)"] = [(time.perf_counter() - started) * 1000]
-        out["done"]["import"] = {"payments": outcome.payments, "matched": outcome.matched}
-        started = time.perf_counter()
-        summary = sync_service.sync_now(app, system, endpoint, token="load", push=False, review_checks=False)
-        out["times"]["field sync (2,000 citations)"] = [(time.perf_counter() - started) * 1000]
-        out["done"]["sync"] = {"citations": getattr(summary, "citations", None)}
+        deadline = time.monotonic() + seconds
+        while rounds == 0 or (work.repeat and time.monotonic() < deadline):
+            rounds += 1
+            if job == "import":
+                with app.db.reading() as s:  # the next open cases of the import's share, from where the last
+                    # file ended (then from the start again): each payment pays part of the fine, so a case
+                    # stays open for the next time round and the share never runs out
+                    payable = list(s.execute(text(
+                        "SELECT id, citation_number, fine_cents FROM citations WHERE status = 'open' "
+                        "AND id % :n = :k AND id > :after ORDER BY id LIMIT :m"),
+                        {"n": SHARES, "k": IMPORT_SHARE, "after": after, "m": size}))
+                after = int(payable[-1][0]) if len(payable) == size else 0
+                bank = build_bai2([Bai2Item("142", int(fine) // 4, f"CIT {num}", f"L{rounds}-{n}")
+                                   for n, (_cid, num, fine) in enumerate(payable)],
+                                  date.today(), file_id=uuid.uuid4().hex[:8])
+                started, wall = time.perf_counter(), time.time()
+                outcome = payment_imports.import_payment_bytes(app, admin, bank, f"load-{rounds}.bai2")
+                out["times"][label].append((time.perf_counter() - started) * 1000)
+                out["busy"].append((wall, time.time()))
+                asked += len(payable)
+                stored += outcome.matched
+                continue
+            port = _free_port()
+            first_device = 100 + 10 * rounds + random.Random().randrange(5)
+            sim = subprocess.Popen([sys.executable, "-m", "desktop.demo.simulator", "--port", str(port), "--token",
+                                    "load", "--devices", "4", "--citations", str(size), "--first-device",
+                                    str(first_device), "--seed", str(first_device), "--no-photos"],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            try:
+                assert sim.stdout is not None and "listening on" in sim.stdout.readline()
+                endpoint = sync_service.endpoint_for_url(app, system, f"http://127.0.0.1:{port}")
+                started, wall = time.perf_counter(), time.time()
+                summary = sync_service.sync_now(app, system, endpoint, token="load", push=False)
+                out["times"][label].append((time.perf_counter() - started) * 1000)
+                out["busy"].append((wall, time.time()))
+                asked += size
+                stored += summary.stats.citations
+            finally:
+                sim.terminate()
+                sim.wait(timeout=30)
+        out["done"][job] = {"runs": rounds, "asked": asked, "stored": stored}
         app.db.dispose()
     except Exception:  # noqa: BLE001
         out["failed"].append(traceback.format_exc())
-    finally:
-        if sim is not None:
-            sim.terminate()
-            sim.wait(timeout=30)
     results.put(out)
 
 
@@ -303,16 +350,17 @@ def check(url: str, done: list[dict[str, Any]]) -> dict[str, Any]:
             "matched payments whose ledger differs (since the run began)": int(unbalanced or 0)}
 
 
-def run(url: str, clerks: int, seconds: float, think: float, with_background: bool,
-        background_nice: int = 0) -> dict[str, Any]:
+def run(url: str, clerks: int, seconds: float, think: float, work: Background | None = None) -> dict[str, Any]:
+    """``work``: what runs beside the clerks (None: nothing)."""
     ensure_accounts(url, clerks)
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     ready = ctx.Queue()
     results = ctx.Queue()
     procs = [ctx.Process(target=clerk, args=(url, k, seconds, think, ready, go, results)) for k in range(clerks)]
-    if with_background:
-        procs.append(ctx.Process(target=background, args=(url, go, results, background_nice)))
+    if work is not None:
+        procs += [ctx.Process(target=background, args=(url, job, seconds, go, results, work))
+                  for job in ("sync", "import")]
     for p in procs:
         p.start()
     for _ in range(clerks):
@@ -325,23 +373,35 @@ def run(url: str, clerks: int, seconds: float, think: float, with_background: bo
         p.join(timeout=60)
     wall = time.perf_counter() - started
     times: dict[str, list[float]] = defaultdict(list)
+    beside: dict[str, list[float]] = defaultdict(list)  # the clicks made while a sync or an import ran
+    busy = sorted(span for r in got for span in r.get("busy", []))
     told: dict[str, int] = defaultdict(int)
     failed = []
     for r in got:
         for op, values in r["times"].items():
             times[op].extend(values)
+            if r["k"] == "background":
+                continue
+            for ms, end in zip(values, r["ends"].get(op, []), strict=True):
+                if any(b0 < end and end - ms / 1000 < b1 for b0, b1 in busy):
+                    beside[op].append(ms)
         for kind, n in r["told"].items():
             told[kind] += n
         failed.extend(r["failed"])
-    background_done = [r["done"] for r in got if r["k"] == "background"]
+    background_done = {job: done for r in got if r["k"] == "background" for job, done in r["done"].items()}
+    for job, done in background_done.items():
+        if done["stored"] != done["asked"]:
+            failed.append(f"{job}: {done['stored']:,} of {done['asked']:,} stored")
     return {"url": url.split("@")[-1], "clerks": clerks, "seconds": round(wall, 1), "think_s": think,
-            "background_nice": background_nice,
+            "background": None if work is None else asdict(work),
             "load_start": load_start, "load_end": os.getloadavg(),
             "operations": {op: _percentiles(v) for op, v in sorted(times.items())},
             "interactive p95 max": max((_percentiles(times[op]).get("p95", 0) for op in INTERACTIVE if times[op]),
                                        default=None),
+            "while a sync or an import ran": {op: _percentiles(v) for op, v in sorted(beside.items())},
+            "background busy (s)": round(sum(b1 - b0 for b0, b1 in busy), 1),
             "sentences": dict(told), "failures": failed[:20], "failure count": len(failed),
-            "background": background_done, "checks": check(url, [r["done"] for r in got if r["k"] != "background"])}
+            "background done": background_done, "checks": check(url, [r["done"] for r in got if r["k"] != "background"])}
 
 
 def main() -> None:
@@ -351,6 +411,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a clerk's clicks (s)")
     parser.add_argument("--no-background", action="store_true")
+    parser.add_argument("--sync-citations", type=int, default=Background.sync_citations)
+    parser.add_argument("--import-payments", type=int, default=Background.import_payments)
+    parser.add_argument("--repeat", action="store_true", help="run the sync and the import again as soon as they "
+                                                              "end, for the whole window (a stress test)")
     parser.add_argument("--background-nice", type=int, default=0,
                         help="run the import's and the sync's client side at this niceness (their own machines in an "
                              "office; the 2 cores here are shared by everything)")
@@ -358,8 +422,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.data_dir:
         os.environ["CURBDESK_LOAD_DATA"] = args.data_dir  # the workstations' processes inherit it
-    print(json.dumps(run(args.url, args.clerks, args.seconds, args.think, not args.no_background,
-                         args.background_nice), default=str))
+    work = None if args.no_background else Background(args.sync_citations, args.import_payments, args.repeat,
+                                                      args.background_nice)
+    print(json.dumps(run(args.url, args.clerks, args.seconds, args.think, work), default=str))
 
 
 if __name__ == "__main__":
