@@ -20,6 +20,9 @@ Measured in the same run, group "user-sync":
 - ``previous code`` (when CURBDESK_BENCH_OLD_TREE names a checkout of the code before this change, e.g.
   /work/main, which is the default when it exists): the same command run from that checkout, one round.
 
+``CURBDESK_BENCH_WRAP`` runs the command under another, for a profile of where its time goes, e.g.
+``py-spy record --subprocesses --format raw -o sync.txt --`` (the figures are then not the command's own).
+
 The machine has two cores shared with other work: each result carries the load average before and after
 (``extra_info``), and the ratio to the floor of the same run is the steadier figure.
 """
@@ -278,7 +281,8 @@ class Rounds:
         env = {k: v for k, v in os.environ.items() if k not in ("CURBDESK_USER", "CURBDESK_PASSWORD")}
         env["CURBDESK_TOKEN"] = self.backend.token
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run([sys.executable, str(self.main), "--db", self.db, "--data-dir", str(self.data), "sync",
+        wrap = os.environ.get("CURBDESK_BENCH_WRAP", "").split()  # e.g. a profiler: py-spy record ... --
+        done = subprocess.run([*wrap, sys.executable, str(self.main), "--db", self.db, "--data-dir", str(self.data), "sync",
                                "--endpoint", self.url, "--token", "bench"], capture_output=True, text=True, env=env,
                               cwd=self.main.parent, timeout=1800)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
