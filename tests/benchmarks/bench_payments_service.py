@@ -68,6 +68,8 @@ def template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
 def _fresh(template: Path, tmp_path: Path, n: int) -> AppContext:
     target = tmp_path / f"run{n}.sqlite3"
     shutil.copyfile(template, target)
+    # the office's audit key with it: the template's chain is sealed with it (a new key is refused)
+    shutil.copytree(template.parent / "data", tmp_path / "data", dirs_exist_ok=True)
     return make_app(f"sqlite:///{target}", tmp_path, FixedClock(datetime(2026, 11, 24, 18, 0, tzinfo=UTC)),
                     migrate=False)
 
