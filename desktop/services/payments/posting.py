@@ -221,9 +221,10 @@ def _new_payment(uow: UnitOfWork, *, source: str, method: str, external_id: str,
     sealed, with its receipt number, in one INSERT (without it: the INSERT, then its seal)."""
     if amount_cents <= 0:
         raise UserError(f"A payment must be a positive amount (got {format_cents(amount_cents)}).")
-    payment = Payment(id=payment_id, receipt_number=receipt_number, source=source, method=method, external_id=external_id, amount_cents=amount_cents,
-                      received_at=received_at, value_date=value_date, reference=reference or None,
-                      payer_name=payer_name or None, card_last4=card_last4, cheque_number=cheque_number,
+    payment = Payment(id=payment_id, receipt_number=receipt_number, source=source, method=method,
+                      external_id=external_id, amount_cents=amount_cents, received_at=received_at,
+                      value_date=value_date, reference=reference or None, payer_name=payer_name or None,
+                      card_last4=card_last4, cheque_number=cheque_number,
                       import_id=import_id, drawer_id=drawer_id, user_id=uow.actor.user_id, status=status,
                       match_method=match_method, match_note=match_note,
                       identity_key=stored_identity_key(source, external_id, amount_cents, value_date))
