@@ -270,3 +270,39 @@ def test_the_tendered_label_is_not_clipped_at_1366(qtbot, app, people) -> None:
             need = widget.fontMetrics().boundingRect(text).width()
             assert widget.width() >= need + 2, (text, widget.width(), need)
     _drain(view)
+
+
+def test_the_counter_shows_each_receipt_in_one_dialog(qtbot, app, people, make_case, monkeypatch) -> None:
+    """A clerk takes hundreds of payments a day: each receipt goes into the same dialog (not a new window left in
+    memory a payment), showing that payment's receipt and nothing of the one before; Print prints that one."""
+    from desktop.ui.payments import counter as counter_module
+    from desktop.ui.payments.counter import ReceiptDialog
+
+    printed: list[tuple[int, str]] = []
+    monkeypatch.setattr(counter_module, "print_receipt",
+                        lambda _ctx, payment_id, number, _parent: printed.append((payment_id, number)))
+
+    make_case("HH0001-000801", fine_cents=6300)
+    make_case("HH0001-000802", fine_cents=5800)
+    view = _view(qtbot, app, people["clerk"])
+    counter = view.counter
+    receipts = []
+    for number in ("HH0001-000801", "HH0001-000802"):
+        counter.lookup.setText(number)
+        with qtbot.waitSignal(counter.cases_loaded, timeout=5000):
+            qtbot.keyClick(counter.lookup, Qt.Key.Key_Return)
+        with qtbot.waitSignal(counter.posted, timeout=5000) as posted:
+            qtbot.keyClick(counter.amount, Qt.Key.Key_Return)
+        assert counter.receipt_dialog is not None and counter.receipt_dialog.isVisible()
+        receipts.append((posted.args[0].receipt_number, counter.receipt_dialog))
+        counter.receipt_dialog.print_button.click()
+        assert printed[-1] == (posted.args[0].payment_id, posted.args[0].receipt_number)
+        text = counter.receipt_dialog.text.toPlainText()
+        assert posted.args[0].receipt_number in text and number in text
+        assert counter.receipt_dialog.close_button.hasFocus() or not counter.receipt_dialog.isActiveWindow()
+        qtbot.keyClick(counter.receipt_dialog, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not counter.receipt_dialog.isVisible())
+    (first_number, first), (_second_number, second) = receipts
+    assert first is second and first_number not in second.text.toPlainText()
+    assert len(counter.findChildren(ReceiptDialog)) == 1
+    _drain(view)

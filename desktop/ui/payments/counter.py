@@ -73,11 +73,15 @@ def print_receipt(ctx: UiContext, payment_id: int, number: str, parent: QWidget)
 
 
 class ReceiptDialog(QDialog):
-    """Shows the receipt; Print renders the ReportLab receipt and prints it. Enter closes it."""
+    """Shows the receipt; Print renders the ReportLab receipt and prints it. Enter closes it.
+
+    The counter keeps one and shows each payment's receipt in it (``show_receipt``): a new dialog a payment
+    cost a few milliseconds of the clerk's click and stayed in memory for the rest of the day."""
 
     def __init__(self, text: str, on_print: Callable[[], None] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Receipt")
+        self._on_print = on_print
         lay = QVBoxLayout(self)
         self.text = QPlainTextEdit(text)
         self.text.setReadOnly(True)
@@ -90,12 +94,23 @@ class ReceiptDialog(QDialog):
         buttons = QDialogButtonBox()
         self.close_button = buttons.addButton("Close (Enter)", QDialogButtonBox.ButtonRole.AcceptRole)
         self.close_button.setDefault(True)
-        if on_print is not None:
-            print_button = buttons.addButton("&Print", QDialogButtonBox.ButtonRole.ActionRole)
-            print_button.clicked.connect(on_print)
+        self.print_button = buttons.addButton("&Print", QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.clicked.connect(self._print)
+        self.print_button.setVisible(on_print is not None)
         buttons.accepted.connect(self.accept)
         lay.addWidget(buttons)
         self.close_button.setFocus()
+
+    def show_receipt(self, text: str, on_print: Callable[[], None] | None) -> None:
+        """Another payment's receipt in the same dialog (then ``open()`` it)."""
+        self.text.setPlainText(text)
+        self._on_print = on_print
+        self.print_button.setVisible(on_print is not None)
+        self.close_button.setFocus()
+
+    def _print(self) -> None:
+        if self._on_print is not None:
+            self._on_print()
 
 
 class CounterTab(QWidget):
@@ -394,8 +409,11 @@ class CounterTab(QWidget):
         def print_it() -> None:
             print_receipt(self.ctx, pid, result.receipt_number or str(pid), self)
 
-        self.receipt_dialog = ReceiptDialog(text, print_it, self)
-        self.receipt_dialog.finished.connect(lambda _r: self.reset())
+        if self.receipt_dialog is None:
+            self.receipt_dialog = ReceiptDialog(text, print_it, self)
+            self.receipt_dialog.finished.connect(lambda _r: self.reset())
+        else:
+            self.receipt_dialog.show_receipt(text, print_it)
         self.receipt_dialog.open()
 
     def reset(self) -> None:
