@@ -57,3 +57,40 @@ def test_a_lookup_by_a_sparse_column_reads_its_partial_index(any_app: AppContext
 def test_status_and_zone_lookups_still_read_an_index(any_app: AppContext, sql: str) -> None:
     plan = _plan(any_app, sql)
     assert "ix_citation_status_" in plan or "ix_citation_zone_issued_status" in plan, plan
+
+
+def test_the_address_search_reads_its_own_index_on_each_database(any_app: AppContext) -> None:
+    """scale_0002: PostgreSQL has only the byte-ordered address index (the plain one was read by no query and
+    was one more entry per row version); the search's condition still reads an index on both databases."""
+    from desktop.services.cases import queries
+
+    pg = any_app.db.dialect == "postgresql"
+    q = queries._Query(pg)
+    where = q.prefix("address", "1200 S")
+    with any_app.db.engine.connect() as conn:
+        if pg:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(str(r[0]) for r in conn.execute(text(f"EXPLAIN SELECT id FROM citations WHERE {where}"),
+                                                            q.params))
+        else:
+            plan = " ".join(str(r[-1]) for r in conn.execute(
+                text(f"EXPLAIN QUERY PLAN SELECT id FROM citations WHERE {where}"), q.params))
+    found = _index_sql(any_app)
+    if pg:
+        assert "ix_citation_address_c" in plan, plan
+        assert "ix_citations_address" not in found
+    else:
+        assert "ix_citations_address" in plan, plan
+        assert "ix_citations_address" in found
+
+
+def test_a_case_is_found_by_its_address_on_each_database(any_app: AppContext) -> None:
+    from desktop.domain.roles import Role
+    from desktop.services.cases import queries
+    from tests.conftest import seed_users
+    from tests.helpers.factories import add_citation
+
+    clerk = seed_users(any_app)[Role.CLERK]
+    cid = add_citation(any_app, number="ADDR-1", address="1200 S FIGUEROA ST")
+    add_citation(any_app, number="ADDR-2", address="1300 S FIGUEROA ST")
+    assert [r.id for r in queries.search_cases(any_app, clerk, "1200 s fig")] == [cid]
