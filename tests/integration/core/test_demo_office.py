@@ -77,3 +77,28 @@ def test_demo_on_a_new_postgresql_database_then_the_office_numbers_its_own_rows(
         assert paid.payment_id == int(s.scalar(select(func.max(Payment.id))))
         assert s.get(Citation, cid).status == "paid"
     assert _unsealed(pg_app) == {"citations": 0, "ledger_entries": 0, "payments": 0, "users": 0}
+
+
+def test_the_large_office_leaves_its_review_queue_checked(app: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The large office (bulk rows, `demo --citations 1000000`) writes its citations without the review checks;
+    those in review must then be checked, as a sync leaves them: before, each approval at a million found
+    "new warnings since you opened it" (the twenty-workstation harness met it on all 127 of its approvals)."""
+    from desktop.demo import office
+    from desktop.services.review import checks, queue
+
+    monkeypatch.setattr(office, "LARGE_FROM", 300)
+    build_demo(app, 420, seed=7)
+    with app.db.write_session() as s:
+        pending = checks._load(s, list(s.scalars(select(Citation.id).where(
+            Citation.status.in_(checks.REVIEWABLE)).order_by(Citation.id))))
+        outcomes = checks.evaluate(s, pending, app.paths.evidence_dir)
+        stored = {c.id: c.review_warnings for c in pending}
+        first = (pending[0].id, pending[0].citation_number)
+        s.rollback()
+    assert len(stored) >= 3, len(stored)
+    assert all(stored[o.citation_id] == o.warnings for o in outcomes)  # what the checks find now is stored
+    assert any(stored.values())  # and they did find something
+    clerk = users.actor_for(app, "clerk")
+    item = queue.review_item(app, clerk, first[0])
+    approved = queue.approve(app, clerk, first[0], seen_warnings=[str(w["code"]) for w in item.warnings])
+    assert approved.citation_number == first[1]  # no "new warnings since you opened it"
