@@ -12,46 +12,32 @@ Run: ``QT_QPA_PLATFORM=offscreen pytest tests/benchmarks/bench_counter_click.py 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.domain.ledger import EntryKind
 from desktop.services.admin import users
-from desktop.services.cases import steps as case_ops
 from desktop.services.core.context import AppContext
 from desktop.services.payments import posting as payments
 from desktop.ui.common.messages import MessageChannel
 from desktop.ui.common.tasks import TaskRunner
 from desktop.ui.context import UiContext
 from desktop.ui.payments.view import PaymentsView
-from tests.benchmarks.bench_payments_service import N, _fresh, template  # noqa: F401 - the shared office
+from tests.benchmarks.bench_payments_service import N, counter_app, one_ledger_entry, template  # noqa: F401 - the shared office
 
 ROUNDS = 100
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture
-def office(template: Path, tmp_path: Path) -> Iterator[AppContext]:  # noqa: F811
-    app = _fresh(template, tmp_path, 0)
-    yield app
-    app.db.dispose()
+def office(counter_app: AppContext) -> AppContext:  # noqa: F811 - a fresh copy of the shared office
+    return counter_app
 
 
 @pytest.mark.benchmark(group="counter-click")
 def test_floor_one_ledger_entry(benchmark, office: AppContext) -> None:  # type: ignore[no-untyped-def]
-    clerk = users.actor_for(office, "clerk")
-    ids = iter(range(1, N + 1))
-
-    def post() -> None:
-        with office.uow(clerk) as uow:
-            case_ops.post(uow, case_ops.load_case(uow, next(ids)), EntryKind.PAYMENT, -100, memo="bench")
-            uow.commit()
-
-    benchmark.pedantic(post, rounds=ROUNDS)
+    benchmark.pedantic(one_ledger_entry(office), rounds=ROUNDS)
 
 
 @pytest.mark.benchmark(group="counter-click")

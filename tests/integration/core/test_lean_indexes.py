@@ -26,12 +26,12 @@ def _index_sql(app: AppContext) -> dict[str, str]:
         return {str(name): " ".join(str(sql).lower().split()) for name, sql in rows}
 
 
-def _plan(app: AppContext, sql: str) -> str:
+def _plan(app: AppContext, sql: str, params: dict[str, object] | None = None) -> str:
     with app.db.engine.connect() as conn:
         if app.db.dialect == "sqlite":
-            return " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            return " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"), params or {}))
         conn.execute(text("SET LOCAL enable_seqscan = off"))  # a test database is tiny: not read whole
-        return " ".join(str(row[0]) for row in conn.execute(text(f"EXPLAIN {sql}")))
+        return " ".join(str(row[0]) for row in conn.execute(text(f"EXPLAIN {sql}"), params or {}))
 
 
 def test_mostly_empty_columns_are_indexed_only_where_they_hold_a_value(any_app: AppContext) -> None:
@@ -66,15 +66,7 @@ def test_the_address_search_reads_its_own_index_on_each_database(any_app: AppCon
 
     pg = any_app.db.dialect == "postgresql"
     q = queries._Query(pg)
-    where = q.prefix("address", "1200 S")
-    with any_app.db.engine.connect() as conn:
-        if pg:
-            conn.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = " ".join(str(r[0]) for r in conn.execute(text(f"EXPLAIN SELECT id FROM citations WHERE {where}"),
-                                                            q.params))
-        else:
-            plan = " ".join(str(r[-1]) for r in conn.execute(
-                text(f"EXPLAIN QUERY PLAN SELECT id FROM citations WHERE {where}"), q.params))
+    plan = _plan(any_app, f"SELECT id FROM citations WHERE {q.prefix('address', '1200 S')}", q.params)
     found = _index_sql(any_app)
     if pg:
         assert "ix_citation_address_c" in plan, plan
