@@ -34,6 +34,8 @@ from desktop.services.review.plate_ocr import PlateReader, ReaderUnavailable, en
 log = logging.getLogger(__name__)
 
 BATCH = 25
+#: photos whose file is not read (``read_photo`` skips them with the reason)
+_UNTRUSTED = frozenset({"missing", "integrity_failed"})
 Progress = Callable[[int, int], None]
 
 
@@ -52,11 +54,17 @@ class ReadRun:
     milliseconds: int = 0
     #: photos still without a reading when the run stopped at its ``max_photos``
     left: int = 0
+    #: photos whose reading is that of a photo of the same bytes read earlier in the run (not read again)
+    reused: int = 0
 
     def lines(self) -> list[str]:
         if self.unavailable:
             return [f"Plate photo check unavailable: {self.unavailable}. Nothing was read."]
-        rate = f" ({self.photos / (self.milliseconds / 1000):.1f} photos/s)" if self.milliseconds and self.photos else ""
+        read_here = self.photos - self.reused
+        rate = f" ({read_here / (self.milliseconds / 1000):.1f} photos/s)" if self.milliseconds and read_here else ""
+        if self.reused:
+            rate = rate[:-1] + "; " if rate else " ("
+            rate += f"{self.reused:,} the same bytes as a photo read before: its reading is kept)"
         out = [f"{self.photos:,} photos read{rate}: {self.read:,} plates read, {self.not_readable:,} not readable, "
                f"{self.skipped:,} skipped; {self.citations_checked:,} citations in review checked again"]
         if self.left:
@@ -165,6 +173,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
         run.unavailable = str(exc)
         return run
     store = EvidenceStore(app.paths.evidence_dir)
+    known: dict[tuple[str, str | None], PhotoReading] = {}  # this run's readings, by the photo's bytes and state
     done = conflicts = 0
     after = first - 1
     while True:
@@ -176,7 +185,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
         part = ReadRun()
         try:
             size, last = _read_batch(app, actor, reader, store, since, in_review_only, part, after,
-                                     min(BATCH, max_photos - run.photos) if max_photos else BATCH)
+                                     min(BATCH, max_photos - run.photos) if max_photos else BATCH, known)
         except IntegrityError:
             # another workstation stored readings of these photos first: theirs stand, go on with the rest
             conflicts += 1
@@ -188,6 +197,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
             break
         after = last
         run.photos += part.photos
+        run.reused += part.reused
         run.read += part.read
         run.not_readable += part.not_readable
         run.skipped += part.skipped
@@ -201,23 +211,48 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
 
 
 def _read_batch(app: AppContext, actor: Actor, reader: PlateReader, store: EvidenceStore, since: date | None,
-                in_review_only: bool, run: ReadRun, after: int, limit: int) -> tuple[int, int]:
+                in_review_only: bool, run: ReadRun, after: int, limit: int,
+                known: dict[tuple[str, str | None], PhotoReading] | None = None) -> tuple[int, int]:
     """Read one batch of photos of ids above ``after``, store the readings, check their citations again,
-    commit; its size (0: none) and its last photo id."""
-    with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
-        s = uow.session
-        batch = _pending(s, reader.version, since, limit, in_review_only, after)
-        if not batch:
-            return 0, after
-        touched: set[int] = set()
-        for photo, existing, jurisdiction in batch:
+    commit; its size (0: none) and its last photo id.
+
+    The photos are read (40-60 ms each) outside any write transaction: on SQLite a write transaction holds
+    the database's one write lock, so a batch read inside it kept every clerk's save waiting for up to a
+    second at a time while a workstation read plates in the background. Photos of the same bytes and state
+    (``known``: the run's readings by SHA-256 and typed state) are read once: the reader's answer depends on
+    nothing else. A photo another workstation read meanwhile keeps that reading."""
+    with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
+        batch = _pending(uow.session, reader.version, since, limit, in_review_only, after)
+    if not batch:
+        return 0, after
+    known = {} if known is None else known
+    results: list[tuple[EvidencePhoto, PhotoReading, int, bool]] = []
+    for photo, _existing, jurisdiction in batch:
+        key = (photo.sha256, jurisdiction)
+        reused = photo.integrity not in _UNTRUSTED and key in known
+        if reused:
+            result, ms = known[key], 0
+        else:
             try:
                 result, ms = read_photo(store, photo, reader, jurisdiction)
             except Exception as exc:  # noqa: BLE001 - one odd photo must not stop the run
                 log.exception("plate reading failed for photo %s", photo.id)
                 result, ms = PhotoReading(ReadStatus.SKIPPED, reason=f"the reader failed: {exc}"[:480]), 0
+            if result.status is not ReadStatus.SKIPPED:  # (a missing or damaged file is looked at each time)
+                known[key] = result
+        results.append((photo, result, ms, reused))
+    with app.uow(actor, Permission.REVIEW_CITATIONS) as uow:
+        s = uow.session
+        stored = {r.photo_id: r for r in s.scalars(
+            select(PlateReading).where(PlateReading.photo_id.in_([photo.id for photo, *_ in results])))}
+        touched: set[int] = set()
+        for photo, result, ms, reused in results:
+            existing = stored.get(photo.id)
+            if existing is not None and existing.engine == reader.version:
+                continue  # read by another workstation meanwhile: its reading stands
             _store(s, photo, existing, result, reader.version, ms, app.now())
             run.photos += 1
+            run.reused += reused
             run.milliseconds += ms
             if result.status is ReadStatus.READ:
                 run.read += 1

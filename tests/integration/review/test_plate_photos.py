@@ -267,3 +267,60 @@ def test_a_run_stops_at_its_most_photos_and_says_how_many_wait(reference, actors
     assert [len(readings(reference, cid)) for cid in cids] == [1, 1, 1, 0, 0]
     rest = plates.read_plates(reference, actors[Role.CLERK], max_photos=3)
     assert rest.photos == 2 and rest.left == 0 and len(rest.lines()) == 1
+
+
+def test_the_reader_works_outside_any_write_transaction(reference, actors, monkeypatch) -> None:
+    """SQLite has one write lock: a batch read inside a write transaction kept every other save waiting for up
+    to a second at a time while a workstation read plates in the background. While a photo is read, another
+    connection can take the write lock at once (``BEGIN IMMEDIATE`` with no wait)."""
+    import sqlite3
+
+    cids = [add_pending(reference, plate=f"7LCK00{i}", photos=[plate_photo(f"7LCK00{i}", seed=i)]) for i in range(3)]
+    path = reference.db.engine.url.database
+    real = plates.read_photo
+    free: list[bool] = []
+
+    def while_reading(store, photo, reader, jurisdiction=None):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:  # "database is locked"
+            free.append(False)
+        finally:
+            other.close()
+        return real(store, photo, reader, jurisdiction)
+
+    monkeypatch.setattr(plates, "read_photo", while_reading)
+    run = plates.read_plates(reference, actors[Role.CLERK])
+    assert run.photos == 3 and free == [True, True, True]
+    assert all(readings(reference, cid)[0].plate == f"7LCK00{i}" for i, cid in enumerate(cids))
+
+
+def test_photos_of_the_same_bytes_are_read_once_a_run(reference, actors, monkeypatch) -> None:
+    """The reader's answer depends only on the bytes and the typed state: a photo attached to several
+    citations (and the million-citation demo's 48 photos shared by a million citations) is read once a run;
+    a photo whose file failed its check is still skipped, and another state reads the bytes again."""
+    same = plate_photo("7GAM761")
+    cids = [add_pending(reference, plate="7GAM761", photos=[same]) for _ in range(3)]
+    other_state = add_pending(reference, plate="7GAM761", jurisdiction="NV", photos=[same])
+    failed = add_pending(reference, plate="7GAM761", photos=[dict(same, integrity="integrity_failed")])
+    real = plates.read_photo
+    calls: list[int] = []
+
+    def counted(store, photo, reader, jurisdiction=None):  # type: ignore[no-untyped-def]
+        calls.append(photo.citation_id)
+        return real(store, photo, reader, jurisdiction)
+
+    monkeypatch.setattr(plates, "read_photo", counted)
+    run = plates.read_plates(reference, actors[Role.CLERK])
+    assert sorted(calls) == sorted([cids[0], other_state, failed])
+    assert run.photos == 5 and run.reused == 2 and run.read == 4 and run.skipped == 1
+    first = readings(reference, cids[0])[0]
+    for cid in cids[1:]:
+        again = readings(reference, cid)[0]
+        assert (again.status, again.plate, again.plate_key, again.confidence, again.box, again.engine) == \
+               (first.status, first.plate, first.plate_key, first.confidence, first.box, first.engine)
+    assert readings(reference, failed)[0].status == "skipped"
+    assert "2 the same bytes as a photo read before: its reading is kept)" in run.lines()[0]
