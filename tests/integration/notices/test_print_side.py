@@ -111,3 +111,38 @@ def test_the_daily_run_reports_its_print_copies(app: AppContext, actors: dict[Ro
     queue_case(app)
     lines = run_daily(app, actors[Role.SUPERVISOR]).lines()
     assert any(line.startswith("Print copies: 1 print copy of new evidence photos made") for line in lines), lines
+
+
+def test_print_copies_are_of_each_queued_case_s_main_photo_once(app: AppContext, actors: dict[Role, Actor]) -> None:
+    """The notice prints the case's first photo (by position, then id): only that one gets a copy, a photo
+    shared by several queued cases is made once, and a case whose notice is not queued gets none."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, update
+
+    from desktop.demo.photos import street_photo
+    from desktop.persistence.models import EvidencePhoto, Notice
+    from tests.helpers.notice_cases import store_photo
+
+    def shot(plate: str, seed: int) -> bytes:
+        return street_photo(plate, "CA", "WT", "TOYT", datetime(2026, 10, 30, 17, 15, tzinfo=UTC), 34.04, -118.26,
+                            seed=seed)
+
+    shared = shot("8SHR001", 41)
+    first, _ = queue_case(app, photo=shared)
+    queue_case(app, photo=shared)
+    two, _ = queue_case(app, photo=False)
+    context = store_photo(app, two, shot("8TWO001", 42))
+    main = store_photo(app, two, shot("8TWO001", 43))
+    mailed, notice = queue_case(app)
+    with app.db.write_session() as s:  # the photo stored later is the case's first: position 0 against 1
+        s.execute(update(EvidencePhoto).where(EvidencePhoto.sha256 == context).values(position=1))
+        s.execute(update(Notice).where(Notice.id == notice).values(status="mailed"))
+        s.commit()
+        shared_sha, mailed_sha = (s.scalar(select(EvidencePhoto.sha256).where(EvidencePhoto.citation_id == cid))
+                                  for cid in (first, mailed))
+    made = make_print_copies(app, actors[Role.MAIL_OFFICE])
+    assert made.made == 2 and not made.failed
+    copies = PhotoDerivatives(app.paths, app.renderer)
+    assert copies.path_for(shared_sha).exists() and copies.path_for(main).exists()
+    assert not copies.path_for(context).exists() and not copies.path_for(mailed_sha).exists()
