@@ -56,6 +56,8 @@ class ReadRun:
     left: int = 0
     #: photos whose reading is that of a photo of the same bytes read earlier in the run (not read again)
     reused: int = 0
+    #: the run stopped because Cancel was asked (``left`` photos wait)
+    cancelled: bool = False
 
     def lines(self) -> list[str]:
         if self.unavailable:
@@ -69,7 +71,8 @@ class ReadRun:
                f"{self.skipped:,} skipped; {self.citations_checked:,} citations in review checked again"]
         if self.left:
             some = "1 more photo waits" if self.left == 1 else f"{self.left:,} more photos wait"
-            out.append(f"{some} to be read (at most {self.photos:,} a daily run): idle workstations read "
+            why = "stopped by Cancel" if self.cancelled else f"at most {self.photos:,} a daily run"
+            out.append(f"{some} to be read ({why}): idle workstations read "
                        f"{'it' if self.left == 1 else 'them'}, or `main.py plates read`")
         if self.differs:
             numbers = sorted(self.differs)
@@ -178,6 +181,7 @@ def read_plates(app: AppContext, actor: Actor, since: date | None = None, *, pro
     after = first - 1
     while True:
         if cancelled is not None and cancelled():
+            run.left, run.cancelled = max(total - run.photos, 0), True
             break
         if max_photos and run.photos >= max_photos:
             run.left = max(total - run.photos, 0)

@@ -1,6 +1,7 @@
 """The "Run daily escalation" action: pick the day, watch the progress, cancel, read the report.
 
-The run is one transaction: Cancel rolls everything back. After the run the open cases without a
+The escalation is one transaction: Cancel before it commits rolls everything back; after it, the print copies
+and the plate reading stop where they are and the report says what waits. After the run the open cases without a
 next action are counted (the goal is none) and can be opened as a work list."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QDateEdit, QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from desktop.services.daily_run import run_daily
+from desktop.services.daily_run import DailyRunCancelled, run_daily
 from desktop.ui.common.operations import Changes, Mutation
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, Task, TaskControl
@@ -71,7 +72,7 @@ class EscalationDialog(QDialog):
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda _checked=False: self.start())
         self.progress_panel.message.connect(self.stage.setText)
-        self.progress_panel.cancelled.connect(lambda: self.stage.setText("Cancelling… (the run is rolled back)"))
+        self.progress_panel.cancelled.connect(lambda: self.stage.setText("Cancelling… (an escalation not yet committed is rolled back)"))
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         for b in (self.run_button, self.cancel_button, self.close_button):
@@ -86,7 +87,7 @@ class EscalationDialog(QDialog):
         app, actor = self.ctx.app, self.ctx.actor
 
         def work(control: TaskControl) -> Any:
-            return run_daily(app, actor, day, control.step)
+            return run_daily(app, actor, day, control.progress, lambda: control.cancelled)
 
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
@@ -118,7 +119,7 @@ class EscalationDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()
-        if isinstance(exc, Cancelled):
+        if isinstance(exc, (Cancelled, DailyRunCancelled)):
             self.stage.setText("Cancelled.")
             self.report.setPlainText("Cancelled: nothing was changed (the run is one transaction).")
             return

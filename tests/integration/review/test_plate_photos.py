@@ -324,3 +324,65 @@ def test_photos_of_the_same_bytes_are_read_once_a_run(reference, actors, monkeyp
                (first.status, first.plate, first.plate_key, first.confidence, first.box, first.engine)
     assert readings(reference, failed)[0].status == "skipped"
     assert "2 the same bytes as a photo read before: its reading is kept)" in run.lines()[0]
+
+
+def test_the_daily_run_shows_the_plate_step_s_progress_and_a_cancel_after_the_commit_stops_it(
+        reference, actors, monkeypatch) -> None:
+    """The plate step after the escalation's commit reports its progress (the photos it will read, capped at
+    its setting) and a Cancel there stops it at the next batch: the escalation stays committed, the photos
+    read stay read, and the report says how many wait. (Before, the dialog showed "Plate photos 0 / 1" for the
+    whole step, 2.5 minutes on the demo office, and Cancel did nothing until it ended.)"""
+    from desktop.services.core import settings
+    from desktop.services.daily_run import run_daily
+
+    for i in range(4):
+        add_pending(reference, plate=f"7CNL00{i}", photos=[{"integrity": "integrity_failed"}])
+    settings.set_value(reference, actors[Role.ADMIN], "plates.daily_run_max_photos", 3)
+    monkeypatch.setattr(plates, "BATCH", 1)
+    seen: list[tuple[int, int, str]] = []
+    stop: list[bool] = []
+
+    def progress(done: int, total: int, text: str) -> None:
+        seen.append((done, total, text))
+        if text.startswith("Plate photos: 1 of"):
+            stop.append(True)  # Cancel, once the first batch is read
+
+    result = run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1), progress,
+                       cancelled=lambda: bool(stop))
+    assert ("Plate photos: 1 of 3 read") in [text for _d, _t, text in seen]
+    assert all(total == 3 for _d, total, text in seen if text.startswith("Plate photos:"))
+    lines = result.lines()
+    assert any(line.startswith("Plate photos: 1 photos read") for line in lines), lines
+    assert "  3 more photos wait to be read (stopped by Cancel): idle workstations read them, or " \
+           "`main.py plates read`" in lines
+    assert result.as_of == ISSUED.date() + timedelta(days=1)  # the escalation ran and committed
+
+
+def test_a_cancel_before_the_escalation_commits_changes_nothing(reference, actors) -> None:
+    """Cancel during the escalation rolls its one transaction back and the later steps do not run."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func
+
+    from desktop.persistence.models import LedgerEntry
+    from desktop.services.daily_run import DailyRunCancelled, run_daily
+    from tests.helpers.factories import add_citation
+
+    la = ZoneInfo("America/Los_Angeles")
+    for i in range(3):  # open cases long past their first stage: the escalation would post penalties
+        add_citation(reference, plate=f"7CNL02{i}", issued_at=datetime(2026, 9, 1 + i, 10, tzinfo=la))
+    cid = add_pending(reference, plate="7CNL010", photos=[plate_photo("7CNL010")])
+    asked: list[str] = []
+
+    def progress(done: int, total: int, text: str) -> None:
+        asked.append(text)
+
+    with pytest.raises(DailyRunCancelled):
+        run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1), progress,
+                  cancelled=lambda: any(t.startswith("Scheduling") for t in asked))
+    with reference.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "penalty")) == 0
+    assert readings(reference, cid) == [] and not any(t.startswith("Plate photos") for t in asked)
+    result = run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1))  # and again, whole
+    assert result.penalties == 3 and len(readings(reference, cid)) == 1
