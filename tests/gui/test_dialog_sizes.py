@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QLabel
 
 from desktop.domain.roles import Role
 from desktop.ui.common.screen_fit import FRAME_MARGIN
@@ -43,4 +43,10 @@ def test_the_dialog_fits_a_laptop_screen(qtbot, ui_ctx, actors, name) -> None:
     assert least.width() <= LAPTOP[0] - FRAME_MARGIN and least.height() <= LAPTOP[1] - FRAME_MARGIN, least
     room = QGuiApplication.primaryScreen().availableGeometry()  # the test screen: it opens no larger
     assert dialog.width() <= room.width() - FRAME_MARGIN and dialog.height() <= room.height() - FRAME_MARGIN
+    # no line of text cut off: a label that does not wrap is as wide as its text (the escalation's was not)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    wide = [label.text()[:40] for label in dialog.findChildren(QLabel)
+            if label.isVisible() and not label.wordWrap() and label.sizeHint().width() > label.width()]
+    assert not wide, wide
     ui_ctx.runner.wait_all(10000)

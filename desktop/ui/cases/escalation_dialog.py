@@ -36,9 +36,11 @@ class EscalationDialog(QDialog):
         self.setWindowTitle("Daily escalation")
         self.setMinimumWidth(560)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Moves every open case along its profile's ladder for the day: penalties, due "
-                             "notices, collections referrals and the hot list. Running it twice for the same "
-                             "day changes nothing."))
+        about = QLabel("Moves every open case along its profile's ladder for the day: penalties, due "
+                       "notices, collections referrals and the hot list. Running it twice for the same "
+                       "day changes nothing.")
+        about.setWordWrap(True)  # (one line of it was wider than the dialog and cut off)
+        lay.addWidget(about)
         row = QHBoxLayout()
         row.addWidget(QLabel("As of"))
         self.as_of = QDateEdit()
