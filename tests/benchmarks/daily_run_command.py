@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,8 @@ def _copy_office(url: str, data_dir: Path, into: Path) -> tuple[str, Path, Any]:
     if url.startswith("sqlite"):
         source = Path(url.split(":///", 1)[1])
         target = data / f"copy-{source.name}"
-        shutil.copyfile(source, target)
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # (a consistent copy, with what is still in the write-ahead log)
         return f"sqlite:///{target}", data, lambda: shutil.rmtree(data, ignore_errors=True)
     import psycopg
 
