@@ -320,17 +320,26 @@ def test_every_open_case_has_a_next_action_even_without_a_profile(app: AppContex
     assert escalation.cases_without_next_action(app) == []
 
 
-def test_notice_to_a_case_without_owner_is_held_then_released(app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+def test_notice_to_a_case_without_owner_is_held_then_released(any_app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+    app = any_app
     actor = seed_users(app)[Role.SUPERVISOR]
     cid = add_citation(app, plate="8XYZ001", issued_at=datetime(2024, 1, 1, 18, tzinfo=ZoneInfo("UTC")))
     bad = add_citation(app, plate="8XYZ002", issued_at=datetime(2024, 1, 1, 18, tzinfo=ZoneInfo("UTC")))
-    add_owner(app, "8XYZ002", "DOE, JOHN", "GENERAL DELIVERY")
-    escalate(app, clock, actor, date(2024, 1, 23))
+    good = add_citation(app, plate="8XYZ003", issued_at=datetime(2024, 1, 1, 18, tzinfo=ZoneInfo("UTC")))
+    bad_owner = add_owner(app, "8XYZ002", "DOE, JOHN", "GENERAL DELIVERY")
+    good_owner = add_owner(app, "8XYZ003", "ROE, JANE", "55 Main St, Santa Monica, CA 90405")
+    result = escalate(app, clock, actor, date(2024, 1, 23))
+    assert (result.notices_held, result.notices_queued, result.owner_lookups) == (2, 1, 3)
     with app.db.reading() as s:
         held = {n.citation_id: n for n in s.scalars(select(Notice))}
         assert held[cid].status == "held" and "No registered owner" in held[cid].hold_reason
         assert held[bad].status == "held" and held[bad].hold_reason.startswith("Owner address cannot be mailed")
-        assert s.get(Citation, cid).next_action == "owner:notice_of_delinquent_violation"
+        assert held[good].status == "queued"
+        # the step, the owner looked up and the next action are written together, each case once
+        assert [(c.owner_id, c.next_action, c.stage) for c in (s.get(Citation, i) for i in (cid, bad, good))] == [
+            (None, "owner:notice_of_delinquent_violation", held[cid].stage),
+            (bad_owner, "owner:notice_of_delinquent_violation", held[cid].stage),
+            (good_owner, "mail:notice_of_delinquent_violation", held[cid].stage)]
     # The registry now answers for the first plate: the next run looks again and releases the notice.
     add_owner(app, "8XYZ001", "ROE, RICHARD", "55 Main St, Santa Monica, CA 90405")
     result = escalate(app, clock, actor, date(2024, 1, 24))
