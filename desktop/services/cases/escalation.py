@@ -557,12 +557,10 @@ class _Run:
         status = "status = 'in_collections', " if rung.moves_to_collections else ""
         params: dict[str, Any] = {"key": rung.key}
         if rung.notice_kind:
-            # "Mail the notice", or "find the owner" where the notice queued next will be held (no owner on
-            # file, or an address that cannot be mailed: ``_queue_notice``'s own test of the same owner).
-            action = ("CASE WHEN (SELECT o.address_status FROM registered_owners o WHERE o.id = b.owner_id) = 'ok' "
-                      "THEN :mail_code ELSE :owner_code END")
-            when = ":today"
-            params.update(mail_code=rung.mail_code, owner_code=rung.owner_code, today=self.today_in(v.tz))
+            # "Mail the notice" for now; the few held for a clerk are told apart once queued (a look-up of each
+            # case's owner here, to write "find the owner" at once, cost more than rewriting those few).
+            action, when = ":mail_code", ":today"
+            params.update(mail_code=rung.mail_code, today=self.today_in(v.tz))
         else:
             action, when = ":next_code", nxt
             params["next_code"] = rung.next_code or "review"
@@ -571,7 +569,7 @@ class _Run:
         owner = "owner_id = COALESCE(citations.owner_id, b.owner_id), " if self._looked_up else ""
         # Values that do not depend on the batch row need no join: the ids are enough.
         batch = (f"FROM esc_batch b WHERE {sql.driven_by('citations', 'esc_batch', 'b')}"
-                 if "b." in nxt + action + when + owner else "WHERE citations.id IN (SELECT id FROM esc_batch)")
+                 if "b." in nxt + when + owner else "WHERE citations.id IN (SELECT id FROM esc_batch)")
         with sql.indexes_rebuilt("citations", NEXT_STEP_INDEXES, n):
             sql.run(f"""
                 UPDATE citations SET stage = :key, profile_version = {v.version}, {status}{owner}
@@ -602,9 +600,10 @@ class _Run:
             f"""SELECT b.id, :kind, :key, {status}, :now, {held_reason}, o.id, {sql.address_json('o')}, :dkey
                 FROM esc_batch b LEFT JOIN registered_owners o ON o.id = b.owner_id WHERE b.id IS NOT NULL""",
             "citation_id, dedupe_key", kind=rung.notice_kind, key=rung.key, now=self.now, dkey=rung.notice_dedupe_key)
-        # (their cases' next action, "find the owner", was written with the step: ``_enter``)
-        held = int(sql.scalar("SELECT COUNT(*) FROM notices WHERE status = 'held' AND queued_at = :now "
-                              "AND dedupe_key = :dkey", now=self.now, dkey=rung.notice_dedupe_key) or 0) if inserted else 0
+        held = sql.run("""UPDATE citations SET next_action = :owner_code
+                          WHERE id IN (SELECT citation_id FROM notices WHERE status = 'held' AND queued_at = :now
+                                       AND dedupe_key = :dkey)""",
+                       owner_code=rung.owner_code, now=self.now, dkey=rung.notice_dedupe_key) if inserted else 0
         self.result.notices_held += held
         self.result.notices_queued += inserted - held
         return inserted
