@@ -33,7 +33,13 @@ log = logging.getLogger(__name__)
 
 
 class DailyRunCancelled(Exception):
-    """Cancel was asked before the escalation committed: nothing of the escalation was stored."""
+    """Cancel was asked before the escalation committed: nothing of the escalation was stored. ``kept``: the
+    report lines of the steps before it, each its own transaction and committed (tonight's backup, the appeal
+    deadlines, the payment plans)."""
+
+    def __init__(self, kept: list[str]) -> None:
+        super().__init__("Cancelled before the escalation committed")
+        self.kept = kept
 
 
 def _backup_line(app: AppContext, actor: Actor) -> str:
@@ -72,9 +78,11 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
     if not actor.is_system:
         actor = Actor.system(f"daily-run by {actor.username}"[:57])  # the audit username is 64 characters
 
+    kept: list[str] = []
+
     def step(done: int, total: int, text: str) -> None:
         if cancelled is not None and cancelled():
-            raise DailyRunCancelled()
+            raise DailyRunCancelled(kept)
         if progress:
             progress(done, total, text)
 
@@ -84,10 +92,13 @@ def run_daily(app: AppContext, actor: Actor, as_of: date | None = None,
 
     step(0, 0, "Nightly backup")
     backup_line = _backup_line(app, actor)
+    kept.append(backup_line)
     step(0, 0, "Appeal deadlines")
     deadlines = apply_appeal_deadlines(app, actor, as_of)
+    kept.extend(_section("Appeal deadlines", deadlines.lines()))
     step(0, 0, "Payment plans")
     plans = check_plans(app, actor, as_of)
+    kept.extend(_section("Payment plans", plans.lines()))
     result = run_escalation(app, actor, as_of, step)
     # committed: from here a Cancel stops the remaining steps, each keeping what it did
     stop = cancelled or (lambda: False)

@@ -137,6 +137,7 @@ def test_escalation_action_runs_with_progress_and_can_be_cancelled(qtbot, app: A
     dlg.cancel()
     qtbot.waitUntil(lambda: dlg.task is None, timeout=10000)
     assert "Cancelled" in dlg.report.toPlainText()
+    assert "no case was escalated" in dlg.report.toPlainText()
     with app.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "penalty")) == 0
         assert s.scalar(select(func.count()).select_from(Citation).where(Citation.stage.is_not(None))) == 0

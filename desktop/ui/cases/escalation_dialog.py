@@ -123,7 +123,10 @@ class EscalationDialog(QDialog):
         self._finish()
         if isinstance(exc, (Cancelled, DailyRunCancelled)):
             self.stage.setText("Cancelled.")
-            self.report.setPlainText("Cancelled: nothing was changed (the run is one transaction).")
+            text = "Cancelled: no case was escalated (the escalation is one transaction, rolled back)."
+            if isinstance(exc, DailyRunCancelled) and exc.kept:
+                text += "\nDone before Cancel, and kept:\n" + "\n".join(exc.kept)
+            self.report.setPlainText(text)
             return
         self.stage.setText("Failed.")
         self.report.setPlainText(str(exc))

@@ -378,9 +378,12 @@ def test_a_cancel_before_the_escalation_commits_changes_nothing(reference, actor
     def progress(done: int, total: int, text: str) -> None:
         asked.append(text)
 
-    with pytest.raises(DailyRunCancelled):
+    with pytest.raises(DailyRunCancelled) as stopped:
         run_daily(reference, actors[Role.SUPERVISOR], ISSUED.date() + timedelta(days=1), progress,
                   cancelled=lambda: any(t.startswith("Scheduling") for t in asked))
+    # the steps before the escalation committed on their own: the cancel says what they did, not "nothing"
+    assert [line.split(":")[0] for line in stopped.value.kept if not line.startswith(" ")] == [
+        "Nightly backup", "Appeal deadlines", "Payment plans"]
     with reference.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "penalty")) == 0
     assert readings(reference, cid) == [] and not any(t.startswith("Plate photos") for t in asked)
