@@ -309,13 +309,16 @@ class _Run:
                 f"AND {alias}.profile_code = '{v.code}' AND {alias}.profile_version = {v.version} "
                 f"AND {alias}.stage = '{rung.key}'")
 
-    def _undated(self, v: _Version, rung: Rung) -> tuple[str, dict[str, Any]] | None:
+    def _undated(self, v: _Version, rung: Rung, only: str | None = None) -> tuple[str, dict[str, Any]] | None:
         """SQL selecting (id, d, status, owner_id, fine_cents) of the cases standing on ``rung`` whose
-        next step had no date yet and now has one (its notice was mailed, or it counts from the issue)."""
+        next step had no date yet and now has one (its notice was mailed, or it counts from the issue);
+        ``only``: a work table whose ids limit it."""
         sql = self.sql
         if rung.is_final or rung.anchor is None or rung.days is None:
             return None
         where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
+        if only is not None:
+            where += f" AND c.id IN (SELECT id FROM {only})"
         if rung.anchor is Anchor.ISSUE:
             due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
             return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
@@ -360,22 +363,28 @@ class _Run:
         mailed; or a new case, which starts on the first stage of the version in force on its issue
         date), with that date. ``advance`` moves those already due, ``date_next_steps`` dates the rest;
         each case is written once."""
-        sql = self.sql
         for v in self.versions:
             for index, rung in enumerate(v.rungs):
-                undated = self._undated(v, rung)
-                if undated is None:
-                    continue
-                select_sql, params = undated
-                tag = self._tag(v, rung)
-                self._undated_rows[tag] = sql.fill("esc_undated", f"""
-                    INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
-                    SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
-                    WHERE u.d IS NOT NULL""", tag=tag, **params)
-                if index == 0:
+                if self._collect_undated(v, rung) and index == 0:
                     new = self._new_cases(v, rung)
-                    self._undated_rows[tag] += new
+                    self._undated_rows[self._tag(v, rung)] += new
                     self.result.scheduled += new
+
+    def _collect_undated(self, v: _Version, rung: Rung, only: str | None = None) -> bool:
+        """Add to ``esc_undated`` the cases on ``rung`` (of ``only``, if given) whose next step now has a date;
+        False for a rung whose next step is never dated (the last, or one without a clock)."""
+        undated = self._undated(v, rung, only)
+        if undated is None:
+            return False
+        select_sql, params = undated
+        tag = self._tag(v, rung)
+        if only is not None:  # rows they had on the rung they left were read by ``advance`` already
+            self.sql.run(f"DELETE FROM esc_undated WHERE id IN (SELECT id FROM {only})")
+        self._undated_rows[tag] = self._undated_rows.get(tag, 0) + self.sql.fill("esc_undated", f"""
+            INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
+            SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
+            WHERE u.d IS NOT NULL""", tag=tag, **params)
+        return True
 
     def _new_cases(self, v: _Version, rung: Rung) -> int:
         """Cases never escalated whose issue date falls under version ``v``: their first stage's next step."""
@@ -467,6 +476,10 @@ class _Run:
                 inserted = self._queue_notice(rung, n, earlier_notices)
                 if inserted < n:  # a notice of this stage existed already: read its state
                     self.set_next_actions("esc_batch", v, rung)
+                    # Mailed already (before an appeal sent the case back, say): the stage's clock started
+                    # at that mailing. Dated here like any mailed notice's case: the next rung moves it on
+                    # in this run if that date has passed, ``date_next_steps`` dates it otherwise.
+                    self._collect_undated(v, rung, only="esc_batch")
             if rung.is_legal_step:
                 self._audit_legal_step(v, rung)
 

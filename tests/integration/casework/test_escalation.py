@@ -350,6 +350,42 @@ def test_notice_to_a_case_without_owner_is_held_then_released(any_app: AppContex
         assert s.get(Citation, cid).next_action == "mail:notice_of_delinquent_violation"
 
 
+def test_a_case_whose_stage_notice_was_mailed_before_it_reached_the_stage(any_app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
+    """A case taken over with its Notice to Owner already mailed (by the system before, say; the demo's
+    England appeal AV80412003 is one): when the run moves it onto that stage, the stage's clock started at
+    that mailing. Recent mailing: dated as the calculator dates it. Mailed long ago: moved on in the same run.
+    Neither is left without a date for its next action (it was, for a day, before)."""
+    app = any_app
+    supervisor = seed_users(app)[Role.SUPERVISOR]
+    tz = ZoneInfo(TZ["ENG"])
+    profile = _profile(app, "ENG")
+    day = date(2024, 6, 3)
+    cases = {}
+    for n, mailed_ago in enumerate((10, 45)):
+        plate = f"LB07SE{n}"
+        owner = add_owner(app, plate, "SMITH, JANE", ENG_ADDRESS, jurisdiction="GB")
+        issued = datetime.combine(day - timedelta(days=90), datetime.min.time(), tzinfo=tz).replace(hour=9)
+        cid = add_citation(app, plate=plate, jurisdiction="GB", profile_code="ENG", issued_at=issued, fine_cents=7000)
+        mailed = datetime.combine(day - timedelta(days=mailed_ago), datetime.min.time(), tzinfo=tz).replace(hour=16)
+        with app.db.write_session() as s:
+            s.add(Notice(citation_id=cid, kind="notice_to_owner", stage="notice_to_owner", status="mailed",
+                         queued_at=mailed, mailed_at=mailed, owner_id=owner, dedupe_key="stage:notice_to_owner"))
+            s.commit()
+        cases[mailed_ago] = cid
+    escalate(app, clock, supervisor, day, "ENG")
+    assert escalation.cases_without_next_action(app) == []
+    recent, old = cases[10], cases[45]
+    assert _compare_with_plan(app, recent, profile, day, [], catching_up=True) == "notice_to_owner"
+    assert _compare_with_plan(app, old, profile, day, [], catching_up=True) == "charge_certificate"
+    c, penalties, notices = _snapshot(app, old)
+    # +50 %, dated the day it fell due (the calculator agreed above), not the day of the run
+    assert [p[:2] for p in penalties] == [("penalty:charge_certificate", 3500)] and penalties[0][2] < day
+    assert [(k, st) for _s, k, st, _m in notices] == [("notice_to_owner", "mailed"), ("charge_certificate", "queued")]
+    c, penalties, notices = _snapshot(app, recent)
+    assert c.next_stage_on == c.next_action_date and c.next_action_date > day and penalties == []
+    assert [k for _s, k, _st, _m in notices] == ["notice_to_owner"]  # not queued a second time
+
+
 def test_closed_case_notices_are_cancelled(app: AppContext, clock) -> None:  # type: ignore[no-untyped-def]
     actor = seed_users(app)[Role.SUPERVISOR]
     add_owner(app, "7ABC123")
