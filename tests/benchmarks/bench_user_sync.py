@@ -18,7 +18,8 @@ Measured in the same run, group "user-sync":
   audit entries) inserted raw: sqlite3 ``executemany`` in one transaction; PostgreSQL ``COPY`` (binary) of
   each table, read out of the synced database beforehand;
 - ``previous code`` (when CURBDESK_BENCH_OLD_TREE names a checkout of the code before this change, e.g.
-  /work/main, which is the default when it exists): the same command run from that checkout, one round.
+  /work/main, which is the default when it exists): the same command run from that checkout, one round
+  (CURBDESK_BENCH_PREVIOUS_ROUNDS for more).
 
 ``CURBDESK_BENCH_WRAP`` runs the command under another, for a profile of where its time goes, e.g.
 ``py-spy record --subprocesses --format raw -o sync.txt --`` (the figures are then not the command's own).
@@ -55,6 +56,8 @@ from desktop.services.core.context import Actor
 ROOT = Path(__file__).resolve().parents[2]
 CITATIONS = int(os.environ.get("CURBDESK_BENCH_SYNC_CITATIONS", "30000"))
 ROUNDS = int(os.environ.get("CURBDESK_BENCH_SYNC_ROUNDS", "3"))
+#: rounds of the previous code (one by default: it is the comparison, not the figure)
+PREVIOUS_ROUNDS = int(os.environ.get("CURBDESK_BENCH_PREVIOUS_ROUNDS", "1"))
 OLD_TREE = Path(os.environ.get("CURBDESK_BENCH_OLD_TREE", "/work/main"))
 TARGET = 5000.0
 #: the tables a sync writes (the floor inserts their new rows)
@@ -354,7 +357,7 @@ def _previous(benchmark: Any, backend: Backend) -> None:
     if not main.is_file() or OLD_TREE.resolve() == ROOT.resolve():
         pytest.skip(f"no checkout of the previous code at {OLD_TREE} (CURBDESK_BENCH_OLD_TREE)")
     rounds = Rounds(backend, main)
-    median = rounds.measure(benchmark, 1)
+    median = rounds.measure(benchmark, PREVIOUS_ROUNDS)
     total, queued, checked = backend.citations_checked(rounds.db)
     assert total == CITATIONS and checked == queued > CITATIONS * 0.9, (total, queued, checked)
     this = _results.get(f"{backend.name}:this code")
