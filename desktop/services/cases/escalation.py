@@ -312,13 +312,13 @@ class _Run:
     def _undated(self, v: _Version, rung: Rung, only: str | None = None) -> tuple[str, dict[str, Any]] | None:
         """SQL selecting (id, d, status, owner_id, fine_cents) of the cases standing on ``rung`` whose
         next step had no date yet and now has one (its notice was mailed, or it counts from the issue);
-        ``only``: a work table whose ids limit it."""
+        ``only``: a query of the ids it is limited to."""
         sql = self.sql
         if rung.is_final or rung.anchor is None or rung.days is None:
             return None
         where = f"c.next_stage_on IS NULL AND {self._case_filter(v, rung)}"
         if only is not None:
-            where += f" AND c.id IN (SELECT id FROM {only})"
+            where += f" AND c.id IN ({only})"
         if rung.anchor is Anchor.ISSUE:
             due = sql.add_days(sql.local_date("c.issued_at", v.tz), f"{rung.days} + c.held_days")
             return (f"SELECT c.id AS id, {due} AS d, c.status AS status, c.owner_id AS owner_id, "
@@ -371,7 +371,7 @@ class _Run:
                     self.result.scheduled += new
 
     def _collect_undated(self, v: _Version, rung: Rung, only: str | None = None) -> bool:
-        """Add to ``esc_undated`` the cases on ``rung`` (of ``only``, if given) whose next step now has a date;
+        """Add to ``esc_undated`` the cases on ``rung`` (those ``only`` selects, if given) whose next step now has a date;
         False for a rung whose next step is never dated (the last, or one without a clock)."""
         undated = self._undated(v, rung, only)
         if undated is None:
@@ -379,7 +379,7 @@ class _Run:
         select_sql, params = undated
         tag = self._tag(v, rung)
         if only is not None:  # rows they had on the rung they left were read by ``advance`` already
-            self.sql.run(f"DELETE FROM esc_undated WHERE id IN (SELECT id FROM {only})")
+            self.sql.run(f"DELETE FROM esc_undated WHERE id IN ({only})")
         self._undated_rows[tag] = self._undated_rows.get(tag, 0) + self.sql.fill("esc_undated", f"""
             INSERT INTO esc_undated (id, d, status, owner_id, fine, tag, new)
             SELECT u.id, u.d, u.status, u.owner_id, u.fine, :tag, 0 FROM ({select_sql}) u
@@ -479,7 +479,8 @@ class _Run:
                     # Mailed already (before an appeal sent the case back, say): the stage's clock started
                     # at that mailing. Dated here like any mailed notice's case: the next rung moves it on
                     # in this run if that date has passed, ``date_next_steps`` dates it otherwise.
-                    self._collect_undated(v, rung, only="esc_batch")
+                    # (those ``set_next_actions`` left without a date: a few, where the batch may be 500,000)
+                    self._collect_undated(v, rung, only="SELECT e.id FROM esc_next e WHERE e.d IS NULL")
             if rung.is_legal_step:
                 self._audit_legal_step(v, rung)
 
