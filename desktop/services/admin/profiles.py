@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -139,6 +140,22 @@ def _forget(session: Session, transaction: Any) -> None:
 
 def versions_by_key(session: Session) -> dict[tuple[str, int], JurisdictionProfile]:
     return {(v.code, v.version): v.profile for v in all_versions(session)}
+
+
+#: (database, code, version) -> that profile version's currency. A saved version is never changed (a change
+#: is a new version), so the case list reads the profiles only when a page shows a version not seen before.
+_CURRENCY: dict[tuple[str, str, int], str] = {}
+
+
+def currencies(session: Session, keys: Iterable[tuple[str | None, int | None]]) -> dict[tuple[str, int], str]:
+    """The currency of each profile version in ``keys`` that is stored (a case without one is left out)."""
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    wanted = {(code, version) for code, version in keys if code is not None and version is not None}
+    if any((database, code, version) not in _CURRENCY for code, version in wanted):
+        for v in all_versions(session):
+            _CURRENCY[(database, v.code, v.version)] = v.profile.currency
+    return {(code, version): _CURRENCY[(database, code, version)] for code, version in wanted
+            if (database, code, version) in _CURRENCY}
 
 
 def in_force(session: Session, code: str, on: date) -> StoredProfile:

@@ -117,6 +117,8 @@ class CaseRow:
     on_hold: bool = False
     photo_read: bool = False
     """Found because a photo of it reads the searched plate, while the plate typed on it is another."""
+    currency: str = "USD"
+    """Of its profile version (an English case's balance is in pounds)."""
 
 
 class _Query:
@@ -322,7 +324,7 @@ _COLUMNS = ("c.id, c.citation_number, c.issued_at, c.plate, c.jurisdiction, c.ma
             "c.violation_description, c.status, c.evidence_status, "
             "(SELECT o.name FROM registered_owners o WHERE o.id = c.owner_id), "
             "(SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l WHERE l.citation_id = c.id), "
-            "c.next_action, c.next_action_date, c.warning_count, c.stage, c.on_hold")
+            "c.next_action, c.next_action_date, c.warning_count, c.stage, c.on_hold, c.profile_code, c.profile_version")
 
 
 def _when(value: Any) -> datetime:
@@ -337,11 +339,12 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def _row(r: Any, typed_plate: str | None, read_as: frozenset[int] = frozenset()) -> CaseRow:
+def _row(r: Any, typed_plate: str | None, read_as: frozenset[int], currencies: dict[tuple[str, int], str]) -> CaseRow:
     lookalike = bool(typed_plate) and r[3] != typed_plate and plate_key(r[3]) == plate_key(typed_plate or "")
     photo_read = int(r[0]) in read_as and plate_key(r[3]) != plate_key(typed_plate or "")
     return CaseRow(int(r[0]), r[1], _when(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], int(r[11] or 0),
-                   r[12], _day(r[13]), int(r[14] or 0), lookalike, r[15], bool(r[16]), photo_read)
+                   r[12], _day(r[13]), int(r[14] or 0), lookalike, r[15], bool(r[16]), photo_read,
+                   currencies.get((r[17], r[18]), "USD"))
 
 
 def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: int = 256) -> list[CaseRow]:
@@ -369,7 +372,8 @@ def case_page(app: AppContext, actor: Actor, f: CaseFilter, offset: int, limit: 
             read_as = frozenset(int(i) for i in uow.session.scalars(
                 select(PlateReading.citation_id).where(PlateReading.plate_key == plate_key(typed or ""),
                                                        PlateReading.citation_id.in_(others))))
-    return [_row(r, typed, read_as) for r in rows]
+        currencies = profile_store.currencies(uow.session, {(r[17], r[18]) for r in rows})
+    return [_row(r, typed, read_as, currencies) for r in rows]
 
 
 def search_cases(app: AppContext, actor: Actor, text: str, limit: int = 50) -> list[CaseRow]:
@@ -435,6 +439,11 @@ class CaseDetail:
         return CaseStatus(self.citation.status)
 
     @property
+    def currency(self) -> str:
+        """Of its profile (an English case's amounts are in pounds); dollars where the profile is unknown."""
+        return str(self.profile.currency) if self.profile is not None else "USD"
+
+    @property
     def active_holds(self) -> list[Hold]:
         return [h for h in self.holds if h.ended_at is None]
 
@@ -455,9 +464,6 @@ _AUDIT_TEXT = {"citation.received": "Received from the field", "citation.approve
                "escalation.judgment": "Judgment entered", "escalation.charge_certificate": "Charge certificate",
                "escalation.order_for_recovery": "Order for recovery registered"}
 
-
-def _money(cents: int) -> str:
-    return format_cents(cents)
 
 
 #: At one instant, what causes what: the citation arrives, is approved, its fine is posted; the owner is
@@ -522,7 +528,7 @@ def build_timeline(d: CaseDetail) -> list[TimelineItem]:
                  "adjustment": "Adjustment"}.get(kind, kind)
         sign = "+" if entry.amount_cents > 0 else "−"
         items.append(TimelineItem(entry.at, who(entry.user_id, "system" if kind != "payment" else "payment import"),
-                                  f"{label} {sign}{_money(abs(entry.amount_cents))}",
+                                  f"{label} {sign}{format_cents(abs(entry.amount_cents), d.currency)}",
                                   (entry.memo or "") + (f" (for {entry.effective_date})" if kind == "penalty" else ""),
                                   "payment" if kind in ("payment", "refund", "reversal") else "ledger",
                                   rank=CAUSAL_RANK.get(kind, _LATER), seq=ledger_in_audit.get(entry.id, _NO_AUDIT)))

@@ -284,7 +284,7 @@ class CaseDetailPanel(QWidget):
         self.header.setText(
             f"<span style='font-size:15pt; font-weight:600'>{c.citation_number}</span>&nbsp;&nbsp;"
             f"{status_badge_html(c.status)}&nbsp;&nbsp;<span style='font-size:13pt'>Balance "
-            f"<b>{format_cents(d.balance_cents)}</b></span>&nbsp;&nbsp;"
+            f"<b>{format_cents(d.balance_cents, d.currency)}</b></span>&nbsp;&nbsp;"
             f"<span style='color:#555'>stage <b>{d.stage_text}</b> · profile {profile_label}</span>")
         self._next_action(d)
         self._facts(d)
@@ -330,8 +330,8 @@ class CaseDetailPanel(QWidget):
             if s is not None and s.contest_deadline and c.status == "open":
                 extras.append(f"may be contested until <b>{s.contest_deadline.isoformat()}</b>")
             if s is not None and s.discount is not None and c.status == "open":
-                extras.append(f"{s.discount.percent} % discount: pay {format_cents(s.discount.amount_payable_cents)} "
-                              f"by {s.discount.until.isoformat()}")
+                pay = format_cents(s.discount.amount_payable_cents, d.currency)
+                extras.append(f"{s.discount.percent} % discount: pay {pay} by {s.discount.until.isoformat()}")
             if d.active_holds:
                 extras.append("on hold: " + ", ".join(f"{h.kind.replace('_', ' ')} since "
                                                       f"{local_time(h.started_at, self.ctx.tz, '%Y-%m-%d')}"
@@ -368,8 +368,8 @@ class CaseDetailPanel(QWidget):
             ("Location", (f"{c.address or ''}, zone {c.zone_code or '—'}"
                           f"{', space ' + c.space if c.space else ''} ({c.lat:.5f}, {c.lon:.5f} "
                           f"±{c.accuracy_m or 0:.0f} m)")),
-            ("Violation", "<br>".join(f"{v.code} {v.description or ''}: {format_cents(v.fine_cents)}"
-                                       + (f" (handheld showed {format_cents(v.handheld_fine_cents)})"
+            ("Violation", "<br>".join(f"{v.code} {v.description or ''}: {format_cents(v.fine_cents, d.currency)}"
+                                       + (f" (handheld showed {format_cents(v.handheld_fine_cents, d.currency)})"
                                           if v.handheld_fine_cents not in (None, v.fine_cents) else "")
                                        for v in c.violations) or c.violation_code),
             ("Observations", obs or "—"),
@@ -406,13 +406,13 @@ class CaseDetailPanel(QWidget):
         t = self.ledger
         t.setRowCount(len(d.ledger) + 1)
         for i, e in enumerate(d.ledger):
-            amount = QTableWidgetItem(format_cents(e.amount_cents))
+            amount = QTableWidgetItem(format_cents(e.amount_cents, d.currency))
             amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, item in enumerate([QTableWidgetItem(str(e.effective_date)),
                                         QTableWidgetItem(e.kind.replace("_", " ")), amount,
                                         QTableWidgetItem(e.memo or "")]):
                 t.setItem(i, col, item)
-        total = QTableWidgetItem(format_cents(d.balance_cents))
+        total = QTableWidgetItem(format_cents(d.balance_cents, d.currency))
         total.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         font = total.font()
         font.setBold(True)
@@ -462,7 +462,7 @@ class CaseDetailPanel(QWidget):
                 when = "when the last stage's time runs out"
             penalty = ""
             if rung.penalty.fixed_cents:
-                penalty = "+" + format_cents(rung.penalty.fixed_cents)
+                penalty = "+" + format_cents(rung.penalty.fixed_cents, d.currency)
             if rung.penalty.percent_of_fine:
                 penalty += f"{' and ' if penalty else '+'}{rung.penalty.percent_of_fine} % of the fine"
             cells = [("▶ " if rung.key == current else "   ") + rung.name, when, penalty,

@@ -310,7 +310,7 @@ class CaseTableModel(WindowedTableModel):
         if col == self.OWNER:
             return r.owner_name or ""
         if col == self.BALANCE:
-            return format_cents(r.balance_cents)
+            return format_cents(r.balance_cents, r.currency)
         if col == self.NEXT_ACTION:
             if not r.next_action:
                 return ""
