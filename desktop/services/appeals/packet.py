@@ -211,6 +211,8 @@ class AppealWorkspace:
     profile_code: str
     profile_name: str
     timezone_name: str
+    #: of the case's profile (an English appeal's amounts are in pounds)
+    currency: str
     citation_id: int
     citation_number: str
     case_status: str
@@ -497,7 +499,7 @@ def load_workspace(app: AppContext, actor: Actor, appeal_id: int, *, verify: boo
             decision_reason=appeal.decision_reason, decided_at=appeal.decided_at,
             decided_by_name=_name(s, appeal.decided_by) if appeal.decided_at else "",
             reduced_fine_cents=appeal.reduced_fine_cents, profile_code=profile.code, profile_name=profile.name,
-            timezone_name=profile.timezone, citation_id=case.id, citation_number=case.citation_number,
+            timezone_name=profile.timezone, currency=profile.currency, citation_id=case.id, citation_number=case.citation_number,
             case_status=case.status, issued_at=case.issued_at, plate=case.plate, jurisdiction=case.jurisdiction,
             plate_type=case.plate_type or "", make=case.make or "", model=case.model or "", color=case.color or "",
             registration_expiry=case.registration_expiry or "", address=case.address or "",

@@ -23,7 +23,3 @@ def days_left_text(days: int | None, status: str, deemed_rule: bool = False) -> 
     if days == 0:
         return "decide today"
     return f"{days} day{'s' if days != 1 else ''}"
-
-
-def currency_for(profile_code: str) -> str:
-    return "GBP" if profile_code == "ENG" else "USD"

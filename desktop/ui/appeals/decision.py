@@ -32,7 +32,7 @@ from desktop.domain.ledger import format_cents, parse_money
 from desktop.domain.roles import Permission, allowed
 from desktop.services import appeals
 from desktop.services.appeals.packet import AppealWorkspace
-from desktop.ui.appeals.deadline_text import GREY, RED, currency_for
+from desktop.ui.appeals.deadline_text import GREY, RED
 from desktop.ui.appeals.widgets import appeal_changes
 from desktop.ui.common.operations import Mutation
 from desktop.ui.common.widgets import local_time
@@ -133,7 +133,7 @@ class DecisionPanel(QGroupBox):
         if ws is None:
             self.effect.setText("")
             return
-        cur = currency_for(ws.profile_code)
+        cur = ws.currency
         if not pending:
             who = ws.decided_by_name or "—"
             if ws.decision == "dismissed":
@@ -184,7 +184,7 @@ class DecisionPanel(QGroupBox):
         if ws is None or choice is None:
             return ""
         try:
-            return rules.outcome_text(choice, ws.charges_cents, ws.paid_cents, currency_for(ws.profile_code),
+            return rules.outcome_text(choice, ws.charges_cents, ws.paid_cents, ws.currency,
                                    self._amount() if choice == "reduced" else None)
         except UserError as exc:  # a reduction to more than is owed: say so in place of the outcome
             return str(exc)
@@ -193,7 +193,7 @@ class DecisionPanel(QGroupBox):
         ws = self.ws
         if ws is None or not ws.is_pending or deemed_by_law(ws):
             return
-        cur = currency_for(ws.profile_code)
+        cur = ws.currency
         choice = self._choice()
         nxt = (f" The appellant may then go to the {ws.next_level_if_upheld[0]} by "
                f"{ws.next_level_if_upheld[1].isoformat()}." if ws.next_level_if_upheld else "")
@@ -229,7 +229,7 @@ class DecisionPanel(QGroupBox):
                 if not self.amount.text().strip():
                     raise UserError("Give the new amount for a reduced fine.")
                 amount = parse_money(self.amount.text())
-            outcome = rules.outcome_text(choice, ws.charges_cents, ws.paid_cents, currency_for(ws.profile_code),
+            outcome = rules.outcome_text(choice, ws.charges_cents, ws.paid_cents, ws.currency,
                                       amount)
         except (UserError, ValueError) as exc:
             self.ctx.error(exc if isinstance(exc, UserError) else UserError(str(exc)))

@@ -41,7 +41,7 @@ from desktop.services import appeals
 from desktop.services.appeals.packet import AppealWorkspace, build_packet, exif_lines, load_workspace, render_letter
 from desktop.services.appeals.workspace_map import workspace_map
 from desktop.services.review.map_html import MapSpec
-from desktop.ui.appeals.deadline_text import AMBER, GREEN, RED, currency_for, days_left_text
+from desktop.ui.appeals.deadline_text import AMBER, GREEN, RED, days_left_text
 from desktop.ui.appeals.decision import DecisionPanel, decided_words, deemed_by_law
 from desktop.ui.appeals.dialogs import ScheduleDialog
 from desktop.ui.appeals.widgets import AppealPhotoPanel, ImagePreviewDialog, PdfPreviewDialog, PhotoItem, appeal_changes
@@ -215,7 +215,7 @@ class HearingWorkspace(QWidget):
             return
         self.ws = ws
         tz = self.case_tz()
-        cur = currency_for(ws.profile_code)
+        cur = ws.currency
         colour = RED if ws.days_left is not None and ws.days_left < 0 else (
             AMBER if ws.days_left is not None and ws.days_left <= 7 else GREEN)
         deadline = ""
@@ -294,7 +294,7 @@ class HearingWorkspace(QWidget):
     def _evidence_html(self, ws: AppealWorkspace) -> str:
         e = html.escape
         tz = self.case_tz()
-        cur = currency_for(ws.profile_code)
+        cur = ws.currency
         rows = [
             ("Issued", f"{local_time(ws.issued_at, tz, '%Y-%m-%d %H:%M %Z')} by officer {e(ws.officer_badge)} on {e(ws.device_id or '—')}"),
             ("Vehicle", f"<b>{e(ws.plate)}</b> ({e(ws.jurisdiction)}{', ' + e(ws.plate_type) if ws.plate_type else ''})"

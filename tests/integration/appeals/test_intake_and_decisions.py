@@ -13,6 +13,7 @@ from desktop.persistence.models import Appeal, AppealDocument, AuditEntry, Citat
 from desktop.services import appeals
 from desktop.services.appeals.documents import AppealDocumentStore, DocumentRejected
 from desktop.services.appeals.intake import AppealRequest
+from desktop.services.appeals.packet import load_workspace
 from desktop.services.core import settings as settings_service
 from desktop.services.core.context import Actor
 from tests.integration.appeals.conftest import bomb_png, make_case, number_of, pdf_bytes, png_bytes
@@ -314,6 +315,16 @@ def test_on_the_last_day_a_decision_can_be_posted_it_is_still_taken_and_named_in
     result = appeals.decide_appeal(app, actors[Role.HEARING_OFFICER], filed.appeal_id, "upheld",
                                    "The contravention is clearly shown in the photographs.")
     assert result.outcome_text == "Appeal rejected: the citation stands; the motorist owes £70.00."
+
+
+def test_the_workspace_says_each_appeals_currency_from_its_profile(app, actors) -> None:
+    """The hearing officer's workspace formats amounts in the case's profile currency (read from the profile,
+    not guessed from its code)."""
+    english = appeals.file_appeal(app, actors[Role.CLERK], request(app, make_case(app, profile="ENG", fine_cents=7000)))
+    us = appeals.file_appeal(app, actors[Role.CLERK], request(app, make_case(app)))
+    officer = actors[Role.HEARING_OFFICER]
+    assert load_workspace(app, officer, english.appeal_id).currency == "GBP"
+    assert load_workspace(app, officer, us.appeal_id).currency == "USD"
 
 
 def test_overdue_appeals_elsewhere_are_surfaced_not_changed(app, actors, clock) -> None:
