@@ -211,6 +211,8 @@ class ReviewItem:
     zone_note: str = ""
     plate_photo: PlatePhotoView | None = None
     """The plate read from the photos, with its enlarged crop (issue 20)."""
+    currency: str = "USD"
+    """Of the fines (the office's ``agency.currency``: the fine is posted in it when the citation is approved)."""
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
@@ -268,6 +270,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
             photos.append(PhotoView(p.sha256, p.position, p.caption or "", integrity, reason, path,
                                     p.taken_at, exif, lat, lon, distance))
         plate_photo = plate_photo_view(s, c, store_)
+        currency = str(settings.get(s, "agency.currency"))
         s.expunge_all()  # EXIF read here is not written from a read-only view
     warnings = tuple(c.review_warnings or ())
     stored_codes = {str(w.get("code")) for w in warnings if isinstance(w, dict)}
@@ -294,7 +297,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
         remarks=c.remarks, evidence_status=c.evidence_status, signature_state=c.signature_state,
         warnings=warnings, passed=tuple(code for code in ALL_CHECKS if code not in stored_codes),
         registered_make=outcome.registered_make, photos=tuple(photos), zones=tuple(zones), map=spec,
-        local_tz=cs.tz, zone_note=outcome.zones.note, plate_photo=plate_photo,
+        local_tz=cs.tz, zone_note=outcome.zones.note, plate_photo=plate_photo, currency=currency,
     )
 
 
@@ -310,6 +313,8 @@ class Approved:
     next_action_date: date | None
     next_action_text: str = "—"
     """the next action in words ("If unpaid: delinquent notice"), never its code"""
+    currency: str = "USD"
+    """the case's profile's (the fine was posted in it)"""
 
 
 def _require_reviewable(case: Citation) -> None:
@@ -354,7 +359,7 @@ def _open_case(uow: UnitOfWork, case: Citation, warnings: Sequence[str], how: st
         "next_action": case.next_action,
         "next_action_date": case.next_action_date.isoformat() if case.next_action_date else None})
     return Approved(case.citation_number, case.fine_cents, f"{profile.code} {profile.version}", case.next_action,
-                    case.next_action_date, describe_next_action(case.next_action, profile))
+                    case.next_action_date, describe_next_action(case.next_action, profile), profile.currency)
 
 
 @retried

@@ -120,7 +120,8 @@ class ReviewDecisions(WidgetMixin):
 
         def done(result: review_service.Approved) -> None:
             when = f" on {result.next_action_date}" if result.next_action_date else ""
-            self.ctx.info(f"Approved {result.citation_number}: fine {format_cents(result.fine_cents)} posted. "
+            fine = format_cents(result.fine_cents, result.currency)
+            self.ctx.info(f"Approved {result.citation_number}: fine {fine} posted. "
                           f"Next action{when}: {result.next_action_text}.")
             self.decided.emit("approved", item.id)
 

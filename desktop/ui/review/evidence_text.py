@@ -77,8 +77,8 @@ def facts_html(i: ReviewItem, tz: Any) -> str:
     sig_text, sig_colour = SIGNATURE_TEXT.get(i.signature_state, (i.signature_state, "#555"))
     delay = (i.received_at - i.issued_at).total_seconds() / 3600
     violations = "<br>".join(
-        f"{e(v.code)} {e(v.description)}: <b>{format_cents(v.fine_cents)}</b>"
-        + (f" <span style='color:#b26a00'>(handheld showed {format_cents(v.handheld_fine_cents)})</span>"
+        f"{e(v.code)} {e(v.description)}: <b>{format_cents(v.fine_cents, i.currency)}</b>"
+        + (f" <span style='color:#b26a00'>(handheld showed {format_cents(v.handheld_fine_cents, i.currency)})</span>"
            if v.handheld_fine_cents not in (None, v.fine_cents) else "")
         for v in i.violations)
     registered = (f"registered as <b>{e(i.registered_make)}</b>" if i.registered_make

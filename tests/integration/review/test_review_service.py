@@ -12,10 +12,12 @@ from sqlalchemy.orm import selectinload
 from desktop.domain.errors import PermissionDenied, UserError
 from desktop.domain.roles import Role
 from desktop.persistence.models import AuditEntry, Citation, HotlistEntry, LedgerEntry
+from desktop.services.core import settings as settings_service
 from desktop.services.review import queue as review
 from desktop.services.review.checks import recheck_pending
+from desktop.ui.review.evidence_text import facts_html
 
-from .conftest import ISSUED, add_pending, seed_reference, warnings_of
+from .conftest import ISSUED, LA, add_pending, seed_reference, warnings_of
 
 CAN_REVIEW = [Role.CLERK, Role.SUPERVISOR, Role.ADMIN]
 CANNOT_REVIEW = [Role.HEARING_OFFICER, Role.MAIL_OFFICE]
@@ -68,6 +70,20 @@ def test_review_item_has_photos_exif_zone_and_map(reference, actors) -> None:
     assert [z.code for z in item.zones] == ["Z-TEST"]
     assert item.map.accuracy_m == 5.0 and len(item.map.photos) == 2 and item.map.photos[1].far
     assert all(p.path.is_file() for p in item.photos)
+
+
+def test_an_english_office_reviews_and_approves_fines_in_pounds(reference, actors) -> None:
+    """The review screen prices the fines in the office's currency (they are posted in it on approval), and
+    the approval says the fine in its profile's currency: an English office's are in pounds, not dollars."""
+    admin = actors[Role.ADMIN]
+    settings_service.set_value(reference, admin, "agency.profile", "ENG")
+    settings_service.set_value(reference, admin, "agency.currency", "GBP")
+    cid = add_pending(reference)
+    item = review.review_item(reference, actors[Role.CLERK], cid)
+    assert item.currency == "GBP"
+    facts = facts_html(item, LA)
+    assert "£63.00" in facts and "$63.00" not in facts
+    assert review.approve(reference, actors[Role.CLERK], cid, seen_warnings=item.warning_codes).currency == "GBP"
 
 
 # --------------------------------------------------------------------------- approve
