@@ -22,10 +22,15 @@ def test_each_case_shows_money_in_its_profiles_currency(qtbot, app, actors) -> N
     add_citation(app, plate="LB07SEO", number="AV80419001", jurisdiction="GB", profile_code="ENG",
                  profile_version=1, fine_cents=7000)
     add_citation(app, plate="7USD001", number="HH0001-000801", fine_cents=6300)
-    # the service says which currency each listed case is in (both pages: one profile read, then none)
+    # the service says which currency each listed case is in
     rows = {r.citation_number: r.currency for r in queries.case_page(app, actors[Role.CLERK],
                                                                       queries.CaseFilter(), 0, 50)}
     assert rows == {"AV80419001": "GBP", "HH0001-000801": "USD"}
+    # a case of a profile this office does not have (a broken import, say) is listed, in the default currency
+    add_citation(app, plate="7ZZZ001", number="ZZ0001-000001", profile_code="ZZ", profile_version=1)
+    for _ in range(2):  # the second page read remembers the version is not stored
+        listed = queries.case_page(app, actors[Role.CLERK], queries.CaseFilter(text="ZZ0001-000001"), 0, 50)
+        assert [(r.citation_number, r.currency) for r in listed] == [("ZZ0001-000001", "USD")]
 
     runner = TaskRunner()
     view = CasesView(UiContext(app=app, actor=actors[Role.CLERK], runner=runner,

@@ -142,20 +142,24 @@ def versions_by_key(session: Session) -> dict[tuple[str, int], JurisdictionProfi
     return {(v.code, v.version): v.profile for v in all_versions(session)}
 
 
-#: (database, code, version) -> that profile version's currency. A saved version is never changed (a change
-#: is a new version), so the case list reads the profiles only when a page shows a version not seen before.
-_CURRENCY: dict[tuple[str, str, int], str] = {}
+#: (database, code, version) -> that profile version's currency, None for a version not stored. A saved version
+#: is never changed (a change is a new version, numbered after every stored one), so the case list reads the
+#: profiles only when a page shows a version not seen before.
+_CURRENCY: dict[tuple[str, str, int], str | None] = {}
 
 
 def currencies(session: Session, keys: Iterable[tuple[str | None, int | None]]) -> dict[tuple[str, int], str]:
     """The currency of each profile version in ``keys`` that is stored (a case without one is left out)."""
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
     wanted = {(code, version) for code, version in keys if code is not None and version is not None}
-    if any((database, code, version) not in _CURRENCY for code, version in wanted):
+    missing = [(database, code, version) for code, version in wanted if (database, code, version) not in _CURRENCY]
+    if missing:
+        for key in missing:  # (remembered as not stored, so a case of an unknown profile is not read for again)
+            _CURRENCY[key] = None
         for v in all_versions(session):
             _CURRENCY[(database, v.code, v.version)] = v.profile.currency
-    return {(code, version): _CURRENCY[(database, code, version)] for code, version in wanted
-            if (database, code, version) in _CURRENCY}
+    found = {(code, version): _CURRENCY.get((database, code, version)) for code, version in wanted}
+    return {key: currency for key, currency in found.items() if currency is not None}
 
 
 def in_force(session: Session, code: str, on: date) -> StoredProfile:

@@ -371,8 +371,8 @@ class _Run:
                     self.result.scheduled += new
 
     def _collect_undated(self, v: _Version, rung: Rung, only: str | None = None) -> bool:
-        """Add to ``esc_undated`` the cases on ``rung`` (those ``only`` selects, if given) whose next step now has a date;
-        False for a rung whose next step is never dated (the last, or one without a clock)."""
+        """Add to ``esc_undated`` the cases on ``rung`` (those ``only`` selects, if given) whose next step now
+        has a date; False for a rung whose next step is never dated (the last, or one without a clock)."""
         undated = self._undated(v, rung, only)
         if undated is None:
             return False

@@ -465,7 +465,6 @@ _AUDIT_TEXT = {"citation.received": "Received from the field", "citation.approve
                "escalation.order_for_recovery": "Order for recovery registered"}
 
 
-
 #: At one instant, what causes what: the citation arrives, is approved, its fine is posted; the owner is
 #: looked up before the notice addressed to them is queued, and the notice's penalty follows; the notice is
 #: mailed; then money moves, and the status moves it causes (paid, reopened) follow in audit-trail order.
