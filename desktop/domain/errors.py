@@ -25,7 +25,9 @@ class OverpaymentNotConfirmed(UserError):
     """A counter payment would leave more than the agency's limit as a credit for the refund queue and the
     call did not say the clerk confirmed it; the screen asks once, naming the refund, and posts again."""
 
-    def __init__(self, message: str, *, overpaid_cents: int, owed_cents: int) -> None:
+    def __init__(self, message: str, *, overpaid_cents: int, owed_cents: int, currency: str) -> None:
         super().__init__(message)
         self.overpaid_cents = overpaid_cents
         self.owed_cents = owed_cents
+        #: the office's, in which the amounts are (the question names the refund in it)
+        self.currency = currency

@@ -101,6 +101,8 @@ def make_plan(
     start_date: date,
     terms: IndigentPlanRules | AgencyTerms,
     months: int | None = None,
+    *,
+    currency: str,
 ) -> PaymentPlan:
     """Build a plan, or refuse with a UserError saying why the balance does not fit the rules.
 
@@ -108,13 +110,18 @@ def make_plan(
     The first instalment is due on ``start_date``, then monthly; equal instalments, the last one
     takes the remainder. Under indigent rules the debt is spread over ``months`` (default: the
     maximum allowed, so instalments are as small as possible) without exceeding the monthly cap.
+    ``currency`` (ISO 4217) is what the amounts are in; the refusals and the terms' description write them in it.
     """
+
+    def money(cents: int) -> str:
+        return format_cents(cents, currency)
+
     if balance_cents <= 0:
-        raise UserError(f"There is nothing to pay by instalments: the balance is {format_cents(balance_cents)}.")
+        raise UserError(f"There is nothing to pay by instalments: the balance is {money(balance_cents)}.")
     if penalties_cents < 0 or penalties_cents > balance_cents:
         raise UserError(
-            f"Late fees of {format_cents(penalties_cents)} cannot be more than the balance of "
-            f"{format_cents(balance_cents)} or negative."
+            f"Late fees of {money(penalties_cents)} cannot be more than the balance of "
+            f"{money(balance_cents)} or negative."
         )
     if isinstance(terms, IndigentPlanRules):
         waived = penalties_cents if terms.waive_late_fees else 0
@@ -130,20 +137,20 @@ def make_plan(
         ceiling = terms.max_monthly_cents * terms.max_months
         if financed > ceiling:
             raise UserError(
-                f"Not eligible for an indigent payment plan: {format_cents(financed)} is owed"
+                f"Not eligible for an indigent payment plan: {money(financed)} is owed"
                 f"{' after waiving late fees' if waived else ''}, but {terms.max_months} months at most "
-                f"{format_cents(terms.max_monthly_cents)} a month covers only {format_cents(ceiling)} "
+                f"{money(terms.max_monthly_cents)} a month covers only {money(ceiling)} "
                 f"({terms.legal_basis})."
             )
         instalment = -(-financed // plan_months)
         if instalment > terms.max_monthly_cents:
             needed = -(-financed // terms.max_monthly_cents)
             raise UserError(
-                f"{format_cents(financed)} over {plan_months} months is {format_cents(instalment)} a month, more "
-                f"than the {format_cents(terms.max_monthly_cents)} limit; it needs at least {needed} months."
+                f"{money(financed)} over {plan_months} months is {money(instalment)} a month, more "
+                f"than the {money(terms.max_monthly_cents)} limit; it needs at least {needed} months."
             )
         description = (f"Indigent plan ({terms.legal_basis}): {plan_months} months, at most "
-                       f"{format_cents(terms.max_monthly_cents)} a month")
+                       f"{money(terms.max_monthly_cents)} a month")
         return PaymentPlan(
             balance_cents=balance_cents,
             waived_cents=waived,
@@ -160,9 +167,9 @@ def make_plan(
     needed_months = -(-balance_cents // terms.monthly_cents)
     if needed_months > terms.max_months:
         raise UserError(
-            f"{format_cents(balance_cents)} at {format_cents(terms.monthly_cents)} a month takes {needed_months} "
+            f"{money(balance_cents)} at {money(terms.monthly_cents)} a month takes {needed_months} "
             f"months, more than the {terms.max_months} months the agency allows; raise the monthly amount to at "
-            f"least {format_cents(-(-balance_cents // terms.max_months))}."
+            f"least {money(-(-balance_cents // terms.max_months))}."
         )
     return PaymentPlan(
         balance_cents=balance_cents,
@@ -173,7 +180,7 @@ def make_plan(
         grace_days=terms.grace_days,
         missed_instalments_for_default=terms.missed_instalments_for_default,
         reinstated_on_default_cents=0,
-        terms_description=f"Agency plan: {format_cents(terms.monthly_cents)} a month",
+        terms_description=f"Agency plan: {money(terms.monthly_cents)} a month",
     )
 
 

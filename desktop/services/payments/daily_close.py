@@ -38,6 +38,7 @@ from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.imports import csv_writer
+from desktop.services.payments.currency import office_currency
 from desktop.services.payments.posting import source_label
 
 DEPOSIT_WINDOW_DAYS = 3
@@ -66,6 +67,8 @@ class DrawerSummary:
     counted_cash_cents: int | None
     counted_cheques_cents: int | None
     difference_cents: int | None
+    #: the office's, in which the drawer's money was taken
+    currency: str
 
     @property
     def expected_cash_cents(self) -> int:
@@ -104,7 +107,7 @@ def _summary(s: Session, drawer: CashDrawer) -> DrawerSummary:
     return DrawerSummary(drawer.id, drawer.user_id, user.full_name if user else str(drawer.user_id),
                          drawer.business_date, drawer.opened_at, drawer.closed_at, drawer.opening_float_cents,
                          totals["cash"], totals["check"], totals["card"], count, voided, drawer.counted_cash_cents,
-                         drawer.counted_cheques_cents, drawer.difference_cents)
+                         drawer.counted_cheques_cents, drawer.difference_cents, office_currency(s))
 
 
 def open_drawer(app: AppContext, actor: Actor, opening_float_cents: int | None = None) -> DrawerSummary:
@@ -241,6 +244,8 @@ class Difference:
 @dataclass
 class DailyClose:
     day: date
+    #: the office's: every amount of the day's lines, differences, drawers and deposits is in it
+    currency: str
     lines: list[SourceLine] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     drawers: list[DrawerSummary] = field(default_factory=list)
@@ -272,7 +277,8 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
     """The reconciliation of one business day; see the module docstring for what is compared."""
     with app.reader(actor, Permission.CLOSE_DAY) as uow:
         s = uow.session
-        result = DailyClose(day)
+        currency = office_currency(s)
+        result = DailyClose(day, currency)
         payments = list(s.scalars(select(Payment).where(Payment.value_date == day).order_by(Payment.id)))
         ledger = _payment_ledger(s, [p.id for p in payments])
         by_source: dict[str, list[Payment]] = defaultdict(list)
@@ -305,8 +311,9 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
                 if net != expected_net:
                     result.differences.append(Difference(
                         "ledger_mismatch", source, p.amount_cents,
-                        f"Payment {p.id} ({format_cents(p.amount_cents)}, {p.status}) has ledger entries adding up to "
-                        f"{format_cents(-net)} instead of {format_cents(-expected_net)}."))
+                        f"Payment {p.id} ({format_cents(p.amount_cents, currency)}, {p.status}) has ledger entries "
+                        f"adding up to {format_cents(-net, currency)} instead of "
+                        f"{format_cents(-expected_net, currency)}."))
             received = sum(p.amount_cents for p in rows)
             if source == "counter":
                 drawer_ids = {d.id for d in result.drawers}
@@ -326,7 +333,7 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
                 result.differences.append(Difference(
                     "outside", source, total,
                     f"{len(outside)} {PLAIN_SOURCE.get(source, source)} payment(s) of {day:%Y-%m-%d} for "
-                    f"{format_cents(total)} are in no {where} of that day (payment ids {ids})."))
+                    f"{format_cents(total, currency)} are in no {where} of that day (payment ids {ids})."))
             result.lines.append(SourceLine(source, source_label(source), len(rows), received, applied, unmatched,
                                            reversed_, reported))
         for imp in imports:
@@ -336,37 +343,40 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
             if declared != posted:
                 result.differences.append(Difference(
                     "already_known", import_source[imp.id], declared - posted,
-                    f"{imp.filename}: the file holds {format_cents(declared)} of payments but {format_cents(posted)} "
-                    f"was posted; {known} payment(s) in it had already been recorded from an earlier file."))
+                    f"{imp.filename}: the file holds {format_cents(declared, currency)} of payments but "
+                    f"{format_cents(posted, currency)} was posted; {known} payment(s) in it had already been recorded "
+                    f"from an earlier file."))
             for text in (imp.summary or {}).get("returns_not_applied", []):
                 result.differences.append(Difference("return_not_applied", "ach", 0, f"{imp.filename}: {text}"))
         for p in payments:
             if p.status == "unmatched":
                 result.differences.append(Difference(
                     "unmatched", p.source, p.amount_cents,
-                    f"Unmatched {PLAIN_SOURCE.get(p.source, p.source)} payment {p.id} of {format_cents(p.amount_cents)} "
-                    f"from {p.payer_name or 'an unknown payer'} ({p.reference or 'no reference'}): {p.match_note or ''}"))
+                    f"Unmatched {PLAIN_SOURCE.get(p.source, p.source)} payment {p.id} of "
+                    f"{format_cents(p.amount_cents, currency)} from {p.payer_name or 'an unknown payer'} "
+                    f"({p.reference or 'no reference'}): {p.match_note or ''}"))
         zone = agency_zone(s)
         start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
         for p in s.scalars(select(Payment).where(Payment.reversed_at >= start,
                                                  Payment.reversed_at < start + timedelta(days=1))):
             result.differences.append(Difference(
                 "reversed", p.source, p.amount_cents,
-                f"{source_label(p.source)} payment {p.id} of {format_cents(p.amount_cents)} (received "
+                f"{source_label(p.source)} payment {p.id} of {format_cents(p.amount_cents, currency)} (received "
                 f"{p.value_date:%Y-%m-%d}) reversed: {p.reversal_reason}"))
         for d in result.drawers:
             if not d.is_closed:
                 result.differences.append(Difference(
                     "open_drawer", "counter", 0,
                     f"{d.clerk}'s drawer is still open ({d.payment_count} payments, expected cash "
-                    f"{format_cents(d.expected_cash_cents)}, cheques {format_cents(d.expected_cheques_cents)})."))
+                    f"{format_cents(d.expected_cash_cents, currency)}, cheques "
+                    f"{format_cents(d.expected_cheques_cents, currency)})."))
             elif d.difference_cents:
                 word = "over" if d.difference_cents > 0 else "short"
                 result.differences.append(Difference(
                     "drawer", "counter", d.difference_cents,
-                    f"{d.clerk}'s drawer is {word} by {format_cents(abs(d.difference_cents))} (counted "
-                    f"{format_cents((d.counted_cash_cents or 0) + (d.counted_cheques_cents or 0))}, expected "
-                    f"{format_cents(d.expected_cash_cents + d.expected_cheques_cents)})."))
+                    f"{d.clerk}'s drawer is {word} by {format_cents(abs(d.difference_cents), currency)} (counted "
+                    f"{format_cents((d.counted_cash_cents or 0) + (d.counted_cheques_cents or 0), currency)}, expected "
+                    f"{format_cents(d.expected_cash_cents + d.expected_cheques_cents, currency)})."))
         feeds = [str(f) for f in settings.get(s, "payments.daily_feeds")]
         have = set(import_source.values())
         for feed in feeds:
@@ -433,16 +443,16 @@ def _deposits(s: Session, day: date, result: DailyClose) -> None:
             amount = int(str(exp["amount_cents"]))
             result.differences.append(Difference(
                 "missing_deposit", str(exp["category"]), amount,
-                f"No bank deposit of {format_cents(amount)} for the {exp['what']} appears in a bank statement "
-                f"dated {day:%Y-%m-%d} to {day + window:%Y-%m-%d}."))
+                f"No bank deposit of {format_cents(amount, result.currency)} for the {exp['what']} appears in a bank "
+                f"statement dated {day:%Y-%m-%d} to {day + window:%Y-%m-%d}."))
     for dep in seen:
         if not dep["used"] and dep["value_date"] == day.isoformat():
             amount = int(str(dep["amount_cents"]))
             result.differences.append(Difference(
                 "unexplained_deposit", str(dep["category"]), amount,
-                f"The bank reports a {dep['category']} deposit of {format_cents(amount)} on {dep['value_date']} "
-                f"({dep['file']}, type {dep['type_code']}) that no drawer, lockbox file or card settlement "
-                f"accounts for."))
+                f"The bank reports a {dep['category']} deposit of {format_cents(amount, result.currency)} on "
+                f"{dep['value_date']} ({dep['file']}, type {dep['type_code']}) that no drawer, lockbox file or card "
+                f"settlement accounts for."))
     result.deposits_expected = today
     result.deposits_seen = [d for d in seen if d["value_date"] == day.isoformat()]
 
@@ -457,12 +467,15 @@ class GlLine:
     debit_cents: int
     credit_cents: int
     memo: str
+    #: the office's (not a column of the export: the journal is in one currency)
+    currency: str
 
 
 def gl_lines(app: AppContext, actor: Actor, day: date) -> list[GlLine]:
     """The day's general-ledger journal, summarised by account and memo; debits equal credits."""
     with app.reader(actor, Permission.EXPORT_DATA) as uow:
         s = uow.session
+        currency = office_currency(s)
         postings: list[JournalLine] = []
         payments: dict[int, Payment] = {}
         entries = list(s.scalars(select(LedgerEntry).where(LedgerEntry.effective_date == day)))
@@ -492,9 +505,9 @@ def gl_lines(app: AppContext, actor: Actor, day: date) -> list[GlLine]:
     out = []
     for (account, memo), (debit, credit) in sorted(totals.items()):
         if debit:
-            out.append(GlLine(day, account, debit, 0, f"{memo} — {ACCOUNTS[account]}"))
+            out.append(GlLine(day, account, debit, 0, f"{memo} — {ACCOUNTS[account]}", currency))
         if credit:
-            out.append(GlLine(day, account, 0, credit, f"{memo} — {ACCOUNTS[account]}"))
+            out.append(GlLine(day, account, 0, credit, f"{memo} — {ACCOUNTS[account]}", currency))
     return out
 
 
@@ -506,9 +519,11 @@ def export_gl(app: AppContext, actor: Actor, day: date, out: Path) -> list[GlLin
     lines = gl_lines(app, actor, day)
     debit = sum(line.debit_cents for line in lines)
     credit = sum(line.credit_cents for line in lines)
-    if debit != credit:
-        raise UserError(f"The journal for {day:%Y-%m-%d} does not balance (debits {format_cents(debit)}, credits "
-                        f"{format_cents(credit)}); nothing was written. Report this to your administrator.")
+    if debit != credit:  # (so there are lines, all in the office's currency)
+        currency = lines[0].currency
+        raise UserError(f"The journal for {day:%Y-%m-%d} does not balance (debits {format_cents(debit, currency)}, "
+                        f"credits {format_cents(credit, currency)}); nothing was written. Report this to your "
+                        f"administrator.")
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     try:

@@ -56,6 +56,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
+from desktop.services.payments.currency import office_currency
 from desktop.services.payments.importers import (
     FileKind,
     ImportedFile,
@@ -112,6 +113,8 @@ class ImportOutcome:
     file_name: str
     kind: str
     sha256: str
+    #: the office's: the file's payments are in it (a file in another is refused) and so are these lines
+    currency: str
     import_id: int | None = None
     already_imported: bool = False
     #: every payment in the file was posted already from earlier files: nothing was recorded
@@ -143,20 +146,22 @@ class ImportOutcome:
             deposits = (f" (and its {self.known_deposits} deposit(s) reported)" if self.known_deposits else "")
             return [f"{self.file_name}: all {self.already_known} payment(s) in it were already posted{deposits} "
                     f"from earlier files; nothing was added."]
-        out = [(f"{self.file_name} ({self.kind}): {self.payments} payment(s) for {format_cents(self.total_cents)}: "
-                f"{self.matched} matched ({format_cents(self.matched_cents)}), {self.unmatched} to the unmatched "
-                f"queue ({format_cents(self.unmatched_cents)}).")]
+        currency = self.currency
+        out = [(f"{self.file_name} ({self.kind}): {self.payments} payment(s) for "
+                f"{format_cents(self.total_cents, currency)}: {self.matched} matched "
+                f"({format_cents(self.matched_cents, currency)}), {self.unmatched} to the unmatched queue "
+                f"({format_cents(self.unmatched_cents, currency)}).")]
         if self.already_known:
             out.append(f"  {self.already_known} payment(s) were already recorded from an earlier file and were not "
                        f"added again.")
         if self.known_deposits:
             out.append(f"  {self.known_deposits} deposit(s) were already reported by an earlier statement.")
         if self.overpaid_cents:
-            out.append(f"  {format_cents(self.overpaid_cents)} overpaid: the cases are in the refund queue.")
+            out.append(f"  {format_cents(self.overpaid_cents, currency)} overpaid: the cases are in the refund queue.")
         out += [f"  ACH return: {text}" for text in self.returns_applied]
         out += [f"  ACH return NOT applied: {text}" for text in self.returns_not_applied]
-        out += [f"  deposit {format_cents(d['amount_cents'])} ({d['category']}, type {d['type_code']}) kept for the "
-                f"daily close" for d in self.deposits]
+        out += [f"  deposit {format_cents(d['amount_cents'], currency)} ({d['category']}, type {d['type_code']}) kept "
+                f"for the daily close" for d in self.deposits]
         out += [f"  skipped: {text}" for text in self.skipped]
         out += [f"  notification of change: {text}" for text in self.notices_of_change]
         return out
@@ -180,8 +185,7 @@ def _limits(app: AppContext, actor: Actor) -> tuple[ZoneInfo, str, int]:
     """The bank's time zone, the office's currency and the largest file, from the settings."""
     with app.reader(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
-        return (agency_zone(s), str(settings.get(s, "agency.currency")).strip().upper(),
-                max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
+        return (agency_zone(s), office_currency(s), max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
 
 
 def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: str,
@@ -202,7 +206,7 @@ def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: 
             try:
                 # long: a city's lockbox file may post for minutes; it waits for clerks' row locks, never the reverse
                 with app.uow(actor, Permission.IMPORT_DATA, long=True) as uow:
-                    outcome = _import(uow, parsed, note)
+                    outcome = _import(uow, parsed, note, currency)
                     if not (outcome.already_imported or outcome.all_known):
                         uow.commit()
                     return outcome
@@ -253,10 +257,10 @@ class _Planned:
     note: str
 
 
-def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutcome:
+def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress, currency: str) -> ImportOutcome:
     s = uow.session
     source = FILE_SOURCE[parsed.kind]
-    outcome = ImportOutcome(parsed.file_name, parsed.kind.value, parsed.sha256)
+    outcome = ImportOutcome(parsed.file_name, parsed.kind.value, parsed.sha256, currency)
     _serialise_imports(s)
     earlier = s.scalar(select(PaymentImport).where(PaymentImport.sha256 == parsed.sha256))
     if earlier is not None:
@@ -338,10 +342,10 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress) -> ImportOutc
     for payment, reason, _cids in returns:
         result = reverse_in(uow, payment, reason)
         outcome.returns_applied.append(
-            f"payment {payment.id} ({format_cents(payment.amount_cents)}, {payment.payer_name or 'no name'}) "
+            f"payment {payment.id} ({format_cents(payment.amount_cents, currency)}, {payment.payer_name or 'no name'}) "
             f"reversed: {reason}" + (f"; reopened {', '.join(result.reopened)}" if result.reopened else ""))
-    outcome.skipped = [f"line {','.join(str(n) for n in r.line_numbers)}: {format_cents(r.amount_cents)} {r.reason}"
-                       for r in parsed.skipped[:200]]
+    outcome.skipped = [f"line {','.join(str(n) for n in r.line_numbers)}: "
+                       f"{format_cents(r.amount_cents, currency)} {r.reason}" for r in parsed.skipped[:200]]
     if len(parsed.skipped) > 200:
         outcome.skipped.append(f"... and {len(parsed.skipped) - 200:,} more records that are not payments")
     outcome.notices_of_change = list(parsed.notices_of_change)
@@ -476,7 +480,8 @@ def _plan_returns(s: Session, parsed: ImportedFile,
         candidates = list(s.scalars(select(Payment).where(Payment.source == "ach",
                                                           Payment.external_id.like(f"ach:{ret.original_trace}:%"))
                                     .order_by(Payment.value_date.desc(), Payment.id.desc())))
-        label = f"{ret.return_code} ({ret.description}) for trace {ret.original_trace}, {format_cents(ret.amount_cents)}"
+        label = (f"{ret.return_code} ({ret.description}) for trace {ret.original_trace}, "
+                 f"{format_cents(ret.amount_cents, outcome.currency)}")
         live = [p for p in candidates if p.status != "reversed"]
         if not candidates:
             outcome.returns_not_applied.append(f"{label}: no ACH payment of ours has this trace number.")
@@ -487,8 +492,8 @@ def _plan_returns(s: Session, parsed: ImportedFile,
         payment = live[0]
         if payment.amount_cents != ret.amount_cents:
             outcome.returns_not_applied.append(
-                f"{label}: payment {payment.id} was for {format_cents(payment.amount_cents)}; a supervisor must "
-                f"check it.")
+                f"{label}: payment {payment.id} was for {format_cents(payment.amount_cents, outcome.currency)}; a "
+                f"supervisor must check it.")
             continue
         if any(p is payment for p, _, _ in planned):
             continue
@@ -509,12 +514,16 @@ class ImportRow:
     file_total_cents: int | None
     value_date: date | None
     summary: dict[str, Any]
+    #: the office's, in which the file's payments are
+    currency: str
 
 
 def imports_list(app: AppContext, actor: Actor, limit: int = 200) -> list[ImportRow]:
     with app.reader(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
         names = dict(s.execute(select(User.id, User.full_name)).all())
+        currency = office_currency(s)
         return [ImportRow(r.id, r.filename, r.kind, r.imported_at, names.get(r.user_id) if r.user_id else "system",
-                          r.payment_count, r.total_cents, r.file_total_cents, r.value_date, dict(r.summary or {}))
+                          r.payment_count, r.total_cents, r.file_total_cents, r.value_date, dict(r.summary or {}),
+                          currency)
                 for r in s.scalars(select(PaymentImport).order_by(PaymentImport.id.desc()).limit(limit))]

@@ -32,6 +32,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
+from desktop.services.payments.currency import office_currency
 
 PLAN_KINDS = ("indigent", "agency")
 PLANNABLE = frozenset({CaseStatus.OPEN, CaseStatus.IN_COLLECTIONS})
@@ -80,6 +81,8 @@ class PlanRow:
     balance_cents: int
     next_due: date | None
     missed: int
+    #: the office's, in which the instalments are paid
+    currency: str
 
 
 def enrol_plan(app: AppContext, actor: Actor, citation_id: int, kind: str, *, months: int | None = None,
@@ -103,15 +106,16 @@ def enrol_plan(app: AppContext, actor: Actor, citation_id: int, kind: str, *, mo
         balance = case_ops.balance(uow, case.id)
         late_fees = min(_late_fees_outstanding(uow, case.id), max(balance, 0))
         start = start_date or _today(uow)
+        currency = office_currency(uow.session)
         terms: IndigentPlanRules | AgencyTerms
         if kind == "indigent":
             terms = indigent_rules(case.profile_code)
-            plan = make_plan(balance, late_fees, start, terms, months)
+            plan = make_plan(balance, late_fees, start, terms, months, currency=currency)
         else:
             plan_months = months or int(settings.get(uow.session, "payments.plan_months"))
             monthly = monthly_cents or -(-balance // max(plan_months, 1))
             terms = AgencyTerms(monthly_cents=monthly, max_months=plan_months)
-            plan = make_plan(balance, late_fees, start, terms)
+            plan = make_plan(balance, late_fees, start, terms, currency=currency)
         schedule = [{"number": i.number, "due_date": i.due_date.isoformat(), "amount_cents": i.amount_cents}
                     for i in plan.instalments]
         row = PaymentPlan(citation_id=case.id, kind=kind, monthly_cents=plan.instalments[0].amount_cents,
@@ -185,6 +189,8 @@ class PlanCheckResult:
     """What `check_plans` found: plans with missed instalments, plans defaulted today, plans completed."""
 
     as_of: date
+    #: the office's: the amounts short and reinstated are in it
+    currency: str
     checked: int = 0
     missed: list[dict[str, Any]] = field(default_factory=list)
     defaulted: list[dict[str, Any]] = field(default_factory=list)
@@ -195,12 +201,12 @@ class PlanCheckResult:
         out = [f"{self.checked} current payment plan(s) checked as of {self.as_of.isoformat()}."]
         for item in self.defaulted:
             out.append(f"DEFAULTED plan {item['plan']} on {item['citation_number']}: {item['missed']} instalments "
-                       "missed" + (f"; {format_cents(item['reinstated_cents'])} of waived late fees reinstated."
-                                   if item['reinstated_cents'] else "."))
+                       "missed" + (f"; {format_cents(item['reinstated_cents'], self.currency)} of waived late fees "
+                                   f"reinstated." if item['reinstated_cents'] else "."))
         for item in self.missed:
             out.append(f"missed: plan {item['plan']} on {item['citation_number']}: instalment(s) "
                        f"{', '.join(str(n) for n in item['instalments'])} unpaid "
-                       f"({format_cents(item['short_cents'])} short).")
+                       f"({format_cents(item['short_cents'], self.currency)} short).")
         for item in self.completed:
             out.append(f"completed: plan {item['plan']} on {item['citation_number']}.")
         return out
@@ -213,7 +219,8 @@ def check_plans(app: AppContext, actor: Actor, as_of: date | None = None) -> Pla
         day = as_of or _today(uow)
         plan_ids = list(uow.session.scalars(select(PaymentPlan.id).where(PaymentPlan.status == "current")
                                             .order_by(PaymentPlan.id)))
-    result = PlanCheckResult(day)
+        currency = office_currency(uow.session)
+    result = PlanCheckResult(day, currency)
     for plan_id in plan_ids:
         with app.uow(actor, Permission.RUN_ESCALATION) as uow:
             row = uow.session.get(PaymentPlan, plan_id)
@@ -264,6 +271,7 @@ def plans_list(app: AppContext, actor: Actor, *, status: str | None = None) -> l
         if status:
             q = q.where(PaymentPlan.status == status)
         day = _today(uow)
+        currency = office_currency(uow.session)
         out = []
         for row, number in uow.session.execute(q.order_by(PaymentPlan.id.desc())).all():
             terms = _terms_of(row)
@@ -280,7 +288,7 @@ def plans_list(app: AppContext, actor: Actor, *, status: str | None = None) -> l
             out.append(PlanRow(row.id, row.citation_id, number, row.kind, row.monthly_cents, row.months,
                                row.start_date, row.status, row.waived_cents, terms.financed_cents, paid,
                                case_ops.balance(uow, row.citation_id), next_due if row.status == "current" else None,
-                               len(missed)))
+                               len(missed), currency))
         return out
 
 

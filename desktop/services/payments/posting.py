@@ -62,6 +62,7 @@ from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
 from desktop.services.core.imports import csv_writer
 from desktop.services.payments import plans as payment_plans
+from desktop.services.payments.currency import office_currency, read_office_currency
 
 #: Where money comes from (Payment.source).
 SOURCES: dict[str, str] = {
@@ -155,7 +156,8 @@ def _lock_cases(uow: UnitOfWork, citation_ids: Sequence[int]) -> list[Citation]:
     return sorted(case_ops.load_cases(uow, citation_ids).values(), key=lambda c: (c.issued_at, c.id))
 
 
-def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mapping[int, int] | None) -> None:
+def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mapping[int, int] | None,
+                    currency: str) -> None:
     if not expected:
         return
     for case in cases:
@@ -163,8 +165,8 @@ def _check_versions(uow: UnitOfWork, cases: Sequence[Citation], expected: Mappin
         if seen is not None and seen != case.version:
             raise ConcurrencyConflict(
                 f"Citation {case.citation_number} changed while you were working on it (someone else posted to "
-                f"it); its balance is now {format_cents(case_ops.balance(uow, case.id))}. Check the amount and "
-                f"post again.")
+                f"it); its balance is now {format_cents(case_ops.balance(uow, case.id), currency)}. Check the amount "
+                f"and post again.")
 
 
 def apply_to_cases(uow: UnitOfWork, payment: Payment, cases: Sequence[Citation], memo: str, *,
@@ -220,7 +222,8 @@ def _new_payment(uow: UnitOfWork, *, source: str, method: str, external_id: str,
     """The payment row, written now. With ``payment_id`` reserved (``bulk.reserve_ids_of``) it is written
     sealed, with its receipt number, in one INSERT (without it: the INSERT, then its seal)."""
     if amount_cents <= 0:
-        raise UserError(f"A payment must be a positive amount (got {format_cents(amount_cents)}).")
+        raise UserError(f"A payment must be a positive amount (got "
+                        f"{format_cents(amount_cents, office_currency(uow.session))}).")
     payment = Payment(id=payment_id, receipt_number=receipt_number, source=source, method=method,
                       external_id=external_id, amount_cents=amount_cents, received_at=received_at,
                       value_date=value_date, reference=reference or None, payer_name=payer_name or None,
@@ -252,6 +255,8 @@ class CounterCase:
     version: int
     #: the case the clerk typed (preselected); the owner's other cases are offered unticked
     primary: bool
+    #: the office's, in which the payment is taken (not the case profile's: nothing is converted)
+    currency: str
 
 
 def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase]:
@@ -284,13 +289,15 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         owners = {c.owner_id for c in siblings if c.owner_id}
         names = dict(s.execute(select(RegisteredOwner.id, RegisteredOwner.name)
                                .where(RegisteredOwner.id.in_(owners))).all()) if owners else {}
+        currency = office_currency(s)
         rows = []
         for c in sorted(siblings, key=lambda c: (c.issued_at, c.id)):
             if c.id not in primary_ids and (bal[c.id] <= 0 or CaseStatus(c.status).is_closed):
                 continue
             rows.append(CounterCase(c.id, c.citation_number, c.plate, c.jurisdiction, c.issued_at,
                                     f"{c.violation_code} {c.violation_description}", c.status, bal[c.id],
-                                    names.get(c.owner_id) if c.owner_id else None, c.version, c.id in primary_ids))
+                                    names.get(c.owner_id) if c.owner_id else None, c.version, c.id in primary_ids,
+                                    currency))
         if not rows:
             raise UserError(f"Nothing is owed on plate {typed!r}: every case of it is paid or closed.")
         return rows
@@ -334,6 +341,8 @@ class CounterResult:
     amount_cents: int
     allocations: tuple[Allocation, ...]
     overpaid_cents: int
+    #: the office's, in which the money was taken
+    currency: str
     change_cents: int | None = None
     already_posted: bool = False
 
@@ -362,7 +371,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     if method not in COUNTER_METHODS:
         raise UserError(f"'{method}' is not a counter payment method (cash, cheque or card).")
     if amount_cents <= 0:
-        raise UserError(f"Enter the amount received (got {format_cents(amount_cents)}).")
+        raise UserError(f"Enter the amount received (got {format_cents(amount_cents, read_office_currency(app))}).")
     payer_name = clean_text(" ".join(payer_name.split()), "The payer's name", widths.NAME)
     cheque = (cheque_number or "").strip() or None
     reference = clean_text((card_reference or "").strip() or None, "The card terminal's reference", widths.REFERENCE)
@@ -387,8 +396,9 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     change = None
     if tendered_cents is not None and method == "cash":
         if tendered_cents < amount_cents:
-            raise UserError(f"{format_cents(tendered_cents)} tendered is less than the {format_cents(amount_cents)} "
-                            f"being paid.")
+            currency = read_office_currency(app)
+            raise UserError(f"{format_cents(tendered_cents, currency)} tendered is less than the "
+                            f"{format_cents(amount_cents, currency)} being paid.")
         change = tendered_cents - amount_cents
     request = (request_id or uuid.uuid4().hex).strip()
     if actor.user_id is None:
@@ -415,6 +425,7 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
             if s.scalar(select(Payment.id).where(Payment.source == "counter", Payment.external_id == request)):
                 # The same request, sent twice at once, got the lock first and has committed.
                 raise _AlreadyPosted
+            currency = office_currency(s)
             owners = {owner_key(c) for c in cases}
             if len(owners) > 1:
                 raise UserError("These cases belong to different registered owners; take a separate payment for "
@@ -423,12 +434,12 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
                 status = CaseStatus(case.status)
                 if status in NOT_YET_PAYABLE or status is CaseStatus.VOIDED:
                     raise UserError(f"Citation {case.citation_number} is {status.label.lower()}: it cannot be paid.")
-            _check_versions(uow, cases, expected_versions)
+            _check_versions(uow, cases, expected_versions, currency)
             running = _balances(s, [c.id for c in cases])  # one read for every case (they are locked)
             owed = sum(max(running[c.id], 0) for c in cases)
             if owed <= 0:
                 raise UserError("Nothing is owed on the chosen cases; no payment is needed.")
-            _check_overpayment(s, amount_cents, owed, confirmed_overpaid_cents)
+            _check_overpayment(s, amount_cents, owed, confirmed_overpaid_cents, currency)
             now = app.now()
             day = agency_date(s, now)
             drawer = _drawer_for_posting(uow, day)
@@ -451,7 +462,7 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
                              "cases": [a.citation_number for a in allocations], "overpaid_cents": overpaid})
             uow.commit()
             return CounterResult(payment.id, payment.receipt_number or "", amount_cents, tuple(allocations),
-                                 overpaid, change)
+                                 overpaid, currency, change)
     except (IntegrityError, _AlreadyPosted):
         # Another window posted the same request at the same moment: it won; report its result.
         existing = _existing_counter_payment(app, actor, request)
@@ -460,7 +471,8 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
         return existing
 
 
-def _check_overpayment(s: Session, amount_cents: int, owed_cents: int, confirmed_cents: int | None) -> None:
+def _check_overpayment(s: Session, amount_cents: int, owed_cents: int, confirmed_cents: int | None,
+                       currency: str) -> None:
     """Refuse an unconfirmed overpayment over the agency's limits (a $200 note on a $94 balance, 2000 typed
     for 20.00): the clerk confirms the exact refund it creates, or corrects the amount."""
     overpaid = amount_cents - owed_cents
@@ -470,10 +482,11 @@ def _check_overpayment(s: Session, amount_cents: int, owed_cents: int, confirmed
         return
     if confirmed_cents == overpaid:
         return
+    refund = format_cents(overpaid, currency)
     raise OverpaymentNotConfirmed(
-        f"{format_cents(amount_cents)} is {format_cents(overpaid)} more than the {format_cents(owed_cents)} owed: "
-        f"{format_cents(overpaid)} would go to the refund queue. Check the amount; take it only if the payer "
-        f"means to overpay.", overpaid_cents=overpaid, owed_cents=owed_cents)
+        f"{format_cents(amount_cents, currency)} is {refund} more than the {format_cents(owed_cents, currency)} "
+        f"owed: {refund} would go to the refund queue. Check the amount; take it only if the payer means to "
+        f"overpay.", overpaid_cents=overpaid, owed_cents=owed_cents, currency=currency)
 
 
 class _AlreadyPosted(Exception):
@@ -489,7 +502,8 @@ def _existing_counter_payment(app: AppContext, actor: Actor, request: str) -> Co
         allocations = _allocations_of(s, payment)
         owed_before = sum(a.applied_cents for a in allocations)
         return CounterResult(payment.id, payment.receipt_number or "", payment.amount_cents, tuple(allocations),
-                             max(payment.amount_cents - owed_before, 0), None, already_posted=True)
+                             max(payment.amount_cents - owed_before, 0), office_currency(s), None,
+                             already_posted=True)
 
 
 def _allocations_of(s: Session, payment: Payment) -> list[Allocation]:
@@ -546,6 +560,7 @@ def receipt_data(app: AppContext, actor: Actor, payment_id: int, *, tendered_cen
             "return_address_lines": tuple(settings.get(s, "agency.address")),
             "phone": settings.get(s, "agency.phone"),
             "pay_url_template": settings.get(s, "agency.pay_url"),
+            "currency": office_currency(s),
         }
         if payment.method == "card":
             detail = f"card ending {payment.card_last4}" + (f", ref {payment.reference}" if payment.reference else "")
@@ -585,6 +600,7 @@ def receipt_text(data: Mapping[str, Any]) -> str:
     """The receipt as plain text, shown in the counter's receipt dialog until printing is wired."""
     tz = ZoneInfo(str(data["timezone_name"]))
     agency = data["agency"]
+    currency = str(agency["currency"])
     width = 46
     lines = [str(agency["name"]).center(width).rstrip()]
     lines += [part.center(width).rstrip() for part in textwrap.wrap(str(agency["department"]), width)]
@@ -599,15 +615,15 @@ def receipt_text(data: Mapping[str, Any]) -> str:
     lines += [f"Method    {method}", "-" * width,
               f"{'Citation':<16}{'Plate':<9}{'Paid':>10}{'Balance':>11}"]
     for a in data["allocations"]:
-        lines.append(f"{a['citation_number']:<16}{a['plate']:<9}{format_cents(a['applied_cents']):>10}"
-                     f"{format_cents(a['balance_after_cents']):>11}")
-    lines += ["-" * width, f"{'Total received':<25}{format_cents(data['amount_cents']):>21}"]
+        lines.append(f"{a['citation_number']:<16}{a['plate']:<9}{format_cents(a['applied_cents'], currency):>10}"
+                     f"{format_cents(a['balance_after_cents'], currency):>11}")
+    lines += ["-" * width, f"{'Total received':<25}{format_cents(data['amount_cents'], currency):>21}"]
     if data.get("tendered_cents") is not None:
-        lines += [f"{'Tendered':<25}{format_cents(data['tendered_cents']):>21}",
-                  f"{'Change':<25}{format_cents(data['change_cents']):>21}"]
+        lines += [f"{'Tendered':<25}{format_cents(data['tendered_cents'], currency):>21}",
+                  f"{'Change':<25}{format_cents(data['change_cents'], currency):>21}"]
     credit = -sum(min(a["balance_after_cents"], 0) for a in data["allocations"])
     if credit:
-        lines.append(f"Overpaid by {format_cents(credit)}: a refund will be reviewed.")
+        lines.append(f"Overpaid by {format_cents(credit, currency)}: a refund will be reviewed.")
     if data.get("status") == "reversed":
         lines.append("THIS PAYMENT HAS BEEN REVERSED.")
     lines += ["", f"Questions: {agency['phone']}".center(width).rstrip(), "Keep this receipt.".center(width).rstrip()]
@@ -634,13 +650,15 @@ class PaymentRow:
     match_method: str | None
     match_note: str | None
     receipt_number: str | None
+    #: the office's, in which the payment was taken
+    currency: str
     citation_numbers: tuple[str, ...] = ()
     reversed_at: datetime | None = None
     reversal_reason: str | None = None
     import_filename: str | None = None
 
 
-def _rows(s: Session, payments: Sequence[Payment]) -> list[PaymentRow]:
+def _rows(s: Session, payments: Sequence[Payment], currency: str) -> list[PaymentRow]:
     ids = [p.id for p in payments]
     numbers: dict[int, list[str]] = {}
     if ids:
@@ -655,7 +673,7 @@ def _rows(s: Session, payments: Sequence[Payment]) -> list[PaymentRow]:
                            .where(PaymentImport.id.in_(import_ids))).all()) if import_ids else {}
     return [PaymentRow(p.id, p.source, p.method, p.external_id, p.amount_cents, p.received_at, p.value_date,
                        p.reference, p.payer_name, p.status, p.match_method, p.match_note, p.receipt_number,
-                       tuple(numbers.get(p.id, ())), p.reversed_at, p.reversal_reason,
+                       currency, tuple(numbers.get(p.id, ())), p.reversed_at, p.reversal_reason,
                        files.get(p.import_id) if p.import_id else None) for p in payments]
 
 
@@ -664,7 +682,7 @@ def unmatched_payments(app: AppContext, actor: Actor) -> list[PaymentRow]:
     with app.reader(actor, Permission.MATCH_PAYMENTS) as uow:
         found = list(uow.session.scalars(select(Payment).where(Payment.status == "unmatched")
                                          .order_by(Payment.value_date, Payment.id)))
-        return _rows(uow.session, found)
+        return _rows(uow.session, found, office_currency(uow.session))
 
 
 def payments_list(app: AppContext, actor: Actor, *, day: date | None = None, source: str | None = None,
@@ -679,7 +697,7 @@ def payments_list(app: AppContext, actor: Actor, *, day: date | None = None, sou
         if status:
             q = q.where(Payment.status == status)
         found = list(uow.session.scalars(q.order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)))
-        return _rows(uow.session, found)
+        return _rows(uow.session, found, office_currency(uow.session))
 
 
 def payment_row(app: AppContext, actor: Actor, payment_id: int) -> PaymentRow:
@@ -687,7 +705,7 @@ def payment_row(app: AppContext, actor: Actor, payment_id: int) -> PaymentRow:
         payment = uow.session.get(Payment, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} does not exist.")
-        return _rows(uow.session, [payment])[0]
+        return _rows(uow.session, [payment], office_currency(uow.session))[0]
 
 
 def find_payment(app: AppContext, actor: Actor, text: str) -> PaymentRow:
@@ -705,7 +723,7 @@ def find_payment(app: AppContext, actor: Actor, text: str) -> PaymentRow:
                              .order_by(Payment.received_at.desc()).limit(1))
         if found is None:
             raise NotFound(f"No payment has the receipt number, id or cheque number {typed!r}.")
-        return _rows(s, [found])[0]
+        return _rows(s, [found], office_currency(s))[0]
 
 
 def match_by_hand(app: AppContext, actor: Actor, payment_id: int, citation_ids: Sequence[int],
@@ -745,6 +763,8 @@ class ReversalResult:
     reinstated_cents: int
     reopened: tuple[str, ...]
     letters_queued: int
+    #: the office's, in which the payment was taken
+    currency: str
     cases: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -801,7 +821,7 @@ def reverse_in(uow: UnitOfWork, payment: Payment, reason: str) -> ReversalResult
     payment.reversal_reason = reason
     uow.audit("payment.reversed", "payment", payment.id,
               after={"reinstated_cents": total, "reopened": reopened, "cases": cases_done}, reason=reason)
-    return ReversalResult(payment.id, total, tuple(reopened), letters, tuple(cases_done))
+    return ReversalResult(payment.id, total, tuple(reopened), letters, office_currency(s), tuple(cases_done))
 
 
 def queue_letter(uow: UnitOfWork, case: Citation, kind: str, dedupe_key: str) -> bool:
@@ -834,6 +854,7 @@ def export_payments(app: AppContext, actor: Actor, out: Path,
     written = 0
     with app.reader(actor, Permission.EXPORT_DATA) as uow:
         s = uow.session
+        currency = office_currency(s)
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv_writer(fh)  # formulas neutralised (issue 14)
@@ -844,7 +865,7 @@ def export_payments(app: AppContext, actor: Actor, out: Path,
                                            .limit(batch)))
                     if not found:
                         break
-                    for r in _rows(s, found):
+                    for r in _rows(s, found, currency):
                         writer.writerow([r.id, r.source, r.method, r.external_id, r.amount_cents,
                                          r.received_at.isoformat(), r.value_date.isoformat(), r.status,
                                          ";".join(r.citation_numbers), r.reference or "", r.payer_name or "",

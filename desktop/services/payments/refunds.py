@@ -27,6 +27,7 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.cases.balances import balance_of
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
+from desktop.services.payments.currency import office_currency
 from desktop.services.payments.posting import queue_letter
 
 
@@ -55,6 +56,8 @@ class RefundQueueRow:
     requested_by: str | None
     requested_at: datetime | None
     reason: str | None
+    #: the office's, in which the credit was paid (and is refunded)
+    currency: str
     #: the last decision on this case's refunds (e.g. "rejected: duplicate of ..."), for context
     last_decision: str | None = None
     #: user id of the requester (the screen disables Approve for them)
@@ -80,6 +83,7 @@ def refund_queue(app: AppContext, actor: Actor) -> list[RefundQueueRow]:
                            .order_by(Refund.id)):
             decided[r.citation_id] = r
         names = dict(s.execute(select(User.id, User.full_name)).all())
+        currency = office_currency(s)
         last_payments: dict[int, tuple[date, str | None]] = {}
         for cid, day, payer in s.execute(
                 select(LedgerEntry.citation_id, Payment.value_date, Payment.payer_name)
@@ -98,7 +102,7 @@ def refund_queue(app: AppContext, actor: Actor) -> list[RefundQueueRow]:
                 owners.get(c.owner_id) if c.owner_id else None, paid_on, payer,
                 req.id if req else None, req.amount_cents if req else None,
                 names.get(req.requested_by) if req and req.requested_by else None,
-                req.requested_at if req else None, req.reason if req else None,
+                req.requested_at if req else None, req.reason if req else None, currency,
                 f"{last.status}: {last.decision_note or ''}".strip(": ") if last else None,
                 req.requested_by if req else None))
         return out
@@ -114,16 +118,17 @@ def request_refund(app: AppContext, actor: Actor, citation_id: int, *, amount_ce
     with app.uow(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
         case = case_ops.load_case(uow, citation_id)
+        currency = office_currency(s)
         credit = -case_ops.balance(uow, case.id)
         if credit <= 0:
             raise UserError(f"Citation {case.citation_number} holds no credit (its balance is "
-                            f"{format_cents(-credit)}); there is nothing to refund.")
+                            f"{format_cents(-credit, currency)}); there is nothing to refund.")
         amount = credit if amount_cents is None else amount_cents
         if amount <= 0:
             raise UserError("A refund must be a positive amount.")
         if amount > credit:
-            raise UserError(f"Citation {case.citation_number} holds {format_cents(credit)} of credit; a refund of "
-                            f"{format_cents(amount)} would pay out more than was overpaid.")
+            raise UserError(f"Citation {case.citation_number} holds {format_cents(credit, currency)} of credit; a "
+                            f"refund of {format_cents(amount, currency)} would pay out more than was overpaid.")
         pending = s.scalar(select(Refund.id).where(Refund.citation_id == case.id, Refund.status == "requested"))
         if pending:
             raise UserError(f"Citation {case.citation_number} already has refund request {pending} waiting for "
@@ -173,10 +178,12 @@ def approve_refund(app: AppContext, actor: Actor, refund_id: int, note: str = ""
         case = case_ops.load_case(uow, refund.citation_id)
         credit = -case_ops.balance(uow, case.id)
         if refund.amount_cents > credit:
+            currency = office_currency(s)
             raise UserError(
-                f"Citation {case.citation_number} now holds only {format_cents(max(credit, 0))} of credit (a payment "
-                f"may have been reversed since the request); refunding {format_cents(refund.amount_cents)} would pay "
-                f"out money the agency does not hold. Reject this request and request the right amount.")
+                f"Citation {case.citation_number} now holds only {format_cents(max(credit, 0), currency)} of credit "
+                f"(a payment may have been reversed since the request); refunding "
+                f"{format_cents(refund.amount_cents, currency)} would pay out money the agency does not hold. Reject "
+                f"this request and request the right amount.")
         case_ops.post(uow, case, EntryKind.REFUND, refund.amount_cents,
                       memo=f"refund {refund.id} to {refund.payee_name or 'the payer'}: {refund.reason}",
                       dedupe_key=f"refund:{refund.id}", effective=agency_date(s, app.now()))
@@ -219,18 +226,21 @@ class RefundRow:
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
+    #: the office's, in which the refund is paid
+    currency: str
 
 
 def refunds_list(app: AppContext, actor: Actor, status: str | None = None) -> list[RefundRow]:
     with app.reader(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
         names = dict(s.execute(select(User.id, User.full_name)).all())
+        currency = office_currency(s)
         q = select(Refund, Citation.citation_number).join(Citation, Citation.id == Refund.citation_id)
         if status:
             q = q.where(Refund.status == status)
         return [RefundRow(r.id, number, r.amount_cents, r.payee_name, r.reason, r.status,
                           names.get(r.requested_by) if r.requested_by else None, r.requested_at,
-                          names.get(r.decided_by) if r.decided_by else None, r.decided_at, r.decision_note)
+                          names.get(r.decided_by) if r.decided_by else None, r.decided_at, r.decision_note, currency)
                 for r, number in s.execute(q.order_by(Refund.id.desc())).all()]
 
 
@@ -244,20 +254,21 @@ def unnoticed_overpayments(app: AppContext, actor: Actor) -> list[str]:
     queue = {row.citation_id: row for row in refund_queue(app, actor)}
     with app.reader(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
+        currency = office_currency(s)
         for cid, credit in overpaid_cases(s).items():
             row = queue.get(cid)
             number = s.scalar(select(Citation.citation_number).where(Citation.id == cid))
             if row is None:
-                problems.append(f"Citation {number} is overpaid by {format_cents(credit)} but is not in the refund "
-                                f"queue.")
+                problems.append(f"Citation {number} is overpaid by {format_cents(credit, currency)} but is not in the "
+                                f"refund queue.")
             elif row.credit_cents != credit:
-                problems.append(f"Citation {number}: the refund queue shows {format_cents(row.credit_cents)} of "
-                                f"credit, the ledger {format_cents(credit)}.")
+                problems.append(f"Citation {number}: the refund queue shows {format_cents(row.credit_cents, currency)} "
+                                f"of credit, the ledger {format_cents(credit, currency)}.")
         for refund in s.scalars(select(Refund).where(Refund.status == "requested")):
             credit = -balance_of(s, refund.citation_id)
             if refund.amount_cents > credit:
                 number = s.scalar(select(Citation.citation_number).where(Citation.id == refund.citation_id))
                 problems.append(f"Refund request {refund.id} on citation {number} asks for "
-                                f"{format_cents(refund.amount_cents)} but the case holds {format_cents(max(credit, 0))} "
-                                f"of credit; reject it and request again.")
+                                f"{format_cents(refund.amount_cents, currency)} but the case holds "
+                                f"{format_cents(max(credit, 0), currency)} of credit; reject it and request again.")
     return problems
