@@ -97,8 +97,8 @@ def cmd_export_gl(env: Any) -> int:
     app = env.app()
     lines = export_gl(app, env.actor(app), day, env.args.out)
     debit = sum(line.debit_cents for line in lines)
-    print(f"{len(lines)} journal lines for {day:%Y-%m-%d} written to {env.args.out} (debits = credits = "
-          f"{format_cents(debit)})")
+    totals = f"debits = credits = {format_cents(debit, lines[0].currency)}" if lines else "nothing was posted that day"
+    print(f"{len(lines)} journal lines for {day:%Y-%m-%d} written to {env.args.out} ({totals})")
     return 0
 
 
@@ -125,16 +125,20 @@ def cmd_reconcile(env: Any) -> int:
         with app.db.reading() as s:
             day = agency_date(s, app.now())
     result = daily_close(app, actor, day)
-    print(f"Daily close for {day:%Y-%m-%d}: {format_cents(result.received_cents)} received")
+
+    def money(cents: int) -> str:
+        return format_cents(cents, result.currency)
+
+    print(f"Daily close for {day:%Y-%m-%d}: {money(result.received_cents)} received")
     for line in result.lines:
-        reported = "—" if line.reported_cents is None else format_cents(line.reported_cents)
-        print(f"  {line.label:<16} {line.count:>5} payments {format_cents(line.received_cents):>14}  applied "
-              f"{format_cents(line.applied_cents):>12}  unmatched {format_cents(line.unmatched_cents):>10}  reversed "
-              f"{format_cents(line.reversed_cents):>10}  reported {reported:>12}")
+        reported = "—" if line.reported_cents is None else money(line.reported_cents)
+        print(f"  {line.label:<16} {line.count:>5} payments {money(line.received_cents):>14}  applied "
+              f"{money(line.applied_cents):>12}  unmatched {money(line.unmatched_cents):>10}  reversed "
+              f"{money(line.reversed_cents):>10}  reported {reported:>12}")
     for d in result.drawers:
-        state = f"closed, difference {format_cents(d.difference_cents or 0)}" if d.is_closed else "OPEN"
-        print(f"  drawer of {d.clerk}: float {format_cents(d.opening_float_cents)}, cash {format_cents(d.cash_cents)}, "
-              f"cheques {format_cents(d.cheques_cents)}, cards {format_cents(d.card_cents)}; {state}")
+        state = f"closed, difference {money(d.difference_cents or 0)}" if d.is_closed else "OPEN"
+        print(f"  drawer of {d.clerk}: float {money(d.opening_float_cents)}, cash {money(d.cash_cents)}, "
+              f"cheques {money(d.cheques_cents)}, cards {money(d.card_cents)}; {state}")
     if not result.differences:
         print("No differences: every cent is explained.")
     for diff in result.differences:
@@ -174,7 +178,7 @@ def cmd_counter(env: Any) -> int:
     try:
         result = post(confirmed)
     except OverpaymentNotConfirmed as exc:
-        refund = format_cents(exc.overpaid_cents)
+        refund = format_cents(exc.overpaid_cents, exc.currency)
         if confirmed is not None or not sys.stdin.isatty():
             raise UserError(f"{exc} If it is right, run the command again with --confirm-refund "
                             f"{refund.lstrip('$£')}.") from None
@@ -183,7 +187,7 @@ def cmd_counter(env: Any) -> int:
             print("Not posted.")
             return 1
         result = post(exc.overpaid_cents)
-    print(f"Payment of {format_cents(result.amount_cents)} posted, receipt {result.receipt_number}"
-          + (f"; {format_cents(result.overpaid_cents)} overpaid is in the refund queue." if result.overpaid_cents
-             else "."))
+    print(f"Payment of {format_cents(result.amount_cents, result.currency)} posted, receipt {result.receipt_number}"
+          + (f"; {format_cents(result.overpaid_cents, result.currency)} overpaid is in the refund queue."
+             if result.overpaid_cents else "."))
     return 0

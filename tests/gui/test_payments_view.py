@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.demo.payments import Bai2Item, build_bai2
+from desktop.services.core import settings
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.payments import posting as payments
 from desktop.services.payments import refunds
@@ -199,10 +200,14 @@ def test_daily_close_shows_the_ledger_figures(qtbot, app, people, make_case, qtm
 
 def test_rows_model_is_a_proper_model(qtmodeltester) -> None:
     model = RowsModel([Column("A", lambda r: r[0]), Column("Cents", lambda r: r[1], "money")])
-    model.set_rows([("x", 100), ("y", -250)])
+    model.set_rows([("x", 100), ("y", -250)], "USD")
     qtmodeltester.check(model)
     assert model.data(model.index(1, 1)) == "-$2.50"
     assert model.data(model.index(1, 1), RowsModel.ROW_ROLE) == ("y", -250)
+    model.set_rows([("x", 100)], "GBP")  # the money in the currency the rows came with
+    assert model.data(model.index(0, 1)) == "£1.00"
+    model.set_rows([("x", 100), ("y", -250)])  # the same rows again (a tick): the currency is kept
+    assert model.data(model.index(1, 1)) == "-£2.50"
 
 
 def test_supervisor_reverses_a_bounced_cheque_from_the_counter(qtbot, app, people, make_case, monkeypatch) -> None:
@@ -305,4 +310,67 @@ def test_the_counter_shows_each_receipt_in_one_dialog(qtbot, app, people, make_c
     (first_number, first), (_second_number, second) = receipts
     assert first is second and first_number not in second.text.toPlainText()
     assert len(counter.findChildren(ReceiptDialog)) == 1
+    _drain(view)
+
+
+@pytest.mark.parametrize(("currency", "sign", "other"), [("GBP", "£", "$"), ("USD", "$", "£")])
+def test_the_counter_and_the_daily_close_write_the_offices_currency(qtbot, app, people, make_case, tmp_path: Path,
+                                                                    currency, sign, other) -> None:
+    """An office that takes pounds sees pounds at the counter (balance, owed, change due, the message, the
+    receipt, the drawer), in the daily close and in the unmatched queue; an office in dollars still sees dollars."""
+    settings.set_value(app, people["admin"], "agency.currency", currency)
+    make_case("CUR-00001", plate="LB01CUR", fine_cents=9400)
+    make_case("CUR-00002", plate="LB02CUR", fine_cents=4100)
+    statement = tmp_path / "bank.bai2"
+    statement.write_bytes(build_bai2([Bai2Item("142", 4100, "NO IDEA", "B1")], date(2026, 11, 24))
+                          .replace(b",USD,", f",{currency},".encode()))
+    view = _view(qtbot, app, people["clerk"])
+    counter = view.counter
+    qtbot.keyClicks(counter.lookup, "CUR-00001")
+    with qtbot.waitSignal(counter.cases_loaded, timeout=5000):
+        qtbot.keyClick(counter.lookup, Qt.Key.Key_Return)
+    assert counter.case_model.data(counter.case_model.index(0, 4)) == f"{sign}94.00"
+    assert counter.owed.text() == f"{sign}94.00 on 1 case(s)"
+    qtbot.keyClicks(counter.tendered, "100")
+    assert counter.change.text() == f"Change due: {sign}6.00"
+    with qtbot.waitSignal(counter.posted, timeout=5000), \
+            qtbot.waitSignal(view.ctx.messages.notified, timeout=5000,
+                             check_params_cb=lambda text, _ms: "posted" in text) as note:
+        qtbot.keyClick(counter.amount, Qt.Key.Key_Return)
+    assert note.args[0].startswith(f"Payment of {sign}94.00 posted")
+    qtbot.waitUntil(lambda: counter.receipt_dialog is not None and counter.receipt_dialog.isVisible())
+    receipt = counter.receipt_dialog.text.toPlainText()
+    assert f"{sign}100.00" in receipt and f"{sign}6.00" in receipt and other not in receipt
+    counter.receipt_dialog.accept()
+    qtbot.waitUntil(lambda: "1 payment(s)" in counter.drawer_label.text())
+    drawer = counter.drawer_label.text()
+    assert f"Cash {sign}94.00" in drawer and f"Expected in the drawer: <b>{sign}" in drawer and other not in drawer
+
+    view.tabs.setCurrentWidget(view.imports)
+    with qtbot.waitSignal(view.imports.imported, timeout=10000):
+        view.imports.import_file(statement)
+    assert f"1 payment(s) for {sign}41.00" in view.imports.result.toPlainText()
+    with qtbot.waitSignal(view.unmatched.loaded, timeout=5000):
+        view.tabs.setCurrentWidget(view.unmatched)
+    assert f"for <b>{sign}41.00</b> wait to be matched" in view.unmatched.summary.text()
+    assert view.unmatched.model.data(view.unmatched.model.index(0, 2)) == f"{sign}41.00"
+    qtbot.keyClicks(view.unmatched.search, "LB02CUR")
+    qtbot.keyClick(view.unmatched.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.unmatched.case_model.rowCount() == 1)
+    assert view.unmatched.case_model.data(view.unmatched.case_model.index(0, 2)) == f"{sign}41.00"
+
+    tab = view.close_tab
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        view.tabs.setCurrentWidget(tab)
+    assert f"{sign}135.00 received" in tab.verdict.text()
+    assert tab.drawer_model.data(tab.drawer_model.index(0, 3)) == f"{sign}94.00"
+    assert tab.line_model.data(tab.line_model.index(0, 2)) == f"{sign}94.00"
+    shown = [tab.diff_model.data(tab.diff_model.index(r, c)) for r in range(tab.diff_model.rowCount())
+             for c in (2, 3)]
+    assert any(f"{sign}41.00" in (text or "") for text in shown) and not any(other in (text or "") for text in shown)
+    qtbot.keyClicks(tab.counted_cash, "200.00")  # the float (100.00) and the 94.00 taken: 6.00 over
+    with qtbot.waitSignal(view.ctx.messages.notified, timeout=5000,
+                          check_params_cb=lambda text, _ms: text.startswith("Drawer closed")) as closed:
+        qtbot.keyClick(tab.counted_cheques, Qt.Key.Key_Return)
+    assert closed.args[0] == f"Drawer closed: over by {sign}6.00."
     _drain(view)

@@ -146,15 +146,15 @@ class CloseTab(PaymentsTab):
         Query(self.ctx, self, lambda _c: daily_close.daily_close(app, actor, day), success=self._arrived).run()
 
     def _arrived(self, result: daily_close.DailyClose) -> None:
-        self.drawer_model.set_rows(result.drawers)
-        self.line_model.set_rows(result.lines)
-        self.diff_model.set_rows(result.differences)
-        seen = [f"{e['what']} {format_cents(int(str(e['amount_cents'])))}: "
+        self.drawer_model.set_rows(result.drawers, result.currency)
+        self.line_model.set_rows(result.lines, result.currency)
+        self.diff_model.set_rows(result.differences, result.currency)
+        seen = [f"{e['what']} {format_cents(int(str(e['amount_cents'])), result.currency)}: "
                 + (f"in {e['seen_in']}" if e.get("seen_in") else "<b>not in any bank statement yet</b>")
                 for e in result.deposits_expected]
         self.deposits.setText("<b>Deposits</b> — " + "; ".join(seen) if seen else
                               "<b>Deposits</b> — none expected yet (no closed drawer, lockbox or card file).")
-        total = format_cents(result.received_cents)
+        total = format_cents(result.received_cents, result.currency)
         if not result.differences:
             self.verdict.setText(f"<span style='color:#2e7d32'><b>{total} received; every cent is explained.</b>"
                                  f"</span>")
@@ -175,7 +175,8 @@ class CloseTab(PaymentsTab):
         def done(summary: daily_close.DrawerSummary) -> None:
             diff = summary.difference_cents or 0
             self.ctx.info("Drawer closed: " + ("it balances." if diff == 0 else
-                                               f"{'over' if diff > 0 else 'short'} by {format_cents(abs(diff))}."))
+                                               f"{'over' if diff > 0 else 'short'} by "
+                                               f"{format_cents(abs(diff), summary.currency)}."))
             self.counted_cash.clear()
             self.counted_cheques.clear()
 

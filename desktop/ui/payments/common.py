@@ -36,13 +36,23 @@ class Column:
 class RowsModel(ListTableModel):
     """A small list-backed table (queues and summaries hold hundreds of rows, not millions).
 
-    `ROW_ROLE` returns the row object itself. Money is right-aligned, negative amounts in red."""
+    `ROW_ROLE` returns the row object itself. Money is right-aligned, negative amounts in red, written in the
+    currency the rows came with (`set_rows`): the office's, as the service that read them said."""
 
 
     def __init__(self, columns: Sequence[Column], tz: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
         self.tz = tz
+        #: ISO 4217 code of the money columns; None until rows with money have come
+        self.currency: str | None = None
+
+    def set_rows(self, rows: Sequence[Any], currency: str | None = None) -> None:
+        """Show ``rows``; ``currency`` is that of their money (kept from the last rows when not given: the
+        same rows again, ticked or emptied)."""
+        if currency is not None:
+            self.currency = currency
+        super().set_rows(rows)
 
     def header_labels(self) -> list[str]:
         return [c.header for c in self.columns]
@@ -69,7 +79,9 @@ class RowsModel(ListTableModel):
         if value is None:
             return ""
         if kind == "money":
-            return format_cents(int(value))
+            if self.currency is None:
+                raise RuntimeError("a money column was shown before its rows said their currency")
+            return format_cents(int(value), self.currency)
         if kind == "datetime" and isinstance(value, datetime):
             return (value.astimezone(self.tz) if self.tz else value).strftime("%Y-%m-%d %H:%M")
         if kind == "date" and isinstance(value, datetime):

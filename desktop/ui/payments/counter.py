@@ -136,6 +136,8 @@ class CounterTab(QWidget):
         self.request_id = uuid.uuid4().hex
         self.receipt_dialog: ReceiptDialog | None = None
         self._busy = False
+        #: the office's currency, as the last cases, drawer or payment read said it (None before any)
+        self.currency: str | None = None
         ctx.bus.subscribe(self, self._data_changed)
         lay = QHBoxLayout(self)
         left = QVBoxLayout()
@@ -265,7 +267,9 @@ class CounterTab(QWidget):
 
     def _cases_arrived(self, rows: list[CounterCase]) -> None:
         self.request_id = uuid.uuid4().hex
-        self.case_model.set_rows([(row, row.primary) for row in rows])
+        if rows:
+            self.currency = rows[0].currency
+        self.case_model.set_rows([(row, row.primary) for row in rows], self.currency)
         self._refresh_amount()
         if rows:
             self.cases_table.selectRow(0)
@@ -292,7 +296,8 @@ class CounterTab(QWidget):
     def _refresh_amount(self) -> None:
         owed = sum(max(c.balance_cents, 0) for c in self.chosen())
         self.amount.setText(money_text(owed) if owed else "")
-        self.owed.setText(f"{format_cents(owed)} on {len(self.chosen())} case(s)")
+        if self.currency is not None:  # (set by the cases that were looked up)
+            self.owed.setText(f"{format_cents(owed, self.currency)} on {len(self.chosen())} case(s)")
 
     # ------------------------------------------------------------- method
     def _pick_method(self, index: int) -> None:
@@ -309,11 +314,12 @@ class CounterTab(QWidget):
 
     def _update_change(self) -> None:
         try:
-            if self.method.currentData() != "cash" or not self.tendered.text().strip():
+            if self.method.currentData() != "cash" or not self.tendered.text().strip() or self.currency is None:
                 self.change.setText("")
                 return
             change = parse_money(self.tendered.text()) - parse_money(self.amount.text())
-            self.change.setText(f"Change due: {format_cents(change)}" if change >= 0 else "Not enough tendered")
+            self.change.setText(f"Change due: {format_cents(change, self.currency)}" if change >= 0
+                                else "Not enough tendered")
         except UserError:
             self.change.setText("")
 
@@ -383,7 +389,7 @@ class CounterTab(QWidget):
 
     def _confirm_overpayment(self, exc: OverpaymentNotConfirmed) -> None:
         """Ask once, naming the refund the payment creates; Yes posts it, No goes back to the amount."""
-        refund = format_cents(exc.overpaid_cents)
+        refund = format_cents(exc.overpaid_cents, exc.currency)
         answer = QMessageBox.question(
             self, "Overpayment", f"{exc}\n\nTake it and put {refund} in the refund queue?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
@@ -399,10 +405,12 @@ class CounterTab(QWidget):
         self._busy = False
         self.post_button.setEnabled(True)
         self.request_id = uuid.uuid4().hex
+        self.currency = result.currency
         self.posted.emit(result)
-        note = f"Payment of {format_cents(result.amount_cents)} posted, receipt {result.receipt_number}"
+        note = (f"Payment of {format_cents(result.amount_cents, result.currency)} posted, receipt "
+                f"{result.receipt_number}")
         if result.overpaid_cents:
-            note += f"; {format_cents(result.overpaid_cents)} overpaid is in the refund queue"
+            note += f"; {format_cents(result.overpaid_cents, result.currency)} overpaid is in the refund queue"
         self.ctx.info(note + ".")  # the drawer, the case and the queues follow through the operation bus
         pid = result.payment_id
 
@@ -443,7 +451,7 @@ class CounterTab(QWidget):
             self.ctx.error(UserError(f"Payment {row.id} was already reversed ({row.reversal_reason})."))
             return
         what = (f"{payments.method_label(row.method)} payment {row.receipt_number or row.id} of "
-                f"{format_cents(row.amount_cents)} on {row.value_date:%Y-%m-%d}"
+                f"{format_cents(row.amount_cents, row.currency)} on {row.value_date:%Y-%m-%d}"
                 + (f" for {', '.join(row.citation_numbers)}" if row.citation_numbers else ""))
         reason, ok = QInputDialog.getText(self, "Reverse a payment", f"{what}.\nWhy is it reversed?",
                                           text="cheque returned unpaid")
@@ -453,8 +461,8 @@ class CounterTab(QWidget):
 
         def done(result: payments.ReversalResult) -> None:
             reopened = f"; reopened {', '.join(result.reopened)}" if result.reopened else ""
-            self.ctx.info(f"Payment {pid} reversed: {format_cents(result.reinstated_cents)} reinstated{reopened}; "
-                          f"{result.letters_queued} letter(s) queued.")
+            self.ctx.info(f"Payment {pid} reversed: {format_cents(result.reinstated_cents, result.currency)} "
+                          f"reinstated{reopened}; {result.letters_queued} letter(s) queued.")
 
         Mutation(self.ctx, self, lambda _c: payments.reverse_payment(app, actor, pid, reason), changes=PAYMENT_CHANGES,
                  success=done).run()
@@ -486,7 +494,8 @@ class CounterTab(QWidget):
         def arrived(rows: list[CounterCase]) -> None:
             if [c.id for c, _t in self.case_model.rows] != [c.id for c in listed]:
                 return  # the clerk has looked up something else meanwhile
-            self.case_model.set_rows([(row, row.id in ticked) for row in rows])
+            self.currency = rows[0].currency if rows else self.currency
+            self.case_model.set_rows([(row, row.id in ticked) for row in rows], self.currency)
             if typed_owed:
                 self._refresh_amount()  # the amount was the balance owed: it follows the new balance
             self.ctx.info("A case on the counter was changed elsewhere: its balance was read again.")
@@ -508,13 +517,18 @@ class CounterTab(QWidget):
                                       "first one (or set the float now).")
             return
         state = "closed" if drawer.is_closed else "open"
+        self.currency = drawer.currency
+
+        def money(cents: int) -> str:
+            return format_cents(cents, drawer.currency)
+
         self.drawer_label.setText(
             f"<b>{drawer.business_date:%A %d %B}</b> ({state})<br>"
-            f"Float {format_cents(drawer.opening_float_cents)} · {drawer.payment_count} payment(s)<br>"
-            f"Cash {format_cents(drawer.cash_cents)} · Cheques {format_cents(drawer.cheques_cents)} · "
-            f"Cards {format_cents(drawer.card_cents)}<br>"
-            f"Expected in the drawer: <b>{format_cents(drawer.expected_cash_cents)}</b> cash and "
-            f"<b>{format_cents(drawer.expected_cheques_cents)}</b> in cheques")
+            f"Float {money(drawer.opening_float_cents)} · {drawer.payment_count} payment(s)<br>"
+            f"Cash {money(drawer.cash_cents)} · Cheques {money(drawer.cheques_cents)} · "
+            f"Cards {money(drawer.card_cents)}<br>"
+            f"Expected in the drawer: <b>{money(drawer.expected_cash_cents)}</b> cash and "
+            f"<b>{money(drawer.expected_cheques_cents)}</b> in cheques")
         if not self.float_edit.hasFocus():
             self.float_edit.setText(money_text(drawer.opening_float_cents))
 

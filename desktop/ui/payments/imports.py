@@ -88,7 +88,7 @@ class ImportsTab(PaymentsTab):
         Query(self.ctx, self, lambda _c: payment_imports.imports_list(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payment_imports.ImportRow]) -> None:
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, rows[0].currency if rows else None)
         self.loaded.emit(len(rows))
 
     def _show_selected(self) -> None:
@@ -98,13 +98,13 @@ class ImportsTab(PaymentsTab):
         r = rows[0]
         s = r.summary
         lines = [(f"{r.filename} ({r.kind}), imported {r.imported_at.astimezone(self.ctx.tz):%Y-%m-%d %H:%M} by "
-                  f"{r.imported_by}: {r.payment_count} payment(s) for {format_cents(r.total_cents)}; "
+                  f"{r.imported_by}: {r.payment_count} payment(s) for {format_cents(r.total_cents, r.currency)}; "
                   f"{s.get('matched', 0)} matched, {s.get('unmatched', 0)} unmatched, "
                   f"{s.get('already_known', 0)} already recorded from an earlier file.")]
         lines += [f"ACH return: {t}" for t in s.get("returns_applied", [])]
         lines += [f"ACH return NOT applied: {t}" for t in s.get("returns_not_applied", [])]
-        lines += [f"Deposit {format_cents(d['amount_cents'])} ({d['category']}, type {d['type_code']}) kept for the "
-                  f"daily close" for d in s.get("deposits", [])]
+        lines += [f"Deposit {format_cents(d['amount_cents'], r.currency)} ({d['category']}, type {d['type_code']}) "
+                  f"kept for the daily close" for d in s.get("deposits", [])]
         lines += [f"Skipped: {t}" for t in s.get("skipped", [])]
         self.result.setStyleSheet("")
         self.result.setPlainText("\n".join(lines))

@@ -82,7 +82,7 @@ class PlansTab(PaymentsTab):
         Query(self.ctx, self, lambda _c: payment_plans.plans_list(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payment_plans.PlanRow]) -> None:
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, rows[0].currency if rows else None)
         current = [r for r in rows if r.status == "current"]
         behind = sum(1 for r in current if r.missed)
         self.summary.setText(f"<b>{len(current)}</b> current plan(s), {behind} behind on instalments; "

@@ -32,7 +32,7 @@ class RequestRefundDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Refund request — {row.citation_number}")
         form = QFormLayout(self)
-        form.addRow(QLabel(f"Credit held on the case: <b>{format_cents(row.credit_cents)}</b>"))
+        form.addRow(QLabel(f"Credit held on the case: <b>{format_cents(row.credit_cents, row.currency)}</b>"))
         self.amount = QLineEdit(money_text(row.credit_cents))
         self.payee = QLineEdit(row.last_payer or row.owner_name or "")
         self.reason = QLineEdit("Overpayment")
@@ -95,13 +95,13 @@ class RefundsTab(PaymentsTab):
 
     def _arrived(self, result: tuple[list[refunds.RefundQueueRow], list[str]]) -> None:
         rows, problems = result
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, rows[0].currency if rows else None)
         waiting = sum(1 for r in rows if r.refund_id is None)
         pending = len(rows) - waiting
         total = sum(r.credit_cents for r in rows)
-        self.summary.setText(f"<b>{len(rows)}</b> overpaid case(s) hold <b>{format_cents(total)}</b> of credit: "
-                             f"{pending} request(s) waiting for approval, {waiting} without a request yet."
-                             if rows else "No case is overpaid.")
+        self.summary.setText(f"<b>{len(rows)}</b> overpaid case(s) hold <b>{format_cents(total, rows[0].currency)}"
+                             f"</b> of credit: {pending} request(s) waiting for approval, {waiting} without a request "
+                             f"yet." if rows else "No case is overpaid.")
         if problems:
             self.check.setStyleSheet("color:#b71c1c")
             self.check.setText("Check failed: " + " ".join(problems))

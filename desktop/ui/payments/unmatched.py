@@ -14,8 +14,10 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.services.cases import queries as cases
 from desktop.services.payments import posting as payments
+from desktop.services.payments.currency import read_office_currency
 from desktop.services.payments.posting import source_label
 from desktop.ui.common.operations import Changes, Mutation, Query
+from desktop.ui.common.tasks import TaskControl
 from desktop.ui.context import UiContext
 from desktop.ui.payments.common import PAYMENT_CHANGES, Column, PaymentsTab, RowsModel, make_table, selected_rows
 
@@ -85,11 +87,11 @@ class UnmatchedTab(PaymentsTab):
         Query(self.ctx, self, lambda _c: payments.unmatched_payments(app, actor), success=self._arrived).run()
 
     def _arrived(self, rows: list[payments.PaymentRow]) -> None:
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, rows[0].currency if rows else None)
         total = sum(r.amount_cents for r in rows)
         self.summary.setText(
-            f"<b>{len(rows)}</b> payment(s) for <b>{format_cents(total)}</b> wait to be matched. Select one, find its "
-            f"case on the right (Enter), select the case(s) and press Ctrl+Enter." if rows else
+            f"<b>{len(rows)}</b> payment(s) for <b>{format_cents(total, rows[0].currency)}</b> wait to be matched. "
+            f"Select one, find its case on the right (Enter), select the case(s) and press Ctrl+Enter." if rows else
             "The unmatched queue is empty: every payment received is applied to a case.")
         if rows:
             self.table.selectRow(0)
@@ -98,7 +100,7 @@ class UnmatchedTab(PaymentsTab):
     def _payment_chosen(self) -> None:
         rows = selected_rows(self.table)
         if rows and not self.search.text():
-            self.search.setPlaceholderText(f"Find the case for {format_cents(rows[0].amount_cents)} "
+            self.search.setPlaceholderText(f"Find the case for {format_cents(rows[0].amount_cents, rows[0].currency)} "
                                            f"({rows[0].reference or 'no reference'})")
 
     def find_case(self) -> None:
@@ -106,10 +108,17 @@ class UnmatchedTab(PaymentsTab):
         if not text:
             return
         app, actor = self.ctx.app, self.ctx.actor
-        Query(self.ctx, self, lambda _c: cases.search_cases(app, actor, text, 100), success=self._cases_arrived).run()
 
-    def _cases_arrived(self, rows: list[cases.CaseRow]) -> None:
-        self.case_model.set_rows(rows)
+        def work(_c: TaskControl) -> tuple[list[cases.CaseRow], str]:
+            # The balances in the office's currency, as the payments they are matched to (not in each case
+            # profile's, as the case screens show them: the office takes one currency, nothing is converted).
+            return cases.search_cases(app, actor, text, 100), read_office_currency(app)
+
+        Query(self.ctx, self, work, success=self._cases_arrived).run()
+
+    def _cases_arrived(self, found: tuple[list[cases.CaseRow], str]) -> None:
+        rows, currency = found
+        self.case_model.set_rows(rows, currency)
         if rows:
             self.case_table.selectRow(0)
             self.case_table.setFocus()
@@ -123,11 +132,11 @@ class UnmatchedTab(PaymentsTab):
             self.ctx.error(UserError("Select a payment on the left and its case(s) on the right."))
             return
         app, actor = self.ctx.app, self.ctx.actor
-        pid, ids, note = pay[0].id, [c.id for c in chosen], self.note_edit.text()
+        pid, ids, note, currency = pay[0].id, [c.id for c in chosen], self.note_edit.text(), pay[0].currency
 
         def done(allocations: list[payments.Allocation]) -> None:
             self.ctx.info(f"Payment {pid} applied to " + ", ".join(
-                f"{a.citation_number} ({format_cents(a.applied_cents)})" for a in allocations) + ".")
+                f"{a.citation_number} ({format_cents(a.applied_cents, currency)})" for a in allocations) + ".")
             self.note_edit.clear()
             self.case_model.set_rows([])
             self.search.clear()
@@ -141,7 +150,8 @@ class UnmatchedTab(PaymentsTab):
         if not pay:
             return
         reason, ok = QInputDialog.getText(self, "Reverse payment",
-                                          f"Why is payment {pay[0].id} of {format_cents(pay[0].amount_cents)} "
+                                          f"Why is payment {pay[0].id} of "
+                                          f"{format_cents(pay[0].amount_cents, pay[0].currency)} "
                                           f"reversed?")
         if not ok:
             return

@@ -101,3 +101,43 @@ def test_counter_payment_overpaid_needs_the_confirm_flag(cli, capsys, tmp_path: 
     assert "$106.00 overpaid is in the refund queue" in capsys.readouterr().out
     assert ledger_balance(app, cid) == -10600
     db.dispose()
+
+
+def test_an_office_in_pounds_reads_pounds_from_every_payments_command(cli, capsys, tmp_path: Path) -> None:
+    """`payments counter`, `payments reconcile`, `import payments` and `export gl` in an office whose
+    agency.currency is GBP: every amount in pounds, none in dollars."""
+    from desktop.bootstrap import make_app_context
+    from desktop.paths import AppPaths
+    from desktop.persistence.db import Database
+    from desktop.services.admin import users
+    from desktop.services.core import settings
+    from desktop.services.core.clock import agency_date
+    from tests.helpers.factories import add_citation
+
+    paths = AppPaths(tmp_path / "data")
+    db = Database(paths.default_db_url)
+    app = make_app_context(db, paths)
+    settings.set_value(app, users.actor_for(app, "admin"), "agency.currency", "GBP")
+    add_citation(app, number="CLI-00070", plate="LB07CLI", jurisdiction="GB", profile_code="ENG", profile_version=1,
+                 fine_cents=7000)
+    with db.reading() as s:
+        day = agency_date(s, app.now())  # the business day the counter posts on
+    db.dispose()
+    assert cli("payments", "counter", "CLI-00070", "--amount", "200.00", "--method", "cash") == 2
+    err = capsys.readouterr().err
+    assert "£130.00" in err and "--confirm-refund 130.00" in err and "$" not in err
+    assert cli("payments", "counter", "CLI-00070", "--amount", "200.00", "--method", "cash",
+               "--confirm-refund", "130.00") == 0
+    out = capsys.readouterr().out
+    assert "Payment of £200.00 posted" in out and "£130.00 overpaid is in the refund queue" in out
+    statement = tmp_path / "bank.bai2"
+    statement.write_bytes(build_bai2([Bai2Item("142", 4100, "NO IDEA", "B1")], day).replace(b",USD,", b",GBP,"))
+    assert cli("import", "payments", str(statement)) == 0
+    assert "1 payment(s) for £41.00" in capsys.readouterr().out
+    assert cli("payments", "reconcile", "--date", day.isoformat()) == 0
+    out = capsys.readouterr().out
+    assert f"Daily close for {day.isoformat()}: £241.00 received" in out and "drawer of Ada Admin" in out
+    assert "£" in out and "$" not in out
+    assert cli("export", "gl", "--date", day.isoformat(), "--out", str(tmp_path / "gl.csv")) == 0
+    out = capsys.readouterr().out
+    assert "debits = credits = £" in out and "$" not in out
