@@ -201,6 +201,23 @@ def test_intake_dialog_files_an_appeal_with_a_document(app, actors, qtbot, tmp_p
         assert s.get(Citation, cid).status == "under_appeal"
 
 
+def test_intake_dialog_says_the_balance_in_the_cases_profile_currency(app, actors, qtbot) -> None:
+    """An English case's balance in pounds, a Californian's in dollars: the currency of the case's profile."""
+    from desktop.ui.appeals.dialogs import IntakeDialog
+
+    english = make_case(app, profile="ENG", fine_cents=7000)
+    californian = make_case(app, fine_cents=6300)
+    ctx = ui(app, actors[Role.CLERK], qtbot)
+    for cid, balance, other in ((english, "balance £70.00", "$"), (californian, "balance $63.00", "£")):
+        dialog = IntakeDialog(ctx)
+        qtbot.addWidget(dialog)
+        dialog.citation.setText(number_of(app, cid))
+        with qtbot.waitSignal(dialog.previewed, timeout=10000):
+            qtbot.keyClick(dialog.citation, Qt.Key.Key_Return)
+        assert balance in dialog.case_label.text() and other not in dialog.case_label.text()
+    ctx.runner.wait_all(5000)
+
+
 def test_late_intake_needs_a_supervisor_to_sign_in(app, actors, qtbot, clock) -> None:
     from desktop.ui.appeals.dialogs import IntakeDialog
     from tests.conftest import PASSWORDS

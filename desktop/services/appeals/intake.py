@@ -70,6 +70,8 @@ class IntakePreview:
     balance_cents: int
     profile_code: str
     profile_name: str
+    #: of the case's profile version (an English case's balance is in pounds)
+    currency: str
     level_key: str
     level_name: str
     request_deadline: date
@@ -134,9 +136,10 @@ def intake_preview(app: AppContext, actor: Actor, citation_number: str, level: s
         open_levels = tuple((lv.key, lv.name) for lv in profile.appeal_levels if rules.is_open(profile, lv, history))
         return IntakePreview(
             case.id, case.citation_number, case.plate, case.status, charges - paid, profile.code, profile.name,
-            chosen.key, chosen.name, check.deadline, check.is_late, check.explanation(), deadline.decide_by,
-            deadline.statutory, tuple(GroundChoice(g.key, g.text, g.statutory) for g in profile.grounds),
-            owner_name, owner_addr, open_levels)
+            profile.currency, chosen.key, chosen.name, check.deadline, check.is_late, check.explanation(),
+            deadline.decide_by, deadline.statutory,
+            tuple(GroundChoice(g.key, g.text, g.statutory) for g in profile.grounds), owner_name, owner_addr,
+            open_levels)
 
 
 @dataclass

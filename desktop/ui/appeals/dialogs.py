@@ -173,7 +173,7 @@ class IntakeDialog(QDialog):
         self.preview = p
         self.case_label.setText(
             f"<b>{p.citation_number}</b> · plate <b>{p.plate}</b> · {p.status.replace('_', ' ')} · balance "
-            f"{format_cents(p.balance_cents, 'GBP' if p.profile_code == 'ENG' else 'USD')}<br>"
+            f"{format_cents(p.balance_cents, p.currency)}<br>"
             f"{p.profile_name}: <b>{p.level_name}</b>, may be asked for until {p.request_deadline.isoformat()}; "
             f"to be decided by <b>{p.decide_by.isoformat()}</b>"
             + (" (the profile's deadline)" if p.decide_by_statutory else " (the agency's target)"))

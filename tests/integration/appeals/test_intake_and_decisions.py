@@ -327,6 +327,16 @@ def test_the_workspace_says_each_appeals_currency_from_its_profile(app, actors) 
     assert load_workspace(app, officer, us.appeal_id).currency == "USD"
 
 
+def test_the_intake_preview_says_the_balance_in_its_profiles_currency(app, actors) -> None:
+    """The intake dialog's balance is in the currency of the case's profile version (an English case's in pounds),
+    as the workspace's is."""
+    clerk = actors[Role.CLERK]
+    english = appeals.intake_preview(app, clerk, number_of(app, make_case(app, profile="ENG", fine_cents=7000)))
+    us = appeals.intake_preview(app, clerk, number_of(app, make_case(app)))
+    assert (english.currency, english.balance_cents) == ("GBP", 7000)
+    assert (us.currency, us.balance_cents) == ("USD", 6300)
+
+
 def test_overdue_appeals_elsewhere_are_surfaced_not_changed(app, actors, clock) -> None:
     cid, aid = _filed(app, actors)
     clock.now += timedelta(days=35)
