@@ -80,6 +80,9 @@ def test_the_profile_form_shows_stage_names_and_money(qtbot, app, runner) -> Non
     texts = [tab.form.item(r, stage).text() for r in range(tab.form.rowCount())]
     assert "delinquent_notice" not in texts and any("delinquent" in t.lower() for t in texts)
     assert all("_" not in t for t in texts)
+    eng = next(i for i, v in enumerate(tab.versions) if v.code == "ENG")
+    tab.list.selectRow(eng)  # a profile's penalties are in its own currency
+    assert {tab.form.item(r, penalty).text() for r in range(tab.form.rowCount())} == {"£0.00"}
     nyc = next(i for i, v in enumerate(tab.versions) if v.code == "NYC")
     tab.list.selectRow(nyc)
     assert tab.form.item(1, penalty).text() == "$10.00"

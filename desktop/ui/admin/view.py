@@ -216,8 +216,8 @@ class ProfilesTab(QWidget):
                     text = str(raw).replace("_", " ")
                 if key == "key":  # the stage's name, its code only in the tooltip
                     text = str(values.get("name") or raw or "").replace("_", " ")
-                if key == "penalty.fixed_cents":
-                    text = format_cents(int(raw or 0))
+                if key == "penalty.fixed_cents":  # a stage's penalty, in the profile's currency
+                    text = format_cents(int(raw or 0), str(definition["currency"]))
                 item = QTableWidgetItem(text)
                 if key == "key":
                     item.setToolTip(f"stage code {raw}")
