@@ -164,12 +164,17 @@ _CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "GBP": "£"}
 PRINTABLE_CURRENCIES = frozenset(_CURRENCY_SYMBOLS)
 
 
-def format_cents(cents: int, currency: str = "USD") -> str:
-    """``123456`` -> ``"$1,234.56"``; negative amounts get a leading minus (``"-$5.00"``)."""
+def currency_symbol(currency: str) -> str:
+    """``"GBP"`` -> ``"£"``: the sign printed before an amount in ``currency`` (one of ``PRINTABLE_CURRENCIES``)."""
     try:
-        symbol = _CURRENCY_SYMBOLS[currency]
+        return _CURRENCY_SYMBOLS[currency]
     except KeyError:
         raise ValueError(f"unsupported currency {currency!r}") from None
+
+
+def format_cents(cents: int, currency: str = "USD") -> str:
+    """``123456`` -> ``"$1,234.56"``; negative amounts get a leading minus (``"-$5.00"``)."""
+    symbol = currency_symbol(currency)
     sign = "-" if cents < 0 else ""
     units, hundredths = divmod(abs(cents), 100)
     return f"{sign}{symbol}{units:,}.{hundredths:02d}"

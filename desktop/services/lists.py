@@ -22,6 +22,7 @@ from typing import Any
 
 from desktop.domain import ladder
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import currency_symbol
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.review import check_title
 from desktop.domain.roles import Permission
@@ -241,11 +242,12 @@ def table_of(app: AppContext, actor: Actor, key: str, flt: Any) -> TableData:
     with app.reader(actor, src.permission) as uow:
         tz = agency_zone(uow.session)
         agency = str(settings.get(uow.session, "agency.name"))
+        symbol = currency_symbol(settings.office_currency(uow.session))
     title = src.title
     if key == "cases" and getattr(flt, "worklist", None):
         title = f"Work list: {case_queries.WORKLISTS.get(flt.worklist, flt.worklist)}"
     who = f"{actor.full_name} ({actor.username})" if actor.full_name else actor.username
-    return TableData(title, src.describe(flt), src.columns, who, app.now(), str(tz), agency)
+    return TableData(title, src.describe(flt), src.columns, who, app.now(), str(tz), agency, symbol)
 
 
 def export_list(app: AppContext, actor: Actor, key: str, flt: Any, out: Path | str, fmt: str | None = None, *,

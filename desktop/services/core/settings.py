@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import PRINTABLE_CURRENCIES
 from desktop.domain.roles import Permission
 from desktop.persistence.models import Setting
 from desktop.services.core.context import Actor, AppContext
@@ -26,6 +27,8 @@ class SettingSpec:
     help: str
     #: the smallest value ``set_value`` takes (a number setting)
     minimum: int | None = None
+    #: the only values ``set_value`` takes (upper-cased codes, e.g. the currencies the notices can print)
+    choices: frozenset[str] | None = None
 
 
 SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
@@ -39,7 +42,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in [
                 "online payment address; {citation_number} is replaced"),
     SettingSpec("agency.timezone", str, "America/Los_Angeles", "the agency's time zone (IANA name)"),
     SettingSpec("agency.profile", str, "CA", "the jurisdiction profile for new cases (CA, NYC, ENG)"),
-    SettingSpec("agency.currency", str, "USD", "currency of fines and payments"),
+    SettingSpec("agency.currency", str, "USD", "currency of fines and payments", choices=PRINTABLE_CURRENCIES),
     SettingSpec("agency.web_url", str, "pay.example.gov", "the public web address printed on notices"),
     SettingSpec("agency.contest_url", str, "example.gov/contest", "where a motorist contests online"),
     SettingSpec("agency.office_hours", str, "Mon-Fri 8:00 a.m. to 4:30 p.m.", "counter and telephone hours"),
@@ -194,6 +197,22 @@ def get(session: Session, key: str) -> Any:
     return spec.default if row is None else row.value
 
 
+def office_currency(session: Session) -> str:
+    """The currency the office takes its money in (``agency.currency``, an upper-case ISO 4217 code; " gbp" as
+    stored by an older version is GBP): every amount the payment side writes (its screens, the services'
+    messages, receipts, the daily close, ``main.py payments``), the printed lists and the management reports
+    are in it; a payment file in another is refused whole. The case screens write a case's money in the
+    currency of its profile (the same in an office of one country; nothing is converted)."""
+    return str(get(session, "agency.currency")).strip().upper()
+
+
+def read_office_currency(app: AppContext) -> str:
+    """``office_currency`` read on its own: for an amount refused before its use case has opened a unit of
+    work, or shown beside rows another workflow read (the cases the unmatched queue's search finds)."""
+    with app.db.reading() as s:
+        return office_currency(s)
+
+
 @event.listens_for(Session, "after_flush")
 def _follow_flushed(session: Session, _context: Any) -> None:
     """The settings rows a session stores or deletes after its first read."""
@@ -235,6 +254,10 @@ def set_value(app: AppContext, actor: Actor, key: str, value: Any) -> None:
             value = spec.type(value)
         except (TypeError, ValueError):
             raise UserError(f"{key} takes a {spec.type.__name__}: {spec.help}.") from None
+    if spec.choices is not None:
+        value = str(value).strip().upper()
+        if value not in spec.choices:
+            raise UserError(f"{key} is one of {', '.join(sorted(spec.choices))}, not {value!r}: {spec.help}.")
     if spec.minimum is not None and value < spec.minimum:
         raise UserError(f"{key} must be {spec.minimum} or more, not {value}: {spec.help}.")
     with app.uow(actor, Permission.MANAGE_SETTINGS) as uow:

@@ -38,7 +38,6 @@ from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.imports import csv_writer
-from desktop.services.payments.currency import office_currency
 from desktop.services.payments.posting import source_label
 
 DEPOSIT_WINDOW_DAYS = 3
@@ -107,7 +106,7 @@ def _summary(s: Session, drawer: CashDrawer) -> DrawerSummary:
     return DrawerSummary(drawer.id, drawer.user_id, user.full_name if user else str(drawer.user_id),
                          drawer.business_date, drawer.opened_at, drawer.closed_at, drawer.opening_float_cents,
                          totals["cash"], totals["check"], totals["card"], count, voided, drawer.counted_cash_cents,
-                         drawer.counted_cheques_cents, drawer.difference_cents, office_currency(s))
+                         drawer.counted_cheques_cents, drawer.difference_cents, settings.office_currency(s))
 
 
 def open_drawer(app: AppContext, actor: Actor, opening_float_cents: int | None = None) -> DrawerSummary:
@@ -277,7 +276,7 @@ def daily_close(app: AppContext, actor: Actor, day: date) -> DailyClose:
     """The reconciliation of one business day; see the module docstring for what is compared."""
     with app.reader(actor, Permission.CLOSE_DAY) as uow:
         s = uow.session
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         result = DailyClose(day, currency)
         payments = list(s.scalars(select(Payment).where(Payment.value_date == day).order_by(Payment.id)))
         ledger = _payment_ledger(s, [p.id for p in payments])
@@ -475,7 +474,7 @@ def gl_lines(app: AppContext, actor: Actor, day: date) -> list[GlLine]:
     """The day's general-ledger journal, summarised by account and memo; debits equal credits."""
     with app.reader(actor, Permission.EXPORT_DATA) as uow:
         s = uow.session
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         postings: list[JournalLine] = []
         payments: dict[int, Payment] = {}
         entries = list(s.scalars(select(LedgerEntry).where(LedgerEntry.effective_date == day)))

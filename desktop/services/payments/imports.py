@@ -56,7 +56,6 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date, agency_zone
 from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
-from desktop.services.payments.currency import office_currency
 from desktop.services.payments.importers import (
     FileKind,
     ImportedFile,
@@ -185,7 +184,7 @@ def _limits(app: AppContext, actor: Actor) -> tuple[ZoneInfo, str, int]:
     """The bank's time zone, the office's currency and the largest file, from the settings."""
     with app.reader(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
-        return (agency_zone(s), office_currency(s), max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
+        return (agency_zone(s), settings.office_currency(s), max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
 
 
 def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: str,
@@ -522,7 +521,7 @@ def imports_list(app: AppContext, actor: Actor, limit: int = 200) -> list[Import
     with app.reader(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
         names = dict(s.execute(select(User.id, User.full_name)).all())
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         return [ImportRow(r.id, r.filename, r.kind, r.imported_at, names.get(r.user_id) if r.user_id else "system",
                           r.payment_count, r.total_cents, r.file_total_cents, r.value_date, dict(r.summary or {}),
                           currency)

@@ -32,7 +32,6 @@ from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork
-from desktop.services.payments.currency import office_currency
 
 PLAN_KINDS = ("indigent", "agency")
 PLANNABLE = frozenset({CaseStatus.OPEN, CaseStatus.IN_COLLECTIONS})
@@ -106,7 +105,7 @@ def enrol_plan(app: AppContext, actor: Actor, citation_id: int, kind: str, *, mo
         balance = case_ops.balance(uow, case.id)
         late_fees = min(_late_fees_outstanding(uow, case.id), max(balance, 0))
         start = start_date or _today(uow)
-        currency = office_currency(uow.session)
+        currency = settings.office_currency(uow.session)
         terms: IndigentPlanRules | AgencyTerms
         if kind == "indigent":
             terms = indigent_rules(case.profile_code)
@@ -219,7 +218,7 @@ def check_plans(app: AppContext, actor: Actor, as_of: date | None = None) -> Pla
         day = as_of or _today(uow)
         plan_ids = list(uow.session.scalars(select(PaymentPlan.id).where(PaymentPlan.status == "current")
                                             .order_by(PaymentPlan.id)))
-        currency = office_currency(uow.session)
+        currency = settings.office_currency(uow.session)
     result = PlanCheckResult(day, currency)
     for plan_id in plan_ids:
         with app.uow(actor, Permission.RUN_ESCALATION) as uow:
@@ -271,7 +270,7 @@ def plans_list(app: AppContext, actor: Actor, *, status: str | None = None) -> l
         if status:
             q = q.where(PaymentPlan.status == status)
         day = _today(uow)
-        currency = office_currency(uow.session)
+        currency = settings.office_currency(uow.session)
         out = []
         for row, number in uow.session.execute(q.order_by(PaymentPlan.id.desc())).all():
             terms = _terms_of(row)

@@ -62,7 +62,6 @@ from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext, UnitOfWork, retrying
 from desktop.services.core.imports import csv_writer
 from desktop.services.payments import plans as payment_plans
-from desktop.services.payments.currency import office_currency, read_office_currency
 
 #: Where money comes from (Payment.source).
 SOURCES: dict[str, str] = {
@@ -223,7 +222,7 @@ def _new_payment(uow: UnitOfWork, *, source: str, method: str, external_id: str,
     sealed, with its receipt number, in one INSERT (without it: the INSERT, then its seal)."""
     if amount_cents <= 0:
         raise UserError(f"A payment must be a positive amount (got "
-                        f"{format_cents(amount_cents, office_currency(uow.session))}).")
+                        f"{format_cents(amount_cents, settings.office_currency(uow.session))}).")
     payment = Payment(id=payment_id, receipt_number=receipt_number, source=source, method=method,
                       external_id=external_id, amount_cents=amount_cents, received_at=received_at,
                       value_date=value_date, reference=reference or None, payer_name=payer_name or None,
@@ -289,7 +288,7 @@ def counter_lookup(app: AppContext, actor: Actor, text: str) -> list[CounterCase
         owners = {c.owner_id for c in siblings if c.owner_id}
         names = dict(s.execute(select(RegisteredOwner.id, RegisteredOwner.name)
                                .where(RegisteredOwner.id.in_(owners))).all()) if owners else {}
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         rows = []
         for c in sorted(siblings, key=lambda c: (c.issued_at, c.id)):
             if c.id not in primary_ids and (bal[c.id] <= 0 or CaseStatus(c.status).is_closed):
@@ -371,7 +370,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     if method not in COUNTER_METHODS:
         raise UserError(f"'{method}' is not a counter payment method (cash, cheque or card).")
     if amount_cents <= 0:
-        raise UserError(f"Enter the amount received (got {format_cents(amount_cents, read_office_currency(app))}).")
+        raise UserError(f"Enter the amount received (got {format_cents(amount_cents, settings.read_office_currency(app))}).")
     payer_name = clean_text(" ".join(payer_name.split()), "The payer's name", widths.NAME)
     cheque = (cheque_number or "").strip() or None
     reference = clean_text((card_reference or "").strip() or None, "The card terminal's reference", widths.REFERENCE)
@@ -396,7 +395,7 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     change = None
     if tendered_cents is not None and method == "cash":
         if tendered_cents < amount_cents:
-            currency = read_office_currency(app)
+            currency = settings.read_office_currency(app)
             raise UserError(f"{format_cents(tendered_cents, currency)} tendered is less than the "
                             f"{format_cents(amount_cents, currency)} being paid.")
         change = tendered_cents - amount_cents
@@ -425,7 +424,7 @@ def _post_counter(app: AppContext, actor: Actor, request: str, citation_ids: Seq
             if s.scalar(select(Payment.id).where(Payment.source == "counter", Payment.external_id == request)):
                 # The same request, sent twice at once, got the lock first and has committed.
                 raise _AlreadyPosted
-            currency = office_currency(s)
+            currency = settings.office_currency(s)
             owners = {owner_key(c) for c in cases}
             if len(owners) > 1:
                 raise UserError("These cases belong to different registered owners; take a separate payment for "
@@ -502,7 +501,7 @@ def _existing_counter_payment(app: AppContext, actor: Actor, request: str) -> Co
         allocations = _allocations_of(s, payment)
         owed_before = sum(a.applied_cents for a in allocations)
         return CounterResult(payment.id, payment.receipt_number or "", payment.amount_cents, tuple(allocations),
-                             max(payment.amount_cents - owed_before, 0), office_currency(s), None,
+                             max(payment.amount_cents - owed_before, 0), settings.office_currency(s), None,
                              already_posted=True)
 
 
@@ -560,7 +559,7 @@ def receipt_data(app: AppContext, actor: Actor, payment_id: int, *, tendered_cen
             "return_address_lines": tuple(settings.get(s, "agency.address")),
             "phone": settings.get(s, "agency.phone"),
             "pay_url_template": settings.get(s, "agency.pay_url"),
-            "currency": office_currency(s),
+            "currency": settings.office_currency(s),
         }
         if payment.method == "card":
             detail = f"card ending {payment.card_last4}" + (f", ref {payment.reference}" if payment.reference else "")
@@ -682,7 +681,7 @@ def unmatched_payments(app: AppContext, actor: Actor) -> list[PaymentRow]:
     with app.reader(actor, Permission.MATCH_PAYMENTS) as uow:
         found = list(uow.session.scalars(select(Payment).where(Payment.status == "unmatched")
                                          .order_by(Payment.value_date, Payment.id)))
-        return _rows(uow.session, found, office_currency(uow.session))
+        return _rows(uow.session, found, settings.office_currency(uow.session))
 
 
 def payments_list(app: AppContext, actor: Actor, *, day: date | None = None, source: str | None = None,
@@ -697,7 +696,7 @@ def payments_list(app: AppContext, actor: Actor, *, day: date | None = None, sou
         if status:
             q = q.where(Payment.status == status)
         found = list(uow.session.scalars(q.order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)))
-        return _rows(uow.session, found, office_currency(uow.session))
+        return _rows(uow.session, found, settings.office_currency(uow.session))
 
 
 def payment_row(app: AppContext, actor: Actor, payment_id: int) -> PaymentRow:
@@ -705,7 +704,7 @@ def payment_row(app: AppContext, actor: Actor, payment_id: int) -> PaymentRow:
         payment = uow.session.get(Payment, payment_id)
         if payment is None:
             raise NotFound(f"Payment {payment_id} does not exist.")
-        return _rows(uow.session, [payment], office_currency(uow.session))[0]
+        return _rows(uow.session, [payment], settings.office_currency(uow.session))[0]
 
 
 def find_payment(app: AppContext, actor: Actor, text: str) -> PaymentRow:
@@ -723,7 +722,7 @@ def find_payment(app: AppContext, actor: Actor, text: str) -> PaymentRow:
                              .order_by(Payment.received_at.desc()).limit(1))
         if found is None:
             raise NotFound(f"No payment has the receipt number, id or cheque number {typed!r}.")
-        return _rows(s, [found], office_currency(s))[0]
+        return _rows(s, [found], settings.office_currency(s))[0]
 
 
 def match_by_hand(app: AppContext, actor: Actor, payment_id: int, citation_ids: Sequence[int],
@@ -821,7 +820,7 @@ def reverse_in(uow: UnitOfWork, payment: Payment, reason: str) -> ReversalResult
     payment.reversal_reason = reason
     uow.audit("payment.reversed", "payment", payment.id,
               after={"reinstated_cents": total, "reopened": reopened, "cases": cases_done}, reason=reason)
-    return ReversalResult(payment.id, total, tuple(reopened), letters, office_currency(s), tuple(cases_done))
+    return ReversalResult(payment.id, total, tuple(reopened), letters, settings.office_currency(s), tuple(cases_done))
 
 
 def queue_letter(uow: UnitOfWork, case: Citation, kind: str, dedupe_key: str) -> bool:
@@ -854,7 +853,7 @@ def export_payments(app: AppContext, actor: Actor, out: Path,
     written = 0
     with app.reader(actor, Permission.EXPORT_DATA) as uow:
         s = uow.session
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv_writer(fh)  # formulas neutralised (issue 14)

@@ -25,9 +25,9 @@ from desktop.domain.text import clean_text
 from desktop.persistence.models import Citation, LedgerEntry, Payment, Refund, RegisteredOwner, User
 from desktop.services.cases import steps as case_ops
 from desktop.services.cases.balances import balance_of
+from desktop.services.core import settings
 from desktop.services.core.clock import agency_date
 from desktop.services.core.context import Actor, AppContext
-from desktop.services.payments.currency import office_currency
 from desktop.services.payments.posting import queue_letter
 
 
@@ -83,7 +83,7 @@ def refund_queue(app: AppContext, actor: Actor) -> list[RefundQueueRow]:
                            .order_by(Refund.id)):
             decided[r.citation_id] = r
         names = dict(s.execute(select(User.id, User.full_name)).all())
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         last_payments: dict[int, tuple[date, str | None]] = {}
         for cid, day, payer in s.execute(
                 select(LedgerEntry.citation_id, Payment.value_date, Payment.payer_name)
@@ -118,7 +118,7 @@ def request_refund(app: AppContext, actor: Actor, citation_id: int, *, amount_ce
     with app.uow(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
         case = case_ops.load_case(uow, citation_id)
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         credit = -case_ops.balance(uow, case.id)
         if credit <= 0:
             raise UserError(f"Citation {case.citation_number} holds no credit (its balance is "
@@ -178,7 +178,7 @@ def approve_refund(app: AppContext, actor: Actor, refund_id: int, note: str = ""
         case = case_ops.load_case(uow, refund.citation_id)
         credit = -case_ops.balance(uow, case.id)
         if refund.amount_cents > credit:
-            currency = office_currency(s)
+            currency = settings.office_currency(s)
             raise UserError(
                 f"Citation {case.citation_number} now holds only {format_cents(max(credit, 0), currency)} of credit "
                 f"(a payment may have been reversed since the request); refunding "
@@ -234,7 +234,7 @@ def refunds_list(app: AppContext, actor: Actor, status: str | None = None) -> li
     with app.reader(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
         names = dict(s.execute(select(User.id, User.full_name)).all())
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         q = select(Refund, Citation.citation_number).join(Citation, Citation.id == Refund.citation_id)
         if status:
             q = q.where(Refund.status == status)
@@ -254,7 +254,7 @@ def unnoticed_overpayments(app: AppContext, actor: Actor) -> list[str]:
     queue = {row.citation_id: row for row in refund_queue(app, actor)}
     with app.reader(actor, Permission.REQUEST_REFUNDS) as uow:
         s = uow.session
-        currency = office_currency(s)
+        currency = settings.office_currency(s)
         for cid, credit in overpaid_cases(s).items():
             row = queue.get(cid)
             number = s.scalar(select(Citation.citation_number).where(Citation.id == cid))

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from desktop.domain.errors import UserError
+from desktop.domain.ledger import currency_symbol
 from desktop.domain.review import VoidReason
 from desktop.domain.roles import Permission
 from desktop.services.core import settings
@@ -35,8 +36,6 @@ T, N, M, D, F, P = (ColumnKind.TEXT, ColumnKind.INT, ColumnKind.MONEY, ColumnKin
                     ColumnKind.PERCENT)
 #: bars a chart of officers, zones or codes draws (the table lists every one)
 TOP = 20
-#: the sign of the reports' money (their tables, chart axes and summary sentences)
-CURRENCY = "$"
 #: a chart over more days than this draws weeks
 DAILY_CHART_DAYS = 31
 
@@ -46,7 +45,8 @@ class Report:
     key: str
     title: str
     what: str  # one line for the list of reports
-    build: Callable[[Sql, ReportFilter, ZoneInfo], ReportResult]
+    #: (the database, the filter, the agency's zone, the sign of the office's currency for the money it writes)
+    build: Callable[[Sql, ReportFilter, ZoneInfo, str], ReportResult]
 
 
 def _col(title: str, kind: ColumnKind = T, width: float = 1.0) -> TableColumn:
@@ -129,7 +129,7 @@ def _officer_label(badge: str, names: dict[str, str]) -> str:
 
 # --------------------------------------------------------------------------- citations issued
 
-def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     a, b = f.bounds(tz)
     where, params = _case_filter(f)
     key = {"day": _hour(sql, "c.issued_at"), "officer": "c.officer_badge",
@@ -142,7 +142,7 @@ def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
         return ReportResult("citations", title, f, None, (), empty=_nothing("citations were issued", f))
     total = sum(int(r[1]) for r in rows)
     fines = sum(int(r[2] or 0) for r in rows)
-    summary: tuple[str, ...] = (f"{total:,} citations issued, {_amount(fines)} in fines as issued.",)
+    summary: tuple[str, ...] = (f"{total:,} citations issued, {_amount(fines, symbol)} in fines as issued.",)
     if f.group == "day":
         by_day = _by_local_day(rows, tz)
         day_rows = tuple((d, int(by_day[d][1]) if d in by_day else 0, int(by_day[d][2] or 0) if d in by_day else 0,
@@ -183,7 +183,7 @@ def citations_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
 CORRECTED_ACTIONS = ("citation.corrected", "citation.amended")
 
 
-def review_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def review_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     a, b = f.bounds(tz)
     where, params = _case_filter(f)
     rows = sql.rows(
@@ -273,7 +273,7 @@ CHANNELS = {"counter": "Counter", "bank": "Bank transfer", "lockbox": "Lockbox (
             "plan": "Payment plan"}
 
 
-def revenue_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def revenue_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     where, params = _case_filter(f)
     scope = ("" if not f.has_case_filter() else
              " AND EXISTS (SELECT 1 FROM ledger_entries l JOIN citations c ON c.id = l.citation_id "
@@ -291,7 +291,7 @@ def revenue_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
         sums[(bucket(_day(d)), str(ch))] += int(cents or 0) / 100
     chart = ChartData("stacked", tuple(_label(c) for c in cats),
                       tuple(ChartSeries(CHANNELS.get(ch, ch.capitalize()), tuple(sums[(c, ch)] for c in cats))
-                            for ch in channels), x_title, "Amount received ($)", money=True)
+                            for ch in channels), x_title, f"Amount received ({symbol})", money=True)
     table_rows = tuple((_day(d), CHANNELS.get(str(ch), str(ch).capitalize()), int(n), int(cents or 0))
                        for d, ch, n, cents in sorted(rows, key=lambda r: (_day(r[0]), str(r[1]))))
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -305,7 +305,7 @@ def revenue_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
                                       for ch, v in sorted(by_channel.items(), key=lambda kv: -kv[1][1])))
     days = ReportTable("By day and channel", (_col("Value date", D), _col("Channel", T, 2), _col("Payments", N),
                                               _col("Amount", M)), table_rows)
-    summary = (f"{sum(v[0] for v in by_channel.values()):,} payments, {_amount(total)} received "
+    summary = (f"{sum(v[0] for v in by_channel.values()):,} payments, {_amount(total, symbol)} received "
                "(reversed payments left out).",)
     return ReportResult("revenue", title, f, chart, (channel_table, days), summary)
 
@@ -315,7 +315,7 @@ AGES = (("0-30 days", 0, 30), ("31-60 days", 31, 60), ("61-90 days", 61, 90), ("
 OWING = ("open", "under_appeal", "in_collections")
 
 
-def ageing_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def ageing_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     _a, b = f.bounds(tz)
     where, params = _case_filter(f)
     day = _hour(sql, "c.issued_at")
@@ -341,10 +341,10 @@ def ageing_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
         owed[label] += int(cents or 0)
     total = sum(owed.values())
     chart = ChartData("bar", tuple(labels), (ChartSeries("Owed", tuple(owed[x] / 100 for x in labels)),),
-                      "Age of the case (days since issue)", "Amount owed ($)", money=True)
+                      "Age of the case (days since issue)", f"Amount owed ({symbol})", money=True)
     table = ReportTable("Owed by age", (_col("Age", T, 2), _col("Cases", N), _col("Owed", M), _col("Share", P)),
                         tuple((x, cases[x], owed[x], owed[x] / total if total else 0.0) for x in labels))
-    summary = (f"{sum(cases.values()):,} cases owe {_amount(total)} in all on {f.end.isoformat()} "
+    summary = (f"{sum(cases.values()):,} cases owe {_amount(total, symbol)} in all on {f.end.isoformat()} "
                "(fines, penalties and fees less payments, for cases open, under appeal or in collections; the "
                "period's first day is not used).",)
     return ReportResult("ageing", title, f, chart, (table,), summary)
@@ -352,7 +352,7 @@ def ageing_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
 
 # --------------------------------------------------------------------------- notices
 
-def notices_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def notices_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     a, b = f.bounds(tz)
     where, params = _case_filter(f)
     join = " JOIN citations c ON c.id = n.citation_id" if where else ""
@@ -403,7 +403,7 @@ def _hold_reason(reason: str) -> str:
 
 # --------------------------------------------------------------------------- appeals
 
-def appeals_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def appeals_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     a, b = f.bounds(tz)
     where, params = _case_filter(f)
     join = " JOIN citations c ON c.id = x.citation_id" if where else ""
@@ -463,7 +463,7 @@ PLAN_STATES = {"current": "In good standing", "defaulted": "Defaulted", "complet
                "cancelled": "Cancelled"}
 
 
-def plans_report(sql: Sql, f: ReportFilter, tz: ZoneInfo) -> ReportResult:
+def plans_report(sql: Sql, f: ReportFilter, tz: ZoneInfo, symbol: str) -> ReportResult:
     a, b = f.bounds(tz)
     where, params = _case_filter(f)
     join = " JOIN citations c ON c.id = x.citation_id" if where else ""
@@ -508,9 +508,9 @@ REPORTS: dict[str, Report] = {r.key: r for r in (
 )}
 
 
-def _amount(cents: int) -> str:
+def _amount(cents: int, symbol: str) -> str:
     """Money in a summary sentence, with the report's currency sign (as its tables and chart axes)."""
-    return f"{CURRENCY}{cents / 100:,.2f}"
+    return f"{symbol}{cents / 100:,.2f}"
 
 
 def report(key: str) -> Report:
@@ -530,6 +530,7 @@ def run_report(app: AppContext, actor: Actor, key: str, flt: ReportFilter) -> Re
 
 def _run(uow: UnitOfWork, rep: Report, flt: ReportFilter, now: datetime) -> ReportResult:
     tz = agency_zone(uow.session)
-    result = rep.build(Sql(uow.session), flt, tz)
+    symbol = currency_symbol(settings.office_currency(uow.session))
+    result = rep.build(Sql(uow.session), flt, tz, symbol)
     return ReportResult(result.key, result.title, flt, result.chart, result.tables, result.summary, result.empty,
-                        tz.key, CURRENCY, str(settings.get(uow.session, "agency.name")), now)
+                        tz.key, symbol, str(settings.get(uow.session, "agency.name")), now)

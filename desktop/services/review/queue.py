@@ -270,7 +270,7 @@ def review_item(app: AppContext, actor: Actor, citation_id: int) -> ReviewItem:
             photos.append(PhotoView(p.sha256, p.position, p.caption or "", integrity, reason, path,
                                     p.taken_at, exif, lat, lon, distance))
         plate_photo = plate_photo_view(s, c, store_)
-        currency = str(settings.get(s, "agency.currency"))
+        currency = settings.office_currency(s)
         s.expunge_all()  # EXIF read here is not written from a read-only view
     warnings = tuple(c.review_warnings or ())
     stored_codes = {str(w.get("code")) for w in warnings if isinstance(w, dict)}

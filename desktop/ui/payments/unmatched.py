@@ -13,8 +13,8 @@ from desktop.domain.ledger import format_cents
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.roles import Permission
 from desktop.services.cases import queries as cases
+from desktop.services.core import settings
 from desktop.services.payments import posting as payments
-from desktop.services.payments.currency import read_office_currency
 from desktop.services.payments.posting import source_label
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.tasks import TaskControl
@@ -112,7 +112,7 @@ class UnmatchedTab(PaymentsTab):
         def work(_c: TaskControl) -> tuple[list[cases.CaseRow], str]:
             # The balances in the office's currency, as the payments they are matched to (not in each case
             # profile's, as the case screens show them: the office takes one currency, nothing is converted).
-            return cases.search_cases(app, actor, text, 100), read_office_currency(app)
+            return cases.search_cases(app, actor, text, 100), settings.read_office_currency(app)
 
         Query(self.ctx, self, work, success=self._cases_arrived).run()
 

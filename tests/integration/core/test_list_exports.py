@@ -138,3 +138,21 @@ def test_export_command_writes_a_work_list(app: AppContext, actors: dict[Role, A
     assert code == 0, capsys.readouterr().err
     assert "1 rows written" in capsys.readouterr().out
     assert "Filter: status Open" in PdfReader(out).pages[0].extract_text()
+
+
+def test_an_office_taking_pounds_prints_and_exports_its_lists_in_pounds(app: AppContext, actors: dict[Role, Actor],
+                                                                       tmp_path: Path) -> None:
+    """The printed list's money and the spreadsheet's currency format follow the office's currency."""
+    from desktop.services.core import settings
+
+    add_citation(app, plate="7ABC123", number="OPEN-1", fine_cents=6300)
+    settings.set_value(app, actors[Role.ADMIN], "agency.currency", "GBP")
+    clerk = actors[Role.CLERK]
+    pdf = tmp_path / "open.pdf"
+    export_list(app, clerk, "cases", CaseFilter(statuses=("open",)), pdf)
+    printed = PdfReader(pdf).pages[0].extract_text()
+    assert "£63.00" in printed and "$" not in printed
+    sheet = tmp_path / "open.xlsx"
+    export_list(app, clerk, "payment-list", None, sheet)
+    styles = zipfile.ZipFile(sheet).read("xl/styles.xml").decode()
+    assert "£" in styles and "$" not in styles  # the money columns' number format

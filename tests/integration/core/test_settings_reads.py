@@ -79,3 +79,22 @@ def test_a_count_setting_below_its_minimum_is_refused_and_nothing_is_written(app
         assert settings.read(app, key) == settings.SETTINGS[key].default
         settings.set_value(app, admin, key, 0)  # 0 (no limit) is taken
         assert settings.read(app, key) == 0
+
+
+def test_the_office_currency_is_one_the_notices_can_print_and_is_stored_as_its_code(app: AppContext) -> None:
+    """A currency no notice, receipt or screen can write (EUR) is refused with the ones that can, before anything
+    is written: every payment screen would fail on it; " gbp" is taken as GBP."""
+    import pytest
+
+    from desktop.domain.errors import UserError
+    from desktop.domain.roles import Role
+    from tests.conftest import seed_users
+
+    admin = seed_users(app)[Role.ADMIN]
+    with pytest.raises(UserError, match=r"agency.currency is one of GBP, USD, not 'EUR'"):
+        settings.set_value(app, admin, "agency.currency", "eur")
+    assert settings.read(app, "agency.currency") == "USD"
+    settings.set_value(app, admin, "agency.currency", " gbp")
+    assert settings.read(app, "agency.currency") == "GBP"
+    with app.db.reading() as s:
+        assert settings.office_currency(s) == "GBP"

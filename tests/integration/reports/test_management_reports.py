@@ -232,3 +232,21 @@ def test_every_report_counts_the_same_on_sqlite_and_postgresql(any_app: AppConte
     assert len(run_report(any_app, sup, "appeals", WEEK).tables[0].rows) == 2
     assert sum(row[1] for row in run_report(any_app, sup, "plans", WEEK).tables[0].rows) == 3
     assert len(dashboard(any_app, sup).figures) == 6
+
+
+def test_an_office_taking_pounds_reads_its_reports_in_pounds(app, actors, office, tmp_path) -> None:
+    """The summary sentences, the chart's axis, the tables as shown and the files: all in the office's currency."""
+    from desktop.services.core import settings
+
+    settings.set_value(app, actors[Role.ADMIN], "agency.currency", "GBP")
+    sup = actors[Role.SUPERVISOR]
+    revenue = run_report(app, sup, "revenue", WEEK)
+    assert revenue.currency_symbol == "£"
+    assert revenue.chart is not None and revenue.chart.y_title == "Amount received (£)"
+    assert "£120.00 received" in revenue.summary[0]
+    ageing = run_report(app, sup, "ageing", WEEK)
+    assert ageing.summary[0].startswith("4 cases owe £262.00 in all")
+    assert ageing.chart is not None and ageing.chart.y_title == "Amount owed (£)"
+    printed = " ".join(PdfReader(export_report(app, sup, "revenue", WEEK, tmp_path / "r.pdf").path)
+                       .pages[0].extract_text().split())
+    assert "£120.00" in printed and "$" not in printed
