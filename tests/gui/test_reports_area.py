@@ -78,3 +78,32 @@ def test_a_report_draws_its_chart_or_says_why_not(app, actors, qtbot) -> None:
     page.refresh()
     assert "after it ends" in page.sentence.text() and not page.print_button.isEnabled()
     ctx.runner.wait_all(10000)
+
+
+def test_an_office_taking_pounds_reads_pounds_on_the_dashboard_and_in_a_chart(app, actors, qtbot) -> None:
+    """The dashboard's payments card and a money chart's bar tooltip in the office's currency."""
+    from PySide6.QtCharts import QBarSeries
+
+    from desktop.persistence.models import Payment
+    from desktop.services.core import settings
+    from desktop.services.core.context import Actor
+    from desktop.ui.reports.chart import build_chart
+    from reports.data import ChartData, ChartSeries
+
+    settings.set_value(app, actors[Role.ADMIN], "agency.currency", "GBP")
+    today = app.now().astimezone(ZoneInfo("America/Los_Angeles")).date()
+    with app.uow(Actor.system("test")) as uow:
+        uow.session.add(Payment(source="counter", method="cash", external_id="P1", amount_cents=7000,
+                                received_at=app.now(), value_date=today, status="matched"))
+        uow.commit()
+    window = window_as(app, actors[Role.SUPERVISOR], qtbot)
+    page = window.show_area("reports").built["dashboard"]
+    qtbot.waitUntil(lambda: len(page.cards) == 6, timeout=10000)
+    card = next(c for c in page.findChildren(FigureCard) if c.figure.key == "payments")
+    assert card.figure.value == "£70.00 today" and "£70.00 this week" in card.figure.detail
+    chart = build_chart(ChartData("bar", ("Mon",), (ChartSeries("Counter", (70.0,)),), "Day", "Amount (£)",
+                                  money=True), "£")
+    bars = next(s for s in chart.series() if isinstance(s, QBarSeries))
+    bars.hovered.emit(True, 0, bars.barSets()[0])
+    assert chart.toolTip() == "Counter, Mon: £70.00"
+    window.ctx.runner.wait_all(10000)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from desktop.domain.errors import PermissionDenied
+from desktop.domain.ledger import format_cents
 from desktop.domain.roles import Permission
+from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone
 from desktop.services.core.context import Actor, AppContext
 from desktop.services.core.sqltext import Sql
@@ -86,8 +88,9 @@ def dashboard(app: AppContext, actor: Actor) -> Dashboard:
                 "SELECT SUM(CASE WHEN value_date = :t THEN amount_cents ELSE 0 END), SUM(amount_cents), COUNT(*) "
                 "FROM payments WHERE value_date >= :m AND value_date <= :t AND status <> 'reversed'",
                 t=today, m=monday)[0]
-            figures.append(Figure("payments", "Payments taken", f"${int(p_today or 0) / 100:,.2f} today",
-                                  f"${int(p_week or 0) / 100:,.2f} this week ({int(c_week or 0):,} payments)",
+            currency = settings.office_currency(uow.session)
+            figures.append(Figure("payments", "Payments taken", f"{format_cents(int(p_today or 0), currency)} today",
+                                  f"{format_cents(int(p_week or 0), currency)} this week ({int(c_week or 0):,} payments)",
                                   "payments", True))
             devices, quiet, gaps = sql.rows(
                 "SELECT COUNT(*), SUM(CASE WHEN last_seen_at IS NULL OR last_seen_at < :q THEN 1 ELSE 0 END), "

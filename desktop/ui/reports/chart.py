@@ -30,7 +30,7 @@ def nice_ceiling(top: float) -> float:
     return next(m * scale for m in (1, 2, 2.5, 5, 10) if m * scale >= top)
 
 
-def build_chart(data: ChartData) -> QChart:
+def build_chart(data: ChartData, symbol: str) -> QChart:
     chart = QChart()
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(4, 4, 4, 4))
@@ -86,15 +86,16 @@ def build_chart(data: ChartData) -> QChart:
 
     def hovered(status: bool, index: int, bar_set: QBarSet) -> None:
         value = bar_set.at(index)
-        text = f"{bar_set.label()}, {data.categories[index]}: " + (f"${value:,.2f}" if data.money else f"{value:,.0f}")
+        text = f"{bar_set.label()}, {data.categories[index]}: " + (f"{symbol}{value:,.2f}" if data.money else f"{value:,.0f}")
         chart.setToolTip(text if status else "")
 
     bars.hovered.connect(hovered)
     return chart
 
 
-def chart_view(data: ChartData) -> QChartView:
-    view = QChartView(build_chart(data))
+def chart_view(data: ChartData, symbol: str) -> QChartView:
+    """The chart of a report whose money (if any) is in the currency of sign ``symbol`` (its bars' tooltips)."""
+    view = QChartView(build_chart(data, symbol))
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
     view.setMinimumHeight(240)
     return view

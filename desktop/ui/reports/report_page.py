@@ -189,7 +189,7 @@ class ReportPage(QWidget):
             self.chart_stack.removeWidget(old)
             old.deleteLater()
         if result.chart is not None:
-            view = chart_view(result.chart)
+            view = chart_view(result.chart, result.currency_symbol)
             self.chart_stack.addWidget(view)
             self.chart_stack.setCurrentWidget(view)
         else:
