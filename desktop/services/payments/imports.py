@@ -184,7 +184,8 @@ def _limits(app: AppContext, actor: Actor) -> tuple[ZoneInfo, str, int]:
     """The bank's time zone, the office's currency and the largest file, from the settings."""
     with app.reader(actor, Permission.IMPORT_DATA) as uow:
         s = uow.session
-        return (agency_zone(s), settings.office_currency(s), max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
+        return (agency_zone(s), settings.office_currency(s),
+                max(1, int(settings.get(s, "payments.max_file_mb"))) * 1024 * 1024)
 
 
 def import_payment_bytes(app: AppContext, actor: Actor, data: bytes, file_name: str,

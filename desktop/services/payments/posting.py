@@ -370,7 +370,8 @@ def post_counter_payment(app: AppContext, actor: Actor, citation_ids: Sequence[i
     if method not in COUNTER_METHODS:
         raise UserError(f"'{method}' is not a counter payment method (cash, cheque or card).")
     if amount_cents <= 0:
-        raise UserError(f"Enter the amount received (got {format_cents(amount_cents, settings.read_office_currency(app))}).")
+        raise UserError(f"Enter the amount received "
+                        f"(got {format_cents(amount_cents, settings.read_office_currency(app))}).")
     payer_name = clean_text(" ".join(payer_name.split()), "The payer's name", widths.NAME)
     cheque = (cheque_number or "").strip() or None
     reference = clean_text((card_reference or "").strip() or None, "The card terminal's reference", widths.REFERENCE)
