@@ -85,6 +85,7 @@ from desktop.services.sync.ingest_storage import (
     chunks,
     durability_hook,
     durable_commits,
+    one_of,
     photo_rows,
     reserve_citation_ids,
     table,
@@ -368,8 +369,8 @@ class Ingestor:
         known: set[str] = set()
         if ids:
             with self.app.db.reading() as s:
-                for chunk in chunks(ids):
-                    known.update(s.scalars(select(FieldEvent.event_id).where(FieldEvent.event_id.in_(chunk))))
+                for where in one_of(s, FieldEvent.event_id, ids):
+                    known.update(s.scalars(select(FieldEvent.event_id).where(where)))
         refs = [(it, listed) for it, listed in refs if listed and it.storable_id not in known]
         bound = self._bound_for_quarantine([it for it, _ in refs], resubmitted)
         wanted: dict[str, int | None] = {}
@@ -421,11 +422,10 @@ class Ingestor:
         devices: dict[str, Device] = {}
         digests: dict[str, str | None] = {}
         with self.app.db.reading() as s:
-            for chunk in chunks(device_ids):
-                devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
-            for chunk in chunks(numbers):
-                digests.update(s.execute(select(Citation.citation_number, Citation.content_digest)
-                                         .where(Citation.citation_number.in_(chunk))).all())
+            for where in one_of(s, Device.device_id, device_ids):
+                devices.update({d.device_id: d for d in s.scalars(select(Device).where(where))})
+            for where in one_of(s, Citation.citation_number, numbers):
+                digests.update(s.execute(select(Citation.citation_number, Citation.content_digest).where(where)).all())
         bound: set[int] = set()
         for it in items:
             if it.reason is not None or (self.expected_device is not None and it.device_id != self.expected_device):
@@ -466,9 +466,8 @@ class Ingestor:
 
         ids = [it.storable_id for it in prepared if it.storable_id]
         existing: dict[str, str] = {}
-        for chunk in chunks(ids):
-            existing.update(s.execute(select(FieldEvent.event_id, FieldEvent.outcome)
-                                      .where(FieldEvent.event_id.in_(chunk))).all())
+        for where in one_of(s, FieldEvent.event_id, ids):
+            existing.update(s.execute(select(FieldEvent.event_id, FieldEvent.outcome).where(where)).all())
         if replaces is not None and existing.get(replaces) == QUARANTINED:
             del existing[replaces]
         idless = [bounded_raw(it.raw_text) for it in prepared if it.storable_id is None]
@@ -479,16 +478,15 @@ class Ingestor:
 
         device_ids = {it.device_id for it in prepared if it.device_id and len(it.device_id) <= 64}
         devices: dict[str, Device] = {}
-        for chunk in chunks(sorted(device_ids)):
-            devices.update({d.device_id: d for d in s.scalars(select(Device).where(Device.device_id.in_(chunk)))})
+        for where in one_of(s, Device.device_id, sorted(device_ids)):
+            devices.update({d.device_id: d for d in s.scalars(select(Device).where(where))})
         trackers: dict[str, SeqTracker] = {}
 
         numbers = {it.citation_number for it in prepared if it.citation_number is not None}
         known_numbers: dict[str, tuple[str | None, str | None]] = {}
-        for chunk in chunks(sorted(numbers)):
+        for where in one_of(s, Citation.citation_number, sorted(numbers)):
             for number, digest, event_id in s.execute(
-                    select(Citation.citation_number, Citation.content_digest, Citation.source_event_id)
-                    .where(Citation.citation_number.in_(chunk))):
+                    select(Citation.citation_number, Citation.content_digest, Citation.source_event_id).where(where)):
                 known_numbers[number] = (digest, event_id)
 
         seen: set[str] = set()
@@ -554,9 +552,8 @@ class Ingestor:
         later_numbers = sorted({cast(str, it.citation_number) for it, _ in state.later})
         if self.checks_process is not None:
             self.checks_process.before_changes(later_numbers, s)  # their checks' warnings first, as in line
-        for chunk in chunks(later_numbers):
-            cases.update({c.citation_number: c for c in s.scalars(
-                select(Citation).where(Citation.citation_number.in_(chunk)).with_for_update())})
+        for where in one_of(s, Citation.citation_number, later_numbers):
+            cases.update({c.citation_number: c for c in s.scalars(select(Citation).where(where).with_for_update())})
         if state.new_rows is not None and state.later:
             state.new_rows.changed_numbers.update(cast(str, it.citation_number) for it, _ in state.later)
         for it, event_row in state.later:
