@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain import checks, plates, zones
@@ -33,7 +33,6 @@ from desktop.domain.checks import CheckConfig, CheckResult, Integrity
 from desktop.domain.errors import NotFound
 from desktop.domain.lifecycle import CaseStatus
 from desktop.domain.review import SEVERITY_RANK
-from desktop.persistence.bulk import insert_rows
 from desktop.persistence.evidence import EvidenceStore, read_exif
 from desktop.persistence.models import (
     Citation,
@@ -498,23 +497,12 @@ def compute_new_citation_checks(session: Session, rows: Sequence[dict[str, Any]]
     return CheckResults(counts, changed, exif)
 
 
-#: PostgreSQL: the warnings of a batch, copied in and written to ``citations`` by one ``UPDATE … FROM``
-_WARNINGS = Table("check_warnings", MetaData(), Column("id", BigInteger), Column("version", Integer),
-                  Column("warnings", JSON), Column("n", Integer), prefixes=["TEMPORARY"])
-
-
 def write_check_results(session: Session, results: CheckResults) -> None:
     """The writing half of :func:`check_new_citations`, in the caller's transaction: each changed row only if
-    its version is still the one the checks read (a row someone changed since is theirs).
-
-    On PostgreSQL the batch's warnings are copied into a temporary table and written by one statement: the
-    same rows changed under the same version condition, without a statement a citation (a sync of 30,000
-    citations sent 30,000 ``UPDATE``s, 2.6 s of the server's time, each parsed, bound and run on its own)."""
+    its version is still the one the checks read (a row someone changed since is theirs)."""
     changed, exif = results.changed, results.exif
     citations = cast(Table, Citation.__table__)
-    if changed and session.get_bind().dialect.name == "postgresql":
-        _write_warnings_pg(session, changed)
-    elif changed:
+    if changed:
         # (the version as inserted: a row someone changed since is theirs, as the ORM's versioned update)
         session.execute(update(citations).where(citations.c.id == bindparam("b_id"),
                                                 citations.c.version == bindparam("b_version"))
@@ -527,19 +515,6 @@ def write_check_results(session: Session, results: CheckResults) -> None:
                                             table.c.sha256 == bindparam("b_sha"))
                         .values(exif=bindparam("b_exif", type_=table.c.exif.type))
                         .execution_options(synchronize_session=False), exif)
-
-
-def _write_warnings_pg(session: Session, changed: Sequence[dict[str, Any]]) -> None:
-    connection = session.connection()
-    # (one a connection, kept by it: made again only if the transaction that made it was rolled back)
-    connection.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS check_warnings (id bigint, version integer, "
-                               "warnings json, n integer) ON COMMIT DELETE ROWS")
-    insert_rows(session, _WARNINGS, [{"id": c["b_id"], "version": c["b_version"], "warnings": c["b_warnings"],
-                                      "n": c["b_count"]} for c in changed])
-    connection.exec_driver_sql(
-        "UPDATE citations SET review_warnings = w.warnings, warning_count = w.n, version = citations.version + 1 "
-        "FROM check_warnings w WHERE citations.id = w.id AND citations.version = w.version")
-    connection.exec_driver_sql("DELETE FROM check_warnings")  # (a transaction may write several batches)
 
 
 def _with_stored(session: Session, rows: Sequence[dict[str, Any]], violations: Sequence[dict[str, Any]],
