@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import event, select
 
 from desktop.domain.roles import Role
-from desktop.persistence.models import EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
+from desktop.persistence.models import Citation, EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
 from desktop.services.review import queue as review
-from desktop.services.review.checks import recheck_citations, run_review_checks
+from desktop.services.review.checks import CheckResults, recheck_citations, run_review_checks, write_check_results
+from tests.helpers.factories import add_citation
 
 from .conftest import ISSUED, LA, LAT, ZONE, add_pending, warnings_of
 
@@ -260,3 +261,35 @@ def test_zones_and_citation_times_are_local(reference, pending) -> None:
     cid = pending(issued_at=early, photos=[{"taken": early}])
     assert "zone_rules" in check(reference, cid)
     assert date(2026, 11, 20) == early.date()
+
+
+@pytest.mark.parametrize("any_app", ["sqlite", "postgresql"], indirect=True)
+def test_written_warnings_skip_a_row_changed_since_and_two_batches_share_a_transaction(any_app) -> None:
+    """``write_check_results``: each row written only under the version the checks read; a row someone changed
+    since keeps its own; a second batch in the same transaction, and a transaction after one rolled back,
+    write theirs too."""
+    app = any_app
+    ids = [add_citation(app, number=f"W-{n}", status="pending_review") for n in range(4)]
+    with app.db.read_session() as s:
+        versions = dict(s.execute(select(Citation.id, Citation.version).where(Citation.id.in_(ids))).all())
+    warning = [{"code": "NO_PHOTO", "severity": "warning", "message": "No evidence photo"}]
+
+    def results(*cids: int) -> CheckResults:
+        return CheckResults(counts={}, changed=[{"b_id": c, "b_version": versions[c], "b_warnings": warning,
+                                                 "b_count": 1} for c in cids], exif=[])
+
+    with app.db.write_session() as s:  # written, then undone: nothing stays
+        write_check_results(s, results(ids[3]))
+        s.rollback()
+    with app.db.write_session() as s:
+        s.execute(Citation.__table__.update().where(Citation.id == ids[1])
+                  .values(remarks="changed by a clerk", version=Citation.version + 1))
+        write_check_results(s, results(ids[0], ids[1]))
+        write_check_results(s, results(ids[2]))
+        s.commit()
+    with app.db.read_session() as s:
+        rows = {r.id: r for r in s.scalars(select(Citation).where(Citation.id.in_(ids)))}
+    assert [rows[c].warning_count for c in ids] == [1, 0, 1, 0]
+    assert rows[ids[0]].review_warnings == warning and rows[ids[1]].review_warnings == []
+    assert [rows[c].version - versions[c] for c in ids] == [1, 1, 1, 0]
+    assert rows[ids[1]].remarks == "changed by a clerk"
