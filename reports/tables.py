@@ -26,7 +26,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from reports.base import ACCENT, FONT, FONT_BOLD, INK, RULE, SHADE, money
-from reports.data import ColumnKind, TableData
+from reports.data import ColumnKind, TableColumn, TableData
 
 #: progress(rows drawn so far, 0 = total unknown)
 Progress = Callable[[int, int], None]
@@ -80,15 +80,37 @@ def fit(text: str, width: float, font: str = FONT, size: float = BODY_SIZE) -> s
     return text[:lo] + "…"
 
 
+#: the widest value a column of these kinds prints (a date or a time is never cut: "2026-12-2…" says nothing;
+#: a heading neither: "St…", "Warni…")
+_WIDEST = {ColumnKind.DATE: "2026-12-31", ColumnKind.DATETIME: "2026-12-31 23:59"}
+
+
+def column_widths(columns: Sequence[TableColumn], width: float) -> list[float]:
+    """Each column's share of ``width`` by its weight, except that a column gets at least what its heading needs,
+    and a date or date-and-time column what its value needs too (the others share the rest by weight), as long as
+    the page has room for that."""
+    needs = [max(stringWidth(_WIDEST.get(c.kind, ""), FONT, BODY_SIZE), stringWidth(c.title, FONT_BOLD, HEAD_SIZE))
+             + 2 * PAD for c in columns]
+    if sum(needs) >= width:  # (a list of many dates on one page: by weight, as before)
+        needs = [0.0] * len(columns)
+    fixed: set[int] = set()
+    while True:
+        free = width - sum(needs[i] for i in fixed)
+        weight = sum(c.width for i, c in enumerate(columns) if i not in fixed) or 1.0
+        widths = [needs[i] if i in fixed else free * c.width / weight for i, c in enumerate(columns)]
+        short = {i for i, w in enumerate(widths) if i not in fixed and w < needs[i]}
+        if not short:
+            return widths
+        fixed |= short
+
+
 class TablePrinter:
     """Draws one list onto a canvas, page by page."""
 
     def __init__(self, table: TableData) -> None:
         self.table = table
         self.tz = ZoneInfo(table.timezone_name)
-        width = PAGE[0] - 2 * MARGIN
-        total = sum(c.width for c in table.columns) or 1.0
-        self.widths = [width * c.width / total for c in table.columns]
+        self.widths = column_widths(table.columns, PAGE[0] - 2 * MARGIN)
         self.x = [MARGIN + sum(self.widths[:i]) for i in range(len(self.widths))]
         self.page = 0
 

@@ -83,9 +83,9 @@ def _col(title: str, kind: ColumnKind = T, width: float = 1.0) -> TableColumn:
 # ------------------------------------------------------------------ the case list and its work lists
 
 CASE_COLUMNS = (
-    _col("Citation", width=1.15), _col("Issued", DT, 1.25), _col("Plate", width=0.8), _col("State", width=0.45),
-    _col("Violation", width=1.4), _col("Status", width=0.75), _col("Owner", width=1.25), _col("Balance", M, 0.8),
-    _col("Next action", width=2.4), _col("Due", D, 0.8), _col("Warnings", N, 0.75), _col("On hold", width=0.65),
+    _col("Citation", width=1.45), _col("Issued", DT, 1.0), _col("Plate", width=1.0), _col("State", width=0.45),
+    _col("Violation", width=1.5), _col("Status", width=0.75), _col("Owner", width=1.4), _col("Balance", M, 0.8),
+    _col("Next action", width=1.9), _col("Due", D, 0.8), _col("Warnings", N, 0.75), _col("On hold", width=0.65),
 )
 
 
@@ -136,10 +136,10 @@ def _review_rows(app: AppContext, actor: Actor, _f: NoFilter) -> Iterator[tuple[
 
 # ------------------------------------------------------------------ payments
 
-PAYMENT_COLUMNS = (_col("Received", DT, 1.1), _col("Value date", D, 0.8), _col("Source", width=0.8),
-                   _col("Method", width=0.7), _col("Amount", M, 0.8), _col("Payer", width=1.4),
-                   _col("Reference", width=1.1), _col("Status", width=0.8), _col("Citations", width=1.6),
-                   _col("Receipt", width=0.9), _col("Note", width=1.6))
+PAYMENT_COLUMNS = (_col("Received", DT, 1.1), _col("Value date", D, 0.8), _col("Source", width=1.2),
+                   _col("Method", width=0.7), _col("Amount", M, 0.8), _col("Payer", width=1.2),
+                   _col("Reference", width=1.6), _col("Status", width=0.8), _col("Citations", width=1.6),
+                   _col("Receipt", width=0.9), _col("Note", width=1.2))
 
 
 def _payment_rows(app: AppContext, actor: Actor, f: PaymentsFilter) -> Iterator[tuple[Any, ...]]:
