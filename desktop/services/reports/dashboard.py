@@ -89,8 +89,9 @@ def dashboard(app: AppContext, actor: Actor) -> Dashboard:
                 "FROM payments WHERE value_date >= :m AND value_date <= :t AND status <> 'reversed'",
                 t=today, m=monday)[0]
             currency = settings.office_currency(uow.session)
+            week = f"{format_cents(int(p_week or 0), currency)} this week ({int(c_week or 0):,} payments)"
             figures.append(Figure("payments", "Payments taken", f"{format_cents(int(p_today or 0), currency)} today",
-                                  f"{format_cents(int(p_week or 0), currency)} this week ({int(c_week or 0):,} payments)",
+                                  week,
                                   "payments", True))
             devices, quiet, gaps = sql.rows(
                 "SELECT COUNT(*), SUM(CASE WHEN last_seen_at IS NULL OR last_seen_at < :q THEN 1 ELSE 0 END), "

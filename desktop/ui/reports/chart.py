@@ -86,7 +86,8 @@ def build_chart(data: ChartData, symbol: str) -> QChart:
 
     def hovered(status: bool, index: int, bar_set: QBarSet) -> None:
         value = bar_set.at(index)
-        text = f"{bar_set.label()}, {data.categories[index]}: " + (f"{symbol}{value:,.2f}" if data.money else f"{value:,.0f}")
+        amount = f"{symbol}{value:,.2f}" if data.money else f"{value:,.0f}"
+        text = f"{bar_set.label()}, {data.categories[index]}: {amount}"
         chart.setToolTip(text if status else "")
 
     bars.hovered.connect(hovered)
