@@ -173,8 +173,12 @@ def currency_symbol(currency: str) -> str:
 
 
 def format_cents(cents: int, currency: str = "USD") -> str:
-    """``123456`` -> ``"$1,234.56"``; negative amounts get a leading minus (``"-$5.00"``)."""
-    symbol = currency_symbol(currency)
+    """``123456`` -> ``"$1,234.56"``; negative amounts get a leading minus (``"-$5.00"``). A currency without a
+    sign here (a bank statement's CAD account, say) is written with its ISO code: ``"CAD 1,234.56"``."""
+    if currency not in _CURRENCY_SYMBOLS and len(currency) == 3 and currency.isalpha() and currency.isupper():
+        symbol = f"{currency} "
+    else:
+        symbol = currency_symbol(currency)
     sign = "-" if cents < 0 else ""
     units, hundredths = divmod(abs(cents), 100)
     return f"{sign}{symbol}{units:,}.{hundredths:02d}"

@@ -345,7 +345,7 @@ def _import(uow: UnitOfWork, parsed: ImportedFile, note: Progress, currency: str
             f"payment {payment.id} ({format_cents(payment.amount_cents, currency)}, {payment.payer_name or 'no name'}) "
             f"reversed: {reason}" + (f"; reopened {', '.join(result.reopened)}" if result.reopened else ""))
     outcome.skipped = [f"line {','.join(str(n) for n in r.line_numbers)}: "
-                       f"{format_cents(r.amount_cents, currency)} {r.reason}" for r in parsed.skipped[:200]]
+                       f"{format_cents(r.amount_cents, r.currency)} {r.reason}" for r in parsed.skipped[:200]]
     if len(parsed.skipped) > 200:
         outcome.skipped.append(f"... and {len(parsed.skipped) - 200:,} more records that are not payments")
     outcome.notices_of_change = list(parsed.notices_of_change)

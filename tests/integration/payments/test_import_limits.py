@@ -243,3 +243,14 @@ def test_any_bytes_give_one_readable_line(prefix, body) -> None:
         read_payment_bytes(prefix + body, "upload.bin")
     except ImportRejected as rejected:
         assert len(str(rejected)) < 450 and str(rejected).isprintable()
+
+
+def test_a_statement_in_another_currency_writes_its_skipped_lines_in_that_currency(app, people, bank_files) -> None:
+    """sample1 (a CAD account, no payment in it) imports in a pound office as in a dollar one; its debits and
+    unpaid credits are listed for the clerk in Canadian dollars, not with the office's sign."""
+    app_settings.set_value(app, people["admin"], "agency.currency", "GBP")
+    outcome = payment_imports.import_payment_file(app, people["clerk"], bank_files / "bai2_moov/sample1.txt")
+    assert outcome.payments == 0 and outcome.skipped
+    assert all(" CAD " in line for line in outcome.skipped), outcome.skipped[:3]
+    assert "line 5: CAD 25.00 debit" in outcome.skipped[0]
+    assert not any("£" in line or "$" in line for line in outcome.skipped)

@@ -105,6 +105,11 @@ def test_format_cents() -> None:
     assert format_cents(123456) == "$1,234.56"
     assert format_cents(5, "GBP") == "£0.05"
     assert format_cents(-7500) == "-$75.00"
+    assert format_cents(2500, "CAD") == "CAD 25.00"  # a bank statement's other currency: its ISO code
+    assert format_cents(-2500, "CAD") == "-CAD 25.00"
+    for garbage in ("cad", "EURO", "", "$"):
+        with pytest.raises(ValueError, match="unsupported currency"):
+            format_cents(1, garbage)
 
 
 @given(st.integers(min_value=-10**13, max_value=10**13))

@@ -406,16 +406,16 @@ def _classify_detail(result: ImportedFile, digest: str, account_number: str, cur
     lines = tuple(record.lines)
     method = PAYMENT_TYPE_CODES.get(code)
     if type_code.transaction is TypeCodeTransaction.debit:
-        result.skipped.append(SkippedRecord(lines, amount, f"debit ({type_code.description})", code, text))
+        result.skipped.append(SkippedRecord(lines, amount, f"debit ({type_code.description})", code, text, currency))
         return
     if method is None:
         result.skipped.append(SkippedRecord(
             lines, amount,
             f"credit type {code} ({type_code.description}) is not treated as a payment; check it by hand",
-            code, text))
+            code, text, currency))
         return
     if amount <= 0:
-        result.skipped.append(SkippedRecord(lines, amount, "zero-amount credit", code, text))
+        result.skipped.append(SkippedRecord(lines, amount, "zero-amount credit", code, text, currency))
         return
     value_date = group.header.as_of_date
     availability = detail.availability or {}

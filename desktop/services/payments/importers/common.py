@@ -177,6 +177,8 @@ class SkippedRecord:
     reason: str
     type_code: str = ""
     text: str = ""
+    #: the account's (a statement of another currency's account, with no payment in it, still imports)
+    currency: str = "USD"
 
 
 @dataclass

@@ -169,7 +169,8 @@ def _parse(data: bytes, file_name: str) -> ImportedFile:
             if status != "settled":
                 result.skipped.append(SkippedRecord(
                     (line_no,), amount,
-                    f"{status} card transaction {transaction_id}: reverse the original payment", status, reference))
+                    f"{status} card transaction {transaction_id}: reverse the original payment", status, reference,
+                    row_currency))
                 continue
             control_total += amount
             result.payments.append(ImportedPayment(
