@@ -35,6 +35,7 @@ from desktop.domain.lifecycle import CaseStatus
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
+    CitationWarnings,
     EvidencePhoto,
     HotlistEntry,
     Permit,
@@ -92,7 +93,7 @@ def _make_examples(app: AppContext, done: dict[str, str]) -> dict[str, str]:
         s = uow.session
         pending = list(s.scalars(
             select(Citation).options(selectinload(Citation.violations), selectinload(Citation.photos))
-            .where(Citation.status == CaseStatus.PENDING_REVIEW.value, Citation.warning_count == 0,
+            .where(Citation.status == CaseStatus.PENDING_REVIEW.value, ~Citation.warnings_row.has(CitationWarnings.count > 0),
                    Citation.citation_number.not_in(list(done.values())))
             .order_by(Citation.citation_number)))
         rnd = random.Random(4242)

@@ -37,7 +37,7 @@ def _bulk_appeals(app, n: int) -> None:
                           "received_at": issued, "plate": f"7B{i:05d}", "plate_key": plate_key(f"7B{i:05d}"), "jurisdiction": "CA",
                           "lat": 34.05, "lon": -118.25, "violation_code": "88.13B+", "violation_description": "METER EXP.",
                           "fine_cents": 6300, "observations": [], "status": "under_appeal", "evidence_status": "ok",
-                          "signature_state": "unsigned", "review_warnings": [], "warning_count": 0,
+                          "signature_state": "unsigned",
                           "profile_code": ["CA", "ENG", "NYC"][i % 3], "profile_version": 1, "on_hold": True, "version": 1}
                      for i in range(n)]
         s.execute(insert(Citation), citations)

@@ -51,8 +51,8 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContex
                               issued_at=issued, received_at=issued, plate=plate, plate_key=plate_search_key(plate),
                               jurisdiction="CA", make="TOYT", lat=34.05, lon=-118.25, violation_code="88.13B+",
                               violation_description="METER EXP.", fine_cents=6300, handheld_fine_cents=6300,
-                              status="open", evidence_status="ok", observations=[], review_warnings=[],
-                              warning_count=0, profile_code="CA", profile_version=1, held_days=0, on_hold=False,
+                              status="open", evidence_status="ok", observations=[],
+                              profile_code="CA", profile_version=1, held_days=0, on_hold=False,
                               version=1, next_action="mail:delinquent_notice", next_action_date=date(2026, 12, 1)))
         fines.append(dict(citation_id=i, kind="fine", amount_cents=6300, at=issued, effective_date=issued.date(),
                           dedupe_key="fine", memo="88.13B+ METER EXP."))

@@ -83,7 +83,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Any:
                              received_at=at, plate=f"P{n}", plate_key=f"P{n}", jurisdiction="CA", lat=34.05,
                              lon=-118.25, zone_code=zone, violation_code="88.13B+",
                              violation_description="METER EXP.", fine_cents=6300, status="open",
-                             evidence_status="ok", signature_state="unsigned", review_warnings=[], warning_count=0,
+                             evidence_status="ok", signature_state="unsigned",
                              profile_code="CA", profile_version=1, on_hold=False, version=1, observations=[]))
         for d in range(56):
             day = (start + timedelta(days=d)).date()

@@ -42,7 +42,7 @@ def _cases(app: AppContext, count: int) -> None:
                          "received_at": issued, "plate": f"{i % 9 + 1}BEN{i:04d}"[:8], "plate_key": f"{i % 9 + 1}BEN{i:04d}"[:8],
                          "jurisdiction": "CA", "lat": 34.05, "lon": -118.25, "violation_code": "88.13B+",
                          "violation_description": "METER EXP.", "fine_cents": 6300, "status": "open", "evidence_status": "ok",
-                         "observations": [], "review_warnings": [], "version": 1})
+                         "observations": [], "version": 1})
         violations.append({"citation_id": i, "code": "88.13B+", "fine_cents": 6300})
         ledger.append({"citation_id": i, "kind": "fine", "amount_cents": 6300, "at": issued, "effective_date": issued.date(),
                            "dedupe_key": "fine"})

@@ -61,8 +61,8 @@ PREVIOUS_ROUNDS = int(os.environ.get("CURBDESK_BENCH_PREVIOUS_ROUNDS", "1"))
 OLD_TREE = Path(os.environ.get("CURBDESK_BENCH_OLD_TREE", "/work/main"))
 TARGET = 5000.0
 #: the tables a sync writes (the floor inserts their new rows)
-TABLES = ["devices", "citations", "citation_violations", "evidence_photos", "field_events", "patrol_shifts",
-          "patrol_checks", "quarantine", "audit_log"]
+TABLES = ["devices", "citations", "citation_warnings", "citation_violations", "evidence_photos", "field_events",
+          "patrol_shifts", "patrol_checks", "quarantine", "audit_log"]
 ADMIN_PASSWORD = "bench-admin-password-1"
 _results: dict[str, dict[str, float]] = {}
 
@@ -123,8 +123,9 @@ class Backend:
                 total = c.execute(text("select count(*) from citations")).scalar()
                 queued = c.execute(text("select count(*) from citations where status = 'pending_review'")).scalar()
                 # a citation without photos always fails the photo check: its warning is the proof the checks ran
-                checked = c.execute(text("select count(*) from citations where status = 'pending_review' and "
-                                         "warning_count > 0 and cast(review_warnings as text) like :w"), {"w": "%photo_time%"}
+                checked = c.execute(text("select count(*) from citations c join citation_warnings w "
+                                         "on w.citation_id = c.id where c.status = 'pending_review' and "
+                                         "w.count > 0 and cast(w.warnings as text) like :w"), {"w": "%photo_time%"}
                                     ).scalar()
         finally:
             db.dispose()

@@ -45,8 +45,8 @@ def add_citations(app: AppContext, zone: str, day: date, hour: int, count: int, 
         rows.append(dict(id=n, citation_number=f"T-{n}", officer_badge="1001", issued_at=at, received_at=at,
                          plate=f"P{n}", plate_key=f"P{n}", jurisdiction="CA", lat=34.05, lon=-118.25, zone_code=zone,
                          violation_code="88.13B+", violation_description="METER EXP.", fine_cents=6300,
-                         status="open", evidence_status="ok", signature_state="unsigned", review_warnings=[],
-                         warning_count=0, profile_code="CA", profile_version=1, on_hold=False, version=1,
+                         status="open", evidence_status="ok", signature_state="unsigned",
+                         profile_code="CA", profile_version=1, on_hold=False, version=1,
                          observations=[]))
     with app.uow(Actor.system("test")) as uow:
         uow.session.execute(insert(Citation), rows)

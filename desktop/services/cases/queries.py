@@ -324,7 +324,9 @@ _COLUMNS = ("c.id, c.citation_number, c.issued_at, c.plate, c.jurisdiction, c.ma
             "c.violation_description, c.status, c.evidence_status, "
             "(SELECT o.name FROM registered_owners o WHERE o.id = c.owner_id), "
             "(SELECT COALESCE(SUM(l.amount_cents), 0) FROM ledger_entries l WHERE l.citation_id = c.id), "
-            "c.next_action, c.next_action_date, c.warning_count, c.stage, c.on_hold, c.profile_code, c.profile_version")
+            "c.next_action, c.next_action_date, "
+            "COALESCE((SELECT w.count FROM citation_warnings w WHERE w.citation_id = c.id), 0), "
+            "c.stage, c.on_hold, c.profile_code, c.profile_version")
 
 
 def _when(value: Any) -> datetime:

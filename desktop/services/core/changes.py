@@ -52,6 +52,7 @@ from desktop.persistence.models import (
     CaseNote,
     ChangeLogEntry,
     Citation,
+    CitationWarnings,
     Hearing,
     Hold,
     LedgerEntry,
@@ -142,6 +143,7 @@ class _Collected:
 #: mapped class -> (areas, how to read its case id, how to read its appeal id)
 _TRACKED: dict[type, tuple[tuple[str, ...], Callable[[Any], Any], Callable[[Any], Any]]] = {
     Citation: (("cases", "review"), lambda o: o.id, lambda o: None),
+    CitationWarnings: (("cases", "review"), lambda o: o.citation_id, lambda o: None),
     LedgerEntry: (("cases", "payments"), lambda o: o.citation_id, lambda o: None),
     Hold: (("cases",), lambda o: o.citation_id, lambda o: None),
     Notice: (("cases", "notices"), lambda o: o.citation_id, lambda o: None),
@@ -153,7 +155,7 @@ _TRACKED: dict[type, tuple[tuple[str, ...], Callable[[Any], Any], Callable[[Any]
 }
 #: table -> areas, for statements that name no objects (bulk UPDATE/INSERT of the daily run, the imports)
 _TABLES: dict[str, tuple[str, ...]] = {
-    "citations": ("cases", "review"), "ledger_entries": ("cases", "payments"), "holds": ("cases",),
+    "citations": ("cases", "review"), "citation_warnings": ("cases", "review"), "ledger_entries": ("cases", "payments"), "holds": ("cases",),
     "notices": ("cases", "notices"), "case_notes": ("cases",), "appeals": ("cases", "appeals"),
     "hearings": ("appeals",), "payments": ("payments",), "refunds": ("payments", "cases"),
 }

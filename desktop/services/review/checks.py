@@ -5,7 +5,7 @@ list, the make registered on the violation date, the fine schedule in force that
 rules at the location, similar citations nearby, and each photo's EXIF time, GPS and integrity),
 runs ``desktop.domain.checks.run_checks``, and stores the failed checks in
 ``Citation.review_warnings`` (``[{code, severity, explanation, data}]``, errors first) with
-``warning_count``.
+``warning_count``: the citation's row of ``citation_warnings`` (none when it has no warning), not the case row.
 
 ``recheck_citations(session_or_uow, ids)`` is what the ingest pipeline calls for each batch of new
 citations, inside its own transaction: it loads everything for the batch in a handful of queries
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, selectinload
 
 from desktop.domain import checks, plates, zones
@@ -37,6 +37,7 @@ from desktop.persistence.evidence import EvidenceStore, read_exif
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
+    CitationWarnings,
     EvidencePhoto,
     HotlistEntry,
     Permit,
@@ -47,6 +48,7 @@ from desktop.persistence.models import (
 from desktop.services.core import settings
 from desktop.services.core.context import AppContext, UnitOfWork
 from desktop.services.core.jsonable import jsonable
+from desktop.services.review.check_writes import CheckResults, write_check_results
 from desktop.services.review.plate_readings import readings_by_citation, unavailable_reason
 from desktop.services.review.zones import ZoneMatch, match_location, zone_index
 
@@ -369,18 +371,19 @@ def evaluate(session: Session, cits: Sequence[Citation], evidence_dir: Path | No
 
 def _load(session: Session, ids: Sequence[int]) -> list[Citation]:
     return list(session.scalars(
-        select(Citation).options(selectinload(Citation.violations), selectinload(Citation.photos))
+        select(Citation).options(selectinload(Citation.violations), selectinload(Citation.photos),
+                                 selectinload(Citation.warnings_row))
         .where(Citation.id.in_(ids)).order_by(Citation.id)
     ))
 
 
 def store(c: Citation, outcome: CheckOutcome) -> bool:
-    """Write the warnings onto the citation if they changed (so an unchanged row keeps its version)."""
+    """Write the citation's warnings if they changed (its row of ``citation_warnings``; the case row and its
+    version are left alone)."""
     warnings = outcome.warnings
     if c.review_warnings == warnings and c.warning_count == len(warnings):
         return False
     c.review_warnings = warnings
-    c.warning_count = len(warnings)
     return True
 
 
@@ -441,19 +444,6 @@ def check_new_citations(session: Session, rows: Sequence[dict[str, Any]],
     return results.counts
 
 
-@dataclass
-class CheckResults:
-    """What :func:`compute_new_citation_checks` found, to write with :func:`write_check_results` (plain values:
-    they cross from the process that computed them to the one that writes them)."""
-
-    #: citation id -> number of warnings
-    counts: dict[int, int]
-    #: the rows whose warnings change: b_id, b_version (as read), b_warnings, b_count
-    changed: list[dict[str, Any]]
-    #: photos whose EXIF summary was read from the file: b_citation, b_sha, b_exif
-    exif: list[dict[str, Any]]
-
-
 def compute_new_citation_checks(session: Session, rows: Sequence[dict[str, Any]],
                                 violations: Sequence[dict[str, Any]], photos: Sequence[dict[str, Any]], *,
                                 evidence_dir: Path | None, reread: Sequence[int] = ()) -> CheckResults:
@@ -497,26 +487,6 @@ def compute_new_citation_checks(session: Session, rows: Sequence[dict[str, Any]]
     return CheckResults(counts, changed, exif)
 
 
-def write_check_results(session: Session, results: CheckResults) -> None:
-    """The writing half of :func:`check_new_citations`, in the caller's transaction: each changed row only if
-    its version is still the one the checks read (a row someone changed since is theirs)."""
-    changed, exif = results.changed, results.exif
-    citations = cast(Table, Citation.__table__)
-    if changed:
-        # (the version as inserted: a row someone changed since is theirs, as the ORM's versioned update)
-        session.execute(update(citations).where(citations.c.id == bindparam("b_id"),
-                                                citations.c.version == bindparam("b_version"))
-                        .values(review_warnings=bindparam("b_warnings", type_=citations.c.review_warnings.type),
-                                warning_count=bindparam("b_count"), version=citations.c.version + 1)
-                        .execution_options(synchronize_session=False), changed)
-    if exif:
-        table = cast(Table, EvidencePhoto.__table__)
-        session.execute(update(table).where(table.c.citation_id == bindparam("b_citation"),
-                                            table.c.sha256 == bindparam("b_sha"))
-                        .values(exif=bindparam("b_exif", type_=table.c.exif.type))
-                        .execution_options(synchronize_session=False), exif)
-
-
 def _with_stored(session: Session, rows: Sequence[dict[str, Any]], violations: Sequence[dict[str, Any]],
                  photos: Sequence[dict[str, Any]], ids: Sequence[int],
                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -533,6 +503,13 @@ def _with_stored(session: Session, rows: Sequence[dict[str, Any]], violations: S
                                       (out_photos, EvidencePhoto, EvidencePhoto.citation_id)):
             table = cast(Table, model.__table__)
             target.extend(dict(r) for r in session.execute(select(table).where(column.in_(chunk))).mappings())
+        table = cast(Table, CitationWarnings.__table__)
+        stored = {cid: (found, count) for cid, found, count in session.execute(
+            select(table.c.citation_id, table.c.warnings, table.c.count).where(table.c.citation_id.in_(chunk)))}
+        for r in out_rows:
+            if r["id"] in again and "review_warnings" not in r:
+                found, count = stored.get(r["id"], ([], 0))
+                r["review_warnings"], r["warning_count"] = list(found or ()), count
     return out_rows, out_violations, out_photos
 
 

@@ -40,7 +40,7 @@ from desktop.domain.profiles import load_profile_versions, profile_for
 from desktop.domain.review import SEVERITY_RANK, CorrectableField, VoidReason, check_title
 from desktop.domain.roles import Permission
 from desktop.persistence.evidence import EvidenceStore
-from desktop.persistence.models import Citation, CitationViolation, ViolationCode
+from desktop.persistence.models import Citation, CitationViolation, CitationWarnings, ViolationCode
 from desktop.services.cases import steps as case_ops
 from desktop.services.core import settings
 from desktop.services.core.clock import agency_zone
@@ -123,8 +123,9 @@ def review_queue(app: AppContext, actor: Actor, *, assignee_id: int | None = Non
     With ``assignee_id``: only those assigned to that clerk's queue."""
     with app.reader(actor, Permission.REVIEW_CITATIONS) as uow:
         q = (select(Citation.id, Citation.citation_number, Citation.issued_at, Citation.plate, Citation.jurisdiction,
-                    Citation.violation_code, Citation.warning_count, Citation.review_warnings,
+                    Citation.violation_code, CitationWarnings.count, CitationWarnings.warnings,
                     Citation.review_assignee_id)
+             .outerjoin(CitationWarnings, CitationWarnings.citation_id == Citation.id)
              .where(Citation.status == CaseStatus.PENDING_REVIEW.value))
         if assignee_id is not None:
             q = q.where(Citation.review_assignee_id == assignee_id)

@@ -39,7 +39,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from desktop.persistence.db import Database
-from desktop.services.review.checks import CheckResults, compute_new_citation_checks, write_check_results
+from desktop.services.review.check_writes import CheckResults, write_check_results
+from desktop.services.review.checks import compute_new_citation_checks
 from desktop.sync import wire
 from desktop.sync.decoder import start_helper, stop_helper
 

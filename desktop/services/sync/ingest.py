@@ -56,6 +56,7 @@ from desktop.persistence.failures import ConnectionLost
 from desktop.persistence.models import (
     Citation,
     CitationViolation,
+    CitationWarnings,
     Device,
     EvidencePhoto,
     FieldEvent,
@@ -167,6 +168,8 @@ class _Pending:
     photos: list[dict[str, Any]]
     audit_after: dict[str, Any]
     reason: str
+    #: what pricing its violations found (the fine schedule's): its first review warnings
+    warnings: list[dict[str, Any]]
 
 
 @dataclass
@@ -677,8 +680,7 @@ class Ingestor:
             "violation_description": violations[0]["description"], "fine_cents": fine,
             "handheld_fine_cents": handheld, "observations": observations, "remarks": c.remarks,
             "status": CaseStatus.PENDING_REVIEW.value, "evidence_status": status,
-            "signature_state": signature_state, "review_warnings": warnings or _NONE_LISTED,
-            "warning_count": len(warnings), "profile_code": ref.profile_code,
+            "signature_state": signature_state, "profile_code": ref.profile_code,
             "profile_version": ref.profile_version(day), "owner_id": None, "stage": None, "next_action": None,
             "next_action_date": None, "on_hold": False, "approved_at": None, "closed_at": None, "version": 1,
         }
@@ -686,7 +688,7 @@ class Ingestor:
         after = {"citation_number": c.citation_number, "device_id": device_id, "event_id": it.event_id,
                  "status": row["status"], "evidence_status": status, "photos": verified,
                  "signature": signature_state}
-        return _Pending(row, violations, photos, after, f"received from {device_id} via {self.source}")
+        return _Pending(row, violations, photos, after, f"received from {device_id} via {self.source}", warnings)
 
     def _insert_citations(self, uow: UnitOfWork, state: _BatchState) -> None:
         if not state.pending:
@@ -700,6 +702,13 @@ class Ingestor:
             rows.append(pending.row)
         seal_row_dicts(s, Citation, rows)  # the office key's seal of plate, fine, ... (desktop.services.core.seal)
         insert_rows(s, table(Citation), rows)
+        # (in the narrow table of warnings, only the citations that have any; the checks read them from the rows)
+        insert_rows(s, table(CitationWarnings), [
+            {"citation_id": citation_id, "warnings": pending.warnings, "count": len(pending.warnings)}
+            for citation_id, pending in zip(ids, state.pending, strict=True) if pending.warnings])
+        for pending in state.pending:
+            pending.row["review_warnings"] = pending.warnings or _NONE_LISTED
+            pending.row["warning_count"] = len(pending.warnings)
         violations: list[dict[str, Any]] = []
         photos: list[dict[str, Any]] = []
         records: list[AuditRecord] = []

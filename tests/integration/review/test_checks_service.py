@@ -9,9 +9,18 @@ import pytest
 from sqlalchemy import event, select
 
 from desktop.domain.roles import Role
-from desktop.persistence.models import Citation, EvidencePhoto, HotlistEntry, Permit, PermitPlate, Setting
+from desktop.persistence.models import (
+    Citation,
+    CitationWarnings,
+    EvidencePhoto,
+    HotlistEntry,
+    Permit,
+    PermitPlate,
+    Setting,
+)
 from desktop.services.review import queue as review
-from desktop.services.review.checks import CheckResults, recheck_citations, run_review_checks, write_check_results
+from desktop.services.review.check_writes import CheckResults, write_check_results
+from desktop.services.review.checks import recheck_citations, run_review_checks
 from tests.helpers.factories import add_citation
 
 from .conftest import ISSUED, LA, LAT, ZONE, add_pending, warnings_of
@@ -267,7 +276,7 @@ def test_zones_and_citation_times_are_local(reference, pending) -> None:
 def test_written_warnings_skip_a_row_changed_since_and_two_batches_share_a_transaction(any_app) -> None:
     """``write_check_results``: each row written only under the version the checks read; a row someone changed
     since keeps its own; a second batch in the same transaction, and a transaction after one rolled back,
-    write theirs too."""
+    write theirs too. The warnings live in their own table: the case row (and its version) is not rewritten."""
     app = any_app
     ids = [add_citation(app, number=f"W-{n}", status="pending_review") for n in range(4)]
     with app.db.read_session() as s:
@@ -291,5 +300,8 @@ def test_written_warnings_skip_a_row_changed_since_and_two_batches_share_a_trans
         rows = {r.id: r for r in s.scalars(select(Citation).where(Citation.id.in_(ids)))}
     assert [rows[c].warning_count for c in ids] == [1, 0, 1, 0]
     assert rows[ids[0]].review_warnings == warning and rows[ids[1]].review_warnings == []
-    assert [rows[c].version - versions[c] for c in ids] == [1, 1, 1, 0]
+    assert [rows[c].version - versions[c] for c in ids] == [0, 1, 0, 0]  # (only the clerk's change)
+    with app.db.read_session() as s:
+        stored = dict(s.execute(select(CitationWarnings.citation_id, CitationWarnings.count)).all())
+    assert stored == {ids[0]: 1, ids[2]: 1}
     assert rows[ids[1]].remarks == "changed by a clerk"
