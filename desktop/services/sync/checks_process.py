@@ -41,15 +41,12 @@ from sqlalchemy.orm import Session
 from desktop.persistence.db import Database
 from desktop.services.review.check_writes import CheckResults, write_check_results
 from desktop.services.review.checks import compute_new_citation_checks
-from desktop.sync import wire
-from desktop.sync.decoder import start_helper, stop_helper
+from desktop.sync.helpers import start_helper, stop_helper
 
 log = logging.getLogger(__name__)
 
 _READY = "ready"
 _SPOOL_PREFIX = "curbdesk-checks-"
-#: the events that change a citation stored before (they must see its warnings written)
-CHANGES = frozenset({wire.CITATION_VOIDED, wire.CITATION_AMENDED})
 
 
 @dataclass

@@ -24,6 +24,7 @@ from desktop.services import sync as sync_service
 from desktop.services.core.audit import verify
 from desktop.services.core.context import AppContext
 from desktop.sync import decoder as decoder_module
+from desktop.sync import helpers
 from desktop.sync.client import AuthenticationFailed, SyncCancelled
 from tests.conftest import make_app
 from tests.helpers.ingest_helpers import citation_numbers, counts, outcomes, quarantine_reasons, sync
@@ -130,7 +131,7 @@ def test_a_spool_folder_left_by_a_killed_sync_is_removed_a_day_later(app: AppCon
     stale = Path(tempfile.mkdtemp(prefix="curbdesk-sync-", dir=spool))
     (stale / "run-3").write_bytes(b"left behind")
     fresh = Path(tempfile.mkdtemp(prefix="curbdesk-sync-", dir=spool))  # another sync's, still running
-    day_ago = time.time() - decoder_module.STALE_SPOOL_SECONDS - 60
+    day_ago = time.time() - helpers.STALE_SPOOL_SECONDS - 60
     os.utime(stale, (day_ago, day_ago))
     try:
         _helper_sync(app, simulator_factory(citations=10))
