@@ -379,7 +379,7 @@ def _england(app: AppContext, clerk: Actor, officer: Actor, now: datetime) -> No
                 violation_code="01", violation_description="Parked in a restricted street during prescribed hours",
                 fine_cents=7000, handheld_fine_cents=7000, observations=[], remarks="Vehicle observed 10 minutes; "
                 "no loading seen.", status="open", evidence_status="ok", signature_state="valid",
-                review_warnings=[], warning_count=0, profile_code="ENG", profile_version=1, owner_id=owner.id,
+                review_warnings=[], profile_code="ENG", profile_version=1, owner_id=owner.id,
                 approved_at=issued + timedelta(days=1), version=1)
             case.violations.append(CitationViolation(position=0, code="01", description=case.violation_description,
                                                      handheld_fine_cents=7000, fine_cents=7000))

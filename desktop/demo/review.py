@@ -93,7 +93,8 @@ def _make_examples(app: AppContext, done: dict[str, str]) -> dict[str, str]:
         s = uow.session
         pending = list(s.scalars(
             select(Citation).options(selectinload(Citation.violations), selectinload(Citation.photos))
-            .where(Citation.status == CaseStatus.PENDING_REVIEW.value, ~Citation.warnings_row.has(CitationWarnings.count > 0),
+            .where(Citation.status == CaseStatus.PENDING_REVIEW.value,
+                   ~Citation.warnings_row.has(CitationWarnings.count > 0),
                    Citation.citation_number.not_in(list(done.values())))
             .order_by(Citation.citation_number)))
         rnd = random.Random(4242)
@@ -217,7 +218,7 @@ def _duplicate_of(app: AppContext, s: Any, c: Citation) -> None:
         space=c.space, violation_code=c.violation_code, violation_description=c.violation_description,
         fine_cents=c.fine_cents, handheld_fine_cents=c.handheld_fine_cents, observations=list(c.observations or []),
         remarks="Second officer on the same block.", status=CaseStatus.PENDING_REVIEW.value, evidence_status="ok",
-        signature_state="unsigned", review_warnings=[], warning_count=0, profile_code=c.profile_code,
+        signature_state="unsigned", review_warnings=[], profile_code=c.profile_code,
         profile_version=c.profile_version, owner_id=c.owner_id, version=1,
     )
     for v in c.violations:

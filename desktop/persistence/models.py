@@ -548,17 +548,9 @@ class Citation(Base):
 
     @property
     def warning_count(self) -> int:
+        """How many warnings (set with them: ``review_warnings``)."""
         row = self.warnings_row
         return row.count if row is not None else 0
-
-    @warning_count.setter
-    def warning_count(self, value: int) -> None:
-        row = self.warnings_row
-        if row is None:
-            if value:
-                self.warnings_row = CitationWarnings(warnings=[], count=value)
-        else:
-            row.count = value
 
 
 class CitationWarnings(Base):

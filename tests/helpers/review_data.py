@@ -89,7 +89,7 @@ def add_pending(app: AppContext, *, plate: str = "7ABC123", number: str | None =
             accuracy_m=5.0, zone_code=zone_code, violation_code=code,
             violation_description=descriptions.get(code, "VIOLATION"), fine_cents=fine,
             handheld_fine_cents=handheld, observations=observations or [], status=status, evidence_status="ok",
-            review_warnings=[], warning_count=0,
+            review_warnings=[],
         )
         c.violations.append(CitationViolation(position=0, code=code, description=descriptions.get(code),
                                               fine_cents=fine, handheld_fine_cents=handheld))

@@ -155,7 +155,8 @@ _TRACKED: dict[type, tuple[tuple[str, ...], Callable[[Any], Any], Callable[[Any]
 }
 #: table -> areas, for statements that name no objects (bulk UPDATE/INSERT of the daily run, the imports)
 _TABLES: dict[str, tuple[str, ...]] = {
-    "citations": ("cases", "review"), "citation_warnings": ("cases", "review"), "ledger_entries": ("cases", "payments"), "holds": ("cases",),
+    "citations": ("cases", "review"), "citation_warnings": ("cases", "review"),
+    "ledger_entries": ("cases", "payments"), "holds": ("cases",),
     "notices": ("cases", "notices"), "case_notes": ("cases",), "appeals": ("cases", "appeals"),
     "hearings": ("appeals",), "payments": ("payments",), "refunds": ("payments", "cases"),
 }

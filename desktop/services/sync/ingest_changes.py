@@ -111,8 +111,7 @@ def _amend(uow: UnitOfWork, case: Citation, it: PreparedEvent, p: wire.CitationA
         change("fine_cents", fine)
         change("handheld_fine_cents", handheld)
         kept = [w for w in case.review_warnings or [] if w.get("code") not in ("fine_schedule", "fine_differs")]
-        change("review_warnings", kept + warnings)
-        change("warning_count", len(kept + warnings))
+        change("review_warnings", kept + warnings)  # (and their count with them)
     if c.photos:
         have = {ph.sha256 for ph in case.photos}
         rows = photo_rows(c.photos, outcomes, now, evidence_dir, start=len(case.photos), skip=frozenset(have))
