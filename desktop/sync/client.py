@@ -459,9 +459,11 @@ class FieldClient:
         """Raise the UserError for a non-retryable error answer."""
         status = response.status_code
         if status == 401:
-            raise AuthenticationFailed(
+            refused = AuthenticationFailed(
                 f"{self._where()} refused the token (401). Check the token in Devices & Sync."
             )
+            refused.status = 401
+            raise refused
         if status == 403:
             raise AuthenticationFailed(
                 f"{self._where()} accepted the token but refused access (403). "

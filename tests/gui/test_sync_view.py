@@ -237,6 +237,36 @@ def test_sync_now_asks_for_a_missing_token(app: AppContext, make_view: Any, qtbo
     assert sync_service.TOKENS.get(sim.base_url) == sim.token  # kept for this session only
 
 
+def test_a_refused_token_is_forgotten_and_sync_now_asks_again(app: AppContext, make_view: Any, qtbot: Any,
+                                                               simulator_factory: Factory,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped token: the endpoint refuses it (401), the status line says Sync now will ask again, and it
+    does (before, the refused token stayed at hand and every Sync now sent it again)."""
+    sim = simulator_factory(citations=2)
+    sync_service.save_endpoint(app, SYSTEM, None, name="Simulator", url=sim.base_url)
+    sync_service.TOKENS.reset()
+    view = make_view(Role.CLERK)
+    _loaded(qtbot, view)
+    typed = iter(["not-the-token", sim.token])
+    asked: list[str] = []
+
+    def fake_exec(dialog: Any) -> int:
+        asked.append(dialog.windowTitle())
+        dialog.token.setText(next(typed))
+        return int(QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(TokenDialog, "exec", fake_exec)
+    monkeypatch.setattr(view.ctx, "error", lambda exc: None)  # (the dialog a clerk would close)
+    with qtbot.waitSignal(view.background.failed, timeout=60000):
+        view.sync_button.click()
+    assert "refused the token (401)" in view.status.text() and "asks for the token again" in view.status.text()
+    assert not sync_service.TOKENS.has(sim.base_url)
+    with qtbot.waitSignal(view.background.finished, timeout=60000):
+        view.sync_button.click()
+    assert asked == ["Token for Simulator", "Token for Simulator"]
+    assert sync_service.TOKENS.get(sim.base_url) == sim.token
+
+
 def test_automatic_sync_runs_when_due(app: AppContext, make_view: Any, qtbot: Any, simulator_factory: Factory,
                                       clock: Any) -> None:
     sim = simulator_factory(citations=3)

@@ -35,7 +35,7 @@ from desktop.domain.roles import Permission, allowed
 from desktop.services import sync as sync_service
 from desktop.services.sync.endpoints import EndpointRow
 from desktop.services.sync.run import SyncSummary
-from desktop.sync.client import SyncCancelled
+from desktop.sync.client import AuthenticationFailed, SyncCancelled
 from desktop.ui.common.operations import Changes, Mutation, Query
 from desktop.ui.common.progress import ProgressPanel
 from desktop.ui.common.tasks import Cancelled, TaskControl
@@ -72,6 +72,8 @@ class SyncView(QuarantineActions, QWidget):
         self.can_resolve = allowed(role, Permission.RESOLVE_QUARANTINE)
         self.endpoints: list[EndpointRow] = []
         self._select_after_refresh: int | None = None
+        #: the endpoint of the sync a clerk started with Sync now (None: none running, or an automatic one)
+        self._sync_url: str | None = None
         self._devices_reading = False
         self._devices_read_at = float("-inf")
         self._refreshes = 0  # full refreshes started: a device read begun before the latest one is stale
@@ -338,6 +340,7 @@ class SyncView(QuarantineActions, QWidget):
             token = dialog.token.text()
             sync_service.TOKENS.remember(ep.url, token, dialog.remember.isChecked())
         self.status.setText(f"Syncing with <b>{html_text(ep.name)}</b>…")
+        self._sync_url = ep.url
         self.background.sync(ep.id, token)
 
     def cancel_sync(self) -> None:
@@ -368,9 +371,11 @@ class SyncView(QuarantineActions, QWidget):
             self._devices_during_sync()
 
     def _finished(self, summary: SyncSummary) -> None:
+        self._sync_url = None
         self.ctx.messages.info(summary.line(), 12000)  # the lists follow through the operation bus
 
     def _failed(self, exc: BaseException) -> None:
+        manual_url, self._sync_url = self._sync_url, None
         kept = getattr(exc, "sync_summary", None)
         if isinstance(exc, (SyncCancelled, Cancelled)):
             text = "Sync cancelled."
@@ -381,6 +386,12 @@ class SyncView(QuarantineActions, QWidget):
             return
         # the status line ends with what went wrong, never on "Connecting…"
         said = str(exc) if isinstance(exc, UserError) else "an unexpected error (details in the report)"
+        automatic = self.background is not None and self.background.automatic
+        if isinstance(exc, AuthenticationFailed) and exc.status == 401 and manual_url and not automatic:
+            # a refused token is of no use kept: forgotten (also from the keyring), so that Sync now asks for it
+            # again instead of sending the same one (a mistyped token was otherwise changed only through Edit…)
+            sync_service.TOKENS.forget(manual_url)
+            said += " Sync now asks for the token again."
         self.status.setText(f"<b style='color:#b71c1c'>Sync failed:</b> {html_text(said)}")
         if not (self.background is not None and self.background.automatic and isinstance(exc, UserError)):
             self.ctx.error(exc)  # an automatic sync's failure is shown on the screen, without a dialog
